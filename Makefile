@@ -1,0 +1,36 @@
+# Isthmus — the two commands a new user needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export QT_API := pyside6
+
+.PHONY: run test venv samples bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+## Open the workstation on the bundled sample cases.
+run: $(STAMP)
+	$(BIN)/isthmus
+
+## Run the whole test suite offscreen.
+test: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -n 2 --dist loadfile -q
+
+## Regenerate sample_dicom/ from the phantom (byte for byte).
+samples: $(STAMP)
+	$(BIN)/isthmus samples --out sample_dicom
+
+bench: $(STAMP)
+	$(BIN)/python bench/load_bench.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -1,0 +1,8 @@
+"""`python -m app` does the same as the `isthmus` console script."""
+
+import sys
+
+from app.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""Command-line entry point: `isthmus [COMMAND] ...`.
+
+Each sub-command lives in its own module under ``app/commands`` and exposes two
+functions, ``add_arguments(parser)`` and ``run(args) -> int``. Modules are imported
+only when their command runs, so `isthmus info` never loads Qt and the GUI never
+pays for the CLI's imports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from app import __version__
+
+# command name -> (module under app.commands, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "open": ("open_cmd", "open the workstation on folders or files (default: the sample cases)"),
+    "info": ("info", "list patients, studies and series found under PATH(s)"),
+    "samples": ("samples", "render the synthetic sample cases into DICOM"),
+    "findings": ("findings", "work with findings files (validate)"),
+    "sr": ("sr", "export findings as a DICOM Structured Report, or import one"),
+    "pathway": ("pathway", "staging and management suggestions from a findings file"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="isthmus",
+        description="Isthmus lumbar spine review workstation. Run without a command to open the viewer.",
+    )
+    parser.add_argument("--version", action="version", version=f"isthmus {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(_module=module_name)
+        module = _load(module_name)
+        if module is not None:
+            module.add_arguments(p)
+    return parser
+
+
+def _load(module_name: str):
+    try:
+        return importlib.import_module(f"app.commands.{module_name}")
+    except ModuleNotFoundError as exc:  # a command whose module is not built yet
+        if exc.name == f"app.commands.{module_name}":
+            return None
+        raise
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv:
+        argv = ["open"]
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    module = _load(args._module)
+    if module is None:
+        print(f"isthmus: the '{args.command}' command is not available in this build", file=sys.stderr)
+        return 2
+    return int(module.run(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

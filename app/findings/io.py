@@ -1,0 +1,143 @@
+"""Findings <-> JSON. The document shape is described by resources/schemas/findings.schema.json
+and docs/findings-format.md; ``load_findings`` validates before building the model."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+import os
+import typing
+from pathlib import Path
+from typing import Any, Optional, Union
+
+from app.core.atomic import write_text_atomic
+from app.findings import model as m
+
+FORMAT_NAME = "isthmus-findings"
+
+
+class FindingsFileError(Exception):
+    """A findings file that cannot be read: names the file and the problem."""
+
+    def __init__(self, path: Union[str, os.PathLike, None], problem: str):
+        self.path = None if path is None else Path(path)
+        self.problem = problem
+        where = f"{self.path}: " if self.path else ""
+        super().__init__(f"{where}{problem}")
+
+
+# --------------------------------------------------------------------------- to plain data
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if dataclasses.is_dataclass(value):
+        out = {}
+        for f in dataclasses.fields(value):
+            v = getattr(value, f.name)
+            if v is None or v == () or v == "" or v == {} or v == frozenset():
+                continue
+            out[f.name] = _plain(v)
+        return out
+    if isinstance(value, (frozenset, set)):
+        return sorted(_plain(v) for v in value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def findings_to_dict(findings: m.StudyFindings) -> dict:
+    body = _plain(findings)
+    body.pop("schema_version", None)
+    return {"format": FORMAT_NAME, "schema_version": findings.schema_version, **body}
+
+
+def dumps_findings(findings: m.StudyFindings) -> str:
+    return json.dumps(findings_to_dict(findings), indent=2, sort_keys=False) + "\n"
+
+
+def save_findings(findings: m.StudyFindings, path: Union[str, os.PathLike]) -> None:
+    write_text_atomic(path, dumps_findings(findings))
+
+
+# --------------------------------------------------------------------------- from plain data
+
+def _build(tp: Any, value: Any) -> Any:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if value is None:
+        return None
+    if origin is Union:
+        inner = [a for a in args if a is not type(None)]
+        return _build(inner[0], value)
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return tp(value)
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise TypeError(f"expected an object for {tp.__name__}, got {type(value).__name__}")
+        hints = typing.get_type_hints(tp)
+        names = {f.name for f in dataclasses.fields(tp)}
+        unknown = set(value) - names
+        if unknown:
+            raise ValueError(f"unknown field(s) for {tp.__name__}: {', '.join(sorted(unknown))}")
+        return tp(**{k: _build(hints[k], v) for k, v in value.items()})
+    if origin in (tuple,):
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_build(args[0], v) for v in value)
+        return tuple(_build(a, v) for a, v in zip(args, value))
+    if origin in (frozenset, set):
+        return frozenset(_build(args[0], v) for v in value)
+    if origin is dict or tp is dict:
+        return {k: tuple(v) if isinstance(v, list) else v for k, v in value.items()}
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def findings_from_dict(doc: dict, path: Optional[Union[str, os.PathLike]] = None) -> m.StudyFindings:
+    if not isinstance(doc, dict):
+        raise FindingsFileError(path, "not a findings document (expected a JSON object)")
+    fmt = doc.get("format")
+    if fmt != FORMAT_NAME:
+        raise FindingsFileError(path, f"not an Isthmus findings file (format is {fmt!r}, expected {FORMAT_NAME!r})")
+    version = doc.get("schema_version")
+    if not isinstance(version, int):
+        raise FindingsFileError(path, "schema_version is missing or not an integer")
+    if version > m.SCHEMA_VERSION:
+        raise FindingsFileError(
+            path,
+            f"written by a newer Isthmus (findings schema version {version}; this version reads up to "
+            f"{m.SCHEMA_VERSION}). Update Isthmus to open it.",
+        )
+    from app.findings.schema import validate_document  # local: jsonschema is only needed here
+
+    problems = validate_document(doc)
+    if problems:
+        raise FindingsFileError(path, "invalid findings file: " + "; ".join(problems[:5]))
+    body = {k: v for k, v in doc.items() if k not in ("format", "schema_version")}
+    try:
+        return _build(m.StudyFindings, {**body, "schema_version": version})
+    except (TypeError, ValueError, KeyError) as exc:
+        raise FindingsFileError(path, f"invalid findings: {exc}") from exc
+
+
+def loads_findings(text: str, path: Optional[Union[str, os.PathLike]] = None) -> m.StudyFindings:
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FindingsFileError(path, f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from exc
+    return findings_from_dict(doc, path)
+
+
+def load_findings(path: Union[str, os.PathLike]) -> m.StudyFindings:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise FindingsFileError(p, "file not found") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FindingsFileError(p, f"cannot read the file ({exc})") from exc
+    return loads_findings(text, p)

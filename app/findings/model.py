@@ -1,0 +1,438 @@
+"""Structured findings of one study: valid on construction, no Qt.
+
+Per level (L1-L5, S1) and side: the pars state, marrow edema, and the MRI grade (Hollenberg)
+and CT stage derived from them (overridable by the reader). Per level: slip (Meyerding),
+disc degeneration, neural-arch hypoplasia, foraminal stenosis, instability. Study level:
+reader, times, impression and the clinical context the pathway module needs.
+
+Every finding keeps its provenance: the annotations that support it (``AnnotationRef``).
+Serialisation lives in ``app.findings.io`` (JSON, schema in resources/schemas/).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, replace
+from typing import Optional
+
+SCHEMA_VERSION = 1
+
+# Meyerding boundaries (upper-inclusive, clinical-reference 1.1) and the "near boundary" margin.
+MEYERDING_UPPER_BOUNDS_PCT = (25.0, 50.0, 75.0, 100.0)
+NEAR_BOUNDARY_PCT = 3.0
+
+
+class Level(str, enum.Enum):
+    L1 = "L1"
+    L2 = "L2"
+    L3 = "L3"
+    L4 = "L4"
+    L5 = "L5"
+    S1 = "S1"
+
+    @property
+    def below(self) -> Optional["Level"]:
+        order = list(Level)
+        i = order.index(self)
+        return order[i + 1] if i + 1 < len(order) else None
+
+
+class Side(str, enum.Enum):
+    LEFT = "left"
+    RIGHT = "right"
+
+    @property
+    def other(self) -> "Side":
+        return Side.RIGHT if self is Side.LEFT else Side.LEFT
+
+
+class ParsStatus(str, enum.Enum):
+    INTACT = "intact"
+    STRESS_REACTION = "stress_reaction"  # marrow edema, intact cortex
+    INCOMPLETE_FRACTURE = "incomplete_fracture"
+    COMPLETE_FRACTURE = "complete_fracture"
+    CHRONIC_NONUNION = "chronic_nonunion"  # sclerotic margins, wider gap
+
+    @property
+    def fracture_extent(self) -> str:
+        return {
+            ParsStatus.INTACT: "none",
+            ParsStatus.STRESS_REACTION: "none",
+            ParsStatus.INCOMPLETE_FRACTURE: "incomplete",
+            ParsStatus.COMPLETE_FRACTURE: "complete",
+            ParsStatus.CHRONIC_NONUNION: "complete",
+        }[self]
+
+    @property
+    def is_defect(self) -> bool:
+        return self in (ParsStatus.INCOMPLETE_FRACTURE, ParsStatus.COMPLETE_FRACTURE, ParsStatus.CHRONIC_NONUNION)
+
+
+class EdemaSite(str, enum.Enum):
+    PARS = "pars"
+    PEDICLE = "pedicle"
+    BODY = "body"
+
+
+class CTStage(str, enum.Enum):
+    PRE_LYSIS = "pre-lysis"  # MRI signal change only, no fracture line on CT ("very early")
+    EARLY = "early"  # hairline fracture / focal absorption
+    PROGRESSIVE = "progressive"  # clear gap, small fragments
+    TERMINAL = "terminal"  # pseudarthrosis: wide gap with sclerotic margins
+
+
+class MeyerdingGrade(str, enum.Enum):
+    I = "I"
+    II = "II"
+    III = "III"
+    IV = "IV"
+    V = "V"
+
+    @property
+    def is_high_grade(self) -> bool:
+        return self in (MeyerdingGrade.III, MeyerdingGrade.IV, MeyerdingGrade.V)
+
+
+class SlipDirection(str, enum.Enum):
+    ANTERIOR = "anterolisthesis"
+    POSTERIOR = "retrolisthesis"
+
+
+class SlipTechnique(str, enum.Enum):
+    # Bourassa-Moreau 2010 technique 1: perpendicular from the L5 postero-inferior corner
+    POSTERIOR_CORNER_PERPENDICULAR = "posterior-corner-perpendicular"
+    # technique 2: line tangent to the L5 posterior wall, intersected with the S1 endplate
+    POSTERIOR_WALL_TANGENT = "posterior-wall-tangent"
+    ENTERED = "entered"  # typed in by the reader, no landmarks
+
+
+class SlipAngleEndplate(str, enum.Enum):
+    L5_INFERIOR = "L5 inferior"  # Boxall 1979
+    L5_SUPERIOR = "L5 superior"  # later SDSG work
+
+
+class Severity(str, enum.Enum):
+    NONE = "none"
+    MILD = "mild"
+    MODERATE = "moderate"
+    SEVERE = "severe"
+
+
+def _check_range(name: str, value: Optional[float], lo: float, hi: float) -> None:
+    if value is None:
+        return
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    if not (lo <= value <= hi):
+        raise ValueError(f"{name} must be within {lo}..{hi}, got {value}")
+
+
+# --------------------------------------------------------------------------- derivations
+
+def meyerding_grade(percent_slip: float) -> Optional[MeyerdingGrade]:
+    """Upper-inclusive intervals: 0 < s <= 25 I, <= 50 II, <= 75 III, <= 100 IV, > 100 V.
+    0 % (or a retrolisthesis given as a negative number) is "no listhesis": None."""
+    if percent_slip <= 0:
+        return None
+    for bound, grade in zip(MEYERDING_UPPER_BOUNDS_PCT, (MeyerdingGrade.I, MeyerdingGrade.II, MeyerdingGrade.III, MeyerdingGrade.IV)):
+        if percent_slip <= bound:
+            return grade
+    return MeyerdingGrade.V
+
+
+def near_meyerding_boundary(percent_slip: float, margin_pct: float = NEAR_BOUNDARY_PCT) -> bool:
+    return any(abs(percent_slip - b) <= margin_pct for b in MEYERDING_UPPER_BOUNDS_PCT)
+
+
+def hollenberg_grade(status: ParsStatus, edema_present: Optional[bool]) -> Optional[int]:
+    """Hollenberg 2002 MRI grade from (fracture extent x marrow edema).
+
+    0 normal; 1 stress reaction (edema, intact cortex); 2 incomplete fracture with edema;
+    3 complete fracture with edema; 4 complete fracture without edema. An incomplete fracture
+    without edema (Ang 2b) has no Hollenberg grade: None. Unknown edema: None unless the status
+    itself implies it (stress reaction = edema; chronic non-union = no edema).
+    """
+    extent = status.fracture_extent
+    edema = edema_present
+    if edema is None:
+        if status is ParsStatus.STRESS_REACTION:
+            edema = True
+        elif status in (ParsStatus.CHRONIC_NONUNION, ParsStatus.INTACT):
+            edema = False
+        else:
+            return None
+    if extent == "none":
+        return 1 if (edema or status is ParsStatus.STRESS_REACTION) else 0
+    if extent == "incomplete":
+        return 2 if edema else None
+    return 3 if edema else 4
+
+
+def ang_grade(status: ParsStatus, edema_present: Optional[bool]) -> Optional[str]:
+    """Ang et al. split of grade 2 by activity: 0, 1, 2a, 2b, 3, 4."""
+    h = hollenberg_grade(status, edema_present)
+    if status.fracture_extent == "incomplete":
+        if edema_present is None:
+            return None
+        return "2a" if edema_present else "2b"
+    return None if h is None else str(h)
+
+
+def ct_stage(status: ParsStatus, edema_present: Optional[bool], gap_mm: Optional[float] = None,
+             early_gap_max_mm: float = 1.0) -> Optional[CTStage]:
+    """Approximate crosswalk from the pars entry to the CT stage (no validated mapping exists:
+    clinical-reference 3.1). Intact without edema has no stage (None)."""
+    if status is ParsStatus.STRESS_REACTION or (status is ParsStatus.INTACT and edema_present):
+        return CTStage.PRE_LYSIS
+    if status is ParsStatus.INTACT:
+        return None
+    if status is ParsStatus.INCOMPLETE_FRACTURE:
+        return CTStage.EARLY
+    if status is ParsStatus.COMPLETE_FRACTURE:
+        if gap_mm is not None and gap_mm <= early_gap_max_mm:
+            return CTStage.EARLY
+        return CTStage.PROGRESSIVE
+    return CTStage.TERMINAL
+
+
+# --------------------------------------------------------------------------- provenance
+
+@dataclass(frozen=True)
+class AnnotationRef:
+    """An annotation that supports a finding: where it was drawn and its points."""
+
+    annotation_id: str
+    kind: str  # "pars-marker", "meyerding", "edema-roi", "length", ...
+    series_instance_uid: str = ""
+    sop_instance_uid: str = ""
+    frame: Optional[int] = None  # 1-based frame number for multi-frame objects
+    points_px: tuple[tuple[float, float], ...] = ()  # (column, row) in image pixels
+    points_lps: tuple[tuple[float, float, float], ...] = ()  # patient mm (empty on a radiograph)
+
+
+# --------------------------------------------------------------------------- findings
+
+@dataclass(frozen=True)
+class Edema:
+    present: Optional[bool] = None  # None = not assessed
+    sites: frozenset[EdemaSite] = frozenset()
+    signal_ratio: Optional[float] = None  # mean ROI / mean reference ROI, when measured
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sites", frozenset(EdemaSite(s) for s in self.sites))
+        if self.sites and self.present is False:
+            raise ValueError("edema sites given but edema marked absent")
+        _check_range("edema signal ratio", self.signal_ratio, 0.0, 100.0)
+
+
+@dataclass(frozen=True)
+class ParsFinding:
+    level: Level
+    side: Side
+    status: ParsStatus
+    edema: Edema = Edema()
+    gap_mm: Optional[float] = None
+    mri_grade_override: Optional[int] = None
+    ct_stage_override: Optional[CTStage] = None
+    sclerotic_margins: Optional[bool] = None
+    provenance: tuple[AnnotationRef, ...] = ()
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "level", Level(self.level))
+        object.__setattr__(self, "side", Side(self.side))
+        object.__setattr__(self, "status", ParsStatus(self.status))
+        if self.ct_stage_override is not None:
+            object.__setattr__(self, "ct_stage_override", CTStage(self.ct_stage_override))
+        _check_range("pars gap", self.gap_mm, 0.0, 50.0)
+        if self.mri_grade_override is not None and self.mri_grade_override not in (0, 1, 2, 3, 4):
+            raise ValueError(f"Hollenberg grade must be 0-4, got {self.mri_grade_override}")
+        if self.status is ParsStatus.STRESS_REACTION and self.edema.present is False:
+            raise ValueError("a stress reaction is marrow edema with an intact cortex: edema cannot be absent")
+        if self.gap_mm is not None and self.status.fracture_extent == "none" and self.gap_mm > 0:
+            raise ValueError(f"a gap of {self.gap_mm} mm needs a fracture, not '{self.status.value}'")
+
+    @property
+    def edema_present(self) -> Optional[bool]:
+        if self.edema.present is None and self.status is ParsStatus.STRESS_REACTION:
+            return True
+        return self.edema.present
+
+    @property
+    def mri_grade_derived(self) -> Optional[int]:
+        return hollenberg_grade(self.status, self.edema_present)
+
+    @property
+    def mri_grade(self) -> Optional[int]:
+        return self.mri_grade_override if self.mri_grade_override is not None else self.mri_grade_derived
+
+    @property
+    def ct_stage_derived(self) -> Optional[CTStage]:
+        return ct_stage(self.status, self.edema_present, self.gap_mm)
+
+    @property
+    def ct_stage(self) -> Optional[CTStage]:
+        return self.ct_stage_override if self.ct_stage_override is not None else self.ct_stage_derived
+
+    @property
+    def active(self) -> Optional[bool]:
+        """Active lesion = marrow edema in pars or pedicle (clinical-reference 2.2)."""
+        return self.edema_present
+
+
+@dataclass(frozen=True)
+class Slip:
+    """Listhesis of ``level`` on the level below (L5 on S1 for ``level=L5``)."""
+
+    percent: float  # Taillard percent; negative is not used, direction says retro
+    direction: SlipDirection = SlipDirection.ANTERIOR
+    technique: SlipTechnique = SlipTechnique.POSTERIOR_CORNER_PERPENDICULAR
+    landmarks_lps: dict = field(default_factory=dict)  # name -> (x, y, z) mm, e.g. "L5 postero-inferior corner"
+    slip_angle_deg: Optional[float] = None
+    slip_angle_endplate: Optional[SlipAngleEndplate] = None
+    provenance: tuple[AnnotationRef, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "direction", SlipDirection(self.direction))
+        object.__setattr__(self, "technique", SlipTechnique(self.technique))
+        if self.slip_angle_endplate is not None:
+            object.__setattr__(self, "slip_angle_endplate", SlipAngleEndplate(self.slip_angle_endplate))
+        _check_range("percent slip", self.percent, 0.0, 200.0)
+        _check_range("slip angle", self.slip_angle_deg, -90.0, 90.0)
+
+    @property
+    def grade(self) -> Optional[MeyerdingGrade]:
+        return meyerding_grade(self.percent)
+
+    @property
+    def near_boundary(self) -> bool:
+        return near_meyerding_boundary(self.percent)
+
+
+@dataclass(frozen=True)
+class LevelFinding:
+    level: Level
+    slip: Optional[Slip] = None
+    disc_pfirrmann: Optional[int] = None  # disc below this level (L5 -> L5-S1), 1..5
+    neural_arch_hypoplasia: Optional[bool] = None
+    foraminal_stenosis: Optional[Severity] = None
+    instability: Optional[bool] = None  # on flexion-extension views
+    spina_bifida_occulta: Optional[bool] = None
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "level", Level(self.level))
+        if self.foraminal_stenosis is not None:
+            object.__setattr__(self, "foraminal_stenosis", Severity(self.foraminal_stenosis))
+        if self.disc_pfirrmann is not None and self.disc_pfirrmann not in (1, 2, 3, 4, 5):
+            raise ValueError(f"Pfirrmann grade must be 1-5, got {self.disc_pfirrmann}")
+
+    @property
+    def disc_degenerated(self) -> Optional[bool]:
+        """Pfirrmann III or worse counts as degenerated (I-II normal)."""
+        return None if self.disc_pfirrmann is None else self.disc_pfirrmann >= 3
+
+
+class NeuroDeficit(str, enum.Enum):
+    NONE = "none"
+    STABLE = "stable"
+    PROGRESSIVE = "progressive"
+
+
+class ParsBlock(str, enum.Enum):
+    NOT_DONE = "not_done"
+    POSITIVE = "positive"
+    NEGATIVE = "negative"
+
+
+@dataclass(frozen=True)
+class ClinicalContext:
+    """Facts the pathway module needs. Every field may be unknown (None)."""
+
+    age_years: Optional[float] = None
+    skeletally_mature: Optional[bool] = None
+    athlete: Optional[bool] = None
+    sport: str = ""
+    symptomatic: Optional[bool] = None  # back pain attributed to the spine at all
+    symptom_duration_months: Optional[float] = None
+    conservative_care_months: Optional[float] = None
+    pain_vas: Optional[float] = None  # 0-10
+    odi: Optional[float] = None  # 0-100
+    disabling_pain: Optional[bool] = None
+    radicular_symptoms: Optional[bool] = None
+    neuro_deficit: Optional[NeuroDeficit] = None
+    cauda_equina_symptoms: Optional[bool] = None
+    slip_progression: Optional[bool] = None  # on serial standing films
+    pars_block: Optional[ParsBlock] = None
+    pain_concordant_with_imaging: Optional[bool] = None
+    smoking: Optional[bool] = None
+    depression_or_chronic_pain: Optional[bool] = None
+    realistic_expectations: Optional[bool] = None
+    wishes_surgery: Optional[bool] = None
+
+    def __post_init__(self) -> None:
+        _check_range("age", self.age_years, 0.0, 120.0)
+        _check_range("symptom duration (months)", self.symptom_duration_months, 0.0, 1200.0)
+        _check_range("conservative care (months)", self.conservative_care_months, 0.0, 1200.0)
+        _check_range("VAS", self.pain_vas, 0.0, 10.0)
+        _check_range("ODI", self.odi, 0.0, 100.0)
+        if self.neuro_deficit is not None:
+            object.__setattr__(self, "neuro_deficit", NeuroDeficit(self.neuro_deficit))
+        if self.pars_block is not None:
+            object.__setattr__(self, "pars_block", ParsBlock(self.pars_block))
+
+
+@dataclass(frozen=True)
+class StudyFindings:
+    study_instance_uid: str = ""
+    reader: str = ""
+    created: str = ""  # ISO 8601
+    modified: str = ""  # ISO 8601
+    impression: str = ""
+    pars: tuple[ParsFinding, ...] = ()
+    levels: tuple[LevelFinding, ...] = ()
+    context: ClinicalContext = ClinicalContext()
+    schema_version: int = SCHEMA_VERSION
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "pars", tuple(self.pars))
+        object.__setattr__(self, "levels", tuple(self.levels))
+        seen = set()
+        for p in self.pars:
+            key = (p.level, p.side)
+            if key in seen:
+                raise ValueError(f"two pars findings for {p.level.value} {p.side.value}")
+            seen.add(key)
+        seen_levels = set()
+        for lv in self.levels:
+            if lv.level in seen_levels:
+                raise ValueError(f"two level findings for {lv.level.value}")
+            seen_levels.add(lv.level)
+
+    def pars_at(self, level: Level, side: Side) -> Optional[ParsFinding]:
+        for p in self.pars:
+            if p.level is Level(level) and p.side is Side(side):
+                return p
+        return None
+
+    def level(self, level: Level) -> Optional[LevelFinding]:
+        for lv in self.levels:
+            if lv.level is Level(level):
+                return lv
+        return None
+
+    def with_pars(self, finding: ParsFinding) -> "StudyFindings":
+        """A copy with ``finding`` replacing any entry for its level and side."""
+        rest = tuple(p for p in self.pars if (p.level, p.side) != (finding.level, finding.side))
+        return replace(self, pars=tuple(sorted(rest + (finding,), key=_pars_key)))
+
+    def with_level(self, finding: LevelFinding) -> "StudyFindings":
+        rest = tuple(lv for lv in self.levels if lv.level is not finding.level)
+        return replace(self, levels=tuple(sorted(rest + (finding,), key=lambda lv: list(Level).index(lv.level))))
+
+    def with_context(self, context: ClinicalContext) -> "StudyFindings":
+        return replace(self, context=context)
+
+
+def _pars_key(p: ParsFinding) -> tuple[int, int]:
+    return (list(Level).index(p.level), list(Side).index(p.side))

@@ -1,0 +1,55 @@
+"""The domain core never imports Qt: every module outside app/ui is imported in a fresh
+interpreter and PySide6 must not be in sys.modules afterwards."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import app
+
+APP_DIR = Path(app.__file__).parent
+
+
+def _domain_modules() -> list[str]:
+    mods = []
+    for path in sorted(APP_DIR.rglob("*.py")):
+        rel = path.relative_to(APP_DIR.parent).with_suffix("")
+        parts = rel.parts
+        if len(parts) > 1 and parts[1] == "ui":
+            continue
+        if parts[-1] == "__main__":
+            continue
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        mods.append(".".join(parts))
+    return mods
+
+
+def test_there_are_domain_modules():
+    mods = _domain_modules()
+    assert "app.dicom.model" in mods and "app.findings.model" in mods
+
+
+def test_domain_core_does_not_import_qt():
+    mods = _domain_modules()
+    code = (
+        "import importlib, sys\n"
+        f"mods = {mods!r}\n"
+        "for name in mods:\n"
+        "    importlib.import_module(name)\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6'))\n"
+        "print('QT:' + ','.join(bad))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    line = [ln for ln in out.stdout.splitlines() if ln.startswith("QT:")][-1]
+    assert line == "QT:", f"Qt was imported by the domain core: {line[3:]}"
+
+
+def test_import_app_dicom_is_qt_free():
+    code = "import sys, app.dicom; print(any(m.startswith('PySide6') for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_packaging_folder_has_no_init():
+    assert not (APP_DIR.parent / "packaging" / "__init__.py").exists()
