@@ -1,0 +1,165 @@
+"""StudySession: intents -> findings -> signals, undo, files. No Qt."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from app.findings import io as fio
+from app.findings import model as m
+from app.session import StudySession
+
+UID = "1.2.826.0.1.3680043.8.498.1"
+
+
+@pytest.fixture
+def session(tmp_path):
+    s = StudySession(UID, data_dir=tmp_path / "autosave")
+    yield s
+    s.close()
+
+
+def test_session_module_does_not_import_qt():
+    import subprocess
+
+    out = subprocess.run(
+        [sys.executable, "-c", "import sys, app.session; print(any(k.startswith('PySide6') for k in sys.modules))"],
+        capture_output=True, text=True, check=True,
+    )
+    assert out.stdout.strip() == "False"
+
+
+def test_edit_pars_creates_entry_and_emits(session):
+    seen = []
+    session.findings_changed.connect(seen.append)
+    session.edit_pars("L5", "left", status="complete_fracture", edema_present=True, gap_mm=2.0)
+    p = session.findings.pars_at(m.Level.L5, m.Side.LEFT)
+    assert p.status is m.ParsStatus.COMPLETE_FRACTURE
+    assert p.mri_grade == 3 and p.ct_stage is m.CTStage.PROGRESSIVE
+    assert len(seen) == 1 and seen[0] is session.findings
+    assert session.findings.modified  # timestamped
+
+
+def test_edema_sites_imply_present_and_absent_clears_sites(session):
+    session.edit_pars("L4", "right", status="stress_reaction", edema_sites=["pars", "pedicle"])
+    p = session.findings.pars_at("L4", "right")
+    assert p.edema.present is True and p.edema.sites == {m.EdemaSite.PARS, m.EdemaSite.PEDICLE}
+    session.edit_pars("L4", "right", status="complete_fracture")
+    session.edit_pars("L4", "right", edema_present=False)
+    p = session.findings.pars_at("L4", "right")
+    assert p.edema.present is False and p.edema.sites == frozenset()
+    assert p.mri_grade == 4
+
+
+def test_status_none_removes_entry(session):
+    session.edit_pars("L5", "right", status="incomplete_fracture")
+    session.edit_pars("L5", "right", status=None)
+    assert session.findings.pars_at("L5", "right") is None
+
+
+def test_invalid_edit_raises_and_leaves_findings(session):
+    session.edit_pars("L5", "left", status="intact")
+    before = session.findings
+    with pytest.raises(ValueError, match="L5 left"):
+        session.edit_pars("L5", "left", gap_mm=3.0)  # a gap needs a fracture
+    assert session.findings is before
+    with pytest.raises(TypeError, match="unknown pars finding field"):
+        session.edit_pars("L5", "left", colour="red")
+
+
+def test_overrides_win_over_derived(session):
+    session.edit_pars("L5", "left", status="complete_fracture", edema_present=True)
+    session.edit_pars("L5", "left", mri_grade_override=4, ct_stage_override="terminal")
+    p = session.findings.pars_at("L5", "left")
+    assert p.mri_grade_derived == 3 and p.mri_grade == 4
+    assert p.ct_stage is m.CTStage.TERMINAL
+
+
+def test_edit_level_slip_and_grade(session):
+    session.edit_level("L5", slip_percent=24.0, disc_pfirrmann=2)
+    lv = session.findings.level("L5")
+    assert lv.slip.grade is m.MeyerdingGrade.I and lv.slip.near_boundary
+    assert lv.slip.technique is m.SlipTechnique.ENTERED
+    session.edit_level("L5", slip_percent=40.0, slip_angle_deg=12.5)
+    lv = session.findings.level("L5")
+    assert lv.slip.grade is m.MeyerdingGrade.II and not lv.slip.near_boundary
+    assert lv.slip.slip_angle_deg == 12.5 and lv.disc_pfirrmann == 2
+    session.edit_level("L5", slip_percent=None)
+    assert session.findings.level("L5").slip is None
+
+
+def test_slip_angle_without_slip_is_refused(session):
+    with pytest.raises(ValueError, match="percent slip first"):
+        session.edit_level("L4", slip_angle_deg=10.0)
+    assert session.findings.level("L4") is None
+
+
+def test_context_and_impression(session):
+    events = []
+    session.findings_changed.connect(events.append)
+    ctx = m.ClinicalContext(age_years=15, athlete=True, sport="gymnastics")
+    session.set_context(ctx)
+    assert session.context == ctx
+    session.set_context(ctx)  # same value: no event
+    session.edit_context(pain_vas=6.0)
+    assert session.context.pain_vas == 6.0 and session.context.symptomatic is None
+    session.set_impression("Bilateral L5 spondylolysis.")
+    session.set_reader("Dr A")
+    assert session.findings.impression.startswith("Bilateral") and session.findings.reader == "Dr A"
+    assert len(events) == 4
+
+
+def test_undo_redo(session):
+    session.edit_pars("L5", "left", status="incomplete_fracture")
+    session.edit_level("L5", slip_percent=10.0)
+    assert session.can_undo
+    session.undo()
+    assert session.findings.level("L5") is None
+    assert session.findings.pars_at("L5", "left") is not None
+    session.undo()
+    assert session.findings.pars_at("L5", "left") is None
+    assert not session.undo()
+    session.redo()
+    session.redo()
+    assert session.findings.level("L5").slip.percent == 10.0
+    session.undo()
+    session.edit_context(age_years=30)  # a new edit clears redo
+    assert not session.can_redo
+
+
+def test_save_open_roundtrip(session, tmp_path):
+    session.edit_pars("L5", "left", status="complete_fracture", edema_present=False, gap_mm=4.0)
+    session.edit_context(age_years=17.0, cauda_equina_symptoms=False)
+    path = session.save(tmp_path / "f.json")
+    other = StudySession(UID, autosave=False)
+    other.open(path)
+    assert other.findings.pars == session.findings.pars
+    assert other.context == session.context
+    assert other.path == path
+    other.close()
+
+
+def test_open_other_study_refused(session, tmp_path):
+    p = tmp_path / "x.json"
+    fio.save_findings(m.StudyFindings(study_instance_uid="9.9.9"), p)
+    before = session.findings
+    with pytest.raises(fio.FindingsFileError, match="not the open study"):
+        session.open(p)
+    assert session.findings is before
+
+
+def test_open_bad_file_names_it(session, tmp_path):
+    p = tmp_path / "bad.json"
+    p.write_text("{not json")
+    with pytest.raises(fio.FindingsFileError, match="bad.json"):
+        session.open(p)
+
+
+def test_pathway_changed_emitted_on_every_change(session):
+    results = []
+    session.pathway_changed.connect(results.append)
+    session.edit_context(age_years=15)
+    session.edit_pars("L5", "left", status="stress_reaction")
+    assert len(results) == 2
+    assert results[-1] is session.pathway_result
