@@ -1,0 +1,6 @@
+"""Findings panel: structured table (FindingsTableModel) bound to a StudySession."""
+
+from app.ui.findings.panel import FindingsPanel
+from app.ui.findings.table_model import FindingsTableModel
+
+__all__ = ["FindingsPanel", "FindingsTableModel"]

@@ -1,0 +1,488 @@
+"""FindingsTableModel: a QAbstractTableModel adapter over a StudySession.
+
+Two sections share one class: ``section="pars"`` (one row per level and side) and
+``section="levels"`` (one row per level: slip of that level on the one below, disc below it).
+Reading goes through ``session.findings``; writing calls ``session.edit_pars`` /
+``session.edit_level`` and the table refreshes from ``session.findings_changed``, so the
+session stays the single source of truth (no widget keeps its own copy).
+
+Roles: DisplayRole is the text shown; EditRole is a plain value for the editor (enum value
+string, float or "" for unknown); ``CHOICES_ROLE`` lists (label, value) pairs for combo
+columns; ``KIND_ROLE`` names the editor ("choice", "float", "sites", None = read-only).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont
+
+from app.findings import model as m
+
+log = logging.getLogger(__name__)
+
+CHOICES_ROLE = Qt.ItemDataRole.UserRole + 1
+KIND_ROLE = Qt.ItemDataRole.UserRole + 2
+FLAG_ROLE = Qt.ItemDataRole.UserRole + 3  # truthy when the cell carries a warning flag
+
+DEFAULT_LEVELS = (m.Level.L1, m.Level.L2, m.Level.L3, m.Level.L4, m.Level.L5)
+UNKNOWN = "?"
+WARN_BG = QColor("#5a4a12")
+OVERRIDE_FG = QColor("#f0c674")
+DERIVED_FG = QColor("#9fb7d0")
+
+STATUS_LABELS = {
+    m.ParsStatus.INTACT: "intact",
+    m.ParsStatus.STRESS_REACTION: "stress reaction",
+    m.ParsStatus.INCOMPLETE_FRACTURE: "incomplete fracture",
+    m.ParsStatus.COMPLETE_FRACTURE: "complete fracture",
+    m.ParsStatus.CHRONIC_NONUNION: "chronic non-union",
+}
+HOLLENBERG_LABELS = {
+    0: "0 normal",
+    1: "1 stress reaction",
+    2: "2 incomplete + edema",
+    3: "3 complete + edema",
+    4: "4 complete, no edema",
+}
+
+
+def _tri(v: Optional[bool]) -> str:
+    return UNKNOWN if v is None else ("yes" if v else "no")
+
+
+TRI_CHOICES = (("? unknown", ""), ("yes", "yes"), ("no", "no"))
+
+
+def _tri_value(v: Any) -> Optional[bool]:
+    if v is None or v == "":
+        return None
+    if isinstance(v, bool):
+        return v
+    s = str(v).strip().lower()
+    if s in ("yes", "true", "1", "y", "present"):
+        return True
+    if s in ("no", "false", "0", "n", "absent"):
+        return False
+    raise ValueError(f"expected yes/no/unknown, got {v!r}")
+
+
+def _float_value(v: Any) -> Optional[float]:
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        raise ValueError("expected a number")
+    if isinstance(v, (int, float)):
+        return float(v)
+    s = str(v).strip().replace(",", ".")
+    if s == "":
+        return None
+    try:
+        return float(s)
+    except ValueError:
+        raise ValueError(f"not a number: {v!r}") from None
+
+
+def _enum_or_none(enum_cls: type) -> Callable[[Any], Any]:
+    def conv(v: Any) -> Any:
+        if v is None or v == "":
+            return None
+        return enum_cls(v)
+
+    return conv
+
+
+def _fmt_num(v: Optional[float], unit: str = "", decimals: int = 1) -> str:
+    if v is None:
+        return ""
+    return f"{v:.{decimals}f}{unit}"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    title: str
+    tip: str
+    kind: Optional[str] = None  # editor kind; None = read-only
+    choices: tuple = ()
+
+
+# ------------------------------------------------------------------ pars section
+PARS_COLUMNS = (
+    Column("level", "Level", "Vertebral level"),
+    Column("side", "Side", "Left or right pars"),
+    Column("status", "Pars status", "Reader's assessment of the pars interarticularis; '—' = not assessed",
+           "choice", (("— not assessed", ""),) + tuple((lbl, s.value) for s, lbl in STATUS_LABELS.items())),
+    Column("edema", "Edema", "Bone-marrow edema (STIR/T2-FS) in pars or pedicle: yes / no / ? not assessed",
+           "choice", TRI_CHOICES),
+    Column("sites", "Edema sites", "Where the marrow edema is: pars, pedicle, body", "sites"),
+    Column("gap", "Gap mm", "Width of the fracture gap in mm (empty = not measured)", "float"),
+    Column("mri", "Hollenberg", "MRI grade (Hollenberg 2002), derived from status x edema; pick a value to override",
+           "choice", (("auto (derived)", ""),) + tuple((lbl, str(g)) for g, lbl in HOLLENBERG_LABELS.items())),
+    Column("ct", "CT stage", "CT stage (pre-lysis / early / progressive / terminal), derived approximately from the "
+           "pars entry (no validated crosswalk exists); pick a value to override",
+           "choice", (("auto (derived)", ""),) + tuple((s.value, s.value) for s in m.CTStage)),
+)
+
+# ------------------------------------------------------------------ level section
+LEVEL_COLUMNS = (
+    Column("level", "Level", "Motion segment: slip of the upper vertebra on the one below"),
+    Column("slip", "Slip %", "Percent slip (Taillard); empty = no slip measured", "float"),
+    Column("meyerding", "Meyerding", "Meyerding grade from percent slip (upper-inclusive 25/50/75/100 %); "
+           "⚠ = within ±3 % of a boundary, check the measurement"),
+    Column("angle", "Slip angle °", "Slip angle in degrees (needs a percent slip)", "float"),
+    Column("pfirrmann", "Pfirrmann", "Disc below this level, Pfirrmann grade I-V (III+ = degenerated)",
+           "choice", (("?", ""),) + tuple((r, str(i)) for i, r in enumerate(("I", "II", "III", "IV", "V"), 1))),
+    Column("hypoplasia", "Arch hypoplasia", "Neural-arch hypoplasia / dysplasia", "choice", TRI_CHOICES),
+    Column("stenosis", "Foraminal stenosis", "Foraminal stenosis severity", "choice",
+           (("?", ""),) + tuple((s.value, s.value) for s in m.Severity)),
+    Column("instability", "Instability", "Dynamic instability on flexion-extension views", "choice", TRI_CHOICES),
+)
+
+ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV", 5: "V"}
+
+
+class FindingsTableModel(QAbstractTableModel):
+    """Table adapter over ``session.findings`` (see module docstring)."""
+
+    sig_edit_failed = Signal(str)  # plain message when the session refused an edit
+
+    def __init__(self, session: Any, section: str = "pars", parent: Any = None) -> None:
+        super().__init__(parent)
+        if section not in ("pars", "levels"):
+            raise ValueError(f"section must be 'pars' or 'levels', got {section!r}")
+        self.session = session
+        self.section = section
+        self.columns = PARS_COLUMNS if section == "pars" else LEVEL_COLUMNS
+        self._rows = self._row_keys()
+        self.last_error = ""
+        session.findings_changed.connect(self._on_findings_changed)
+
+    # ---------------------------------------------------------------- lifecycle
+    def detach(self) -> None:
+        """Stop listening to the session (call from the owning widget's cleanup)."""
+        try:
+            self.session.findings_changed.disconnect(self._on_findings_changed)
+        except Exception:  # already disconnected
+            pass
+
+    def _row_keys(self) -> list:
+        f = self.session.findings
+        if self.section == "pars":
+            levels = set(DEFAULT_LEVELS) | {p.level for p in f.pars}
+            return [(lv, sd) for lv in m.Level if lv in levels for sd in m.Side]
+        levels = set(DEFAULT_LEVELS) | {lv.level for lv in f.levels}
+        return [lv for lv in m.Level if lv in levels]
+
+    def _on_findings_changed(self, *_: Any) -> None:
+        keys = self._row_keys()
+        if keys != self._rows:
+            self.beginResetModel()
+            self._rows = keys
+            self.endResetModel()
+        elif self._rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(self.columns) - 1))
+
+    # ---------------------------------------------------------------- Qt API
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.columns)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.columns):
+            col = self.columns[section]
+            if role == Qt.ItemDataRole.DisplayRole:
+                return col.title
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return col.tip
+        if orientation == Qt.Orientation.Vertical and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(self._rows):
+            return str(section + 1)
+        return None
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        col = self.columns[index.column()]
+        if col.kind is not None and self._editable(index.row(), col.key):
+            base |= Qt.ItemFlag.ItemIsEditable
+        return base
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not (0 <= index.row() < len(self._rows)) or not (0 <= index.column() < len(self.columns)):
+            return None
+        col = self.columns[index.column()]
+        if role == KIND_ROLE:
+            return col.kind
+        if role == CHOICES_ROLE:
+            return list(col.choices) if col.choices else None
+        if self.section == "pars":
+            return self._pars_data(self._rows[index.row()], col, role)
+        return self._level_data(self._rows[index.row()], col, role)
+
+    def setData(self, index: QModelIndex | QPersistentModelIndex, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if role != Qt.ItemDataRole.EditRole or not index.isValid():
+            return False
+        if not (self.flags(index) & Qt.ItemFlag.ItemIsEditable):
+            return False
+        col = self.columns[index.column()]
+        key = self._rows[index.row()]
+        try:
+            if self.section == "pars":
+                self._set_pars(key, col.key, value)
+            else:
+                self._set_level(key, col.key, value)
+        except (ValueError, TypeError) as exc:
+            self.last_error = str(exc)
+            self.sig_edit_failed.emit(self.last_error)
+            return False
+        self.last_error = ""
+        return True
+
+    # ---------------------------------------------------------------- helpers
+    def row_key(self, row: int) -> Any:
+        return self._rows[row]
+
+    def column_of(self, key: str) -> int:
+        for i, c in enumerate(self.columns):
+            if c.key == key:
+                return i
+        raise KeyError(key)
+
+    def _editable(self, row: int, key: str) -> bool:
+        f = self.session.findings
+        if self.section == "pars":
+            level, side = self._rows[row]
+            p = f.pars_at(level, side)
+            if p is None:
+                return key == "status"
+            if key == "gap":
+                return p.status.fracture_extent != "none"
+            return True
+        lv = f.level(self._rows[row])
+        if key == "angle":
+            return lv is not None and lv.slip is not None
+        return True
+
+    # pars ---------------------------------------------------------------
+    def _pars_data(self, key: tuple, col: Column, role: int) -> Any:
+        level, side = key
+        p = self.session.findings.pars_at(level, side)
+        Role = Qt.ItemDataRole
+        if role == Role.TextAlignmentRole:
+            return int(Qt.AlignmentFlag.AlignVCenter | (Qt.AlignmentFlag.AlignRight if col.key == "gap" else Qt.AlignmentFlag.AlignLeft))
+        if col.key == "level":
+            if role in (Role.DisplayRole, Role.EditRole):
+                return level.value
+            if role == Role.FontRole and side is m.Side.LEFT:
+                f = QFont()
+                f.setBold(True)
+                return f
+            return None
+        if col.key == "side":
+            return ("L" if side is m.Side.LEFT else "R") if role in (Role.DisplayRole, Role.EditRole) else (
+                side.value if role == Role.ToolTipRole else None)
+        if p is None:
+            if role == Role.DisplayRole:
+                return "—" if col.key == "status" else ""
+            if role == Role.EditRole:
+                return ""
+            if role == Role.ForegroundRole:
+                return QBrush(QColor("#777777"))
+            return None
+        if col.key == "status":
+            if role == Role.DisplayRole:
+                return STATUS_LABELS[p.status]
+            if role == Role.EditRole:
+                return p.status.value
+            if role == Role.ForegroundRole and p.status.is_defect:
+                return QBrush(QColor("#ff9e80"))
+            return None
+        if col.key == "edema":
+            if role == Role.DisplayRole:
+                return _tri(p.edema_present)
+            if role == Role.EditRole:
+                v = p.edema.present
+                return "" if v is None else ("yes" if v else "no")
+            if role == Role.ToolTipRole and p.edema.present is None and p.edema_present:
+                return "implied by 'stress reaction'"
+            if role == Role.ForegroundRole and p.edema_present:
+                return QBrush(QColor("#80cbff"))
+            return None
+        if col.key == "sites":
+            sites = [s.value for s in m.EdemaSite if s in p.edema.sites]
+            if role == Role.DisplayRole:
+                return ", ".join(sites)
+            if role == Role.EditRole:
+                return ",".join(sites)
+            return None
+        if col.key == "gap":
+            if role == Role.DisplayRole:
+                return _fmt_num(p.gap_mm)
+            if role == Role.EditRole:
+                return "" if p.gap_mm is None else p.gap_mm
+            return None
+        if col.key == "mri":
+            derived, override = p.mri_grade_derived, p.mri_grade_override
+            if role == Role.DisplayRole:
+                d = "—" if derived is None else str(derived)
+                if override is not None:
+                    return f"{override} (override; derived {d})"
+                return d if derived is not None else "— (no grade)"
+            if role == Role.EditRole:
+                return "" if override is None else str(override)
+            if role == Role.ForegroundRole:
+                return QBrush(OVERRIDE_FG if override is not None else DERIVED_FG)
+            if role == Role.ToolTipRole:
+                ang = m.ang_grade(p.status, p.edema_present)
+                t = "Hollenberg grade derived from status x edema" + (f" (Ang {ang})" if ang else "")
+                if derived is None and p.status.fracture_extent == "incomplete":
+                    t += "; an incomplete fracture without edema has no Hollenberg grade"
+                if override is not None:
+                    t += f"; reader override {override}"
+                return t
+            return None
+        if col.key == "ct":
+            derived, override = p.ct_stage_derived, p.ct_stage_override
+            if role == Role.DisplayRole:
+                d = "—" if derived is None else derived.value
+                return f"{override.value} (override; derived {d})" if override is not None else d
+            if role == Role.EditRole:
+                return "" if override is None else override.value
+            if role == Role.ForegroundRole:
+                return QBrush(OVERRIDE_FG if override is not None else DERIVED_FG)
+            if role == Role.ToolTipRole:
+                return "Approximate crosswalk from the pars entry (clinical reference 3.1); override if CT shows otherwise"
+            return None
+        return None
+
+    def _set_pars(self, key: tuple, ck: str, value: Any) -> None:
+        level, side = key
+        s = self.session
+        if ck == "status":
+            v = None if value in (None, "") else m.ParsStatus(value)
+            s.edit_pars(level, side, status=v)
+        elif ck == "edema":
+            s.edit_pars(level, side, edema_present=_tri_value(value))
+        elif ck == "sites":
+            if isinstance(value, str):
+                items = [x.strip() for x in value.replace(";", ",").split(",") if x.strip()]
+            else:
+                items = list(value or ())
+            s.edit_pars(level, side, edema_sites=[m.EdemaSite(x) for x in items])
+        elif ck == "gap":
+            s.edit_pars(level, side, gap_mm=_float_value(value))
+        elif ck == "mri":
+            v = None if value in (None, "") else int(value)
+            s.edit_pars(level, side, mri_grade_override=v)
+        elif ck == "ct":
+            s.edit_pars(level, side, ct_stage_override=_enum_or_none(m.CTStage)(value))
+        else:
+            raise ValueError(f"column {ck} is read-only")
+
+    # levels -------------------------------------------------------------
+    def _level_data(self, level: m.Level, col: Column, role: int) -> Any:
+        lv = self.session.findings.level(level)
+        slip = lv.slip if lv else None
+        Role = Qt.ItemDataRole
+        if role == Role.TextAlignmentRole:
+            right = col.key in ("slip", "angle")
+            return int(Qt.AlignmentFlag.AlignVCenter | (Qt.AlignmentFlag.AlignRight if right else Qt.AlignmentFlag.AlignLeft))
+        if col.key == "level":
+            below = level.below
+            text = f"{level.value}–{below.value}" if below else level.value
+            return text if role in (Role.DisplayRole, Role.EditRole) else None
+        if col.key == "slip":
+            if role == Role.DisplayRole:
+                if slip is None:
+                    return ""
+                retro = " retro" if slip.direction is m.SlipDirection.POSTERIOR else ""
+                return f"{slip.percent:.1f}{retro}"
+            if role == Role.EditRole:
+                return "" if slip is None else slip.percent
+            if role == Role.ToolTipRole and slip is not None:
+                return f"{slip.direction.value}, technique: {slip.technique.value}"
+            return None
+        if col.key == "meyerding":
+            grade = slip.grade if slip else None
+            near = bool(slip and slip.near_boundary)
+            if role == Role.DisplayRole:
+                if slip is None:
+                    return ""
+                if grade is None:
+                    return "none"
+                return f"{grade.value} ⚠ near boundary" if near else grade.value
+            if role == Role.EditRole:
+                return "" if grade is None else grade.value
+            if role == FLAG_ROLE:
+                return near
+            if role == Role.BackgroundRole and near:
+                return QBrush(WARN_BG)
+            if role == Role.ForegroundRole:
+                if grade is not None and grade.is_high_grade:
+                    return QBrush(QColor("#ff8a80"))
+                return QBrush(DERIVED_FG)
+            if role == Role.ToolTipRole and slip is not None:
+                t = f"Derived from {slip.percent:.1f} % (upper-inclusive 25/50/75/100 %)"
+                if near:
+                    t += ". Within ±3 % of a grade boundary: the grade depends on the measurement technique"
+                return t
+            return None
+        if col.key == "angle":
+            v = slip.slip_angle_deg if slip else None
+            if role == Role.DisplayRole:
+                return _fmt_num(v, "")
+            if role == Role.EditRole:
+                return "" if v is None else v
+            if role == Role.ToolTipRole and slip is not None and slip.slip_angle_endplate is not None:
+                return f"reference endplate: {slip.slip_angle_endplate.value}"
+            return None
+        if col.key == "pfirrmann":
+            v = lv.disc_pfirrmann if lv else None
+            if role == Role.DisplayRole:
+                return UNKNOWN if v is None else ROMAN[v]
+            if role == Role.EditRole:
+                return "" if v is None else str(v)
+            if role == Role.ForegroundRole and v is not None and v >= 3:
+                return QBrush(QColor("#ffcc80"))
+            return None
+        if col.key in ("hypoplasia", "instability"):
+            attr = "neural_arch_hypoplasia" if col.key == "hypoplasia" else "instability"
+            v = getattr(lv, attr) if lv else None
+            if role == Role.DisplayRole:
+                return _tri(v)
+            if role == Role.EditRole:
+                return "" if v is None else ("yes" if v else "no")
+            if role == Role.ForegroundRole and v:
+                return QBrush(QColor("#ffcc80"))
+            return None
+        if col.key == "stenosis":
+            v = lv.foraminal_stenosis if lv else None
+            if role == Role.DisplayRole:
+                return UNKNOWN if v is None else v.value
+            if role == Role.EditRole:
+                return "" if v is None else v.value
+            return None
+        return None
+
+    def _set_level(self, level: m.Level, ck: str, value: Any) -> None:
+        s = self.session
+        if ck == "slip":
+            s.edit_level(level, slip_percent=_float_value(value))
+        elif ck == "angle":
+            s.edit_level(level, slip_angle_deg=_float_value(value))
+        elif ck == "pfirrmann":
+            s.edit_level(level, disc_pfirrmann=None if value in (None, "") else int(value))
+        elif ck == "hypoplasia":
+            s.edit_level(level, neural_arch_hypoplasia=_tri_value(value))
+        elif ck == "instability":
+            s.edit_level(level, instability=_tri_value(value))
+        elif ck == "stenosis":
+            s.edit_level(level, foraminal_stenosis=_enum_or_none(m.Severity)(value))
+        else:
+            raise ValueError(f"column {ck} is read-only")

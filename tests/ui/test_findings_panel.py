@@ -1,0 +1,174 @@
+"""FindingsPanel / FindingsTableModel: in step with the StudySession both ways."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from app.findings import model as m
+from app.session import StudySession
+from app.ui.findings import FindingsPanel, FindingsTableModel
+from app.ui.findings.table_model import FLAG_ROLE
+
+pytestmark = pytest.mark.gui
+
+UID = "1.2.826.0.1.3680043.8.498.77"
+EDIT = Qt.ItemDataRole.EditRole
+DISPLAY = Qt.ItemDataRole.DisplayRole
+
+
+@pytest.fixture
+def session(tmp_path):
+    s = StudySession(UID, data_dir=tmp_path / "autosave")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def panel(qtbot, session):
+    w = FindingsPanel(session)
+    qtbot.addWidget(w)
+    yield w
+    w.cleanup()
+
+
+def _pars_row(model, level, side):
+    for r in range(model.rowCount()):
+        if model.row_key(r) == (m.Level(level), m.Side(side)):
+            return r
+    raise AssertionError("row not found")
+
+
+def _level_row(model, level):
+    for r in range(model.rowCount()):
+        if model.row_key(r) == m.Level(level):
+            return r
+    raise AssertionError("row not found")
+
+
+def test_session_change_updates_table(panel, session, qtbot):
+    model = panel.pars_model
+    r = _pars_row(model, "L5", "left")
+    status = model.index(r, model.column_of("status"))
+    assert model.data(status, DISPLAY) == "—"
+    with qtbot.waitSignal(model.dataChanged, timeout=1000):
+        session.edit_pars("L5", "left", status="complete_fracture", edema_present=True, gap_mm=2.5)
+    assert model.data(status, DISPLAY) == "complete fracture"
+    assert model.data(model.index(r, model.column_of("mri")), DISPLAY) == "3"
+    assert model.data(model.index(r, model.column_of("ct")), DISPLAY) == "progressive"
+    assert model.data(model.index(r, model.column_of("gap")), DISPLAY) == "2.5"
+    assert model.data(model.index(r, model.column_of("edema")), DISPLAY) == "yes"
+
+
+def test_setdata_updates_session(panel, session):
+    model = panel.pars_model
+    r = _pars_row(model, "L4", "right")
+    assert model.setData(model.index(r, model.column_of("status")), "incomplete_fracture", EDIT)
+    assert session.findings.pars_at("L4", "right").status is m.ParsStatus.INCOMPLETE_FRACTURE
+    assert model.setData(model.index(r, model.column_of("edema")), "no", EDIT)
+    p = session.findings.pars_at("L4", "right")
+    assert p.edema.present is False and p.mri_grade is None  # Ang 2b: no Hollenberg grade
+    assert model.data(model.index(r, model.column_of("mri")), DISPLAY).startswith("—")
+    assert model.setData(model.index(r, model.column_of("mri")), "2", EDIT)  # reader override
+    assert session.findings.pars_at("L4", "right").mri_grade_override == 2
+    assert "override" in model.data(model.index(r, model.column_of("mri")), DISPLAY)
+    assert model.setData(model.index(r, model.column_of("sites")), "pars,pedicle", EDIT)
+    p = session.findings.pars_at("L4", "right")
+    assert p.edema.present is True and p.edema.sites == {m.EdemaSite.PARS, m.EdemaSite.PEDICLE}
+    assert model.data(model.index(r, model.column_of("sites")), DISPLAY) == "pars, pedicle"
+
+
+def test_refused_edit_reports_and_keeps_findings(panel, session, qtbot):
+    model = panel.pars_model
+    r = _pars_row(model, "L3", "left")
+    model.setData(model.index(r, model.column_of("status")), "complete_fracture", EDIT)
+    before = session.findings
+    with qtbot.waitSignal(model.sig_edit_failed, timeout=1000):
+        ok = model.setData(model.index(r, model.column_of("gap")), "99", EDIT)  # > 50 mm
+    assert not ok and session.findings is before
+    assert "gap" in panel.message_label.text()
+
+
+def test_gap_not_editable_without_fracture(panel, session):
+    model = panel.pars_model
+    r = _pars_row(model, "L2", "left")
+    gap = model.index(r, model.column_of("gap"))
+    assert not (model.flags(gap) & Qt.ItemFlag.ItemIsEditable)  # not assessed yet
+    session.edit_pars("L2", "left", status="intact")
+    assert not (model.flags(gap) & Qt.ItemFlag.ItemIsEditable)
+    session.edit_pars("L2", "left", status="complete_fracture")
+    assert model.flags(gap) & Qt.ItemFlag.ItemIsEditable
+
+
+def test_meyerding_grade_and_near_boundary_flag(panel, session):
+    model = panel.level_model
+    r = _level_row(model, "L5")
+    assert model.data(model.index(r, 0), DISPLAY) == "L5–S1"
+    grade = model.index(r, model.column_of("meyerding"))
+    assert model.setData(model.index(r, model.column_of("slip")), "48", EDIT)
+    assert session.findings.level("L5").slip.percent == 48.0
+    assert model.data(grade, DISPLAY).startswith("II") and "near boundary" in model.data(grade, DISPLAY)
+    assert model.data(grade, FLAG_ROLE) is True
+    assert model.data(grade, Qt.ItemDataRole.BackgroundRole) is not None
+    session.edit_level("L5", slip_percent=37.0)
+    assert model.data(grade, DISPLAY) == "II"
+    assert model.data(grade, FLAG_ROLE) is False
+    session.edit_level("L5", slip_percent=60.0)
+    assert model.data(grade, DISPLAY) == "III"
+    assert not (model.flags(grade) & Qt.ItemFlag.ItemIsEditable)  # derived, read-only
+
+
+def test_level_tri_state_and_pfirrmann(panel, session):
+    model = panel.level_model
+    r = _level_row(model, "L4")
+    hyp = model.index(r, model.column_of("hypoplasia"))
+    assert model.data(hyp, DISPLAY) == "?"
+    assert model.setData(hyp, "yes", EDIT)
+    assert session.findings.level("L4").neural_arch_hypoplasia is True
+    assert model.setData(hyp, "", EDIT)
+    assert session.findings.level("L4").neural_arch_hypoplasia is None
+    assert model.setData(model.index(r, model.column_of("pfirrmann")), "3", EDIT)
+    assert model.data(model.index(r, model.column_of("pfirrmann")), DISPLAY) == "III"
+    assert model.setData(model.index(r, model.column_of("stenosis")), "moderate", EDIT)
+    assert session.findings.level("L4").foraminal_stenosis is m.Severity.MODERATE
+
+
+def test_impression_and_reader_reach_session(panel, session, qtbot):
+    panel.impression_edit.setPlainText("Bilateral L5 spondylolysis, grade I slip.")
+    qtbot.keyClicks(panel.reader_edit, "Dr Example")  # typed, not yet committed
+    panel.commit_pending()
+    assert session.findings.impression.startswith("Bilateral L5")
+    assert session.findings.reader == "Dr Example"
+    session.set_impression("changed elsewhere")
+    assert panel.impression_edit.toPlainText() == "changed elsewhere"
+
+
+def test_save_and_open_through_panel(panel, session, tmp_path):
+    session.edit_pars("L5", "right", status="chronic_nonunion")
+    path = tmp_path / "out.json"
+    assert panel.save_to(path) and path.exists()
+    session.edit_pars("L5", "right", status=None)
+    assert panel.open_from(path)
+    assert session.findings.pars_at("L5", "right").status is m.ParsStatus.CHRONIC_NONUNION
+    bad = tmp_path / "bad.json"
+    bad.write_text("[]")
+    assert not panel.open_from(bad)
+    assert "bad.json" in panel.message_label.text()
+
+
+def test_undo_button(panel, session):
+    session.edit_level("L5", slip_percent=20.0)
+    assert panel.undo_button.isEnabled()
+    panel.undo_button.click()
+    assert session.findings.level("L5") is None
+
+
+@pytest.mark.parametrize("section", ["pars", "levels"])
+def test_qtmodeltester(qtmodeltester, session, section):
+    session.edit_pars("L5", "left", status="complete_fracture", edema_present=False, gap_mm=3.0)
+    session.edit_level("L5", slip_percent=26.0, slip_angle_deg=8.0, disc_pfirrmann=4)
+    model = FindingsTableModel(session, section)
+    qtmodeltester.check(model, force_py=True)
+    session.edit_pars("S1", "left", status="intact")  # adds rows (reset)
+    qtmodeltester.check(model, force_py=True)
+    model.detach()
