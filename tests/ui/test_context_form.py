@@ -1,0 +1,114 @@
+"""ClinicalContextForm: edits reach session.context live; unknown stays None."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from PySide6.QtCore import Qt
+
+from app.findings import model as m
+from app.session import StudySession
+from app.ui.context import ALL_FIELDS, ClinicalContextForm
+
+pytestmark = pytest.mark.gui
+
+UID = "1.2.826.0.1.3680043.8.498.78"
+
+
+@pytest.fixture
+def session(tmp_path):
+    s = StudySession(UID, data_dir=tmp_path / "autosave")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def form(qtbot, session):
+    w = ClinicalContextForm(session)
+    qtbot.addWidget(w)
+    yield w
+    w.cleanup()
+
+
+def _pick(combo, label):
+    i = combo.findText(label)
+    assert i >= 0, label
+    combo.setCurrentIndex(i)
+
+
+def test_every_context_field_has_a_widget(form):
+    names = {f.name for f in dataclasses.fields(m.ClinicalContext)}
+    assert names == {f.name for f in ALL_FIELDS} == set(form.widgets)
+
+
+def test_starts_unknown(form, session):
+    assert session.context == m.ClinicalContext()
+    assert form.widgets["cauda_equina_symptoms"].currentText().startswith("?")
+    assert form.widgets["age_years"].text() == ""
+
+
+def test_tri_state_edit_and_back_to_unknown(form, session):
+    combo = form.widgets["cauda_equina_symptoms"]
+    _pick(combo, "yes")
+    assert session.context.cauda_equina_symptoms is True
+    _pick(combo, "no")
+    assert session.context.cauda_equina_symptoms is False
+    _pick(combo, "? unknown")
+    assert session.context.cauda_equina_symptoms is None
+
+
+def test_choice_fields(form, session):
+    _pick(form.widgets["neuro_deficit"], "progressive")
+    _pick(form.widgets["pars_block"], "not done")
+    assert session.context.neuro_deficit is m.NeuroDeficit.PROGRESSIVE
+    assert session.context.pars_block is m.ParsBlock.NOT_DONE  # "not done" is not unknown
+
+
+def test_numbers_typed_and_empty_is_unknown_not_zero(form, session, qtbot):
+    edit = form.widgets["age_years"]
+    qtbot.keyClicks(edit, "15")
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    assert session.context.age_years == 15.0
+    edit.clear()
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    assert session.context.age_years is None
+    vas = form.widgets["pain_vas"]
+    qtbot.keyClicks(vas, "0")
+    form.commit_pending()
+    assert session.context.pain_vas == 0.0  # a real zero is kept as zero
+    assert session.context.odi is None  # untouched numbers stay unknown
+
+
+def test_number_commits_after_typing_pause(form, session, qtbot):
+    qtbot.keyClicks(form.widgets["conservative_care_months"], "6")
+    qtbot.waitUntil(lambda: session.context.conservative_care_months == 6.0, timeout=2000)
+
+
+def test_out_of_range_is_refused_and_marked(form, session, qtbot):
+    edit = form.widgets["pain_vas"]
+    qtbot.keyClicks(edit, "14")
+    form.commit_pending()
+    assert session.context.pain_vas is None
+    assert "VAS" in form.message_label.text()
+    edit.clear()
+    qtbot.keyClicks(edit, "abc")
+    form.commit_pending()
+    assert session.context.pain_vas is None and "not a number" in form.message_label.text()
+
+
+def test_session_change_redraws_form(form, session):
+    session.set_context(m.ClinicalContext(age_years=22.5, athlete=True, sport="cricket", pars_block=m.ParsBlock.POSITIVE))
+    assert form.widgets["age_years"].text() == "22.5"
+    assert form.widgets["athlete"].currentText() == "yes"
+    assert form.widgets["sport"].text() == "cricket"
+    assert form.widgets["pars_block"].currentText() == "positive"
+    session.undo()
+    assert form.widgets["age_years"].text() == ""
+    assert form.widgets["athlete"].currentText().startswith("?")
+
+
+def test_clear_all(form, session):
+    session.set_context(m.ClinicalContext(smoking=True, odi=40))
+    form.clear_button.click()
+    assert session.context == m.ClinicalContext()
