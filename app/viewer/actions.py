@@ -1,0 +1,91 @@
+"""Headless registry of viewer actions: id, title, shortcut, menu. ``app.ui`` builds QActions
+from it and the Help > Keyboard shortcuts dialog lists it, so there is one source of truth."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    id: str
+    title: str
+    shortcut: str = ""
+    menu: str = ""
+    checkable: bool = False
+    group: str = ""
+
+
+ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec("file.open_folder", "Open folder...", "Ctrl+O", "File"),
+    ActionSpec("file.open_files", "Open files...", "Ctrl+Shift+O", "File"),
+    ActionSpec("file.start_page", "Sample cases and recent studies...", "Ctrl+Shift+S", "File"),
+    ActionSpec("file.quit", "Quit", "Ctrl+Q", "File"),
+    ActionSpec("layout.1x1", "Layout 1x1", "Alt+1", "Layout", True, "layout"),
+    ActionSpec("layout.1x2", "Layout 1x2", "Alt+2", "Layout", True, "layout"),
+    ActionSpec("layout.2x2", "Layout 2x2", "Alt+3", "Layout", True, "layout"),
+    ActionSpec("layout.pars", "Pars hanging protocol", "Alt+P", "Layout", True, "layout"),
+    ActionSpec("mode.wl", "Window/level mode", "W", "Tools", True, "mode"),
+    ActionSpec("mode.pan", "Pan mode", "P", "Tools", True, "mode"),
+    ActionSpec("mode.zoom", "Zoom mode", "Z", "Tools", True, "mode"),
+    ActionSpec("mode.crosshair", "Crosshair mode", "C", "Tools", True, "mode"),
+    ActionSpec("mode.oblique", "Tilt oblique plane mode", "O", "Tools", True, "mode"),
+    ActionSpec("view.preset_bone", "Preset: CT bone (W 2000 / L 500)", "1", "Image"),
+    ActionSpec("view.preset_soft", "Preset: CT soft tissue (W 400 / L 40)", "2", "Image"),
+    ActionSpec("view.preset_auto", "Preset: auto (1-99 percentile)", "3", "Image"),
+    ActionSpec("view.preset_default", "Preset: DICOM default window / VOI LUT", "4", "Image"),
+    ActionSpec("view.invert", "Invert", "I", "Image"),
+    ActionSpec("view.rotate_cw", "Rotate 90 clockwise", "R", "Image"),
+    ActionSpec("view.rotate_ccw", "Rotate 90 counter-clockwise", "Shift+R", "Image"),
+    ActionSpec("view.flip_h", "Flip horizontal", "H", "Image"),
+    ActionSpec("view.flip_v", "Flip vertical", "V", "Image"),
+    ActionSpec("view.zoom_in", "Zoom in", "+", "Image"),
+    ActionSpec("view.zoom_out", "Zoom out", "-", "Image"),
+    ActionSpec("view.reset", "Reset view", "Space", "Image"),
+    ActionSpec("view.cine", "Cine play/pause", "K", "Image", True),
+    ActionSpec("mpr.axial", "MPR axial", "Ctrl+1", "MPR"),
+    ActionSpec("mpr.sagittal", "MPR sagittal", "Ctrl+2", "MPR"),
+    ActionSpec("mpr.coronal", "MPR coronal", "Ctrl+3", "MPR"),
+    ActionSpec("mpr.tilt_left", "Tilt plane left (about vertical axis)", "[", "MPR"),
+    ActionSpec("mpr.tilt_right", "Tilt plane right (about vertical axis)", "]", "MPR"),
+    ActionSpec("mpr.tilt_up", "Tilt plane up (about horizontal axis)", "Shift+[", "MPR"),
+    ActionSpec("mpr.tilt_down", "Tilt plane down (about horizontal axis)", "Shift+]", "MPR"),
+    ActionSpec("mpr.slab_mip", "Thick slab: MIP 10 mm (toggle)", "M", "MPR", True),
+    ActionSpec("mpr.slab_avg", "Thick slab: average 10 mm (toggle)", "Shift+M", "MPR", True),
+    ActionSpec("view.sync_scroll", "Synchronised scrolling", "S", "View", True),
+    ActionSpec("view.overlays", "Show overlays", "Ctrl+T", "View", True),
+    ActionSpec("view.anonymise", "Anonymised display", "Ctrl+Shift+A", "View", True),
+    ActionSpec("view.reference_lines", "Reference lines", "Ctrl+L", "View", True),
+    ActionSpec("view.browser", "Study browser", "Ctrl+B", "View", True),
+    ActionSpec("help.shortcuts", "Keyboard shortcuts", "F1", "Help"),
+)
+
+# Built into the views (not menu actions) but listed in the shortcuts dialog.
+VIEW_KEYS: tuple[tuple[str, str], ...] = (
+    ("Wheel / Up / Down", "Previous / next slice"),
+    ("Page Up / Page Down", "Ten slices back / forward"),
+    ("Home / End", "First / last slice"),
+    ("Ctrl + wheel", "Zoom"),
+    ("Middle drag", "Pan (any mode)"),
+    ("Right drag", "Window/level (any mode)"),
+    ("Left drag", "The current mode (window/level, pan, zoom, crosshair, tilt)"),
+    ("Double click", "Single view of this cell / back"),
+)
+
+
+def by_id() -> dict[str, ActionSpec]:
+    return {a.id: a for a in ACTIONS}
+
+
+def menus() -> list[str]:
+    seen: list[str] = []
+    for a in ACTIONS:
+        if a.menu and a.menu not in seen:
+            seen.append(a.menu)
+    return seen
+
+
+def shortcut_table() -> list[tuple[str, str]]:
+    """(keys, what) rows for the Help > Keyboard shortcuts dialog."""
+    rows = [(a.shortcut, a.title) for a in ACTIONS if a.shortcut]
+    return rows + list(VIEW_KEYS)

@@ -1,0 +1,250 @@
+"""What one viewport shows, without Qt: a volume resliced on a plane stack, or a radiograph.
+
+A display produces a :class:`Frame` (uint8 pixels + pixel spacing + how pixels map to patient
+space) and answers the questions the overlays ask (slice position, pixel value, orientation
+labels, scale-bar calibration). ``app.ui.viewer.SliceView`` only draws what it gets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+
+from app.dicom.model import Calibration, CalibrationBasis, Radiograph, Volume
+from app.viewer import mpr
+from app.viewer.orientation import EdgeLabels, edge_labels, radiograph_edge_labels, screen_directions
+from app.viewer.render import LutCache, VoiTable, render_slice
+from app.viewer.window_level import WindowLevel, auto_window, default_window, preset
+
+
+@dataclass
+class Frame:
+    pixels: np.ndarray  # uint8 [rows, cols], C-contiguous
+    spacing_mm: tuple[float, float]  # (row, col) size of one pixel on screen, mm (1, 1 when uncalibrated)
+    plane: Optional[mpr.PlaneSpec] = None  # pixel -> LPS for volumes
+
+
+@dataclass
+class DisplayOptions:
+    wl: Optional[WindowLevel] = None
+    wl_source: str = ""
+    invert: bool = False
+    rotation_deg: int = 0
+    flip_h: bool = False
+    flip_v: bool = False
+
+
+class VolumeDisplay:
+    """A volume seen through a stack of parallel planes (axial/sagittal/coronal/oblique)."""
+
+    kind = "volume"
+
+    def __init__(self, volume: Volume, orientation: str = "axial", wl: Optional[WindowLevel] = None,
+                 wl_source: str = "") -> None:
+        self.volume = volume
+        self.options = DisplayOptions()
+        if wl is None:
+            wl, wl_source = default_window(volume.modality.value, volume.array, volume.window_center_width)
+        self.options.wl, self.options.wl_source = wl, wl_source
+        self.fill = float(volume.array.min()) if volume.array.size else 0.0
+        self.slab_mm = 0.0
+        self.slab_mode = "mip"
+        self.interpolation = 1
+        self._lut = LutCache()
+        self.orientation = ""
+        self.stack: mpr.PlaneStack
+        self.index = 0
+        self.set_orientation(orientation)
+
+    # ---- plane stack -------------------------------------------------------------------
+    def set_orientation(self, orientation: str, keep_point_lps=None) -> None:
+        if orientation == "native":
+            orientation = self.volume.plane.value if self.volume.plane.value in mpr.ORIENTATIONS else "axial"
+        right, down = mpr.screen_axes(orientation)
+        point = keep_point_lps if keep_point_lps is not None else None
+        self._set_axes(right, down)
+        self.orientation = orientation
+        self.index = self.stack.count // 2 if point is None else self.stack.index_containing(point)
+
+    def _set_axes(self, right, down) -> None:
+        self.stack = mpr.plane_stack(self.volume.geometry, right, down)
+
+    def tilt(self, about: str, angle_deg: float) -> None:
+        """Rotate the plane about the screen's vertical ("vertical") or horizontal axis through
+        the current plane centre: the oblique plane the reader lays along the pars."""
+        plane = self.plane
+        rows, cols = plane.shape
+        centre = plane.pixel_to_lps((cols - 1) / 2.0, (rows - 1) / 2.0)
+        axis = plane.down_lps if about == "vertical" else plane.right_lps
+        rot = mpr.rotation_matrix(axis, angle_deg)
+        right, down = rot @ plane.right_lps, rot @ plane.down_lps
+        self._set_axes(right, down)
+        self.orientation = "oblique"
+        self.index = self.stack.index_containing(centre)
+
+    @property
+    def n_slices(self) -> int:
+        return self.stack.count
+
+    @property
+    def plane(self) -> mpr.PlaneSpec:
+        return self.stack.plane(self.index)
+
+    def set_index(self, index: int) -> bool:
+        new = int(np.clip(index, 0, self.n_slices - 1))
+        changed = new != self.index
+        self.index = new
+        return changed
+
+    def scroll(self, delta: int) -> bool:
+        return self.set_index(self.index + delta)
+
+    def move_to_point(self, point_lps) -> bool:
+        return self.set_index(self.stack.index_containing(point_lps))
+
+    def slice_position_mm(self) -> float:
+        """Signed position of the current plane along its normal (LPS projection of its centre)."""
+        plane = self.plane
+        c = plane.pixel_to_lps((plane.shape[1] - 1) / 2, (plane.shape[0] - 1) / 2)
+        return float(c @ plane.normal_lps)
+
+    # ---- pixels ------------------------------------------------------------------------
+    def raw(self) -> np.ndarray:
+        return mpr.reslice(self.volume.array, self.volume.geometry, self.plane, order=self.interpolation,
+                           fill=self.fill, slab_mm=self.slab_mm, slab_mode=self.slab_mode)
+
+    def frame(self) -> Frame:
+        raw = self.raw()
+        pix = render_slice(raw, self.options.wl, self.options.invert, lut_cache=self._lut)
+        return Frame(pix, self.plane.spacing_mm, self.plane)
+
+    def pixel_to_lps(self, col: float, row: float) -> np.ndarray:
+        return self.plane.pixel_to_lps(col, row)
+
+    def value_at(self, col: float, row: float) -> Optional[float]:
+        p = self.pixel_to_lps(col, row)
+        ijk = np.rint(self.volume.geometry.lps_to_ijk(p)).astype(int)
+        ni, nj, nk = self.volume.geometry.shape_ijk
+        if not (0 <= ijk[0] < ni and 0 <= ijk[1] < nj and 0 <= ijk[2] < nk):
+            return None
+        return float(self.volume.array[ijk[2], ijk[1], ijk[0]])
+
+    def edge_labels(self) -> EdgeLabels:
+        p = self.plane
+        right, down = screen_directions(p.right_lps, p.down_lps, self.options.rotation_deg,
+                                        self.options.flip_h, self.options.flip_v)
+        return edge_labels(right, down)
+
+    def thickness_mm(self) -> float:
+        if self.slab_mm > 0:
+            return self.slab_mm
+        if self.orientation == self.volume.plane.value and self.volume.slice_thickness_mm:
+            return float(self.volume.slice_thickness_mm)
+        return float(self.stack.step_mm)
+
+    @property
+    def frame_of_reference_uid(self) -> Optional[str]:
+        return self.volume.frame_of_reference_uid
+
+    def scale_label(self) -> str:
+        return ""  # volumes are always calibrated in patient mm
+
+    def calibrated(self) -> bool:
+        return True
+
+    def apply_preset(self, name: str) -> None:
+        if name == "auto":
+            self.options.wl, self.options.wl_source = auto_window(self.volume.array, ignore_below=None if self.volume.units == "HU" else 0.0), "auto 1-99%"
+        elif name == "default":
+            self.options.wl, self.options.wl_source = default_window(self.volume.modality.value, self.volume.array, self.volume.window_center_width)
+        else:
+            self.options.wl, self.options.wl_source = preset(name), name.replace("_", " ")
+
+
+class RadiographDisplay:
+    """A projection radiograph; rotation/flip are display transforms, mm come from calibration."""
+
+    kind = "radiograph"
+    n_slices = 1
+    index = 0
+    orientation = "native"
+    frame_of_reference_uid = None
+
+    def __init__(self, radiograph: Radiograph) -> None:
+        self.radiograph = radiograph
+        self.options = DisplayOptions(invert=False)
+        self._lut = LutCache()
+        v = radiograph.voi_lut
+        self.voi = VoiTable(v.first_mapped, v.bits, np.asarray(v.table)) if v is not None else None
+        self.apply_preset("default")
+
+    def apply_preset(self, name: str) -> None:
+        r = self.radiograph
+        if name == "default" and r.window_center_width is not None and r.window_center_width[1] > 0:
+            self.options.wl, self.options.wl_source = WindowLevel(*r.window_center_width), "DICOM window"
+        elif name == "default" and self.voi is not None and r.array.dtype in (np.int16, np.uint16):
+            self.options.wl, self.options.wl_source = None, "VOI LUT"
+        else:
+            self.options.wl, self.options.wl_source = auto_window(r.array), "auto 1-99%"
+
+    @property
+    def effective_wl(self) -> WindowLevel:
+        if self.options.wl is not None:
+            return self.options.wl
+        return auto_window(self.radiograph.array)
+
+    def set_index(self, index: int) -> bool:
+        return False
+
+    def scroll(self, delta: int) -> bool:
+        return False
+
+    def move_to_point(self, point_lps) -> bool:
+        return False
+
+    def frame(self) -> Frame:
+        invert = self.options.invert ^ self.radiograph.invert_for_display
+        voi = self.voi if self.options.wl is None else None
+        pix = render_slice(self.radiograph.array, self.options.wl, invert, voi=voi, lut_cache=self._lut)
+        sp = self.radiograph.calibration.spacing_mm
+        return Frame(pix, (float(sp[0]), float(sp[1])) if sp else (1.0, 1.0), None)
+
+    def value_at(self, col: float, row: float) -> Optional[float]:
+        a = self.radiograph.array
+        c, r = int(round(col)), int(round(row))
+        if 0 <= r < a.shape[0] and 0 <= c < a.shape[1]:
+            return float(a[r, c])
+        return None
+
+    def pixel_to_lps(self, col: float, row: float):
+        return None
+
+    def edge_labels(self) -> Optional[EdgeLabels]:
+        o = self.options
+        return radiograph_edge_labels(self.radiograph.patient_orientation, o.rotation_deg, o.flip_h, o.flip_v)
+
+    def calibrated(self) -> bool:
+        cal = self.radiograph.calibration
+        return cal.spacing_mm is not None and cal.basis != CalibrationBasis.UNCALIBRATED
+
+    def scale_label(self) -> str:
+        cal: Calibration = self.radiograph.calibration
+        if not self.calibrated():
+            return "uncalibrated"
+        return cal.basis.value
+
+    def thickness_mm(self) -> Optional[float]:
+        return None
+
+    def slice_position_mm(self) -> Optional[float]:
+        return None
+
+
+def make_display(obj, orientation: str = "native"):
+    if isinstance(obj, Volume):
+        return VolumeDisplay(obj, orientation)
+    if isinstance(obj, Radiograph):
+        return RadiographDisplay(obj)
+    raise TypeError(f"nothing to display for {type(obj).__name__}")

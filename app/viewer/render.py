@@ -1,0 +1,104 @@
+"""Rendering to a display buffer: values -> uint8 grey through a lookup table.
+
+``render_slice`` is the last pure step before Qt; ``app.ui.viewer`` wraps its result in a
+QImage (Format_Grayscale8) without copying. Integer images go through a 65536-entry uint8
+LUT indexed by the uint16 view of the pixels (one ``np.take``); float images are scaled in
+float32.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from app.viewer.window_level import WindowLevel
+
+
+def _linear(values: np.ndarray, wl: WindowLevel) -> np.ndarray:
+    """DICOM linear VOI function to [0, 255] float32 (PS3.3 C.11.2.1.2.1)."""
+    c, w = wl.center, wl.width
+    out = ((values - (c - 0.5)) / (w - 1.0 if w > 1 else 1.0) + 0.5) * 255.0
+    return np.clip(out, 0.0, 255.0)
+
+
+@dataclass(frozen=True)
+class VoiTable:
+    """A DICOM VOI LUT (first mapped input value, output bits, table) in plain numpy."""
+
+    first_mapped: int
+    bits: int
+    table: np.ndarray
+
+
+def build_lut(dtype: np.dtype, wl: Optional[WindowLevel], invert: bool = False,
+              voi: Optional[VoiTable] = None) -> np.ndarray:
+    """65536-entry uint8 LUT for int16/uint16 images, indexed by ``pixels.view(uint16)``."""
+    dtype = np.dtype(dtype)
+    idx = np.arange(65536, dtype=np.uint32)
+    if dtype == np.int16:
+        values = idx.astype(np.uint16).view(np.int16).astype(np.float32)
+    elif dtype == np.uint16:
+        values = idx.astype(np.float32)
+    else:
+        raise TypeError(f"LUT rendering needs int16 or uint16 pixels, got {dtype}")
+    if voi is not None and wl is None:
+        table = np.asarray(voi.table, dtype=np.float32)
+        pos = np.clip(values - voi.first_mapped, 0, len(table) - 1).astype(np.int64)
+        top = float((1 << voi.bits) - 1) if voi.bits else float(table.max() or 1.0)
+        lut = np.clip(table[pos] / top * 255.0, 0, 255)
+    else:
+        lut = _linear(values, wl if wl is not None else WindowLevel(2048, 4096))
+    lut = np.rint(lut).astype(np.uint8)
+    if invert:
+        lut = 255 - lut
+    return lut
+
+
+class LutCache:
+    """Keeps the LUT for the current (dtype, window, invert, voi) so dragging rebuilds it once per
+    change and scrolling never rebuilds it."""
+
+    def __init__(self) -> None:
+        self._key = None
+        self._lut: Optional[np.ndarray] = None
+
+    def get(self, dtype, wl, invert, voi=None) -> np.ndarray:
+        key = (np.dtype(dtype).str, wl, invert, id(voi) if voi is not None else None)
+        if key != self._key or self._lut is None:
+            self._lut = build_lut(dtype, wl, invert, voi)
+            self._key = key
+        return self._lut
+
+
+def render_slice(pixels: np.ndarray, wl: Optional[WindowLevel], invert: bool = False,
+                 voi: Optional[VoiTable] = None, lut_cache: Optional[LutCache] = None) -> np.ndarray:
+    """2D pixels -> C-contiguous uint8 display buffer (0 black, 255 white)."""
+    a = np.asarray(pixels)
+    if a.ndim != 2:
+        raise ValueError(f"render_slice needs a 2D image, got shape {a.shape}")
+    if a.dtype in (np.int16, np.uint16):
+        lut = lut_cache.get(a.dtype, wl, invert, voi) if lut_cache is not None else build_lut(a.dtype, wl, invert, voi)
+        out = np.take(lut, a.view(np.uint16))
+        return np.ascontiguousarray(out)
+    if a.dtype == np.uint8 and wl is None and voi is None:
+        out = a.copy()
+    else:
+        if wl is None:
+            lo, hi = float(np.nanmin(a)), float(np.nanmax(a))
+            wl = WindowLevel((lo + hi) / 2.0, max(hi - lo, 1.0))
+        out = _linear(a.astype(np.float32, copy=False), wl).astype(np.uint8)
+    if invert:
+        np.subtract(255, out, out=out)
+    return np.ascontiguousarray(out)
+
+
+def render_slice_naive(pixels: np.ndarray, wl: WindowLevel, invert: bool = False) -> np.ndarray:
+    """The naive peer used by bench/render_bench.py: float64 clip per frame."""
+    a = np.asarray(pixels, dtype=np.float64)
+    lo, hi = wl.center - wl.width / 2.0, wl.center + wl.width / 2.0
+    out = (np.clip(a, lo, hi) - lo) / (hi - lo) * 255.0
+    if invert:
+        out = 255.0 - out
+    return out.astype(np.uint8)
