@@ -165,6 +165,7 @@ class FindingsPanel(QWidget):
         self.message_label.setObjectName("message")
         self.message_label.setWordWrap(True)
         lay.addWidget(self.message_label)
+        lay.addStretch(1)
 
         for model in (self.pars_model, self.level_model):
             model.sig_edit_failed.connect(self._show_error)

@@ -133,11 +133,11 @@ LEVEL_COLUMNS = (
     Column("slip", "Slip %", "Percent slip (Taillard); empty = no slip measured", "float"),
     Column("meyerding", "Meyerding", "Meyerding grade from percent slip (upper-inclusive 25/50/75/100 %); "
            "⚠ = within ±3 % of a boundary, check the measurement"),
-    Column("angle", "Slip angle °", "Slip angle in degrees (needs a percent slip)", "float"),
+    Column("angle", "Slip ∠ °", "Slip angle in degrees (needs a percent slip)", "float"),
     Column("pfirrmann", "Pfirrmann", "Disc below this level, Pfirrmann grade I-V (III+ = degenerated)",
            "choice", (("?", ""),) + tuple((r, str(i)) for i, r in enumerate(("I", "II", "III", "IV", "V"), 1))),
-    Column("hypoplasia", "Arch hypoplasia", "Neural-arch hypoplasia / dysplasia", "choice", TRI_CHOICES),
-    Column("stenosis", "Foraminal stenosis", "Foraminal stenosis severity", "choice",
+    Column("hypoplasia", "Hypoplasia", "Neural-arch hypoplasia / dysplasia", "choice", TRI_CHOICES),
+    Column("stenosis", "Foramina", "Foraminal stenosis severity", "choice",
            (("?", ""),) + tuple((s.value, s.value) for s in m.Severity)),
     Column("instability", "Instability", "Dynamic instability on flexion-extension views", "choice", TRI_CHOICES),
 )
