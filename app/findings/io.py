@@ -36,7 +36,9 @@ def _plain(value: Any) -> Any:
         out = {}
         for f in dataclasses.fields(value):
             v = getattr(value, f.name)
-            if v is None or v == () or v == "" or v == {} or v == frozenset():
+            has_default = f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+            # Empty optional values are left out; a required field is always written.
+            if has_default and (v is None or v == () or v == "" or v == {} or v == frozenset()):
                 continue
             out[f.name] = _plain(v)
         return out

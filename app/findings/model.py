@@ -127,6 +127,18 @@ def _check_range(name: str, value: Optional[float], lo: float, hi: float) -> Non
         raise ValueError(f"{name} must be within {lo}..{hi}, got {value}")
 
 
+def _point(value, n_allowed: tuple[int, ...], what: str) -> tuple[float, ...]:
+    try:
+        pt = tuple(float(c) for c in value)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{what} must be a sequence of numbers, got {value!r}") from exc
+    if len(pt) not in n_allowed:
+        raise ValueError(f"{what} must have {' or '.join(map(str, n_allowed))} coordinates, got {len(pt)}")
+    if any(c != c or c in (float("inf"), float("-inf")) for c in pt):
+        raise ValueError(f"{what} must be finite, got {value!r}")
+    return pt
+
+
 # --------------------------------------------------------------------------- derivations
 
 def meyerding_grade(percent_slip: float) -> Optional[MeyerdingGrade]:
@@ -209,6 +221,16 @@ class AnnotationRef:
     points_px: tuple[tuple[float, float], ...] = ()  # (column, row) in image pixels
     points_lps: tuple[tuple[float, float, float], ...] = ()  # patient mm (empty on a radiograph)
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.annotation_id, str) or not self.annotation_id:
+            raise ValueError("an annotation reference needs a non-empty annotation_id")
+        if not isinstance(self.kind, str) or not self.kind:
+            raise ValueError("an annotation reference needs a non-empty kind")
+        if self.frame is not None and (isinstance(self.frame, bool) or not isinstance(self.frame, int) or self.frame < 1):
+            raise ValueError(f"frame must be a 1-based integer, got {self.frame!r}")
+        object.__setattr__(self, "points_px", tuple(_point(p, (2,), "pixel point") for p in self.points_px))
+        object.__setattr__(self, "points_lps", tuple(_point(p, (3,), "patient point (LPS mm)") for p in self.points_lps))
+
 
 # --------------------------------------------------------------------------- findings
 
@@ -245,8 +267,11 @@ class ParsFinding:
         if self.ct_stage_override is not None:
             object.__setattr__(self, "ct_stage_override", CTStage(self.ct_stage_override))
         _check_range("pars gap", self.gap_mm, 0.0, 50.0)
-        if self.mri_grade_override is not None and self.mri_grade_override not in (0, 1, 2, 3, 4):
+        if self.mri_grade_override is not None and (isinstance(self.mri_grade_override, bool)
+                                                    or self.mri_grade_override not in (0, 1, 2, 3, 4)):
             raise ValueError(f"Hollenberg grade must be 0-4, got {self.mri_grade_override}")
+        object.__setattr__(self, "edema", self.edema if isinstance(self.edema, Edema) else Edema(**self.edema))
+        object.__setattr__(self, "provenance", tuple(self.provenance))
         if self.status is ParsStatus.STRESS_REACTION and self.edema.present is False:
             raise ValueError("a stress reaction is marrow edema with an intact cortex: edema cannot be absent")
         if self.gap_mm is not None and self.status.fracture_extent == "none" and self.gap_mm > 0:
@@ -287,7 +312,9 @@ class Slip:
     percent: float  # Taillard percent; negative is not used, direction says retro
     direction: SlipDirection = SlipDirection.ANTERIOR
     technique: SlipTechnique = SlipTechnique.POSTERIOR_CORNER_PERPENDICULAR
-    landmarks_lps: dict = field(default_factory=dict)  # name -> (x, y, z) mm, e.g. "L5 postero-inferior corner"
+    # name -> (x, y, z) mm, e.g. "L5 postero-inferior corner" ((x, y) allowed for a 2-D radiograph frame).
+    # Excluded from the hash (a dict is unhashable); still compared by ==.
+    landmarks_lps: dict = field(default_factory=dict, hash=False)
     slip_angle_deg: Optional[float] = None
     slip_angle_endplate: Optional[SlipAngleEndplate] = None
     provenance: tuple[AnnotationRef, ...] = ()
@@ -297,8 +324,19 @@ class Slip:
         object.__setattr__(self, "technique", SlipTechnique(self.technique))
         if self.slip_angle_endplate is not None:
             object.__setattr__(self, "slip_angle_endplate", SlipAngleEndplate(self.slip_angle_endplate))
+        if self.percent is None:
+            raise ValueError("a slip needs its percent (0 for none)")
         _check_range("percent slip", self.percent, 0.0, 200.0)
         _check_range("slip angle", self.slip_angle_deg, -90.0, 90.0)
+        if not isinstance(self.landmarks_lps, dict):
+            raise TypeError(f"slip landmarks must be a mapping name -> point, got {type(self.landmarks_lps).__name__}")
+        landmarks = {}
+        for name, pt in self.landmarks_lps.items():
+            if not isinstance(name, str) or not name:
+                raise ValueError(f"slip landmark names must be non-empty text, got {name!r}")
+            landmarks[name] = _point(pt, (2, 3), f"slip landmark {name!r}")
+        object.__setattr__(self, "landmarks_lps", landmarks)
+        object.__setattr__(self, "provenance", tuple(self.provenance))
 
     @property
     def grade(self) -> Optional[MeyerdingGrade]:
@@ -319,13 +357,16 @@ class LevelFinding:
     instability: Optional[bool] = None  # on flexion-extension views
     spina_bifida_occulta: Optional[bool] = None
     note: str = ""
+    provenance: tuple[AnnotationRef, ...] = ()  # annotations behind the disc / arch / foramen findings
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "level", Level(self.level))
         if self.foraminal_stenosis is not None:
             object.__setattr__(self, "foraminal_stenosis", Severity(self.foraminal_stenosis))
-        if self.disc_pfirrmann is not None and self.disc_pfirrmann not in (1, 2, 3, 4, 5):
+        if self.disc_pfirrmann is not None and (isinstance(self.disc_pfirrmann, bool)
+                                                or self.disc_pfirrmann not in (1, 2, 3, 4, 5)):
             raise ValueError(f"Pfirrmann grade must be 1-5, got {self.disc_pfirrmann}")
+        object.__setattr__(self, "provenance", tuple(self.provenance))
 
     @property
     def disc_degenerated(self) -> Optional[bool]:
