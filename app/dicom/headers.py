@@ -1,0 +1,204 @@
+"""Header-only reading of one file for the index (no pixel data), and non-image detection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional, Union
+
+from app.dicom.model import InstanceHeader, SkippedFile
+
+# Tags the index needs. Reading only these (pydicom skips the values of all others) keeps the
+# header scan fast.
+HEADER_KEYWORDS = [
+    "SpecificCharacterSet", "ImageType", "SOPClassUID", "SOPInstanceUID", "StudyDate", "Modality",
+    "AccessionNumber", "StudyDescription", "SeriesDescription", "ProtocolName",
+    "AcquisitionDeviceProcessingDescription", "PatientName", "PatientID", "PatientBirthDate",
+    "PatientSex", "ScanningSequence", "SequenceVariant", "ScanOptions", "MRAcquisitionType",
+    "SequenceName", "SliceThickness", "RepetitionTime", "EchoTime", "InversionTime", "EchoNumbers",
+    "ImagerPixelSpacing", "NominalScannedPixelSpacing", "ViewPosition", "ViewCodeSequence",
+    "EstimatedRadiographicMagnificationFactor", "StudyInstanceUID", "SeriesInstanceUID",
+    "SeriesNumber", "AcquisitionNumber", "InstanceNumber", "PatientOrientation",
+    "ImagePositionPatient", "ImageOrientationPatient", "FrameOfReferenceUID",
+    "TemporalPositionIdentifier", "Laterality", "ImageLaterality", "SamplesPerPixel",
+    "PhotometricInterpretation", "NumberOfFrames", "Rows", "Columns", "PixelSpacing",
+    "BitsAllocated", "PixelRepresentation", "SharedFunctionalGroupsSequence",
+    "PerFrameFunctionalGroupsSequence", "DirectoryRecordSequence",
+]
+
+MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"
+
+# Words in SOP class names that mark objects without an image to review.
+_NON_IMAGE_WORDS = (
+    "SR Storage", "Structured Report", "RT Structure", "RT Plan", "RT Beams", "RT Treatment",
+    "RT Brachy", "RT Ion", "RT Dose", "Segmentation", "Waveform", "ECG", "Presentation State",
+    "Key Object", "Encapsulated", "Raw Data", "Registration", "Spectroscopy", "Surface",
+    "Real World Value", "Measurement Report", "Hanging Protocol", "Color Palette", "Implant",
+    "Stereometric", "Tractography", "Content Assessment", "Audio", "Arterial Pulse", "Respiratory",
+    "Hemodynamic", "Electrophysiology", "Procedure Log", "Storage Commitment", "Lensometry",
+    "Refractometry", "Keratometry", "Measurements", "Point Cloud", "Mesh", "Annotation",
+    "Dose SR", "CAD", "Document", "Protocol",
+)
+
+# first two bytes of a DICOM file without preamble: group 0x0008 or 0x0002 in LE or BE
+_NO_PREAMBLE_STARTS = {b"\x08\x00", b"\x02\x00", b"\x00\x08", b"\x00\x02"}
+
+
+def sop_class_name(uid: str) -> str:
+    try:
+        from pydicom.uid import UID
+
+        name = UID(uid).name
+        return name if name else uid
+    except Exception:  # noqa: BLE001
+        return uid
+
+
+def non_image_reason(sop_class_uid: str, ds: Any) -> Optional[str]:
+    """Plain reason when the object has no image to review, else None."""
+    if sop_class_uid == MEDIA_STORAGE_DIRECTORY:
+        return "DICOMDIR (directory index)"
+    name = sop_class_name(sop_class_uid) if sop_class_uid else ""
+    if name and name != sop_class_uid:
+        lowered = name.lower()
+        if "image" not in lowered or "presentation state" in lowered:
+            for word in _NON_IMAGE_WORDS:
+                if word.lower() in lowered:
+                    return f"{name} (non-image)"
+    if "Rows" not in ds or "Columns" not in ds:
+        label = name or "object"
+        return f"{label} (no image: no Rows/Columns)"
+    return None
+
+
+def looks_like_dicom(path: Path) -> Optional[str]:
+    """None when the file may be DICOM, else a plain reason why not."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(132)
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    if len(head) == 0:
+        return "empty file"
+    if len(head) >= 132 and head[128:132] == b"DICM":
+        return None
+    if head[:2] in _NO_PREAMBLE_STARTS and len(head) >= 8:
+        return None
+    return "not DICOM"
+
+
+def _to_float_tuple(value: Any, n: int) -> Optional[tuple]:
+    if value is None:
+        return None
+    try:
+        vals = tuple(float(v) for v in value)
+    except (TypeError, ValueError):
+        return None
+    return vals if len(vals) == n else None
+
+
+def _to_int(value: Any) -> Optional[int]:
+    if value is None or value == "":
+        return None
+    try:
+        if hasattr(value, "__len__") and not isinstance(value, (str, bytes)):
+            value = value[0]
+        return int(float(value))
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def functional(ds: Any, seq_kw: str, item_kw: str, frame: int = 0) -> Any:
+    """An item of a functional group macro: per-frame (``frame``) first, else shared; or None."""
+    for group_kw, index in (("PerFrameFunctionalGroupsSequence", frame), ("SharedFunctionalGroupsSequence", 0)):
+        groups = ds.get(group_kw)
+        if not groups or len(groups) <= index:
+            continue
+        seq = groups[index].get(seq_kw)
+        if seq:
+            item = seq[0]
+            if item_kw in item:
+                return item.get(item_kw)
+    return None
+
+
+def transfer_syntax_of(ds: Any) -> str:
+    meta = getattr(ds, "file_meta", None)
+    ts = str(meta.get("TransferSyntaxUID", "") or "") if meta is not None else ""
+    if ts:
+        return ts
+    implicit = getattr(ds, "_read_implicit", None)
+    little = getattr(ds, "_read_little", None)
+    if implicit is None:
+        return ""
+    if implicit:
+        return "1.2.840.10008.1.2"
+    return "1.2.840.10008.1.2.1" if little else "1.2.840.10008.1.2.2"
+
+
+def instance_header(path: Path, ds: Any) -> InstanceHeader:
+    """The InstanceHeader of a header dataset (multi-frame: geometry of the first frame)."""
+    ipp = _to_float_tuple(ds.get("ImagePositionPatient"), 3)
+    iop = _to_float_tuple(ds.get("ImageOrientationPatient"), 6)
+    spacing = _to_float_tuple(ds.get("PixelSpacing"), 2)
+    if ipp is None:
+        ipp = _to_float_tuple(functional(ds, "PlanePositionSequence", "ImagePositionPatient"), 3)
+    if iop is None:
+        iop = _to_float_tuple(functional(ds, "PlaneOrientationSequence", "ImageOrientationPatient"), 6)
+    if spacing is None:
+        spacing = _to_float_tuple(functional(ds, "PixelMeasuresSequence", "PixelSpacing"), 2)
+    frames = _to_int(ds.get("NumberOfFrames")) or 1
+    return InstanceHeader(
+        path=Path(path),
+        sop_instance_uid=str(ds.get("SOPInstanceUID", "") or ""),
+        sop_class_uid=str(ds.get("SOPClassUID", "") or ""),
+        transfer_syntax_uid=transfer_syntax_of(ds),
+        instance_number=_to_int(ds.get("InstanceNumber")),
+        rows=_to_int(ds.get("Rows")) or 0,
+        columns=_to_int(ds.get("Columns")) or 0,
+        number_of_frames=max(1, frames),
+        image_position_lps=ipp,
+        image_orientation=iop,
+        pixel_spacing_mm=spacing,
+        acquisition_number=_to_int(ds.get("AcquisitionNumber")),
+        echo_number=_to_int(ds.get("EchoNumbers")),
+        temporal_position=_to_int(ds.get("TemporalPositionIdentifier")),
+    )
+
+
+def read_header(path: Union[str, Path]) -> tuple[Optional[Any], Optional[SkippedFile]]:
+    """(dataset, None) for an image file, (None or dataset, SkippedFile) otherwise. Never raises
+    for bad files: the reason is in the SkippedFile."""
+    path = Path(path)
+    reason = looks_like_dicom(path)
+    if reason is not None:
+        return None, SkippedFile(path, reason, "not-dicom" if reason in ("not DICOM", "empty file") else "error")
+    from pydicom import dcmread
+
+    try:
+        ds = dcmread(path, stop_before_pixels=True, force=True, specific_tags=HEADER_KEYWORDS)
+    except Exception as exc:  # noqa: BLE001 - any parser failure becomes a listed skip
+        return None, SkippedFile(path, describe_read_error(exc), "error")
+    sop_class = str(ds.get("SOPClassUID", "") or "")
+    if sop_class == MEDIA_STORAGE_DIRECTORY or "DirectoryRecordSequence" in ds:
+        return ds, SkippedFile(path, "DICOMDIR (directory index)", "non-image")
+    if not sop_class and "Rows" not in ds and "Modality" not in ds:
+        meta = getattr(ds, "file_meta", None)
+        if len(ds) > 1 or (meta is not None and len(meta) > 0):
+            return None, SkippedFile(path, "DICOM data without an image (no SOP class, Rows or Modality)",
+                                     "non-image")
+        return None, SkippedFile(path, "not DICOM (no DICOM attributes found)", "not-dicom")
+    reason = non_image_reason(sop_class, ds)
+    if reason is not None:
+        return ds, SkippedFile(path, reason, "non-image")
+    return ds, None
+
+
+def describe_read_error(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    low = text.lower()
+    if isinstance(exc, EOFError) or "end of file" in low or "truncat" in low or "unexpected eof" in low \
+            or "buffer" in low and "bytes" in low:
+        return f"truncated or damaged header ({text})"
+    if isinstance(exc, OSError):
+        return f"cannot be read ({text})"
+    return f"header cannot be parsed ({type(exc).__name__}: {text})"

@@ -1,0 +1,69 @@
+"""Public loading entry points: load_series and load_preview."""
+
+from __future__ import annotations
+
+from typing import Optional, Union
+
+import numpy as np
+
+from app.core.progress import CancelToken, ProgressFn, check
+from app.dicom import classify
+from app.dicom.errors import DicomLoadError, InconsistentSeries
+from app.dicom.model import Radiograph, SeriesEntry, Volume
+from app.dicom.pixels import decode_pixels, read_full, to_gray
+from app.dicom.radiograph import load_radiographs, modality_lut
+
+
+def _other_is_volume(entry: SeriesEntry) -> bool:
+    hs = entry.instances
+    if len(hs) == 1 and hs[0].number_of_frames > 1:
+        return hs[0].image_position_lps is not None and hs[0].image_orientation is not None
+    return len(hs) > 1 and all(h.image_position_lps is not None and h.image_orientation is not None for h in hs)
+
+
+def load_series(entry: SeriesEntry, progress: Optional[ProgressFn] = None,
+                cancel: Optional[CancelToken] = None) -> Union[Volume, list[Radiograph]]:
+    """Volume for kind "volume" (and other modalities with stack geometry), list of Radiograph
+    for kind "radiograph" (and other 2D images). Raises a DicomLoadError subclass when nothing
+    of the series can be loaded; bad files inside a series only add warnings."""
+    check(cancel)
+    if not entry.instances:
+        raise InconsistentSeries(None, f"series {entry.key} has no images")
+    from app.dicom.volume import build_volume
+
+    if entry.kind == "volume":
+        return build_volume(entry, progress, cancel)
+    if entry.kind == "radiograph":
+        return load_radiographs(entry, progress, cancel)
+    if _other_is_volume(entry):
+        return build_volume(entry, progress, cancel)
+    return load_radiographs(entry, progress, cancel)
+
+
+def _middle_instance(entry: SeriesEntry):
+    hs = entry.instances
+    iop = next((h.image_orientation for h in hs if h.image_orientation is not None), None)
+    n = classify.orientation_normal(iop) if iop is not None else None
+    if n is not None and all(h.image_position_lps is not None for h in hs):
+        hs = sorted(hs, key=lambda h: float(np.dot(n, h.image_position_lps)))
+    return hs[len(hs) // 2]
+
+
+def load_preview(entry: SeriesEntry) -> np.ndarray:
+    """2D image (after the modality LUT) of the middle image of a volume, the first of a
+    radiograph series: one file is read. Raises DicomLoadError subclasses."""
+    if not entry.instances:
+        raise InconsistentSeries(None, f"series {entry.key} has no images")
+    h = _middle_instance(entry) if entry.kind != "radiograph" else entry.instances[0]
+    candidates = [h] + [x for x in entry.instances if x is not h]
+    first_error: Optional[DicomLoadError] = None
+    for cand in candidates[:3]:  # a bad middle file falls back to a neighbour
+        try:
+            ds = read_full(cand.path)
+            arr = to_gray(decode_pixels(cand.path, ds), str(ds.get("PhotometricInterpretation", "")))
+            if arr.ndim == 3:
+                arr = arr[arr.shape[0] // 2]
+            return modality_lut(arr, ds)
+        except DicomLoadError as exc:
+            first_error = first_error or exc
+    raise first_error  # type: ignore[misc]

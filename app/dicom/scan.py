@@ -1,0 +1,138 @@
+"""Scan files and folders into patients -> studies -> series (header-only)."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Iterable, Optional, Union
+
+from app.core.progress import CancelToken, ProgressFn, check, report
+from app.dicom.grouping import build_patients
+from app.dicom.headers import MEDIA_STORAGE_DIRECTORY, instance_header, read_header
+from app.dicom.model import ScanResult, SkippedFile
+
+_IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
+
+
+def _walk(root: Path) -> list[Path]:
+    out: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name in _IGNORED_NAMES or name.startswith("._"):
+                continue
+            out.append(Path(dirpath) / name)
+    return out
+
+
+def enumerate_files(paths: Iterable[Union[str, Path]]) -> tuple[list[Path], list[SkippedFile]]:
+    files: list[Path] = []
+    missing: list[SkippedFile] = []
+    seen: set[str] = set()
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            candidates = _walk(p)
+        elif p.is_file():
+            candidates = [p]
+        else:
+            missing.append(SkippedFile(p, "does not exist", "error"))
+            continue
+        for c in candidates:
+            key = os.path.normcase(os.path.abspath(c))
+            if key not in seen:
+                seen.add(key)
+                files.append(c)
+    return files, missing
+
+
+def dicomdir_references(path: Path, ds: Any) -> list[Path]:
+    """Files referenced by a DICOMDIR's directory records (ReferencedFileID), relative to it."""
+    out: list[Path] = []
+    records = ds.get("DirectoryRecordSequence")
+    if records is None:
+        try:
+            from pydicom import dcmread
+
+            records = dcmread(path, force=True).get("DirectoryRecordSequence") or []
+        except Exception:  # noqa: BLE001 - an unreadable index just adds nothing
+            records = []
+    for rec in records:
+        ref = rec.get("ReferencedFileID")
+        if not ref:
+            continue
+        parts = [str(ref)] if isinstance(ref, str) else [str(x) for x in ref]
+        candidate = path.parent.joinpath(*parts)
+        if not candidate.exists():  # media often upper-cases names; try case-insensitively
+            candidate = _case_insensitive(path.parent, parts) or candidate
+        out.append(candidate)
+    return out
+
+
+def _case_insensitive(base: Path, parts: list[str]) -> Optional[Path]:
+    cur = base
+    for part in parts:
+        try:
+            match = next((c for c in cur.iterdir() if c.name.upper() == part.upper()), None)
+        except OSError:
+            return None
+        if match is None:
+            return None
+        cur = match
+    return cur
+
+
+def _workers() -> int:
+    return max(2, min(8, (os.cpu_count() or 2) * 2))
+
+
+def scan_paths(paths: Iterable[Union[str, Path]], progress: Optional[ProgressFn] = None,
+               cancel: Optional[CancelToken] = None) -> ScanResult:
+    """Index DICOM files under ``paths`` (files or folders, recursive; DICOMDIR files are
+    followed). Reads headers only. Non-DICOM files, non-image objects and unreadable files are
+    listed in ``ScanResult.skipped`` with a category and a plain reason; nothing raises for a bad
+    file. Raises :class:`app.core.progress.Cancelled` when ``cancel`` is set."""
+    files, skipped = enumerate_files(paths)
+    result = ScanResult(skipped=skipped)
+    records: list[tuple[Any, Any]] = []
+    queue = list(files)
+    seen = {os.path.normcase(os.path.abspath(f)) for f in files}
+    done = 0
+    total = len(queue)
+    report(progress, 0, total)
+    with ThreadPoolExecutor(max_workers=_workers()) as pool:
+        while queue:
+            batch, queue = queue, []
+            chunk = 64
+            for start in range(0, len(batch), chunk):
+                check(cancel)
+                part = batch[start:start + chunk]
+                for path, (ds, skip) in zip(part, pool.map(read_header, part)):
+                    done += 1
+                    result.files_seen += 1
+                    if skip is not None:
+                        if ds is not None and str(ds.get("SOPClassUID", "")) == MEDIA_STORAGE_DIRECTORY \
+                                or (ds is not None and "DirectoryRecordSequence" in ds):
+                            refs = dicomdir_references(path, ds)
+                            new = []
+                            for r in refs:
+                                key = os.path.normcase(os.path.abspath(r))
+                                if key not in seen:
+                                    seen.add(key)
+                                    new.append(r)
+                            queue.extend(new)
+                            total += len(new)
+                            skip.reason = f"DICOMDIR (directory index; {len(refs)} referenced files scanned)"
+                        result.skipped.append(skip)
+                        continue
+                    try:
+                        header = instance_header(path, ds)
+                    except Exception as exc:  # noqa: BLE001
+                        result.skipped.append(SkippedFile(path, f"header values cannot be read ({exc})", "error"))
+                        continue
+                    records.append((header, ds))
+                report(progress, done, total)
+    check(cancel)
+    result.patients = build_patients(records, result.skipped)
+    return result

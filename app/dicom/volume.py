@@ -1,0 +1,414 @@
+"""Build a Volume (CT/MR stack) from a SeriesEntry: single-frame files or enhanced multi-frame."""
+
+from __future__ import annotations
+
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+
+from app.core.progress import CancelToken, Cancelled, ProgressFn, check, report
+from app.dicom import classify
+from app.dicom.errors import DicomLoadError, InconsistentSeries, TruncatedFile
+from app.dicom.headers import functional
+from app.dicom.model import Geometry, Modality, Plane, SeriesEntry, Volume
+from app.dicom.pixels import (decode_pixels, fast_path_ok, file_size, frame_shape, read_full,
+                              read_load_header, read_raw_into, stored_dtype, to_gray)
+from app.dicom.stacking import plan_stack
+
+_THREADS = 4
+
+
+@dataclass
+class _Slice:
+    path: Path
+    ds: Any
+    frame: Optional[int]  # 0-based frame of a multi-frame object, None for single-frame
+    rows: int
+    cols: int
+    position: Optional[np.ndarray]
+    iop: Optional[np.ndarray]
+    spacing: Optional[tuple[float, float]]  # (row, column) mm
+    slope: float
+    intercept: float
+    sop: str
+    instance_number: Optional[int]
+    window: Optional[tuple[float, float]]
+    thickness: Optional[float]
+
+
+def _floats(value: Any, n: int) -> Optional[np.ndarray]:
+    if value is None:
+        return None
+    try:
+        arr = np.array([float(v) for v in value], dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    return arr if arr.shape == (n,) and np.all(np.isfinite(arr)) else None
+
+
+def _float(value: Any, default: Optional[float] = None) -> Optional[float]:
+    if value is None or value == "":
+        return default
+    try:
+        if hasattr(value, "__len__") and not isinstance(value, (str, bytes)):
+            value = value[0]
+        return float(value)
+    except (TypeError, ValueError, IndexError):
+        return default
+
+
+def _window(center: Any, width: Any) -> Optional[tuple[float, float]]:
+    c, w = _float(center), _float(width)
+    if c is None or w is None or w <= 0:
+        return None
+    return (c, w)
+
+
+def _slices_of(path: Path, ds: Any) -> list[_Slice]:
+    n_frames, rows, cols = frame_shape(ds)
+    sop = str(ds.get("SOPInstanceUID", "") or "")
+    inst = None
+    try:
+        inst = int(ds.get("InstanceNumber"))
+    except (TypeError, ValueError):
+        pass
+    if n_frames == 1 and "PerFrameFunctionalGroupsSequence" not in ds:
+        sp = _floats(ds.get("PixelSpacing"), 2)
+        return [_Slice(path, ds, None, rows, cols, _floats(ds.get("ImagePositionPatient"), 3),
+                       _floats(ds.get("ImageOrientationPatient"), 6), tuple(sp) if sp is not None else None,
+                       _float(ds.get("RescaleSlope"), 1.0), _float(ds.get("RescaleIntercept"), 0.0), sop, inst,
+                       _window(ds.get("WindowCenter"), ds.get("WindowWidth")), _float(ds.get("SliceThickness")))]
+    out = []
+    top_iop = _floats(ds.get("ImageOrientationPatient"), 6)
+    top_sp = _floats(ds.get("PixelSpacing"), 2)
+    for f in range(n_frames):
+        pos = _floats(functional(ds, "PlanePositionSequence", "ImagePositionPatient", f), 3)
+        iop = _floats(functional(ds, "PlaneOrientationSequence", "ImageOrientationPatient", f), 6)
+        sp = _floats(functional(ds, "PixelMeasuresSequence", "PixelSpacing", f), 2)
+        thick = _float(functional(ds, "PixelMeasuresSequence", "SliceThickness", f))
+        slope = _float(functional(ds, "PixelValueTransformationSequence", "RescaleSlope", f))
+        icpt = _float(functional(ds, "PixelValueTransformationSequence", "RescaleIntercept", f))
+        win = _window(functional(ds, "FrameVOILUTSequence", "WindowCenter", f),
+                      functional(ds, "FrameVOILUTSequence", "WindowWidth", f))
+        out.append(_Slice(
+            path, ds, f, rows, cols, pos, iop if iop is not None else top_iop,
+            tuple(sp) if sp is not None else (tuple(top_sp) if top_sp is not None else None),
+            slope if slope is not None else _float(ds.get("RescaleSlope"), 1.0),
+            icpt if icpt is not None else _float(ds.get("RescaleIntercept"), 0.0),
+            sop, inst, win or _window(ds.get("WindowCenter"), ds.get("WindowWidth")),
+            thick if thick is not None else _float(ds.get("SliceThickness"))))
+    return out
+
+
+def _check_size(path: Path, ds: Any) -> None:
+    """Catch truncated uncompressed files before geometry is planned."""
+    if not fast_path_ok(ds):
+        return
+    raw = ds.get_item(0x7FE00010)
+    n_frames, rows, cols = frame_shape(ds)
+    need = int(raw.value_tell) + n_frames * rows * cols * stored_dtype(ds).itemsize
+    size = file_size(path)
+    if size < need:
+        raise TruncatedFile(path, f"file is truncated: {size} bytes, the image needs {need}")
+
+
+def _read_headers(entry: SeriesEntry, progress, cancel, total_units: int, warnings: list[str]):
+    paths = [h.path for h in entry.instances]
+    results: list[tuple[Path, Any]] = []
+    errors: list[DicomLoadError] = []
+
+    def job(p: Path):
+        ds = read_load_header(p)
+        _check_size(p, ds)
+        return ds
+
+    done = 0
+    with ThreadPoolExecutor(max_workers=_THREADS) as pool:
+        futures = [pool.submit(job, p) for p in paths]
+        for p, fut in zip(paths, futures):
+            if cancel is not None and cancel.cancelled:
+                for f in futures:
+                    f.cancel()
+                raise Cancelled("cancelled by the user")
+            try:
+                results.append((p, fut.result()))
+            except DicomLoadError as exc:
+                errors.append(exc)
+                warnings.append(f"skipped {p.name}: {exc.message}")
+            done += 1
+            report(progress, done, total_units)
+    return results, errors
+
+
+def _raise_nothing(errors: list[DicomLoadError], entry: SeriesEntry) -> None:
+    if errors:
+        kinds = {type(e) for e in errors}
+        if len(kinds) == 1:
+            raise errors[0]
+        raise DicomLoadError(errors[0].path, f"no image of series {entry.key} could be loaded; first problem: "
+                                             f"{errors[0].message}")
+    raise InconsistentSeries(entry.instances[0].path if entry.instances else None,
+                             f"series {entry.key} has no loadable images")
+
+
+def _majority(slices: list[_Slice], warnings: list[str]) -> list[_Slice]:
+    shapes = Counter((s.rows, s.cols) for s in slices)
+    shape = shapes.most_common(1)[0][0]
+    out = [s for s in slices if (s.rows, s.cols) == shape]
+    if len(out) < len(slices):
+        warnings.append(f"{len(slices) - len(out)} image(s) with a different matrix than {shape[0]}x{shape[1]} "
+                        f"left out")
+    with_iop = [s for s in out if s.iop is not None]
+    if with_iop:
+        keys = Counter(tuple(np.round(s.iop, 2)) for s in with_iop)
+        ref = np.array(keys.most_common(1)[0][0])
+        same = [s for s in out if s.iop is not None and np.max(np.abs(s.iop - ref)) <= 0.02]
+        if len(same) < len(out):
+            warnings.append(f"{len(out) - len(same)} image(s) with another orientation (or none) left out")
+        out = same
+    return out
+
+
+def _output_dtype(lo: float, hi: float) -> np.dtype:
+    for dt in (np.int16, np.uint16, np.int32):
+        info = np.iinfo(dt)
+        if lo >= info.min and hi <= info.max:
+            return np.dtype(dt)
+    return np.dtype(np.float32)
+
+
+def _rescale(stored: np.ndarray, slopes: np.ndarray, intercepts: np.ndarray) -> np.ndarray:
+    """Apply per-slice modality rescale, keeping integer types where the values fit."""
+    if stored.dtype.kind == "f":
+        out = stored.astype(np.float32, copy=False)
+        for k in range(out.shape[0]):
+            if slopes[k] != 1 or intercepts[k] != 0:
+                out[k] *= np.float32(slopes[k])
+                out[k] += np.float32(intercepts[k])
+        return out
+    if np.all(slopes == 1) and np.all(intercepts == 0):
+        if stored.dtype in (np.dtype(np.uint32),):
+            hi = int(stored.max()) if stored.size else 0
+            if hi <= np.iinfo(np.int32).max:
+                return stored.view(np.int32)
+        return stored
+    integral = np.all(slopes == np.rint(slopes)) and np.all(intercepts == np.rint(intercepts))
+    if not integral:
+        out = np.empty(stored.shape, dtype=np.float32)
+        for k in range(stored.shape[0]):
+            np.multiply(stored[k], np.float32(slopes[k]), out=out[k], dtype=np.float32)
+            out[k] += np.float32(intercepts[k])
+        return out
+    mins = stored.min(axis=(1, 2)).astype(np.float64)
+    maxs = stored.max(axis=(1, 2)).astype(np.float64)
+    a = mins * slopes + intercepts
+    b = maxs * slopes + intercepts
+    dt = _output_dtype(float(np.minimum(a, b).min()), float(np.maximum(a, b).max()))
+    if dt.kind == "f":
+        out = np.empty(stored.shape, dtype=np.float32)
+        for k in range(stored.shape[0]):
+            out[k] = stored[k].astype(np.float64) * slopes[k] + intercepts[k]
+        return out
+    if dt.itemsize == stored.dtype.itemsize:
+        out = stored.view(dt)
+        if dt == stored.dtype and np.all(slopes == 1):
+            for k in range(stored.shape[0]):
+                if intercepts[k] != 0:
+                    np.add(stored[k], dt.type(intercepts[k]), out=out[k])
+            return out
+        for k in range(stored.shape[0]):
+            tmp = stored[k].astype(np.int64) * int(slopes[k]) + int(intercepts[k])
+            out[k] = tmp.astype(dt)
+        return out
+    out = np.empty(stored.shape, dtype=dt)
+    for k in range(stored.shape[0]):
+        out[k] = (stored[k].astype(np.int64) * int(slopes[k]) + int(intercepts[k])).astype(dt)
+    return out
+
+
+def build_volume(entry: SeriesEntry, progress: Optional[ProgressFn] = None,
+                 cancel: Optional[CancelToken] = None) -> Volume:
+    warnings: list[str] = []
+    n_files = len(entry.instances)
+    total_units = 2 * n_files
+    report(progress, 0, total_units)
+    results, errors = _read_headers(entry, progress, cancel, total_units, warnings)
+    slices: list[_Slice] = []
+    for p, ds in results:
+        try:
+            if "Rows" not in ds or "Columns" not in ds:
+                raise DicomLoadError(p, "no Rows/Columns: not an image")
+            slices.extend(_slices_of(p, ds))
+        except DicomLoadError as exc:
+            errors.append(exc)
+            warnings.append(f"skipped {p.name}: {exc.message}")
+        except Exception as exc:  # noqa: BLE001 - odd header values
+            err = DicomLoadError(p, f"header values cannot be used ({type(exc).__name__}: {exc})")
+            errors.append(err)
+            warnings.append(f"skipped {p.name}: {err.message}")
+    if not slices:
+        _raise_nothing(errors, entry)
+    slices = _majority(slices, warnings)
+    if not slices:
+        raise InconsistentSeries(entry.instances[0].path, "no two images of the series share a matrix and orientation")
+
+    ref = slices[0]
+    iop = ref.iop
+    normal = classify.orientation_normal(iop) if iop is not None else None
+    labels = [s.path.name + (f" frame {s.frame + 1}" if s.frame is not None else "") for s in slices]
+    if normal is not None and all(s.position is not None for s in slices):
+        plan = plan_stack(np.array([s.position for s in slices]), normal, labels, ref.thickness)
+        row_cos, col_cos = iop[:3], iop[3:]
+    else:
+        warnings.append("no usable ImagePositionPatient/ImageOrientationPatient: slices are in instance-number "
+                        "order and distances along the slice axis are unknown (1 mm assumed)")
+        order = sorted(range(len(slices)), key=lambda i: (slices[i].instance_number is None,
+                                                           slices[i].instance_number or 0,
+                                                           slices[i].frame or 0, str(slices[i].path)))
+        from app.dicom.stacking import StackPlan
+
+        row_cos = iop[:3] if iop is not None else np.array([1.0, 0, 0])
+        col_cos = iop[3:] if iop is not None else np.array([0, 1.0, 0])
+        normal = np.cross(row_cos, col_cos)
+        pos0 = slices[order[0]].position if slices[order[0]].position is not None else np.zeros(3)
+        plan = StackPlan(order, list(range(len(order))), len(order), np.asarray(pos0, float), normal, 1.0)
+    warnings.extend(plan.warnings)
+    if ref.spacing is None:
+        warnings.append("no PixelSpacing: in-plane distances are in pixels (1 mm assumed)")
+        row_mm, col_mm = 1.0, 1.0
+    else:
+        row_mm, col_mm = ref.spacing
+        if row_mm <= 0 or col_mm <= 0:
+            warnings.append("invalid PixelSpacing: 1 mm assumed")
+            row_mm, col_mm = 1.0, 1.0
+
+    kept = [slices[i] for i in plan.order]
+    dtypes = {stored_dtype(s.ds) for s in kept}
+    all_fast = all(fast_path_ok(s.ds) for s in kept) and len(dtypes) == 1
+    n_k, rows, cols = plan.n_k, ref.rows, ref.cols
+    sdt = dtypes.pop() if all_fast else None
+    mask_real = np.zeros(n_k, dtype=bool)
+    mask_real[plan.k_index] = True
+
+    def decode_file(path: Path) -> np.ndarray:
+        ds = read_full(path)
+        arr = to_gray(decode_pixels(path, ds), str(ds.get("PhotometricInterpretation", "")))
+        return arr
+
+    failed = np.zeros(n_k, dtype=bool)
+    done = [n_files]
+    check(cancel)
+    if all_fast:
+        stored = np.empty((n_k, rows, cols), dtype=sdt)
+        tasks = list(zip(plan.k_index, kept))
+
+        def fast_job(item):
+            k, s = item
+            read_raw_into(s.path, s.ds, stored[k], s.frame)
+            return k
+
+        by_file = _group_by_file(tasks)
+        with ThreadPoolExecutor(max_workers=_THREADS) as pool:
+            futures = [pool.submit(lambda items: [fast_job(it) for it in items], items) for items in by_file]
+            for fut in futures:
+                if cancel is not None and cancel.cancelled:
+                    for f in futures:
+                        f.cancel()
+                    raise Cancelled("cancelled by the user")
+                try:
+                    fut.result()
+                except DicomLoadError as exc:
+                    _mark_failed(exc, tasks, failed, warnings)
+                done[0] += 1
+                report(progress, min(done[0], total_units), total_units)
+    else:
+        decoded: dict[Path, np.ndarray] = {}
+        stored = None
+        files = list(dict.fromkeys(s.path for s in kept))
+        with ThreadPoolExecutor(max_workers=_THREADS) as pool:
+            futures = {p: pool.submit(decode_file, p) for p in files}
+            for p, fut in futures.items():
+                if cancel is not None and cancel.cancelled:
+                    for f in futures.values():
+                        f.cancel()
+                    raise Cancelled("cancelled by the user")
+                try:
+                    decoded[p] = fut.result()
+                except DicomLoadError as exc:
+                    warnings.append(f"could not read the image of {p.name}: {exc.message}; its slice is blank")
+                done[0] += 1
+                report(progress, min(done[0], total_units), total_units)
+        frames_dtype = np.result_type(*[a.dtype for a in decoded.values()]) if decoded else np.dtype(np.int16)
+        if frames_dtype == np.float64:
+            frames_dtype = np.dtype(np.float32)
+        stored = np.zeros((n_k, rows, cols), dtype=frames_dtype)
+        for k, s in zip(plan.k_index, kept):
+            arr = decoded.get(s.path)
+            if arr is None:
+                failed[k] = True
+                continue
+            frame = arr[s.frame] if (s.frame is not None and arr.ndim == 3) else arr
+            if frame.shape != (rows, cols):
+                failed[k] = True
+                warnings.append(f"{s.path.name}: decoded image is {frame.shape}, expected {rows}x{cols}; blank")
+                continue
+            stored[k] = frame
+        del decoded
+
+    real = mask_real & ~failed
+    if not real.any():
+        _raise_nothing(errors or [DicomLoadError(ref.path, "no slice of the series could be decoded")], entry)
+    blank = ~real
+    slopes = np.ones(n_k)
+    intercepts = np.zeros(n_k)
+    for k, s in zip(plan.k_index, kept):
+        slopes[k], intercepts[k] = s.slope, s.intercept
+    if blank.any():
+        fill = stored[real].min()
+        stored[blank] = fill
+        first = int(np.argmax(real))
+        for k in np.nonzero(blank)[0]:
+            slopes[k], intercepts[k] = slopes[first], intercepts[first]
+    array = _rescale(stored, slopes, intercepts)
+    del stored
+
+    direction = np.column_stack([row_cos, col_cos, plan.k_axis_lps])
+    geometry = Geometry(plan.origin_lps, np.array([col_mm, row_mm, plan.spacing_k_mm]), direction,
+                        (cols, rows, n_k))
+    sops = [""] * n_k
+    frames = [0] * n_k
+    for k, s in zip(plan.k_index, kept):
+        sops[k] = s.sop
+        frames[k] = (s.frame + 1) if s.frame is not None else 0
+    mid = kept[len(kept) // 2]
+    modality = entry.modality if entry.modality in (Modality.CT, Modality.MR) else entry.modality
+    plane = classify.plane_of(ref.iop) if ref.iop is not None else None
+    return Volume(
+        array=array, geometry=geometry, modality=modality, series_instance_uid=entry.series_instance_uid,
+        frame_of_reference_uid=str(ref.ds.get("FrameOfReferenceUID", "") or "") or entry.frame_of_reference_uid,
+        sop_instance_uids=sops,
+        frame_numbers=frames if any(s.frame is not None for s in kept) else [],
+        window_center_width=mid.window, units="HU" if entry.modality is Modality.CT else "",
+        description=entry.description, plane=plane or Plane.OBLIQUE,
+        sequence=classify.mr_sequence(mid.ds) if entry.modality is Modality.MR else None,
+        slice_thickness_mm=mid.thickness, warnings=warnings + list(entry.warnings),
+    )
+
+
+def _group_by_file(tasks):
+    groups: dict[Path, list] = {}
+    for k, s in tasks:
+        groups.setdefault(s.path, []).append((k, s))
+    return list(groups.values())
+
+
+def _mark_failed(exc: DicomLoadError, tasks, failed: np.ndarray, warnings: list[str]) -> None:
+    for k, s in tasks:
+        if exc.path is not None and s.path == exc.path:
+            failed[k] = True
+    name = exc.path.name if exc.path is not None else "?"
+    warnings.append(f"could not read the image of {name}: {exc.message}; its slice is blank")
