@@ -33,39 +33,7 @@ from app.findings import model as m
 
 log = logging.getLogger(__name__)
 
-try:  # the shared pure-Python Signal (app/core/signals.py)
-    from app.core.signals import Signal  # type: ignore
-except ImportError:  # pragma: no cover - only until app.core.signals exists
-
-    class Signal:  # minimal stand-in with the documented API: connect / disconnect / emit / blocked
-        def __init__(self) -> None:
-            self._slots: list[Callable[..., Any]] = []
-            self._blocked = 0
-
-        def connect(self, slot: Callable[..., Any]) -> Callable[..., Any]:
-            if slot not in self._slots:
-                self._slots.append(slot)
-            return slot
-
-        def disconnect(self, slot: Optional[Callable[..., Any]] = None) -> None:
-            if slot is None:
-                self._slots.clear()
-            elif slot in self._slots:
-                self._slots.remove(slot)
-
-        def emit(self, *args: Any) -> None:
-            if self._blocked:
-                return
-            for slot in list(self._slots):
-                slot(*args)
-
-        @contextlib.contextmanager
-        def blocked(self) -> Iterator[None]:
-            self._blocked += 1
-            try:
-                yield
-            finally:
-                self._blocked -= 1
+from app.core.signals import Signal
 
 
 # Short aliases accepted by edit_pars / edit_level besides the dataclass field names.
@@ -103,8 +71,8 @@ class StudySession:
         data_dir: Optional[Union[str, os.PathLike]] = None,
     ) -> None:
         self.study_uid = study_uid
-        self.findings_changed = Signal()  # emits (StudyFindings)
-        self.pathway_changed = Signal()  # emits (PathwayResult | None)
+        self.findings_changed = Signal("findings_changed")  # emits (StudyFindings)
+        self.pathway_changed = Signal("pathway_changed")  # emits (PathwayResult | None)
         self._findings = findings if findings is not None else m.StudyFindings(study_instance_uid=study_uid)
         if not self._findings.study_instance_uid:
             self._findings = dataclasses.replace(self._findings, study_instance_uid=study_uid)
@@ -126,8 +94,9 @@ class StudySession:
         self._connect_store()
 
         self._ruleset = ruleset
+        self._ruleset_error = ""
         if self._ruleset is None:
-            self._ruleset = _load_default_ruleset()
+            self._ruleset, self._ruleset_error = _load_default_ruleset()
 
         self._autosaver = None
         if autosave:
@@ -271,6 +240,7 @@ class StudySession:
 
     def set_ruleset(self, ruleset: Any, settings: Any = None) -> None:
         self._ruleset = ruleset
+        self._ruleset_error = ""
         if settings is not None:
             self.settings = settings
         self._evaluate()
@@ -375,10 +345,10 @@ class StudySession:
         self.pathway_error = ""
         if self._ruleset is None:
             self.pathway_result = None
+            self.pathway_error = "No pathway ruleset loaded" + (f": {self._ruleset_error}" if self._ruleset_error else ".")
             return
-        try:
-            from app.pathway import evaluate  # type: ignore
-        except ImportError:
+        evaluate = _pathway_evaluate()
+        if evaluate is None:
             self.pathway_result = None
             self.pathway_error = "the pathway module is not available"
             return
@@ -480,16 +450,31 @@ def _make_annotation_store() -> Any:
         return None
 
 
-def _load_default_ruleset() -> Any:
+def _pathway_evaluate() -> Optional[Callable[..., Any]]:
+    try:
+        from app.pathway import evaluate  # type: ignore
+    except ImportError:
+        try:
+            from app.pathway.engine import evaluate  # type: ignore
+        except ImportError:
+            return None
+    return evaluate
+
+
+def _load_default_ruleset() -> tuple[Any, str]:
+    """(ruleset, "") or (None, why not)."""
     try:
         from app.pathway import load_ruleset  # type: ignore
     except ImportError:
-        return None
+        try:
+            from app.pathway.rules import load_ruleset  # type: ignore
+        except ImportError:
+            return None, "the pathway module is not installed"
     try:
-        return load_ruleset()
+        return load_ruleset(), ""
     except Exception as exc:
         log.warning("default ruleset not loaded: %s", exc)
-        return None
+        return None, str(exc)
 
 
 def _make_autosaver(study_uid: str, data_dir: Any) -> Any:
