@@ -112,3 +112,12 @@ def test_clear_all(form, session):
     session.set_context(m.ClinicalContext(smoking=True, odi=40))
     form.clear_button.click()
     assert session.context == m.ClinicalContext()
+
+
+def test_unknown_is_muted_and_red_flag_is_red(form):
+    combo = form.widgets["cauda_equina_symptoms"]
+    assert "italic" in combo.styleSheet()
+    _pick(combo, "yes")
+    assert "#ff5252" in combo.styleSheet()
+    _pick(combo, "no")
+    assert combo.styleSheet() == ""

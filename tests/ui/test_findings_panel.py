@@ -172,3 +172,56 @@ def test_qtmodeltester(qtmodeltester, session, section):
     session.edit_pars("S1", "left", status="intact")  # adds rows (reset)
     qtmodeltester.check(model, force_py=True)
     model.detach()
+
+
+def test_combo_delegate_edits_through_the_view(panel, session, qtbot):
+    from PySide6.QtWidgets import QComboBox
+
+    view, model = panel.pars_view, panel.pars_model
+    idx = model.index(_pars_row(model, "L5", "right"), model.column_of("status"))
+    view.setCurrentIndex(idx)
+    view.edit(idx)
+    editor = view.findChild(QComboBox)
+    assert editor is not None
+    i = editor.findData("chronic_nonunion")
+    editor.setCurrentIndex(i)
+    editor.activated.emit(i)  # what a click on the entry sends
+    assert session.findings.pars_at("L5", "right").status is m.ParsStatus.CHRONIC_NONUNION
+
+
+def test_float_delegate_empty_means_unknown(panel, session):
+    from PySide6.QtWidgets import QLineEdit
+
+    session.edit_level("L5", slip_percent=30.0)
+    view, model = panel.level_view, panel.level_model
+    idx = model.index(_level_row(model, "L5"), model.column_of("slip"))
+    view.edit(idx)
+    editor = view.findChild(QLineEdit)
+    assert editor.text() == "30"
+    editor.setText("")
+    view.itemDelegate().setModelData(editor, model, idx)
+    assert session.findings.level("L5").slip is None
+
+
+def test_review_dock_has_three_tabs(qtbot, session):
+    from PySide6.QtWidgets import QMainWindow
+
+    from app.ui.findings import make_review_dock
+
+    win = QMainWindow()
+    qtbot.addWidget(win)
+    dock = make_review_dock(session, win)
+    win.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+    rw = dock.widget()
+    assert [rw.tabs.tabText(i).split()[0] for i in range(3)] == ["Findings", "Clinical", "Pathway"]
+    session.edit_context(age_years=40)  # every panel follows the same session
+    assert rw.context_form.widgets["age_years"].text() == "40"
+    other = StudySession("9.8.7", autosave=False)
+    assert len(session.findings_changed) > 0
+    rw.set_session(other)
+    assert rw.findings_panel.session is other
+    # the old study's panels let go of it
+    assert len(session.findings_changed) == 0 and len(session.pathway_changed) == 0
+    rw.cleanup()
+    assert len(other.findings_changed) == 0 and len(other.pathway_changed) == 0
+    other.close()

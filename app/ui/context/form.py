@@ -30,6 +30,10 @@ from PySide6.QtWidgets import (
 from app.findings import model as m
 
 COMMIT_DELAY_MS = 500
+UNKNOWN_STYLE = "QComboBox { color: #8c9396; font-style: italic; }"
+ALARM_STYLE = "QComboBox { color: #ff5252; font-weight: bold; }"
+# values that are red flags for the pathway: shown in red in the form too
+ALARM_VALUES = {("cauda_equina_symptoms", "yes"), ("neuro_deficit", "progressive"), ("slip_progression", "yes")}
 
 
 @dataclass(frozen=True)
@@ -150,6 +154,8 @@ class ClinicalContextForm(QWidget):
                     combo.addItem(label, value.value)
             combo.setToolTip(f.tip)
             combo.currentIndexChanged.connect(lambda _i, name=f.name: self._combo_changed(name))
+            combo.currentIndexChanged.connect(lambda _i, c=combo, name=f.name: self._style_combo(c, name))
+            self._style_combo(combo, f.name)
             return combo
         edit = QLineEdit(parent)
         edit.setToolTip(f.tip)
@@ -166,6 +172,16 @@ class ClinicalContextForm(QWidget):
         edit.textEdited.connect(lambda _t, t=timer: t.start())
         edit.editingFinished.connect(lambda name=f.name: self._commit_text(name))
         return edit
+
+    @staticmethod
+    def _style_combo(combo: QComboBox, name: str) -> None:
+        data = combo.currentData() or ""
+        if data == "":
+            combo.setStyleSheet(UNKNOWN_STYLE)
+        elif (name, data) in ALARM_VALUES:
+            combo.setStyleSheet(ALARM_STYLE)
+        else:
+            combo.setStyleSheet("")
 
     def _field(self, name: str) -> Field:
         for f in ALL_FIELDS:
