@@ -1,0 +1,254 @@
+"""Autosave of one study's work: the findings and the (opaque, JSON-able) annotations document.
+
+``Autosaver.update(findings, annotations_doc)`` is cheap and may be called on every change: it
+keeps the latest state and a background thread writes it at most once per ``interval_s``
+(default 1 s; the first change after a quiet second is written at once). ``flush()`` writes
+now; ``close()`` flushes and stops the thread. Every write is atomic (app.core.atomic: temp file,
+fsync, rename), so a process killed at any moment leaves the previous or the new file, never a
+torn one, and loses at most about ``interval_s`` plus one write of work.
+
+File: ``user_data_dir()/autosave/<safe study uid>.json``::
+
+    {"format": "isthmus-autosave", "version": 1, "study_instance_uid": "...",
+     "saved": "2026-11-21T17:00:00.123+00:00", "saved_unix": 1795366800.123,
+     "findings": {<findings document, docs/findings-format.md>}, "annotations": {...} | null}
+"""
+
+from __future__ import annotations
+
+import atexit
+import datetime as _dt
+import hashlib
+import json
+import logging
+import os
+import re
+import threading
+import time
+import weakref
+from pathlib import Path
+from typing import Any, Optional, Union
+
+from app.core.atomic import write_text_atomic
+from app.core.paths import user_data_dir
+from app.findings import io as fio
+from app.findings import model as m
+
+log = logging.getLogger(__name__)
+
+AUTOSAVE_FORMAT = "isthmus-autosave"
+AUTOSAVE_VERSION = 1
+DEFAULT_INTERVAL_S = 1.0
+
+_live: "weakref.WeakSet[Autosaver]" = weakref.WeakSet()
+
+
+class AutosaveError(fio.FindingsFileError):
+    """An autosave file that cannot be restored (names the file and the problem)."""
+
+
+def autosave_dir(data_dir: Union[str, os.PathLike, None] = None) -> Path:
+    return (Path(data_dir) if data_dir is not None else user_data_dir()) / "autosave"
+
+
+def safe_study_name(study_uid: str) -> str:
+    """A file-name-safe name for a study UID (UIDs are kept as they are; anything else is
+    sanitised and made unique with a short hash)."""
+    uid = str(study_uid or "")
+    if re.fullmatch(r"[0-9A-Za-z][0-9A-Za-z._-]{0,99}", uid) and not uid.endswith("."):
+        return uid
+    cleaned = re.sub(r"[^0-9A-Za-z._-]+", "_", uid).strip("._")[:60] or "unknown-study"
+    digest = hashlib.sha1(uid.encode("utf-8")).hexdigest()[:10]
+    return f"{cleaned}-{digest}"
+
+
+def autosave_path(study_uid: str, data_dir: Union[str, os.PathLike, None] = None) -> Path:
+    return autosave_dir(data_dir) / f"{safe_study_name(study_uid)}.json"
+
+
+def _now_iso(t: float) -> str:
+    return _dt.datetime.fromtimestamp(t, tz=_dt.timezone.utc).isoformat(timespec="milliseconds")
+
+
+class Autosaver:
+    """Coalescing, atomic, background autosave for one study (see the module docstring)."""
+
+    def __init__(self, study_uid: str, data_dir: Union[str, os.PathLike, None] = None,
+                 interval_s: float = DEFAULT_INTERVAL_S) -> None:
+        self.study_uid = str(study_uid or "")
+        self.path = autosave_path(self.study_uid, data_dir)
+        self.interval_s = float(interval_s)
+        self.writes = 0  # completed writes (for tests and diagnostics)
+        self.last_error: str = ""
+        self._cond = threading.Condition()
+        self._write_lock = threading.Lock()  # one writer at a time (thread or flush)
+        self._pending: Optional[tuple[m.StudyFindings, str]] = None  # (findings, annotations JSON)
+        self._last_write = 0.0
+        self._closed = False
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._remove_stale_temp_files()
+        self._thread = threading.Thread(target=self._run, name=f"autosave-{self.path.stem[:20]}", daemon=True)
+        self._thread.start()
+        _live.add(self)
+
+    # ------------------------------------------------------------------ public API
+    def update(self, findings: m.StudyFindings, annotations_doc: Any = None) -> None:
+        """Record the latest state; it is written within about ``interval_s``.
+        TypeError/ValueError when the annotations document is not JSON-able (nothing recorded)."""
+        if not isinstance(findings, m.StudyFindings):
+            raise TypeError(f"expected StudyFindings, got {type(findings).__name__}")
+        annotations_json = json.dumps(annotations_doc, allow_nan=False)  # snapshot + JSON check now
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("autosaver is closed")
+            self._pending = (findings, annotations_json)
+            self._cond.notify()
+
+    def flush(self) -> None:
+        """Write the pending state now (no-op when nothing changed since the last write)."""
+        self._write_pending()
+
+    def close(self) -> None:
+        """Flush and stop the background thread. Safe to call twice."""
+        with self._cond:
+            if self._closed:
+                return
+            self._closed = True
+            self._cond.notify()
+        self._thread.join(timeout=10)
+        self._write_pending()
+        _live.discard(self)
+
+    def discard(self) -> None:
+        """Forget pending changes and delete the autosave file (after an explicit save, say)."""
+        with self._cond:
+            self._pending = None
+        with self._write_lock:
+            try:
+                self.path.unlink()
+            except FileNotFoundError:
+                pass
+
+    @property
+    def dirty(self) -> bool:
+        with self._cond:
+            return self._pending is not None
+
+    def __enter__(self) -> "Autosaver":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ internals
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while self._pending is None and not self._closed:
+                    self._cond.wait()
+                if self._closed:
+                    return
+                delay = self._last_write + self.interval_s - time.monotonic()
+                if delay > 0:
+                    self._cond.wait(timeout=delay)  # coalesce; close() wakes us early
+                    if self._closed:
+                        return
+                    continue
+            self._write_pending()
+
+    def _write_pending(self) -> None:
+        with self._write_lock:
+            with self._cond:
+                pending, self._pending = self._pending, None
+            if pending is None:
+                return
+            findings, annotations_json = pending
+            now = time.time()
+            try:
+                text = (
+                    '{"format": ' + json.dumps(AUTOSAVE_FORMAT)
+                    + ', "version": ' + str(AUTOSAVE_VERSION)
+                    + ', "study_instance_uid": ' + json.dumps(self.study_uid)
+                    + ', "saved": ' + json.dumps(_now_iso(now))
+                    + ', "saved_unix": ' + repr(now)
+                    + ', "findings": ' + json.dumps(fio.findings_to_dict(findings))
+                    + ', "annotations": ' + annotations_json + "}\n"
+                )
+                write_text_atomic(self.path, text)
+            except Exception as exc:  # disk full, permissions...: keep the state for the next try
+                self.last_error = f"{self.path}: {exc}"
+                log.warning("autosave failed: %s", self.last_error)
+                with self._cond:
+                    if self._pending is None:
+                        self._pending = pending
+                    self._last_write = time.monotonic()
+                return
+            self.last_error = ""
+            self.writes += 1
+            with self._cond:
+                self._last_write = time.monotonic()
+
+    def _remove_stale_temp_files(self) -> None:
+        """Temp files left by a process killed mid-write (they never replace the real file)."""
+        for tmp in self.path.parent.glob(f".{self.path.name}.*.tmp"):
+            try:
+                if time.time() - tmp.stat().st_mtime > 5.0:
+                    tmp.unlink()
+            except OSError:
+                pass
+
+
+@atexit.register
+def _flush_all() -> None:
+    for saver in list(_live):
+        try:
+            saver.flush()
+        except Exception:  # noqa: BLE001 - best effort at exit
+            pass
+
+
+def read_autosave_document(path: Union[str, os.PathLike]) -> dict:
+    """The raw autosave document, checked (AutosaveError otherwise)."""
+    p = Path(path)
+    try:
+        doc = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise AutosaveError(p, "file not found") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AutosaveError(p, f"cannot read the autosave ({exc})") from exc
+    except json.JSONDecodeError as exc:
+        raise AutosaveError(p, f"autosave is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from exc
+    if not isinstance(doc, dict) or doc.get("format") != AUTOSAVE_FORMAT:
+        raise AutosaveError(p, "not an Isthmus autosave file")
+    version = doc.get("version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise AutosaveError(p, "autosave version is missing")
+    if version > AUTOSAVE_VERSION:
+        raise AutosaveError(p, f"autosave written by a newer Isthmus (version {version}); update Isthmus")
+    if "findings" not in doc:
+        raise AutosaveError(p, "autosave has no findings")
+    return doc
+
+
+def load_autosave(study_uid: str, data_dir: Union[str, os.PathLike, None] = None
+                  ) -> Optional[tuple[m.StudyFindings, Any]]:
+    """(findings, annotations_doc) from the study's autosave, None when there is none.
+    AutosaveError (a FindingsFileError) when the file exists but cannot be restored."""
+    path = autosave_path(study_uid, data_dir)
+    if not path.exists():
+        return None
+    doc = read_autosave_document(path)
+    try:
+        findings = fio.findings_from_dict(doc["findings"], path)
+    except fio.FindingsFileError as exc:
+        raise AutosaveError(path, f"autosaved findings: {exc.problem}") from exc
+    return findings, doc.get("annotations")
+
+
+def delete_autosave(study_uid: str, data_dir: Union[str, os.PathLike, None] = None) -> bool:
+    """Remove the study's autosave; True when there was one."""
+    try:
+        autosave_path(study_uid, data_dir).unlink()
+        return True
+    except FileNotFoundError:
+        return False
