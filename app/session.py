@@ -98,6 +98,7 @@ class StudySession:
         if self._ruleset is None:
             self._ruleset, self._ruleset_error = _load_default_ruleset()
 
+        self._data_dir = data_dir
         self._autosaver = None
         if autosave:
             self._autosaver = _make_autosaver(study_uid, data_dir)
@@ -288,7 +289,7 @@ class StudySession:
         except ImportError:
             return False
         try:
-            saved = load_autosave(self.study_uid)
+            saved = load_autosave(self.study_uid, self._data_dir)
         except Exception as exc:  # a corrupt autosave must not stop the review
             log.warning("autosave for %s not restored: %s", self.study_uid, exc)
             self.autosave_error = f"autosave not restored: {exc}"
@@ -302,6 +303,10 @@ class StudySession:
             return annotations_doc is not None
         self._commit(findings, record_undo=False, touch=False)
         return True
+
+    @property
+    def autosave_path(self) -> Optional[Path]:
+        return getattr(self._autosaver, "path", None)
 
     def flush(self) -> None:
         if self._autosaver is not None:

@@ -163,3 +163,59 @@ def test_pathway_changed_emitted_on_every_change(session):
     session.edit_pars("L5", "left", status="stress_reaction")
     assert len(results) == 2
     assert results[-1] is session.pathway_result
+
+
+# ------------------------------------------------------------------ autosave
+
+def test_autosave_written_and_restored(tmp_path):
+    from app.findings.autosave import load_autosave
+
+    data = tmp_path / "data"
+    s = StudySession(UID, data_dir=data)
+    s.edit_pars("L5", "left", status="complete_fracture", edema_present=True)
+    s.edit_context(age_years=16.0)
+    s.flush()
+    assert s.autosave_path is not None and s.autosave_path.exists()
+    saved, _annotations = load_autosave(UID, data)
+    assert saved.pars == s.findings.pars and saved.context.age_years == 16.0
+    s.close()
+
+    again = StudySession(UID, data_dir=data)
+    assert again.findings.pars == ()
+    events = []
+    again.findings_changed.connect(events.append)
+    assert again.restore() is True
+    assert again.findings.pars_at("L5", "left").status is m.ParsStatus.COMPLETE_FRACTURE
+    assert again.context.age_years == 16.0 and events
+    assert not again.can_undo  # a restore is not an undo step
+    again.close()
+
+
+def test_restore_without_autosave_is_false(tmp_path):
+    s = StudySession(UID, data_dir=tmp_path / "empty")
+    assert s.restore() is False
+    s.close()
+
+
+def test_corrupt_autosave_does_not_stop_the_session(tmp_path):
+    from app.findings.autosave import autosave_path
+
+    data = tmp_path / "data"
+    p = autosave_path(UID, data)
+    p.parent.mkdir(parents=True)
+    p.write_text("{broken")
+    s = StudySession(UID, data_dir=data)
+    assert s.restore() is False
+    assert "not valid JSON" in s.autosave_error
+    s.edit_context(age_years=12.0)  # still works, and overwrites the bad file
+    s.flush()
+    s.close()
+    again = StudySession(UID, data_dir=data, autosave=False)
+    assert again.restore() and again.context.age_years == 12.0
+
+
+def test_autosave_disabled(tmp_path):
+    s = StudySession(UID, data_dir=tmp_path / "d", autosave=False)
+    s.edit_context(age_years=12.0)
+    s.flush()
+    assert s.autosave_path is None and not (tmp_path / "d").exists()
