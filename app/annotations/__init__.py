@@ -1,0 +1,3 @@
+"""Annotations (no Qt): data model (model.py), undoable store (store.py), plain input events
+(events.py), tools driven by those events (tools/), and annotation -> findings derivation
+(derive.py). See docs/annotations.md."""

@@ -1,0 +1,393 @@
+"""``AnnotationStore``: the annotations of one study, changed only through undoable commands.
+
+    store = AnnotationStore()
+    store.events.added.connect(on_added)         # (annotation)
+    store.events.changed.connect(on_changed)     # (new, old)
+    store.events.removed.connect(on_removed)     # (annotation)
+    store.events.selection_changed.connect(...)  # (frozenset of ids)
+    store.events.history_changed.connect(...)    # () can_undo / can_redo may have changed
+    store.events.reset.connect(...)              # () everything replaced (load_doc / clear)
+
+    store.add(annotation); store.update(new_annotation); store.remove(id)
+    store.undo(); store.redo()
+
+Every change goes through a command (``AddAnnotation``, ``UpdateAnnotation``,
+``RemoveAnnotation``, ``MacroCommand``) pushed on the undo stack; ``undo()`` / ``redo()`` replay
+them. ``preview_update`` changes an annotation *without* an undo entry (handle drags): the tool
+then commits one ``UpdateAnnotation(before, after)`` on release, or ``revert_preview``.
+Selection is view state: it is not undoable. ``events.inserted`` is an alias of ``added``.
+
+``to_doc()`` / ``load_doc(doc)`` / ``AnnotationStore.from_doc(doc)``: a JSON-able document
+{"format": "isthmus-annotations", "version": 1, "annotations": [...]}; bad entries are
+skipped and listed in ``store.load_problems``.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Iterator, Optional, Sequence, Union
+
+from app.annotations.model import Annotation, AnnotationDataError, annotation_from_dict
+from app.core.signals import SignalGroup
+
+__all__ = [
+    "AnnotationStore", "Command", "AddAnnotation", "UpdateAnnotation", "RemoveAnnotation", "MacroCommand",
+    "AnnotationDocError", "DOC_FORMAT", "DOC_VERSION",
+]
+
+DOC_FORMAT = "isthmus-annotations"
+DOC_VERSION = 1
+
+
+class AnnotationDocError(ValueError):
+    """An annotations document that cannot be read at all (wrong format or version)."""
+
+
+# =========================================================================== commands
+
+class Command:
+    """An undoable change. ``do`` is called on execute and on redo, ``undo`` reverts it."""
+
+    text: str = ""
+
+    def do(self, store: "AnnotationStore") -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def undo(self, store: "AnnotationStore") -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class AddAnnotation(Command):
+    def __init__(self, annotation: Annotation):
+        self.annotation = annotation
+        self.text = f"add {annotation.title.lower()}"
+
+    def do(self, store: "AnnotationStore") -> None:
+        store._insert(self.annotation)
+
+    def undo(self, store: "AnnotationStore") -> None:
+        store._delete(self.annotation.id)
+
+
+class UpdateAnnotation(Command):
+    def __init__(self, before: Annotation, after: Annotation):
+        if before.id != after.id:
+            raise ValueError("an update must keep the annotation id")
+        self.before = before
+        self.after = after
+        self.text = f"edit {after.title.lower()}"
+
+    def do(self, store: "AnnotationStore") -> None:
+        store._replace(self.after)
+
+    def undo(self, store: "AnnotationStore") -> None:
+        store._replace(self.before)
+
+
+class RemoveAnnotation(Command):
+    def __init__(self, annotation: Annotation):
+        self.annotation = annotation
+        self.index: Optional[int] = None
+        self.text = f"delete {annotation.title.lower()}"
+
+    def do(self, store: "AnnotationStore") -> None:
+        self.index = store._delete(self.annotation.id)
+
+    def undo(self, store: "AnnotationStore") -> None:
+        store._insert(self.annotation, index=self.index)
+
+
+class MacroCommand(Command):
+    """Several commands as one undo step (undone in reverse order)."""
+
+    def __init__(self, commands: Sequence[Command], text: str = ""):
+        self.commands = list(commands)
+        self.text = text or ", ".join(c.text for c in self.commands)
+
+    def do(self, store: "AnnotationStore") -> None:
+        for c in self.commands:
+            c.do(store)
+
+    def undo(self, store: "AnnotationStore") -> None:
+        for c in reversed(self.commands):
+            c.undo(store)
+
+
+# =========================================================================== store
+
+class AnnotationStore:
+    def __init__(self, annotations: Iterable[Annotation] = ()):
+        self.events = SignalGroup("added", "changed", "removed", "selection_changed", "history_changed", "reset")
+        self.events.inserted = self.events.added  # alias (napari-style name)
+        self._items: dict[str, Annotation] = {}
+        self._undo: list[Command] = []
+        self._redo: list[Command] = []
+        self._selection: frozenset[str] = frozenset()
+        self._preview_base: dict[str, Annotation] = {}
+        self.load_problems: list[str] = []
+        for a in annotations:
+            self._items[a.id] = a
+
+    # ------------------------------------------------------------------ reading
+    def __iter__(self) -> Iterator[Annotation]:
+        return iter(list(self._items.values()))
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, item: Union[str, Annotation]) -> bool:
+        key = item.id if isinstance(item, Annotation) else item
+        return key in self._items
+
+    def get(self, annotation_id: str) -> Optional[Annotation]:
+        return self._items.get(annotation_id)
+
+    def __getitem__(self, annotation_id: str) -> Annotation:
+        return self._items[annotation_id]
+
+    @property
+    def annotations(self) -> tuple[Annotation, ...]:
+        return tuple(self._items.values())
+
+    def on_image(self, series_instance_uid: str, sop_instance_uid: str, frame: Optional[int] = None) -> list[Annotation]:
+        """Annotations drawn on one image (frame None matches single-frame images)."""
+        key = (series_instance_uid, sop_instance_uid, frame)
+        return [a for a in self._items.values() if a.image_key == key]
+
+    def of_kind(self, *types: type) -> list[Annotation]:
+        return [a for a in self._items.values() if isinstance(a, types)]
+
+    # ------------------------------------------------------------------ changing (undoable)
+    def execute(self, command: Command) -> Command:
+        """Apply ``command`` and push it on the undo stack (clears redo)."""
+        command.do(self)
+        self._undo.append(command)
+        self._redo.clear()
+        self.events.history_changed.emit()
+        return command
+
+    def add(self, annotation: Annotation) -> Annotation:
+        if annotation.id in self._items:
+            raise ValueError(f"annotation {annotation.id} is already in the store")
+        self.execute(AddAnnotation(annotation))
+        return annotation
+
+    def update(self, annotation: Annotation) -> Annotation:
+        """Replace the stored annotation with the same id (no-op when equal)."""
+        current = self._require(annotation.id)
+        before = self._preview_base.pop(annotation.id, current)
+        if before == annotation:
+            if current != annotation:  # a preview that ended where it started
+                self._replace(annotation)
+            return annotation
+        self.execute(UpdateAnnotation(before, annotation))
+        return annotation
+
+    def remove(self, annotation_id: str) -> None:
+        self.execute(RemoveAnnotation(self._require(annotation_id)))
+
+    def remove_many(self, annotation_ids: Iterable[str]) -> None:
+        cmds = [RemoveAnnotation(self._require(i)) for i in dict.fromkeys(annotation_ids)]
+        if cmds:
+            self.execute(cmds[0] if len(cmds) == 1 else MacroCommand(cmds, f"delete {len(cmds)} annotations"))
+
+    def update_many(self, annotations: Iterable[Annotation], text: str = "") -> None:
+        cmds = []
+        for a in annotations:
+            before = self._require(a.id)
+            if before != a:
+                cmds.append(UpdateAnnotation(before, a))
+        if cmds:
+            self.execute(cmds[0] if len(cmds) == 1 else MacroCommand(cmds, text))
+
+    def replace_last_add(self, annotation: Annotation) -> bool:
+        """Fold an update of the annotation added by the *last* command into that add, so that a
+        multi-step drawing stays one undo step. Returns False (nothing done) otherwise."""
+        if not self._undo or not isinstance(self._undo[-1], AddAnnotation):
+            return False
+        cmd = self._undo[-1]
+        if cmd.annotation.id != annotation.id or annotation.id not in self._items:
+            return False
+        cmd.annotation = annotation
+        self._replace(annotation)
+        return True
+
+    def discard_last_add(self, annotation_id: str) -> bool:
+        """Take back the last command if it added ``annotation_id`` (no redo entry): for a
+        creation popup that was cancelled. Returns False (nothing done) otherwise."""
+        if not self._undo or not isinstance(self._undo[-1], AddAnnotation):
+            return False
+        if self._undo[-1].annotation.id != annotation_id or annotation_id not in self._items:
+            return False
+        self._undo.pop()
+        self._delete(annotation_id)
+        self.events.history_changed.emit()
+        return True
+
+    # ------------------------------------------------------------------ transient previews
+    def preview_update(self, annotation: Annotation) -> None:
+        """Show a changed annotation (``changed`` fires) without an undo entry. Follow with
+        ``update(final)`` (one undo step from the pre-preview state) or ``revert_preview(id)``."""
+        self._preview_base.setdefault(annotation.id, self._require(annotation.id))
+        self._replace(annotation)
+
+    def revert_preview(self, annotation_id: str) -> None:
+        base = self._preview_base.pop(annotation_id, None)
+        if base is not None and annotation_id in self._items:
+            self._replace(base)
+
+    # ------------------------------------------------------------------ undo / redo
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    @property
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    @property
+    def undo_text(self) -> str:
+        return self._undo[-1].text if self._undo else ""
+
+    @property
+    def redo_text(self) -> str:
+        return self._redo[-1].text if self._redo else ""
+
+    def undo(self) -> bool:
+        self._revert_all_previews()
+        if not self._undo:
+            return False
+        cmd = self._undo.pop()
+        cmd.undo(self)
+        self._redo.append(cmd)
+        self.events.history_changed.emit()
+        return True
+
+    def redo(self) -> bool:
+        self._revert_all_previews()
+        if not self._redo:
+            return False
+        cmd = self._redo.pop()
+        cmd.do(self)
+        self._undo.append(cmd)
+        self.events.history_changed.emit()
+        return True
+
+    def clear_history(self) -> None:
+        self._undo.clear()
+        self._redo.clear()
+        self.events.history_changed.emit()
+
+    def _revert_all_previews(self) -> None:
+        for aid in list(self._preview_base):
+            self.revert_preview(aid)
+
+    # ------------------------------------------------------------------ selection (not undoable)
+    @property
+    def selection(self) -> frozenset[str]:
+        return self._selection
+
+    def select(self, annotation_ids: Iterable[str], add: bool = False) -> None:
+        ids = frozenset(i for i in annotation_ids if i in self._items)
+        new = (self._selection | ids) if add else ids
+        self._set_selection(new)
+
+    def toggle_selection(self, annotation_id: str) -> None:
+        if annotation_id in self._selection:
+            self._set_selection(self._selection - {annotation_id})
+        elif annotation_id in self._items:
+            self._set_selection(self._selection | {annotation_id})
+
+    def clear_selection(self) -> None:
+        self._set_selection(frozenset())
+
+    def _set_selection(self, ids: frozenset[str]) -> None:
+        if ids != self._selection:
+            self._selection = ids
+            self.events.selection_changed.emit(ids)
+
+    # ------------------------------------------------------------------ primitive edits (commands only)
+    def _require(self, annotation_id: str) -> Annotation:
+        try:
+            return self._items[annotation_id]
+        except KeyError:
+            raise KeyError(f"no annotation with id {annotation_id}") from None
+
+    def _insert(self, annotation: Annotation, index: Optional[int] = None) -> None:
+        if index is None or index >= len(self._items):
+            self._items[annotation.id] = annotation
+        else:
+            items = list(self._items.items())
+            items.insert(index, (annotation.id, annotation))
+            self._items = dict(items)
+        self.events.added.emit(annotation)
+
+    def _replace(self, annotation: Annotation) -> None:
+        old = self._require(annotation.id)
+        self._items[annotation.id] = annotation
+        self.events.changed.emit(annotation, old)
+
+    def _delete(self, annotation_id: str) -> int:
+        keys = list(self._items)
+        index = keys.index(annotation_id)
+        old = self._items.pop(annotation_id)
+        self._preview_base.pop(annotation_id, None)
+        if annotation_id in self._selection:
+            self._set_selection(self._selection - {annotation_id})
+        self.events.removed.emit(old)
+        return index
+
+    # ------------------------------------------------------------------ documents
+    def to_doc(self) -> dict:
+        """JSON-able document of the current annotations (previews are saved as committed)."""
+        items = [self._preview_base.get(a.id, a) for a in self._items.values()]
+        return {"format": DOC_FORMAT, "version": DOC_VERSION, "annotations": [a.to_dict() for a in items]}
+
+    def load_doc(self, doc: dict) -> list[str]:
+        """Replace everything with the document's annotations; clears undo history and selection.
+        Bad entries are skipped; their problems are returned (and kept in ``load_problems``)."""
+        annotations, problems = _parse_doc(doc)
+        self._preview_base.clear()
+        self._items = {a.id: a for a in annotations}
+        self._undo.clear()
+        self._redo.clear()
+        self._selection = frozenset()
+        self.load_problems = problems
+        self.events.reset.emit()
+        self.events.selection_changed.emit(self._selection)
+        self.events.history_changed.emit()
+        return problems
+
+    @classmethod
+    def from_doc(cls, doc: dict) -> "AnnotationStore":
+        annotations, problems = _parse_doc(doc)
+        store = cls(annotations)
+        store.load_problems = problems
+        return store
+
+
+def _parse_doc(doc: dict) -> tuple[list[Annotation], list[str]]:
+    if not isinstance(doc, dict):
+        raise AnnotationDocError(f"annotations document must be an object, got {type(doc).__name__}")
+    if doc.get("format") != DOC_FORMAT:
+        raise AnnotationDocError(f"not an annotations document (format {doc.get('format')!r})")
+    version = doc.get("version")
+    if not isinstance(version, int) or version > DOC_VERSION:
+        raise AnnotationDocError(f"annotations document version {version!r} is not supported (max {DOC_VERSION})")
+    entries = doc.get("annotations", [])
+    if not isinstance(entries, list):
+        raise AnnotationDocError("annotations document: 'annotations' must be a list")
+    out: list[Annotation] = []
+    problems: list[str] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(entries):
+        try:
+            a = annotation_from_dict(entry)
+        except AnnotationDataError as exc:
+            problems.append(f"annotation #{i + 1} skipped: {exc}")
+            continue
+        if a.id in seen:
+            problems.append(f"annotation #{i + 1} skipped: duplicate id {a.id}")
+            continue
+        seen.add(a.id)
+        out.append(a)
+    return out, problems
