@@ -71,7 +71,7 @@ def fast_path_ok(ds: Any) -> bool:
     except (TypeError, ValueError):
         return False
     raw = _raw_element(ds)
-    if raw is None or getattr(raw, "value_tell", None) is None or getattr(raw, "value", 0) is not None:
+    if raw is None or getattr(raw, "value_tell", None) is None:
         return False
     length = int(getattr(raw, "length", 0))
     if length == 0xFFFFFFFF:
@@ -94,6 +94,14 @@ def read_raw_into(path: Path, ds: Any, out: np.ndarray, frame: Optional[int] = N
     offset = int(raw.value_tell) + (0 if frame is None else frame * frame_bytes)
     if out.dtype.itemsize != dtype.itemsize or out.nbytes != needed:
         raise DicomLoadError(path, f"internal: buffer of {out.nbytes} bytes for {needed} bytes of pixels")
+    if raw.value is not None:  # small pixel data already read with the header
+        data = bytes(raw.value)
+        if len(data) < frame_bytes * n_frames:
+            raise TruncatedFile(path, f"file ends inside the pixel data ({len(data)} of "
+                                      f"{frame_bytes * n_frames} bytes present)")
+        start = 0 if frame is None else frame * frame_bytes
+        out.reshape(-1).view(np.uint8)[:] = np.frombuffer(data, dtype=np.uint8, count=needed, offset=start)
+        return
     if int(raw.length) < frame_bytes * n_frames:
         raise TruncatedFile(path, f"pixel data holds {raw.length} bytes but {n_frames} frame(s) of "
                                   f"{rows}x{cols} need {frame_bytes * n_frames}")

@@ -110,7 +110,12 @@ def _check_size(path: Path, ds: Any) -> None:
         return
     raw = ds.get_item(0x7FE00010)
     n_frames, rows, cols = frame_shape(ds)
-    need = int(raw.value_tell) + n_frames * rows * cols * stored_dtype(ds).itemsize
+    pixel_bytes = n_frames * rows * cols * stored_dtype(ds).itemsize
+    if raw.value is not None:
+        if len(raw.value) < pixel_bytes:
+            raise TruncatedFile(path, f"file is truncated: pixel data has {len(raw.value)} of {pixel_bytes} bytes")
+        return
+    need = int(raw.value_tell) + pixel_bytes
     size = file_size(path)
     if size < need:
         raise TruncatedFile(path, f"file is truncated: {size} bytes, the image needs {need}")
@@ -300,6 +305,7 @@ def build_volume(entry: SeriesEntry, progress: Optional[ProgressFn] = None,
         return arr
 
     failed = np.zeros(n_k, dtype=bool)
+    pixel_errors: list[DicomLoadError] = []
     done = [n_files]
     check(cancel)
     if all_fast:
@@ -322,6 +328,7 @@ def build_volume(entry: SeriesEntry, progress: Optional[ProgressFn] = None,
                 try:
                     fut.result()
                 except DicomLoadError as exc:
+                    pixel_errors.append(exc)
                     _mark_failed(exc, tasks, failed, warnings)
                 done[0] += 1
                 report(progress, min(done[0], total_units), total_units)
@@ -339,7 +346,8 @@ def build_volume(entry: SeriesEntry, progress: Optional[ProgressFn] = None,
                 try:
                     decoded[p] = fut.result()
                 except DicomLoadError as exc:
-                    warnings.append(f"could not read the image of {p.name}: {exc.message}; its slice is blank")
+                    pixel_errors.append(exc)
+                    warnings.append(f"could not read the image of {p.name}: {exc.message}; its slice position is left blank")
                 done[0] += 1
                 report(progress, min(done[0], total_units), total_units)
         frames_dtype = np.result_type(*[a.dtype for a in decoded.values()]) if decoded else np.dtype(np.int16)
@@ -361,7 +369,7 @@ def build_volume(entry: SeriesEntry, progress: Optional[ProgressFn] = None,
 
     real = mask_real & ~failed
     if not real.any():
-        _raise_nothing(errors or [DicomLoadError(ref.path, "no slice of the series could be decoded")], entry)
+        _raise_nothing(pixel_errors or errors or [DicomLoadError(ref.path, "no slice could be decoded")], entry)
     blank = ~real
     slopes = np.ones(n_k)
     intercepts = np.zeros(n_k)
@@ -411,4 +419,4 @@ def _mark_failed(exc: DicomLoadError, tasks, failed: np.ndarray, warnings: list[
         if exc.path is not None and s.path == exc.path:
             failed[k] = True
     name = exc.path.name if exc.path is not None else "?"
-    warnings.append(f"could not read the image of {name}: {exc.message}; its slice is blank")
+    warnings.append(f"could not read the image of {name}: {exc.message}; its slice position is left blank")
