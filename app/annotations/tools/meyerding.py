@@ -59,6 +59,12 @@ class MeyerdingTool(Tool):
         self._ignore_release = False
         self._active_id: Optional[str] = None  # committed slip receiving optional points
         self._active_roles: tuple[str, ...] = ()  # its roles as last written by this tool
+        store.events.removed.connect(self._on_removed)  # held weakly: no leak
+
+    def _on_removed(self, annotation) -> None:
+        if annotation.id == self._active_id:  # undone or deleted: start over
+            self._reset()
+            self._set_preview(None)
 
     # ------------------------------------------------------------------ state
     @property
