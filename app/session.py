@@ -86,6 +86,7 @@ class StudySession:
         self.path: Optional[Path] = None  # findings file last saved/opened
         self._deriving = False
         self._pushing = False
+        self.derive_notes: tuple[str, ...] = ()  # remarks from the last annotation -> findings derivation
 
         self.annotation_store = annotation_store
         if self.annotation_store is None:
@@ -249,17 +250,19 @@ class StudySession:
 
     # ------------------------------------------------------------------ undo
     def undo(self) -> bool:
+        """Go back one findings edit. Pars markers follow (their status is written back) and
+        annotation-derived parts are re-derived, so table and drawing stay consistent."""
         if not self._undo:
             return False
         self._redo.append(self._findings)
-        self._apply(self._undo.pop())
+        self._apply(self._reconcile(self._undo.pop()))
         return True
 
     def redo(self) -> bool:
         if not self._redo:
             return False
         self._undo.append(self._findings)
-        self._apply(self._redo.pop())
+        self._apply(self._reconcile(self._redo.pop()))
         return True
 
     # ------------------------------------------------------------------ files
@@ -394,35 +397,56 @@ class StudySession:
     def _on_annotations_changed(self, *args: Any) -> None:
         if self._pushing:
             return
-        try:
-            from app.annotations.derive import derive_findings  # type: ignore
-        except ImportError:
+        derive = _derive_api()[0]
+        if derive is None:
             return
         self._deriving = True
         try:
-            new = _call_derive(derive_findings, self.annotation_store, self._findings)
-            if new is not None:
-                # annotation undo covers these; do not double-record them here
-                self._commit(new, record_undo=False)
+            notes: list[str] = []
+            new = derive(self.annotation_store, self._findings, notes)
+            self.derive_notes = tuple(notes)
+            # drawing is undone with the annotation store's undo; not recorded twice here
+            self._commit(new, record_undo=False)
         except Exception as exc:
             log.exception("deriving findings from annotations failed")
-            self.pathway_error = self.pathway_error or f"deriving findings failed: {exc}"
+            self.derive_notes = (f"deriving findings from the annotations failed: {exc}",)
         finally:
             self._deriving = False
 
     def _push_edit_to_annotations(self, edit: Any, new: m.StudyFindings) -> None:
-        try:
-            from app.annotations.derive import apply_finding_edit_to_annotations  # type: ignore
-        except ImportError:
+        """A pars status edited in the table is written to the pars marker(s) behind it."""
+        apply_edit = _derive_api()[1]
+        kind, level, side, _changes = edit
+        if apply_edit is None or kind != "pars":
             return
-        kind, level, side, changes = edit
+        finding = new.pars_at(level, side)
+        if finding is None:  # entry removed in the table: markers stay (delete them in the viewer)
+            return
         self._pushing = True
         try:
-            _call_apply_edit(apply_finding_edit_to_annotations, self.annotation_store, kind, level, side, changes, new)
+            apply_edit(self.annotation_store, finding)
         except Exception as exc:
             log.warning("table edit not pushed to annotations: %s", exc)
         finally:
             self._pushing = False
+
+    def _reconcile(self, snapshot: m.StudyFindings) -> m.StudyFindings:
+        """Findings from the undo stack made consistent with the annotations as they are now."""
+        derive, apply_edit = _derive_api()
+        if self.annotation_store is None or derive is None or apply_edit is None:
+            return snapshot
+        self._pushing = True
+        try:
+            apply_edit(self.annotation_store, snapshot)
+        except Exception as exc:
+            log.warning("undo not pushed to annotations: %s", exc)
+        finally:
+            self._pushing = False
+        try:
+            return derive(self.annotation_store, snapshot)
+        except Exception as exc:
+            log.warning("re-deriving after undo failed: %s", exc)
+            return snapshot
 
 
 # ---------------------------------------------------------------------- adapters to sibling packages
@@ -497,7 +521,7 @@ def _make_autosaver(study_uid: str, data_dir: Any) -> Any:
 def _annotations_doc(store: Any) -> Any:
     if store is None:
         return None
-    for name in ("to_dict", "to_doc", "to_document", "dump"):
+    for name in ("to_doc", "to_dict", "to_document"):
         fn = getattr(store, name, None)
         if callable(fn):
             return fn()
@@ -505,7 +529,7 @@ def _annotations_doc(store: Any) -> Any:
 
 
 def _load_annotations_doc(store: Any, doc: Any) -> None:
-    for name in ("load_dict", "from_dict_into", "load_doc", "load_document", "load"):
+    for name in ("load_doc", "load_dict", "load_document"):
         fn = getattr(store, name, None)
         if callable(fn):
             with _quiet("restoring annotations"):
@@ -525,11 +549,10 @@ def _split_autosave(saved: Any) -> tuple[Optional[m.StudyFindings], Any]:
     return findings, annotations
 
 
-def _call_derive(derive_findings: Callable[..., Any], store: Any, current: m.StudyFindings) -> Optional[m.StudyFindings]:
-    annotations = list(store) if hasattr(store, "__iter__") else store
-    return derive_findings(annotations, current)
-
-
-def _call_apply_edit(fn: Callable[..., Any], store: Any, kind: str, level: m.Level, side: Optional[m.Side],
-                     changes: dict, new: m.StudyFindings) -> None:
-    fn(store, new)
+def _derive_api() -> tuple[Optional[Callable[..., Any]], Optional[Callable[..., Any]]]:
+    """(derive_findings, apply_finding_edit_to_annotations) or Nones without app.annotations."""
+    try:
+        from app.annotations.derive import apply_finding_edit_to_annotations, derive_findings  # type: ignore
+    except ImportError:
+        return None, None
+    return derive_findings, apply_finding_edit_to_annotations

@@ -219,3 +219,98 @@ def test_autosave_disabled(tmp_path):
     s.edit_context(age_years=12.0)
     s.flush()
     assert s.autosave_path is None and not (tmp_path / "d").exists()
+
+
+# ------------------------------------------------------------------ annotations <-> findings
+
+def _marker(level="L5", side="left", status="complete_fracture"):
+    from app.annotations import model as am
+
+    return am.ParsMarker(points_px=((5.0, 5.0),), level=level, side=side, status=status,
+                         series_instance_uid="1.2", sop_instance_uid="1.2.3")
+
+
+@pytest.fixture
+def store():
+    from app.annotations.store import AnnotationStore
+
+    return AnnotationStore()
+
+
+def test_session_creates_a_store_when_none_given(session):
+    from app.annotations.store import AnnotationStore
+
+    assert isinstance(session.annotation_store, AnnotationStore)
+
+
+def test_annotation_change_rederives_findings_and_pathway(tmp_path, store):
+    s = StudySession(UID, annotation_store=store, autosave=False)
+    seen, results = [], []
+    s.findings_changed.connect(seen.append)
+    s.pathway_changed.connect(results.append)
+    mk = store.add(_marker())
+    p = s.findings.pars_at("L5", "left")
+    assert p.status is m.ParsStatus.COMPLETE_FRACTURE
+    assert [r.annotation_id for r in p.provenance] == [mk.id]
+    assert seen and results
+    assert not s.can_undo  # drawing is undone with the store's undo
+    store.undo()
+    assert s.findings.pars_at("L5", "left") is None
+    store.redo()
+    assert s.findings.pars_at("L5", "left") is not None
+    store.remove(mk.id)
+    assert s.findings.pars_at("L5", "left") is None  # derived-only finding withdrawn
+    s.close()
+
+
+def test_hand_entered_fields_survive_rederivation(store):
+    s = StudySession(UID, annotation_store=store, autosave=False)
+    store.add(_marker())
+    s.edit_pars("L5", "left", edema_present=True, gap_mm=2.0)
+    store.add(_marker(level="L4", side="right", status="stress_reaction"))
+    p = s.findings.pars_at("L5", "left")
+    assert p.edema.present is True and p.gap_mm == 2.0
+    assert s.findings.pars_at("L4", "right") is not None
+    s.close()
+
+
+def test_table_status_edit_is_written_to_the_marker_and_undo_follows(store):
+    s = StudySession(UID, annotation_store=store, autosave=False)
+    mk = store.add(_marker(status="incomplete_fracture"))
+    s.edit_pars("L5", "left", status="complete_fracture")
+    assert store.get(mk.id).status is m.ParsStatus.COMPLETE_FRACTURE
+    assert s.findings.pars_at("L5", "left").status is m.ParsStatus.COMPLETE_FRACTURE
+    # session undo: the marker goes back too, and the finding stays derived from it
+    assert s.undo()
+    assert store.get(mk.id).status is m.ParsStatus.INCOMPLETE_FRACTURE
+    p = s.findings.pars_at("L5", "left")
+    assert p.status is m.ParsStatus.INCOMPLETE_FRACTURE and p.provenance
+    assert s.redo()
+    assert store.get(mk.id).status is m.ParsStatus.COMPLETE_FRACTURE
+    # the store's own undo of the pushed edit also reaches the findings
+    store.undo()
+    assert s.findings.pars_at("L5", "left").status is m.ParsStatus.INCOMPLETE_FRACTURE
+    s.close()
+
+
+def test_close_disconnects_from_store(store):
+    s = StudySession(UID, annotation_store=store, autosave=False)
+    s.close()
+    store.add(_marker())
+    assert s.findings.pars_at("L5", "left") is None
+
+
+def test_autosave_includes_annotations_and_restores_them(tmp_path, store):
+    from app.annotations.store import AnnotationStore
+
+    data = tmp_path / "data"
+    s = StudySession(UID, annotation_store=store, data_dir=data)
+    mk = store.add(_marker())
+    s.edit_context(age_years=14.0)
+    s.close()
+    fresh = AnnotationStore()
+    again = StudySession(UID, annotation_store=fresh, data_dir=data, autosave=False)
+    assert again.restore()
+    assert mk.id in fresh
+    assert again.findings.pars_at("L5", "left").provenance[0].annotation_id == mk.id
+    assert again.context.age_years == 14.0
