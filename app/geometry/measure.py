@@ -65,13 +65,34 @@ class GeometryError(ValueError):
     """Points that do not define the requested measurement (coincident points, parallel lines)."""
 
 
-class SlipMeasurement(NamedTuple):
-    percent: float  # >= 0; the direction says antero- or retrolisthesis
-    direction: str  # ANTEROLISTHESIS | RETROLISTHESIS
-    signed_percent: float  # anterior positive
-    displacement: float  # signed, in the units of the input points
-    endplate_width: float  # S1 superior endplate AP width, input units
-    technique: str
+class SlipMeasurement(tuple):
+    """``(percent, direction)`` - unpacks as a pair - with more attributes:
+
+    ``percent`` >= 0 (the direction says antero- or retrolisthesis), ``direction``
+    (ANTEROLISTHESIS | RETROLISTHESIS), ``signed_percent`` (anterior positive),
+    ``displacement`` (signed, input units), ``endplate_width`` (S1 superior endplate AP width,
+    input units), ``technique``."""
+
+    def __new__(cls, percent: float, direction: str, signed_percent: float, displacement: float,
+                endplate_width: float, technique: str) -> "SlipMeasurement":
+        self = super().__new__(cls, (percent, direction))
+        self.signed_percent = signed_percent
+        self.displacement = displacement
+        self.endplate_width = endplate_width
+        self.technique = technique
+        return self
+
+    @property
+    def percent(self) -> float:
+        return self[0]
+
+    @property
+    def direction(self) -> str:
+        return self[1]
+
+    def __repr__(self) -> str:
+        return (f"SlipMeasurement(percent={self.percent!r}, direction={self.direction!r}, "
+                f"signed_percent={self.signed_percent!r}, technique={self.technique!r})")
 
 
 class RoiStats(NamedTuple):

@@ -133,6 +133,12 @@ def test_percent_slip_in_image_pixels_with_rows_down():
     assert res.direction == m.ANTEROLISTHESIS
 
 
+def test_percent_slip_unpacks_as_percent_and_direction():
+    p, a, c = slip_points(30.0)
+    percent, direction = m.percent_slip(p, a, c)
+    assert percent == pytest.approx(30.0) and direction == m.ANTEROLISTHESIS
+
+
 def test_retrolisthesis_direction():
     p, a, c = slip_points(-12.5)
     res = m.percent_slip(p, a, c)
