@@ -1,0 +1,399 @@
+"""``evaluate(findings, ruleset, settings=None) -> PathwayResult``: pure, deterministic, no Qt.
+
+Steps: facts from the findings (settings-independent) -> every rule's condition in Kleene logic
+(fired / not-fired / undetermined, with each predicate's value and facts) -> tier (most pressing
+tier among fired rules; a rule's ``fallback_tier`` applies only if no rule set a tier) -> plan
+(recommendations merged by id, ordered by the catalogue) -> checklists -> red flags, cautions ->
+missing data (facts that leave a rule undetermined, and what that rule would add) ->
+disagreements (with the effect of each alternative setting value, found by re-running the
+rules) -> stages and cohort union rates.
+"""
+
+from __future__ import annotations
+
+import string
+from typing import Any, Mapping, Optional, Union
+
+from app.findings.model import StudyFindings
+from app.pathway import conditions as cond
+from app.pathway.facts import FACT_QUESTIONS, Facts, compute_facts
+from app.pathway.predicates import REGISTRY
+from app.pathway.result import (
+    DISCLAIMER,
+    TIERS,
+    Checklist,
+    Citation,
+    Criterion,
+    Disagreement,
+    DisputedNote,
+    MissingItem,
+    Note,
+    PathwayResult,
+    PredicateTrace,
+    Recommendation,
+    RuleTrace,
+    tier_rank,
+)
+from app.pathway.rules import REC_GROUPS, Rule, Ruleset
+from app.pathway.settings import Settings, resolve_settings
+from app.pathway.staging import stage_levels
+
+_OUTCOME = {True: "fired", False: "not-fired", None: "undetermined"}
+
+
+class _SafeFormat(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _fmt_value(v: Any) -> Any:
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return v
+
+
+def format_text(text: str, settings: Mapping[str, Any]) -> str:
+    return string.Formatter().vformat(text, (), _SafeFormat({k: _fmt_value(v) for k, v in settings.items()}))
+
+
+class _Run:
+    """One pass of all rules and checklists over fixed facts and settings."""
+
+    def __init__(self, ruleset: Ruleset, facts: Facts, settings: Settings,
+                 leaf_cache: Optional[dict] = None):
+        self.ruleset = ruleset
+        self.facts = facts
+        self.settings = settings
+        # keyed by (predicate, resolved params): safe to share between runs over the same facts
+        self.leaves: dict[tuple, Optional[bool]] = {} if leaf_cache is None else leaf_cache
+        self.checklist_values: dict[str, Optional[bool]] = {}
+        self.criteria: dict[str, dict[str, Optional[bool]]] = {}
+        self.outcomes: dict[str, Optional[bool]] = {}
+        self.rule_leaves: dict[str, list[cond.Pred]] = {}
+        for cl in ruleset.checklists.values():
+            vals = {}
+            for c in cl.criteria:
+                vals[c.id] = cond.evaluate(c.when, self.leaf, self.checklist)
+            self.criteria[cl.id] = vals
+            self.checklist_values[cl.id] = cond.kleene_all(vals[c.id] for c in cl.criteria if c.required)
+        for rule in ruleset.rules:
+            used: list[cond.Pred] = []
+            self._collect = used
+            self.outcomes[rule.id] = cond.evaluate(rule.when, self.leaf, self.checklist_for_rule)
+            self.rule_leaves[rule.id] = used
+        self._collect = None
+
+    def resolve(self, p: cond.Pred) -> dict[str, Any]:
+        out = {}
+        for k, v in p.params:
+            out[k] = self.settings[v[1:]] if isinstance(v, str) and v.startswith("$") else v
+        return out
+
+    def leaf(self, p: cond.Pred) -> Optional[bool]:
+        collect = getattr(self, "_collect", None)
+        if collect is not None:
+            collect.append(p)
+        params = self.resolve(p)
+        key = (p.name, tuple(sorted(params.items())))
+        if key not in self.leaves:
+            self.leaves[key] = REGISTRY[p.name].func(self.facts, **params)
+        return self.leaves[key]
+
+    def checklist(self, cid: str) -> Optional[bool]:
+        return self.checklist_values[cid]
+
+    def checklist_for_rule(self, cid: str) -> Optional[bool]:
+        # the rule "uses" the checklist's required criteria: record their leaves for the trace
+        collect = self._collect
+        if collect is not None:
+            for c in self.ruleset.checklists[cid].criteria:
+                if c.required:
+                    _collect_leaves(c.when, collect)
+        return self.checklist_values[cid]
+
+    # ---- derived views
+    def fired(self) -> list[Rule]:
+        return [r for r in self.ruleset.rules if self.outcomes[r.id] is True]
+
+    def tier(self) -> tuple[str, tuple[str, ...]]:
+        fired = self.fired()
+        tiered = [r for r in fired if r.tier]
+        if not tiered:
+            tiered = [r for r in fired if r.fallback_tier]
+            key = "fallback_tier"
+        else:
+            key = "tier"
+        if not tiered:
+            return "no-treatment", ()
+        best = max(tier_rank(getattr(r, key)) for r in tiered)
+        tier = TIERS[len(TIERS) - 1 - best]
+        return tier, tuple(r.id for r in tiered if getattr(r, key) == tier)
+
+    def rec_ids(self) -> list[str]:
+        seen: list[str] = []
+        for r in self.fired():
+            for x in r.recommend:
+                if x not in seen:
+                    seen.append(x)
+        return _order_recs(seen, self.ruleset)
+
+
+def _collect_leaves(node: cond.Node, out: list) -> None:
+    if isinstance(node, cond.Pred):
+        out.append(node)
+    elif isinstance(node, (cond.All, cond.AnyOf)):
+        for n in node.items:
+            _collect_leaves(n, out)
+    elif isinstance(node, cond.Not):
+        _collect_leaves(node.item, out)
+
+
+def _order_recs(ids: list[str], ruleset: Ruleset) -> list[str]:
+    recs = ruleset.recommendations
+    return sorted(ids, key=lambda x: (REC_GROUPS.index(recs[x].group), recs[x].order))
+
+
+def _facts_for(preds: list[cond.Pred], facts: Facts) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for p in preds:
+        for name in REGISTRY[p.name].facts:
+            out[name] = _jsonable(facts.get(name))
+    return out
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, tuple):
+        return list(v)
+    return v
+
+
+def _citations(ids, ruleset: Ruleset) -> tuple[Citation, ...]:
+    out, seen = [], set()
+    for i in ids:
+        if i not in seen:
+            seen.add(i)
+            out.append(ruleset.sources[i])
+    return tuple(out)
+
+
+def _unique_preds(preds: list[cond.Pred]) -> list[cond.Pred]:
+    seen, out = set(), []
+    for p in preds:
+        if p not in seen:
+            seen.add(p)
+            out.append(p)
+    return out
+
+
+# --------------------------------------------------------------------------- public
+
+def evaluate(findings: StudyFindings, ruleset: Ruleset,
+             settings: Union[None, Settings, Mapping[str, Any]] = None) -> PathwayResult:
+    s = resolve_settings(ruleset.settings, settings)
+    facts = compute_facts(findings)
+    run = _Run(ruleset, facts, s)
+    tier, tier_rules = run.tier()
+    fired = run.fired()
+
+    # ---- trace
+    trace = []
+    for rule in ruleset.rules:
+        preds = _unique_preds(run.rule_leaves[rule.id])
+        ptrace = []
+        for p in preds:
+            params = run.resolve(p)
+            ptrace.append(PredicateTrace(p.name, params, run.leaves[(p.name, tuple(sorted(params.items())))],
+                                         _facts_for([p], facts)))
+        trace.append(RuleTrace(rule.id, rule.file, _OUTCOME[run.outcomes[rule.id]], tuple(ptrace)))
+
+    # ---- recommendations
+    rec_rules: dict[str, list[Rule]] = {}
+    for r in fired:
+        for x in r.recommend:
+            rec_rules.setdefault(x, []).append(r)
+    recs = []
+    for rid in _order_recs(list(rec_rules), ruleset):
+        spec = ruleset.recommendations[rid]
+        rules = rec_rules[rid]
+        preds = [p for r in rules for p in run.rule_leaves[r.id]]
+        src_ids = [sid for r in rules for sid in r.sources]
+        seeds = tuple(dict.fromkeys(q for r in rules for q in r.seeds))
+        dispute_ids = list(dict.fromkeys(list(spec.disputes) + [d for r in rules for d in r.disputes]))
+        disputed = tuple(DisputedNote(d, _dispute_line(ruleset, d, s)) for d in dispute_ids)
+        recs.append(Recommendation(
+            id=rid, text=format_text(spec.text, s), group=spec.group, rules=tuple(r.id for r in rules),
+            why=tuple(dict.fromkeys(format_text(r.rationale, s) for r in rules)),
+            facts=_facts_for(_unique_preds(preds), facts), citations=_citations(src_ids, ruleset),
+            seeds=seeds, disputed=disputed))
+
+    # ---- notes
+    def notes(kind_attr: str) -> tuple[Note, ...]:
+        by_id: dict[str, list[Rule]] = {}
+        for r in fired:
+            for x in getattr(r, kind_attr):
+                by_id.setdefault(x, []).append(r)
+        out = []
+        for nid, rules in by_id.items():
+            spec = ruleset.notes[nid]
+            preds = [p for r in rules for p in run.rule_leaves[r.id]]
+            out.append(Note(id=nid, text=format_text(spec.text, s), severity=spec.severity,
+                            rules=tuple(r.id for r in rules), facts=_facts_for(_unique_preds(preds), facts),
+                            citations=_citations([sid for r in rules for sid in r.sources], ruleset),
+                            seeds=tuple(dict.fromkeys(q for r in rules for q in r.seeds))))
+        sev_order = ("urgent", "review", "warning", "info")
+        return tuple(sorted(out, key=lambda n: sev_order.index(n.severity)))
+
+    red_flags = notes("red_flags")
+    cautions = notes("cautions")
+
+    # ---- checklists
+    checklists = []
+    for cl in ruleset.checklists.values():
+        items = []
+        for c in cl.criteria:
+            v = run.criteria[cl.id][c.id]
+            leaves: list = []
+            _collect_leaves(c.when, leaves)
+            items.append(Criterion(id=c.id, label=format_text(c.label, s),
+                                   status={True: "met", False: "unmet", None: "unknown"}[v],
+                                   required=c.required, facts=_facts_for(leaves, facts), citations=c.sources))
+        overall = run.checklist_values[cl.id]
+        checklists.append(Checklist(cl.id, format_text(cl.title, s),
+                                    {True: "met", False: "unmet", None: "unknown"}[overall], tuple(items)))
+
+    # ---- missing data
+    missing = _missing(run, ruleset, facts, tier, set(rec_rules), {n.id for n in cautions + red_flags})
+
+    # ---- disagreements
+    disagreements = _disagreements(run, ruleset, facts, s, tier, fired, recs, cautions + red_flags)
+
+    # ---- stages
+    adult = _adult(facts, s)
+    levels = stage_levels(facts, ruleset, str(s.get("union_primary_cohort", "")), adult)
+    summary = tuple(lv.summary for lv in levels if lv.laterality != "none" or lv.meyerding)
+    if not summary:
+        summary = ("No pars lesion recorded",) if facts["pars_assessed"] else ("Pars not assessed",)
+
+    # ---- sources actually cited
+    cited: list[str] = []
+    for r in fired:
+        cited.extend(r.sources)
+    for cl in ruleset.checklists.values():
+        for c in cl.criteria:
+            cited.extend(c.sources)
+    for lv in levels:
+        for p in lv.pars:
+            for u in p.union:
+                cited.extend(u.citations)
+    for d in disagreements:
+        for pos in d.positions:
+            cited.extend(pos.sources)
+    sources = tuple(sorted(_citations(cited, ruleset), key=lambda c: c.id))
+
+    return PathwayResult(
+        disclaimer=DISCLAIMER, ruleset_id=ruleset.id, ruleset_version=ruleset.version,
+        ruleset_hash=ruleset.hash, settings=dict(s), levels=levels, summary=summary, tier=tier,
+        tier_rules=tier_rules, recommendations=tuple(recs), checklists=tuple(checklists),
+        red_flags=red_flags, cautions=cautions, missing=missing, disagreements=disagreements,
+        sources=sources, trace=tuple(trace))
+
+
+def _adult(facts: Facts, s: Settings) -> Optional[bool]:
+    v = REGISTRY["growing"].func(facts, age_max_years=s["adolescent_age_max_years"])
+    return None if v is None else not v
+
+
+def _dispute_line(ruleset: Ruleset, did: str, s: Settings) -> str:
+    d = ruleset.disagreements[did]
+    label = {"disputed": "sources disagree", "contradicted": "seed claim contradicted",
+             "unconfirmed": "seed claim unconfirmed"}[d.status]
+    parts = [f"{p.claim} [{p.evidence}]" for p in d.positions]
+    return f"{d.topic} ({label}): " + " vs ".join(parts) + (f". Used here: {format_text(d.used, s)}" if d.used else "")
+
+
+def _missing(run: _Run, ruleset: Ruleset, facts: Facts, tier: str, plan: set[str], noted: set[str]) -> tuple[MissingItem, ...]:
+    by_fact: dict[str, dict[str, Any]] = {}
+    for rule in ruleset.rules:
+        if run.outcomes[rule.id] is not None:
+            continue
+        adds = [x for x in rule.recommend if x not in plan]
+        raises = rule.tier if rule.tier and tier_rank(rule.tier) > tier_rank(tier) else None
+        if not adds and not raises:
+            continue
+        for p in _unique_preds(run.rule_leaves[rule.id]):
+            params = run.resolve(p)
+            if run.leaves[(p.name, tuple(sorted(params.items())))] is not None:
+                continue
+            for fact in REGISTRY[p.name].facts:
+                if facts.get(fact) is not None and fact not in ("slip_pct_lesion_levels",):
+                    continue
+                entry = by_fact.setdefault(fact, {"rules": [], "adds": [], "tier": None})
+                if rule.id not in entry["rules"]:
+                    entry["rules"].append(rule.id)
+                entry["adds"].extend(a for a in adds if a not in entry["adds"])
+                if raises and (entry["tier"] is None or tier_rank(raises) > tier_rank(entry["tier"])):
+                    entry["tier"] = raises
+    items = [MissingItem(fact=k, question=FACT_QUESTIONS.get(k, k), rules=tuple(v["rules"]),
+                         could_add=tuple(_order_recs(v["adds"], ruleset)), could_change_tier_to=v["tier"])
+             for k, v in by_fact.items()]
+    items.sort(key=lambda m: (-(tier_rank(m.could_change_tier_to) if m.could_change_tier_to else -1), m.fact))
+    return tuple(items)
+
+
+def _disagreements(run: _Run, ruleset: Ruleset, facts: Facts, s: Settings, tier: str, fired: list[Rule],
+                   recs: list[Recommendation], notes) -> tuple[Disagreement, ...]:
+    ids: list[str] = []
+    for r in fired:
+        ids.extend(r.disputes)
+    for rec in recs:
+        ids.extend(d.disagreement_id for d in rec.disputed)
+    for n in notes:
+        ids.extend(ruleset.notes[n.id].disputes)
+    # settings read by any rule that fired or is undetermined (their value matters here)
+    used_settings: set[str] = set()
+    for rule in ruleset.rules:
+        if run.outcomes[rule.id] is False:
+            continue
+        used_settings |= cond.setting_refs(rule.when)
+        for cid in cond.checklist_refs(rule.when):
+            for c in ruleset.checklists[cid].criteria:
+                used_settings |= cond.setting_refs(c.when)
+    for d in ruleset.disagreements.values():
+        if d.setting in used_settings:
+            ids.append(d.id)
+    base_recs = run.rec_ids()
+    out = []
+    for did in dict.fromkeys(ids):
+        d = ruleset.disagreements[did]
+        effects = []
+        value_used = None
+        if d.setting is not None:
+            value_used = s[d.setting]
+            tried = set()
+            for pos in d.positions:
+                if pos.value is None:
+                    continue
+                alt = ruleset.settings[d.setting].coerce(pos.value)
+                if alt == value_used or alt in tried:
+                    continue
+                tried.add(alt)
+                other = _Run(ruleset, facts, s.replace(**{d.setting: alt}), run.leaves)
+                alt_tier, _ = other.tier()
+                alt_recs = other.rec_ids()
+                added = [x for x in alt_recs if x not in base_recs]
+                removed = [x for x in base_recs if x not in alt_recs]
+                if alt_tier == tier and not added and not removed:
+                    effects.append(f"with {d.setting} = {_fmt_value(alt)}: no change for this patient")
+                    continue
+                bits = []
+                if alt_tier != tier:
+                    bits.append(f"tier would be '{alt_tier}'")
+                if added:
+                    bits.append("adds " + ", ".join(added))
+                if removed:
+                    bits.append("drops " + ", ".join(removed))
+                effects.append(f"with {d.setting} = {_fmt_value(alt)}: " + "; ".join(bits))
+        out.append(Disagreement(id=d.id, topic=d.topic, status=d.status, positions=d.positions,
+                                used=format_text(d.used, s), setting=d.setting, value_used=value_used,
+                                effects=tuple(effects)))
+    return tuple(out)

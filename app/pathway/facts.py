@@ -1,0 +1,251 @@
+"""Facts: the named values the predicates read, computed once per evaluation from StudyFindings.
+
+Facts do not depend on settings (thresholds are predicate parameters), so one ``Facts`` can be
+re-used when the engine re-evaluates a ruleset under alternative settings. A fact is ``None``
+when the findings do not say; predicates then answer "unknown".
+
+Conventions (documented in docs/pathway.md):
+- A *lesion* is a pars entry that is not intact, or is intact with marrow edema (pre-lysis).
+- A *defect* is an incomplete or complete fracture or a chronic non-union.
+- Slip at a lesion level: a LevelFinding at that level with ``slip=None`` means "no listhesis";
+  no LevelFinding at all means "not assessed" (unknown).
+- ``symptomatic`` is the reader's entry; when absent it is inferred True from VAS >= 1, disabling
+  pain or radicular symptoms, False from VAS 0 with no disabling pain, otherwise unknown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from app.findings.model import (
+    CTStage,
+    Level,
+    LevelFinding,
+    ParsFinding,
+    ParsStatus,
+    Severity,
+    SlipDirection,
+    StudyFindings,
+)
+
+CT_STAGE_ORDER = (CTStage.PRE_LYSIS, CTStage.EARLY, CTStage.PROGRESSIVE, CTStage.TERMINAL)
+SEVERITY_ORDER = (Severity.NONE, Severity.MILD, Severity.MODERATE, Severity.SEVERE)
+
+# fact name -> the question a clinician would answer to supply it (used in "missing data")
+FACT_QUESTIONS: dict[str, str] = {
+    "age_years": "Patient age (years)",
+    "skeletally_mature": "Skeletal maturity (growth plates closed?)",
+    "athlete": "Is the patient an athlete (which sport)?",
+    "symptomatic": "Does the patient have back pain attributed to the spine (symptomatic)?",
+    "symptom_duration_months": "Symptom duration (months)",
+    "conservative_care_months": "Months of conservative care completed",
+    "pain_vas": "Pain score (VAS 0-10)",
+    "odi": "Oswestry Disability Index (0-100)",
+    "disabling_pain": "Is the pain disabling / functionally limiting?",
+    "radicular_symptoms": "Radicular symptoms (leg pain, paraesthesia in a root distribution)?",
+    "neuro_deficit": "Neurological deficit (none / stable / progressive)?",
+    "cauda_equina_symptoms": "Cauda equina symptoms (saddle anaesthesia, sphincter disturbance)?",
+    "slip_progression": "Slip progression on serial standing films?",
+    "pars_block": "Diagnostic pars block (not done / positive / negative)",
+    "pain_concordant_with_imaging": "Is the pain concordant with the imaging findings (level, side)?",
+    "smoking": "Smoking?",
+    "depression_or_chronic_pain": "Depression or a chronic pain syndrome?",
+    "realistic_expectations": "Realistic expectations after counselling?",
+    "wishes_surgery": "Does the patient wish surgery after counselling?",
+    "any_active_lesion": "Marrow edema (STIR / T2 fat-saturated MRI) at the lesion(s): active or chronic?",
+    "lesion_edema_unknown": "Marrow edema at the lesion(s) (MRI STIR)",
+    "ct_stage_confirmed": "CT stage of each lesion (pre-lysis / early / progressive / terminal)",
+    "slip_pct_lesion_levels": "Percent slip at the lesion level(s) on a standing lateral radiograph",
+    "slip_angle_max_deg": "Slip angle (degrees)",
+    "disc_degenerated_lesion": "Disc degeneration (Pfirrmann grade) at and above the lesion level",
+    "instability_lesion": "Instability on flexion-extension views at the lesion level",
+    "hypoplasia_lesion": "Neural-arch hypoplasia at the lesion level",
+    "foraminal_stenosis_max": "Foraminal stenosis (grade)",
+    "pars_assessed": "Pars assessment on imaging",
+}
+
+
+@dataclass(frozen=True)
+class Lesion:
+    pars: ParsFinding
+    contralateral: Optional[ParsFinding]
+
+    @property
+    def level(self) -> Level:
+        return self.pars.level
+
+    @property
+    def edema(self) -> Optional[bool]:
+        return self.pars.edema_present
+
+    @property
+    def stage(self) -> Optional[CTStage]:
+        return self.pars.ct_stage
+
+    @property
+    def contralateral_lesion(self) -> bool:
+        return self.contralateral is not None and is_lesion(self.contralateral)
+
+    @property
+    def contralateral_stage(self) -> Optional[CTStage]:
+        return self.contralateral.ct_stage if self.contralateral_lesion else None
+
+
+def is_lesion(p: ParsFinding) -> bool:
+    return p.status is not ParsStatus.INTACT or p.edema_present is True
+
+
+def _tri_any(values) -> Optional[bool]:
+    """Kleene OR over an iterable of Optional[bool]; empty -> False."""
+    unknown = False
+    for v in values:
+        if v is True:
+            return True
+        if v is None:
+            unknown = True
+    return None if unknown else False
+
+
+@dataclass
+class Facts:
+    """Named facts (``values``) plus the lesion list the staging code also uses."""
+
+    findings: StudyFindings
+    lesions: tuple[Lesion, ...]
+    values: dict[str, Any]
+
+    def __getitem__(self, name: str) -> Any:
+        return self.values[name]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.values.get(name, default)
+
+
+def _symptomatic(findings: StudyFindings) -> Optional[bool]:
+    c = findings.context
+    if c.symptomatic is not None:
+        return c.symptomatic
+    if (c.pain_vas is not None and c.pain_vas >= 1) or c.disabling_pain or c.radicular_symptoms:
+        return True
+    if c.pain_vas == 0 and c.disabling_pain is not True:
+        return False
+    return None
+
+
+def _level_of(findings: StudyFindings, level: Level) -> Optional[LevelFinding]:
+    return findings.level(level)
+
+
+def _anterior_slip_pct(lv: Optional[LevelFinding]) -> Optional[float]:
+    if lv is None:
+        return None
+    if lv.slip is None or lv.slip.direction is not SlipDirection.ANTERIOR:
+        return 0.0
+    return float(lv.slip.percent)
+
+
+def compute_facts(findings: StudyFindings) -> Facts:
+    ctx = findings.context
+    pars_by_key = {(p.level, p.side): p for p in findings.pars}
+    lesions = tuple(
+        Lesion(p, pars_by_key.get((p.level, p.side.other)))
+        for p in findings.pars
+        if is_lesion(p)
+    )
+    lesion_levels = tuple(sorted({les.level for les in lesions}, key=lambda lv: list(Level).index(lv)))
+    defects = [les for les in lesions if les.pars.status.is_defect]
+
+    v: dict[str, Any] = {
+        "age_years": ctx.age_years,
+        "skeletally_mature": ctx.skeletally_mature,
+        "athlete": ctx.athlete,
+        "symptomatic": _symptomatic(findings),
+        "symptom_duration_months": ctx.symptom_duration_months,
+        "conservative_care_months": ctx.conservative_care_months,
+        "pain_vas": ctx.pain_vas,
+        "odi": ctx.odi,
+        "disabling_pain": ctx.disabling_pain,
+        "radicular_symptoms": ctx.radicular_symptoms,
+        "neuro_deficit": None if ctx.neuro_deficit is None else ctx.neuro_deficit.value,
+        "cauda_equina_symptoms": ctx.cauda_equina_symptoms,
+        "slip_progression": ctx.slip_progression,
+        "pars_block": None if ctx.pars_block is None else ctx.pars_block.value,
+        "pain_concordant_with_imaging": ctx.pain_concordant_with_imaging,
+        "smoking": ctx.smoking,
+        "depression_or_chronic_pain": ctx.depression_or_chronic_pain,
+        "realistic_expectations": ctx.realistic_expectations,
+        "wishes_surgery": ctx.wishes_surgery,
+    }
+
+    v["pars_assessed"] = bool(findings.pars)
+    v["edema_assessed"] = any(p.edema_present is not None for p in findings.pars)
+    v["any_lesion"] = bool(lesions)
+    v["any_defect"] = bool(defects)
+    v["lesion_levels"] = tuple(lv.value for lv in lesion_levels)
+    v["any_active_lesion"] = _tri_any(les.edema for les in lesions)
+    v["lesion_edema_unknown"] = any(les.edema is None for les in lesions)
+    v["ct_stage_confirmed"] = bool(lesions) and all(les.pars.ct_stage_override is not None for les in lesions)
+    v["any_terminal"] = any(les.stage is CTStage.TERMINAL for les in lesions)
+    v["bilateral_lesion"] = any(les.contralateral_lesion for les in lesions)
+    v["fresh_with_contralateral_terminal"] = any(
+        les.edema is True and les.stage not in (None, CTStage.TERMINAL) and les.contralateral_stage is CTStage.TERMINAL
+        for les in lesions
+    )
+    v["unilateral_progressive_l5"] = any(
+        les.level is Level.L5 and les.stage is CTStage.PROGRESSIVE and les.edema is not False and not les.contralateral_lesion
+        for les in lesions
+    )
+    v["active_non_terminal"] = _tri_any(
+        (les.edema if les.stage is not CTStage.TERMINAL else False) for les in lesions
+    )
+
+    # per-level facts at the lesion levels
+    slips: list[Optional[float]] = [_anterior_slip_pct(_level_of(findings, lv)) for lv in lesion_levels]
+    known_slips = [s for s in slips if s is not None]
+    v["slip_pct_lesion_levels"] = max(known_slips) if known_slips else (0.0 if not lesion_levels else None)
+    v["slip_lesion_unknown"] = any(s is None for s in slips)
+
+    all_slips = [float(lv.slip.percent) for lv in findings.levels
+                 if lv.slip is not None and lv.slip.direction is SlipDirection.ANTERIOR]
+    v["slip_pct_max"] = max(all_slips) if all_slips else (0.0 if findings.levels else None)
+    angles = [lv.slip.slip_angle_deg for lv in findings.levels if lv.slip is not None and lv.slip.slip_angle_deg is not None]
+    v["slip_angle_max_deg"] = max(angles) if angles else None
+    v["near_boundary_slip"] = any(lv.slip.near_boundary for lv in findings.levels if lv.slip is not None and lv.slip.percent > 0)
+
+    lesion_level_set = set(lesion_levels)
+    v["slip_without_defect"] = bool(findings.pars) and any(
+        lv.slip is not None and lv.slip.direction is SlipDirection.ANTERIOR and lv.slip.percent > 0
+        and lv.level not in lesion_level_set
+        for lv in findings.levels
+    )
+
+    # disc: the disc below each lesion level (index) and the one above (adjacent), when recorded
+    disc_vals: list[Optional[bool]] = []
+    order = list(Level)
+    for lvl in lesion_levels:
+        index = _level_of(findings, lvl)
+        disc_vals.append(None if index is None else index.disc_degenerated)
+        i = order.index(lvl)
+        if i > 0:
+            above = _level_of(findings, order[i - 1])
+            if above is not None and above.disc_degenerated:
+                disc_vals.append(True)
+    v["disc_degenerated_lesion"] = _tri_any(disc_vals) if lesion_levels else None
+
+    def per_lesion_level(attr: str) -> Optional[bool]:
+        if not lesion_levels:
+            return None
+        vals = []
+        for lvl in lesion_levels:
+            lf = _level_of(findings, lvl)
+            vals.append(None if lf is None else getattr(lf, attr))
+        return _tri_any(vals)
+
+    v["instability_lesion"] = per_lesion_level("instability")
+    v["hypoplasia_lesion"] = per_lesion_level("neural_arch_hypoplasia")
+
+    sev = [lv.foraminal_stenosis for lv in findings.levels if lv.foraminal_stenosis is not None]
+    v["foraminal_stenosis_max"] = max(sev, key=SEVERITY_ORDER.index).value if sev else None
+
+    return Facts(findings=findings, lesions=lesions, values=v)

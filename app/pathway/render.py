@@ -1,0 +1,107 @@
+"""Human-readable text of a PathwayResult (used by `isthmus pathway`)."""
+
+from __future__ import annotations
+
+from app.pathway.result import PathwayResult
+
+_ICON = {"met": "[x]", "unmet": "[ ]", "unknown": "[?]"}
+
+
+def _pct(v) -> str:
+    return "n/a" if v is None else f"{v:g} %"
+
+
+def render_text(result: PathwayResult, show_trace: bool = False) -> str:
+    out: list[str] = []
+    add = out.append
+    add(result.disclaimer)
+    add("=" * len(result.disclaimer))
+    add(f"Ruleset {result.ruleset_id} {result.ruleset_version} ({result.ruleset_hash[:19]}…)")
+    add("")
+    add("STAGE")
+    for line in result.summary:
+        add(f"  {line}")
+    for lv in result.levels:
+        for p in lv.pars:
+            if p.status == "intact" and p.activity != "active":
+                continue
+            grade = "n/a" if p.mri_grade is None else str(p.mri_grade)
+            add(f"  {p.level} {p.side}: {p.status}, {p.activity}, MRI grade {grade}"
+                f" (Ang {p.ang_grade or 'n/a'}), CT stage {p.ct_stage or 'n/a'} [{p.ct_stage_source}]")
+            for u in p.union:
+                mark = "*" if u.primary else "-"
+                counts = f" ({u.counts})" if u.counts else ""
+                note = f"; {u.note}" if u.note else ""
+                add(f"      {mark} expected union with conservative care in {u.cohort}: {_pct(u.rate_pct)}{counts}"
+                    f" [{u.key}{note}] — a cohort rate, not a certainty")
+            for m in p.union_modifiers:
+                add(f"      ! {m}")
+        if lv.wiltse_note:
+            add(f"  {lv.level} Wiltse: {lv.wiltse_note}")
+    add("")
+    add(f"TIER: {result.tier.upper()}" + (f"  (rules: {', '.join(result.tier_rules)})" if result.tier_rules else ""))
+    add("")
+    if result.red_flags:
+        add("RED FLAGS")
+        for n in result.red_flags:
+            add(f"  !! [{n.severity}] {n.text}  (rule {', '.join(n.rules)})")
+        add("")
+    add("PLAN")
+    if not result.recommendations:
+        add("  (no recommendation)")
+    for i, r in enumerate(result.recommendations, 1):
+        add(f"  {i:2d}. {r.id} [{r.group}]")
+        add(f"      {r.text}")
+        for w in r.why:
+            add(f"      why: {w}")
+        add(f"      rules: {', '.join(r.rules)}; sources: {', '.join(c.id + ' [' + c.evidence + ']' for c in r.citations)}")
+        for d in r.disputed:
+            add(f"      disputed: {d.text}")
+    add("")
+    add("CRITERIA")
+    for cl in result.checklists:
+        add(f"  {cl.title}: {cl.status.upper()}")
+        for c in cl.criteria:
+            opt = "" if c.required else " (optional)"
+            add(f"    {_ICON[c.status]} {c.label}{opt}")
+    add("")
+    if result.cautions:
+        add("CAUTIONS")
+        for n in result.cautions:
+            add(f"  - [{n.severity}] {n.text}")
+        add("")
+    if result.missing:
+        add("MISSING DATA THAT COULD CHANGE THE SUGGESTION")
+        for m in result.missing:
+            eff = []
+            if m.could_change_tier_to:
+                eff.append(f"tier could become {m.could_change_tier_to}")
+            if m.could_add:
+                eff.append("could add " + ", ".join(m.could_add))
+            add(f"  ? {m.question}" + (f" — {'; '.join(eff)}" if eff else ""))
+        add("")
+    if result.disagreements:
+        add("WHERE SOURCES DISAGREE")
+        for d in result.disagreements:
+            add(f"  * {d.topic} [{d.status}] — used: {d.used}")
+            for p in d.positions:
+                add(f"      - {p.claim} [{p.evidence}: {', '.join(p.sources)}]")
+            for e in d.effects:
+                add(f"      > {e}")
+        add("")
+    add("SOURCES")
+    for c in result.sources:
+        ident = c.pmid and f"PMID {c.pmid}" or c.doi and f"doi:{c.doi}" or c.url
+        add(f"  [{c.evidence}] {c.id}: {c.text}" + (f" — {ident}" if ident else ""))
+    if show_trace:
+        add("")
+        add("TRACE")
+        for t in result.trace:
+            add(f"  {t.rule_id}: {t.outcome}")
+            for p in t.predicates:
+                v = {True: "true", False: "false", None: "unknown"}[p.value]
+                params = ", ".join(f"{k}={v2}" for k, v2 in p.params.items())
+                add(f"      {p.name}({params}) = {v}")
+    add("")
+    add(result.disclaimer)
+    return "\n".join(out) + "\n"

@@ -1,0 +1,43 @@
+"""The vignette table (vignettes.toml): expected tier and recommendation ids for each case."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.pathway import evaluate
+from pathway_builders import from_vignette, ruleset, vignettes
+
+VIGNETTES = vignettes()
+
+
+def test_there_are_at_least_30_vignettes_with_unique_ids():
+    ids = [v["id"] for v in VIGNETTES]
+    assert len(ids) >= 30
+    assert len(set(ids)) == len(ids)
+
+
+@pytest.mark.parametrize("v", VIGNETTES, ids=[v["id"] for v in VIGNETTES])
+def test_vignette(v):
+    result = evaluate(from_vignette(v), ruleset(), v.get("settings"))
+    ids = set(result.recommendation_ids)
+    problems = []
+    if result.tier != v["tier"]:
+        problems.append(f"tier {result.tier!r}, expected {v['tier']!r} (rules {result.tier_rules})")
+    missing = [x for x in v.get("include", []) if x not in ids]
+    if missing:
+        problems.append(f"missing recommendations {missing}")
+    unwanted = [x for x in v.get("exclude", []) if x in ids]
+    if unwanted:
+        problems.append(f"unexpected recommendations {unwanted}")
+    cautions = {c.id for c in result.cautions}
+    flags = {c.id for c in result.red_flags}
+    for x in v.get("cautions", []):
+        if x not in cautions:
+            problems.append(f"missing caution {x}")
+    for x in v.get("no_cautions", []):
+        if x in cautions:
+            problems.append(f"unexpected caution {x}")
+    for x in v.get("red_flags", []):
+        if x not in flags:
+            problems.append(f"missing red flag {x}")
+    assert not problems, f"{v['id']}: " + "; ".join(problems) + f"\nplan: {sorted(ids)}"
