@@ -39,7 +39,6 @@ from app.findings.model import (
     AnnotationRef, Edema, LevelFinding, ParsFinding, SlipAngleEndplate, Side, Slip, SlipDirection,
     SlipTechnique, StudyFindings,
 )
-from app.geometry import measure
 
 __all__ = ["derive_findings", "apply_finding_edit_to_annotations", "DERIVED_KINDS", "MAX_SLIP_PCT"]
 

@@ -52,7 +52,7 @@ class LevelLabelTool(ClickTool):
         try:
             updated = propagate_level_labels(others + [ann], self.cranial_direction)
         except ValueError:
-            updated = others + [ann]  # conflicting anchors: add the label unnamed-propagation
+            updated = others + [ann]  # contradictory anchors: add the label as drawn, rename nothing
         new_ann = updated[-1]
         cmds = [AddAnnotation(new_ann)]
         cmds += [UpdateAnnotation(o, u) for o, u in zip(others, updated[:-1]) if o is not u]
