@@ -32,6 +32,15 @@ class PointerEvent:
             object.__setattr__(self, "point_lps", tuple(float(v) for v in self.point_lps))
         object.__setattr__(self, "modifiers", frozenset(str(m).lower() for m in self.modifiers))
 
+    @classmethod
+    def from_scene(cls, type: str, scene_x: float, scene_y: float, button: str = "left",
+                   modifiers: frozenset[str] = frozenset(), pixel_corner_origin: bool = True) -> "PointerEvent":
+        """Build an event from image-item coordinates of a view that draws pixel (0, 0) over
+        [0, 1) x [0, 1) (``pixel_corner_origin``, e.g. a QGraphicsPixmapItem at (0, 0)): the
+        pixel-centre convention of the tools needs (x - 0.5, y - 0.5)."""
+        shift = 0.5 if pixel_corner_origin else 0.0
+        return cls(type, (scene_x - shift, scene_y - shift), None, button, frozenset(modifiers))
+
 
 @dataclass(frozen=True)
 class KeyEvent:
