@@ -14,7 +14,7 @@ from __future__ import annotations
 import html
 from typing import Any, Iterable, Optional
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -115,6 +115,15 @@ def _heading(text: str, parent: QWidget, colour: str = "#e0e0e0") -> QLabel:
     lab.setStyleSheet(f"font-weight: bold; color: {colour}; margin-top: 8px; "
                       f"border-bottom: 1px solid #555; padding-bottom: 2px;")
     return lab
+
+
+class _Body(QWidget):
+    """Scroll-area content whose height follows its width (word-wrapped labels), instead of
+    the tall minimum Qt computes at the narrowest width (which leaves empty space below)."""
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        hint = super().minimumSizeHint()
+        return QSize(hint.width(), 0)
 
 
 class RecommendationItem(QFrame):
@@ -265,9 +274,10 @@ class PathwayPanel(QWidget):
         self.red_flag_labels = []
         self.recommendation_items = []
         self.section_labels = {}
-        body = QWidget()
+        body = _Body()
         body.setObjectName("pathwayBody")
         v = QVBoxLayout(body)
+        v.setSizeConstraint(QVBoxLayout.SizeConstraint.SetNoConstraint)
         v.setContentsMargins(2, 2, 2, 2)
         v.setSpacing(3)
         if result is None:
@@ -315,7 +325,8 @@ class PathwayPanel(QWidget):
         # stage summary -----------------------------------------------------
         if r.summary:
             self._section("stage", "Stage", body, v)
-            v.addWidget(_label("<br>".join(esc(s) for s in r.summary), body))
+            v.addWidget(_label("<br>".join(f"• {esc(s)}" for s in r.summary), body, name="summary",
+                               style="font-size: 10pt;"))
             near = [lv for lv in r.levels if lv.near_meyerding_boundary]
             for lv in near:
                 v.addWidget(_label(f"⚠ {esc(lv.level)}: slip {esc(_fmt_value(lv.slip_pct))} % is within ±3 % of a "
@@ -367,7 +378,7 @@ class PathwayPanel(QWidget):
                 if mi.could_change_tier_to:
                     extra.append(f"could change the tier to <b>{esc(mi.could_change_tier_to)}</b>")
                 if mi.could_add:
-                    extra.append("could add " + esc(", ".join(mi.could_add)))
+                    extra.append("could add " + esc(", ".join(a.replace("-", " ") for a in mi.could_add)))
                 tail = f" <span style='color:{MUTED}'>({'; '.join(extra)})</span>" if extra else ""
                 v.addWidget(_label(f"? {esc(mi.question)}{tail}", body, name="missing"))
 
@@ -378,7 +389,8 @@ class PathwayPanel(QWidget):
                 if not ps.union and not ps.union_modifiers:
                     continue
                 stage = ps.ct_stage or "no stage"
-                contra = f", contralateral {esc(ps.contralateral_ct_stage or ps.contralateral_status or 'intact')}"
+                contra_text = ps.contralateral_ct_stage or ps.contralateral_status
+                contra = f", contralateral {esc(contra_text.replace('_', ' ') if contra_text else 'not recorded')}"
                 head = (f"<b>{esc(ps.level)} {esc(ps.side)}</b> — {esc(stage)} ({esc(ps.activity)}){contra}")
                 rows = []
                 for u in ps.union:
@@ -406,8 +418,9 @@ class PathwayPanel(QWidget):
         # footer ------------------------------------------------------------
         ms = getattr(self.session, "last_evaluate_ms", None)
         timing = f" · evaluated in {ms:.1f} ms" if isinstance(ms, (int, float)) and ms else ""
+        digest = r.ruleset_hash.split(":", 1)[-1][:12]
         self.footer_label.setText(f"Ruleset {esc(r.ruleset_id)} v{esc(r.ruleset_version)} "
-                                  f"(sha {esc(r.ruleset_hash[:12])}){timing}")
+                                  f"(sha256 {esc(digest)}){timing}")
 
     def _section(self, key: str, title: str, body: QWidget, v: QVBoxLayout, colour: str = "#e0e0e0") -> None:
         lab = _heading(title, body, colour)
