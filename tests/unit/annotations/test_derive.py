@@ -211,3 +211,14 @@ def test_edit_moving_level_follows_provenance():
     ref = AnnotationRef(annotation_id=m.id, kind="pars-marker")
     apply_finding_edit_to_annotations(s, ParsFinding(Level.L4, Side.LEFT, ParsStatus.INTACT, provenance=(ref,)))
     assert s[m.id].level is Level.L4
+
+
+def test_derived_findings_survive_the_findings_json_round_trip():
+    from app.findings.io import dumps_findings, loads_findings
+    anns = [marker("L5", "left", "stress_reaction"), marker("L5", "right", "complete_fracture", point=(8, 8)),
+            slip_annotation(pct=22.0, with_angle=True), slip_annotation(pct=12.0, level="L4", lps=True),
+            roi("edema", 240.0, "L5", "left"), roi("reference", 120.0)]
+    out = derive_findings(anns, StudyFindings(study_instance_uid="1.2.3"))
+    back = loads_findings(dumps_findings(out))
+    assert back == out
+    assert back.pars_at(Level.L5, Side.LEFT).edema.signal_ratio == pytest.approx(2.0)

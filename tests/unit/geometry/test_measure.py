@@ -324,3 +324,33 @@ def test_angle_invariant_under_rotation(p1, v, p3, angle):
     a1 = m.angle_deg(r @ p1, r @ v, r @ p3)
     assert a1 == pytest.approx(a0, abs=1e-6)
     assert 0.0 <= a0 <= 180.0
+
+
+@pytest.mark.parametrize("pct,grade", [(24.9, MeyerdingGrade.I), (25.0, MeyerdingGrade.I), (25.1, MeyerdingGrade.II)])
+@pytest.mark.parametrize("tilt_deg", [0.0, 35.0, -20.0])
+def test_percent_slip_boundaries_3d_sagittal_lps(pct, grade, tilt_deg):
+    """Landmarks on an LPS sagittal plane (x = -3 mm), endplate tilted by the sacral slope."""
+    t = math.radians(tilt_deg)
+    ant = np.array([0.0, -math.cos(t), -math.sin(t)])  # anterior = -y, tilted in the y-z plane
+    cranial = np.cross((1.0, 0.0, 0.0), ant)
+    cranial = cranial if cranial[2] > 0 else -cranial
+    p = np.array([-3.0, 25.0, -90.0])
+    width = 41.7
+    a = p + width * ant
+    c = p + pct / 100.0 * width * ant + 9.0 * cranial
+    res = m.percent_slip(p, a, c)
+    assert res.percent == pytest.approx(pct, abs=1e-6)
+    assert meyerding_grade(res.percent) is grade
+
+
+@settings(max_examples=100, deadline=None)
+@given(c0=st.integers(0, 40), r0=st.integers(0, 40), w=st.integers(1, 20), h=st.integers(1, 20),
+       reverse=st.booleans())
+def test_polygon_mask_rectangle_pixel_count_equals_area(c0, r0, w, h, reverse):
+    # corners on pixel edges (half-integers): exactly w*h pixel centres inside, in any vertex order
+    verts = [(c0 - 0.5, r0 - 0.5), (c0 + w - 0.5, r0 - 0.5), (c0 + w - 0.5, r0 + h - 0.5), (c0 - 0.5, r0 + h - 0.5)]
+    if reverse:
+        verts = verts[::-1]
+    mask = m.polygon_mask((70, 70), verts)
+    assert mask.sum() == w * h == m.polygon_area(verts)
+    assert mask[r0, c0] and mask[r0 + h - 1, c0 + w - 1]
