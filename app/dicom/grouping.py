@@ -145,6 +145,23 @@ def _slice_spacing(headers: list[InstanceHeader]) -> Optional[float]:
     return float(np.median(diffs)) if diffs.size else None
 
 
+def _stack_warnings(headers: list[InstanceHeader]) -> list[str]:
+    """Irregularities of a single-frame stack seen from the headers alone (gaps, duplicates, tilt)."""
+    if len(headers) < 2 or any(h.number_of_frames > 1 for h in headers):
+        return []
+    iop = headers[0].image_orientation
+    n = classify.orientation_normal(iop) if iop is not None else None
+    if n is None or any(h.image_position_lps is None for h in headers):
+        return []
+    from app.dicom.stacking import plan_stack
+
+    try:
+        return plan_stack(np.array([h.image_position_lps for h in headers]), n,
+                          [h.path.name for h in headers]).warnings
+    except Exception:  # noqa: BLE001 - warnings are advisory; loading reports again
+        return []
+
+
 def _make_entry(key: str, uid: str, recs: list[Record], code: str) -> SeriesEntry:
     modality = classify.modality_of(code)
     kind = classify.kind_of(modality)
@@ -178,6 +195,7 @@ def _make_entry(key: str, uid: str, recs: list[Record], code: str) -> SeriesEntr
                     dz = None
             row_mm, col_mm = first.pixel_spacing_mm
             entry.spacing_mm = (col_mm, row_mm) + ((dz,) if dz else ())
+        entry.warnings.extend(_stack_warnings(headers))
         if entry.plane is None and kind == "volume":
             entry.warnings.append("no ImageOrientationPatient: the plane is unknown")
     return entry

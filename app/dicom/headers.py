@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any, Optional, Union
 
+from app.dicom.fastheader import Wanted, read_fast_header
 from app.dicom.model import InstanceHeader, SkippedFile
 
 # Tags the index needs. Reading only these (pydicom skips the values of all others) keeps the
@@ -43,7 +45,22 @@ _NON_IMAGE_WORDS = (
 _NO_PREAMBLE_STARTS = {b"\x08\x00", b"\x02\x00", b"\x00\x08", b"\x00\x02"}
 
 
+_IMAGE_CLASSES = {
+    "1.2.840.10008.5.1.4.1.1.1": "Computed Radiography Image Storage",
+    "1.2.840.10008.5.1.4.1.1.1.1": "Digital X-Ray Image Storage - For Presentation",
+    "1.2.840.10008.5.1.4.1.1.1.1.1": "Digital X-Ray Image Storage - For Processing",
+    "1.2.840.10008.5.1.4.1.1.2": "CT Image Storage",
+    "1.2.840.10008.5.1.4.1.1.2.1": "Enhanced CT Image Storage",
+    "1.2.840.10008.5.1.4.1.1.4": "MR Image Storage",
+    "1.2.840.10008.5.1.4.1.1.4.1": "Enhanced MR Image Storage",
+    "1.2.840.10008.5.1.4.1.1.7": "Secondary Capture Image Storage",
+}
+
+
+@functools.lru_cache(maxsize=256)
 def sop_class_name(uid: str) -> str:
+    if uid in _IMAGE_CLASSES:
+        return _IMAGE_CLASSES[uid]
     try:
         from pydicom.uid import UID
 
@@ -148,7 +165,7 @@ def instance_header(path: Path, ds: Any) -> InstanceHeader:
         spacing = _to_float_tuple(functional(ds, "PixelMeasuresSequence", "PixelSpacing"), 2)
     frames = _to_int(ds.get("NumberOfFrames")) or 1
     return InstanceHeader(
-        path=Path(path),
+        path=path if isinstance(path, Path) else Path(path),
         sop_instance_uid=str(ds.get("SOPInstanceUID", "") or ""),
         sop_class_uid=str(ds.get("SOPClassUID", "") or ""),
         transfer_syntax_uid=transfer_syntax_of(ds),
@@ -165,19 +182,33 @@ def instance_header(path: Path, ds: Any) -> InstanceHeader:
     )
 
 
+_WANTED = None
+
+
+def _wanted():
+    global _WANTED
+    if _WANTED is None:
+        _WANTED = Wanted(HEADER_KEYWORDS)
+    return _WANTED
+
+
 def read_header(path: Union[str, Path]) -> tuple[Optional[Any], Optional[SkippedFile]]:
     """(dataset, None) for an image file, (None or dataset, SkippedFile) otherwise. Never raises
-    for bad files: the reason is in the SkippedFile."""
-    path = Path(path)
-    reason = looks_like_dicom(path)
-    if reason is not None:
-        return None, SkippedFile(path, reason, "not-dicom" if reason in ("not DICOM", "empty file") else "error")
-    from pydicom import dcmread
+    for bad files: the reason is in the SkippedFile. Header only: the fast reader stops at the
+    pixel data; the pydicom fallback reads with ``stop_before_pixels=True`` and ``specific_tags``."""
+    if not isinstance(path, Path):
+        path = Path(path)
+    ds = read_fast_header(path, _wanted())
+    if ds is None:
+        reason = looks_like_dicom(path)
+        if reason is not None:
+            return None, SkippedFile(path, reason, "not-dicom" if reason in ("not DICOM", "empty file") else "error")
+        from pydicom import dcmread
 
-    try:
-        ds = dcmread(path, stop_before_pixels=True, force=True, specific_tags=HEADER_KEYWORDS)
-    except Exception as exc:  # noqa: BLE001 - any parser failure becomes a listed skip
-        return None, SkippedFile(path, describe_read_error(exc), "error")
+        try:
+            ds = dcmread(path, stop_before_pixels=True, force=True, specific_tags=HEADER_KEYWORDS)
+        except Exception as exc:  # noqa: BLE001 - any parser failure becomes a listed skip
+            return None, SkippedFile(path, describe_read_error(exc), "error")
     sop_class = str(ds.get("SOPClassUID", "") or "")
     if sop_class == MEDIA_STORAGE_DIRECTORY or "DirectoryRecordSequence" in ds:
         return ds, SkippedFile(path, "DICOMDIR (directory index)", "non-image")

@@ -10,6 +10,7 @@ from typing import Any, Optional
 import numpy as np
 
 from app.dicom.errors import DicomLoadError, NoPixelData, TruncatedFile, UnsupportedTransferSyntax
+from app.dicom.fastheader import FastHeader, Wanted, read_fast_header
 from app.dicom.headers import HEADER_KEYWORDS, describe_read_error, transfer_syntax_of
 from app.dicom.transfer import RAW_LITTLE_ENDIAN, decoder_hint, transfer_syntax_name
 
@@ -24,8 +25,21 @@ LOAD_KEYWORDS = HEADER_KEYWORDS + [
 _DEFER_BYTES = 4096
 
 
+_WANTED = None
+
+
+def _wanted() -> Wanted:
+    global _WANTED
+    if _WANTED is None:
+        _WANTED = Wanted(LOAD_KEYWORDS)
+    return _WANTED
+
+
 def read_load_header(path: Path) -> Any:
     """The header needed to load pixels, with the pixel data element deferred (not read)."""
+    fast = read_fast_header(path, _wanted())
+    if fast is not None:
+        return fast
     from pydicom import dcmread
 
     try:
@@ -50,6 +64,11 @@ def stored_dtype(ds: Any) -> Optional[np.dtype]:
 
 
 def _raw_element(ds: Any) -> Any:
+    fast = getattr(ds, "pixel_raw", None) if isinstance(ds, FastHeader) else None
+    if fast is not None:
+        return fast
+    if isinstance(ds, FastHeader):
+        return None
     try:
         return ds.get_item(PIXEL_DATA_TAG) if PIXEL_DATA_TAG in ds else None
     except Exception:  # noqa: BLE001
@@ -155,6 +174,11 @@ def decode_pixels(path: Path, ds: Any) -> np.ndarray:
         text = f"{type(exc).__name__}: {exc}"
         low = text.lower()
         compressed = ts not in RAW_LITTLE_ENDIAN and ts not in ("1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99")
+        if compressed and "all available plugins" in low:
+            detail = "; ".join(line.strip() for line in str(exc).splitlines()[1:4])
+            raise UnsupportedTransferSyntax(
+                path, f"pixel data compressed as {transfer_syntax_name(ts)} could not be decoded by any "
+                      f"installed decoder; the data may be damaged or use an unusual variant ({detail})") from exc
         if compressed and any(w in low for w in ("plugin", "decoder", "missing", "not available",
                                                   "no available", "unable to decode", "not supported",
                                                   "unsupported", "install")):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Iterable, Optional, Union
 
@@ -83,10 +82,6 @@ def _case_insensitive(base: Path, parts: list[str]) -> Optional[Path]:
     return cur
 
 
-def _workers() -> int:
-    return max(2, min(8, (os.cpu_count() or 2) * 2))
-
-
 def scan_paths(paths: Iterable[Union[str, Path]], progress: Optional[ProgressFn] = None,
                cancel: Optional[CancelToken] = None) -> ScanResult:
     """Index DICOM files under ``paths`` (files or folders, recursive; DICOMDIR files are
@@ -101,38 +96,39 @@ def scan_paths(paths: Iterable[Union[str, Path]], progress: Optional[ProgressFn]
     done = 0
     total = len(queue)
     report(progress, 0, total)
-    with ThreadPoolExecutor(max_workers=_workers()) as pool:
-        while queue:
-            batch, queue = queue, []
-            chunk = 64
-            for start in range(0, len(batch), chunk):
+    # Sequential on purpose: header parsing is CPU-bound Python, threads only add GIL contention
+    # (measured in bench/load_bench.py); the OS page cache does the I/O side well enough.
+    while queue:
+        batch, queue = queue, []
+        for n_in_batch, path in enumerate(batch):
+            if n_in_batch % 64 == 0:
                 check(cancel)
-                part = batch[start:start + chunk]
-                for path, (ds, skip) in zip(part, pool.map(read_header, part)):
-                    done += 1
-                    result.files_seen += 1
-                    if skip is not None:
-                        if ds is not None and str(ds.get("SOPClassUID", "")) == MEDIA_STORAGE_DIRECTORY \
-                                or (ds is not None and "DirectoryRecordSequence" in ds):
-                            refs = dicomdir_references(path, ds)
-                            new = []
-                            for r in refs:
-                                key = os.path.normcase(os.path.abspath(r))
-                                if key not in seen:
-                                    seen.add(key)
-                                    new.append(r)
-                            queue.extend(new)
-                            total += len(new)
-                            skip.reason = f"DICOMDIR (directory index; {len(refs)} referenced files scanned)"
-                        result.skipped.append(skip)
-                        continue
-                    try:
-                        header = instance_header(path, ds)
-                    except Exception as exc:  # noqa: BLE001
-                        result.skipped.append(SkippedFile(path, f"header values cannot be read ({exc})", "error"))
-                        continue
-                    records.append((header, ds))
                 report(progress, done, total)
+            ds, skip = read_header(path)
+            done += 1
+            result.files_seen += 1
+            if skip is not None:
+                if ds is not None and (str(ds.get("SOPClassUID", "")) == MEDIA_STORAGE_DIRECTORY
+                                       or "DirectoryRecordSequence" in ds):
+                    refs = dicomdir_references(path, ds)
+                    new = []
+                    for r in refs:
+                        key = os.path.normcase(os.path.abspath(r))
+                        if key not in seen:
+                            seen.add(key)
+                            new.append(r)
+                    queue.extend(new)
+                    total += len(new)
+                    skip.reason = f"DICOMDIR (directory index; {len(refs)} referenced files scanned)"
+                result.skipped.append(skip)
+                continue
+            try:
+                header = instance_header(path, ds)
+            except Exception as exc:  # noqa: BLE001
+                result.skipped.append(SkippedFile(path, f"header values cannot be read ({exc})", "error"))
+                continue
+            records.append((header, ds))
+    report(progress, done, total)
     check(cancel)
     result.patients = build_patients(records, result.skipped)
     return result

@@ -15,6 +15,7 @@ from app.dicom import classify
 from app.dicom.errors import DicomLoadError, InconsistentSeries, TruncatedFile
 from app.dicom.headers import functional
 from app.dicom.model import Geometry, Modality, Plane, SeriesEntry, Volume
+from app.dicom.pixels import _raw_element as raw_element
 from app.dicom.pixels import (decode_pixels, fast_path_ok, file_size, frame_shape, read_full,
                               read_load_header, read_raw_into, stored_dtype, to_gray)
 from app.dicom.stacking import plan_stack
@@ -108,7 +109,7 @@ def _check_size(path: Path, ds: Any) -> None:
     """Catch truncated uncompressed files before geometry is planned."""
     if not fast_path_ok(ds):
         return
-    raw = ds.get_item(0x7FE00010)
+    raw = raw_element(ds)
     n_frames, rows, cols = frame_shape(ds)
     pixel_bytes = n_frames * rows * cols * stored_dtype(ds).itemsize
     if raw.value is not None:
@@ -403,7 +404,8 @@ def build_volume(entry: SeriesEntry, progress: Optional[ProgressFn] = None,
         window_center_width=mid.window, units="HU" if entry.modality is Modality.CT else "",
         description=entry.description, plane=plane or Plane.OBLIQUE,
         sequence=classify.mr_sequence(mid.ds) if entry.modality is Modality.MR else None,
-        slice_thickness_mm=mid.thickness, warnings=warnings + list(entry.warnings),
+        slice_thickness_mm=mid.thickness,
+        warnings=warnings + [w for w in entry.warnings if w not in warnings],
     )
 
 

@@ -1,0 +1,350 @@
+"""A small, fast reader for the header of the common DICOM files (pure Python, no pydicom).
+
+Handles Explicit and Implicit VR Little Endian datasets (with or without preamble and file
+meta, and the dataset part of compressed syntaxes, which is explicit little endian). It keeps
+only the attributes Isthmus needs and stops at the pixel data, recording where it starts so the
+loader can read pixels straight from the file. Whenever something is unusual (big endian,
+deflate, a needed sequence, a non-Latin character set, anything it cannot parse) it returns
+None and the caller uses pydicom instead, so correctness never depends on this shortcut.
+"""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+_LONG_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
+_TEXT_VRS = {"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UI", "UC", "UR", "UT"}
+_SINGLE_TEXT = {"LT", "ST", "UT", "UR"}
+_NUM = {"US": ("H", 2), "SS": ("h", 2), "UL": ("I", 4), "SL": ("i", 4), "FL": ("f", 4), "FD": ("d", 8)}
+_OK_CHARSETS = {"", "ISO_IR 6", "ISO_IR 100", "ISO_IR 192", "ISO 2022 IR 6"}
+_PIXEL = 0x7FE00010
+_ITEM, _ITEM_END, _SEQ_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
+_FALLBACK_SEQUENCES = {"ViewCodeSequence", "SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence",
+                       "DirectoryRecordSequence", "VOILUTSequence", "ModalityLUTSequence"}
+_NATIVE_TS = {"1.2.840.10008.1.2": True, "1.2.840.10008.1.2.1": False}  # uid -> implicit
+
+
+# tag -> (keyword, VR) of the attributes the scan and loader keep (from the DICOM dictionary)
+_KNOWN: dict[int, tuple[str, str]] = {
+    0x00080005: ("SpecificCharacterSet", "CS"),
+    0x00080008: ("ImageType", "CS"),
+    0x00080016: ("SOPClassUID", "UI"),
+    0x00080018: ("SOPInstanceUID", "UI"),
+    0x00080020: ("StudyDate", "DA"),
+    0x00080060: ("Modality", "CS"),
+    0x00080050: ("AccessionNumber", "SH"),
+    0x00081030: ("StudyDescription", "LO"),
+    0x0008103E: ("SeriesDescription", "LO"),
+    0x00181030: ("ProtocolName", "LO"),
+    0x00181400: ("AcquisitionDeviceProcessingDescription", "LO"),
+    0x00100010: ("PatientName", "PN"),
+    0x00100020: ("PatientID", "LO"),
+    0x00100030: ("PatientBirthDate", "DA"),
+    0x00100040: ("PatientSex", "CS"),
+    0x00180020: ("ScanningSequence", "CS"),
+    0x00180021: ("SequenceVariant", "CS"),
+    0x00180022: ("ScanOptions", "CS"),
+    0x00180023: ("MRAcquisitionType", "CS"),
+    0x00180024: ("SequenceName", "SH"),
+    0x00180050: ("SliceThickness", "DS"),
+    0x00180080: ("RepetitionTime", "DS"),
+    0x00180081: ("EchoTime", "DS"),
+    0x00180082: ("InversionTime", "DS"),
+    0x00180086: ("EchoNumbers", "IS"),
+    0x00181164: ("ImagerPixelSpacing", "DS"),
+    0x00182010: ("NominalScannedPixelSpacing", "DS"),
+    0x00185101: ("ViewPosition", "CS"),
+    0x00540220: ("ViewCodeSequence", "SQ"),
+    0x00181114: ("EstimatedRadiographicMagnificationFactor", "DS"),
+    0x0020000D: ("StudyInstanceUID", "UI"),
+    0x0020000E: ("SeriesInstanceUID", "UI"),
+    0x00200011: ("SeriesNumber", "IS"),
+    0x00200012: ("AcquisitionNumber", "IS"),
+    0x00200013: ("InstanceNumber", "IS"),
+    0x00200020: ("PatientOrientation", "CS"),
+    0x00200032: ("ImagePositionPatient", "DS"),
+    0x00200037: ("ImageOrientationPatient", "DS"),
+    0x00200052: ("FrameOfReferenceUID", "UI"),
+    0x00200100: ("TemporalPositionIdentifier", "IS"),
+    0x00200060: ("Laterality", "CS"),
+    0x00200062: ("ImageLaterality", "CS"),
+    0x00280002: ("SamplesPerPixel", "US"),
+    0x00280004: ("PhotometricInterpretation", "CS"),
+    0x00280008: ("NumberOfFrames", "IS"),
+    0x00280010: ("Rows", "US"),
+    0x00280011: ("Columns", "US"),
+    0x00280030: ("PixelSpacing", "DS"),
+    0x00280100: ("BitsAllocated", "US"),
+    0x00280103: ("PixelRepresentation", "US"),
+    0x52009229: ("SharedFunctionalGroupsSequence", "SQ"),
+    0x52009230: ("PerFrameFunctionalGroupsSequence", "SQ"),
+    0x00041220: ("DirectoryRecordSequence", "SQ"),
+    0x00281053: ("RescaleSlope", "DS"),
+    0x00281052: ("RescaleIntercept", "DS"),
+    0x00281054: ("RescaleType", "LO"),
+    0x00281050: ("WindowCenter", "DS"),
+    0x00281051: ("WindowWidth", "DS"),
+    0x00281056: ("VOILUTFunction", "CS"),
+    0x00283010: ("VOILUTSequence", "SQ"),
+    0x00283000: ("ModalityLUTSequence", "SQ"),
+    0x00280101: ("BitsStored", "US"),
+    0x00280102: ("HighBit", "US"),
+    0x00280006: ("PlanarConfiguration", "US"),
+    0x00280A02: ("PixelSpacingCalibrationType", "CS"),
+    0x00204000: ("ImageComments", "LT"),
+    0x7FE00010: ("PixelData", "OB or OW"),
+    0x7FE00008: ("FloatPixelData", "OF"),
+    0x7FE00009: ("DoubleFloatPixelData", "OD"),
+    0x00180015: ("BodyPartExamined", "CS"),
+    0x00180088: ("SpacingBetweenSlices", "DS"),
+    0x00181120: ("GantryDetectorTilt", "DS"),
+}
+
+
+class _Unsupported(Exception):
+    pass
+
+
+class RawPixel:
+    """Where the pixel data value starts and how long it is (like pydicom's RawDataElement)."""
+
+    __slots__ = ("value_tell", "length", "value")
+
+    def __init__(self, value_tell: int, length: int) -> None:
+        self.value_tell, self.length, self.value = value_tell, length, None
+
+
+class _Meta(dict):
+    pass
+
+
+class FastHeader:
+    """Dataset-like (``get``, ``in``, attribute access) view of the kept attributes."""
+
+    def __init__(self, values: dict, meta: dict, implicit: bool, pixel: Optional[RawPixel]) -> None:
+        self._values = values
+        self.file_meta = _Meta(meta)
+        self._read_implicit = implicit
+        self._read_little = True
+        self.pixel_raw = pixel
+
+    def get(self, keyword: str, default: Any = None) -> Any:
+        return self._values.get(keyword, default)
+
+    def __contains__(self, keyword: object) -> bool:
+        if keyword == "PixelData":
+            return self.pixel_raw is not None
+        return keyword in self._values
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+class Wanted:
+    """Tag -> (keyword, dictionary VR) for a list of keywords (built once per keyword list)."""
+
+    def __init__(self, keywords: Iterable[str]) -> None:
+        by_kw = {kw: tag for tag, (kw, _vr) in _KNOWN.items()}
+        self.tags: dict[int, tuple[str, str]] = {}
+        for kw in keywords:
+            if kw in by_kw:
+                self.tags[by_kw[kw]] = _KNOWN[by_kw[kw]]
+                continue
+            from pydicom.datadict import dictionary_VR, tag_for_keyword  # rare: a keyword not listed
+
+            tag = tag_for_keyword(kw)
+            if tag is not None:
+                self.tags[int(tag)] = (kw, dictionary_VR(tag))
+        self.max_group = 0x7FE0
+
+
+def _decode(vr: str, raw: bytes) -> Any:
+    if vr in _TEXT_VRS:
+        text = raw.decode("utf-8", errors="replace") if raw and max(raw) > 127 else raw.decode("ascii")
+        text = text.rstrip("\x00 ")
+        if vr in _SINGLE_TEXT:
+            return text
+        parts = [p.strip() for p in text.split("\\")] if "\\" in text else [text.strip()]
+        if vr == "DS":
+            vals = [float(p) for p in parts if p]
+        elif vr == "IS":
+            vals = [int(float(p)) for p in parts if p]
+        else:
+            vals = parts
+        if not vals:
+            return "" if vr not in ("DS", "IS") else None
+        return vals[0] if len(vals) == 1 else vals
+    if vr in _NUM:
+        code, size = _NUM[vr]
+        n = len(raw) // size
+        if n == 0:
+            return None
+        vals = struct.unpack(f"<{n}{code}", raw[: n * size])
+        return vals[0] if n == 1 else list(vals)
+    return raw
+
+
+def _skip_undefined(buf: bytes, pos: int, implicit: bool) -> int:
+    """Position after an undefined-length sequence/item list starting at ``pos``."""
+    end = len(buf)
+    while pos + 8 <= end:
+        group, elem = struct.unpack_from("<HH", buf, pos)
+        tag = (group << 16) | elem
+        length = struct.unpack_from("<I", buf, pos + 4)[0]
+        pos += 8
+        if tag == _SEQ_END:
+            return pos
+        if tag == _ITEM:
+            if length == 0xFFFFFFFF:
+                pos = _skip_elements(buf, pos, implicit, until_item_end=True)
+            else:
+                pos += length
+            continue
+        raise _Unsupported("unexpected tag in sequence")
+    raise _Unsupported("sequence runs past the buffer")
+
+
+def _skip_elements(buf: bytes, pos: int, implicit: bool, until_item_end: bool) -> int:
+    end = len(buf)
+    while pos + 8 <= end:
+        group, elem = struct.unpack_from("<HH", buf, pos)
+        tag = (group << 16) | elem
+        if tag == _ITEM_END:
+            return pos + 8
+        pos, _vr, length, undefined = _element_head(buf, pos, implicit)
+        if undefined:
+            pos = _skip_undefined(buf, pos, implicit)
+        else:
+            pos += length
+    raise _Unsupported("item runs past the buffer")
+
+
+def _element_head(buf: bytes, pos: int, implicit: bool) -> tuple[int, Optional[bytes], int, bool]:
+    group = struct.unpack_from("<H", buf, pos)[0]
+    if implicit and group != 2:
+        length = struct.unpack_from("<I", buf, pos + 4)[0]
+        return pos + 8, None, length, length == 0xFFFFFFFF
+    vr = buf[pos + 4:pos + 6]
+    if vr in _LONG_VRS:
+        length = struct.unpack_from("<I", buf, pos + 8)[0]
+        return pos + 12, vr, length, length == 0xFFFFFFFF
+    if not (len(vr) == 2 and 65 <= vr[0] <= 90 and 65 <= vr[1] <= 90):
+        raise _Unsupported("bad VR")
+    return pos + 8, vr, struct.unpack_from("<H", buf, pos + 6)[0], False
+
+
+def read_fast_header(path: Path, wanted: Wanted, head_bytes: int = 16384) -> Optional[FastHeader]:
+    """Parse the header of ``path`` or return None when pydicom should do it."""
+    try:
+        with open(path, "rb") as f:
+            buf = f.read(head_bytes)
+            return _parse(f, buf, wanted)
+    except (_Unsupported, struct.error, ValueError, UnicodeDecodeError, IndexError, OSError):
+        return None
+
+
+def _parse(f, buf: bytes, wanted: Wanted) -> Optional[FastHeader]:
+    meta: dict = {}
+    if len(buf) >= 132 and buf[128:132] == b"DICM":
+        pos = 132
+        while pos + 8 <= len(buf) and struct.unpack_from("<H", buf, pos)[0] == 2:
+            tag = (2 << 16) | struct.unpack_from("<H", buf, pos + 2)[0]
+            pos, vr, length, undefined = _element_head(buf, pos, False)
+            if undefined:
+                raise _Unsupported("undefined length in file meta")
+            if tag == 0x00020010:
+                meta["TransferSyntaxUID"] = buf[pos:pos + length].decode("ascii").rstrip("\x00 ")
+            pos += length
+        ts = meta.get("TransferSyntaxUID", "")
+        if ts in _NATIVE_TS:
+            implicit = _NATIVE_TS[ts]
+        elif ts.startswith("1.2.840.10008.1.2.4.") or ts == "1.2.840.10008.1.2.5":
+            implicit = False  # encapsulated syntaxes: explicit VR little endian dataset
+        else:
+            raise _Unsupported("big endian, deflate or unknown transfer syntax")
+    else:
+        if buf[:2] not in (b"\x08\x00", b"\x02\x00"):
+            raise _Unsupported("no preamble and not a little-endian group 0008")
+        pos = 0
+        vr = buf[4:6]
+        implicit = not (len(vr) == 2 and 65 <= vr[0] <= 90 and 65 <= vr[1] <= 90)
+    values: dict = {}
+    tags = wanted.tags
+    pixel: Optional[RawPixel] = None
+    base = 0  # file offset of buf[0]
+    while True:
+        if pos + 12 > len(buf):
+            more = f.read(max(65536, len(buf)))
+            if not more:
+                if pos + 8 > len(buf):
+                    break
+            else:
+                buf = buf[pos:] + more
+                base += pos
+                pos = 0
+                continue
+        group, elem = struct.unpack_from("<HH", buf, pos)
+        tag = (group << 16) | elem
+        start = pos
+        pos, vr, length, undefined = _element_head(buf, pos, implicit)
+        if tag == _PIXEL:
+            if undefined:
+                pixel = RawPixel(base + pos, 0xFFFFFFFF)
+            else:
+                pixel = RawPixel(base + pos, length)
+            break
+        if group > 0x7FE0:
+            break
+        hit = tags.get(tag)
+        if undefined:
+            if hit is not None and hit[0] in _FALLBACK_SEQUENCES:
+                raise _Unsupported("needed sequence")
+            while True:
+                try:
+                    pos = _skip_undefined(buf, pos, implicit)
+                    break
+                except _Unsupported:
+                    more = f.read(1 << 20)
+                    if not more:
+                        raise
+                    buf = buf + more
+            continue
+        if hit is None:
+            pos += length
+            if pos > len(buf):  # skip data we have not read yet
+                f.seek(base + pos)
+                base += pos
+                buf, pos = f.read(65536), 0
+            continue
+        kw, dict_vr = hit
+        if kw in _FALLBACK_SEQUENCES:
+            if length:
+                raise _Unsupported("needed sequence")
+            pos += length
+            continue
+        while pos + length > len(buf):
+            more = f.read(max(65536, length))
+            if not more:
+                raise _Unsupported("truncated value")
+            buf = buf + more
+        vr_s = vr.decode("ascii") if vr is not None else dict_vr.split(" or ")[0]
+        if vr_s == "UN" and dict_vr:
+            vr_s = dict_vr.split(" or ")[0]
+        values[kw] = _decode(vr_s, bytes(buf[pos:pos + length]))
+        pos += length
+        del start
+    cs = values.get("SpecificCharacterSet", "")
+    cs_list = cs if isinstance(cs, list) else [cs]
+    if any(c not in _OK_CHARSETS for c in cs_list):
+        raise _Unsupported("character set needs pydicom")
+    return FastHeader(values, meta, implicit, pixel)
