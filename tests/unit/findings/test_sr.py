@@ -226,3 +226,14 @@ def test_dciodvfy_reports_no_errors(exported, evidence, tmp_path):
         errors = [line for line in out.splitlines() if line.startswith("Error")]
         assert not errors, f"{p.name}: {errors}"
         assert "Comprehensive3DSR" in out
+
+
+def test_round_trip_keeps_leading_and_trailing_spaces(evidence):
+    # DICOM readers drop trailing spaces of text values; the exporter carries them explicitly
+    f = m.StudyFindings(
+        reader="  Dr X  ", impression=" a\nb \n", created="   ",
+        pars=(m.ParsFinding("L5", "left", "intact", note="n  ", provenance=(m.AnnotationRef(" id ", "k \x00"),)),),
+        levels=(m.LevelFinding("L5", slip=m.Slip(1.0, landmarks_lps={" a ": (1, 2)})),),
+        context=m.ClinicalContext(sport=" s "),
+    )
+    assert findings_from_sr(_reread(findings_to_sr(f, evidence))) == f

@@ -1,0 +1,251 @@
+"""Codes used in the Isthmus DICOM SR (TID 1500 Measurement Report). Documented in docs/sr-coding.md.
+
+Standard codes (SNOMED CT "SCT", DICOM "DCM", UCUM) come from clinical-reference section 6 and
+pydicom's PS3.16 dictionaries. Where DICOM has no concept (pars status, Hollenberg grade,
+CT stage, Meyerding grade, percent slip, slip angle, Pfirrmann grade, clinical context ...)
+the private coding scheme ``99ISTHMUS`` is used; it is declared in the SR's
+CodingSchemeIdentificationSequence. Code values are at most 16 characters, meanings at most 64.
+"""
+
+from __future__ import annotations
+
+from pydicom.sr.coding import Code
+
+from app.findings import model as m
+
+PRIVATE_SCHEME = "99ISTHMUS"
+PRIVATE_SCHEME_NAME = "Isthmus lumbar spine findings codes"
+PRIVATE_SCHEME_VERSION = "1"
+PRIVATE_SCHEME_ORGANIZATION = "Isthmus project"
+
+
+def P(value: str, meaning: str) -> Code:  # noqa: N802 - reads like a code literal
+    assert len(value) <= 16 and len(meaning) <= 64, (value, meaning)
+    return Code(value, PRIVATE_SCHEME, meaning)
+
+
+def SCT(value: str, meaning: str) -> Code:  # noqa: N802
+    return Code(value, "SCT", meaning)
+
+
+def DCM(value: str, meaning: str) -> Code:  # noqa: N802
+    return Code(value, "DCM", meaning)
+
+
+def UCUM(value: str, meaning: str) -> Code:  # noqa: N802
+    return Code(value, "UCUM", meaning)
+
+
+# ------------------------------------------------------------------ standard codes
+IMAGING_MEASUREMENT_REPORT = DCM("126000", "Imaging Measurement Report")
+IMAGING_MEASUREMENTS = DCM("126010", "Imaging Measurements")
+MEASUREMENT_GROUP = DCM("125007", "Measurement Group")
+FINDING = DCM("121071", "Finding")
+TRACKING_IDENTIFIER = DCM("112039", "Tracking Identifier")
+COMMENT = DCM("121106", "Comment")
+IMPRESSION = DCM("121073", "Impression")
+STUDY_INSTANCE_UID = DCM("110180", "Study Instance UID")
+SERIES_INSTANCE_UID = DCM("112002", "Series Instance UID")
+SOURCE_OF_MEASUREMENT = DCM("121112", "Source of Measurement")
+FINDING_SITE = SCT("363698007", "Finding Site")
+LATERALITY = SCT("272741003", "Laterality")
+TOPOGRAPHICAL_MODIFIER = SCT("106233006", "Topographical modifier")
+MEASUREMENT_METHOD = SCT("370129005", "Measurement Method")
+
+PRESENT = SCT("52101004", "Present")
+ABSENT = SCT("272519000", "Absent")
+YES = SCT("373066001", "Yes")
+NO = SCT("373067005", "No")
+
+EDEMA = SCT("79654002", "Edema")
+BONE_MARROW = SCT("14016003", "Bone marrow")
+PEDICLE = SCT("78972004", "Pedicle of vertebra")
+SACRUM = SCT("54735007", "Sacrum")
+
+LEVEL_CODES: dict[m.Level, Code] = {
+    m.Level.L1: SCT("66794005", "L1 vertebra"),
+    m.Level.L2: SCT("14293000", "L2 vertebra"),
+    m.Level.L3: SCT("36470004", "L3 vertebra"),
+    m.Level.L4: SCT("11994002", "L4 vertebra"),
+    m.Level.L5: SCT("49668003", "L5 vertebra"),
+    m.Level.S1: SACRUM,  # S1 is not in CID 7602/7603: Sacrum + topographical modifier "First sacral segment"
+}
+FIRST_SACRAL_SEGMENT = P("S1-SEGMENT", "First sacral segment (S1)")
+
+SIDE_CODES: dict[m.Side, Code] = {m.Side.RIGHT: SCT("24028007", "Right"), m.Side.LEFT: SCT("7771000", "Left")}
+
+SEVERITY_CODES: dict[m.Severity, Code] = {
+    m.Severity.NONE: ABSENT,
+    m.Severity.MILD: SCT("255604002", "Mild"),
+    m.Severity.MODERATE: SCT("6736007", "Moderate"),
+    m.Severity.SEVERE: SCT("24484000", "Severe"),
+}
+
+# ------------------------------------------------------------------ units (UCUM)
+UNIT_PERCENT = UCUM("%", "percent")
+UNIT_DEGREE = UCUM("deg", "degree")
+UNIT_MM = UCUM("mm", "millimeter")
+UNIT_RATIO = UCUM("{ratio}", "ratio")
+UNIT_NONE = UCUM("1", "no units")
+UNIT_YEAR = UCUM("a", "year")
+UNIT_MONTH = UCUM("mo", "month")
+UNIT_SCORE = UCUM("{score}", "score")
+
+# ------------------------------------------------------------------ private: report structure
+PROCEDURE_REVIEW = P("ISTH-REVIEW", "Lumbar spine pars and spondylolisthesis imaging review")
+PARS_INTERARTICULARIS = P("PARS", "Pars interarticularis")
+VERTEBRAL_BODY = P("VERT-BODY", "Vertebral body")
+
+FINDING_PARS = P("PARS-FINDING", "Pars interarticularis finding")
+FINDING_LEVEL = P("LEVEL-FINDING", "Vertebral level findings")
+FINDING_SLIP = P("SLIP-FINDING", "Spondylolisthesis of a vertebra on the one below")
+
+STUDY_INFO = P("STUDY-INFO", "Isthmus study information")
+CLINICAL_CONTEXT = P("CLIN-CONTEXT", "Clinical context")
+READER = P("READER", "Reader")
+CREATED = P("CREATED", "Findings created (ISO 8601)")
+MODIFIED = P("MODIFIED", "Findings modified (ISO 8601)")
+SCHEMA_VERSION = P("SCHEMA-VERSION", "Isthmus findings schema version")
+
+# ------------------------------------------------------------------ private: pars
+PARS_STATUS = P("PARS-STATUS", "Pars interarticularis status")
+PARS_STATUS_CODES: dict[m.ParsStatus, Code] = {
+    m.ParsStatus.INTACT: P("PARS-INTACT", "Intact pars interarticularis"),
+    m.ParsStatus.STRESS_REACTION: P("PARS-STRESS", "Stress reaction (edema, intact cortex)"),
+    m.ParsStatus.INCOMPLETE_FRACTURE: P("PARS-INCOMPLETE", "Incomplete pars fracture"),
+    m.ParsStatus.COMPLETE_FRACTURE: P("PARS-COMPLETE", "Complete pars fracture"),
+    m.ParsStatus.CHRONIC_NONUNION: P("PARS-NONUNION", "Chronic pars non-union"),
+}
+EDEMA_LOCATION = P("EDEMA-LOC", "Bone marrow edema location")
+EDEMA_SITE_CODES: dict[m.EdemaSite, Code] = {
+    m.EdemaSite.PARS: PARS_INTERARTICULARIS,
+    m.EdemaSite.PEDICLE: PEDICLE,
+    m.EdemaSite.BODY: VERTEBRAL_BODY,
+}
+EDEMA_SIR = P("EDEMA-SIR", "Bone marrow edema signal intensity ratio")
+PARS_GAP = P("PARS-GAP", "Pars defect gap width")
+SCLEROTIC_MARGINS = P("SCLEROTIC", "Sclerotic defect margins")
+
+HOLLENBERG = P("HOLLENBERG", "Hollenberg MRI grade")
+HOLLENBERG_CODES: dict[int, Code] = {g: P(f"HOLLENBERG-{g}", f"Hollenberg grade {g}") for g in range(5)}
+CT_STAGE = P("CT-STAGE", "CT stage of pars defect")
+CT_STAGE_CODES: dict[m.CTStage, Code] = {
+    m.CTStage.PRE_LYSIS: P("CT-PRELYSIS", "Pre-lysis (very early, MRI-only) stage"),
+    m.CTStage.EARLY: P("CT-EARLY", "Early stage"),
+    m.CTStage.PROGRESSIVE: P("CT-PROGRESSIVE", "Progressive stage"),
+    m.CTStage.TERMINAL: P("CT-TERMINAL", "Terminal stage"),
+}
+GRADE_SOURCE_DERIVED = P("DERIVED", "Derived from the recorded findings")
+GRADE_SOURCE_OVERRIDE = P("READER-OVERRIDE", "Set by the reader (overrides the derived value)")
+HOLLENBERG_SOURCE = P("HOLLENBERG-SRC", "Source of the Hollenberg grade")
+CT_STAGE_SOURCE = P("CT-STAGE-SRC", "Source of the CT stage")
+
+# ------------------------------------------------------------------ private: slip
+PERCENT_SLIP = P("PERCENT-SLIP", "Percent slip")
+SLIP_ANGLE = P("SLIP-ANGLE", "Slip angle")
+SLIP_DIRECTION = P("SLIP-DIR", "Slip direction")
+SLIP_DIRECTION_CODES: dict[m.SlipDirection, Code] = {
+    m.SlipDirection.ANTERIOR: P("ANTEROLISTHESIS", "Anterolisthesis"),
+    m.SlipDirection.POSTERIOR: P("RETROLISTHESIS", "Retrolisthesis"),
+}
+SLIP_TECHNIQUE_CODES: dict[m.SlipTechnique, Code] = {
+    m.SlipTechnique.POSTERIOR_CORNER_PERPENDICULAR: P("SLIP-TECH-1", "Perpendicular from the postero-inferior corner"),
+    m.SlipTechnique.POSTERIOR_WALL_TANGENT: P("SLIP-TECH-2", "Tangent to the posterior wall"),
+    m.SlipTechnique.ENTERED: P("SLIP-ENTERED", "Entered by the reader without landmarks"),
+}
+SLIP_ANGLE_ENDPLATE_CODES: dict[m.SlipAngleEndplate, Code] = {
+    m.SlipAngleEndplate.L5_INFERIOR: P("SA-L5-INFERIOR", "Slip angle from the L5 inferior endplate (Boxall)"),
+    m.SlipAngleEndplate.L5_SUPERIOR: P("SA-L5-SUPERIOR", "Slip angle from the L5 superior endplate"),
+}
+SLIP_ANGLE_ENDPLATE = P("SA-ENDPLATE", "Slip angle reference endplate")
+MEYERDING = P("MEYERDING", "Meyerding grade")
+MEYERDING_CODES: dict[m.MeyerdingGrade, Code] = {g: P(f"MEYERDING-{g.value}", f"Meyerding grade {g.value}")
+                                                 for g in m.MeyerdingGrade}
+NO_LISTHESIS = P("NO-LISTHESIS", "No listhesis (0 percent slip)")
+NEAR_BOUNDARY = P("NEAR-BOUNDARY", "Percent slip near a Meyerding grade boundary")
+SLIP_LANDMARK = P("SLIP-LANDMARK", "Slip landmark")
+POINT_LPS = P("POINT-LPS", "Point coordinates (patient LPS mm, JSON)")
+
+# ------------------------------------------------------------------ private: level
+PFIRRMANN = P("PFIRRMANN", "Pfirrmann grade of the disc below")
+PFIRRMANN_CODES: dict[int, Code] = {g: P(f"PFIRRMANN-{g}", f"Pfirrmann grade {g}") for g in range(1, 6)}
+NEURAL_ARCH_HYPOPLASIA = P("ARCH-HYPOPLASIA", "Neural arch hypoplasia")
+FORAMINAL_STENOSIS = P("FORAMINAL-STEN", "Foraminal stenosis")
+INSTABILITY = P("INSTABILITY", "Segmental instability")
+SPINA_BIFIDA_OCCULTA = P("SBO", "Spina bifida occulta")
+
+# ------------------------------------------------------------------ private: provenance
+ANNOTATION = P("ANNOTATION", "Supporting annotation")
+ANNOTATION_KIND = P("ANNOTATION-KIND", "Annotation kind")
+SOP_INSTANCE_UID = P("SOP-INSTANCE-UID", "SOP Instance UID")
+FRAME_NUMBER = P("FRAME-NUMBER", "Frame number")
+POINTS_PX = P("POINTS-PX", "Points (image pixels column, row; JSON)")
+POINTS_LPS = P("POINTS-LPS", "Points (patient LPS mm; JSON)")
+SOURCE_IMAGE = SOURCE_OF_MEASUREMENT
+TRAILING_TEXT = P("TRAILING-TEXT", "Trailing spaces of the parent text (JSON string)")
+
+# ------------------------------------------------------------------ private: clinical context
+# field -> (concept, kind) with kind "bool" (Yes/No), "text", ("num", unit) or an enum class
+CONTEXT_ITEMS: dict[str, tuple[Code, object]] = {
+    "age_years": (P("AGE", "Age"), ("num", UNIT_YEAR)),
+    "skeletally_mature": (P("SKEL-MATURE", "Skeletally mature"), "bool"),
+    "athlete": (P("ATHLETE", "Athlete"), "bool"),
+    "sport": (P("SPORT", "Sport"), "text"),
+    "symptomatic": (P("SYMPTOMATIC", "Symptomatic back pain"), "bool"),
+    "symptom_duration_months": (P("SYMPTOM-DUR", "Symptom duration"), ("num", UNIT_MONTH)),
+    "conservative_care_months": (P("CONSERV-CARE", "Duration of conservative care"), ("num", UNIT_MONTH)),
+    "pain_vas": (P("PAIN-VAS", "Pain visual analogue scale (0-10)"), ("num", UNIT_SCORE)),
+    "odi": (P("ODI", "Oswestry Disability Index (0-100)"), ("num", UNIT_SCORE)),
+    "disabling_pain": (P("DISABLING-PAIN", "Disabling pain"), "bool"),
+    "radicular_symptoms": (P("RADICULAR", "Radicular symptoms"), "bool"),
+    "neuro_deficit": (P("NEURO-DEFICIT", "Neurological deficit"), m.NeuroDeficit),
+    "cauda_equina_symptoms": (P("CAUDA-EQUINA", "Cauda equina symptoms"), "bool"),
+    "slip_progression": (P("SLIP-PROGRESS", "Slip progression on serial films"), "bool"),
+    "pars_block": (P("PARS-BLOCK", "Diagnostic pars block"), m.ParsBlock),
+    "pain_concordant_with_imaging": (P("PAIN-CONCORDANT", "Pain concordant with imaging"), "bool"),
+    "smoking": (P("SMOKING", "Smoker"), "bool"),
+    "depression_or_chronic_pain": (P("DEPRESSION-CP", "Depression or chronic pain syndrome"), "bool"),
+    "realistic_expectations": (P("REALISTIC-EXP", "Realistic expectations"), "bool"),
+    "wishes_surgery": (P("WISHES-SURGERY", "Patient wishes surgery"), "bool"),
+}
+NEURO_DEFICIT_CODES: dict[m.NeuroDeficit, Code] = {
+    m.NeuroDeficit.NONE: P("NEURO-NONE", "No neurological deficit"),
+    m.NeuroDeficit.STABLE: P("NEURO-STABLE", "Stable neurological deficit"),
+    m.NeuroDeficit.PROGRESSIVE: P("NEURO-PROGRESS", "Progressive neurological deficit"),
+}
+PARS_BLOCK_CODES: dict[m.ParsBlock, Code] = {
+    m.ParsBlock.NOT_DONE: P("BLOCK-NOT-DONE", "Pars block not done"),
+    m.ParsBlock.POSITIVE: P("BLOCK-POSITIVE", "Pars block positive (pain relief)"),
+    m.ParsBlock.NEGATIVE: P("BLOCK-NEGATIVE", "Pars block negative"),
+}
+ENUM_CODES: dict[type, dict] = {m.NeuroDeficit: NEURO_DEFICIT_CODES, m.ParsBlock: PARS_BLOCK_CODES}
+
+
+def key(code) -> tuple[str, str]:
+    """(scheme designator, code value) of a Code, CodedConcept or code-sequence item."""
+    if hasattr(code, "scheme_designator"):
+        return (str(code.scheme_designator), str(code.value))
+    return (str(code.CodingSchemeDesignator), str(code.CodeValue))
+
+
+def reverse(mapping: dict) -> dict[tuple[str, str], object]:
+    return {key(code): k for k, code in mapping.items()}
+
+
+def all_private_codes() -> list[Code]:
+    """Every 99ISTHMUS code defined here (for docs and the uniqueness test)."""
+    out: list[Code] = []
+    for value in globals().values():
+        if isinstance(value, Code):
+            out.append(value)
+        elif isinstance(value, dict):
+            for v in value.values():
+                if isinstance(v, Code):
+                    out.append(v)
+                elif isinstance(v, tuple) and v and isinstance(v[0], Code):
+                    out.append(v[0])
+    seen: dict[tuple[str, str], Code] = {}
+    for c in out:
+        if c.scheme_designator == PRIVATE_SCHEME:
+            seen.setdefault(key(c), c)
+    return list(seen.values())

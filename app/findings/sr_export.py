@@ -1,0 +1,424 @@
+"""StudyFindings -> DICOM Comprehensive 3D SR (TID 1500 Measurement Report) through highdicom.
+
+Layout (codes in app.findings.sr_codes, documented in docs/sr-coding.md)::
+
+    Imaging Measurement Report (126000 DCM)
+      observation context: device "Isthmus"; person observer = reader (when given)
+      procedure reported: 99ISTHMUS ISTH-REVIEW
+      Imaging Measurements (126010 DCM)
+        Measurement Group  "Study"            finding STUDY-INFO: reader, created, modified, impression, study UID
+        Measurement Group  "Clinical context" finding CLIN-CONTEXT (only when something is known)
+        Measurement Group  "Pars L5 left" ... finding PARS-FINDING, site = vertebra + laterality + pars
+        Measurement Group  "Level L5" ...     finding LEVEL-FINDING, site = vertebra
+        Measurement Group  "Slip L5" ...      finding SLIP-FINDING, site = vertebra that slipped
+
+Every finding's provenance (AnnotationRef) becomes a "Supporting annotation" TEXT item whose
+children carry kind, series/SOP instance UID, frame and the points (exact JSON number lists),
+plus an IMAGE reference (INFERRED FROM) when the instance is among the evidence. Enough is stored
+to rebuild an equal StudyFindings (app.findings.sr_import); derived values (Hollenberg grade,
+CT stage, Meyerding grade) are written for readers of the SR and recomputed on import.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any, Iterable, Optional, Sequence, Union
+
+from app.findings import model as m
+from app.findings import sr_codes as c
+
+SR_SERIES_NUMBER = 9901
+SR_SERIES_DESCRIPTION = "Isthmus findings (SR)"
+_DEVICE_UID_SEED = "isthmus-workstation-device"
+_UID_RE = re.compile(r"^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$")
+
+
+class SRExportError(Exception):
+    """The SR cannot be written: names the problem (and the folder or file)."""
+
+
+def is_valid_uid(value: str) -> bool:
+    return bool(value) and len(value) <= 64 and bool(_UID_RE.match(value))
+
+
+# ------------------------------------------------------------------ evidence (source study)
+
+def read_study_headers(paths: Union[str, os.PathLike, Iterable[Union[str, os.PathLike]]],
+                       study_instance_uid: str = "") -> list[Any]:
+    """Header-only pydicom datasets of the source study's instances under ``paths``.
+
+    Files that are not DICOM (or have no SOP/Study UIDs) are skipped. When the folder holds
+    several studies, ``study_instance_uid`` picks one (SRExportError when it is missing or
+    ambiguous). Existing SR/non-image objects are kept out of the evidence."""
+    import pydicom
+
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    files: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            files.extend(sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith(".")))
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise SRExportError(f"{p}: no such file or folder")
+    by_study: dict[str, list[Any]] = {}
+    for f in files:
+        try:
+            ds = pydicom.dcmread(f, stop_before_pixels=True, force=False)
+        except Exception:  # noqa: BLE001 - not DICOM or unreadable: not evidence
+            continue
+        if not all(k in ds for k in ("SOPClassUID", "SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID")):
+            continue
+        if str(ds.get("Modality", "")) in ("SR", "KO", "PR"):
+            continue
+        by_study.setdefault(str(ds.StudyInstanceUID), []).append(ds)
+    where = ", ".join(str(p) for p in paths)
+    if not by_study:
+        raise SRExportError(f"{where}: no DICOM images found for the SR evidence")
+    if study_instance_uid:
+        if study_instance_uid not in by_study:
+            raise SRExportError(f"{where}: no images of study {study_instance_uid} "
+                                f"(found {', '.join(sorted(by_study))})")
+        return by_study[study_instance_uid]
+    if len(by_study) > 1:
+        raise SRExportError(f"{where}: {len(by_study)} studies found; the findings name none, so the study is ambiguous")
+    return next(iter(by_study.values()))
+
+
+# ------------------------------------------------------------------ content items
+
+def _hd():
+    import highdicom.sr as hsr
+
+    return hsr
+
+
+def _contains():
+    return _hd().RelationshipTypeValues.CONTAINS
+
+
+def _props():
+    return _hd().RelationshipTypeValues.HAS_PROPERTIES
+
+
+def _text(name, value: str, rel=None):
+    """A TEXT item. DICOM text may lose trailing spaces (pydicom strips them on reading), so
+    a value that ends in spaces/NULs gets a child holding that suffix as a JSON string."""
+    hsr = _hd()
+    item = hsr.TextContentItem(name, value, relationship_type=rel or _contains())
+    suffix = value[len(value.rstrip(" \x00")):]
+    if suffix:
+        item.ContentSequence = [hsr.TextContentItem(c.TRAILING_TEXT, json.dumps(suffix),
+                                                    relationship_type=hsr.RelationshipTypeValues.HAS_PROPERTIES)]
+    return item
+
+
+def _add_children(item, children: list) -> None:
+    item.ContentSequence = list(item.get("ContentSequence", None) or []) + list(children)
+
+
+def _uid_or_text(name, value: str, rel):
+    hsr = _hd()
+    if is_valid_uid(value):
+        return hsr.UIDRefContentItem(name, value, relationship_type=rel)
+    return _text(name, value, rel)
+
+
+def _points_json(points: Sequence[Sequence[float]]) -> str:
+    return json.dumps([list(p) for p in points])
+
+
+def _present(flag: bool):
+    return c.PRESENT if flag else c.ABSENT
+
+
+def _yes_no(flag: bool):
+    return c.YES if flag else c.NO
+
+
+def _qe(name, value):
+    return _hd().QualitativeEvaluation(name, value)
+
+
+def _annotation_items(refs: Sequence[m.AnnotationRef], evidence_index: dict[str, tuple[str, int]]) -> list:
+    hsr = _hd()
+    items = []
+    for ref in refs:
+        item = _text(c.ANNOTATION, ref.annotation_id)
+        children = [_text(c.ANNOTATION_KIND, ref.kind, _props())]
+        if ref.series_instance_uid:
+            children.append(_uid_or_text(c.SERIES_INSTANCE_UID, ref.series_instance_uid, _props()))
+        if ref.sop_instance_uid:
+            children.append(_uid_or_text(c.SOP_INSTANCE_UID, ref.sop_instance_uid, _props()))
+        if ref.frame is not None:
+            children.append(hsr.NumContentItem(c.FRAME_NUMBER, int(ref.frame), c.UNIT_NONE, relationship_type=_props()))
+        if ref.points_px:
+            children.append(_text(c.POINTS_PX, _points_json(ref.points_px), _props()))
+        if ref.points_lps:
+            children.append(_text(c.POINTS_LPS, _points_json(ref.points_lps), _props()))
+        sop_class, n_frames = evidence_index.get(ref.sop_instance_uid, ("", 1))
+        if sop_class:
+            # a frame number is only allowed for a multi-frame object
+            frames = ref.frame if (ref.frame is not None and n_frames > 1 and ref.frame <= n_frames) else None
+            children.append(hsr.ImageContentItem(
+                c.SOURCE_IMAGE, sop_class, ref.sop_instance_uid,
+                referenced_frame_numbers=frames, relationship_type=hsr.RelationshipTypeValues.INFERRED_FROM,
+            ))
+        _add_children(item, children)
+        items.append(item)
+    return items
+
+
+def _group(identifier: str, finding_type, sites=None, measurements=None, qualitative=None, extra=()):
+    from pydicom.uid import generate_uid
+
+    hsr = _hd()
+    group = hsr.MeasurementsAndQualitativeEvaluations(
+        tracking_identifier=hsr.TrackingIdentifier(uid=generate_uid(), identifier=identifier),
+        finding_type=finding_type,
+        finding_sites=sites or None,
+        measurements=measurements or None,
+        qualitative_evaluations=qualitative or None,
+    )
+    if extra:
+        group[0].ContentSequence.extend(extra)
+    return group
+
+
+def _study_group(f: m.StudyFindings):
+    items = []
+    if f.study_instance_uid:
+        items.append(_uid_or_text(c.STUDY_INSTANCE_UID, f.study_instance_uid, _contains()))
+    for concept, value in ((c.READER, f.reader), (c.CREATED, f.created), (c.MODIFIED, f.modified),
+                           (c.IMPRESSION, f.impression)):
+        if value:
+            items.append(_text(concept, value))
+    measurements = [_hd().Measurement(c.SCHEMA_VERSION, int(f.schema_version), c.UNIT_NONE)]
+    return _group("Study", c.STUDY_INFO, measurements=measurements, extra=items)
+
+
+def _context_group(ctx: m.ClinicalContext):
+    hsr = _hd()
+    measurements, qualitative, extra = [], [], []
+    for field_name, (concept, kind) in c.CONTEXT_ITEMS.items():
+        value = getattr(ctx, field_name)
+        if value is None or value == "":
+            continue
+        if kind == "bool":
+            qualitative.append(_qe(concept, _yes_no(value)))
+        elif kind == "text":
+            extra.append(_text(concept, value))
+        elif isinstance(kind, tuple):
+            measurements.append(hsr.Measurement(concept, float(value), kind[1]))
+        else:
+            qualitative.append(_qe(concept, c.ENUM_CODES[kind][value]))
+    if not (measurements or qualitative or extra):
+        return None
+    return _group("Clinical context", c.CLINICAL_CONTEXT, measurements=measurements, qualitative=qualitative, extra=extra)
+
+
+def _pars_group(p: m.ParsFinding, evidence_index: dict[str, tuple[str, int]]):
+    hsr = _hd()
+    site = hsr.FindingSite(c.LEVEL_CODES[p.level], laterality=c.SIDE_CODES[p.side],
+                           topographical_modifier=c.PARS_INTERARTICULARIS)
+    qualitative = [_qe(c.PARS_STATUS, c.PARS_STATUS_CODES[p.status])]
+    if p.edema.present is not None:
+        qualitative.append(_qe(c.EDEMA, _present(p.edema.present)))
+    for s in sorted(p.edema.sites, key=list(m.EdemaSite).index):
+        qualitative.append(_qe(c.EDEMA_LOCATION, c.EDEMA_SITE_CODES[s]))
+    if p.sclerotic_margins is not None:
+        qualitative.append(_qe(c.SCLEROTIC_MARGINS, _present(p.sclerotic_margins)))
+    if p.mri_grade is not None:
+        qualitative.append(_qe(c.HOLLENBERG, c.HOLLENBERG_CODES[p.mri_grade]))
+        source = c.GRADE_SOURCE_OVERRIDE if p.mri_grade_override is not None else c.GRADE_SOURCE_DERIVED
+        qualitative.append(_qe(c.HOLLENBERG_SOURCE, source))
+    if p.ct_stage is not None:
+        qualitative.append(_qe(c.CT_STAGE, c.CT_STAGE_CODES[p.ct_stage]))
+        source = c.GRADE_SOURCE_OVERRIDE if p.ct_stage_override is not None else c.GRADE_SOURCE_DERIVED
+        qualitative.append(_qe(c.CT_STAGE_SOURCE, source))
+    measurements = []
+    if p.gap_mm is not None:
+        measurements.append(hsr.Measurement(c.PARS_GAP, float(p.gap_mm), c.UNIT_MM))
+    if p.edema.signal_ratio is not None:
+        measurements.append(hsr.Measurement(c.EDEMA_SIR, float(p.edema.signal_ratio), c.UNIT_RATIO,
+                                            finding_sites=[hsr.FindingSite(c.BONE_MARROW)]))
+    extra = [_text(c.COMMENT, p.note)] if p.note else []
+    extra += _annotation_items(p.provenance, evidence_index)
+    return _group(f"Pars {p.level.value} {p.side.value}", c.FINDING_PARS, [site], measurements, qualitative, extra)
+
+
+def _level_site(level: m.Level):
+    return _hd().FindingSite(c.LEVEL_CODES[level],
+                             topographical_modifier=c.FIRST_SACRAL_SEGMENT if level is m.Level.S1 else None)
+
+
+def _level_group(lv: m.LevelFinding, evidence_index: dict[str, tuple[str, int]]):
+    qualitative = []
+    if lv.disc_pfirrmann is not None:
+        qualitative.append(_qe(c.PFIRRMANN, c.PFIRRMANN_CODES[int(lv.disc_pfirrmann)]))
+    if lv.neural_arch_hypoplasia is not None:
+        qualitative.append(_qe(c.NEURAL_ARCH_HYPOPLASIA, _present(lv.neural_arch_hypoplasia)))
+    if lv.foraminal_stenosis is not None:
+        qualitative.append(_qe(c.FORAMINAL_STENOSIS, c.SEVERITY_CODES[lv.foraminal_stenosis]))
+    if lv.instability is not None:
+        qualitative.append(_qe(c.INSTABILITY, _present(lv.instability)))
+    if lv.spina_bifida_occulta is not None:
+        qualitative.append(_qe(c.SPINA_BIFIDA_OCCULTA, _present(lv.spina_bifida_occulta)))
+    extra = [_text(c.COMMENT, lv.note)] if lv.note else []
+    extra += _annotation_items(lv.provenance, evidence_index)
+    return _group(f"Level {lv.level.value}", c.FINDING_LEVEL, [_level_site(lv.level)], None, qualitative, extra)
+
+
+def _slip_group(level: m.Level, s: m.Slip, evidence_index: dict[str, tuple[str, int]]):
+    hsr = _hd()
+    measurements = [hsr.Measurement(c.PERCENT_SLIP, float(s.percent), c.UNIT_PERCENT,
+                                    method=c.SLIP_TECHNIQUE_CODES[s.technique])]
+    if s.slip_angle_deg is not None:
+        method = c.SLIP_ANGLE_ENDPLATE_CODES[s.slip_angle_endplate] if s.slip_angle_endplate else None
+        measurements.append(hsr.Measurement(c.SLIP_ANGLE, float(s.slip_angle_deg), c.UNIT_DEGREE, method=method))
+    qualitative = [_qe(c.SLIP_DIRECTION, c.SLIP_DIRECTION_CODES[s.direction]),
+                   _qe(c.MEYERDING, c.MEYERDING_CODES[s.grade] if s.grade else c.NO_LISTHESIS),
+                   _qe(c.NEAR_BOUNDARY, _yes_no(s.near_boundary))]
+    if s.slip_angle_endplate is not None:
+        qualitative.append(_qe(c.SLIP_ANGLE_ENDPLATE, c.SLIP_ANGLE_ENDPLATE_CODES[s.slip_angle_endplate]))
+    extra = []
+    for name, point in s.landmarks_lps.items():
+        item = _text(c.SLIP_LANDMARK, name)
+        _add_children(item, [_text(c.POINT_LPS, json.dumps(list(point)), _props())])
+        extra.append(item)
+    extra += _annotation_items(s.provenance, evidence_index)
+    return _group(f"Slip {level.value}", c.FINDING_SLIP, [_level_site(level)], measurements, qualitative, extra)
+
+
+def _n_frames(ds: Any) -> int:
+    try:
+        return max(1, int(ds.get("NumberOfFrames", 1) or 1))
+    except (TypeError, ValueError):
+        return 1
+
+
+def _is_ascii(ds: Any) -> bool:
+    ok = True
+
+    def visit(dataset, elem):
+        nonlocal ok
+        if ok and elem.VR in ("PN", "LO", "SH", "ST", "LT", "UT", "UC") and elem.value is not None:
+            values = elem.value if elem.VM > 1 else [elem.value]
+            if any(not str(v).isascii() for v in values):
+                ok = False
+
+    ds.walk(visit)
+    return ok
+
+
+def _pn(reader: str) -> str:
+    """A Person Name value for the observer context (the exact text goes in a TEXT item)."""
+    cleaned = re.sub(r"[\\^=\x00-\x1f]+", " ", reader).strip()[:63].strip()
+    return cleaned + "^" if cleaned else ""  # one component (family name) only
+
+
+def build_report(findings: m.StudyFindings, evidence_index: Optional[dict[str, tuple[str, int]]] = None):
+    """The TID 1500 content tree (a highdicom MeasurementReport)."""
+    from pydicom.sr.codedict import codes
+    from pydicom.uid import generate_uid
+
+    hsr = _hd()
+    evidence_index = evidence_index or {}
+    device = hsr.ObserverContext(
+        observer_type=codes.cid270.Device,
+        observer_identifying_attributes=hsr.DeviceObserverIdentifyingAttributes(
+            uid=generate_uid(entropy_srcs=[_DEVICE_UID_SEED]), name="Isthmus", manufacturer_name="Isthmus project",
+        ),
+    )
+    person = None
+    if _pn(findings.reader):
+        person = hsr.ObserverContext(
+            observer_type=codes.cid270.Person,
+            observer_identifying_attributes=hsr.PersonObserverIdentifyingAttributes(name=_pn(findings.reader)),
+        )
+    groups = [_study_group(findings)]
+    ctx = _context_group(findings.context)
+    if ctx is not None:
+        groups.append(ctx)
+    groups += [_pars_group(p, evidence_index) for p in findings.pars]
+    for lv in findings.levels:
+        groups.append(_level_group(lv, evidence_index))
+        if lv.slip is not None:
+            groups.append(_slip_group(lv.level, lv.slip, evidence_index))
+    return hsr.MeasurementReport(
+        observation_context=hsr.ObservationContext(observer_person_context=person, observer_device_context=device),
+        procedure_reported=c.PROCEDURE_REVIEW,
+        imaging_measurements=groups,
+        title=c.IMAGING_MEASUREMENT_REPORT,
+    )
+
+
+def findings_to_sr(findings: m.StudyFindings, evidence: Sequence[Any], *, series_number: int = SR_SERIES_NUMBER,
+                   instance_number: int = 1, manufacturer: str = "Isthmus project") -> Any:
+    """A highdicom Comprehensive3DSR dataset for ``findings`` with ``evidence`` (header datasets
+    of the source study) as the referenced instances."""
+    import highdicom as hd
+    from pydicom.uid import generate_uid
+
+    evidence = list(evidence)
+    if not evidence:
+        raise SRExportError("SR export needs the source study's images (none given)")
+    studies = {str(ds.StudyInstanceUID) for ds in evidence}
+    if len(studies) != 1:
+        raise SRExportError(f"the evidence holds {len(studies)} studies; give one study's images")
+    if findings.study_instance_uid and findings.study_instance_uid not in studies:
+        raise SRExportError(f"the findings belong to study {findings.study_instance_uid}, "
+                            f"the images to {next(iter(studies))}")
+    evidence_index = {str(ds.SOPInstanceUID): (str(ds.SOPClassUID), _n_frames(ds)) for ds in evidence}
+    report = build_report(findings, evidence_index)
+    from highdicom.coding_schemes import CodingSchemeIdentificationItem
+
+    scheme = CodingSchemeIdentificationItem(
+        designator=c.PRIVATE_SCHEME, name=c.PRIVATE_SCHEME_NAME, version=c.PRIVATE_SCHEME_VERSION,
+        responsible_organization=c.PRIVATE_SCHEME_ORGANIZATION,
+    )
+    sr = hd.sr.Comprehensive3DSR(
+        evidence=evidence,
+        content=report,
+        series_instance_uid=generate_uid(),
+        series_number=series_number,
+        sop_instance_uid=generate_uid(),
+        instance_number=instance_number,
+        manufacturer=manufacturer,
+        is_complete=True,
+        is_final=False,
+        is_verified=False,
+        series_description=SR_SERIES_DESCRIPTION,
+        coding_schemes=[scheme],
+    )
+    if not _is_ascii(sr):
+        sr.SpecificCharacterSet = "ISO_IR 192"  # UTF-8: readers' names and notes may be non-ASCII
+    return sr
+
+
+def export_sr(findings: m.StudyFindings, path: Union[str, os.PathLike], study: Any = None) -> Path:
+    """Write the SR for ``findings`` to ``path`` (atomically). ``study`` is the source study: a
+    folder, a list of files/folders, or a list of pydicom datasets. Returns the path."""
+    from pydicom.filewriter import dcmwrite
+
+    from app.core.atomic import write_bytes_atomic
+
+    if study is None:
+        raise SRExportError("SR export needs the source study's images: pass the study folder")
+    if isinstance(study, (list, tuple)) and study and not isinstance(study[0], (str, os.PathLike)):
+        evidence = list(study)
+    else:
+        evidence = read_study_headers(study, findings.study_instance_uid)
+    sr = findings_to_sr(findings, evidence)
+    import io as _io
+
+    buffer = _io.BytesIO()
+    dcmwrite(buffer, sr, enforce_file_format=True)
+    out = Path(path)
+    write_bytes_atomic(out, buffer.getvalue())
+    return out
