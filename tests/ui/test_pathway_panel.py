@@ -163,5 +163,9 @@ def test_ruleset_version_shown(session, panel):
 
 
 def test_evaluation_is_fast(session):
-    session.edit_context(pain_vas=5.0)
-    assert session.last_evaluate_ms < 50  # target 5 ms; generous for a shared CI box
+    times = []
+    for i in range(10):
+        session.edit_context(pain_vas=float(i))
+        times.append(session.last_evaluate_ms)
+    # target under 5 ms; the minimum is robust to other processes sharing the CPU
+    assert min(times) < 15, times
