@@ -69,8 +69,11 @@ class StudySession:
         autosave: bool = True,
         settings: Any = None,
         data_dir: Optional[Union[str, os.PathLike]] = None,
+        study_source: Any = None,
     ) -> None:
         self.study_uid = study_uid
+        # the study's images (folder, list of files, or datasets): needed for DICOM SR export
+        self.study_source = study_source
         self.findings_changed = Signal("findings_changed")  # emits (StudyFindings)
         self.pathway_changed = Signal("pathway_changed")  # emits (PathwayResult | None)
         self._findings = findings if findings is not None else m.StudyFindings(study_instance_uid=study_uid)

@@ -225,3 +225,43 @@ def test_review_dock_has_three_tabs(qtbot, session):
     rw.cleanup()
     assert len(other.findings_changed) == 0 and len(other.pathway_changed) == 0
     other.close()
+
+
+def _write_ct(folder, study_uid):
+    import numpy as np
+    from pydicom.dataset import FileDataset, FileMetaDataset
+    from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
+
+    folder.mkdir(parents=True, exist_ok=True)
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = CTImageStorage
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = FileDataset("", {}, file_meta=meta, preamble=b"\0" * 128)
+    ds.SOPClassUID, ds.SOPInstanceUID = CTImageStorage, meta.MediaStorageSOPInstanceUID
+    ds.StudyInstanceUID, ds.SeriesInstanceUID = study_uid, generate_uid()
+    ds.Modality, ds.PatientName, ds.PatientID = "CT", "Synthetic^Patient", "SYN-1"
+    ds.StudyDate, ds.StudyTime, ds.StudyID, ds.AccessionNumber, ds.ReferringPhysicianName = "20261121", "101500", "1", "A1", ""
+    ds.PatientBirthDate, ds.PatientSex, ds.SeriesNumber, ds.InstanceNumber = "20100101", "M", 2, 1
+    ds.Rows = ds.Columns = 8
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
+    ds.ImagePositionPatient, ds.ImageOrientationPatient = [0.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+    ds.PixelSpacing, ds.SliceThickness, ds.FrameOfReferenceUID = [0.5, 0.5], 1.0, generate_uid()
+    ds.PixelData = np.zeros((8, 8), dtype=np.uint16).tobytes()
+    ds.save_as(folder / "ct1.dcm", enforce_file_format=True)
+
+
+def test_export_sr_button_writes_an_sr(panel, session, tmp_path):
+    import pydicom
+
+    assert panel.sr_exporter is not None and not panel.sr_button.isHidden()
+    session.edit_pars("L5", "left", status="complete_fracture", edema_present=True)
+    out = tmp_path / "sr.dcm"
+    assert not panel.export_sr_to(out)  # no study images known yet: a plain message, no crash
+    assert "SR export failed" in panel.message_label.text() and not out.exists()
+    session.study_source = tmp_path / "study"
+    _write_ct(session.study_source, UID)
+    assert panel.export_sr_to(out), panel.message_label.text()
+    ds = pydicom.dcmread(out)
+    assert ds.Modality == "SR" and ds.StudyInstanceUID == UID

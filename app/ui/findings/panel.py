@@ -43,7 +43,7 @@ SR_FILTER = "DICOM Structured Report (*.dcm);;All files (*)"
 
 def find_sr_exporter() -> Optional[Callable[..., Any]]:
     """The findings -> DICOM SR export function, when the findings package provides one."""
-    for mod_name in ("app.findings.export_sr", "app.findings.sr"):
+    for mod_name in ("app.findings.sr_export", "app.findings.export_sr"):
         try:
             if importlib.util.find_spec(mod_name) is None:
                 continue
@@ -51,7 +51,7 @@ def find_sr_exporter() -> Optional[Callable[..., Any]]:
         except Exception:  # a broken optional module must not break the panel
             log.exception("SR export module %s not usable", mod_name)
             continue
-        for fn_name in ("export_sr", "write_sr", "save_sr", "findings_to_sr_file"):
+        for fn_name in ("export_sr",):
             fn = getattr(mod, fn_name, None)
             if callable(fn):
                 return fn
@@ -253,23 +253,33 @@ class FindingsPanel(QWidget):
         if path:
             self.open_from(path)
 
-    def export_sr_to(self, path: str | Path) -> bool:
+    def export_sr_to(self, path: str | Path, study_source: Any = None) -> bool:
+        """Write the DICOM SR. ``study_source`` (folder / files / datasets of the study) defaults
+        to ``session.study_source``; the SR references those images as evidence."""
         if self.sr_exporter is None:
             self._show("SR export is not available in this build", error=True)
             return False
         self.commit_pending()
+        source = study_source if study_source is not None else getattr(self.session, "study_source", None)
         try:
-            self.sr_exporter(self.session.findings, path)
+            out = self.sr_exporter(self.session.findings, path, study=source)
         except Exception as exc:  # exporter errors are reported, never fatal
             self._show(f"SR export failed: {exc}", error=True)
             return False
-        self._show(f"Exported DICOM SR to {path}")
+        self._show(f"Exported DICOM SR to {out or path}")
         return True
 
     def export_sr_dialog(self) -> None:
+        source = getattr(self.session, "study_source", None)
+        if source is None:
+            folder = QFileDialog.getExistingDirectory(self, "Folder with the study's images (SR evidence)",
+                                                      self._default_dir())
+            if not folder:
+                return
+            source = folder
         path, _ = QFileDialog.getSaveFileName(self, "Export DICOM SR", self._default_dir(), SR_FILTER)
         if path:
-            self.export_sr_to(path)
+            self.export_sr_to(path, source)
 
     # ------------------------------------------------------------------ cleanup
     def cleanup(self) -> None:
