@@ -186,11 +186,14 @@ METHODS = {"isthmus": m_isthmus, "naive-pydicom": m_naive, "simpleitk": m_sitk, 
 
 
 def run_one(name: str, folder: Path) -> None:
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
     t = time.perf_counter()
     extra = METHODS[name](folder)
     seconds = time.perf_counter() - t
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    print(json.dumps({"name": name, "seconds": seconds, "peak_rss_mb": rss_mb, **extra}))
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    rss_mb = r1.ru_maxrss / 1024.0
+    print(json.dumps({"name": name, "seconds": seconds, "cpu_s": cpu, "peak_rss_mb": rss_mb, **extra}))
 
 
 def measure(name: str, folder: Path, repeats: int) -> dict:
@@ -221,16 +224,18 @@ def main() -> int:
     volume_mb = N_SLICES * SIZE * SIZE * 2 / 2**20
     file_mb = sum(p.stat().st_size for p in _files(CT_DIR)) / 2**20
     print(f"date {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} cores, Python {platform.python_version()}")
+          f"{os.cpu_count()} cores, Python {platform.python_version()}; load average before: "
+          f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"\nVolume load: {N_SLICES} x {SIZE}x{SIZE} int16 CT, {file_mb:.1f} MB of files, volume {volume_mb:.1f} MB")
     res = {n: measure(n, CT_DIR, args.repeats) for n in ("raw-floor", "isthmus", "naive-pydicom", "simpleitk")}
-    print(f"{'method':16s} {'seconds':>8s} {'MB/s':>8s} {'peak RSS MB':>12s}  notes")
+    print(f"{'method':16s} {'seconds':>8s} {'CPU s':>7s} {'MB/s':>8s} {'peak RSS MB':>12s}  notes")
     for n, r in res.items():
         if "error" in r:
             print(f"{n:16s} ERROR {r['error']}")
             continue
         notes = f"scan {r['scan_s']:.3f} s" if "scan_s" in r else ""
-        print(f"{n:16s} {r['seconds']:8.3f} {file_mb / r['seconds']:8.1f} {r['peak_rss_mb']:12.1f}  {notes}")
+        print(f"{n:16s} {r['seconds']:8.3f} {r['cpu_s']:7.3f} {file_mb / r['seconds']:8.1f} "
+              f"{r['peak_rss_mb']:12.1f}  {notes}")
     if all("error" not in r for r in res.values()):
         iso = res["isthmus"]["seconds"]
         print(f"ratios: naive/isthmus {res['naive-pydicom']['seconds'] / iso:.2f}x (target >= 2), "
@@ -243,12 +248,12 @@ def main() -> int:
     n_hdr = len(_files(HDR_DIR))
     print(f"\nHeader scan: {n_hdr} files in {N_HDR_SERIES} series")
     hres = {n: measure(n, HDR_DIR, args.repeats) for n in ("scan-isthmus", "scan-pydicom", "scan-gdcm")}
-    print(f"{'method':16s} {'seconds':>8s} {'files/s':>9s} {'peak RSS MB':>12s}")
+    print(f"{'method':16s} {'seconds':>8s} {'CPU s':>7s} {'files/s':>9s} {'peak RSS MB':>12s}")
     for n, r in hres.items():
         if "error" in r:
             print(f"{n:16s} ERROR {r['error']}")
             continue
-        print(f"{n:16s} {r['seconds']:8.3f} {n_hdr / r['seconds']:9.0f} {r['peak_rss_mb']:12.1f}")
+        print(f"{n:16s} {r['seconds']:8.3f} {r['cpu_s']:7.3f} {n_hdr / r['seconds']:9.0f} {r['peak_rss_mb']:12.1f}")
     if "error" not in hres["scan-isthmus"]:
         print(f"isthmus scan {hres['scan-isthmus']['seconds']:.3f} s (target <= 0.5 s), found "
               f"{hres['scan-isthmus'].get('series')} series / {hres['scan-isthmus'].get('files')} files")

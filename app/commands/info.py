@@ -85,8 +85,8 @@ def _detail(s: Any) -> str:
     return "-"
 
 
-def print_table(result: Any, out=sys.stdout) -> None:
-    w = out.write
+def print_table(result: Any, out=None) -> None:
+    w = (out or sys.stdout).write
     if not result.patients:
         w("No loadable DICOM images found.\n")
     for p in result.patients:

@@ -132,21 +132,16 @@ def _read_headers(entry: SeriesEntry, progress, cancel, total_units: int, warnin
         _check_size(p, ds)
         return ds
 
-    done = 0
-    with ThreadPoolExecutor(max_workers=_THREADS) as pool:
-        futures = [pool.submit(job, p) for p in paths]
-        for p, fut in zip(paths, futures):
-            if cancel is not None and cancel.cancelled:
-                for f in futures:
-                    f.cancel()
-                raise Cancelled("cancelled by the user")
-            try:
-                results.append((p, fut.result()))
-            except DicomLoadError as exc:
-                errors.append(exc)
-                warnings.append(f"skipped {p.name}: {exc.message}")
-            done += 1
-            report(progress, done, total_units)
+    # sequential: header parsing is CPU-bound Python (threads only add GIL contention)
+    for done, p in enumerate(paths, start=1):
+        if done % 16 == 1:
+            check(cancel)
+        try:
+            results.append((p, job(p)))
+        except DicomLoadError as exc:
+            errors.append(exc)
+            warnings.append(f"skipped {p.name}: {exc.message}")
+        report(progress, done, total_units)
     return results, errors
 
 
