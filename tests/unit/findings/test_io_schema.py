@@ -187,3 +187,19 @@ def test_required_empty_fields_still_written():
         assert ref["annotation_id"] and ref["kind"]
     slip = fio.findings_to_dict(m.StudyFindings(levels=(m.LevelFinding("L5", slip=m.Slip(0.0)),)))["levels"][0]["slip"]
     assert slip["percent"] == 0.0
+
+
+def test_documented_example_loads_with_the_documented_derivations():
+    import re
+
+    from app.core.paths import resources_dir
+
+    doc = (resources_dir().parent / "docs" / "findings-format.md").read_text(encoding="utf-8")
+    example = re.search(r"```json\n(.*?)```", doc, re.S).group(1)
+    f = fio.loads_findings(example)
+    left, right = f.pars_at("L5", "left"), f.pars_at("L5", "right")
+    assert (left.mri_grade, left.ct_stage) == (3, m.CTStage.PROGRESSIVE)
+    assert (right.mri_grade, right.ct_stage_derived, right.ct_stage) == (4, m.CTStage.TERMINAL, m.CTStage.PROGRESSIVE)
+    slip = f.level("L5").slip
+    assert slip.grade is m.MeyerdingGrade.II and slip.near_boundary
+    assert fio.loads_findings(fio.dumps_findings(f)) == f
