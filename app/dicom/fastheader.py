@@ -20,6 +20,9 @@ _SINGLE_TEXT = {"LT", "ST", "UT", "UR"}
 _NUM = {"US": ("H", 2), "SS": ("h", 2), "UL": ("I", 4), "SL": ("i", 4), "FL": ("f", 4), "FD": ("d", 8)}
 _OK_CHARSETS = {"", "ISO_IR 6", "ISO_IR 100", "ISO_IR 192", "ISO 2022 IR 6"}
 _PIXEL = 0x7FE00010
+_EXPL = struct.Struct("<HH2sH")
+_IMPL = struct.Struct("<HHI")
+_U32 = struct.Struct("<I")
 _ITEM, _ITEM_END, _SEQ_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
 _FALLBACK_SEQUENCES = {"ViewCodeSequence", "SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence",
                        "DirectoryRecordSequence", "VOILUTSequence", "ModalityLUTSequence"}
@@ -123,31 +126,38 @@ class _Meta(dict):
 class FastHeader:
     """Dataset-like (``get``, ``in``, attribute access) view of the kept attributes."""
 
-    def __init__(self, values: dict, meta: dict, implicit: bool, pixel: Optional[RawPixel]) -> None:
-        self._values = values
+    def __init__(self, raw: dict, meta: dict, implicit: bool, pixel: Optional[RawPixel]) -> None:
+        self._raw = raw  # keyword -> (VR, value bytes), decoded lazily by get()
+        self._values: dict = {}
         self.file_meta = _Meta(meta)
         self._read_implicit = implicit
         self._read_little = True
         self.pixel_raw = pixel
 
     def get(self, keyword: str, default: Any = None) -> Any:
+        raw = self._raw.get(keyword)
+        if raw is not None:  # decode on first use, then keep
+            del self._raw[keyword]
+            try:
+                self._values[keyword] = _decode(raw[0], raw[1])
+            except (ValueError, UnicodeDecodeError, struct.error):
+                self._values[keyword] = None  # an invalid value counts as absent
         return self._values.get(keyword, default)
 
     def __contains__(self, keyword: object) -> bool:
         if keyword == "PixelData":
             return self.pixel_raw is not None
-        return keyword in self._values
+        return keyword in self._raw or keyword in self._values
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
-        try:
-            return self._values[name]
-        except KeyError:
-            raise AttributeError(name) from None
+        if name in self:
+            return self.get(name)
+        raise AttributeError(name)
 
     def __len__(self) -> int:
-        return len(self._values)
+        return len(self._raw) + len(self._values)
 
 
 class Wanted:
@@ -170,7 +180,7 @@ class Wanted:
 
 def _decode(vr: str, raw: bytes) -> Any:
     if vr in _TEXT_VRS:
-        text = raw.decode("utf-8", errors="replace") if raw and max(raw) > 127 else raw.decode("ascii")
+        text = raw.decode("ascii") if raw.isascii() else raw.decode("utf-8", errors="replace")
         text = text.rstrip("\x00 ")
         if vr in _SINGLE_TEXT:
             return text
@@ -282,26 +292,47 @@ def _parse(f, buf: bytes, wanted: Wanted) -> Optional[FastHeader]:
     tags = wanted.tags
     pixel: Optional[RawPixel] = None
     base = 0  # file offset of buf[0]
+    blen = len(buf)
+    expl = _EXPL.unpack_from
+    impl = _IMPL.unpack_from
+    u32 = _U32.unpack_from
+    long_vrs = _LONG_VRS
     while True:
-        if pos + 12 > len(buf):
-            more = f.read(max(65536, len(buf)))
-            if not more:
-                if pos + 8 > len(buf):
-                    break
-            else:
+        if pos + 12 > blen:
+            more = f.read(max(65536, blen))
+            if more:
                 buf = buf[pos:] + more
                 base += pos
                 pos = 0
+                blen = len(buf)
                 continue
-        group, elem = struct.unpack_from("<HH", buf, pos)
-        tag = (group << 16) | elem
-        start = pos
-        pos, vr, length, undefined = _element_head(buf, pos, implicit)
-        if tag == _PIXEL:
-            if undefined:
-                pixel = RawPixel(base + pos, 0xFFFFFFFF)
+            if pos + 8 > blen:
+                break
+        if implicit:
+            group, elem, length = impl(buf, pos)
+            if group == 2:
+                group, elem, vr, length = expl(buf, pos)
+                if vr in long_vrs:
+                    length = u32(buf, pos + 8)[0]
+                    pos += 12
+                else:
+                    pos += 8
             else:
-                pixel = RawPixel(base + pos, length)
+                vr = None
+                pos += 8
+        else:
+            group, elem, vr, length = expl(buf, pos)
+            if vr in long_vrs:
+                length = u32(buf, pos + 8)[0]
+                pos += 12
+            else:
+                if not (65 <= vr[0] <= 90 and 65 <= vr[1] <= 90):
+                    raise _Unsupported("bad VR")
+                pos += 8
+        tag = (group << 16) | elem
+        undefined = length == 0xFFFFFFFF
+        if tag == _PIXEL:
+            pixel = RawPixel(base + pos, length)
             break
         if group > 0x7FE0:
             break
@@ -318,32 +349,34 @@ def _parse(f, buf: bytes, wanted: Wanted) -> Optional[FastHeader]:
                     if not more:
                         raise
                     buf = buf + more
+                    blen = len(buf)
             continue
         if hit is None:
             pos += length
-            if pos > len(buf):  # skip data we have not read yet
+            if pos > blen:  # skip data we have not read yet
                 f.seek(base + pos)
                 base += pos
                 buf, pos = f.read(65536), 0
+                blen = len(buf)
             continue
         kw, dict_vr = hit
         if kw in _FALLBACK_SEQUENCES:
             if length:
                 raise _Unsupported("needed sequence")
-            pos += length
             continue
-        while pos + length > len(buf):
+        while pos + length > blen:
             more = f.read(max(65536, length))
             if not more:
                 raise _Unsupported("truncated value")
             buf = buf + more
+            blen = len(buf)
         vr_s = vr.decode("ascii") if vr is not None else dict_vr.split(" or ")[0]
         if vr_s == "UN" and dict_vr:
             vr_s = dict_vr.split(" or ")[0]
-        values[kw] = _decode(vr_s, bytes(buf[pos:pos + length]))
+        values[kw] = (vr_s, buf[pos:pos + length])
         pos += length
-        del start
-    cs = values.get("SpecificCharacterSet", "")
+    cs_raw = values.get("SpecificCharacterSet")
+    cs = _decode(*cs_raw) if cs_raw is not None else ""
     cs_list = cs if isinstance(cs, list) else [cs]
     if any(c not in _OK_CHARSETS for c in cs_list):
         raise _Unsupported("character set needs pydicom")

@@ -14,18 +14,19 @@ from app.dicom.model import ScanResult, SkippedFile
 _IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 
 
-def _walk(root: Path) -> list[Path]:
-    out: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+def _walk(root: Path) -> list[str]:
+    out: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(os.path.abspath(root), followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
-            if name in _IGNORED_NAMES or name.startswith("._"):
+            if name in _IGNORED_NAMES or name.startswith("._") or name.startswith("."):
                 continue
-            out.append(Path(dirpath) / name)
+            out.append(os.path.join(dirpath, name))
     return out
 
 
-def enumerate_files(paths: Iterable[Union[str, Path]]) -> tuple[list[Path], list[SkippedFile]]:
+def enumerate_files(paths: Iterable[Union[str, Path]]) -> tuple[list[Path], list[SkippedFile], set[str]]:
+    """Files under ``paths`` (absolute, each once), missing paths as skips, and the seen keys."""
     files: list[Path] = []
     missing: list[SkippedFile] = []
     seen: set[str] = set()
@@ -34,16 +35,16 @@ def enumerate_files(paths: Iterable[Union[str, Path]]) -> tuple[list[Path], list
         if p.is_dir():
             candidates = _walk(p)
         elif p.is_file():
-            candidates = [p]
+            candidates = [os.path.abspath(p)]
         else:
             missing.append(SkippedFile(p, "does not exist", "error"))
             continue
         for c in candidates:
-            key = os.path.normcase(os.path.abspath(c))
+            key = os.path.normcase(c)
             if key not in seen:
                 seen.add(key)
-                files.append(c)
-    return files, missing
+                files.append(Path(c))
+    return files, missing, seen
 
 
 def dicomdir_references(path: Path, ds: Any) -> list[Path]:
@@ -88,11 +89,10 @@ def scan_paths(paths: Iterable[Union[str, Path]], progress: Optional[ProgressFn]
     followed). Reads headers only. Non-DICOM files, non-image objects and unreadable files are
     listed in ``ScanResult.skipped`` with a category and a plain reason; nothing raises for a bad
     file. Raises :class:`app.core.progress.Cancelled` when ``cancel`` is set."""
-    files, skipped = enumerate_files(paths)
+    files, skipped, seen = enumerate_files(paths)
     result = ScanResult(skipped=skipped)
     records: list[tuple[Any, Any]] = []
     queue = list(files)
-    seen = {os.path.normcase(os.path.abspath(f)) for f in files}
     done = 0
     total = len(queue)
     report(progress, 0, total)
