@@ -77,6 +77,9 @@ def union_estimates(pars: ParsFinding, contra: Optional[ParsFinding], ruleset: R
             rate_pct=row.rate_pct, counts=row.counts, primary=cohort.id == primary_cohort,
             note="; ".join(notes), citations=cohort.sources))
     modifiers = []
+    if stage is CTStage.TERMINAL:
+        modifiers.append("terminal stage: no bony union expected with conservative care (Morita 1995: 0 %)")
+        return tuple(estimates), tuple(modifiers)
     if stage is CTStage.PROGRESSIVE:
         modifiers.append("progressive stage lowers union (JOSR 2023 OR 5.86 vs pre-lysis; Tatsumura 2021 OR 20.0)")
     if contra_stage is CTStage.TERMINAL and stage is not CTStage.TERMINAL:
@@ -89,8 +92,6 @@ def union_estimates(pars: ParsFinding, contra: Optional[ParsFinding], ruleset: R
         modifiers.append("no marrow edema: edema-negative lesions heal less often (Sakai 2010)")
     if adult:
         modifiers.append("union cohorts are children/adolescents; applicability to adults is unknown")
-    if stage is CTStage.TERMINAL:
-        modifiers.append("terminal stage: no bony union expected with conservative care (Morita 1995: 0 %)")
     return tuple(estimates), tuple(modifiers)
 
 

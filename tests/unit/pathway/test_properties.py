@@ -92,7 +92,7 @@ def contexts(draw):
 studies = st.builds(StudyFindings, pars=pars_findings(), levels=level_findings(), context=contexts())
 threshold_settings = st.one_of(st.none(), st.fixed_dictionaries({"conservative_care_min_months": st.sampled_from([3, 4, 6])}))
 
-PROFILE = hsettings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROFILE = hsettings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _red_flag(f: StudyFindings) -> bool:
@@ -142,10 +142,10 @@ def test_flexion_never_extension_for_symptomatic_lesions(findings):
     if facts["symptomatic"] and facts["any_lesion"]:
         assert "flexion-core-stabilisation" in result.recommendation_ids
     for rec in result.recommendations:
-        assert "extension" not in rec.id
-        text = rec.text.lower().replace("hyperextension", "").replace("flexion-extension", "")
-        if "extension" in text:
-            assert "do not use extension" in text
+        assert "extension" not in rec.id.replace("avoid-hyperextension", "")
+        text = rec.text.lower()
+        if "extension-based" in text or "extension exercise" in text or "extension programme" in text:
+            assert "do not use extension" in text, rec.id
 
 
 @PROFILE

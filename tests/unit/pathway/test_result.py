@@ -1,0 +1,123 @@
+"""Result content: checklists, missing data, disagreements with alternative-setting effects,
+trace, JSON shape, and that contradicted/unconfirmed seed numbers are never shown as fact."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from app.pathway import DISCLAIMER, evaluate, render_text
+from app.pathway.examples import STORIES, build
+from pathway_builders import SURGICAL_CONTEXT, chronic_l5, ruleset
+
+# seed numbers that clinical-reference section 9 marks contradicted or unconfirmed
+UNCONFIRMED_PATTERNS = [r"\b82 ?%", r"94\.3 ?% at 24", r"\b31-40", r"\b31–40", r"95 ?% fusion", r"fusion rates up to 95",
+                        r"\b80 ?%", r"approach(es)? 100", r"~ ?100 ?%", r"79\.8", r"\b64 ?% at 2"]
+
+
+def _surgical(**over):
+    ctx = {**SURGICAL_CONTEXT, "age_years": 40, **over}
+    return chronic_l5(**ctx)
+
+
+def test_checklists_met_unmet_unknown():
+    r = evaluate(_surgical(pars_block=None), ruleset())
+    surgery = r.checklist("surgery")
+    status = {c.id: c.status for c in surgery.criteria}
+    assert status == {"conservative-care-failed": "met", "disabling-pain": "met", "defect-confirmed": "met",
+                      "positive-pars-block": "unknown", "pain-concordant": "met", "patient-wishes-surgery": "unknown"}
+    assert surgery.status == "unknown"
+    assert "6 months" in surgery.criteria[0].label
+    repair = r.checklist("repair")
+    assert {c.id: c.status for c in repair.criteria}["age"] == "unmet" and repair.status == "unmet"
+
+
+def test_missing_data_says_what_would_change_the_tier():
+    r = evaluate(_surgical(pars_block=None), ruleset())
+    by_fact = {m.fact: m for m in r.missing}
+    assert "pars_block" in by_fact
+    assert by_fact["pars_block"].could_change_tier_to == "surgical"
+    assert "surgical-evaluation" in by_fact["pars_block"].could_add
+    assert "SX-1-surgical-evaluation" in by_fact["pars_block"].rules
+
+
+def test_disagreement_effects_of_seed_thresholds():
+    r = evaluate(_surgical(conservative_care_months=4), ruleset())
+    assert r.tier == "interventional"
+    d = next(d for d in r.disagreements if d.id == "conservative-care-duration")
+    assert d.value_used == 6
+    effects = " | ".join(d.effects)
+    assert "conservative_care_min_months = 3: tier would be 'surgical'" in effects
+    assert "conservative_care_min_months = 4: tier would be 'surgical'" in effects
+    r30 = evaluate(_surgical(age_years=28), ruleset())
+    d = next(d for d in r30.disagreements if d.id == "repair-age")
+    assert any("repair_age_max_years = 30" in e and "adds direct-pars-repair" in e for e in d.effects)
+    assert any("repair_age_max_years = 35" in e for e in d.effects)
+
+
+def test_recommendation_carries_rule_facts_citations_and_disputes():
+    r = evaluate(STORIES["case02_bilateral_l5_stress_reaction"](), ruleset())
+    brace = r.recommendation("antilordotic-brace")
+    assert brace.rules == ("MG-1-active-lesion-growing",)
+    assert brace.facts["active_non_terminal"] is True and brace.facts["age_years"] == 14
+    assert any(c.id == "steiner-micheli-1985" and c.evidence == "V" for c in brace.citations)
+    assert any(d.disagreement_id == "bracing-success" for d in brace.disputed)
+    assert "78 %" in brace.text and any("contradicted" in d.text for d in brace.disputed)
+    assert any(s.file.startswith("000_") for s in brace.seeds)
+
+
+def test_trace_lists_every_rule_with_predicate_values():
+    rs = ruleset()
+    r = evaluate(build(cauda_equina_symptoms=True), rs)
+    assert [t.rule_id for t in r.trace] == [x.id for x in rs.rules]
+    t = next(t for t in r.trace if t.rule_id == "RF-1-cauda-equina")
+    assert t.outcome == "fired" and t.predicates[0].name == "cauda_equina_symptoms" and t.predicates[0].value is True
+    t = next(t for t in r.trace if t.rule_id == "MG-5-pars-injection")
+    assert t.outcome in ("not-fired", "undetermined")
+    assert {p.value for p in t.predicates} <= {True, False, None}
+
+
+def test_json_shape_documented_keys():
+    r = evaluate(STORIES["case06_adult_grade2"](), ruleset())
+    doc = json.loads(json.dumps(r.to_dict()))
+    assert set(doc) >= {"disclaimer", "ruleset", "settings", "stage", "tier", "tier_rules", "recommendations", "criteria",
+                        "red_flags", "cautions", "missing", "disagreements", "sources", "trace"}
+    assert doc["disclaimer"] == DISCLAIMER
+    assert doc["ruleset"]["hash"] == ruleset().hash
+    assert doc["recommendations"][0]["id"] == "surgical-evaluation"
+    assert doc["settings"]["conservative_care_min_months"] == 6
+
+
+def test_settings_override_changes_the_result():
+    f = _surgical(conservative_care_months=3)
+    assert evaluate(f, ruleset()).tier == "interventional"
+    assert evaluate(f, ruleset(), {"conservative_care_min_months": "3"}).tier == "surgical"
+
+
+def test_unconfirmed_seed_numbers_never_appear_as_fact():
+    """Outside the disagreement notes (which label them), no contradicted/unconfirmed number appears."""
+    for name, story in STORIES.items():
+        for overrides in (None, {"conservative_care_min_months": 3}):
+            r = evaluate(story(), ruleset(), overrides)
+            texts = [x.text for x in r.recommendations] + [x.text for x in r.cautions + r.red_flags]
+            texts += [w for x in r.recommendations for w in x.why]
+            texts += [c.label for cl in r.checklists for c in cl.criteria]
+            for t in texts:
+                for pat in UNCONFIRMED_PATTERNS:
+                    assert not re.search(pat, t), f"{name}: {pat!r} in {t!r}"
+            for d in r.disagreements:
+                for p in d.positions:
+                    if p.evidence == "U":
+                        assert d.status in ("contradicted", "unconfirmed", "disputed")
+
+
+def test_text_output_sections_and_disclaimer_first():
+    r = evaluate(STORIES["case04_adult_chronic_grade1"](), ruleset())
+    text = render_text(r)
+    assert text.splitlines()[0] == DISCLAIMER
+    for heading in ("STAGE", "TIER: INTERVENTIONAL", "PLAN", "CRITERIA", "CAUTIONS", "WHERE SOURCES DISAGREE", "SOURCES"):
+        assert heading in text
+    assert "pars-injection" in text
+    # terminal defects: only the pooled terminal row (Morita 0 %), labelled as a cohort rate
+    union_lines = [ln for ln in text.splitlines() if "expected union" in ln]
+    assert union_lines and all("Morita 1995" in ln and ": 0 %" in ln and "not a certainty" in ln for ln in union_lines)

@@ -1,0 +1,79 @@
+"""Stage per level and side, summaries, Meyerding/Wiltse, cohort union rates."""
+
+from __future__ import annotations
+
+from app.pathway import evaluate
+from app.pathway.examples import build, story_2_bilateral_l5_stress_reaction, story_5_unilateral_l4_contralateral_terminal
+from pathway_builders import chronic_l5, ruleset
+
+
+def _level(result, name):
+    return next(lv for lv in result.levels if lv.level == name)
+
+
+def test_bilateral_stress_reaction_summary_and_union():
+    r = evaluate(story_2_bilateral_l5_stress_reaction(), ruleset())
+    assert r.summary[0] == "L5 bilateral active stress reaction, pre-lysis"
+    lv = _level(r, "L5")
+    assert lv.laterality == "bilateral"
+    left = next(p for p in lv.pars if p.side == "left")
+    assert (left.activity, left.mri_grade, left.ct_stage, left.ct_stage_source) == ("active", 1, "pre-lysis", "reader")
+    primary = [u for u in left.union if u.primary]
+    assert len(primary) == 1 and primary[0].cohort_id == "kuroshima-2024"
+    assert primary[0].key == "bilateral pre-lysis/pre-lysis" and primary[0].rate_pct == 100.0
+    others = {u.cohort_id: u.rate_pct for u in left.union if not u.primary}
+    assert others["pmid-33597077"] == 92.3 and others["gamada-2023"] == 86.0
+    assert any("bilateral" in m for m in left.union_modifiers)
+
+
+def test_unilateral_lookup_uses_unilateral_row():
+    f = build([("L4", "right", "complete_fracture", True, "progressive"), ("L4", "left", "intact", False, None)],
+              age_years=15)
+    r = evaluate(f, ruleset())
+    right = next(p for p in _level(r, "L4").pars if p.side == "right")
+    kuro = next(u for u in right.union if u.cohort_id == "kuroshima-2024")
+    assert (kuro.key, kuro.rate_pct) == ("unilateral progressive", 64.3)
+    morita = next(u for u in right.union if u.cohort_id == "morita-1995")
+    assert morita.rate_pct == 38.5
+    assert r.summary[0] == "L4 right active complete fracture, progressive; contralateral intact"
+
+
+def test_contralateral_terminal_pair_and_terminal_side():
+    r = evaluate(story_5_unilateral_l4_contralateral_terminal(), ruleset())
+    lv = _level(r, "L4")
+    right = next(p for p in lv.pars if p.side == "right")
+    left = next(p for p in lv.pars if p.side == "left")
+    kuro = next(u for u in right.union if u.cohort_id == "kuroshima-2024")
+    assert (kuro.key, kuro.rate_pct) == ("bilateral early/terminal", 50.0)
+    assert any("contralateral terminal" in m for m in right.union_modifiers)
+    # the terminal side gets only pooled per-stage rows (Morita terminal 0 %), no pair rate
+    assert [(u.cohort_id, u.rate_pct) for u in left.union] == [("morita-1995", 0.0)]
+
+
+def test_adult_modifier_and_meyerding_wiltse():
+    r = evaluate(chronic_l5(age_years=42, levels=[dict(level="L5", slip=18.0, pfirrmann=4)]), ruleset())
+    lv = _level(r, "L5")
+    assert lv.meyerding == "I" and lv.slip_pct == 18.0 and lv.wiltse_type == "II"
+    assert "Meyerding grade I anterolisthesis 18 %" in lv.summary
+    assert "chronic non-union" in lv.summary and "terminal" in lv.summary
+    assert all("no bony union expected" in " ".join(p.union_modifiers) for p in lv.pars)
+
+
+def test_slip_without_defect_is_not_isthmic():
+    f = build([("L4", "left", "intact", False, None), ("L4", "right", "intact", False, None)],
+              [dict(level="L4", slip=15, pfirrmann=4)])
+    lv = _level(evaluate(f, ruleset()), "L4")
+    assert lv.wiltse_type == "III"
+
+
+def test_near_boundary_flag_in_summary():
+    r = evaluate(chronic_l5(levels=[dict(level="L5", slip=25.1)]), ruleset())
+    lv = _level(r, "L5")
+    assert lv.meyerding == "II" and lv.near_meyerding_boundary and "near a grade boundary" in lv.summary
+
+
+def test_no_lesion_summary():
+    r = evaluate(build([("L5", "left", "intact", False, None)]), ruleset())
+    assert r.summary == ("No pars lesion recorded",)
+    r = evaluate(build(), ruleset())
+    assert r.summary == ("Pars not assessed",)
