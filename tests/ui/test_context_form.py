@@ -121,3 +121,13 @@ def test_unknown_is_muted_and_red_flag_is_red(form):
     assert "#ff5252" in combo.styleSheet()
     _pick(combo, "no")
     assert combo.styleSheet() == ""
+
+
+def test_groups_reflow_to_one_column_when_narrow(form, qtbot):
+    form.resize(900, 600)
+    form.show()
+    qtbot.waitUntil(lambda: form._columns == 2)
+    form.resize(480, 900)
+    qtbot.waitUntil(lambda: form._columns == 1)
+    xs = {box.geometry().x() for box in form._boxes}
+    qtbot.waitUntil(lambda: len({box.geometry().x() for box in form._boxes}) == 1)

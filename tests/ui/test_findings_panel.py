@@ -72,10 +72,17 @@ def test_setdata_updates_session(panel, session):
     assert model.setData(model.index(r, model.column_of("mri")), "2", EDIT)  # reader override
     assert session.findings.pars_at("L4", "right").mri_grade_override == 2
     assert "override" in model.data(model.index(r, model.column_of("mri")), DISPLAY)
-    assert model.setData(model.index(r, model.column_of("sites")), "pars,pedicle", EDIT)
+    edema = model.index(r, model.column_of("edema"))
+    assert model.setData(edema, "yes:pars,pedicle", EDIT)
     p = session.findings.pars_at("L4", "right")
     assert p.edema.present is True and p.edema.sites == {m.EdemaSite.PARS, m.EdemaSite.PEDICLE}
-    assert model.data(model.index(r, model.column_of("sites")), DISPLAY) == "pars, pedicle"
+    assert model.data(edema, DISPLAY) == "yes: pars, pedicle"
+    assert model.data(edema, EDIT) == "yes:pars,pedicle"
+    assert model.setData(edema, "no", EDIT)
+    assert session.findings.pars_at("L4", "right").edema.sites == frozenset()
+    assert not model.setData(edema, "no:pars", EDIT)  # sites without edema are refused
+    assert model.setData(edema, "", EDIT)
+    assert session.findings.pars_at("L4", "right").edema.present is None
 
 
 def test_refused_edit_reports_and_keeps_findings(panel, session, qtbot):
@@ -91,13 +98,25 @@ def test_refused_edit_reports_and_keeps_findings(panel, session, qtbot):
 
 def test_gap_not_editable_without_fracture(panel, session):
     model = panel.pars_model
-    r = _pars_row(model, "L2", "left")
+    r = _pars_row(model, "L3", "left")
     gap = model.index(r, model.column_of("gap"))
     assert not (model.flags(gap) & Qt.ItemFlag.ItemIsEditable)  # not assessed yet
-    session.edit_pars("L2", "left", status="intact")
+    session.edit_pars("L3", "left", status="intact")
     assert not (model.flags(gap) & Qt.ItemFlag.ItemIsEditable)
-    session.edit_pars("L2", "left", status="complete_fracture")
+    session.edit_pars("L3", "left", status="complete_fracture")
     assert model.flags(gap) & Qt.ItemFlag.ItemIsEditable
+
+
+def test_level_list_short_by_default_and_complete_on_request(panel, session):
+    pm, lm = panel.pars_model, panel.level_model
+    assert [pm.row_key(r)[0].value for r in range(0, pm.rowCount(), 2)] == ["L3", "L4", "L5"]
+    session.edit_pars("L1", "right", status="stress_reaction")  # an entry is always listed
+    assert (m.Level.L1, m.Side.RIGHT) in [pm.row_key(r) for r in range(pm.rowCount())]
+    assert pm.data(pm.index(0, 0), DISPLAY) == "L1 L"
+    panel.all_levels_box.setChecked(True)
+    assert pm.rowCount() == 10 and lm.rowCount() == 5
+    panel.all_levels_box.setChecked(False)
+    assert pm.rowCount() == 8 and lm.rowCount() == 3
 
 
 def test_meyerding_grade_and_near_boundary_flag(panel, session):
@@ -107,7 +126,7 @@ def test_meyerding_grade_and_near_boundary_flag(panel, session):
     grade = model.index(r, model.column_of("meyerding"))
     assert model.setData(model.index(r, model.column_of("slip")), "48", EDIT)
     assert session.findings.level("L5").slip.percent == 48.0
-    assert model.data(grade, DISPLAY).startswith("II") and "near boundary" in model.data(grade, DISPLAY)
+    assert model.data(grade, DISPLAY) == "II ⚠ near 50 %"
     assert model.data(grade, FLAG_ROLE) is True
     assert model.data(grade, Qt.ItemDataRole.BackgroundRole) is not None
     session.edit_level("L5", slip_percent=37.0)
@@ -187,6 +206,22 @@ def test_combo_delegate_edits_through_the_view(panel, session, qtbot):
     editor.setCurrentIndex(i)
     editor.activated.emit(i)  # what a click on the entry sends
     assert session.findings.pars_at("L5", "right").status is m.ParsStatus.CHRONIC_NONUNION
+
+
+def test_edema_delegate_sites_imply_yes(panel, session):
+    from app.ui.findings.delegates import _EdemaEditor
+
+    session.edit_pars("L5", "left", status="complete_fracture")
+    view, model = panel.pars_view, panel.pars_model
+    idx = model.index(_pars_row(model, "L5", "left"), model.column_of("edema"))
+    view.edit(idx)
+    editor = view.findChild(_EdemaEditor)
+    assert editor.combo.currentText() == "?"
+    editor.boxes["pedicle"].setChecked(True)
+    assert editor.combo.currentData() == "yes"
+    view.itemDelegate().setModelData(editor, model, idx)
+    p = session.findings.pars_at("L5", "left")
+    assert p.edema.present is True and p.edema.sites == {m.EdemaSite.PEDICLE} and p.mri_grade == 3
 
 
 def test_float_delegate_empty_means_unknown(panel, session):

@@ -112,6 +112,9 @@ class ClinicalContextForm(QWidget):
         grid = QGridLayout()
         grid.setHorizontalSpacing(8)
         grid.setVerticalSpacing(6)
+        self._grid = grid
+        self._boxes: list[QGroupBox] = []
+        self._columns = 2
         for i, (title, fields) in enumerate(GROUPS):
             box = QGroupBox(title, self)
             form = QFormLayout(box)
@@ -124,6 +127,7 @@ class ClinicalContextForm(QWidget):
                 form.addRow(label, w)
                 self.widgets[f.name] = w
             grid.addWidget(box, i // 2, i % 2)
+            self._boxes.append(box)
         outer.addLayout(grid)
 
         bottom = QHBoxLayout()
@@ -287,6 +291,24 @@ class ClinicalContextForm(QWidget):
                         w.setText(text)
         finally:
             self._updating = False
+
+    # ------------------------------------------------------------------ layout
+    TWO_COLUMN_MIN_WIDTH = 640
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._reflow(event.size().width())
+
+    def _reflow(self, width: int) -> None:
+        """Two columns of groups when wide, one when the dock is narrow."""
+        columns = 2 if width >= self.TWO_COLUMN_MIN_WIDTH else 1
+        if columns == self._columns:
+            return
+        self._columns = columns
+        for box in self._boxes:
+            self._grid.removeWidget(box)
+        for i, box in enumerate(self._boxes):
+            self._grid.addWidget(box, i // columns, i % columns)
 
     # ------------------------------------------------------------------ cleanup
     def cleanup(self) -> None:

@@ -17,6 +17,7 @@ from typing import Any, Callable, Optional
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QFileDialog,
     QGroupBox,
     QHBoxLayout,
@@ -33,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from app.findings import io as findings_io
 from app.ui.findings.delegates import FindingsDelegate
-from app.ui.findings.table_model import FindingsTableModel
+from app.ui.findings.table_model import ALL_LEVELS, DEFAULT_LEVELS, FindingsTableModel
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +133,7 @@ class FindingsPanel(QWidget):
         pars_box = QGroupBox("Pars interarticularis — per level and side", self)
         pl = QVBoxLayout(pars_box)
         pl.setContentsMargins(4, 4, 4, 4)
+
         self.pars_view = _FindingsTable(self.pars_model, pars_box)
         pl.addWidget(self.pars_view)
         lay.addWidget(pars_box)
@@ -143,8 +145,13 @@ class FindingsPanel(QWidget):
         ll.addWidget(self.level_view)
         lay.addWidget(level_box)
 
+        self.all_levels_box = QCheckBox("Show L1–L2 too", self)
+        self.all_levels_box.setToolTip("List every lumbar level; levels with an entry are always listed")
+        self.all_levels_box.toggled.connect(self._show_all_levels)
+        lay.addWidget(self.all_levels_box)
+
         hint = QLabel("Double-click a cell to edit. Blue = derived, amber = reader override, "
-                      "⚠ = within ±3 % of a Meyerding boundary. Empty / ? = not assessed.", self)
+                      "⚠ = slip within ±3 % of a Meyerding boundary. Empty / ? = not assessed.", self)
         hint.setWordWrap(True)
         hint.setObjectName("hint")
         lay.addWidget(hint)
@@ -200,6 +207,10 @@ class FindingsPanel(QWidget):
         if self._impression_timer.isActive():
             self._impression_timer.stop()
             self._impression_edited()
+
+    def _show_all_levels(self, on: bool) -> None:
+        for model in (self.pars_model, self.level_model):
+            model.set_levels(ALL_LEVELS if on else DEFAULT_LEVELS)
 
     def _undo(self) -> None:
         self.commit_pending()

@@ -8,7 +8,8 @@ session stays the single source of truth (no widget keeps its own copy).
 
 Roles: DisplayRole is the text shown; EditRole is a plain value for the editor (enum value
 string, float or "" for unknown); ``CHOICES_ROLE`` lists (label, value) pairs for combo
-columns; ``KIND_ROLE`` names the editor ("choice", "float", "sites", None = read-only).
+columns; ``KIND_ROLE`` names the editor ("choice", "float", "edema", None = read-only).
+The edema column's EditRole is "", "no", "yes" or "yes:pars,pedicle" (sites imply yes).
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ CHOICES_ROLE = Qt.ItemDataRole.UserRole + 1
 KIND_ROLE = Qt.ItemDataRole.UserRole + 2
 FLAG_ROLE = Qt.ItemDataRole.UserRole + 3  # truthy when the cell carries a warning flag
 
-DEFAULT_LEVELS = (m.Level.L1, m.Level.L2, m.Level.L3, m.Level.L4, m.Level.L5)
+ALL_LEVELS = (m.Level.L1, m.Level.L2, m.Level.L3, m.Level.L4, m.Level.L5)
+# pars defects are almost always at L5, then L4: the short list keeps the table compact
+DEFAULT_LEVELS = (m.Level.L3, m.Level.L4, m.Level.L5)
 UNKNOWN = "?"
 WARN_BG = QColor("#5a4a12")
 OVERRIDE_FG = QColor("#f0c674")
@@ -68,6 +71,20 @@ def _tri_value(v: Any) -> Optional[bool]:
     if s in ("no", "false", "0", "n", "absent"):
         return False
     raise ValueError(f"expected yes/no/unknown, got {v!r}")
+
+
+def _edema_value(v: Any) -> tuple[Optional[bool], list]:
+    """"", "no", "yes", "yes:pars,pedicle" or just "pars,pedicle" -> (present, sites)."""
+    text = "" if v is None else str(v).strip().lower()
+    head, _, tail = text.partition(":")
+    site_names = {x.value for x in m.EdemaSite}
+    if head and all(x.strip() in site_names for x in head.split(",")) and not tail:
+        head, tail = "yes", head  # sites alone mean edema is present
+    present = _tri_value(head)
+    sites = [m.EdemaSite(x.strip()) for x in tail.replace(";", ",").split(",") if x.strip()]
+    if sites and present is not True:
+        raise ValueError("edema sites need edema marked present")
+    return present, sites
 
 
 def _float_value(v: Any) -> Optional[float]:
@@ -112,13 +129,11 @@ class Column:
 
 # ------------------------------------------------------------------ pars section
 PARS_COLUMNS = (
-    Column("level", "Level", "Vertebral level"),
-    Column("side", "Side", "Left or right pars"),
+    Column("level", "Pars", "Vertebral level and side (L = left, R = right)"),
     Column("status", "Pars status", "Reader's assessment of the pars interarticularis; '—' = not assessed",
            "choice", (("— not assessed", ""),) + tuple((lbl, s.value) for s, lbl in STATUS_LABELS.items())),
-    Column("edema", "Edema", "Bone-marrow edema (STIR/T2-FS) in pars or pedicle: yes / no / ? not assessed",
-           "choice", TRI_CHOICES),
-    Column("sites", "Edema sites", "Where the marrow edema is: pars, pedicle, body", "sites"),
+    Column("edema", "Edema (sites)", "Bone-marrow edema (STIR/T2-FS): yes / no / ? not assessed, and where "
+           "(pars, pedicle, body)", "edema"),
     Column("gap", "Gap mm", "Width of the fracture gap in mm (empty = not measured)", "float"),
     Column("mri", "Hollenberg", "MRI grade (Hollenberg 2002), derived from status x edema; pick a value to override",
            "choice", (("auto (derived)", ""),) + tuple((lbl, str(g)) for g, lbl in HOLLENBERG_LABELS.items())),
@@ -150,12 +165,14 @@ class FindingsTableModel(QAbstractTableModel):
 
     sig_edit_failed = Signal(str)  # plain message when the session refused an edit
 
-    def __init__(self, session: Any, section: str = "pars", parent: Any = None) -> None:
+    def __init__(self, session: Any, section: str = "pars", parent: Any = None,
+                 levels: tuple = DEFAULT_LEVELS) -> None:
         super().__init__(parent)
         if section not in ("pars", "levels"):
             raise ValueError(f"section must be 'pars' or 'levels', got {section!r}")
         self.session = session
         self.section = section
+        self._levels = tuple(m.Level(lv) for lv in levels)
         self.columns = PARS_COLUMNS if section == "pars" else LEVEL_COLUMNS
         self._rows = self._row_keys()
         self.last_error = ""
@@ -169,12 +186,21 @@ class FindingsTableModel(QAbstractTableModel):
         except Exception:  # already disconnected
             pass
 
+    def set_levels(self, levels: tuple) -> None:
+        """Levels always listed (levels with an entry are listed anyway)."""
+        self._levels = tuple(m.Level(lv) for lv in levels)
+        self._on_findings_changed()
+
+    @property
+    def levels(self) -> tuple:
+        return self._levels
+
     def _row_keys(self) -> list:
         f = self.session.findings
         if self.section == "pars":
-            levels = set(DEFAULT_LEVELS) | {p.level for p in f.pars}
+            levels = set(self._levels) | {p.level for p in f.pars}
             return [(lv, sd) for lv in m.Level if lv in levels for sd in m.Side]
-        levels = set(DEFAULT_LEVELS) | {lv.level for lv in f.levels}
+        levels = set(self._levels) | {lv.level for lv in f.levels}
         return [lv for lv in m.Level if lv in levels]
 
     def _on_findings_changed(self, *_: Any) -> None:
@@ -278,15 +304,14 @@ class FindingsTableModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignVCenter | (Qt.AlignmentFlag.AlignRight if col.key == "gap" else Qt.AlignmentFlag.AlignLeft))
         if col.key == "level":
             if role in (Role.DisplayRole, Role.EditRole):
-                return level.value
-            if role == Role.FontRole and side is m.Side.LEFT:
+                return f"{level.value} {'L' if side is m.Side.LEFT else 'R'}"
+            if role == Role.ToolTipRole:
+                return f"{level.value} {side.value} pars"
+            if role == Role.FontRole:
                 f = QFont()
-                f.setBold(True)
+                f.setBold(p is not None)
                 return f
             return None
-        if col.key == "side":
-            return ("L" if side is m.Side.LEFT else "R") if role in (Role.DisplayRole, Role.EditRole) else (
-                side.value if role == Role.ToolTipRole else None)
         if p is None:
             if role == Role.DisplayRole:
                 return "—" if col.key == "status" else ""
@@ -304,22 +329,19 @@ class FindingsTableModel(QAbstractTableModel):
                 return QBrush(QColor("#ff9e80"))
             return None
         if col.key == "edema":
+            sites = [x.value for x in m.EdemaSite if x in p.edema.sites]
             if role == Role.DisplayRole:
-                return _tri(p.edema_present)
+                text = _tri(p.edema_present)
+                return f"{text}: {', '.join(sites)}" if sites else text
             if role == Role.EditRole:
                 v = p.edema.present
-                return "" if v is None else ("yes" if v else "no")
+                if v is None:
+                    return ""
+                return ("yes:" + ",".join(sites) if sites else "yes") if v else "no"
             if role == Role.ToolTipRole and p.edema.present is None and p.edema_present:
                 return "implied by 'stress reaction'"
             if role == Role.ForegroundRole and p.edema_present:
                 return QBrush(QColor("#80cbff"))
-            return None
-        if col.key == "sites":
-            sites = [s.value for s in m.EdemaSite if s in p.edema.sites]
-            if role == Role.DisplayRole:
-                return ", ".join(sites)
-            if role == Role.EditRole:
-                return ",".join(sites)
             return None
         if col.key == "gap":
             if role == Role.DisplayRole:
@@ -368,13 +390,8 @@ class FindingsTableModel(QAbstractTableModel):
             v = None if value in (None, "") else m.ParsStatus(value)
             s.edit_pars(level, side, status=v)
         elif ck == "edema":
-            s.edit_pars(level, side, edema_present=_tri_value(value))
-        elif ck == "sites":
-            if isinstance(value, str):
-                items = [x.strip() for x in value.replace(";", ",").split(",") if x.strip()]
-            else:
-                items = list(value or ())
-            s.edit_pars(level, side, edema_sites=[m.EdemaSite(x) for x in items])
+            present, sites = _edema_value(value)
+            s.edit_pars(level, side, edema_present=present, edema_sites=sites)
         elif ck == "gap":
             s.edit_pars(level, side, gap_mm=_float_value(value))
         elif ck == "mri":
@@ -416,7 +433,10 @@ class FindingsTableModel(QAbstractTableModel):
                     return ""
                 if grade is None:
                     return "none"
-                return f"{grade.value} ⚠ near boundary" if near else grade.value
+                if near:
+                    bound = min(m.MEYERDING_UPPER_BOUNDS_PCT, key=lambda b: abs(slip.percent - b))
+                    return f"{grade.value} ⚠ near {bound:g} %"
+                return grade.value
             if role == Role.EditRole:
                 return "" if grade is None else grade.value
             if role == FLAG_ROLE:
