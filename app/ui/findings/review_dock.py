@@ -44,6 +44,8 @@ DARK_QSS = """
 #ReviewWidget QPushButton:disabled { color: #6b6b6b; }
 #ReviewWidget QToolButton:checked { background: #2f4f6f; }
 #ReviewWidget QScrollArea { border: none; }
+#ReviewWidget QCheckBox::indicator { width: 12px; height: 12px; border: 1px solid #8a9196; background: #1b1d1e; }
+#ReviewWidget QCheckBox::indicator:checked { background: #4a90d9; border: 1px solid #9cc4ee; }
 #ReviewWidget QScrollBar:vertical { background: #1e2021; width: 11px; margin: 0; }
 #ReviewWidget QScrollBar:horizontal { background: #1e2021; height: 11px; margin: 0; }
 #ReviewWidget QScrollBar::handle { background: #4a4e50; border-radius: 4px; min-height: 24px; min-width: 24px; }
@@ -127,5 +129,5 @@ def make_review_dock(session: Any, parent: Optional[QWidget] = None, title: str 
     dock.setObjectName("ReviewDock")
     dock.setAllowedAreas(Qt.DockWidgetArea.LeftDockWidgetArea | Qt.DockWidgetArea.RightDockWidgetArea)
     dock.setWidget(ReviewWidget(session, dock))
-    dock.setMinimumWidth(460)
+    dock.setMinimumWidth(460)  # ~600 px shows every findings column without scrolling
     return dock

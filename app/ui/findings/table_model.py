@@ -130,7 +130,7 @@ class Column:
 # ------------------------------------------------------------------ pars section
 PARS_COLUMNS = (
     Column("level", "Pars", "Vertebral level and side (L = left, R = right)"),
-    Column("status", "Pars status", "Reader's assessment of the pars interarticularis; '—' = not assessed",
+    Column("status", "Status", "Reader's assessment of the pars interarticularis; '—' = not assessed",
            "choice", (("— not assessed", ""),) + tuple((lbl, s.value) for s, lbl in STATUS_LABELS.items())),
     Column("edema", "Edema (sites)", "Bone-marrow edema (STIR/T2-FS): yes / no / ? not assessed, and where "
            "(pars, pedicle, body)", "edema"),
