@@ -133,13 +133,14 @@ class FastHeader:
         self._read_implicit = implicit
         self._read_little = True
         self.pixel_raw = pixel
+        self._encoding = "latin-1"
 
     def get(self, keyword: str, default: Any = None) -> Any:
         raw = self._raw.get(keyword)
         if raw is not None:  # decode on first use, then keep
             del self._raw[keyword]
             try:
-                self._values[keyword] = _decode(raw[0], raw[1])
+                self._values[keyword] = _decode(raw[0], raw[1], self._encoding)
             except (ValueError, UnicodeDecodeError, struct.error):
                 self._values[keyword] = None  # an invalid value counts as absent
         return self._values.get(keyword, default)
@@ -178,9 +179,9 @@ class Wanted:
         self.max_group = 0x7FE0
 
 
-def _decode(vr: str, raw: bytes) -> Any:
+def _decode(vr: str, raw: bytes, encoding: str = "latin-1") -> Any:
     if vr in _TEXT_VRS:
-        text = raw.decode("ascii") if raw.isascii() else raw.decode("utf-8", errors="replace")
+        text = raw.decode("ascii") if raw.isascii() else raw.decode(encoding, errors="replace")
         text = text.rstrip("\x00 ")
         if vr in _SINGLE_TEXT:
             return text
@@ -380,4 +381,7 @@ def _parse(f, buf: bytes, wanted: Wanted) -> Optional[FastHeader]:
     cs_list = cs if isinstance(cs, list) else [cs]
     if any(c not in _OK_CHARSETS for c in cs_list):
         raise _Unsupported("character set needs pydicom")
-    return FastHeader(values, meta, implicit, pixel)
+    header = FastHeader(values, meta, implicit, pixel)
+    if "ISO_IR 192" in cs_list:
+        header._encoding = "utf-8"
+    return header

@@ -61,3 +61,31 @@ def test_agrees_with_pydicom(path):
         raw = pydicom.dcmread(path, force=True, defer_size=64).get_item(0x7FE00010)
         if raw.value is None:
             assert fast.pixel_raw.value_tell == raw.value_tell
+
+
+@pytest.mark.parametrize("charset", ["ISO_IR 100", "ISO_IR 192"])
+def test_accented_names_decoded_with_their_character_set(tmp_path, charset):
+    import pathlib
+
+    from .conftest import CT_STORAGE, base_dataset, save
+
+    ds = base_dataset(CT_STORAGE, "CT")
+    ds.SpecificCharacterSet = charset
+    ds.PatientName = "Müller^Jürgen"
+    ds.SeriesDescription = "Lendenwirbelsäule"
+    p = save(ds, tmp_path / "n.dcm")
+    fast = read_fast_header(pathlib.Path(p), WANTED)
+    assert fast is not None
+    assert fast.get("PatientName") == "Müller^Jürgen"
+    assert fast.get("SeriesDescription") == "Lendenwirbelsäule"
+
+
+def test_japanese_character_set_falls_back_to_pydicom(tmp_path):
+    import pathlib
+
+    from .conftest import CT_STORAGE, base_dataset, save
+
+    ds = base_dataset(CT_STORAGE, "CT")
+    ds.SpecificCharacterSet = ["", "ISO 2022 IR 87"]
+    p = save(ds, tmp_path / "j.dcm")
+    assert read_fast_header(pathlib.Path(p), WANTED) is None
