@@ -165,3 +165,11 @@ def test_study_refuses_duplicates_and_with_pars_sorts():
     f = f.with_level(m.LevelFinding("L5", disc_pfirrmann=3)).with_level(m.LevelFinding("L4"))
     assert [lv.level for lv in f.levels] == [m.Level.L4, m.Level.L5]
     assert f.level("L5").disc_degenerated is True
+
+
+def test_study_findings_hashable_with_slip_landmarks():
+    from findings_factories import rich_findings
+
+    f = rich_findings()
+    assert hash(f) == hash(rich_findings())  # usable as a dict key / in sets (undo stacks, caches)
+    assert len({f, rich_findings()}) == 1

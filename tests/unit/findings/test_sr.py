@@ -237,3 +237,38 @@ def test_round_trip_keeps_leading_and_trailing_spaces(evidence):
         context=m.ClinicalContext(sport=" s "),
     )
     assert findings_from_sr(_reread(findings_to_sr(f, evidence))) == f
+
+
+def _multiframe_evidence(evidence):
+    """A header-only multi-frame (Enhanced MR) instance in the same study."""
+    from pydicom.dataset import Dataset
+    from pydicom.uid import generate_uid
+
+    ds = Dataset()
+    for kw in ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyInstanceUID", "StudyDate",
+               "StudyTime", "StudyID", "AccessionNumber", "ReferringPhysicianName"):
+        setattr(ds, kw, evidence[0].get(kw))
+    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.4.1"  # Enhanced MR Image Storage
+    ds.SOPInstanceUID = generate_uid()
+    ds.SeriesInstanceUID = generate_uid()
+    ds.Modality = "MR"
+    ds.NumberOfFrames = 12
+    return ds
+
+
+def test_frame_reference_only_for_multiframe_instances(evidence, tmp_path):
+    mf = _multiframe_evidence(evidence)
+    ref = m.AnnotationRef("roi-1", "edema-roi", str(mf.SeriesInstanceUID), str(mf.SOPInstanceUID), frame=7,
+                          points_px=((1.25, 2.5),))
+    f = m.StudyFindings(study_instance_uid=STUDY_UID,
+                        pars=(m.ParsFinding("L5", "left", "stress_reaction", provenance=(ref,)),))
+    sr = findings_to_sr(f, list(evidence) + [mf])
+    ds = _reread(sr)
+    images = [it for it in _walk(ds.ContentSequence) if it.ValueType == "IMAGE"]
+    assert len(images) == 1 and images[0].ReferencedSOPSequence[0].ReferencedFrameNumber == 7
+    assert findings_from_sr(ds) == f
+    if shutil.which("dciodvfy"):
+        p = tmp_path / "mf.dcm"
+        pydicom.dcmwrite(p, sr, enforce_file_format=True)
+        res = subprocess.run(["dciodvfy", str(p)], capture_output=True, text=True, timeout=60)
+        assert not [line for line in (res.stdout + res.stderr).splitlines() if line.startswith("Error")]
