@@ -9,7 +9,7 @@ import pytest
 from app.dicom import load_series, scan_paths
 from app.dicom.model import Plane, Volume
 
-from .conftest import AXIAL, SAGITTAL
+from .conftest import SAGITTAL
 
 
 def _only_series(root):
