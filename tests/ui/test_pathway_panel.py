@@ -16,6 +16,11 @@ pytestmark = pytest.mark.gui
 UID = "1.2.826.0.1.3680043.8.498.79"
 
 
+def _settle(qtbot, panel):
+    """Wait for the throttled redraw (the panel redraws at most every 120 ms)."""
+    qtbot.waitUntil(lambda: not panel._render_timer.isActive(), timeout=2000)
+
+
 class _ResultHolder:
     """The two things PathwayPanel reads from a session: the result and its signal."""
 
@@ -60,19 +65,22 @@ def holder_panel(qtbot):
     return h, p
 
 
-def test_disclaimer_always_visible(holder_panel):
+def test_disclaimer_always_visible(holder_panel, qtbot):
     h, p = holder_panel
     assert p.disclaimer_label.isVisible() and "not a diagnosis" in p.disclaimer_label.text()
     h.show(_built_result())
+    _settle(qtbot, p)
     assert p.disclaimer_label.isVisible() and "not a diagnosis" in p.disclaimer_label.text().lower()
     assert "sources" in p.disclaimer_label.text()
     h.show(None)
+    _settle(qtbot, p)
     assert p.disclaimer_label.isVisible() and "not a diagnosis" in p.disclaimer_label.text().lower()
 
 
-def test_built_result_tier_badge_and_red_flags(holder_panel):
+def test_built_result_tier_badge_and_red_flags(holder_panel, qtbot):
     h, p = holder_panel
     h.show(_built_result())
+    _settle(qtbot, p)
     assert p.tier_badge.text().startswith("URGENT")
     assert TIER_COLOURS["urgent"][0] in p.tier_badge.styleSheet()
     assert len(p.red_flag_labels) == 1
@@ -88,6 +96,7 @@ def test_built_result_tier_badge_and_red_flags(holder_panel):
 def test_why_shows_rule_facts_citations_and_disputes(holder_panel, qtbot):
     h, p = holder_panel
     h.show(_built_result())
+    _settle(qtbot, p)
     item = p.item_for("brace")
     assert not item.details.isVisible()
     item.why_button.click()
@@ -95,13 +104,16 @@ def test_why_shows_rule_facts_citations_and_disputes(holder_panel, qtbot):
     d = item.details.text()
     assert "MG-1" in d and "age_years" in d and "Sakai T et al." in d and "PMID 20195200" in d
     assert "Disputed" in d and "3-4 months" in d and "Seed document" in d  # alternative with its source
-    h.show(_built_result())  # redraw keeps the expander open
+    h.show(_built_result(tier="surgical"))  # a different result: redrawn, the expander stays open
+    _settle(qtbot, p)
+    assert p.tier_badge.text().startswith("SURGICAL") and p.item_for("brace") is not item
     assert p.item_for("brace").details.isVisible()
 
 
-def test_no_red_flags_section_when_none(holder_panel):
+def test_no_red_flags_section_when_none(holder_panel, qtbot):
     h, p = holder_panel
     h.show(_built_result(tier="conservative", red_flags=False))
+    _settle(qtbot, p)
     assert p.red_flag_labels == [] and "RED FLAGS" not in p.all_text()
     assert p.tier_badge.text().startswith("CONSERVATIVE")
 
@@ -135,14 +147,15 @@ def panel(qtbot, session):
     p.cleanup()
 
 
-def test_cauda_equina_gives_urgent_tier_and_red_flags(session, panel):
+def test_cauda_equina_gives_urgent_tier_and_red_flags(session, panel, qtbot):
     assert not panel.tier_badge.text().startswith("URGENT")
     session.edit_context(cauda_equina_symptoms=True)
     assert session.pathway_result.tier == "urgent"
-    assert panel.tier_badge.text().startswith("URGENT")
+    qtbot.waitUntil(lambda: panel.tier_badge.text().startswith("URGENT"), timeout=2000)  # live update
     assert panel.red_flag_labels and all(RED in lab.styleSheet() for lab in panel.red_flag_labels)
     assert panel.disclaimer_label.isVisible()
     session.edit_context(cauda_equina_symptoms=None)
+    _settle(qtbot, panel)
     assert not panel.tier_badge.text().startswith("URGENT") and panel.red_flag_labels == []
 
 
@@ -160,6 +173,26 @@ def test_real_recommendation_why_shows_its_citations(session, panel):
 
 def test_ruleset_version_shown(session, panel):
     assert session.pathway_result.ruleset_version in panel.footer_label.text()
+
+
+def test_redraws_are_throttled_and_skip_unchanged_results(session, panel, qtbot):
+    shown = panel.scroll.widget()
+    session.set_impression("text that does not change the pathway")
+    _settle(qtbot, panel)
+    assert panel.scroll.widget() is shown  # same result: no redraw
+    for pct in (20.0, 21.0, 22.0, 23.0, 24.0):  # a burst, like dragging a landmark
+        session.edit_level("L5", slip_percent=pct)
+    _settle(qtbot, panel)
+    assert panel.result is session.pathway_result
+    assert "24 %" in panel.all_text()
+
+
+def test_hidden_panel_redraws_when_shown(session, panel, qtbot):
+    panel.hide()
+    session.edit_context(cauda_equina_symptoms=True)
+    assert not panel._render_timer.isActive()  # nothing drawn while hidden
+    panel.show()
+    assert panel.tier_badge.text().startswith("URGENT")
 
 
 def test_evaluation_is_fast(session):

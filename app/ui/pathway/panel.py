@@ -12,9 +12,10 @@ The panel only displays: it never decides. It redraws on ``session.pathway_chang
 from __future__ import annotations
 
 import html
+import time
 from typing import Any, Iterable, Optional
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -25,6 +26,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+RENDER_INTERVAL_MS = 120  # redraw throttle while results change quickly
 
 DEFAULT_DISCLAIMER = ("Decision support — not a diagnosis. Suggestions follow the rules and sources shown; "
                       "verify against clinical judgement.")
@@ -257,13 +260,42 @@ class PathwayPanel(QWidget):
         self.footer_label = _label("", self, style=f"color:{MUTED}; font-size: 9pt;", name="rulesetVersion")
         lay.addWidget(self.footer_label)
 
+        self.result: Any = None
+        self._shown: Any = ("nothing shown yet",)
+        self._last_render = 0.0
+        self._render_timer = QTimer(self)
+        self._render_timer.setSingleShot(True)
+        self._render_timer.timeout.connect(self.flush)
         session.pathway_changed.connect(self._on_pathway_changed)
-        self._on_pathway_changed(getattr(session, "pathway_result", None))
+        self.flush()
+
+    # ------------------------------------------------------------------ scheduling
+    def _on_pathway_changed(self, *_: Any) -> None:
+        """Redraw soon: at once when idle, at most every RENDER_INTERVAL_MS during bursts
+        (dragging a landmark), and only when visible (a hidden tab redraws when shown)."""
+        if not self.isVisible():
+            return  # showEvent renders
+        wait_ms = RENDER_INTERVAL_MS - (time.monotonic() - self._last_render) * 1000.0
+        if not self._render_timer.isActive():
+            self._render_timer.start(max(0, int(wait_ms)))
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802
+        super().showEvent(event)
+        self.flush()
+
+    def flush(self) -> None:
+        """Draw the session's current result now, if it differs from what is shown."""
+        self._render_timer.stop()
+        result = getattr(self.session, "pathway_result", None)
+        key = (result, getattr(self.session, "pathway_error", ""))
+        if key == self._shown:
+            return
+        self._shown = key
+        self._last_render = time.monotonic()
+        self._redraw(result)
 
     # ------------------------------------------------------------------ rendering
-    def _on_pathway_changed(self, result: Any = None, *_: Any) -> None:
-        if result is None:
-            result = getattr(self.session, "pathway_result", None)
+    def _redraw(self, result: Any) -> None:
         self.result = result
         for item in self.recommendation_items:
             if item.why_button.isChecked():
