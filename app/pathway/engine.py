@@ -53,6 +53,8 @@ def _fmt_value(v: Any) -> Any:
 
 
 def format_text(text: str, settings: Mapping[str, Any]) -> str:
+    if "{" not in text:
+        return text
     return string.Formatter().vformat(text, (), _SafeFormat({k: _fmt_value(v) for k, v in settings.items()}))
 
 
@@ -60,23 +62,35 @@ class _Run:
     """One pass of all rules and checklists over fixed facts and settings."""
 
     def __init__(self, ruleset: Ruleset, facts: Facts, settings: Settings,
-                 leaf_cache: Optional[dict] = None):
+                 base: Optional["_Run"] = None, changed: Optional[str] = None):
+        """With ``base`` and ``changed`` (a setting name), only the checklists and rules that read
+        that setting are re-evaluated; everything else is copied from ``base``."""
         self.ruleset = ruleset
         self.facts = facts
         self.settings = settings
         # keyed by (predicate, resolved params): safe to share between runs over the same facts
-        self.leaves: dict[tuple, Optional[bool]] = {} if leaf_cache is None else leaf_cache
+        self.leaves: dict[tuple, Optional[bool]] = {} if base is None else base.leaves
         self.checklist_values: dict[str, Optional[bool]] = {}
         self.criteria: dict[str, dict[str, Optional[bool]]] = {}
         self.outcomes: dict[str, Optional[bool]] = {}
         self.rule_leaves: dict[str, list[cond.Pred]] = {}
+        self._collect: Optional[list] = None
+        deps = _dependencies(ruleset)
         for cl in ruleset.checklists.values():
+            if base is not None and changed not in deps.checklists[cl.id]:
+                self.criteria[cl.id] = base.criteria[cl.id]
+                self.checklist_values[cl.id] = base.checklist_values[cl.id]
+                continue
             vals = {}
             for c in cl.criteria:
                 vals[c.id] = cond.evaluate(c.when, self.leaf, self.checklist)
             self.criteria[cl.id] = vals
             self.checklist_values[cl.id] = cond.kleene_all(vals[c.id] for c in cl.criteria if c.required)
         for rule in ruleset.rules:
+            if base is not None and changed not in deps.rules[rule.id]:
+                self.outcomes[rule.id] = base.outcomes[rule.id]
+                self.rule_leaves[rule.id] = base.rule_leaves[rule.id]
+                continue
             used: list[cond.Pred] = []
             self._collect = used
             self.outcomes[rule.id] = cond.evaluate(rule.when, self.leaf, self.checklist_for_rule)
@@ -90,7 +104,7 @@ class _Run:
         return out
 
     def leaf(self, p: cond.Pred) -> Optional[bool]:
-        collect = getattr(self, "_collect", None)
+        collect = self._collect
         if collect is not None:
             collect.append(p)
         params = self.resolve(p)
@@ -136,6 +150,33 @@ class _Run:
                 if x not in seen:
                     seen.append(x)
         return _order_recs(seen, self.ruleset)
+
+
+class _Deps:
+    """Which settings each rule and checklist reads (directly or through a checklist)."""
+
+    def __init__(self, ruleset: Ruleset):
+        self.checklists = {cl.id: set().union(*(cond.setting_refs(c.when) for c in cl.criteria))
+                           for cl in ruleset.checklists.values()}
+        self.rules = {}
+        for r in ruleset.rules:
+            used = set(cond.setting_refs(r.when))
+            for cid in cond.checklist_refs(r.when):
+                used |= self.checklists[cid]
+            self.rules[r.id] = used
+
+
+_DEPS_CACHE: dict[str, _Deps] = {}
+
+
+def _dependencies(ruleset: Ruleset) -> _Deps:
+    key = f"{ruleset.hash}:{id(ruleset)}"
+    deps = _DEPS_CACHE.get(key)
+    if deps is None:
+        if len(_DEPS_CACHE) > 16:
+            _DEPS_CACHE.clear()
+        deps = _DEPS_CACHE[key] = _Deps(ruleset)
+    return deps
 
 
 def _collect_leaves(node: cond.Node, out: list) -> None:
@@ -377,7 +418,7 @@ def _disagreements(run: _Run, ruleset: Ruleset, facts: Facts, s: Settings, tier:
                 if alt == value_used or alt in tried:
                     continue
                 tried.add(alt)
-                other = _Run(ruleset, facts, s.replace(**{d.setting: alt}), run.leaves)
+                other = _Run(ruleset, facts, s.replace(**{d.setting: alt}), base=run, changed=d.setting)
                 alt_tier, _ = other.tier()
                 alt_recs = other.rec_ids()
                 added = [x for x in alt_recs if x not in base_recs]

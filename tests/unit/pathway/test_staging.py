@@ -77,3 +77,12 @@ def test_no_lesion_summary():
     assert r.summary == ("No pars lesion recorded",)
     r = evaluate(build(), ruleset())
     assert r.summary == ("Pars not assessed",)
+
+
+def test_adult_active_lesion_gets_adult_modifier():
+    f = build([("L5", "left", "incomplete_fracture", True, "early"), ("L5", "right", "intact", False, None)],
+              age_years=35, skeletally_mature=True)
+    r = evaluate(f, ruleset())
+    left = next(p for p in _level(r, "L5").pars if p.side == "left")
+    assert any("adults" in m for m in left.union_modifiers)
+    assert any(u.cohort_id == "kuroshima-2024" and u.key == "unilateral early" and u.rate_pct == 96.0 for u in left.union)
