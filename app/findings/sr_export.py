@@ -295,6 +295,25 @@ def _slip_group(level: m.Level, s: m.Slip, evidence_index: dict[str, tuple[str, 
     return _group(f"Slip {level.value}", c.FINDING_SLIP, [_level_site(level)], measurements, qualitative, extra)
 
 
+_TYPE2_PATIENT_STUDY = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "AccessionNumber",
+                        "StudyID", "StudyDate", "StudyTime", "ReferringPhysicianName")
+
+
+def _with_patient_study_defaults(ds: Any) -> Any:
+    """A copy of the first evidence header with absent patient/study attributes present but empty
+    (they are type 2 in the SR; highdicom copies them from this dataset)."""
+    from pydicom.dataset import Dataset
+
+    out = Dataset()
+    for elem in ds:  # a new top-level dict: the caller's dataset is not changed
+        if elem.tag.group != 0x7FE0:  # no pixel data
+            out.add(elem)
+    for kw in _TYPE2_PATIENT_STUDY:
+        if kw not in out:
+            setattr(out, kw, None)
+    return out
+
+
 def _n_frames(ds: Any) -> int:
     try:
         return max(1, int(ds.get("NumberOfFrames", 1) or 1))
@@ -375,6 +394,7 @@ def findings_to_sr(findings: m.StudyFindings, evidence: Sequence[Any], *, series
         raise SRExportError(f"the findings belong to study {findings.study_instance_uid}, "
                             f"the images to {next(iter(studies))}")
     evidence_index = {str(ds.SOPInstanceUID): (str(ds.SOPClassUID), _n_frames(ds)) for ds in evidence}
+    evidence = [_with_patient_study_defaults(evidence[0])] + evidence[1:]
     report = build_report(findings, evidence_index)
     from highdicom.coding_schemes import CodingSchemeIdentificationItem
 

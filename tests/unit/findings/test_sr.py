@@ -272,3 +272,24 @@ def test_frame_reference_only_for_multiframe_instances(evidence, tmp_path):
         pydicom.dcmwrite(p, sr, enforce_file_format=True)
         res = subprocess.run(["dciodvfy", str(p)], capture_output=True, text=True, timeout=60)
         assert not [line for line in (res.stdout + res.stderr).splitlines() if line.startswith("Error")]
+
+
+def test_minimal_evidence_header_is_enough_and_not_modified(tmp_path):
+    from pydicom.dataset import Dataset
+    from pydicom.uid import generate_uid
+
+    ds = Dataset()
+    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.2"
+    ds.SOPInstanceUID = generate_uid()
+    ds.StudyInstanceUID = generate_uid()
+    ds.SeriesInstanceUID = generate_uid()
+    f = m.StudyFindings(study_instance_uid=str(ds.StudyInstanceUID), reader="R")
+    sr = findings_to_sr(f, [ds])
+    assert "PatientID" not in ds  # the caller's header is untouched
+    assert sr.PatientID in ("", None) and sr.StudyInstanceUID == ds.StudyInstanceUID
+    assert findings_from_sr(_reread(sr)) == f
+    if shutil.which("dciodvfy"):
+        p = tmp_path / "min.dcm"
+        pydicom.dcmwrite(p, sr, enforce_file_format=True)
+        res = subprocess.run(["dciodvfy", str(p)], capture_output=True, text=True, timeout=60)
+        assert not [line for line in (res.stdout + res.stderr).splitlines() if line.startswith("Error")]
