@@ -31,18 +31,29 @@ def _int(ds: Any, kw: str) -> Optional[int]:
 
 
 def _orientation_clusters(recs: list[Record]) -> list[list[Record]]:
-    clusters: list[tuple[Optional[np.ndarray], list[Record]]] = []
+    """Group by ImageOrientationPatient within ORIENTATION_TOLERANCE (exact repeats are looked up,
+    so the tolerance test runs once per distinct orientation, not once per file)."""
+    refs: list[Optional[tuple]] = []
+    members: list[list[Record]] = []
+    index_of: dict[Optional[tuple], int] = {}
     for rec in recs:
         iop = rec[0].image_orientation
-        v = np.asarray(iop, dtype=float) if iop is not None else None
-        for ref, members in clusters:
-            if (ref is None and v is None) or (
-                    ref is not None and v is not None and np.max(np.abs(ref - v)) <= ORIENTATION_TOLERANCE):
-                members.append(rec)
-                break
-        else:
-            clusters.append((v, [rec]))
-    return [m for _, m in clusters]
+        key = tuple(iop) if iop is not None else None
+        idx = index_of.get(key)
+        if idx is None:
+            for i, ref in enumerate(refs):
+                if (ref is None and key is None) or (
+                        ref is not None and key is not None
+                        and max(abs(a - b) for a, b in zip(ref, key)) <= ORIENTATION_TOLERANCE):
+                    idx = i
+                    break
+            else:
+                refs.append(key)
+                members.append([])
+                idx = len(refs) - 1
+            index_of[key] = idx
+        members[idx].append(rec)
+    return members
 
 
 def _has_duplicate_positions(recs: list[Record]) -> bool:
