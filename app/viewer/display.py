@@ -36,19 +36,39 @@ class DisplayOptions:
     flip_v: bool = False
 
 
+@dataclass(frozen=True)
+class VolumePrep:
+    """Whole-volume numbers computed once, off the GUI thread, when a volume is loaded."""
+
+    fill: float  # value shown outside the volume (the minimum)
+    wl: WindowLevel
+    wl_source: str
+    pars: Optional[object] = None  # hanging.ParsEstimate for CT
+
+
+def prepare_volume(volume: Volume) -> VolumePrep:
+    from app.viewer.hanging import estimate_pars_x
+
+    a = volume.array
+    step = max(1, int(round((a.size / 4_000_000) ** (1 / 3))))
+    fill = float(a[::step, ::step, ::step].min()) if a.size else 0.0
+    wl, src = default_window(volume.modality.value, a, volume.window_center_width)
+    pars = estimate_pars_x(a, volume.geometry) if volume.modality.value == "CT" else None
+    return VolumePrep(fill, wl, src, pars)
+
+
 class VolumeDisplay:
     """A volume seen through a stack of parallel planes (axial/sagittal/coronal/oblique)."""
 
     kind = "volume"
 
-    def __init__(self, volume: Volume, orientation: str = "axial", wl: Optional[WindowLevel] = None,
-                 wl_source: str = "") -> None:
+    def __init__(self, volume: Volume, orientation: str = "axial", prep: Optional[VolumePrep] = None) -> None:
         self.volume = volume
         self.options = DisplayOptions()
-        if wl is None:
-            wl, wl_source = default_window(volume.modality.value, volume.array, volume.window_center_width)
-        self.options.wl, self.options.wl_source = wl, wl_source
-        self.fill = float(volume.array.min()) if volume.array.size else 0.0
+        prep = prep or prepare_volume(volume)
+        self.prep = prep
+        self.options.wl, self.options.wl_source = prep.wl, prep.wl_source
+        self.fill = prep.fill
         self.slab_mm = 0.0
         self.slab_mode = "mip"
         self.interpolation = 1
@@ -61,8 +81,11 @@ class VolumeDisplay:
     # ---- plane stack -------------------------------------------------------------------
     def set_orientation(self, orientation: str, keep_point_lps=None) -> None:
         if orientation == "native":
-            orientation = self.volume.plane.value if self.volume.plane.value in mpr.ORIENTATIONS else "axial"
-        right, down = mpr.screen_axes(orientation)
+            # the acquisition plane: screen right/down along the volume's own i/j axes
+            right, down = self.volume.geometry.direction[:, 0], self.volume.geometry.direction[:, 1]
+            orientation = self.volume.plane.value
+        else:
+            right, down = mpr.screen_axes(orientation)
         point = keep_point_lps if keep_point_lps is not None else None
         self._set_axes(right, down)
         self.orientation = orientation
@@ -103,6 +126,17 @@ class VolumeDisplay:
 
     def move_to_point(self, point_lps) -> bool:
         return self.set_index(self.stack.index_containing(point_lps))
+
+    def native_k(self) -> Optional[int]:
+        """The volume slice index k the current plane coincides with (acquisition-plane views),
+        else None (MPR planes cut across slices)."""
+        g = self.volume.geometry
+        if abs(abs(float(self.plane.normal_lps @ g.direction[:, 2])) - 1.0) > 1e-4:
+            return None
+        k = float(g.lps_to_ijk(self.plane.origin_lps)[2])
+        if abs(k - round(k)) > 1e-3 or not 0 <= round(k) < g.shape_ijk[2]:
+            return None
+        return int(round(k))
 
     def slice_position_mm(self) -> float:
         """Signed position of the current plane along its normal (LPS projection of its centre)."""
@@ -242,9 +276,63 @@ class RadiographDisplay:
         return None
 
 
-def make_display(obj, orientation: str = "native"):
+class PreviewDisplay:
+    """The first image of a series shown while the whole series loads (from load_preview)."""
+
+    kind = "preview"
+    n_slices = 1
+    index = 0
+    orientation = "native"
+    frame_of_reference_uid = None
+
+    def __init__(self, pixels: np.ndarray, modality: str = "") -> None:
+        self.pixels = np.asarray(pixels)
+        if self.pixels.ndim == 3:
+            self.pixels = self.pixels[self.pixels.shape[0] // 2]
+        self.options = DisplayOptions()
+        self.options.wl, self.options.wl_source = (preset("ct_bone"), "CT bone") if modality == "CT" else (
+            auto_window(self.pixels), "auto 1-99%")
+
+    def frame(self) -> Frame:
+        return Frame(render_slice(self.pixels, self.options.wl, self.options.invert), (1.0, 1.0), None)
+
+    def value_at(self, col, row):
+        c, r = int(round(col)), int(round(row))
+        if 0 <= r < self.pixels.shape[0] and 0 <= c < self.pixels.shape[1]:
+            return float(self.pixels[r, c])
+        return None
+
+    def set_index(self, index):
+        return False
+
+    scroll = set_index
+    move_to_point = set_index
+
+    def pixel_to_lps(self, col, row):
+        return None
+
+    def edge_labels(self):
+        return None
+
+    def calibrated(self):
+        return False
+
+    def scale_label(self):
+        return ""
+
+    def thickness_mm(self):
+        return None
+
+    def slice_position_mm(self):
+        return None
+
+    def apply_preset(self, name):
+        pass
+
+
+def make_display(obj, orientation: str = "native", prep: Optional[VolumePrep] = None):
     if isinstance(obj, Volume):
-        return VolumeDisplay(obj, orientation)
+        return VolumeDisplay(obj, orientation, prep)
     if isinstance(obj, Radiograph):
         return RadiographDisplay(obj)
     raise TypeError(f"nothing to display for {type(obj).__name__}")

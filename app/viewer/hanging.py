@@ -133,7 +133,7 @@ def pars_protocol(series: Sequence[Any]) -> HangingLayout:
         CellSpec("ct_sag_right_pars", "CT sagittal - right pars", getattr(ct, "key", None), "sagittal",
                  pars_side="right", empty_message=no_ct + " (right pars sagittal)"),
         CellSpec("mr_sag_stir", "MRI sagittal STIR" if not mr_note else "MRI sagittal T2",
-                 getattr(mr, "key", None), "sagittal",
+                 getattr(mr, "key", None), "native",
                  empty_message="No sagittal STIR or T2 MRI in this study", note=mr_note),
         CellSpec("xr_left_oblique", "Left oblique", getattr(l_obl, "key", None), "native",
                  empty_message="No left oblique radiograph in this study"),

@@ -10,7 +10,7 @@ from typing import Iterable, Optional
 
 import numpy as np
 
-from app.viewer.events import Signal
+from app.core.signals import Signal
 
 LAYOUTS = {"1x1": (1, 1), "1x2": (1, 2), "2x2": (2, 2), "pars": (2, 3)}
 MODES = ("wl", "pan", "zoom", "crosshair", "oblique", "tool")
@@ -26,7 +26,7 @@ MODE_TITLES = {
 
 class ViewerState:
     def __init__(self) -> None:
-        self.changed = Signal()  # emits the attribute name
+        self.changed = Signal("changed")  # emits the attribute name
         self.layout = "pars"
         self.mode = "wl"
         self.crosshair_lps: Optional[np.ndarray] = None

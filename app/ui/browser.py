@@ -1,0 +1,113 @@
+"""Study browser: patients > studies > series with thumbnails, modality badges, descriptions,
+image counts and the loader's warnings; skipped files listed at the end."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem
+
+from app.ui.viewer.image_item import to_qimage
+
+BADGE_COLORS = {"CT": "#3d7be0", "MR": "#9a5bd6", "DX": "#2f9e6b", "CR": "#2f9e6b"}
+THUMB = 56
+KEY_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+def badge_icon(modality: str, pixels=None) -> QIcon:
+    pm = QPixmap(THUMB, THUMB)
+    pm.fill(QColor(10, 10, 12))
+    p = QPainter(pm)
+    if pixels is not None:
+        img = to_qimage(pixels)
+        scaled = img.scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+        p.drawImage((THUMB - scaled.width()) // 2, (THUMB - scaled.height()) // 2, scaled)
+    color = QColor(BADGE_COLORS.get(modality, "#777777"))
+    p.setBrush(color)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.drawRoundedRect(1, THUMB - 15, 24, 14, 3, 3)
+    f = QFont()
+    f.setPointSize(7)
+    f.setBold(True)
+    p.setFont(f)
+    p.setPen(QColor("white"))
+    p.drawText(1, THUMB - 15, 24, 14, Qt.AlignmentFlag.AlignCenter, modality[:3])
+    p.end()
+    return QIcon(pm)
+
+
+class StudyBrowser(QTreeWidget):
+    sig_series_activated = Signal(str)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setColumnCount(2)
+        self.setHeaderLabels(["Series", "Images"])
+        self.setIconSize(QSize(THUMB, THUMB))
+        self.setIndentation(12)
+        self.setUniformRowHeights(False)
+        self.setAlternatingRowColors(False)
+        self.header().setStretchLastSection(False)
+        self.setColumnWidth(0, 240)
+        self.setColumnWidth(1, 56)
+        self._series_items: dict[str, QTreeWidgetItem] = {}
+        self.itemDoubleClicked.connect(self._on_double)
+
+    def populate(self, result) -> None:
+        self.clear()
+        self._series_items.clear()
+        for pat in result.patients:
+            name = pat.patient_name or "(no name)"
+            pi = QTreeWidgetItem(self, [f"{name}   {pat.patient_id}".strip(), ""])
+            pi.setToolTip(0, f"Patient {name}, ID {pat.patient_id}, born {pat.birth_date or '?'}, sex {pat.sex or '?'}")
+            f = pi.font(0)
+            f.setBold(True)
+            pi.setFont(0, f)
+            for st in pat.studies:
+                si = QTreeWidgetItem(pi, [" ".join(x for x in (st.study_date, st.description) if x) or "Study", ""])
+                si.setToolTip(0, f"Study {st.study_instance_uid}\nAccession {st.accession_number}")
+                for s in st.series:
+                    desc = s.description or "(no description)"
+                    it = QTreeWidgetItem(si, [f"{s.modality_code}  {desc}", str(s.n_images)])
+                    it.setIcon(0, badge_icon(s.modality_code))
+                    it.setData(0, KEY_ROLE, s.key)
+                    tips = [f"{s.modality_code} {desc}", f"{s.n_images} images", f"series {s.series_instance_uid}"]
+                    if s.view is not None:
+                        tips.append(f"view: {s.view.value}")
+                    if s.sequence is not None:
+                        tips.append(f"sequence: {s.sequence.value}")
+                    if s.split_note:
+                        tips.append(s.split_note)
+                    it.setToolTip(0, "\n".join(tips))
+                    it.setSizeHint(0, QSize(THUMB, THUMB + 4))
+                    self._series_items[s.key] = it
+                    for w in ([s.split_note] if s.split_note else []) + list(s.warnings):
+                        wi = QTreeWidgetItem(it, [f"\u26a0 {w}", ""])
+                        wi.setForeground(0, QBrush(QColor(240, 180, 60)))
+                        wi.setToolTip(0, w)
+                    it.setExpanded(True)
+                si.setExpanded(True)
+            pi.setExpanded(True)
+        if result.skipped:
+            sk = QTreeWidgetItem(self, [f"{len(result.skipped)} file(s) skipped", ""])
+            sk.setForeground(0, QBrush(QColor(160, 160, 160)))
+            for f in result.skipped[:200]:
+                c = QTreeWidgetItem(sk, [f"{f.path.name}: {f.reason}", ""])
+                c.setToolTip(0, str(f.path))
+
+    def set_thumbnail(self, key: str, pixels) -> None:
+        it = self._series_items.get(key)
+        if it is not None:
+            mod = it.text(0).split()[0] if it.text(0) else ""
+            it.setIcon(0, badge_icon(mod, pixels))
+
+    def series_keys(self) -> list[str]:
+        return list(self._series_items)
+
+    def item_for(self, key: str):
+        return self._series_items.get(key)
+
+    def _on_double(self, item: QTreeWidgetItem, column: int) -> None:
+        key = item.data(0, KEY_ROLE)
+        if key:
+            self.sig_series_activated.emit(str(key))

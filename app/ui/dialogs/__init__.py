@@ -1,0 +1,1 @@
+"""One dialog per module, each with an ``ask()``-style classmethod."""

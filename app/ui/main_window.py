@@ -1,0 +1,205 @@
+"""MainWindow: assembles the workstation (menus and toolbar from the actions registry, study
+browser dock, viewer grid, start page, progress bar) and wires the parts. No logic lives here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QProgressBar, QPushButton,
+                               QStackedWidget, QToolBar)
+
+from app.viewer.actions import by_id
+from app.viewer.state import LAYOUTS, ViewerState
+from app.ui.actions import build_actions
+from app.ui.browser import StudyBrowser
+from app.ui.dialogs.shortcuts import ShortcutsDialog
+from app.ui.presenter import StudyPresenter
+from app.ui.settings import Settings
+from app.ui.start_page import StartDialog, StartPage
+from app.ui.study_controller import StudyController
+from app.ui.view_commands import ViewCommands
+from app.ui.viewer.grid import ViewerGrid
+
+TOOLBAR_IDS = ("file.open_folder", None, "mode.wl", "mode.pan", "mode.zoom", "mode.crosshair", "mode.oblique", None,
+               "layout.1x1", "layout.1x2", "layout.2x2", "layout.pars", None, "view.preset_bone",
+               "view.preset_soft", "view.preset_auto", "view.invert", "view.reset", None, "mpr.axial",
+               "mpr.sagittal", "mpr.coronal", "mpr.slab_mip", "view.cine", "view.sync_scroll")
+
+
+class MainWindow(QMainWindow):
+    sig_closed = Signal()
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("Isthmus - lumbar spine review")
+        self.setAcceptDrops(True)
+        self.settings = settings or Settings()
+        self.state = ViewerState()
+        self.state.layout = str(self.settings.get("viewer/layout", "pars"))
+        if self.state.layout not in LAYOUTS:
+            self.state.layout = "pars"
+        for key in ("sync_scroll", "show_overlays", "anonymise", "show_reference_lines"):
+            setattr(self.state, key, self.settings.get(f"viewer/{key}", getattr(self.state, key)))
+        self.controller = StudyController(self)
+        self.grid = ViewerGrid(self.state)
+        self.browser = StudyBrowser()
+        self.presenter = StudyPresenter(self.controller, self.grid, self.browser, self.state, self)
+        self.commands = ViewCommands(self.grid, self.state)
+        self.start_page = StartPage(self.settings.recent())
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.start_page)
+        self.stack.addWidget(self.grid)
+        self.setCentralWidget(self.stack)
+        dock = QDockWidget("Study browser", self)
+        dock.setObjectName("StudyBrowserDock")
+        dock.setWidget(self.browser)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        self.browser_dock = dock
+        self._build_actions()
+        self._build_status()
+        self.start_page.sig_open_requested.connect(self.open_paths)
+        self.start_page.sig_browse_requested.connect(self.open_folder_dialog)
+        self.presenter.sig_message.connect(lambda m: self.statusBar().showMessage(m, 8000))
+        self.state.changed.connect(self._sync_checks)
+        QTimer.singleShot(200, self.controller.prewarm)
+        geo = self.settings.geometry()
+        if geo is not None:
+            self.restoreGeometry(geo)
+        else:
+            self.resize(1500, 940)
+
+    # ---- assembly --------------------------------------------------------------------------
+    def _build_actions(self) -> None:
+        h = self.commands.handlers()
+        h.update({
+            "file.open_folder": self.open_folder_dialog,
+            "file.open_files": self.open_files_dialog,
+            "file.start_page": self.show_start_dialog,
+            "file.quit": self.close,
+            "help.shortcuts": lambda: ShortcutsDialog.show_for(self),
+            "view.browser": lambda on: self.browser_dock.setVisible(on),
+        })
+        for name in LAYOUTS:
+            h[f"layout.{name}"] = lambda on, n=name: self.state.set_layout(n)
+        self.actions = build_actions(self, h)
+        tb = QToolBar("Tools", self)
+        tb.setObjectName("MainToolbar")
+        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        specs = by_id()
+        for aid in TOOLBAR_IDS:
+            if aid is None:
+                tb.addSeparator()
+                continue
+            a = self.actions[aid]
+            a.setIconText(specs[aid].label)
+            a.setToolTip(f"{specs[aid].title}  ({specs[aid].shortcut})" if specs[aid].shortcut else specs[aid].title)
+            tb.addAction(a)
+        self.addToolBar(tb)
+        self.browser_dock.visibilityChanged.connect(self.actions["view.browser"].setChecked)
+        self._sync_checks()
+
+    def _sync_checks(self, *_args) -> None:
+        a, s = self.actions, self.state
+        a[f"mode.{s.mode}"].setChecked(True) if f"mode.{s.mode}" in a else None
+        a[f"layout.{s.layout}"].setChecked(True)
+        for aid, key in (("view.sync_scroll", "sync_scroll"), ("view.overlays", "show_overlays"),
+                         ("view.anonymise", "anonymise"), ("view.reference_lines", "show_reference_lines")):
+            a[aid].setChecked(bool(getattr(s, key)))
+
+    def _build_status(self) -> None:
+        sb = self.statusBar()
+        self.progress_label = QLabel("")
+        self.progress_label.setFixedWidth(240)
+        self.progress = QProgressBar()
+        self.progress.setFixedWidth(220)
+        self.progress.setTextVisible(True)
+        self._pending_progress = None
+        self._progress_timer = QTimer(self)  # coalesces updates: QProgressBar.setValue repaints at once
+        self._progress_timer.setInterval(100)
+        self._progress_timer.timeout.connect(self._apply_progress)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.controller.cancel)
+        for w in (self.progress_label, self.progress, self.cancel_button):
+            sb.addPermanentWidget(w)
+            w.hide()
+        c = self.controller
+        c.sig_progress.connect(self._on_progress)
+        c.sig_busy.connect(self._on_busy)
+        c.sig_cancelled.connect(lambda: sb.showMessage("Loading cancelled", 5000))
+
+    def _on_progress(self, label: str, done: int, total: int) -> None:
+        self._pending_progress = (label, done, total)
+
+    def _apply_progress(self) -> None:
+        if self._pending_progress is None:
+            return
+        label, done, total = self._pending_progress
+        self._pending_progress = None
+        if self.progress_label.text() != label:
+            self.progress_label.setText(label)
+        if self.progress.maximum() != max(total, 1):
+            self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+
+    def _on_busy(self, busy: bool) -> None:
+        for w in (self.progress_label, self.progress, self.cancel_button):
+            w.setVisible(busy)
+        if busy:
+            self._progress_timer.start()
+        else:
+            self._progress_timer.stop()
+            self._pending_progress = None
+
+    # ---- opening ---------------------------------------------------------------------------
+    def open_paths(self, paths) -> None:
+        paths = [str(p) for p in paths]
+        if not paths:
+            return
+        self.settings.add_recent(paths)
+        self.stack.setCurrentWidget(self.grid)
+        self.setWindowTitle(f"Isthmus - {', '.join(Path(p).name for p in paths)}")
+        self.controller.open_paths(paths)
+
+    def open_folder_dialog(self) -> None:
+        d = QFileDialog.getExistingDirectory(self, "Open DICOM folder")
+        if d:
+            self.open_paths([d])
+
+    def open_files_dialog(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Open DICOM files")
+        if files:
+            self.open_paths(files)
+
+    def show_start_dialog(self) -> None:
+        chosen = StartDialog.ask(self.settings.recent(), self)
+        if chosen:
+            self.open_paths(chosen)
+
+    def show_start_page(self) -> None:
+        self.stack.setCurrentWidget(self.start_page)
+
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.open_paths(paths)
+
+    # ---- closing ---------------------------------------------------------------------------
+    def closeEvent(self, event) -> None:
+        s = self.settings
+        s.set("window/geometry", self.saveGeometry())
+        s.set("viewer/layout", self.state.layout)
+        for key in ("sync_scroll", "show_overlays", "anonymise", "show_reference_lines"):
+            s.set(f"viewer/{key}", bool(getattr(self.state, key)))
+        s.sync()
+        self.controller.shutdown()
+        self.state.changed.disconnect(self._sync_checks)
+        self.presenter.close()
+        self.grid.close_grid()
+        self.sig_closed.emit()
+        super().closeEvent(event)

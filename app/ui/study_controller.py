@@ -1,0 +1,176 @@
+"""StudyController: scans and loads in the background and publishes the results on the GUI
+thread. It owns the loaded-series cache for the open study; widgets never load anything."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from PySide6.QtCore import QObject, QThreadPool, Signal
+
+from app.viewer import loading
+from app.ui.workers import Worker
+
+log = logging.getLogger(__name__)
+
+
+def _thumb_job(entry):
+    px = loading.preview(entry)
+    return loading.thumbnail(px, entry.modality.value)
+
+
+class StudyController(QObject):
+    sig_scan_started = Signal(object)  # paths
+    sig_scanned = Signal(object)  # ScanResult
+    sig_preview = Signal(str, object)  # series key, 2D ndarray
+    sig_thumbnail = Signal(str, object)  # series key, small uint8 ndarray
+    sig_loaded = Signal(str, object, object)  # key, Volume | list[Radiograph], VolumePrep | None
+    sig_failed = Signal(str, str)  # key ("" for the scan), message
+    sig_progress = Signal(str, int, int)  # label, done, total
+    sig_busy = Signal(bool)
+    sig_cancelled = Signal()
+    sig_warm = Signal(float)  # the DICOM stack is imported (seconds it took)
+
+    def __init__(self, parent=None, max_threads: int = 2) -> None:
+        super().__init__(parent)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(max_threads)
+        self.result = None
+        self.paths: list[str] = []
+        self.loaded: dict[str, tuple[Any, Any]] = {}
+        self._entries: dict[str, Any] = {}
+        self._pending: set[str] = set()
+        self._workers: dict[int, Worker] = {}
+        self._labels: dict[str, str] = {}
+        self._generation = 0
+        self.warm = False
+        self._retired: list = []
+        self._last_progress = 0.0
+
+    def prewarm(self) -> None:
+        """Import pydicom & co. in the background while the window is idle."""
+        if not self.warm:
+            self._start("warm", "", loading.prewarm, priority=20)
+
+    # ---- workers ---------------------------------------------------------------------------
+    def _start(self, kind: str, key: str, fn, *args, priority: int = 0, pass_progress: bool = True) -> Worker:
+        w = Worker(fn, *args, pass_progress=pass_progress)
+        w.signals.finished.connect(self._on_finished)
+        w.signals.failed.connect(self._on_failed)
+        w.signals.progress.connect(self._on_progress)
+        w.signals.cancelled.connect(self._on_cancelled)
+        self._workers[id(w)] = w
+        w.tag = (kind, key, self._generation, id(w))
+        self.sig_busy.emit(True)
+        self.pool.start(w, priority)
+        return w
+
+    def _done(self, tag) -> bool:
+        """Forget the worker; False when its result belongs to a study no longer open."""
+        w = self._workers.pop(tag[-1], None)
+        if w is not None:  # keep the runnable alive a little: its thread is still returning from run()
+            now = time.monotonic()
+            self._retired = [(t, r) for t, r in self._retired if now - t < 5.0]
+            self._retired.append((now, w))
+        if tag[0] == "warm":
+            return True
+        if tag[0] == "load":
+            self._pending.discard(tag[1])
+        if not self._workers:
+            self.sig_busy.emit(False)
+        return tag[2] == self._generation
+
+    def _on_finished(self, tag, result) -> None:
+        if not self._done(tag):
+            return
+        kind, key = tag[0], tag[1]
+        if kind == "warm":
+            self.warm = True
+            self.sig_warm.emit(float(result))
+        elif kind == "scan":
+            self._on_scanned(result)
+        elif kind == "preview":
+            if key not in self.loaded:
+                self.sig_preview.emit(key, result)
+        elif kind == "thumb":
+            self.sig_thumbnail.emit(key, result)
+        elif kind == "load":
+            obj, prep = result
+            self.loaded[key] = (obj, prep)
+            self.sig_loaded.emit(key, obj, prep)
+
+    def _on_failed(self, tag, message: str) -> None:
+        if not self._done(tag):
+            return
+        if tag[0] in ("scan", "load"):
+            self.sig_failed.emit(tag[1], message)
+        else:
+            log.info("%s of %s failed: %s", tag[0], tag[1], message)
+
+    def _on_progress(self, tag, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - self._last_progress < 0.05:  # at most ~20 updates a second
+            return
+        self._last_progress = now
+        if tag[2] == self._generation and tag[0] in ("scan", "load"):
+            self.sig_progress.emit(self._labels.get(tag[1], "Scanning") if tag[0] == "load" else "Scanning", done, total)
+
+    def _on_cancelled(self, tag) -> None:
+        self._done(tag)
+        if tag[0] in ("scan", "load"):
+            self.sig_cancelled.emit()
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._workers)
+
+    def cancel(self) -> None:
+        for w in list(self._workers.values()):
+            w.cancel()
+
+    def entry(self, key: str):
+        return self._entries.get(key)
+
+    # ---- scanning --------------------------------------------------------------------------
+    def open_paths(self, paths: list[str]) -> None:
+        self.cancel()
+        self._generation += 1
+        self.paths = [str(p) for p in paths]
+        self.loaded.clear()
+        self._entries.clear()
+        self._pending.clear()
+        self.result = None
+        self.sig_scan_started.emit(self.paths)
+        self._start("scan", "", loading.scan, self.paths, priority=10)
+
+    def _on_scanned(self, result) -> None:
+        self.result = result
+        self._entries = {s.key: s for s in result.all_series()}
+        self.sig_scanned.emit(result)
+
+    def request_thumbnails(self) -> None:
+        for s in self._entries.values():
+            self._start("thumb", s.key, _thumb_job, s, priority=-1, pass_progress=False)
+
+    # ---- loading ---------------------------------------------------------------------------
+    def request(self, key: str) -> None:
+        """Make ``key`` available: sig_preview early, sig_loaded when done (at once if cached)."""
+        if key in self.loaded:
+            obj, prep = self.loaded[key]
+            self.sig_loaded.emit(key, obj, prep)
+            return
+        if key in self._pending:
+            return
+        entry = self._entries.get(key)
+        if entry is None:
+            self.sig_failed.emit(key, f"series {key} is not in the scanned study")
+            return
+        self._labels[key] = f"Loading {entry.description or entry.modality_code}"
+        self._pending.add(key)
+        self._start("preview", key, loading.preview, entry, priority=10)
+        self._start("load", key, loading.load, entry, priority=5)
+
+    def shutdown(self) -> None:
+        self.cancel()
+        self.pool.waitForDone(5000)

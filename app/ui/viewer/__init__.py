@@ -1,0 +1,1 @@
+"""Qt widgets of the viewer: SliceView (one viewport), ViewerGrid (layouts), overlays."""

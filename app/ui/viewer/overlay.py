@@ -1,0 +1,239 @@
+"""Painting of a SliceView's overlays in viewport pixels: corner text, orientation labels, scale
+bar with its calibration basis, crosshair, reference lines, cell title and empty-cell message."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
+
+from app.viewer.scale_bar import scale_bar_mm
+from app.viewer.state import reference_line
+
+if TYPE_CHECKING:
+    from app.ui.viewer.slice_view import SliceView
+
+TEXT = QColor(222, 222, 222)
+ACCENT = QColor(240, 200, 70)
+DIM = QColor(150, 150, 150)
+SHADOW = QColor(0, 0, 0, 220)
+CROSS = QColor(90, 200, 255)
+REF = QColor(240, 170, 60)
+ACTIVE = QColor(70, 130, 220)
+MARGIN = 6
+
+
+def _font(size: int = 9, bold: bool = False) -> QFont:
+    f = QFont()
+    f.setPointSize(size)
+    f.setBold(bold)
+    f.setStyleHint(QFont.StyleHint.SansSerif)
+    return f
+
+
+def _text(p: QPainter, x: float, y: float, s: str, color: QColor = TEXT) -> None:
+    p.setPen(SHADOW)
+    p.drawText(QPointF(x + 1, y + 1), s)
+    p.setPen(color)
+    p.drawText(QPointF(x, y), s)
+
+
+def _block(p: QPainter, lines: list[tuple[str, QColor]], corner: str, w: int, h: int,
+           bottom_offset: float = 0.0) -> None:
+    fm = QFontMetrics(p.font())
+    lh = fm.height()
+    n = len(lines)
+    max_w = int(w * 0.47)
+    for idx, (s, color) in enumerate(lines):
+        if not s:
+            continue
+        s = fm.elidedText(s, Qt.TextElideMode.ElideRight, max_w)
+        tw = fm.horizontalAdvance(s)
+        x = MARGIN if "left" in corner else w - MARGIN - tw
+        y = (MARGIN + fm.ascent() + idx * lh) if "top" in corner else (
+            h - MARGIN - fm.descent() - (n - 1 - idx) * lh - bottom_offset)
+        _text(p, x, y, s, color)
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return ""
+    return f"{v:.0f}" if abs(v - round(v)) < 1e-6 or abs(v) >= 100 else f"{v:.1f}"
+
+
+def corner_lines(view: "SliceView") -> dict[str, list[tuple[str, QColor]]]:
+    d = view.display
+    ctx = view.context
+    st = view.state
+    tl: list[tuple[str, QColor]] = []
+    if st.anonymise:
+        tl.append(("Anonymised", TEXT))
+    else:
+        tl.append((ctx.get("patient_name", ""), TEXT))
+        pid = ctx.get("patient_id", "")
+        tl.append((("ID " + pid) if pid else "", TEXT))
+    tl.append((" ".join(x for x in (ctx.get("study_date", ""), ctx.get("study_description", "")) if x), DIM))
+    title = view.cell.title if view.cell is not None else ""
+    tr: list[tuple[str, QColor]] = [(title, ACCENT)] if title else []
+    tr.append((" ".join(x for x in (view.modality, view.series_description) if x), TEXT))
+    bl: list[tuple[str, QColor]] = []
+    br: list[tuple[str, QColor]] = []
+    if d is not None:
+        kind = getattr(d, "kind", "")
+        if kind == "volume":
+            orient = d.orientation.capitalize()
+            if d.orientation != d.volume.plane.value:
+                orient += " (MPR)"
+            tr.append((f"{orient}   Im {d.index + 1}/{d.n_slices}", TEXT))
+            pos = d.slice_position_mm()
+            thk = d.thickness_mm()
+            slab = f"  {d.slab_mode.upper()} slab" if d.slab_mm > 0 else ""
+            bl.append((f"Pos {pos:.1f} mm   Thk {thk:.1f} mm{slab}", TEXT))
+        elif kind == "preview":
+            tr.append(("first image - loading series...", ACCENT))
+        wl = d.options.wl
+        src = d.options.wl_source
+        bl.append(((f"W {wl.width:.0f}  L {wl.center:.0f}" if wl is not None else "VOI LUT") + (f"  ({src})" if src else ""), TEXT))
+        bl.append((f"Zoom {view.scale_factor():.2f} px/mm" if d.calibrated() else f"Zoom {view.zoom:.2f}x", DIM))
+        if view._cursor_pixel is not None:
+            col, row = view._cursor_pixel
+            val = d.value_at(col, row)
+            if val is not None:
+                units = "HU " if kind == "volume" and d.volume.units == "HU" else "Val "
+                br.append((f"{units}{_fmt(val)}   ({col:.0f}, {row:.0f})", TEXT))
+                p = d.pixel_to_lps(col, row)
+                if p is not None:
+                    br.append((f"LPS {p[0]:.1f}, {p[1]:.1f}, {p[2]:.1f} mm", DIM))
+    if view.note:
+        bl.insert(0, (view.note, ACCENT))
+    return {"top-left": tl, "top-right": tr, "bottom-left": bl, "bottom-right": br}
+
+
+def scale_bar_text(view: "SliceView") -> tuple[float, str]:
+    """(bar length in mm or 0 when uncalibrated, label) e.g. "10 mm (ImagerPixelSpacing / magnification)"."""
+    d = view.display
+    basis = d.scale_label()
+    if not d.calibrated():
+        return 0.0, basis
+    mm_per_px = 1.0 / max(view.scale_factor(), 1e-9)
+    length_mm = scale_bar_mm(view.viewport().width(), mm_per_px, 0.2)
+    return length_mm, f"{length_mm:.0f} mm" + (f" ({basis})" if basis else "")
+
+
+def _scale_bar(p: QPainter, view: "SliceView", w: int, h: int, bottom_offset: float) -> float:
+    """Bar at the bottom-right above the cursor readout; returns the height used."""
+    length_mm, label = scale_bar_text(view)
+    if not label:
+        return 0.0
+    p.setFont(_font(8))
+    fm = QFontMetrics(p.font())
+    label = fm.elidedText(label, Qt.TextElideMode.ElideMiddle, int(w * 0.47))
+    y_text = h - MARGIN - fm.descent() - bottom_offset
+    tw = fm.horizontalAdvance(label)
+    _text(p, w - MARGIN - tw, y_text, label, TEXT if length_mm > 0 else DIM)
+    used = fm.height()
+    if length_mm > 0:
+        px = length_mm * view.scale_factor()
+        x1 = w - MARGIN - 2
+        x0 = x1 - px
+        y0 = y_text - fm.ascent() - 6
+        for color, off in ((SHADOW, 1), (TEXT, 0)):
+            p.setPen(QPen(color, 2))
+            p.drawLine(QPointF(x0 + off, y0 + off), QPointF(x1 + off, y0 + off))
+            p.drawLine(QPointF(x0 + off, y0 - 4 + off), QPointF(x0 + off, y0 + off))
+            p.drawLine(QPointF(x1 + off, y0 - 4 + off), QPointF(x1 + off, y0 + off))
+        used += 12
+    return used
+
+
+def _edge_labels(p: QPainter, view: "SliceView", w: int, h: int) -> None:
+    e = view.display.edge_labels()
+    if e is None:
+        return
+    p.setFont(_font(11, True))
+    fm = QFontMetrics(p.font())
+    _text(p, MARGIN, h / 2 + fm.ascent() / 2, e.left, ACCENT)
+    _text(p, w - MARGIN - fm.horizontalAdvance(e.right), h / 2 + fm.ascent() / 2, e.right, ACCENT)
+    _text(p, (w - fm.horizontalAdvance(e.top)) / 2, MARGIN + fm.ascent(), e.top, ACCENT)
+    _text(p, (w - fm.horizontalAdvance(e.bottom)) / 2, h - MARGIN - fm.descent(), e.bottom, ACCENT)
+
+
+def _line_through(p: QPainter, view: "SliceView", a, b, color: QColor, dash: bool) -> None:
+    pa = view.viewport_point_of_pixel(*a)
+    pb = view.viewport_point_of_pixel(*b)
+    dx, dy = pb.x() - pa.x(), pb.y() - pa.y()
+    n = max((dx * dx + dy * dy) ** 0.5, 1e-9)
+    ext = 4000.0 / n
+    q0 = QPointF(pa.x() - dx * ext, pa.y() - dy * ext)
+    q1 = QPointF(pa.x() + dx * ext, pa.y() + dy * ext)
+    pen = QPen(color, 1)
+    if dash:
+        pen.setStyle(Qt.PenStyle.DashLine)
+    p.setPen(pen)
+    p.drawLine(q0, q1)
+
+
+def _crosshair_and_references(p: QPainter, view: "SliceView") -> None:
+    d = view.display
+    if getattr(d, "kind", "") != "volume":
+        return
+    plane = d.plane
+    rect = view.image_item.sceneBoundingRect()
+    clip = view.viewportTransform().mapRect(rect)
+    p.save()
+    p.setClipRect(clip)
+    if view.state.show_reference_lines:
+        for other in view.reference_planes:
+            line = reference_line(plane, other)
+            if line is not None:
+                _line_through(p, view, line[0], line[1], REF, True)
+    st = view.state
+    if st.crosshair_lps is not None and st.crosshair_for_uid == d.frame_of_reference_uid:
+        col, row, dist = plane.lps_to_pixel(st.crosshair_lps)
+        if abs(dist) <= max(d.stack.step_mm, 1.0) * 0.75 + (d.slab_mm / 2):
+            c = view.viewport_point_of_pixel(col, row)
+            p.setPen(QPen(CROSS, 1))
+            gap = 8
+            p.drawLine(QPointF(clip.left(), c.y()), QPointF(c.x() - gap, c.y()))
+            p.drawLine(QPointF(c.x() + gap, c.y()), QPointF(clip.right(), c.y()))
+            p.drawLine(QPointF(c.x(), clip.top()), QPointF(c.x(), c.y() - gap))
+            p.drawLine(QPointF(c.x(), c.y() + gap), QPointF(c.x(), clip.bottom()))
+    p.restore()
+
+
+def paint(p: QPainter, view: "SliceView") -> None:
+    w, h = view.viewport().width(), view.viewport().height()
+    p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    p.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
+    if view.display is not None:
+        _crosshair_and_references(p, view)
+    title = view.cell.title if view.cell is not None else ""
+    if view.display is None:
+        if title:
+            p.setFont(_font(10, True))
+            fm = QFontMetrics(p.font())
+            _text(p, (w - fm.horizontalAdvance(title)) / 2, MARGIN + fm.ascent(), title, ACCENT)
+        msg = view.loading_text or (view.cell.empty_message if view.cell is not None else "")
+        if msg:
+            p.setFont(_font(11))
+            p.setPen(DIM)
+            p.drawText(QRectF(10, 0, w - 20, h), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, msg)
+    elif view.state.show_overlays:
+        p.setFont(_font(9))
+        lines = corner_lines(view)
+        br = lines.pop("bottom-right")
+        for corner, block in lines.items():
+            _block(p, block, corner, w, h)
+        p.setFont(_font(9))
+        br_h = len(br) * QFontMetrics(p.font()).height()
+        _block(p, br, "bottom-right", w, h)
+        _scale_bar(p, view, w, h, br_h)
+        _edge_labels(p, view, w, h)
+    elif title:
+        p.setFont(_font(9, True))
+        _text(p, MARGIN, MARGIN + QFontMetrics(p.font()).ascent(), title, ACCENT)
+    if view.active:
+        p.setPen(QPen(ACTIVE, 2))
+        p.drawRect(QRectF(1, 1, w - 2, h - 2))

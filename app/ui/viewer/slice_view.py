@@ -1,0 +1,349 @@
+"""SliceView: one viewport (QGraphicsView) showing a display from app.viewer.display.
+
+Scene units are millimetres along the screen axes (pixels when uncalibrated); the image item
+maps pixel (col, row) into the scene with the pixel spacing and the rotation/flip. Items added
+to ``annotation_layer`` are in image pixel coordinates and sit above the image. In "tool" mode,
+mouse events go to the pluggable tool controller as ``ViewPointerEvent``s (pixel + LPS).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Optional
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QPainter, QTransform
+from PySide6.QtWidgets import QFrame, QGraphicsItem, QGraphicsRectItem, QGraphicsScene, QGraphicsView
+
+from app.viewer.hanging import CellSpec
+from app.viewer.orientation import display_transform
+from app.viewer.pointer import ViewPointerEvent
+from app.viewer.state import ViewerState
+from app.ui.viewer.image_item import ImageItem
+from app.ui.viewer import overlay
+
+_BUTTONS = {Qt.MouseButton.LeftButton: "left", Qt.MouseButton.MiddleButton: "middle",
+            Qt.MouseButton.RightButton: "right"}
+
+
+class SliceView(QGraphicsView):
+    sig_activated = Signal(object)
+    sig_slice_changed = Signal(object)
+    sig_window_changed = Signal(object)
+    sig_view_changed = Signal(object)
+    sig_crosshair_requested = Signal(object, object)  # point_lps (ndarray), frame_of_reference_uid
+    sig_maximize_requested = Signal(object)
+
+    def __init__(self, state: ViewerState, parent=None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.display: Any = None
+        self.cell: Optional[CellSpec] = None
+        self.context: dict[str, str] = {}
+        self.series_description = ""
+        self.modality = ""
+        self.loading_text = ""
+        self.note = ""
+        self.active = False
+        self.reference_planes: list = []  # PlaneSpecs of linked views (drawn as lines)
+        self.zoom = 1.0
+        self._center: Optional[QPointF] = None
+        self._cursor_pixel: Optional[tuple[float, float]] = None
+        self._drag: Optional[dict] = None
+        self._tool_controller = None
+        self._scene = QGraphicsScene(self)
+        self._scene.setSceneRect(-1e6, -1e6, 2e6, 2e6)
+        self.setScene(self._scene)
+        self.image_item = ImageItem()
+        self.image_item.setVisible(False)
+        self._scene.addItem(self.image_item)
+        self.annotation_layer = QGraphicsRectItem(self.image_item)
+        self.annotation_layer.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, True)
+        self.annotation_layer.setZValue(10)
+        self.setBackgroundBrush(QColor(0, 0, 0))
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
+        self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMinimumSize(120, 120)
+        self._cine = QTimer(self)
+        self._cine.setInterval(100)
+        self._cine.timeout.connect(self._cine_step)
+        self.state.changed.connect(self._on_state_changed)
+
+    # ---- content ---------------------------------------------------------------------------
+    def set_cell(self, cell: Optional[CellSpec]) -> None:
+        self.cell = cell
+        self.viewport().update()
+
+    def set_display(self, display: Any, reset: bool = True) -> None:
+        self.display = display
+        self.loading_text = ""
+        self.image_item.setVisible(display is not None)
+        if display is not None:
+            self.refresh()
+        if reset:
+            self.reset_view()
+        self.viewport().update()
+
+    def clear(self) -> None:
+        self.stop_cine()
+        self.set_display(None)
+        self.series_description = self.modality = self.note = ""
+
+    def refresh(self) -> None:
+        """Re-render the current frame (after a slice, window or plane change)."""
+        if self.display is None:
+            return
+        frame = self.display.frame()
+        self.image_item.set_pixels(frame.pixels)
+        o = self.display.options
+        m = display_transform(o.rotation_deg, o.flip_h, o.flip_v)
+        sy, sx = frame.spacing_mm
+        t = QTransform(m[0, 0] * sx, m[1, 0] * sx, m[0, 1] * sy, m[1, 1] * sy, 0.0, 0.0)
+        if t != self.image_item.transform():
+            self.image_item.setTransform(t)
+        self.viewport().update()
+
+    def rendered_pixels(self) -> np.ndarray:
+        return self.image_item.pixels
+
+    # ---- geometry --------------------------------------------------------------------------
+    def _fit_scale(self) -> float:
+        r = self.image_item.sceneBoundingRect()
+        vw, vh = max(1, self.viewport().width()), max(1, self.viewport().height())
+        if r.width() <= 0 or r.height() <= 0:
+            return 1.0
+        return 0.94 * min(vw / r.width(), vh / r.height())
+
+    def scale_factor(self) -> float:
+        """Screen pixels per scene unit (mm)."""
+        return self._fit_scale() * self.zoom
+
+    def _apply_view(self) -> None:
+        s = self.scale_factor()
+        c = self._center if self._center is not None else self.image_item.sceneBoundingRect().center()
+        self.setTransform(QTransform.fromScale(s, s))
+        self.centerOn(c)
+        self.viewport().update()
+
+    def reset_view(self) -> None:
+        self.zoom = 1.0
+        self._center = None
+        if self.display is not None and hasattr(self.display, "options"):
+            pass
+        self._apply_view()
+        self.sig_view_changed.emit(self)
+
+    def zoom_by(self, factor: float) -> None:
+        self.zoom = float(np.clip(self.zoom * factor, 0.05, 40.0))
+        self._apply_view()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._apply_view()
+
+    def pixel_at(self, pos) -> tuple[float, float]:
+        """Image pixel (col, row), sub-pixel, under a viewport position."""
+        inv, _ok = self.viewportTransform().inverted()
+        p = self.image_item.mapFromScene(inv.map(QPointF(pos)))
+        return p.x(), p.y()
+
+    def viewport_point_of_pixel(self, col: float, row: float) -> QPointF:
+        return self.viewportTransform().map(self.image_item.mapToScene(QPointF(col, row)))
+
+    def lps_at(self, pos: QPointF):
+        if self.display is None:
+            return None
+        col, row = self.pixel_at(pos)
+        return self.display.pixel_to_lps(col, row)
+
+    # ---- slices ----------------------------------------------------------------------------
+    def set_slice(self, index: int) -> None:
+        if self.display is not None and self.display.set_index(index):
+            self.refresh()
+            self.sig_slice_changed.emit(self)
+
+    def scroll(self, delta: int) -> None:
+        if self.display is not None:
+            self.set_slice(self.display.index + delta)
+
+    def toggle_cine(self) -> bool:
+        if self._cine.isActive():
+            self._cine.stop()
+        elif self.display is not None and self.display.n_slices > 1:
+            self._cine.start()
+        return self._cine.isActive()
+
+    def stop_cine(self) -> None:
+        self._cine.stop()
+
+    def _cine_step(self) -> None:
+        if self.display is None or self.display.n_slices <= 1:
+            self._cine.stop()
+            return
+        self.set_slice((self.display.index + 1) % self.display.n_slices)
+
+    # ---- tools -----------------------------------------------------------------------------
+    def set_tool_controller(self, controller) -> None:
+        """Anything with ``handle(event: ViewPointerEvent, view) -> bool`` (True = consumed)."""
+        self._tool_controller = controller
+
+    def _pointer_event(self, kind: str, event) -> ViewPointerEvent:
+        col, row = self.pixel_at(event.position())
+        mods = set()
+        m = event.modifiers()
+        if m & Qt.KeyboardModifier.ShiftModifier:
+            mods.add("shift")
+        if m & Qt.KeyboardModifier.ControlModifier:
+            mods.add("ctrl")
+        if m & Qt.KeyboardModifier.AltModifier:
+            mods.add("alt")
+        d = self.display
+        sop = ""
+        series = ""
+        if d is not None and getattr(d, "kind", "") == "radiograph":
+            sop, series = d.radiograph.sop_instance_uid, d.radiograph.series_instance_uid
+        elif d is not None and getattr(d, "kind", "") == "volume":
+            series = d.volume.series_instance_uid
+            uids = d.volume.sop_instance_uids
+            k = d.native_k()
+            if k is not None and k < len(uids):
+                sop = uids[k]
+        return ViewPointerEvent(kind, col, row, d.pixel_to_lps(col, row) if d is not None else None,
+                                _BUTTONS.get(event.button(), ""), frozenset(mods), series, sop,
+                                getattr(d, "frame_of_reference_uid", None))
+
+    def _forward_to_tool(self, kind: str, event) -> bool:
+        if self.state.mode != "tool" or self._tool_controller is None or self.display is None:
+            return False
+        return bool(self._tool_controller.handle(self._pointer_event(kind, event), self))
+
+    # ---- mouse -----------------------------------------------------------------------------
+    def mousePressEvent(self, event) -> None:
+        self.sig_activated.emit(self)
+        self.setFocus()
+        if self._forward_to_tool("press", event):
+            return
+        b = event.button()
+        mode = self.state.mode
+        if b == Qt.MouseButton.MiddleButton or (b == Qt.MouseButton.LeftButton and mode == "pan"):
+            action = "pan"
+        elif b == Qt.MouseButton.RightButton or (b == Qt.MouseButton.LeftButton and mode == "wl"):
+            action = "wl"
+        elif b == Qt.MouseButton.LeftButton and mode in ("zoom", "crosshair", "oblique"):
+            action = mode
+        else:
+            return
+        wl = None
+        if self.display is not None:
+            wl = self.display.options.wl or getattr(self.display, "effective_wl", None)
+        self._drag = {"action": action, "start": event.position(), "last": event.position(), "wl": wl,
+                      "center": self._center or self.image_item.sceneBoundingRect().center()}
+        if action == "crosshair":
+            self._pick(event.position())
+
+    def mouseMoveEvent(self, event) -> None:
+        pos = event.position()
+        if self.display is not None:
+            self._cursor_pixel = self.pixel_at(pos)
+            self.viewport().update()
+        if self._forward_to_tool("move", event):
+            return
+        d = self._drag
+        if d is None:
+            return
+        dx, dy = pos.x() - d["start"].x(), pos.y() - d["start"].y()
+        step_x, step_y = pos.x() - d["last"].x(), pos.y() - d["last"].y()
+        d["last"] = pos
+        if d["action"] == "wl" and self.display is not None and d["wl"] is not None:
+            self.display.options.wl = d["wl"].dragged(dx, dy)
+            self.display.options.wl_source = "manual"
+            self.refresh()
+            self.sig_window_changed.emit(self)
+        elif d["action"] == "pan":
+            s = self.scale_factor()
+            self._center = QPointF(d["center"].x() - dx / s, d["center"].y() - dy / s)
+            self._apply_view()
+        elif d["action"] == "zoom":
+            self.zoom_by(math.exp(-step_y / 150.0))
+        elif d["action"] == "crosshair":
+            self._pick(pos)
+        elif d["action"] == "oblique" and getattr(self.display, "kind", "") == "volume":
+            if step_x:
+                self.display.tilt("vertical", step_x * 0.4)
+            if step_y:
+                self.display.tilt("horizontal", -step_y * 0.4)
+            self.refresh()
+            self.sig_slice_changed.emit(self)
+
+    def mouseReleaseEvent(self, event) -> None:
+        if self._forward_to_tool("release", event):
+            return
+        self._drag = None
+
+    def mouseDoubleClickEvent(self, event) -> None:
+        if self._forward_to_tool("double", event):
+            return
+        self.sig_maximize_requested.emit(self)
+
+    def leaveEvent(self, event) -> None:
+        self._cursor_pixel = None
+        self.viewport().update()
+        super().leaveEvent(event)
+
+    def _pick(self, pos: QPointF) -> None:
+        point = self.lps_at(pos)
+        if point is not None:
+            self.sig_crosshair_requested.emit(np.asarray(point), self.display.frame_of_reference_uid)
+
+    def wheelEvent(self, event) -> None:
+        steps = event.angleDelta().y() / 120.0
+        if not steps:
+            return
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self.zoom_by(1.15 ** steps)
+        else:
+            self.scroll(-int(math.copysign(max(1, round(abs(steps))), steps)))
+
+    def keyPressEvent(self, event) -> None:
+        k = event.key()
+        n = self.display.n_slices if self.display is not None else 1
+        moves = {Qt.Key.Key_Up: -1, Qt.Key.Key_Left: -1, Qt.Key.Key_Down: 1, Qt.Key.Key_Right: 1,
+                 Qt.Key.Key_PageUp: -10, Qt.Key.Key_PageDown: 10}
+        if k in moves:
+            self.scroll(moves[k])
+        elif k == Qt.Key.Key_Home:
+            self.set_slice(0)
+        elif k == Qt.Key.Key_End:
+            self.set_slice(n - 1)
+        else:
+            super().keyPressEvent(event)
+
+    # ---- state -----------------------------------------------------------------------------
+    def _on_state_changed(self, name: str) -> None:
+        self.viewport().update()
+
+    def set_active(self, active: bool) -> None:
+        self.active = active
+        self.viewport().update()
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+        painter.save()
+        painter.resetTransform()
+        overlay.paint(painter, self)
+        painter.restore()
+
+    def close_view(self) -> None:
+        """Disconnect from the shared state (called when the view is discarded)."""
+        self._cine.stop()
+        self.state.changed.disconnect(self._on_state_changed)
+
+    def closeEvent(self, event) -> None:
+        self.close_view()
+        super().closeEvent(event)

@@ -1,0 +1,66 @@
+"""Run pure functions on a QThreadPool and hand results back on the GUI thread.
+
+``submit(pool, fn, *args)`` calls ``fn(*args, progress=..., cancel=...)`` in a worker thread.
+The worker only *returns* its result; Qt delivers ``finished(result)`` / ``failed(message)`` /
+``cancelled()`` / ``progress(done, total)`` to the GUI thread through queued signals, so no
+widget is ever touched off the GUI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from app.core.progress import CancelToken, Cancelled
+
+log = logging.getLogger(__name__)
+
+
+class WorkerSignals(QObject):
+    """Each signal carries the worker's ``tag`` first, so one GUI-thread QObject slot can serve
+    many workers (connect to bound methods of GUI-thread QObjects: Qt then queues the call to
+    the GUI thread)."""
+
+    progress = Signal(object, int, int)
+    finished = Signal(object, object)
+    failed = Signal(object, str)
+    cancelled = Signal(object)
+
+
+class Worker(QRunnable):
+    def __init__(self, fn: Callable[..., Any], *args: Any, pass_progress: bool = True, tag: Any = None,
+                 **kwargs: Any) -> None:
+        super().__init__()
+        self.tag = tag
+        self.setAutoDelete(False)  # Python owns the runnable (the controller keeps it until it reports)
+        self.fn, self.args, self.kwargs = fn, args, kwargs
+        self.pass_progress = pass_progress
+        self.cancel_token = CancelToken()
+        self.signals = WorkerSignals()
+
+    def cancel(self) -> None:
+        self.cancel_token.cancel()
+
+    def _progress(self, done: int, total: int) -> None:
+        self.signals.progress.emit(self.tag, int(done), int(total))
+
+    def run(self) -> None:  # worker thread
+        try:
+            if self.pass_progress:
+                result = self.fn(*self.args, progress=self._progress, cancel=self.cancel_token, **self.kwargs)
+            else:
+                result = self.fn(*self.args, **self.kwargs)
+        except Cancelled:
+            self.signals.cancelled.emit(self.tag)
+            return
+        except Exception as exc:  # reported, never raised into Qt
+            log.debug("worker failed: %s", traceback.format_exc())
+            self.signals.failed.emit(self.tag, str(exc) or type(exc).__name__)
+            return
+        if self.cancel_token.cancelled:
+            self.signals.cancelled.emit(self.tag)
+        else:
+            self.signals.finished.emit(self.tag, result)

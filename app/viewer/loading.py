@@ -1,0 +1,68 @@
+"""Pure loading steps the UI runs in worker threads: scan, preview, series + prepared numbers.
+
+``app.dicom`` (and so pydicom) is imported only when one of these runs, which keeps the
+window's cold start light.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional, Sequence
+
+from app.core.progress import CancelToken, ProgressFn, check
+
+
+def prewarm(progress: Optional[ProgressFn] = None, cancel: Optional[CancelToken] = None) -> float:
+    """Import the DICOM stack (pydicom and its pixel decoders) ahead of the first scan. Imports
+    hold the GIL for long stretches, so doing them while the window is idle keeps them out of
+    the first load. Returns the seconds it took."""
+    import importlib
+    import time
+
+    t = time.perf_counter()
+    for name in ("pydicom", "pydicom.pixels", "app.dicom.scan", "app.dicom.load", "app.dicom.volume",
+                 "app.dicom.pixels", "app.dicom.radiograph"):
+        check(cancel)
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+    return time.perf_counter() - t
+
+
+def scan(paths: Sequence[str], progress: Optional[ProgressFn] = None, cancel: Optional[CancelToken] = None):
+    from app.dicom import scan_paths
+
+    return scan_paths([str(p) for p in paths], progress=progress, cancel=cancel)
+
+
+def preview(entry: Any, progress: Optional[ProgressFn] = None, cancel: Optional[CancelToken] = None):
+    from app.dicom import load_preview
+
+    check(cancel)
+    return load_preview(entry)
+
+
+def load(entry: Any, progress: Optional[ProgressFn] = None, cancel: Optional[CancelToken] = None):
+    """(Volume | list[Radiograph], VolumePrep | None) with the whole-volume numbers computed here,
+    off the GUI thread."""
+    from app.dicom import load_series
+    from app.dicom.model import Volume
+    from app.viewer.display import prepare_volume
+
+    obj = load_series(entry, progress=progress, cancel=cancel)
+    check(cancel)
+    prep = prepare_volume(obj) if isinstance(obj, Volume) else None
+    return obj, prep
+
+
+def thumbnail(pixels, modality: str = "", size: int = 64):
+    """Small uint8 image of a preview for the study browser."""
+    import numpy as np
+
+    from app.viewer.display import PreviewDisplay
+
+    a = np.asarray(pixels)
+    if a.ndim == 3:
+        a = a[a.shape[0] // 2]
+    step = max(1, int(np.ceil(max(a.shape) / size)))
+    return PreviewDisplay(a[::step, ::step], modality).frame().pixels
