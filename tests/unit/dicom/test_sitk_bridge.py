@@ -46,3 +46,14 @@ def test_loaded_series_matches_simpleitk_image_series_reader(writer, tmp_path):
     np.testing.assert_allclose(ours.GetSpacing(), ref.GetSpacing(), atol=1e-4)
     np.testing.assert_allclose(ours.GetDirection(), ref.GetDirection(), atol=1e-5)
     np.testing.assert_array_equal(sitk.GetArrayFromImage(ours), sitk.GetArrayFromImage(ref).astype(np.int16))
+
+
+def test_tilted_volume_keeps_sheared_geometry_through_simpleitk(writer, tmp_path):
+    _, _, positions = writer.stack(5, tilt_deg=15.0)
+    vol = load_series(scan_paths([tmp_path]).all_series()[0])
+    image = volume_to_sitk(vol)
+    for k in range(5):
+        np.testing.assert_allclose(image.TransformIndexToPhysicalPoint((0, 0, k)), positions[k], atol=1e-6)
+    _, geo = sitk_to_array_geometry(image)
+    np.testing.assert_allclose(geo.direction, vol.geometry.direction)
+    assert abs(float(geo.direction[:, 2] @ vol.geometry.slice_normal_lps)) < 1.0  # really sheared
