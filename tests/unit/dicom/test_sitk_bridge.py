@@ -56,4 +56,6 @@ def test_tilted_volume_keeps_sheared_geometry_through_simpleitk(writer, tmp_path
         np.testing.assert_allclose(image.TransformIndexToPhysicalPoint((0, 0, k)), positions[k], atol=1e-6)
     _, geo = sitk_to_array_geometry(image)
     np.testing.assert_allclose(geo.direction, vol.geometry.direction)
-    assert abs(float(geo.direction[:, 2] @ vol.geometry.slice_normal_lps)) < 1.0  # really sheared
+    plane_normal = np.cross(geo.direction[:, 0], geo.direction[:, 1])
+    cos_tilt = float(geo.direction[:, 2] @ plane_normal)
+    assert np.degrees(np.arccos(cos_tilt)) == __import__("pytest").approx(15.0, abs=0.01)  # really sheared
