@@ -97,6 +97,13 @@ class Geometry:
     def slice_normal_lps(self) -> np.ndarray:
         return self.direction[:, 2]
 
+    @property
+    def plane_normal_lps(self) -> np.ndarray:
+        """Unit normal of the image planes (i x j). Equals ``slice_normal_lps`` except for a
+        gantry-tilted stack, whose k axis is the true, oblique slice-to-slice direction."""
+        n = np.cross(self.direction[:, 0], self.direction[:, 1])
+        return n / np.linalg.norm(n)
+
 
 @dataclass
 class Volume:
