@@ -31,3 +31,10 @@ def test_everything_is_documented():
 
 def test_doc_starts_with_the_disclaimer():
     assert "DECISION SUPPORT — not a diagnosis; verify against clinical judgement" in DOC.split("\n## ")[0]
+
+
+def test_reference_tables_are_current():
+    from app.pathway.doc_tables import HEADING, tables
+
+    generated = DOC.split(HEADING, 1)[1].strip()
+    assert generated == tables(ruleset()).strip(), "run: python -m app.pathway.doc_tables --write"

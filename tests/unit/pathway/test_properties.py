@@ -141,6 +141,7 @@ def test_flexion_never_extension_for_symptomatic_lesions(findings):
     facts = compute_facts(findings)
     if facts["symptomatic"] and facts["any_lesion"]:
         assert "flexion-core-stabilisation" in result.recommendation_ids
+        assert result.tier != "no-treatment"
     for rec in result.recommendations:
         assert "extension" not in rec.id.replace("avoid-hyperextension", "")
         text = rec.text.lower()

@@ -27,6 +27,7 @@ CASES = {
         lambda: chronic_l5(levels=[dict(level="L5", slip=50.5)], age_years=40, skeletally_mature=True),
         lambda: chronic_l5(levels=[dict(level="L5", slip=50.0)], age_years=40, skeletally_mature=True)),
     "RF-stable-deficit": (lambda: build(neuro_deficit="stable"), lambda: build(neuro_deficit="none")),
+    "MG-0-symptomatic-lesion": (lambda: active_l5(symptomatic=True), lambda: active_l5(symptomatic=False)),
     "MG-1-active-lesion-growing": (lambda: active_l5(age_years=14, symptomatic=True),
                                    lambda: active_l5(age_years=19, symptomatic=True)),
     "MG-1-active-lesion-adult": (lambda: active_l5(age_years=19, symptomatic=True),
