@@ -82,8 +82,10 @@ def read_study_headers(paths: Union[str, os.PathLike, Iterable[Union[str, os.Pat
         raise SRExportError(f"{where}: no DICOM images found for the SR evidence")
     if study_instance_uid:
         if study_instance_uid not in by_study:
+            found = sorted(by_study)
+            listed = ", ".join(found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3 else "")
             raise SRExportError(f"{where}: no images of study {study_instance_uid} "
-                                f"(found {', '.join(sorted(by_study))})")
+                                f"({len(found)} other stud{'y' if len(found) == 1 else 'ies'} found: {listed})")
         return by_study[study_instance_uid]
     if len(by_study) > 1:
         raise SRExportError(f"{where}: {len(by_study)} studies found; the findings name none, so the study is ambiguous")
