@@ -305,12 +305,18 @@ def evaluate(findings: StudyFindings, ruleset: Ruleset,
     # ---- missing data
     missing = _missing(run, ruleset, facts, tier, set(rec_rules), {n.id for n in cautions + red_flags})
 
-    # ---- disagreements
-    disagreements = _disagreements(run, ruleset, facts, s, tier, fired, recs, cautions + red_flags)
-
     # ---- stages
     adult = _adult(facts, s)
     levels = stage_levels(facts, ruleset, str(s.get("union_primary_cohort", "")), adult)
+
+    # ---- disagreements (union cohorts shown -> the era/protocol and L5 disputes apply)
+    extra: list[str] = []
+    if any(p.union for lv in levels for p in lv.pars):
+        extra.append("union-rates-by-era")
+        if any(p.union for lv in levels if lv.level == "L5" for p in lv.pars):
+            extra.append("union-level-l5")
+    extra = [x for x in extra if x in ruleset.disagreements]
+    disagreements = _disagreements(run, ruleset, facts, s, tier, fired, recs, cautions + red_flags, extra)
     summary = tuple(lv.summary for lv in levels if lv.laterality != "none" or lv.meyerding)
     if not summary:
         summary = ("No pars lesion recorded",) if facts["pars_assessed"] else ("Pars not assessed",)
@@ -382,8 +388,8 @@ def _missing(run: _Run, ruleset: Ruleset, facts: Facts, tier: str, plan: set[str
 
 
 def _disagreements(run: _Run, ruleset: Ruleset, facts: Facts, s: Settings, tier: str, fired: list[Rule],
-                   recs: list[Recommendation], notes) -> tuple[Disagreement, ...]:
-    ids: list[str] = []
+                   recs: list[Recommendation], notes, extra: list[str]) -> tuple[Disagreement, ...]:
+    ids: list[str] = list(extra)
     for r in fired:
         ids.extend(r.disputes)
     for rec in recs:

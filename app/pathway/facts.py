@@ -63,6 +63,15 @@ FACT_QUESTIONS: dict[str, str] = {
     "hypoplasia_lesion": "Neural-arch hypoplasia at the lesion level",
     "foraminal_stenosis_max": "Foraminal stenosis (grade)",
     "pars_assessed": "Pars assessment on imaging",
+    "edema_assessed": "Marrow edema assessment (MRI STIR) of the pars",
+    "any_lesion": "Pars findings (lesion or intact) per level and side",
+    "any_defect": "Pars findings (defect or not) per level and side",
+    "any_terminal": "CT stage of each lesion",
+    "bilateral_lesion": "Pars findings on both sides of the lesion level",
+    "active_non_terminal": "Marrow edema and CT stage of each lesion",
+    "fresh_with_contralateral_terminal": "CT stage and edema of both pars at the lesion level",
+    "unilateral_progressive_l5": "CT stage and edema of both L5 pars",
+    "slip_pct_max": "Percent slip at each level (standing lateral radiograph)",
 }
 
 

@@ -437,6 +437,7 @@ def _cross_check(rs: dict, problems: _Problems) -> None:
         seen.setdefault(r.id, r.file)
         check_sources(at, r.sources)
         check_settings_in(at, r.when)
+        check_text(at + " rationale", r.rationale)
         for c in cond.checklist_refs(r.when):
             if c not in checklists:
                 problems.items.append(f"{at}: unknown checklist '{c}'")

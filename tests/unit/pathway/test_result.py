@@ -121,3 +121,18 @@ def test_text_output_sections_and_disclaimer_first():
     # terminal defects: only the pooled terminal row (Morita 0 %), labelled as a cohort rate
     union_lines = [ln for ln in text.splitlines() if "expected union" in ln]
     assert union_lines and all("Morita 1995" in ln and ": 0 %" in ln and "not a certainty" in ln for ln in union_lines)
+
+
+def test_every_fact_a_predicate_reads_has_a_question():
+    from app.pathway.facts import FACT_QUESTIONS
+    from app.pathway.predicates import REGISTRY
+
+    assert {f for p in REGISTRY.values() for f in p.facts} <= set(FACT_QUESTIONS)
+
+
+def test_union_rates_come_with_the_era_disagreement():
+    r = evaluate(STORIES["case03_bilateral_l5_active_fractures"](), ruleset())
+    ids = {d.id for d in r.disagreements}
+    assert {"union-rates-by-era", "union-level-l5"} <= ids
+    r = evaluate(STORIES["case01_normal_adolescent_athlete"](), ruleset())
+    assert "union-rates-by-era" not in {d.id for d in r.disagreements}
