@@ -335,11 +335,13 @@ def _any_slip_above(f: Facts, pct):
     return None if v is None else v > float(pct)
 
 
-@predicate("slip_angle_above", facts=("slip_angle_max_deg",))
+@predicate("slip_angle_above", facts=("slip_angle_max_deg", "slip_pct_max"))
 def _slip_angle_above(f: Facts, deg):
-    """Slip angle > ``deg`` degrees at any level."""
+    """Slip angle > ``deg`` degrees at any level (False when no level has a slip)."""
     v = f["slip_angle_max_deg"]
-    return None if v is None else v > float(deg)
+    if v is None:
+        return False if f["slip_pct_max"] == 0.0 else None
+    return v > float(deg)
 
 
 @predicate("slip_near_boundary", facts=("slip_pct_max",))
