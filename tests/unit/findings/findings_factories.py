@@ -107,7 +107,7 @@ slips = st.builds(
     technique=st.sampled_from(list(m.SlipTechnique)),
     landmarks_lps=st.dictionaries(st.sampled_from(["L5 postero-inferior corner", "S1 postero-superior corner",
                                                    "S1 antero-superior corner"]),
-                                  st.tuples(_coord, _coord, _coord), max_size=3),
+                                  st.tuples(_coord, _coord, _coord) | st.tuples(_coord, _coord), max_size=3),
     slip_angle_deg=_opt(_num(-90, 90)), slip_angle_endplate=_opt(st.sampled_from(list(m.SlipAngleEndplate))),
     provenance=_prov,
 )
