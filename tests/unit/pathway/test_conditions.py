@@ -1,0 +1,74 @@
+"""Condition parsing (no eval) and three-valued (Kleene) logic."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import pytest
+
+from app.pathway import conditions as cond
+
+T, F, U = True, False, None
+
+
+def test_parse_forms():
+    assert cond.parse("symptomatic") == cond.Pred("symptomatic")
+    node = cond.parse({"pred": "age_at_most", "years": "$repair_age_max_years"})
+    assert node == cond.Pred("age_at_most", (("years", "$repair_age_max_years"),))
+    node = cond.parse({"all": ["symptomatic", {"not": "any_lesion"}, {"any": ["smoking", {"checklist": "surgery"}]}]})
+    assert isinstance(node, cond.All) and isinstance(node.items[1], cond.Not)
+    assert cond.setting_refs(cond.parse([{"pred": "age_at_most", "years": "$a"}, {"pred": "age_at_most", "years": 3}])) == {"a"}
+    assert cond.checklist_refs(node) == {"surgery"}
+
+
+@pytest.mark.parametrize("raw, message", [
+    ("__import__('os')", "unknown predicate"),
+    ({"pred": "age_at_most"}, "needs parameter(s) years"),
+    ({"pred": "symptomatic", "x": 1}, "takes no parameter(s) x"),
+    ({"all": []}, "non-empty list"),
+    ({"all": ["symptomatic"], "any": ["smoking"]}, "cannot be combined"),
+    ({"when": "x"}, "unknown condition form"),
+    (3, "must be a predicate name"),
+])
+def test_parse_errors(raw, message):
+    with pytest.raises(cond.ConditionError, match=re.escape(message)):
+        cond.parse(raw)
+
+
+def _ref_and(a, b):
+    if a is F or b is F:
+        return F
+    if a is U or b is U:
+        return U
+    return T
+
+
+def _ref_or(a, b):
+    if a is T or b is T:
+        return T
+    if a is U or b is U:
+        return U
+    return F
+
+
+@pytest.mark.parametrize("a, b", list(itertools.product([T, F, U], repeat=2)))
+def test_kleene_tables(a, b):
+    assert cond.kleene_all([a, b]) is _ref_and(a, b)
+    assert cond.kleene_any([a, b]) is _ref_or(a, b)
+    values = {"p": a, "q": b}
+    leaf = lambda p: values[p.name]  # noqa: E731
+    node = cond.Not(cond.All((cond.Pred("p"), cond.Pred("q"))))
+    expect = _ref_and(a, b)
+    assert cond.evaluate(node, leaf, lambda c: None) is (None if expect is None else not expect)
+
+
+def test_every_leaf_is_evaluated():
+    seen = []
+
+    def leaf(p):
+        seen.append(p.name)
+        return False
+
+    cond.evaluate(cond.All((cond.Pred("a"), cond.Pred("b"), cond.AnyOf((cond.Pred("c"),)))), leaf, lambda c: None)
+    assert seen == ["a", "b", "c"]
