@@ -59,7 +59,8 @@ def tables(rs: Optional[Ruleset] = None) -> str:
     for c in rs.cohorts:
         rows = "; ".join(f"{r.laterality} {r.stage}" + (f"/{r.contralateral}" if r.contralateral else "")
                          + f" {r.rate_pct:g} %" + (f" ({r.counts})" if r.counts else "") for r in c.rows)
-        out.append(f"| `{c.id}` {_cell(c.label)} | {_cell(c.population)} | {rows} |")
+        where = f" (levels {', '.join(c.levels)})" if c.levels else ""
+        out.append(f"| `{c.id}` {_cell(c.label)} | {_cell(c.population)}{where} | {rows} |")
     out += ["", "### Sources", "", "| id | evidence | kind | citation | identifier |", "|---|---|---|---|---|"]
     for s in rs.sources.values():
         ident = "seed file, quoted verbatim in the rules" if s.kind == "seed" else (f"PMID {s.pmid}" if s.pmid else "") or (f"doi:{s.doi}" if s.doi else "") or s.url or "not retrieved"

@@ -106,6 +106,7 @@ class Cohort:
     sources: tuple[str, ...]
     rows: tuple[UnionRow, ...]
     note: str = ""
+    levels: tuple[str, ...] = ()  # levels the cohort studied; empty = any level
 
 
 @dataclass(frozen=True)
@@ -360,8 +361,12 @@ def _load_union(doc: dict, where: str, problems: _Problems) -> tuple[Cohort, ...
             rows.append(UnionRow(lat, stage, contra, r.get("rate_pct"), str(r.get("counts", "")), str(r.get("note", ""))))
         if not raw.get("sources"):
             problems.add(where, f"cohort '{cid}': missing sources")
+        levels = _strs(raw.get("levels"))
+        bad_levels = [lv for lv in levels if lv not in ("L1", "L2", "L3", "L4", "L5", "S1")]
+        if bad_levels:
+            problems.add(where, f"cohort '{cid}': unknown level(s) {bad_levels}")
         out.append(Cohort(cid, str(raw.get("label", cid)), str(raw.get("population", "")), _strs(raw.get("sources")),
-                          tuple(rows), str(raw.get("note", ""))))
+                          tuple(rows), str(raw.get("note", "")), levels))
     return tuple(out)
 
 

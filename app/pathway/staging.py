@@ -68,6 +68,8 @@ def union_estimates(pars: ParsFinding, contra: Optional[ParsFinding], ruleset: R
     estimates = []
     cohorts = sorted(ruleset.cohorts, key=lambda c: (c.id != primary_cohort, c.id))
     for cohort in cohorts:
+        if cohort.levels and pars.level.value not in cohort.levels:
+            continue
         key, row, note = _lookup(cohort, stage, contra_stage, contra_is_lesion, contra_known)
         if row is None:
             continue

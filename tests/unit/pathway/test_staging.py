@@ -86,3 +86,11 @@ def test_adult_active_lesion_gets_adult_modifier():
     left = next(p for p in _level(r, "L5").pars if p.side == "left")
     assert any("adults" in m for m in left.union_modifiers)
     assert any(u.cohort_id == "kuroshima-2024" and u.key == "unilateral early" and u.rate_pct == 96.0 for u in left.union)
+
+
+def test_level_specific_cohort_only_at_its_level():
+    l4 = build([("L4", "left", "complete_fracture", True, "early"), ("L4", "right", "chronic_nonunion", False, "terminal")])
+    l5 = build([("L5", "left", "complete_fracture", True, "early"), ("L5", "right", "chronic_nonunion", False, "terminal")])
+    ids4 = {u.cohort_id for lv in evaluate(l4, ruleset()).levels for p in lv.pars for u in p.union}
+    ids5 = {u.cohort_id for lv in evaluate(l5, ruleset()).levels for p in lv.pars for u in p.union}
+    assert "eto-2021" not in ids4 and "eto-2021" in ids5
