@@ -6,7 +6,7 @@ import functools
 from pathlib import Path
 from typing import Any, Optional, Union
 
-from app.dicom.fastheader import Wanted, read_fast_header
+from app.dicom.fastheader import FastHeader, Wanted, read_fast_header
 from app.dicom.model import InstanceHeader, SkippedFile
 
 # Tags the index needs. Reading only these (pydicom skips the values of all others) keeps the
@@ -182,6 +182,57 @@ def instance_header(path: Path, ds: Any) -> InstanceHeader:
     )
 
 
+def _touch(value: Any) -> bool:
+    """True when every element inside a sequence value can be converted (pydicom converts lazily,
+    so a damaged nested element would otherwise raise later, far from the file read)."""
+    for item in value:
+        for elem in item:
+            v = elem.value
+            if elem.VR == "SQ" and not _touch(v):
+                return False
+    return True
+
+
+def safe_header(ds: Any, keywords: list[str]) -> FastHeader:
+    """A plain, fully converted copy of the ``keywords`` of a pydicom dataset. Values that cannot
+    be converted are dropped (treated as absent) so later code never meets a lazy-conversion error."""
+    values: dict = {}
+    for kw in keywords:
+        if kw in ("PixelData", "FloatPixelData", "DoubleFloatPixelData"):
+            continue
+        try:
+            if kw not in ds:
+                continue
+            value = ds[kw].value
+            if ds[kw].VR == "SQ" and not _touch(value):
+                continue
+        except Exception:  # noqa: BLE001 - damaged element: absent
+            continue
+        if type(value).__name__ == "MultiValue":
+            value = list(value)
+        elif type(value).__name__ == "PersonName":
+            value = str(value)
+        values[kw] = value
+    meta: dict = {}
+    try:
+        ts = ds.file_meta.get("TransferSyntaxUID") if getattr(ds, "file_meta", None) is not None else None
+        if ts:
+            meta["TransferSyntaxUID"] = str(ts)
+    except Exception:  # noqa: BLE001
+        pass
+    pixel = None
+    try:
+        if 0x7FE00010 in ds:
+            pixel = ds.get_item(0x7FE00010)
+    except Exception:  # noqa: BLE001
+        pixel = None
+    header = FastHeader({}, meta, bool(getattr(ds, "_read_implicit", True)), pixel)
+    header._read_little = bool(getattr(ds, "_read_little", True))
+    header._values.update(values)
+    header.has_pixel_element = pixel is not None
+    return header
+
+
 _WANTED = None
 
 
@@ -206,7 +257,8 @@ def read_header(path: Union[str, Path]) -> tuple[Optional[Any], Optional[Skipped
         from pydicom import dcmread
 
         try:
-            ds = dcmread(path, stop_before_pixels=True, force=True, specific_tags=HEADER_KEYWORDS)
+            ds = safe_header(dcmread(path, stop_before_pixels=True, force=True, specific_tags=HEADER_KEYWORDS),
+                             HEADER_KEYWORDS)
         except Exception as exc:  # noqa: BLE001 - any parser failure becomes a listed skip
             return None, SkippedFile(path, describe_read_error(exc), "error")
     sop_class = str(ds.get("SOPClassUID", "") or "")

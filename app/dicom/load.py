@@ -66,4 +66,7 @@ def load_preview(entry: SeriesEntry) -> np.ndarray:
             return modality_lut(arr, ds)
         except DicomLoadError as exc:
             first_error = first_error or exc
+        except Exception as exc:  # noqa: BLE001 - damaged values pydicom converts lazily
+            first_error = first_error or DicomLoadError(
+                cand.path, f"damaged header or pixel values ({type(exc).__name__}: {exc})")
     raise first_error  # type: ignore[misc]

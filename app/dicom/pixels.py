@@ -11,7 +11,7 @@ import numpy as np
 
 from app.dicom.errors import DicomLoadError, NoPixelData, TruncatedFile, UnsupportedTransferSyntax
 from app.dicom.fastheader import FastHeader, Wanted, read_fast_header
-from app.dicom.headers import HEADER_KEYWORDS, describe_read_error, transfer_syntax_of
+from app.dicom.headers import HEADER_KEYWORDS, describe_read_error, safe_header, transfer_syntax_of
 from app.dicom.transfer import RAW_LITTLE_ENDIAN, decoder_hint, transfer_syntax_name
 
 PIXEL_DATA_TAG = 0x7FE00010
@@ -43,7 +43,8 @@ def read_load_header(path: Path) -> Any:
     from pydicom import dcmread
 
     try:
-        return dcmread(path, force=True, defer_size=_DEFER_BYTES, specific_tags=LOAD_KEYWORDS)
+        return safe_header(dcmread(path, force=True, defer_size=_DEFER_BYTES, specific_tags=LOAD_KEYWORDS),
+                           LOAD_KEYWORDS)
     except Exception as exc:  # noqa: BLE001
         msg = describe_read_error(exc)
         if msg.startswith("truncated"):
@@ -170,7 +171,12 @@ def decode_pixels(path: Path, ds: Any) -> np.ndarray:
     ts = transfer_syntax_of(ds)
     try:
         arr = ds.pixel_array
-    except Exception as exc:  # noqa: BLE001 - classify every decoder failure
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - decoders in Rust/C may raise non-Exception panics
+        if not isinstance(exc, Exception):
+            raise DicomLoadError(path, f"the decoder failed on damaged pixel data ({type(exc).__name__}: "
+                                       f"{exc})") from exc
         text = f"{type(exc).__name__}: {exc}"
         low = text.lower()
         compressed = ts not in RAW_LITTLE_ENDIAN and ts not in ("1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99")

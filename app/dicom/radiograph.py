@@ -91,6 +91,17 @@ def _orientation(ds: Any) -> tuple[str, str]:
 
 
 def radiographs_from_file(path: Path, entry: SeriesEntry) -> list[Radiograph]:
+    """The image(s) of one file. Any failure, including damaged header values that pydicom only
+    notices when they are used, becomes a DicomLoadError naming the file."""
+    try:
+        return _radiographs_from_file(path, entry)
+    except DicomLoadError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise DicomLoadError(path, f"damaged header or pixel values ({type(exc).__name__}: {exc})") from exc
+
+
+def _radiographs_from_file(path: Path, entry: SeriesEntry) -> list[Radiograph]:
     ds = read_full(path)
     photometric = str(ds.get("PhotometricInterpretation", "") or "MONOCHROME2").strip()
     arr = to_gray(decode_pixels(path, ds), photometric)

@@ -296,9 +296,13 @@ def build_volume(entry: SeriesEntry, progress: Optional[ProgressFn] = None,
     mask_real[plan.k_index] = True
 
     def decode_file(path: Path) -> np.ndarray:
-        ds = read_full(path)
-        arr = to_gray(decode_pixels(path, ds), str(ds.get("PhotometricInterpretation", "")))
-        return arr
+        try:
+            ds = read_full(path)
+            return to_gray(decode_pixels(path, ds), str(ds.get("PhotometricInterpretation", "")))
+        except DicomLoadError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - damaged values pydicom converts lazily
+            raise DicomLoadError(path, f"damaged header or pixel values ({type(exc).__name__}: {exc})") from exc
 
     failed = np.zeros(n_k, dtype=bool)
     pixel_errors: list[DicomLoadError] = []
