@@ -89,6 +89,8 @@ def scan_paths(paths: Iterable[Union[str, Path]], progress: Optional[ProgressFn]
     followed). Reads headers only. Non-DICOM files, non-image objects and unreadable files are
     listed in ``ScanResult.skipped`` with a category and a plain reason; nothing raises for a bad
     file. Raises :class:`app.core.progress.Cancelled` when ``cancel`` is set."""
+    if isinstance(paths, (str, Path)):  # a single path, not an iterable of characters
+        paths = [paths]
     files, skipped, seen = enumerate_files(paths)
     result = ScanResult(skipped=skipped)
     records: list[tuple[Any, Any]] = []

@@ -131,3 +131,9 @@ def test_patient_study_series_hierarchy(writer, tmp_path):
     assert len(pa.studies) == 1 and [s.series_number for s in pa.studies[0].series] == [1, 2]
     assert pa.studies[0].series[0].plane is Plane.AXIAL
     assert pa.studies[0].series[0].spacing_mm == (0.6, 0.8, 2.5)
+
+
+def test_single_path_string_is_accepted(writer, tmp_path):
+    writer.stack(2)
+    assert len(scan_paths(str(tmp_path)).all_series()) == 1
+    assert len(scan_paths(tmp_path).all_series()) == 1
