@@ -1,0 +1,699 @@
+"""Analytic lumbar spine phantom (L1 to S1 + sacrum) in patient coordinates (LPS mm), no Qt.
+
+The model is a list of analytic shapes (superellipse prisms, elliptic cylinders, superquadric
+boxes, ellipsoids) placed per vertebra along a lordotic curve. ``label_volume(case, grid)``
+rasterises them to a uint8 tissue label volume (table in app.samples.labels); CT, MR and the
+radiographs all derive from it. ``part_volume`` rasterises the same model to structure ids
+(``PART_NAMES``: vertebral body, pedicle, pars, lamina, ...) for a labelled view of the anatomy.
+
+Vertebra frame: origin at the body centre; x = patient left, y' = posterior along the endplate,
+z' = superior endplate normal. A vertebra tilted by phi (the endplate slope; sacral slope for
+S1) has y' = (0, cos phi, sin phi), z' = (0, -sin phi, cos phi) in LPS. Levels are chained by
+their posterior corners: the postero-inferior corner of a vertebra sits above the
+postero-superior corner of the one below, displaced forward along that endplate by the slip.
+
+Isthmic slip (L5 on S1): the L5 body, pedicles, transverse processes, superior articular
+processes and the front part of each pars move forward; the lamina, inferior articular
+processes, spinous process and the back part of each pars stay behind.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+
+from app.findings.model import Level, ParsStatus, Side
+from app.samples import labels as T
+from app.samples.cases import CaseSpec
+
+LUMBAR = (Level.L1, Level.L2, Level.L3, Level.L4, Level.L5)
+ALL_LEVELS = LUMBAR + (Level.S1,)
+
+# adult body half-sizes (x half-width, y' half-depth, z' half-height), mm
+_BODY = {Level.L1: (20.5, 15.0, 12.0), Level.L2: (21.5, 15.5, 12.5), Level.L3: (22.5, 16.0, 13.0),
+         Level.L4: (23.5, 16.5, 13.0), Level.L5: (25.0, 17.0, 12.5), Level.S1: (26.0, 17.5, 12.0)}
+# endplate slope (deg) of each level at lordosis_scale 1
+_TILT_DEG = {Level.L1: -12.0, Level.L2: -5.0, Level.L3: 3.0, Level.L4: 12.0, Level.L5: 23.0, Level.S1: 38.0}
+# posterior height (mm) of the disc below each lumbar level
+_DISC_POST = {Level.L1: 5.5, Level.L2: 6.0, Level.L3: 6.5, Level.L4: 6.5, Level.L5: 6.0}
+
+S1_ENDPLATE_CENTRE_LPS = np.array([0.0, 25.0, -80.0])
+
+PART_NAMES = {
+    0: "none", 1: "vertebral body", 2: "endplate", 3: "intervertebral disc", 4: "pedicle",
+    5: "pars interarticularis", 6: "lamina", 7: "superior articular process",
+    8: "inferior articular process", 9: "transverse process", 10: "spinous process", 11: "sacrum",
+    12: "spinal canal", 13: "paraspinal muscle", 14: "psoas", 15: "fat", 16: "skin", 17: "viscera",
+}
+_PART_OF_SOFT = {T.SKIN: 16, T.FAT: 15, T.VISCERA: 17}
+
+
+def _unit(v) -> np.ndarray:
+    v = np.asarray(v, dtype=np.float64)
+    return v / np.linalg.norm(v)
+
+
+def _frame_from_axis(axis: np.ndarray, hint=(0.0, 0.0, 1.0)) -> np.ndarray:
+    """3x3 rotation whose third column is ``axis`` (first column close to patient x)."""
+    z = _unit(axis)
+    x = np.array([1.0, 0.0, 0.0])
+    if abs(float(x @ z)) > 0.9:
+        x = np.asarray(hint, dtype=np.float64)
+    x = _unit(x - (x @ z) * z)
+    y = np.cross(z, x)
+    return np.stack([x, y, z], axis=1)
+
+
+def _rot_z(deg: float) -> np.ndarray:
+    a = math.radians(deg)
+    return np.array([[math.cos(a), -math.sin(a), 0], [math.sin(a), math.cos(a), 0], [0, 0, 1.0]])
+
+
+def _rot_x(deg: float) -> np.ndarray:
+    a = math.radians(deg)
+    return np.array([[1.0, 0, 0], [0, math.cos(a), -math.sin(a)], [0, math.sin(a), math.cos(a)]])
+
+
+# --------------------------------------------------------------------------- poses
+
+
+@dataclass(frozen=True)
+class Pose:
+    """A vertebra's body centre and axes (columns x, y', z') in LPS."""
+
+    origin: np.ndarray
+    axes: np.ndarray
+    half: tuple[float, float, float]
+
+    def to_lps(self, local) -> np.ndarray:
+        return self.origin + self.axes @ np.asarray(local, dtype=np.float64)
+
+    def corner(self, posterior: bool, superior: bool) -> np.ndarray:
+        hx, hy, hz = self.half
+        return self.to_lps((0.0, hy if posterior else -hy, hz if superior else -hz))
+
+    def translated(self, d: np.ndarray) -> "Pose":
+        return Pose(self.origin + d, self.axes, self.half)
+
+
+def _tilt_axes(phi_deg: float) -> np.ndarray:
+    p = math.radians(phi_deg)
+    return np.array([[1.0, 0.0, 0.0], [0.0, math.cos(p), -math.sin(p)], [0.0, math.sin(p), math.cos(p)]])
+
+
+@dataclass(frozen=True)
+class SpineGeometry:
+    case: CaseSpec
+    scale: float
+    poses: dict  # Level -> Pose (anterior column: body, pedicles, SAP)
+    arch_poses: dict  # Level -> Pose of the posterior arch (differs from poses only for a slipped L5)
+    slip_vector_lps: np.ndarray
+
+    def landmarks(self) -> dict[str, np.ndarray]:
+        """Slip landmarks (LPS mm): L5 postero-inferior corner, S1 postero-/antero-superior corners."""
+        return {
+            "L5 postero-inferior corner": self.poses[Level.L5].corner(True, False),
+            "L5 antero-inferior corner": self.poses[Level.L5].corner(False, False),
+            "S1 postero-superior corner": self.poses[Level.S1].corner(True, True),
+            "S1 antero-superior corner": self.poses[Level.S1].corner(False, True),
+        }
+
+
+def spine_geometry(case: CaseSpec) -> SpineGeometry:
+    scale = 0.93 if case.adolescent else 1.0
+    tilt = {lv: _TILT_DEG[lv] * case.lordosis_scale for lv in ALL_LEVELS}
+    if case.disc_degenerated_l5s1:
+        tilt[Level.L5] += 6.0 if case.slip_pct < 30 else 9.0
+    half = {lv: tuple(h * scale for h in _BODY[lv]) for lv in ALL_LEVELS}
+    s1_axes = _tilt_axes(tilt[Level.S1])
+    hz = half[Level.S1][2]
+    s1 = Pose(S1_ENDPLATE_CENTRE_LPS - s1_axes[:, 2] * hz, s1_axes, half[Level.S1])
+    poses = {Level.S1: s1}
+    arch = {Level.S1: s1}
+    slip_vec = np.zeros(3)
+    lower = s1
+    for lv in reversed(LUMBAR):
+        disc_post = _DISC_POST[lv] * scale
+        if lv is Level.L5 and case.disc_degenerated_l5s1:
+            disc_post *= 0.5
+        axes = _tilt_axes(tilt[lv])
+        hx, hy, hz = half[lv]
+        base = lower.corner(True, True) + lower.axes[:, 2] * disc_post
+        pi_corner = base
+        if lv is Level.L5 and case.slip_pct > 0:
+            s1_width = 2 * half[Level.S1][1]
+            slip_vec = -lower.axes[:, 1] * (case.slip_pct / 100.0 * s1_width)
+            pi_corner = base + slip_vec
+        origin = pi_corner - axes[:, 1] * hy + axes[:, 2] * hz
+        pose = Pose(origin, axes, half[lv])
+        poses[lv] = pose
+        arch[lv] = pose.translated(-slip_vec) if lv is Level.L5 else pose
+        lower = pose
+    return SpineGeometry(case, scale, poses, arch, slip_vec)
+
+
+# --------------------------------------------------------------------------- shapes
+
+
+@dataclass
+class Shape:
+    kind: str  # "prism" | "cyl" | "sq"
+    centre: np.ndarray  # LPS
+    axes: np.ndarray  # 3x3, columns = shape axes in LPS
+    half: tuple[float, float, float]
+    exponent: float = 2.0
+    waist: float = 0.0
+    clip: Optional[tuple[np.ndarray, np.ndarray]] = None  # keep (p - point) . normal <= 0
+    extra: Optional[dict] = None
+
+    def corners(self, margin: float = 1.0) -> np.ndarray:
+        """The 8 corners (LPS) of the shape's oriented bounding box, grown by ``margin``."""
+        h = np.asarray(self.half) + margin
+        signs = np.array([[i, j, k] for i in (-1, 1) for j in (-1, 1) for k in (-1, 1)], dtype=np.float64)
+        return self.centre[None, :] + (signs * h[None, :]) @ self.axes.T
+
+    def shrunk(self, t: float, t_axial: Optional[float] = None) -> "Shape":
+        ta = t if t_axial is None else t_axial
+        h = (max(self.half[0] - t, 0.1), max(self.half[1] - t, 0.1), max(self.half[2] - ta, 0.1))
+        return Shape(self.kind, self.centre, self.axes, h, self.exponent, self.waist, self.clip, self.extra)
+
+    def inside(self, q: tuple[np.ndarray, np.ndarray, np.ndarray], p: tuple) -> np.ndarray:
+        q0, q1, q2 = q
+        a0, a1, a2 = self.half
+        if self.kind == "prism":
+            w = 1.0 - self.waist * (1.0 - (q2 / a2) ** 2) if self.waist else 1.0
+            e = self.exponent
+            m = (np.abs(q0) / (a0 * w)) ** e + (np.abs(q1) / (a1 * w)) ** e <= 1.0
+            m &= np.abs(q2) <= a2
+        elif self.kind == "cyl":
+            m = (q0 / a0) ** 2 + (q1 / a1) ** 2 <= 1.0
+            m &= np.abs(q2) <= a2
+        elif self.kind == "sq":
+            e = self.exponent
+            m = (np.abs(q0) / a0) ** e + (np.abs(q1) / a1) ** e + (np.abs(q2) / a2) ** e <= 1.0
+        else:
+            raise ValueError(self.kind)
+        if self.clip is not None:
+            point, normal = self.clip
+            m &= ((p[0] - point[0]) * normal[0] + (p[1] - point[1]) * normal[1] + (p[2] - point[2]) * normal[2]) <= 0
+        return m
+
+
+def cylinder(a, b, r0: float, r1: float, extend: float = 0.0) -> Shape:
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    axis = b - a
+    length = float(np.linalg.norm(axis))
+    return Shape("cyl", (a + b) / 2, _frame_from_axis(axis), (r0, r1, length / 2 + extend))
+
+
+@dataclass
+class Op:
+    pass_no: int
+    shape: Shape
+    label: int
+    part: int
+    only_on: Optional[frozenset] = None
+    disc: Optional[dict] = None  # special disc evaluation
+
+
+# passes
+P_DISC, P_OUTER, P_INNER, P_EDEMA, P_SCLER, P_GAP, P_CANAL = 1, 2, 3, 4, 5, 6, 7
+
+
+@dataclass
+class ParsInfo:
+    """Where a pars is (LPS mm): its two ends and the defect / midpoint, per fragment."""
+
+    level: Level
+    side: Side
+    a_lps: np.ndarray  # anterior-superior end (pedicle / SAP junction), anterior fragment
+    b_lps: np.ndarray  # posterior-inferior end (IAP / lamina junction)
+    mid_lps: np.ndarray  # defect (or mid) point on the posterior fragment
+    mid_front_lps: np.ndarray  # the same point on the anterior fragment (differs when slipped)
+    radius_mm: float
+    status: ParsStatus
+
+
+@dataclass
+class Model:
+    case: CaseSpec
+    geometry: SpineGeometry
+    ops: list = field(default_factory=list)
+    pars: dict = field(default_factory=dict)  # (Level, Side) -> ParsInfo
+    spine_y_at_z: Optional[tuple[np.ndarray, np.ndarray]] = None  # (z samples, body-centre y)
+
+
+def _bone(ops: list, shape: Shape, part: int, cortex: float = 1.3, axial_cortex: Optional[float] = None,
+          outer_label: int = T.CORTICAL) -> None:
+    ops.append(Op(P_OUTER, shape, outer_label, part))
+    ops.append(Op(P_INNER, shape.shrunk(cortex, axial_cortex), T.CANCELLOUS, part))
+
+
+def _vertebra_ops(model: Model, lv: Level) -> None:
+    g = model.geometry
+    case = model.case
+    s = g.scale
+    pose = g.poses[lv]
+    arch = g.arch_poses[lv]
+    hx, hy, hz = pose.half
+    ops = model.ops
+    R = pose.axes
+
+    # vertebral body: superellipse prism, cortical shell, endplates
+    body = Shape("prism", pose.origin, R, (hx, hy, hz), exponent=2.3, waist=0.07)
+    ops.append(Op(P_OUTER, body, T.ENDPLATE, 2))
+    ops.append(Op(P_INNER, Shape("prism", pose.origin, R, (hx - 1.2, hy - 1.2, hz - 1.0), 2.3, 0.07),
+                  T.CORTICAL, 1, only_on=frozenset({T.ENDPLATE})))
+    ops.append(Op(P_INNER, Shape("prism", pose.origin, R, (hx - 2.4, hy - 2.4, hz - 1.0), 2.3, 0.07),
+                  T.CANCELLOUS, 1))
+    # correct order inside the pass: cortical ring first, then cancellous core (list order)
+
+    if lv is Level.S1:
+        _sacrum_ops(model, pose)
+        return
+
+    hyp = 0.7 if lv in case.hypoplastic_levels else 1.0
+    L5 = lv is Level.L5
+    canal_half_w = 11.5 * s
+    for side in Side:
+        sx = 1.0 if side is Side.LEFT else -1.0  # +x is patient left
+        ped_rx = (5.5 if L5 else 4.3) * s
+        ped_x = sx * (canal_half_w + ped_rx)
+        # pedicle: elliptic cylinder along y'
+        ped_a = pose.to_lps((ped_x, hy - 7 * s, 3.0 * s))
+        ped_b = pose.to_lps((ped_x, hy + 9 * s, 3.0 * s))
+        ped = Shape("cyl", (ped_a + ped_b) / 2, np.stack([R[:, 0], R[:, 2], R[:, 1]], axis=1),
+                    (ped_rx, 7.0 * s, float(np.linalg.norm(ped_b - ped_a)) / 2))
+        _bone(ops, ped, 4, cortex=1.4)
+        # transverse process
+        tp_len = {Level.L1: 14, Level.L2: 18, Level.L3: 22, Level.L4: 19, Level.L5: 15}[lv] * s
+        tp_r = (6.5 if L5 else 4.5) * s
+        tp_a = pose.to_lps((sx * (canal_half_w + 2 * ped_rx - 1), hy + 4 * s, 3.0 * s))
+        tp_b = pose.to_lps((sx * (canal_half_w + 2 * ped_rx + tp_len), hy + (2 if L5 else 5) * s, 3.0 * s))
+        tp = cylinder(tp_a, tp_b, tp_r, tp_r * 0.8)
+        tp.kind = "sq"
+        tp.exponent = 2.6
+        _bone(ops, tp, 9, cortex=1.2)
+        # superior articular process (facet lateral, points up)
+        sap_c = pose.to_lps((sx * (canal_half_w + 2 * ped_rx - 2.2 * s), hy + 12 * s, hz + 1.0 * s))
+        sap = Shape("sq", sap_c, R @ _rot_z(sx * 18), (3.0 * s, 5.0 * s, 9.5 * s), exponent=3.0)
+        _bone(ops, sap, 7, cortex=1.2)
+        # pars interarticularis: from the pedicle/SAP junction down and back to the IAP / lamina
+        a_loc = np.array([sx * (canal_half_w + ped_rx + 0.5 * s), hy + 9.5 * s, 0.5 * s])
+        b_loc = np.array([sx * (canal_half_w + 0.8 * s), hy + 16.5 * s, -hz - 3.5 * s])
+        m_loc = (a_loc + b_loc) / 2
+        pr = 4.8 * s * hyp
+        spec = case.pars_of(lv, side)
+        a_front, m_front = pose.to_lps(a_loc), pose.to_lps(m_loc)
+        m_back, b_back = arch.to_lps(m_loc), arch.to_lps(b_loc)
+        axis = _unit(b_back - m_back)
+        if np.allclose(a_front - arch.to_lps(a_loc), 0):
+            _bone(ops, cylinder(a_front, b_back, pr, pr * 0.85, extend=1.5), 5, cortex=2.0)
+        else:  # slipped: two fragments
+            fr = cylinder(a_front, m_front, pr, pr * 0.85, extend=2.0)
+            fr.clip = (m_front, _unit(m_front - a_front))
+            _bone(ops, fr, 5, cortex=2.0)
+            bk = cylinder(m_back, b_back, pr, pr * 0.85, extend=2.0)
+            bk.clip = (m_back, -axis)
+            _bone(ops, bk, 5, cortex=2.0)
+        model.pars[(lv, side)] = ParsInfo(lv, side, a_front, b_back, m_back, m_front, pr, spec.status)
+        # inferior articular process (medial to the SAP below, points down)
+        iap_c = arch.to_lps((sx * (canal_half_w - 0.2 * s), hy + 17.5 * s, -hz - 11.5 * s))
+        iap = Shape("sq", iap_c, R @ _rot_z(sx * 18), (2.7 * s * hyp ** 0.5, 4.2 * s, 9.0 * s), exponent=3.0)
+        _bone(ops, iap, 8, cortex=1.2)
+        # lamina: from the pars/IAP junction medially and back to the spinous process
+        lam_a = arch.to_lps((sx * (canal_half_w + 0.5 * s), hy + 17.0 * s, -hz - 1.5 * s))
+        lam_b = arch.to_lps((0.0, hy + 23.0 * s, -hz + 0.5 * s))
+        lam = cylinder(lam_a, lam_b, 3.0 * s * hyp, 8.5 * s, extend=1.0)
+        lam.kind = "sq"
+        lam.exponent = 3.0
+        _bone(ops, lam, 6, cortex=1.2)
+        # pars edema / fracture / sclerosis
+        _pars_lesion_ops(model, lv, side, spec, pose, arch, a_front, m_front, m_back, b_back, pr)
+        if spec.edema_pedicle:
+            ed = Shape("sq", pose.to_lps((ped_x * 0.95, hy + 1.0 * s, 2.5 * s)), R, (ped_rx + 2, 10.0 * s, 8.0 * s))
+            ops.append(Op(P_EDEMA, ed, T.EDEMA, 4, only_on=frozenset({T.CANCELLOUS})))
+
+    # spinous process
+    sp_a = arch.to_lps((0.0, hy + 20 * s, -hz + 1.0 * s))
+    sp_b = arch.to_lps((0.0, hy + (38 if not L5 else 33) * s, -hz - 4.0 * s))
+    sp = Shape("sq", (sp_a + sp_b) / 2, _frame_from_axis(sp_b - sp_a),
+               (3.2 * s, 9.5 * s, float(np.linalg.norm(sp_b - sp_a)) / 2 + 3), exponent=3.5)
+    _bone(ops, sp, 10, cortex=1.3)
+
+
+def _pars_lesion_ops(model: Model, lv, side, spec, pose, arch, a_front, m_front, m_back, b_back, pr) -> None:
+    ops = model.ops
+    bone = frozenset({T.CORTICAL, T.CANCELLOUS, T.EDEMA, T.SCLEROTIC, T.ENDPLATE})
+    axis = _unit(b_back - a_front if np.allclose(m_front, m_back) else b_back - m_back)
+    frame = _frame_from_axis(axis)
+    if spec.edema_pars:
+        for c in {tuple(m_front), tuple(m_back)}:
+            ed = Shape("sq", np.array(c), frame, (pr + 3.0, pr + 3.0, 9.0), exponent=2.0)
+            ops.append(Op(P_EDEMA, ed, T.EDEMA, 5, only_on=frozenset({T.CANCELLOUS})))
+    if not spec.status.is_defect:
+        return
+    w = spec.gap_width_mm
+    chronic = spec.status is ParsStatus.CHRONIC_NONUNION
+    gap_label = T.GAP_FIBROUS if chronic or not spec.edema else T.GAP_FLUID
+    centres = [(m_back, +1.0)] if np.allclose(m_front, m_back) else [(m_back, +1.0), (m_front, -1.0)]
+    rc = pr + 3.5
+    for c, sgn in centres:
+        if chronic:
+            scl = Shape("cyl", c, frame, (rc, rc, w / 2 + 2.6))
+            ops.append(Op(P_SCLER, scl, T.SCLEROTIC, 5, only_on=frozenset({T.CANCELLOUS, T.EDEMA})))
+        gap = Shape("cyl", c, frame, (rc, rc, w / 2))
+        if spec.status is ParsStatus.INCOMPLETE_FRACTURE:
+            # through the inferior (caudal) part of the cross-section only
+            down = np.array([0.0, 0.0, -1.0])
+            d = _unit(down - (down @ axis) * axis)
+            gap.clip = (c + d * 0.8, -d)
+        ops.append(Op(P_GAP, gap, gap_label, 5, only_on=bone))
+    if len(centres) == 2:  # fibrous tissue bridging the slipped fragments
+        br = cylinder(m_back, m_front, pr * 0.8, pr * 0.8)
+        ops.append(Op(P_GAP, br, gap_label, 5, only_on=frozenset({T.MUSCLE, T.FAT, T.VISCERA})))
+
+
+def _sacrum_ops(model: Model, pose: Pose) -> None:
+    ops = model.ops
+    s = model.geometry.scale
+    hx, hy, hz = pose.half
+    R = pose.axes
+    canal_half_w = 11.0 * s
+    for side in Side:
+        sx = 1.0 if side is Side.LEFT else -1.0
+        # sacral ala
+        ala = Shape("sq", pose.to_lps((sx * (hx + 12 * s), 4 * s, -2 * s)), R, (17 * s, 15 * s, 13 * s), exponent=3.0)
+        _bone(ops, ala, 11, cortex=1.2)
+        # S1 pedicle mass and superior articular process
+        ped = Shape("sq", pose.to_lps((sx * (canal_half_w + 5 * s), hy + 5 * s, 0.0)), R, (5.5 * s, 8 * s, 9 * s), exponent=3.0)
+        _bone(ops, ped, 4, cortex=1.2)
+        sap_c = pose.to_lps((sx * (canal_half_w + 4.5 * s), hy + 12 * s, hz + 2 * s))
+        sap = Shape("sq", sap_c, R @ _rot_z(sx * 25), (3.0 * s, 5.5 * s, 9.5 * s), exponent=3.0)
+        _bone(ops, sap, 7, cortex=1.2)
+    # S2..S5 bodies chained below S1, curving forward (sacral kyphosis), with the dorsal plate
+    segs = ((22.5, 15.0, 10.5), (18.0, 12.5, 9.5), (13.0, 10.0, 8.0), (9.0, 7.5, 6.5))
+    prev_bottom = pose.to_lps((0.0, 0.0, -hz))
+    prev_axes = R
+    for k, (hxx, hyy, hzz) in enumerate(segs):
+        R_k = R @ _rot_x(-13.0 * (k + 1))
+        c = prev_bottom - R_k[:, 2] * (hzz * s - 0.5)
+        _bone(ops, Shape("prism", c, R_k, (hxx * s, hyy * s, hzz * s + 0.8), exponent=2.3), 11, cortex=1.2)
+        dorsal = Shape("sq", c + R_k[:, 1] * (hyy + 12) * s, R_k, (hxx * 0.85 * s, 3.5 * s, hzz * s + 2.5), exponent=3.0)
+        _bone(ops, dorsal, 11, cortex=1.2)
+        wing = Shape("sq", c + R_k[:, 1] * 6 * s, R_k, ((hxx + 16 - 4 * k) * s, (hyy + 2) * s, hzz * s), exponent=3.0)
+        _bone(ops, wing, 11, cortex=1.2)
+        cn = Shape("cyl", c + R_k[:, 1] * (hyy + 5.5) * s, R_k, (max(10.0 - 1.5 * k, 4.0) * s, 4.5 * s, hzz * s + 1.5))
+        ops.append(Op(P_CANAL, cn, T.EPIDURAL_FAT, 12))
+        prev_bottom = c - R_k[:, 2] * (hzz * s - 0.5)
+    dorsal1 = Shape("sq", pose.to_lps((0.0, (hy + 17) * s, -3 * s)), R, (18 * s, 3.0 * s, 11 * s), exponent=3.0)
+    _bone(ops, dorsal1, 11, cortex=1.2)
+    crest = Shape("sq", pose.to_lps((0.0, (hy + 22) * s, -6 * s)), R, (3 * s, 5 * s, 9 * s), exponent=3.0)
+    _bone(ops, crest, 10, cortex=1.2)
+    cn = Shape("cyl", pose.to_lps((0.0, hy + 8 * s, 0.0)), R, (canal_half_w, 6.5 * s, hz + 2))
+    ops.append(Op(P_CANAL, cn, T.EPIDURAL_FAT, 12))
+
+
+def _disc_ops(model: Model, upper: Level, lower: Level) -> None:
+    g = model.geometry
+    up, lo = g.poses[upper], g.poses[lower]
+    degenerated = upper is Level.L5 and model.case.disc_degenerated_l5s1
+    hx = max(up.half[0], lo.half[0])
+    hy = max(up.half[1], lo.half[1])
+    pts = np.array([up.corner(a, False) for a in (False, True)] + [lo.corner(a, True) for a in (False, True)])
+    c = pts.mean(axis=0)
+    ax = lo.axes
+    ext = np.abs((pts - c) @ ax).max(axis=0)
+    disc = dict(up=up, lo=lo, degenerated=degenerated)
+    box = Shape("sq", c, ax, (hx * 1.1 + 1, ext[1] + 3, ext[2] + 3))
+    model.ops.append(Op(P_DISC, box, T.ANNULUS, 3, disc=dict(disc, nucleus=False)))
+    model.ops.append(Op(P_DISC, box, T.NUCLEUS_DEGENERATED if degenerated else T.NUCLEUS, 3, disc=dict(disc, nucleus=True)))
+
+
+def _disc_inside(d: dict, p) -> np.ndarray:
+    up, lo = d["up"], d["lo"]
+    shape = np.broadcast(p[0], p[1], p[2]).shape
+    X = np.broadcast_to(p[0], shape)
+    Y = np.broadcast_to(p[1], shape)
+    Z = np.broadcast_to(p[2], shape)
+    # signed heights above the lower endplate and below the upper endplate
+    lo_top = lo.origin + lo.axes[:, 2] * lo.half[2]
+    up_bot = up.origin - up.axes[:, 2] * up.half[2]
+    n_lo, n_up = lo.axes[:, 2], up.axes[:, 2]
+    h_lo = (p[0] - lo_top[0]) * n_lo[0] + (p[1] - lo_top[1]) * n_lo[1] + (p[2] - lo_top[2]) * n_lo[2]
+    h_up = -((p[0] - up_bot[0]) * n_up[0] + (p[1] - up_bot[1]) * n_up[1] + (p[2] - up_bot[2]) * n_up[2])
+    inside = (h_lo >= -0.3) & (h_up >= -0.3)
+    idx = np.nonzero(inside)
+    if idx[0].size == 0:
+        return inside
+    x, y, z = X[idx], Y[idx], Z[idx]
+    hl, hu = h_lo[idx], h_up[idx]
+    t = np.clip(hl / np.maximum(hl + hu, 1e-3), 0.0, 1.0)
+    qs = []
+    for pose, top in ((lo, True), (up, False)):
+        cc = pose.origin + pose.axes[:, 2] * (pose.half[2] if top else -pose.half[2])
+        A = pose.axes
+        q0 = (x - cc[0]) * A[0, 0] + (y - cc[1]) * A[1, 0] + (z - cc[2]) * A[2, 0]
+        q1 = (x - cc[0]) * A[0, 1] + (y - cc[1]) * A[1, 1] + (z - cc[2]) * A[2, 1]
+        qs.append((q0, q1))
+    q0 = qs[0][0] * (1 - t) + qs[1][0] * t
+    q1 = qs[0][1] * (1 - t) + qs[1][1] * t
+    hx = lo.half[0] * (1 - t) + up.half[0] * t
+    hy = lo.half[1] * (1 - t) + up.half[1] * t
+    if d["nucleus"]:
+        band = 0.35 if d["degenerated"] else 0.18
+        a0 = q0 / (hx * 0.5)
+        a1 = (q1 - 2.0) / (hy * 0.45)
+        sel = (a0 * a0 + a1 * a1 <= 1.0) & (t > band) & (t < 1 - band)
+    else:
+        bulge = 1.0 + 0.04 * np.sin(np.pi * t)
+        a0 = q0 / (hx * bulge)
+        a1 = q1 / (hy * bulge)
+        sel = a0 * a0 + a1 * a1 <= 1.0
+    out = np.zeros(shape, dtype=bool)
+    out[tuple(i[sel] for i in idx)] = True
+    return out
+
+
+def _canal_ops(model: Model) -> None:
+    g = model.geometry
+    s = g.scale
+    for lv in LUMBAR:
+        pose = g.arch_poses[lv] if lv is not Level.L5 else g.poses[lv]
+        hx, hy, hz = pose.half
+        c = pose.to_lps((0.0, hy + 8.0 * s, 0.0))
+        length = hz + 10.0
+        model.ops.append(Op(P_CANAL, Shape("cyl", c, pose.axes, (11.5 * s, 8.0 * s, length)), T.EPIDURAL_FAT, 12,
+                            only_on=frozenset(T.SOFT_LABELS | {T.ANNULUS})))
+        model.ops.append(Op(P_CANAL, Shape("cyl", pose.to_lps((0.0, hy + 8.5 * s, 0.0)), pose.axes,
+                                           (8.0 * s, 6.0 * s, length)), T.CSF, 12,
+                            only_on=frozenset({T.EPIDURAL_FAT})))
+    s1 = g.poses[Level.S1]
+    hy = s1.half[1]
+    model.ops.append(Op(P_CANAL, Shape("cyl", s1.to_lps((0.0, hy + 8.0 * s, 8.0)), s1.axes, (6.5 * s, 5.0 * s, 10.0)),
+                        T.CSF, 12, only_on=frozenset({T.EPIDURAL_FAT})))
+
+
+def build_model(case: CaseSpec) -> Model:
+    g = spine_geometry(case)
+    model = Model(case, g)
+    for lv in ALL_LEVELS:
+        _vertebra_ops(model, lv)
+    for up, lo in zip(ALL_LEVELS[:-1], ALL_LEVELS[1:]):
+        _disc_ops(model, up, lo)
+    _canal_ops(model)
+    zs = np.array([g.poses[lv].origin[2] for lv in ALL_LEVELS])[::-1]
+    ys = np.array([g.arch_poses[lv].origin[1] for lv in ALL_LEVELS])[::-1]
+    model.spine_y_at_z = (zs, ys)
+    return model
+
+
+# --------------------------------------------------------------------------- grids
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Sample points: an affine lattice in the patient x-y plane, repeated at heights ``z``.
+
+    Point (k, a, b) is at x-y ``origin_xy + a * step0_xy + b * step1_xy`` and height ``z[k]``;
+    label arrays are indexed [k, a, b]. Every Isthmus grid (axial CT, sagittal MR, radiograph
+    projection frames rotated about the body axis) has one axis along patient z.
+    """
+
+    origin_xy: tuple[float, float]
+    step0_xy: tuple[float, float]
+    step1_xy: tuple[float, float]
+    n0: int
+    n1: int
+    z: tuple[float, ...]
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return (len(self.z), self.n0, self.n1)
+
+    def xy(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        o, s0, s1 = np.array(self.origin_xy), np.array(self.step0_xy), np.array(self.step1_xy)
+        x = o[0] + a[:, None] * s0[0] + b[None, :] * s1[0]
+        y = o[1] + a[:, None] * s0[1] + b[None, :] * s1[1]
+        return x, y
+
+    def index_box(self, corners_lps: np.ndarray):
+        """Index ranges (k0, k1, a0, a1, b0, b1) of the points inside the hull of ``corners_lps``."""
+        z = np.asarray(self.z)
+        zmin, zmax = float(corners_lps[:, 2].min()), float(corners_lps[:, 2].max())
+        ks = np.nonzero((z >= zmin) & (z <= zmax))[0]
+        if ks.size == 0:
+            return None
+        M = np.array([[self.step0_xy[0], self.step1_xy[0]], [self.step0_xy[1], self.step1_xy[1]]])
+        ab = (corners_lps[:, :2] - np.array(self.origin_xy)) @ np.linalg.inv(M).T
+        a0 = max(int(math.floor(ab[:, 0].min())), 0)
+        a1 = min(int(math.ceil(ab[:, 0].max())) + 1, self.n0)
+        b0 = max(int(math.floor(ab[:, 1].min())), 0)
+        b1 = min(int(math.ceil(ab[:, 1].max())) + 1, self.n1)
+        if a0 >= a1 or b0 >= b1:
+            return None
+        return int(ks.min()), int(ks.max()) + 1, a0, a1, b0, b1
+
+
+# --------------------------------------------------------------------------- soft tissue
+
+
+def _soft_2d(case: CaseSpec, x: np.ndarray, y: np.ndarray, ys: float, parts: bool = False) -> np.ndarray:
+    """Soft-tissue labels of an axial cross-section; ``ys`` is the body-centre y of the spine."""
+    adult = not case.adolescent
+    s = 1.0 if adult else 0.9
+    fat_t = (20.0 if adult else 9.0) + (6.0 if case.sex == "F" else 0.0)
+    bx, by = 165.0 * s, 120.0 * s
+    cy = ys - 40.0
+    lab = np.zeros(np.broadcast(x, y).shape, dtype=np.uint8)
+    r_out = (x / bx) ** 2 + ((y - cy) / by) ** 2
+
+    def ell(cx, cyy, ax, ay):
+        return ((x - cx) / ax) ** 2 + ((y - cyy) / ay) ** 2 <= 1.0
+
+    lab[r_out <= 1.0] = T.SKIN
+    lab[((x / (bx - 2)) ** 2 + ((y - cy) / (by - 2)) ** 2) <= 1.0] = T.FAT
+    inner = ((x / (bx - 2 - fat_t)) ** 2 + ((y - cy) / (by - 2 - fat_t)) ** 2) <= 1.0
+    lab[inner] = T.MUSCLE  # abdominal wall
+    wall = 11.0
+    lab[((x / (bx - 2 - fat_t - wall)) ** 2 + ((y - cy) / (by - 2 - fat_t - wall)) ** 2) <= 1.0] = T.VISCERA
+    psoas_part = np.zeros_like(lab, dtype=bool)
+    para_part = np.zeros_like(lab, dtype=bool)
+    for sx in (1.0, -1.0):
+        lab[ell(sx * 70 * s, ys + 5, 30 * s, 32 * s)] = T.FAT  # perirenal / retroperitoneal fat
+        m = ell(sx * 40 * s, ys - 2, 17 * s, 19 * s)
+        psoas_part |= m
+        lab[m] = T.MUSCLE  # psoas
+        m = ell(sx * 62 * s, ys + 28, 17 * s, 10 * s)
+        para_part |= m
+        lab[m] = T.MUSCLE  # quadratus lumborum
+        m = ell(sx * 38 * s, ys + 58 * s, 27 * s, 24 * s)
+        para_part |= m
+        lab[m] = T.MUSCLE  # erector spinae
+        m = ell(sx * 13 * s, ys + 55 * s, 11 * s, 19 * s)
+        para_part |= m
+        lab[m] = T.MUSCLE  # multifidus
+    # keep the posterior subcutaneous fat and skin
+    lab[(r_out > 1.0)] = T.AIR
+    outer_fat = (r_out <= 1.0) & ~inner
+    lab[outer_fat & (lab == T.MUSCLE)] = T.FAT
+    lab[((x / (bx - 2)) ** 2 + ((y - cy) / (by - 2)) ** 2 > 1.0) & (r_out <= 1.0)] = T.SKIN
+    if parts:
+        out = np.zeros_like(lab)
+        for k, v in _PART_OF_SOFT.items():
+            out[lab == k] = v
+        out[(lab == T.MUSCLE)] = 13
+        out[psoas_part & (lab == T.MUSCLE)] = 14
+        return out
+    return lab
+
+
+# --------------------------------------------------------------------------- rasterisation
+
+_MODEL_CACHE: dict = {}
+
+
+def model_for(case: CaseSpec) -> Model:
+    key = case
+    m = _MODEL_CACHE.get(key)
+    if m is None:
+        m = build_model(case)
+        _MODEL_CACHE.clear()
+        _MODEL_CACHE[key] = m
+    return m
+
+
+def _rasterise(case: CaseSpec, grid: Grid, want_parts: bool) -> np.ndarray:
+    model = model_for(case)
+    nz, n0, n1 = grid.shape
+    lab = np.zeros((nz, n0, n1), dtype=np.uint8)
+    parts = np.zeros((nz, n0, n1), dtype=np.uint8) if want_parts else None
+    z = np.asarray(grid.z, dtype=np.float64)
+    # soft tissue: one 2-D map per distinct (1 mm quantised) spine offset
+    zs, ys = model.spine_y_at_z
+    yk = np.round(np.interp(z, zs, ys)).astype(int)
+    x_all, y_all = grid.xy(np.arange(n0, dtype=np.float64), np.arange(n1, dtype=np.float64))
+    for yv in np.unique(yk):
+        sel = yk == yv
+        lab[sel] = _soft_2d(case, x_all, y_all, float(yv))[None]
+        if want_parts:
+            parts[sel] = _soft_2d(case, x_all, y_all, float(yv), parts=True)[None]
+    ops = sorted(enumerate(model.ops), key=lambda t: (t[1].pass_no, t[0]))
+    for _, op in ops:
+        sh = op.shape
+        box = grid.index_box(sh.corners())
+        if box is None:
+            continue
+        k0, k1, a0, a1, b0, b1 = box
+        X, Y = grid.xy(np.arange(a0, a1, dtype=np.float64), np.arange(b0, b1, dtype=np.float64))
+        X = X[None].astype(np.float32)
+        Y = Y[None].astype(np.float32)
+        Z = z[k0:k1, None, None].astype(np.float32)
+        p = (X, Y, Z)
+        if op.disc is not None:
+            m = _disc_inside(op.disc, p)
+        else:
+            d0, d1, d2 = X - np.float32(sh.centre[0]), Y - np.float32(sh.centre[1]), Z - np.float32(sh.centre[2])
+            A = sh.axes.astype(np.float32)
+            q = tuple(d0 * A[0, i] + d1 * A[1, i] + d2 * A[2, i] for i in range(3))
+            m = sh.inside(q, p)
+        if not m.any():
+            continue
+        sub = lab[k0:k1, a0:a1, b0:b1]
+        if op.only_on is not None:
+            m = m & np.isin(sub, list(op.only_on))
+        sub[m] = op.label
+        if want_parts and op.pass_no not in (P_EDEMA, P_SCLER, P_GAP):
+            parts[k0:k1, a0:a1, b0:b1][m] = op.part
+    return (lab, parts) if want_parts else lab
+
+
+def label_volume(case: CaseSpec, grid: Grid) -> np.ndarray:
+    """uint8 tissue labels (app.samples.labels) of ``case`` sampled on ``grid``, shape grid.shape."""
+    return _rasterise(case, grid, False)
+
+
+def part_volume(case: CaseSpec, grid: Grid) -> np.ndarray:
+    """uint8 structure ids (``PART_NAMES``) of ``case`` on ``grid``."""
+    return _rasterise(case, grid, True)[1]
+
+
+def pars_info(case: CaseSpec) -> dict:
+    """(Level, Side) -> ParsInfo for L1-L5."""
+    return model_for(case).pars
+
+
+def measured_slip_pct(geometry: SpineGeometry) -> float:
+    """Slip of L5 on S1 from the landmarks: perpendicular from the L5 postero-inferior corner to
+    the S1 endplate line, distance from the S1 postero-superior corner along the endplate,
+    divided by the S1 endplate AP width (Bourassa-Moreau technique 1)."""
+    lm = geometry.landmarks()
+    ps, as_ = lm["S1 postero-superior corner"], lm["S1 antero-superior corner"]
+    pi = lm["L5 postero-inferior corner"]
+    u = as_ - ps
+    width = float(np.linalg.norm(u))
+    return float((pi - ps) @ (u / width)) / width * 100.0
