@@ -36,10 +36,13 @@ def run(paths: Sequence[str] = (), exit_after_first_image: bool = False, exit_af
 
     def report_and_quit(name: str) -> None:
         timings[name] = time.time() - t0
-        print(" ".join(f"{k}={v:.3f}s" for k, v in timings.items()), flush=True)
+        heavy = ",".join(m for m in ("SimpleITK", "pydicom") if m in sys.modules) or "none"
+        print(" ".join(f"{k}={v:.3f}s" for k, v in timings.items()) + f" heavy_modules={heavy}", flush=True)
         win.close()
         app.quit()
 
+    if paths:  # start scanning first: the worker reads headers while the window is being shown
+        win.open_paths(list(paths))
     win.show()
     if exit_after_show:
         QTimer.singleShot(0, lambda: report_and_quit("window_shown"))
@@ -49,9 +52,7 @@ def run(paths: Sequence[str] = (), exit_after_first_image: bool = False, exit_af
         win.presenter.sig_first_image.connect(
             lambda _t: QTimer.singleShot(0, lambda: report_and_quit("first_image")))
         QTimer.singleShot(30_000, lambda: report_and_quit("timeout"))
-    if paths:
-        win.open_paths(list(paths))
-    else:
+    if not paths:
         win.show_start_page()
     return int(app.exec())
 

@@ -67,7 +67,11 @@ class MainWindow(QMainWindow):
         if geo is not None:
             self.restoreGeometry(geo)
         else:
-            self.resize(1500, 940)
+            screen = self.screen().availableGeometry() if self.screen() is not None else None
+            if screen is not None and screen.width() > 800:
+                self.resize(int(screen.width() * 0.96), int(screen.height() * 0.94))
+            else:
+                self.resize(1500, 940)
 
     # ---- assembly --------------------------------------------------------------------------
     def _build_actions(self) -> None:

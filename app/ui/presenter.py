@@ -30,6 +30,7 @@ class StudyPresenter(QObject):
         self.controller, self.grid, self.browser, self.state = controller, grid, browser, state
         self.study = None
         self.patient = None
+        self.series: list = []
         self._first_shown = False
         c = controller
         c.sig_scanned.connect(self._on_scanned)
@@ -45,10 +46,14 @@ class StudyPresenter(QObject):
         self.browser.populate(result)
         self._first_shown = False
         self.study = self.patient = None
-        for p in result.patients:
-            if p.studies:
-                self.patient, self.study = p, max(p.studies, key=lambda s: len(s.series))
-                break
+        self.series = []
+        # a pars work-up often spans studies (radiographs one day, CT/MRI another): the protocol
+        # draws on every series of the patient with the most series
+        patients = [p for p in result.patients if p.studies]
+        if patients:
+            self.patient = max(patients, key=lambda p: sum(len(s.series) for s in p.studies))
+            self.study = max(self.patient.studies, key=lambda s: (s.study_date, len(s.series)))
+            self.series = [s for st in self.patient.studies for s in st.series]
         if self.study is None:
             n = len(result.skipped)
             self.sig_message.emit(f"No images found ({result.files_seen} files looked at, {n} skipped)")
@@ -75,7 +80,7 @@ class StudyPresenter(QObject):
                 rows, cols = 1, 1
             self.grid.set_grid(rows, cols)
             return
-        series = list(self.study.series)
+        series = list(self.series)
         if self.state.layout == "pars":
             layout = pars_protocol(series)
         else:

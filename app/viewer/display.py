@@ -131,7 +131,8 @@ class VolumeDisplay:
         """The volume slice index k the current plane coincides with (acquisition-plane views),
         else None (MPR planes cut across slices)."""
         g = self.volume.geometry
-        if abs(abs(float(self.plane.normal_lps @ g.direction[:, 2])) - 1.0) > 1e-4:
+        n = np.cross(g.direction[:, 0], g.direction[:, 1])  # the image-plane normal (gantry tilt safe)
+        if abs(abs(float(self.plane.normal_lps @ n)) - np.linalg.norm(n)) > 1e-4:
             return None
         k = float(g.lps_to_ijk(self.plane.origin_lps)[2])
         if abs(k - round(k)) > 1e-3 or not 0 <= round(k) < g.shape_ijk[2]:

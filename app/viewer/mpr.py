@@ -196,8 +196,10 @@ def reslice(array: np.ndarray, geometry: Geometry, plane: PlaneSpec, order: int 
         half = int(np.floor(slab_mm / 2.0 / step + 1e-6))
         offsets = np.arange(-half, half + 1) * step
         acc = None
+        # many planes: sample each nearest-neighbour (a 10 mm MIP of a 0.7 mm CT is 15 planes)
+        sub_order = order if len(offsets) <= 4 else 0
         for off in offsets:
-            img = reslice(array, geometry, plane.shifted(float(off)), order, fill).astype(np.float32, copy=False)
+            img = reslice(array, geometry, plane.shifted(float(off)), sub_order, fill).astype(np.float32, copy=False)
             if acc is None:
                 acc = img.copy()
             elif slab_mode == "mip":
@@ -243,23 +245,30 @@ def reslice(array: np.ndarray, geometry: Geometry, plane: PlaneSpec, order: int 
         valid = ok if valid is None else valid & ok
         np.clip(x, 0, sizes[ax] - 1, out=x)
         top = max(sizes[ax] - 2, 0)
-        x0 = np.minimum(x.astype(np.int32), top)
-        fracs.append(x - x0)
-        base = x0 * strides[ax] if base is None else base + x0 * strides[ax]
+        x0 = np.minimum(x.astype(np.intp), top)
+        x -= x0  # x now holds the fraction in [0, 1]
+        fracs.append(x)
+        if strides[ax] != 1:
+            x0 *= strides[ax]
+        base = x0 if base is None else base + x0
     fx, fy, fz = fracs
     si = 1 if ni > 1 else 0
     sj = ni if nj > 1 else 0
     sk = ni * nj if nk > 1 else 0
 
-    def g(off):
-        return np.take(flat, base + off).astype(np.float32)
+    def g(off):  # gather at base + off without building base + off: take from a shifted view
+        return np.take(flat[off:], base).astype(np.float32)
 
-    c00 = g(0); c00 += fx * (g(si) - c00)
-    c10 = g(sj); c10 += fx * (g(sj + si) - c10)
-    c01 = g(sk); c01 += fx * (g(sk + si) - c01)
-    c11 = g(sk + sj); c11 += fx * (g(sk + sj + si) - c11)
+    c00 = g(0)
+    c00 += fx * (g(si) - c00)
+    c10 = g(sj)
+    c10 += fx * (g(sj + si) - c10)
     c00 += fy * (c10 - c00)
-    c01 += fy * (c11 - c01)
+    c01 = g(sk)
+    c01 += fx * (g(sk + si) - c01)
+    c10 = g(sk + sj)
+    c10 += fx * (g(sk + sj + si) - c10)
+    c01 += fy * (c10 - c01)
     c00 += fz * (c01 - c00)
     if not valid.all():
         c00[~valid] = fill
@@ -275,7 +284,21 @@ def _reslice_aligned(a, sizes, p0, al, rows, cols, order, fill):
     ok_v = (iv >= 0) & (iv < sizes[ax_v])
     n = float(p0[ax_n])
 
+    full = ok_u.all() and ok_v.all()
+
+    def _sl(ix: np.ndarray, step: int) -> slice:
+        stop = int(ix[-1]) + step
+        return slice(int(ix[0]), None if stop < 0 else stop, step)
+
     def take_at(kn: int) -> np.ndarray:
+        if full:  # basic slicing: a strided view, one copy, no index arrays
+            idx = [None, None, None]
+            idx[ax_u], idx[ax_v], idx[ax_n] = _sl(iu, s_u), _sl(iv, s_v), kn
+            view = a[idx[2], idx[1], idx[0]]
+            # remaining axes keep array order (k, j, i); rows must follow ax_v
+            if [ax for ax in (2, 1, 0) if ax != ax_n][0] != ax_v:
+                view = view.T
+            return np.ascontiguousarray(view)
         idx = [None, None, None]  # in (i, j, k) order
         idx[ax_u] = np.clip(iu, 0, sizes[ax_u] - 1)[None, :]
         idx[ax_v] = np.clip(iv, 0, sizes[ax_v] - 1)[:, None]
