@@ -1,0 +1,15 @@
+"""Annotation tools on the images of the Qt workstation (see docs/annotations.md, "UI adapter").
+
+    from app.ui.annotations import install_annotation_layer
+    install_annotation_layer(main_window)      # -> window.annotations (AnnotationWorkspace)
+
+Modules: ``items`` (one QGraphicsItem class per annotation kind, ``ITEM_CLASSES``), ``mapping``
+(where an annotation shows in a view), ``controller`` (``ToolController``: SliceView events ->
+tools, previews, popups), ``popups`` (pars marker / arrow text / level label), ``undo``
+(``UndoRouter``), ``workspace`` (menus, toolbar, session + review dock, items per view).
+"""
+
+from app.ui.annotations.items import ITEM_CLASSES, AnnotationItem, make_item
+from app.ui.annotations.workspace import AnnotationWorkspace, install_annotation_layer
+
+__all__ = ["install_annotation_layer", "AnnotationWorkspace", "ITEM_CLASSES", "AnnotationItem", "make_item"]

@@ -1,0 +1,360 @@
+"""ToolController: the SliceView interaction hook that drives the Qt-free annotation tools.
+
+``SliceView.set_tool_controller(controller)`` makes every view hand its mouse events (as
+``app.viewer.pointer.ViewPointerEvent``, image pixel + LPS) to ``handle(event, view)`` while the
+viewer is in "tool" mode. The controller turns them into ``app.annotations.events.PointerEvent``s
+for the active tool, keeps the tool's ``ToolContext`` in step with the view (image, plane,
+pixel spacing / calibration, zoom -> hit tolerance), shows the tool's live preview as an item on
+that view, and opens the completion popups (pars marker, arrow text, level label).
+Key presses reach it through an event filter installed on each view (``install_on(view)``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any, Callable, Optional
+
+import numpy as np
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
+
+from app.annotations.events import KeyEvent, PointerEvent
+from app.annotations.model import Annotation, ArrowText, LevelLabel, ParsMarker
+from app.annotations.space import PixelSpace
+from app.annotations.tools import (ToolContext, ToolRegistry, cancel_pending_marker, complete_pars_marker,
+                                   set_annotation_text, set_level_label)
+from app.ui.annotations.items import AnnotationItem, make_item
+from app.ui.annotations.mapping import ViewMapper, view_image_key
+from app.ui.annotations.popups import LevelLabelPopup, ParsMarkerPopup, TextPopup
+
+HIT_TOLERANCE_SCREEN_PX = 6.0
+_TYPES = {"press": "press", "move": "move", "release": "release", "double": "double_click",
+          "double_click": "double_click"}
+_MODS = {"ctrl": "control", "control": "control", "shift": "shift", "alt": "alt", "meta": "meta"}
+_KEYS = {Qt.Key.Key_Delete: "Delete", Qt.Key.Key_Backspace: "Backspace", Qt.Key.Key_Escape: "Escape",
+         Qt.Key.Key_Return: "Return", Qt.Key.Key_Enter: "Enter"}
+
+
+@dataclasses.dataclass
+class ViewToolContext(ToolContext):
+    """A ToolContext that knows its view: annotations are "on this image" when they were drawn
+    in the view's pixel frame and lie on the displayed plane (``ViewMapper.editable``)."""
+
+    mapper: Optional[ViewMapper] = None
+
+    def is_on_this_image(self, annotation: Annotation) -> bool:
+        if self.mapper is None:
+            return super().is_on_this_image(annotation)
+        return self.mapper.editable(annotation)
+
+
+def screen_px_per_image_px(view: Any) -> float:
+    a = view.viewport_point_of_pixel(0.0, 0.0)
+    b = view.viewport_point_of_pixel(1.0, 0.0)
+    c = view.viewport_point_of_pixel(0.0, 1.0)
+    return max(1e-6, min(math.hypot(b.x() - a.x(), b.y() - a.y()), math.hypot(c.x() - a.x(), c.y() - a.y())))
+
+
+def pixel_space_for(display: Any) -> PixelSpace:
+    """PixelSpace of what a display shows: a radiograph carries its calibration basis label and
+    spacing (``PixelSpace.for_radiograph``); a volume plane maps pixels to LPS."""
+    kind = getattr(display, "kind", "")
+    if kind == "radiograph":
+        return PixelSpace.for_radiograph(display.radiograph.calibration)
+    if kind == "volume":
+        plane = display.plane
+
+        def to_lps(points: np.ndarray, plane=plane) -> np.ndarray:
+            pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+            return np.array([plane.pixel_to_lps(c, r) for c, r in pts]).reshape(-1, 3)
+
+        return PixelSpace(spacing_mm=tuple(plane.spacing_mm), calibration="", to_lps=to_lps)
+    return PixelSpace()
+
+
+def context_key(view: Any) -> tuple:
+    d = view.display
+    key = (id(view), view_image_key(view), getattr(d, "kind", ""))
+    if getattr(d, "kind", "") == "volume":
+        p = d.plane
+        key += (d.orientation, d.index, tuple(np.round(p.origin_lps, 4)), tuple(np.round(p.normal_lps, 6)),
+                float(d.slab_mm))
+    return key
+
+
+def build_context(view: Any, creator: str = "", frame_of_reference: Callable[[str], Optional[str]] = lambda u: None
+                  ) -> Optional[ViewToolContext]:
+    """The ToolContext for what ``view`` shows now (None for an empty or preview-only view)."""
+    d = getattr(view, "display", None)
+    kind = getattr(d, "kind", "")
+    if kind not in ("radiograph", "volume"):
+        return None
+    series, sop, frame = view_image_key(view)
+    cache: dict = {}
+
+    def image(d=d, kind=kind) -> np.ndarray:
+        if "img" not in cache:
+            cache["img"] = d.radiograph.array if kind == "radiograph" else d.raw()
+        return cache["img"]
+
+    return ViewToolContext(series_instance_uid=series, sop_instance_uid=sop, frame=frame,
+                           space=pixel_space_for(d), image=image, creator=creator,
+                           hit_tolerance_px=HIT_TOLERANCE_SCREEN_PX / screen_px_per_image_px(view),
+                           mapper=ViewMapper(view, frame_of_reference))
+
+
+def default_pars_side(view: Any):
+    """A sensible preset for the popup: the side a pars sagittal / oblique radiograph shows."""
+    from app.findings.model import Side
+
+    cell = getattr(view, "cell", None)
+    ps = getattr(cell, "pars_side", None) if cell is not None else None
+    if ps in ("left", "right"):
+        return Side(ps)
+    d = getattr(view, "display", None)
+    if getattr(d, "kind", "") == "radiograph":
+        v = getattr(getattr(d.radiograph, "view", None), "value", "")
+        if v == "left oblique":
+            return Side.LEFT
+        if v == "right oblique":
+            return Side.RIGHT
+    return None
+
+
+class ToolController(QObject):
+    """Active annotation tool + event translation for all views (see module docstring)."""
+
+    sig_prompt = Signal(str)
+    sig_tool_changed = Signal(str)  # tool id, "" when none
+    sig_popup = Signal(object)  # a popup was opened (tests complete it)
+
+    def __init__(self, store_getter: Callable[[], Any], registry: Optional[ToolRegistry] = None,
+                 frame_of_reference: Callable[[str], Optional[str]] = lambda uid: None,
+                 creator: Callable[[], str] = lambda: "", parent: Optional[QObject] = None) -> None:
+        super().__init__(parent)
+        self.registry = registry or ToolRegistry.default()
+        self._store_getter = store_getter
+        self.frame_of_reference = frame_of_reference
+        self.creator = creator
+        self.tool = None
+        self.tool_id = ""
+        self.view = None  # the view the tool's context belongs to
+        self._ctx_key: Optional[tuple] = None
+        self._preview_item: Optional[AnnotationItem] = None
+        self.popup = None
+        self._last_pos: Optional[QPoint] = None
+        self.enabled = True
+        self.pars_defaults: dict = {}
+
+    @property
+    def store(self):
+        return self._store_getter()
+
+    # ---- tools -----------------------------------------------------------------------------
+    def activate(self, tool_id: str) -> None:
+        if tool_id == self.tool_id and self.tool is not None:
+            return
+        self.deactivate()
+        if self.store is None:
+            return
+        self.tool = self.registry.create(tool_id, self.store, None)
+        self.tool_id = tool_id
+        self.tool.preview_changed.connect(self._on_preview)
+        self.tool.created.connect(self._on_created)
+        self._ctx_key = None
+        self.view = None
+        self.sig_tool_changed.emit(tool_id)
+        self.sig_prompt.emit(self.tool.prompt or self.tool.title)
+
+    def deactivate(self) -> None:
+        if self.tool is not None:
+            try:
+                self.tool.deactivate()
+            finally:
+                self.tool.preview_changed.disconnect(self._on_preview)
+                self.tool.created.disconnect(self._on_created)
+        self.tool = None
+        self._clear_preview()
+        if self.tool_id:
+            self.tool_id = ""
+            self.sig_tool_changed.emit("")
+        self.sig_prompt.emit("")
+
+    def store_replaced(self) -> None:
+        """The session (and its store) changed: recreate the active tool on the new store."""
+        tid = self.tool_id
+        self._close_popup()
+        self.deactivate()
+        if tid:
+            self.activate(tid)
+
+    # ---- context ---------------------------------------------------------------------------
+    def _ensure_context(self, view: Any) -> bool:
+        key = context_key(view)
+        if key != self._ctx_key or self.view is not view:
+            ctx = build_context(view, self.creator(), self.frame_of_reference)
+            if ctx is None:
+                return False
+            self.tool.set_context(ctx)
+            self._ctx_key = key
+            self.view = view
+        else:  # zoom may have changed
+            self.tool.context.hit_tolerance_px = HIT_TOLERANCE_SCREEN_PX / screen_px_per_image_px(view)
+        return True
+
+    # ---- SliceView hook --------------------------------------------------------------------
+    def handle(self, ev: Any, view: Any) -> bool:
+        """``SliceView`` tool hook: ``ev`` is a ``ViewPointerEvent``. True = consumed."""
+        if self.tool is None or not self.enabled or self.popup is not None:
+            return False
+        etype = _TYPES.get(ev.type)
+        if etype is None or not self._ensure_context(view):
+            return False
+        button = ev.button or ("none" if etype == "move" else "none")
+        mods = frozenset(_MODS.get(m, m) for m in ev.modifiers)
+        pev = PointerEvent.from_scene(etype, ev.col, ev.row, button, mods, pixel_corner_origin=False)
+        if ev.point_lps is not None:
+            pev = dataclasses.replace(pev, point_lps=tuple(float(v) for v in ev.point_lps))
+        vp = view.viewport_point_of_pixel(ev.col, ev.row)
+        self._last_pos = view.viewport().mapToGlobal(vp.toPoint())
+        used = self.tool.on_pointer(pev)
+        self.sig_prompt.emit(self.tool.prompt if self.tool is not None else "")
+        view.viewport().update()
+        return bool(used)
+
+    def send_pointer(self, view: Any, etype: str, col: float, row: float, button: str = "left",
+                     modifiers: frozenset = frozenset()) -> bool:
+        """Drive the active tool programmatically at an image pixel of ``view`` (scripts, demos)."""
+        from app.viewer.pointer import ViewPointerEvent
+
+        d = view.display
+        lps = d.pixel_to_lps(col, row) if d is not None else None
+        return self.handle(ViewPointerEvent(etype, col, row, lps, button, modifiers), view)
+
+    def key(self, view: Any, key_name: str, modifiers: frozenset = frozenset()) -> bool:
+        if self.tool is None or not self.enabled or self.popup is not None:
+            return False
+        if self.view is not view and not self._ensure_context(view):
+            return False
+        used = self.tool.on_key(KeyEvent(key_name, modifiers))
+        self.sig_prompt.emit(self.tool.prompt if self.tool is not None else "")
+        view.viewport().update()
+        return bool(used)
+
+    def install_on(self, view: Any) -> None:
+        view.installEventFilter(self)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.KeyPress and self.tool is not None:
+            name = _KEYS.get(event.key())
+            if name is not None and getattr(getattr(obj, "state", None), "mode", "") == "tool":
+                mods = set()
+                m = event.modifiers()
+                if m & Qt.KeyboardModifier.ShiftModifier:
+                    mods.add("shift")
+                if m & Qt.KeyboardModifier.ControlModifier:
+                    mods.add("control")
+                return self.key(obj, name, frozenset(mods))
+        return False
+
+    # ---- preview ---------------------------------------------------------------------------
+    def _clear_preview(self) -> None:
+        item = self._preview_item
+        self._preview_item = None
+        if item is not None:
+            scene = item.scene()
+            if scene is not None:
+                scene.removeItem(item)
+            if self.view is not None:
+                self.view.viewport().update()
+
+    def _on_preview(self, ann: Optional[Annotation]) -> None:
+        view = self.view
+        if ann is None or view is None:
+            self._clear_preview()
+            return
+        item = self._preview_item
+        if item is not None and item.kind == ann.kind and item.parentItem() is view.annotation_layer:
+            item.set_annotation(ann)
+        else:
+            self._clear_preview()
+            self._preview_item = make_item(ann, ViewMapper(view, self.frame_of_reference), view.annotation_layer,
+                                           preview=True)
+        view.viewport().update()
+
+    @property
+    def preview_item(self) -> Optional[AnnotationItem]:
+        return self._preview_item
+
+    # ---- popups after creation -------------------------------------------------------------
+    def _popup_parent(self):
+        return self.view.window() if self.view is not None else None
+
+    def _open(self, popup) -> None:
+        self.popup = popup
+        popup.destroyed.connect(lambda *_: self._popup_gone(popup))
+        popup.accepted.connect(lambda *_: self._popup_gone(popup))
+        popup.cancelled.connect(lambda: self._popup_gone(popup))
+        pos = self._last_pos or (self.view.viewport().mapToGlobal(QPoint(20, 20)) if self.view else QPoint(0, 0))
+        popup.show_at(pos)
+        self.sig_popup.emit(popup)
+
+    def _popup_gone(self, popup) -> None:
+        if self.popup is popup:
+            self.popup = None
+            if self.view is not None:
+                self.view.setFocus()
+                self.view.viewport().update()
+
+    def _close_popup(self) -> None:
+        p = self.popup
+        if p is not None:
+            self.popup = None
+            try:
+                p.cancel()
+            except RuntimeError:
+                pass
+
+    def _on_created(self, ann: Annotation) -> None:
+        store = self.store
+        if isinstance(ann, ParsMarker) and ann.pending:
+            d = self.pars_defaults
+            popup = ParsMarkerPopup(self._popup_parent(), level=ann.level or d.get("level"),
+                                    side=ann.side or default_pars_side(self.view) or d.get("side"),
+                                    status=ann.status or d.get("status"))
+
+            def done(level, side, status, aid=ann.id, store=store):
+                self.pars_defaults = {"level": level, "status": status}
+                if store.get(aid) is not None:
+                    complete_pars_marker(store, aid, level, side, status)
+
+            popup.accepted.connect(done)
+            popup.cancelled.connect(lambda aid=ann.id, store=store: store.get(aid) is not None
+                                    and cancel_pending_marker(store, aid))
+            self._open(popup)
+        elif isinstance(ann, ArrowText) and not ann.label:
+            popup = TextPopup(self._popup_parent())
+
+            def set_text(text, aid=ann.id, store=store):
+                if store.get(aid) is None:
+                    return
+                if text.strip():
+                    set_annotation_text(store, aid, text.strip())
+
+            popup.accepted.connect(set_text)
+            popup.cancelled.connect(lambda aid=ann.id, store=store: store.get(aid) is not None
+                                    and (store.discard_last_add(aid) or store.remove(aid)))
+            self._open(popup)
+        elif isinstance(ann, LevelLabel) and ann.level is None:
+            popup = LevelLabelPopup(self._popup_parent())
+
+            def name(level, aid=ann.id, store=store):
+                if store.get(aid) is not None:
+                    try:
+                        set_level_label(store, aid, level)
+                    except ValueError as exc:
+                        self.sig_prompt.emit(f"Level label: {exc}")
+
+            popup.accepted.connect(name)
+            popup.cancelled.connect(lambda: None)  # an unnamed label stays; naming another names it
+            self._open(popup)

@@ -1,0 +1,108 @@
+"""Where an annotation appears in a SliceView, in that view's image pixels (no drawing here).
+
+* Radiograph views: only annotations drawn on that very image (series, SOP instance, frame).
+* Volume views (CT/MR, any plane): annotations with LPS points whose series shares the view's
+  FrameOfReferenceUID (or is the same series), when every point lies within half a slice
+  thickness of the displayed plane; the points are projected onto the plane.
+
+``editable`` is stricter: the annotation was drawn in this view's pixel frame (same image key
+and its LPS points map back onto its own pixel points), so a tool may move its handles.
+
+Pixel coordinates are (column, row) with pixel centres at integers, the convention of both
+``app.annotations`` and ``ImageItem`` (so no half-pixel shift is needed here).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional, Sequence
+
+import numpy as np
+
+from app.annotations.model import Annotation
+
+Point = tuple[float, float]
+IN_PLANE_TOLERANCE_PX = 0.5
+
+
+def view_image_key(view: Any) -> tuple[str, str, Optional[int]]:
+    """(series UID, SOP instance UID or "" for an MPR plane, frame) of what ``view`` shows."""
+    d = getattr(view, "display", None)
+    kind = getattr(d, "kind", "")
+    if kind == "radiograph":
+        r = d.radiograph
+        return (r.series_instance_uid, r.sop_instance_uid, None)
+    if kind == "volume":
+        vol = d.volume
+        sop = ""
+        k = d.native_k()
+        if k is not None and k < len(vol.sop_instance_uids):
+            sop = vol.sop_instance_uids[k]
+        return (vol.series_instance_uid, sop, None)
+    return ("", "", None)
+
+
+def half_thickness_mm(display: Any) -> float:
+    """Half the displayed slice thickness (never less than half the stack step, so every point
+    shows on at least one slice)."""
+    step = float(getattr(getattr(display, "stack", None), "step_mm", 0.0) or 0.0)
+    try:
+        thk = float(display.thickness_mm() or 0.0)
+    except Exception:  # noqa: BLE001 - a display without a thickness
+        thk = 0.0
+    return max(thk, step * 1.02, 1e-3) / 2.0
+
+
+class ViewMapper:
+    """Maps annotations into one view. ``frame_of_reference`` looks up a series' FoR UID."""
+
+    def __init__(self, view: Any, frame_of_reference: Callable[[str], Optional[str]] = lambda uid: None) -> None:
+        self.view = view
+        self.frame_of_reference = frame_of_reference
+
+    @property
+    def display(self) -> Any:
+        return getattr(self.view, "display", None)
+
+    def image_key(self) -> tuple[str, str, Optional[int]]:
+        return view_image_key(self.view)
+
+    def _same_frame(self, ann: Annotation) -> bool:
+        d = self.display
+        if ann.series_instance_uid and ann.series_instance_uid == d.volume.series_instance_uid:
+            return True
+        for_uid = d.frame_of_reference_uid
+        return bool(for_uid) and self.frame_of_reference(ann.series_instance_uid) == for_uid
+
+    def points(self, ann: Annotation) -> Optional[list[Point]]:
+        """The annotation's points in this view's pixels, or None when it does not show here."""
+        d = self.display
+        kind = getattr(d, "kind", "")
+        if not ann.points_px:
+            return None
+        if kind == "radiograph":
+            if ann.image_key == self.image_key() and not ann.points_lps:
+                return [tuple(p) for p in ann.points_px]
+            return None
+        if kind != "volume" or not ann.points_lps or not self._same_frame(ann):
+            return None
+        plane = d.plane
+        tol = half_thickness_mm(d)
+        out = []
+        for p in ann.points_lps:
+            col, row, dist = plane.lps_to_pixel(np.asarray(p, dtype=np.float64))
+            if abs(dist) > tol:
+                return None
+            out.append((float(col), float(row)))
+        return out
+
+    def editable(self, ann: Annotation, points: Optional[Sequence[Point]] = None) -> bool:
+        """True when ``ann`` was drawn in this view's pixel frame (its handles can be moved here)."""
+        if ann.image_key != self.image_key():
+            return False
+        pts = self.points(ann) if points is None else points
+        if pts is None:
+            return False
+        if getattr(self.display, "kind", "") == "radiograph":
+            return True
+        return all(abs(a[0] - b[0]) <= IN_PLANE_TOLERANCE_PX and abs(a[1] - b[1]) <= IN_PLANE_TOLERANCE_PX
+                   for a, b in zip(pts, ann.points_px))

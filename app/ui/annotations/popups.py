@@ -1,0 +1,327 @@
+"""Compact keyboard-friendly popups shown next to a freshly placed annotation.
+
+* ``ParsMarkerPopup``: level (L1-S1), side (left/right), status. Up/Down (or Tab) move between
+  the three rows, Left/Right change the choice in the row, number keys pick the n-th choice of
+  the current row and move on, L/R set the side; Enter accepts (when all three are set), Esc
+  cancels. Mouse clicks work too.
+* ``TextPopup``: one line of text for an arrow; Enter accepts, Esc cancels.
+* ``LevelLabelPopup``: the vertebra name for a level label (T11-S1 buttons; number keys,
+  Left/Right, Enter; Esc cancels).
+
+Each popup emits ``accepted(...)`` or ``cancelled()`` exactly once, then closes.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtWidgets import (QButtonGroup, QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QToolButton,
+                               QVBoxLayout, QWidget)
+
+from app.findings.model import Level, ParsStatus, Side
+
+POPUP_QSS = """
+QFrame#AnnotationPopup { background: #24272a; border: 1px solid #5a6066; border-radius: 4px; }
+QFrame#AnnotationPopup QLabel { color: #b9c2ca; font-size: 8.5pt; background: transparent; }
+QFrame#AnnotationPopup QLabel#rowLabel[current="true"] { color: #ffd24a; font-weight: bold; }
+QFrame#AnnotationPopup QToolButton { background: #33373b; color: #e6e6e6; border: 1px solid #4c5257;
+    border-radius: 3px; padding: 2px 7px; font-size: 9pt; }
+QFrame#AnnotationPopup QToolButton:checked { background: #2f5f8f; border: 1px solid #8cc0f0; color: #ffffff; }
+QFrame#AnnotationPopup QToolButton:hover { background: #41474c; }
+QFrame#AnnotationPopup QLineEdit { background: #1a1c1e; color: #f0f0f0; border: 1px solid #5a87b5;
+    border-radius: 2px; padding: 2px 4px; font-size: 9.5pt; }
+QFrame#AnnotationPopup QLabel#hint { color: #7f8a93; font-size: 8pt; }
+"""
+
+PARS_LEVELS = (Level.L1, Level.L2, Level.L3, Level.L4, Level.L5, Level.S1)
+PARS_SIDES = (Side.LEFT, Side.RIGHT)
+PARS_STATUSES = (ParsStatus.INTACT, ParsStatus.STRESS_REACTION, ParsStatus.INCOMPLETE_FRACTURE,
+                 ParsStatus.COMPLETE_FRACTURE, ParsStatus.CHRONIC_NONUNION)
+STATUS_SHORT = {
+    ParsStatus.INTACT: "intact", ParsStatus.STRESS_REACTION: "stress reaction",
+    ParsStatus.INCOMPLETE_FRACTURE: "incomplete fx", ParsStatus.COMPLETE_FRACTURE: "complete fx",
+    ParsStatus.CHRONIC_NONUNION: "chronic non-union",
+}
+LEVEL_LABEL_CHOICES = ("T11", "T12", "L1", "L2", "L3", "L4", "L5", "S1")
+
+
+class _Popup(QFrame):
+    cancelled = Signal()
+
+    def __init__(self, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent, Qt.WindowType.Popup | Qt.WindowType.FramelessWindowHint)
+        self.setObjectName("AnnotationPopup")
+        self.setStyleSheet(POPUP_QSS)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.done = False
+
+    def show_at(self, global_pos: QPoint) -> None:
+        self.adjustSize()
+        screen = self.screen().availableGeometry() if self.screen() is not None else None
+        pos = QPoint(global_pos.x() + 14, global_pos.y() + 14)
+        if screen is not None:
+            pos.setX(max(screen.left(), min(pos.x(), screen.right() - self.width())))
+            pos.setY(max(screen.top(), min(pos.y(), screen.bottom() - self.height())))
+        self.move(pos)
+        self.show()
+        self.raise_()
+        self.activateWindow()
+        self.setFocus(Qt.FocusReason.PopupFocusReason)
+
+    def _finish(self) -> None:
+        self.done = True
+        self.close()
+
+    def cancel(self) -> None:
+        if not self.done:
+            self.done = True
+            self.cancelled.emit()
+        self.close()
+
+    def hideEvent(self, event) -> None:  # closed by a click outside: cancel
+        if not self.done:
+            self.done = True
+            self.cancelled.emit()
+        super().hideEvent(event)
+
+
+def _button(text: str, tip: str = "") -> QToolButton:
+    b = QToolButton()
+    b.setText(text)
+    b.setCheckable(True)
+    b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    if tip:
+        b.setToolTip(tip)
+    return b
+
+
+class _ChoiceRow:
+    def __init__(self, name: str, values: Sequence, texts: Sequence[str], grid: QGridLayout, row: int,
+                 on_change) -> None:
+        self.values = tuple(values)
+        self.label = QLabel(name)
+        self.label.setObjectName("rowLabel")
+        grid.addWidget(self.label, row, 0)
+        box = QHBoxLayout()
+        box.setSpacing(3)
+        self.group = QButtonGroup()
+        self.group.setExclusive(True)
+        self.buttons = []
+        for i, (v, t) in enumerate(zip(values, texts)):
+            b = _button(t, f"{i + 1}")
+            self.group.addButton(b, i)
+            box.addWidget(b)
+            self.buttons.append(b)
+        box.addStretch(1)
+        grid.addLayout(box, row, 1)
+        self.group.idClicked.connect(lambda _i: on_change())
+
+    @property
+    def value(self):
+        i = self.group.checkedId()
+        return None if i < 0 else self.values[i]
+
+    def set_value(self, value) -> None:
+        if value in self.values:
+            self.buttons[self.values.index(value)].setChecked(True)
+
+    def set_index(self, i: int) -> None:
+        if 0 <= i < len(self.values):
+            self.buttons[i].setChecked(True)
+
+    def step(self, delta: int) -> None:
+        i = self.group.checkedId()
+        n = len(self.values)
+        self.set_index(((i if i >= 0 else (-1 if delta > 0 else 0)) + delta) % n)
+
+    def set_current(self, on: bool) -> None:
+        self.label.setProperty("current", "true" if on else "false")
+        self.label.style().unpolish(self.label)
+        self.label.style().polish(self.label)
+
+
+class ParsMarkerPopup(_Popup):
+    """Level, side and status of a pars marker. ``accepted(Level, Side, ParsStatus)``."""
+
+    accepted = Signal(object, object, object)
+
+    def __init__(self, parent: Optional[QWidget] = None, level: Optional[Level] = None, side: Optional[Side] = None,
+                 status: Optional[ParsStatus] = None) -> None:
+        super().__init__(parent)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 6, 8, 6)
+        lay.setSpacing(4)
+        title = QLabel("<b>Pars marker</b>")
+        lay.addWidget(title)
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(8)
+        grid.setVerticalSpacing(4)
+        lay.addLayout(grid)
+        self.rows = [
+            _ChoiceRow("Level", PARS_LEVELS, [lv.value for lv in PARS_LEVELS], grid, 0, self._changed),
+            _ChoiceRow("Side", PARS_SIDES, ["Left", "Right"], grid, 1, self._changed),
+            _ChoiceRow("Status", PARS_STATUSES, [STATUS_SHORT[s] for s in PARS_STATUSES], grid, 2, self._changed),
+        ]
+        self.hint = QLabel("↑↓ row · ←→ or 1-6 choose · L/R side · Enter OK · Esc cancel")
+        self.hint.setObjectName("hint")
+        lay.addWidget(self.hint)
+        for row, v in zip(self.rows, (level, side, status)):
+            row.set_value(v)
+        self.current_row = 0
+        for i, row in enumerate(self.rows):  # start at the first row without a value
+            if row.value is None:
+                self.current_row = i
+                break
+        else:
+            self.current_row = 2
+        self._mark_current()
+
+    # ---- values ----------------------------------------------------------------------------
+    @property
+    def level(self) -> Optional[Level]:
+        return self.rows[0].value
+
+    @property
+    def side(self) -> Optional[Side]:
+        return self.rows[1].value
+
+    @property
+    def status(self) -> Optional[ParsStatus]:
+        return self.rows[2].value
+
+    @property
+    def complete(self) -> bool:
+        return all(r.value is not None for r in self.rows)
+
+    def _changed(self) -> None:
+        self.hint.setText("↑↓ row · ←→ or 1-6 choose · L/R side · Enter OK · Esc cancel")
+
+    def _mark_current(self) -> None:
+        for i, r in enumerate(self.rows):
+            r.set_current(i == self.current_row)
+
+    def move_row(self, delta: int) -> None:
+        self.current_row = (self.current_row + delta) % len(self.rows)
+        self._mark_current()
+
+    def accept(self) -> bool:
+        if not self.complete:
+            missing = [n for n, r in zip(("level", "side", "status"), self.rows) if r.value is None]
+            self.hint.setText("choose the " + " and ".join(missing))
+            for i, r in enumerate(self.rows):
+                if r.value is None:
+                    self.current_row = i
+                    self._mark_current()
+                    break
+            return False
+        self.done = True
+        self.accepted.emit(self.level, self.side, self.status)
+        self.close()
+        return True
+
+    # ---- keys ------------------------------------------------------------------------------
+    def keyPressEvent(self, event) -> None:
+        k = event.key()
+        row = self.rows[self.current_row]
+        if k in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.accept()
+        elif k == Qt.Key.Key_Escape:
+            self.cancel()
+        elif k in (Qt.Key.Key_Up, Qt.Key.Key_Backtab):
+            self.move_row(-1)
+        elif k in (Qt.Key.Key_Down, Qt.Key.Key_Tab):
+            self.move_row(1)
+        elif k == Qt.Key.Key_Left:
+            row.step(-1)
+        elif k == Qt.Key.Key_Right:
+            row.step(1)
+        elif Qt.Key.Key_1 <= k <= Qt.Key.Key_9:
+            i = k - Qt.Key.Key_1
+            if i < len(row.values):
+                row.set_index(i)
+                if self.current_row < len(self.rows) - 1:
+                    self.move_row(1)
+        elif k in (Qt.Key.Key_L, Qt.Key.Key_R):
+            self.rows[1].set_value(Side.LEFT if k == Qt.Key.Key_L else Side.RIGHT)
+        else:
+            super().keyPressEvent(event)
+
+
+class TextPopup(_Popup):
+    """One line of text. ``accepted(str)``."""
+
+    accepted = Signal(str)
+
+    def __init__(self, parent: Optional[QWidget] = None, title: str = "Arrow text", text: str = "") -> None:
+        super().__init__(parent)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 6, 8, 6)
+        lay.setSpacing(4)
+        lay.addWidget(QLabel(f"<b>{title}</b>"))
+        self.edit = QLineEdit(text)
+        self.edit.setMinimumWidth(220)
+        self.edit.returnPressed.connect(self.accept)
+        lay.addWidget(self.edit)
+        hint = QLabel("Enter OK · Esc cancel")
+        hint.setObjectName("hint")
+        lay.addWidget(hint)
+        self.setFocusProxy(self.edit)
+
+    def accept(self) -> None:
+        self.done = True
+        self.accepted.emit(self.edit.text())
+        self.close()
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Escape:
+            self.cancel()
+        else:
+            super().keyPressEvent(event)
+
+
+class LevelLabelPopup(_Popup):
+    """Name a vertebra. ``accepted(str)`` e.g. "L5"."""
+
+    accepted = Signal(str)
+
+    def __init__(self, parent: Optional[QWidget] = None, level: Optional[str] = None) -> None:
+        super().__init__(parent)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 6, 8, 6)
+        lay.setSpacing(4)
+        lay.addWidget(QLabel("<b>Vertebra</b> (the other labels follow)"))
+        grid = QGridLayout()
+        lay.addLayout(grid)
+        self.row = _ChoiceRow("", LEVEL_LABEL_CHOICES, LEVEL_LABEL_CHOICES, grid, 0, lambda: None)
+        self.row.set_value(level if level in LEVEL_LABEL_CHOICES else "L5")
+        hint = QLabel("←→ or 1-8 choose · Enter OK · Esc cancel")
+        hint.setObjectName("hint")
+        lay.addWidget(hint)
+
+    @property
+    def level(self) -> Optional[str]:
+        return self.row.value
+
+    def accept(self) -> None:
+        if self.level is None:
+            return
+        self.done = True
+        self.accepted.emit(self.level)
+        self.close()
+
+    def keyPressEvent(self, event) -> None:
+        k = event.key()
+        if k in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.accept()
+        elif k == Qt.Key.Key_Escape:
+            self.cancel()
+        elif k == Qt.Key.Key_Left:
+            self.row.step(-1)
+        elif k == Qt.Key.Key_Right:
+            self.row.step(1)
+        elif Qt.Key.Key_1 <= k <= Qt.Key.Key_9:
+            self.row.set_index(k - Qt.Key.Key_1)
+        else:
+            super().keyPressEvent(event)

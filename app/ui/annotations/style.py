@@ -1,0 +1,97 @@
+"""Colours, pens and text drawing shared by the annotation items (viewport pixels)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen
+
+from app.findings.model import ParsStatus
+
+SHADOW = QColor(0, 0, 0, 200)
+HANDLE_FILL = QColor(255, 255, 255)
+HANDLE_EDGE = QColor(20, 20, 20)
+SELECTED = QColor(255, 255, 255)
+
+KIND_COLOURS = {
+    "pars-marker": QColor(255, 214, 70),
+    "meyerding": QColor(80, 220, 255),
+    "ellipse-roi": QColor(120, 235, 120),
+    "freehand-roi": QColor(120, 235, 120),
+    "length": QColor(255, 232, 90),
+    "angle": QColor(255, 232, 90),
+    "cobb": QColor(255, 170, 80),
+    "arrow-text": QColor(250, 250, 250),
+    "level-label": QColor(140, 200, 255),
+}
+STATUS_COLOURS = {
+    None: QColor(255, 214, 70),
+    ParsStatus.INTACT: QColor(110, 230, 120),
+    ParsStatus.STRESS_REACTION: QColor(255, 190, 60),
+    ParsStatus.INCOMPLETE_FRACTURE: QColor(255, 130, 60),
+    ParsStatus.COMPLETE_FRACTURE: QColor(255, 80, 80),
+    ParsStatus.CHRONIC_NONUNION: QColor(230, 110, 255),
+}
+ROI_ROLE_COLOURS = {
+    "edema": QColor(255, 150, 60),
+    "reference": QColor(110, 230, 160),
+    "generic": QColor(120, 235, 120),
+}
+LINE_WIDTH = 1.4
+HANDLE_SIZE = 7.0
+
+
+def font(size: float = 9.0, bold: bool = False) -> QFont:
+    f = QFont()
+    f.setPointSizeF(size)
+    f.setBold(bold)
+    f.setStyleHint(QFont.StyleHint.SansSerif)
+    return f
+
+
+def pen(colour: QColor, width: float = LINE_WIDTH, dashed: bool = False) -> QPen:
+    p = QPen(colour, width)
+    p.setCosmetic(True)
+    p.setCapStyle(Qt.PenCapStyle.RoundCap)
+    p.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+    if dashed:
+        p.setStyle(Qt.PenStyle.DashLine)
+    return p
+
+
+def shadow_pen(width: float = LINE_WIDTH) -> QPen:
+    return pen(SHADOW, width + 1.6)
+
+
+def text(p: QPainter, pos: QPointF, s: str, colour: QColor, size: float = 9.0, bold: bool = False,
+         align: str = "left") -> QRectF:
+    """Text with a 1 px black shadow (and a faint backing) at ``pos`` (baseline-left unless
+    ``align`` is "center" or "right"); returns the rectangle used."""
+    if not s:
+        return QRectF()
+    p.setFont(font(size, bold))
+    fm = QFontMetricsF(p.font())
+    lines = s.split("\n")
+    w = max(fm.horizontalAdvance(line) for line in lines)
+    h = fm.height() * len(lines)
+    x = pos.x() - (w / 2 if align == "center" else w if align == "right" else 0.0)
+    top = pos.y() - fm.ascent()
+    rect = QRectF(x - 3, top - 1, w + 6, h + 2)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(QBrush(QColor(0, 0, 0, 90)))
+    p.drawRoundedRect(rect, 2, 2)
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    for i, line in enumerate(lines):
+        y = pos.y() + i * fm.height()
+        p.setPen(SHADOW)
+        p.drawText(QPointF(x + 1, y + 1), line)
+        p.setPen(colour)
+        p.drawText(QPointF(x, y), line)
+    return rect
+
+
+def handle(p: QPainter, pt: QPointF, active: bool = False) -> None:
+    s = HANDLE_SIZE + (2 if active else 0)
+    p.setPen(pen(HANDLE_EDGE, 1.0))
+    p.setBrush(QBrush(HANDLE_FILL if not active else QColor(90, 200, 255)))
+    p.drawRect(QRectF(pt.x() - s / 2, pt.y() - s / 2, s, s))
+    p.setBrush(Qt.BrushStyle.NoBrush)

@@ -1,0 +1,380 @@
+"""AnnotationWorkspace: the annotation tools, items, findings dock and Edit menu of a MainWindow.
+
+``install_annotation_layer(window)`` (one call at the end of ``MainWindow.__init__``):
+
+* every SliceView of ``window.grid`` gets the ``ToolController`` as its tool hook and key
+  filter, and one item per annotation (``items.ITEM_CLASSES``) under its ``annotation_layer``;
+* when a study is scanned, a ``StudySession`` is created for it (its autosave restored, the
+  study folder as SR evidence source) and shown in the review dock (``make_review_dock``); the
+  session re-derives findings from the store on every annotation change and pushes table edits
+  of pars statuses back to the markers (app/session.py);
+* an "Annotate" menu and toolbar built from ``ToolRegistry`` (checkable, in the viewer's
+  exclusive mode group: picking W/L or Pan leaves the annotation tool);
+* Edit > Undo (Ctrl+Z), Redo (Ctrl+Shift+Z, Ctrl+Y) through ``UndoRouter`` (annotation and
+  findings steps in the order they happened) and Delete (selected annotations, active while the
+  focus is in the viewer grid).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Optional
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QToolBar
+
+from app.annotations.model import Annotation, EllipseROI, FreehandROI
+from app.annotations.tools import ToolRegistry
+from app.ui.annotations.controller import ToolController
+from app.ui.annotations.items import AnnotationItem, make_item
+from app.ui.annotations.mapping import ViewMapper
+from app.ui.annotations.undo import UndoRouter
+
+log = logging.getLogger(__name__)
+
+TOOLBAR_ORDER = ("select", "pars", "meyerding", None, "ellipse", "freehand", None, "length", "angle", "cobb",
+                 "arrow-text", "level-label")
+TOOL_SHORT = {"select": "Select", "pars": "Pars", "meyerding": "Slip", "ellipse": "Ellipse", "freehand": "Freehand",
+              "length": "Length", "angle": "Angle", "cobb": "Cobb", "arrow-text": "Arrow", "level-label": "Level"}
+
+
+def resolve_shortcuts(registry: ToolRegistry, taken: set[str]) -> dict[str, str]:
+    """Each tool's default key when the window does not use it already, else Shift+key,
+    Alt+key or Alt+Shift+key (the viewer's single-key shortcuts come first)."""
+    taken = {QKeySequence(s).toString() for s in taken}
+    out: dict[str, str] = {}
+    for spec in registry:
+        if not spec.shortcut:
+            continue
+        for cand in (spec.shortcut, f"Shift+{spec.shortcut}", f"Alt+{spec.shortcut}", f"Alt+Shift+{spec.shortcut}"):
+            text = QKeySequence(cand).toString()
+            if text not in taken:
+                out[spec.id] = text
+                taken.add(text)
+                break
+    return out
+
+
+def roi_ratio_text(store: Any, ann: Annotation) -> str:
+    """For an edema ROI: "ratio 2.31 to reference" (mean / mean of the reference ROI on the same
+    image, else of the latest in the same series); for a reference ROI: "reference (normal marrow)"."""
+    if not isinstance(ann, (EllipseROI, FreehandROI)) or store is None:
+        return ""
+    if ann.role == "reference":
+        return "reference (normal marrow)"
+    if ann.role != "edema" or ann.stats is None or not ann.stats.n:
+        return ""
+    refs = [a for a in store.of_kind(EllipseROI, FreehandROI)
+            if a.role == "reference" and a.stats is not None and a.stats.n and a.series_instance_uid == ann.series_instance_uid]
+    if not refs:
+        return "no reference ROI"
+    same = [a for a in refs if a.image_key == ann.image_key]
+    ref = max(same or refs, key=lambda a: a.modified)
+    if not ref.stats.mean:
+        return ""
+    return f"ratio {ann.stats.mean / ref.stats.mean:.2f} to reference"
+
+
+class AnnotationWorkspace(QObject):
+    def __init__(self, window: Any, registry: Optional[ToolRegistry] = None) -> None:
+        super().__init__(window)
+        self.window = window
+        self.grid = window.grid
+        self.state = window.state
+        self.registry = registry or ToolRegistry.default()
+        self.session: Any = None
+        self.store: Any = None
+        self.dock: Any = None
+        self.router = UndoRouter()
+        self._for_cache: dict[str, Optional[str]] = {}
+        self.items: dict[tuple[int, str], AnnotationItem] = {}
+        self.controller = ToolController(lambda: self.store, self.registry, self.frame_of_reference,
+                                         self._reader, self)
+        self.controller.sig_prompt.connect(self._show_prompt)
+        self.controller.sig_tool_changed.connect(self._on_tool_changed)
+        for v in self.grid.all_views:
+            v.set_tool_controller(self.controller)
+            self.controller.install_on(v)
+        self._build_actions()
+        self.router.changed.connect(self._update_edit_actions)
+        self.state.changed.connect(self._on_state)
+        window.controller.sig_scanned.connect(self._on_scanned)
+        if hasattr(window, "sig_closed"):
+            window.sig_closed.connect(self.close)
+
+    # ---- helpers ---------------------------------------------------------------------------
+    def _reader(self) -> str:
+        s = self.session
+        return getattr(getattr(s, "findings", None), "reader", "") or ""
+
+    def frame_of_reference(self, series_uid: str) -> Optional[str]:
+        if series_uid in self._for_cache:
+            return self._for_cache[series_uid]
+        for obj, _prep in getattr(self.window.controller, "loaded", {}).values():
+            if getattr(obj, "series_instance_uid", None) == series_uid:
+                self._for_cache[series_uid] = getattr(obj, "frame_of_reference_uid", None)
+                return self._for_cache[series_uid]
+        for v in self.grid.all_views:
+            vol = getattr(getattr(v, "display", None), "volume", None)
+            if vol is not None and vol.series_instance_uid == series_uid:
+                self._for_cache[series_uid] = vol.frame_of_reference_uid
+                return vol.frame_of_reference_uid
+        return None
+
+    def _show_prompt(self, text: str) -> None:
+        if text:
+            self.window.statusBar().showMessage(text)
+        else:
+            self.window.statusBar().clearMessage()
+
+    # ---- actions ---------------------------------------------------------------------------
+    def _build_actions(self) -> None:
+        w = self.window
+        taken = {a.shortcut().toString() for a in w.findChildren(QAction) if not a.shortcut().isEmpty()}
+        self.shortcuts = resolve_shortcuts(self.registry, taken)
+        mode_group = w.actions["mode.wl"].actionGroup() if hasattr(w, "actions") and "mode.wl" in w.actions else None
+        bar = w.menuBar()
+        self.menu = bar.addMenu("&Annotate")
+        help_menu = next((a for a in bar.actions() if a.text().replace("&", "") == "Help"), None)
+        if help_menu is not None:
+            bar.insertAction(help_menu, self.menu.menuAction())
+        self.tool_actions: dict[str, QAction] = {}
+        for spec in self.registry:
+            a = QAction(spec.title, w)
+            a.setObjectName(f"annotate.{spec.id}")
+            a.setCheckable(True)
+            a.setIconText(TOOL_SHORT.get(spec.id, spec.title))
+            sc = self.shortcuts.get(spec.id, "")
+            if sc:
+                a.setShortcut(QKeySequence(sc))
+            a.setToolTip(f"{spec.title}  ({sc})" if sc else spec.title)
+            if mode_group is not None:
+                mode_group.addAction(a)
+            a.triggered.connect(lambda checked=False, tid=spec.id: self.activate_tool(tid))
+            w.addAction(a)
+            self.menu.addAction(a)
+            self.tool_actions[spec.id] = a
+        self.toolbar = QToolBar("Annotation tools", w)
+        self.toolbar.setObjectName("AnnotationToolbar")
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for tid in TOOLBAR_ORDER:
+            if tid is None:
+                self.toolbar.addSeparator()
+            elif tid in self.tool_actions:
+                self.toolbar.addAction(self.tool_actions[tid])
+        w.addToolBar(self.toolbar)
+        # Edit menu: after File
+        self.edit_menu = bar.addMenu("&Edit")
+        menus = bar.actions()
+        if len(menus) > 1:
+            bar.insertAction(menus[1], self.edit_menu.menuAction())
+        self.undo_action = QAction("Undo", w)
+        self.undo_action.setObjectName("edit.undo")
+        self.undo_action.setShortcuts([QKeySequence("Ctrl+Z")])
+        self.undo_action.triggered.connect(self.undo)
+        self.redo_action = QAction("Redo", w)
+        self.redo_action.setObjectName("edit.redo")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.redo_action.triggered.connect(self.redo)
+        self.delete_action = QAction("Delete selected annotations", w)
+        self.delete_action.setObjectName("edit.delete")
+        self.delete_action.setShortcuts([QKeySequence(Qt.Key.Key_Delete), QKeySequence(Qt.Key.Key_Backspace)])
+        self.delete_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.delete_action.triggered.connect(self.delete_selected)
+        self.grid.addAction(self.delete_action)
+        for a in (self.undo_action, self.redo_action):
+            a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            w.addAction(a)
+        self.edit_menu.addAction(self.undo_action)
+        self.edit_menu.addAction(self.redo_action)
+        self.edit_menu.addSeparator()
+        self.edit_menu.addAction(self.delete_action)
+        self._update_edit_actions()
+
+    def _update_edit_actions(self, *_: Any) -> None:
+        r = self.router
+        self.undo_action.setEnabled(r.can_undo)
+        self.redo_action.setEnabled(r.can_redo)
+        st = self.store
+        text = getattr(st, "undo_text", "") if st is not None else ""
+        self.undo_action.setText("Undo" + (f" {text}" if text and r._undo and r._undo[-1] == "store" else ""))
+
+    # ---- tools -----------------------------------------------------------------------------
+    def activate_tool(self, tool_id: str) -> None:
+        if self.store is None:
+            self._show_prompt("Open a study first")
+            self.tool_actions[tool_id].setChecked(False)
+            return
+        self.controller.activate(tool_id)
+        self.tool_actions[tool_id].setChecked(True)
+        self.state.set_mode("tool")
+
+    def _on_tool_changed(self, tool_id: str) -> None:
+        for tid, a in self.tool_actions.items():
+            if a.isChecked() != (tid == tool_id) and tid == tool_id:
+                a.setChecked(True)
+
+    def _on_state(self, name: str) -> None:
+        if name == "mode" and self.state.mode != "tool" and self.controller.tool is not None:
+            self.controller.deactivate()
+
+    # ---- undo / delete ---------------------------------------------------------------------
+    def undo(self) -> bool:
+        if self.controller.tool is not None and getattr(self.controller.tool, "busy", False):
+            self.controller.tool.cancel()
+        ok = self.router.undo()
+        self.refresh_views()
+        return ok
+
+    def redo(self) -> bool:
+        ok = self.router.redo()
+        self.refresh_views()
+        return ok
+
+    def delete_selected(self) -> None:
+        st = self.store
+        if st is not None and st.selection:
+            st.remove_many(sorted(st.selection))
+
+    # ---- session ---------------------------------------------------------------------------
+    def _on_scanned(self, _result: Any) -> None:
+        study = getattr(self.window.presenter, "study", None)
+        if study is None:
+            return
+        uid = study.study_instance_uid
+        if self.session is not None and self.session.study_uid == uid:
+            return
+        from app.session import StudySession
+
+        paths = list(getattr(self.window.controller, "paths", []) or [])
+        source = paths[0] if len(paths) == 1 else (paths or None)
+        session = StudySession(uid, study_source=source)
+        try:
+            session.restore()
+        except Exception as exc:  # noqa: BLE001 - a bad autosave must not stop the review
+            log.warning("autosave of %s not restored: %s", uid, exc)
+        self.set_session(session)
+
+    def set_session(self, session: Any) -> None:
+        old = self.session
+        self._disconnect_store()
+        self.session = session
+        self.store = session.annotation_store
+        self._for_cache.clear()
+        self._connect_store()
+        self.router.attach(session)
+        self.controller.store_replaced()
+        if self.dock is None:
+            from app.ui.findings import make_review_dock
+
+            self.dock = make_review_dock(session, self.window)
+            self.window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
+            self.dock.resize(600, self.dock.height())
+        else:
+            self.dock.widget().set_session(session)
+        if old is not None:
+            old.close()
+        self.sync_items()
+
+    @property
+    def review_widget(self) -> Any:
+        return self.dock.widget() if self.dock is not None else None
+
+    def _connect_store(self) -> None:
+        st = self.store
+        if st is None:
+            return
+        ev = st.events
+        ev.added.connect(self._on_added)
+        ev.changed.connect(self._on_changed)
+        ev.removed.connect(self._on_removed)
+        ev.reset.connect(self.sync_items)
+        ev.selection_changed.connect(self._on_selection)
+
+    def _disconnect_store(self) -> None:
+        st = self.store
+        if st is None:
+            return
+        ev = st.events
+        for sig, cb in ((ev.added, self._on_added), (ev.changed, self._on_changed), (ev.removed, self._on_removed),
+                        (ev.reset, self.sync_items), (ev.selection_changed, self._on_selection)):
+            sig.disconnect(cb)
+
+    # ---- items -----------------------------------------------------------------------------
+    def _is_selected(self, aid: str) -> bool:
+        return self.store is not None and aid in self.store.selection
+
+    def _extra(self, ann: Annotation) -> str:
+        return roi_ratio_text(self.store, ann)
+
+    def _add_item(self, view_index: int, view: Any, ann: Annotation) -> None:
+        try:
+            item = make_item(ann, ViewMapper(view, self.frame_of_reference), view.annotation_layer,
+                             is_selected=self._is_selected, extra_text=self._extra)
+        except KeyError:
+            log.warning("no item for annotation kind %s", ann.kind)
+            return
+        self.items[(view_index, ann.id)] = item
+
+    def sync_items(self, *_: Any) -> None:
+        anns = {a.id: a for a in self.store} if self.store is not None else {}
+        for (vi, aid), item in list(self.items.items()):
+            if aid not in anns:
+                if item.scene() is not None:
+                    item.scene().removeItem(item)
+                del self.items[(vi, aid)]
+            elif item.annotation is not anns[aid]:
+                item.set_annotation(anns[aid])
+        for vi, v in enumerate(self.grid.all_views):
+            for aid, ann in anns.items():
+                if (vi, aid) not in self.items:
+                    self._add_item(vi, v, ann)
+        self.refresh_views()
+
+    def _on_added(self, ann: Annotation) -> None:
+        self.sync_items()
+
+    def _on_changed(self, new: Annotation, old: Annotation = None) -> None:
+        for vi, _v in enumerate(self.grid.all_views):
+            item = self.items.get((vi, new.id))
+            if item is not None:
+                item.set_annotation(new)
+        self.refresh_views()
+
+    def _on_removed(self, ann: Annotation) -> None:
+        self.sync_items()
+
+    def _on_selection(self, *_: Any) -> None:
+        self.refresh_views()
+
+    def items_for(self, view: Any) -> list[AnnotationItem]:
+        vi = self.grid.all_views.index(view)
+        return [it for (i, _aid), it in self.items.items() if i == vi]
+
+    def refresh_views(self) -> None:
+        for v in self.grid.all_views:
+            if v.isVisible():
+                v.viewport().update()
+
+    # ---- closing ---------------------------------------------------------------------------
+    def close(self) -> None:
+        self.controller.deactivate()
+        self._disconnect_store()
+        self.router.detach()
+        try:
+            self.state.changed.disconnect(self._on_state)
+        except Exception:  # noqa: BLE001
+            pass
+        if self.dock is not None:
+            self.dock.widget().cleanup()
+        if self.session is not None:
+            self.session.close()
+            self.session = None
+
+
+def install_annotation_layer(window: Any, registry: Optional[ToolRegistry] = None) -> AnnotationWorkspace:
+    """Attach the annotation workspace to a MainWindow; kept as ``window.annotations``."""
+    ws = AnnotationWorkspace(window, registry)
+    window.annotations = ws
+    return ws
