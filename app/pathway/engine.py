@@ -367,6 +367,7 @@ def _missing(run: _Run, ruleset: Ruleset, facts: Facts, tier: str, plan: set[str
         raises = rule.tier if rule.tier and tier_rank(rule.tier) > tier_rank(tier) else None
         if not adds and not raises:
             continue
+        unknown_facts: list[str] = []
         for p in _unique_preds(run.rule_leaves[rule.id]):
             params = run.resolve(p)
             if run.leaves[(p.name, tuple(sorted(params.items())))] is not None:
@@ -374,14 +375,19 @@ def _missing(run: _Run, ruleset: Ruleset, facts: Facts, tier: str, plan: set[str
             for fact in REGISTRY[p.name].facts:
                 if facts.get(fact) is not None and fact not in ("slip_pct_lesion_levels",):
                     continue
-                entry = by_fact.setdefault(fact, {"rules": [], "adds": [], "tier": None})
-                if rule.id not in entry["rules"]:
-                    entry["rules"].append(rule.id)
-                entry["adds"].extend(a for a in adds if a not in entry["adds"])
-                if raises and (entry["tier"] is None or tier_rank(raises) > tier_rank(entry["tier"])):
-                    entry["tier"] = raises
+                if fact not in unknown_facts:
+                    unknown_facts.append(fact)
+        for fact in unknown_facts:
+            entry = by_fact.setdefault(fact, {"rules": [], "adds": [], "tier": None, "with": []})
+            entry["with"].extend(x for x in unknown_facts if x != fact and x not in entry["with"])
+            if rule.id not in entry["rules"]:
+                entry["rules"].append(rule.id)
+            entry["adds"].extend(a for a in adds if a not in entry["adds"])
+            if raises and (entry["tier"] is None or tier_rank(raises) > tier_rank(entry["tier"])):
+                entry["tier"] = raises
     items = [MissingItem(fact=k, question=FACT_QUESTIONS.get(k, k), rules=tuple(v["rules"]),
-                         could_add=tuple(_order_recs(v["adds"], ruleset)), could_change_tier_to=v["tier"])
+                         could_add=tuple(_order_recs(v["adds"], ruleset)), could_change_tier_to=v["tier"],
+                         together_with=tuple(v["with"]))
              for k, v in by_fact.items()]
     items.sort(key=lambda m: (-(tier_rank(m.could_change_tier_to) if m.could_change_tier_to else -1), m.fact))
     return tuple(items)

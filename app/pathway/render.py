@@ -78,7 +78,8 @@ def render_text(result: PathwayResult, show_trace: bool = False) -> str:
                 eff.append(f"tier could become {m.could_change_tier_to}")
             if m.could_add:
                 eff.append("could add " + ", ".join(m.could_add))
-            add(f"  ? {m.question}" + (f" — {'; '.join(eff)}" if eff else ""))
+            add(f"  ? {m.question}" + (f" — {'; '.join(eff)}" if eff else "")
+                + (f" (together with: {', '.join(m.together_with)})" if m.together_with else ""))
         add("")
     if result.disagreements:
         add("WHERE SOURCES DISAGREE")

@@ -160,6 +160,7 @@ class MissingItem(_Plain):
     rules: tuple[str, ...]  # rules left undetermined by this fact
     could_add: tuple[str, ...]  # recommendation ids not yet in the plan
     could_change_tier_to: Optional[str]
+    together_with: tuple[str, ...] = ()  # other unknown facts the same rules also wait for
 
 
 @dataclass(frozen=True)

@@ -136,3 +136,10 @@ def test_union_rates_come_with_the_era_disagreement():
     assert {"union-rates-by-era", "union-level-l5"} <= ids
     r = evaluate(STORIES["case01_normal_adolescent_athlete"](), ruleset())
     assert "union-rates-by-era" not in {d.id for d in r.disagreements}
+
+
+def test_missing_lists_the_other_unknowns_a_rule_waits_for():
+    r = evaluate(_surgical(pars_block=None, pain_concordant_with_imaging=None), ruleset())
+    by_fact = {m.fact: m for m in r.missing}
+    assert "pain_concordant_with_imaging" in by_fact["pars_block"].together_with
+    assert "pars_block" in by_fact["pain_concordant_with_imaging"].together_with
