@@ -72,17 +72,17 @@ class UndoRouter:
             if getattr(self._target(name), can, False):
                 return name
         for name in ("store", "session"):  # steps from before the router was attached
-            if getattr(self._target(name), can, False):
+            if self._target(name) is not None and getattr(self._target(name), can, False):
                 return name
         return None
 
     @property
     def can_undo(self) -> bool:
-        return any(getattr(self._target(n), "can_undo", False) for n in ("store", "session") if self._target(n))
+        return any(getattr(self._target(n), "can_undo", False) for n in ("store", "session") if self._target(n) is not None)
 
     @property
     def can_redo(self) -> bool:
-        return any(getattr(self._target(n), "can_redo", False) for n in ("store", "session") if self._target(n))
+        return any(getattr(self._target(n), "can_redo", False) for n in ("store", "session") if self._target(n) is not None)
 
     def undo(self) -> bool:
         name = self._pop(self._undo, "can_undo")

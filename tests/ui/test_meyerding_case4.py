@@ -1,0 +1,161 @@
+"""Acceptance: on sample case 4 (chronic bilateral L5 spondylolysis, ~18 % isthmic slip) the
+reader draws the Meyerding tool on the lateral radiograph with real mouse events; the slip in
+the session findings matches the case's reference read; undo removes it and redo restores it.
+
+The landmark pixels come from the phantom's truth (LPS landmarks projected with the lateral
+view's projection), not from hard-coded numbers. The case is taken from sample_dicom/ when it
+has been generated there, else rendered into a temporary folder.
+"""
+
+from __future__ import annotations
+
+import glob
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+pytestmark = pytest.mark.gui
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def case4_folder(tmp_path_factory) -> Path:
+    found = [Path(p) for p in glob.glob(str(REPO / "sample_dicom" / "case04*")) if (Path(p) / "DX_LAT").is_dir()
+             and (Path(p) / "reference_read.json").is_file()]
+    if found:
+        return found[0]
+    from app.samples.cases import case_by_number
+    from app.samples.generate import generate_case
+
+    return generate_case(case_by_number(4), tmp_path_factory.mktemp("samples"), log=None)
+
+
+def _loaded(win) -> bool:
+    if win.presenter.study is None:
+        return False
+    return all(v.display is not None and v.display.kind != "preview"
+               for v in win.grid.views() if v.cell is not None and v.cell.series_key)
+
+
+@pytest.fixture
+def window(qtbot):
+    from app.ui.main_window import MainWindow
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1500, 900)
+    win.show()
+    yield win
+    win.close()
+
+
+def mouse(view, kind: str, pos: QPointF, button=Qt.MouseButton.LeftButton) -> None:
+    """A real QMouseEvent sent to the view's viewport (QTest drags on QGraphicsView are flaky)."""
+    et = {"press": QEvent.Type.MouseButtonPress, "move": QEvent.Type.MouseMove,
+          "release": QEvent.Type.MouseButtonRelease}[kind]
+    held = button if kind in ("press", "move") else Qt.MouseButton.NoButton
+    ev = QMouseEvent(et, QPointF(pos), view.viewport().mapToGlobal(QPointF(pos)),
+                     Qt.MouseButton.NoButton if kind == "move" else button, held, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(view.viewport(), ev)
+
+
+def click(view, pos: QPointF) -> None:
+    mouse(view, "move", pos, Qt.MouseButton.NoButton)
+    mouse(view, "press", pos)
+    mouse(view, "release", pos)
+
+
+def show_series(win, qtbot, description: str):
+    """Put the series with this description into the active view and wait for it."""
+    key = next(s.key for s in win.presenter.study.series if s.description == description)
+    view = win.grid.active or win.grid.views()[0]
+    win.presenter.show_in_active(key)
+    qtbot.waitUntil(lambda: getattr(view.display, "kind", "") in ("radiograph", "volume")
+                    and view.cell is not None and view.cell.series_key == key, timeout=30_000)
+    QApplication.processEvents()
+    return view
+
+
+def lateral_landmarks_px(view) -> dict[str, tuple[float, float]]:
+    """Phantom truth: slip landmarks projected on the lateral radiograph, as (column, row)."""
+    from app.samples.cases import case_by_number
+    from app.samples.phantom import model_for
+    from app.samples.render import dx_projection
+
+    case = case_by_number(4)
+    proj = dx_projection(case, "LAT")
+    out = {}
+    for name, p in model_for(case).geometry.landmarks().items():
+        row, col = proj.project(p)
+        out[name] = (col, row)
+    rows, cols = view.display.radiograph.array.shape
+    assert (rows, cols) == (proj.rows, proj.cols)
+    return out
+
+
+def test_meyerding_on_case4_lateral_matches_reference_and_undoes(window, qtbot, case4_folder):
+    from app.annotations.model import MeyerdingSlip
+    from app.findings.io import load_findings
+    from app.findings.model import Level
+
+    reference = load_findings(case4_folder / "reference_read.json").level(Level.L5).slip.percent
+    win = window
+    win.open_paths([str(case4_folder)])
+    qtbot.waitUntil(lambda: _loaded(win), timeout=60_000)
+    ws = win.annotations
+    assert ws.session is not None and ws.session.study_uid == win.presenter.study.study_instance_uid
+    assert ws.dock is not None and ws.dock.isVisible()
+    view = show_series(win, qtbot, "L-SPINE LAT")
+    assert view.display.radiograph.calibration.label  # the PixelSpace below carries it
+
+    ws.tool_actions["meyerding"].trigger()
+    assert win.state.mode == "tool" and ws.controller.tool_id == "meyerding"
+    lm = lateral_landmarks_px(view)
+    vp = {k: view.viewport_point_of_pixel(*v) for k, v in lm.items()}
+    for name in ("S1 postero-superior corner", "S1 antero-superior corner"):
+        click(view, vp[name])
+    # live measurement while moving to the L5 corner: preview item shows percent and grade
+    mouse(view, "move", vp["L5 postero-inferior corner"], Qt.MouseButton.NoButton)
+    live = ws.controller.tool.preview
+    assert live is not None and live.percent_slip == pytest.approx(reference, abs=3.0)
+    assert ws.controller.preview_item is not None and "%" in ws.controller.preview_item.label_text()
+    mouse(view, "press", vp["L5 postero-inferior corner"])
+    mouse(view, "release", vp["L5 postero-inferior corner"])
+    QTest.keyClick(view, Qt.Key.Key_Return)  # no slip angle this time: finish
+
+    slips = ws.store.of_kind(MeyerdingSlip)
+    assert len(slips) == 1
+    ann = slips[0]
+    assert ann.calibration == view.display.radiograph.calibration.label
+    slip = ws.session.findings.level(Level.L5).slip
+    assert slip is not None
+    assert slip.percent == pytest.approx(reference, abs=3.0)
+    assert abs(slip.percent - 18.0) < 3.0
+    # the drawing on the image shows the same numbers
+    items = [it for it in ws.items_for(view) if it.annotation.id == ann.id]
+    assert len(items) == 1
+    view.viewport().repaint()
+    assert items[0].last_points is not None
+    assert f"{slip.percent:.1f} %" in items[0].label_text() and "grade I" in items[0].label_text()
+    # the findings panel's level table shows it
+    model = ws.review_widget.findings_panel.level_model
+    texts = [str(model.index(r, c).data()) for r in range(model.rowCount()) for c in range(model.columnCount())]
+    assert any(f"{slip.percent:.1f}" in t for t in texts), texts
+
+    # undo with Ctrl+Z removes the measurement and the slip; redo restores both
+    win.activateWindow()
+    view.setFocus()
+    QTest.keyClick(view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert ws.store.of_kind(type(ann)) == []
+    lf = ws.session.findings.level(Level.L5)
+    assert lf is None or lf.slip is None
+    assert ws.redo_action.isEnabled()
+    QTest.keyClick(view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert [a.id for a in ws.store.of_kind(type(ann))] == [ann.id]
+    assert ws.session.findings.level(Level.L5).slip.percent == pytest.approx(slip.percent, abs=1e-6)
