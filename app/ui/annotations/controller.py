@@ -19,7 +19,7 @@ import numpy as np
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
 
 from app.annotations.events import KeyEvent, PointerEvent
-from app.annotations.model import Annotation, ArrowText, LevelLabel, ParsMarker
+from app.annotations.model import Annotation, ArrowText, EllipseROI, FreehandROI, LevelLabel, ParsMarker
 from app.annotations.space import PixelSpace
 from app.annotations.tools import (ToolContext, ToolRegistry, cancel_pending_marker, complete_pars_marker,
                                    set_annotation_text, set_level_label)
@@ -145,6 +145,7 @@ class ToolController(QObject):
         self._last_pos: Optional[QPoint] = None
         self.enabled = True
         self.pars_defaults: dict = {}
+        self.roi_role = "generic"  # role stamped on new ellipse / freehand ROIs
 
     @property
     def store(self):
@@ -159,6 +160,8 @@ class ToolController(QObject):
             return
         self.tool = self.registry.create(tool_id, self.store, None)
         self.tool_id = tool_id
+        if hasattr(self.tool, "role"):
+            self.tool.role = self.roi_role
         self.tool.preview_changed.connect(self._on_preview)
         self.tool.created.connect(self._on_created)
         self._ctx_key = None
@@ -179,6 +182,13 @@ class ToolController(QObject):
             self.tool_id = ""
             self.sig_tool_changed.emit("")
         self.sig_prompt.emit("")
+
+    def set_roi_role(self, role: str) -> None:
+        """"generic", "edema" (asks level and side after drawing: feeds that pars finding's signal
+        ratio) or "reference" (normal marrow)."""
+        self.roi_role = role
+        if self.tool is not None and hasattr(self.tool, "role"):
+            self.tool.role = role
 
     def store_replaced(self) -> None:
         """The session (and its store) changed: recreate the active tool on the new store."""
@@ -332,6 +342,20 @@ class ToolController(QObject):
             popup.cancelled.connect(lambda aid=ann.id, store=store: store.get(aid) is not None
                                     and cancel_pending_marker(store, aid))
             self._open(popup)
+        elif isinstance(ann, (EllipseROI, FreehandROI)) and ann.role == "edema" and (ann.level is None or ann.side is None):
+            d = self.pars_defaults
+            popup = ParsMarkerPopup(self._popup_parent(), level=d.get("level"), side=default_pars_side(self.view),
+                                    title="Edema ROI: which pars?", with_status=False)
+
+            def place(level, side, _status, aid=ann.id, store=store):
+                cur = store.get(aid)
+                if cur is not None:
+                    new = cur.touched(level=level, side=side)
+                    if not store.replace_last_add(new):
+                        store.update(new)
+
+            popup.accepted.connect(place)
+            self._open(popup)  # cancelled: the ROI stays, without a level (no signal ratio)
         elif isinstance(ann, ArrowText) and not ann.label:
             popup = TextPopup(self._popup_parent())
 

@@ -148,13 +148,12 @@ class ParsMarkerPopup(_Popup):
     accepted = Signal(object, object, object)
 
     def __init__(self, parent: Optional[QWidget] = None, level: Optional[Level] = None, side: Optional[Side] = None,
-                 status: Optional[ParsStatus] = None) -> None:
+                 status: Optional[ParsStatus] = None, title: str = "Pars marker", with_status: bool = True) -> None:
         super().__init__(parent)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 6, 8, 6)
         lay.setSpacing(4)
-        title = QLabel("<b>Pars marker</b>")
-        lay.addWidget(title)
+        lay.addWidget(QLabel(f"<b>{title}</b>"))
         grid = QGridLayout()
         grid.setHorizontalSpacing(8)
         grid.setVerticalSpacing(4)
@@ -162,20 +161,20 @@ class ParsMarkerPopup(_Popup):
         self.rows = [
             _ChoiceRow("Level", PARS_LEVELS, [lv.value for lv in PARS_LEVELS], grid, 0, self._changed),
             _ChoiceRow("Side", PARS_SIDES, ["Left", "Right"], grid, 1, self._changed),
-            _ChoiceRow("Status", PARS_STATUSES, [STATUS_SHORT[s] for s in PARS_STATUSES], grid, 2, self._changed),
         ]
+        if with_status:
+            self.rows.append(_ChoiceRow("Status", PARS_STATUSES, [STATUS_SHORT[s] for s in PARS_STATUSES], grid, 2,
+                                        self._changed))
         self.hint = QLabel("↑↓ row · ←→ or 1-6 choose · L/R side · Enter OK · Esc cancel")
         self.hint.setObjectName("hint")
         lay.addWidget(self.hint)
         for row, v in zip(self.rows, (level, side, status)):
             row.set_value(v)
-        self.current_row = 0
+        self.current_row = len(self.rows) - 1
         for i, row in enumerate(self.rows):  # start at the first row without a value
             if row.value is None:
                 self.current_row = i
                 break
-        else:
-            self.current_row = 2
         self._mark_current()
 
     # ---- values ----------------------------------------------------------------------------
@@ -189,7 +188,7 @@ class ParsMarkerPopup(_Popup):
 
     @property
     def status(self) -> Optional[ParsStatus]:
-        return self.rows[2].value
+        return self.rows[2].value if len(self.rows) > 2 else None
 
     @property
     def complete(self) -> bool:

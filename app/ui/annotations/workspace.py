@@ -21,8 +21,8 @@ import logging
 from typing import Any, Optional
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QToolBar
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QComboBox, QToolBar
 
 from app.annotations.model import Annotation, EllipseROI, FreehandROI
 from app.annotations.tools import ToolRegistry
@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 TOOLBAR_ORDER = ("select", "pars", "meyerding", None, "ellipse", "freehand", None, "length", "angle", "cobb",
                  "arrow-text", "level-label")
+ROI_ROLE_TITLES = {"generic": "ROI: generic", "edema": "ROI: oedema (pars)", "reference": "ROI: reference marrow"}
 TOOL_SHORT = {"select": "Select", "pars": "Pars", "meyerding": "Slip", "ellipse": "Ellipse", "freehand": "Freehand",
               "length": "Length", "angle": "Angle", "cobb": "Cobb", "arrow-text": "Arrow", "level-label": "Level"}
 
@@ -155,6 +156,20 @@ class AnnotationWorkspace(QObject):
             w.addAction(a)
             self.menu.addAction(a)
             self.tool_actions[spec.id] = a
+        self.menu.addSeparator()
+        role_menu = self.menu.addMenu("ROI role")
+        role_group = QActionGroup(w)
+        role_group.setExclusive(True)
+        self.role_actions: dict[str, QAction] = {}
+        for role, title in ROI_ROLE_TITLES.items():
+            a = QAction(title, w)
+            a.setObjectName(f"annotate.roi_role.{role}")
+            a.setCheckable(True)
+            a.setChecked(role == self.controller.roi_role)
+            role_group.addAction(a)
+            role_menu.addAction(a)
+            a.triggered.connect(lambda checked=False, r=role: self.set_roi_role(r))
+            self.role_actions[role] = a
         self.toolbar = QToolBar("Annotation tools", w)
         self.toolbar.setObjectName("AnnotationToolbar")
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -163,6 +178,15 @@ class AnnotationWorkspace(QObject):
                 self.toolbar.addSeparator()
             elif tid in self.tool_actions:
                 self.toolbar.addAction(self.tool_actions[tid])
+            if tid == "freehand":
+                self.role_combo = QComboBox()
+                self.role_combo.setToolTip("Role of new ROIs: an oedema ROI (with its pars) is compared with a "
+                                           "reference ROI in normal marrow (signal ratio)")
+                for role, title in ROI_ROLE_TITLES.items():
+                    self.role_combo.addItem(title, role)
+                self.role_combo.currentIndexChanged.connect(
+                    lambda i: self.set_roi_role(self.role_combo.itemData(i)))
+                self.toolbar.addWidget(self.role_combo)
         w.addToolBar(self.toolbar)
         # Edit menu: after File
         self.edit_menu = bar.addMenu("&Edit")
@@ -209,6 +233,13 @@ class AnnotationWorkspace(QObject):
         self.controller.activate(tool_id)
         self.tool_actions[tool_id].setChecked(True)
         self.state.set_mode("tool")
+
+    def set_roi_role(self, role: str) -> None:
+        self.controller.set_roi_role(role)
+        self.role_actions[role].setChecked(True)
+        i = self.role_combo.findData(role)
+        if i >= 0 and self.role_combo.currentIndex() != i:
+            self.role_combo.setCurrentIndex(i)
 
     def _on_tool_changed(self, tool_id: str) -> None:
         for tid, a in self.tool_actions.items():

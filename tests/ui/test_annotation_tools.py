@@ -1,0 +1,203 @@
+"""Annotation tools on the workstation's images (synthetic study from tests/ui/conftest.py):
+pars marker + popup -> findings table, marker shown in the other views of the frame of
+reference, length with the radiograph calibration basis, select + Delete + undo, ellipse ROI
+statistics on MR with an oedema/reference ratio."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+pytestmark = pytest.mark.gui
+
+
+def _loaded(win) -> bool:
+    if win.presenter.study is None:
+        return False
+    return all(v.display is not None and v.display.kind != "preview"
+               for v in win.grid.views() if v.cell is not None and v.cell.series_key)
+
+
+@pytest.fixture
+def opened(qtbot, synthetic_study):
+    from app.ui.main_window import MainWindow
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1500, 900)
+    win.show()
+    win.open_paths([str(synthetic_study)])
+    qtbot.waitUntil(lambda: _loaded(win), timeout=30_000)
+    QApplication.processEvents()
+    yield win
+    win.close()
+
+
+def mouse(view, kind, pos, button=Qt.MouseButton.LeftButton, mods=Qt.KeyboardModifier.NoModifier):
+    et = {"press": QEvent.Type.MouseButtonPress, "move": QEvent.Type.MouseMove,
+          "release": QEvent.Type.MouseButtonRelease}[kind]
+    held = button if kind in ("press", "move") else Qt.MouseButton.NoButton
+    ev = QMouseEvent(et, QPointF(pos), view.viewport().mapToGlobal(QPointF(pos)),
+                     Qt.MouseButton.NoButton if kind == "move" else button, held, mods)
+    QApplication.sendEvent(view.viewport(), ev)
+
+
+def at(view, col, row) -> QPointF:
+    return view.viewport_point_of_pixel(col, row)
+
+
+def click(view, col, row):
+    p = at(view, col, row)
+    mouse(view, "move", p, Qt.MouseButton.NoButton)
+    mouse(view, "press", p)
+    mouse(view, "release", p)
+
+
+def drag(view, a, b, steps=6):
+    pa, pb = at(view, *a), at(view, *b)
+    mouse(view, "press", pa)
+    for i in range(1, steps + 1):
+        t = i / steps
+        mouse(view, "move", QPointF(pa.x() + t * (pb.x() - pa.x()), pa.y() + t * (pb.y() - pa.y())))
+    mouse(view, "release", pb)
+
+
+def views_by_role(win):
+    return {v.cell.role: v for v in win.grid.views() if v.cell is not None}
+
+
+def item_of(ws, view, ann_id):
+    view.viewport().repaint()
+    found = [it for it in ws.items_for(view) if it.annotation.id == ann_id]
+    assert len(found) == 1
+    return found[0]
+
+
+def test_pars_marker_popup_creates_finding_and_shows_in_linked_views(opened, qtbot):
+    from app.annotations.model import ParsMarker
+    from app.findings.model import Level, ParsStatus, Side
+    from app.ui.annotations.popups import ParsMarkerPopup
+
+    win = opened
+    ws = win.annotations
+    views = views_by_role(win)
+    sag = views["ct_sag_left_pars"]
+    ws.tool_actions["pars"].trigger()
+    rows, cols = sag.rendered_pixels().shape
+    click(sag, cols / 2, rows / 2)
+    popup = ws.controller.popup
+    assert isinstance(popup, ParsMarkerPopup) and popup.isVisible()
+    assert popup.side is Side.LEFT  # preset from the left-pars cell
+    (marker,) = ws.store.of_kind(ParsMarker)
+    assert marker.pending and marker.points_lps  # placed on CT: has LPS
+    QTest.keyClick(popup, Qt.Key.Key_5)  # level row: L5, moves on to the side row
+    QTest.keyClick(popup, Qt.Key.Key_Down)  # keep "left", go to the status row
+    QTest.keyClick(popup, Qt.Key.Key_Return)  # no status yet: refused, the popup stays
+    assert ws.controller.popup is popup and popup.status is None
+    QTest.keyClick(popup, Qt.Key.Key_Right)
+    QTest.keyClick(popup, Qt.Key.Key_Right)
+    assert popup.status is ParsStatus.STRESS_REACTION
+    QTest.keyClick(popup, Qt.Key.Key_4)  # 4th status: complete fracture
+    QTest.keyClick(popup, Qt.Key.Key_Return)
+    assert ws.controller.popup is None
+    (marker,) = ws.store.of_kind(ParsMarker)
+    assert (marker.level, marker.side, marker.status) == (Level.L5, Side.LEFT, ParsStatus.COMPLETE_FRACTURE)
+    finding = ws.session.findings.pars_at(Level.L5, Side.LEFT)
+    assert finding is not None and finding.status is ParsStatus.COMPLETE_FRACTURE
+    # the findings table lists it
+    model = ws.review_widget.findings_panel.pars_model
+    row_texts = [" | ".join(str(model.index(r, c).data()) for c in range(model.columnCount()))
+                 for r in range(model.rowCount())]
+    l5_left = [t for t in row_texts if t.startswith("L5 L")]
+    assert l5_left and "complete" in l5_left[0].lower(), row_texts
+    # drawn on its image, and in the axial CT once the axial plane passes through it
+    assert item_of(ws, sag, marker.id).last_points is not None
+    axial = views["ct_axial"]
+    win.grid.jump_to(np.asarray(marker.points_lps[0]), sag.display.frame_of_reference_uid, source=sag)
+    ax_item = item_of(ws, axial, marker.id)
+    assert ax_item.last_points is not None and not ax_item.native
+    col, row, dist = axial.display.plane.lps_to_pixel(np.asarray(marker.points_lps[0]))
+    assert ax_item.last_points[0] == pytest.approx((col, row), abs=1e-6)
+    axial.set_slice(axial.display.index + 5)  # 7.5 mm away: not on this slice
+    assert item_of(ws, axial, marker.id).last_points is None
+    # not on the MR (another frame of reference) nor on a radiograph
+    assert item_of(ws, views["mr_sag_stir"], marker.id).last_points is None
+    assert item_of(ws, views["xr_left_oblique"], marker.id).last_points is None
+    # Esc on a new marker's popup takes the marker back
+    click(sag, cols / 2 + 10, rows / 2)
+    QTest.keyClick(ws.controller.popup, Qt.Key.Key_Escape)
+    assert len(ws.store.of_kind(ParsMarker)) == 1
+
+
+def test_length_on_radiograph_shows_calibrated_mm_then_delete_and_undo(opened, qtbot):
+    from app.annotations.model import Length
+
+    win = opened
+    ws = win.annotations
+    xr = views_by_role(win)["xr_left_oblique"]
+    cal = xr.display.radiograph.calibration
+    assert cal.label == "ImagerPixelSpacing / magnification"
+    ws.tool_actions["length"].trigger()
+    drag(xr, (40.0, 100.0), (140.0, 100.0))
+    (length,) = ws.store.of_kind(Length)
+    expected_mm = 100.0 * cal.spacing_mm[1]
+    assert length.length_mm == pytest.approx(expected_mm, rel=1e-6)
+    text = item_of(ws, xr, length.id).label_text()
+    assert text == f"{expected_mm:.1f} mm (ImagerPixelSpacing / magnification)"
+    # select it by clicking on the line, Delete removes it, Ctrl+Z brings it back
+    ws.tool_actions["select"].trigger()
+    click(xr, 90.0, 100.0)
+    assert ws.store.selection == {length.id}
+    assert item_of(ws, xr, length.id).selected
+    xr.setFocus()
+    QTest.keyClick(xr, Qt.Key.Key_Delete)
+    assert ws.store.of_kind(Length) == []
+    QTest.keyClick(xr, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert [a.id for a in ws.store.of_kind(Length)] == [length.id]
+    # a handle drag moves one end (one undo step)
+    drag(xr, (140.0, 100.0), (140.0, 160.0))
+    (moved,) = ws.store.of_kind(Length)
+    assert moved.points_px[1] == pytest.approx((140.0, 160.0), abs=0.05)
+    ws.undo_action.trigger()
+    assert ws.store.of_kind(Length)[0].points_px[1] == pytest.approx((140.0, 100.0), abs=1e-6)
+
+
+def test_ellipse_roi_on_mr_shows_stats_and_oedema_ratio(opened, qtbot):
+    from app.annotations.model import EllipseROI
+    from app.findings.model import Level, Side
+    from app.ui.annotations.popups import ParsMarkerPopup
+
+    win = opened
+    ws = win.annotations
+    mr = views_by_role(win)["mr_sag_stir"]
+    img = mr.display.raw()
+    bright = img > img.min() + 150  # the phantom's bright ellipse
+    rows_b, cols_b = np.nonzero(bright)
+    rc, cc = rows_b.mean(), cols_b.mean()
+    inside_value = float(img[int(round(rc)), int(round(cc))])
+    ws.tool_actions["ellipse"].trigger()
+    ws.set_roi_role("reference")
+    drag(mr, (cc - 3, rc - 6), (cc + 3, rc + 6))  # well inside the bright region
+    (ref,) = ws.store.of_kind(EllipseROI)
+    assert ref.role == "reference" and ref.stats is not None
+    assert ref.stats.mean == pytest.approx(inside_value, rel=1e-6) and ref.stats.sd == pytest.approx(0.0, abs=1e-6)
+    label = item_of(ws, mr, ref.id).label_text()
+    assert f"mean {inside_value:.1f}" in label and "SD 0.0" in label and "mm²" in label
+    # an oedema ROI outside the bright region, with its pars, shows the ratio to the reference
+    dark_value = float(img[2, 2])
+    ws.set_roi_role("edema")
+    drag(mr, (1.0, 1.0), (5.0, 5.0))
+    popup = ws.controller.popup
+    assert isinstance(popup, ParsMarkerPopup)
+    QTest.keyClick(popup, Qt.Key.Key_5)
+    QTest.keyClick(popup, Qt.Key.Key_2)  # right
+    QTest.keyClick(popup, Qt.Key.Key_Return)
+    edema = next(a for a in ws.store.of_kind(EllipseROI) if a.role == "edema")
+    assert (edema.level, edema.side) == (Level.L5, Side.RIGHT)
+    assert edema.stats.mean == pytest.approx(dark_value, rel=1e-6)
+    ratio = dark_value / inside_value
+    assert f"ratio {ratio:.2f} to reference" in item_of(ws, mr, edema.id).label_text()
