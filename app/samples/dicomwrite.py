@@ -111,7 +111,7 @@ def _pixels(ds: Dataset, arr: np.ndarray, bits_stored: int, signed: bool = False
     ds.PixelRepresentation = 1 if signed else 0
     data = np.ascontiguousarray(arr.astype(np.int16 if signed else np.uint16))
     ds.PixelData = data.tobytes()
-    ds.compress(TRANSFER_SYNTAX)
+    ds.compress(TRANSFER_SYNTAX, generate_instance_uid=False)
     ds.LossyImageCompression = "00"
 
 

@@ -126,7 +126,7 @@ def spine_geometry(case: CaseSpec) -> SpineGeometry:
     scale = 0.93 if case.adolescent else 1.0
     tilt = {lv: _TILT_DEG[lv] * case.lordosis_scale for lv in ALL_LEVELS}
     if case.disc_degenerated_l5s1:
-        tilt[Level.L5] += 6.0 if case.slip_pct < 30 else 9.0
+        tilt[Level.L5] += 7.0
     half = {lv: tuple(h * scale for h in _BODY[lv]) for lv in ALL_LEVELS}
     s1_axes = _tilt_axes(tilt[Level.S1])
     hz = half[Level.S1][2]
@@ -288,7 +288,7 @@ def _vertebra_ops(model: Model, lv: Level) -> None:
         ped_b = pose.to_lps((ped_x, hy + 9 * s, 3.0 * s))
         ped = Shape("cyl", (ped_a + ped_b) / 2, np.stack([R[:, 0], R[:, 2], R[:, 1]], axis=1),
                     (ped_rx, 7.0 * s, float(np.linalg.norm(ped_b - ped_a)) / 2))
-        _bone(ops, ped, 4, cortex=1.4)
+        _bone(ops, ped, 4, cortex=1.7)
         # transverse process
         tp_len = {Level.L1: 14, Level.L2: 18, Level.L3: 22, Level.L4: 19, Level.L5: 15}[lv] * s
         tp_r = (6.5 if L5 else 4.5) * s
@@ -301,7 +301,7 @@ def _vertebra_ops(model: Model, lv: Level) -> None:
         # superior articular process (facet lateral, points up)
         sap_c = pose.to_lps((sx * (canal_half_w + 2 * ped_rx - 2.2 * s), hy + 12 * s, hz + 1.0 * s))
         sap = Shape("sq", sap_c, R @ _rot_z(sx * 18), (3.0 * s, 5.0 * s, 9.5 * s), exponent=3.0)
-        _bone(ops, sap, 7, cortex=1.2)
+        _bone(ops, sap, 7, cortex=1.8)
         # pars interarticularis: from the pedicle/SAP junction down and back to the IAP / lamina
         a_loc = np.array([sx * (canal_half_w + ped_rx + 0.5 * s), hy + 9.5 * s, 0.5 * s])
         b_loc = np.array([sx * (canal_half_w + 0.8 * s), hy + 16.5 * s, -hz - 3.5 * s])
@@ -324,14 +324,14 @@ def _vertebra_ops(model: Model, lv: Level) -> None:
         # inferior articular process (medial to the SAP below, points down)
         iap_c = arch.to_lps((sx * (canal_half_w - 0.2 * s), hy + 17.5 * s, -hz - 11.5 * s))
         iap = Shape("sq", iap_c, R @ _rot_z(sx * 18), (2.7 * s * hyp ** 0.5, 4.2 * s, 9.0 * s), exponent=3.0)
-        _bone(ops, iap, 8, cortex=1.2)
+        _bone(ops, iap, 8, cortex=1.8)
         # lamina: from the pars/IAP junction medially and back to the spinous process
         lam_a = arch.to_lps((sx * (canal_half_w + 0.5 * s), hy + 17.0 * s, -hz - 1.5 * s))
         lam_b = arch.to_lps((0.0, hy + 23.0 * s, -hz + 0.5 * s))
         lam = cylinder(lam_a, lam_b, 3.0 * s * hyp, 8.5 * s, extend=1.0)
         lam.kind = "sq"
         lam.exponent = 3.0
-        _bone(ops, lam, 6, cortex=1.2)
+        _bone(ops, lam, 6, cortex=1.8)
         # pars edema / fracture / sclerosis
         _pars_lesion_ops(model, lv, side, spec, pose, arch, a_front, m_front, m_back, b_back, pr)
         if spec.edema_pedicle:

@@ -1,0 +1,136 @@
+"""What the rendered images show: pars gaps on the obliques, STIR edema, CT numbers."""
+
+import numpy as np
+import pytest
+
+from app.findings.model import Level, ParsStatus, Side
+from app.samples import render as rd
+from app.samples.cases import case_by_number
+from app.samples.phantom import model_for
+
+OBLIQUE_OF = {Side.LEFT: "LT OBL", Side.RIGHT: "RT OBL"}
+
+
+def _profile(img, a, b, n=80, half_width=2):
+    """Mean intensity along the projected pars from end a to end b (a few pixels wide)."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    d = (b - a) / np.linalg.norm(b - a)
+    perp = np.array([-d[1], d[0]])
+    out = []
+    for t in np.linspace(0.0, 1.0, n):
+        p = a + (b - a) * t
+        vals = [img[int(round(q[0])), int(round(q[1]))] for q in (p + perp * k for k in range(-half_width, half_width + 1))]
+        out.append(np.mean(vals))
+    return np.array(out)
+
+
+def _dip(img, pars):
+    """Depth of the darkest spot around the defect point relative to the pars profile, as a fraction."""
+    prof = _profile(img, pars["a"], pars["b"])
+    mid = prof[int(len(prof) * 0.3):int(len(prof) * 0.8)]
+    return float((np.median(prof) - mid.min()) / np.median(prof))
+
+
+_CACHE = {}
+
+
+def _oblique(number, side):
+    key = (number, side)
+    if key not in _CACHE:
+        case = case_by_number(number)
+        view = OBLIQUE_OF[side]
+        _CACHE[key] = (rd.render_radiograph(case, view).astype(np.float64), rd.projected_pars(case, view))
+    return _CACHE[key]
+
+
+@pytest.mark.slow
+def test_oblique_shows_a_gap_in_the_pars_where_there_is_a_defect_and_none_where_intact():
+    dips = {}
+    for number, side in ((1, Side.LEFT), (3, Side.LEFT), (3, Side.RIGHT), (4, Side.LEFT), (5, Side.RIGHT)):
+        img, proj = _oblique(number, side)
+        for level in (Level.L4, Level.L5):
+            status = proj[(level, side)]["status"]
+            dips[(number, side.value, level.value, status.value)] = _dip(img, proj[(level, side)])
+    intact = {k: v for k, v in dips.items() if k[3] == ParsStatus.INTACT.value}
+    defects = {k: v for k, v in dips.items() if k[3] in (ParsStatus.COMPLETE_FRACTURE.value, ParsStatus.CHRONIC_NONUNION.value)}
+    assert len(intact) >= 4 and len(defects) >= 4
+    assert max(intact.values()) < 0.03, intact
+    assert min(defects.values()) > 0.045, defects
+
+
+@pytest.mark.slow
+def test_projected_pars_points_lie_on_the_image_and_follow_the_view():
+    case = case_by_number(3)
+    lt = rd.projected_pars(case, "LT OBL")
+    rt = rd.projected_pars(case, "RT OBL")
+    for proj in (lt, rt):
+        for pts in proj.values():
+            for key in ("a", "b", "mid"):
+                r, c = pts[key]
+                assert 0 <= r < rd.DX_ROWS and 0 <= c < rd.DX_COLS
+    # the left pars lies lower on the image than L4's and the pars runs downwards from a to b
+    assert lt[(Level.L5, Side.LEFT)]["mid"][0] > lt[(Level.L4, Side.LEFT)]["mid"][0]
+    assert lt[(Level.L5, Side.LEFT)]["b"][0] > lt[(Level.L5, Side.LEFT)]["a"][0]
+
+
+def _mr_roi(case, seq, p_lps, half=2):
+    lab, geo = rd.render_mr_labels(case)
+    sig = rd.render_mr(case, seq, lab).astype(np.float64)
+    xs = np.array([p[0] for p in geo.positions])
+    k = int(np.argmin(np.abs(xs - p_lps[0])))
+    y0, z0 = geo.positions[0][1], geo.positions[0][2]
+    i = int(round((p_lps[1] - y0) / geo.pixel_spacing[1]))
+    j = int(round((z0 - p_lps[2]) / geo.pixel_spacing[0]))
+    return sig[k, j - half:j + half + 1, i - half:i + half + 1].mean()
+
+
+def _pedicle_centre(case, level, side):
+    pose = model_for(case).geometry.poses[level]
+    s = model_for(case).geometry.scale
+    sx = 1.0 if side is Side.LEFT else -1.0
+    hy = pose.half[1]
+    x = sx * (11.5 * s + (5.5 if level is Level.L5 else 4.3) * s)
+    return pose.to_lps((x, hy + 2.0 * s, 3.0 * s))
+
+
+def test_stir_edema_in_pedicle_is_well_above_normal_marrow():
+    case = case_by_number(2)
+    edema = _mr_roi(case, "STIR", _pedicle_centre(case, Level.L5, Side.LEFT), half=1)
+    normal_marrow = _mr_roi(case, "STIR", model_for(case).geometry.poses[Level.L3].origin)
+    normal_pedicle = _mr_roi(case, "STIR", _pedicle_centre(case, Level.L3, Side.LEFT), half=1)
+    assert edema > 2.5 * normal_marrow
+    assert edema > 2.0 * normal_pedicle
+    # and dark on T1 relative to normal marrow
+    assert _mr_roi(case, "T1", _pedicle_centre(case, Level.L5, Side.LEFT), half=1) < 0.8 * _mr_roi(
+        case, "T1", model_for(case).geometry.poses[Level.L3].origin)
+
+
+def test_no_stir_edema_in_the_normal_case():
+    case = case_by_number(1)
+    ped = _mr_roi(case, "STIR", _pedicle_centre(case, Level.L5, Side.LEFT), half=1)
+    marrow = _mr_roi(case, "STIR", model_for(case).geometry.poses[Level.L3].origin)
+    assert ped < 1.6 * marrow
+
+
+def test_ct_numbers_of_bone_marrow_and_disc_are_in_their_real_ranges():
+    for number, lo, hi in ((3, 250, 380), (4, 150, 300)):  # adolescent marrow is denser
+        case = case_by_number(number)
+        hu, geo = rd.render_ct(case)
+        g = model_for(case).geometry
+        x0, y0, ztop = geo.positions[0]
+
+        def ijk(p):
+            return (int(round((ztop - p[2]) / geo.slice_spacing)), int(round((p[1] - y0) / geo.pixel_spacing[0])),
+                    int(round((p[0] - x0) / geo.pixel_spacing[1])))
+
+        k, j, i = ijk(g.poses[Level.L4].origin)
+        marrow = hu[k, j - 4:j + 5, i - 4:i + 5].mean()
+        assert lo <= marrow <= hi, marrow
+        cortical = np.sort(hu[k, :, i])[-3:].mean()  # the body's anterior/posterior cortex on this column
+        assert 1000 <= cortical <= 1800, cortical
+        up = g.poses[Level.L4]
+        disc_centre = up.origin - up.axes[:, 2] * (up.half[2] + 3.0)
+        k, j, i = ijk(disc_centre)
+        disc = hu[k, j - 3:j + 4, i - 3:i + 4].mean()
+        assert 70 <= disc <= 110, disc
+        assert hu.dtype == np.int16
