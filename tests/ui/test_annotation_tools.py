@@ -32,6 +32,7 @@ def opened(qtbot, synthetic_study):
     win.show()
     win.open_paths([str(synthetic_study)])
     qtbot.waitUntil(lambda: _loaded(win), timeout=30_000)
+    qtbot.waitUntil(lambda: win.annotations.dock is not None, timeout=15_000)
     QApplication.processEvents()
     yield win
     win.close()

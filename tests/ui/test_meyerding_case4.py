@@ -110,7 +110,8 @@ def test_meyerding_on_case4_lateral_matches_reference_and_undoes(window, qtbot, 
     qtbot.waitUntil(lambda: _loaded(win), timeout=60_000)
     ws = win.annotations
     assert ws.session is not None and ws.session.study_uid == win.presenter.study.study_instance_uid
-    assert ws.dock is not None and ws.dock.isVisible()
+    qtbot.waitUntil(lambda: ws.dock is not None, timeout=15_000)  # built once loading is idle
+    assert ws.dock.isVisible() and ws.review_widget.session is ws.session
     view = show_series(win, qtbot, "L-SPINE LAT")
     assert view.display.radiograph.calibration.label  # the PixelSpace below carries it
 

@@ -18,9 +18,10 @@
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any, Optional
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QComboBox, QToolBar
 
@@ -33,6 +34,8 @@ from app.ui.annotations.undo import UndoRouter
 
 log = logging.getLogger(__name__)
 
+DOCK_MAX_WAIT_MS = 8000  # build the review dock at the latest this long after the study opened
+DOCK_IDLE_MS = 750  # ... or once loading has been idle this long
 TOOLBAR_ORDER = ("select", "pars", "meyerding", None, "ellipse", "freehand", None, "length", "angle", "cobb",
                  "arrow-text", "level-label")
 ROI_ROLE_TITLES = {"generic": "ROI: generic", "edema": "ROI: oedema (pars)", "reference": "ROI: reference marrow"}
@@ -77,7 +80,22 @@ def roi_ratio_text(store: Any, ann: Annotation) -> str:
     return f"ratio {ann.stats.mean / ref.stats.mean:.2f} to reference"
 
 
+def _load_ruleset_into(box: dict) -> None:
+    """Background: parse the default pathway ruleset once, so opening a study does not."""
+    try:
+        from app.pathway import load_ruleset
+
+        box["ruleset"] = load_ruleset()
+        import app.findings.autosave  # noqa: F401  (imports the session needs, off the GUI thread)
+        import app.pathway.engine  # noqa: F401
+        import app.session  # noqa: F401
+        import app.ui.findings  # noqa: F401
+    except Exception as exc:  # noqa: BLE001 - the session then loads it (and reports why not)
+        box["error"] = str(exc)
+
+
 class AnnotationWorkspace(QObject):
+    sig_dock_ready = Signal(object)
     def __init__(self, window: Any, registry: Optional[ToolRegistry] = None) -> None:
         super().__init__(window)
         self.window = window
@@ -101,6 +119,13 @@ class AnnotationWorkspace(QObject):
         self.router.changed.connect(self._update_edit_actions)
         self.state.changed.connect(self._on_state)
         window.controller.sig_scanned.connect(self._on_scanned)
+        self._dock_timer = QTimer(self)
+        self._dock_timer.setInterval(250)
+        self._dock_timer.timeout.connect(self._dock_tick)
+        self._dock_waited = self._dock_idle = 0
+        self._ruleset_box: dict = {}
+        threading.Thread(target=_load_ruleset_into, args=(self._ruleset_box,), daemon=True,
+                         name="isthmus-ruleset").start()
         if hasattr(window, "sig_closed"):
             window.sig_closed.connect(self.close)
 
@@ -280,7 +305,9 @@ class AnnotationWorkspace(QObject):
 
         paths = list(getattr(self.window.controller, "paths", []) or [])
         source = paths[0] if len(paths) == 1 else (paths or None)
-        session = StudySession(uid, study_source=source)
+        ruleset = self._ruleset_box.get("ruleset")
+        session = StudySession(uid, study_source=source, ruleset=ruleset) if ruleset is not None \
+            else StudySession(uid, study_source=source)
         try:
             session.restore()
         except Exception as exc:  # noqa: BLE001 - a bad autosave must not stop the review
@@ -296,17 +323,40 @@ class AnnotationWorkspace(QObject):
         self._connect_store()
         self.router.attach(session)
         self.controller.store_replaced()
-        if self.dock is None:
-            from app.ui.findings import make_review_dock
-
-            self.dock = make_review_dock(session, self.window)
-            self.window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
-            self.dock.resize(600, self.dock.height())
-        else:
+        if self.dock is not None:
             self.dock.widget().set_session(session)
+        elif not self._dock_timer.isActive():
+            # building the review panels takes ~1 s of GUI time: not while the study loads
+            self._dock_waited = self._dock_idle = 0
+            self._dock_timer.start()
         if old is not None:
             old.close()
         self.sync_items()
+
+    def _dock_tick(self) -> None:
+        step = self._dock_timer.interval()
+        self._dock_waited += step
+        self._dock_idle = 0 if getattr(self.window.controller, "busy", False) else self._dock_idle + step
+        if self._dock_idle < DOCK_IDLE_MS and self._dock_waited < DOCK_MAX_WAIT_MS:
+            return
+        self._dock_timer.stop()
+        self.ensure_dock()
+
+    def ensure_dock(self) -> Any:
+        """Build the review dock for the current session now (normally done once loading is idle)."""
+        if self.session is None:
+            return None
+        self._dock_timer.stop()
+        if self.dock is None:
+            from app.ui.findings import make_review_dock
+
+            self.dock = make_review_dock(self.session, self.window)
+            self.window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
+            self.window.resizeDocks([self.dock], [600], Qt.Orientation.Horizontal)
+            self.sig_dock_ready.emit(self.dock)
+        elif self.dock.widget().session is not self.session:
+            self.dock.widget().set_session(self.session)
+        return self.dock
 
     @property
     def review_widget(self) -> Any:
@@ -390,6 +440,7 @@ class AnnotationWorkspace(QObject):
 
     # ---- closing ---------------------------------------------------------------------------
     def close(self) -> None:
+        self._dock_timer.stop()
         self.controller.deactivate()
         self._disconnect_store()
         self.router.detach()
