@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPixmap
-from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem
+from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem
 
 from app.ui.viewer.image_item import to_qimage
 
@@ -48,8 +48,8 @@ class StudyBrowser(QTreeWidget):
         self.setUniformRowHeights(False)
         self.setAlternatingRowColors(False)
         self.header().setStretchLastSection(False)
-        self.setColumnWidth(0, 240)
-        self.setColumnWidth(1, 56)
+        self.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self._series_items: dict[str, QTreeWidgetItem] = {}
         self.itemDoubleClicked.connect(self._on_double)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QProgressBar, QPushButton,
                                QStackedWidget, QToolBar)
 
@@ -74,6 +74,19 @@ class MainWindow(QMainWindow):
                 self.resize(int(screen.width() * 0.96), int(screen.height() * 0.94))
             else:
                 self.resize(1500, 940)
+        state = self.settings.get("window/state")
+        if not (isinstance(state, QByteArray) and self.restoreState(state)):
+            QTimer.singleShot(0, self._default_dock_sizes)  # once the window has its size
+
+    def _default_dock_sizes(self) -> None:
+        """First run: the images get most of the width; side docks start narrow."""
+        docks = [d for d in self.findChildren(QDockWidget) if d.parent() is self]
+        left = [d for d in docks if self.dockWidgetArea(d) == Qt.DockWidgetArea.LeftDockWidgetArea]
+        right = [d for d in docks if self.dockWidgetArea(d) == Qt.DockWidgetArea.RightDockWidgetArea]
+        if left:
+            self.resizeDocks(left, [250] * len(left), Qt.Orientation.Horizontal)
+        if right:
+            self.resizeDocks(right, [380] * len(right), Qt.Orientation.Horizontal)
 
     # ---- assembly --------------------------------------------------------------------------
     def _build_actions(self) -> None:
@@ -199,6 +212,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         s = self.settings
         s.set("window/geometry", self.saveGeometry())
+        s.set("window/state", self.saveState())
         s.set("viewer/layout", self.state.layout)
         for key in ("sync_scroll", "show_overlays", "anonymise", "show_reference_lines"):
             s.set(f"viewer/{key}", bool(getattr(self.state, key)))

@@ -112,7 +112,7 @@ class StudyPresenter(QObject):
     def _on_loaded(self, key: str, obj, prep) -> None:
         # one viewport per event-loop turn: the GUI thread never does several renders in a row
         for i, v in enumerate(self._views_for(key)):
-            QTimer.singleShot(i, lambda v=v, cell=v.cell: self._show(v, cell, key, obj, prep))
+            QTimer.singleShot(i * 25, lambda v=v, cell=v.cell: self._show(v, cell, key, obj, prep))
 
     def _show(self, v, cell, key, obj, prep) -> None:
         if v.cell is not cell:  # the layout changed meanwhile

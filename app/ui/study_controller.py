@@ -4,6 +4,7 @@ thread. It owns the loaded-series cache for the open study; widgets never load a
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from typing import Any
 
@@ -13,6 +14,36 @@ from app.viewer import loading
 from app.ui.workers import Worker
 
 log = logging.getLogger(__name__)
+
+GUI_SWITCH_INTERVAL_S = 0.001
+
+
+def _prewarm_all(progress=None, cancel=None) -> float:
+    """The DICOM stack, then what the review dock builds when a study opens (session, pathway
+    rules): imported here, off the GUI thread, so opening a study does not stall the window."""
+    t = time.perf_counter()
+    loading.prewarm(progress, cancel)
+    import importlib
+    import pkgutil
+
+    import app
+
+    skip = ("app.commands", "app.samples", "app.__main__", "app.cli")
+    names = [m.name for m in pkgutil.walk_packages(app.__path__, "app.") if not m.name.startswith(skip)]
+    for name in names:
+        if cancel is not None and cancel.cancelled:
+            break
+        try:  # modules only: no widget is created off the GUI thread
+            importlib.import_module(name)
+        except Exception as exc:  # optional parts (e.g. a review panel not built yet)
+            log.info("prewarm of %s skipped: %s", name, exc)
+    try:
+        from app.pathway import load_ruleset
+
+        load_ruleset()
+    except Exception as exc:
+        log.info("ruleset prewarm skipped: %s", exc)
+    return time.perf_counter() - t
 
 
 def _thumb_job(entry):
@@ -34,6 +65,10 @@ class StudyController(QObject):
 
     def __init__(self, parent=None, max_threads: int = 2) -> None:
         super().__init__(parent)
+        # Workers hold the GIL in short bursts; the GUI thread re-takes it after every Qt call.
+        # A 1 ms switch interval (CPython default 5 ms) lets it back in sooner while loading.
+        if sys.getswitchinterval() > GUI_SWITCH_INTERVAL_S:
+            sys.setswitchinterval(GUI_SWITCH_INTERVAL_S)
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(max_threads)
         self.result = None
@@ -45,13 +80,24 @@ class StudyController(QObject):
         self._labels: dict[str, str] = {}
         self._generation = 0
         self.warm = False
+        self._warming = False
         self._retired: list = []
         self._last_progress = 0.0
 
     def prewarm(self) -> None:
         """Import pydicom & co. in the background while the window is idle."""
-        if not self.warm:
-            self._start("warm", "", loading.prewarm, priority=20)
+        if self.warm or self._warming:
+            return
+        if self.busy:  # a study is loading (e.g. `isthmus open PATH`): warm up once it is shown
+            self.sig_busy.connect(self._prewarm_when_idle)
+            return
+        self._warming = True
+        self._start("warm", "", _prewarm_all, priority=-5)
+
+    def _prewarm_when_idle(self, busy: bool) -> None:
+        if not busy:
+            self.sig_busy.disconnect(self._prewarm_when_idle)
+            self.prewarm()
 
     # ---- workers ---------------------------------------------------------------------------
     def _start(self, kind: str, key: str, fn, *args, priority: int = 0, pass_progress: bool = True) -> Worker:

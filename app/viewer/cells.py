@@ -40,5 +40,5 @@ def display_for_cell(cell: Optional[CellSpec], obj: Any, prep: Optional[VolumePr
         point = np.array([est.x_for(cell.pars_side), centre[1], centre[2]])
         d.move_to_point(point)
         side = "R" if cell.pars_side == "right" else "L"
-        note = f"{side} pars x = {est.x_for(cell.pars_side):.1f} mm ({'auto' if 'automatic' in est.method else est.method})"
+        note = f"{side} pars x {est.x_for(cell.pars_side):.1f} mm ({'auto' if 'automatic' in est.method else est.method})"
     return d, note

@@ -23,6 +23,9 @@ class ImageItem(QGraphicsItem):
         self._pixels = np.zeros((1, 1), np.uint8)
         self._pixmap = QPixmap.fromImage(to_qimage(self._pixels))
         self.smooth = True
+        # the scaled image is kept in device pixels: overlay-only repaints (cursor readout,
+        # crosshair) do not rescale it
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     def set_pixels(self, pixels: np.ndarray) -> None:
         shape_changed = pixels.shape != self._pixels.shape

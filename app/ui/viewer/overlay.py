@@ -45,7 +45,7 @@ def _block(p: QPainter, lines: list[tuple[str, QColor]], corner: str, w: int, h:
     fm = QFontMetrics(p.font())
     lh = fm.height()
     n = len(lines)
-    max_w = int(w * 0.47)
+    max_w = int(w / 2 - 16)  # keep the centre free for the orientation label
     for idx, (s, color) in enumerate(lines):
         if not s:
             continue
@@ -68,13 +68,18 @@ def corner_lines(view: "SliceView") -> dict[str, list[tuple[str, QColor]]]:
     ctx = view.context
     st = view.state
     tl: list[tuple[str, QColor]] = []
+    narrow = view.viewport().width() < 380
     if st.anonymise:
         tl.append(("Anonymised", TEXT))
     else:
         tl.append((ctx.get("patient_name", ""), TEXT))
         pid = ctx.get("patient_id", "")
-        tl.append((("ID " + pid) if pid else "", TEXT))
-    tl.append((" ".join(x for x in (ctx.get("study_date", ""), ctx.get("study_description", "")) if x), DIM))
+        if not narrow:
+            tl.append((("ID " + pid) if pid else "", TEXT))
+    if not narrow:
+        tl.append((" ".join(x for x in (ctx.get("study_date", ""), ctx.get("study_description", "")) if x), DIM))
+    else:
+        tl.append((ctx.get("study_date", ""), DIM))
     title = view.cell.title if view.cell is not None else ""
     tr: list[tuple[str, QColor]] = [(title, ACCENT)] if title else []
     tr.append((" ".join(x for x in (view.modality, view.series_description) if x), TEXT))
@@ -90,13 +95,15 @@ def corner_lines(view: "SliceView") -> dict[str, list[tuple[str, QColor]]]:
             pos = d.slice_position_mm()
             thk = d.thickness_mm()
             slab = f"  {d.slab_mode.upper()} slab" if d.slab_mm > 0 else ""
-            bl.append((f"Pos {pos:.1f} mm   Thk {thk:.1f} mm{slab}", TEXT))
+            bl.append((f"Pos {pos:.1f}  Thk {thk:.1f} mm{slab}", TEXT))
         elif kind == "preview":
             tr.append(("first image - loading series...", ACCENT))
         wl = d.options.wl
         src = d.options.wl_source
-        bl.append(((f"W {wl.width:.0f}  L {wl.center:.0f}" if wl is not None else "VOI LUT") + (f"  ({src})" if src else ""), TEXT))
-        bl.append((f"Zoom {view.scale_factor():.2f} px/mm" if d.calibrated() else f"Zoom {view.zoom:.2f}x", DIM))
+        src_txt = f"  ({src})" if src and not narrow else ""
+        bl.append(((f"W {wl.width:.0f}  L {wl.center:.0f}" if wl is not None else "VOI LUT") + src_txt, TEXT))
+        if not narrow:
+            bl.append((f"Zoom {view.scale_factor():.2f} px/mm" if d.calibrated() else f"Zoom {view.zoom:.2f}x", DIM))
         if view._cursor_pixel is not None:
             col, row = view._cursor_pixel
             val = d.value_at(col, row)
@@ -123,28 +130,35 @@ def scale_bar_text(view: "SliceView") -> tuple[float, str]:
 
 
 def _scale_bar(p: QPainter, view: "SliceView", w: int, h: int, bottom_offset: float) -> float:
-    """Bar at the bottom-right above the cursor readout; returns the height used."""
-    length_mm, label = scale_bar_text(view)
-    if not label:
-        return 0.0
+    """Bar at the bottom-right above the cursor readout, its length, and under it the calibration
+    basis of a radiograph ("uncalibrated" with no bar). Returns the height used."""
+    d = view.display
+    length_mm, _label = scale_bar_text(view)
+    basis = d.scale_label()
     p.setFont(_font(8))
     fm = QFontMetrics(p.font())
-    label = fm.elidedText(label, Qt.TextElideMode.ElideMiddle, int(w * 0.47))
-    y_text = h - MARGIN - fm.descent() - bottom_offset
-    tw = fm.horizontalAdvance(label)
-    _text(p, w - MARGIN - tw, y_text, label, TEXT if length_mm > 0 else DIM)
-    used = fm.height()
+    y = h - MARGIN - fm.descent() - bottom_offset
+    used = 0.0
+    if basis:
+        b = fm.elidedText(basis, Qt.TextElideMode.ElideMiddle, int(w * 0.47))
+        _text(p, w - MARGIN - fm.horizontalAdvance(b), y, b, DIM if length_mm > 0 else TEXT)
+        y -= fm.height()
+        used += fm.height()
     if length_mm > 0:
+        p.setFont(_font(9))
+        fm9 = QFontMetrics(p.font())
+        label = f"{length_mm:.0f} mm"
+        _text(p, w - MARGIN - fm9.horizontalAdvance(label), y, label, TEXT)
         px = length_mm * view.scale_factor()
         x1 = w - MARGIN - 2
         x0 = x1 - px
-        y0 = y_text - fm.ascent() - 6
+        y0 = y - fm9.ascent() - 4
         for color, off in ((SHADOW, 1), (TEXT, 0)):
             p.setPen(QPen(color, 2))
             p.drawLine(QPointF(x0 + off, y0 + off), QPointF(x1 + off, y0 + off))
             p.drawLine(QPointF(x0 + off, y0 - 4 + off), QPointF(x0 + off, y0 + off))
             p.drawLine(QPointF(x1 + off, y0 - 4 + off), QPointF(x1 + off, y0 + off))
-        used += 12
+        used += fm9.height() + 8
     return used
 
 
