@@ -284,9 +284,12 @@ def _vertebra_ops(model: Model, lv: Level) -> None:
         ped_rx = (5.5 if L5 else 4.3) * s
         ped_x = sx * (canal_half_w + ped_rx)
         # pedicle: elliptic cylinder along y'
-        ped_a = pose.to_lps((ped_x, hy - 7 * s, 3.0 * s))
-        ped_b = pose.to_lps((ped_x, hy + 9 * s, 3.0 * s))
-        ped = Shape("cyl", (ped_a + ped_b) / 2, np.stack([R[:, 0], R[:, 2], R[:, 1]], axis=1),
+        # (converging forward: the back end is more lateral, ~17 deg)
+        ped_a = pose.to_lps((ped_x - sx * 2.5 * s, hy - 7 * s, 3.0 * s))
+        ped_b = pose.to_lps((ped_x + sx * 2.5 * s, hy + 9 * s, 3.0 * s))
+        ax3 = _unit(ped_b - ped_a)
+        ax2 = R[:, 2]
+        ped = Shape("cyl", (ped_a + ped_b) / 2, np.stack([np.cross(ax2, ax3), ax2, ax3], axis=1),
                     (ped_rx, 7.0 * s, float(np.linalg.norm(ped_b - ped_a)) / 2))
         _bone(ops, ped, 4, cortex=1.7)
         # transverse process
