@@ -86,6 +86,7 @@ class AnnotationItem(QGraphicsItem):
         if not pts:
             return
         world = QTransform(painter.worldTransform())
+        style.BOUNDS[0] = QRectF(widget.rect()) if widget is not None else None
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
@@ -237,7 +238,7 @@ class _RoiItem(AnnotationItem):
     def label_text(self) -> str:
         a = self.annotation
         lines = []
-        head = a.label or (a.role if a.role != "generic" else "")
+        head = a.label or {"edema": "oedema", "reference": "reference (normal marrow)"}.get(a.role, "")
         where = " ".join(v.value for v in (a.level, a.side) if v is not None)
         if head or where:
             lines.append(" ".join(x for x in (head, where) if x))

@@ -3,7 +3,8 @@
 * Radiograph views: only annotations drawn on that very image (series, SOP instance, frame).
 * Volume views (CT/MR, any plane): annotations with LPS points whose series shares the view's
   FrameOfReferenceUID (or is the same series), when every point lies within half a slice
-  thickness of the displayed plane; the points are projected onto the plane.
+  thickness of the displayed plane (level labels: within ``LEVEL_LABEL_REACH_MM``, so the name
+  shows on every slice through the vertebral body); the points are projected onto the plane.
 
 ``editable`` is stricter: the annotation was drawn in this view's pixel frame (same image key
 and its LPS points map back onto its own pixel points), so a tool may move its handles.
@@ -22,6 +23,7 @@ from app.annotations.model import Annotation
 
 Point = tuple[float, float]
 IN_PLANE_TOLERANCE_PX = 0.5
+LEVEL_LABEL_REACH_MM = 12.0  # level labels show on planes this close to their point
 
 
 def view_image_key(view: Any) -> tuple[str, str, Optional[int]]:
@@ -87,6 +89,8 @@ class ViewMapper:
             return None
         plane = d.plane
         tol = half_thickness_mm(d)
+        if ann.kind == "level-label":  # a vertebra is ~40 mm wide and ~27 mm high: label its slices too
+            tol = max(tol, LEVEL_LABEL_REACH_MM)
         out = []
         for p in ann.points_lps:
             col, row, dist = plane.lps_to_pixel(np.asarray(p, dtype=np.float64))

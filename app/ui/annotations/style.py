@@ -62,10 +62,13 @@ def shadow_pen(width: float = LINE_WIDTH) -> QPen:
     return pen(SHADOW, width + 1.6)
 
 
+BOUNDS: list = [None]  # viewport rectangle of the view being painted (labels are kept inside it)
+
+
 def text(p: QPainter, pos: QPointF, s: str, colour: QColor, size: float = 9.0, bold: bool = False,
          align: str = "left") -> QRectF:
     """Text with a 1 px black shadow (and a faint backing) at ``pos`` (baseline-left unless
-    ``align`` is "center" or "right"); returns the rectangle used."""
+    ``align`` is "center" or "right"), shifted to stay inside ``BOUNDS[0]``; returns the rectangle."""
     if not s:
         return QRectF()
     p.setFont(font(size, bold))
@@ -74,6 +77,13 @@ def text(p: QPainter, pos: QPointF, s: str, colour: QColor, size: float = 9.0, b
     w = max(fm.horizontalAdvance(line) for line in lines)
     h = fm.height() * len(lines)
     x = pos.x() - (w / 2 if align == "center" else w if align == "right" else 0.0)
+    y0 = pos.y()
+    bounds = BOUNDS[0]
+    if bounds is not None:
+        x = max(bounds.left() + 4, min(x, bounds.right() - 4 - w))
+        top_min, bottom_max = bounds.top() + 4 + fm.ascent(), bounds.bottom() - 4 - h + fm.ascent()
+        y0 = max(top_min, min(y0, bottom_max))
+    pos = QPointF(x, y0)
     top = pos.y() - fm.ascent()
     rect = QRectF(x - 3, top - 1, w + 6, h + 2)
     p.setPen(Qt.PenStyle.NoPen)

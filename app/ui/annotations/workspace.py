@@ -39,7 +39,7 @@ DOCK_IDLE_MS = 750  # ... or once loading has been idle this long
 TOOLBAR_ORDER = ("select", "pars", "meyerding", None, "ellipse", "freehand", None, "length", "angle", "cobb",
                  "arrow-text", "level-label")
 ROI_ROLE_TITLES = {"generic": "ROI: generic", "edema": "ROI: oedema (pars)", "reference": "ROI: reference marrow"}
-TOOL_SHORT = {"select": "Select", "pars": "Pars", "meyerding": "Slip", "ellipse": "Ellipse", "freehand": "Freehand",
+TOOL_SHORT = {"select": "Select", "pars": "Marker", "meyerding": "Slip", "ellipse": "Ellipse", "freehand": "Freehand",
               "length": "Length", "angle": "Angle", "cobb": "Cobb", "arrow-text": "Arrow", "level-label": "Level"}
 
 
@@ -62,11 +62,9 @@ def resolve_shortcuts(registry: ToolRegistry, taken: set[str]) -> dict[str, str]
 
 def roi_ratio_text(store: Any, ann: Annotation) -> str:
     """For an edema ROI: "ratio 2.31 to reference" (mean / mean of the reference ROI on the same
-    image, else of the latest in the same series); for a reference ROI: "reference (normal marrow)"."""
+    image, else of the latest in the same series)."""
     if not isinstance(ann, (EllipseROI, FreehandROI)) or store is None:
         return ""
-    if ann.role == "reference":
-        return "reference (normal marrow)"
     if ann.role != "edema" or ann.stats is None or not ann.stats.n:
         return ""
     refs = [a for a in store.of_kind(EllipseROI, FreehandROI)
