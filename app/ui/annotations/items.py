@@ -129,10 +129,15 @@ class AnnotationItem(QGraphicsItem):
                 style.handle(p, q)
 
     def _label(self, p: QPainter, anchor: QPointF, colour=None, dx: float = 10.0, dy: float = -8.0,
-               text: Optional[str] = None, bold: bool = False) -> None:
+               text: Optional[str] = None, bold: bool = False, avoid: Optional[Sequence[QPointF]] = None,
+               pad: float = 4.0) -> None:
         s = self.label_text() if text is None else text
         if s:
-            style.text(p, QPointF(anchor.x() + dx, anchor.y() + dy), s, colour or self.colour(), bold=bold)
+            rect = None
+            if avoid:
+                xs, ys = [q.x() for q in avoid], [q.y() for q in avoid]
+                rect = QRectF(min(xs) - pad, min(ys) - pad, max(xs) - min(xs) + 2 * pad, max(ys) - min(ys) + 2 * pad)
+            style.text(p, QPointF(anchor.x() + dx, anchor.y() + dy), s, colour or self.colour(), bold=bold, avoid=rect)
 
 
 def _offset_away(anchor: QPointF, others: Sequence[QPointF], dist: float = 14.0) -> tuple[float, float]:
@@ -173,7 +178,7 @@ class ParsMarkerItem(AnnotationItem):
             text = "pars ?"
         else:
             text = f"{a.level.value} {a.side.value[0].upper()}  {a.status.value.replace('_', ' ')}"
-        self._label(p, c, dx=r + 9, dy=4, text=text)
+        self._label(p, c, dx=r + 9, dy=4, text=text, avoid=[c], pad=r + 7)
         if self.selected:
             style.handle(p, c)
 
@@ -228,7 +233,7 @@ class MeyerdingItem(AnnotationItem):
         if self.preview and a.slip is not None:
             text = "live: " + text
         self._label(p, anchor, colour=style.SELECTED if self.preview else None, dx=dx if dx > 0 else dx - 120,
-                    dy=dy, text=text, bold=True)
+                    dy=dy, text=text, bold=True, avoid=dev, pad=6)
 
 
 class _RoiItem(AnnotationItem):
@@ -275,7 +280,7 @@ class EllipseRoiItem(_RoiItem):
         dev = self._device(p, world, pts)
         self._handles(p, dev)
         box = [world.map(q) for q in corners]
-        self._label(p, self._label_anchor(box), dx=8, dy=10)
+        self._label(p, self._label_anchor(box), dx=8, dy=10, avoid=box)
 
 
 class FreehandRoiItem(_RoiItem):
@@ -292,7 +297,7 @@ class FreehandRoiItem(_RoiItem):
             step = max(1, len(dev) // 12)
             for q in dev[::step]:
                 style.handle(p, q)
-        self._label(p, self._label_anchor(dev), dx=8, dy=10)
+        self._label(p, self._label_anchor(dev), dx=8, dy=10, avoid=dev)
 
 
 class LengthItem(AnnotationItem):
@@ -313,7 +318,7 @@ class LengthItem(AnnotationItem):
         self._handles(p, dev)
         if len(dev) == 2:
             mid = QPointF((dev[0].x() + dev[1].x()) / 2, (dev[0].y() + dev[1].y()) / 2)
-            self._label(p, mid, dx=10, dy=-8)
+            self._label(p, mid, dx=10, dy=-8, avoid=dev, pad=6)
 
 
 class AngleItem(AnnotationItem):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen
 
@@ -65,29 +67,71 @@ def shadow_pen(width: float = LINE_WIDTH) -> QPen:
 BOUNDS: list = [None]  # viewport rectangle of the view being painted (labels are kept inside it)
 
 
+def _wrap(fm: QFontMetricsF, lines: list[str], max_w: float) -> list[str]:
+    """Break lines wider than ``max_w`` at " (" or a space (keeps every word)."""
+    out: list[str] = []
+    for line in lines:
+        while fm.horizontalAdvance(line) > max_w and " " in line:
+            cut = -1
+            for sep in (" (", " "):
+                i = len(line)
+                while True:
+                    i = line.rfind(sep, 0, i)
+                    if i <= 0 or fm.horizontalAdvance(line[:i]) <= max_w:
+                        break
+                if i > 0:
+                    cut = i
+                    break
+            if cut <= 0:
+                break
+            out.append(line[:cut])
+            line = line[cut + 1:] if line[cut] == " " else line[cut:]
+        out.append(line)
+    return out
+
+
 def text(p: QPainter, pos: QPointF, s: str, colour: QColor, size: float = 9.0, bold: bool = False,
-         align: str = "left") -> QRectF:
+         align: str = "left", avoid: Optional[QRectF] = None) -> QRectF:
     """Text with a 1 px black shadow (and a faint backing) at ``pos`` (baseline-left unless
-    ``align`` is "center" or "right"), shifted to stay inside ``BOUNDS[0]``; returns the rectangle."""
+    ``align`` is "center" or "right"), kept inside ``BOUNDS[0]``: long lines wrap, and when there
+    is no room at ``pos`` the text goes left of, below or above ``avoid`` (the drawing it labels)
+    before it is simply shifted inside. Returns the rectangle used."""
     if not s:
         return QRectF()
     p.setFont(font(size, bold))
     fm = QFontMetricsF(p.font())
+    bounds = BOUNDS[0]
     lines = s.split("\n")
+    if bounds is not None:
+        lines = _wrap(fm, lines, max(60.0, bounds.width() - 12))
     w = max(fm.horizontalAdvance(line) for line in lines)
     h = fm.height() * len(lines)
     x = pos.x() - (w / 2 if align == "center" else w if align == "right" else 0.0)
     y0 = pos.y()
-    bounds = BOUNDS[0]
     if bounds is not None:
-        x = max(bounds.left() + 4, min(x, bounds.right() - 4 - w))
-        top_min, bottom_max = bounds.top() + 4 + fm.ascent(), bounds.bottom() - 4 - h + fm.ascent()
-        y0 = max(top_min, min(y0, bottom_max))
+        inner = bounds.adjusted(4, 4, -4, -4)
+
+        def fits(xx: float, yy: float) -> bool:
+            return inner.contains(QRectF(xx, yy - fm.ascent(), w, h))
+
+        if not fits(x, y0) and avoid is not None:
+            def clamp_x(xx: float) -> float:
+                return max(inner.left(), min(xx, inner.right() - w))
+
+            candidates = ((avoid.left() - 8 - w, y0),  # left of the drawing (not shifted)
+                          (clamp_x(avoid.left()), avoid.bottom() + 6 + fm.ascent()),  # below
+                          (clamp_x(avoid.left()), avoid.top() - 6 - h + fm.ascent()))  # above
+            for cx, cy in candidates:
+                if fits(cx, cy):
+                    x, y0 = cx, cy
+                    break
+        x = max(inner.left(), min(x, inner.right() - w))
+        y0 = max(inner.top() + fm.ascent(), min(y0, inner.bottom() - h + fm.ascent()))
     pos = QPointF(x, y0)
     top = pos.y() - fm.ascent()
     rect = QRectF(x - 3, top - 1, w + 6, h + 2)
     p.setPen(Qt.PenStyle.NoPen)
-    p.setBrush(QBrush(QColor(0, 0, 0, 90)))
+    p.setBrush(QBrush(QColor(0, 0, 0, 110)))
     p.drawRoundedRect(rect, 2, 2)
     p.setBrush(Qt.BrushStyle.NoBrush)
     for i, line in enumerate(lines):
