@@ -331,13 +331,22 @@ def _parse(f, buf: bytes, wanted: Wanted) -> Optional[FastHeader]:
                     raise _Unsupported("bad VR")
                 pos += 8
         tag = (group << 16) | elem
-        undefined = length == 0xFFFFFFFF
-        if tag == _PIXEL:
-            pixel = RawPixel(base + pos, length)
-            break
-        if group > 0x7FE0:
-            break
+        if group >= 0x7FE0:
+            if tag == _PIXEL:
+                pixel = RawPixel(base + pos, length)
+                break
+            if group > 0x7FE0:
+                break
         hit = tags.get(tag)
+        if hit is None and length != 0xFFFFFFFF:  # the common case: an element we do not keep
+            pos += length
+            if pos > blen:  # skip data we have not read yet
+                f.seek(base + pos)
+                base += pos
+                buf, pos = f.read(65536), 0
+                blen = len(buf)
+            continue
+        undefined = length == 0xFFFFFFFF
         if undefined:
             if hit is not None and hit[0] in _FALLBACK_SEQUENCES:
                 raise _Unsupported("needed sequence")
