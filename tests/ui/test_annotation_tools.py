@@ -202,3 +202,86 @@ def test_ellipse_roi_on_mr_shows_stats_and_oedema_ratio(opened, qtbot):
     assert edema.stats.mean == pytest.approx(dark_value, rel=1e-6)
     ratio = dark_value / inside_value
     assert f"ratio {ratio:.2f} to reference" in item_of(ws, mr, edema.id).label_text()
+
+
+def test_every_tool_draws_its_item_with_mouse_events(opened, qtbot):
+    from app.annotations.model import ANNOTATION_TYPES, Angle, ArrowText, CobbAngle, FreehandROI, LevelLabel
+    from app.ui.annotations import ITEM_CLASSES
+    from app.ui.annotations.popups import LevelLabelPopup, TextPopup
+
+    win = opened
+    ws = win.annotations
+    assert set(ITEM_CLASSES) == set(ANNOTATION_TYPES)
+    xr = views_by_role(win)["xr_right_oblique"]
+    ws.tool_actions["angle"].trigger()
+    for p in ((40, 40), (80, 80), (120, 40)):
+        click(xr, *p)
+    (angle,) = ws.store.of_kind(Angle)
+    assert angle.angle_deg == pytest.approx(90.0, abs=1e-6)
+    assert item_of(ws, xr, angle.id).label_text() == "90.0°"
+    ws.tool_actions["cobb"].trigger()
+    drag(xr, (20, 150), (120, 150))
+    drag(xr, (20, 200), (120, 180))
+    (cobb,) = ws.store.of_kind(CobbAngle)
+    assert cobb.angle_deg == pytest.approx(np.degrees(np.arctan2(20, 100)), abs=1e-6)
+    assert item_of(ws, xr, cobb.id).label_text().startswith("Cobb ")
+    ws.tool_actions["freehand"].trigger()
+    pts = [(30 + 20 * np.cos(t), 100 + 20 * np.sin(t)) for t in np.linspace(0, 2 * np.pi, 24, endpoint=False)]
+    mouse(xr, "press", at(xr, *pts[0]))
+    for p in pts[1:]:
+        mouse(xr, "move", at(xr, *p))
+    mouse(xr, "release", at(xr, *pts[-1]))
+    (roi,) = ws.store.of_kind(FreehandROI)
+    assert roi.stats is not None and roi.stats.n == pytest.approx(np.pi * 20 ** 2, rel=0.1) and "mm²" in item_of(ws, xr, roi.id).label_text()
+    ws.tool_actions["arrow-text"].trigger()
+    click(xr, 150, 60)
+    click(xr, 180, 30)
+    popup = ws.controller.popup
+    assert isinstance(popup, TextPopup)
+    QTest.keyClicks(popup.edit, "defect")
+    QTest.keyClick(popup.edit, Qt.Key.Key_Return)
+    (arrow,) = ws.store.of_kind(ArrowText)
+    assert arrow.label == "defect" and arrow.points_px[0] == pytest.approx((150, 60), abs=0.05)
+    ws.undo_action.trigger()  # arrow and its text are one step
+    assert ws.store.of_kind(ArrowText) == []
+    # level labels: name one, the next one follows (on the image: up = cranial)
+    ws.tool_actions["level-label"].trigger()
+    click(xr, 100, 120)
+    popup = ws.controller.popup
+    assert isinstance(popup, LevelLabelPopup)
+    QTest.keyClick(popup, Qt.Key.Key_7)  # T11 T12 L1 L2 L3 L4 [L5]
+    QTest.keyClick(popup, Qt.Key.Key_Return)
+    click(xr, 100, 80)  # above it: L4, inferred, no popup
+    assert ws.controller.popup is None
+    labels = sorted(ws.store.of_kind(LevelLabel), key=lambda a: a.points_px[0][1])
+    assert [(a.level, a.inferred) for a in labels] == [("L4", True), ("L5", False)]
+    assert item_of(ws, xr, labels[0].id).last_points is not None
+
+
+def test_annotations_come_back_from_the_autosave(qtbot, synthetic_study):
+    from app.annotations.model import Length
+    from app.ui.main_window import MainWindow
+
+    def open_window():
+        win = MainWindow()
+        qtbot.addWidget(win)
+        win.resize(1400, 900)
+        win.show()
+        win.open_paths([str(synthetic_study)])
+        qtbot.waitUntil(lambda: _loaded(win) and win.annotations.session is not None, timeout=30_000)
+        return win
+
+    win = open_window()
+    xr = views_by_role(win)["xr_left_oblique"]
+    win.annotations.tool_actions["length"].trigger()
+    drag(xr, (30.0, 50.0), (90.0, 50.0))
+    (drawn,) = win.annotations.store.of_kind(Length)
+    win.close()
+    win2 = open_window()
+    try:
+        restored = win2.annotations.store.of_kind(Length)
+        assert [a.id for a in restored] == [drawn.id] and restored[0].points_px == drawn.points_px
+        xr2 = views_by_role(win2)["xr_left_oblique"]
+        assert item_of(win2.annotations, xr2, drawn.id).last_points is not None
+    finally:
+        win2.close()
