@@ -115,6 +115,12 @@ def test_pars_marker_popup_creates_finding_and_shows_in_linked_views(opened, qtb
                  for r in range(model.rowCount())]
     l5_left = [t for t in row_texts if t.startswith("L5 L")]
     assert l5_left and "complete" in l5_left[0].lower(), row_texts
+    # a status edited in the findings table goes back to the marker and its label
+    ws.session.edit_pars(Level.L5, Side.LEFT, status=ParsStatus.INCOMPLETE_FRACTURE)
+    (marker,) = ws.store.of_kind(ParsMarker)
+    assert marker.status is ParsStatus.INCOMPLETE_FRACTURE
+    sag.viewport().repaint()
+    assert "incomplete fracture" in item_of(ws, sag, marker.id).label_text()
     # drawn on its image, and in the axial CT once the axial plane passes through it
     assert item_of(ws, sag, marker.id).last_points is not None
     axial = views["ct_axial"]

@@ -163,6 +163,12 @@ class ParsMarkerItem(AnnotationItem):
         a = self.annotation
         return style.STATUS_COLOURS.get(getattr(a, "status", None), style.STATUS_COLOURS[None])
 
+    def label_text(self) -> str:
+        a: ParsMarker = self.annotation
+        if a.pending:
+            return "pars ?"
+        return f"{a.level.value} {a.side.value[0].upper()}  {a.status.value.replace('_', ' ')}"
+
     def draw(self, p, pts, world):
         c = self._device(p, world, pts)[0]
         r = self.RADIUS + (1.5 if self.selected else 0.0)
@@ -173,12 +179,7 @@ class ParsMarkerItem(AnnotationItem):
             for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1)):
                 p.drawLine(QPointF(c.x() + dx * (r + 2), c.y() + dy * (r + 2)),
                            QPointF(c.x() + dx * (r + 6), c.y() + dy * (r + 6)))
-        a: ParsMarker = self.annotation
-        if a.pending:
-            text = "pars ?"
-        else:
-            text = f"{a.level.value} {a.side.value[0].upper()}  {a.status.value.replace('_', ' ')}"
-        self._label(p, c, dx=r + 9, dy=4, text=text, avoid=[c], pad=r + 7)
+        self._label(p, c, dx=r + 9, dy=4, avoid=[c], pad=r + 7)
         if self.selected:
             style.handle(p, c)
 

@@ -268,6 +268,11 @@ class AnnotationWorkspace(QObject):
         for tid, a in self.tool_actions.items():
             if a.isChecked() != (tid == tool_id) and tid == tool_id:
                 a.setChecked(True)
+        for v in self.grid.all_views:  # a precise cross while drawing
+            if tool_id and tool_id != "select":
+                v.viewport().setCursor(Qt.CursorShape.CrossCursor)
+            else:
+                v.viewport().unsetCursor()
 
     def _on_state(self, name: str) -> None:
         if name == "mode" and self.state.mode != "tool" and self.controller.tool is not None:
