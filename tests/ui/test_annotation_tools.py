@@ -262,6 +262,24 @@ def test_every_tool_draws_its_item_with_mouse_events(opened, qtbot):
     labels = sorted(ws.store.of_kind(LevelLabel), key=lambda a: a.points_px[0][1])
     assert [(a.level, a.inferred) for a in labels] == [("L4", True), ("L5", False)]
     assert item_of(ws, xr, labels[0].id).last_points is not None
+    # select tool: double click the anchor to rename it; the inferred one follows (one undo step)
+    ws.tool_actions["select"].trigger()
+    p = at(xr, 100, 120)
+    mouse(xr, "press", p)
+    mouse(xr, "release", p)
+    ev = QMouseEvent(QEvent.Type.MouseButtonDblClick, QPointF(p), xr.viewport().mapToGlobal(QPointF(p)),
+                     Qt.MouseButton.LeftButton, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(xr.viewport(), ev)
+    mouse(xr, "release", p)
+    popup = ws.controller.popup
+    assert isinstance(popup, LevelLabelPopup) and popup.level == "L5"
+    QTest.keyClick(popup, Qt.Key.Key_Left)  # L4
+    QTest.keyClick(popup, Qt.Key.Key_Return)
+    labels = sorted(ws.store.of_kind(LevelLabel), key=lambda a: a.points_px[0][1])
+    assert [(a.level, a.inferred) for a in labels] == [("L3", True), ("L4", False)]
+    ws.undo_action.trigger()
+    labels = sorted(ws.store.of_kind(LevelLabel), key=lambda a: a.points_px[0][1])
+    assert [a.level for a in labels] == ["L4", "L5"]
 
 
 def test_annotations_come_back_from_the_autosave(qtbot, synthetic_study):

@@ -227,6 +227,8 @@ class ToolController(QObject):
             pev = dataclasses.replace(pev, point_lps=tuple(float(v) for v in ev.point_lps))
         vp = view.viewport_point_of_pixel(ev.col, ev.row)
         self._last_pos = view.viewport().mapToGlobal(vp.toPoint())
+        if etype == "double_click" and self.tool_id == "select" and self.edit_at(view, (ev.col, ev.row)):
+            return True
         used = self.tool.on_pointer(pev)
         self.sig_prompt.emit(self.tool.prompt if self.tool is not None else "")
         view.viewport().update()
@@ -295,6 +297,46 @@ class ToolController(QObject):
     @property
     def preview_item(self) -> Optional[AnnotationItem]:
         return self._preview_item
+
+    # ---- editing an existing annotation (select tool, double click) ------------------------
+    def edit_at(self, view: Any, point_px: tuple[float, float]) -> bool:
+        """Open the popup of the pars marker / level label / arrow under ``point_px`` (image
+        pixels of ``view``): change a marker's level, side or status, rename a vertebra (the
+        inferred names follow), edit an arrow's text. Each edit is one undo step."""
+        from app.annotations.tools import hit_body
+
+        store = self.store
+        ctx = self.tool.context if self.tool is not None else None
+        if store is None or ctx is None:
+            return False
+        tol = ctx.hit_tolerance_px
+        hits = [a for a in store if isinstance(a, (ParsMarker, LevelLabel, ArrowText))
+                and ctx.is_on_this_image(a) and hit_body(a, point_px, tol * 1.5)]
+        if not hits:
+            return False
+        ann = hits[-1]
+        if isinstance(ann, ParsMarker):
+            popup = ParsMarkerPopup(self._popup_parent(), ann.level, ann.side, ann.status)
+            popup.accepted.connect(lambda lv, sd, st, aid=ann.id: store.get(aid) is not None
+                                   and complete_pars_marker(store, aid, lv, sd, st))
+        elif isinstance(ann, LevelLabel):
+            popup = LevelLabelPopup(self._popup_parent(), ann.level)
+
+            def rename(level, aid=ann.id):
+                if store.get(aid) is not None:
+                    try:
+                        set_level_label(store, aid, level)
+                    except ValueError as exc:
+                        self.sig_prompt.emit(f"Level label: {exc}")
+
+            popup.accepted.connect(rename)
+        else:
+            popup = TextPopup(self._popup_parent(), text=ann.label)
+            popup.accepted.connect(lambda text, aid=ann.id: store.get(aid) is not None
+                                   and set_annotation_text(store, aid, text.strip()))
+        self.tool.cancel()
+        self._open(popup)
+        return True
 
     # ---- popups after creation -------------------------------------------------------------
     def _popup_parent(self):
