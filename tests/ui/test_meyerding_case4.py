@@ -110,8 +110,8 @@ def test_meyerding_on_case4_lateral_matches_reference_and_undoes(window, qtbot, 
     qtbot.waitUntil(lambda: _loaded(win), timeout=60_000)
     ws = win.annotations
     assert ws.session is not None and ws.session.study_uid == win.presenter.study.study_instance_uid
-    qtbot.waitUntil(lambda: ws.dock is not None, timeout=15_000)  # built once loading is idle
-    assert ws.dock.isVisible() and ws.review_widget.session is ws.session
+    qtbot.waitUntil(lambda: ws.dock is not None and ws.dock.isVisible(), timeout=15_000)  # once loading is idle
+    assert ws.review_widget.session is ws.session
     view = show_series(win, qtbot, "L-SPINE LAT")
     assert view.display.radiograph.calibration.label  # the PixelSpace below carries it
 
@@ -160,3 +160,51 @@ def test_meyerding_on_case4_lateral_matches_reference_and_undoes(window, qtbot, 
     QTest.keyClick(view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert [a.id for a in ws.store.of_kind(type(ann))] == [ann.id]
     assert ws.session.findings.level(Level.L5).slip.percent == pytest.approx(slip.percent, abs=1e-6)
+
+
+def test_meyerding_on_case4_ct_midsagittal_shows_on_mr_of_the_same_frame(window, qtbot, case4_folder):
+    import numpy as np
+
+    from app.annotations.model import MeyerdingSlip
+    from app.findings.io import load_findings
+    from app.findings.model import Level
+    from app.samples.cases import case_by_number
+    from app.samples.phantom import model_for
+
+    reference = load_findings(case4_folder / "reference_read.json").level(Level.L5).slip.percent
+    win = window
+    win.open_paths([str(case4_folder)])
+    qtbot.waitUntil(lambda: _loaded(win), timeout=60_000)
+    ws = win.annotations
+    views = {v.cell.role: v for v in win.grid.views() if v.cell is not None}
+    ct, mr = views["ct_sag_left_pars"], views["mr_sag_stir"]
+    assert ct.display.orientation == "sagittal" and mr.display.kind == "volume"
+    lm = model_for(case_by_number(4)).geometry.landmarks()
+    mid = np.mean([lm[k] for k in ("S1 postero-superior corner", "L5 postero-inferior corner")], axis=0)
+    ct.display.move_to_point(mid)  # the mid-sagittal CT plane through the landmarks
+    ct.refresh()
+    mr.display.move_to_point(mid)
+    mr.refresh()
+    ws.tool_actions["meyerding"].trigger()
+    for name in ("S1 postero-superior corner", "S1 antero-superior corner", "L5 postero-inferior corner"):
+        col, row, dist = ct.display.plane.lps_to_pixel(lm[name])
+        assert abs(dist) <= ct.display.stack.step_mm  # the landmark lies on the displayed plane
+        click(ct, ct.viewport_point_of_pixel(col, row))
+    QTest.keyClick(ct, Qt.Key.Key_Escape)  # ends the optional slip-angle phase, keeps the slip
+    (ann,) = ws.store.of_kind(MeyerdingSlip)
+    assert ann.points_lps and not ann.calibration  # true patient mm on CT
+    slip = ws.session.findings.level(Level.L5).slip
+    assert slip.percent == pytest.approx(reference, abs=3.0)
+    assert set(slip.landmarks_lps) >= {"S1 postero-superior corner", "L5 postero-inferior corner"}
+    # the same measurement is drawn on the MR sagittal (shared FrameOfReferenceUID) ...
+    assert mr.display.frame_of_reference_uid == ct.display.frame_of_reference_uid
+    mr.viewport().repaint()
+    (mr_item,) = [it for it in ws.items_for(mr) if it.annotation.id == ann.id]
+    assert mr_item.last_points is not None and not mr_item.native
+    # ... but not on an MR slice 2 slices away, nor on a radiograph
+    mr.set_slice(mr.display.index + 2)
+    mr.viewport().repaint()
+    assert mr_item.last_points is None
+    xr = views["xr_left_oblique"]
+    xr.viewport().repaint()
+    assert [it.last_points for it in ws.items_for(xr) if it.annotation.id == ann.id] == [None]

@@ -356,6 +356,7 @@ class AnnotationWorkspace(QObject):
             self.dock = make_review_dock(self.session, self.window)
             self.window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
             self.window.resizeDocks([self.dock], [600], Qt.Orientation.Horizontal)
+            self.dock.show()
             self.sig_dock_ready.emit(self.dock)
         elif self.dock.widget().session is not self.session:
             self.dock.widget().set_session(self.session)
