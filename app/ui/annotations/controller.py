@@ -256,6 +256,17 @@ class ToolController(QObject):
     def install_on(self, view: Any) -> None:
         view.installEventFilter(self)
 
+    def detach(self, views) -> None:
+        """Drop every link to the views and the store (window closing)."""
+        self._close_popup()
+        self.deactivate()
+        for v in views:
+            v.removeEventFilter(self)
+            v.set_tool_controller(None)
+        self._store_getter = lambda: None
+        self.frame_of_reference = lambda uid: None
+        self.view = None
+
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.KeyPress and self.tool is not None:
             name = _KEYS.get(event.key())
@@ -317,8 +328,11 @@ class ToolController(QObject):
         ann = hits[-1]
         if isinstance(ann, ParsMarker):
             popup = ParsMarkerPopup(self._popup_parent(), ann.level, ann.side, ann.status)
-            popup.accepted.connect(lambda lv, sd, st, aid=ann.id: store.get(aid) is not None
-                                   and complete_pars_marker(store, aid, lv, sd, st))
+            def edit_marker(lv, sd, st, aid=ann.id) -> None:
+                if store.get(aid) is not None:
+                    complete_pars_marker(store, aid, lv, sd, st)
+
+            popup.accepted.connect(edit_marker)
         elif isinstance(ann, LevelLabel):
             popup = LevelLabelPopup(self._popup_parent(), ann.level)
 
@@ -332,8 +346,11 @@ class ToolController(QObject):
             popup.accepted.connect(rename)
         else:
             popup = TextPopup(self._popup_parent(), text=ann.label)
-            popup.accepted.connect(lambda text, aid=ann.id: store.get(aid) is not None
-                                   and set_annotation_text(store, aid, text.strip()))
+            def edit_text(text, aid=ann.id) -> None:
+                if store.get(aid) is not None:
+                    set_annotation_text(store, aid, text.strip())
+
+            popup.accepted.connect(edit_text)
         self.tool.cancel()
         self._open(popup)
         return True
@@ -344,15 +361,18 @@ class ToolController(QObject):
 
     def _open(self, popup) -> None:
         self.popup = popup
-        popup.destroyed.connect(lambda *_: self._popup_gone(popup))
-        popup.accepted.connect(lambda *_: self._popup_gone(popup))
-        popup.cancelled.connect(lambda: self._popup_gone(popup))
+        # bound methods, not closures over the popup: no Python cycle keeps a dead popup around
+        popup.accepted.connect(self._popup_closed)
+        popup.cancelled.connect(self._popup_closed)
         pos = self._last_pos or (self.view.viewport().mapToGlobal(QPoint(20, 20)) if self.view else QPoint(0, 0))
         popup.show_at(pos)
         self.sig_popup.emit(popup)
 
+    def _popup_closed(self, *_args) -> None:
+        self._popup_gone(self.popup)
+
     def _popup_gone(self, popup) -> None:
-        if self.popup is popup:
+        if popup is not None and self.popup is popup:
             self.popup = None
             if self.view is not None:
                 self.view.setFocus()
@@ -381,8 +401,12 @@ class ToolController(QObject):
                     complete_pars_marker(store, aid, level, side, status)
 
             popup.accepted.connect(done)
-            popup.cancelled.connect(lambda aid=ann.id, store=store: store.get(aid) is not None
-                                    and cancel_pending_marker(store, aid))
+
+            def cancel(aid=ann.id, store=store) -> None:
+                if store.get(aid) is not None:
+                    cancel_pending_marker(store, aid)
+
+            popup.cancelled.connect(cancel)
             self._open(popup)
         elif isinstance(ann, (EllipseROI, FreehandROI)) and ann.role == "edema" and (ann.level is None or ann.side is None):
             d = self.pars_defaults
@@ -408,8 +432,11 @@ class ToolController(QObject):
                     set_annotation_text(store, aid, text.strip())
 
             popup.accepted.connect(set_text)
-            popup.cancelled.connect(lambda aid=ann.id, store=store: store.get(aid) is not None
-                                    and (store.discard_last_add(aid) or store.remove(aid)))
+            def drop_arrow(aid=ann.id, store=store) -> None:
+                if store.get(aid) is not None and not store.discard_last_add(aid):
+                    store.remove(aid)
+
+            popup.cancelled.connect(drop_arrow)
             self._open(popup)
         elif isinstance(ann, LevelLabel) and ann.level is None:
             popup = LevelLabelPopup(self._popup_parent())
@@ -422,5 +449,5 @@ class ToolController(QObject):
                         self.sig_prompt.emit(f"Level label: {exc}")
 
             popup.accepted.connect(name)
-            popup.cancelled.connect(lambda: None)  # an unnamed label stays; naming another names it
+            # cancelled: the unnamed label stays; naming another label names it
             self._open(popup)

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
-from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import (QButtonGroup, QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QToolButton,
                                QVBoxLayout, QWidget)
 
+from app.core.signals import Signal as PySignal
 from app.findings.model import Level, ParsStatus, Side
 
 POPUP_QSS = """
@@ -47,10 +48,13 @@ LEVEL_LABEL_CHOICES = ("T11", "T12", "L1", "L2", "L3", "L4", "L5", "S1")
 
 
 class _Popup(QFrame):
-    cancelled = Signal()
+    """Base: ``accepted`` / ``cancelled`` are plain Python signals (app.core.signals), so the
+    callbacks never go through PySide's slot machinery."""
 
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent, Qt.WindowType.Popup | Qt.WindowType.FramelessWindowHint)
+        self.accepted = PySignal("accepted")
+        self.cancelled = PySignal("cancelled")
         self.setObjectName("AnnotationPopup")
         self.setStyleSheet(POPUP_QSS)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
@@ -144,8 +148,6 @@ class _ChoiceRow:
 
 class ParsMarkerPopup(_Popup):
     """Level, side and status of a pars marker. ``accepted(Level, Side, ParsStatus)``."""
-
-    accepted = Signal(object, object, object)
 
     def __init__(self, parent: Optional[QWidget] = None, level: Optional[Level] = None, side: Optional[Side] = None,
                  status: Optional[ParsStatus] = None, title: str = "Pars marker", with_status: bool = True) -> None:
@@ -251,8 +253,6 @@ class ParsMarkerPopup(_Popup):
 class TextPopup(_Popup):
     """One line of text. ``accepted(str)``."""
 
-    accepted = Signal(str)
-
     def __init__(self, parent: Optional[QWidget] = None, title: str = "Arrow text", text: str = "") -> None:
         super().__init__(parent)
         lay = QVBoxLayout(self)
@@ -282,8 +282,6 @@ class TextPopup(_Popup):
 
 class LevelLabelPopup(_Popup):
     """Name a vertebra. ``accepted(str)`` e.g. "L5"."""
-
-    accepted = Signal(str)
 
     def __init__(self, parent: Optional[QWidget] = None, level: Optional[str] = None) -> None:
         super().__init__(parent)

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from typing import Any, Optional
@@ -84,10 +85,6 @@ def _load_ruleset_into(box: dict) -> None:
         from app.pathway import load_ruleset
 
         box["ruleset"] = load_ruleset()
-        import app.findings.autosave  # noqa: F401  (imports the session needs, off the GUI thread)
-        import app.pathway.engine  # noqa: F401
-        import app.session  # noqa: F401
-        import app.ui.findings  # noqa: F401
     except Exception as exc:  # noqa: BLE001 - the session then loads it (and reports why not)
         box["error"] = str(exc)
 
@@ -121,6 +118,7 @@ class AnnotationWorkspace(QObject):
         self._dock_timer.setInterval(250)
         self._dock_timer.timeout.connect(self._dock_tick)
         self._dock_waited = self._dock_idle = 0
+        self._closed = False
         self._ruleset_box: dict = {}
         threading.Thread(target=_load_ruleset_into, args=(self._ruleset_box,), daemon=True,
                          name="isthmus-ruleset").start()
@@ -219,11 +217,11 @@ class AnnotationWorkspace(QObject):
         self.undo_action = QAction("Undo", w)
         self.undo_action.setObjectName("edit.undo")
         self.undo_action.setShortcuts([QKeySequence("Ctrl+Z")])
-        self.undo_action.triggered.connect(self.undo)
+        self.undo_action.triggered.connect(self._undo_triggered)
         self.redo_action = QAction("Redo", w)
         self.redo_action.setObjectName("edit.redo")
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        self.redo_action.triggered.connect(self.redo)
+        self.redo_action.triggered.connect(self._redo_triggered)
         self.delete_action = QAction("Delete selected annotations", w)
         self.delete_action.setObjectName("edit.delete")
         self.delete_action.setShortcuts([QKeySequence(Qt.Key.Key_Delete), QKeySequence(Qt.Key.Key_Backspace)])
@@ -291,6 +289,12 @@ class AnnotationWorkspace(QObject):
         self.refresh_views()
         return ok
 
+    def _undo_triggered(self, *_: Any) -> None:  # Qt slots return None (bool results upset PySide6)
+        self.undo()
+
+    def _redo_triggered(self, *_: Any) -> None:
+        self.redo()
+
     def delete_selected(self) -> None:
         st = self.store
         if st is not None and st.selection:
@@ -298,6 +302,10 @@ class AnnotationWorkspace(QObject):
 
     # ---- session ---------------------------------------------------------------------------
     def _on_scanned(self, _result: Any) -> None:
+        # its own event-loop turn: the presenter lays out the views in this one
+        QTimer.singleShot(0, self._open_session_for_study)
+
+    def _open_session_for_study(self) -> None:
         study = getattr(self.window.presenter, "study", None)
         if study is None:
             return
@@ -454,9 +462,16 @@ class AnnotationWorkspace(QObject):
 
     # ---- closing ---------------------------------------------------------------------------
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         self._dock_timer.stop()
-        self.controller.deactivate()
+        self.controller.detach(self.grid.all_views)
         self._disconnect_store()
+        for item in self.items.values():  # items hold bound methods of this object: break the cycles
+            if item.scene() is not None:
+                item.scene().removeItem(item)
+        self.items.clear()
         self.router.detach()
         try:
             self.state.changed.disconnect(self._on_state)
@@ -467,6 +482,10 @@ class AnnotationWorkspace(QObject):
         if self.session is not None:
             self.session.close()
             self.session = None
+        self.store = None
+        # collect the Qt wrappers freed above now, on the GUI thread (a later collection could
+        # run in a loader thread and delete Qt objects there)
+        gc.collect()
 
 
 def install_annotation_layer(window: Any, registry: Optional[ToolRegistry] = None) -> AnnotationWorkspace:
