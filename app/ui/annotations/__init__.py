@@ -9,10 +9,6 @@ tools, previews, popups), ``popups`` (pars marker / arrow text / level label), `
 (``UndoRouter``), ``workspace`` (menus, toolbar, session + review dock, items per view).
 """
 
-from app.ui.annotations import _refcount_guard
-
-_refcount_guard.protect()  # PySide6 6.12.0 + CPython 3.11 loses references to None (see module)
-
 from app.ui.annotations.items import ITEM_CLASSES, AnnotationItem, make_item
 from app.ui.annotations.workspace import AnnotationWorkspace, install_annotation_layer
 
