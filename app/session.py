@@ -410,6 +410,9 @@ class StudySession:
             self.derive_notes = tuple(notes)
             # drawing is undone with the annotation store's undo; not recorded twice here
             self._commit(new, record_undo=False)
+            # a length or an ROI changes no finding, but the drawing itself must still be kept
+            # (the autosaver coalesces this with any write _commit already queued)
+            self._autosave()
         except Exception as exc:
             log.exception("deriving findings from annotations failed")
             self.derive_notes = (f"deriving findings from the annotations failed: {exc}",)

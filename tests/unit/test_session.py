@@ -314,3 +314,21 @@ def test_autosave_includes_annotations_and_restores_them(tmp_path, store):
     assert mk.id in fresh
     assert again.findings.pars_at("L5", "left").provenance[0].annotation_id == mk.id
     assert again.context.age_years == 14.0
+
+
+def test_a_drawing_that_changes_no_finding_is_still_autosaved(tmp_path, store):
+    """A length (or an ROI) derives no finding; the drawing must survive in the autosave anyway."""
+    from app.annotations import model as am
+    from app.annotations.store import AnnotationStore
+
+    data = tmp_path / "data"
+    s = StudySession(UID, annotation_store=store, data_dir=data)
+    before = s.findings
+    length = store.add(am.Length(points_px=((1.0, 1.0), (11.0, 1.0)), series_instance_uid="1.2",
+                                 sop_instance_uid="1.2.3"))
+    assert s.findings == before  # nothing to derive from a length
+    s.close()
+    fresh = AnnotationStore()
+    again = StudySession(UID, annotation_store=fresh, data_dir=data, autosave=False)
+    assert again.restore()
+    assert length.id in fresh

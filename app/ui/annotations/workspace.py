@@ -384,15 +384,6 @@ class AnnotationWorkspace(QObject):
         ev.removed.connect(self._on_removed)
         ev.reset.connect(self.sync_items)
         ev.selection_changed.connect(self._on_selection)
-        ev.history_changed.connect(self._autosave_annotations)
-
-    def _autosave_annotations(self, *_: Any) -> None:
-        """Every committed drawing step goes into the study's autosave. The session autosaves
-        only when the derived *findings* change, so a length or an ROI alone would be lost
-        (StudySession has no public hook for this yet; ``_autosave`` is its own write path)."""
-        save = getattr(self.session, "_autosave", None)
-        if callable(save):
-            save()
 
     def _disconnect_store(self) -> None:
         st = self.store
@@ -400,8 +391,7 @@ class AnnotationWorkspace(QObject):
             return
         ev = st.events
         for sig, cb in ((ev.added, self._on_added), (ev.changed, self._on_changed), (ev.removed, self._on_removed),
-                        (ev.reset, self.sync_items), (ev.selection_changed, self._on_selection),
-                        (ev.history_changed, self._autosave_annotations)):
+                        (ev.reset, self.sync_items), (ev.selection_changed, self._on_selection)):
             sig.disconnect(cb)
 
     # ---- items -----------------------------------------------------------------------------
