@@ -358,3 +358,26 @@ def test_open_command_does_not_import_heavy_modules_at_startup():
             "print(sorted(m for m in ('SimpleITK', 'pydicom') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def _sample_case():
+    from app.core.paths import sample_dicom_dir
+
+    root = sample_dicom_dir()
+    cases = sorted(p for p in root.glob("case04*") if p.is_dir()) if root.is_dir() else []
+    return cases[0] if cases else None
+
+
+@pytest.mark.skipif(_sample_case() is None, reason="sample_dicom/case04 not generated")
+def test_sample_case_fills_the_pars_protocol(window, qtbot):
+    window.open_paths([str(_sample_case())])
+    qtbot.waitUntil(lambda: _loaded(window), timeout=60_000)
+    views = {v.cell.role: v for v in window.grid.views()}
+    assert views["xr_left_oblique"].display.radiograph.view.value == "left oblique"
+    assert views["xr_right_oblique"].display.radiograph.view.value == "right oblique"
+    assert views["mr_sag_stir"].display.volume.sequence.value == "STIR"
+    left, right = views["ct_sag_left_pars"].display, views["ct_sag_right_pars"].display
+    assert left.volume.modality.value == "CT" and left.orientation == "sagittal"
+    # the two pars sagittals are 2 x 14 mm apart, left (+x in LPS) of right
+    assert left.plane.origin_lps[0] - right.plane.origin_lps[0] == pytest.approx(28.0, abs=1.5)
+    assert views["ct_axial"].display.orientation == "axial"
