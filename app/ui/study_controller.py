@@ -16,6 +16,7 @@ from app.ui.workers import Worker
 log = logging.getLogger(__name__)
 
 GUI_SWITCH_INTERVAL_S = 0.001
+_USER_WORK = ("scan", "preview", "load")  # what the progress bar and Cancel stand for
 
 
 def _prewarm_all(progress=None, cancel=None) -> float:
@@ -108,7 +109,8 @@ class StudyController(QObject):
         w.signals.cancelled.connect(self._on_cancelled)
         self._workers[id(w)] = w
         w.tag = (kind, key, self._generation, id(w))
-        self.sig_busy.emit(True)
+        if kind in _USER_WORK:
+            self.sig_busy.emit(True)
         self.pool.start(w, priority)
         return w
 
@@ -119,12 +121,12 @@ class StudyController(QObject):
             now = time.monotonic()
             self._retired = [(t, r) for t, r in self._retired if now - t < 5.0]
             self._retired.append((now, w))
-        if tag[0] == "warm":
-            return True
         if tag[0] == "load":
             self._pending.discard(tag[1])
-        if not self._workers:
+        if tag[0] in _USER_WORK and not self.busy:
             self.sig_busy.emit(False)
+        if tag[0] == "warm":
+            return True
         return tag[2] == self._generation
 
     def _on_finished(self, tag, result) -> None:
@@ -164,12 +166,15 @@ class StudyController(QObject):
 
     def _on_cancelled(self, tag) -> None:
         self._done(tag)
+        if tag[0] == "warm":
+            self._warming = False
         if tag[0] in ("scan", "load"):
             self.sig_cancelled.emit()
 
     @property
     def busy(self) -> bool:
-        return bool(self._workers)
+        """Scanning or loading for the reader (background warm-up and thumbnails do not count)."""
+        return any(w.tag[0] in _USER_WORK for w in self._workers.values())
 
     def cancel(self) -> None:
         for w in list(self._workers.values()):
