@@ -70,9 +70,9 @@ def pick_case(explicit: str | None) -> Path:
     out = ROOT / "bench" / "_data" / "startup_case"
     if not out.exists():
         sys.path.insert(0, str(ROOT / "tests" / "ui"))
-        import conftest  # the GUI tests' synthetic study writer
+        import viewer_study  # the GUI tests' synthetic study writer
 
-        conftest.write_study(out)
+        viewer_study.write_study(out)
     return out
 
 

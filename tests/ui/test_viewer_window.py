@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent, QWheelEvent
 
-from conftest import CT_FOR, CT_MIDLINE_X, write_ct
+from viewer_study import CT_FOR, CT_MIDLINE_X, write_ct
 
 pytestmark = pytest.mark.gui
 
