@@ -3,7 +3,6 @@ orientation labels, crosshair linking, progress/cancel, settings, shortcuts."""
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pytest
@@ -238,60 +237,6 @@ def test_progress_is_reported_and_cancel_works(qtbot, tmp_path):
         c.request(key)
     assert c.loaded[key][0].array.shape[0] == 120
     c.shutdown()
-
-
-@pytest.mark.slow
-def test_gui_thread_stays_responsive_while_loading_a_300_slice_ct(qtbot, tmp_path, synthetic_study):
-    """No event-loop stall over 100 ms while a 300-slice 512x512 CT is scanned and loaded.
-
-    The machine running the tests may be shared: the same timer is first run for a second with
-    nothing loading, and any scheduling noise seen then (above 20 ms) is added to the bound."""
-    from PySide6.QtCore import QTimer
-
-    from app.ui.main_window import MainWindow
-
-    write_ct(tmp_path / "ct300", n_slices=300, matrix=512)
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    # pydicom & co. are imported in the background once the window is up (imports hold the GIL)
-    qtbot.waitUntil(lambda: win.controller.warm, timeout=60_000)
-    # a workstation in use: one study already open (the review panels are built), then the CT
-    win.open_paths([str(synthetic_study)])
-    qtbot.waitUntil(lambda: _loaded(win), timeout=30_000)
-    qtbot.wait(500)
-    gaps, last = [], [time.perf_counter()]
-
-    def tick():
-        now = time.perf_counter()
-        gaps.append(now - last[0])
-        last[0] = now
-    timer = QTimer()
-    timer.setInterval(10)
-    timer.timeout.connect(tick)
-    timer.start()
-    qtbot.wait(1000)
-    idle_max = max(gaps[1:])
-    gaps.clear()
-    last[0] = time.perf_counter()
-    win.state.set_layout("pars")
-    t_open = time.perf_counter()
-    win.open_paths([str(tmp_path / "ct300")])
-
-    def ct_shown() -> bool:
-        v = win.grid.view_for_role("ct_axial")
-        return v is not None and getattr(v.display, "kind", "") == "volume" and v.display.n_slices == 300
-    qtbot.waitUntil(lambda: ct_shown() and _loaded(win), timeout=60_000)
-    load_s = time.perf_counter() - t_open
-    qtbot.wait(300)  # and the first renders / thumbnails after it
-    timer.stop()
-    assert win.grid.view_for_role("ct_axial").display.n_slices == 300
-    win.close()
-    longest = max(gaps[1:])
-    print(f"load {load_s:.2f} s, {len(gaps)} ticks, longest gap {longest * 1000:.0f} ms (idle {idle_max * 1000:.0f} ms)")
-    assert len(gaps) > 20
-    bound = 0.100 + max(0.0, idle_max - 0.020)
-    assert longest < bound, f"longest event-loop gap {longest * 1000:.0f} ms (idle noise {idle_max * 1000:.0f} ms)"
 
 
 def test_settings_are_remembered(qtbot, tmp_path):
