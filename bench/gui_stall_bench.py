@@ -21,7 +21,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("ISTHMUS_DATA_DIR", tempfile.mkdtemp(prefix="isthmus-bench-"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "ui"))
 
-from viewer_study import write_ct, write_study  # noqa: E402
+from viewer_study import study_loaded, write_ct, write_study  # noqa: E402
 
 
 @pytest.fixture
@@ -29,11 +29,7 @@ def synthetic_study(tmp_path_factory) -> Path:
     return write_study(tmp_path_factory.mktemp("study"))
 
 
-def _loaded(win) -> bool:
-    if win.presenter.study is None:
-        return False
-    return all(v.display is not None and v.display.kind != "preview"
-               for v in win.grid.views() if v.cell is not None and v.cell.series_key)
+_loaded = study_loaded
 
 
 def test_gui_thread_stays_responsive_while_loading_a_300_slice_ct(qtbot, tmp_path, synthetic_study):

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
+from viewer_study import study_loaded
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtTest import QTest
@@ -15,11 +17,7 @@ from PySide6.QtWidgets import QApplication
 pytestmark = pytest.mark.gui
 
 
-def _loaded(win) -> bool:
-    if win.presenter.study is None:
-        return False
-    return all(v.display is not None and v.display.kind != "preview"
-               for v in win.grid.views() if v.cell is not None and v.cell.series_key)
+_loaded = study_loaded
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from viewer_study import study_loaded
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtTest import QTest
@@ -36,11 +38,7 @@ def case4_folder(tmp_path_factory) -> Path:
     return generate_case(case_by_number(4), tmp_path_factory.mktemp("samples"), log=None)
 
 
-def _loaded(win) -> bool:
-    if win.presenter.study is None:
-        return False
-    return all(v.display is not None and v.display.kind != "preview"
-               for v in win.grid.views() if v.cell is not None and v.cell.series_key)
+_loaded = study_loaded
 
 
 @pytest.fixture

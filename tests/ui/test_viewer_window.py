@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent, QWheelEvent
 
-from viewer_study import CT_FOR, CT_MIDLINE_X, write_ct
+from viewer_study import CT_FOR, CT_MIDLINE_X, study_loaded, write_ct
 
 pytestmark = pytest.mark.gui
 
@@ -23,11 +23,7 @@ ROLES_TO_DESC = {
 }
 
 
-def _loaded(win) -> bool:
-    if win.presenter.study is None:
-        return False
-    return all(v.display is not None and v.display.kind != "preview"
-               for v in win.grid.views() if v.cell is not None and v.cell.series_key)
+_loaded = study_loaded
 
 
 @pytest.fixture

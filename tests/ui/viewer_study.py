@@ -159,3 +159,11 @@ def write_study(root: Path, with_right_oblique: bool = True) -> Path:
         write_dx(root / "dx", "L-SPINE RT OBL", 4)
     write_mr(root / "mr")
     return root
+
+
+def study_loaded(win) -> bool:
+    """True once every protocol cell that holds a series shows the full series (not its preview)."""
+    if win.presenter.study is None:
+        return False
+    return all(v.display is not None and v.display.kind != "preview"
+               for v in win.grid.views() if v.cell is not None and v.cell.series_key)
