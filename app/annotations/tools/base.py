@@ -106,6 +106,13 @@ class Tool:
             return True
         return bool(self._key(event))
 
+    def _right_press_cancels(self, ev: PointerEvent) -> bool:
+        """A right press cancels a drawing in progress (used) and is ignored otherwise."""
+        if self.busy:
+            self.cancel()
+            return True
+        return False
+
     def cancel(self) -> None:
         self._reset()
         self._set_preview(None)
@@ -198,10 +205,7 @@ class ClickTool(Tool):
         p = ev.point_px
         if ev.type == "press":
             if ev.button == "right":
-                if self.busy:
-                    self.cancel()
-                    return True
-                return False
+                return self._right_press_cancels(ev)
             if ev.button != "left":
                 return False
             self._press = p

@@ -159,10 +159,7 @@ class MeyerdingTool(Tool):
         role = self.next_role
         if ev.type == "press":
             if ev.button == "right":
-                if self.busy:
-                    self.cancel()
-                    return True
-                return False
+                return self._right_press_cancels(ev)
             if ev.button != "left" or role is None:
                 return False
             self._press = True
