@@ -111,6 +111,27 @@ class SlipAngleEndplate(str, enum.Enum):
     L5_SUPERIOR = "L5 superior"  # later SDSG work
 
 
+class ImagingModality(str, enum.Enum):
+    """The kind of imaging a finding was read on (DICOM Modality CR/DX -> radiograph)."""
+
+    RADIOGRAPH = "radiograph"
+    CT = "CT"
+    MR = "MR"
+    NM = "NM"  # bone scintigraphy / SPECT
+
+
+class Sex(str, enum.Enum):
+    FEMALE = "F"
+    MALE = "M"
+    OTHER = "O"
+
+
+class SportLevel(str, enum.Enum):
+    RECREATIONAL = "recreational"
+    COMPETITIVE = "competitive"
+    PROFESSIONAL = "professional"
+
+
 class Severity(str, enum.Enum):
     NONE = "none"
     MILD = "mild"
@@ -259,11 +280,14 @@ class ParsFinding:
     sclerotic_margins: Optional[bool] = None
     provenance: tuple[AnnotationRef, ...] = ()
     note: str = ""
+    # the imaging this entry was read on; empty = not recorded (files older than schema 2)
+    read_on: frozenset[ImagingModality] = frozenset()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "level", Level(self.level))
         object.__setattr__(self, "side", Side(self.side))
         object.__setattr__(self, "status", ParsStatus(self.status))
+        object.__setattr__(self, "read_on", frozenset(ImagingModality(m) for m in self.read_on))
         if self.ct_stage_override is not None:
             object.__setattr__(self, "ct_stage_override", CTStage(self.ct_stage_override))
         _check_range("pars gap", self.gap_mm, 0.0, 50.0)
@@ -298,6 +322,14 @@ class ParsFinding:
     @property
     def ct_stage(self) -> Optional[CTStage]:
         return self.ct_stage_override if self.ct_stage_override is not None else self.ct_stage_derived
+
+    @property
+    def cross_sectional_confirmation(self) -> Optional[bool]:
+        """True when read on CT or MRI; False when read on radiographs (or scintigraphy) only
+        (a suspicion, not a confirmation); None when the modality was not recorded."""
+        if not self.read_on:
+            return None
+        return bool(self.read_on & {ImagingModality.CT, ImagingModality.MR})
 
     @property
     def active(self) -> Optional[bool]:
@@ -348,13 +380,60 @@ class Slip:
 
 
 @dataclass(frozen=True)
+class InstabilityMeasurement:
+    """Segmental motion of ``level`` on the level below between flexion and extension views."""
+
+    translation_mm: Optional[float] = None  # sagittal translation difference, flexion vs extension
+    translation_pct: Optional[float] = None  # the same as % of the lower endplate's depth
+    angulation_deg: Optional[float] = None  # sagittal angulation difference
+    provenance: tuple[AnnotationRef, ...] = ()
+
+    def __post_init__(self) -> None:
+        _check_range("translation", self.translation_mm, 0.0, 50.0)
+        _check_range("translation (% of endplate)", self.translation_pct, 0.0, 100.0)
+        _check_range("angulation", self.angulation_deg, 0.0, 90.0)
+        object.__setattr__(self, "provenance", tuple(self.provenance))
+
+
+@dataclass(frozen=True)
+class SpinoPelvic:
+    """Spino-pelvic parameters on a standing lateral radiograph (degrees)."""
+
+    pelvic_incidence_deg: Optional[float] = None
+    pelvic_tilt_deg: Optional[float] = None
+    sacral_slope_deg: Optional[float] = None
+    lumbar_lordosis_deg: Optional[float] = None  # L1 superior to S1 superior endplate
+    provenance: tuple[AnnotationRef, ...] = ()
+
+    def __post_init__(self) -> None:
+        _check_range("pelvic incidence", self.pelvic_incidence_deg, 0.0, 130.0)
+        _check_range("pelvic tilt", self.pelvic_tilt_deg, -40.0, 90.0)
+        _check_range("sacral slope", self.sacral_slope_deg, -30.0, 110.0)
+        _check_range("lumbar lordosis", self.lumbar_lordosis_deg, -60.0, 130.0)
+        object.__setattr__(self, "provenance", tuple(self.provenance))
+
+
+@dataclass(frozen=True)
+class ImagingPerformed:
+    """Which imaging exists for this patient (None = not known). The session fills it from the
+    loaded study; the reader may add imaging done elsewhere."""
+
+    radiographs: Optional[bool] = None
+    flexion_extension: Optional[bool] = None
+    ct: Optional[bool] = None
+    mri: Optional[bool] = None
+    spect: Optional[bool] = None
+
+
+@dataclass(frozen=True)
 class LevelFinding:
     level: Level
     slip: Optional[Slip] = None
     disc_pfirrmann: Optional[int] = None  # disc below this level (L5 -> L5-S1), 1..5
     neural_arch_hypoplasia: Optional[bool] = None
     foraminal_stenosis: Optional[Severity] = None
-    instability: Optional[bool] = None  # on flexion-extension views
+    instability: Optional[bool] = None  # on flexion-extension views (reader's yes/no)
+    instability_measured: Optional[InstabilityMeasurement] = None
     spina_bifida_occulta: Optional[bool] = None
     note: str = ""
     provenance: tuple[AnnotationRef, ...] = ()  # annotations behind the disc / arch / foramen findings
@@ -378,6 +457,7 @@ class NeuroDeficit(str, enum.Enum):
     NONE = "none"
     STABLE = "stable"
     PROGRESSIVE = "progressive"
+    SEVERE = "severe"  # clinical-reference RF-1: escalates like progressive
 
 
 class ParsBlock(str, enum.Enum):
@@ -410,6 +490,11 @@ class ClinicalContext:
     depression_or_chronic_pain: Optional[bool] = None
     realistic_expectations: Optional[bool] = None
     wishes_surgery: Optional[bool] = None
+    sex: Optional[Sex] = None
+    sport_level: Optional[SportLevel] = None
+    # names of the fields above taken from the images' DICOM header (PatientAge/BirthDate,
+    # PatientSex), not entered by the reader; shown as "from DICOM"
+    from_dicom: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         _check_range("age", self.age_years, 0.0, 120.0)
@@ -421,6 +506,11 @@ class ClinicalContext:
             object.__setattr__(self, "neuro_deficit", NeuroDeficit(self.neuro_deficit))
         if self.pars_block is not None:
             object.__setattr__(self, "pars_block", ParsBlock(self.pars_block))
+        if self.sex is not None:
+            object.__setattr__(self, "sex", Sex(self.sex))
+        if self.sport_level is not None:
+            object.__setattr__(self, "sport_level", SportLevel(self.sport_level))
+        object.__setattr__(self, "from_dicom", frozenset(self.from_dicom))
 
 
 @dataclass(frozen=True)
@@ -433,6 +523,8 @@ class StudyFindings:
     pars: tuple[ParsFinding, ...] = ()
     levels: tuple[LevelFinding, ...] = ()
     context: ClinicalContext = ClinicalContext()
+    imaging: ImagingPerformed = ImagingPerformed()
+    spinopelvic: Optional[SpinoPelvic] = None
     schema_version: int = SCHEMA_VERSION
 
     def __post_init__(self) -> None:
