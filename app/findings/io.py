@@ -13,6 +13,7 @@ from typing import Any, Optional, Union
 
 from app.core.atomic import write_text_atomic
 from app.findings import model as m
+from app.findings.migrate import migrate_document
 
 FORMAT_NAME = "isthmus-findings"
 
@@ -106,7 +107,7 @@ def findings_from_dict(doc: dict, path: Optional[Union[str, os.PathLike]] = None
     if fmt != FORMAT_NAME:
         raise FindingsFileError(path, f"not an Isthmus findings file (format is {fmt!r}, expected {FORMAT_NAME!r})")
     version = doc.get("schema_version")
-    if not isinstance(version, int):
+    if not isinstance(version, int) or isinstance(version, bool):
         raise FindingsFileError(path, "schema_version is missing or not an integer")
     if version > m.SCHEMA_VERSION:
         raise FindingsFileError(
@@ -114,6 +115,13 @@ def findings_from_dict(doc: dict, path: Optional[Union[str, os.PathLike]] = None
             f"written by a newer Isthmus (findings schema version {version}; this version reads up to "
             f"{m.SCHEMA_VERSION}). Update Isthmus to open it.",
         )
+    if version < 1:
+        raise FindingsFileError(path, f"schema_version must be 1 or more, got {version}")
+    try:
+        doc, _ = migrate_document(doc, m.SCHEMA_VERSION)  # older files: new keys stay unknown
+    except ValueError as exc:
+        raise FindingsFileError(path, f"invalid findings file: {exc}") from exc
+    version = m.SCHEMA_VERSION
     from app.findings.schema import validate_document  # local: jsonschema is only needed here
 
     problems = validate_document(doc)
@@ -143,3 +151,15 @@ def load_findings(path: Union[str, os.PathLike]) -> m.StudyFindings:
     except (OSError, UnicodeDecodeError) as exc:
         raise FindingsFileError(p, f"cannot read the file ({exc})") from exc
     return loads_findings(text, p)
+
+
+def migrate_findings_file(path: Union[str, os.PathLike]) -> Optional[int]:
+    """Rewrite an older findings file in the current schema (atomically; new keys stay unknown).
+    Returns the version it had, or None when it was already current. FindingsFileError as load."""
+    p = Path(path)
+    findings = load_findings(p)
+    old = json.loads(p.read_text(encoding="utf-8"))["schema_version"]
+    if old == m.SCHEMA_VERSION:
+        return None
+    save_findings(findings, p)
+    return old

@@ -15,7 +15,8 @@ import enum
 from dataclasses import dataclass, field, replace
 from typing import Optional
 
-SCHEMA_VERSION = 1
+# 2: read_on, imaging, spinopelvic, instability_measured, sex, sport_level, from_dicom, severe deficit
+SCHEMA_VERSION = 2
 
 # Meyerding boundaries (upper-inclusive, clinical-reference 1.1) and the "near boundary" margin.
 MEYERDING_UPPER_BOUNDS_PCT = (25.0, 50.0, 75.0, 100.0)
@@ -79,6 +80,15 @@ class CTStage(str, enum.Enum):
     EARLY = "early"  # hairline fracture / focal absorption
     PROGRESSIVE = "progressive"  # clear gap, small fragments
     TERMINAL = "terminal"  # pseudarthrosis: wide gap with sclerotic margins
+
+
+class CTStageBasis(str, enum.Enum):
+    """What a pars entry's CT stage rests on (``ParsFinding.ct_stage_basis``)."""
+
+    READER = "reader"  # the reader's override
+    CT = "CT"  # derived from an entry read on CT
+    MRI_CROSSWALK = "MRI crosswalk"  # derived from an MRI read by the approximate crosswalk (3.1)
+    UNRECORDED = "modality not recorded"  # derived; the entry does not say what it was read on (schema 1)
 
 
 class MeyerdingGrade(str, enum.Enum):
@@ -317,11 +327,28 @@ class ParsFinding:
 
     @property
     def ct_stage_derived(self) -> Optional[CTStage]:
+        """The crosswalk stage, only when the entry was read on CT or MRI (or the modality was not
+        recorded): a defect seen on radiographs or scintigraphy only never gets a CT stage."""
+        if self.read_on and not self.read_on & {ImagingModality.CT, ImagingModality.MR}:
+            return None
         return ct_stage(self.status, self.edema_present, self.gap_mm)
 
     @property
     def ct_stage(self) -> Optional[CTStage]:
         return self.ct_stage_override if self.ct_stage_override is not None else self.ct_stage_derived
+
+    @property
+    def ct_stage_basis(self) -> Optional[CTStageBasis]:
+        """What ``ct_stage`` rests on; None when there is no stage."""
+        if self.ct_stage_override is not None:
+            return CTStageBasis.READER
+        if self.ct_stage_derived is None:
+            return None
+        if ImagingModality.CT in self.read_on:
+            return CTStageBasis.CT
+        if ImagingModality.MR in self.read_on:
+            return CTStageBasis.MRI_CROSSWALK
+        return CTStageBasis.UNRECORDED
 
     @property
     def cross_sectional_confirmation(self) -> Optional[bool]:
@@ -466,6 +493,10 @@ class ParsBlock(str, enum.Enum):
     NEGATIVE = "negative"
 
 
+# context fields a DICOM header can fill (PatientAge / PatientBirthDate + StudyDate, PatientSex)
+CONTEXT_FIELDS_FROM_DICOM = frozenset({"age_years", "sex"})
+
+
 @dataclass(frozen=True)
 class ClinicalContext:
     """Facts the pathway module needs. Every field may be unknown (None)."""
@@ -511,6 +542,9 @@ class ClinicalContext:
         if self.sport_level is not None:
             object.__setattr__(self, "sport_level", SportLevel(self.sport_level))
         object.__setattr__(self, "from_dicom", frozenset(self.from_dicom))
+        unknown = self.from_dicom - CONTEXT_FIELDS_FROM_DICOM
+        if unknown:
+            raise ValueError(f"from_dicom names fields that cannot come from a DICOM header: {', '.join(sorted(unknown))}")
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from app.findings import model as m
 
 PRIVATE_SCHEME = "99ISTHMUS"
 PRIVATE_SCHEME_NAME = "Isthmus lumbar spine findings codes"
-PRIVATE_SCHEME_VERSION = "1"
+PRIVATE_SCHEME_VERSION = "2"
 PRIVATE_SCHEME_ORGANIZATION = "Isthmus project"
 
 
@@ -72,6 +72,23 @@ LEVEL_CODES: dict[m.Level, Code] = {
 }
 FIRST_SACRAL_SEGMENT = P("S1-SEGMENT", "First sacral segment (S1)")
 
+# DICOM "Modality" (CID 29 values) for the imaging a pars entry was read on; a radiograph is
+# SNOMED "Plain radiography" (it covers CR, DX and film, which CID 29 splits).
+MODALITY = DCM("121139", "Modality")
+MODALITY_CODES: dict[m.ImagingModality, Code] = {
+    m.ImagingModality.RADIOGRAPH: SCT("168537006", "Plain radiography"),
+    m.ImagingModality.CT: DCM("CT", "Computed Tomography"),
+    m.ImagingModality.MR: DCM("MR", "Magnetic Resonance"),
+    m.ImagingModality.NM: DCM("NM", "Nuclear Medicine"),
+}
+SUSPECTED = SCT("415684004", "Suspected")
+SUBJECT_SEX = DCM("121032", "Subject Sex")
+SEX_CODES: dict[m.Sex, Code] = {
+    m.Sex.FEMALE: DCM("F", "Female"),
+    m.Sex.MALE: DCM("M", "Male"),
+    m.Sex.OTHER: DCM("121102", "Other sex"),
+}
+
 SIDE_CODES: dict[m.Side, Code] = {m.Side.RIGHT: SCT("24028007", "Right"), m.Side.LEFT: SCT("7771000", "Left")}
 
 SEVERITY_CODES: dict[m.Severity, Code] = {
@@ -126,6 +143,8 @@ EDEMA_SIR = P("EDEMA-SIR", "Bone marrow edema signal intensity ratio")
 PARS_GAP = P("PARS-GAP", "Pars defect gap width")
 SCLEROTIC_MARGINS = P("SCLEROTIC", "Sclerotic defect margins")
 
+PARS_CONFIRMATION = P("PARS-CONFIRM", "Basis of the pars finding")
+CONFIRMED_CROSS_SECTIONAL = P("CONFIRMED-CT-MR", "Read on CT or MRI (cross-sectional confirmation)")
 HOLLENBERG = P("HOLLENBERG", "Hollenberg MRI grade")
 HOLLENBERG_CODES: dict[int, Code] = {g: P(f"HOLLENBERG-{g}", f"Hollenberg grade {g}") for g in range(5)}
 CT_STAGE = P("CT-STAGE", "CT stage of pars defect")
@@ -135,6 +154,7 @@ CT_STAGE_CODES: dict[m.CTStage, Code] = {
     m.CTStage.PROGRESSIVE: P("CT-PROGRESSIVE", "Progressive stage"),
     m.CTStage.TERMINAL: P("CT-TERMINAL", "Terminal stage"),
 }
+GRADE_SOURCE_MRI_CROSSWALK = P("DERIVED-MRI", "Derived from MRI findings by the approximate crosswalk")
 GRADE_SOURCE_DERIVED = P("DERIVED", "Derived from the recorded findings")
 GRADE_SOURCE_OVERRIDE = P("READER-OVERRIDE", "Set by the reader (overrides the derived value)")
 HOLLENBERG_SOURCE = P("HOLLENBERG-SRC", "Source of the Hollenberg grade")
@@ -174,6 +194,32 @@ FORAMINAL_STENOSIS = P("FORAMINAL-STEN", "Foraminal stenosis")
 INSTABILITY = P("INSTABILITY", "Segmental instability")
 SPINA_BIFIDA_OCCULTA = P("SBO", "Spina bifida occulta")
 
+# measured instability (a group of its own per level)
+FINDING_INSTABILITY = P("INSTAB-FINDING", "Segmental motion between flexion and extension")
+TRANSLATION_MM = P("TRANSLATION", "Sagittal translation difference")
+TRANSLATION_PCT = P("TRANSLATION-PCT", "Sagittal translation difference, % of endplate depth")
+ANGULATION = P("ANGULATION", "Sagittal angulation difference")
+
+# spino-pelvic parameters: no DICOM, SNOMED (in pydicom's tables) or LOINC code found -> private
+FINDING_SPINOPELVIC = P("SPINOPELVIC", "Spino-pelvic parameters (standing lateral radiograph)")
+SPINOPELVIC_ITEMS: dict[str, Code] = {
+    "pelvic_incidence_deg": P("PELVIC-INCIDENCE", "Pelvic incidence"),
+    "pelvic_tilt_deg": P("PELVIC-TILT", "Pelvic tilt"),
+    "sacral_slope_deg": P("SACRAL-SLOPE", "Sacral slope"),
+    "lumbar_lordosis_deg": P("LUMBAR-LORDOSIS", "Lumbar lordosis (L1 to S1 superior endplates)"),
+}
+LUMBOSACRAL_SPINE = SCT("297173004", "Lumbosacral region of spine")
+
+# imaging performed (Yes/No per kind; missing = not known)
+FINDING_IMAGING = P("IMAGING-DONE", "Imaging performed for this patient")
+IMAGING_ITEMS: dict[str, Code] = {
+    "radiographs": P("DONE-RADIOGRAPH", "Radiographs performed"),
+    "flexion_extension": P("DONE-FLEX-EXT", "Flexion-extension radiographs performed"),
+    "ct": P("DONE-CT", "CT performed"),
+    "mri": P("DONE-MRI", "MRI performed"),
+    "spect": P("DONE-SPECT", "SPECT or bone scintigraphy performed"),
+}
+
 # ------------------------------------------------------------------ private: provenance
 ANNOTATION = P("ANNOTATION", "Supporting annotation")
 ANNOTATION_KIND = P("ANNOTATION-KIND", "Annotation kind")
@@ -207,18 +253,28 @@ CONTEXT_ITEMS: dict[str, tuple[Code, object]] = {
     "depression_or_chronic_pain": (P("DEPRESSION-CP", "Depression or chronic pain syndrome"), "bool"),
     "realistic_expectations": (P("REALISTIC-EXP", "Realistic expectations"), "bool"),
     "wishes_surgery": (P("WISHES-SURGERY", "Patient wishes surgery"), "bool"),
+    "sex": (SUBJECT_SEX, m.Sex),
+    "sport_level": (P("SPORT-LEVEL", "Level of sport"), m.SportLevel),
 }
+FROM_DICOM = P("FROM-DICOM", "Context item taken from the DICOM header (field name)")
 NEURO_DEFICIT_CODES: dict[m.NeuroDeficit, Code] = {
     m.NeuroDeficit.NONE: P("NEURO-NONE", "No neurological deficit"),
     m.NeuroDeficit.STABLE: P("NEURO-STABLE", "Stable neurological deficit"),
     m.NeuroDeficit.PROGRESSIVE: P("NEURO-PROGRESS", "Progressive neurological deficit"),
+    m.NeuroDeficit.SEVERE: P("NEURO-SEVERE", "Severe neurological deficit"),
+}
+SPORT_LEVEL_CODES: dict[m.SportLevel, Code] = {
+    m.SportLevel.RECREATIONAL: P("SPORT-RECREATION", "Recreational sport"),
+    m.SportLevel.COMPETITIVE: P("SPORT-COMPETE", "Competitive sport"),
+    m.SportLevel.PROFESSIONAL: P("SPORT-PRO", "Professional sport"),
 }
 PARS_BLOCK_CODES: dict[m.ParsBlock, Code] = {
     m.ParsBlock.NOT_DONE: P("BLOCK-NOT-DONE", "Pars block not done"),
     m.ParsBlock.POSITIVE: P("BLOCK-POSITIVE", "Pars block positive (pain relief)"),
     m.ParsBlock.NEGATIVE: P("BLOCK-NEGATIVE", "Pars block negative"),
 }
-ENUM_CODES: dict[type, dict] = {m.NeuroDeficit: NEURO_DEFICIT_CODES, m.ParsBlock: PARS_BLOCK_CODES}
+ENUM_CODES: dict[type, dict] = {m.NeuroDeficit: NEURO_DEFICIT_CODES, m.ParsBlock: PARS_BLOCK_CODES,
+                                 m.Sex: SEX_CODES, m.SportLevel: SPORT_LEVEL_CODES}
 
 
 def key(code) -> tuple[str, str]:

@@ -11,6 +11,9 @@ Layout (codes in app.findings.sr_codes, documented in docs/sr-coding.md)::
         Measurement Group  "Pars L5 left" ... finding PARS-FINDING, site = vertebra + laterality + pars
         Measurement Group  "Level L5" ...     finding LEVEL-FINDING, site = vertebra
         Measurement Group  "Slip L5" ...      finding SLIP-FINDING, site = vertebra that slipped
+        Measurement Group  "Instability L5"   finding INSTAB-FINDING: translation mm / %, angulation deg
+        Measurement Group  "Spino-pelvic"     finding SPINOPELVIC: PI, PT, SS, LL (deg)
+        Measurement Group  "Imaging performed" finding IMAGING-DONE: Yes/No per kind (only when known)
 
 Every finding's provenance (AnnotationRef) becomes a "Supporting annotation" TEXT item whose
 children carry kind, series/SOP instance UID, frame and the points (exact JSON number lists),
@@ -219,9 +222,14 @@ def _context_group(ctx: m.ClinicalContext):
             measurements.append(hsr.Measurement(concept, float(value), kind[1]))
         else:
             qualitative.append(_qe(concept, c.ENUM_CODES[kind][value]))
+    extra += [_text(c.FROM_DICOM, name) for name in sorted(ctx.from_dicom)]
     if not (measurements or qualitative or extra):
         return None
     return _group("Clinical context", c.CLINICAL_CONTEXT, measurements=measurements, qualitative=qualitative, extra=extra)
+
+
+_STAGE_SOURCES = {m.CTStageBasis.READER: c.GRADE_SOURCE_OVERRIDE,
+                  m.CTStageBasis.MRI_CROSSWALK: c.GRADE_SOURCE_MRI_CROSSWALK}
 
 
 def _pars_group(p: m.ParsFinding, evidence_index: dict[str, tuple[str, int]]):
@@ -241,8 +249,12 @@ def _pars_group(p: m.ParsFinding, evidence_index: dict[str, tuple[str, int]]):
         qualitative.append(_qe(c.HOLLENBERG_SOURCE, source))
     if p.ct_stage is not None:
         qualitative.append(_qe(c.CT_STAGE, c.CT_STAGE_CODES[p.ct_stage]))
-        source = c.GRADE_SOURCE_OVERRIDE if p.ct_stage_override is not None else c.GRADE_SOURCE_DERIVED
-        qualitative.append(_qe(c.CT_STAGE_SOURCE, source))
+        qualitative.append(_qe(c.CT_STAGE_SOURCE, _STAGE_SOURCES.get(p.ct_stage_basis, c.GRADE_SOURCE_DERIVED)))
+    for modality in sorted(p.read_on, key=list(m.ImagingModality).index):
+        qualitative.append(_qe(c.MODALITY, c.MODALITY_CODES[modality]))
+    if p.cross_sectional_confirmation is not None:  # derived, for readers of the SR
+        qualitative.append(_qe(c.PARS_CONFIRMATION, c.CONFIRMED_CROSS_SECTIONAL if p.cross_sectional_confirmation
+                               else c.SUSPECTED))
     measurements = []
     if p.gap_mm is not None:
         measurements.append(hsr.Measurement(c.PARS_GAP, float(p.gap_mm), c.UNIT_MM))
@@ -295,6 +307,35 @@ def _slip_group(level: m.Level, s: m.Slip, evidence_index: dict[str, tuple[str, 
         extra.append(item)
     extra += _annotation_items(s.provenance, evidence_index)
     return _group(f"Slip {level.value}", c.FINDING_SLIP, [_level_site(level)], measurements, qualitative, extra)
+
+
+def _degrees(concepts: dict, values: object) -> list:
+    """Measurements in degrees for the known fields of ``values`` named in ``concepts``."""
+    return [_hd().Measurement(concept, float(getattr(values, name)), c.UNIT_DEGREE)
+            for name, concept in concepts.items() if getattr(values, name) is not None]
+
+
+def _instability_group(level: m.Level, im: m.InstabilityMeasurement, evidence_index: dict[str, tuple[str, int]]):
+    hsr = _hd()
+    measurements = []
+    for concept, value, unit in ((c.TRANSLATION_MM, im.translation_mm, c.UNIT_MM),
+                                 (c.TRANSLATION_PCT, im.translation_pct, c.UNIT_PERCENT),
+                                 (c.ANGULATION, im.angulation_deg, c.UNIT_DEGREE)):
+        if value is not None:
+            measurements.append(hsr.Measurement(concept, float(value), unit))
+    return _group(f"Instability {level.value}", c.FINDING_INSTABILITY, [_level_site(level)], measurements, None,
+                  _annotation_items(im.provenance, evidence_index))
+
+
+def _spinopelvic_group(sp: m.SpinoPelvic, evidence_index: dict[str, tuple[str, int]]):
+    return _group("Spino-pelvic", c.FINDING_SPINOPELVIC, [_hd().FindingSite(c.LUMBOSACRAL_SPINE)],
+                  _degrees(c.SPINOPELVIC_ITEMS, sp), None, _annotation_items(sp.provenance, evidence_index))
+
+
+def _imaging_group(im: m.ImagingPerformed):
+    qualitative = [_qe(concept, _yes_no(getattr(im, name))) for name, concept in c.IMAGING_ITEMS.items()
+                   if getattr(im, name) is not None]
+    return _group("Imaging performed", c.FINDING_IMAGING, qualitative=qualitative) if qualitative else None
 
 
 _TYPE2_PATIENT_STUDY = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "AccessionNumber",
@@ -366,11 +407,18 @@ def build_report(findings: m.StudyFindings, evidence_index: Optional[dict[str, t
     ctx = _context_group(findings.context)
     if ctx is not None:
         groups.append(ctx)
+    imaging = _imaging_group(findings.imaging)
+    if imaging is not None:
+        groups.append(imaging)
+    if findings.spinopelvic is not None:
+        groups.append(_spinopelvic_group(findings.spinopelvic, evidence_index))
     groups += [_pars_group(p, evidence_index) for p in findings.pars]
     for lv in findings.levels:
         groups.append(_level_group(lv, evidence_index))
         if lv.slip is not None:
             groups.append(_slip_group(lv.level, lv.slip, evidence_index))
+        if lv.instability_measured is not None:
+            groups.append(_instability_group(lv.level, lv.instability_measured, evidence_index))
     return hsr.MeasurementReport(
         observation_context=hsr.ObservationContext(observer_person_context=person, observer_device_context=device),
         procedure_reported=c.PROCEDURE_REVIEW,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterable, Optional, Union
 
@@ -29,6 +30,7 @@ _TECHNIQUES = c.reverse(c.SLIP_TECHNIQUE_CODES)
 _ENDPLATES = c.reverse(c.SLIP_ANGLE_ENDPLATE_CODES)
 _PFIRRMANN = c.reverse(c.PFIRRMANN_CODES)
 _SEVERITY = c.reverse(c.SEVERITY_CODES)
+_MODALITIES = c.reverse(c.MODALITY_CODES)
 _BOOL = {c.key(c.PRESENT): True, c.key(c.ABSENT): False, c.key(c.YES): True, c.key(c.NO): False}
 
 
@@ -165,6 +167,7 @@ def _pars(items: list) -> m.ParsFinding:
         ct_stage_override=_override(items, c.CT_STAGE, c.CT_STAGE_SOURCE, _CT_STAGES, "CT stage"),
         sclerotic_margins=_opt_code(items, c.SCLEROTIC_MARGINS, _BOOL, "sclerotic margins"),
         provenance=_annotations(items), note=_opt_text(items, c.COMMENT),
+        read_on=frozenset(_lookup(_MODALITIES, it, "modality") for it in _find(items, c.MODALITY)),
     )
 
 
@@ -203,6 +206,24 @@ def _slip(items: list) -> tuple[m.Level, m.Slip]:
     )
 
 
+def _instability(items: list) -> tuple[m.Level, m.InstabilityMeasurement]:
+    level, _ = _site(items)
+    return level, m.InstabilityMeasurement(
+        translation_mm=_opt_num(items, c.TRANSLATION_MM), translation_pct=_opt_num(items, c.TRANSLATION_PCT),
+        angulation_deg=_opt_num(items, c.ANGULATION), provenance=_annotations(items),
+    )
+
+
+def _spinopelvic(items: list) -> m.SpinoPelvic:
+    values = {name: _opt_num(items, concept) for name, concept in c.SPINOPELVIC_ITEMS.items()}
+    return m.SpinoPelvic(**values, provenance=_annotations(items))
+
+
+def _imaging(items: list) -> m.ImagingPerformed:
+    return m.ImagingPerformed(**{name: _opt_code(items, concept, _BOOL, name)
+                                 for name, concept in c.IMAGING_ITEMS.items()})
+
+
 def _context(items: list) -> m.ClinicalContext:
     values: dict[str, Any] = {}
     for field_name, (concept, kind) in c.CONTEXT_ITEMS.items():
@@ -217,6 +238,7 @@ def _context(items: list) -> m.ClinicalContext:
             values[field_name] = _num(it)
         else:
             values[field_name] = _lookup(c.reverse(c.ENUM_CODES[kind]), it, field_name)
+    values["from_dicom"] = frozenset(_text(it) for it in _find(items, c.FROM_DICOM))
     return m.ClinicalContext(**values)
 
 
@@ -257,7 +279,10 @@ def _findings_from_sr(ds: Any) -> m.StudyFindings:
     pars: list[m.ParsFinding] = []
     levels: dict[m.Level, m.LevelFinding] = {}
     slips: dict[m.Level, m.Slip] = {}
+    instability: dict[m.Level, m.InstabilityMeasurement] = {}
     context = m.ClinicalContext()
+    imaging = m.ImagingPerformed()
+    spinopelvic: Optional[m.SpinoPelvic] = None
     for g in groups:
         items = _children(g)
         kind = _finding_type(items)
@@ -273,10 +298,17 @@ def _findings_from_sr(ds: Any) -> m.StudyFindings:
             slips[level] = slip
         elif kind == c.key(c.CLINICAL_CONTEXT):
             context = _context(items)
+        elif kind == c.key(c.FINDING_INSTABILITY):
+            level, measured = _instability(items)
+            instability[level] = measured
+        elif kind == c.key(c.FINDING_SPINOPELVIC):
+            spinopelvic = _spinopelvic(items)
+        elif kind == c.key(c.FINDING_IMAGING):
+            imaging = _imaging(items)
         # other groups (the study group, foreign groups) carry nothing more
-    for level, slip in slips.items():
-        lv = levels.get(level, m.LevelFinding(level))
-        levels[level] = m.LevelFinding(**{**{f: getattr(lv, f) for f in lv.__dataclass_fields__}, "slip": slip})
+    for name, per_level in (("slip", slips), ("instability_measured", instability)):
+        for level, value in per_level.items():
+            levels[level] = replace(levels.get(level, m.LevelFinding(level)), **{name: value})
     return m.StudyFindings(
         study_instance_uid=_opt_text(study, c.STUDY_INSTANCE_UID),
         reader=_opt_text(study, c.READER),
@@ -286,7 +318,9 @@ def _findings_from_sr(ds: Any) -> m.StudyFindings:
         pars=tuple(pars),
         levels=tuple(levels.values()),
         context=context,
-        schema_version=m.SCHEMA_VERSION if version is None else int(version),
+        imaging=imaging,
+        spinopelvic=spinopelvic,
+        schema_version=m.SCHEMA_VERSION,  # an older report is migrated: its new fields stay unknown
     )
 
 

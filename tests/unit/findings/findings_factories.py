@@ -27,9 +27,11 @@ def rich_findings(study_uid: str = STUDY_UID, series_uid: str = SERIES_UID, sop_
                       edema=m.Edema(None, frozenset({m.EdemaSite.PEDICLE}), 2.35), provenance=(ref_roi,)),
         m.ParsFinding(m.Level.L5, m.Side.LEFT, m.ParsStatus.COMPLETE_FRACTURE,
                       edema=m.Edema(True, frozenset({m.EdemaSite.PARS, m.EdemaSite.PEDICLE}), 1.8),
-                      gap_mm=2.4, sclerotic_margins=False, provenance=(ref_left, ref_roi), note="axial STIR 7/20"),
+                      gap_mm=2.4, sclerotic_margins=False, provenance=(ref_left, ref_roi), note="axial STIR 7/20",
+                      read_on=frozenset({m.ImagingModality.MR, m.ImagingModality.CT})),
         m.ParsFinding(m.Level.L5, m.Side.RIGHT, m.ParsStatus.CHRONIC_NONUNION, edema=m.Edema(False),
-                      gap_mm=4.0, mri_grade_override=3, ct_stage_override=m.CTStage.PROGRESSIVE, sclerotic_margins=True),
+                      gap_mm=4.0, mri_grade_override=3, ct_stage_override=m.CTStage.PROGRESSIVE, sclerotic_margins=True,
+                      read_on=frozenset({m.ImagingModality.RADIOGRAPH})),
         m.ParsFinding(m.Level.S1, m.Side.RIGHT, m.ParsStatus.INTACT),
     )
     levels = (
@@ -42,6 +44,7 @@ def rich_findings(study_uid: str = STUDY_UID, series_uid: str = SERIES_UID, sop_
                         slip_angle_deg=-4.5, slip_angle_endplate=m.SlipAngleEndplate.L5_INFERIOR, provenance=(ref_slip,)),
             disc_pfirrmann=4, neural_arch_hypoplasia=True, foraminal_stenosis=m.Severity.MODERATE,
             instability=True, spina_bifida_occulta=False, note="dysplastic arch?", provenance=(ref_left,),
+            instability_measured=m.InstabilityMeasurement(4.5, 12.25, 11.0, provenance=(ref_slip,)),
         ),
         m.LevelFinding(m.Level.S1, spina_bifida_occulta=True),
     )
@@ -51,11 +54,14 @@ def rich_findings(study_uid: str = STUDY_UID, series_uid: str = SERIES_UID, sop_
         radicular_symptoms=False, neuro_deficit=m.NeuroDeficit.NONE, cauda_equina_symptoms=False,
         slip_progression=False, pars_block=m.ParsBlock.NOT_DONE, pain_concordant_with_imaging=True, smoking=False,
         depression_or_chronic_pain=False, realistic_expectations=True, wishes_surgery=False,
+        sex=m.Sex.FEMALE, sport_level=m.SportLevel.COMPETITIVE, from_dicom=frozenset({"sex"}),
     )
     return m.StudyFindings(
         study_instance_uid=study_uid, reader="Dr Test Reader", created="2026-11-21T10:00:00+00:00",
         modified="2026-11-21T10:30:12+00:00", impression="Active L5 spondylolysis on the left; chronic on the right.\nGrade I slip.",
         pars=pars, levels=levels, context=ctx,
+        imaging=m.ImagingPerformed(radiographs=True, flexion_extension=False, ct=True, mri=True),
+        spinopelvic=m.SpinoPelvic(52.5, 14.0, 38.5, -48.0, provenance=(ref_slip,)),
     )
 
 
@@ -99,6 +105,7 @@ def pars_findings(draw, level, side):
         level, side, status, edema=m.Edema(present, sites, draw(_opt(_num(0, 100)))), gap_mm=gap,
         mri_grade_override=draw(_opt(st.integers(0, 4))), ct_stage_override=draw(_opt(st.sampled_from(list(m.CTStage)))),
         sclerotic_margins=draw(_opt(st.booleans())), provenance=draw(_prov), note=draw(_text),
+        read_on=draw(st.frozensets(st.sampled_from(list(m.ImagingModality)))),
     )
 
 
@@ -113,13 +120,25 @@ slips = st.builds(
 )
 
 
+instability_measurements = st.builds(
+    m.InstabilityMeasurement, translation_mm=_opt(_num(0, 50)), translation_pct=_opt(_num(0, 100)),
+    angulation_deg=_opt(_num(0, 90)), provenance=_prov,
+)
+spinopelvics = st.builds(
+    m.SpinoPelvic, pelvic_incidence_deg=_opt(_num(0, 130)), pelvic_tilt_deg=_opt(_num(-40, 90)),
+    sacral_slope_deg=_opt(_num(-30, 110)), lumbar_lordosis_deg=_opt(_num(-60, 130)), provenance=_prov,
+)
+imaging_performed = st.builds(m.ImagingPerformed, **{k: _opt(st.booleans()) for k in
+                                                     ("radiographs", "flexion_extension", "ct", "mri", "spect")})
+
+
 @st.composite
 def level_findings(draw, level):
     return m.LevelFinding(
         level, slip=draw(_opt(slips)), disc_pfirrmann=draw(_opt(st.integers(1, 5))),
         neural_arch_hypoplasia=draw(_opt(st.booleans())), foraminal_stenosis=draw(_opt(st.sampled_from(list(m.Severity)))),
         instability=draw(_opt(st.booleans())), spina_bifida_occulta=draw(_opt(st.booleans())), note=draw(_text),
-        provenance=draw(_prov),
+        provenance=draw(_prov), instability_measured=draw(_opt(instability_measurements)),
     )
 
 
@@ -132,7 +151,9 @@ contexts = st.builds(
     slip_progression=_opt(st.booleans()), pars_block=_opt(st.sampled_from(list(m.ParsBlock))),
     pain_concordant_with_imaging=_opt(st.booleans()), smoking=_opt(st.booleans()),
     depression_or_chronic_pain=_opt(st.booleans()), realistic_expectations=_opt(st.booleans()),
-    wishes_surgery=_opt(st.booleans()),
+    wishes_surgery=_opt(st.booleans()), sex=_opt(st.sampled_from(list(m.Sex))),
+    sport_level=_opt(st.sampled_from(list(m.SportLevel))),
+    from_dicom=st.frozensets(st.sampled_from(sorted(m.CONTEXT_FIELDS_FROM_DICOM))),
 )
 
 
@@ -147,5 +168,6 @@ def study_findings(draw, study_uid=None):
         study_instance_uid=study_uid if study_uid is not None else draw(st.just("") | _uid),
         reader=draw(_text), created=draw(st.just("") | st.just("2026-01-02T03:04:05+00:00")), modified=draw(_text),
         impression=draw(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126) | st.just("\n"), max_size=60)),
-        pars=pars, levels=levels, context=draw(contexts),
+        pars=pars, levels=levels, context=draw(contexts), imaging=draw(imaging_performed),
+        spinopelvic=draw(_opt(spinopelvics)),
     )

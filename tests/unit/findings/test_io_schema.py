@@ -25,7 +25,8 @@ def test_schema_is_valid_draft_2020_12():
 @pytest.mark.parametrize(
     "cls, pointer",
     [(m.StudyFindings, None), (m.ParsFinding, "pars"), (m.Edema, "edema"), (m.AnnotationRef, "annotation_ref"),
-     (m.Slip, "slip"), (m.LevelFinding, "level_finding"), (m.ClinicalContext, "context")],
+     (m.Slip, "slip"), (m.LevelFinding, "level_finding"), (m.ClinicalContext, "context"),
+     (m.InstabilityMeasurement, "instability_measured"), (m.SpinoPelvic, "spinopelvic"), (m.ImagingPerformed, "imaging")],
 )
 def test_schema_properties_match_model_fields(cls, pointer):
     schema = load_schema()
@@ -46,6 +47,12 @@ def test_enums_in_schema_match_model():
     assert d["level"]["enum"] == [lv.value for lv in m.Level]
     assert d["pars"]["properties"]["ct_stage_override"]["enum"] == [s.value for s in m.CTStage]
     assert d["slip"]["properties"]["technique"]["enum"] == [t.value for t in m.SlipTechnique]
+    assert d["modality"]["enum"] == [t.value for t in m.ImagingModality]
+    ctx = d["context"]["properties"]
+    assert ctx["neuro_deficit"]["enum"] == [t.value for t in m.NeuroDeficit]
+    assert ctx["sex"]["enum"] == [t.value for t in m.Sex]
+    assert ctx["sport_level"]["enum"] == [t.value for t in m.SportLevel]
+    assert set(ctx["from_dicom"]["items"]["enum"]) == m.CONTEXT_FIELDS_FROM_DICOM
 
 
 def test_rich_findings_round_trip(tmp_path):
@@ -61,7 +68,7 @@ def test_rich_findings_round_trip(tmp_path):
 
 def test_empty_findings_round_trip():
     f = m.StudyFindings()
-    assert fio.findings_to_dict(f) == {"format": "isthmus-findings", "schema_version": 1, "context": {}}
+    assert fio.findings_to_dict(f) == {"format": "isthmus-findings", "schema_version": 2, "context": {}, "imaging": {}}
     assert fio.loads_findings(fio.dumps_findings(f)) == f
 
 
@@ -134,7 +141,7 @@ def test_newer_version_refused_with_update_hint(tmp_path):
     doc["something_new"] = {"a": 1}
     path = tmp_path / "new.json"
     path.write_text(json.dumps(doc))
-    with pytest.raises(fio.FindingsFileError, match=r"newer Isthmus .*version 2.*Update Isthmus") as exc:
+    with pytest.raises(fio.FindingsFileError, match=rf"newer Isthmus .*version {m.SCHEMA_VERSION + 1}.*Update Isthmus") as exc:
         fio.load_findings(path)
     assert exc.value.path == path
 

@@ -173,3 +173,27 @@ def test_study_findings_hashable_with_slip_landmarks():
     f = rich_findings()
     assert hash(f) == hash(rich_findings())  # usable as a dict key / in sets (undo stacks, caches)
     assert len({f, rich_findings()}) == 1
+
+
+# ------------------------------------------------------------------ read_on and the CT stage basis
+
+@pytest.mark.parametrize("read_on, confirmed, stage, basis", [
+    ({"radiograph"}, False, None, None),  # a defect seen on an oblique radiograph only: suspected, no CT stage
+    ({"NM"}, False, None, None),
+    ({"radiograph", "NM"}, False, None, None),
+    ({"CT"}, True, m.CTStage.PROGRESSIVE, m.CTStageBasis.CT),
+    ({"radiograph", "CT", "MR"}, True, m.CTStage.PROGRESSIVE, m.CTStageBasis.CT),
+    ({"MR"}, True, m.CTStage.PROGRESSIVE, m.CTStageBasis.MRI_CROSSWALK),
+    (set(), None, m.CTStage.PROGRESSIVE, m.CTStageBasis.UNRECORDED),
+])
+def test_ct_stage_only_from_cross_sectional_reads(read_on, confirmed, stage, basis):
+    p = m.ParsFinding("L5", "left", "complete_fracture", gap_mm=3.0, read_on=frozenset(read_on))
+    assert p.cross_sectional_confirmation is confirmed
+    assert (p.ct_stage_derived, p.ct_stage, p.ct_stage_basis) == (stage, stage, basis)
+
+
+def test_reader_stage_on_a_radiograph_only_entry_is_kept_as_the_readers():
+    p = m.ParsFinding("L5", "left", "complete_fracture", read_on=frozenset({"radiograph"}),
+                      ct_stage_override="terminal")
+    assert p.ct_stage_derived is None
+    assert (p.ct_stage, p.ct_stage_basis) == (m.CTStage.TERMINAL, m.CTStageBasis.READER)

@@ -195,7 +195,7 @@ def test_import_refuses_newer_schema(exported):
     ds = pydicom.dcmread(exported)
     for it in _walk(ds.ContentSequence):
         if it.get("ConceptNameCodeSequence") and it.ConceptNameCodeSequence[0].CodeValue == "SCHEMA-VERSION":
-            it.MeasuredValueSequence[0].NumericValue = "2"
+            it.MeasuredValueSequence[0].NumericValue = str(m.SCHEMA_VERSION + 1)
     with pytest.raises(SRImportError, match="newer Isthmus"):
         findings_from_sr(ds)
 
@@ -293,3 +293,44 @@ def test_minimal_evidence_header_is_enough_and_not_modified(tmp_path):
         pydicom.dcmwrite(p, sr, enforce_file_format=True)
         res = subprocess.run(["dciodvfy", str(p)], capture_output=True, text=True, timeout=60)
         assert not [line for line in (res.stdout + res.stderr).splitlines() if line.startswith("Error")]
+
+
+# ------------------------------------------------------------------ schema 2 fields
+
+def test_new_fields_use_standard_codes_where_they_exist(exported):
+    ds = pydicom.dcmread(exported)
+    pairs = set()
+    for it in _walk(ds.ContentSequence):
+        if it.get("ConceptNameCodeSequence") and it.get("ConceptCodeSequence"):
+            name, value = it.ConceptNameCodeSequence[0], it.ConceptCodeSequence[0]
+            pairs.add(((name.CodingSchemeDesignator, name.CodeValue), (value.CodingSchemeDesignator, value.CodeValue)))
+    modality = ("DCM", "121139")
+    assert {(modality, ("DCM", "CT")), (modality, ("DCM", "MR")), (modality, ("SCT", "168537006"))} <= pairs
+    assert (("DCM", "121032"), ("DCM", "F")) in pairs  # Subject Sex = Female
+    # the radiograph-only right L5 entry is labelled "suspected" for any SR reader
+    assert (("99ISTHMUS", "PARS-CONFIRM"), ("SCT", "415684004")) in pairs
+    assert (("99ISTHMUS", "PARS-CONFIRM"), ("99ISTHMUS", "CONFIRMED-CT-MR")) in pairs
+    numbers = {it.ConceptNameCodeSequence[0].CodeValue: (float(it.MeasuredValueSequence[0].NumericValue),
+                                                        it.MeasuredValueSequence[0].MeasurementUnitsCodeSequence[0].CodeValue)
+               for it in _walk(ds.ContentSequence) if it.ValueType == "NUM"}
+    assert numbers["PELVIC-INCIDENCE"] == (52.5, "deg") and numbers["LUMBAR-LORDOSIS"] == (-48.0, "deg")
+    assert numbers["TRANSLATION"] == (4.5, "mm") and numbers["TRANSLATION-PCT"] == (12.25, "%")
+    assert numbers["ANGULATION"] == (11.0, "deg")
+
+
+def test_mri_crosswalk_stage_is_labelled_in_the_sr(evidence):
+    f = m.StudyFindings(study_instance_uid=STUDY_UID, pars=(
+        m.ParsFinding("L5", "left", "complete_fracture", gap_mm=3.0, read_on=frozenset({"MR"})),))
+    ds = _reread(findings_to_sr(f, evidence))
+    sources = [it.ConceptCodeSequence[0].CodeValue for it in _walk(ds.ContentSequence)
+               if it.get("ConceptNameCodeSequence") and it.ConceptNameCodeSequence[0].CodeValue == "CT-STAGE-SRC"]
+    assert sources == ["DERIVED-MRI"]
+    assert findings_from_sr(ds) == f
+
+
+def test_version_1_sr_imports_as_current_version(exported):
+    ds = pydicom.dcmread(exported)
+    for it in _walk(ds.ContentSequence):
+        if it.get("ConceptNameCodeSequence") and it.ConceptNameCodeSequence[0].CodeValue == "SCHEMA-VERSION":
+            it.MeasuredValueSequence[0].NumericValue = "1"
+    assert findings_from_sr(ds).schema_version == m.SCHEMA_VERSION
