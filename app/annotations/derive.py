@@ -15,6 +15,11 @@
   ``Edema.signal_ratio`` = mean(edema) / mean(reference) of the pars finding at that level/side,
   and adds both ROIs to its provenance. Without a pars finding there the ratio is not stored
   (a note says so).
+* with ``series_modality`` (series UID -> DICOM Modality), each pars finding with markers or edema
+  ROIs gets ``read_on`` = the kinds of imaging those annotations were placed on (CR/DX/RF/XA ->
+  radiograph, CT, MR, NM/PT -> NM; series not in the map add nothing). A marker on an oblique
+  radiograph therefore gives a radiograph-only finding: "suspected on radiographs", no CT stage
+  (``ParsFinding.ct_stage_basis``). Without the map ``read_on`` is left as it is.
 * findings entered by hand (no annotation provenance) are preserved unchanged. A finding that
   was derived from annotations which no longer exist (deleted, undone) is withdrawn: a pars
   finding whose whole provenance is gone is removed, a slip is cleared, a signal ratio is
@@ -29,7 +34,7 @@ differs (so the derive -> table -> apply loop terminates).
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Iterable, Optional, Union
+from typing import Iterable, Mapping, Optional, Union
 
 from app.annotations.model import (
     Annotation, EllipseROI, FreehandROI, MeyerdingSlip, ParsMarker,
@@ -37,7 +42,7 @@ from app.annotations.model import (
 from app.annotations.store import AnnotationStore
 from app.findings.model import (
     AnnotationRef, Edema, LevelFinding, ParsFinding, SlipAngleEndplate, Side, Slip, SlipDirection,
-    SlipTechnique, StudyFindings,
+    SlipTechnique, StudyFindings, imaging_modality_from_dicom,
 )
 
 __all__ = ["derive_findings", "apply_finding_edit_to_annotations", "DERIVED_KINDS", "MAX_SLIP_PCT"]
@@ -96,8 +101,10 @@ def _is_derived_only(refs: tuple[AnnotationRef, ...], kinds: frozenset) -> bool:
 
 
 def derive_findings(source: Union[AnnotationStore, Iterable[Annotation]], base: StudyFindings,
-                    notes: Optional[list[str]] = None) -> StudyFindings:
-    """See the module docstring. ``notes`` (a list) receives plain-language remarks."""
+                    notes: Optional[list[str]] = None,
+                    series_modality: Optional[Mapping[str, str]] = None) -> StudyFindings:
+    """See the module docstring. ``notes`` (a list) receives plain-language remarks;
+    ``series_modality`` maps series instance UIDs to their DICOM Modality."""
     anns = _annotations(source)
     alive = {a.id for a in anns}
     notes = notes if notes is not None else []
@@ -186,6 +193,20 @@ def derive_findings(source: Union[AnnotationStore, Iterable[Annotation]], base: 
             continue
         provenance = _keep_refs(finding.provenance, ROI_KINDS, alive) + (roi.ref(), reference.ref())
         out = out.with_pars(replace(finding, edema=replace(finding.edema, signal_ratio=ratio), provenance=provenance))
+    if series_modality is not None:
+        out = _with_read_on(out, series_modality)
+    return out
+
+
+def _with_read_on(findings: StudyFindings, series_modality: Mapping[str, str]) -> StudyFindings:
+    """``read_on`` of each pars finding = the imaging its markers and edema ROIs were placed on."""
+    out = findings
+    for p in findings.pars:
+        kinds = {imaging_modality_from_dicom(series_modality.get(r.series_instance_uid))
+                 for r in p.provenance if r.kind in PARS_KINDS | ROI_KINDS}
+        kinds.discard(None)
+        if kinds and frozenset(kinds) != p.read_on:
+            out = out.with_pars(replace(p, read_on=frozenset(kinds)))
     return out
 
 

@@ -130,6 +130,21 @@ class ImagingModality(str, enum.Enum):
     NM = "NM"  # bone scintigraphy / SPECT
 
 
+# DICOM Modality (0008,0060) -> the kind of imaging; anything else (SR, PR, OT, US...) is not a read
+_DICOM_MODALITY_KIND = {
+    "CR": ImagingModality.RADIOGRAPH, "DX": ImagingModality.RADIOGRAPH, "RF": ImagingModality.RADIOGRAPH,
+    "XA": ImagingModality.RADIOGRAPH, "RG": ImagingModality.RADIOGRAPH,
+    "CT": ImagingModality.CT, "MR": ImagingModality.MR, "NM": ImagingModality.NM, "PT": ImagingModality.NM,
+    "ST": ImagingModality.NM,
+}
+
+
+def imaging_modality_from_dicom(modality: Optional[str]) -> Optional[ImagingModality]:
+    """The imaging kind of a DICOM Modality value (CR/DX/RF/XA -> radiograph, NM/PT -> NM);
+    None for values that are not one of these (SR, OT, US, empty...)."""
+    return _DICOM_MODALITY_KIND.get(str(modality or "").strip().upper())
+
+
 class Sex(str, enum.Enum):
     FEMALE = "F"
     MALE = "M"

@@ -7,10 +7,13 @@ render; and the clinical story and context that go into its README and reference
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Optional
 
-from app.findings.model import ClinicalContext, Level, ParsStatus, Side
+from app.findings.model import ClinicalContext, ImagingModality, ImagingPerformed, Level, ParsStatus, Side
+
+# rendered modality -> the kind of imaging a reference-read pars entry was read on
+_READ_ON = {"DX": ImagingModality.RADIOGRAPH, "CT": ImagingModality.CT, "MR": ImagingModality.MR}
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,23 @@ class CaseSpec:
     @property
     def adolescent(self) -> bool:
         return self.age_years < 18
+
+    @property
+    def read_on(self) -> frozenset[ImagingModality]:
+        """What the reference read's pars entries were read on: every rendered modality (the
+        radiographs always, with both obliques; CT and MR when the case has them)."""
+        return frozenset({ImagingModality.RADIOGRAPH} | {_READ_ON[mod] for mod in self.modalities})
+
+    @property
+    def imaging_performed(self) -> ImagingPerformed:
+        """The imaging of the case's story: radiographs always, CT / MRI as rendered; no
+        flexion-extension views or SPECT are part of any story (not known, not "no")."""
+        return ImagingPerformed(radiographs=True, ct="CT" in self.modalities, mri="MR" in self.modalities)
+
+    @property
+    def read_context(self) -> ClinicalContext:
+        """The clinical context of the reference read: the story's context plus the patient's sex."""
+        return replace(self.context, sex=self.sex)
 
     def pars_of(self, level: Level, side: Side) -> ParsSpec:
         for lv, sd, spec in self.pars:

@@ -103,7 +103,7 @@ def reference_read(case: CaseSpec) -> fm.StudyFindings:
             pars.append(fm.ParsFinding(
                 level=lv, side=side, status=spec.status, edema=edema, gap_mm=gap,
                 sclerotic_margins=(spec.status is fm.ParsStatus.CHRONIC_NONUNION) if spec.status.is_defect else None,
-                note="reference read of the synthetic phantom (ground truth)"))
+                note="reference read of the synthetic phantom (ground truth)", read_on=case.read_on))
     geo = model_for(case).geometry
     slip = None
     if case.slip_pct > 0:
@@ -120,7 +120,8 @@ def reference_read(case: CaseSpec) -> fm.StudyFindings:
         reader="Isthmus sample generator (reference read of the synthetic phantom)",
         created=f"{case.study_date[:4]}-{case.study_date[4:6]}-{case.study_date[6:]}T10:00:00",
         modified=f"{case.study_date[:4]}-{case.study_date[4:6]}-{case.study_date[6:]}T10:00:00",
-        impression=case.impression, pars=tuple(pars), levels=tuple(levels), context=case.context)
+        impression=case.impression, pars=tuple(pars), levels=tuple(levels), context=case.read_context,
+        imaging=case.imaging_performed)
 
 
 # --------------------------------------------------------------------------- READMEs
