@@ -37,8 +37,9 @@ def _pick(combo, label):
     combo.setCurrentIndex(i)
 
 
-def test_every_context_field_has_a_widget(form):
-    names = {f.name for f in dataclasses.fields(m.ClinicalContext)}
+def test_every_context_and_imaging_field_has_a_widget(form):
+    names = {f.name for f in dataclasses.fields(m.ClinicalContext)} - {"from_dicom"}  # shown as badges
+    names |= {f.name for f in dataclasses.fields(m.ImagingPerformed)}
     assert names == {f.name for f in ALL_FIELDS} == set(form.widgets)
 
 
@@ -131,3 +132,48 @@ def test_groups_reflow_to_one_column_when_narrow(form, qtbot):
     qtbot.waitUntil(lambda: form._columns == 1)
     xs = {box.geometry().x() for box in form._boxes}
     qtbot.waitUntil(lambda: len({box.geometry().x() for box in form._boxes}) == 1)
+
+
+# ------------------------------------------------------------------ schema 2 fields
+
+def test_sex_sport_level_and_severe_deficit(form, session):
+    _pick(form.widgets["sex"], "female")
+    _pick(form.widgets["sport_level"], "competitive")
+    _pick(form.widgets["neuro_deficit"], "severe")
+    ctx = session.context
+    assert (ctx.sex, ctx.sport_level, ctx.neuro_deficit) == (m.Sex.FEMALE, m.SportLevel.COMPETITIVE, m.NeuroDeficit.SEVERE)
+    assert "#ff5252" in form.widgets["neuro_deficit"].styleSheet()  # escalates like progressive: a red flag
+    _pick(form.widgets["sex"], "? unknown")
+    assert session.context.sex is None
+
+
+def test_imaging_performed_edits_the_findings_not_the_context(form, session):
+    _pick(form.widgets["ct"], "yes")
+    _pick(form.widgets["flexion_extension"], "no")
+    assert session.findings.imaging == m.ImagingPerformed(ct=True, flexion_extension=False)
+    assert session.context == m.ClinicalContext()
+    session.undo()
+    assert session.findings.imaging == m.ImagingPerformed(ct=True)
+    assert form.widgets["flexion_extension"].currentText().startswith("?")
+    session.set_findings(dataclasses.replace(session.findings, imaging=m.ImagingPerformed(mri=False)))
+    assert form.widgets["mri"].currentText() == "no" and form.widgets["ct"].currentText().startswith("?")
+
+
+def test_from_dicom_fields_are_marked_and_editing_makes_them_the_readers(form, session, qtbot):
+    form.show()
+    assert not any(b.isVisible() for b in form.dicom_badges.values())
+    session.set_context(m.ClinicalContext(age_years=44, sex="M", from_dicom=frozenset({"age_years", "sex"})))
+    assert form.widgets["age_years"].text() == "44" and form.widgets["sex"].currentText() == "male"
+    assert form.dicom_badges["age_years"].isVisible() and form.dicom_badges["sex"].isVisible()
+    assert form.dicom_badges["sex"].text() == "from DICOM"
+    edit = form.widgets["age_years"]
+    edit.clear()
+    qtbot.keyClicks(edit, "45")
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    assert session.context.age_years == 45.0 and session.context.from_dicom == {"sex"}
+    assert not form.dicom_badges["age_years"].isVisible() and form.dicom_badges["sex"].isVisible()
+    _pick(form.widgets["sex"], "female")
+    assert session.context.sex is m.Sex.FEMALE and session.context.from_dicom == frozenset()
+    assert not form.dicom_badges["sex"].isVisible()
+    session.undo()  # undo brings the header value and its badge back
+    assert session.context.sex is m.Sex.MALE and form.dicom_badges["sex"].isVisible()

@@ -1,10 +1,15 @@
-"""ClinicalContextForm: every ClinicalContext field, with "unknown" kept distinct from no / 0.
+"""ClinicalContextForm: every ClinicalContext field and the imaging performed, with "unknown"
+kept distinct from no / 0.
 
 Yes/no fields are three-way combos (? unknown / yes / no); numbers are line edits where an
 empty box means unknown (never 0); choices (neurological deficit, pars block) have an
 unknown entry too. Every edit goes straight to ``session.edit_context`` (numbers after a
 short pause or when the box loses focus), so the pathway re-evaluates live. The form redraws
 from ``session.findings_changed`` (undo, open file, autosave restore).
+
+Fields the session took from the images' DICOM header (``ClinicalContext.from_dicom``: age, sex)
+carry a visible "from DICOM" badge; editing such a field makes it the reader's entry (it leaves
+``from_dicom``). The "Imaging performed" group edits ``StudyFindings.imaging``.
 """
 
 from __future__ import annotations
@@ -33,7 +38,10 @@ COMMIT_DELAY_MS = 500
 UNKNOWN_STYLE = "QComboBox { color: #8c9396; font-style: italic; }"
 ALARM_STYLE = "QComboBox { color: #ff5252; font-weight: bold; }"
 # values that are red flags for the pathway: shown in red in the form too
-ALARM_VALUES = {("cauda_equina_symptoms", "yes"), ("neuro_deficit", "progressive"), ("slip_progression", "yes")}
+ALARM_VALUES = {("cauda_equina_symptoms", "yes"), ("neuro_deficit", "progressive"), ("neuro_deficit", "severe"),
+                ("slip_progression", "yes")}
+FROM_DICOM_TEXT = "from DICOM"
+FROM_DICOM_STYLE = "QLabel { color: #4fc3f7; border: 1px solid #4fc3f7; border-radius: 3px; padding: 0 3px; }"
 
 
 @dataclass(frozen=True)
@@ -46,14 +54,20 @@ class Field:
     lo: float = 0.0
     hi: float = 0.0
     choices: tuple = ()  # (label, enum value) for "choice"
+    target: str = "context"  # "context" (ClinicalContext) or "imaging" (ImagingPerformed)
 
 
 GROUPS: tuple[tuple[str, tuple[Field, ...]], ...] = (
     ("Patient", (
         Field("age_years", "Age", "number", "Age in years", "years", 0, 120),
+        Field("sex", "Sex", "choice", "Patient sex", choices=(
+            ("female", m.Sex.FEMALE), ("male", m.Sex.MALE), ("other", m.Sex.OTHER))),
         Field("skeletally_mature", "Skeletally mature", "tri", "Growth plates closed?"),
         Field("athlete", "Athlete", "tri", "Competitive or regular sport"),
         Field("sport", "Sport", "text", "Which sport (e.g. gymnastics, cricket fast bowling)"),
+        Field("sport_level", "Level of sport", "choice", "Recreational, competitive or professional", choices=(
+            ("recreational", m.SportLevel.RECREATIONAL), ("competitive", m.SportLevel.COMPETITIVE),
+            ("professional", m.SportLevel.PROFESSIONAL))),
     )),
     ("Symptoms and care so far", (
         Field("symptomatic", "Symptomatic", "tri", "Back pain attributed to the spine at all"),
@@ -67,7 +81,8 @@ GROUPS: tuple[tuple[str, tuple[Field, ...]], ...] = (
     )),
     ("Neurology and red flags", (
         Field("neuro_deficit", "Neurological deficit", "choice", "Motor / sensory / reflex deficit", choices=(
-            ("none", m.NeuroDeficit.NONE), ("stable", m.NeuroDeficit.STABLE), ("progressive", m.NeuroDeficit.PROGRESSIVE))),
+            ("none", m.NeuroDeficit.NONE), ("stable", m.NeuroDeficit.STABLE), ("progressive", m.NeuroDeficit.PROGRESSIVE),
+            ("severe", m.NeuroDeficit.SEVERE))),
         Field("cauda_equina_symptoms", "Cauda equina symptoms", "tri",
               "Saddle anaesthesia, bladder/bowel dysfunction, bilateral leg symptoms — a red flag"),
         Field("slip_progression", "Slip progression", "tri", "Increase in slip on serial standing films"),
@@ -81,6 +96,13 @@ GROUPS: tuple[tuple[str, tuple[Field, ...]], ...] = (
         Field("depression_or_chronic_pain", "Depression / chronic pain", "tri"),
         Field("realistic_expectations", "Realistic expectations", "tri", "After counselling"),
         Field("wishes_surgery", "Wishes surgery", "tri", "After counselling"),
+    )),
+    ("Imaging performed", (
+        Field("radiographs", "Radiographs", "tri", "Standing radiographs done (here or elsewhere)", target="imaging"),
+        Field("flexion_extension", "Flexion-extension views", "tri", "Dynamic radiographs done", target="imaging"),
+        Field("ct", "CT", "tri", "CT of the lumbar spine done", target="imaging"),
+        Field("mri", "MRI", "tri", "MRI of the lumbar spine done", target="imaging"),
+        Field("spect", "SPECT / bone scan", "tri", "SPECT or bone scintigraphy done", target="imaging"),
     )),
 )
 
@@ -98,6 +120,7 @@ class ClinicalContextForm(QWidget):
         self.setObjectName("ClinicalContextForm")
         self.session = session
         self.widgets: dict[str, QWidget] = {}
+        self.dicom_badges: dict[str, QLabel] = {}  # field -> its "from DICOM" badge
         self._timers: dict[str, QTimer] = {}
         self._updating = False
 
@@ -124,7 +147,7 @@ class ClinicalContextForm(QWidget):
                 w = self._make_widget(f, box)
                 label = QLabel(f.label + (f" ({f.unit})" if f.unit else ""), box)
                 label.setToolTip(f.tip)
-                form.addRow(label, w)
+                form.addRow(label, self._with_dicom_badge(f, w, box))
                 self.widgets[f.name] = w
             grid.addWidget(box, i // 2, i % 2)
             self._boxes.append(box)
@@ -136,7 +159,7 @@ class ClinicalContextForm(QWidget):
         self.message_label.setStyleSheet("color: #ff8a80;")
         bottom.addWidget(self.message_label, 1)
         self.clear_button = QPushButton("Set all to unknown", self)
-        self.clear_button.setToolTip("Reset every clinical fact to unknown (undoable)")
+        self.clear_button.setToolTip("Reset every clinical fact to unknown (undoable; the imaging performed is kept)")
         self.clear_button.clicked.connect(lambda: self.session.set_context(m.ClinicalContext()))
         bottom.addWidget(self.clear_button)
         outer.addLayout(bottom)
@@ -176,6 +199,23 @@ class ClinicalContextForm(QWidget):
         edit.textEdited.connect(lambda _t, t=timer: t.start())
         edit.editingFinished.connect(lambda name=f.name: self._commit_text(name))
         return edit
+
+    def _with_dicom_badge(self, f: Field, w: QWidget, parent: QWidget) -> QWidget:
+        """``w``, beside a "from DICOM" badge when the field can come from the header."""
+        if f.target != "context" or f.name not in m.CONTEXT_FIELDS_FROM_DICOM:
+            return w
+        row = QWidget(parent)
+        lay = QHBoxLayout(row)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(w)
+        badge = QLabel(FROM_DICOM_TEXT, row)
+        badge.setStyleSheet(FROM_DICOM_STYLE)
+        badge.setToolTip("Taken from the images' DICOM header, not entered by the reader; editing it makes it yours")
+        badge.setVisible(False)
+        lay.addWidget(badge)
+        lay.addStretch(1)
+        self.dicom_badges[f.name] = badge
+        return row
 
     @staticmethod
     def _style_combo(combo: QComboBox, name: str) -> None:
@@ -234,11 +274,17 @@ class ClinicalContextForm(QWidget):
         self._apply(name, value)
 
     def _apply(self, name: str, value: Any) -> None:
-        if getattr(self.session.context, name) == value:
+        f = self._field(name)
+        if self._value(f) == value:
             self._clear_mark(self.widgets[name])
             return
         try:
-            self.session.edit_context(**{name: value})
+            if f.target == "imaging":
+                findings = self.session.findings
+                self.session.set_findings(dataclasses.replace(findings, imaging=dataclasses.replace(
+                    findings.imaging, **{name: value})))
+            else:  # an edited header value becomes the reader's entry
+                self.session.edit_context(**{name: value, "from_dicom": self.session.context.from_dicom - {name}})
         except (TypeError, ValueError) as exc:
             self._mark(self.widgets[name], str(exc))
             return
@@ -263,13 +309,19 @@ class ClinicalContextForm(QWidget):
             self.message_label.setText("")
 
     # ------------------------------------------------------------------ session -> widgets
+    def _value(self, f: Field) -> Any:
+        source = self.session.findings.imaging if f.target == "imaging" else self.session.context
+        return getattr(source, f.name)
+
     def _on_findings_changed(self, *_: Any) -> None:
-        ctx = self.session.context
+        from_dicom = self.session.context.from_dicom
+        for name, badge in self.dicom_badges.items():
+            badge.setVisible(name in from_dicom)
         self._updating = True
         try:
             for f in ALL_FIELDS:
                 w = self.widgets[f.name]
-                value = getattr(ctx, f.name)
+                value = self._value(f)
                 if isinstance(w, QComboBox):
                     if value is None:
                         key = ""
