@@ -20,6 +20,14 @@
   radiograph, CT, MR, NM/PT -> NM; series not in the map add nothing). A marker on an oblique
   radiograph therefore gives a radiograph-only finding: "suspected on radiographs", no CT stage
   (``ParsFinding.ct_stage_basis``). Without the map ``read_on`` is left as it is.
+* the most recent complete ``SpinoPelvicLines`` sets ``StudyFindings.spinopelvic`` (PI, PT, SS,
+  LL when the L1 endplate was marked; rounded to 0.1 degree; a value outside the model's range is
+  left unknown, with a note) with the annotation as provenance.
+* per level, the most recent complete flexion and extension ``SegmentMotionLines`` set
+  ``LevelFinding.instability_measured`` (absolute differences of translation in mm - only when
+  both views are calibrated -, in % of the lower endplate depth, and of the angle) with both as
+  provenance; a level measured on one view only gets a note. The reader's yes/no
+  ``instability`` is not touched.
 * findings entered by hand (no annotation provenance) are preserved unchanged. A finding that
   was derived from annotations which no longer exist (deleted, undone) is withdrawn: a pars
   finding whose whole provenance is gone is removed, a slip is cleared, a signal ratio is
@@ -39,10 +47,12 @@ from typing import Iterable, Mapping, Optional, Union
 from app.annotations.model import (
     Annotation, EllipseROI, FreehandROI, MeyerdingSlip, ParsMarker,
 )
+from app.annotations.spine import SegmentMotionLines, SpinoPelvicLines
 from app.annotations.store import AnnotationStore
+from app.findings.instability import motion_between
 from app.findings.model import (
-    AnnotationRef, Edema, LevelFinding, ParsFinding, SlipAngleEndplate, Side, Slip, SlipDirection,
-    SlipTechnique, StudyFindings, imaging_modality_from_dicom,
+    AnnotationRef, Edema, InstabilityMeasurement, LevelFinding, ParsFinding, SlipAngleEndplate, Side, Slip,
+    SlipDirection, SlipTechnique, SpinoPelvic, StudyFindings, imaging_modality_from_dicom,
 )
 
 __all__ = ["derive_findings", "apply_finding_edit_to_annotations", "DERIVED_KINDS", "MAX_SLIP_PCT"]
@@ -52,7 +62,9 @@ MAX_SLIP_PCT = 200.0
 PARS_KINDS = frozenset({ParsMarker.kind})
 SLIP_KINDS = frozenset({MeyerdingSlip.kind})
 ROI_KINDS = frozenset({EllipseROI.kind, FreehandROI.kind})
-DERIVED_KINDS = PARS_KINDS | SLIP_KINDS | ROI_KINDS
+SPINOPELVIC_KINDS = frozenset({SpinoPelvicLines.kind})
+MOTION_KINDS = frozenset({SegmentMotionLines.kind})
+DERIVED_KINDS = PARS_KINDS | SLIP_KINDS | ROI_KINDS | SPINOPELVIC_KINDS | MOTION_KINDS
 
 
 def _annotations(source: Union[AnnotationStore, Iterable[Annotation]]) -> list[Annotation]:
@@ -193,8 +205,70 @@ def derive_findings(source: Union[AnnotationStore, Iterable[Annotation]], base: 
             continue
         provenance = _keep_refs(finding.provenance, ROI_KINDS, alive) + (roi.ref(), reference.ref())
         out = out.with_pars(replace(finding, edema=replace(finding.edema, signal_ratio=ratio), provenance=provenance))
+    out = _with_spinopelvic(anns, out, notes)
+    out = _with_instability(anns, out, notes)
     if series_modality is not None:
         out = _with_read_on(out, series_modality)
+    return out
+
+
+def _in_range(name: str, value: Optional[float], lo: float, hi: float, notes: list[str]) -> Optional[float]:
+    if value is None:
+        return None
+    if not lo <= value <= hi:
+        notes.append(f"{name} {value:.1f} outside {lo:g}..{hi:g}: not stored (check the landmarks)")
+        return None
+    return round(value, 1) + 0.0  # no -0.0
+
+
+def _with_spinopelvic(anns: list[Annotation], findings: StudyFindings, notes: list[str]) -> StudyFindings:
+    drawn = [a for a in anns if isinstance(a, SpinoPelvicLines) and a.is_complete]
+    current = findings.spinopelvic
+    if not drawn:
+        if current is not None and _is_derived_only(current.provenance, SPINOPELVIC_KINDS):
+            return replace(findings, spinopelvic=None)  # its annotation is gone
+        return findings
+    ann = _latest(drawn)
+    a = ann.angles
+    value = SpinoPelvic(
+        pelvic_incidence_deg=_in_range("pelvic incidence", a.pelvic_incidence_deg, 0.0, 130.0, notes),
+        pelvic_tilt_deg=_in_range("pelvic tilt", a.pelvic_tilt_deg, -40.0, 90.0, notes),
+        sacral_slope_deg=_in_range("sacral slope", a.sacral_slope_deg, -30.0, 110.0, notes),
+        lumbar_lordosis_deg=_in_range("lumbar lordosis", a.lumbar_lordosis_deg, -60.0, 130.0, notes),
+        provenance=(ann.ref(),),
+    )
+    return findings if value == current else replace(findings, spinopelvic=value)
+
+
+def _with_instability(anns: list[Annotation], findings: StudyFindings, notes: list[str]) -> StudyFindings:
+    views: dict = {}
+    for a in anns:
+        if isinstance(a, SegmentMotionLines) and a.is_complete:
+            views.setdefault(a.level, {}).setdefault(a.view, []).append(a)
+    out = findings
+    for lv in findings.levels:
+        m = lv.instability_measured
+        if m is not None and len(views.get(lv.level, ())) < 2 and _is_derived_only(m.provenance, MOTION_KINDS):
+            out = out.with_level(replace(lv, instability_measured=None))  # its annotations are gone
+    for level, by_view in views.items():
+        if len(by_view) < 2:
+            (only,) = by_view
+            missing = "extension" if only == "flexion" else "flexion"
+            notes.append(f"{level.value}-{level.below.value} segment measured on the {only} view only: "
+                         f"measure it on the {missing} view too")
+            continue
+        flexion, extension = _latest(by_view["flexion"]), _latest(by_view["extension"])
+        motion = motion_between(flexion.position, extension.position)
+        calibrated = flexion.in_mm and extension.in_mm
+        value = InstabilityMeasurement(
+            translation_mm=_in_range("translation (mm)", motion.translation, 0.0, 50.0, notes) if calibrated else None,
+            translation_pct=_in_range("translation (%)", motion.translation_pct, 0.0, 100.0, notes),
+            angulation_deg=_in_range("angulation", motion.angulation_deg, 0.0, 90.0, notes),
+            provenance=(flexion.ref(), extension.ref()),
+        )
+        existing = out.level(level) or LevelFinding(level=level)
+        if existing.instability_measured != value:
+            out = out.with_level(replace(existing, instability_measured=value))
     return out
 
 

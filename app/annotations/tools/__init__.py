@@ -24,11 +24,14 @@ from app.annotations.tools.length import LengthTool
 from app.annotations.tools.level_label import LevelLabelTool, set_level_label
 from app.annotations.tools.meyerding import MeyerdingTool
 from app.annotations.tools.pars import ParsMarkerTool, cancel_pending_marker, complete_pars_marker
+from app.annotations.tools.segment_motion import SegmentMotionTool, extension_tool, flexion_tool
 from app.annotations.tools.select import SelectTool, hit_body, hit_handle
+from app.annotations.tools.spinopelvic import SpinoPelvicTool
 
 __all__ = [
     "Tool", "ClickTool", "ToolContext", "ToolSpec", "ToolRegistry", "SelectTool", "ParsMarkerTool", "MeyerdingTool",
     "EllipseRoiTool", "FreehandRoiTool", "LengthTool", "AngleTool", "CobbTool", "ArrowTextTool", "LevelLabelTool",
+    "SpinoPelvicTool", "SegmentMotionTool",
     "complete_pars_marker", "cancel_pending_marker", "set_annotation_text", "set_level_label", "hit_handle", "hit_body",
 ]
 
@@ -42,7 +45,14 @@ class ToolSpec:
 
 
 DEFAULT_TOOLS = (SelectTool, ParsMarkerTool, MeyerdingTool, EllipseRoiTool, FreehandRoiTool, LengthTool, AngleTool,
-                 CobbTool, ArrowTextTool, LevelLabelTool)
+                 CobbTool, ArrowTextTool, LevelLabelTool, SpinoPelvicTool)
+
+
+# the segment tool once per view (measured instability: flexion and extension)
+SEGMENT_MOTION_TOOLS = (
+    ToolSpec("motion-flexion", "Segment on flexion view", "D", flexion_tool),
+    ToolSpec("motion-extension", "Segment on extension view", "X", extension_tool),
+)
 
 
 class ToolRegistry:
@@ -55,7 +65,8 @@ class ToolRegistry:
 
     @classmethod
     def default(cls) -> "ToolRegistry":
-        return cls(tuple(ToolSpec(t.id, t.title, t.shortcut, t) for t in DEFAULT_TOOLS))
+        specs = tuple(ToolSpec(t.id, t.title, t.shortcut, t) for t in DEFAULT_TOOLS)
+        return cls(specs + SEGMENT_MOTION_TOOLS)
 
     def register(self, spec: ToolSpec) -> None:
         if spec.id in self._specs:

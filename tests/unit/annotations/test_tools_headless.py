@@ -53,7 +53,8 @@ def test_registry_ids_titles_shortcuts():
     r = ToolRegistry.default()
     shortcuts = {s.id: s.shortcut for s in r}
     assert shortcuts == {"select": "S", "pars": "P", "meyerding": "M", "ellipse": "E", "freehand": "F", "length": "L",
-                         "angle": "A", "cobb": "C", "arrow-text": "T", "level-label": "V"}
+                         "angle": "A", "cobb": "C", "arrow-text": "T", "level-label": "V", "spinopelvic": "I",
+                         "motion-flexion": "D", "motion-extension": "X"}
     assert r.by_shortcut("m").id == "meyerding"
     assert all(s.title for s in r)
     tool = r.create("length", AnnotationStore(), radiograph_ctx())
