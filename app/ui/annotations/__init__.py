@@ -10,6 +10,7 @@ tools, previews, popups), ``popups`` (pars marker / arrow text / level label), `
 """
 
 from app.ui.annotations.items import ITEM_CLASSES, AnnotationItem, make_item
+from app.ui.annotations import items_spine as _items_spine  # noqa: F401 - registers the spine tools' items
 from app.ui.annotations.workspace import AnnotationWorkspace, install_annotation_layer
 
 __all__ = ["install_annotation_layer", "AnnotationWorkspace", "ITEM_CLASSES", "AnnotationItem", "make_item"]
