@@ -2,6 +2,9 @@
 
 Prints ``OK <file>`` and a summary per valid file, or ``INVALID <file>`` and every problem.
 Exit status 1 when any file is invalid. The format is documented in docs/findings-format.md.
+
+`isthmus findings migrate FILE...`: rewrite older files in the current schema version (new
+fields unknown); prints ``MIGRATED <file> (version N -> M)`` or ``CURRENT <file>``.
 """
 
 from __future__ import annotations
@@ -17,6 +20,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        description="Check findings files against the schema and the model rules.")
     v.add_argument("files", nargs="+", metavar="FILE", help="findings JSON file(s)")
     v.add_argument("--quiet", "-q", action="store_true", help="print only problems")
+    mg = sub.add_parser("migrate", help="rewrite older findings files in the current schema version",
+                        description="Rewrite findings files of an older schema version in place (atomically); "
+                                    "fields added since stay unknown.")
+    mg.add_argument("files", nargs="+", metavar="FILE", help="findings JSON file(s)")
 
 
 def summarise(f: Any) -> list[str]:
@@ -86,8 +93,27 @@ def _all_problems(path: str, exc: Exception) -> list[str]:
     return problems or [str(exc)]
 
 
+def _migrate(files: list[str]) -> int:
+    from app.findings.io import FindingsFileError, migrate_findings_file
+    from app.findings.model import SCHEMA_VERSION
+
+    bad = 0
+    for path in files:
+        try:
+            old = migrate_findings_file(path)
+        except FindingsFileError as exc:
+            bad += 1
+            print(f"INVALID {path}\n  {exc.problem}")
+            continue
+        print(f"CURRENT {path}" if old is None else f"MIGRATED {path} (version {old} -> {SCHEMA_VERSION})")
+    return 1 if bad else 0
+
+
 def run(args: argparse.Namespace) -> int:
     from app.findings.io import FindingsFileError, load_findings
+
+    if args.findings_command == "migrate":
+        return _migrate(args.files)
 
     bad = 0
     for path in args.files:

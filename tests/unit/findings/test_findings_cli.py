@@ -90,3 +90,17 @@ def test_sr_import_errors_exit_1(tmp_path, capsys):
     assert "not a DICOM Structured Report" in capsys.readouterr().err
     assert main(["sr", "import", str(tmp_path / "missing.dcm")]) == 1
     assert "file not found" in capsys.readouterr().err
+
+
+def test_migrate_rewrites_version_1_files(tmp_path, rich_file, capsys):
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({"format": "isthmus-findings", "schema_version": 1,
+                               "pars": [{"level": "L5", "side": "left", "status": "complete_fracture"}]}))
+    broken = tmp_path / "broken.json"
+    broken.write_text("{")
+    assert main(["findings", "migrate", str(old), str(rich_file), str(broken)]) == 1
+    out = capsys.readouterr().out
+    assert f"MIGRATED {old} (version 1 -> {m.SCHEMA_VERSION})" in out and f"CURRENT {rich_file}" in out
+    assert f"INVALID {broken}" in out and "not valid JSON" in out
+    assert json.loads(old.read_text())["schema_version"] == m.SCHEMA_VERSION
+    assert fio.load_findings(old).pars_at("L5", "left").read_on == frozenset()
