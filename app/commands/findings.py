@@ -26,6 +26,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     mg.add_argument("files", nargs="+", metavar="FILE", help="findings JSON file(s)")
 
 
+_STAGE_BASIS = {"reader": "override", "CT": "from the CT read", "MRI crosswalk": "from MRI by the crosswalk",
+                "modality not recorded": "derived; modality not recorded"}
+_IMAGING = {"radiographs": "radiographs", "flexion_extension": "flexion-extension views", "ct": "CT", "mri": "MRI",
+            "spect": "SPECT / bone scan"}
+
+
 def summarise(f: Any) -> list[str]:
     """Plain-text summary lines of a StudyFindings."""
     lines = []
@@ -44,7 +50,10 @@ def summarise(f: Any) -> list[str]:
         if p.mri_grade is not None:
             bits.append(f"Hollenberg {p.mri_grade}{' (override)' if p.mri_grade_override is not None else ''}")
         if p.ct_stage is not None:
-            bits.append(f"CT {p.ct_stage.value}{' (override)' if p.ct_stage_override is not None else ''}")
+            bits.append(f"CT {p.ct_stage.value} ({_STAGE_BASIS[p.ct_stage_basis.value]})")
+        if p.read_on:
+            kinds = ", ".join(sorted(k.value for k in p.read_on))
+            bits.append(f"read on {kinds}" + ("" if p.cross_sectional_confirmation else ": suspected, not confirmed"))
         if p.provenance:
             bits.append(f"{len(p.provenance)} annotation(s)")
         lines.append(f"  pars {p.level.value} {p.side.value}: " + ", ".join(bits))
@@ -65,8 +74,22 @@ def summarise(f: Any) -> list[str]:
                 bits.append(f"{name.replace('_', ' ')} {'yes' if v else 'no'}")
         if lv.foraminal_stenosis is not None:
             bits.append(f"foraminal stenosis {lv.foraminal_stenosis.value}")
+        im = lv.instability_measured
+        if im is not None:
+            moved = [f"{v:g} {unit}" for v, unit in ((im.translation_mm, "mm"), (im.translation_pct, "%"),
+                                                    (im.angulation_deg, "deg")) if v is not None]
+            bits.append("flexion-extension motion " + (", ".join(moved) or "not measured"))
         lines.append(f"  level {lv.level.value}: " + (", ".join(bits) or "no details"))
-    known = [k for k, v in vars(f.context).items() if v is not None and v != ""]
+    sp = f.spinopelvic
+    if sp is not None:
+        values = [f"{name} {v:g} deg" for name, v in (("PI", sp.pelvic_incidence_deg), ("PT", sp.pelvic_tilt_deg),
+                                                      ("SS", sp.sacral_slope_deg), ("LL", sp.lumbar_lordosis_deg))
+                  if v is not None]
+        lines.append("  spino-pelvic: " + (", ".join(values) or "nothing measured"))
+    done = [_IMAGING[k] + ("" if v else " not done") for k, v in vars(f.imaging).items() if v is not None]
+    if done:
+        lines.append("  imaging: " + ", ".join(done))
+    known = [k for k, v in vars(f.context).items() if v is not None and v != "" and v != frozenset()]
     lines.append(f"  clinical context: {len(known)} item(s) known")
     if f.impression:
         first = f.impression.strip().splitlines()[0] if f.impression.strip() else ""

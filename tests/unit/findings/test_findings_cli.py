@@ -27,6 +27,11 @@ def test_validate_ok_prints_summary(rich_file, capsys):
     assert out.startswith(f"OK {rich_file}")
     assert "pars L5 right: chronic nonunion, no edema, gap 4 mm, Hollenberg 3 (override), CT progressive (override)" in out
     assert "27.5 % = Meyerding II (near a grade boundary)" in out
+    assert "CT progressive (from the CT read), read on CT, MR" in out
+    assert "read on radiograph: suspected, not confirmed" in out
+    assert "flexion-extension motion 4.5 mm, 12.25 %, 11 deg" in out
+    assert "spino-pelvic: PI 52.5 deg, PT 14 deg, SS 38.5 deg, LL -48 deg" in out
+    assert "imaging: radiographs, flexion-extension views not done, CT, MRI" in out
 
 
 def test_validate_invalid_lists_every_problem_and_exits_1(tmp_path, rich_file, capsys):
