@@ -82,3 +82,17 @@ def test_from_dicom_names_only_header_fields():
     doc["context"]["from_dicom"] = ["odi"]
     with pytest.raises(fio.FindingsFileError, match="from_dicom"):
         fio.findings_from_dict(doc)
+
+
+def test_version_1_autosave_restores_migrated(tmp_path):
+    from app.findings import autosave as asv
+
+    uid = "1.2.826.0.1.3680043.8.498.1"
+    path = asv.autosave_path(uid, tmp_path)
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"format": "isthmus-autosave", "version": 1, "study_instance_uid": uid,
+                                "saved": "2026-11-21T10:00:00.000+00:00", "saved_unix": 0.0,
+                                "findings": V1_DOC, "annotations": None}))
+    findings, annotations = asv.load_autosave(uid, tmp_path)
+    assert findings.schema_version == 2 and findings.pars_at("L5", "left").read_on == frozenset()
+    assert annotations is None
