@@ -6,7 +6,8 @@ import functools
 from pathlib import Path
 from typing import Any, Optional, Union
 
-from app.dicom.fastheader import FastHeader, Wanted, read_fast_header
+from app.dicom.fastheader import FastHeader, HeaderDamaged, Wanted, read_fast_header
+from app.dicom.header_checks import layout_problem
 from app.dicom.model import InstanceHeader, SkippedFile
 
 # Tags the index needs. Reading only these (pydicom skips the values of all others) keeps the
@@ -245,11 +246,22 @@ def _wanted():
 
 def read_header(path: Union[str, Path]) -> tuple[Optional[Any], Optional[SkippedFile]]:
     """(dataset, None) for an image file, (None or dataset, SkippedFile) otherwise. Never raises
-    for bad files: the reason is in the SkippedFile. Header only: the fast reader stops at the
-    pixel data; the pydicom fallback reads with ``stop_before_pixels=True`` and ``specific_tags``."""
+    for bad files: the reason is in the SkippedFile, whatever went wrong (RecursionError and
+    MemoryError included). Header only: the fast reader stops at the pixel data; the pydicom
+    fallback reads with ``stop_before_pixels=True`` and ``specific_tags``."""
     if not isinstance(path, Path):
         path = Path(path)
-    ds = read_fast_header(path, _wanted())
+    try:
+        return _read_header(path)
+    except Exception as exc:  # noqa: BLE001 - one bad file must never abort a folder scan
+        return None, SkippedFile(path, describe_read_error(exc), "error")
+
+
+def _read_header(path: Path) -> tuple[Optional[Any], Optional[SkippedFile]]:
+    try:
+        ds = read_fast_header(path, _wanted(), strict=True)
+    except HeaderDamaged as exc:
+        return None, SkippedFile(path, exc.reason, "error")
     if ds is None:
         reason = looks_like_dicom(path)
         if reason is not None:
@@ -273,12 +285,19 @@ def read_header(path: Union[str, Path]) -> tuple[Optional[Any], Optional[Skipped
     reason = non_image_reason(sop_class, ds)
     if reason is not None:
         return ds, SkippedFile(path, reason, "non-image")
+    damage = layout_problem(ds)
+    if damage is not None:
+        return None, SkippedFile(path, damage, "error")
     return ds, None
 
 
 def describe_read_error(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     low = text.lower()
+    if isinstance(exc, RecursionError):
+        return f"header cannot be parsed: sequences nested too deeply ({type(exc).__name__})"
+    if isinstance(exc, MemoryError):
+        return f"header cannot be parsed: it declares more data than memory allows ({type(exc).__name__})"
     if isinstance(exc, EOFError) or "end of file" in low or "truncat" in low or "unexpected eof" in low \
             or "buffer" in low and "bytes" in low:
         return f"truncated or damaged header ({text})"

@@ -8,7 +8,7 @@ from typing import Any, Iterable, Optional, Union
 
 from app.core.progress import CancelToken, ProgressFn, check, report
 from app.dicom.grouping import build_patients
-from app.dicom.headers import MEDIA_STORAGE_DIRECTORY, instance_header, read_header
+from app.dicom.headers import MEDIA_STORAGE_DIRECTORY, describe_read_error, instance_header, read_header
 from app.dicom.model import ScanResult, SkippedFile
 
 _IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
@@ -83,6 +83,23 @@ def _case_insensitive(base: Path, parts: list[str]) -> Optional[Path]:
     return cur
 
 
+def _scan_one(path: Path) -> tuple[Optional[tuple[Any, Any]], Optional[SkippedFile], list[Path]]:
+    """(record or None, skip or None, files a directory index refers to) for one file."""
+    ds, skip = read_header(path)
+    if skip is not None:
+        refs: list[Path] = []
+        if ds is not None and (str(ds.get("SOPClassUID", "") or "") == MEDIA_STORAGE_DIRECTORY
+                               or "DirectoryRecordSequence" in ds):
+            refs = dicomdir_references(path, ds)
+            skip.reason = f"DICOMDIR (directory index; {len(refs)} referenced files scanned)"
+        return None, skip, refs
+    try:
+        header = instance_header(path, ds)
+    except Exception as exc:  # noqa: BLE001
+        return None, SkippedFile(path, f"header values cannot be read ({exc})", "error"), []
+    return (header, ds), None, []
+
+
 def scan_paths(paths: Iterable[Union[str, Path]], progress: Optional[ProgressFn] = None,
                cancel: Optional[CancelToken] = None) -> ScanResult:
     """Index DICOM files under ``paths`` (files or folders, recursive; DICOMDIR files are
@@ -106,30 +123,24 @@ def scan_paths(paths: Iterable[Union[str, Path]], progress: Optional[ProgressFn]
             if n_in_batch % 64 == 0:
                 check(cancel)
                 report(progress, done, total)
-            ds, skip = read_header(path)
             done += 1
             result.files_seen += 1
-            if skip is not None:
-                if ds is not None and (str(ds.get("SOPClassUID", "")) == MEDIA_STORAGE_DIRECTORY
-                                       or "DirectoryRecordSequence" in ds):
-                    refs = dicomdir_references(path, ds)
-                    new = []
-                    for r in refs:
-                        key = os.path.normcase(os.path.abspath(r))
-                        if key not in seen:
-                            seen.add(key)
-                            new.append(r)
-                    queue.extend(new)
-                    total += len(new)
-                    skip.reason = f"DICOMDIR (directory index; {len(refs)} referenced files scanned)"
-                result.skipped.append(skip)
-                continue
             try:
-                header = instance_header(path, ds)
-            except Exception as exc:  # noqa: BLE001
-                result.skipped.append(SkippedFile(path, f"header values cannot be read ({exc})", "error"))
-                continue
-            records.append((header, ds))
+                record, skip, refs = _scan_one(path)
+            except Exception as exc:  # noqa: BLE001 - one bad file never aborts the folder
+                record, skip, refs = None, SkippedFile(path, describe_read_error(exc), "error"), []
+            if skip is not None:
+                result.skipped.append(skip)
+            if record is not None:
+                records.append(record)
+            new = []
+            for r in refs:
+                key = os.path.normcase(os.path.abspath(r))
+                if key not in seen:
+                    seen.add(key)
+                    new.append(r)
+            queue.extend(new)
+            total += len(new)
     report(progress, done, total)
     check(cancel)
     result.patients = build_patients(records, result.skipped)
