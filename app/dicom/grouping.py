@@ -11,7 +11,7 @@ from app.dicom import classify
 from app.dicom.calibration import radiograph_calibration
 from app.dicom.model import (InstanceHeader, Modality, PatientEntry, SeriesEntry, SkippedFile,
                              StudyEntry)
-from app.dicom.transfer import transfer_syntax_name
+from app.dicom.syntax_support import syntax_label, syntax_problem
 
 Record = tuple[InstanceHeader, Any]  # (header, pydicom header dataset)
 
@@ -186,8 +186,10 @@ def _make_entry(key: str, uid: str, recs: list[Record], code: str) -> SeriesEntr
         frame_of_reference_uid=_str(ds, "FrameOfReferenceUID") or None,
         matrix=(first.rows, first.columns) if first.rows and first.columns else None,
     )
-    syntaxes = sorted({transfer_syntax_name(h.transfer_syntax_uid) for h in headers})
+    uids = sorted({h.transfer_syntax_uid for h in headers})
+    syntaxes = sorted({syntax_label(u) for u in uids})
     entry.transfer_syntax = syntaxes[0] if len(syntaxes) == 1 else "mixed: " + ", ".join(syntaxes)
+    entry.warnings.extend(p for p in (syntax_problem(u) for u in uids) if p)
     if kind == "radiograph":
         entry.view = classify.radiograph_view(ds)
         cal = radiograph_calibration(ds)
