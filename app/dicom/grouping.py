@@ -11,6 +11,7 @@ from app.dicom import classify
 from app.dicom.calibration import radiograph_calibration
 from app.dicom.model import (InstanceHeader, Modality, PatientEntry, SeriesEntry, SkippedFile,
                              StudyEntry)
+from app.dicom.repeats import GUESS_WARNING, GUESSED_LABELS, split_repeats
 from app.dicom.syntax_support import syntax_label, syntax_problem
 
 Record = tuple[InstanceHeader, Any]  # (header, pydicom header dataset)
@@ -54,18 +55,6 @@ def _orientation_clusters(recs: list[Record]) -> list[list[Record]]:
             index_of[key] = idx
         members[idx].append(rec)
     return members
-
-
-def _has_duplicate_positions(recs: list[Record]) -> bool:
-    seen = set()
-    for h, _ in recs:
-        if h.image_position_lps is None or h.number_of_frames > 1:
-            continue
-        key = tuple(round(x, 2) for x in h.image_position_lps)
-        if key in seen:
-            return True
-        seen.add(key)
-    return False
 
 
 def _split(recs: list[Record], kind: str) -> list[tuple[list[Record], list[str]]]:
@@ -116,23 +105,10 @@ def _split(recs: list[Record], kind: str) -> list[tuple[list[Record], list[str]]
             res.append((single, "single-frame images"))
         return res
 
-    def by_repeat(members):
-        if not _has_duplicate_positions(members):
-            return [(members, "")]
-        for attr, word in (("echo_number", "echo"), ("temporal_position", "temporal position"),
-                           ("acquisition_number", "acquisition")):
-            groups: dict[Any, list[Record]] = defaultdict(list)
-            for rec in members:
-                groups[getattr(rec[0], attr)].append(rec)
-            if len(groups) > 1 and not any(_has_duplicate_positions(g) for g in groups.values()):
-                return [(g, f"{word} {k if k is not None else 'none'}")
-                        for k, g in sorted(groups.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))]
-        return [(members, "")]
-
     refine(by_orientation)
     refine(by_matrix)
     refine(by_multiframe)
-    refine(by_repeat)
+    refine(split_repeats)
     return parts
 
 
@@ -266,6 +242,8 @@ def build_patients(records: list[Record], skipped: list[SkippedFile]) -> list[Pa
                                 f"this is stack {n} of {len(parts)} ({', '.join(labels) or 'rest'}, "
                                 f"{len(sub)} files)")
             entry.warnings.append(f"split from a mixed series: {entry.split_note}")
+            if any(lbl.startswith(GUESSED_LABELS) for lbl in labels):
+                entry.warnings.append(GUESS_WARNING)
             study.series.append(entry)
 
     out = sorted(patients.values(), key=lambda p: (p.patient_name, p.patient_id))

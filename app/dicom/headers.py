@@ -9,6 +9,7 @@ from typing import Any, Optional, Union
 from app.dicom.fastheader import FastHeader, HeaderDamaged, Wanted, read_fast_header
 from app.dicom.header_checks import layout_problem
 from app.dicom.model import InstanceHeader, SkippedFile
+from app.dicom.repeats import VENDOR_TYPE_TAGS
 
 # Tags the index needs. Reading only these (pydicom skips the values of all others) keeps the
 # header scan fast.
@@ -241,6 +242,7 @@ def _wanted():
     global _WANTED
     if _WANTED is None:
         _WANTED = Wanted(HEADER_KEYWORDS)
+        _WANTED.tags.update(VENDOR_TYPE_TAGS)  # private image-type tags that tell repeated images apart
     return _WANTED
 
 
