@@ -25,7 +25,7 @@ _IMPL = struct.Struct("<HHI")
 _U32 = struct.Struct("<I")
 _ITEM, _ITEM_END, _SEQ_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
 _FALLBACK_SEQUENCES = {"ViewCodeSequence", "SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence",
-                       "DirectoryRecordSequence", "VOILUTSequence", "ModalityLUTSequence"}
+                       "DirectoryRecordSequence", "VOILUTSequence", "ModalityLUTSequence", "DimensionIndexSequence"}
 MAX_SEQUENCE_DEPTH = 64  # deepest sequence nesting read; DICOM objects in practice stay below 10
 _NATIVE_TS = {"1.2.840.10008.1.2": True, "1.2.840.10008.1.2.1": False}  # uid -> implicit
 
@@ -85,6 +85,7 @@ _KNOWN: dict[int, tuple[str, str]] = {
     0x52009229: ("SharedFunctionalGroupsSequence", "SQ"),
     0x52009230: ("PerFrameFunctionalGroupsSequence", "SQ"),
     0x00041220: ("DirectoryRecordSequence", "SQ"),
+    0x00209222: ("DimensionIndexSequence", "SQ"),
     0x00281053: ("RescaleSlope", "DS"),
     0x00281052: ("RescaleIntercept", "DS"),
     0x00281054: ("RescaleType", "LO"),

@@ -10,6 +10,7 @@ import numpy as np
 from app.dicom import classify
 from app.dicom.calibration import radiograph_calibration
 from app.dicom.clusters import split_clusters
+from app.dicom.frames import split_frames
 from app.dicom.model import (InstanceHeader, Modality, PatientEntry, SeriesEntry, SkippedFile,
                              StudyEntry)
 from app.dicom.repeats import GUESS_WARNING, GUESSED_LABELS, split_repeats
@@ -109,6 +110,7 @@ def _split(recs: list[Record], kind: str) -> list[tuple[list[Record], list[str]]
     refine(by_orientation)
     refine(by_matrix)
     refine(by_multiframe)
+    refine(split_frames)
     refine(split_repeats)
     refine(split_clusters)
     return parts

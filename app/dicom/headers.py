@@ -26,7 +26,7 @@ HEADER_KEYWORDS = [
     "TemporalPositionIdentifier", "Laterality", "ImageLaterality", "SamplesPerPixel",
     "PhotometricInterpretation", "NumberOfFrames", "Rows", "Columns", "PixelSpacing",
     "BitsAllocated", "PixelRepresentation", "SharedFunctionalGroupsSequence",
-    "PerFrameFunctionalGroupsSequence", "DirectoryRecordSequence",
+    "PerFrameFunctionalGroupsSequence", "DirectoryRecordSequence", "DimensionIndexSequence",
 ]
 
 MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"
