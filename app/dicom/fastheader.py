@@ -26,6 +26,7 @@ _U32 = struct.Struct("<I")
 _ITEM, _ITEM_END, _SEQ_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
 _FALLBACK_SEQUENCES = {"ViewCodeSequence", "SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence",
                        "DirectoryRecordSequence", "VOILUTSequence", "ModalityLUTSequence", "DimensionIndexSequence"}
+_MAX_SEQUENCE_BUFFER = 32 << 20  # longer skipped sequences are left to pydicom (linear, not re-parsed)
 MAX_SEQUENCE_DEPTH = 64  # deepest sequence nesting read; DICOM objects in practice stay below 10
 _NATIVE_TS = {"1.2.840.10008.1.2": True, "1.2.840.10008.1.2.1": False}  # uid -> implicit
 
@@ -407,7 +408,7 @@ def _parse(f, buf: bytes, wanted: Wanted) -> Optional[FastHeader]:
                     raise
                 except _Unsupported:
                     more = f.read(1 << 20)
-                    if not more:
+                    if not more or len(buf) > _MAX_SEQUENCE_BUFFER:
                         raise
                     buf = buf + more
                     blen = len(buf)
@@ -425,6 +426,9 @@ def _parse(f, buf: bytes, wanted: Wanted) -> Optional[FastHeader]:
             if length:
                 raise _Unsupported("needed sequence")
             continue
+        if base + pos + length > _file_size(f):
+            raise _EndsInside(f"file ends inside its header (inside the value of {kw}, {length} bytes declared, "
+                              f"{_file_size(f) - base - pos} present)")
         while pos + length > blen:
             more = f.read(max(65536, length))
             if not more:

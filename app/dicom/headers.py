@@ -6,6 +6,7 @@ import functools
 from pathlib import Path
 from typing import Any, Optional, Union
 
+from app.dicom.bounded_io import open_bounded
 from app.dicom.fastheader import FastHeader, HeaderDamaged, Wanted, read_fast_header
 from app.dicom.header_checks import layout_problem
 from app.dicom.model import InstanceHeader, SkippedFile
@@ -271,8 +272,9 @@ def _read_header(path: Path) -> tuple[Optional[Any], Optional[SkippedFile]]:
         from pydicom import dcmread
 
         try:
-            ds = safe_header(dcmread(path, stop_before_pixels=True, force=True, specific_tags=HEADER_KEYWORDS),
-                             HEADER_KEYWORDS)
+            with open_bounded(path) as fh:  # a damaged length never allocates beyond the file size
+                ds = safe_header(dcmread(fh, stop_before_pixels=True, force=True, specific_tags=HEADER_KEYWORDS),
+                                 HEADER_KEYWORDS)
         except Exception as exc:  # noqa: BLE001 - any parser failure becomes a listed skip
             return None, SkippedFile(path, describe_read_error(exc), "error")
     sop_class = str(ds.get("SOPClassUID", "") or "")

@@ -136,3 +136,50 @@ def test_malformed_layout_values_are_listed_skips(tmp_path, keyword, value, vr, 
     [skip] = res.skipped
     assert skip.path.name == "bad.dcm" and skip.category == "error"
     assert skip.reason.startswith("damaged header") and expected in skip.reason
+
+
+def _peak_bytes_of(fn) -> int:
+    import tracemalloc
+
+    import pydicom  # noqa: F401 - imported before tracing: only the read itself is measured
+
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_huge_declared_length_is_refused_without_allocating_it(tmp_path):
+    path = _ct(tmp_path / "huge.dcm", 0, SeriesDescription="AXIAL")
+    data = bytearray(path.read_bytes())
+    at = data.index(struct.pack("<HH", 0x0008, 0x103E) + b"LO")
+    data[at:at + 8] = struct.pack("<HH", 0x0008, 0x103E) + b"UT" + b"\0\0"  # long form: 4-byte length follows
+    data[at + 8:at + 8] = struct.pack("<I", 0x7FFFFFF0)
+    path.write_bytes(bytes(data))
+    result = {}
+    peak = _peak_bytes_of(lambda: result.update(skip=read_header(path)[1]))
+    assert result["skip"] is not None and "file ends inside its header" in result["skip"].reason
+    assert peak < 50 * len(data) + 5_000_000
+
+
+def test_huge_declared_length_in_a_pydicom_read_file_is_bounded(tmp_path):
+    """Big endian goes to pydicom; a damaged 4-byte length must not make it allocate 2 GiB."""
+    from pydicom import dcmwrite
+    from pydicom.uid import ExplicitVRBigEndian
+
+    ds = base_dataset(CT_STORAGE, "CT", TransferSyntaxUID=ExplicitVRBigEndian)
+    ds.SeriesDescription = "AXIAL BONE"
+    ds.Rows, ds.Columns = 4, 4
+    ds.preamble = b"\0" * 128
+    path = tmp_path / "be.dcm"
+    dcmwrite(path, ds, implicit_vr=False, little_endian=False)
+    data = bytearray(path.read_bytes())
+    at = data.index(struct.pack(">HH", 0x0008, 0x103E) + b"LO")
+    # the kept attribute re-encoded as UN (4-byte length) declaring 2 GiB
+    data[at:at + 8] = struct.pack(">HH", 0x0008, 0x103E) + b"UN\0\0" + struct.pack(">I", 0x7FFFFFF0)
+    path.write_bytes(bytes(data))
+    result = {}
+    peak = _peak_bytes_of(lambda: result.update(out=read_header(path)))
+    assert peak < 50 * len(data) + 20_000_000
