@@ -3,9 +3,15 @@ test files (byte flips, truncation, huge declared lengths, wrong VRs, deep nesti
 back as a header or a listed skip, never an exception, within the time and allocation bounds of
 bench/scan_fuzz_bench.py (the long run lives there)."""
 
+import importlib.util
 import warnings
+from pathlib import Path
 
-from bench.scan_fuzz_bench import check_one, mutants, source_files
+_BENCH = Path(__file__).resolve().parents[3] / "bench" / "scan_fuzz_bench.py"
+_spec = importlib.util.spec_from_file_location("scan_fuzz_bench", _BENCH)
+fuzz = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(fuzz)
+check_one, mutants, source_files = fuzz.check_one, fuzz.mutants, fuzz.source_files
 
 N_MUTANTS = 250  # a few seconds
 
