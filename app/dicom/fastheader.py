@@ -426,7 +426,7 @@ def _parse(f, buf: bytes, wanted: Wanted) -> Optional[FastHeader]:
             if length:
                 raise _Unsupported("needed sequence")
             continue
-        if base + pos + length > _file_size(f):
+        if pos + length > blen and base + pos + length > _file_size(f):  # never read (allocate) past the end
             raise _EndsInside(f"file ends inside its header (inside the value of {kw}, {length} bytes declared, "
                               f"{_file_size(f) - base - pos} present)")
         while pos + length > blen:

@@ -51,6 +51,8 @@ def layout_problem(ds: Any) -> Optional[str]:
                 return f"damaged header: {kw} is missing"
             continue
         value = ds.get(kw)
+        if type(value) is int and (value in allowed if allowed is not None else low <= value <= high):
+            continue  # the common case
         if value is None or value == "" or value == []:
             if required:
                 return f"damaged header: {kw} is empty or cannot be read"

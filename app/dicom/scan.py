@@ -70,13 +70,13 @@ def _directory_file(path: Path, ds: Any, skip: SkippedFile, root: Path) -> tuple
     return extra, refs.found
 
 
-def _scan_one(path: Path, root: Path) -> tuple[Optional[tuple[Any, Any]], list[SkippedFile], list[Path]]:
+def _scan_one(path: Path, roots: list[str]) -> tuple[Optional[tuple[Any, Any]], list[SkippedFile], list[Path]]:
     """(record or None, skips, files a directory index refers to) for one file."""
     ds, skip = read_header(path)
     if skip is not None:
         if ds is not None and (str(ds.get("SOPClassUID", "") or "") == MEDIA_STORAGE_DIRECTORY
                                or "DirectoryRecordSequence" in ds):
-            extra, refs = _directory_file(path, ds, skip, root)
+            extra, refs = _directory_file(path, ds, skip, _root_of(path, roots))
             return None, [skip] + extra, refs
         return None, [skip], []
     try:
@@ -114,7 +114,7 @@ def scan_paths(paths: Iterable[Union[str, Path]], progress: Optional[ProgressFn]
             done += 1
             result.files_seen += 1
             try:
-                record, skips, refs = _scan_one(path, _root_of(path, roots))
+                record, skips, refs = _scan_one(path, roots)
             except Exception as exc:  # noqa: BLE001 - one bad file never aborts the folder
                 record, skips, refs = None, [SkippedFile(path, describe_read_error(exc), "error")], []
             result.skipped.extend(skips)
