@@ -6,7 +6,7 @@ import pytest
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
-from app.dicom import load_series, scan_paths
+from app.dicom import load_preview, load_series, scan_paths
 from app.dicom.model import Volume
 
 from .conftest import base_dataset, save
@@ -82,6 +82,8 @@ def _check_stacks(tmp_path, n_stacks, word):
             assert int(vol.array[k, 0, 0]) == 100 * (stack + 1) + k
             np.testing.assert_allclose(vol.geometry.ijk_to_lps([0, 0, k]), [0, 0, STEP_MM * k], atol=1e-6)
         assert not any("duplicated" in w for w in vol.warnings)
+        preview = load_preview(e)  # the thumbnail shows this stack, not the object's middle frame
+        assert int(preview[0, 0]) // 100 - 1 == stack
     return entries
 
 
