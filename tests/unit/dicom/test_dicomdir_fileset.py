@@ -69,3 +69,17 @@ def test_missing_references_are_one_line_not_one_error_per_file(writer, tmp_path
     errors = [s for s in res.skipped if s.category == "error"]
     assert len(errors) == 1 and "1 of 4 files listed in this directory are missing" in errors[0].reason
     assert len(res.all_series()[0].instances) == 3
+
+
+def test_reference_through_a_symlink_leaving_the_media_is_refused(writer, tmp_path):
+    media = _media(writer, tmp_path)
+    outside, _, _ = writer.stack(1, folder="elsewhere", SeriesDescription="OUTSIDE", PatientID="OTHER")
+    (media / "LINK").symlink_to(outside[0].parent, target_is_directory=True)
+    ds = dcmread(media / "DICOMDIR")
+    images = [r for r in ds.DirectoryRecordSequence if "ReferencedFileID" in r]
+    images[0].ReferencedFileID = ["LINK", outside[0].name]
+    save(ds, media / "DICOMDIR")
+    res = scan_paths([media / "DICOMDIR"])
+    assert all("OUTSIDE" not in s.description for s in res.all_series())
+    [refused] = [s for s in res.skipped if "refused" in s.reason]
+    assert "outside the scanned folder" in refused.reason
