@@ -287,6 +287,9 @@ def _read_header(path: Path) -> tuple[Optional[Any], Optional[SkippedFile]]:
                                      "non-image")
         return None, SkippedFile(path, "not DICOM (no DICOM attributes found)", "not-dicom")
     reason = non_image_reason(sop_class, ds)
+    if reason is not None and reason.endswith("no Rows/Columns)") and "PixelData" in ds:
+        missing = " and ".join(kw for kw in ("Rows", "Columns") if kw not in ds)
+        return None, SkippedFile(path, f"damaged header: {missing} missing although the file has pixel data", "error")
     if reason is not None:
         return ds, SkippedFile(path, reason, "non-image")
     damage = layout_problem(ds)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pydicom import dcmread
 
 from app.dicom import scan_paths
 from app.dicom.headers import read_header
@@ -183,3 +184,13 @@ def test_huge_declared_length_in_a_pydicom_read_file_is_bounded(tmp_path):
     result = {}
     peak = _peak_bytes_of(lambda: result.update(out=read_header(path)))
     assert peak < 50 * len(data) + 20_000_000
+
+
+def test_pixel_data_without_rows_is_damaged_not_non_image(tmp_path):
+    path = _ct(tmp_path / "norows.dcm", 0)
+    ds = dcmread(path)
+    del ds.Rows
+    ds.save_as(path)
+    _ds, skip = read_header(path)
+    assert skip is not None and skip.category == "error"
+    assert skip.reason == "damaged header: Rows missing although the file has pixel data"
