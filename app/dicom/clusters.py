@@ -24,6 +24,16 @@ def _fmt(x: float) -> str:
     return f"{x:.1f}".rstrip("0").rstrip(".")
 
 
+def split_unknown_positions(members: list[Record]) -> list[Part]:
+    """Images without a usable ImagePositionPatient (absent, non-finite, absurd) apart from the
+    images of the same stack that have one, so one damaged header cannot void the geometry of all."""
+    unknown = [r for r in members if r[0].image_position_lps is None and r[0].number_of_frames <= 1]
+    if not unknown or len(unknown) == len(members):
+        return [(members, "")]
+    known = [r for r in members if not (r[0].image_position_lps is None and r[0].number_of_frames <= 1)]
+    return [(known, "position known"), (unknown, "position unknown (no usable ImagePositionPatient)")]
+
+
 def split_clusters(members: list[Record]) -> list[Part]:
     """Parts of ``members``, one per slab, labelled with its extent and the gap to the next;
     ``[(members, "")]`` when the slices are not in far-apart clusters (or have no geometry)."""

@@ -9,7 +9,7 @@ import numpy as np
 
 from app.dicom import classify
 from app.dicom.calibration import radiograph_calibration
-from app.dicom.clusters import split_clusters
+from app.dicom.clusters import split_clusters, split_unknown_positions
 from app.dicom.frames import split_frames
 from app.dicom.model import (InstanceHeader, Modality, PatientEntry, SeriesEntry, SkippedFile,
                              StudyEntry)
@@ -111,6 +111,7 @@ def _split(recs: list[Record], kind: str) -> list[tuple[list[Record], list[str]]
     refine(by_matrix)
     refine(by_multiframe)
     refine(split_frames)
+    refine(split_unknown_positions)
     refine(split_repeats)
     refine(split_clusters)
     return parts

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from pathlib import Path
 from typing import Any, Optional, Union
 
@@ -106,14 +107,23 @@ def looks_like_dicom(path: Path) -> Optional[str]:
     return "not DICOM"
 
 
-def _to_float_tuple(value: Any, n: int) -> Optional[tuple]:
-    if value is None:
+MAX_COORDINATE_MM = 1e6  # a patient coordinate beyond 1 km is damage, not geometry
+
+
+def _to_float_tuple(value: Any, n: int, limit: float = MAX_COORDINATE_MM, positive: bool = False) -> Optional[tuple]:
+    """``n`` finite floats within +-``limit`` (and > 0 with ``positive``), else None: an unusable
+    value is shown as unknown, never used."""
+    if value is None or isinstance(value, (str, bytes)):
         return None
     try:
         vals = tuple(float(v) for v in value)
     except (TypeError, ValueError):
         return None
-    return vals if len(vals) == n else None
+    if len(vals) != n or not all(math.isfinite(v) and abs(v) <= limit for v in vals):
+        return None
+    if positive and not all(v > 0 for v in vals):
+        return None
+    return vals
 
 
 def _to_int(value: Any) -> Optional[int]:
@@ -158,14 +168,14 @@ def transfer_syntax_of(ds: Any) -> str:
 def instance_header(path: Path, ds: Any) -> InstanceHeader:
     """The InstanceHeader of a header dataset (multi-frame: geometry of the first frame)."""
     ipp = _to_float_tuple(ds.get("ImagePositionPatient"), 3)
-    iop = _to_float_tuple(ds.get("ImageOrientationPatient"), 6)
-    spacing = _to_float_tuple(ds.get("PixelSpacing"), 2)
+    iop = _to_float_tuple(ds.get("ImageOrientationPatient"), 6, limit=1.01)
+    spacing = _to_float_tuple(ds.get("PixelSpacing"), 2, positive=True)
     if ipp is None:
         ipp = _to_float_tuple(functional(ds, "PlanePositionSequence", "ImagePositionPatient"), 3)
     if iop is None:
-        iop = _to_float_tuple(functional(ds, "PlaneOrientationSequence", "ImageOrientationPatient"), 6)
+        iop = _to_float_tuple(functional(ds, "PlaneOrientationSequence", "ImageOrientationPatient"), 6, limit=1.01)
     if spacing is None:
-        spacing = _to_float_tuple(functional(ds, "PixelMeasuresSequence", "PixelSpacing"), 2)
+        spacing = _to_float_tuple(functional(ds, "PixelMeasuresSequence", "PixelSpacing"), 2, positive=True)
     frames = _to_int(ds.get("NumberOfFrames")) or 1
     return InstanceHeader(
         path=path if isinstance(path, Path) else Path(path),

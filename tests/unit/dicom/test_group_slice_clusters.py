@@ -2,6 +2,7 @@
 their true positions and a note; a short gap stays one stack (missing slices)."""
 
 import numpy as np
+import pytest
 
 from app.dicom import load_series, scan_paths
 
@@ -28,3 +29,18 @@ def test_short_gap_stays_one_stack(writer, tmp_path):
     writer.stack(positions=[[0.0, 0.0, z] for z in zs])
     [entry] = scan_paths([tmp_path]).all_series()
     assert entry.split_note == ""
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), 1e308])
+def test_unusable_position_is_set_apart_and_the_rest_keeps_its_geometry(writer, tmp_path, bad):
+    zs = [0.0, 2.5, bad, 5.0, 7.5]
+    writer.stack(positions=[[0.0, 0.0, z] for z in zs])
+    entries = scan_paths([tmp_path]).all_series()
+    assert len(entries) == 2
+    good = next(e for e in entries if len(e.instances) == 4)
+    odd = next(e for e in entries if len(e.instances) == 1)
+    assert "position unknown" in odd.split_note and odd.instances[0].image_position_lps is None
+    vol = load_series(good)
+    for k in range(4):
+        np.testing.assert_allclose(vol.geometry.ijk_to_lps([0, 0, k]), [0.0, 0.0, 2.5 * k], atol=1e-6)
+    assert not any("non-uniform" in w or "no usable" in w for w in vol.warnings)
