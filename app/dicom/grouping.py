@@ -195,6 +195,33 @@ def _make_entry(key: str, uid: str, recs: list[Record], code: str) -> SeriesEntr
     return entry
 
 
+def _series_entries(se_uid: str, recs: list[Record]) -> list[SeriesEntry]:
+    """The loadable stacks of one series UID: one entry, or several with split notes."""
+    by_mod: dict[str, list[Record]] = defaultdict(list)
+    for rec in recs:
+        by_mod[_str(rec[1], "Modality").upper()].append(rec)
+    parts: list[tuple[list[Record], list[str], str]] = []
+    for code, members in by_mod.items():
+        kind = classify.kind_of(classify.modality_of(code))
+        for sub, labels in _split(members, kind):
+            parts.append((sub, ([f"modality {code or 'none'}"] if len(by_mod) > 1 else []) + labels, code))
+    if len(parts) == 1:
+        return [_make_entry(se_uid, se_uid, parts[0][0], parts[0][2])]
+    reasons = Counter(lbl.split(" ")[0] for _, labels, _ in parts for lbl in labels)
+    why = ", ".join(sorted(reasons))
+    entries = []
+    for n, (sub, labels, code) in enumerate(parts, start=1):
+        entry = _make_entry(f"{se_uid}#{n}", se_uid, sub, code)
+        entry.split_note = (f"series UID is shared by {len(parts)} stacks that differ in {why}; "
+                            f"this is stack {n} of {len(parts)} ({', '.join(labels) or 'rest'}, "
+                            f"{len(sub)} files)")
+        entry.warnings.append(f"split from a mixed series: {entry.split_note}")
+        if any(lbl.startswith(GUESSED_LABELS) for lbl in labels):
+            entry.warnings.append(GUESS_WARNING)
+        entries.append(entry)
+    return entries
+
+
 def build_patients(records: list[Record], skipped: list[SkippedFile]) -> list[PatientEntry]:
     # drop repeated copies of the same image
     unique: list[Record] = []
@@ -227,29 +254,13 @@ def build_patients(records: list[Record], skipped: list[SkippedFile]) -> list[Pa
         series_recs[(pkey, st_uid, se_uid)].append((h, ds))
 
     for (pkey, st_uid, se_uid), recs in series_recs.items():
-        by_mod: dict[str, list[Record]] = defaultdict(list)
-        for rec in recs:
-            by_mod[_str(rec[1], "Modality").upper()].append(rec)
-        parts: list[tuple[list[Record], list[str], str]] = []
-        for code, members in by_mod.items():
-            kind = classify.kind_of(classify.modality_of(code))
-            for sub, labels in _split(members, kind):
-                parts.append((sub, ([f"modality {code or 'none'}"] if len(by_mod) > 1 else []) + labels, code))
-        study = studies[(pkey, st_uid)]
-        if len(parts) == 1:
-            study.series.append(_make_entry(se_uid, se_uid, parts[0][0], parts[0][2]))
+        try:
+            entries = _series_entries(se_uid, recs)
+        except Exception as exc:  # noqa: BLE001 - odd values in one series never hide the others
+            skipped.extend(SkippedFile(h.path, f"could not be grouped into a series ({type(exc).__name__}: {exc})",
+                                       "error") for h, _ in recs)
             continue
-        reasons = Counter(lbl.split(" ")[0] for _, labels, _ in parts for lbl in labels)
-        why = ", ".join(sorted(reasons))
-        for n, (sub, labels, code) in enumerate(parts, start=1):
-            entry = _make_entry(f"{se_uid}#{n}", se_uid, sub, code)
-            entry.split_note = (f"series UID is shared by {len(parts)} stacks that differ in {why}; "
-                                f"this is stack {n} of {len(parts)} ({', '.join(labels) or 'rest'}, "
-                                f"{len(sub)} files)")
-            entry.warnings.append(f"split from a mixed series: {entry.split_note}")
-            if any(lbl.startswith(GUESSED_LABELS) for lbl in labels):
-                entry.warnings.append(GUESS_WARNING)
-            study.series.append(entry)
+        studies[(pkey, st_uid)].series.extend(entries)
 
     out = sorted(patients.values(), key=lambda p: (p.patient_name, p.patient_id))
     for p in out:
