@@ -195,6 +195,13 @@ def _make_entry(key: str, uid: str, recs: list[Record], code: str) -> SeriesEntr
     return entry
 
 
+def _count(recs: list[Record]) -> str:
+    frames = sum(len(h.frame_numbers) for h, _ in recs)
+    if frames:
+        return f"{frames} frames of {len(recs)} file" + ("s" if len(recs) > 1 else "")
+    return f"{len(recs)} files"
+
+
 def _series_entries(se_uid: str, recs: list[Record]) -> list[SeriesEntry]:
     """The loadable stacks of one series UID: one entry, or several with split notes."""
     by_mod: dict[str, list[Record]] = defaultdict(list)
@@ -213,8 +220,7 @@ def _series_entries(se_uid: str, recs: list[Record]) -> list[SeriesEntry]:
     for n, (sub, labels, code) in enumerate(parts, start=1):
         entry = _make_entry(f"{se_uid}#{n}", se_uid, sub, code)
         entry.split_note = (f"series UID is shared by {len(parts)} stacks that differ in {why}; "
-                            f"this is stack {n} of {len(parts)} ({', '.join(labels) or 'rest'}, "
-                            f"{len(sub)} files)")
+                            f"this is stack {n} of {len(parts)} ({', '.join(labels) or 'rest'}, {_count(sub)})")
         entry.warnings.append(f"split from a mixed series: {entry.split_note}")
         if any(lbl.startswith(GUESSED_LABELS) for lbl in labels):
             entry.warnings.append(GUESS_WARNING)

@@ -74,7 +74,7 @@ def _check_stacks(tmp_path, n_stacks, word):
     assert len(entries) == n_stacks
     assert sum(e.n_images for e in entries) == n_stacks * N_POS
     for e in entries:
-        assert f"differ in {word}" in e.split_note
+        assert f"differ in {word}" in e.split_note and e.split_note.endswith(f"{N_POS} frames of 1 file)")
         vol = load_series(e)
         assert isinstance(vol, Volume) and vol.array.shape[0] == N_POS
         stack = int(vol.array[0, 0, 0]) // 100 - 1
