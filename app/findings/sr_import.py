@@ -227,6 +227,11 @@ def _finding_type(items: list) -> Optional[Key]:
     return None if it is None else _code(it)
 
 
+def _one_line(exc: BaseException) -> str:
+    """The exception's text on one line (a parser message may span several), or its type name."""
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 def findings_from_sr(dataset: Any, path: Union[str, os.PathLike, None] = None) -> m.StudyFindings:
     """Rebuild the StudyFindings from an Isthmus SR dataset (pydicom Dataset or highdicom SR).
     SRImportError when it is not such a report or is damaged."""
@@ -237,7 +242,7 @@ def findings_from_sr(dataset: Any, path: Union[str, os.PathLike, None] = None) -
     except RecursionError as exc:
         raise SRImportError(path, "damaged Isthmus SR: content items nested too deeply") from exc
     except Exception as exc:  # noqa: BLE001 - lazily converted damaged values raise anything (OSError, ...)
-        raise SRImportError(path, f"damaged Isthmus SR: {exc or type(exc).__name__}") from exc
+        raise SRImportError(path, f"damaged Isthmus SR: {_one_line(exc)}") from exc
 
 
 def _findings_from_sr(ds: Any) -> m.StudyFindings:
@@ -304,7 +309,7 @@ def load_findings_from_sr(path: Union[str, os.PathLike]) -> m.StudyFindings:
     except IsADirectoryError as exc:
         raise SRImportError(p, "is a folder, not an SR file") from exc
     except Exception as exc:  # noqa: BLE001 - any parser failure (InvalidDicomError, EOFError, ...) is typed
-        raise SRImportError(p, f"not a readable DICOM file ({exc or type(exc).__name__})") from exc
+        raise SRImportError(p, f"not a readable DICOM file ({_one_line(exc)})") from exc
     try:
         return findings_from_sr(ds, p)
     except SRImportError as exc:
