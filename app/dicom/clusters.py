@@ -3,7 +3,8 @@
 One regular grid through two slabs either needs more blank slices than real ones or forces the
 slices off their true positions; a separate stack per slab keeps every slice where it was
 acquired. A gap counts as far when it is more than CLUSTER_GAP_FACTOR times the usual spacing
-(shorter gaps stay in one stack, reported as missing slices by the stacking)."""
+and the spacing next to it on either side (shorter gaps stay in one stack: missing slices or
+variable spacing, reported by the stacking)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,15 @@ _SAME_MM = 1e-3
 
 def _fmt(x: float) -> str:
     return f"{x:.1f}".rstrip("0").rstrip(".")
+
+
+def _far(diffs: np.ndarray, i: int, usual: float) -> bool:
+    """Gap ``i`` separates slabs: far beyond the usual spacing and the spacing on both sides of it
+    (a helical series that changes from 1 mm to 7 mm spacing is one stack, not one per slice)."""
+    left = diffs[i - 1] if i > 0 else usual
+    right = diffs[i + 1] if i + 1 < len(diffs) else usual
+    local = max(usual, float(left), float(right))
+    return bool(diffs[i] > CLUSTER_GAP_FACTOR * local)
 
 
 def split_unknown_positions(members: list[Record]) -> list[Part]:
@@ -52,7 +62,7 @@ def split_clusters(members: list[Record]) -> list[Part]:
     if steps.size < 2:
         return [(members, "")]
     usual = float(np.median(steps))
-    cuts = [i + 1 for i, gap in enumerate(diffs) if gap > CLUSTER_GAP_FACTOR * usual]
+    cuts = [i + 1 for i, gap in enumerate(diffs) if _far(diffs, i, usual)]
     if not cuts:
         return [(members, "")]
     bounds = [0] + cuts + [len(order)]

@@ -44,3 +44,10 @@ def test_unusable_position_is_set_apart_and_the_rest_keeps_its_geometry(writer, 
     for k in range(4):
         np.testing.assert_allclose(vol.geometry.ijk_to_lps([0, 0, k]), [0.0, 0.0, 2.5 * k], atol=1e-6)
     assert not any("non-uniform" in w or "no usable" in w for w in vol.warnings)
+
+
+def test_spacing_that_changes_along_the_series_is_not_cut_into_slabs(writer, tmp_path):
+    zs = [float(z) for z in range(11)] + [17.0, 24.0, 31.0, 38.0]  # 1 mm, then 7 mm (variable spacing)
+    writer.stack(positions=[[0.0, 0.0, z] for z in zs])
+    [entry] = scan_paths([tmp_path]).all_series()
+    assert entry.split_note == "" and len(entry.instances) == 15
