@@ -25,7 +25,9 @@ _IMPL = struct.Struct("<HHI")
 _U32 = struct.Struct("<I")
 _ITEM, _ITEM_END, _SEQ_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
 _FALLBACK_SEQUENCES = {"ViewCodeSequence", "SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence",
-                       "DirectoryRecordSequence", "VOILUTSequence", "ModalityLUTSequence"}
+                       "DirectoryRecordSequence", "VOILUTSequence", "ModalityLUTSequence", "DimensionIndexSequence"}
+_MAX_SEQUENCE_BUFFER = 32 << 20  # longer skipped sequences are left to pydicom (linear, not re-parsed)
+MAX_SEQUENCE_DEPTH = 64  # deepest sequence nesting read; DICOM objects in practice stay below 10
 _NATIVE_TS = {"1.2.840.10008.1.2": True, "1.2.840.10008.1.2.1": False}  # uid -> implicit
 
 
@@ -84,6 +86,7 @@ _KNOWN: dict[int, tuple[str, str]] = {
     0x52009229: ("SharedFunctionalGroupsSequence", "SQ"),
     0x52009230: ("PerFrameFunctionalGroupsSequence", "SQ"),
     0x00041220: ("DirectoryRecordSequence", "SQ"),
+    0x00209222: ("DimensionIndexSequence", "SQ"),
     0x00281053: ("RescaleSlope", "DS"),
     0x00281052: ("RescaleIntercept", "DS"),
     0x00281054: ("RescaleType", "LO"),
@@ -108,6 +111,23 @@ _KNOWN: dict[int, tuple[str, str]] = {
 
 class _Unsupported(Exception):
     pass
+
+
+class _TooDeep(_Unsupported):
+    pass
+
+
+class _EndsInside(_Unsupported):
+    pass
+
+
+class HeaderDamaged(Exception):
+    """The header is damaged beyond what any reader should try (strict mode only); ``reason``
+    says how in plain words."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
 
 
 class RawPixel:
@@ -206,38 +226,41 @@ def _decode(vr: str, raw: bytes, encoding: str = "latin-1") -> Any:
 
 
 def _skip_undefined(buf: bytes, pos: int, implicit: bool) -> int:
-    """Position after an undefined-length sequence/item list starting at ``pos``."""
+    """Position after an undefined-length sequence/item list starting at ``pos``. Iterative, so a
+    file with sequences nested thousands deep cannot exhaust the Python stack; nesting deeper than
+    MAX_SEQUENCE_DEPTH is refused as damage (real objects stay far below it)."""
     end = len(buf)
+    stack = [False]  # one entry per open level: False = inside a sequence, True = inside an item
     while pos + 8 <= end:
         group, elem = struct.unpack_from("<HH", buf, pos)
         tag = (group << 16) | elem
-        length = struct.unpack_from("<I", buf, pos + 4)[0]
-        pos += 8
-        if tag == _SEQ_END:
-            return pos
-        if tag == _ITEM:
-            if length == 0xFFFFFFFF:
-                pos = _skip_elements(buf, pos, implicit, until_item_end=True)
+        if stack[-1]:  # inside an item: elements until the item delimiter
+            if tag == _ITEM_END:
+                pos += 8
+                stack.pop()
+                continue
+            pos, _vr, length, undefined = _element_head(buf, pos, implicit)
+            if undefined:
+                stack.append(False)
+                if len(stack) > 2 * MAX_SEQUENCE_DEPTH:
+                    raise _TooDeep(f"damaged header: sequences nested more than {MAX_SEQUENCE_DEPTH} deep")
             else:
                 pos += length
             continue
-        raise _Unsupported("unexpected tag in sequence")
-    raise _Unsupported("sequence runs past the buffer")
-
-
-def _skip_elements(buf: bytes, pos: int, implicit: bool, until_item_end: bool) -> int:
-    end = len(buf)
-    while pos + 8 <= end:
-        group, elem = struct.unpack_from("<HH", buf, pos)
-        tag = (group << 16) | elem
-        if tag == _ITEM_END:
-            return pos + 8
-        pos, _vr, length, undefined = _element_head(buf, pos, implicit)
-        if undefined:
-            pos = _skip_undefined(buf, pos, implicit)
+        length = struct.unpack_from("<I", buf, pos + 4)[0]
+        pos += 8
+        if tag == _SEQ_END:
+            stack.pop()
+            if not stack:
+                return pos
+            continue
+        if tag != _ITEM:
+            raise _Unsupported("unexpected tag in sequence")
+        if length == 0xFFFFFFFF:
+            stack.append(True)
         else:
             pos += length
-    raise _Unsupported("item runs past the buffer")
+    raise _Unsupported("sequence runs past the buffer")
 
 
 def _element_head(buf: bytes, pos: int, implicit: bool) -> tuple[int, Optional[bytes], int, bool]:
@@ -254,14 +277,38 @@ def _element_head(buf: bytes, pos: int, implicit: bool) -> tuple[int, Optional[b
     return pos + 8, vr, struct.unpack_from("<H", buf, pos + 6)[0], False
 
 
-def read_fast_header(path: Path, wanted: Wanted, head_bytes: int = 16384) -> Optional[FastHeader]:
-    """Parse the header of ``path`` or return None when pydicom should do it."""
+def read_fast_header(path: Path, wanted: Wanted, head_bytes: int = 16384,
+                     strict: bool = False) -> Optional[FastHeader]:
+    """Parse the header of ``path`` or return None when pydicom should do it. With ``strict``,
+    damage no reader should try further (sequences nested too deep, the file ending inside its
+    header) raises :class:`HeaderDamaged` instead of returning None."""
     try:
         with open(path, "rb") as f:
             buf = f.read(head_bytes)
             return _parse(f, buf, wanted)
-    except (_Unsupported, struct.error, ValueError, UnicodeDecodeError, IndexError, OSError):
+    except (_TooDeep, _EndsInside) as exc:
+        if strict:
+            raise HeaderDamaged(str(exc)) from None
         return None
+    except Exception:  # noqa: BLE001 - anything unusual (RecursionError, MemoryError too): pydicom decides
+        return None
+
+
+def _file_size(f) -> int:
+    import os
+
+    return os.fstat(f.fileno()).st_size
+
+
+def _check_clean_end(f, stopped_at: int, found_any: bool) -> None:
+    """The dataset ended without pixel data: fine when the last element ended exactly at the end
+    of the file, else the file was cut inside an element of its header (said only when something
+    of the header was recognised; otherwise pydicom decides whether it is DICOM at all)."""
+    size = _file_size(f)
+    if stopped_at != size:
+        if not found_any:
+            raise _Unsupported("nothing recognisable before the end of the file")
+        raise _EndsInside(f"file ends inside its header (the last element is cut off at byte {size})")
 
 
 def _parse(f, buf: bytes, wanted: Wanted) -> Optional[FastHeader]:
@@ -276,6 +323,8 @@ def _parse(f, buf: bytes, wanted: Wanted) -> Optional[FastHeader]:
             if tag == 0x00020010:
                 meta["TransferSyntaxUID"] = buf[pos:pos + length].decode("ascii").rstrip("\x00 ")
             pos += length
+        if pos != len(buf) and pos + 8 > len(buf) and _file_size(f) == len(buf):
+            raise _EndsInside(f"file ends inside its header (in the file meta information, at byte {len(buf)})")
         ts = meta.get("TransferSyntaxUID", "")
         if ts in _NATIVE_TS:
             implicit = _NATIVE_TS[ts]
@@ -308,6 +357,7 @@ def _parse(f, buf: bytes, wanted: Wanted) -> Optional[FastHeader]:
                 blen = len(buf)
                 continue
             if pos + 8 > blen:
+                _check_clean_end(f, base + pos, bool(values) or bool(meta))
                 break
         if implicit:
             group, elem, length = impl(buf, pos)
@@ -354,9 +404,11 @@ def _parse(f, buf: bytes, wanted: Wanted) -> Optional[FastHeader]:
                 try:
                     pos = _skip_undefined(buf, pos, implicit)
                     break
+                except _TooDeep:
+                    raise
                 except _Unsupported:
                     more = f.read(1 << 20)
-                    if not more:
+                    if not more or len(buf) > _MAX_SEQUENCE_BUFFER:
                         raise
                     buf = buf + more
                     blen = len(buf)
@@ -374,10 +426,14 @@ def _parse(f, buf: bytes, wanted: Wanted) -> Optional[FastHeader]:
             if length:
                 raise _Unsupported("needed sequence")
             continue
+        if pos + length > blen and base + pos + length > _file_size(f):  # never read (allocate) past the end
+            raise _EndsInside(f"file ends inside its header (inside the value of {kw}, {length} bytes declared, "
+                              f"{_file_size(f) - base - pos} present)")
         while pos + length > blen:
             more = f.read(max(65536, length))
             if not more:
-                raise _Unsupported("truncated value")
+                raise _EndsInside(f"file ends inside its header (inside the value of {kw}, "
+                                  f"{length} bytes declared, {blen - pos} present)")
             buf = buf + more
             blen = len(buf)
         vr_s = vr.decode("ascii") if vr is not None else dict_vr.split(" or ")[0]

@@ -9,9 +9,12 @@ import numpy as np
 
 from app.dicom import classify
 from app.dicom.calibration import radiograph_calibration
+from app.dicom.clusters import split_clusters, split_unknown_positions
+from app.dicom.frames import split_frames
 from app.dicom.model import (InstanceHeader, Modality, PatientEntry, SeriesEntry, SkippedFile,
                              StudyEntry)
-from app.dicom.transfer import transfer_syntax_name
+from app.dicom.repeats import GUESS_WARNING, GUESSED_LABELS, split_repeats
+from app.dicom.syntax_support import syntax_label, syntax_problem
 
 Record = tuple[InstanceHeader, Any]  # (header, pydicom header dataset)
 
@@ -54,18 +57,6 @@ def _orientation_clusters(recs: list[Record]) -> list[list[Record]]:
             index_of[key] = idx
         members[idx].append(rec)
     return members
-
-
-def _has_duplicate_positions(recs: list[Record]) -> bool:
-    seen = set()
-    for h, _ in recs:
-        if h.image_position_lps is None or h.number_of_frames > 1:
-            continue
-        key = tuple(round(x, 2) for x in h.image_position_lps)
-        if key in seen:
-            return True
-        seen.add(key)
-    return False
 
 
 def _split(recs: list[Record], kind: str) -> list[tuple[list[Record], list[str]]]:
@@ -116,23 +107,13 @@ def _split(recs: list[Record], kind: str) -> list[tuple[list[Record], list[str]]
             res.append((single, "single-frame images"))
         return res
 
-    def by_repeat(members):
-        if not _has_duplicate_positions(members):
-            return [(members, "")]
-        for attr, word in (("echo_number", "echo"), ("temporal_position", "temporal position"),
-                           ("acquisition_number", "acquisition")):
-            groups: dict[Any, list[Record]] = defaultdict(list)
-            for rec in members:
-                groups[getattr(rec[0], attr)].append(rec)
-            if len(groups) > 1 and not any(_has_duplicate_positions(g) for g in groups.values()):
-                return [(g, f"{word} {k if k is not None else 'none'}")
-                        for k, g in sorted(groups.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))]
-        return [(members, "")]
-
     refine(by_orientation)
     refine(by_matrix)
     refine(by_multiframe)
-    refine(by_repeat)
+    refine(split_frames)
+    refine(split_unknown_positions)
+    refine(split_repeats)
+    refine(split_clusters)
     return parts
 
 
@@ -186,8 +167,10 @@ def _make_entry(key: str, uid: str, recs: list[Record], code: str) -> SeriesEntr
         frame_of_reference_uid=_str(ds, "FrameOfReferenceUID") or None,
         matrix=(first.rows, first.columns) if first.rows and first.columns else None,
     )
-    syntaxes = sorted({transfer_syntax_name(h.transfer_syntax_uid) for h in headers})
+    uids = sorted({h.transfer_syntax_uid for h in headers})
+    syntaxes = sorted({syntax_label(u) for u in uids})
     entry.transfer_syntax = syntaxes[0] if len(syntaxes) == 1 else "mixed: " + ", ".join(syntaxes)
+    entry.warnings.extend(p for p in (syntax_problem(u) for u in uids) if p)
     if kind == "radiograph":
         entry.view = classify.radiograph_view(ds)
         cal = radiograph_calibration(ds)
@@ -210,6 +193,39 @@ def _make_entry(key: str, uid: str, recs: list[Record], code: str) -> SeriesEntr
         if entry.plane is None and kind == "volume":
             entry.warnings.append("no ImageOrientationPatient: the plane is unknown")
     return entry
+
+
+def _count(recs: list[Record]) -> str:
+    frames = sum(len(h.frame_numbers) for h, _ in recs)
+    if frames:
+        return f"{frames} frames of {len(recs)} file" + ("s" if len(recs) > 1 else "")
+    return f"{len(recs)} files"
+
+
+def _series_entries(se_uid: str, recs: list[Record]) -> list[SeriesEntry]:
+    """The loadable stacks of one series UID: one entry, or several with split notes."""
+    by_mod: dict[str, list[Record]] = defaultdict(list)
+    for rec in recs:
+        by_mod[_str(rec[1], "Modality").upper()].append(rec)
+    parts: list[tuple[list[Record], list[str], str]] = []
+    for code, members in by_mod.items():
+        kind = classify.kind_of(classify.modality_of(code))
+        for sub, labels in _split(members, kind):
+            parts.append((sub, ([f"modality {code or 'none'}"] if len(by_mod) > 1 else []) + labels, code))
+    if len(parts) == 1:
+        return [_make_entry(se_uid, se_uid, parts[0][0], parts[0][2])]
+    reasons = Counter(lbl.split(" ")[0] for _, labels, _ in parts for lbl in labels)
+    why = ", ".join(sorted(reasons))
+    entries = []
+    for n, (sub, labels, code) in enumerate(parts, start=1):
+        entry = _make_entry(f"{se_uid}#{n}", se_uid, sub, code)
+        entry.split_note = (f"series UID is shared by {len(parts)} stacks that differ in {why}; "
+                            f"this is stack {n} of {len(parts)} ({', '.join(labels) or 'rest'}, {_count(sub)})")
+        entry.warnings.append(f"split from a mixed series: {entry.split_note}")
+        if any(lbl.startswith(GUESSED_LABELS) for lbl in labels):
+            entry.warnings.append(GUESS_WARNING)
+        entries.append(entry)
+    return entries
 
 
 def build_patients(records: list[Record], skipped: list[SkippedFile]) -> list[PatientEntry]:
@@ -244,27 +260,13 @@ def build_patients(records: list[Record], skipped: list[SkippedFile]) -> list[Pa
         series_recs[(pkey, st_uid, se_uid)].append((h, ds))
 
     for (pkey, st_uid, se_uid), recs in series_recs.items():
-        by_mod: dict[str, list[Record]] = defaultdict(list)
-        for rec in recs:
-            by_mod[_str(rec[1], "Modality").upper()].append(rec)
-        parts: list[tuple[list[Record], list[str], str]] = []
-        for code, members in by_mod.items():
-            kind = classify.kind_of(classify.modality_of(code))
-            for sub, labels in _split(members, kind):
-                parts.append((sub, ([f"modality {code or 'none'}"] if len(by_mod) > 1 else []) + labels, code))
-        study = studies[(pkey, st_uid)]
-        if len(parts) == 1:
-            study.series.append(_make_entry(se_uid, se_uid, parts[0][0], parts[0][2]))
+        try:
+            entries = _series_entries(se_uid, recs)
+        except Exception as exc:  # noqa: BLE001 - odd values in one series never hide the others
+            skipped.extend(SkippedFile(h.path, f"could not be grouped into a series ({type(exc).__name__}: {exc})",
+                                       "error") for h, _ in recs)
             continue
-        reasons = Counter(lbl.split(" ")[0] for _, labels, _ in parts for lbl in labels)
-        why = ", ".join(sorted(reasons))
-        for n, (sub, labels, code) in enumerate(parts, start=1):
-            entry = _make_entry(f"{se_uid}#{n}", se_uid, sub, code)
-            entry.split_note = (f"series UID is shared by {len(parts)} stacks that differ in {why}; "
-                                f"this is stack {n} of {len(parts)} ({', '.join(labels) or 'rest'}, "
-                                f"{len(sub)} files)")
-            entry.warnings.append(f"split from a mixed series: {entry.split_note}")
-            study.series.append(entry)
+        studies[(pkey, st_uid)].series.extend(entries)
 
     out = sorted(patients.values(), key=lambda p: (p.patient_name, p.patient_id))
     for p in out:

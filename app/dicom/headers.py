@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import functools
+import math
 from pathlib import Path
 from typing import Any, Optional, Union
 
-from app.dicom.fastheader import FastHeader, Wanted, read_fast_header
+from app.dicom.bounded_io import open_bounded
+from app.dicom.fastheader import FastHeader, HeaderDamaged, Wanted, read_fast_header
+from app.dicom.header_checks import layout_problem
 from app.dicom.model import InstanceHeader, SkippedFile
+from app.dicom.repeats import VENDOR_TYPE_TAGS
 
 # Tags the index needs. Reading only these (pydicom skips the values of all others) keeps the
 # header scan fast.
@@ -24,7 +28,7 @@ HEADER_KEYWORDS = [
     "TemporalPositionIdentifier", "Laterality", "ImageLaterality", "SamplesPerPixel",
     "PhotometricInterpretation", "NumberOfFrames", "Rows", "Columns", "PixelSpacing",
     "BitsAllocated", "PixelRepresentation", "SharedFunctionalGroupsSequence",
-    "PerFrameFunctionalGroupsSequence", "DirectoryRecordSequence",
+    "PerFrameFunctionalGroupsSequence", "DirectoryRecordSequence", "DimensionIndexSequence",
 ]
 
 MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"
@@ -103,14 +107,23 @@ def looks_like_dicom(path: Path) -> Optional[str]:
     return "not DICOM"
 
 
-def _to_float_tuple(value: Any, n: int) -> Optional[tuple]:
-    if value is None:
+MAX_COORDINATE_MM = 1e6  # a patient coordinate beyond 1 km is damage, not geometry
+
+
+def _to_float_tuple(value: Any, n: int, limit: float = MAX_COORDINATE_MM, positive: bool = False) -> Optional[tuple]:
+    """``n`` finite floats within +-``limit`` (and > 0 with ``positive``), else None: an unusable
+    value is shown as unknown, never used."""
+    if value is None or isinstance(value, (str, bytes)):
         return None
     try:
         vals = tuple(float(v) for v in value)
     except (TypeError, ValueError):
         return None
-    return vals if len(vals) == n else None
+    if len(vals) != n or not all(math.isfinite(v) and abs(v) <= limit for v in vals):
+        return None
+    if positive and not all(v > 0 for v in vals):
+        return None
+    return vals
 
 
 def _to_int(value: Any) -> Optional[int]:
@@ -155,14 +168,14 @@ def transfer_syntax_of(ds: Any) -> str:
 def instance_header(path: Path, ds: Any) -> InstanceHeader:
     """The InstanceHeader of a header dataset (multi-frame: geometry of the first frame)."""
     ipp = _to_float_tuple(ds.get("ImagePositionPatient"), 3)
-    iop = _to_float_tuple(ds.get("ImageOrientationPatient"), 6)
-    spacing = _to_float_tuple(ds.get("PixelSpacing"), 2)
+    iop = _to_float_tuple(ds.get("ImageOrientationPatient"), 6, limit=1.01)
+    spacing = _to_float_tuple(ds.get("PixelSpacing"), 2, positive=True)
     if ipp is None:
         ipp = _to_float_tuple(functional(ds, "PlanePositionSequence", "ImagePositionPatient"), 3)
     if iop is None:
-        iop = _to_float_tuple(functional(ds, "PlaneOrientationSequence", "ImageOrientationPatient"), 6)
+        iop = _to_float_tuple(functional(ds, "PlaneOrientationSequence", "ImageOrientationPatient"), 6, limit=1.01)
     if spacing is None:
-        spacing = _to_float_tuple(functional(ds, "PixelMeasuresSequence", "PixelSpacing"), 2)
+        spacing = _to_float_tuple(functional(ds, "PixelMeasuresSequence", "PixelSpacing"), 2, positive=True)
     frames = _to_int(ds.get("NumberOfFrames")) or 1
     return InstanceHeader(
         path=path if isinstance(path, Path) else Path(path),
@@ -240,16 +253,28 @@ def _wanted():
     global _WANTED
     if _WANTED is None:
         _WANTED = Wanted(HEADER_KEYWORDS)
+        _WANTED.tags.update(VENDOR_TYPE_TAGS)  # private image-type tags that tell repeated images apart
     return _WANTED
 
 
 def read_header(path: Union[str, Path]) -> tuple[Optional[Any], Optional[SkippedFile]]:
     """(dataset, None) for an image file, (None or dataset, SkippedFile) otherwise. Never raises
-    for bad files: the reason is in the SkippedFile. Header only: the fast reader stops at the
-    pixel data; the pydicom fallback reads with ``stop_before_pixels=True`` and ``specific_tags``."""
+    for bad files: the reason is in the SkippedFile, whatever went wrong (RecursionError and
+    MemoryError included). Header only: the fast reader stops at the pixel data; the pydicom
+    fallback reads with ``stop_before_pixels=True`` and ``specific_tags``."""
     if not isinstance(path, Path):
         path = Path(path)
-    ds = read_fast_header(path, _wanted())
+    try:
+        return _read_header(path)
+    except Exception as exc:  # noqa: BLE001 - one bad file must never abort a folder scan
+        return None, SkippedFile(path, describe_read_error(exc), "error")
+
+
+def _read_header(path: Path) -> tuple[Optional[Any], Optional[SkippedFile]]:
+    try:
+        ds = read_fast_header(path, _wanted(), strict=True)
+    except HeaderDamaged as exc:
+        return None, SkippedFile(path, exc.reason, "error")
     if ds is None:
         reason = looks_like_dicom(path)
         if reason is not None:
@@ -257,8 +282,9 @@ def read_header(path: Union[str, Path]) -> tuple[Optional[Any], Optional[Skipped
         from pydicom import dcmread
 
         try:
-            ds = safe_header(dcmread(path, stop_before_pixels=True, force=True, specific_tags=HEADER_KEYWORDS),
-                             HEADER_KEYWORDS)
+            with open_bounded(path) as fh:  # a damaged length never allocates beyond the file size
+                ds = safe_header(dcmread(fh, stop_before_pixels=True, force=True, specific_tags=HEADER_KEYWORDS),
+                                 HEADER_KEYWORDS)
         except Exception as exc:  # noqa: BLE001 - any parser failure becomes a listed skip
             return None, SkippedFile(path, describe_read_error(exc), "error")
     sop_class = str(ds.get("SOPClassUID", "") or "")
@@ -271,14 +297,24 @@ def read_header(path: Union[str, Path]) -> tuple[Optional[Any], Optional[Skipped
                                      "non-image")
         return None, SkippedFile(path, "not DICOM (no DICOM attributes found)", "not-dicom")
     reason = non_image_reason(sop_class, ds)
+    if reason is not None and reason.endswith("no Rows/Columns)") and "PixelData" in ds:
+        missing = " and ".join(kw for kw in ("Rows", "Columns") if kw not in ds)
+        return None, SkippedFile(path, f"damaged header: {missing} missing although the file has pixel data", "error")
     if reason is not None:
         return ds, SkippedFile(path, reason, "non-image")
+    damage = layout_problem(ds)
+    if damage is not None:
+        return None, SkippedFile(path, damage, "error")
     return ds, None
 
 
 def describe_read_error(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     low = text.lower()
+    if isinstance(exc, RecursionError):
+        return f"header cannot be parsed: sequences nested too deeply ({type(exc).__name__})"
+    if isinstance(exc, MemoryError):
+        return f"header cannot be parsed: it declares more data than memory allows ({type(exc).__name__})"
     if isinstance(exc, EOFError) or "end of file" in low or "truncat" in low or "unexpected eof" in low \
             or "buffer" in low and "bytes" in low:
         return f"truncated or damaged header ({text})"

@@ -61,8 +61,9 @@ def load_preview(entry: SeriesEntry) -> np.ndarray:
         try:
             ds = read_full(cand.path)
             arr = to_gray(decode_pixels(cand.path, ds), str(ds.get("PhotometricInterpretation", "")))
-            if arr.ndim == 3:
-                arr = arr[arr.shape[0] // 2]
+            if arr.ndim == 3:  # multi-frame: the middle frame of this stack's frames
+                frames = cand.frame_numbers or range(1, arr.shape[0] + 1)
+                arr = arr[min(frames[len(frames) // 2], arr.shape[0]) - 1]
             return modality_lut(arr, ds)
         except DicomLoadError as exc:
             first_error = first_error or exc

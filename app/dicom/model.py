@@ -188,6 +188,8 @@ class InstanceHeader:
     acquisition_number: Optional[int] = None
     echo_number: Optional[int] = None
     temporal_position: Optional[int] = None
+    # 1-based frames of a multi-frame object that belong to this stack; empty = all frames
+    frame_numbers: tuple[int, ...] = ()
 
 
 @dataclass
@@ -217,7 +219,7 @@ class SeriesEntry:
 
     @property
     def n_images(self) -> int:
-        return sum(max(1, h.number_of_frames) for h in self.instances)
+        return sum(len(h.frame_numbers) or max(1, h.number_of_frames) for h in self.instances)
 
 
 @dataclass

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any, Iterable, Optional, Union
 
 from app.core.progress import CancelToken, ProgressFn, check, report
+from app.dicom.fileset import resolve_references
 from app.dicom.grouping import build_patients
-from app.dicom.headers import MEDIA_STORAGE_DIRECTORY, instance_header, read_header
+from app.dicom.headers import MEDIA_STORAGE_DIRECTORY, describe_read_error, instance_header, read_header
 from app.dicom.model import ScanResult, SkippedFile
 
 _IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
@@ -47,40 +48,42 @@ def enumerate_files(paths: Iterable[Union[str, Path]]) -> tuple[list[Path], list
     return files, missing, seen
 
 
-def dicomdir_references(path: Path, ds: Any) -> list[Path]:
-    """Files referenced by a DICOMDIR's directory records (ReferencedFileID), relative to it."""
-    out: list[Path] = []
-    records = ds.get("DirectoryRecordSequence")
-    if records is None:
-        try:
-            from pydicom import dcmread
-
-            records = dcmread(path, force=True).get("DirectoryRecordSequence") or []
-        except Exception:  # noqa: BLE001 - an unreadable index just adds nothing
-            records = []
-    for rec in records:
-        ref = rec.get("ReferencedFileID")
-        if not ref:
-            continue
-        parts = [str(ref)] if isinstance(ref, str) else [str(x) for x in ref]
-        candidate = path.parent.joinpath(*parts)
-        if not candidate.exists():  # media often upper-cases names; try case-insensitively
-            candidate = _case_insensitive(path.parent, parts) or candidate
-        out.append(candidate)
-    return out
+def _root_of(path: Path, roots: list[str]) -> Path:
+    """The scanned folder that holds ``path`` (the deepest one when folders nest)."""
+    p = os.path.abspath(path)
+    inside = [r for r in roots if p == r or p.startswith(r.rstrip(os.sep) + os.sep)]
+    return Path(max(inside, key=len) if inside else os.path.dirname(p))
 
 
-def _case_insensitive(base: Path, parts: list[str]) -> Optional[Path]:
-    cur = base
-    for part in parts:
-        try:
-            match = next((c for c in cur.iterdir() if c.name.upper() == part.upper()), None)
-        except OSError:
-            return None
-        if match is None:
-            return None
-        cur = match
-    return cur
+def _directory_file(path: Path, ds: Any, skip: SkippedFile, root: Path) -> tuple[list[SkippedFile], list[Path]]:
+    """Extra skips (refused or missing references) and the referenced files of a directory file."""
+    refs = resolve_references(path, ds, root)
+    note = f"{len(refs.found)} referenced files scanned"
+    if refs.base != path.parent:
+        note += f", file IDs relative to {refs.base}"
+    skip.reason = f"DICOMDIR (directory index; {note})"
+    extra = list(refs.refused)
+    if refs.missing:
+        shown = ", ".join(refs.missing[:5]) + (" ..." if len(refs.missing) > 5 else "")
+        extra.append(SkippedFile(path, f"{len(refs.missing)} of {refs.total} files listed in this directory are "
+                                       f"missing from the media: {shown}", "error"))
+    return extra, refs.found
+
+
+def _scan_one(path: Path, roots: list[str]) -> tuple[Optional[tuple[Any, Any]], list[SkippedFile], list[Path]]:
+    """(record or None, skips, files a directory index refers to) for one file."""
+    ds, skip = read_header(path)
+    if skip is not None:
+        if ds is not None and (str(ds.get("SOPClassUID", "") or "") == MEDIA_STORAGE_DIRECTORY
+                               or "DirectoryRecordSequence" in ds):
+            extra, refs = _directory_file(path, ds, skip, _root_of(path, roots))
+            return None, [skip] + extra, refs
+        return None, [skip], []
+    try:
+        header = instance_header(path, ds)
+    except Exception as exc:  # noqa: BLE001
+        return None, [SkippedFile(path, f"header values cannot be read ({exc})", "error")], []
+    return (header, ds), [], []
 
 
 def scan_paths(paths: Iterable[Union[str, Path]], progress: Optional[ProgressFn] = None,
@@ -91,6 +94,8 @@ def scan_paths(paths: Iterable[Union[str, Path]], progress: Optional[ProgressFn]
     file. Raises :class:`app.core.progress.Cancelled` when ``cancel`` is set."""
     if isinstance(paths, (str, Path)):  # a single path, not an iterable of characters
         paths = [paths]
+    paths = [Path(p) for p in paths]
+    roots = [os.path.abspath(p) if p.is_dir() else os.path.dirname(os.path.abspath(p)) for p in paths]
     files, skipped, seen = enumerate_files(paths)
     result = ScanResult(skipped=skipped)
     records: list[tuple[Any, Any]] = []
@@ -106,30 +111,23 @@ def scan_paths(paths: Iterable[Union[str, Path]], progress: Optional[ProgressFn]
             if n_in_batch % 64 == 0:
                 check(cancel)
                 report(progress, done, total)
-            ds, skip = read_header(path)
             done += 1
             result.files_seen += 1
-            if skip is not None:
-                if ds is not None and (str(ds.get("SOPClassUID", "")) == MEDIA_STORAGE_DIRECTORY
-                                       or "DirectoryRecordSequence" in ds):
-                    refs = dicomdir_references(path, ds)
-                    new = []
-                    for r in refs:
-                        key = os.path.normcase(os.path.abspath(r))
-                        if key not in seen:
-                            seen.add(key)
-                            new.append(r)
-                    queue.extend(new)
-                    total += len(new)
-                    skip.reason = f"DICOMDIR (directory index; {len(refs)} referenced files scanned)"
-                result.skipped.append(skip)
-                continue
             try:
-                header = instance_header(path, ds)
-            except Exception as exc:  # noqa: BLE001
-                result.skipped.append(SkippedFile(path, f"header values cannot be read ({exc})", "error"))
-                continue
-            records.append((header, ds))
+                record, skips, refs = _scan_one(path, roots)
+            except Exception as exc:  # noqa: BLE001 - one bad file never aborts the folder
+                record, skips, refs = None, [SkippedFile(path, describe_read_error(exc), "error")], []
+            result.skipped.extend(skips)
+            if record is not None:
+                records.append(record)
+            new = []
+            for r in refs:
+                key = os.path.normcase(os.path.abspath(r))
+                if key not in seen:
+                    seen.add(key)
+                    new.append(r)
+            queue.extend(new)
+            total += len(new)
     report(progress, done, total)
     check(cancel)
     result.patients = build_patients(records, result.skipped)

@@ -239,11 +239,13 @@ def build_volume(entry: SeriesEntry, progress: Optional[ProgressFn] = None,
     report(progress, 0, total_units)
     results, errors = _read_headers(entry, progress, cancel, total_units, warnings)
     slices: list[_Slice] = []
+    subsets = {h.path: set(h.frame_numbers) for h in entry.instances if h.frame_numbers}  # split multi-frame
     for p, ds in results:
         try:
             if "Rows" not in ds or "Columns" not in ds:
                 raise DicomLoadError(p, "no Rows/Columns: not an image")
-            slices.extend(_slices_of(p, ds))
+            slices.extend(s for s in _slices_of(p, ds)
+                          if p not in subsets or (s.frame is not None and s.frame + 1 in subsets[p]))
         except DicomLoadError as exc:
             errors.append(exc)
             warnings.append(f"skipped {p.name}: {exc.message}")

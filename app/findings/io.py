@@ -135,11 +135,22 @@ def findings_from_dict(doc: dict, path: Optional[Union[str, os.PathLike]] = None
 
 
 def loads_findings(text: str, path: Optional[Union[str, os.PathLike]] = None) -> m.StudyFindings:
+    """Findings from JSON text. Raises only FindingsFileError, whatever the text holds (crafted
+    nesting thousands deep included)."""
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise FindingsFileError(path, f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from exc
-    return findings_from_dict(doc, path)
+    except RecursionError as exc:
+        raise FindingsFileError(path, "not a findings document: the JSON is nested too deeply to read") from exc
+    try:
+        return findings_from_dict(doc, path)
+    except FindingsFileError:
+        raise
+    except RecursionError as exc:
+        raise FindingsFileError(path, "invalid findings file: values nested too deeply") from exc
+    except Exception as exc:  # noqa: BLE001 - a damaged document is a typed error, never a crash
+        raise FindingsFileError(path, f"invalid findings file ({type(exc).__name__}: {exc})") from exc
 
 
 def load_findings(path: Union[str, os.PathLike]) -> m.StudyFindings:

@@ -249,6 +249,11 @@ def _finding_type(items: list) -> Optional[Key]:
     return None if it is None else _code(it)
 
 
+def _one_line(exc: BaseException) -> str:
+    """The exception's text on one line (a parser message may span several), or its type name."""
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 def findings_from_sr(dataset: Any, path: Union[str, os.PathLike, None] = None) -> m.StudyFindings:
     """Rebuild the StudyFindings from an Isthmus SR dataset (pydicom Dataset or highdicom SR).
     SRImportError when it is not such a report or is damaged."""
@@ -256,8 +261,10 @@ def findings_from_sr(dataset: Any, path: Union[str, os.PathLike, None] = None) -
         return _findings_from_sr(dataset)
     except SRImportError:
         raise
-    except (ValueError, TypeError, KeyError, AttributeError, IndexError, json.JSONDecodeError) as exc:
-        raise SRImportError(path, f"damaged Isthmus SR: {exc}") from exc
+    except RecursionError as exc:
+        raise SRImportError(path, "damaged Isthmus SR: content items nested too deeply") from exc
+    except Exception as exc:  # noqa: BLE001 - lazily converted damaged values raise anything (OSError, ...)
+        raise SRImportError(path, f"damaged Isthmus SR: {_one_line(exc)}") from exc
 
 
 def _findings_from_sr(ds: Any) -> m.StudyFindings:
@@ -327,15 +334,16 @@ def _findings_from_sr(ds: Any) -> m.StudyFindings:
 def load_findings_from_sr(path: Union[str, os.PathLike]) -> m.StudyFindings:
     """Read an SR file and rebuild its findings (SRImportError names the file and the problem)."""
     import pydicom
-    from pydicom.errors import InvalidDicomError
 
     p = Path(path)
     try:
         ds = pydicom.dcmread(p)
     except FileNotFoundError as exc:
         raise SRImportError(p, "file not found") from exc
-    except (InvalidDicomError, OSError, ValueError, EOFError) as exc:
-        raise SRImportError(p, f"not a readable DICOM file ({exc})") from exc
+    except IsADirectoryError as exc:
+        raise SRImportError(p, "is a folder, not an SR file") from exc
+    except Exception as exc:  # noqa: BLE001 - any parser failure (InvalidDicomError, EOFError, ...) is typed
+        raise SRImportError(p, f"not a readable DICOM file ({_one_line(exc)})") from exc
     try:
         return findings_from_sr(ds, p)
     except SRImportError as exc:
