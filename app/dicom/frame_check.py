@@ -12,7 +12,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any, Optional
 
-from app.dicom.errors import DicomLoadError, PixelHeaderMismatch, TruncatedFile
+from app.dicom.errors import DicomLoadError, ImageTooLarge, PixelHeaderMismatch, TruncatedFile
 from app.dicom.memory_guard import ensure_allocatable
 
 JPEG_UIDS = {"1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.57",
@@ -20,6 +20,10 @@ JPEG_UIDS = {"1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.
 J2K_UIDS = {"1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91", "1.2.840.10008.1.2.4.201",
             "1.2.840.10008.1.2.4.202", "1.2.840.10008.1.2.4.203"}
 RLE_UID = "1.2.840.10008.1.2.5"
+# Decoded size may exceed this multiple of the compressed bytes only below RATIO_FREE_BYTES: no real
+# image compresses 1000:1 at hundreds of MB, a damaged Rows/Columns/NumberOfFrames easily "does".
+MAX_COMPRESSION_RATIO = 1000
+RATIO_FREE_BYTES = 256 << 20
 _COLOUR = {"RGB", "YBR_FULL", "YBR_FULL_422", "YBR_ICT", "YBR_RCT", "YBR_PARTIAL_420", "YBR_PARTIAL_422"}
 _GREY = {"MONOCHROME1", "MONOCHROME2", "PALETTE COLOR"}
 
@@ -89,8 +93,12 @@ def check_compressed(path: Path, ds: Any, ts: str, frames: int, rows: int, cols:
     if frames > n_fragments:
         raise TruncatedFile(path, f"NumberOfFrames is {frames} but the compressed pixel data holds only "
                                   f"{n_fragments} fragment(s): the file is truncated or the header is wrong")
-    ensure_allocatable(path, frames * rows * cols * samples * bytes_per_sample,
-                       f"{frames} frame(s) of {rows}x{cols}x{samples}")
+    decoded = frames * rows * cols * samples * bytes_per_sample
+    what = f"{frames} frame(s) of {rows}x{cols}x{samples}"
+    if decoded > RATIO_FREE_BYTES and decoded > MAX_COMPRESSION_RATIO * len(data):
+        raise ImageTooLarge(path, f"{what} would be {decoded / len(data):.0f} times the {len(data)} bytes of "
+                                  f"compressed data: the declared size is impossible; refused before allocating")
+    ensure_allocatable(path, decoded, what)
     if ts in JPEG_UIDS:
         info = _jpeg_size(first)
     elif ts in J2K_UIDS:

@@ -100,6 +100,19 @@ def stored_bits_layout(ds: Any, dtype: np.dtype) -> Optional[tuple[int, int]]:
     return bits_stored, high_bit
 
 
+def bit_layout_note(ds: Any) -> Optional[str]:
+    """A warning when HighBit is not BitsStored-1 (a retired layout: values are shifted down)."""
+    dtype = stored_dtype(ds)
+    try:
+        layout = stored_bits_layout(ds, dtype) if dtype is not None else None
+    except ValueError:
+        return None
+    if layout is None or layout[1] == layout[0] - 1:
+        return None
+    return (f"HighBit {layout[1]} with BitsStored {layout[0]} (a retired layout): stored values were taken "
+            f"from bits {layout[1] - layout[0] + 1}-{layout[1]}")
+
+
 def correct_stored_bits(arr: np.ndarray, ds: Any) -> np.ndarray:
     """Keep only the BitsStored bits ending at HighBit (in place when possible): overlay or
     garbage bits above HighBit are dropped, values below a retired HighBit position are shifted

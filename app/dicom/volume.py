@@ -20,7 +20,7 @@ from app.dicom.memory_guard import ensure_allocatable
 from app.dicom.model import Geometry, Modality, Plane, SeriesEntry, Volume
 from app.dicom.mosaic import MOSAIC_MESSAGE, is_mosaic
 from app.dicom.pixels import _raw_element as raw_element
-from app.dicom.pixels import (decode_pixels, fast_path_ok, file_size, frame_shape, pixel_shape, read_full,
+from app.dicom.pixels import (bit_layout_note, decode_pixels, fast_path_ok, file_size, frame_shape, pixel_shape, read_full,
                               read_load_header, read_raw_into, stored_dtype, to_gray)
 from app.dicom.spacing import is_irregular, resample_slices
 from app.dicom.stacking import plan_stack
@@ -302,6 +302,8 @@ def build_volume(entry: SeriesEntry, progress: Optional[ProgressFn] = None,
             row_mm, col_mm = 1.0, 1.0
 
     kept = [slices[i] for i in plan.order]
+    notes = {n for n in (bit_layout_note(s.ds) for s in kept[:1] + kept[-1:]) if n}
+    warnings.extend(sorted(notes))
     dtypes = {stored_dtype(s.ds) for s in kept}
     all_fast = all(fast_path_ok(s.ds) for s in kept) and len(dtypes) == 1
     n_k, rows, cols = plan.n_k, ref.rows, ref.cols
@@ -431,7 +433,8 @@ def build_volume(entry: SeriesEntry, progress: Optional[ProgressFn] = None,
         description=entry.description, plane=plane or Plane.OBLIQUE,
         sequence=classify.mr_sequence(mid.ds) if entry.modality is Modality.MR else None,
         slice_thickness_mm=mid.thickness,
-        warnings=warnings + [w for w in entry.warnings if w not in warnings],
+        warnings=warnings + [w for w in entry.warnings if w not in warnings
+                             and not (grid.resampled and w.startswith(_SPACING_WARNINGS))],
         geometry_reliable=geometry_known and problem is None, resampled=grid.resampled,
         acquired_k_mm=grid.acquired_k_mm,
     )
