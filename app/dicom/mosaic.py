@@ -6,6 +6,7 @@ wrong positions. A refused mosaic is never shown as one ordinary slice."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 MOSAIC_MESSAGE = ("Siemens mosaic image (several slices tiled into one image, NumberOfImagesInMosaic / "
@@ -35,3 +36,26 @@ def is_mosaic(ds: Any) -> bool:
     except Exception:  # noqa: BLE001 - a damaged private tag is not evidence of a mosaic
         return False
     return False
+
+
+_TAG_BYTES = b"\x19\x00\x0a\x10"  # (0019,100A) little endian
+_HEAD_BYTES = 1 << 16
+
+
+def file_is_mosaic(path: Path, header: Any) -> bool:
+    """Mosaic check for a header that holds no private tags (the fast header): ImageType, then,
+    for MR files whose first bytes hold tag (0019,100A), Siemens NumberOfImagesInMosaic."""
+    if is_mosaic(header):
+        return True
+    if str(header.get("Modality", "") or "").upper() != "MR":
+        return False
+    try:
+        with open(path, "rb") as f:
+            if _TAG_BYTES not in f.read(_HEAD_BYTES):
+                return False
+        from pydicom import dcmread
+
+        ds = dcmread(path, force=True, stop_before_pixels=True, specific_tags=[0x00190010, _NUMBER_OF_IMAGES_IN_MOSAIC])
+        return is_mosaic(ds)
+    except Exception:  # noqa: BLE001 - unreadable: the loader reports the file itself
+        return False

@@ -18,7 +18,7 @@ from app.dicom.geometry_check import (clean_orientation, clean_position, clean_s
 from app.dicom.headers import functional
 from app.dicom.memory_guard import ensure_allocatable
 from app.dicom.model import Geometry, Modality, Plane, SeriesEntry, Volume
-from app.dicom.mosaic import MOSAIC_MESSAGE, is_mosaic
+from app.dicom.mosaic import MOSAIC_MESSAGE, file_is_mosaic
 from app.dicom.pixels import _raw_element as raw_element
 from app.dicom.pixels import (bit_layout_note, decode_pixels, fast_path_ok, file_size, frame_shape, pixel_shape, read_full,
                               read_load_header, read_raw_into, stored_dtype, to_gray)
@@ -111,8 +111,15 @@ def _slices_of(path: Path, ds: Any) -> list[_Slice]:
 
 
 def _check_size(path: Path, ds: Any) -> None:
-    """Catch truncated uncompressed files before geometry is planned."""
+    """Catch truncated files before geometry is planned: uncompressed pixel data shorter than
+    declared, or more compressed frames declared than the file has bytes for (8-byte item
+    header per frame at least)."""
     if not fast_path_ok(ds):
+        n_frames = frame_shape(ds)[0]
+        size = file_size(path)
+        if n_frames > 1 and size and n_frames * 8 > size:
+            raise TruncatedFile(path, f"NumberOfFrames is {n_frames} but the file has only {size} bytes: the "
+                                      f"file is truncated or the header is wrong")
         return
     raw = raw_element(ds)
     n_frames, rows, cols = frame_shape(ds)
@@ -134,7 +141,7 @@ def _read_headers(entry: SeriesEntry, progress, cancel, total_units: int, warnin
 
     def job(p: Path):
         ds = read_load_header(p)
-        if is_mosaic(ds):
+        if file_is_mosaic(p, ds):
             raise MosaicNotSupported(p, MOSAIC_MESSAGE)
         pixel_shape(p, ds)  # impossible or multi-valued sizes: typed error for this file
         _check_size(p, ds)
@@ -370,7 +377,9 @@ def build_volume(entry: SeriesEntry, progress: Optional[ProgressFn] = None,
                     warnings.append(f"could not read the image of {p.name}: {exc.message}; its slice position is left blank")
                 done[0] += 1
                 report(progress, min(done[0], total_units), total_units)
-        frames_dtype = np.result_type(*[a.dtype for a in decoded.values()]) if decoded else np.dtype(np.int16)
+        if not decoded:
+            _raise_nothing(pixel_errors or errors, entry)
+        frames_dtype = np.result_type(*[a.dtype for a in decoded.values()])
         if frames_dtype == np.float64:
             frames_dtype = np.dtype(np.float32)
         stored = np.zeros((n_k, rows, cols), dtype=frames_dtype)
