@@ -39,6 +39,18 @@ def is_irregular(t_mm: np.ndarray, k_index: list[int], step_mm: float) -> bool:
     return float(np.max(np.abs(t_mm - grid))) > max(0.01, 0.01 * step_mm)
 
 
+def has_spacing_runs(t_mm: np.ndarray) -> bool:
+    """True when two neighbouring steps are both wider than 1.5x the median and equal: a run of
+    a second spacing (variable-spacing acquisition), not an isolated missing slice."""
+    diffs = np.diff(t_mm)
+    if len(diffs) < 3:
+        return False
+    med = float(np.median(diffs))
+    wide = diffs > 1.5 * med
+    same = np.abs(diffs[1:] - diffs[:-1]) <= 0.05 * diffs[1:]
+    return bool(np.any(wide[1:] & wide[:-1] & same))
+
+
 def resample_slices(array: np.ndarray, t_mm: np.ndarray) -> Optional[Resampled]:
     """``array`` [n, j, i] of acquired slices at increasing distances ``t_mm`` (n,) along the k
     axis -> a regular grid from t[0] to t[-1]. None when the grid would be unreasonably large

@@ -22,7 +22,7 @@ from app.dicom.mosaic import MOSAIC_MESSAGE, file_is_mosaic
 from app.dicom.pixels import _raw_element as raw_element
 from app.dicom.pixels import (bit_layout_note, decode_pixels, fast_path_ok, file_size, frame_shape, pixel_shape, read_full,
                               read_load_header, read_raw_into, stored_dtype, to_gray)
-from app.dicom.spacing import is_irregular, resample_slices
+from app.dicom.spacing import has_spacing_runs, is_irregular, resample_slices
 from app.dicom.stacking import plan_stack
 
 _THREADS = 4
@@ -419,7 +419,8 @@ def build_volume(entry: SeriesEntry, progress: Optional[ProgressFn] = None,
         sops[k] = s.sop
         frames[k] = (s.frame + 1) if s.frame is not None else 0
     grid = _KGrid(array, plan.origin_lps, plan.spacing_k_mm, sops, frames)
-    if geometry_known and is_irregular(_distances_along_k(kept, plan), plan.k_index, plan.spacing_k_mm):
+    t_mm = _distances_along_k(kept, plan) if geometry_known else None
+    if t_mm is not None and (is_irregular(t_mm, plan.k_index, plan.spacing_k_mm) or has_spacing_runs(t_mm)):
         geometry_known = _resample_variable_spacing(grid, kept, plan, real, warnings)
     array, n_k = grid.array, grid.array.shape[0]
 
