@@ -16,10 +16,11 @@ from typing import Any
 
 
 def _decode_gdcm(path: str) -> Any:
-    from pydicom import dcmread
     from pydicom.pixels.decoders.base import get_decoder
 
-    ds = dcmread(path, force=True)
+    from app.dicom.bounded_io import dcmread_bounded
+
+    ds = dcmread_bounded(path, force=True)
     if "PhotometricInterpretation" not in ds and int(ds.get("SamplesPerPixel", 1) or 1) == 1:
         ds.PhotometricInterpretation = "MONOCHROME2"
     arr, _ = get_decoder(ds.file_meta.TransferSyntaxUID).as_array(ds, decoding_plugin="gdcm")

@@ -256,8 +256,10 @@ def _element_head(buf: bytes, pos: int, implicit: bool) -> tuple[int, Optional[b
 
 def read_fast_header(path: Path, wanted: Wanted, head_bytes: int = 16384) -> Optional[FastHeader]:
     """Parse the header of ``path`` or return None when pydicom should do it."""
+    from app.dicom.bounded_io import BoundedReader  # reads never exceed the file (damaged lengths)
+
     try:
-        with open(path, "rb") as f:
+        with BoundedReader(path) as f:
             buf = f.read(head_bytes)
             return _parse(f, buf, wanted)
     except (_Unsupported, struct.error, ValueError, UnicodeDecodeError, IndexError, OSError):

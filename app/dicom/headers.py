@@ -249,12 +249,15 @@ def read_header(path: Union[str, Path]) -> tuple[Optional[Any], Optional[Skipped
     pixel data; the pydicom fallback reads with ``stop_before_pixels=True`` and ``specific_tags``."""
     if not isinstance(path, Path):
         path = Path(path)
-    ds = read_fast_header(path, _wanted())
+    try:
+        ds = read_fast_header(path, _wanted())
+    except Exception as exc:  # noqa: BLE001 - e.g. RecursionError on deeply nested sequences
+        return None, SkippedFile(path, describe_read_error(exc), "error")
     if ds is None:
         reason = looks_like_dicom(path)
         if reason is not None:
             return None, SkippedFile(path, reason, "not-dicom" if reason in ("not DICOM", "empty file") else "error")
-        from pydicom import dcmread
+        from app.dicom.bounded_io import dcmread_bounded as dcmread
 
         try:
             ds = safe_header(dcmread(path, stop_before_pixels=True, force=True, specific_tags=HEADER_KEYWORDS),

@@ -53,9 +53,10 @@ def file_is_mosaic(path: Path, header: Any) -> bool:
         with open(path, "rb") as f:
             if _TAG_BYTES not in f.read(_HEAD_BYTES):
                 return False
-        from pydicom import dcmread
+        from app.dicom.bounded_io import dcmread_bounded
 
-        ds = dcmread(path, force=True, stop_before_pixels=True, specific_tags=[0x00190010, _NUMBER_OF_IMAGES_IN_MOSAIC])
+        ds = dcmread_bounded(path, force=True, stop_before_pixels=True,
+                             specific_tags=[0x00190010, _NUMBER_OF_IMAGES_IN_MOSAIC])
         return is_mosaic(ds)
     except Exception:  # noqa: BLE001 - unreadable: the loader reports the file itself
         return False

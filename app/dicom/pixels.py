@@ -10,6 +10,7 @@ from typing import Any, Optional
 import numpy as np
 
 from app.core.progress import CancelToken
+from app.dicom.bounded_io import dcmread_bounded
 from app.dicom.errors import (DicomLoadError, MosaicNotSupported, NoPixelData, TruncatedFile,
                               UnsupportedTransferSyntax)
 from app.dicom.fastheader import FastHeader, Wanted, read_fast_header
@@ -41,13 +42,14 @@ def _wanted() -> Wanted:
 
 def read_load_header(path: Path) -> Any:
     """The header needed to load pixels, with the pixel data element deferred (not read)."""
-    fast = read_fast_header(path, _wanted())
+    try:
+        fast = read_fast_header(path, _wanted())
+    except Exception as exc:  # noqa: BLE001 - e.g. RecursionError on deeply nested sequences
+        raise DicomLoadError(path, describe_read_error(exc)) from exc
     if fast is not None:
         return fast
-    from pydicom import dcmread
-
     try:
-        return safe_header(dcmread(path, force=True, defer_size=_DEFER_BYTES, specific_tags=LOAD_KEYWORDS),
+        return safe_header(dcmread_bounded(path, force=True, defer_size=_DEFER_BYTES, specific_tags=LOAD_KEYWORDS),
                            LOAD_KEYWORDS)
     except Exception as exc:  # noqa: BLE001
         msg = describe_read_error(exc)
@@ -243,10 +245,8 @@ def _ensure_transfer_syntax(ds: Any) -> None:
 def read_full(path: Path) -> Any:
     """The whole dataset (pixel data included). A missing PhotometricInterpretation of
     one-sample data is set to MONOCHROME2 (the only grey meaning it can have)."""
-    from pydicom import dcmread
-
     try:
-        ds = dcmread(path, force=True)
+        ds = dcmread_bounded(path, force=True)
     except Exception as exc:  # noqa: BLE001
         msg = describe_read_error(exc)
         if msg.startswith("truncated"):
@@ -350,11 +350,19 @@ def file_size(path: Path) -> int:
 
 
 def to_gray(arr: np.ndarray, photometric: str) -> np.ndarray:
-    """Colour images become luminance (uint8/uint16 kept); grey images pass through."""
-    if arr.ndim >= 3 and arr.shape[-1] in (3, 4) and photometric not in ("MONOCHROME1", "MONOCHROME2"):
-        gray = arr[..., :3].astype(np.float64) @ np.array([0.299, 0.587, 0.114])
-        if arr.dtype.kind in "ui":
+    """Colour images become luminance (uint8/uint16 kept); grey images pass through. Computed
+    one frame at a time in float32 so a multi-frame colour object needs little extra memory."""
+    if not (arr.ndim >= 3 and arr.shape[-1] in (3, 4) and photometric not in ("MONOCHROME1", "MONOCHROME2")):
+        return arr
+    integer = arr.dtype.kind in "ui"
+    out = np.empty(arr.shape[:-1], dtype=arr.dtype if integer else np.float32)
+    weights = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    frames = arr.reshape((-1,) + arr.shape[-3:]) if arr.ndim > 3 else arr[np.newaxis]
+    target = out.reshape((-1,) + out.shape[-2:]) if out.ndim > 2 else out[np.newaxis]
+    for f in range(frames.shape[0]):
+        gray = frames[f, ..., :3].astype(np.float32) @ weights
+        if integer:
             info = np.iinfo(arr.dtype)
-            return np.clip(np.rint(gray), info.min, info.max).astype(arr.dtype)
-        return gray.astype(np.float32)
-    return arr
+            np.clip(np.rint(gray), info.min, info.max, out=gray)
+        target[f] = gray
+    return out

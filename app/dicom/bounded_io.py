@@ -1,0 +1,35 @@
+"""A file object for pydicom that never allocates more than the file holds.
+
+pydicom reads an element's value with ``fp.read(length)``; CPython allocates ``length`` bytes
+before reading, so one damaged length field (0xFFFFFFF0) costs a 4 GiB allocation for a 2 KB
+file. Reads here are clamped to the bytes that remain, which gives the same result (a short
+read, which pydicom reports as the end of the file) without the allocation."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from typing import Union
+
+
+class BoundedReader(io.BufferedReader):
+    def __init__(self, path: Union[str, Path]) -> None:
+        super().__init__(io.FileIO(os.fspath(path), "rb"))
+        self._size = os.fstat(self.fileno()).st_size
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is not None and size > 0:
+            size = max(0, min(size, self._size - self.tell()))
+            if size == 0:
+                return b""
+        return super().read(size)
+
+
+def dcmread_bounded(path: Union[str, Path], **kwargs):
+    """pydicom.dcmread(path, **kwargs) through a BoundedReader (the file is closed afterwards;
+    deferred values are re-read by file name)."""
+    from pydicom import dcmread
+
+    with BoundedReader(path) as fp:
+        return dcmread(fp, **kwargs)
