@@ -79,8 +79,8 @@ def decode_compressed(path: Path, ds: Any, ts: str, shape: tuple[int, int, int, 
     except (NotImplementedError, ValueError):
         decoder = None
     if decoder is None:
-        raise UnsupportedTransferSyntax(path, f"pixel data compressed as {name}: no decoder is known for it "
-                                              f"({decoder_hint(ts)})")
+        raise UnsupportedTransferSyntax(path, f"pixel data is compressed as {name}, which no installed decoder "
+                                              f"reads; {decoder_hint(ts)}")
     check_photometric(path, str(ds.get("PhotometricInterpretation", "") or "").strip(), samples)
     check_compressed(path, ds, ts, frames, rows, cols, samples, nbytes)
     plugins = list(decoder.available_plugins)

@@ -341,7 +341,12 @@ def build_volume(entry: SeriesEntry, progress: Optional[ProgressFn] = None,
 
         def fast_job(item):
             k, s = item
-            read_raw_into(s.path, s.ds, stored[k], s.frame)
+            try:
+                read_raw_into(s.path, s.ds, stored[k], s.frame)
+            except DicomLoadError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - e.g. the file vanished or cannot be opened
+                raise DicomLoadError(s.path, f"pixel data cannot be read ({type(exc).__name__}: {exc})") from exc
             return k
 
         by_file = _group_by_file(tasks)
