@@ -28,8 +28,12 @@ def _decode_gdcm(path: str) -> Any:
 
 
 def _decode_simpleitk(path: str) -> Any:
+    """SimpleITK's GDCM reader applies RescaleSlope/Intercept itself; that is undone here so the
+    caller gets stored values like every other decoder (and applies the modality LUT once)."""
     import numpy as np
     import SimpleITK as sitk
+
+    from app.dicom.bounded_io import dcmread_bounded
 
     reader = sitk.ImageFileReader()
     reader.SetImageIO("GDCMImageIO")
@@ -38,6 +42,19 @@ def _decode_simpleitk(path: str) -> Any:
     arr = sitk.GetArrayFromImage(image)
     if image.GetDimension() == 3 and arr.shape[0] == 1:
         arr = arr[0]
+    ds = dcmread_bounded(path, force=True, stop_before_pixels=True,
+                         specific_tags=["RescaleSlope", "RescaleIntercept", "BitsAllocated", "PixelRepresentation"])
+    slope = float(ds.get("RescaleSlope", 1) or 1)
+    intercept = float(ds.get("RescaleIntercept", 0) or 0)
+    bits = int(ds.get("BitsAllocated", 16) or 16)
+    signed = int(ds.get("PixelRepresentation", 0) or 0) == 1
+    stored = np.dtype({8: "int8", 16: "int16", 32: "int32"}.get(bits, "int16") if signed else
+                      {8: "uint8", 16: "uint16", 32: "uint32"}.get(bits, "uint16"))
+    if slope != 1 or intercept != 0:
+        arr = np.rint((arr.astype(np.float64) - intercept) / slope)
+    if arr.dtype != stored and arr.ndim in (2, 3) and arr.dtype.kind in "uif":
+        info = np.iinfo(stored)
+        arr = np.clip(arr, info.min, info.max).astype(stored)
     return np.ascontiguousarray(arr)
 
 
