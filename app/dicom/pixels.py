@@ -274,6 +274,13 @@ def _ends_inside_pixel_data(path: Path) -> bool:
     return any(tag in data[132:] for tag in _PIXEL_TAG_BYTES)
 
 
+def is_encapsulated(ds: Any) -> bool:
+    """True when the transfer syntax stores pixel data as compressed fragments."""
+    from pydicom.uid import UID
+
+    return UID(transfer_syntax_of(ds) or "1.2.840.10008.1.2").is_encapsulated
+
+
 def pixel_shape(path: Path, ds: Any) -> tuple[int, int, int, int, int]:
     """(frames, rows, cols, samples, bytes per sample) from the header, validated. Raises
     DicomLoadError for values that cannot describe an image."""

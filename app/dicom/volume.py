@@ -20,8 +20,8 @@ from app.dicom.memory_guard import ensure_allocatable
 from app.dicom.model import Geometry, Modality, Plane, SeriesEntry, Volume
 from app.dicom.mosaic import MOSAIC_MESSAGE, file_is_mosaic
 from app.dicom.pixels import _raw_element as raw_element
-from app.dicom.pixels import (bit_layout_note, decode_pixels, fast_path_ok, file_size, frame_shape, pixel_shape, read_full,
-                              read_load_header, read_raw_into, stored_dtype, to_gray)
+from app.dicom.pixels import (bit_layout_note, decode_pixels, fast_path_ok, file_size, frame_shape, is_encapsulated,
+                              pixel_shape, read_full, read_load_header, read_raw_into, stored_dtype, to_gray)
 from app.dicom.spacing import has_spacing_runs, is_irregular, resample_slices
 from app.dicom.stacking import plan_stack
 
@@ -117,7 +117,7 @@ def _check_size(path: Path, ds: Any) -> None:
     if not fast_path_ok(ds):
         n_frames = frame_shape(ds)[0]
         size = file_size(path)
-        if n_frames > 1 and size and n_frames * 8 > size:
+        if n_frames > 1 and size and n_frames * 8 > size and is_encapsulated(ds):
             raise TruncatedFile(path, f"NumberOfFrames is {n_frames} but the file has only {size} bytes: the "
                                       f"file is truncated or the header is wrong")
         return
