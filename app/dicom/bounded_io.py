@@ -26,10 +26,16 @@ class BoundedReader(io.BufferedReader):
         return super().read(size)
 
 
+def _reopen(path: Union[str, Path], mode: str = "rb") -> BoundedReader:
+    return BoundedReader(path)
+
+
 def dcmread_bounded(path: Union[str, Path], **kwargs):
     """pydicom.dcmread(path, **kwargs) through a BoundedReader (the file is closed afterwards;
-    deferred values are re-read by file name)."""
+    deferred values are re-read by file name, through a BoundedReader too)."""
     from pydicom import dcmread
 
     with BoundedReader(path) as fp:
-        return dcmread(fp, **kwargs)
+        ds = dcmread(fp, **kwargs)
+    ds.fileobj_type = _reopen
+    return ds

@@ -294,6 +294,11 @@ def pixel_shape(path: Path, ds: Any) -> tuple[int, int, int, int, int]:
         raise DicomLoadError(path, f"header values cannot be used: SamplesPerPixel is {samples}")
     if bits not in (1, 8, 16, 32, 64):
         raise DicomLoadError(path, f"header values cannot be used: BitsAllocated is {bits}")
+    if bits in (8, 16, 32):
+        try:
+            stored_bits_layout(ds, np.dtype(f"u{bits // 8}"))
+        except ValueError as exc:
+            raise DicomLoadError(path, f"header values cannot be used: {exc}") from exc
     return frames, rows, cols, samples, max(1, bits // 8)
 
 
