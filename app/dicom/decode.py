@@ -39,10 +39,7 @@ def _simpleitk_available() -> bool:
         return False
 
 
-def _in_process(path: Path, ds: Any, ts: str, plugins: list[str], tried: list[str]) -> Optional[np.ndarray]:
-    from pydicom.pixels.decoders.base import get_decoder
-
-    decoder = get_decoder(ts)
+def _in_process(decoder: Any, ds: Any, plugins: list[str], tried: list[str]) -> Optional[np.ndarray]:
     for name in plugins:
         try:
             arr, _ = decoder.as_array(ds, decoding_plugin=name)
@@ -86,7 +83,7 @@ def decode_compressed(path: Path, ds: Any, ts: str, shape: tuple[int, int, int, 
     plugins = list(decoder.available_plugins)
     in_process = [p for p in plugins if p not in ISOLATED_ONLY]
     tried: list[str] = []
-    arr = _in_process(path, ds, ts, in_process, tried)
+    arr = _in_process(decoder, ds, in_process, tried)
     if arr is None:
         arr = _isolated(path, ts, "gdcm" in plugins, cancel, tried)
     if arr is not None:
@@ -97,5 +94,5 @@ def decode_compressed(path: Path, ds: Any, ts: str, shape: tuple[int, int, int, 
     text = "; ".join(tried)
     if any(w in text.lower() for w in ("truncat", "premature end", "end of data", "unexpected end")):
         raise TruncatedFile(path, f"compressed pixel data ({name}) is truncated; tried: {text}")
-    raise UnsupportedTransferSyntax(path, f"pixel data compressed as {name} could not be decoded; the data may be "
-                               f"damaged or use an unusual variant. Tried: {text}")
+    raise UnsupportedTransferSyntax(path, f"pixel data compressed as {name} could not be decoded; the data may "
+                                          f"be damaged or use an unusual variant. Tried: {text}")

@@ -104,6 +104,11 @@ def check_compressed(path: Path, ds: Any, ts: str, frames: int, rows: int, cols:
     elif ts in J2K_UIDS:
         info = _j2k_size(first)
     elif ts == RLE_UID:
+        # one RLE run of at most 128 equal bytes takes 2 bytes: nothing decodes past 64:1
+        if decoded > 64 * len(data) + 4096:
+            raise ImageTooLarge(path, f"{what} would be {decoded / len(data):.0f} times the {len(data)} bytes of "
+                                      f"RLE data, which cannot compress more than 64:1: the declared size is "
+                                      f"impossible; refused before allocating")
         segments = _rle_segments(first)
         if segments is not None and segments != samples * bytes_per_sample:
             raise PixelHeaderMismatch(path, f"RLE frame has {segments} segment(s) but SamplesPerPixel "

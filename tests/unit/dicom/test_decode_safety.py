@@ -243,3 +243,19 @@ def test_mosaic_is_refused_not_shown_as_a_slice(tmp_path):
             with pytest.raises(errors.MosaicNotSupported) as info:
                 fn(entry)
             assert "mosaic" in info.value.message.lower()
+
+
+def test_rle_declared_beyond_64_to_1_is_refused_before_allocating(tmp_path):
+    p = _testdata(tmp_path, "SC_rgb_rle_32bit.dcm")
+    ds = pydicom.dcmread(p)
+    ds.Rows = 65535  # RLE cannot hold 65535 x 100 x 3 x 4 bytes in 2.5 KB
+    ds.save_as(p)
+    entry = _only_entry(p.parent)
+
+    def load():
+        for fn in (load_series, load_preview):
+            with pytest.raises(errors.ImageTooLarge) as info:
+                fn(entry)
+            assert "64:1" in info.value.message
+
+    assert _peak_bytes(load) < 32 << 20
