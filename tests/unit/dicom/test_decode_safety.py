@@ -5,7 +5,6 @@ what was tried (issue 11, items 8 and 10 and the fuzz findings)."""
 import subprocess
 import sys
 import time
-import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +17,7 @@ from app.dicom import load_preview, load_series, scan_paths
 from app.dicom import errors
 from app.dicom.errors import DicomLoadError, NoPixelData, TruncatedFile, UnsupportedTransferSyntax
 
-from .conftest import MR_STORAGE, base_dataset, save
+from .conftest import MR_STORAGE, base_dataset, peak_alloc_bytes, save
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -142,16 +141,6 @@ def _j2k_claiming(tmp_path, rows, cols, frames=None, folder="big", name="x.dcm")
     return out
 
 
-def _peak_bytes(fn):
-    tracemalloc.start()
-    try:
-        fn()
-    finally:
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-    return peak
-
-
 def test_giant_declared_image_is_refused_before_allocating(tmp_path):
     for i in range(3):  # a 65535 x 65535 series: 8 GiB per slice if decoded
         _j2k_claiming(tmp_path, 65535, 65535, name=f"x{i}.dcm")
@@ -164,7 +153,7 @@ def test_giant_declared_image_is_refused_before_allocating(tmp_path):
         with pytest.raises(errors.ImageTooLarge):
             load_preview(entry)
 
-    assert _peak_bytes(load) < 64 << 20
+    assert peak_alloc_bytes(load) < 64 << 20
 
 
 @pytest.mark.parametrize("frames", [500, 20000])
@@ -182,7 +171,7 @@ def test_huge_number_of_frames_on_compressed_data_is_refused_fast(tmp_path, fram
                 fn(entry)
             assert str(frames) in info.value.message and "truncated" in info.value.message
 
-    assert _peak_bytes(load) < 32 << 20
+    assert peak_alloc_bytes(load) < 32 << 20
     assert time.perf_counter() - t0 < 20
 
 
@@ -258,4 +247,4 @@ def test_rle_declared_beyond_64_to_1_is_refused_before_allocating(tmp_path):
                 fn(entry)
             assert "64:1" in info.value.message
 
-    assert _peak_bytes(load) < 32 << 20
+    assert peak_alloc_bytes(load) < 32 << 20

@@ -2,7 +2,6 @@
 tests: each allocated hundreds of MiB or raised an untyped exception before it was fixed."""
 
 import struct
-import tracemalloc
 from pathlib import Path
 
 import pydicom.data
@@ -10,17 +9,7 @@ import pydicom.data
 from app.dicom import load_preview, load_series, scan_paths
 from app.dicom.errors import DicomLoadError
 
-from .conftest import CT_STORAGE, base_dataset, save, set_pixels
-
-
-def _peak(fn) -> int:
-    tracemalloc.start()
-    try:
-        fn()
-    finally:
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-    return peak
+from .conftest import CT_STORAGE, base_dataset, peak_alloc_bytes, save, set_pixels
 
 
 def _exercise(folder: Path) -> None:
@@ -44,7 +33,7 @@ def test_wrong_vr_with_a_huge_length_allocates_nothing(tmp_path):
     assert at > 0
     data[at + 4:at + 12] = b"UT\x00\x00" + struct.pack("<I", 0x30000000)  # 805 MB declared in a small file
     p.write_bytes(bytes(data))
-    assert _peak(lambda: _exercise(p.parent)) < 32 << 20
+    assert peak_alloc_bytes(lambda: _exercise(p.parent)) < 32 << 20
 
 
 def test_null_byte_in_a_dicomdir_file_id_is_a_listed_skip(tmp_path):
