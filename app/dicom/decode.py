@@ -14,7 +14,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from app.core.progress import CancelToken, check
+from app.core.progress import CancelToken, Cancelled, check
 from app.dicom.errors import TruncatedFile, UnsupportedTransferSyntax
 from app.dicom.frame_check import J2K_UIDS, JPEG_UIDS, RLE_UID, check_compressed, check_photometric
 from app.dicom.isolated import IsolatedFailure, decode_isolated
@@ -39,11 +39,31 @@ def _simpleitk_available() -> bool:
         return False
 
 
-def _in_process(decoder: Any, ds: Any, plugins: list[str], tried: list[str]) -> Optional[np.ndarray]:
+def _frame_by_frame(decoder: Any, ds: Any, name: str, frames: int, cancel: Optional[CancelToken]) -> np.ndarray:
+    """All frames, decoded one at a time so Cancel is honoured between frames."""
+    out: Optional[np.ndarray] = None
+    for f, (frame, _) in enumerate(decoder.iter_array(ds, decoding_plugin=name)):
+        check(cancel)
+        if out is None:
+            out = np.empty((frames,) + frame.shape, dtype=frame.dtype)
+        if f >= frames or frame.shape != out.shape[1:]:
+            raise ValueError(f"frame {f + 1} is {frame.shape}, expected {out.shape[1:]} ({frames} frames)")
+        out[f] = frame
+    if out is None or f + 1 != frames:
+        raise ValueError(f"{0 if out is None else f + 1} of {frames} frames decoded")
+    return out
+
+
+def _in_process(decoder: Any, ds: Any, plugins: list[str], frames: int, cancel: Optional[CancelToken],
+                tried: list[str]) -> Optional[np.ndarray]:
     for name in plugins:
         try:
+            if frames > 1:
+                return _frame_by_frame(decoder, ds, name, frames, cancel)
             arr, _ = decoder.as_array(ds, decoding_plugin=name)
             return np.asarray(arr)
+        except Cancelled:
+            raise
         except (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError):
             raise
         except BaseException as exc:  # noqa: BLE001 - Rust/C decoders may raise non-Exception panics
@@ -83,7 +103,7 @@ def decode_compressed(path: Path, ds: Any, ts: str, shape: tuple[int, int, int, 
     plugins = list(decoder.available_plugins)
     in_process = [p for p in plugins if p not in ISOLATED_ONLY]
     tried: list[str] = []
-    arr = _in_process(decoder, ds, in_process, tried)
+    arr = _in_process(decoder, ds, in_process, frames, cancel, tried)
     if arr is None:
         arr = _isolated(path, ts, "gdcm" in plugins, cancel, tried)
     if arr is not None:

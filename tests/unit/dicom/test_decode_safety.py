@@ -248,3 +248,14 @@ def test_rle_declared_beyond_64_to_1_is_refused_before_allocating(tmp_path):
             assert "64:1" in info.value.message
 
     assert peak_alloc_bytes(load) < 32 << 20
+
+
+def test_cancel_is_honoured_while_decoding_compressed_frames(tmp_path):
+    from app.dicom.pixels import decode_pixels, read_full
+
+    p = _testdata(tmp_path, "examples_ybr_color.dcm")  # 30 JPEG frames
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(Cancelled):
+        decode_pixels(p, read_full(p), token)
+    np.testing.assert_array_equal(decode_pixels(p, read_full(p), CancelToken()), pydicom.dcmread(p).pixel_array)
