@@ -1,28 +1,46 @@
-"""A read-only file whose ``read(n)`` never asks for more than what is left in the file.
+"""A file object for pydicom that never allocates more than the file holds.
 
-pydicom reads a value with ``fp.read(declared_length)``, and Python allocates the full requested
-size before reading: a damaged length field (0xFFFFFFF0 on a 2 kB file) meant a multi-GiB
-allocation. Reading through this wrapper bounds every allocation by the file size."""
+pydicom reads an element's value with ``fp.read(length)``; CPython allocates ``length`` bytes
+before reading, so one damaged length field (0xFFFFFFF0) costs a 4 GiB allocation for a 2 KB
+file. Reads here are clamped to the bytes that remain, which gives the same result (a short
+read, which pydicom reports as the end of the file) without the allocation."""
 
 from __future__ import annotations
 
 import io
 import os
 from pathlib import Path
-from typing import Optional, Union
+from typing import Union
 
 
-class BoundedFile(io.BufferedReader):
+class BoundedReader(io.BufferedReader):
     def __init__(self, path: Union[str, Path]) -> None:
         super().__init__(io.FileIO(os.fspath(path), "rb"))
         self._size = os.fstat(self.fileno()).st_size
 
-    def read(self, size: Optional[int] = -1) -> bytes:
+    def read(self, size: int | None = -1) -> bytes:
         if size is not None and size > 0:
             size = max(0, min(size, self._size - self.tell()))
+            if size == 0:
+                return b""
         return super().read(size)
 
 
-def open_bounded(path: Union[str, Path]) -> BoundedFile:
-    """Open ``path`` for reading with allocations bounded by the file size (use as a context manager)."""
-    return BoundedFile(path)
+def _reopen(path: Union[str, Path], mode: str = "rb") -> BoundedReader:
+    return BoundedReader(path)
+
+
+def dcmread_bounded(path: Union[str, Path], **kwargs):
+    """pydicom.dcmread(path, **kwargs) through a BoundedReader (the file is closed afterwards;
+    deferred values are re-read by file name, through a BoundedReader too)."""
+    from pydicom import dcmread
+
+    with BoundedReader(path) as fp:
+        ds = dcmread(fp, **kwargs)
+    ds.fileobj_type = _reopen
+    return ds
+
+
+def open_bounded(path: Union[str, Path]) -> BoundedReader:
+    """Open ``path`` for reading with allocations bounded by the file size (a context manager)."""
+    return BoundedReader(path)

@@ -8,6 +8,12 @@ from typing import Any, Optional
 from app.dicom.model import Calibration, CalibrationBasis
 
 
+# Plausible pixel sizes of a projection image (mm) and pixel aspect; outside them the header is
+# damaged and the value is ignored (a display scaled by 1e-9 mm pixels would need GiBs).
+MIN_PIXEL_MM, MAX_PIXEL_MM, MAX_ASPECT = 1e-3, 100.0, 20.0
+MIN_ERMF, MAX_ERMF = 0.5, 5.0
+
+
 def _pair(value: Any) -> Optional[tuple[float, float]]:
     if value is None:
         return None
@@ -15,7 +21,9 @@ def _pair(value: Any) -> Optional[tuple[float, float]]:
         vals = [float(v) for v in value]
     except (TypeError, ValueError):
         return None
-    if len(vals) != 2 or not all(math.isfinite(v) and v > 0 for v in vals):
+    if len(vals) != 2 or not all(math.isfinite(v) and MIN_PIXEL_MM <= v <= MAX_PIXEL_MM for v in vals):
+        return None
+    if max(vals) / min(vals) > MAX_ASPECT:
         return None
     return (vals[0], vals[1])
 
@@ -25,7 +33,7 @@ def _float(value: Any) -> Optional[float]:
         f = float(value)
     except (TypeError, ValueError):
         return None
-    return f if math.isfinite(f) and f > 0 else None
+    return f if math.isfinite(f) and MIN_ERMF <= f <= MAX_ERMF else None
 
 
 def radiograph_calibration(ds: Any) -> Calibration:

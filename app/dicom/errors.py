@@ -36,3 +36,15 @@ class UnsupportedTransferSyntax(DicomLoadError):
 
 class InconsistentSeries(DicomLoadError):
     """The images of a series cannot be put together into one stack."""
+
+
+class ImageTooLarge(DicomLoadError):
+    """The declared image size is impossible for the data present or for the memory available."""
+
+
+class PixelHeaderMismatch(DicomLoadError):
+    """The compressed frame's own header disagrees with the DICOM header (rows, columns, samples)."""
+
+
+class MosaicNotSupported(DicomLoadError):
+    """A Siemens mosaic (many slices tiled into one image) that Isthmus refuses to show as a slice."""

@@ -282,8 +282,10 @@ def read_fast_header(path: Path, wanted: Wanted, head_bytes: int = 16384,
     """Parse the header of ``path`` or return None when pydicom should do it. With ``strict``,
     damage no reader should try further (sequences nested too deep, the file ending inside its
     header) raises :class:`HeaderDamaged` instead of returning None."""
+    from app.dicom.bounded_io import BoundedReader  # reads never exceed the file (damaged lengths)
+
     try:
-        with open(path, "rb") as f:
+        with BoundedReader(path) as f:
             buf = f.read(head_bytes)
             return _parse(f, buf, wanted)
     except (_TooDeep, _EndsInside) as exc:

@@ -96,6 +96,8 @@ def looks_like_dicom(path: Path) -> Optional[str]:
     try:
         with open(path, "rb") as f:
             head = f.read(132)
+    except ValueError as exc:  # e.g. a path with an embedded null byte (from a damaged DICOMDIR)
+        return f"cannot be read ({exc})"
     except OSError as exc:
         return f"cannot be read ({exc.strerror or exc})"
     if len(head) == 0:

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Optional, Union
+from pathlib import Path
+from typing import Optional, Sequence, Union
 
 import numpy as np
 
 from app.core.progress import CancelToken, ProgressFn, check
 from app.dicom import classify
-from app.dicom.errors import DicomLoadError, InconsistentSeries
+from app.dicom.errors import DicomLoadError, InconsistentSeries, MosaicNotSupported
 from app.dicom.model import Radiograph, SeriesEntry, Volume
-from app.dicom.pixels import decode_pixels, read_full, to_gray
+from app.dicom.mosaic import MOSAIC_MESSAGE, file_is_mosaic
+from app.dicom.pixels import (decode_pixels, fast_path_ok, frame_shape, read_full, read_load_header,
+                              read_raw_into, stored_dtype, to_gray)
 from app.dicom.radiograph import load_radiographs, modality_lut
+
+
+_PREVIEW_CANDIDATES = 8  # files tried before the preview gives up
 
 
 def _other_is_volume(entry: SeriesEntry) -> bool:
@@ -49,25 +55,56 @@ def _middle_instance(entry: SeriesEntry):
     return hs[len(hs) // 2]
 
 
+def _middle_frame_index(frames: Sequence[int], n_frames: int) -> int:
+    """0-based index of the middle of this stack's frames (1-based ``frames``; empty = all)."""
+    if not frames:
+        return n_frames // 2
+    return min(max(frames[len(frames) // 2], 1), n_frames) - 1
+
+
+def _fast_preview(path: Path, frames: Sequence[int] = ()) -> Optional[np.ndarray]:
+    """The middle frame (of this stack's frames) read straight from the file, exactly as
+    load_series reads it (None when the file needs a decoder)."""
+    header = read_load_header(path)
+    if file_is_mosaic(path, header):
+        raise MosaicNotSupported(path, MOSAIC_MESSAGE)
+    if not fast_path_ok(header) or "ModalityLUTSequence" in header:
+        return None
+    n_frames, rows, cols = frame_shape(header)
+    out = np.empty((rows, cols), dtype=stored_dtype(header))
+    read_raw_into(path, header, out, _middle_frame_index(frames, n_frames))
+    return modality_lut(out, header)
+
+
+def _decoded_preview(path: Path, frames: Sequence[int] = ()) -> np.ndarray:
+    ds = read_full(path)
+    arr = to_gray(decode_pixels(path, ds), str(ds.get("PhotometricInterpretation", "")))
+    if arr.ndim == 3:  # multi-frame: the middle frame of this stack's frames
+        arr = arr[_middle_frame_index(frames, arr.shape[0])]
+    return modality_lut(arr, ds)
+
+
 def load_preview(entry: SeriesEntry) -> np.ndarray:
     """2D image (after the modality LUT) of the middle image of a volume, the first of a
-    radiograph series: one file is read. Raises DicomLoadError subclasses."""
+    radiograph series: one file is read (uncompressed data straight from the file, as
+    load_series reads it). Raises DicomLoadError subclasses; a bad file falls back to the
+    next one, so a series that loads has a preview."""
     if not entry.instances:
         raise InconsistentSeries(None, f"series {entry.key} has no images")
     h = _middle_instance(entry) if entry.kind != "radiograph" else entry.instances[0]
     candidates = [h] + [x for x in entry.instances if x is not h]
     first_error: Optional[DicomLoadError] = None
-    for cand in candidates[:3]:  # a bad middle file falls back to a neighbour
-        try:
-            ds = read_full(cand.path)
-            arr = to_gray(decode_pixels(cand.path, ds), str(ds.get("PhotometricInterpretation", "")))
-            if arr.ndim == 3:  # multi-frame: the middle frame of this stack's frames
-                frames = cand.frame_numbers or range(1, arr.shape[0] + 1)
-                arr = arr[min(frames[len(frames) // 2], arr.shape[0]) - 1]
-            return modality_lut(arr, ds)
-        except DicomLoadError as exc:
-            first_error = first_error or exc
-        except Exception as exc:  # noqa: BLE001 - damaged values pydicom converts lazily
-            first_error = first_error or DicomLoadError(
-                cand.path, f"damaged header or pixel values ({type(exc).__name__}: {exc})")
+    for cand in candidates[:_PREVIEW_CANDIDATES]:
+        for read in (_fast_preview, _decoded_preview):
+            try:
+                arr = read(cand.path, tuple(cand.frame_numbers or ()))
+                if arr is not None:
+                    return arr
+            except MosaicNotSupported:
+                raise
+            except DicomLoadError as exc:
+                first_error = first_error or exc
+            except Exception as exc:  # noqa: BLE001 - damaged values pydicom converts lazily
+                first_error = first_error or DicomLoadError(
+                    cand.path, f"damaged header or pixel values ({type(exc).__name__}: {exc})")
     raise first_error  # type: ignore[misc]

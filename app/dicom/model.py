@@ -123,6 +123,12 @@ class Volume:
     sequence: Optional[MRSequence] = None
     slice_thickness_mm: Optional[float] = None
     warnings: list[str] = field(default_factory=list)
+    # False when the header geometry was unusable and a plain grid (identity, 1 mm) is shown
+    geometry_reliable: bool = True
+    # variable slice spacing: the acquired slices were resampled onto the regular k grid;
+    # acquired_k_mm holds their true distances (mm) along the k axis from the origin
+    resampled: bool = False
+    acquired_k_mm: list[float] = field(default_factory=list)
 
 
 @dataclass

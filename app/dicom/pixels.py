@@ -9,10 +9,15 @@ from typing import Any, Optional
 
 import numpy as np
 
-from app.dicom.errors import DicomLoadError, NoPixelData, TruncatedFile, UnsupportedTransferSyntax
+from app.core.progress import CancelToken
+from app.dicom.bounded_io import dcmread_bounded
+from app.dicom.errors import (DicomLoadError, MosaicNotSupported, NoPixelData, TruncatedFile,
+                              UnsupportedTransferSyntax)
 from app.dicom.fastheader import FastHeader, Wanted, read_fast_header
 from app.dicom.headers import HEADER_KEYWORDS, describe_read_error, safe_header, transfer_syntax_of
-from app.dicom.transfer import RAW_LITTLE_ENDIAN, decoder_hint, transfer_syntax_name
+from app.dicom.memory_guard import ensure_allocatable
+from app.dicom.mosaic import MOSAIC_MESSAGE, is_mosaic
+from app.dicom.transfer import RAW_LITTLE_ENDIAN
 
 PIXEL_DATA_TAG = 0x7FE00010
 LOAD_KEYWORDS = HEADER_KEYWORDS + [
@@ -37,13 +42,14 @@ def _wanted() -> Wanted:
 
 def read_load_header(path: Path) -> Any:
     """The header needed to load pixels, with the pixel data element deferred (not read)."""
-    fast = read_fast_header(path, _wanted())
+    try:
+        fast = read_fast_header(path, _wanted())
+    except Exception as exc:  # noqa: BLE001 - e.g. RecursionError on deeply nested sequences
+        raise DicomLoadError(path, describe_read_error(exc)) from exc
     if fast is not None:
         return fast
-    from pydicom import dcmread
-
     try:
-        return safe_header(dcmread(path, force=True, defer_size=_DEFER_BYTES, specific_tags=LOAD_KEYWORDS),
+        return safe_header(dcmread_bounded(path, force=True, defer_size=_DEFER_BYTES, specific_tags=LOAD_KEYWORDS),
                            LOAD_KEYWORDS)
     except Exception as exc:  # noqa: BLE001
         msg = describe_read_error(exc)
@@ -52,16 +58,88 @@ def read_load_header(path: Path) -> Any:
         raise DicomLoadError(path, msg) from exc
 
 
+def int_value(ds: Any, keyword: str, default: int) -> int:
+    """One whole number from a header attribute (``default`` when absent or empty). Raises
+    ValueError naming the attribute for several values, text or other surprises."""
+    value = ds.get(keyword, None)
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, float, str, bytes, np.integer, np.floating)):
+        raise ValueError(f"{keyword} is {value!r}, not one whole number")
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"{keyword} is {value!r}, not one whole number") from None
+    if not np.isfinite(number) or number != int(number):
+        raise ValueError(f"{keyword} is {value!r}, not one whole number")
+    return int(number)
+
+
 def stored_dtype(ds: Any) -> Optional[np.dtype]:
     try:
-        bits = int(ds.get("BitsAllocated", 0) or 0)
-        signed = int(ds.get("PixelRepresentation", 0) or 0) == 1
-    except (TypeError, ValueError):
+        bits = int_value(ds, "BitsAllocated", 0)
+        signed = int_value(ds, "PixelRepresentation", 0) == 1
+    except ValueError:
         return None
     table = {8: (np.uint8, np.int8), 16: (np.uint16, np.int16), 32: (np.uint32, np.int32)}
     if bits not in table:
         return None
     return np.dtype(table[bits][1 if signed else 0])
+
+
+def stored_bits_layout(ds: Any, dtype: np.dtype) -> Optional[tuple[int, int]]:
+    """(BitsStored, HighBit) when the stored values occupy fewer bits than allocated, else None.
+    Raises ValueError for impossible values (more bits stored than allocated, HighBit outside)."""
+    allocated = dtype.itemsize * 8
+    bits_stored = int_value(ds, "BitsStored", allocated)
+    high_bit = int_value(ds, "HighBit", bits_stored - 1)
+    if not 1 <= bits_stored <= allocated:
+        raise ValueError(f"BitsStored {bits_stored} does not fit BitsAllocated {allocated}")
+    if not bits_stored - 1 <= high_bit < allocated:
+        raise ValueError(f"HighBit {high_bit} does not fit BitsStored {bits_stored} / BitsAllocated {allocated}")
+    if bits_stored == allocated:
+        return None
+    return bits_stored, high_bit
+
+
+def bit_layout_note(ds: Any) -> Optional[str]:
+    """A warning when HighBit is not BitsStored-1 (a retired layout: values are shifted down)."""
+    dtype = stored_dtype(ds)
+    try:
+        layout = stored_bits_layout(ds, dtype) if dtype is not None else None
+    except ValueError:
+        return None
+    if layout is None or layout[1] == layout[0] - 1:
+        return None
+    return (f"HighBit {layout[1]} with BitsStored {layout[0]} (a retired layout): stored values were taken "
+            f"from bits {layout[1] - layout[0] + 1}-{layout[1]}")
+
+
+def correct_stored_bits(arr: np.ndarray, ds: Any) -> np.ndarray:
+    """Keep only the BitsStored bits ending at HighBit (in place when possible): overlay or
+    garbage bits above HighBit are dropped, values below a retired HighBit position are shifted
+    down, signed values are sign-extended from their top stored bit. With HighBit = BitsStored-1
+    this is exactly pydicom's unused-bits correction."""
+    if arr.dtype.kind not in "ui" or arr.dtype.itemsize not in (1, 2, 4):
+        return arr
+    layout = stored_bits_layout(ds, arr.dtype)
+    if layout is None:
+        return arr
+    bits_stored, high_bit = layout
+    allocated = arr.dtype.itemsize * 8
+    if not arr.flags.writeable:
+        arr = arr.copy()
+    if arr.dtype.kind == "u":
+        low = high_bit + 1 - bits_stored
+        if low:
+            np.right_shift(arr, low, out=arr)
+        np.bitwise_and(arr, arr.dtype.type((1 << bits_stored) - 1), out=arr)
+        return arr
+    up = allocated - 1 - high_bit
+    if up:
+        np.left_shift(arr, up, out=arr)
+    np.right_shift(arr, allocated - bits_stored, out=arr)  # arithmetic: sign-extends
+    return arr
 
 
 def _raw_element(ds: Any) -> Any:
@@ -80,14 +158,14 @@ def fast_path_ok(ds: Any) -> bool:
     """True when the pixel bytes can be read straight from the file into an array."""
     if transfer_syntax_of(ds) not in RAW_LITTLE_ENDIAN:
         return False
-    if int(ds.get("SamplesPerPixel", 1) or 1) != 1:
-        return False
-    dtype = stored_dtype(ds)
-    if dtype is None:
-        return False
     try:
-        if dtype.kind == "i" and int(ds.get("BitsStored", dtype.itemsize * 8)) != dtype.itemsize * 8:
+        if int_value(ds, "SamplesPerPixel", 1) != 1:
             return False
+        dtype = stored_dtype(ds)
+        if dtype is None:
+            return False
+        stored_bits_layout(ds, dtype)  # impossible bit layouts go through pydicom's checks
+        frame_shape(ds)
     except (TypeError, ValueError):
         return False
     raw = _raw_element(ds)
@@ -100,8 +178,12 @@ def fast_path_ok(ds: Any) -> bool:
 
 
 def frame_shape(ds: Any) -> tuple[int, int, int]:
-    frames = int(ds.get("NumberOfFrames", 1) or 1)
-    return (max(1, frames), int(ds.Rows), int(ds.Columns))
+    """(frames, rows, columns); ValueError for missing, multi-valued or non-positive values."""
+    frames = int_value(ds, "NumberOfFrames", 1)
+    rows, cols = int_value(ds, "Rows", 0), int_value(ds, "Columns", 0)
+    if rows <= 0 or cols <= 0 or frames < 0:
+        raise ValueError(f"image size {rows}x{cols} with {frames} frame(s) is not a valid image size")
+    return (max(1, frames), rows, cols)
 
 
 def read_raw_into(path: Path, ds: Any, out: np.ndarray, frame: Optional[int] = None) -> None:
@@ -121,6 +203,7 @@ def read_raw_into(path: Path, ds: Any, out: np.ndarray, frame: Optional[int] = N
                                       f"{frame_bytes * n_frames} bytes present)")
         start = 0 if frame is None else frame * frame_bytes
         out.reshape(-1).view(np.uint8)[:] = np.frombuffer(data, dtype=np.uint8, count=needed, offset=start)
+        _correct_in_place(path, out, ds)
         return
     if int(raw.length) < frame_bytes * n_frames:
         raise TruncatedFile(path, f"pixel data holds {raw.length} bytes but {n_frames} frame(s) of "
@@ -136,6 +219,16 @@ def read_raw_into(path: Path, ds: Any, out: np.ndarray, frame: Optional[int] = N
             got += n
     if got < needed:
         raise TruncatedFile(path, f"file ends inside the pixel data ({got} of {needed} bytes present)")
+    _correct_in_place(path, out, ds)
+
+
+def _correct_in_place(path: Path, out: np.ndarray, ds: Any) -> None:
+    try:
+        fixed = correct_stored_bits(out, ds)
+    except ValueError as exc:
+        raise DicomLoadError(path, f"pixel bit layout cannot be used: {exc}") from exc
+    if fixed is not out:
+        out[...] = fixed
 
 
 def _ensure_transfer_syntax(ds: Any) -> None:
@@ -150,56 +243,115 @@ def _ensure_transfer_syntax(ds: Any) -> None:
 
 
 def read_full(path: Path) -> Any:
-    from pydicom import dcmread
-
+    """The whole dataset (pixel data included). A missing PhotometricInterpretation of
+    one-sample data is set to MONOCHROME2 (the only grey meaning it can have)."""
     try:
-        ds = dcmread(path, force=True)
+        ds = dcmread_bounded(path, force=True)
     except Exception as exc:  # noqa: BLE001
         msg = describe_read_error(exc)
         if msg.startswith("truncated"):
             raise TruncatedFile(path, msg) from exc
         raise DicomLoadError(path, msg) from exc
     _ensure_transfer_syntax(ds)
+    try:
+        if "PhotometricInterpretation" not in ds and int_value(ds, "SamplesPerPixel", 1) == 1:
+            ds.PhotometricInterpretation = "MONOCHROME2"
+    except ValueError:
+        pass  # reported when the pixels are decoded
     return ds
 
 
-def decode_pixels(path: Path, ds: Any) -> np.ndarray:
-    """Stored values through pydicom: (frames, rows, cols[, samples]) for multi-frame, else
-    (rows, cols[, samples]). Raises NoPixelData / UnsupportedTransferSyntax / TruncatedFile."""
-    if not any(k in ds for k in ("PixelData", "FloatPixelData", "DoubleFloatPixelData")):
-        raise NoPixelData(path, "the file has no pixel data (no image in it)")
-    ts = transfer_syntax_of(ds)
+_PIXEL_TAG_BYTES = (b"\xe0\x7f\x10\x00", b"\x7f\xe0\x00\x10")
+
+
+def _ends_inside_pixel_data(path: Path) -> bool:
+    """True when the file holds a pixel data tag that the parser could not read to its end."""
     try:
-        arr = ds.pixel_array
-    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return False
+    return any(tag in data[132:] for tag in _PIXEL_TAG_BYTES)
+
+
+def is_encapsulated(ds: Any) -> bool:
+    """True when the transfer syntax stores pixel data as compressed fragments."""
+    from pydicom.uid import UID
+
+    return UID(transfer_syntax_of(ds) or "1.2.840.10008.1.2").is_encapsulated
+
+
+def pixel_shape(path: Path, ds: Any) -> tuple[int, int, int, int, int]:
+    """(frames, rows, cols, samples, bytes per sample) from the header, validated. Raises
+    DicomLoadError for values that cannot describe an image."""
+    try:
+        frames, rows, cols = frame_shape(ds)
+        samples = int_value(ds, "SamplesPerPixel", 1)
+        bits = int_value(ds, "BitsAllocated", 16)
+    except ValueError as exc:
+        raise DicomLoadError(path, f"header values cannot be used: {exc}") from exc
+    if samples not in (1, 3, 4):
+        raise DicomLoadError(path, f"header values cannot be used: SamplesPerPixel is {samples}")
+    if bits not in (1, 8, 16, 32, 64):
+        raise DicomLoadError(path, f"header values cannot be used: BitsAllocated is {bits}")
+    if bits in (8, 16, 32):
+        try:
+            stored_bits_layout(ds, np.dtype(f"u{bits // 8}"))
+        except ValueError as exc:
+            raise DicomLoadError(path, f"header values cannot be used: {exc}") from exc
+    return frames, rows, cols, samples, max(1, bits // 8)
+
+
+def decode_pixels(path: Path, ds: Any, cancel: Optional[CancelToken] = None) -> np.ndarray:
+    """Stored values: (frames, rows, cols[, samples]) for multi-frame, else (rows, cols[, samples]).
+    Raises NoPixelData / TruncatedFile / UnsupportedTransferSyntax / other DicomLoadError
+    subclasses; refuses impossible sizes before allocating."""
+    if not any(k in ds for k in ("PixelData", "FloatPixelData", "DoubleFloatPixelData")):
+        if _ends_inside_pixel_data(path):
+            raise TruncatedFile(path, "the file is truncated: it ends inside its pixel data")
+        raise NoPixelData(path, "the file has no pixel data (no image in it)")
+    if is_mosaic(ds):
+        raise MosaicNotSupported(path, MOSAIC_MESSAGE)
+    ts = transfer_syntax_of(ds)
+    shape = pixel_shape(path, ds)
+    from pydicom.uid import UID
+
+    uid = UID(ts)
+    if not uid.is_transfer_syntax:
+        kind = "a private (vendor-specific)" if not ts.startswith("1.2.840.10008.") else "an unknown"
+        raise UnsupportedTransferSyntax(path, f"pixel data uses {kind} transfer syntax {ts}, which no "
+                                              f"installed decoder reads")
+    if uid.is_encapsulated:
+        from app.dicom.decode import decode_compressed
+
+        if "PixelData" not in ds:
+            raise NoPixelData(path, "compressed object without PixelData (no image in it)")
+        return decode_compressed(path, ds, ts, shape, cancel)
+    return _decode_native(path, ds, ts, shape)
+
+
+def _decode_native(path: Path, ds: Any, ts: str, shape: tuple[int, int, int, int, int]) -> np.ndarray:
+    frames, rows, cols, samples, nbytes = shape
+    ensure_allocatable(path, frames * rows * cols * samples * nbytes,
+                       f"{frames} frame(s) of {rows}x{cols}x{samples}")
+    from pydicom.pixels.decoders.base import get_decoder
+
+    try:
+        arr, _ = get_decoder(ts).as_array(ds, correct_unused_bits=False)
+    except (KeyboardInterrupt, SystemExit, MemoryError):
         raise
-    except BaseException as exc:  # noqa: BLE001 - decoders in Rust/C may raise non-Exception panics
-        if not isinstance(exc, Exception):
-            raise DicomLoadError(path, f"the decoder failed on damaged pixel data ({type(exc).__name__}: "
-                                       f"{exc})") from exc
+    except Exception as exc:  # noqa: BLE001
         text = f"{type(exc).__name__}: {exc}"
         low = text.lower()
-        compressed = ts not in RAW_LITTLE_ENDIAN and ts not in ("1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99")
-        if compressed and "all available plugins" in low:
-            detail = "; ".join(line.strip() for line in str(exc).splitlines()[1:4])
-            raise UnsupportedTransferSyntax(
-                path, f"pixel data compressed as {transfer_syntax_name(ts)} could not be decoded by any "
-                      f"installed decoder; the data may be damaged or use an unusual variant ({detail})") from exc
-        if compressed and any(w in low for w in ("plugin", "decoder", "missing", "not available",
-                                                  "no available", "unable to decode", "not supported",
-                                                  "unsupported", "install")):
-            raise UnsupportedTransferSyntax(
-                path, f"pixel data is compressed as {transfer_syntax_name(ts)}, which cannot be decoded "
-                      f"here: {decoder_hint(ts)} ({text})") from exc
         if any(w in low for w in ("length", "truncat", "too short", "not enough", "expected", "buffer",
                                   "insufficient", "end of")):
             raise TruncatedFile(path, f"pixel data is shorter than the image size says ({text})") from exc
-        if compressed:
-            raise UnsupportedTransferSyntax(
-                path, f"pixel data compressed as {transfer_syntax_name(ts)} could not be decoded "
-                      f"({text}); {decoder_hint(ts)}") from exc
         raise DicomLoadError(path, f"pixel data cannot be decoded ({text})") from exc
-    return np.asarray(arr)
+    arr = np.asarray(arr)
+    try:
+        return correct_stored_bits(arr, ds)
+    except ValueError as exc:
+        raise DicomLoadError(path, f"pixel bit layout cannot be used: {exc}") from exc
 
 
 def file_size(path: Path) -> int:
@@ -210,11 +362,19 @@ def file_size(path: Path) -> int:
 
 
 def to_gray(arr: np.ndarray, photometric: str) -> np.ndarray:
-    """Colour images become luminance (uint8/uint16 kept); grey images pass through."""
-    if arr.ndim >= 3 and arr.shape[-1] in (3, 4) and photometric not in ("MONOCHROME1", "MONOCHROME2"):
-        gray = arr[..., :3].astype(np.float64) @ np.array([0.299, 0.587, 0.114])
-        if arr.dtype.kind in "ui":
+    """Colour images become luminance (uint8/uint16 kept); grey images pass through. Computed
+    one frame at a time in float32 so a multi-frame colour object needs little extra memory."""
+    if not (arr.ndim >= 3 and arr.shape[-1] in (3, 4) and photometric not in ("MONOCHROME1", "MONOCHROME2")):
+        return arr
+    integer = arr.dtype.kind in "ui"
+    out = np.empty(arr.shape[:-1], dtype=arr.dtype if integer else np.float32)
+    weights = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    frames = arr.reshape((-1,) + arr.shape[-3:]) if arr.ndim > 3 else arr[np.newaxis]
+    target = out.reshape((-1,) + out.shape[-2:]) if out.ndim > 2 else out[np.newaxis]
+    for f in range(frames.shape[0]):
+        gray = frames[f, ..., :3].astype(np.float32) @ weights
+        if integer:
             info = np.iinfo(arr.dtype)
-            return np.clip(np.rint(gray), info.min, info.max).astype(arr.dtype)
-        return gray.astype(np.float32)
-    return arr
+            np.clip(np.rint(gray), info.min, info.max, out=gray)
+        target[f] = gray
+    return out

@@ -13,7 +13,7 @@ from app.dicom import classify
 from app.dicom.calibration import radiograph_calibration
 from app.dicom.errors import DicomLoadError, InconsistentSeries
 from app.dicom.model import Radiograph, SeriesEntry, VoiLut
-from app.dicom.pixels import decode_pixels, read_full, to_gray
+from app.dicom.pixels import bit_layout_note, decode_pixels, read_full, to_gray
 
 
 def _float(value: Any) -> Optional[float]:
@@ -107,7 +107,7 @@ def _radiographs_from_file(path: Path, entry: SeriesEntry) -> list[Radiograph]:
     arr = to_gray(decode_pixels(path, ds), photometric)
     frames = int(ds.get("NumberOfFrames", 1) or 1)
     images = [arr[i] for i in range(arr.shape[0])] if frames > 1 and arr.ndim == 3 else [arr]
-    warnings: list[str] = []
+    warnings: list[str] = [n for n in (bit_layout_note(ds),) if n]
     if photometric not in ("MONOCHROME1", "MONOCHROME2"):
         warnings.append(f"colour image ({photometric}) shown as grey levels")
         photometric = "MONOCHROME2"

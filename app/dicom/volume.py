@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
@@ -12,12 +12,17 @@ import numpy as np
 
 from app.core.progress import CancelToken, Cancelled, ProgressFn, check, report
 from app.dicom import classify
-from app.dicom.errors import DicomLoadError, InconsistentSeries, TruncatedFile
+from app.dicom.errors import DicomLoadError, InconsistentSeries, MosaicNotSupported, TruncatedFile
+from app.dicom.geometry_check import (clean_orientation, clean_position, clean_spacing, geometry_problem,
+                                      plain_geometry)
 from app.dicom.headers import functional
+from app.dicom.memory_guard import ensure_allocatable
 from app.dicom.model import Geometry, Modality, Plane, SeriesEntry, Volume
+from app.dicom.mosaic import MOSAIC_MESSAGE, file_is_mosaic
 from app.dicom.pixels import _raw_element as raw_element
-from app.dicom.pixels import (decode_pixels, fast_path_ok, file_size, frame_shape, read_full,
-                              read_load_header, read_raw_into, stored_dtype, to_gray)
+from app.dicom.pixels import (bit_layout_note, decode_pixels, fast_path_ok, file_size, frame_shape, is_encapsulated,
+                              pixel_shape, read_full, read_load_header, read_raw_into, stored_dtype, to_gray)
+from app.dicom.spacing import has_spacing_runs, is_irregular, resample_slices
 from app.dicom.stacking import plan_stack
 
 _THREADS = 4
@@ -106,8 +111,15 @@ def _slices_of(path: Path, ds: Any) -> list[_Slice]:
 
 
 def _check_size(path: Path, ds: Any) -> None:
-    """Catch truncated uncompressed files before geometry is planned."""
+    """Catch truncated files before geometry is planned: uncompressed pixel data shorter than
+    declared, or more compressed frames declared than the file has bytes for (8-byte item
+    header per frame at least)."""
     if not fast_path_ok(ds):
+        n_frames = frame_shape(ds)[0]
+        size = file_size(path)
+        if n_frames > 1 and size and n_frames * 8 > size and is_encapsulated(ds):
+            raise TruncatedFile(path, f"NumberOfFrames is {n_frames} but the file has only {size} bytes: the "
+                                      f"file is truncated or the header is wrong")
         return
     raw = raw_element(ds)
     n_frames, rows, cols = frame_shape(ds)
@@ -129,6 +141,9 @@ def _read_headers(entry: SeriesEntry, progress, cancel, total_units: int, warnin
 
     def job(p: Path):
         ds = read_load_header(p)
+        if file_is_mosaic(p, ds):
+            raise MosaicNotSupported(p, MOSAIC_MESSAGE)
+        pixel_shape(p, ds)  # impossible or multi-valued sizes: typed error for this file
         _check_size(p, ds)
         return ds
 
@@ -141,6 +156,10 @@ def _read_headers(entry: SeriesEntry, progress, cancel, total_units: int, warnin
         except DicomLoadError as exc:
             errors.append(exc)
             warnings.append(f"skipped {p.name}: {exc.message}")
+        except Exception as exc:  # noqa: BLE001 - any surprise in one file skips that file only
+            err = DicomLoadError(p, f"header values cannot be used ({type(exc).__name__}: {exc})")
+            errors.append(err)
+            warnings.append(f"skipped {p.name}: {err.message}")
         report(progress, done, total_units)
     return results, errors
 
@@ -255,6 +274,7 @@ def build_volume(entry: SeriesEntry, progress: Optional[ProgressFn] = None,
             warnings.append(f"skipped {p.name}: {err.message}")
     if not slices:
         _raise_nothing(errors, entry)
+    _clean_geometry(slices, warnings)
     slices = _majority(slices, warnings)
     if not slices:
         raise InconsistentSeries(entry.instances[0].path, "no two images of the series share a matrix and orientation")
@@ -263,7 +283,8 @@ def build_volume(entry: SeriesEntry, progress: Optional[ProgressFn] = None,
     iop = ref.iop
     normal = classify.orientation_normal(iop) if iop is not None else None
     labels = [s.path.name + (f" frame {s.frame + 1}" if s.frame is not None else "") for s in slices]
-    if normal is not None and all(s.position is not None for s in slices):
+    geometry_known = normal is not None and all(s.position is not None for s in slices)
+    if geometry_known:
         plan = plan_stack(np.array([s.position for s in slices]), normal, labels, ref.thickness)
         row_cos, col_cos = iop[:3], iop[3:]
     else:
@@ -290,6 +311,8 @@ def build_volume(entry: SeriesEntry, progress: Optional[ProgressFn] = None,
             row_mm, col_mm = 1.0, 1.0
 
     kept = [slices[i] for i in plan.order]
+    notes = {n for n in (bit_layout_note(s.ds) for s in kept[:1] + kept[-1:]) if n}
+    warnings.extend(sorted(notes))
     dtypes = {stored_dtype(s.ds) for s in kept}
     all_fast = all(fast_path_ok(s.ds) for s in kept) and len(dtypes) == 1
     n_k, rows, cols = plan.n_k, ref.rows, ref.cols
@@ -297,11 +320,15 @@ def build_volume(entry: SeriesEntry, progress: Optional[ProgressFn] = None,
     mask_real = np.zeros(n_k, dtype=bool)
     mask_real[plan.k_index] = True
 
+    ensure_allocatable(ref.path, n_k * rows * cols * (sdt.itemsize if all_fast else 4),
+                       f"a volume of {n_k} slices of {rows}x{cols}")
+
     def decode_file(path: Path) -> np.ndarray:
         try:
+            check(cancel)
             ds = read_full(path)
-            return to_gray(decode_pixels(path, ds), str(ds.get("PhotometricInterpretation", "")))
-        except DicomLoadError:
+            return to_gray(decode_pixels(path, ds, cancel), str(ds.get("PhotometricInterpretation", "")))
+        except (DicomLoadError, Cancelled):
             raise
         except Exception as exc:  # noqa: BLE001 - damaged values pydicom converts lazily
             raise DicomLoadError(path, f"damaged header or pixel values ({type(exc).__name__}: {exc})") from exc
@@ -316,7 +343,12 @@ def build_volume(entry: SeriesEntry, progress: Optional[ProgressFn] = None,
 
         def fast_job(item):
             k, s = item
-            read_raw_into(s.path, s.ds, stored[k], s.frame)
+            try:
+                read_raw_into(s.path, s.ds, stored[k], s.frame)
+            except DicomLoadError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - e.g. the file vanished or cannot be opened
+                raise DicomLoadError(s.path, f"pixel data cannot be read ({type(exc).__name__}: {exc})") from exc
             return k
 
         by_file = _group_by_file(tasks)
@@ -352,7 +384,9 @@ def build_volume(entry: SeriesEntry, progress: Optional[ProgressFn] = None,
                     warnings.append(f"could not read the image of {p.name}: {exc.message}; its slice position is left blank")
                 done[0] += 1
                 report(progress, min(done[0], total_units), total_units)
-        frames_dtype = np.result_type(*[a.dtype for a in decoded.values()]) if decoded else np.dtype(np.int16)
+        if not decoded:
+            _raise_nothing(pixel_errors or errors, entry)
+        frames_dtype = np.result_type(*[a.dtype for a in decoded.values()])
         if frames_dtype == np.float64:
             frames_dtype = np.dtype(np.float32)
         stored = np.zeros((n_k, rows, cols), dtype=frames_dtype)
@@ -386,14 +420,24 @@ def build_volume(entry: SeriesEntry, progress: Optional[ProgressFn] = None,
     array = _rescale(stored, slopes, intercepts)
     del stored
 
-    direction = np.column_stack([row_cos, col_cos, plan.k_axis_lps])
-    geometry = Geometry(plan.origin_lps, np.array([col_mm, row_mm, plan.spacing_k_mm]), direction,
-                        (cols, rows, n_k))
     sops = [""] * n_k
     frames = [0] * n_k
     for k, s in zip(plan.k_index, kept):
         sops[k] = s.sop
         frames[k] = (s.frame + 1) if s.frame is not None else 0
+    grid = _KGrid(array, plan.origin_lps, plan.spacing_k_mm, sops, frames)
+    t_mm = _distances_along_k(kept, plan) if geometry_known else None
+    if t_mm is not None and (is_irregular(t_mm, plan.k_index, plan.spacing_k_mm) or has_spacing_runs(t_mm)):
+        geometry_known = _resample_variable_spacing(grid, kept, plan, real, warnings)
+    array, n_k = grid.array, grid.array.shape[0]
+
+    direction = np.column_stack([row_cos, col_cos, plan.k_axis_lps])
+    geometry = Geometry(grid.origin_lps, np.array([col_mm, row_mm, grid.spacing_k_mm]), direction, (cols, rows, n_k))
+    problem = geometry_problem(geometry)
+    if problem is not None:
+        warnings.append(f"unusable geometry ({problem}): shown as plain images in slice order, distances are "
+                        f"in pixels")
+        geometry = plain_geometry((cols, rows, n_k))
     mid = kept[len(kept) // 2]
     modality = entry.modality if entry.modality in (Modality.CT, Modality.MR) else entry.modality
     plane = classify.plane_of(ref.iop) if ref.iop is not None else None
@@ -406,8 +450,78 @@ def build_volume(entry: SeriesEntry, progress: Optional[ProgressFn] = None,
         description=entry.description, plane=plane or Plane.OBLIQUE,
         sequence=classify.mr_sequence(mid.ds) if entry.modality is Modality.MR else None,
         slice_thickness_mm=mid.thickness,
-        warnings=warnings + [w for w in entry.warnings if w not in warnings],
+        warnings=warnings + [w for w in entry.warnings if w not in warnings
+                             and not (grid.resampled and w.startswith(_SPACING_WARNINGS))],
+        geometry_reliable=geometry_known and problem is None, resampled=grid.resampled,
+        acquired_k_mm=grid.acquired_k_mm,
     )
+
+
+@dataclass
+class _KGrid:
+    """The volume along k: voxels, first-slice origin, step, and per-k SOP/frame references."""
+
+    array: np.ndarray
+    origin_lps: np.ndarray
+    spacing_k_mm: float
+    sops: list[str]
+    frames: list[int]
+    resampled: bool = False
+    acquired_k_mm: list[float] = field(default_factory=list)
+
+
+# stacking.py's wording for irregular stacks; replaced by one "variable slice spacing" note
+_SPACING_WARNINGS = ("non-uniform slice spacing", "missing slice(s)", "... and ")
+
+
+def _distances_along_k(kept: list[_Slice], plan: Any) -> np.ndarray:
+    """True distance (mm) of each kept slice from the first along the plan's k axis."""
+    normal = np.cross(kept[0].iop[:3], kept[0].iop[3:])
+    along = float(plan.k_axis_lps @ normal) or 1.0
+    p0 = kept[0].position
+    return np.array([float((s.position - p0) @ normal) / along for s in kept])
+
+
+def _resample_variable_spacing(grid: _KGrid, kept: list[_Slice], plan: Any, real: np.ndarray,
+                               warnings: list[str]) -> bool:
+    """Put irregularly spaced slices on a regular k grid (true distances kept). False when the
+    positions are too irregular for any grid: the slices stay in order, 1 mm apart, unknown."""
+    t_mm = _distances_along_k(kept, plan)
+    real_k = [k for k in plan.k_index if real[k]]
+    t_real = np.array([t for k, t in zip(plan.k_index, t_mm) if real[k]])
+    res = resample_slices(grid.array[real_k], t_real) if len(real_k) > 1 else None
+    warnings[:] = [w for w in warnings if not w.startswith(_SPACING_WARNINGS)]
+    if res is None:
+        warnings.append("slice positions are too irregular to put on a regular grid: slices are shown in "
+                        "order and distances along the slice axis are unknown (1 mm assumed)")
+        grid.spacing_k_mm = 1.0
+        return False
+    diffs = np.diff(t_real)
+    warnings.append(
+        f"variable slice spacing ({np.min(diffs):.2f} to {np.max(diffs):.2f} mm): the {len(real_k)} acquired "
+        f"slices were resampled onto a regular {res.step_mm:.2f} mm grid (linear interpolation between "
+        f"neighbours) so reformats and measurements use true distances"
+        + (f"; {res.blank_k} slice(s) across wide gaps left blank" if res.blank_k else ""))
+    first = kept[plan.k_index.index(real_k[0])]
+    grid.array, grid.spacing_k_mm, grid.resampled = res.array, res.step_mm, True
+    grid.origin_lps = np.asarray(first.position, dtype=np.float64)
+    grid.acquired_k_mm = [float(t - t_real[0]) for t in t_real]
+    grid.sops = [grid.sops[real_k[i]] if i is not None else "" for i in res.source_of_k]
+    grid.frames = [grid.frames[real_k[i]] if i is not None else 0 for i in res.source_of_k]
+    return True
+
+
+def _clean_geometry(slices: list[_Slice], warnings: list[str]) -> None:
+    """Unusable orientation/position/spacing values count as absent (checked once, here)."""
+    bad = 0
+    for s in slices:
+        iop, pos, sp = clean_orientation(s.iop), clean_position(s.position), clean_spacing(s.spacing)
+        bad += (iop is None and s.iop is not None) or (pos is None and s.position is not None) or (
+            sp is None and s.spacing is not None)
+        s.iop, s.position, s.spacing = iop, pos, sp
+    if bad:
+        warnings.append(f"{bad} image(s) have impossible orientation, position or pixel spacing values; "
+                        f"those values are ignored")
 
 
 def _group_by_file(tasks):

@@ -148,3 +148,16 @@ def radiograph_dataset(modality: str = "DX", *, view_position: str = "", descrip
     ds.PatientOrientation = ["L", "F"]
     set_pixels(ds, (np.arange(rows * cols).reshape(rows, cols) % 4000).astype(np.uint16))
     return ds
+
+
+def peak_alloc_bytes(fn) -> int:
+    """Peak Python allocation (tracemalloc, numpy arrays included) while ``fn()`` runs."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        fn()
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak

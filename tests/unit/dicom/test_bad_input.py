@@ -91,14 +91,16 @@ def test_unknown_compressed_syntax_is_explained(tmp_path):
 
 
 def test_missing_decoder_message_names_the_package(tmp_path, monkeypatch):
+    import sys
+
+    from pydicom.pixels.decoders.base import get_decoder
+
     src = pydicom.data.get_testdata_file("MR_small_jp2klossless.dcm")
     p = tmp_path / "j2k.dcm"
     p.write_bytes(open(src, "rb").read())
-
-    def no_decoder(self):
-        raise RuntimeError("Unable to decode the pixel data: missing required dependencies (plugin unavailable)")
-
-    monkeypatch.setattr(pydicom.dataset.Dataset, "pixel_array", property(no_decoder))
+    # no decoder package installed for JPEG 2000: neither pydicom's plugins nor SimpleITK
+    monkeypatch.setattr(get_decoder("1.2.840.10008.1.2.4.90"), "_available", {})
+    monkeypatch.setitem(sys.modules, "SimpleITK", None)
     with pytest.raises(UnsupportedTransferSyntax) as info:
         load_series(_entry(tmp_path))
     assert "pylibjpeg-openjpeg" in info.value.message and "JPEG 2000" in info.value.message

@@ -1,0 +1,118 @@
+"""Decode compressed (encapsulated) pixel data safely.
+
+Order: the frame check (frame_check.check_compressed), then pydicom's in-process plugins except
+python-gdcm (pylibjpeg, pyjpegls, pillow, pydicom's RLE), then the abort-capable decoders in the
+isolated worker: python-gdcm, then SimpleITK (GDCM), which also reads 12-bit lossy JPEG
+(process 2/4) that the others refuse. Every failure message names what was tried and why it
+failed; the install advice appears only when no decoder for the syntax is installed."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+
+from app.core.progress import CancelToken, Cancelled, check
+from app.dicom.errors import TruncatedFile, UnsupportedTransferSyntax
+from app.dicom.frame_check import J2K_UIDS, JPEG_UIDS, RLE_UID, check_compressed, check_photometric
+from app.dicom.isolated import IsolatedFailure, decode_isolated
+from app.dicom.transfer import decoder_hint, transfer_syntax_name
+
+ISOLATED_ONLY = {"gdcm"}  # pydicom plugins that may abort the process: never run in-process
+GDCM_SYNTAXES = JPEG_UIDS | (J2K_UIDS - {"1.2.840.10008.1.2.4.201", "1.2.840.10008.1.2.4.202",
+                                          "1.2.840.10008.1.2.4.203"}) | {RLE_UID}
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    # pydicom's "raised by all available plugins" text: keep the per-plugin line
+    body = [t.strip() for t in text if t.strip() and "all available plugins" not in t]
+    return (" ".join(body) or type(exc).__name__)[:240]
+
+
+def _simpleitk_available() -> bool:
+    try:
+        return importlib.util.find_spec("SimpleITK") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _frame_by_frame(decoder: Any, ds: Any, name: str, frames: int, cancel: Optional[CancelToken]) -> np.ndarray:
+    """All frames, decoded one at a time so Cancel is honoured between frames."""
+    out: Optional[np.ndarray] = None
+    for f, (frame, _) in enumerate(decoder.iter_array(ds, decoding_plugin=name)):
+        check(cancel)
+        if out is None:
+            out = np.empty((frames,) + frame.shape, dtype=frame.dtype)
+        if f >= frames or frame.shape != out.shape[1:]:
+            raise ValueError(f"frame {f + 1} is {frame.shape}, expected {out.shape[1:]} ({frames} frames)")
+        out[f] = frame
+    if out is None or f + 1 != frames:
+        raise ValueError(f"{0 if out is None else f + 1} of {frames} frames decoded")
+    return out
+
+
+def _in_process(decoder: Any, ds: Any, plugins: list[str], frames: int, cancel: Optional[CancelToken],
+                tried: list[str]) -> Optional[np.ndarray]:
+    for name in plugins:
+        try:
+            if frames > 1:
+                return _frame_by_frame(decoder, ds, name, frames, cancel)
+            arr, _ = decoder.as_array(ds, decoding_plugin=name)
+            return np.asarray(arr)
+        except Cancelled:
+            raise
+        except (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - Rust/C decoders may raise non-Exception panics
+            tried.append(f"{name} ({_short(exc)})")
+    return None
+
+
+def _isolated(path: Path, ts: str, gdcm: bool, cancel: Optional[CancelToken], tried: list[str]) -> Optional[np.ndarray]:
+    methods = (["gdcm"] if gdcm else []) + (["simpleitk"] if ts in GDCM_SYNTAXES and _simpleitk_available() else [])
+    for method in methods:
+        check(cancel)
+        label = "python-gdcm" if method == "gdcm" else "SimpleITK (GDCM)"
+        try:
+            return decode_isolated(path, method, cancel)
+        except IsolatedFailure as exc:
+            tried.append(f"{label} in a separate process ({exc})")
+    return None
+
+
+def decode_compressed(path: Path, ds: Any, ts: str, shape: tuple[int, int, int, int, int],
+                      cancel: Optional[CancelToken] = None) -> np.ndarray:
+    """Stored values of encapsulated pixel data. ``shape`` = (frames, rows, cols, samples,
+    bytes per sample) from the validated header. Raises typed DicomLoadError subclasses."""
+    frames, rows, cols, samples, nbytes = shape
+    name = transfer_syntax_name(ts)
+    from pydicom.pixels.decoders.base import get_decoder
+
+    try:
+        decoder = get_decoder(ts)
+    except (NotImplementedError, ValueError):
+        decoder = None
+    if decoder is None:
+        raise UnsupportedTransferSyntax(path, f"pixel data is compressed as {name}, which no installed decoder "
+                                              f"reads; {decoder_hint(ts)}")
+    check_photometric(path, str(ds.get("PhotometricInterpretation", "") or "").strip(), samples)
+    check_compressed(path, ds, ts, frames, rows, cols, samples, nbytes)
+    plugins = list(decoder.available_plugins)
+    in_process = [p for p in plugins if p not in ISOLATED_ONLY]
+    tried: list[str] = []
+    arr = _in_process(decoder, ds, in_process, frames, cancel, tried)
+    if arr is None:
+        arr = _isolated(path, ts, "gdcm" in plugins, cancel, tried)
+    if arr is not None:
+        return arr
+    if not tried:
+        raise UnsupportedTransferSyntax(path, f"pixel data is compressed as {name} and no decoder for it is "
+                                              f"installed: {decoder_hint(ts)}")
+    text = "; ".join(tried)
+    if any(w in text.lower() for w in ("truncat", "premature end", "end of data", "unexpected end")):
+        raise TruncatedFile(path, f"compressed pixel data ({name}) is truncated; tried: {text}")
+    raise UnsupportedTransferSyntax(path, f"pixel data compressed as {name} could not be decoded; the data may "
+                                          f"be damaged or use an unusual variant. Tried: {text}")

@@ -1,0 +1,83 @@
+"""Isolated decoder process: decoders that can abort (python-gdcm, SimpleITK's GDCM) run here.
+
+Protocol (one JSON object per line): the parent writes ``{"path", "method", "out"}`` on stdin;
+the worker decodes, saves the array with ``numpy.save`` to ``out`` and answers ``{"ok": true}``
+or ``{"ok": false, "error": "..."}`` on its protocol pipe (the original stdout; library chatter
+on stdout is sent to stderr). A C++ abort kills only this process; the parent reports it as a
+typed error for that file and starts a new worker for the next request.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+
+def _decode_gdcm(path: str) -> Any:
+    from pydicom.pixels.decoders.base import get_decoder
+
+    from app.dicom.bounded_io import dcmread_bounded
+
+    ds = dcmread_bounded(path, force=True)
+    if "PhotometricInterpretation" not in ds and int(ds.get("SamplesPerPixel", 1) or 1) == 1:
+        ds.PhotometricInterpretation = "MONOCHROME2"
+    arr, _ = get_decoder(ds.file_meta.TransferSyntaxUID).as_array(ds, decoding_plugin="gdcm")
+    return arr
+
+
+def _decode_simpleitk(path: str) -> Any:
+    """SimpleITK's GDCM reader applies RescaleSlope/Intercept itself; that is undone here so the
+    caller gets stored values like every other decoder (and applies the modality LUT once)."""
+    import numpy as np
+    import SimpleITK as sitk
+
+    from app.dicom.bounded_io import dcmread_bounded
+
+    reader = sitk.ImageFileReader()
+    reader.SetImageIO("GDCMImageIO")
+    reader.SetFileName(path)
+    image = reader.Execute()
+    arr = sitk.GetArrayFromImage(image)
+    if image.GetDimension() == 3 and arr.shape[0] == 1:
+        arr = arr[0]
+    ds = dcmread_bounded(path, force=True, stop_before_pixels=True,
+                         specific_tags=["RescaleSlope", "RescaleIntercept", "BitsAllocated", "PixelRepresentation"])
+    slope = float(ds.get("RescaleSlope", 1) or 1)
+    intercept = float(ds.get("RescaleIntercept", 0) or 0)
+    bits = int(ds.get("BitsAllocated", 16) or 16)
+    signed = int(ds.get("PixelRepresentation", 0) or 0) == 1
+    stored = np.dtype({8: "int8", 16: "int16", 32: "int32"}.get(bits, "int16") if signed else
+                      {8: "uint8", 16: "uint16", 32: "uint32"}.get(bits, "uint16"))
+    if slope != 1 or intercept != 0:
+        arr = np.rint((arr.astype(np.float64) - intercept) / slope)
+    if arr.dtype != stored and arr.ndim in (2, 3) and arr.dtype.kind in "uif":
+        info = np.iinfo(stored)
+        arr = np.clip(arr, info.min, info.max).astype(stored)
+    return np.ascontiguousarray(arr)
+
+
+METHODS = {"gdcm": _decode_gdcm, "simpleitk": _decode_simpleitk}
+
+
+def serve() -> None:
+    import numpy as np
+
+    proto = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)  # anything a library prints goes to stderr, never into the protocol
+    for line in sys.stdin:
+        try:
+            req = json.loads(line)
+            arr = METHODS[req["method"]](req["path"])
+            np.save(req["out"], np.asarray(arr), allow_pickle=False)
+            answer = {"ok": True}
+        except BaseException as exc:  # noqa: BLE001 - every failure is reported, the worker lives on
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            answer = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:500]}
+        proto.write(json.dumps(answer) + "\n")
+
+
+if __name__ == "__main__":
+    serve()

@@ -1,0 +1,116 @@
+"""Run abort-capable decoders in a separate worker process (app.dicom.decode_worker).
+
+One persistent worker is shared (requests are serialised by a lock); it is started on first use
+and restarted after a crash, a timeout or a cancel. A crash or timeout is an IsolatedFailure
+naming what happened; the main process never runs these decoders itself."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from app.core.progress import CancelToken, Cancelled
+
+DECODE_TIMEOUT_S = 120.0
+_POLL_S = 0.1
+
+
+class IsolatedFailure(Exception):
+    """The isolated decoder failed, crashed or timed out; the text says which."""
+
+
+class _Worker:
+    def __init__(self) -> None:
+        root = str(Path(__file__).resolve().parents[2])
+        env = dict(os.environ)
+        env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        self.proc = subprocess.Popen([sys.executable, "-m", "app.dicom.decode_worker"], cwd=root, env=env,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     text=True, bufsize=1)
+        self.lines: "queue.Queue[Optional[str]]" = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:  # type: ignore[union-attr]
+            self.lines.put(line)
+        self.lines.put(None)  # the worker ended
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+
+
+_lock = threading.Lock()
+_worker: Optional[_Worker] = None
+
+
+def _describe_exit(code: Optional[int]) -> str:
+    if code is not None and code < 0:
+        import signal
+
+        try:
+            return f"crashed ({signal.Signals(-code).name})"
+        except ValueError:
+            return f"crashed (signal {-code})"
+    return f"ended unexpectedly (exit code {code})"
+
+
+def decode_isolated(path: Path, method: str, cancel: Optional[CancelToken] = None,
+                    timeout_s: float = DECODE_TIMEOUT_S) -> np.ndarray:
+    """Decoded pixel array of ``path`` by ``method`` ("gdcm" or "simpleitk") in the worker."""
+    global _worker
+    with _lock:
+        if _worker is None or _worker.proc.poll() is not None:
+            _worker = _Worker()
+        worker = _worker
+        fd, out = tempfile.mkstemp(suffix=".npy", prefix="isthmus-decode-")
+        os.close(fd)
+        try:
+            try:
+                worker.proc.stdin.write(json.dumps({"path": str(path), "method": method, "out": out}) + "\n")
+                worker.proc.stdin.flush()
+            except (BrokenPipeError, OSError) as exc:
+                worker.stop()
+                _worker = None
+                raise IsolatedFailure(f"the decoder process {_describe_exit(worker.proc.poll())}") from exc
+            waited = 0.0
+            while True:
+                try:
+                    line = worker.lines.get(timeout=_POLL_S)
+                    break
+                except queue.Empty:
+                    waited += _POLL_S
+                    if cancel is not None and cancel.cancelled:
+                        worker.stop()
+                        _worker = None
+                        raise Cancelled("cancelled by the user")
+                    if waited >= timeout_s:
+                        worker.stop()
+                        _worker = None
+                        raise IsolatedFailure(f"the decoder took longer than {timeout_s:.0f} s and was stopped")
+            if line is None:
+                code = worker.proc.wait(timeout=5)
+                _worker = None
+                raise IsolatedFailure(f"the decoder process {_describe_exit(code)} on this file")
+            answer = json.loads(line)
+            if not answer.get("ok"):
+                raise IsolatedFailure(str(answer.get("error", "unknown error")))
+            return np.load(out, allow_pickle=False)
+        finally:
+            try:
+                os.unlink(out)
+            except OSError:
+                pass
