@@ -56,6 +56,8 @@ def _unsafe(parts: list[str]) -> Optional[str]:
             return "it is an absolute path or has an empty component"
         if ":" in p:
             return "it names a drive or device"
+        if any(ord(ch) < 0x20 for ch in p):
+            return "it contains a control character (e.g. a null byte), not a valid file ID"
     return None
 
 

@@ -13,6 +13,13 @@ from .conftest import AXIAL, CT_STORAGE, base_dataset, save, set_pixels
 
 def _write(tmp_path, positions, iop=AXIAL, spacing=(0.5, 0.5), value_of_z=lambda z: 100 * z, rows=6, cols=5):
     """One CT file per position; every pixel of a slice holds value_of_z(z along the normal)."""
+    entries = _write_entries(tmp_path, positions, iop, spacing, value_of_z, rows, cols)
+    assert len(entries) == 1
+    return load_series(entries[0])
+
+
+def _write_entries(tmp_path, positions, iop=AXIAL, spacing=(0.5, 0.5), value_of_z=lambda z: 100 * z,
+                   rows=6, cols=5):
     iop = np.asarray(iop, float)
     normal = np.cross(iop[:3], iop[3:])
     for w, pos in enumerate(positions):
@@ -25,9 +32,7 @@ def _write(tmp_path, positions, iop=AXIAL, spacing=(0.5, 0.5), value_of_z=lambda
         ds.RescaleSlope, ds.RescaleIntercept = 1, 0
         set_pixels(ds, np.full((rows, cols), int(round(value_of_z(float(np.dot(pos, normal))))), np.int16))
         save(ds, tmp_path / "s" / f"{w:03d}.dcm")
-    entries = scan_paths([tmp_path / "s"]).all_series()
-    assert len(entries) == 1
-    return load_series(entries[0])
+    return scan_paths([tmp_path / "s"]).all_series()
 
 
 def _assert_voxels_at_true_positions(vol, normal=(0, 0, 1)):
@@ -91,9 +96,20 @@ def test_damaged_geometry_is_checked_once_and_displayable(tmp_path, case):
         spacing = (1e-9, 1e-9)
     elif case == "one-far-slice":
         positions[4] = [0.0, 0.0, 9.0e4]
-    vol = _write(tmp_path, positions, iop=iop, spacing=spacing, value_of_z=lambda z: 7)
     from app.dicom.geometry_check import geometry_problem
 
+    entries = _write_entries(tmp_path, positions, iop=iop, spacing=spacing, value_of_z=lambda z: 7)
+    if case in ("huge-position", "one-far-slice"):
+        # the scan keeps true positions: the far (or unusable) slice is its own stack, with a note,
+        # and every stack loads with a displayable geometry
+        assert len(entries) == 2 and any(e.split_note for e in entries)
+        for entry in entries:
+            part = load_series(entry)
+            assert geometry_problem(part.geometry) is None
+            assert _max_view_pixels(part.geometry) <= 16384 * 4096
+        return
+    assert len(entries) == 1
+    vol = load_series(entries[0])
     assert geometry_problem(vol.geometry) is None
     assert _max_view_pixels(vol.geometry) <= 16384 * 4096  # no reformat of GiBs
     assert vol.warnings
