@@ -64,6 +64,8 @@ class MainWindow(QMainWindow):
         self.start_page.sig_browse_requested.connect(self.open_folder_dialog)
         self.presenter.sig_message.connect(lambda m: self.statusBar().showMessage(m, 8000))
         self.state.changed.connect(self._sync_checks)
+        self.state.changed.connect(self._on_state_title)
+        self.presenter.sig_patient_changed.connect(self._update_title)
         QTimer.singleShot(200, self.controller.prewarm)
         geo = self.settings.geometry()
         if geo is not None:
@@ -170,6 +172,24 @@ class MainWindow(QMainWindow):
             self._progress_timer.stop()
             self._pending_progress = None
 
+    # ---- identity in the title --------------------------------------------------------------
+    def _update_title(self, *_args) -> None:
+        """The active patient and study (or "anonymised"): never the name while anonymised."""
+        ident = self.presenter.study_identity
+        if ident is None:
+            self.setWindowTitle("Isthmus - lumbar spine review")
+        elif self.state.anonymise:
+            self.setWindowTitle("Isthmus - anonymised patient")
+        else:
+            ctx = ident.patient
+            self.setWindowTitle(f"Isthmus - {ctx.display_name} (ID {ctx.patient_id}) - "
+                                f"{ident.study_date[:4]}-{ident.study_date[4:6]}-{ident.study_date[6:8]} "
+                                f"{ident.description}".rstrip(" -"))
+
+    def _on_state_title(self, name: str) -> None:
+        if name == "anonymise":
+            self._update_title()
+
     # ---- opening ---------------------------------------------------------------------------
     def open_paths(self, paths) -> None:
         paths = [str(p) for p in paths]
@@ -177,7 +197,9 @@ class MainWindow(QMainWindow):
             return
         self.settings.add_recent(paths)
         self.stack.setCurrentWidget(self.grid)
-        self.setWindowTitle(f"Isthmus - {', '.join(Path(p).name for p in paths)}")
+        # folder names often carry the patient's name: not shown while anonymised
+        self.setWindowTitle("Isthmus - loading" if self.state.anonymise
+                            else f"Isthmus - loading {', '.join(Path(p).name for p in paths)}")
         self.controller.open_paths(paths)
 
     def open_folder_dialog(self) -> None:
@@ -219,6 +241,7 @@ class MainWindow(QMainWindow):
         s.sync()
         self.controller.shutdown()
         self.state.changed.disconnect(self._sync_checks)
+        self.state.changed.disconnect(self._on_state_title)
         self.presenter.close()
         self.grid.close_grid()
         self.sig_closed.emit()

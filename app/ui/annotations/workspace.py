@@ -4,15 +4,17 @@
 
 * every SliceView of ``window.grid`` gets the ``ToolController`` as its tool hook and key
   filter, and one item per annotation (``items.ITEM_CLASSES``) under its ``annotation_layer``;
-* when a study is scanned, a ``StudySession`` is created for it (its autosave restored, the
-  study folder as SR evidence source) and shown in the review dock (``make_review_dock``); the
-  session re-derives findings from the store on every annotation change and pushes table edits
-  of pars statuses back to the markers (app/session.py);
+* when the presenter makes a patient's study active, a ``StudySession`` is created for it
+  (``StudyInfo`` of its images: identity, modalities, age/sex; its autosave restored or set
+  aside with a notice) and shown in the review dock (``make_review_dock``). When another
+  folder starts loading, or another patient is chosen, the current session is flushed and
+  closed and the dock is emptied *in the same event-loop turn* ("Loading ...");
 * an "Annotate" menu and toolbar built from ``ToolRegistry`` (checkable, in the viewer's
   exclusive mode group: picking W/L or Pan leaves the annotation tool);
-* Edit > Undo (Ctrl+Z), Redo (Ctrl+Shift+Z, Ctrl+Y) through ``UndoRouter`` (annotation and
-  findings steps in the order they happened) and Delete (selected annotations, active while the
-  focus is in the viewer grid).
+* Edit > Undo (Ctrl+Z), Redo (Ctrl+Shift+Z, Ctrl+Y) over the session's one ``history``
+  (drawings, table, context and impression edits in the order they happened) and Delete
+  (selected annotations, active while the focus is in the viewer grid);
+* the autosave status in the status bar ("Autosave: saved 12:03:41"; red when a save fails).
 """
 
 from __future__ import annotations
@@ -24,14 +26,14 @@ from typing import Any, Optional
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QComboBox, QToolBar
+from PySide6.QtWidgets import QComboBox, QLabel, QMessageBox, QToolBar
 
 from app.annotations.model import Annotation, EllipseROI, FreehandROI
 from app.annotations.tools import ToolRegistry
 from app.ui.annotations.controller import ToolController
 from app.ui.annotations.items import AnnotationItem, make_item
 from app.ui.annotations.mapping import ViewMapper
-from app.ui.annotations.undo import UndoRouter
+from app.viewer.study_info import StudyInfo
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +102,7 @@ class AnnotationWorkspace(QObject):
         self.session: Any = None
         self.store: Any = None
         self.dock: Any = None
-        self.router = UndoRouter()
+        self.notice_box: Optional[QMessageBox] = None
         self._for_cache: dict[str, Optional[str]] = {}
         self.items: dict[tuple[int, str], AnnotationItem] = {}
         self.controller = ToolController(lambda: self.store, self.registry, self.frame_of_reference,
@@ -111,9 +113,16 @@ class AnnotationWorkspace(QObject):
             v.set_tool_controller(self.controller)
             self.controller.install_on(v)
         self._build_actions()
-        self.router.changed.connect(self._update_edit_actions)
         self.state.changed.connect(self._on_state)
-        window.controller.sig_scanned.connect(self._on_scanned)
+        window.controller.sig_scan_started.connect(self._on_scan_started)
+        window.presenter.sig_patient_changed.connect(self._on_patient_changed)
+        self.autosave_label = QLabel("")
+        self.autosave_label.setObjectName("AutosaveStatus")
+        window.statusBar().addPermanentWidget(self.autosave_label)
+        self._autosave_timer = QTimer(self)
+        self._autosave_timer.setInterval(1000)
+        self._autosave_timer.timeout.connect(self.update_autosave_status)
+        self._autosave_timer.start()
         self._dock_timer = QTimer(self)
         self._dock_timer.setInterval(250)
         self._dock_timer.timeout.connect(self._dock_tick)
@@ -238,12 +247,39 @@ class AnnotationWorkspace(QObject):
         self._update_edit_actions()
 
     def _update_edit_actions(self, *_: Any) -> None:
-        r = self.router
-        self.undo_action.setEnabled(r.can_undo)
-        self.redo_action.setEnabled(r.can_redo)
-        st = self.store
-        text = getattr(st, "undo_text", "") if st is not None else ""
-        self.undo_action.setText("Undo" + (f" {text}" if text and r._undo and r._undo[-1] == "store" else ""))
+        h = self.session.history if self.session is not None else None
+        self.undo_action.setEnabled(h is not None and h.can_undo)
+        self.redo_action.setEnabled(h is not None and h.can_redo)
+        self.undo_action.setText("Undo" + (f" {h.undo_text}" if h is not None and h.undo_text else ""))
+        self.redo_action.setText("Redo" + (f" {h.redo_text}" if h is not None and h.redo_text else ""))
+
+    # ---- autosave status -------------------------------------------------------------------
+    def update_autosave_status(self) -> None:
+        """"Autosave: saved 12:03:41", or a red warning when saving fails or is off."""
+        if self.session is None:
+            self.autosave_label.setText("")
+            return
+        state, detail = self.session.autosave_status()
+        text = {"saved": f"Autosave: saved {detail}", "pending": "Autosave: saving…",
+                "failed": "AUTOSAVE FAILED - your work is not being saved", "off": "AUTOSAVE OFF"}[state]
+        bad = state in ("failed", "off")
+        self.autosave_label.setText(text)
+        self.autosave_label.setToolTip(detail if bad else "Work is saved automatically as you go")
+        self.autosave_label.setStyleSheet("background: #b00020; color: white; font-weight: bold; padding: 1px 6px;"
+                                          if bad else "")
+        if bad and not getattr(self, "_warned_autosave", False):
+            self._warned_autosave = True
+            self._notify("Autosave is not working", f"{text}.\n\n{detail}\n\nSave the findings to a file "
+                         "(Findings > Save findings) until this is fixed.")
+        elif not bad:
+            self._warned_autosave = False
+
+    def _notify(self, title: str, text: str) -> None:
+        """A non-blocking warning the reader has to dismiss (the review goes on meanwhile)."""
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self.window)
+        box.setModal(False)
+        box.show()
+        self.notice_box = box
 
     # ---- tools -----------------------------------------------------------------------------
     def activate_tool(self, tool_id: str) -> None:
@@ -275,17 +311,22 @@ class AnnotationWorkspace(QObject):
     def _on_state(self, name: str) -> None:
         if name == "mode" and self.state.mode != "tool" and self.controller.tool is not None:
             self.controller.deactivate()
+        elif name == "anonymise" and self.dock is not None:
+            self.dock.widget().set_anonymised(self.state.anonymise)
 
     # ---- undo / delete ---------------------------------------------------------------------
     def undo(self) -> bool:
         if self.controller.tool is not None and getattr(self.controller.tool, "busy", False):
             self.controller.tool.cancel()
-        ok = self.router.undo()
+        panel = self.review_widget.findings_panel if self.review_widget is not None else None
+        if panel is not None:
+            panel.commit_pending()  # a half-typed impression is a step too
+        ok = self.session.undo() if self.session is not None else False
         self.refresh_views()
         return ok
 
     def redo(self) -> bool:
-        ok = self.router.redo()
+        ok = self.session.redo() if self.session is not None else False
         self.refresh_views()
         return ok
 
@@ -301,38 +342,66 @@ class AnnotationWorkspace(QObject):
             st.remove_many(sorted(st.selection))
 
     # ---- session ---------------------------------------------------------------------------
-    def _on_scanned(self, _result: Any) -> None:
+    def _on_scan_started(self, paths: Any) -> None:
+        names = ", ".join(str(p).rstrip("/").rsplit("/", 1)[-1] for p in (paths or []))
+        self.park_session("a new study" if self.state.anonymise else (names or "a new study"))
+
+    def _on_patient_changed(self, identity: Any) -> None:
+        if identity is None:
+            self.park_session("")
+            return
+        if self.session is not None and self.session.study is not None \
+                and self.session.study.identity == identity:
+            return
+        self.park_session(identity.patient.describe(self.state.anonymise))
         # its own event-loop turn: the presenter lays out the views in this one
         QTimer.singleShot(0, self._open_session_for_study)
 
+    def park_session(self, loading_what: str) -> None:
+        """Flush and close the current session and empty the dock now: nothing of the previous
+        study stays visible while the next one loads."""
+        if self.controller.tool is not None:
+            self.controller.deactivate()
+        old = self.session
+        if old is not None:
+            self._disconnect_store()
+            old.history.changed.disconnect(self._update_edit_actions)
+            self.session = None
+            self.store = None
+            old.close()
+            self.sync_items()
+        if self.dock is not None:
+            self.dock.widget().show_loading(loading_what)
+        self._update_edit_actions()
+        self.update_autosave_status()
+
     def _open_session_for_study(self) -> None:
-        study = getattr(self.window.presenter, "study", None)
-        if study is None:
+        p = self.window.presenter
+        if p.study is None or p.patient is None:
             return
-        uid = study.study_instance_uid
-        if self.session is not None and self.session.study_uid == uid:
+        info = StudyInfo.of(self.window.controller.result, p.patient, p.study)
+        if self.session is not None and self.session.study == info:
             return
         from app.session import StudySession
 
         paths = list(getattr(self.window.controller, "paths", []) or [])
         source = paths[0] if len(paths) == 1 else (paths or None)
         ruleset = self._ruleset_box.get("ruleset")
-        session = StudySession(uid, study_source=source, ruleset=ruleset) if ruleset is not None \
-            else StudySession(uid, study_source=source)
-        try:
-            session.restore()
-        except Exception as exc:  # noqa: BLE001 - a bad autosave must not stop the review
-            log.warning("autosave of %s not restored: %s", uid, exc)
+        session = StudySession(info.identity.study_instance_uid or info.identity.autosave_key, study=info,
+                               study_source=source, ruleset=ruleset)
+        session.restore()
         self.set_session(session)
+        if session.autosave_notice:
+            self._notify("Autosave not restored", session.autosave_notice)
 
     def set_session(self, session: Any) -> None:
-        old = self.session
-        self._disconnect_store()
+        if self.session is not None and self.session is not session:
+            self.park_session("")
         self.session = session
         self.store = session.annotation_store
         self._for_cache.clear()
         self._connect_store()
-        self.router.attach(session)
+        session.history.changed.connect(self._update_edit_actions)
         self.controller.store_replaced()
         if self.dock is not None:
             self.dock.widget().set_session(session)
@@ -340,9 +409,9 @@ class AnnotationWorkspace(QObject):
             # building the review panels takes ~1 s of GUI time: not while the study loads
             self._dock_waited = self._dock_idle = 0
             self._dock_timer.start()
-        if old is not None:
-            old.close()
         self.sync_items()
+        self._update_edit_actions()
+        self.update_autosave_status()
 
     def _dock_tick(self) -> None:
         step = self._dock_timer.interval()
@@ -362,6 +431,7 @@ class AnnotationWorkspace(QObject):
             from app.ui.findings import make_review_dock
 
             self.dock = make_review_dock(self.session, self.window)
+            self.dock.widget().set_anonymised(self.state.anonymise)
             self.window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
             self.window.resizeDocks([self.dock], [600], Qt.Orientation.Horizontal)
             self.dock.show()
@@ -456,13 +526,13 @@ class AnnotationWorkspace(QObject):
             return
         self._closed = True
         self._dock_timer.stop()
+        self._autosave_timer.stop()
         self.controller.detach(self.grid.all_views)
         self._disconnect_store()
         for item in self.items.values():  # items hold bound methods of this object: break the cycles
             if item.scene() is not None:
                 item.scene().removeItem(item)
         self.items.clear()
-        self.router.detach()
         try:
             self.state.changed.disconnect(self._on_state)
         except Exception:  # noqa: BLE001
@@ -470,6 +540,7 @@ class AnnotationWorkspace(QObject):
         if self.dock is not None:
             self.dock.widget().cleanup()
         if self.session is not None:
+            self.session.history.changed.disconnect(self._update_edit_actions)
             self.session.close()
             self.session = None
         self.store = None

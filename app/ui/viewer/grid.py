@@ -7,9 +7,10 @@ from typing import Optional
 
 import numpy as np
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QGridLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
 from app.viewer.hanging import HangingLayout
+from app.viewer.identity import distinct_patients
 from app.viewer.state import ViewerState, link_to_point
 from app.ui.viewer.slice_view import SliceView
 
@@ -40,7 +41,30 @@ class ViewerGrid(QWidget):
         self._maximized: Optional[SliceView] = None
         self.active: Optional[SliceView] = None
         self.state.changed.connect(self._on_state)
+        self.patient_banner = QLabel(self)
+        self.patient_banner.setObjectName("MixedPatientBanner")
+        self.patient_banner.setStyleSheet("background: #b00020; color: white; font-weight: bold; padding: 4px;")
+        self.patient_banner.setWordWrap(True)
+        self.patient_banner.hide()
         self.set_grid(1, 1)
+
+    # ---- patient identity --------------------------------------------------------------------
+    def update_patient_banner(self, anonymised: bool = False) -> None:
+        """A red banner over the images while the cells show more than one patient."""
+        patients = distinct_patients(v.identity for v in self.views() if v.cell is not None and v.cell.series_key)
+        if len(patients) > 1:
+            who = ", ".join(p.describe(anonymised) for p in patients)
+            self.patient_banner.setText(f"\u26a0 THIS LAYOUT MIXES {len(patients)} PATIENTS: {who}")
+            self.patient_banner.setGeometry(0, 0, self.width(), self.patient_banner.sizeHint().height())
+            self.patient_banner.show()
+            self.patient_banner.raise_()
+        else:
+            self.patient_banner.hide()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if self.patient_banner.isVisible():
+            self.patient_banner.setGeometry(0, 0, self.width(), self.patient_banner.heightForWidth(self.width()))
 
     # ---- layout ----------------------------------------------------------------------------
     def views(self) -> list[SliceView]:

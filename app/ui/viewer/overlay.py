@@ -69,7 +69,7 @@ def corner_lines(view: "SliceView") -> dict[str, list[tuple[str, QColor]]]:
     st = view.state
     tl: list[tuple[str, QColor]] = []
     narrow = view.viewport().width() < 380
-    if st.anonymise:
+    if st.anonymise:  # the presenter's context is anonymised too; this guards a stale one
         tl.append(("Anonymised", TEXT))
     else:
         tl.append((ctx.get("patient_name", ""), TEXT))

@@ -40,7 +40,8 @@ class SliceView(QGraphicsView):
         self.state = state
         self.display: Any = None
         self.cell: Optional[CellSpec] = None
-        self.context: dict[str, str] = {}
+        self.context: dict[str, str] = {}  # corner identity text of the series shown (presenter)
+        self.identity: Any = None  # StudyIdentity of the series shown (app.viewer.identity)
         self.series_description = ""
         self.modality = ""
         self.loading_text = ""

@@ -201,7 +201,7 @@ def test_study_findings_edit_syncs_markers_without_provenance_by_level_side():
                             ParsFinding(Level.L5, Side.LEFT, ParsStatus.COMPLETE_FRACTURE)))
     assert apply_finding_edit_to_annotations(s, f) == 2
     assert s[a.id].status is ParsStatus.INCOMPLETE_FRACTURE and s[b.id].status is ParsStatus.COMPLETE_FRACTURE
-    assert len(s._undo) == 3  # two adds + one edit step
+    assert len(s.history) == 3  # two adds + one edit step
     assert apply_finding_edit_to_annotations(s, LevelFinding(Level.L5)) == 0
 
 
