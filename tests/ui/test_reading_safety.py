@@ -203,3 +203,49 @@ def test_autosave_status_in_the_status_bar(window, qtbot, two_patients):
     assert "AUTOSAVE FAILED" in ws.autosave_label.text() and "blocker" in ws.autosave_label.toolTip()
     assert ws.notice_box is not None and ws.notice_box.isVisible()
     ws.notice_box.close()
+
+
+# ------------------------------------------------------------------ never lose the reader's work
+
+def test_pars_popup_has_ok_cancel_and_a_click_elsewhere_never_discards(qtbot):
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import QWidget
+
+    from app.findings.model import Level, ParsStatus, Side
+    from app.ui.annotations.popups import ParsMarkerPopup
+
+    host = QWidget()
+    qtbot.addWidget(host)
+    host.show()
+    popup = ParsMarkerPopup(host, level=Level.L5, side=Side.LEFT)
+    got, dropped = [], []
+    popup.accepted.connect(lambda *a: got.append(a))
+    popup.cancelled.connect(lambda: dropped.append(1))
+    popup.show_at(QPoint(50, 50))
+    assert popup.ok_button.text() == "OK" and popup.cancel_button.text() == "Cancel"
+    popup.close()  # what a click outside a Qt popup does: incomplete -> stays open and asks
+    assert popup.isVisible() and not got and not dropped
+    assert "Not saved yet" in popup.hint.text()
+    popup.rows[2].set_value(ParsStatus.COMPLETE_FRACTURE)
+    popup.close()  # complete -> a click elsewhere commits what was entered
+    assert got == [(Level.L5, Side.LEFT, ParsStatus.COMPLETE_FRACTURE)] and not dropped
+
+
+def test_popup_cancel_button_discards_explicitly(qtbot):
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import QWidget
+
+    from app.ui.annotations.popups import TextPopup
+
+    host = QWidget()
+    qtbot.addWidget(host)
+    host.show()
+    popup = TextPopup(host)
+    got, dropped = [], []
+    popup.accepted.connect(got.append)
+    popup.cancelled.connect(lambda: dropped.append(1))
+    popup.show_at(QPoint(50, 50))
+    popup.ok_button.click()  # empty text: asks, nothing accepted
+    assert popup.isVisible() and not got
+    popup.cancel_button.click()
+    assert dropped == [1] and not got
