@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QProgressBar, QPushButton,
                                QStackedWidget, QToolBar)
 
@@ -76,8 +76,8 @@ class MainWindow(QMainWindow):
                 self.resize(int(screen.width() * 0.96), int(screen.height() * 0.94))
             else:
                 self.resize(1500, 940)
-        state = self.settings.get("window/state")
-        if not (isinstance(state, QByteArray) and self.restoreState(state)):
+        state = self.settings.get_bytes("window/state")
+        if not (state is not None and self.restoreState(state)):
             QTimer.singleShot(0, self._default_dock_sizes)  # once the window has its size
 
     def _default_dock_sizes(self) -> None:
