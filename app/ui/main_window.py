@@ -61,6 +61,7 @@ class MainWindow(QMainWindow):
         from app.ui.annotations import install_annotation_layer
         install_annotation_layer(self)  # tools on the images, findings dock, Edit > Undo/Redo/Delete
         self.start_page.sig_open_requested.connect(self.open_paths)
+        self.grid.sig_files_dropped.connect(self.open_paths)
         self.start_page.sig_browse_requested.connect(self.open_folder_dialog)
         self.presenter.sig_message.connect(lambda m: self.statusBar().showMessage(m, 8000))
         self.state.changed.connect(self._sync_checks)

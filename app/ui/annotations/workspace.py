@@ -162,7 +162,11 @@ class AnnotationWorkspace(QObject):
     # ---- actions ---------------------------------------------------------------------------
     def _build_actions(self) -> None:
         w = self.window
-        taken = {a.shortcut().toString() for a in w.findChildren(QAction) if not a.shortcut().isEmpty()}
+        taken = {k.toString() for a in w.findChildren(QAction) for k in a.shortcuts() if not k.isEmpty()}
+        # Alt+letter of the menu titles (File, MPR ... and the Annotate / Edit menus made here)
+        # opens that menu: a tool must not take it (Alt+M opened the MPR menu, not Meyerding)
+        titles = [a.text() for a in w.menuBar().actions()] + ["&Annotate", "&Edit"]
+        taken |= {f"Alt+{t[t.index('&') + 1].upper()}" for t in titles if "&" in t[:-1]}
         self.shortcuts = resolve_shortcuts(self.registry, taken)
         mode_group = w.actions["mode.wl"].actionGroup() if hasattr(w, "actions") and "mode.wl" in w.actions else None
         bar = w.menuBar()
@@ -217,6 +221,7 @@ class AnnotationWorkspace(QObject):
                 self.role_combo.currentIndexChanged.connect(
                     lambda i: self.set_roi_role(self.role_combo.itemData(i)))
                 self.toolbar.addWidget(self.role_combo)
+        w.addToolBarBreak()  # a second row: every tool reachable at 1280x800
         w.addToolBar(self.toolbar)
         # Edit menu: after File
         self.edit_menu = bar.addMenu("&Edit")
@@ -245,6 +250,30 @@ class AnnotationWorkspace(QObject):
         self.edit_menu.addSeparator()
         self.edit_menu.addAction(self.delete_action)
         self._update_edit_actions()
+        # View menu: the review dock (built lazily) and the toolbars can always be re-opened
+        view_menu = next((a.menu() for a in bar.actions() if a.text().replace("&", "") == "View"), None)
+        self.review_action = QAction("Review panel (findings, context, pathway)", w)
+        self.review_action.setObjectName("view.review_panel")
+        self.review_action.setCheckable(True)
+        self.review_action.triggered.connect(self._toggle_review)
+        if view_menu is not None:
+            view_menu.addSeparator()
+            view_menu.addAction(self.review_action)
+            for tb in (w.findChild(QToolBar, "MainToolbar"), self.toolbar):
+                if tb is not None:
+                    view_menu.addAction(tb.toggleViewAction())
+
+    def _toggle_review(self, on: bool) -> None:
+        if not on:
+            if self.dock is not None:
+                self.dock.hide()
+            return
+        if self.ensure_dock() is None:
+            self.review_action.setChecked(False)
+            self._show_prompt("Open a study first: the review panel belongs to a study")
+            return
+        self.dock.show()
+        self.dock.raise_()
 
     def _update_edit_actions(self, *_: Any) -> None:
         h = self.session.history if self.session is not None else None
@@ -313,6 +342,7 @@ class AnnotationWorkspace(QObject):
             self.controller.deactivate()
         elif name == "anonymise" and self.dock is not None:
             self.dock.widget().set_anonymised(self.state.anonymise)
+            self.dock.visibilityChanged.connect(self.review_action.setChecked)
 
     # ---- undo / delete ---------------------------------------------------------------------
     def undo(self) -> bool:
@@ -432,6 +462,7 @@ class AnnotationWorkspace(QObject):
 
             self.dock = make_review_dock(self.session, self.window)
             self.dock.widget().set_anonymised(self.state.anonymise)
+            self.dock.visibilityChanged.connect(self.review_action.setChecked)
             self.window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
             self.window.resizeDocks([self.dock], [600], Qt.Orientation.Horizontal)
             self.dock.show()

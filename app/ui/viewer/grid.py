@@ -19,6 +19,7 @@ MAX_VIEWS = 6
 
 class ViewerGrid(QWidget):
     sig_active_changed = Signal(object)
+    sig_files_dropped = Signal(object)  # paths dropped on any image
 
     def __init__(self, state: ViewerState, parent=None) -> None:
         super().__init__(parent)
@@ -34,6 +35,7 @@ class ViewerGrid(QWidget):
             v.sig_crosshair_requested.connect(self._on_crosshair)
             v.sig_slice_changed.connect(self._on_slice_changed)
             v.sig_maximize_requested.connect(self._on_maximize)
+            v.sig_files_dropped.connect(self.sig_files_dropped)
             v.hide()
             self.all_views.append(v)
         self.rows, self.cols = 1, 1

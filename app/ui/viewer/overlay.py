@@ -91,7 +91,9 @@ def corner_lines(view: "SliceView") -> dict[str, list[tuple[str, QColor]]]:
             orient = d.orientation.capitalize()
             if d.orientation != d.volume.plane.value:
                 orient += " (MPR)"
-            tr.append((f"{orient}   Im {d.index + 1}/{d.n_slices}", TEXT))
+            tilt = d.tilt_deg
+            tilt_txt = f"   Tilt {tilt:.0f}°" if tilt >= 0.5 else ""
+            tr.append((f"{orient}   Im {d.index + 1}/{d.n_slices}{tilt_txt}", ACCENT if tilt_txt else TEXT))
             pos = d.slice_position_mm()
             thk = d.thickness_mm()
             slab = f"  {d.slab_mode.upper()} slab" if d.slab_mm > 0 else ""

@@ -1,0 +1,142 @@
+"""The tools a radiologist reaches for (issue 9): tilt about the crosshair with its angle in
+the overlay, zoom about the cursor, unique shortcuts (menu mnemonics included), every dock
+re-openable from the View menu, every toolbar action reachable at 1280x800, files dropped on
+the images open."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QAction, QDropEvent, QKeySequence
+from PySide6.QtWidgets import QApplication, QDockWidget, QToolBar
+
+from viewer_study import study_loaded
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def window(qtbot):
+    from app.ui.main_window import MainWindow
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1500, 900)
+    win.show()
+    yield win
+    win.close()
+
+
+@pytest.fixture
+def opened(window, qtbot, synthetic_study):
+    window.open_paths([str(synthetic_study)])
+    qtbot.waitUntil(lambda: study_loaded(window), timeout=30_000)
+    return window
+
+
+def _views(win):
+    return {v.cell.role: v for v in win.grid.views() if v.cell is not None}
+
+
+def test_no_two_actions_share_a_shortcut_and_no_tool_takes_a_menu_mnemonic(window):
+    seen: dict[str, str] = {}
+    for a in window.findChildren(QAction):
+        for k in a.shortcuts():
+            text = k.toString()
+            if text:
+                assert text not in seen or seen[text] == a.objectName(), (text, seen.get(text), a.objectName())
+                seen[text] = a.objectName()
+    mnemonics = {f"Alt+{t[t.index('&') + 1].upper()}" for t in (m.text() for m in window.menuBar().actions())
+                 if "&" in t[:-1]}
+    clash = {k: seen[k] for k in mnemonics if k in seen}
+    assert not clash, f"shortcuts that open a menu instead: {clash}"
+    meyerding = window.annotations.tool_actions["meyerding"].shortcut().toString()
+    assert meyerding and meyerding != "Alt+M"
+
+
+def test_every_dock_can_be_reopened_from_the_view_menu(opened, qtbot):
+    win = opened
+    qtbot.waitUntil(lambda: win.annotations.session is not None, timeout=10_000)
+    win.annotations.ensure_dock()
+    view_menu = next(a.menu() for a in win.menuBar().actions() if a.text().replace("&", "") == "View")
+    docks = [d for d in win.findChildren(QDockWidget) if d.parent() is win]
+    assert {d.objectName() for d in docks} >= {"StudyBrowserDock", "ReviewDock"}
+    for dock in docks:
+        dock.close()
+        QApplication.processEvents()
+        assert not dock.isVisible()
+        action = next((a for a in view_menu.actions() if a.isCheckable() and not a.isChecked()
+                       and dock.windowTitle().split()[0].lower() in a.text().lower()), None)
+        assert action is not None, f"no View menu entry re-opens {dock.objectName()}"
+        action.trigger()
+        QApplication.processEvents()
+        assert dock.isVisible(), dock.objectName()
+
+
+def test_every_toolbar_action_is_reachable_at_1280x800(window, qtbot):
+    window.resize(1280, 800)
+    QApplication.processEvents()
+    for tb in window.findChildren(QToolBar):
+        if not tb.isVisible():
+            continue
+        for a in tb.actions():
+            if a.isSeparator():
+                continue
+            w = tb.widgetForAction(a)
+            assert w is not None and w.isVisible(), f"{a.text()} hidden in the overflow of {tb.objectName()}"
+            assert tb.rect().contains(w.geometry()), a.text()
+
+
+def test_files_dropped_on_an_image_open(window, qtbot, synthetic_study):
+    view = window.grid.views()[0]
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(synthetic_study))])
+    ev = QDropEvent(QPointF(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                    Qt.KeyboardModifier.NoModifier)
+    view.dropEvent(ev)
+    assert ev.isAccepted()
+    assert window.controller.paths == [str(synthetic_study)]
+    qtbot.waitUntil(lambda: study_loaded(window), timeout=30_000)
+
+
+def test_zoom_keeps_the_point_under_the_cursor(opened):
+    v = _views(opened)["ct_axial"]
+    cursor = QPointF(v.viewport().width() * 0.8, v.viewport().height() * 0.3)
+    before = v.pixel_at(cursor)
+    v.zoom_by(2.0, anchor=cursor)
+    after = v.pixel_at(cursor)
+    assert after == pytest.approx(before, abs=0.6)
+    assert v.zoom == pytest.approx(2.0)
+
+
+def test_tilt_turns_about_the_crosshair_and_shows_the_angle(opened, qtbot):
+    from app.ui.viewer.overlay import corner_lines
+
+    win = opened
+    v = _views(win)["ct_sag_left_pars"]
+    d = v.display
+    rows, cols = d.plane.shape
+    point = d.plane.pixel_to_lps(cols * 0.25, rows * 0.3)  # off the image centre
+    win.grid.jump_to(point, d.frame_of_reference_uid)
+    win.state.set_mode("oblique")
+    start = v.viewport_point_of_pixel(cols * 0.7, rows * 0.7)
+
+    def send(kind, pos, button):
+        from PySide6.QtCore import QEvent
+        from PySide6.QtGui import QMouseEvent
+
+        et = {"press": QEvent.Type.MouseButtonPress, "move": QEvent.Type.MouseMove,
+              "release": QEvent.Type.MouseButtonRelease}[kind]
+        ev = QMouseEvent(et, pos, v.viewport().mapToGlobal(pos), button, Qt.MouseButton.LeftButton,
+                         Qt.KeyboardModifier.NoModifier)
+        getattr(v, {"press": "mousePressEvent", "move": "mouseMoveEvent", "release": "mouseReleaseEvent"}[kind])(ev)
+
+    send("press", start, Qt.MouseButton.LeftButton)
+    for i in range(1, 6):
+        send("move", QPointF(start.x() + 10 * i, start.y()), Qt.MouseButton.NoButton)
+    send("release", QPointF(start.x() + 50, start.y()), Qt.MouseButton.LeftButton)
+    assert d.tilt_deg == pytest.approx(20.0, abs=1.0)
+    assert abs(d.plane.lps_to_pixel(np.asarray(point))[2]) <= d.stack.step_mm  # the crosshair stays on it
+    top_right = " ".join(t for t, _c in corner_lines(v)["top-right"])
+    assert "Tilt 20°" in top_right
