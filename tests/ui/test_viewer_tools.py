@@ -140,3 +140,71 @@ def test_tilt_turns_about_the_crosshair_and_shows_the_angle(opened, qtbot):
     assert abs(d.plane.lps_to_pixel(np.asarray(point))[2]) <= d.stack.step_mm  # the crosshair stays on it
     top_right = " ".join(t for t, _c in corner_lines(v)["top-right"])
     assert "Tilt 20°" in top_right
+
+
+# ------------------------------------------------------------------ ROIs (issue 9)
+
+def _roi(view, series_uid, role="edema", stats=True):
+    from app.annotations.model import EllipseROI
+    from app.geometry.measure import RoiStats
+
+    d = view.display
+    rows, cols = d.plane.shape
+    pts = ((cols * 0.4, rows * 0.4), (cols * 0.5, rows * 0.5))
+    lps = tuple(tuple(float(x) for x in d.plane.pixel_to_lps(*p)) for p in pts)
+    st = RoiStats(mean=321.0, sd=4.0, n=25, area_mm2=25.0) if stats else None
+    return EllipseROI(points_px=pts, points_lps=lps, role=role, stats=st, series_instance_uid=series_uid,
+                      sop_instance_uid="")
+
+
+def test_roi_statistics_only_on_the_series_they_were_measured_on(opened, qtbot):
+    from app.ui.annotations.items import make_item
+    from app.ui.annotations.mapping import ViewMapper
+
+    win = opened
+    ct = _views(win)["ct_axial"]
+    for_uid = ct.display.frame_of_reference_uid
+    own = _roi(ct, ct.display.volume.series_instance_uid)
+    other = _roi(ct, "1.2.826.0.1.3680043.8.498.4242")  # e.g. an MR series sharing the frame of reference
+    mapper = ViewMapper(ct, lambda uid: for_uid)
+    own_item = make_item(own, mapper, ct.annotation_layer)
+    other_item = make_item(other, mapper, ct.annotation_layer)
+    assert "mean 321.0" in own_item.label_text() and "oedema ROI" in own_item.label_text()
+    text = other_item.label_text()
+    assert "mean" not in text and "measured on another series" in text and "oedema ROI" in text
+    for it in (own_item, other_item):
+        it.scene().removeItem(it)
+
+
+def test_roi_role_is_switchable_after_drawing(opened, qtbot):
+    from app.annotations.model import EllipseROI
+
+    win = opened
+    qtbot.waitUntil(lambda: win.annotations.store is not None, timeout=10_000)
+    ws = win.annotations
+    mr = _views(win)["mr_sag_stir"]
+    roi = ws.store.add(_roi(mr, mr.display.volume.series_instance_uid, role="generic"))
+    ws.store.select([roi.id])
+    ws.set_roi_role("reference")
+    assert ws.store.get(roi.id).role == "reference"
+    assert ws.role_combo.currentData() == "reference"
+    ws.undo()
+    assert ws.store.get(roi.id).role == "generic"
+    assert isinstance(ws.store.get(roi.id), EllipseROI)
+
+
+def test_annotation_labels_do_not_pile_up(qtbot):
+    from PySide6.QtCore import QPointF, QRectF
+    from PySide6.QtGui import QColor, QImage, QPainter
+
+    from app.ui.annotations import style
+
+    img = QImage(400, 300, QImage.Format.Format_ARGB32)
+    p = QPainter(img)
+    style.BOUNDS[0] = QRectF(0, 0, 400, 300)
+    style.reset_labels()
+    rects = [style.text(p, QPointF(100, 100), f"label {i}\nsecond line", QColor("white")) for i in range(4)]
+    p.end()
+    for i, a in enumerate(rects):
+        for b in rects[i + 1:]:
+            assert not a.intersects(b), (a, b)

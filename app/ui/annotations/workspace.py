@@ -109,9 +109,12 @@ class AnnotationWorkspace(QObject):
                                          self._reader, self)
         self.controller.sig_prompt.connect(self._show_prompt)
         self.controller.sig_tool_changed.connect(self._on_tool_changed)
+        from app.ui.annotations import style
+
         for v in self.grid.all_views:
             v.set_tool_controller(self.controller)
             self.controller.install_on(v)
+            v.pre_paint_hooks.append(style.reset_labels)
         self._build_actions()
         self.state.changed.connect(self._on_state)
         window.controller.sig_scan_started.connect(self._on_scan_started)
@@ -321,7 +324,13 @@ class AnnotationWorkspace(QObject):
         self.state.set_mode("tool")
 
     def set_roi_role(self, role: str) -> None:
+        """Role of new ROIs, and of the selected ROIs (switchable after drawing; one undo step)."""
         self.controller.set_roi_role(role)
+        st = self.store
+        if st is not None:
+            chosen = [a for a in st.of_kind(EllipseROI, FreehandROI) if a.id in st.selection and a.role != role]
+            if chosen:
+                st.update_many([a.touched(role=role) for a in chosen], text=f"set ROI role {role}")
         self.role_actions[role].setChecked(True)
         i = self.role_combo.findData(role)
         if i >= 0 and self.role_combo.currentIndex() != i:

@@ -46,6 +46,7 @@ class SliceView(QGraphicsView):
         self.cell: Optional[CellSpec] = None
         self.context: dict[str, str] = {}  # corner identity text of the series shown (presenter)
         self.identity: Any = None  # StudyIdentity of the series shown (app.viewer.identity)
+        self.pre_paint_hooks: list = []  # called before the scene's items paint (label layout reset)
         self.series_description = ""
         self.modality = ""
         self.loading_text = ""
@@ -383,6 +384,11 @@ class SliceView(QGraphicsView):
     def set_active(self, active: bool) -> None:
         self.active = active
         self.viewport().update()
+
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
+        super().drawBackground(painter, rect)
+        for hook in self.pre_paint_hooks:
+            hook()
 
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
         painter.save()
