@@ -279,15 +279,18 @@ class StudySession:
         return self._autosaver.path if self._autosaver is not None else None
 
     def autosave_status(self) -> tuple[str, str]:
-        """("saved", "12:03:41") | ("pending", "") | ("failed", why) | ("off", why) for the status bar."""
+        """("saved", "12:03:41") | ("pending", "") | ("idle", "") nothing to save yet |
+        ("failed", why) | ("off", why), for the status bar."""
         a = self._autosaver
         if a is None:
             return ("off", self.autosave_error or "autosave is off")
         if a.last_error:
             return ("failed", a.last_error)
-        if a.last_saved_unix is not None and not a.dirty:
+        if a.dirty:
+            return ("pending", "")
+        if a.last_saved_unix is not None:
             return ("saved", time.strftime("%H:%M:%S", time.localtime(a.last_saved_unix)))
-        return ("pending", "")
+        return ("idle", "")
 
     def flush(self) -> None:
         if self._autosaver is not None:

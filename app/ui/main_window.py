@@ -87,7 +87,7 @@ class MainWindow(QMainWindow):
         left = [d for d in docks if self.dockWidgetArea(d) == Qt.DockWidgetArea.LeftDockWidgetArea]
         right = [d for d in docks if self.dockWidgetArea(d) == Qt.DockWidgetArea.RightDockWidgetArea]
         if left:
-            self.resizeDocks(left, [250] * len(left), Qt.Orientation.Horizontal)
+            self.resizeDocks(left, [210] * len(left), Qt.Orientation.Horizontal)
         if right:
             self.resizeDocks(right, [380] * len(right), Qt.Orientation.Horizontal)
 

@@ -70,15 +70,15 @@ class StudyIdentity:
     study_date: str = ""  # YYYYMMDD
     description: str = ""
     series_uids: tuple[str, ...] = ()
-    study_time: str = ""
 
     @property
     def autosave_key(self) -> str:
-        """StudyInstanceUID, else a hash of patient ID + study date/time + the series UIDs: two
-        studies without a UID never share an autosave file."""
+        """StudyInstanceUID, else a hash of patient ID + study date + the series UIDs (unique per
+        study; the scan does not keep the study time): two studies without a UID never share an
+        autosave file, and the key never depends on what else was read."""
         if self.study_instance_uid and _UID_RE.match(self.study_instance_uid):
             return self.study_instance_uid
-        text = "|".join([self.patient.patient_id, self.study_date, self.study_time, *sorted(self.series_uids)])
+        text = "|".join([self.patient.patient_id, self.study_date, *sorted(self.series_uids)])
         return "nouid-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 
     def header_fields(self, anonymised: bool = False, age_years: Optional[int] = None) -> list[tuple[str, str]]:
@@ -104,10 +104,10 @@ def format_date(yyyymmdd: str) -> str:
     return f"{d[:4]}-{d[4:6]}-{d[6:8]}" if len(d) >= 8 and d[:8].isdigit() else d
 
 
-def study_identity(patient: PatientEntry, study: StudyEntry, study_time: str = "") -> StudyIdentity:
+def study_identity(patient: PatientEntry, study: StudyEntry) -> StudyIdentity:
     uid = "" if study.study_instance_uid == NO_STUDY_UID else study.study_instance_uid
     return StudyIdentity(PatientIdentity.of(patient), uid, study.study_date, study.description,
-                         tuple(s.series_instance_uid for s in study.series), study_time)
+                         tuple(s.series_instance_uid for s in study.series))
 
 
 def identity_by_series(scan: Optional[ScanResult]) -> dict[str, StudyIdentity]:

@@ -34,7 +34,9 @@ class StudyInfo:
     sex: Optional[fm.Sex] = None
 
     @classmethod
-    def of(cls, scan: Optional[ScanResult], patient: PatientEntry, study: StudyEntry) -> "StudyInfo":
+    def of(cls, scan: Optional[ScanResult], patient: PatientEntry, study: StudyEntry,
+           extras: Optional[dict[str, str]] = None) -> "StudyInfo":
+        """From the scan; ``extras`` = ``read_study_extras(study)`` (read off the GUI thread)."""
         series = [s for st in patient.studies for s in st.series]
         codes = {s.series_instance_uid: s.modality_code.upper() for s in series}
         present = set(codes.values())
@@ -45,11 +47,11 @@ class StudyInfo:
             radiographs=True if present & _RADIOGRAPH else None, flexion_extension=True if flex else None,
             ct=True if "CT" in present else None, mri=True if "MR" in present else None,
             spect=True if "NM" in present else None)
-        extra = _first_header_extras(study)
+        extra = extras or {}
         age = age_years(extra.get("PatientAge", ""), patient.birth_date, study.study_date)
         sex = {s.value: s for s in fm.Sex}.get(patient.sex.strip().upper())
-        return cls(study_identity(patient, study, extra.get("StudyTime", "")), codes, frozenset(codes), imaging,
-                   age, sex)
+        # the autosave key must not depend on whether the extras were read: no study time in it
+        return cls(study_identity(patient, study), codes, frozenset(codes), imaging, age, sex)
 
     def apply_to(self, findings: fm.StudyFindings) -> fm.StudyFindings:
         """``findings`` with the imaging performed filled in and age/sex from DICOM where the
@@ -70,16 +72,17 @@ class StudyInfo:
         return dataclasses.replace(findings, imaging=merged, context=ctx)
 
 
-def _first_header_extras(study: StudyEntry) -> dict[str, str]:
-    """PatientAge and StudyTime of the study's first image (the scan does not keep them)."""
+def read_study_extras(study: StudyEntry) -> dict[str, str]:
+    """PatientAge of the study's first image (the scan does not keep it). Reads
+    a file with pydicom: call it off the GUI thread (app.viewer.loading.scan_with_extras)."""
     for s in study.series:
         for h in s.instances[:1]:
             try:
                 import pydicom
 
-                ds = pydicom.dcmread(h.path, stop_before_pixels=True, specific_tags=["PatientAge", "StudyTime"])
-            except Exception as exc:  # noqa: BLE001 - unreadable now: age from birth date, key without time
+                ds = pydicom.dcmread(h.path, stop_before_pixels=True, specific_tags=["PatientAge"])
+            except Exception as exc:  # noqa: BLE001 - unreadable now: the age comes from the birth date
                 log.info("%s: header extras not read: %s", h.path, exc)
                 return {}
-            return {k: str(ds.get(k, "") or "") for k in ("PatientAge", "StudyTime")}
+            return {"PatientAge": str(ds.get("PatientAge", "") or "")}
     return {}

@@ -74,7 +74,7 @@ def _check_every_cell_shows_its_own_patient(win) -> None:
         assert " ".join(str(ds.PatientName).split("^")) in text and str(ds.PatientID) in text, text
 
 
-def test_two_patients_every_cell_shows_its_own_series_identity(window, qtbot, two_patients):
+def test_two_patients_every_cell_shows_its_own_series_identity(two_patients, window, qtbot):
     win = window
     win.open_paths([str(p) for p in two_patients])
     qtbot.waitUntil(lambda: study_loaded(win), timeout=30_000)
@@ -94,7 +94,7 @@ def test_two_patients_every_cell_shows_its_own_series_identity(window, qtbot, tw
                     and win.annotations.session.patient.patient_id == "PAT-B-22", timeout=10_000)
 
 
-def test_a_layout_that_mixes_patients_shows_a_red_banner(window, qtbot, two_patients):
+def test_a_layout_that_mixes_patients_shows_a_red_banner(two_patients, window, qtbot):
     win = window
     win.open_paths([str(p) for p in two_patients])
     qtbot.waitUntil(lambda: study_loaded(win), timeout=30_000)
@@ -109,7 +109,7 @@ def test_a_layout_that_mixes_patients_shows_a_red_banner(window, qtbot, two_pati
     assert "BRAVO" not in win.grid.patient_banner.text() and "Anonymised" in win.grid.patient_banner.text()
 
 
-def test_anonymised_display_hides_identity_everywhere(window, qtbot, two_patients):
+def test_anonymised_display_hides_identity_everywhere(two_patients, window, qtbot):
     win = window
     win.open_paths([str(two_patients[0])])
     qtbot.waitUntil(lambda: study_loaded(win), timeout=30_000)
@@ -125,7 +125,7 @@ def test_anonymised_display_hides_identity_everywhere(window, qtbot, two_patient
     assert "PHANTOM" in win.windowTitle() and "PHANTOM" in win.annotations.review_widget.header.text()
 
 
-def test_identity_header_on_the_review_dock(window, qtbot, two_patients):
+def test_identity_header_on_the_review_dock(two_patients, window, qtbot):
     win = window
     win.open_paths([str(two_patients[1])])
     qtbot.waitUntil(lambda: study_loaded(win) and win.annotations.session is not None, timeout=30_000)
@@ -134,7 +134,7 @@ def test_identity_header_on_the_review_dock(window, qtbot, two_patients):
         assert part in header, header
 
 
-def test_opening_another_study_empties_the_dock_in_the_same_turn(window, qtbot, two_patients):
+def test_opening_another_study_empties_the_dock_in_the_same_turn(two_patients, window, qtbot):
     win = window
     win.open_paths([str(two_patients[0])])
     qtbot.waitUntil(lambda: study_loaded(win) and win.annotations.session is not None, timeout=30_000)
@@ -151,7 +151,7 @@ def test_opening_another_study_empties_the_dock_in_the_same_turn(window, qtbot, 
     assert "BRAVO" in dock.header.text()
 
 
-def test_edit_undo_walks_drawings_and_table_edits_in_order(window, qtbot, two_patients):
+def test_edit_undo_walks_drawings_and_table_edits_in_order(two_patients, window, qtbot):
     from app.annotations.model import Length, ParsMarker
 
     win = window
@@ -185,7 +185,7 @@ def test_edit_undo_walks_drawings_and_table_edits_in_order(window, qtbot, two_pa
     assert marker.id in store
 
 
-def test_autosave_status_in_the_status_bar(window, qtbot, two_patients):
+def test_autosave_status_in_the_status_bar(two_patients, window, qtbot):
     win = window
     win.open_paths([str(two_patients[0])])
     qtbot.waitUntil(lambda: study_loaded(win) and win.annotations.session is not None, timeout=30_000)

@@ -29,7 +29,7 @@ def window(qtbot):
 
 
 @pytest.fixture
-def opened(window, qtbot, synthetic_study):
+def opened(synthetic_study, window, qtbot):
     window.open_paths([str(synthetic_study)])
     qtbot.waitUntil(lambda: study_loaded(window), timeout=30_000)
     return window
@@ -88,7 +88,7 @@ def test_every_toolbar_action_is_reachable_at_1280x800(window, qtbot):
             assert tb.rect().contains(w.geometry()), a.text()
 
 
-def test_files_dropped_on_an_image_open(window, qtbot, synthetic_study):
+def test_files_dropped_on_an_image_open(synthetic_study, window, qtbot):
     view = window.grid.views()[0]
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(synthetic_study))])
@@ -208,3 +208,25 @@ def test_annotation_labels_do_not_pile_up(qtbot):
     for i, a in enumerate(rects):
         for b in rects[i + 1:]:
             assert not a.intersects(b), (a, b)
+
+
+def test_pars_layout_overlay_is_readable_at_1600x1000_beside_the_review_dock(synthetic_study, window, qtbot):
+    from app.ui.viewer.overlay import overlay_layout
+
+    win = window
+    win.resize(1600, 1000)
+    win.open_paths([str(synthetic_study)])
+    qtbot.waitUntil(lambda: study_loaded(win) and win.annotations.session is not None, timeout=30_000)
+    win.annotations.ensure_dock()
+    qtbot.wait(50)
+    # the images keep priority: the review dock does not halve them
+    assert win.grid.width() >= 0.5 * win.width(), (win.grid.width(), win.width())
+    for v in win.grid.views():
+        placed = [item for block in overlay_layout(v).values() for item in block]
+        elided = [t for t, _r, el, _c in placed if el]
+        assert not elided, (v.cell.role, v.viewport().width(), elided)
+        rects = [r for _t, r, _e, _c in placed]
+        for i, a in enumerate(rects):
+            assert v.viewport().rect().contains(a.toRect()), (v.cell.role, placed[i][0])
+            for b in rects[i + 1:]:
+                assert not a.intersects(b), (v.cell.role, a, b)

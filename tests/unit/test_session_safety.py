@@ -120,7 +120,7 @@ def test_newer_autosave_is_set_aside_not_overwritten(tmp_path):
 
 def test_autosave_status_saved_time_and_failure(tmp_path):
     s = StudySession("1.2.3", data_dir=tmp_path)
-    assert s.autosave_status()[0] == "pending"
+    assert s.autosave_status()[0] == "idle"  # nothing to save yet
     s.edit_context(age_years=30.0)
     s.flush()
     state, when = s.autosave_status()
@@ -167,6 +167,18 @@ def test_age_sex_and_imaging_come_from_dicom_when_not_entered():
     s.edit_context(age_years=16.0)  # the reader's value replaces the DICOM one
     assert s.context.age_years == 16.0 and s.context.from_dicom == {"sex"}
     s.close()
+
+
+def test_patient_age_attribute_is_used_when_there_is_no_birth_date():
+    from app.viewer.identity import age_years
+
+    se = SeriesEntry(key="1.2.1", series_instance_uid="1.2.1", modality=Modality.MR, modality_code="MR",
+                     description="", series_number=1, kind="volume")
+    st = StudyEntry(study_instance_uid="1.2.3", study_date="20260115", series=[se])
+    pat = PatientEntry(patient_id="P1", patient_name="A^B", birth_date="", sex="", studies=[st])
+    assert StudyInfo.of(None, pat, st, {"PatientAge": "034Y"}).age_years == 34
+    assert StudyInfo.of(None, pat, st).age_years is None  # unknown stays unknown
+    assert age_years("006M") == 0 and age_years("", "20100301", "20260228") == 15
 
 
 def test_entered_age_is_not_overwritten_by_dicom():

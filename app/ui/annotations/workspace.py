@@ -292,7 +292,7 @@ class AnnotationWorkspace(QObject):
             self.autosave_label.setText("")
             return
         state, detail = self.session.autosave_status()
-        text = {"saved": f"Autosave: saved {detail}", "pending": "Autosave: saving…",
+        text = {"saved": f"Autosave: saved {detail}", "pending": "Autosave: saving…", "idle": "Autosave: on",
                 "failed": "AUTOSAVE FAILED - your work is not being saved", "off": "AUTOSAVE OFF"}[state]
         bad = state in ("failed", "off")
         self.autosave_label.setText(text)
@@ -418,7 +418,8 @@ class AnnotationWorkspace(QObject):
         p = self.window.presenter
         if p.study is None or p.patient is None:
             return
-        info = StudyInfo.of(self.window.controller.result, p.patient, p.study)
+        c = self.window.controller
+        info = StudyInfo.of(c.result, p.patient, p.study, c.study_extras.get(p.study.study_instance_uid))
         if self.session is not None and self.session.study == info:
             return
         from app.session import StudySession
@@ -473,12 +474,23 @@ class AnnotationWorkspace(QObject):
             self.dock.widget().set_anonymised(self.state.anonymise)
             self.dock.visibilityChanged.connect(self.review_action.setChecked)
             self.window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
-            self.window.resizeDocks([self.dock], [600], Qt.Orientation.Horizontal)
             self.dock.show()
+            self.size_review_dock()
+            QTimer.singleShot(0, self.size_review_dock)  # again once the dock is laid out
             self.sig_dock_ready.emit(self.dock)
         elif self.dock.widget().session is not self.session:
             self.dock.widget().set_session(self.session)
         return self.dock
+
+    def size_review_dock(self) -> None:
+        """The reader's last width, else about a quarter of the window: images keep priority."""
+        from app.ui.findings.review_dock import default_dock_width
+
+        if self.dock is None:
+            return
+        remembered = self.window.settings.get("window/review_width", 0)
+        width = default_dock_width(self.window.width(), remembered)
+        self.window.resizeDocks([self.dock], [width], Qt.Orientation.Horizontal)
 
     @property
     def review_widget(self) -> Any:
@@ -567,6 +579,9 @@ class AnnotationWorkspace(QObject):
         self._closed = True
         self._dock_timer.stop()
         self._autosave_timer.stop()
+        if self.dock is not None and self.dock.isVisible():  # the reader's splitter position
+            self.window.settings.set("window/review_width", int(self.dock.width()))
+            self.window.settings.sync()
         self.controller.detach(self.grid.all_views)
         self._disconnect_store()
         for item in self.items.values():  # items hold bound methods of this object: break the cycles

@@ -65,6 +65,18 @@ DARK_QSS = """
 """
 
 
+MIN_WIDTH_PX = 340
+IMAGES_SHARE = 0.6  # the images keep at least this share of the window width by default
+
+
+def default_dock_width(window_width: int, remembered: int = 0) -> int:
+    """The review dock's width: what the reader last chose, else about a third of the window;
+    never so wide that the images get less than IMAGES_SHARE of it."""
+    cap = max(MIN_WIDTH_PX, int(window_width * (1 - IMAGES_SHARE)) - 200)
+    want = remembered if remembered >= MIN_WIDTH_PX else int(window_width * 0.27)
+    return max(MIN_WIDTH_PX, min(want, cap))
+
+
 class ReviewWidget(QWidget):
     """Identity header + the three review tabs for one session (or a loading notice)."""
 
@@ -194,5 +206,5 @@ def make_review_dock(session: Any = None, parent: Optional[QWidget] = None, titl
     dock.setObjectName("ReviewDock")
     dock.setAllowedAreas(Qt.DockWidgetArea.LeftDockWidgetArea | Qt.DockWidgetArea.RightDockWidgetArea)
     dock.setWidget(ReviewWidget(session, dock))
-    dock.setMinimumWidth(460)  # ~600 px shows every findings column without scrolling
+    dock.setMinimumWidth(MIN_WIDTH_PX)  # the tables scroll sideways: the images keep the width
     return dock
