@@ -7,7 +7,7 @@ from typing import Optional
 
 import numpy as np
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
+from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from app.viewer.hanging import HangingLayout
 from app.viewer.identity import distinct_patients
@@ -24,9 +24,20 @@ class ViewerGrid(QWidget):
     def __init__(self, state: ViewerState, parent=None) -> None:
         super().__init__(parent)
         self.state = state
-        self._layout = QGridLayout(self)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        # a row above the images (never over a cell's identity text)
+        self.patient_banner = QLabel(self)
+        self.patient_banner.setObjectName("MixedPatientBanner")
+        self.patient_banner.setStyleSheet("background: #b00020; color: white; font-weight: bold; padding: 4px;")
+        self.patient_banner.setWordWrap(True)
+        self.patient_banner.hide()
+        outer.addWidget(self.patient_banner)
+        self._layout = QGridLayout()
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(2)
+        outer.addLayout(self._layout, 1)
         self.setStyleSheet("background-color: #202226;")
         self.all_views: list[SliceView] = []
         for _ in range(MAX_VIEWS):
@@ -43,11 +54,6 @@ class ViewerGrid(QWidget):
         self._maximized: Optional[SliceView] = None
         self.active: Optional[SliceView] = None
         self.state.changed.connect(self._on_state)
-        self.patient_banner = QLabel(self)
-        self.patient_banner.setObjectName("MixedPatientBanner")
-        self.patient_banner.setStyleSheet("background: #b00020; color: white; font-weight: bold; padding: 4px;")
-        self.patient_banner.setWordWrap(True)
-        self.patient_banner.hide()
         self.set_grid(1, 1)
 
     # ---- patient identity --------------------------------------------------------------------
@@ -57,16 +63,7 @@ class ViewerGrid(QWidget):
         if len(patients) > 1:
             who = ", ".join(p.describe(anonymised) for p in patients)
             self.patient_banner.setText(f"\u26a0 THIS LAYOUT MIXES {len(patients)} PATIENTS: {who}")
-            self.patient_banner.setGeometry(0, 0, self.width(), self.patient_banner.sizeHint().height())
-            self.patient_banner.show()
-            self.patient_banner.raise_()
-        else:
-            self.patient_banner.hide()
-
-    def resizeEvent(self, event) -> None:  # noqa: N802
-        super().resizeEvent(event)
-        if self.patient_banner.isVisible():
-            self.patient_banner.setGeometry(0, 0, self.width(), self.patient_banner.heightForWidth(self.width()))
+        self.patient_banner.setVisible(len(patients) > 1)
 
     # ---- layout ----------------------------------------------------------------------------
     def views(self) -> list[SliceView]:
