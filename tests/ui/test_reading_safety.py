@@ -38,18 +38,6 @@ def two_patients(tmp_path_factory) -> tuple[Path, Path]:
     return root / "a", root / "b"
 
 
-@pytest.fixture
-def window(qtbot):
-    from app.ui.main_window import MainWindow
-
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.resize(1400, 860)
-    win.show()
-    yield win
-    win.close()
-
-
 def _header_of(view) -> pydicom.Dataset:
     entry = view.window().controller.entry(view.cell.series_key)
     return pydicom.dcmread(entry.instances[0].path, stop_before_pixels=True)

@@ -16,25 +16,6 @@ from viewer_study import study_loaded
 pytestmark = pytest.mark.gui
 
 
-@pytest.fixture
-def window(qtbot):
-    from app.ui.main_window import MainWindow
-
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.resize(1500, 900)
-    win.show()
-    yield win
-    win.close()
-
-
-@pytest.fixture
-def opened(synthetic_study, window, qtbot):
-    window.open_paths([str(synthetic_study)])
-    qtbot.waitUntil(lambda: study_loaded(window), timeout=30_000)
-    return window
-
-
 def _views(win):
     return {v.cell.role: v for v in win.grid.views() if v.cell is not None}
 
