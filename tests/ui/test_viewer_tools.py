@@ -211,3 +211,19 @@ def test_pars_layout_overlay_is_readable_at_1600x1000_beside_the_review_dock(syn
             assert v.viewport().rect().contains(a.toRect()), (v.cell.role, placed[i][0])
             for b in rects[i + 1:]:
                 assert not a.intersects(b), (v.cell.role, a, b)
+
+
+def test_a_label_never_covers_the_drawing_it_labels(qtbot):
+    from PySide6.QtCore import QPointF, QRectF
+    from PySide6.QtGui import QColor, QImage, QPainter
+
+    from app.ui.annotations import style
+
+    img = QImage(600, 400, QImage.Format.Format_ARGB32)
+    p = QPainter(img)
+    style.BOUNDS[0] = QRectF(0, 0, 600, 400)
+    style.reset_labels()
+    landmarks = QRectF(200, 150, 120, 90)  # e.g. the slip's landmarks
+    rect = style.text(p, QPointF(230, 190), "L5 slip 24 %\nMeyerding I", QColor("white"), bold=True, avoid=landmarks)
+    p.end()
+    assert not rect.intersects(landmarks)

@@ -120,8 +120,9 @@ def text(p: QPainter, pos: QPointF, s: str, colour: QColor, size: float = 9.0, b
          align: str = "left", avoid: Optional[QRectF] = None) -> QRectF:
     """Text with a 1 px black shadow (and a faint backing) at ``pos`` (baseline-left unless
     ``align`` is "center" or "right"), kept inside ``BOUNDS[0]``: long lines wrap, and when there
-    is no room at ``pos`` the text goes left of, below or above ``avoid`` (the drawing it labels)
-    before it is simply shifted inside. Returns the rectangle used."""
+    is no room at ``pos`` or the text would cover ``avoid`` (the drawing it labels, e.g. the
+    landmarks of a slip) it goes right of, left of, below or above it before it is simply shifted
+    inside; labels already placed in the view are stepped around. Returns the rectangle used."""
     if not s:
         return QRectF()
     p.setFont(font(size, bold))
@@ -140,15 +141,19 @@ def text(p: QPainter, pos: QPointF, s: str, colour: QColor, size: float = 9.0, b
         def fits(xx: float, yy: float) -> bool:
             return inner.contains(QRectF(xx, yy - fm.ascent(), w, h))
 
-        if not fits(x, y0) and avoid is not None:
+        def covers(xx: float, yy: float) -> bool:  # the label would hide the drawing it labels
+            return avoid is not None and QRectF(xx, yy - fm.ascent(), w, h).intersects(avoid)
+
+        if (not fits(x, y0) or covers(x, y0)) and avoid is not None:
             def clamp_x(xx: float) -> float:
                 return max(inner.left(), min(xx, inner.right() - w))
 
-            candidates = ((avoid.left() - 8 - w, y0),  # left of the drawing (not shifted)
+            candidates = ((avoid.right() + 8, y0),  # right of the drawing
+                          (avoid.left() - 8 - w, y0),  # left of the drawing (not shifted)
                           (clamp_x(avoid.left()), avoid.bottom() + 6 + fm.ascent()),  # below
                           (clamp_x(avoid.left()), avoid.top() - 6 - h + fm.ascent()))  # above
             for cx, cy in candidates:
-                if fits(cx, cy):
+                if fits(cx, cy) and not covers(cx, cy):
                     x, y0 = cx, cy
                     break
         x = max(inner.left(), min(x, inner.right() - w))
