@@ -232,6 +232,8 @@ class StudySession:
         if f.study_instance_uid and self.study_uid and f.study_instance_uid != self.study_uid:
             raise findings_io.FindingsFileError(
                 path, f"the findings belong to study {f.study_instance_uid}, not the open study {self.study_uid}")
+        if self.study is not None:
+            f = self.study.apply_to(f)  # imaging performed, age/sex from DICOM where not entered
         self.path = Path(path)
         self.set_findings(f)
         return f

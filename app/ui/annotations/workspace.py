@@ -427,8 +427,8 @@ class AnnotationWorkspace(QObject):
         paths = list(getattr(self.window.controller, "paths", []) or [])
         source = paths[0] if len(paths) == 1 else (paths or None)
         ruleset = self._ruleset_box.get("ruleset")
-        session = StudySession(info.identity.study_instance_uid or info.identity.autosave_key, study=info,
-                               study_source=source, ruleset=ruleset)
+        # a study without a StudyInstanceUID keeps "" (its autosave key is the identity hash)
+        session = StudySession(info.identity.study_instance_uid, study=info, study_source=source, ruleset=ruleset)
         session.restore()
         self.set_session(session)
         if session.autosave_notice:
