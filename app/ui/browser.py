@@ -52,6 +52,7 @@ class StudyBrowser(QTreeWidget):
         self.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self._series_items: dict[str, QTreeWidgetItem] = {}
         self._patient_items: list[tuple[QTreeWidgetItem, object]] = []  # (row, PatientEntry)
+        self._study_items: list[tuple[QTreeWidgetItem, object]] = []  # (row, StudyEntry)
         self._active_patient_id: str = ""
         self.anonymised = False
         self.itemDoubleClicked.connect(self._on_double)
@@ -60,6 +61,7 @@ class StudyBrowser(QTreeWidget):
         self.clear()
         self._series_items.clear()
         self._patient_items.clear()
+        self._study_items.clear()
         self.anonymised = anonymised
         for n, pat in enumerate(result.patients, 1):
             pi = QTreeWidgetItem(self, ["", ""])
@@ -67,7 +69,7 @@ class StudyBrowser(QTreeWidget):
             self._label_patient(pi, pat, n)
             for st in pat.studies:
                 si = QTreeWidgetItem(pi, [" ".join(x for x in (st.study_date, st.description) if x) or "Study", ""])
-                si.setToolTip(0, f"Study {st.study_instance_uid}\nAccession {st.accession_number}")
+                self._study_items.append((si, st))
                 for s in st.series:
                     desc = s.description or "(no description)"
                     it = QTreeWidgetItem(si, [f"{s.modality_code}  {desc}", str(s.n_images)])
@@ -90,6 +92,7 @@ class StudyBrowser(QTreeWidget):
                     it.setExpanded(True)
                 si.setExpanded(True)
             pi.setExpanded(True)
+        self._relabel()
         if result.skipped:
             sk = QTreeWidgetItem(self, [f"{len(result.skipped)} file(s) skipped", ""])
             sk.setForeground(0, QBrush(QColor(160, 160, 160)))
@@ -116,6 +119,9 @@ class StudyBrowser(QTreeWidget):
     def _relabel(self) -> None:
         for n, (item, pat) in enumerate(self._patient_items, 1):
             self._label_patient(item, pat, n)
+        for item, st in self._study_items:  # the accession number identifies the patient too
+            item.setToolTip(0, "Anonymised display is on" if self.anonymised
+                            else f"Study {st.study_instance_uid}\nAccession {st.accession_number}")
 
     def set_anonymised(self, on: bool) -> None:
         self.anonymised = bool(on)
