@@ -1,52 +1,47 @@
-"""One open study: findings, annotations, autosave and the pathway result, wired together (no Qt).
+"""One open study of one patient: findings, annotations, one undo history, autosave, pathway (no Qt).
 
 ``StudySession`` is the single place the review panels talk to. Widgets send *intents*
 (``edit_pars``, ``edit_level``, ``set_context``, ``set_impression`` ...) and listen to the
 past-tense signals ``findings_changed(findings)`` and ``pathway_changed(result)``.
 
-Flow on every change (table edit, context edit, annotation change, open/restore):
+Flow of a user action (one way): intent or drawing -> command on ``history`` -> findings
+(annotation changes re-derive them, app.annotations.derive) -> pathway.evaluate -> autosave
+-> signals. A table edit that corresponds to a pars marker is ONE command that edits both
+(the marker update is captured into it), so Undo reverts both together.
 
-    new StudyFindings -> (undo stack) -> pathway.evaluate(...) -> autosave -> signals
+``history`` (app.core.history.History) is shared with the annotation store: Edit > Undo walks
+drawings, table, context and impression edits in the order they were made.
 
-Annotation changes re-derive the findings (``app.annotations.derive.derive_findings``);
-table edits that correspond to an annotation are pushed back to it
-(``apply_finding_edit_to_annotations``). Everything optional (annotations, pathway,
-autosave) is imported lazily so the session works while those packages are absent.
-
-Undo: the session keeps its own findings-level undo/redo stack for table, context and
-impression edits (see docs/panels.md for why and how it sits next to the annotation undo).
+Identity: ``study`` (app.viewer.study_info.StudyInfo) says which patient and study the images
+are. Autosave is keyed by its stable key; an autosave of another patient, or one that cannot
+be read, is set aside under a backup name and never restored or overwritten. SR export
+refuses findings that refer to images of another patient.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as _dt
 import logging
 import os
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional, Union
+from typing import Any, Optional, Union
 
+from app.annotations.derive import apply_finding_edit_to_annotations, derive_findings
+from app.annotations.store import AnnotationStore
+from app.core.history import History
+from app.core.signals import Signal
+from app.findings import autosave as fa
 from app.findings import io as findings_io
 from app.findings import model as m
+from app import session_edits as edits
+from app.pathway import Ruleset, evaluate, load_ruleset
+from app.viewer.identity import PatientIdentity
+from app.viewer.study_info import StudyInfo
 
 log = logging.getLogger(__name__)
 
-from app.core.signals import Signal
-
-
-# Short aliases accepted by edit_pars / edit_level besides the dataclass field names.
-_PARS_EDEMA_KEYS = {"edema_present", "edema_sites", "edema_signal_ratio"}
-_SLIP_KEYS = {
-    "slip_percent": "percent",
-    "slip_direction": "direction",
-    "slip_technique": "technique",
-    "slip_angle_deg": "slip_angle_deg",
-    "slip_angle_endplate": "slip_angle_endplate",
-}
-
-UNDO_LIMIT = 200
 
 
 class SessionError(Exception):
@@ -57,56 +52,77 @@ def _now_iso() -> str:
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
 
 
-class StudySession:
-    """Findings, annotations, autosave and pathway for one study (see module docstring)."""
+class FindingsEdit:
+    """One undo step: findings ``before`` -> ``after`` plus the annotation steps made with it."""
 
-    def __init__(
-        self,
-        study_uid: str,
-        findings: Optional[m.StudyFindings] = None,
-        annotation_store: Any = None,
-        ruleset: Any = None,
-        autosave: bool = True,
-        settings: Any = None,
-        data_dir: Optional[Union[str, os.PathLike]] = None,
-        study_source: Any = None,
-    ) -> None:
+    def __init__(self, session: "StudySession", before: m.StudyFindings, after: m.StudyFindings,
+                 text: str, annotation_steps: list[Any]) -> None:
+        self.session, self.before, self.after, self.text = session, before, after, text
+        self.annotation_steps = annotation_steps
+        self._first = True
+
+    def redo(self) -> None:
+        if not self._first:  # the first time the annotation steps have already run
+            with self.session._no_derive():
+                for step in self.annotation_steps:
+                    step.redo()
+        self._first = False
+        self.session._apply(self.after)
+
+    def undo(self) -> None:
+        with self.session._no_derive():
+            for step in reversed(self.annotation_steps):
+                step.undo()
+        self.session._apply(self.before)
+
+
+class StudySession:
+    """Findings, annotations, history, autosave and pathway for one study (module docstring)."""
+
+    def __init__(self, study_uid: str, findings: Optional[m.StudyFindings] = None,
+                 annotation_store: Optional[AnnotationStore] = None, ruleset: Optional[Ruleset] = None,
+                 autosave: bool = True, settings: Any = None, data_dir: Union[str, os.PathLike, None] = None,
+                 study_source: Any = None, study: Optional[StudyInfo] = None) -> None:
         self.study_uid = study_uid
-        # the study's images (folder, list of files, or datasets): needed for DICOM SR export
-        self.study_source = study_source
+        self.study = study
+        self.study_source = study_source  # the study's images (folder, files or datasets): SR evidence
         self.findings_changed = Signal("findings_changed")  # emits (StudyFindings)
         self.pathway_changed = Signal("pathway_changed")  # emits (PathwayResult | None)
-        self._findings = findings if findings is not None else m.StudyFindings(study_instance_uid=study_uid)
-        if not self._findings.study_instance_uid:
-            self._findings = dataclasses.replace(self._findings, study_instance_uid=study_uid)
-        self._undo: list[m.StudyFindings] = []
-        self._redo: list[m.StudyFindings] = []
+        findings = findings if findings is not None else m.StudyFindings(study_instance_uid=study_uid)
+        if not findings.study_instance_uid:
+            findings = dataclasses.replace(findings, study_instance_uid=study_uid)
+        self._findings = study.apply_to(findings) if study is not None else findings
         self.settings = settings
         self.pathway_result: Any = None
-        self.pathway_error: str = ""
-        self.last_evaluate_ms: float = 0.0
-        self.autosave_error: str = ""
+        self.pathway_error = ""
+        self.last_evaluate_ms = 0.0
+        self.autosave_error = ""  # why the last autosave (or restore) failed; "" when fine
+        self.autosave_notice = ""  # what the reader must know about the autosave (set-aside file)
         self.path: Optional[Path] = None  # findings file last saved/opened
-        self._deriving = False
-        self._pushing = False
-        self.derive_notes: tuple[str, ...] = ()  # remarks from the last annotation -> findings derivation
-
-        self.annotation_store = annotation_store
-        if self.annotation_store is None:
-            self.annotation_store = _make_annotation_store()
-        self._store_hooks: list[tuple[Any, Callable[..., Any]]] = []
-        self._connect_store()
-
-        self._ruleset = ruleset
+        self.derive_notes: tuple[str, ...] = ()
+        self._derive_blocked = 0
+        self.annotation_store = annotation_store if annotation_store is not None else AnnotationStore()
+        self.history: History = self.annotation_store.history
+        for sig in (self.annotation_store.events.added, self.annotation_store.events.changed,
+                    self.annotation_store.events.removed, self.annotation_store.events.reset):
+            sig.connect(self._on_annotations_changed)
         self._ruleset_error = ""
-        if self._ruleset is None:
-            self._ruleset, self._ruleset_error = _load_default_ruleset()
-
+        if ruleset is None:
+            try:
+                ruleset = load_ruleset()
+            except Exception as exc:  # noqa: BLE001 - the panel says why there is no pathway
+                log.warning("default ruleset not loaded: %s", exc)
+                self._ruleset_error = str(exc)
+        self._ruleset = ruleset
         self._data_dir = data_dir
-        self._autosaver = None
+        self._autosaver: Optional[fa.Autosaver] = None
         if autosave:
-            self._autosaver = _make_autosaver(study_uid, data_dir)
-
+            patient = study.identity.patient.to_dict() if study is not None else None
+            try:
+                self._autosaver = fa.Autosaver(self.autosave_key, data_dir=data_dir, patient=patient)
+            except OSError as exc:
+                self.autosave_error = f"autosave is OFF: cannot write to {fa.autosave_dir(data_dir)} ({exc})"
+                log.warning(self.autosave_error)
         self._evaluate()
 
     # ------------------------------------------------------------------ read access
@@ -119,154 +135,86 @@ class StudySession:
         return self._findings.context
 
     @property
-    def ruleset(self) -> Any:
+    def ruleset(self) -> Optional[Ruleset]:
         return self._ruleset
-
-    @property
-    def can_undo(self) -> bool:
-        return bool(self._undo)
-
-    @property
-    def can_redo(self) -> bool:
-        return bool(self._redo)
 
     @property
     def ruleset_version(self) -> str:
         rs = self._ruleset
-        if rs is None:
-            return ""
-        for name in ("version", "ruleset_version"):
-            v = getattr(rs, name, None)
-            if v:
-                ident = getattr(rs, "id", None) or getattr(rs, "name", None)
-                return f"{ident} {v}" if ident else str(v)
-        return ""
+        return f"{rs.id} {rs.version}" if rs is not None else ""
+
+    @property
+    def patient(self) -> Optional[PatientIdentity]:
+        return self.study.identity.patient if self.study is not None else None
+
+    @property
+    def autosave_key(self) -> str:
+        return self.study.identity.autosave_key if self.study is not None else self.study_uid
+
+    @property
+    def can_undo(self) -> bool:
+        return self.history.can_undo
+
+    @property
+    def can_redo(self) -> bool:
+        return self.history.can_redo
 
     # ------------------------------------------------------------------ intents
     def set_findings(self, findings: m.StudyFindings, *, record_undo: bool = True) -> None:
-        """Replace the whole findings (open file, restore, derive). Undoable unless told not."""
+        """Replace the whole findings (open file, restore). Undoable unless told not."""
         if not isinstance(findings, m.StudyFindings):
             raise TypeError(f"expected StudyFindings, got {type(findings).__name__}")
-        self._commit(findings, record_undo=record_undo)
+        self._commit(findings, "replace findings", record_undo=record_undo)
 
     def edit_pars(self, level: Union[m.Level, str], side: Union[m.Side, str], **changes: Any) -> m.StudyFindings:
-        """Change the pars entry at (level, side), creating it (intact) if absent.
-
-        Keys: any ParsFinding field, plus ``edema_present``, ``edema_sites``,
-        ``edema_signal_ratio``. ``status=None`` removes the entry (not assessed).
-        Invalid combinations raise ValueError and leave the session unchanged."""
-        level, side = m.Level(level), m.Side(side)
-        current = self._findings.pars_at(level, side)
-        if "status" in changes and changes["status"] is None:
-            if current is None:
-                return self._findings
-            new = dataclasses.replace(
-                self._findings, pars=tuple(p for p in self._findings.pars if (p.level, p.side) != (level, side))
-            )
-            self._commit(new, edit=("pars", level, side, changes))
-            return new
-        base = current or m.ParsFinding(level=level, side=side, status=m.ParsStatus.INTACT)
-        edema = base.edema
-        edema_changes = {}
-        if "edema_present" in changes:
-            edema_changes["present"] = changes.pop("edema_present")
-            if edema_changes["present"] is not True and "edema_sites" not in changes:
-                edema_changes["sites"] = frozenset()
-        if "edema_sites" in changes:
-            sites = frozenset(m.EdemaSite(s) for s in (changes.pop("edema_sites") or ()))
-            edema_changes["sites"] = sites
-            if sites and edema.present is not True and "present" not in edema_changes:
-                edema_changes["present"] = True
-        if "edema_signal_ratio" in changes:
-            edema_changes["signal_ratio"] = changes.pop("edema_signal_ratio")
-        if "status" in changes:
-            changes["status"] = m.ParsStatus(changes["status"])
-            if changes["status"].fracture_extent == "none" and "gap_mm" not in changes:
-                changes["gap_mm"] = None
-            if changes["status"] is m.ParsStatus.STRESS_REACTION and edema.present is False and "present" not in edema_changes:
-                edema_changes["present"] = True
-        _check_keys(m.ParsFinding, changes, "pars finding")
-        try:
-            if edema_changes:
-                edema = dataclasses.replace(edema, **edema_changes)
-            finding = dataclasses.replace(base, edema=edema, **changes)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{level.value} {side.value} pars: {exc}") from exc
-        new = self._findings.with_pars(finding)
-        self._commit(new, edit=("pars", level, side, changes))
-        return new
+        """Change the pars entry at (level, side) (app.findings.session_edits.edit_pars); a
+        status change is written to the marker(s) behind it in the same undo step."""
+        new = edits.edit_pars(self._findings, level, side, changes)
+        finding = new.pars_at(level, side)
+        self._commit(new, f"edit {m.Level(level).value} {m.Side(side).value} pars",
+                     marker_edit=finding if finding is not None and "status" in changes else None)
+        return self._findings
 
     def edit_level(self, level: Union[m.Level, str], **changes: Any) -> m.StudyFindings:
-        """Change the per-level entry (slip, Pfirrmann, hypoplasia, stenosis, instability ...).
-
-        Slip keys: ``slip_percent`` (None removes the slip), ``slip_direction``,
-        ``slip_technique``, ``slip_angle_deg``, ``slip_angle_endplate``; or ``slip=Slip(...)``."""
-        level = m.Level(level)
-        base = self._findings.level(level) or m.LevelFinding(level=level)
-        slip_changes = {_SLIP_KEYS[k]: changes.pop(k) for k in list(changes) if k in _SLIP_KEYS}
-        slip = changes.pop("slip", base.slip)
-        try:
-            if slip_changes:
-                if "percent" in slip_changes and slip_changes["percent"] is None:
-                    slip = None
-                elif slip is None:
-                    if "percent" not in slip_changes:
-                        raise ValueError("enter the percent slip first")
-                    slip = m.Slip(**{"technique": m.SlipTechnique.ENTERED, **slip_changes})
-                else:
-                    slip = dataclasses.replace(slip, **slip_changes)
-            _check_keys(m.LevelFinding, changes, "level finding")
-            finding = dataclasses.replace(base, slip=slip, **changes)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{level.value}: {exc}") from exc
-        new = self._findings.with_level(finding)
-        self._commit(new, edit=("level", level, None, {**changes, **{f"slip_{k}": v for k, v in slip_changes.items()}}))
-        return new
+        """Change the per-level entry (app.findings.session_edits.edit_level)."""
+        self._commit(edits.edit_level(self._findings, level, changes), f"edit {m.Level(level).value}")
+        return self._findings
 
     def set_context(self, context: m.ClinicalContext) -> None:
         if not isinstance(context, m.ClinicalContext):
             raise TypeError(f"expected ClinicalContext, got {type(context).__name__}")
-        if context == self._findings.context:
-            return
-        self._commit(self._findings.with_context(context))
+        old = self._findings.context
+        changed = {n for n in old.from_dicom if getattr(context, n) != getattr(old, n)}
+        if changed and context.from_dicom == old.from_dicom:  # the reader's value replaces DICOM's
+            context = dataclasses.replace(context, from_dicom=context.from_dicom - changed)
+        if context != old:
+            self._commit(self._findings.with_context(context), "edit clinical context")
 
     def edit_context(self, **changes: Any) -> None:
         """Change some ClinicalContext fields (None = unknown)."""
-        _check_keys(m.ClinicalContext, changes, "clinical context")
+        edits.check_keys(m.ClinicalContext, changes, "clinical context")
         self.set_context(dataclasses.replace(self._findings.context, **changes))
 
     def set_impression(self, text: str) -> None:
         if text != self._findings.impression:
-            self._commit(dataclasses.replace(self._findings, impression=str(text)))
+            self._commit(dataclasses.replace(self._findings, impression=str(text)), "edit impression")
 
     def set_reader(self, name: str) -> None:
         if name != self._findings.reader:
-            self._commit(dataclasses.replace(self._findings, reader=str(name)))
+            self._commit(dataclasses.replace(self._findings, reader=str(name)), "edit reader")
 
-    def set_ruleset(self, ruleset: Any, settings: Any = None) -> None:
-        self._ruleset = ruleset
-        self._ruleset_error = ""
+    def set_ruleset(self, ruleset: Ruleset, settings: Any = None) -> None:
+        self._ruleset, self._ruleset_error = ruleset, ""
         if settings is not None:
             self.settings = settings
         self._evaluate()
         self.pathway_changed.emit(self.pathway_result)
 
-    # ------------------------------------------------------------------ undo
     def undo(self) -> bool:
-        """Go back one findings edit. Pars markers follow (their status is written back) and
-        annotation-derived parts are re-derived, so table and drawing stay consistent."""
-        if not self._undo:
-            return False
-        self._redo.append(self._findings)
-        self._apply(self._reconcile(self._undo.pop()))
-        return True
+        return self.history.undo()
 
     def redo(self) -> bool:
-        if not self._redo:
-            return False
-        self._undo.append(self._findings)
-        self._apply(self._reconcile(self._redo.pop()))
-        return True
+        return self.history.redo()
 
     # ------------------------------------------------------------------ files
     def save(self, path: Union[str, os.PathLike]) -> Path:
@@ -277,73 +225,116 @@ class StudySession:
         return p
 
     def open(self, path: Union[str, os.PathLike]) -> m.StudyFindings:
-        """Load a findings file into the session (undoable). FindingsFileError on a bad file;
-        the session is unchanged then. A file for another study is refused."""
+        """Load a findings file (undoable). FindingsFileError on a bad file or another study's."""
         f = findings_io.load_findings(path)
         if f.study_instance_uid and self.study_uid and f.study_instance_uid != self.study_uid:
             raise findings_io.FindingsFileError(
-                path, f"the findings belong to study {f.study_instance_uid}, not the open study {self.study_uid}"
-            )
+                path, f"the findings belong to study {f.study_instance_uid}, not the open study {self.study_uid}")
+        if self.study is not None:
+            f = self.study.apply_to(f)  # imaging performed, age/sex from DICOM where not entered
         self.path = Path(path)
         self.set_findings(f)
         return f
 
     def restore(self) -> bool:
-        """Load the autosave of this study when there is one. True when something was restored."""
-        try:
-            from app.findings.autosave import load_autosave  # type: ignore
-        except ImportError:
+        """Load this study's autosave. True when something was restored. A file that cannot be
+        restored (unreadable, newer version, another patient) is set aside, never overwritten;
+        ``autosave_notice`` then tells the reader where it went."""
+        path = fa.autosave_path(self.autosave_key, self._data_dir)
+        if not path.exists():
             return False
         try:
-            saved = load_autosave(self.study_uid, self._data_dir)
-        except Exception as exc:  # a corrupt autosave must not stop the review
-            log.warning("autosave for %s not restored: %s", self.study_uid, exc)
-            self.autosave_error = f"autosave not restored: {exc}"
+            saved = fa.load_autosave(self.autosave_key, self._data_dir)
+            owner = fa.autosave_patient(path)
+            theirs = PatientIdentity.from_dict(owner)
+            if theirs is not None and self.patient is not None and not theirs.same_patient(self.patient):
+                raise fa.AutosaveError(path, f"it belongs to another patient (ID {theirs.patient_id})")
+        except findings_io.FindingsFileError as exc:
+            self._set_aside(path, exc)
             return False
         if saved is None:
             return False
-        findings, annotations_doc = _split_autosave(saved)
-        if annotations_doc is not None and self.annotation_store is not None:
-            _load_annotations_doc(self.annotation_store, annotations_doc)
-        if findings is None:
-            return annotations_doc is not None
-        self._commit(findings, record_undo=False, touch=False)
+        findings, annotations_doc = saved
+        if annotations_doc is not None:
+            problems = self.annotation_store.load_doc(annotations_doc)
+            if problems:
+                self.autosave_notice = "; ".join(problems)
+        if self.study is not None:
+            findings = self.study.apply_to(findings)
+        self._commit(findings, "restore", record_undo=False, touch=False)
         return True
+
+    def _set_aside(self, path: Path, why: Exception) -> None:
+        try:
+            kept = fa.set_aside(path)
+            self.autosave_notice = f"The autosave could not be restored ({why}). It was kept as {kept}."
+        except OSError as exc:
+            self.autosave_notice = f"The autosave could not be restored ({why}) nor set aside ({exc})."
+            self._autosaver = None  # never overwrite it
+        self.autosave_error = f"autosave not restored: {why}"
+        log.warning(self.autosave_notice)
 
     @property
     def autosave_path(self) -> Optional[Path]:
-        return getattr(self._autosaver, "path", None)
+        return self._autosaver.path if self._autosaver is not None else None
+
+    def autosave_status(self) -> tuple[str, str]:
+        """("saved", "12:03:41") | ("pending", "") | ("idle", "") nothing to save yet |
+        ("failed", why) | ("off", why), for the status bar."""
+        a = self._autosaver
+        if a is None:
+            return ("off", self.autosave_error or "autosave is off")
+        if a.last_error:
+            return ("failed", a.last_error)
+        if a.dirty:
+            return ("pending", "")
+        if a.last_saved_unix is not None:
+            return ("saved", time.strftime("%H:%M:%S", time.localtime(a.last_saved_unix)))
+        return ("idle", "")
 
     def flush(self) -> None:
         if self._autosaver is not None:
-            with _quiet("autosave flush"):
-                self._autosaver.flush()
+            self._autosaver.flush()
 
     def close(self) -> None:
         """Flush the autosave and drop every subscription (call when the study is closed)."""
-        for sig, slot in self._store_hooks:
-            with contextlib.suppress(Exception):
-                sig.disconnect(slot)
-        self._store_hooks.clear()
+        ev = self.annotation_store.events
+        for sig in (ev.added, ev.changed, ev.removed, ev.reset):
+            sig.disconnect(self._on_annotations_changed)
         if self._autosaver is not None:
-            with _quiet("autosave close"):
-                self._autosaver.close()
+            self._autosaver.close()
             self._autosaver = None
 
+    # ------------------------------------------------------------------ SR export
+    def export_sr(self, path: Union[str, os.PathLike], anonymised: bool = False) -> Path:
+        """Write the findings as DICOM SR with this study's images as evidence. SessionError when
+        the images or the annotations behind the findings belong to another patient."""
+        from app.findings.sr_export import export_sr, read_study_headers
+
+        if self.study_source is None:
+            raise SessionError("SR export needs the study's images; none are known for this session")
+        evidence = read_study_headers(self.study_source, self._findings.study_instance_uid)
+        check_same_patient(self.patient, self.study, self._findings, evidence)
+        if anonymised:
+            for ds in evidence:
+                ds.PatientName, ds.PatientID, ds.PatientBirthDate = "ANONYMISED^", "ANONYMISED", ""
+        return export_sr(self._findings, path, study=evidence)
+
     # ------------------------------------------------------------------ internals
-    def _commit(self, new: m.StudyFindings, *, record_undo: bool = True, edit: Any = None, touch: bool = True) -> None:
+    def _commit(self, new: m.StudyFindings, text: str, *, record_undo: bool = True, touch: bool = True,
+                marker_edit: Optional[m.ParsFinding] = None) -> None:
         if new == self._findings:
             return
-        if record_undo:
-            self._undo.append(self._findings)
-            del self._undo[:-UNDO_LIMIT]
-            self._redo.clear()
         if touch:
             now = _now_iso()
             new = dataclasses.replace(new, modified=now, created=new.created or now)
-        if edit is not None and self.annotation_store is not None and not self._deriving:
-            self._push_edit_to_annotations(edit, new)
-        self._apply(new)
+        if not record_undo or self.history.running:
+            self._apply(new)
+            return
+        with self.history.capture() as steps, self._no_derive():
+            if marker_edit is not None:
+                apply_finding_edit_to_annotations(self.annotation_store, marker_edit)
+        self.history.push(FindingsEdit(self, self._findings, new, text, steps))
 
     def _apply(self, new: m.StudyFindings) -> None:
         self._findings = new
@@ -358,18 +349,10 @@ class StudySession:
             self.pathway_result = None
             self.pathway_error = "No pathway ruleset loaded" + (f": {self._ruleset_error}" if self._ruleset_error else ".")
             return
-        evaluate = _pathway_evaluate()
-        if evaluate is None:
-            self.pathway_result = None
-            self.pathway_error = "the pathway module is not available"
-            return
         t0 = time.perf_counter()
         try:
-            if self.settings is None:
-                self.pathway_result = evaluate(self._findings, self._ruleset)
-            else:
-                self.pathway_result = evaluate(self._findings, self._ruleset, self.settings)
-        except Exception as exc:  # the pathway must never take the review down
+            self.pathway_result = evaluate(self._findings, self._ruleset, self.settings)
+        except Exception as exc:  # noqa: BLE001 - the pathway must never take the review down
             log.exception("pathway evaluation failed")
             self.pathway_result = None
             self.pathway_error = f"pathway evaluation failed: {exc}"
@@ -379,186 +362,62 @@ class StudySession:
         if self._autosaver is None:
             return
         try:
-            self._autosaver.update(self._findings, _annotations_doc(self.annotation_store))
-            self.autosave_error = ""
-        except Exception as exc:
-            log.warning("autosave failed: %s", exc)
+            self._autosaver.update(self._findings, self.annotation_store.to_doc())
+        except (RuntimeError, TypeError, ValueError) as exc:
             self.autosave_error = f"autosave failed: {exc}"
+            log.warning(self.autosave_error)
 
-    # annotations <-> findings ---------------------------------------------------
-    def _connect_store(self) -> None:
-        store = self.annotation_store
-        if store is None:
-            return
-        events = getattr(store, "events", store)
-        for name in ("inserted", "changed", "removed", "reset", "undone", "redone"):
-            sig = getattr(events, name, None)
-            if sig is not None and hasattr(sig, "connect"):
-                sig.connect(self._on_annotations_changed)
-                self._store_hooks.append((sig, self._on_annotations_changed))
+    def _no_derive(self) -> "_DeriveBlock":
+        return _DeriveBlock(self)
 
-    def _on_annotations_changed(self, *args: Any) -> None:
-        if self._pushing:
+    def _on_annotations_changed(self, *_args: Any) -> None:
+        if self._derive_blocked:
             return
-        derive = _derive_api()[0]
-        if derive is None:
-            return
-        self._deriving = True
+        notes: list[str] = []
+        modality = self.study.series_modality if self.study else None
         try:
-            notes: list[str] = []
-            new = derive(self.annotation_store, self._findings, notes)
-            self.derive_notes = tuple(notes)
-            # drawing is undone with the annotation store's undo; not recorded twice here
-            self._commit(new, record_undo=False)
-            # a length or an ROI changes no finding, but the drawing itself must still be kept
-            # (the autosaver coalesces this with any write _commit already queued)
-            self._autosave()
-        except Exception as exc:
+            new = derive_findings(self.annotation_store, self._findings, notes, series_modality=modality)
+        except Exception as exc:  # noqa: BLE001 - a derive bug must not lose the drawing
             log.exception("deriving findings from annotations failed")
             self.derive_notes = (f"deriving findings from the annotations failed: {exc}",)
-        finally:
-            self._deriving = False
-
-    def _push_edit_to_annotations(self, edit: Any, new: m.StudyFindings) -> None:
-        """A pars status edited in the table is written to the pars marker(s) behind it."""
-        apply_edit = _derive_api()[1]
-        kind, level, side, _changes = edit
-        if apply_edit is None or kind != "pars":
+            self._autosave()
             return
-        finding = new.pars_at(level, side)
-        if finding is None:  # entry removed in the table: markers stay (delete them in the viewer)
-            return
-        self._pushing = True
-        try:
-            apply_edit(self.annotation_store, finding)
-        except Exception as exc:
-            log.warning("table edit not pushed to annotations: %s", exc)
-        finally:
-            self._pushing = False
-
-    def _reconcile(self, snapshot: m.StudyFindings) -> m.StudyFindings:
-        """Findings from the undo stack made consistent with the annotations as they are now."""
-        derive, apply_edit = _derive_api()
-        if self.annotation_store is None or derive is None or apply_edit is None:
-            return snapshot
-        self._pushing = True
-        try:
-            apply_edit(self.annotation_store, snapshot)
-        except Exception as exc:
-            log.warning("undo not pushed to annotations: %s", exc)
-        finally:
-            self._pushing = False
-        try:
-            return derive(self.annotation_store, snapshot)
-        except Exception as exc:
-            log.warning("re-deriving after undo failed: %s", exc)
-            return snapshot
+        self.derive_notes = tuple(notes)
+        if new == self._findings:
+            self._autosave()  # a length or an ROI changes no finding; the drawing is still kept
+        else:
+            self._commit(new, "derive", record_undo=False)  # the drawing is the undo step
 
 
-# ---------------------------------------------------------------------- adapters to sibling packages
-# These keep the session working while app.annotations / app.pathway / autosave land;
-# each one is a thin call into the real API.
+class _DeriveBlock:
+    def __init__(self, session: StudySession) -> None:
+        self.session = session
 
-def _check_keys(cls: type, changes: dict, what: str) -> None:
-    names = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(changes) - names)
-    if unknown:
-        raise TypeError(f"unknown {what} field(s): {', '.join(unknown)}")
+    def __enter__(self) -> None:
+        self.session._derive_blocked += 1
 
-
-@contextlib.contextmanager
-def _quiet(what: str) -> Iterator[None]:
-    try:
-        yield
-    except Exception as exc:
-        log.warning("%s failed: %s", what, exc)
+    def __exit__(self, *exc: Any) -> None:
+        self.session._derive_blocked -= 1
 
 
-def _make_annotation_store() -> Any:
-    try:
-        from app.annotations.store import AnnotationStore  # type: ignore
-    except ImportError:
-        return None
-    try:
-        return AnnotationStore()
-    except TypeError:
-        return None
-
-
-def _pathway_evaluate() -> Optional[Callable[..., Any]]:
-    try:
-        from app.pathway import evaluate  # type: ignore
-    except ImportError:
-        try:
-            from app.pathway.engine import evaluate  # type: ignore
-        except ImportError:
-            return None
-    return evaluate
-
-
-def _load_default_ruleset() -> tuple[Any, str]:
-    """(ruleset, "") or (None, why not)."""
-    try:
-        from app.pathway import load_ruleset  # type: ignore
-    except ImportError:
-        try:
-            from app.pathway.rules import load_ruleset  # type: ignore
-        except ImportError:
-            return None, "the pathway module is not installed"
-    try:
-        return load_ruleset(), ""
-    except Exception as exc:
-        log.warning("default ruleset not loaded: %s", exc)
-        return None, str(exc)
-
-
-def _make_autosaver(study_uid: str, data_dir: Any) -> Any:
-    try:
-        from app.findings.autosave import Autosaver  # type: ignore
-    except ImportError:
-        return None
-    try:
-        return Autosaver(study_uid, data_dir=data_dir)
-    except Exception as exc:
-        log.warning("autosave disabled: %s", exc)
-        return None
-
-
-def _annotations_doc(store: Any) -> Any:
-    if store is None:
-        return None
-    for name in ("to_doc", "to_dict", "to_document"):
-        fn = getattr(store, name, None)
-        if callable(fn):
-            return fn()
-    return None
-
-
-def _load_annotations_doc(store: Any, doc: Any) -> None:
-    for name in ("load_doc", "load_dict", "load_document"):
-        fn = getattr(store, name, None)
-        if callable(fn):
-            with _quiet("restoring annotations"):
-                fn(doc)
-            return
-
-
-def _split_autosave(saved: Any) -> tuple[Optional[m.StudyFindings], Any]:
-    if isinstance(saved, m.StudyFindings):
-        return saved, None
-    if isinstance(saved, tuple) and len(saved) == 2:
-        return saved[0], saved[1]
-    findings = getattr(saved, "findings", None)
-    annotations = getattr(saved, "annotations", None)
-    if annotations is None:
-        annotations = getattr(saved, "annotations_doc", None)
-    return findings, annotations
-
-
-def _derive_api() -> tuple[Optional[Callable[..., Any]], Optional[Callable[..., Any]]]:
-    """(derive_findings, apply_finding_edit_to_annotations) or Nones without app.annotations."""
-    try:
-        from app.annotations.derive import apply_finding_edit_to_annotations, derive_findings  # type: ignore
-    except ImportError:
-        return None, None
-    return derive_findings, apply_finding_edit_to_annotations
+def check_same_patient(patient: Optional[PatientIdentity], study: Optional[StudyInfo], findings: m.StudyFindings,
+                       evidence: list[Any]) -> None:
+    """SessionError naming both patients when an evidence header or an annotation behind a
+    finding belongs to another patient than the session's."""
+    if patient is None:
+        return
+    for ds in evidence:
+        theirs = PatientIdentity(str(ds.get("PatientID", "") or ""), str(ds.get("PatientName", "") or ""),
+                                 str(ds.get("PatientBirthDate", "") or ""), str(ds.get("PatientSex", "") or ""))
+        if not theirs.same_patient(patient):
+            raise SessionError(f"SR export refused: the images of series {ds.get('SeriesInstanceUID', '?')} belong "
+                               f"to patient ID {theirs.patient_id}, the findings to patient ID {patient.patient_id}")
+    if study is None:
+        return
+    refs = [r for p in findings.pars for r in p.provenance] + [r for lv in findings.levels for r in lv.provenance]
+    refs += [r for lv in findings.levels if lv.slip is not None for r in lv.slip.provenance]
+    foreign = sorted({r.series_instance_uid for r in refs if r.series_instance_uid
+                      and r.series_instance_uid not in study.patient_series_uids})
+    if foreign:
+        raise SessionError(f"SR export refused: findings refer to images (series {', '.join(foreign)}) that are "
+                           f"not images of patient ID {patient.patient_id}")

@@ -51,8 +51,8 @@ from app.annotations.spine import SegmentMotionLines, SpinoPelvicLines
 from app.annotations.store import AnnotationStore
 from app.findings.instability import motion_between
 from app.findings.model import (
-    AnnotationRef, Edema, InstabilityMeasurement, LevelFinding, ParsFinding, SlipAngleEndplate, Side, Slip,
-    SlipDirection, SlipTechnique, SpinoPelvic, StudyFindings, imaging_modality_from_dicom,
+    AnnotationRef, Edema, InstabilityMeasurement, LevelFinding, ParsFinding, ParsStatus, SlipAngleEndplate, Side,
+    Slip, SlipDirection, SlipTechnique, SpinoPelvic, StudyFindings, imaging_modality_from_dicom,
 )
 
 __all__ = ["derive_findings", "apply_finding_edit_to_annotations", "DERIVED_KINDS", "MAX_SLIP_PCT"]
@@ -184,15 +184,24 @@ def derive_findings(source: Union[AnnotationStore, Iterable[Annotation]], base: 
             edema_rois.setdefault((r.level, r.side), []).append(r)
     for p in out.pars:
         if (p.level, p.side) not in edema_rois and any(r.kind in ROI_KINDS for r in p.provenance):
+            if _is_derived_only(p.provenance, ROI_KINDS):  # created by an edema ROI that is gone
+                out = replace(out, pars=tuple(x for x in out.pars if (x.level, x.side) != (p.level, p.side)))
+                continue
             out = out.with_pars(replace(p, edema=replace(p.edema, signal_ratio=None),
                                         provenance=_keep_refs(p.provenance, ROI_KINDS, alive)))
     for (level, side), group in edema_rois.items():
         roi = _latest(group)
         reference = _pick_reference(roi, refs_roi)
         finding = out.pars_at(level, side)
-        if finding is None:
-            notes.append(f"edema ROI at {level.value} {side.value}: no pars finding there, ratio not stored")
-            continue
+        if finding is None:  # the ROI itself says there is marrow oedema at this pars
+            finding = ParsFinding(level=level, side=side, status=ParsStatus.STRESS_REACTION,
+                                  edema=Edema(present=True), provenance=(roi.ref(),))
+            out = out.with_pars(finding)
+            notes.append(f"edema ROI at {level.value} {side.value}: pars entry created (oedema, stress reaction); "
+                         "set the status if a fracture line is seen")
+        elif finding.edema.present is not True:
+            finding = replace(finding, edema=replace(finding.edema, present=True))
+            out = out.with_pars(finding)
         if reference is None:
             notes.append(f"edema ROI at {level.value} {side.value}: no reference ROI with statistics")
             continue

@@ -12,8 +12,10 @@
     store.undo(); store.redo()
 
 Every change goes through a command (``AddAnnotation``, ``UpdateAnnotation``,
-``RemoveAnnotation``, ``MacroCommand``) pushed on the undo stack; ``undo()`` / ``redo()`` replay
-them. ``preview_update`` changes an annotation *without* an undo entry (handle drags): the tool
+``RemoveAnnotation``, ``MacroCommand``) pushed on ``store.history`` (app.core.history.History):
+the study's one undo history, shared with the session's table/context/impression edits when
+the session passes its own (``AnnotationStore(history=session.history)``). ``undo()`` /
+``redo()`` here step that history. ``preview_update`` changes an annotation *without* an undo entry (handle drags): the tool
 then commits one ``UpdateAnnotation(before, after)`` on release, or ``revert_preview``.
 Selection is view state: it is not undoable. ``events.inserted`` is an alias of ``added``.
 
@@ -27,10 +29,11 @@ from __future__ import annotations
 from typing import Iterable, Iterator, Optional, Sequence, Union
 
 from app.annotations.model import Annotation, AnnotationDataError, annotation_from_dict
+from app.core.history import History
 from app.core.signals import SignalGroup
 
 __all__ = [
-    "AnnotationStore", "Command", "AddAnnotation", "UpdateAnnotation", "RemoveAnnotation", "MacroCommand",
+    "AnnotationStore", "Command", "StoreStep", "AddAnnotation", "UpdateAnnotation", "RemoveAnnotation", "MacroCommand",
     "AnnotationDocError", "DOC_FORMAT", "DOC_VERSION",
 ]
 
@@ -112,15 +115,33 @@ class MacroCommand(Command):
             c.undo(store)
 
 
+class StoreStep:
+    """A store command as a step of the shared History (``redo``/``undo`` without arguments)."""
+
+    def __init__(self, store: "AnnotationStore", command: Command):
+        self.store = store
+        self.command = command
+
+    @property
+    def text(self) -> str:
+        return self.command.text
+
+    def redo(self) -> None:
+        self.command.do(self.store)
+
+    def undo(self) -> None:
+        self.command.undo(self.store)
+
+
 # =========================================================================== store
 
 class AnnotationStore:
-    def __init__(self, annotations: Iterable[Annotation] = ()):
+    def __init__(self, annotations: Iterable[Annotation] = (), history: Optional[History] = None):
         self.events = SignalGroup("added", "changed", "removed", "selection_changed", "history_changed", "reset")
         self.events.inserted = self.events.added  # alias (napari-style name)
         self._items: dict[str, Annotation] = {}
-        self._undo: list[Command] = []
-        self._redo: list[Command] = []
+        self.history = history if history is not None else History()
+        self.history.changed.connect(self.events.history_changed.emit)
         self._selection: frozenset[str] = frozenset()
         self._preview_base: dict[str, Annotation] = {}
         self.load_problems: list[str] = []
@@ -158,12 +179,16 @@ class AnnotationStore:
 
     # ------------------------------------------------------------------ changing (undoable)
     def execute(self, command: Command) -> Command:
-        """Apply ``command`` and push it on the undo stack (clears redo)."""
-        command.do(self)
-        self._undo.append(command)
-        self._redo.clear()
-        self.events.history_changed.emit()
+        """Apply ``command`` and push it on the history (clears redo)."""
+        self.history.push(StoreStep(self, command))
         return command
+
+    def _last_add(self, annotation_id: str) -> Optional[AddAnnotation]:
+        top = self.history.top()
+        if isinstance(top, StoreStep) and top.store is self and isinstance(top.command, AddAnnotation):
+            if top.command.annotation.id == annotation_id and annotation_id in self._items:
+                return top.command
+        return None
 
     def add(self, annotation: Annotation) -> Annotation:
         if annotation.id in self._items:
@@ -202,10 +227,8 @@ class AnnotationStore:
     def replace_last_add(self, annotation: Annotation) -> bool:
         """Fold an update of the annotation added by the *last* command into that add, so that a
         multi-step drawing stays one undo step. Returns False (nothing done) otherwise."""
-        if not self._undo or not isinstance(self._undo[-1], AddAnnotation):
-            return False
-        cmd = self._undo[-1]
-        if cmd.annotation.id != annotation.id or annotation.id not in self._items:
+        cmd = self._last_add(annotation.id)
+        if cmd is None:
             return False
         cmd.annotation = annotation
         self._replace(annotation)
@@ -214,13 +237,10 @@ class AnnotationStore:
     def discard_last_add(self, annotation_id: str) -> bool:
         """Take back the last command if it added ``annotation_id`` (no redo entry): for a
         creation popup that was cancelled. Returns False (nothing done) otherwise."""
-        if not self._undo or not isinstance(self._undo[-1], AddAnnotation):
+        if self._last_add(annotation_id) is None:
             return False
-        if self._undo[-1].annotation.id != annotation_id or annotation_id not in self._items:
-            return False
-        self._undo.pop()
         self._delete(annotation_id)
-        self.events.history_changed.emit()
+        self.history.discard_top()
         return True
 
     # ------------------------------------------------------------------ transient previews
@@ -235,47 +255,33 @@ class AnnotationStore:
         if base is not None and annotation_id in self._items:
             self._replace(base)
 
-    # ------------------------------------------------------------------ undo / redo
+    # ------------------------------------------------------------------ undo / redo (the shared history)
     @property
     def can_undo(self) -> bool:
-        return bool(self._undo)
+        return self.history.can_undo
 
     @property
     def can_redo(self) -> bool:
-        return bool(self._redo)
+        return self.history.can_redo
 
     @property
     def undo_text(self) -> str:
-        return self._undo[-1].text if self._undo else ""
+        return self.history.undo_text
 
     @property
     def redo_text(self) -> str:
-        return self._redo[-1].text if self._redo else ""
+        return self.history.redo_text
 
     def undo(self) -> bool:
         self._revert_all_previews()
-        if not self._undo:
-            return False
-        cmd = self._undo.pop()
-        cmd.undo(self)
-        self._redo.append(cmd)
-        self.events.history_changed.emit()
-        return True
+        return self.history.undo()
 
     def redo(self) -> bool:
         self._revert_all_previews()
-        if not self._redo:
-            return False
-        cmd = self._redo.pop()
-        cmd.do(self)
-        self._undo.append(cmd)
-        self.events.history_changed.emit()
-        return True
+        return self.history.redo()
 
     def clear_history(self) -> None:
-        self._undo.clear()
-        self._redo.clear()
-        self.events.history_changed.emit()
+        self.history.clear()
 
     def _revert_all_previews(self) -> None:
         for aid in list(self._preview_base):
@@ -348,13 +354,11 @@ class AnnotationStore:
         annotations, problems = _parse_doc(doc)
         self._preview_base.clear()
         self._items = {a.id: a for a in annotations}
-        self._undo.clear()
-        self._redo.clear()
         self._selection = frozenset()
         self.load_problems = problems
         self.events.reset.emit()
         self.events.selection_changed.emit(self._selection)
-        self.events.history_changed.emit()
+        self.history.clear()
         return problems
 
     @classmethod

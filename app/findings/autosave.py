@@ -7,11 +7,16 @@ now; ``close()`` flushes and stops the thread. Every write is atomic (app.core.a
 fsync, rename), so a process killed at any moment leaves the previous or the new file, never a
 torn one, and loses at most about ``interval_s`` plus one write of work.
 
-File: ``user_data_dir()/autosave/<safe study uid>.json``::
+File: ``user_data_dir()/autosave/<safe study key>.json`` (the key is the StudyInstanceUID, else
+a hash of patient ID + study date/time + series UIDs: app.viewer.identity)::
 
     {"format": "isthmus-autosave", "version": 1, "study_instance_uid": "...",
      "saved": "2026-11-21T17:00:00.123+00:00", "saved_unix": 1795366800.123,
+     "patient": {"patient_id": ..., "patient_name": ..., "birth_date": ..., "sex": ...} (optional),
      "findings": {<findings document, docs/findings-format.md>}, "annotations": {...} | null}
+
+A file that cannot be restored is never overwritten: ``set_aside(path)`` renames it to
+``<name>.unreadable-<UTC time>.json`` before the session writes a new one.
 """
 
 from __future__ import annotations
@@ -74,12 +79,14 @@ class Autosaver:
     """Coalescing, atomic, background autosave for one study (see the module docstring)."""
 
     def __init__(self, study_uid: str, data_dir: Union[str, os.PathLike, None] = None,
-                 interval_s: float = DEFAULT_INTERVAL_S) -> None:
+                 interval_s: float = DEFAULT_INTERVAL_S, patient: Optional[dict] = None) -> None:
         self.study_uid = str(study_uid or "")
         self.path = autosave_path(self.study_uid, data_dir)
         self.interval_s = float(interval_s)
+        self.patient = dict(patient) if patient else None  # whose work this is (checked on restore)
         self.writes = 0  # completed writes (for tests and diagnostics)
         self.last_error: str = ""
+        self.last_saved_unix: Optional[float] = None  # time of the last successful write
         self._cond = threading.Condition()
         self._write_lock = threading.Lock()  # one writer at a time (thread or flush)
         self._pending: Optional[tuple[m.StudyFindings, str]] = None  # (findings, annotations JSON)
@@ -171,6 +178,7 @@ class Autosaver:
                     + ', "study_instance_uid": ' + json.dumps(self.study_uid)
                     + ', "saved": ' + json.dumps(_now_iso(now))
                     + ', "saved_unix": ' + repr(now)
+                    + (', "patient": ' + json.dumps(self.patient) if self.patient else "")
                     + ', "findings": ' + json.dumps(fio.findings_to_dict(findings))
                     + ', "annotations": ' + annotations_json + "}\n"
                 )
@@ -184,6 +192,7 @@ class Autosaver:
                     self._last_write = time.monotonic()
                 return
             self.last_error = ""
+            self.last_saved_unix = now
             self.writes += 1
             with self._cond:
                 self._last_write = time.monotonic()
@@ -243,6 +252,22 @@ def load_autosave(study_uid: str, data_dir: Union[str, os.PathLike, None] = None
     except fio.FindingsFileError as exc:
         raise AutosaveError(path, f"autosaved findings: {exc.problem}") from exc
     return findings, doc.get("annotations")
+
+
+def autosave_patient(path: Union[str, os.PathLike]) -> Optional[dict]:
+    """The patient recorded in an autosave document (None for files without one)."""
+    patient = read_autosave_document(path).get("patient")
+    return patient if isinstance(patient, dict) else None
+
+
+def set_aside(path: Union[str, os.PathLike]) -> Path:
+    """Rename an autosave that cannot be restored to ``<stem>.unreadable-<UTC time>.json`` (kept
+    for the reader or support, never overwritten). Returns the new path; OSError on failure."""
+    p = Path(path)
+    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    target = p.with_name(f"{p.stem}.unreadable-{stamp}{p.suffix}")
+    os.replace(p, target)
+    return target
 
 
 def delete_autosave(study_uid: str, data_dir: Union[str, os.PathLike, None] = None) -> bool:

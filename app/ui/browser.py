@@ -51,21 +51,25 @@ class StudyBrowser(QTreeWidget):
         self.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self._series_items: dict[str, QTreeWidgetItem] = {}
+        self._patient_items: list[tuple[QTreeWidgetItem, object]] = []  # (row, PatientEntry)
+        self._study_items: list[tuple[QTreeWidgetItem, object]] = []  # (row, StudyEntry)
+        self._active_patient_id: str = ""
+        self.anonymised = False
         self.itemDoubleClicked.connect(self._on_double)
 
-    def populate(self, result) -> None:
+    def populate(self, result, anonymised: bool = False) -> None:
         self.clear()
         self._series_items.clear()
-        for pat in result.patients:
-            name = pat.patient_name or "(no name)"
-            pi = QTreeWidgetItem(self, [f"{name}   {pat.patient_id}".strip(), ""])
-            pi.setToolTip(0, f"Patient {name}, ID {pat.patient_id}, born {pat.birth_date or '?'}, sex {pat.sex or '?'}")
-            f = pi.font(0)
-            f.setBold(True)
-            pi.setFont(0, f)
+        self._patient_items.clear()
+        self._study_items.clear()
+        self.anonymised = anonymised
+        for n, pat in enumerate(result.patients, 1):
+            pi = QTreeWidgetItem(self, ["", ""])
+            self._patient_items.append((pi, pat))
+            self._label_patient(pi, pat, n)
             for st in pat.studies:
                 si = QTreeWidgetItem(pi, [" ".join(x for x in (st.study_date, st.description) if x) or "Study", ""])
-                si.setToolTip(0, f"Study {st.study_instance_uid}\nAccession {st.accession_number}")
+                self._study_items.append((si, st))
                 for s in st.series:
                     desc = s.description or "(no description)"
                     it = QTreeWidgetItem(si, [f"{s.modality_code}  {desc}", str(s.n_images)])
@@ -88,12 +92,48 @@ class StudyBrowser(QTreeWidget):
                     it.setExpanded(True)
                 si.setExpanded(True)
             pi.setExpanded(True)
+        self._relabel()
         if result.skipped:
             sk = QTreeWidgetItem(self, [f"{len(result.skipped)} file(s) skipped", ""])
             sk.setForeground(0, QBrush(QColor(160, 160, 160)))
             for f in result.skipped[:200]:
                 c = QTreeWidgetItem(sk, [f"{f.path.name}: {f.reason}", ""])
                 c.setToolTip(0, str(f.path))
+
+    def _label_patient(self, item: QTreeWidgetItem, pat, n: int) -> None:
+        active = bool(self._active_patient_id) and pat.patient_id == self._active_patient_id
+        mark = "\u25b6 " if active else ""
+        if self.anonymised:
+            item.setText(0, f"{mark}Anonymised patient {n}")
+            item.setToolTip(0, "Anonymised display is on")
+        else:
+            name = " ".join(pat.patient_name.replace("^", " ").split()) or "(no name)"
+            item.setText(0, f"{mark}{name}   {pat.patient_id}".strip())
+            item.setToolTip(0, f"Patient {name}, ID {pat.patient_id}, born {pat.birth_date or '?'}, "
+                               f"sex {pat.sex or '?'}" + ("  (shown now)" if active else ""))
+        f = item.font(0)
+        f.setBold(True)
+        f.setUnderline(active)
+        item.setFont(0, f)
+
+    def _relabel(self) -> None:
+        for n, (item, pat) in enumerate(self._patient_items, 1):
+            self._label_patient(item, pat, n)
+        for item, st in self._study_items:  # the accession number identifies the patient too
+            item.setToolTip(0, "Anonymised display is on" if self.anonymised
+                            else f"Study {st.study_instance_uid}\nAccession {st.accession_number}")
+
+    def set_anonymised(self, on: bool) -> None:
+        self.anonymised = bool(on)
+        self._relabel()
+
+    def set_active_patient(self, patient_id: str) -> None:
+        """Mark the patient whose series the layout shows (one patient at a time)."""
+        self._active_patient_id = patient_id
+        self._relabel()
+
+    def patient_rows(self) -> list[str]:
+        return [item.text(0) for item, _p in self._patient_items]
 
     def set_thumbnail(self, key: str, pixels) -> None:
         it = self._series_items.get(key)

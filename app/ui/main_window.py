@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QProgressBar, QPushButton,
                                QStackedWidget, QToolBar)
 
@@ -61,9 +61,12 @@ class MainWindow(QMainWindow):
         from app.ui.annotations import install_annotation_layer
         install_annotation_layer(self)  # tools on the images, findings dock, Edit > Undo/Redo/Delete
         self.start_page.sig_open_requested.connect(self.open_paths)
+        self.grid.sig_files_dropped.connect(self.open_paths)
         self.start_page.sig_browse_requested.connect(self.open_folder_dialog)
         self.presenter.sig_message.connect(lambda m: self.statusBar().showMessage(m, 8000))
         self.state.changed.connect(self._sync_checks)
+        self.state.changed.connect(self._on_state_title)
+        self.presenter.sig_patient_changed.connect(self._update_title)
         QTimer.singleShot(200, self.controller.prewarm)
         geo = self.settings.geometry()
         if geo is not None:
@@ -74,8 +77,8 @@ class MainWindow(QMainWindow):
                 self.resize(int(screen.width() * 0.96), int(screen.height() * 0.94))
             else:
                 self.resize(1500, 940)
-        state = self.settings.get("window/state")
-        if not (isinstance(state, QByteArray) and self.restoreState(state)):
+        state = self.settings.get_bytes("window/state")
+        if not (state is not None and self.restoreState(state)):
             QTimer.singleShot(0, self._default_dock_sizes)  # once the window has its size
 
     def _default_dock_sizes(self) -> None:
@@ -84,7 +87,7 @@ class MainWindow(QMainWindow):
         left = [d for d in docks if self.dockWidgetArea(d) == Qt.DockWidgetArea.LeftDockWidgetArea]
         right = [d for d in docks if self.dockWidgetArea(d) == Qt.DockWidgetArea.RightDockWidgetArea]
         if left:
-            self.resizeDocks(left, [250] * len(left), Qt.Orientation.Horizontal)
+            self.resizeDocks(left, [210] * len(left), Qt.Orientation.Horizontal)
         if right:
             self.resizeDocks(right, [380] * len(right), Qt.Orientation.Horizontal)
 
@@ -170,6 +173,24 @@ class MainWindow(QMainWindow):
             self._progress_timer.stop()
             self._pending_progress = None
 
+    # ---- identity in the title --------------------------------------------------------------
+    def _update_title(self, *_args) -> None:
+        """The active patient and study (or "anonymised"): never the name while anonymised."""
+        ident = self.presenter.study_identity
+        if ident is None:
+            self.setWindowTitle("Isthmus - lumbar spine review")
+        elif self.state.anonymise:
+            self.setWindowTitle("Isthmus - anonymised patient")
+        else:
+            ctx = ident.patient
+            self.setWindowTitle(f"Isthmus - {ctx.display_name} (ID {ctx.patient_id}) - "
+                                f"{ident.study_date[:4]}-{ident.study_date[4:6]}-{ident.study_date[6:8]} "
+                                f"{ident.description}".rstrip(" -"))
+
+    def _on_state_title(self, name: str) -> None:
+        if name == "anonymise":
+            self._update_title()
+
     # ---- opening ---------------------------------------------------------------------------
     def open_paths(self, paths) -> None:
         paths = [str(p) for p in paths]
@@ -177,7 +198,9 @@ class MainWindow(QMainWindow):
             return
         self.settings.add_recent(paths)
         self.stack.setCurrentWidget(self.grid)
-        self.setWindowTitle(f"Isthmus - {', '.join(Path(p).name for p in paths)}")
+        # folder names often carry the patient's name: not shown while anonymised
+        self.setWindowTitle("Isthmus - loading" if self.state.anonymise
+                            else f"Isthmus - loading {', '.join(Path(p).name for p in paths)}")
         self.controller.open_paths(paths)
 
     def open_folder_dialog(self) -> None:
@@ -219,6 +242,7 @@ class MainWindow(QMainWindow):
         s.sync()
         self.controller.shutdown()
         self.state.changed.disconnect(self._sync_checks)
+        self.state.changed.disconnect(self._on_state_title)
         self.presenter.close()
         self.grid.close_grid()
         self.sig_closed.emit()

@@ -1,5 +1,11 @@
 """StudyPresenter: puts what the StudyController loads into the viewer grid following the
-current layout (pars hanging protocol or a plain grid)."""
+current layout (pars hanging protocol or a plain grid).
+
+One patient at a time (docs/viewer.md, "Patient identity"): the layouts draw only on the
+*active* patient's series. Opening a series of another patient from the browser makes that
+patient active (``sig_patient_changed``; the review work of the first is autosaved and parked).
+Every cell's corner text is taken from the header of the series it shows, never from "the
+current patient"; the grid shows a red banner whenever its cells show more than one patient."""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from app.viewer.cells import display_for_cell
 from app.viewer.display import PreviewDisplay
 from app.viewer.hanging import CellSpec, pars_protocol, simple_layout
+from app.viewer.identity import StudyIdentity, identity_by_series, overlay_context, study_identity
 from app.viewer.state import LAYOUTS, ViewerState
 from app.ui.browser import StudyBrowser
 from app.ui.study_controller import StudyController
@@ -23,6 +30,7 @@ log = logging.getLogger(__name__)
 class StudyPresenter(QObject):
     sig_first_image = Signal(float)  # perf_counter time of the first image shown
     sig_message = Signal(str)
+    sig_patient_changed = Signal(object)  # StudyIdentity of the active study (None: no images)
 
     def __init__(self, controller: StudyController, grid: ViewerGrid, browser: StudyBrowser,
                  state: ViewerState, parent=None) -> None:
@@ -31,6 +39,7 @@ class StudyPresenter(QObject):
         self.study = None
         self.patient = None
         self.series: list = []
+        self.identities: dict[str, StudyIdentity] = {}
         self._first_shown = False
         c = controller
         c.sig_scanned.connect(self._on_scanned)
@@ -43,35 +52,60 @@ class StudyPresenter(QObject):
 
     # ---- study -----------------------------------------------------------------------------
     def _on_scanned(self, result) -> None:
-        self.browser.populate(result)
+        self.identities = identity_by_series(result)
+        self.browser.populate(result, self.state.anonymise)
         self._first_shown = False
         self.study = self.patient = None
         self.series = []
         # a pars work-up often spans studies (radiographs one day, CT/MRI another): the protocol
-        # draws on every series of the patient with the most series
+        # draws on every series of the active patient, first the patient with the most series
         patients = [p for p in result.patients if p.studies]
-        if patients:
-            self.patient = max(patients, key=lambda p: sum(len(s.series) for s in p.studies))
-            self.study = max(self.patient.studies, key=lambda s: (s.study_date, len(s.series)))
-            self.series = [s for st in self.patient.studies for s in st.series]
-        if self.study is None:
+        if not patients:
             n = len(result.skipped)
             self.sig_message.emit(f"No images found ({result.files_seen} files looked at, {n} skipped)")
             self.grid.apply_hanging(simple_layout([], 1, 1))
             self.grid.views()[0].loading_text = f"No DICOM images found ({n} file(s) skipped)."
+            self.sig_patient_changed.emit(None)
             return
-        self.apply_layout()
+        self.set_patient(max(patients, key=lambda p: sum(len(s.series) for s in p.studies)))
+        if len(patients) > 1:
+            self.sig_message.emit(f"{len(patients)} patients in this folder: showing one at a time "
+                                  "(double-click a series of another patient to switch)")
         self.controller.request_thumbnails()
 
-    def _context(self) -> dict[str, str]:
-        p, s = self.patient, self.study
-        if p is None or s is None:
-            return {}
-        date = s.study_date
-        if len(date) == 8 and date.isdigit():
-            date = f"{date[:4]}-{date[4:6]}-{date[6:]}"
-        return {"patient_name": p.patient_name.replace("^", " ").strip(), "patient_id": p.patient_id,
-                "study_date": date, "study_description": s.description}
+    def set_patient(self, patient) -> None:
+        """Make ``patient`` (a PatientEntry of the scan) the active one and lay out its series."""
+        self.patient = patient
+        self.study = max(patient.studies, key=lambda s: (s.study_date, len(s.series)))
+        self.series = [s for st in patient.studies for s in st.series]
+        self.browser.set_active_patient(patient.patient_id)
+        self.apply_layout()
+        self.sig_patient_changed.emit(self.study_identity)
+
+    @property
+    def study_identity(self) -> Optional[StudyIdentity]:
+        """Identity of the active study (the one the review session belongs to)."""
+        if self.patient is None or self.study is None:
+            return None
+        return study_identity(self.patient, self.study)
+
+    def _patient_of(self, key: str):
+        result = self.controller.result
+        for p in (result.patients if result is not None else ()):
+            if any(s.key == key for st in p.studies for s in st.series):
+                return p
+        return None
+
+    def _set_view_identity(self, v, key: Optional[str]) -> None:
+        ident = self.identities.get(key) if key else self.study_identity
+        v.identity = ident
+        v.context = overlay_context(ident, self.state.anonymise)
+
+    def _refresh_identity(self) -> None:
+        for v in self.grid.views():
+            self._set_view_identity(v, v.cell.series_key if v.cell is not None else None)
+            v.viewport().update()
+        self.grid.update_patient_banner(self.state.anonymise)
 
     def apply_layout(self) -> None:
         if self.study is None:
@@ -87,15 +121,15 @@ class StudyPresenter(QObject):
             rows, cols = LAYOUTS[self.state.layout]
             layout = simple_layout(series, rows, cols)
         self.grid.apply_hanging(layout)
-        ctx = self._context()
         for v in self.grid.views():
-            v.context = ctx
             key = v.cell.series_key if v.cell is not None else None
+            self._set_view_identity(v, key)
             if key:
                 e = self.controller.entry(key)
                 v.series_description = e.description if e is not None else ""
                 v.modality = e.modality_code if e is not None else ""
                 v.loading_text = f"Loading {v.series_description}..."
+        self.grid.update_patient_banner(self.state.anonymise)
         for key in dict.fromkeys(v.cell.series_key for v in self.grid.views() if v.cell and v.cell.series_key):
             self.controller.request(key)
 
@@ -144,24 +178,33 @@ class StudyPresenter(QObject):
         self.sig_message.emit(message)
 
     def show_in_active(self, key: str) -> None:
-        """Browser double-click: the series goes into the active viewport."""
-        v = self.grid.active or self.grid.views()[0]
+        """Browser double-click: the series goes into the active viewport. A series of another
+        patient makes that patient active first (one patient at a time)."""
         e = self.controller.entry(key)
         if e is None:
             return
+        other = self._patient_of(key)
+        if other is not None and other is not self.patient:
+            self.set_patient(other)
+            self.sig_message.emit("Switched patient: the previous patient's work is autosaved")
+        v = self.grid.active or self.grid.views()[0]
         orient = "native"
         if e.kind == "volume":
             orient = e.plane.value if e.plane is not None and e.plane.value in ("axial", "sagittal", "coronal") else "axial"
         v.clear()
         v.set_cell(CellSpec(v.cell.role if v.cell else "custom", e.description or e.modality_code, key, orient))
         v.series_description, v.modality = e.description, e.modality_code
-        v.context = self._context()
+        self._set_view_identity(v, key)
+        self.grid.update_patient_banner(self.state.anonymise)
         v.loading_text = f"Loading {e.description}..."
         self.controller.request(key)
 
     def _on_state(self, name: str) -> None:
         if name == "layout":
             self.apply_layout()
+        elif name == "anonymise":
+            self._refresh_identity()
+            self.browser.set_anonymised(self.state.anonymise)
 
     def close(self) -> None:
         self.state.changed.disconnect(self._on_state)

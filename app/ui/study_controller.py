@@ -73,6 +73,7 @@ class StudyController(QObject):
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(max_threads)
         self.result = None
+        self.study_extras: dict[str, dict[str, str]] = {}  # study UID -> {"PatientAge": ...}
         self.paths: list[str] = []
         self.loaded: dict[str, tuple[Any, Any]] = {}
         self._entries: dict[str, Any] = {}
@@ -192,10 +193,12 @@ class StudyController(QObject):
         self._entries.clear()
         self._pending.clear()
         self.result = None
+        self.study_extras = {}
         self.sig_scan_started.emit(self.paths)
-        self._start("scan", "", loading.scan, self.paths, priority=10)
+        self._start("scan", "", loading.scan_with_extras, self.paths, priority=10)
 
-    def _on_scanned(self, result) -> None:
+    def _on_scanned(self, scanned) -> None:
+        result, self.study_extras = scanned
         self.result = result
         self._entries = {s.key: s for s in result.all_series()}
         self.sig_scanned.emit(result)

@@ -88,24 +88,37 @@ class VolumeDisplay:
             right, down = mpr.screen_axes(orientation)
         point = keep_point_lps if keep_point_lps is not None else None
         self._set_axes(right, down)
+        self._base_normal = np.cross(np.asarray(right, float), np.asarray(down, float))
         self.orientation = orientation
         self.index = self.stack.count // 2 if point is None else self.stack.index_containing(point)
 
     def _set_axes(self, right, down) -> None:
         self.stack = mpr.plane_stack(self.volume.geometry, right, down)
 
-    def tilt(self, about: str, angle_deg: float) -> None:
+    def tilt(self, about: str, angle_deg: float, pivot_lps=None) -> None:
         """Rotate the plane about the screen's vertical ("vertical") or horizontal axis through
-        the current plane centre: the oblique plane the reader lays along the pars."""
+        ``pivot_lps`` (the crosshair or the pars point under the cursor; default the plane
+        centre): the oblique plane the reader lays along the pars keeps the pivot on it."""
         plane = self.plane
         rows, cols = plane.shape
-        centre = plane.pixel_to_lps((cols - 1) / 2.0, (rows - 1) / 2.0)
+        if pivot_lps is None:
+            pivot_lps = plane.pixel_to_lps((cols - 1) / 2.0, (rows - 1) / 2.0)
         axis = plane.down_lps if about == "vertical" else plane.right_lps
         rot = mpr.rotation_matrix(axis, angle_deg)
         right, down = rot @ plane.right_lps, rot @ plane.down_lps
         self._set_axes(right, down)
         self.orientation = "oblique"
-        self.index = self.stack.index_containing(centre)
+        self.index = self.stack.index_containing(np.asarray(pivot_lps, dtype=np.float64))
+
+    @property
+    def tilt_deg(self) -> float:
+        """Angle between the shown plane and the plane it was tilted from (0 when not tilted)."""
+        base = getattr(self, "_base_normal", None)
+        if base is None:
+            return 0.0
+        n = self.plane.normal_lps
+        c = abs(float(n @ base)) / max(float(np.linalg.norm(n) * np.linalg.norm(base)), 1e-12)
+        return float(np.degrees(np.arccos(min(1.0, c))))
 
     @property
     def n_slices(self) -> int:

@@ -35,6 +35,18 @@ def scan(paths: Sequence[str], progress: Optional[ProgressFn] = None, cancel: Op
     return scan_paths([str(p) for p in paths], progress=progress, cancel=cancel)
 
 
+def scan_with_extras(paths: Sequence[str], progress: Optional[ProgressFn] = None,
+                     cancel: Optional[CancelToken] = None):
+    """(ScanResult, {study UID: {"PatientAge": ...}}): the scan, plus what the review
+    session needs from one header per study that the scan does not keep (read here, off the
+    GUI thread, with pydicom)."""
+    from app.viewer.study_info import read_study_extras
+
+    result = scan(paths, progress, cancel)
+    extras = {st.study_instance_uid: read_study_extras(st) for p in result.patients for st in p.studies}
+    return result, extras
+
+
 def preview(entry: Any, progress: Optional[ProgressFn] = None, cancel: Optional[CancelToken] = None):
     from app.dicom import load_preview
 

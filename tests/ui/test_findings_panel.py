@@ -175,11 +175,13 @@ def test_save_and_open_through_panel(panel, session, tmp_path):
     assert "bad.json" in panel.message_label.text()
 
 
-def test_undo_button(panel, session):
+def test_the_panel_has_no_private_undo(panel, session):
+    """Undo is Edit > Undo over the study's one history (issue 9/12), not a panel button."""
+    from PySide6.QtWidgets import QPushButton
+
+    assert not [b for b in panel.findChildren(QPushButton) if b.text().replace("&", "") in ("Undo", "Redo")]
     session.edit_level("L5", slip_percent=20.0)
-    assert panel.undo_button.isEnabled()
-    panel.undo_button.click()
-    assert session.findings.level("L5") is None
+    assert session.history.undo_text == "edit L5"
 
 
 @pytest.mark.parametrize("section", ["pars", "levels"])
@@ -290,7 +292,7 @@ def _write_ct(folder, study_uid):
 def test_export_sr_button_writes_an_sr(panel, session, tmp_path):
     import pydicom
 
-    assert panel.sr_exporter is not None and not panel.sr_button.isHidden()
+    assert not panel.sr_button.isHidden()
     session.edit_pars("L5", "left", status="complete_fracture", edema_present=True)
     out = tmp_path / "sr.dcm"
     assert not panel.export_sr_to(out)  # no study images known yet: a plain message, no crash

@@ -41,18 +41,6 @@ def case4_folder(tmp_path_factory) -> Path:
 _loaded = study_loaded
 
 
-@pytest.fixture
-def window(qtbot):
-    from app.ui.main_window import MainWindow
-
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.resize(1500, 900)
-    win.show()
-    yield win
-    win.close()
-
-
 def mouse(view, kind: str, pos: QPointF, button=Qt.MouseButton.LeftButton) -> None:
     """A real QMouseEvent sent to the view's viewport (QTest drags on QGraphicsView are flaky)."""
     et = {"press": QEvent.Type.MouseButtonPress, "move": QEvent.Type.MouseMove,
@@ -97,7 +85,7 @@ def lateral_landmarks_px(view) -> dict[str, tuple[float, float]]:
     return out
 
 
-def test_meyerding_on_case4_lateral_matches_reference_and_undoes(window, qtbot, case4_folder):
+def test_meyerding_on_case4_lateral_matches_reference_and_undoes(case4_folder, window, qtbot):
     from app.annotations.model import MeyerdingSlip
     from app.findings.io import load_findings
     from app.findings.model import Level
@@ -160,7 +148,7 @@ def test_meyerding_on_case4_lateral_matches_reference_and_undoes(window, qtbot, 
     assert ws.session.findings.level(Level.L5).slip.percent == pytest.approx(slip.percent, abs=1e-6)
 
 
-def test_meyerding_on_case4_ct_midsagittal_shows_on_mr_of_the_same_frame(window, qtbot, case4_folder):
+def test_meyerding_on_case4_ct_midsagittal_shows_on_mr_of_the_same_frame(case4_folder, window, qtbot):
     import numpy as np
 
     from app.annotations.model import MeyerdingSlip

@@ -26,25 +26,6 @@ ROLES_TO_DESC = {
 _loaded = study_loaded
 
 
-@pytest.fixture
-def window(qtbot):
-    from app.ui.main_window import MainWindow
-
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.resize(1500, 900)
-    win.show()
-    yield win
-    win.close()
-
-
-@pytest.fixture
-def opened(window, qtbot, synthetic_study):
-    window.open_paths([str(synthetic_study)])
-    qtbot.waitUntil(lambda: _loaded(window), timeout=30_000)
-    return window
-
-
 def _mouse(view, kind, pos, button=Qt.MouseButton.LeftButton, buttons=None):
     et = {"press": QEvent.Type.MouseButtonPress, "move": QEvent.Type.MouseMove,
           "release": QEvent.Type.MouseButtonRelease}[kind]

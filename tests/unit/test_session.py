@@ -207,9 +207,13 @@ def test_corrupt_autosave_does_not_stop_the_session(tmp_path):
     s = StudySession(UID, data_dir=data)
     assert s.restore() is False
     assert "not valid JSON" in s.autosave_error
-    s.edit_context(age_years=12.0)  # still works, and overwrites the bad file
+    backups = list(p.parent.glob("*.unreadable-*.json"))
+    assert len(backups) == 1 and backups[0].read_text() == "{broken"  # kept aside, never overwritten
+    assert str(backups[0]) in s.autosave_notice
+    s.edit_context(age_years=12.0)  # still works, in a new file
     s.flush()
     s.close()
+    assert backups[0].read_text() == "{broken"
     again = StudySession(UID, data_dir=data, autosave=False)
     assert again.restore() and again.context.age_years == 12.0
 
@@ -253,10 +257,10 @@ def test_annotation_change_rederives_findings_and_pathway(tmp_path, store):
     assert p.status is m.ParsStatus.COMPLETE_FRACTURE
     assert [r.annotation_id for r in p.provenance] == [mk.id]
     assert seen and results
-    assert not s.can_undo  # drawing is undone with the store's undo
-    store.undo()
+    assert s.can_undo  # one history: the drawing is the session's undo step too
+    s.undo()
     assert s.findings.pars_at("L5", "left") is None
-    store.redo()
+    s.redo()
     assert s.findings.pars_at("L5", "left") is not None
     store.remove(mk.id)
     assert s.findings.pars_at("L5", "left") is None  # derived-only finding withdrawn

@@ -5,8 +5,8 @@
 
 Modules: ``items`` (one QGraphicsItem class per annotation kind, ``ITEM_CLASSES``), ``mapping``
 (where an annotation shows in a view), ``controller`` (``ToolController``: SliceView events ->
-tools, previews, popups), ``popups`` (pars marker / arrow text / level label), ``undo``
-(``UndoRouter``), ``workspace`` (menus, toolbar, session + review dock, items per view).
+tools, previews, popups), ``popups`` (pars marker / arrow text / level label), ``workspace`` (menus, toolbar, session + review
+dock, items per view, Edit > Undo over the session's one history).
 """
 
 from app.ui.annotations.items import ITEM_CLASSES, AnnotationItem, make_item

@@ -244,10 +244,13 @@ class _RoiItem(AnnotationItem):
     def label_text(self) -> str:
         a = self.annotation
         lines = []
-        head = a.label or {"edema": "oedema", "reference": "reference (normal marrow)"}.get(a.role, "")
+        role = {"edema": "oedema ROI", "reference": "reference ROI (normal marrow)"}.get(a.role, "ROI")
+        head = f"{a.label} ({role})" if a.label else role  # the role always shows (switch: ROI role menu)
         where = " ".join(v.value for v in (a.level, a.side) if v is not None)
-        if head or where:
-            lines.append(" ".join(x for x in (head, where) if x))
+        lines.append(" ".join(x for x in (head, where) if x))
+        if not self.measured_here():  # e.g. an MR ROI seen on a CT of the same frame of reference
+            lines.append("values measured on another series")
+            return "\n".join(lines)
         st = a.stats
         if st is not None and st.n:
             lines.append(f"mean {st.mean:.1f}  SD {st.sd:.1f}  (n={st.n})")
@@ -259,6 +262,16 @@ class _RoiItem(AnnotationItem):
         if extra:
             lines.append(extra)
         return "\n".join(lines)
+
+    def measured_here(self) -> bool:
+        """True when this view shows the series the ROI statistics were measured on."""
+        if self.preview:
+            return True
+        try:
+            shown = self.mapper.image_key()[0]
+        except (AttributeError, TypeError):
+            return True
+        return not shown or shown == self.annotation.series_instance_uid
 
     def _label_anchor(self, dev: Sequence[QPointF]) -> QPointF:
         right = max(dev, key=lambda q: q.x())

@@ -8,7 +8,10 @@
 * ``LevelLabelPopup``: the vertebra name for a level label (T11-S1 buttons; number keys,
   Left/Right, Enter; Esc cancels).
 
-Each popup emits ``accepted(...)`` or ``cancelled()`` exactly once, then closes.
+Every popup has explicit OK and Cancel buttons (Enter / Esc). Nothing is discarded silently: a
+click elsewhere commits what was entered when it is complete, and otherwise keeps the popup
+open and asks for the missing choice (OK saves, Cancel discards). Each popup emits
+``accepted(...)`` or ``cancelled()`` exactly once, then closes.
 """
 
 from __future__ import annotations
@@ -16,8 +19,8 @@ from __future__ import annotations
 from typing import Optional, Sequence
 
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import (QButtonGroup, QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QToolButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QBoxLayout, QButtonGroup, QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
+                               QPushButton, QToolButton, QVBoxLayout, QWidget)
 
 from app.core.signals import Signal as PySignal
 from app.findings.model import Level, ParsStatus, Side
@@ -33,6 +36,10 @@ QFrame#AnnotationPopup QToolButton:hover { background: #41474c; }
 QFrame#AnnotationPopup QLineEdit { background: #1a1c1e; color: #f0f0f0; border: 1px solid #5a87b5;
     border-radius: 2px; padding: 2px 4px; font-size: 9.5pt; }
 QFrame#AnnotationPopup QLabel#hint { color: #7f8a93; font-size: 8pt; }
+QFrame#AnnotationPopup QLabel#hint[asking="true"] { color: #ffb74d; font-weight: bold; }
+QFrame#AnnotationPopup QPushButton { background: #35393b; color: #e0e0e0; border: 1px solid #4f5457;
+    border-radius: 3px; padding: 2px 12px; }
+QFrame#AnnotationPopup QPushButton:default { border: 1px solid #8cc0f0; }
 """
 
 PARS_LEVELS = (Level.L1, Level.L2, Level.L3, Level.L4, Level.L5, Level.S1)
@@ -78,16 +85,62 @@ class _Popup(QFrame):
         self.done = True
         self.close()
 
+    # ---- OK / Cancel -------------------------------------------------------------------------
+    def add_buttons(self, layout: QBoxLayout) -> None:
+        """The explicit OK / Cancel row (Enter / Esc do the same)."""
+        row = QHBoxLayout()
+        row.addStretch(1)
+        self.ok_button = QPushButton("OK")
+        self.ok_button.setDefault(True)
+        self.ok_button.clicked.connect(self._ok_clicked)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel)
+        for b in (self.ok_button, self.cancel_button):
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            row.addWidget(b)
+        layout.addLayout(row)
+
+    def _ok_clicked(self, *_args: object) -> None:  # Qt slots return None
+        self.accept()
+
+    def can_accept(self) -> bool:  # pragma: no cover - every popup overrides it
+        return True
+
+    def accept(self) -> bool:  # pragma: no cover - every popup overrides it
+        raise NotImplementedError
+
+    def ask(self, text: str) -> None:
+        """Say what is missing (the popup stays open)."""
+        hint = getattr(self, "hint", None)
+        if hint is not None:
+            hint.setText(text)
+            hint.setProperty("asking", "true")
+            hint.style().unpolish(hint)
+            hint.style().polish(hint)
+
     def cancel(self) -> None:
         if not self.done:
             self.done = True
             self.cancelled.emit()
         self.close()
 
-    def hideEvent(self, event) -> None:  # closed by a click outside: cancel
+    def closeEvent(self, event) -> None:  # noqa: N802 - also a click outside the popup
         if not self.done:
-            self.done = True
-            self.cancelled.emit()
+            if self.can_accept():
+                self.accept()  # commit what was entered
+            else:
+                event.ignore()  # never discard silently: stay open and ask
+                self.ask("Not saved yet: finish the choice and press OK, or Cancel to discard")
+                return
+        super().closeEvent(event)
+
+    def hideEvent(self, event) -> None:  # hidden without closing (the window went away)
+        if not self.done:
+            if self.can_accept():
+                self.accept()
+            else:
+                self.done = True
+                self.cancelled.emit()
         super().hideEvent(event)
 
 
@@ -170,6 +223,7 @@ class ParsMarkerPopup(_Popup):
         self.hint = QLabel("↑↓ row · ←→ or 1-6 choose · L/R side · Enter OK · Esc cancel")
         self.hint.setObjectName("hint")
         lay.addWidget(self.hint)
+        self.add_buttons(lay)
         for row, v in zip(self.rows, (level, side, status)):
             row.set_value(v)
         self.current_row = len(self.rows) - 1
@@ -196,6 +250,9 @@ class ParsMarkerPopup(_Popup):
     def complete(self) -> bool:
         return all(r.value is not None for r in self.rows)
 
+    def can_accept(self) -> bool:
+        return self.complete
+
     def _changed(self) -> None:
         self.hint.setText("↑↓ row · ←→ or 1-6 choose · L/R side · Enter OK · Esc cancel")
 
@@ -210,7 +267,7 @@ class ParsMarkerPopup(_Popup):
     def accept(self) -> bool:
         if not self.complete:
             missing = [n for n, r in zip(("level", "side", "status"), self.rows) if r.value is None]
-            self.hint.setText("choose the " + " and ".join(missing))
+            self.ask("choose the " + " and ".join(missing) + ", then OK (Cancel discards)")
             for i, r in enumerate(self.rows):
                 if r.value is None:
                     self.current_row = i
@@ -261,17 +318,25 @@ class TextPopup(_Popup):
         lay.addWidget(QLabel(f"<b>{title}</b>"))
         self.edit = QLineEdit(text)
         self.edit.setMinimumWidth(220)
-        self.edit.returnPressed.connect(self.accept)
+        self.edit.returnPressed.connect(self._ok_clicked)
         lay.addWidget(self.edit)
-        hint = QLabel("Enter OK · Esc cancel")
-        hint.setObjectName("hint")
-        lay.addWidget(hint)
+        self.hint = QLabel("Enter OK · Esc cancel")
+        self.hint.setObjectName("hint")
+        lay.addWidget(self.hint)
+        self.add_buttons(lay)
         self.setFocusProxy(self.edit)
 
-    def accept(self) -> None:
+    def can_accept(self) -> bool:
+        return bool(self.edit.text().strip())
+
+    def accept(self) -> bool:
+        if not self.can_accept():
+            self.ask("type the text, then OK (Cancel discards the arrow)")
+            return False
         self.done = True
         self.accepted.emit(self.edit.text())
         self.close()
+        return True
 
     def keyPressEvent(self, event) -> None:
         if event.key() == Qt.Key.Key_Escape:
@@ -293,20 +358,26 @@ class LevelLabelPopup(_Popup):
         lay.addLayout(grid)
         self.row = _ChoiceRow("", LEVEL_LABEL_CHOICES, LEVEL_LABEL_CHOICES, grid, 0, lambda: None)
         self.row.set_value(level if level in LEVEL_LABEL_CHOICES else "L5")
-        hint = QLabel("←→ or 1-8 choose · Enter OK · Esc cancel")
-        hint.setObjectName("hint")
-        lay.addWidget(hint)
+        self.hint = QLabel("←→ or 1-8 choose · Enter OK · Esc cancel")
+        self.hint.setObjectName("hint")
+        lay.addWidget(self.hint)
+        self.add_buttons(lay)
 
     @property
     def level(self) -> Optional[str]:
         return self.row.value
 
-    def accept(self) -> None:
+    def can_accept(self) -> bool:
+        return self.level is not None
+
+    def accept(self) -> bool:
         if self.level is None:
-            return
+            self.ask("choose the vertebra, then OK")
+            return False
         self.done = True
         self.accepted.emit(self.level)
         self.close()
+        return True
 
     def keyPressEvent(self, event) -> None:
         k = event.key()

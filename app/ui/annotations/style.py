@@ -65,6 +65,32 @@ def shadow_pen(width: float = LINE_WIDTH) -> QPen:
 
 
 BOUNDS: list = [None]  # viewport rectangle of the view being painted (labels are kept inside it)
+PLACED: list = []  # label rectangles already drawn in the view being painted (labels do not pile up)
+
+
+def reset_labels() -> None:
+    """Call before a view paints its annotation items (SliceView.pre_paint_hooks)."""
+    PLACED.clear()
+
+
+def _free_spot(x: float, top: float, w: float, h: float, inner: Optional[QRectF]) -> float:
+    """``top`` moved down (else up) past the labels already placed until the label is clear."""
+    def clear(t: float) -> bool:
+        r = QRectF(x - 3, t - 1, w + 6, h + 2)
+        return not any(r.intersects(q) for q in PLACED)
+
+    if clear(top):
+        return top
+    for direction in (1, -1):
+        t = top
+        for _ in range(12):
+            hits = [q for q in PLACED if QRectF(x - 3, t - 1, w + 6, h + 2).intersects(q)]
+            if not hits:
+                break
+            t = (max(q.bottom() for q in hits) + 2) if direction > 0 else (min(q.top() for q in hits) - h - 3)
+        if clear(t) and (inner is None or (inner.top() <= t and t + h <= inner.bottom())):
+            return t
+    return top
 
 
 def _wrap(fm: QFontMetricsF, lines: list[str], max_w: float) -> list[str]:
@@ -94,8 +120,9 @@ def text(p: QPainter, pos: QPointF, s: str, colour: QColor, size: float = 9.0, b
          align: str = "left", avoid: Optional[QRectF] = None) -> QRectF:
     """Text with a 1 px black shadow (and a faint backing) at ``pos`` (baseline-left unless
     ``align`` is "center" or "right"), kept inside ``BOUNDS[0]``: long lines wrap, and when there
-    is no room at ``pos`` the text goes left of, below or above ``avoid`` (the drawing it labels)
-    before it is simply shifted inside. Returns the rectangle used."""
+    is no room at ``pos`` or the text would cover ``avoid`` (the drawing it labels, e.g. the
+    landmarks of a slip) it goes right of, left of, below or above it before it is simply shifted
+    inside; labels already placed in the view are stepped around. Returns the rectangle used."""
     if not s:
         return QRectF()
     p.setFont(font(size, bold))
@@ -114,25 +141,32 @@ def text(p: QPainter, pos: QPointF, s: str, colour: QColor, size: float = 9.0, b
         def fits(xx: float, yy: float) -> bool:
             return inner.contains(QRectF(xx, yy - fm.ascent(), w, h))
 
-        if not fits(x, y0) and avoid is not None:
+        def covers(xx: float, yy: float) -> bool:  # the label would hide the drawing it labels
+            return avoid is not None and QRectF(xx, yy - fm.ascent(), w, h).intersects(avoid)
+
+        if (not fits(x, y0) or covers(x, y0)) and avoid is not None:
             def clamp_x(xx: float) -> float:
                 return max(inner.left(), min(xx, inner.right() - w))
 
-            candidates = ((avoid.left() - 8 - w, y0),  # left of the drawing (not shifted)
+            candidates = ((avoid.right() + 8, y0),  # right of the drawing
+                          (avoid.left() - 8 - w, y0),  # left of the drawing (not shifted)
                           (clamp_x(avoid.left()), avoid.bottom() + 6 + fm.ascent()),  # below
                           (clamp_x(avoid.left()), avoid.top() - 6 - h + fm.ascent()))  # above
             for cx, cy in candidates:
-                if fits(cx, cy):
+                if fits(cx, cy) and not covers(cx, cy):
                     x, y0 = cx, cy
                     break
         x = max(inner.left(), min(x, inner.right() - w))
         y0 = max(inner.top() + fm.ascent(), min(y0, inner.bottom() - h + fm.ascent()))
+    y0 = _free_spot(x, y0 - fm.ascent(), w, h, bounds.adjusted(4, 4, -4, -4) if bounds is not None else None) \
+        + fm.ascent()
     pos = QPointF(x, y0)
     top = pos.y() - fm.ascent()
     rect = QRectF(x - 3, top - 1, w + 6, h + 2)
     p.setPen(Qt.PenStyle.NoPen)
     p.setBrush(QBrush(QColor(0, 0, 0, 110)))
     p.drawRoundedRect(rect, 2, 2)
+    PLACED.append(rect)
     p.setBrush(Qt.BrushStyle.NoBrush)
     for i, line in enumerate(lines):
         y = pos.y() + i * fm.height()

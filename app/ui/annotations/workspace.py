@@ -4,15 +4,17 @@
 
 * every SliceView of ``window.grid`` gets the ``ToolController`` as its tool hook and key
   filter, and one item per annotation (``items.ITEM_CLASSES``) under its ``annotation_layer``;
-* when a study is scanned, a ``StudySession`` is created for it (its autosave restored, the
-  study folder as SR evidence source) and shown in the review dock (``make_review_dock``); the
-  session re-derives findings from the store on every annotation change and pushes table edits
-  of pars statuses back to the markers (app/session.py);
+* when the presenter makes a patient's study active, a ``StudySession`` is created for it
+  (``StudyInfo`` of its images: identity, modalities, age/sex; its autosave restored or set
+  aside with a notice) and shown in the review dock (``make_review_dock``). When another
+  folder starts loading, or another patient is chosen, the current session is flushed and
+  closed and the dock is emptied *in the same event-loop turn* ("Loading ...");
 * an "Annotate" menu and toolbar built from ``ToolRegistry`` (checkable, in the viewer's
   exclusive mode group: picking W/L or Pan leaves the annotation tool);
-* Edit > Undo (Ctrl+Z), Redo (Ctrl+Shift+Z, Ctrl+Y) through ``UndoRouter`` (annotation and
-  findings steps in the order they happened) and Delete (selected annotations, active while the
-  focus is in the viewer grid).
+* Edit > Undo (Ctrl+Z), Redo (Ctrl+Shift+Z, Ctrl+Y) over the session's one ``history``
+  (drawings, table, context and impression edits in the order they happened) and Delete
+  (selected annotations, active while the focus is in the viewer grid);
+* the autosave status in the status bar ("Autosave: saved 12:03:41"; red when a save fails).
 """
 
 from __future__ import annotations
@@ -24,14 +26,14 @@ from typing import Any, Optional
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QComboBox, QToolBar
+from PySide6.QtWidgets import QComboBox, QLabel, QMessageBox, QToolBar
 
 from app.annotations.model import Annotation, EllipseROI, FreehandROI
 from app.annotations.tools import ToolRegistry
 from app.ui.annotations.controller import ToolController
 from app.ui.annotations.items import AnnotationItem, make_item
 from app.ui.annotations.mapping import ViewMapper
-from app.ui.annotations.undo import UndoRouter
+from app.viewer.study_info import StudyInfo
 
 log = logging.getLogger(__name__)
 
@@ -100,20 +102,30 @@ class AnnotationWorkspace(QObject):
         self.session: Any = None
         self.store: Any = None
         self.dock: Any = None
-        self.router = UndoRouter()
+        self.notice_box: Optional[QMessageBox] = None
         self._for_cache: dict[str, Optional[str]] = {}
         self.items: dict[tuple[int, str], AnnotationItem] = {}
         self.controller = ToolController(lambda: self.store, self.registry, self.frame_of_reference,
                                          self._reader, self)
         self.controller.sig_prompt.connect(self._show_prompt)
         self.controller.sig_tool_changed.connect(self._on_tool_changed)
+        from app.ui.annotations import style
+
         for v in self.grid.all_views:
             v.set_tool_controller(self.controller)
             self.controller.install_on(v)
+            v.pre_paint_hooks.append(style.reset_labels)
         self._build_actions()
-        self.router.changed.connect(self._update_edit_actions)
         self.state.changed.connect(self._on_state)
-        window.controller.sig_scanned.connect(self._on_scanned)
+        window.controller.sig_scan_started.connect(self._on_scan_started)
+        window.presenter.sig_patient_changed.connect(self._on_patient_changed)
+        self.autosave_label = QLabel("")
+        self.autosave_label.setObjectName("AutosaveStatus")
+        window.statusBar().addPermanentWidget(self.autosave_label)
+        self._autosave_timer = QTimer(self)
+        self._autosave_timer.setInterval(1000)
+        self._autosave_timer.timeout.connect(self.update_autosave_status)
+        self._autosave_timer.start()
         self._dock_timer = QTimer(self)
         self._dock_timer.setInterval(250)
         self._dock_timer.timeout.connect(self._dock_tick)
@@ -153,7 +165,11 @@ class AnnotationWorkspace(QObject):
     # ---- actions ---------------------------------------------------------------------------
     def _build_actions(self) -> None:
         w = self.window
-        taken = {a.shortcut().toString() for a in w.findChildren(QAction) if not a.shortcut().isEmpty()}
+        taken = {k.toString() for a in w.findChildren(QAction) for k in a.shortcuts() if not k.isEmpty()}
+        # Alt+letter of the menu titles (File, MPR ... and the Annotate / Edit menus made here)
+        # opens that menu: a tool must not take it (Alt+M opened the MPR menu, not Meyerding)
+        titles = [a.text() for a in w.menuBar().actions()] + ["&Annotate", "&Edit"]
+        taken |= {f"Alt+{t[t.index('&') + 1].upper()}" for t in titles if "&" in t[:-1]}
         self.shortcuts = resolve_shortcuts(self.registry, taken)
         mode_group = w.actions["mode.wl"].actionGroup() if hasattr(w, "actions") and "mode.wl" in w.actions else None
         bar = w.menuBar()
@@ -208,6 +224,7 @@ class AnnotationWorkspace(QObject):
                 self.role_combo.currentIndexChanged.connect(
                     lambda i: self.set_roi_role(self.role_combo.itemData(i)))
                 self.toolbar.addWidget(self.role_combo)
+        w.addToolBarBreak()  # a second row: every tool reachable at 1280x800
         w.addToolBar(self.toolbar)
         # Edit menu: after File
         self.edit_menu = bar.addMenu("&Edit")
@@ -236,14 +253,65 @@ class AnnotationWorkspace(QObject):
         self.edit_menu.addSeparator()
         self.edit_menu.addAction(self.delete_action)
         self._update_edit_actions()
+        # View menu: the review dock (built lazily) and the toolbars can always be re-opened
+        view_menu = next((a.menu() for a in bar.actions() if a.text().replace("&", "") == "View"), None)
+        self.review_action = QAction("Review panel (findings, context, pathway)", w)
+        self.review_action.setObjectName("view.review_panel")
+        self.review_action.setCheckable(True)
+        self.review_action.triggered.connect(self._toggle_review)
+        if view_menu is not None:
+            view_menu.addSeparator()
+            view_menu.addAction(self.review_action)
+            for tb in (w.findChild(QToolBar, "MainToolbar"), self.toolbar):
+                if tb is not None:
+                    view_menu.addAction(tb.toggleViewAction())
+
+    def _toggle_review(self, on: bool) -> None:
+        if not on:
+            if self.dock is not None:
+                self.dock.hide()
+            return
+        if self.ensure_dock() is None:
+            self.review_action.setChecked(False)
+            self._show_prompt("Open a study first: the review panel belongs to a study")
+            return
+        self.dock.show()
+        self.dock.raise_()
 
     def _update_edit_actions(self, *_: Any) -> None:
-        r = self.router
-        self.undo_action.setEnabled(r.can_undo)
-        self.redo_action.setEnabled(r.can_redo)
-        st = self.store
-        text = getattr(st, "undo_text", "") if st is not None else ""
-        self.undo_action.setText("Undo" + (f" {text}" if text and r._undo and r._undo[-1] == "store" else ""))
+        h = self.session.history if self.session is not None else None
+        self.undo_action.setEnabled(h is not None and h.can_undo)
+        self.redo_action.setEnabled(h is not None and h.can_redo)
+        self.undo_action.setText("Undo" + (f" {h.undo_text}" if h is not None and h.undo_text else ""))
+        self.redo_action.setText("Redo" + (f" {h.redo_text}" if h is not None and h.redo_text else ""))
+
+    # ---- autosave status -------------------------------------------------------------------
+    def update_autosave_status(self) -> None:
+        """"Autosave: saved 12:03:41", or a red warning when saving fails or is off."""
+        if self.session is None:
+            self.autosave_label.setText("")
+            return
+        state, detail = self.session.autosave_status()
+        text = {"saved": f"Autosave: saved {detail}", "pending": "Autosave: saving…", "idle": "Autosave: on",
+                "failed": "AUTOSAVE FAILED - your work is not being saved", "off": "AUTOSAVE OFF"}[state]
+        bad = state in ("failed", "off")
+        self.autosave_label.setText(text)
+        self.autosave_label.setToolTip(detail if bad else "Work is saved automatically as you go")
+        self.autosave_label.setStyleSheet("background: #b00020; color: white; font-weight: bold; padding: 1px 6px;"
+                                          if bad else "")
+        if bad and not getattr(self, "_warned_autosave", False):
+            self._warned_autosave = True
+            self._notify("Autosave is not working", f"{text}.\n\n{detail}\n\nSave the findings to a file "
+                         "(Findings > Save findings) until this is fixed.")
+        elif not bad:
+            self._warned_autosave = False
+
+    def _notify(self, title: str, text: str) -> None:
+        """A non-blocking warning the reader has to dismiss (the review goes on meanwhile)."""
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self.window)
+        box.setModal(False)
+        box.show()
+        self.notice_box = box
 
     # ---- tools -----------------------------------------------------------------------------
     def activate_tool(self, tool_id: str) -> None:
@@ -256,7 +324,13 @@ class AnnotationWorkspace(QObject):
         self.state.set_mode("tool")
 
     def set_roi_role(self, role: str) -> None:
+        """Role of new ROIs, and of the selected ROIs (switchable after drawing; one undo step)."""
         self.controller.set_roi_role(role)
+        st = self.store
+        if st is not None:
+            chosen = [a for a in st.of_kind(EllipseROI, FreehandROI) if a.id in st.selection and a.role != role]
+            if chosen:
+                st.update_many([a.touched(role=role) for a in chosen], text=f"set ROI role {role}")
         self.role_actions[role].setChecked(True)
         i = self.role_combo.findData(role)
         if i >= 0 and self.role_combo.currentIndex() != i:
@@ -275,17 +349,23 @@ class AnnotationWorkspace(QObject):
     def _on_state(self, name: str) -> None:
         if name == "mode" and self.state.mode != "tool" and self.controller.tool is not None:
             self.controller.deactivate()
+        elif name == "anonymise" and self.dock is not None:
+            self.dock.widget().set_anonymised(self.state.anonymise)
+            self.dock.visibilityChanged.connect(self.review_action.setChecked)
 
     # ---- undo / delete ---------------------------------------------------------------------
     def undo(self) -> bool:
         if self.controller.tool is not None and getattr(self.controller.tool, "busy", False):
             self.controller.tool.cancel()
-        ok = self.router.undo()
+        panel = self.review_widget.findings_panel if self.review_widget is not None else None
+        if panel is not None:
+            panel.commit_pending()  # a half-typed impression is a step too
+        ok = self.session.undo() if self.session is not None else False
         self.refresh_views()
         return ok
 
     def redo(self) -> bool:
-        ok = self.router.redo()
+        ok = self.session.redo() if self.session is not None else False
         self.refresh_views()
         return ok
 
@@ -301,38 +381,67 @@ class AnnotationWorkspace(QObject):
             st.remove_many(sorted(st.selection))
 
     # ---- session ---------------------------------------------------------------------------
-    def _on_scanned(self, _result: Any) -> None:
+    def _on_scan_started(self, paths: Any) -> None:
+        names = ", ".join(str(p).rstrip("/").rsplit("/", 1)[-1] for p in (paths or []))
+        self.park_session("a new study" if self.state.anonymise else (names or "a new study"))
+
+    def _on_patient_changed(self, identity: Any) -> None:
+        if identity is None:
+            self.park_session("")
+            return
+        if self.session is not None and self.session.study is not None \
+                and self.session.study.identity == identity:
+            return
+        self.park_session(identity.patient.describe(self.state.anonymise))
         # its own event-loop turn: the presenter lays out the views in this one
         QTimer.singleShot(0, self._open_session_for_study)
 
+    def park_session(self, loading_what: str) -> None:
+        """Flush and close the current session and empty the dock now: nothing of the previous
+        study stays visible while the next one loads."""
+        if self.controller.tool is not None:
+            self.controller.deactivate()
+        old = self.session
+        if old is not None:
+            self._disconnect_store()
+            old.history.changed.disconnect(self._update_edit_actions)
+            self.session = None
+            self.store = None
+            old.close()
+            self.sync_items()
+        if self.dock is not None:
+            self.dock.widget().show_loading(loading_what)
+        self._update_edit_actions()
+        self.update_autosave_status()
+
     def _open_session_for_study(self) -> None:
-        study = getattr(self.window.presenter, "study", None)
-        if study is None:
+        p = self.window.presenter
+        if p.study is None or p.patient is None:
             return
-        uid = study.study_instance_uid
-        if self.session is not None and self.session.study_uid == uid:
+        c = self.window.controller
+        info = StudyInfo.of(c.result, p.patient, p.study, c.study_extras.get(p.study.study_instance_uid))
+        if self.session is not None and self.session.study == info:
             return
         from app.session import StudySession
 
         paths = list(getattr(self.window.controller, "paths", []) or [])
         source = paths[0] if len(paths) == 1 else (paths or None)
         ruleset = self._ruleset_box.get("ruleset")
-        session = StudySession(uid, study_source=source, ruleset=ruleset) if ruleset is not None \
-            else StudySession(uid, study_source=source)
-        try:
-            session.restore()
-        except Exception as exc:  # noqa: BLE001 - a bad autosave must not stop the review
-            log.warning("autosave of %s not restored: %s", uid, exc)
+        # a study without a StudyInstanceUID keeps "" (its autosave key is the identity hash)
+        session = StudySession(info.identity.study_instance_uid, study=info, study_source=source, ruleset=ruleset)
+        session.restore()
         self.set_session(session)
+        if session.autosave_notice:
+            self._notify("Autosave not restored", session.autosave_notice)
 
     def set_session(self, session: Any) -> None:
-        old = self.session
-        self._disconnect_store()
+        if self.session is not None and self.session is not session:
+            self.park_session("")
         self.session = session
         self.store = session.annotation_store
         self._for_cache.clear()
         self._connect_store()
-        self.router.attach(session)
+        session.history.changed.connect(self._update_edit_actions)
         self.controller.store_replaced()
         if self.dock is not None:
             self.dock.widget().set_session(session)
@@ -340,9 +449,9 @@ class AnnotationWorkspace(QObject):
             # building the review panels takes ~1 s of GUI time: not while the study loads
             self._dock_waited = self._dock_idle = 0
             self._dock_timer.start()
-        if old is not None:
-            old.close()
         self.sync_items()
+        self._update_edit_actions()
+        self.update_autosave_status()
 
     def _dock_tick(self) -> None:
         step = self._dock_timer.interval()
@@ -362,13 +471,26 @@ class AnnotationWorkspace(QObject):
             from app.ui.findings import make_review_dock
 
             self.dock = make_review_dock(self.session, self.window)
+            self.dock.widget().set_anonymised(self.state.anonymise)
+            self.dock.visibilityChanged.connect(self.review_action.setChecked)
             self.window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
-            self.window.resizeDocks([self.dock], [600], Qt.Orientation.Horizontal)
             self.dock.show()
+            self.size_review_dock()
+            QTimer.singleShot(0, self.size_review_dock)  # again once the dock is laid out
             self.sig_dock_ready.emit(self.dock)
         elif self.dock.widget().session is not self.session:
             self.dock.widget().set_session(self.session)
         return self.dock
+
+    def size_review_dock(self) -> None:
+        """The reader's last width, else about a quarter of the window: images keep priority."""
+        from app.ui.findings.review_dock import default_dock_width
+
+        if self.dock is None:
+            return
+        remembered = self.window.settings.get("window/review_width", 0)
+        width = default_dock_width(self.window.width(), remembered)
+        self.window.resizeDocks([self.dock], [width], Qt.Orientation.Horizontal)
 
     @property
     def review_widget(self) -> Any:
@@ -456,13 +578,16 @@ class AnnotationWorkspace(QObject):
             return
         self._closed = True
         self._dock_timer.stop()
+        self._autosave_timer.stop()
+        if self.dock is not None and self.dock.isVisible():  # the reader's splitter position
+            self.window.settings.set("window/review_width", int(self.dock.width()))
+            self.window.settings.sync()
         self.controller.detach(self.grid.all_views)
         self._disconnect_store()
         for item in self.items.values():  # items hold bound methods of this object: break the cycles
             if item.scene() is not None:
                 item.scene().removeItem(item)
         self.items.clear()
-        self.router.detach()
         try:
             self.state.changed.disconnect(self._on_state)
         except Exception:  # noqa: BLE001
@@ -470,6 +595,7 @@ class AnnotationWorkspace(QObject):
         if self.dock is not None:
             self.dock.widget().cleanup()
         if self.session is not None:
+            self.session.history.changed.disconnect(self._update_edit_actions)
             self.session.close()
             self.session = None
         self.store = None

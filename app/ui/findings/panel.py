@@ -2,17 +2,15 @@
 
 Two table views (pars per level/side; per-level slip, disc and arch findings) over
 ``FindingsTableModel``; the reader name and the impression; Save / Open findings and
-Export SR (shown only when the SR exporter is installed). The panel never keeps its own copy
+Export SR (through the session: it refuses images of another patient). The panel never keeps its own copy
 of the findings: it calls session intents and redraws on ``session.findings_changed``.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -40,23 +38,6 @@ log = logging.getLogger(__name__)
 
 FINDINGS_FILTER = "Isthmus findings (*.json);;All files (*)"
 SR_FILTER = "DICOM Structured Report (*.dcm);;All files (*)"
-
-
-def find_sr_exporter() -> Optional[Callable[..., Any]]:
-    """The findings -> DICOM SR export function, when the findings package provides one."""
-    for mod_name in ("app.findings.sr_export", "app.findings.export_sr"):
-        try:
-            if importlib.util.find_spec(mod_name) is None:
-                continue
-            mod = importlib.import_module(mod_name)
-        except Exception:  # a broken optional module must not break the panel
-            log.exception("SR export module %s not usable", mod_name)
-            continue
-        for fn_name in ("export_sr",):
-            fn = getattr(mod, fn_name, None)
-            if callable(fn):
-                return fn
-    return None
 
 
 class _FindingsTable(QTableView):
@@ -93,7 +74,7 @@ class FindingsPanel(QWidget):
         self.session = session
         self.pars_model = FindingsTableModel(session, "pars", self)
         self.level_model = FindingsTableModel(session, "levels", self)
-        self.sr_exporter = find_sr_exporter()
+        self.anonymised = False  # exports made while "anonymised display" is on hide identity
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
@@ -106,14 +87,7 @@ class FindingsPanel(QWidget):
         self.reader_edit.setPlaceholderText("name of the reading clinician")
         self.reader_edit.editingFinished.connect(self._reader_edited)
         top.addWidget(self.reader_edit, 1)
-        self.undo_button = QPushButton("Undo", self)
-        self.undo_button.setToolTip("Undo the last findings edit (table, context, impression)")
-        self.undo_button.clicked.connect(self._undo)
-        self.redo_button = QPushButton("Redo", self)
-        self.redo_button.clicked.connect(self._redo)
-        top.addWidget(self.undo_button)
-        top.addWidget(self.redo_button)
-        lay.addLayout(top)
+        lay.addLayout(top)  # undo/redo: Edit > Undo (Ctrl+Z), the study's one history
 
         files = QHBoxLayout()
         self.save_button = QPushButton("Save findings…", self)
@@ -123,7 +97,6 @@ class FindingsPanel(QWidget):
         self.sr_button = QPushButton("Export SR…", self)
         self.sr_button.setToolTip("Write the findings as a DICOM Structured Report (TID 1500)")
         self.sr_button.clicked.connect(self.export_sr_dialog)
-        self.sr_button.setVisible(self.sr_exporter is not None)
         for b in (self.save_button, self.open_button, self.sr_button):
             files.addWidget(b)
         files.addStretch(1)
@@ -189,8 +162,6 @@ class FindingsPanel(QWidget):
             self.impression_edit.blockSignals(True)
             self.impression_edit.setPlainText(f.impression)
             self.impression_edit.blockSignals(False)
-        self.undo_button.setEnabled(self.session.can_undo)
-        self.redo_button.setEnabled(self.session.can_redo)
 
     # ------------------------------------------------------------------ widgets -> session
     def _reader_edited(self) -> None:
@@ -211,13 +182,6 @@ class FindingsPanel(QWidget):
     def _show_all_levels(self, on: bool) -> None:
         for model in (self.pars_model, self.level_model):
             model.set_levels(ALL_LEVELS if on else DEFAULT_LEVELS)
-
-    def _undo(self) -> None:
-        self.commit_pending()
-        self.session.undo()
-
-    def _redo(self) -> None:
-        self.session.redo()
 
     def _show_error(self, text: str) -> None:
         self._show(f"Not changed: {text}", error=True)
@@ -267,17 +231,15 @@ class FindingsPanel(QWidget):
     def export_sr_to(self, path: str | Path, study_source: Any = None) -> bool:
         """Write the DICOM SR. ``study_source`` (folder / files / datasets of the study) defaults
         to ``session.study_source``; the SR references those images as evidence."""
-        if self.sr_exporter is None:
-            self._show("SR export is not available in this build", error=True)
-            return False
         self.commit_pending()
-        source = study_source if study_source is not None else getattr(self.session, "study_source", None)
+        if study_source is not None:
+            self.session.study_source = study_source
         try:
-            out = self.sr_exporter(self.session.findings, path, study=source)
-        except Exception as exc:  # exporter errors are reported, never fatal
+            out = self.session.export_sr(path, anonymised=self.anonymised)
+        except Exception as exc:  # noqa: BLE001 - refusals and exporter errors are reported, never fatal
             self._show(f"SR export failed: {exc}", error=True)
             return False
-        self._show(f"Exported DICOM SR to {out or path}")
+        self._show(f"Exported DICOM SR to {out}" + (" (identity anonymised)" if self.anonymised else ""))
         return True
 
     def export_sr_dialog(self) -> None:

@@ -1,10 +1,15 @@
-"""ReviewDock: Findings | Clinical context | Pathway tabs over one StudySession.
+"""ReviewDock: a permanent identity header over Findings | Clinical context | Pathway tabs of one
+StudySession.
 
 Main-window wiring, one line::
 
     self.addDockWidget(Qt.RightDockWidgetArea, make_review_dock(session, self))
 
-``ReviewWidget.set_session(new)`` swaps the study without rebuilding the dock.
+``ReviewWidget.set_session(new)`` swaps the study without rebuilding the dock;
+``show_loading("CT of X")`` empties it at once (no findings, pathway or export of the previous
+study stay visible) and says what is loading. The header shows the patient and study of the
+session's images (name, ID, birth date and age, sex, study date and description);
+``set_anonymised(True)`` hides name, ID and birth date there and in exports.
 The dark style sheet is scoped to the dock (object name ``ReviewWidget``) so it matches a
 dark radiology workstation without touching the rest of the application.
 """
@@ -14,7 +19,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QScrollArea, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDockWidget, QLabel, QScrollArea, QTabWidget, QVBoxLayout, QWidget
 
 from app.ui.context import ClinicalContextForm
 from app.ui.findings.panel import FindingsPanel
@@ -54,36 +59,63 @@ DARK_QSS = """
 #ReviewWidget QFrame#recommendation { background: #2d3133; border: 1px solid #43484b; border-radius: 3px; }
 #ReviewWidget QFrame#recommendation QLabel { background: transparent; }
 #ReviewWidget QLabel#hint { color: #8c9396; font-size: 8.5pt; }
+#ReviewWidget QLabel#IdentityHeader { background: #1d2a36; color: #ffffff; border: 1px solid #3d5a75;
+    border-radius: 3px; padding: 4px 6px; }
+#ReviewWidget QLabel#LoadingNotice { color: #f0c846; font-size: 11pt; padding: 24px; }
 """
 
 
-class ReviewWidget(QWidget):
-    """The three review tabs for one session."""
+MIN_WIDTH_PX = 340
+IMAGES_SHARE = 0.6  # the images keep at least this share of the window width by default
 
-    def __init__(self, session: Any, parent: Optional[QWidget] = None) -> None:
+
+def default_dock_width(window_width: int, remembered: int = 0) -> int:
+    """The review dock's width: what the reader last chose, else about a third of the window;
+    never so wide that the images get less than IMAGES_SHARE of it."""
+    cap = max(MIN_WIDTH_PX, int(window_width * (1 - IMAGES_SHARE)) - 200)
+    want = remembered if remembered >= MIN_WIDTH_PX else int(window_width * 0.27)
+    return max(MIN_WIDTH_PX, min(want, cap))
+
+
+class ReviewWidget(QWidget):
+    """Identity header + the three review tabs for one session (or a loading notice)."""
+
+    def __init__(self, session: Any = None, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
         self.setObjectName("ReviewWidget")
         self.setStyleSheet(DARK_QSS)
+        self.header = QLabel(self)
+        self.header.setObjectName("IdentityHeader")
+        self.header.setTextFormat(Qt.TextFormat.RichText)
+        self.header.setWordWrap(True)
+        self.loading_label = QLabel(self)
+        self.loading_label.setObjectName("LoadingNotice")
+        self.loading_label.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        self.loading_label.setWordWrap(True)
+        self.loading_label.hide()
         self.tabs = QTabWidget(self)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(self.tabs)
+        lay.addWidget(self.header)
+        lay.addWidget(self.loading_label, 1)
+        lay.addWidget(self.tabs, 1)
         self.session = None
+        self.anonymised = False
         self.findings_panel: Optional[FindingsPanel] = None
         self.context_form: Optional[ClinicalContextForm] = None
         self.pathway_panel: Optional[PathwayPanel] = None
-        self.set_session(session)
+        if session is not None:
+            self.set_session(session)
+        else:
+            self.show_loading("")
 
     def set_session(self, session: Any) -> None:
         """Show another study's session (the old panels unsubscribe and are deleted)."""
         current = self.tabs.currentIndex()
-        self.cleanup()
-        while self.tabs.count():
-            w = self.tabs.widget(0)
-            self.tabs.removeTab(0)
-            w.deleteLater()
+        self._drop_panels()
         self.session = session
         self.findings_panel = FindingsPanel(session)
+        self.findings_panel.anonymised = self.anonymised
         self.context_form = ClinicalContextForm(session)
         self.pathway_panel = PathwayPanel(session)
         self.tabs.addTab(_scrolled(self.findings_panel), "Findings")
@@ -93,6 +125,41 @@ class ReviewWidget(QWidget):
         self._update_pathway_tab()
         if current >= 0:
             self.tabs.setCurrentIndex(current)
+        self.loading_label.hide()
+        self.tabs.show()
+        self._update_header()
+
+    def show_loading(self, what: str) -> None:
+        """Empty the dock now (same event-loop turn) and say what is loading."""
+        self._drop_panels()
+        self.session = None
+        self.tabs.hide()
+        self.loading_label.setText(f"Loading {what}…" if what else "No study open")
+        self.loading_label.show()
+        self.header.setText(f"<b>Loading {_esc(what)}…</b>" if what else "<b>No study open</b>")
+
+    @property
+    def loading(self) -> bool:
+        return self.session is None
+
+    def set_anonymised(self, on: bool) -> None:
+        self.anonymised = bool(on)
+        if self.findings_panel is not None:
+            self.findings_panel.anonymised = self.anonymised
+        if self.session is not None:
+            self._update_header()
+
+    def header_fields(self) -> list[tuple[str, str]]:
+        study = getattr(self.session, "study", None)
+        if study is None:
+            return [("Patient", "unknown (no images linked to this review)")]
+        return study.identity.header_fields(self.anonymised, study.age_years)
+
+    def _update_header(self) -> None:
+        rows = self.header_fields()
+        self.header.setText("  ".join(f"<span style='color:#9fb7d0'>{_esc(k)}</span> <b>{_esc(v)}</b>"
+                                      for k, v in rows))
+        self.header.setToolTip("" if self.anonymised else "\n".join(f"{k}: {v}" for k, v in rows))
 
     def _update_pathway_tab(self, *_: Any) -> None:
         r = getattr(self.session, "pathway_result", None)
@@ -101,12 +168,17 @@ class ReviewWidget(QWidget):
             title = "Pathway ⚠"
         self.tabs.setTabText(2, title)
 
+    def _drop_panels(self) -> None:
+        self.cleanup()
+        while self.tabs.count():
+            w = self.tabs.widget(0)
+            self.tabs.removeTab(0)
+            w.deleteLater()
+        self.findings_panel = self.context_form = self.pathway_panel = None
+
     def cleanup(self) -> None:
         if self.session is not None:
-            try:
-                self.session.pathway_changed.disconnect(self._update_pathway_tab)
-            except Exception:
-                pass
+            self.session.pathway_changed.disconnect(self._update_pathway_tab)
         for p in (self.findings_panel, self.context_form, self.pathway_panel):
             if p is not None:
                 p.cleanup()
@@ -116,6 +188,10 @@ class ReviewWidget(QWidget):
         super().closeEvent(event)
 
 
+def _esc(text: str) -> str:
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _scrolled(w: QWidget) -> QScrollArea:
     area = QScrollArea()
     area.setWidgetResizable(True)
@@ -123,11 +199,12 @@ def _scrolled(w: QWidget) -> QScrollArea:
     return area
 
 
-def make_review_dock(session: Any, parent: Optional[QWidget] = None, title: str = "Review") -> QDockWidget:
-    """A QDockWidget holding a ReviewWidget for ``session`` (``dock.widget()`` is the ReviewWidget)."""
+def make_review_dock(session: Any = None, parent: Optional[QWidget] = None, title: str = "Review") -> QDockWidget:
+    """A QDockWidget holding a ReviewWidget for ``session`` (None: empty until a study opens;
+    ``dock.widget()`` is the ReviewWidget)."""
     dock = QDockWidget(title, parent)
     dock.setObjectName("ReviewDock")
     dock.setAllowedAreas(Qt.DockWidgetArea.LeftDockWidgetArea | Qt.DockWidgetArea.RightDockWidgetArea)
     dock.setWidget(ReviewWidget(session, dock))
-    dock.setMinimumWidth(460)  # ~600 px shows every findings column without scrolling
+    dock.setMinimumWidth(MIN_WIDTH_PX)  # the tables scroll sideways: the images keep the width
     return dock

@@ -38,6 +38,7 @@ TIER_COLOURS = {  # background, text
     "interventional": ("#6a1b9a", "#ffffff"),
     "conservative": ("#2e7d32", "#ffffff"),
     "no-treatment": ("#546e7a", "#ffffff"),
+    "insufficient": ("#616161", "#ffffff"),
 }
 TIER_LABELS = {
     "urgent": "URGENT — same-day specialist assessment",
@@ -45,13 +46,17 @@ TIER_LABELS = {
     "interventional": "INTERVENTIONAL — image-guided injection",
     "conservative": "CONSERVATIVE care",
     "no-treatment": "NO TREATMENT pathway",
+    "insufficient": "Findings insufficient for a management suggestion",
 }
 RED = "#ff5252"
 AMBER = "#ffb74d"
 GREEN = "#81c784"
 MUTED = "#9e9e9e"
 LINK = "#82b1ff"
-STATUS_MARK = {"met": ("✓", GREEN), "unmet": ("✗", RED), "unknown": ("?", AMBER)}
+GREY = "#9e9e9e"
+# a criterion not assessed is unknown: a grey "?", never a tick
+STATUS_MARK = {"met": ("✓", GREEN), "unmet": ("✗", RED), "unknown": ("?", GREY)}
+STATUS_WORDS = {"met": "met", "unmet": "not met", "unknown": "not assessed"}
 GROUP_COLOURS = {
     "urgent": RED, "surgical": "#ff9800", "interventional": "#ce93d8",
     "conservative": GREEN, "imaging": "#4fc3f7", "follow-up": "#b0bec5",
@@ -68,7 +73,7 @@ def _fmt_value(v: Any) -> str:
     if isinstance(v, bool):
         return "yes" if v else "no"
     if isinstance(v, float):
-        return f"{v:g}"
+        return _round(v)
     if isinstance(v, (list, tuple)):
         return ", ".join(_fmt_value(x) for x in v) or "—"
     if isinstance(v, dict):
@@ -76,6 +81,13 @@ def _fmt_value(v: Any) -> str:
     if hasattr(v, "value"):
         return str(v.value)
     return str(v)
+
+
+def _round(v: float) -> str:
+    """Clinically sensible precision: 18 (not 18.2609) from 10 up, one decimal below."""
+    if abs(v) >= 10:
+        return f"{v:.0f}"
+    return f"{v:.1f}".rstrip("0").rstrip(".")
 
 
 def citation_html(c: Any) -> str:
@@ -335,13 +347,19 @@ class PathwayPanel(QWidget):
         self.disclaimer_label.setText(esc(_disclaimer_text(r)))
         # tier ----------------------------------------------------------
         bg, fg = TIER_COLOURS.get(r.tier, ("#455a64", "#ffffff"))
-        self.tier_badge.setText(TIER_LABELS.get(r.tier, r.tier.upper()))
+        self.tier_badge.setText(esc(TIER_LABELS.get(r.tier) or getattr(r, "headline", "") or r.tier.replace("-", " ")))
         self.tier_badge.setProperty("tier", r.tier)
         self.tier_badge.setStyleSheet(f"background:{bg}; color:{fg}; font-weight:bold; padding:4px 10px; "
                                       f"border-radius:4px; font-size: 11pt;")
         self.tier_badge.setVisible(True)
         rules = ", ".join(r.tier_rules)
-        self.tier_rules_label.setText(f"Management tier" + (f" — from {esc(rules)}" if rules else ""))
+        self.tier_rules_label.setText("Management suggestion")
+        self.tier_badge.setToolTip(f"why? rules: {rules}" if rules else "")
+        assess = tuple(getattr(r, "assess_first", ()) or ())
+        if r.tier == "insufficient" or assess:
+            v.addWidget(_label("<b>Assess first:</b><br>" + "<br>".join(f"? {esc(a)}" for a in assess)
+                               if assess else "Assess the pars, the slip and the clinical context first.",
+                               body, name="assessFirst", style=f"color:{GREY}; font-size: 10pt;"))
 
         # red flags ---------------------------------------------------------
         if r.red_flags:
@@ -380,18 +398,19 @@ class PathwayPanel(QWidget):
         if r.checklists:
             self._section("criteria", "Criteria", body, v)
             for cl in r.checklists:
-                mark, colour = STATUS_MARK.get(cl.status, ("?", AMBER))
-                lines = [f"<b>{esc(cl.title)}</b> <span style='color:{colour}'>{mark} {esc(cl.status)}</span>"]
+                mark, colour = STATUS_MARK.get(cl.status, ("?", GREY))
+                lines = [f"<b>{esc(cl.title)}</b> <span style='color:{colour}'>{mark} "
+                         f"{esc(STATUS_WORDS.get(cl.status, 'not assessed'))}</span>"]
+                why = []
                 for c in cl.criteria:
-                    cm, cc = STATUS_MARK.get(c.status, ("?", AMBER))
+                    cm, cc = STATUS_MARK.get(c.status, ("?", GREY))
                     req = "" if c.required else f" <span style='color:{MUTED}'>(supporting)</span>"
-                    facts = ""
-                    if c.facts:
-                        facts = f" <span style='color:{MUTED}'>— " + "; ".join(
-                            f"{esc(k)} = {esc(_fmt_value(x))}" for k, x in c.facts.items()) + "</span>"
                     lines.append(f"&nbsp;&nbsp;<span style='color:{cc}; font-weight:bold'>{cm}</span> "
-                                 f"{esc(c.label)}{req}{facts}")
+                                 f"{esc(c.label)}{req}")
+                    if c.facts:  # variable names stay out of the main text
+                        why.append(f"{c.label}: " + "; ".join(f"{k} = {_fmt_value(x)}" for k, x in c.facts.items()))
                 lab = _label("<br>".join(lines), body, name="checklist")
+                lab.setToolTip("why?\n" + "\n".join(why) if why else "")
                 v.addWidget(lab)
 
         # cautions ----------------------------------------------------------
@@ -408,9 +427,12 @@ class PathwayPanel(QWidget):
             for mi in r.missing:
                 extra = []
                 if mi.could_change_tier_to:
-                    extra.append(f"could change the tier to <b>{esc(mi.could_change_tier_to)}</b>")
-                if mi.could_add:
-                    extra.append("could add " + esc(", ".join(a.replace("-", " ") for a in mi.could_add)))
+                    tier = TIER_LABELS.get(mi.could_change_tier_to, mi.could_change_tier_to.replace("-", " "))
+                    extra.append(f"could change the suggestion to <b>{esc(tier)}</b>")
+                titles = tuple(getattr(mi, "could_add_titles", ()) or ()) or tuple(
+                    a.replace("-", " ") for a in mi.could_add)
+                if titles:
+                    extra.append("could add " + esc(", ".join(titles)))
                 tail = f" <span style='color:{MUTED}'>({'; '.join(extra)})</span>" if extra else ""
                 v.addWidget(_label(f"? {esc(mi.question)}{tail}", body, name="missing"))
 
@@ -426,7 +448,7 @@ class PathwayPanel(QWidget):
                 head = (f"<b>{esc(ps.level)} {esc(ps.side)}</b> — {esc(stage)} ({esc(ps.activity)}){contra}")
                 rows = []
                 for u in ps.union:
-                    rate = "—" if u.rate_pct is None else f"{u.rate_pct:.1f} %"
+                    rate = "—" if u.rate_pct is None else f"{_round(u.rate_pct)} %"
                     counts = f" ({esc(u.counts)})" if u.counts else ""
                     prim = " <b>[primary]</b>" if u.primary else ""
                     note = f" <span style='color:{MUTED}'>{esc(u.note)}</span>" if u.note else ""

@@ -7,9 +7,10 @@ from typing import Optional
 
 import numpy as np
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QGridLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from app.viewer.hanging import HangingLayout
+from app.viewer.identity import distinct_patients
 from app.viewer.state import ViewerState, link_to_point
 from app.ui.viewer.slice_view import SliceView
 
@@ -18,13 +19,25 @@ MAX_VIEWS = 6
 
 class ViewerGrid(QWidget):
     sig_active_changed = Signal(object)
+    sig_files_dropped = Signal(object)  # paths dropped on any image
 
     def __init__(self, state: ViewerState, parent=None) -> None:
         super().__init__(parent)
         self.state = state
-        self._layout = QGridLayout(self)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        # a row above the images (never over a cell's identity text)
+        self.patient_banner = QLabel(self)
+        self.patient_banner.setObjectName("MixedPatientBanner")
+        self.patient_banner.setStyleSheet("background: #b00020; color: white; font-weight: bold; padding: 4px;")
+        self.patient_banner.setWordWrap(True)
+        self.patient_banner.hide()
+        outer.addWidget(self.patient_banner)
+        self._layout = QGridLayout()
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(2)
+        outer.addLayout(self._layout, 1)
         self.setStyleSheet("background-color: #202226;")
         self.all_views: list[SliceView] = []
         for _ in range(MAX_VIEWS):
@@ -33,6 +46,7 @@ class ViewerGrid(QWidget):
             v.sig_crosshair_requested.connect(self._on_crosshair)
             v.sig_slice_changed.connect(self._on_slice_changed)
             v.sig_maximize_requested.connect(self._on_maximize)
+            v.sig_files_dropped.connect(self.sig_files_dropped)
             v.hide()
             self.all_views.append(v)
         self.rows, self.cols = 1, 1
@@ -41,6 +55,15 @@ class ViewerGrid(QWidget):
         self.active: Optional[SliceView] = None
         self.state.changed.connect(self._on_state)
         self.set_grid(1, 1)
+
+    # ---- patient identity --------------------------------------------------------------------
+    def update_patient_banner(self, anonymised: bool = False) -> None:
+        """A red banner over the images while the cells show more than one patient."""
+        patients = distinct_patients(v.identity for v in self.views() if v.cell is not None and v.cell.series_key)
+        if len(patients) > 1:
+            who = ", ".join(p.describe(anonymised) for p in patients)
+            self.patient_banner.setText(f"\u26a0 THIS LAYOUT MIXES {len(patients)} PATIENTS: {who}")
+        self.patient_banner.setVisible(len(patients) > 1)
 
     # ---- layout ----------------------------------------------------------------------------
     def views(self) -> list[SliceView]:

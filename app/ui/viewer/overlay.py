@@ -40,21 +40,108 @@ def _text(p: QPainter, x: float, y: float, s: str, color: QColor = TEXT) -> None
     p.drawText(QPointF(x, y), s)
 
 
-def _block(p: QPainter, lines: list[tuple[str, QColor]], corner: str, w: int, h: int,
-           bottom_offset: float = 0.0) -> None:
-    fm = QFontMetrics(p.font())
+Placed = list[tuple[str, QRectF, bool, QColor]]  # (shown text, rectangle, elided?, colour)
+GAP = 10  # px between a left and a right corner line on the same row
+BASIS_SHARE = 0.62  # of the cell width for the calibration basis under the scale bar
+
+
+def _edge_label_half_px(view: "SliceView") -> float:
+    """Half the width of the widest top/bottom orientation letter(s) (drawn at 11 pt bold)."""
+    e = view.display.edge_labels() if view.display is not None else None
+    if e is None:
+        return 0.0
+    fm = QFontMetrics(_font(11, True))
+    return max(fm.horizontalAdvance(e.top), fm.horizontalAdvance(e.bottom)) / 2 + 4
+
+
+def _pair_layout(left: list[tuple[str, QColor]], right: list[tuple[str, QColor]], top: bool, w: int, h: int,
+                 fm: QFontMetrics, centre_half: float, right_reserved: list[float]) -> tuple[Placed, Placed]:
+    """The left and right blocks of one edge, row by row: two lines on a row share the width
+    (the shorter one whole), the row at the edge keeps the orientation letter free. Rows are
+    counted from the edge; ``right_reserved`` are widths already used on the right (scale bar)."""
     lh = fm.height()
-    n = len(lines)
-    max_w = int(w / 2 - 16)  # keep the centre free for the orientation label
-    for idx, (s, color) in enumerate(lines):
-        if not s:
-            continue
-        s = fm.elidedText(s, Qt.TextElideMode.ElideRight, max_w)
-        tw = fm.horizontalAdvance(s)
-        x = MARGIN if "left" in corner else w - MARGIN - tw
-        y = (MARGIN + fm.ascent() + idx * lh) if "top" in corner else (
-            h - MARGIN - fm.descent() - (n - 1 - idx) * lh - bottom_offset)
-        _text(p, x, y, s, color)
+    lines_l = [x for x in left if x[0]]
+    lines_r = [x for x in right if x[0]]
+    n_l, n_r = len(lines_l), len(lines_r)
+    out_l: Placed = []
+    out_r: Placed = []
+
+    def y_of(row: int, n: int, offset: float = 0.0) -> float:  # top of the line's rectangle
+        if top:
+            return MARGIN + row * lh
+        return h - MARGIN - (n - row) * lh - offset
+
+    rows = max(n_l, n_r + len(right_reserved))
+    for r in range(rows):
+        # row r counted from the edge
+        li = r if top else n_l - 1 - r
+        ri = r if top else n_r - 1 - r
+        ltxt, lcol = lines_l[li] if 0 <= li < n_l and r < n_l else ("", TEXT)
+        rtxt, rcol = lines_r[ri] if 0 <= ri < n_r and r < n_r else ("", TEXT)
+        rw_reserved = right_reserved[r - n_r] if (not top and r >= n_r and r - n_r < len(right_reserved)) else 0.0
+        lw = fm.horizontalAdvance(ltxt)
+        rw = fm.horizontalAdvance(rtxt) if rtxt else rw_reserved
+        if r == 0 and centre_half:
+            lmax = rmax = w / 2 - centre_half - MARGIN
+        else:
+            avail = w - 2 * MARGIN - GAP
+            if lw + rw <= avail:
+                lmax, rmax = lw, rw
+            elif min(lw, rw) <= avail / 2:
+                lmax, rmax = (lw, avail - lw) if lw <= rw else (avail - rw, rw)
+            else:
+                lmax = rmax = avail / 2
+        for txt, col, limit, side in ((ltxt, lcol, lmax, "l"), (rtxt, rcol, rmax, "r")):
+            if not txt:
+                continue
+            shown = txt if fm.horizontalAdvance(txt) <= limit else fm.elidedText(txt, Qt.TextElideMode.ElideRight, max(0, int(limit)))
+            tw = fm.horizontalAdvance(shown)
+            x = MARGIN if side == "l" else w - MARGIN - tw
+            n = n_l if side == "l" else n_r
+            idx = li if side == "l" else ri
+            rect = QRectF(x, y_of(idx, n), tw, lh)
+            (out_l if side == "l" else out_r).append((shown, rect, shown != txt, col))
+    return out_l, out_r
+
+
+def _scale_bar_rows(view: "SliceView") -> list[float]:
+    """Widths the scale bar and its basis label take above the bottom-right block, by row."""
+    d = view.display
+    if d is None:
+        return []
+    fm8 = QFontMetrics(_font(8))
+    length_mm, label = scale_bar_text(view)
+    rows: list[float] = []
+    basis = d.scale_label()
+    if basis:
+        on_edge_row = not corner_lines(view)["bottom-right"]
+        rows.append(min(fm8.horizontalAdvance(basis), _basis_width(view, on_edge_row)))
+    if length_mm > 0:
+        bar = length_mm * view.scale_factor() + 4
+        rows += [max(bar, QFontMetrics(_font(9)).horizontalAdvance(f"{length_mm:.0f} mm"))] * 2
+    return rows
+
+
+def _basis_width(view: "SliceView", on_edge_row: bool) -> float:
+    """Room for the calibration basis label; on the bottom row it keeps clear of the centre letter."""
+    w = view.viewport().width()
+    return w / 2 - _edge_label_half_px(view) - MARGIN if on_edge_row else w * BASIS_SHARE
+
+
+def corner_font(view: "SliceView") -> QFont:
+    """9 pt, 8 pt in narrow cells (the pars layout beside the review dock)."""
+    return _font(8 if view.viewport().width() < 380 else 9)
+
+
+def overlay_layout(view: "SliceView") -> dict[str, Placed]:
+    """Every corner line of ``view`` as painted: corner -> [(text, rectangle, elided?, colour)]."""
+    w, h = view.viewport().width(), view.viewport().height()
+    fm = QFontMetrics(corner_font(view))
+    lines = corner_lines(view)
+    half = _edge_label_half_px(view)
+    tl, tr = _pair_layout(lines["top-left"], lines["top-right"], True, w, h, fm, half, [])
+    bl, br = _pair_layout(lines["bottom-left"], lines["bottom-right"], False, w, h, fm, half, _scale_bar_rows(view))
+    return {"top-left": tl, "top-right": tr, "bottom-left": bl, "bottom-right": br}
 
 
 def _fmt(v) -> str:
@@ -69,7 +156,7 @@ def corner_lines(view: "SliceView") -> dict[str, list[tuple[str, QColor]]]:
     st = view.state
     tl: list[tuple[str, QColor]] = []
     narrow = view.viewport().width() < 380
-    if st.anonymise:
+    if st.anonymise:  # the presenter's context is anonymised too; this guards a stale one
         tl.append(("Anonymised", TEXT))
     else:
         tl.append((ctx.get("patient_name", ""), TEXT))
@@ -91,7 +178,9 @@ def corner_lines(view: "SliceView") -> dict[str, list[tuple[str, QColor]]]:
             orient = d.orientation.capitalize()
             if d.orientation != d.volume.plane.value:
                 orient += " (MPR)"
-            tr.append((f"{orient}   Im {d.index + 1}/{d.n_slices}", TEXT))
+            tilt = d.tilt_deg
+            tilt_txt = f"   Tilt {tilt:.0f}°" if tilt >= 0.5 else ""
+            tr.append((f"{orient}   Im {d.index + 1}/{d.n_slices}{tilt_txt}", ACCENT if tilt_txt else TEXT))
             pos = d.slice_position_mm()
             thk = d.thickness_mm()
             slab = f"  {d.slab_mode.upper()} slab" if d.slab_mm > 0 else ""
@@ -140,7 +229,7 @@ def _scale_bar(p: QPainter, view: "SliceView", w: int, h: int, bottom_offset: fl
     y = h - MARGIN - fm.descent() - bottom_offset
     used = 0.0
     if basis:
-        b = fm.elidedText(basis, Qt.TextElideMode.ElideMiddle, int(w * 0.47))
+        b = fm.elidedText(basis, Qt.TextElideMode.ElideMiddle, int(_basis_width(view, bottom_offset == 0)))
         _text(p, w - MARGIN - fm.horizontalAdvance(b), y, b, DIM if length_mm > 0 else TEXT)
         y -= fm.height()
         used += fm.height()
@@ -235,15 +324,13 @@ def paint(p: QPainter, view: "SliceView") -> None:
             p.setPen(DIM)
             p.drawText(QRectF(10, 0, w - 20, h), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, msg)
     elif view.state.show_overlays:
-        p.setFont(_font(9))
-        lines = corner_lines(view)
-        br = lines.pop("bottom-right")
-        for corner, block in lines.items():
-            _block(p, block, corner, w, h)
-        p.setFont(_font(9))
-        br_h = len(br) * QFontMetrics(p.font()).height()
-        _block(p, br, "bottom-right", w, h)
-        _scale_bar(p, view, w, h, br_h)
+        p.setFont(corner_font(view))
+        fm = QFontMetrics(p.font())
+        layout = overlay_layout(view)
+        for placed in layout.values():
+            for text, rect, _elided, colour in placed:
+                _text(p, rect.x(), rect.y() + fm.ascent(), text, colour)
+        _scale_bar(p, view, w, h, len(layout["bottom-right"]) * fm.height())
         _edge_labels(p, view, w, h)
     elif title:
         p.setFont(_font(9, True))

@@ -27,6 +27,9 @@ _BUTTONS = {Qt.MouseButton.LeftButton: "left", Qt.MouseButton.MiddleButton: "mid
             Qt.MouseButton.RightButton: "right"}
 
 
+TILT_PIVOT_MAX_MM = 3.0  # the crosshair is the tilt pivot when it lies this close to the shown plane
+
+
 class SliceView(QGraphicsView):
     sig_activated = Signal(object)
     sig_slice_changed = Signal(object)
@@ -34,13 +37,16 @@ class SliceView(QGraphicsView):
     sig_view_changed = Signal(object)
     sig_crosshair_requested = Signal(object, object)  # point_lps (ndarray), frame_of_reference_uid
     sig_maximize_requested = Signal(object)
+    sig_files_dropped = Signal(object)  # list of local paths dropped on the image
 
     def __init__(self, state: ViewerState, parent=None) -> None:
         super().__init__(parent)
         self.state = state
         self.display: Any = None
         self.cell: Optional[CellSpec] = None
-        self.context: dict[str, str] = {}
+        self.context: dict[str, str] = {}  # corner identity text of the series shown (presenter)
+        self.identity: Any = None  # StudyIdentity of the series shown (app.viewer.identity)
+        self.pre_paint_hooks: list = []  # called before the scene's items paint (label layout reset)
         self.series_description = ""
         self.modality = ""
         self.loading_text = ""
@@ -69,6 +75,7 @@ class SliceView(QGraphicsView):
         self.setResizeAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
         self.setMouseTracking(True)
+        self.setAcceptDrops(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMinimumSize(120, 120)
         self._cine = QTimer(self)
@@ -140,9 +147,18 @@ class SliceView(QGraphicsView):
         self._apply_view()
         self.sig_view_changed.emit(self)
 
-    def zoom_by(self, factor: float) -> None:
+    def zoom_by(self, factor: float, anchor: Optional[QPointF] = None) -> None:
+        """Zoom; the scene point under ``anchor`` (viewport px, e.g. the cursor) stays put."""
+        inv, _ok = self.viewportTransform().inverted()
+        fixed = inv.map(QPointF(anchor)) if anchor is not None else None
         self.zoom = float(np.clip(self.zoom * factor, 0.05, 40.0))
         self._apply_view()
+        if fixed is not None:
+            inv, _ok = self.viewportTransform().inverted()
+            moved = inv.map(QPointF(anchor))
+            c = self._center if self._center is not None else self.image_item.sceneBoundingRect().center()
+            self._center = QPointF(c.x() + fixed.x() - moved.x(), c.y() + fixed.y() - moved.y())
+            self._apply_view()
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
@@ -245,6 +261,10 @@ class SliceView(QGraphicsView):
             wl = self.display.options.wl or getattr(self.display, "effective_wl", None)
         self._drag = {"action": action, "start": event.position(), "last": event.position(), "wl": wl,
                       "center": self._center or self.image_item.sceneBoundingRect().center()}
+        if action == "oblique":
+            self._drag["pivot"] = self._tilt_pivot(event.position())
+        elif action == "zoom":
+            self._drag["anchor"] = event.position()
         if action == "crosshair":
             self._pick(event.position())
 
@@ -271,14 +291,14 @@ class SliceView(QGraphicsView):
             self._center = QPointF(d["center"].x() - dx / s, d["center"].y() - dy / s)
             self._apply_view()
         elif d["action"] == "zoom":
-            self.zoom_by(math.exp(-step_y / 150.0))
+            self.zoom_by(math.exp(-step_y / 150.0), anchor=d["anchor"])
         elif d["action"] == "crosshair":
             self._pick(pos)
         elif d["action"] == "oblique" and getattr(self.display, "kind", "") == "volume":
             if step_x:
-                self.display.tilt("vertical", step_x * 0.4)
+                self.display.tilt("vertical", step_x * 0.4, d["pivot"])
             if step_y:
-                self.display.tilt("horizontal", -step_y * 0.4)
+                self.display.tilt("horizontal", -step_y * 0.4, d["pivot"])
             self.refresh()
             self.sig_slice_changed.emit(self)
 
@@ -292,10 +312,42 @@ class SliceView(QGraphicsView):
             return
         self.sig_maximize_requested.emit(self)
 
+    # ---- drag and drop: files or folders dropped on an image open them ----------------------
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+        else:
+            super().dragMoveEvent(event)
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.sig_files_dropped.emit(paths)
+        else:
+            super().dropEvent(event)
+
     def leaveEvent(self, event) -> None:
         self._cursor_pixel = None
         self.viewport().update()
         super().leaveEvent(event)
+
+    def _tilt_pivot(self, pos: QPointF):
+        """The crosshair when it lies on this view's volume, else the point under the cursor."""
+        d = self.display
+        ch = self.state.crosshair_lps
+        if ch is not None and self.state.crosshair_for_uid == getattr(d, "frame_of_reference_uid", None):
+            col, row, dist = d.plane.lps_to_pixel(np.asarray(ch))
+            rows, cols = d.plane.shape
+            if abs(dist) <= TILT_PIVOT_MAX_MM and 0 <= col < cols and 0 <= row < rows:
+                return np.asarray(ch, dtype=np.float64)
+        return self.lps_at(pos)
 
     def _pick(self, pos: QPointF) -> None:
         point = self.lps_at(pos)
@@ -307,7 +359,7 @@ class SliceView(QGraphicsView):
         if not steps:
             return
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
-            self.zoom_by(1.15 ** steps)
+            self.zoom_by(1.15 ** steps, anchor=event.position())
         else:
             self.scroll(-int(math.copysign(max(1, round(abs(steps))), steps)))
 
@@ -332,6 +384,11 @@ class SliceView(QGraphicsView):
     def set_active(self, active: bool) -> None:
         self.active = active
         self.viewport().update()
+
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
+        super().drawBackground(painter, rect)
+        for hook in self.pre_paint_hooks:
+            hook()
 
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
         painter.save()

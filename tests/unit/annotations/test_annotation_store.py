@@ -69,7 +69,7 @@ def test_update_noop_when_equal_and_errors():
     s = AnnotationStore()
     a = s.add(L(0))
     s.update(a)
-    assert len(s._undo) == 1
+    assert len(s.history) == 1
     with pytest.raises(ValueError):
         s.add(a)
     with pytest.raises(KeyError):
@@ -108,7 +108,7 @@ def test_replace_last_add_folds_into_one_step():
     p = s.add(am.ParsMarker(points_px=((1, 1),)))
     done = p.touched(level="L5", side="left", status="intact")
     assert s.replace_last_add(done)
-    assert s[p.id] == done and len(s._undo) == 1
+    assert s[p.id] == done and len(s.history) == 1
     s.undo()
     assert p.id not in s
     s.redo()
@@ -131,10 +131,10 @@ def test_preview_update_then_commit_is_one_step_from_original():
     a = s.add(L(0))
     for x in (1, 2, 3):
         s.preview_update(a.with_points(((x, 0), (10, 0))))
-    assert len(s._undo) == 1 and s[a.id].points_px[0] == (3.0, 0.0)
+    assert len(s.history) == 1 and s[a.id].points_px[0] == (3.0, 0.0)
     final = a.with_points(((4, 0), (10, 0)))
     s.update(final)
-    assert len(s._undo) == 2
+    assert len(s.history) == 2
     s.undo()
     assert s[a.id] == a
     s.redo()
@@ -165,7 +165,7 @@ def test_selection_events_and_not_undoable():
     s.clear_selection()
     sel = [e for e in rec.log if e[0] == "selection"]
     assert sel == [("selection", {a.id}), ("selection", {a.id, b.id}), ("selection", frozenset())]
-    assert len(s._undo) == 2
+    assert len(s.history) == 2
 
 
 def test_events_can_be_blocked_and_inserted_alias():

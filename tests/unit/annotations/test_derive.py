@@ -151,7 +151,11 @@ def test_edema_roi_signal_ratio_with_reference():
 def test_edema_roi_without_finding_or_reference_gives_notes():
     notes = []
     out = derive_findings([roi("edema", 300.0, "L4", "right")], StudyFindings(), notes=notes)
-    assert out.pars == () and any("no pars finding" in n for n in notes)
+    # an edema ROI alone creates the pars entry with oedema present (issue 9), and says so
+    p = out.pars_at(Level.L4, Side.RIGHT)
+    assert p is not None and p.edema.present is True and p.edema.signal_ratio is None
+    assert any("pars entry created" in n for n in notes) and any("no reference" in n for n in notes)
+    assert derive_findings([], out).pars == ()  # the ROI deleted: the entry it created goes too
     notes = []
     out = derive_findings([marker("L4", "right", "intact"), roi("edema", 300.0, "L4", "right")],
                           StudyFindings(), notes=notes)
@@ -201,7 +205,7 @@ def test_study_findings_edit_syncs_markers_without_provenance_by_level_side():
                             ParsFinding(Level.L5, Side.LEFT, ParsStatus.COMPLETE_FRACTURE)))
     assert apply_finding_edit_to_annotations(s, f) == 2
     assert s[a.id].status is ParsStatus.INCOMPLETE_FRACTURE and s[b.id].status is ParsStatus.COMPLETE_FRACTURE
-    assert len(s._undo) == 3  # two adds + one edit step
+    assert len(s.history) == 3  # two adds + one edit step
     assert apply_finding_edit_to_annotations(s, LevelFinding(Level.L5)) == 0
 
 

@@ -119,7 +119,7 @@ def test_meyerding_optional_slip_angle_is_one_undo_step():
     ann = s.annotations[0]
     assert ann.slip_angle_deg == pytest.approx(-math.degrees(math.atan2(8, 90)))
     assert not t.busy
-    assert len(s._undo) == 1
+    assert len(s.history) == 1
     s.undo()
     assert len(s) == 0
 
@@ -134,7 +134,7 @@ def test_meyerding_enter_finishes_and_drops_partial_angle_points():
     assert key(t, "Return")
     ann = s.annotations[0]
     assert ann.roles == (am.S1_PS, am.S1_AS, am.L5_PI)
-    assert len(s._undo) == 1 and not t.busy
+    assert len(s.history) == 1 and not t.busy
 
 
 def test_meyerding_escape_and_right_click_before_commit_cancel():
@@ -211,7 +211,7 @@ def test_pars_marker_click_pending_then_complete_one_undo_step():
     assert isinstance(m, am.ParsMarker) and m.pending and m.points_px == ((50.0, 60.0),)
     done = complete_pars_marker(s, m.id, "L5", "left", "complete_fracture")
     assert s[m.id] == done and done.level is Level.L5 and done.status is ParsStatus.COMPLETE_FRACTURE
-    assert len(s._undo) == 1
+    assert len(s.history) == 1
     # a later completion edit is its own undo step
     s.add(am.Length(points_px=((0, 0), (1, 1))))
     complete_pars_marker(s, m.id, "L5", "left", "chronic_nonunion")
@@ -300,7 +300,7 @@ def test_length_by_clicks_and_by_drag():
     assert s.annotations[0].display_text == f"10.0 mm ({LABEL})"
     drag(t, (0, 0), (0, 100))
     assert s.annotations[1].length_mm == pytest.approx(20.0)
-    assert len(s) == 2 and len(s._undo) == 2
+    assert len(s) == 2 and len(s.history) == 2
 
 
 def test_length_on_uncalibrated_image_is_px():
@@ -338,7 +338,7 @@ def test_arrow_text():
     click(t, (40, 30))
     a = s.annotations[0]
     set_annotation_text(s, a.id, "pars defect")
-    assert s[a.id].label == "pars defect" and len(s._undo) == 1
+    assert s[a.id].label == "pars defect" and len(s.history) == 1
 
 
 # --------------------------------------------------------------------------- level labels
@@ -352,7 +352,7 @@ def test_level_label_tool_labels_one_others_follow():
     ids = [a.id for a in s]
     set_level_label(s, ids[2], "L5")
     assert [s[i].level for i in ids] == ["L3", "L4", "L5", "S1"]
-    assert len(s._undo) == 5
+    assert len(s.history) == 5
     s.undo()
     assert [s[i].level for i in ids] == [None, None, None, None]
     s.redo()
@@ -384,7 +384,7 @@ def test_select_drag_handle_updates_measurement_and_undo():
     t.on_pointer(PointerEvent("move", l5_corner(30), button="left"))
     t.on_pointer(PointerEvent("release", l5_corner(30)))
     assert s[ann.id].percent_slip == pytest.approx(30.0) and s[ann.id].grade is MeyerdingGrade.II
-    assert len(changed) >= 3 and len(s._undo) == 2
+    assert len(changed) >= 3 and len(s.history) == 2
     s.undo()
     assert s[ann.id] == ann
     s.redo()
@@ -416,7 +416,7 @@ def test_select_escape_during_drag_reverts():
     t.on_pointer(PointerEvent("move", (20, 5), button="left"))
     assert s[a.id] != a
     key(t, "Escape")
-    assert s[a.id] == a and len(s._undo) == 1
+    assert s[a.id] == a and len(s.history) == 1
 
 
 def test_select_misses_clear_selection_and_other_images_ignored():

@@ -1,0 +1,99 @@
+"""The clinical edit rules of the findings table as pure functions (no Qt, no session state).
+
+``edit_pars(findings, level, side, changes)`` and ``edit_level(findings, level, changes)``
+return new ``StudyFindings``; invalid combinations raise ValueError (unknown keys TypeError)
+and change nothing. ``StudySession`` turns their results into undoable commands.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Union
+
+from app.findings import model as m
+
+# Short aliases accepted by edit_level besides the dataclass field names.
+SLIP_KEYS = {
+    "slip_percent": "percent",
+    "slip_direction": "direction",
+    "slip_technique": "technique",
+    "slip_angle_deg": "slip_angle_deg",
+    "slip_angle_endplate": "slip_angle_endplate",
+}
+
+
+def check_keys(cls: type, changes: dict, what: str) -> None:
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(changes) - names)
+    if unknown:
+        raise TypeError(f"unknown {what} field(s): {', '.join(unknown)}")
+
+
+def edit_pars(findings: m.StudyFindings, level: Union[m.Level, str], side: Union[m.Side, str],
+              changes: dict[str, Any]) -> m.StudyFindings:
+    """Change the pars entry at (level, side), creating it (intact) if absent.
+
+    Keys: any ParsFinding field, plus ``edema_present``, ``edema_sites``,
+    ``edema_signal_ratio``. ``status=None`` removes the entry (not assessed)."""
+    level, side = m.Level(level), m.Side(side)
+    changes = dict(changes)
+    current = findings.pars_at(level, side)
+    if "status" in changes and changes["status"] is None:
+        if current is None:
+            return findings
+        return dataclasses.replace(findings, pars=tuple(p for p in findings.pars if (p.level, p.side) != (level, side)))
+    base = current or m.ParsFinding(level=level, side=side, status=m.ParsStatus.INTACT)
+    edema = base.edema
+    edema_changes: dict[str, Any] = {}
+    if "edema_present" in changes:
+        edema_changes["present"] = changes.pop("edema_present")
+        if edema_changes["present"] is not True and "edema_sites" not in changes:
+            edema_changes["sites"] = frozenset()
+    if "edema_sites" in changes:
+        sites = frozenset(m.EdemaSite(s) for s in (changes.pop("edema_sites") or ()))
+        edema_changes["sites"] = sites
+        if sites and edema.present is not True and "present" not in edema_changes:
+            edema_changes["present"] = True
+    if "edema_signal_ratio" in changes:
+        edema_changes["signal_ratio"] = changes.pop("edema_signal_ratio")
+    if "status" in changes:
+        changes["status"] = m.ParsStatus(changes["status"])
+        if changes["status"].fracture_extent == "none" and "gap_mm" not in changes:
+            changes["gap_mm"] = None
+        if changes["status"] is m.ParsStatus.STRESS_REACTION and edema.present is False and "present" not in edema_changes:
+            edema_changes["present"] = True
+    check_keys(m.ParsFinding, changes, "pars finding")
+    try:
+        if edema_changes:
+            edema = dataclasses.replace(edema, **edema_changes)
+        finding = dataclasses.replace(base, edema=edema, **changes)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{level.value} {side.value} pars: {exc}") from exc
+    return findings.with_pars(finding)
+
+
+def edit_level(findings: m.StudyFindings, level: Union[m.Level, str], changes: dict[str, Any]) -> m.StudyFindings:
+    """Change the per-level entry (slip, Pfirrmann, hypoplasia, stenosis, instability ...).
+
+    Slip keys: ``slip_percent`` (None removes the slip), ``slip_direction``,
+    ``slip_technique``, ``slip_angle_deg``, ``slip_angle_endplate``; or ``slip=Slip(...)``."""
+    level = m.Level(level)
+    changes = dict(changes)
+    base = findings.level(level) or m.LevelFinding(level=level)
+    slip_changes = {SLIP_KEYS[k]: changes.pop(k) for k in list(changes) if k in SLIP_KEYS}
+    slip = changes.pop("slip", base.slip)
+    try:
+        if slip_changes:
+            if "percent" in slip_changes and slip_changes["percent"] is None:
+                slip = None
+            elif slip is None:
+                if "percent" not in slip_changes:
+                    raise ValueError("enter the percent slip first")
+                slip = m.Slip(**{"technique": m.SlipTechnique.ENTERED, **slip_changes})
+            else:
+                slip = dataclasses.replace(slip, **slip_changes)
+        check_keys(m.LevelFinding, changes, "level finding")
+        finding = dataclasses.replace(base, slip=slip, **changes)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{level.value}: {exc}") from exc
+    return findings.with_level(finding)
