@@ -25,7 +25,8 @@ ROOT = Path(app.__file__).resolve().parents[1]
 DIST = ROOT / "dist"
 BUNDLE = DIST / "isthmus"
 DEB = DIST / f"isthmus_{app.__version__}_amd64.deb"
-SOURCES = ("app", "resources", "sample_dicom", "packaging", "pyproject.toml")
+SOURCES = ("app", "resources", "sample_dicom", "pyproject.toml", "packaging/isthmus.spec", "packaging/build.sh",
+           "packaging/build_deb.sh", "packaging/isthmus.desktop")
 BUNDLE_LIMIT_MB = 400
 
 
