@@ -27,7 +27,7 @@ RenderFn = Callable[[Any], str]  # display -> detail text; raises on failure
 
 @dataclass(frozen=True)
 class CheckResult:
-    step: str  # scan | load | render | pathway | sr | decode | window
+    step: str  # window | about | scan | load | render | pathway | sr | decode
     subject: str  # case folder, series or transfer syntax
     ok: bool
     detail: str
@@ -238,6 +238,26 @@ def _decode(case: DecodeCase, plugin: str) -> str:
     return f"{case.file} = {case.reference}" + (f" within {diff}" if diff else "")
 
 
+# ---- Help > About contents -------------------------------------------------------------------
+def check_about() -> str:
+    """The About facts are known: a frozen build has its build date, every bundled component its
+    package metadata (a bundle missing a dist-info would list it as unknown)."""
+    import sys
+
+    from app.about import SOURCE_BUILD, build_info, bundled_components, ruleset_version
+
+    info = build_info()
+    if getattr(sys, "frozen", False) and (info["build_date"] == SOURCE_BUILD or info["build_date"].startswith("unknown")):
+        raise SelfTestError(f"the bundle has no build date (resources/build_info.json): {info['build_date']}")
+    if ruleset_version().startswith("unknown"):
+        raise SelfTestError(ruleset_version())
+    components = bundled_components()
+    unknown = [c.name for c in components if c.version == "unknown"]
+    if unknown:
+        raise SelfTestError("no package metadata for " + ", ".join(unknown))
+    return f"build {info['build_date']}, {len(components)} components with licences"
+
+
 # ---- the whole run ---------------------------------------------------------------------------
 def run_self_test(samples_dir: Path, render: Optional[RenderFn] = None, cases: Optional[Iterable[str]] = None,
                   decoders: bool = True, work_dir: Optional[Path] = None,
@@ -258,6 +278,7 @@ def run_self_test(samples_dir: Path, render: Optional[RenderFn] = None, cases: O
         folders = [f for f in folders if f.name.startswith(wanted)]
     if not folders:
         add(CheckResult("scan", str(samples_dir), False, f"no sample case folders (case*) in {samples_dir}", 0.0))
+    add(timed("about", "Help > About", check_about))
     with tempfile.TemporaryDirectory(prefix="isthmus-selftest-") as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pydicom's parser chatter; failures are rows
         out_dir = Path(work_dir) if work_dir is not None else Path(tmp)

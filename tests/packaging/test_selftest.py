@@ -71,7 +71,8 @@ def test_a_corrupt_file_and_a_missing_read_are_failures(tmp_path):
 
 def test_no_checks_is_not_a_pass(tmp_path):
     results = run_self_test(tmp_path, decoders=False)
-    assert [r.ok for r in results] == [False] and "no sample case folders" in results[0].detail
+    assert [(r.step, r.ok) for r in results] == [("scan", False), ("about", True)]
+    assert "no sample case folders" in results[0].detail
     assert exit_status([]) == 1
     assert exit_status([CheckResult("scan", "x", True, "", 0.0)]) == 0
 
@@ -79,7 +80,7 @@ def test_no_checks_is_not_a_pass(tmp_path):
 def test_cli_flag_exits_non_zero_and_says_why(tmp_path, capsys):
     assert main(["--self-test", "--samples", str(tmp_path), "--no-render", "--no-decoders"]) == 1
     out = capsys.readouterr().out
-    assert "FAIL  scan" in out and "SELF-TEST FAILED: 0 passed, 1 failed" in out
+    assert "FAIL  scan" in out and "SELF-TEST FAILED: 1 passed, 1 failed" in out
 
 
 @needs_samples
@@ -113,3 +114,17 @@ def test_renderer_refuses_a_blank_image(qapp):
         assert "frame 48x64" in renderer(PreviewDisplay(ramp, "DX"))
     finally:
         renderer.close()
+
+
+def test_a_frozen_build_without_build_info_fails_the_about_check(monkeypatch, tmp_path):
+    import sys
+
+    from app.core.paths import resources_dir
+    from app.selftest import SelfTestError, check_about
+
+    assert "components with licences" in check_about()  # from source: no build date needed
+    shutil.copytree(resources_dir(), tmp_path / "res", ignore=shutil.ignore_patterns("build_info.json"))
+    monkeypatch.setenv("ISTHMUS_RESOURCES", str(tmp_path / "res"))
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    with pytest.raises(SelfTestError, match="no build date"):
+        check_about()
