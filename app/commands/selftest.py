@@ -21,11 +21,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _header() -> str:
-    from app import __version__
+    import app
     from app.core.paths import sample_dicom_dir
 
-    where = "frozen bundle" if getattr(sys, "frozen", False) else "source"
-    return f"isthmus {__version__} self-test ({where}: {Path(sys.executable).resolve().parent}); samples {sample_dicom_dir()}"
+    if getattr(sys, "frozen", False):
+        where = f"frozen bundle: {Path(sys.executable).resolve().parent}"
+    else:
+        where = f"source: {Path(app.__file__).resolve().parent}"
+    return f"isthmus {app.__version__} self-test ({where}); samples {sample_dicom_dir()}"
 
 
 def run(args: argparse.Namespace) -> int:

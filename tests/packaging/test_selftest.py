@@ -4,7 +4,6 @@ files, and it reports FAIL rows and a non-zero exit status when something is bro
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 
