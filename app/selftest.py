@@ -27,7 +27,7 @@ RenderFn = Callable[[Any], str]  # display -> detail text; raises on failure
 
 @dataclass(frozen=True)
 class CheckResult:
-    step: str  # window | about | scan | load | render | pathway | sr | decode
+    step: str  # window | about | scan | load | render | protocol | pathway | sr | decode
     subject: str  # case folder, series or transfer syntax
     ok: bool
     detail: str
@@ -85,12 +85,14 @@ def check_case(case_dir: Path, render: Optional[RenderFn], work_dir: Path) -> It
     yield (first := timed("scan", name, scan))
     if not first.ok:
         return
+    by_key: dict[str, tuple[Any, Any]] = {}
     for entry in scanned["series"]:
         subject = f"{name} {entry.modality.value} {entry.description}".strip()
         loaded: dict[str, Any] = {}
 
         def load(entry=entry, loaded=loaded) -> str:
             obj, prep = loading.load(entry)
+            by_key[entry.key] = (obj, prep)
             loaded["display"] = display_for_cell(None, obj, prep)[0]
             images = obj if isinstance(obj, list) else [obj]
             for img in images:
@@ -102,12 +104,34 @@ def check_case(case_dir: Path, render: Optional[RenderFn], work_dir: Path) -> It
         yield res
         if res.ok and render is not None:
             yield timed("render", subject, lambda loaded=loaded: render(loaded["display"]))
+    if render is not None:
+        yield from _protocol_checks(name, scanned["series"], by_key, render)
     read = case_dir / "reference_read.json"
     if read.is_file():
         yield timed("pathway", name, lambda: _pathway(read))
         yield timed("sr", name, lambda: _sr_round_trip(read, case_dir, work_dir))
     else:
         yield CheckResult("pathway", name, False, f"no reference_read.json in {case_dir}", 0.0)
+
+
+def _protocol_checks(name: str, series: list, by_key: dict[str, tuple[Any, Any]],
+                     render: RenderFn) -> Iterator[CheckResult]:
+    """Each filled cell of the pars hanging protocol (the layout a case opens in), rendered as the
+    viewer shows it: CT cells are sagittal reformats through the automatically found pars."""
+    from app.viewer.cells import display_for_cell
+    from app.viewer.hanging import pars_protocol
+
+    for cell in pars_protocol(series).cells:
+        if cell.series_key is None:
+            continue  # e.g. no CT in this case: the viewer shows the cell's empty message
+
+        def show(cell=cell) -> str:
+            if cell.series_key not in by_key:
+                raise SelfTestError(f"series {cell.series_key} of cell {cell.role} did not load")
+            display, note = display_for_cell(cell, *by_key[cell.series_key])
+            return render(display) + (f"; {note}" if note else "")
+
+        yield timed("protocol", f"{name} {cell.role}", show)
 
 
 def _shape(volume: Any) -> str:

@@ -90,7 +90,7 @@ def test_bundle_self_test_passes_outside_the_tree(built, tmp_path):
     rows = {(r["step"], r["subject"]) for r in result["results"]}
     assert _expected_rows() <= rows
     steps = {r["step"] for r in result["results"]}
-    assert {"window", "scan", "load", "render", "pathway", "sr", "decode"} <= steps
+    assert {"window", "about", "scan", "load", "render", "protocol", "pathway", "sr", "decode"} <= steps
     print(f"\nbundle: build {'reused' if built['reused'] else 'ran'} in {built['seconds']:.0f} s, "
           f"frozen self-test {result['seconds']:.1f} s")
 

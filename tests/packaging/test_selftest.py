@@ -95,6 +95,8 @@ def test_cli_self_test_renders_through_the_viewer(qapp, tmp_path, capsys):
     renders = [r for r in rows if r["step"] == "render"]
     assert len(renders) == len([p for p in CASE01.iterdir() if p.is_dir()])
     assert all(r["ok"] and "% of the viewport lit" in r["detail"] for r in renders)
+    cells = {r["subject"].split()[-1] for r in rows if r["step"] == "protocol" and r["ok"]}
+    assert cells == {"xr_right_oblique", "xr_left_oblique", "mr_sag_stir"}  # case 1 has no CT
 
 
 @pytest.mark.gui
