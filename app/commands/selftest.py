@@ -32,6 +32,23 @@ def _header() -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    import os
+    import tempfile
+
+    # the window check must not overwrite the user's settings, recent studies or autosaves
+    with tempfile.TemporaryDirectory(prefix="isthmus-selftest-data-") as data_dir:
+        saved = os.environ.get("ISTHMUS_DATA_DIR")
+        os.environ["ISTHMUS_DATA_DIR"] = data_dir
+        try:
+            return _run(args)
+        finally:
+            if saved is None:
+                os.environ.pop("ISTHMUS_DATA_DIR", None)
+            else:
+                os.environ["ISTHMUS_DATA_DIR"] = saved
+
+
+def _run(args: argparse.Namespace) -> int:
     from app.core.paths import sample_dicom_dir
     from app.selftest import exit_status, format_row, format_summary, run_self_test, timed
 

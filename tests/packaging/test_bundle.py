@@ -76,6 +76,7 @@ def _self_test(exe: Path, tmp_path: Path) -> dict:
                          capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stdout[-6000:] + res.stderr[-3000:]
     assert "frozen bundle" in res.stdout and "SELF-TEST PASSED" in res.stdout
+    assert not [p for p in home.rglob("*") if p.is_file()], "the self-test wrote into the user's home"
     return json.loads(report.read_text())
 
 

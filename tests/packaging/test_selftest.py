@@ -84,9 +84,12 @@ def test_cli_flag_exits_non_zero_and_says_why(tmp_path, capsys):
 
 @needs_samples
 @pytest.mark.gui
-def test_cli_self_test_renders_through_the_viewer(qapp, tmp_path, capsys):
+def test_cli_self_test_renders_through_the_viewer(qapp, tmp_path, capsys, monkeypatch):
+    user_data = tmp_path / "user"
+    monkeypatch.setenv("ISTHMUS_DATA_DIR", str(user_data))
     report = tmp_path / "selftest.json"
     assert main(["self-test", "--case", "case01", "--no-decoders", "--json", str(report)]) == 0
+    assert not user_data.exists()  # the user's settings and recent studies are left alone
     out = capsys.readouterr().out
     assert "PASS  window" in out and "SELF-TEST PASSED" in out
     import json
