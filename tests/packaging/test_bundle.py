@@ -107,6 +107,10 @@ def test_deb_unpacked_into_a_root_passes_the_self_test(built, tmp_path):
     desktop = (root / "usr/share/applications/isthmus.desktop").read_text()
     assert "MimeType=application/dicom;" in desktop and "Categories=Graphics;MedicalSoftware;Science;" in desktop
     assert re.search(r"^Icon=isthmus$", desktop, re.M)
+    if shutil.which("desktop-file-validate"):  # .ci/run installs desktop-file-utils
+        res = subprocess.run(["desktop-file-validate", str(root / "usr/share/applications/isthmus.desktop")],
+                             capture_output=True, text=True)
+        assert res.returncode == 0 and "error:" not in res.stdout, res.stdout
     for size in ("48x48", "128x128", "256x256"):
         assert (root / f"usr/share/icons/hicolor/{size}/apps/isthmus.png").is_file()
     result = _self_test(root / "opt" / "isthmus" / "isthmus", tmp_path)
