@@ -9,15 +9,8 @@ import pytest
 
 from app.cli import main
 from app.core.paths import sample_dicom_dir
-from app.selftest import (
-    DECODE_CASES,
-    CheckResult,
-    DecodeCase,
-    check_decoder,
-    exit_status,
-    format_summary,
-    run_self_test,
-)
+from app.selftest import CheckResult, exit_status, format_summary, run_self_test
+from app.selftest_decoders import DECODE_CASES, DecodeCase, check_decoder
 
 CASE01 = sample_dicom_dir() / "case01_normal_adolescent"
 needs_samples = pytest.mark.skipif(not CASE01.is_dir(), reason="sample_dicom/ not generated (isthmus samples)")
