@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export QT_API := pyside6
 
-.PHONY: run test venv samples bench clean
+.PHONY: run test venv samples bench package clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,13 @@ test: $(STAMP)
 samples: $(STAMP)
 	$(BIN)/isthmus samples --out sample_dicom
 
+## Build the desktop bundle dist/isthmus/ and dist/isthmus_<version>_amd64.deb (packaging/README.md).
+package: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[package]"
+	packaging/build.sh $(BIN)/python
+
 bench: $(STAMP)
 	$(BIN)/python bench/load_bench.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache build dist *.egg-info

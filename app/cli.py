@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "findings": ("findings", "work with findings files (validate)"),
     "sr": ("sr", "export findings as a DICOM Structured Report, or import one"),
     "pathway": ("pathway", "staging and management suggestions from a findings file"),
+    "self-test": ("selftest", "check this installation on the sample cases offscreen (also: --self-test)"),
 }
 
 
@@ -54,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv:
         argv = ["open"]
+    elif argv[0] == "--self-test":  # the installer's and the bundle's spelling
+        argv[0] = "self-test"
     parser = build_parser()
     args = parser.parse_args(argv)
     module = _load(args._module)

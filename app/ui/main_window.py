@@ -13,6 +13,7 @@ from app.viewer.actions import by_id
 from app.viewer.state import LAYOUTS, ViewerState
 from app.ui.actions import build_actions
 from app.ui.browser import StudyBrowser
+from app.ui.dialogs.about import AboutDialog
 from app.ui.dialogs.shortcuts import ShortcutsDialog
 from app.ui.presenter import StudyPresenter
 from app.ui.settings import Settings
@@ -100,6 +101,7 @@ class MainWindow(QMainWindow):
             "file.start_page": self.show_start_dialog,
             "file.quit": self.close,
             "help.shortcuts": lambda: ShortcutsDialog.show_for(self),
+            "help.about": lambda: AboutDialog.show_for(self),
             "view.browser": lambda on: self.browser_dock.setVisible(on),
         })
         for name in LAYOUTS:

@@ -63,6 +63,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("view.reference_lines", "Reference lines", "Ctrl+L", "View", True),
     ActionSpec("view.browser", "Study browser", "Ctrl+B", "View", True),
     ActionSpec("help.shortcuts", "Keyboard shortcuts", "F1", "Help"),
+    ActionSpec("help.about", "About Isthmus", "", "Help"),
 )
 
 # Built into the views (not menu actions) but listed in the shortcuts dialog.
