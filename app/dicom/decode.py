@@ -32,9 +32,9 @@ def _short(exc: BaseException) -> str:
     return (" ".join(body) or type(exc).__name__)[:240]
 
 
-def _simpleitk_available() -> bool:
+def _module_available(name: str) -> bool:
     try:
-        return importlib.util.find_spec("SimpleITK") is not None
+        return importlib.util.find_spec(name) is not None
     except (ImportError, ValueError):
         return False
 
@@ -72,10 +72,14 @@ def _in_process(decoder: Any, ds: Any, plugins: list[str], frames: int, cancel: 
 
 
 def _isolated(path: Path, ts: str, gdcm: bool, cancel: Optional[CancelToken], tried: list[str]) -> Optional[np.ndarray]:
-    methods = (["gdcm"] if gdcm else []) + (["simpleitk"] if ts in GDCM_SYNTAXES and _simpleitk_available() else [])
+    methods = ["gdcm"] if gdcm else []
+    if ts in GDCM_SYNTAXES:
+        methods += (["gdcm-reader"] if _module_available("gdcm") else []) + \
+                   (["simpleitk"] if _module_available("SimpleITK") else [])
+    labels = {"gdcm": "python-gdcm", "gdcm-reader": "GDCM's image reader", "simpleitk": "SimpleITK (GDCM)"}
     for method in methods:
         check(cancel)
-        label = "python-gdcm" if method == "gdcm" else "SimpleITK (GDCM)"
+        label = labels[method]
         try:
             return decode_isolated(path, method, cancel)
         except IsolatedFailure as exc:

@@ -1,4 +1,4 @@
-"""Isolated decoder process: decoders that can abort (python-gdcm, SimpleITK's GDCM) run here.
+"""Isolated decoder process: decoders that can abort (python-gdcm, GDCM's reader, SimpleITK) run here.
 
 Protocol (one JSON object per line): the parent writes ``{"path", "method", "out"}`` on stdin;
 the worker decodes, saves the array with ``numpy.save`` to ``out`` and answers ``{"ok": true}``
@@ -25,6 +25,36 @@ def _decode_gdcm(path: str) -> Any:
         ds.PhotometricInterpretation = "MONOCHROME2"
     arr, _ = get_decoder(ds.file_meta.TransferSyntaxUID).as_array(ds, decoding_plugin="gdcm")
     return arr
+
+
+def _decode_gdcm_reader(path: str) -> Any:
+    """GDCM's own ImageReader (the library SimpleITK's DICOM reader wraps; python-gdcm ships it,
+    so the bundle needs no SimpleITK): reads 12-bit lossy JPEG that pydicom's gdcm plugin refuses.
+    Returns stored values (GDCM's reader applies no rescale); decoded greyscale only."""
+    import gdcm
+    import numpy as np
+
+    reader = gdcm.ImageReader()
+    reader.SetFileName(path)
+    if not reader.Read():
+        raise ValueError("GDCM's image reader could not read the file")
+    image = reader.GetImage()
+    pixel_format = image.GetPixelFormat()
+    dtypes = {gdcm.PixelFormat.UINT8: np.uint8, gdcm.PixelFormat.INT8: np.int8,
+              gdcm.PixelFormat.UINT12: np.uint16, gdcm.PixelFormat.INT12: np.int16,
+              gdcm.PixelFormat.UINT16: np.uint16, gdcm.PixelFormat.INT16: np.int16,
+              gdcm.PixelFormat.UINT32: np.uint32, gdcm.PixelFormat.INT32: np.int32}
+    dtype = dtypes.get(pixel_format.GetScalarType())
+    if dtype is None or pixel_format.GetSamplesPerPixel() != 1:
+        raise ValueError(f"GDCM's image reader gave {pixel_format.GetScalarTypeAsString()} with "
+                         f"{pixel_format.GetSamplesPerPixel()} samples; only greyscale is taken from it")
+    dims = [image.GetDimension(i) for i in range(image.GetNumberOfDimensions())]
+    frames = dims[2] if len(dims) > 2 else 1
+    arr = np.frombuffer(image.GetBuffer().encode("utf-8", "surrogateescape"), dtype=dtype)
+    if arr.size != frames * dims[1] * dims[0]:
+        raise ValueError(f"GDCM decoded {arr.size} values for {frames} x {dims[1]} x {dims[0]}")
+    arr = arr.reshape((frames, dims[1], dims[0]))
+    return np.ascontiguousarray(arr[0] if frames == 1 else arr)
 
 
 def _decode_simpleitk(path: str) -> Any:
@@ -58,7 +88,7 @@ def _decode_simpleitk(path: str) -> Any:
     return np.ascontiguousarray(arr)
 
 
-METHODS = {"gdcm": _decode_gdcm, "simpleitk": _decode_simpleitk}
+METHODS = {"gdcm": _decode_gdcm, "gdcm-reader": _decode_gdcm_reader, "simpleitk": _decode_simpleitk}
 
 
 def serve() -> None:

@@ -70,8 +70,10 @@ def _describe_exit(code: Optional[int]) -> str:
 
 def decode_isolated(path: Path, method: str, cancel: Optional[CancelToken] = None,
                     timeout_s: float = DECODE_TIMEOUT_S) -> np.ndarray:
-    """Decoded pixel array of ``path`` by ``method`` ("gdcm" or "simpleitk") in the worker."""
+    """Decoded pixel array of ``path`` by ``method`` ("gdcm", "gdcm-reader" or "simpleitk") in the worker."""
     global _worker
+    if cancel is not None and cancel.cancelled:
+        raise Cancelled("cancelled by the user")
     with _lock:
         if _worker is None or _worker.proc.poll() is not None:
             _worker = _Worker()

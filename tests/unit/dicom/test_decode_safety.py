@@ -259,3 +259,14 @@ def test_cancel_is_honoured_while_decoding_compressed_frames(tmp_path):
     with pytest.raises(Cancelled):
         decode_pixels(p, read_full(p), token)
     np.testing.assert_array_equal(decode_pixels(p, read_full(p), CancelToken()), pydicom.dcmread(p).pixel_array)
+
+
+def test_12_bit_lossy_jpeg_is_read_by_gdcm_alone_as_in_the_bundle(tmp_path):
+    """The installer leaves SimpleITK out: GDCM's own reader (python-gdcm) must decode the same values."""
+    import SimpleITK as sitk
+
+    from app.dicom.isolated import decode_isolated
+
+    p = _testdata(tmp_path, "JPEG-lossy.dcm")
+    expected = sitk.GetArrayFromImage(sitk.ReadImage(str(p)))[0]
+    np.testing.assert_array_equal(decode_isolated(p, "gdcm-reader", None), expected)
