@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "findings": ("findings", "work with findings files (validate)"),
     "sr": ("sr", "export findings as a DICOM Structured Report, or import one"),
     "pathway": ("pathway", "staging and management suggestions from a findings file"),
+    "teach": ("teach", "teaching mode: score a read against a reference, make and list teaching cases"),
 }
 
 
