@@ -1,0 +1,183 @@
+"""One teaching attempt in the main window: open the case's images with an empty read, hide the
+pathway (and never load the reference read) until "Submit read", keep drafts in the history
+database, then score and show the feedback.
+
+``TeachingController`` is the only object the main window knows (``install_teaching``)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Optional
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QDockWidget, QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
+
+from app.findings.io import findings_to_dict
+from app.findings.model import StudyFindings
+from app.teaching.case import TeachingCase
+from app.teaching.history import History
+from app.teaching.scoring import ScoreResult, score_read
+
+
+class AttemptPanel(QWidget):
+    """The dock during an attempt: case title, clinical history, elapsed time, Submit read."""
+
+    def __init__(self, parent: Optional[QWidget] = None):
+        super().__init__(parent)
+        self.setObjectName("TeachingAttemptPanel")
+        self.title = QLabel()
+        self.title.setWordWrap(True)
+        self.history = QLabel()
+        self.history.setWordWrap(True)
+        self.history.setObjectName("history")
+        self.clock = QLabel()
+        self.submit_button = QPushButton("Submit read")
+        self.submit_button.setObjectName("submit_read")
+        hint = QLabel("Mark what you see with the annotation tools (pars markers, slip, oedema ROIs) or the "
+                      "findings table. The reference read and the pathway stay hidden until you submit.")
+        hint.setWordWrap(True)
+        lay = QVBoxLayout(self)
+        for w in (self.title, self.history, self.clock, hint, self.submit_button):
+            lay.addWidget(w)
+        lay.addStretch(1)
+
+
+class TeachingController(QObject):
+    sig_submitted = Signal(object)  # ScoreResult
+
+    def __init__(self, window: Any, history: Optional[History] = None):
+        super().__init__(window)
+        self.window = window
+        self._history = history
+        self.case: Optional[TeachingCase] = None
+        self.trainee = ""
+        self.attempt_id: Optional[int] = None
+        self.started = 0.0
+        self.result: Optional[ScoreResult] = None
+        self.feedback = None
+        self.panel = AttemptPanel()
+        self.dock = QDockWidget("Teaching case", window)
+        self.dock.setObjectName("TeachingDock")
+        self.dock.setWidget(self.panel)
+        window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.dock)
+        self.dock.hide()
+        self.panel.submit_button.clicked.connect(self.submit)
+        self._session = None
+        self._tick = QTimer(self)
+        self._tick.setInterval(500)
+        self._tick.timeout.connect(self._on_tick)
+
+    @property
+    def history(self) -> History:
+        if self._history is None:
+            self._history = History()
+        return self._history
+
+    # ---- menu actions ------------------------------------------------------------------------
+    def pick_case(self) -> None:
+        from app.teaching.library import load_library
+        from app.ui.teaching.picker import CasePickerDialog
+
+        lib = load_library()
+        dlg = CasePickerDialog(lib, set(), self.trainee, self.window)
+        dlg.trainee_edit.textChanged.connect(lambda t: setattr(dlg, "attempted", self.history.attempted_case_ids(t.strip())))
+        if dlg.exec() and dlg.selected_case() is not None:
+            self.start_case(dlg.selected_case(), dlg.trainee())
+
+    def show_progress(self) -> None:
+        from app.ui.teaching.progress_chart import ProgressDialog
+
+        ProgressDialog(self.history, self.trainee, self.window).exec()
+
+    # ---- attempt -----------------------------------------------------------------------------
+    def start_case(self, case: TeachingCase, trainee: str) -> None:
+        self.case, self.trainee, self.result = case, trainee, None
+        self.attempt_id = self.history.start_attempt(trainee, case.case_id)
+        self.started = time.monotonic()
+        self.panel.title.setText(f"<b>{case.meta.title}</b> ({case.meta.difficulty})")
+        self.panel.history.setText(case.meta.history)
+        self.panel.submit_button.setEnabled(True)
+        self.dock.show()
+        self._tick.start()
+        self.window.open_paths([str(case.images_dir)])
+
+    @property
+    def active(self) -> bool:
+        return self.attempt_id is not None and self.result is None
+
+    def _on_tick(self) -> None:
+        if not self.active:
+            return
+        s = int(time.monotonic() - self.started)
+        self.panel.clock.setText(f"Time: {s // 60}:{s % 60:02d}")
+        ws = getattr(self.window, "annotations", None)
+        session = getattr(ws, "session", None)
+        if session is not None and session is not self._session:
+            self._adopt(session)
+        self._hide_pathway(True)
+
+    def _adopt(self, session: Any) -> None:
+        """The new study's session starts with an empty read: any autosaved read or annotations
+        of this study (e.g. a reviewer's, or an earlier attempt) are cleared for the attempt."""
+        self._session = session
+        store = session.annotation_store
+        if store is not None and len(store):
+            store.remove_many([a.id for a in store.annotations])
+        session.set_findings(StudyFindings(study_instance_uid=session.study_uid), record_undo=False)
+        session.findings_changed.connect(self._save_draft)
+
+    def _save_draft(self, findings: StudyFindings) -> None:
+        if self.active:
+            self.history.save_draft(self.attempt_id, findings_to_dict(findings))
+
+    def _hide_pathway(self, hidden: bool) -> None:
+        ws = getattr(self.window, "annotations", None)
+        rw = getattr(ws, "review_widget", None)
+        if rw is None:
+            return
+        for i in range(rw.tabs.count()):
+            if rw.tabs.widget(i) is rw.pathway_panel:
+                rw.tabs.setTabVisible(i, not hidden)
+
+    def pathway_hidden(self) -> bool:
+        rw = getattr(getattr(self.window, "annotations", None), "review_widget", None)
+        if rw is None:
+            return True
+        return not any(rw.tabs.isTabVisible(i) for i in range(rw.tabs.count()) if rw.tabs.widget(i) is rw.pathway_panel)
+
+    def submit(self) -> Optional[ScoreResult]:
+        if not self.active or self._session is None:
+            return None
+        read = self._session.findings
+        try:
+            reference = self.case.load_reference()
+        except Exception as exc:  # noqa: BLE001 - a broken case must not lose the attempt
+            QMessageBox.warning(self.window, "Teaching case", str(exc))
+            return None
+        result = score_read(read, reference)
+        self.history.submit(self.attempt_id, findings_to_dict(read), result)
+        self.result = result
+        self._tick.stop()
+        self.panel.submit_button.setEnabled(False)
+        self._hide_pathway(False)
+        from app.ui.teaching.feedback import FeedbackDialog
+
+        self.feedback = FeedbackDialog(result, self.case.meta, self.window)
+        self.feedback.show()
+        self.sig_submitted.emit(result)
+        return result
+
+
+def install_teaching(window: Any, history: Optional[History] = None) -> TeachingController:
+    """Adds a "Teaching" menu (start a case, progress) to ``window``; returns the controller."""
+    ctl = TeachingController(window, history)
+    menu = window.menuBar().addMenu("&Teaching")
+    start = QAction("Start teaching case...", window)
+    start.triggered.connect(ctl.pick_case)
+    progress = QAction("Teaching progress...", window)
+    progress.triggered.connect(ctl.show_progress)
+    menu.addAction(start)
+    menu.addAction(progress)
+    window.teaching = ctl
+    return ctl

@@ -1,0 +1,183 @@
+"""Teaching attempt in the workstation: open a teaching case, place a pars marker with mouse
+events, Submit read; the reference read and the pathway stay hidden until then; the score, the
+feedback table, the learning points and the history record follow."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from viewer_study import study_loaded
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QPlainTextEdit, QTableView, QTableWidget, QWidget
+
+pytestmark = pytest.mark.gui
+
+SECRET = "REFERENCE-ONLY impression: left L5 complete fracture"
+POINT = "Count from the sacrum."
+
+
+def _click(view, col, row):
+    p = view.viewport_point_of_pixel(col, row)
+    for kind, et in (("move", QEvent.Type.MouseMove), ("press", QEvent.Type.MouseButtonPress),
+                     ("release", QEvent.Type.MouseButtonRelease)):
+        button = Qt.MouseButton.NoButton if kind == "move" else Qt.MouseButton.LeftButton
+        held = Qt.MouseButton.LeftButton if kind == "press" else Qt.MouseButton.NoButton
+        ev = QMouseEvent(et, QPointF(p), view.viewport().mapToGlobal(QPointF(p)), button, held,
+                         Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(view.viewport(), ev)
+
+
+@pytest.fixture
+def teaching_case(tmp_path, synthetic_study):
+    from app.findings import model as fm
+    from app.findings.io import save_findings
+    from app.teaching.case import CaseMetadata, open_case, write_case_metadata
+
+    folder = tmp_path / "case"
+    shutil.copytree(synthetic_study, folder / "images")
+    ref = fm.StudyFindings(impression=SECRET, pars=(
+        fm.ParsFinding(fm.Level.L5, fm.Side.LEFT, fm.ParsStatus.COMPLETE_FRACTURE),))
+    save_findings(ref, folder / "reference_read.json")
+    write_case_metadata(folder, CaseMetadata("syn", "Runner with back pain", "20-year-old runner, low back pain.",
+                                             images="images", learning_points=(POINT,)))
+    return open_case(folder)
+
+
+def _all_texts(win) -> str:
+    parts = []
+    for w in win.findChildren(QWidget):
+        if isinstance(w, QLabel):
+            parts.append(w.text())
+        elif isinstance(w, QLineEdit):
+            parts.append(w.text())
+        elif isinstance(w, QPlainTextEdit):
+            parts.append(w.toPlainText())
+        elif isinstance(w, (QTableView, QTableWidget)) and w.model() is not None:
+            m = w.model()
+            parts += [str(m.index(r, c).data()) for r in range(m.rowCount()) for c in range(m.columnCount())]
+    return "\n".join(parts)
+
+
+def test_attempt_hides_the_reference_until_submit_then_scores(qtbot, tmp_path, teaching_case):
+    from app.findings.model import Level, ParsStatus, Side
+    from app.teaching.history import History
+    from app.teaching.scoring import score_read
+    from app.ui.main_window import MainWindow
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1500, 900)
+    win.show()
+    ctl = win.teaching
+    ctl._history = History(tmp_path / "history.sqlite3")
+    ctl.start_case(teaching_case, "Ann")
+    qtbot.waitUntil(lambda: study_loaded(win), timeout=30_000)
+    qtbot.waitUntil(lambda: win.annotations.dock is not None and ctl._session is not None, timeout=15_000)
+    qtbot.waitUntil(ctl.pathway_hidden, timeout=5_000)
+    ws = win.annotations
+    assert ctl.dock.isVisible() and "20-year-old runner" in ctl.panel.history.text()
+    assert ws.session.findings.pars == ()  # an empty read to start from
+    assert SECRET not in _all_texts(win) and POINT not in _all_texts(win)
+    assert ctl.feedback is None and ctl.result is None
+
+    views = {v.cell.role: v for v in win.grid.views() if v.cell is not None}
+    sag = views["ct_sag_left_pars"]
+    ws.tool_actions["pars"].trigger()
+    rows, cols = sag.rendered_pixels().shape
+    _click(sag, cols / 2, rows / 2)
+    popup = ws.controller.popup
+    QTest.keyClick(popup, Qt.Key.Key_5)  # L5
+    QTest.keyClick(popup, Qt.Key.Key_Down)  # keep left
+    QTest.keyClick(popup, Qt.Key.Key_4)  # complete fracture
+    QTest.keyClick(popup, Qt.Key.Key_Return)
+    assert ws.session.findings.pars_at(Level.L5, Side.LEFT).status is ParsStatus.COMPLETE_FRACTURE
+    QApplication.processEvents()
+    (open_attempt,) = ctl.history.open_attempts("Ann")
+    assert ctl.history.draft_of(open_attempt.id)["pars"][0]["status"] == "complete_fracture"  # draft kept
+    assert SECRET not in _all_texts(win) and ctl.pathway_hidden()
+
+    QTest.mouseClick(ctl.panel.submit_button, Qt.MouseButton.LeftButton)
+    assert ctl.result is not None and ctl.feedback is not None and ctl.feedback.isVisible()
+    expected = score_read(ws.session.findings, teaching_case.load_reference())
+    assert ctl.result.score_pct == expected.score_pct == 100.0
+    rows_text = ctl.feedback.row_texts()
+    assert any(r[1] == "pars L5 left" and r[4] == "correct" for r in rows_text)
+    assert [ctl.feedback.points.item(i).text() for i in range(ctl.feedback.points.count())] == [POINT]
+    assert not ctl.pathway_hidden()
+    (done,) = ctl.history.attempts("Ann")
+    assert done.state == "submitted" and done.score_pct == 100.0
+    ctl.feedback.close()
+    win.close()
+
+
+def test_wrong_level_read_is_scored_and_explained(qtbot, tmp_path, teaching_case):
+    from app.ui.main_window import MainWindow
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    ctl = win.teaching
+    ctl._history = History_at(tmp_path)
+    ctl.start_case(teaching_case, "Bob")
+    qtbot.waitUntil(lambda: study_loaded(win), timeout=30_000)
+    qtbot.waitUntil(lambda: ctl._session is not None, timeout=15_000)
+    ctl._session.edit_pars("L4", "left", status="complete_fracture")  # through the findings table
+    result = ctl.submit()
+    assert result.score_pct < 100
+    assert any(r[4] == "wrong level" and "Wrong level" in r[6] for r in ctl.feedback.row_texts())
+    ctl.feedback.close()
+    win.close()
+
+
+def History_at(tmp_path):  # noqa: N802
+    from app.teaching.history import History
+
+    return History(tmp_path / "h.sqlite3")
+
+
+def test_case_picker_filters_and_needs_a_trainee(qtbot, tmp_path, teaching_case):
+    from app.teaching.library import Library
+    from app.ui.teaching.picker import CasePickerDialog
+
+    dlg = CasePickerDialog(Library(cases=[teaching_case]), attempted=set())
+    qtbot.addWidget(dlg)
+    assert dlg.table.rowCount() == 1 and not dlg.start_button.isEnabled()
+    QTest.keyClicks(dlg.trainee_edit, "Ann")
+    assert dlg.start_button.isEnabled() and dlg.selected_case() is teaching_case
+    assert "20-year-old runner" in dlg.history.text()
+    dlg.level_box.setCurrentText("L4")
+    assert dlg.table.rowCount() == 0 and not dlg.start_button.isEnabled()
+    dlg.level_box.setCurrentText("L5")
+    dlg.attempted = {"syn"}
+    dlg.new_only.setChecked(True)
+    assert dlg.table.rowCount() == 0
+
+
+def test_progress_chart_draws_the_attempts(qtbot, tmp_path):
+    import dataclasses
+
+    from app.findings.io import findings_to_dict
+    from app.samples.cases import case_by_number
+    from app.samples.generate import reference_read
+    from app.teaching.history import History
+    from app.teaching.scoring import score_read
+    from app.ui.teaching.progress_chart import ProgressChart
+
+    ref = reference_read(case_by_number(3))
+    with History(tmp_path / "h.sqlite3") as h:
+        for read in (dataclasses.replace(ref, pars=()), ref):
+            aid = h.start_attempt("Ann", "case03")
+            h.submit(aid, findings_to_dict(read), score_read(read, ref, with_pathway=False))
+        chart = ProgressChart()
+        qtbot.addWidget(chart)
+        chart.set_history(h, "Ann")
+    assert [v for _, v in chart.series["score"]] == [score_read(dataclasses.replace(ref, pars=()), ref,
+                                                                with_pathway=False).score_pct, 100.0]
+    assert [v for _, v in chart.series["pars"]] == [0.0, 100.0]
+    chart.resize(600, 320)
+    img = chart.grab().toImage()
+    assert img.width() == 600  # painted without error
