@@ -23,7 +23,6 @@ def add_arguments(parser) -> None:
 
 
 def _run_teaching(args) -> int:
-    import time
     from pathlib import Path
 
     from app.samples.teaching_cases import generate_teaching, teaching_case_by_slug
@@ -36,20 +35,26 @@ def _run_teaching(args) -> int:
             print(f"isthmus samples: {exc.args[0]}", file=sys.stderr)
             return 2
     out = Path(args.out) if args.out else user_cases_dir()
+    return _timed_write(lambda: generate_teaching(out, args.only, args.limit,
+                                                  log=lambda m: print(m, file=sys.stderr, flush=True)),
+                        out, "teaching case(s)")
+
+
+def _timed_write(write, out, what: str) -> int:
+    """Run ``write`` (returns the folders written), report count and time, or the write error."""
+    import time
+
     t0 = time.perf_counter()
     try:
-        folders = generate_teaching(out, args.only, args.limit,
-                                    log=lambda m: print(m, file=sys.stderr, flush=True))
+        folders = write()
     except OSError as exc:
         print(f"isthmus samples: cannot write to {out}: {exc}", file=sys.stderr)
         return 1
-    print(f"isthmus samples: wrote {len(folders)} teaching case(s) to {out} in {time.perf_counter() - t0:.1f} s",
-          file=sys.stderr)
+    print(f"isthmus samples: wrote {len(folders)} {what} to {out} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     return 0
 
 
 def run(args) -> int:
-    import time
     from pathlib import Path
 
     from app.samples.cases import SAMPLE_CASES
@@ -65,12 +70,4 @@ def run(args) -> int:
         if n not in known:
             print(f"isthmus samples: no case {n} (cases are {', '.join(str(k) for k in sorted(known))})", file=sys.stderr)
             return 2
-    t0 = time.perf_counter()
-    try:
-        folders = generate(Path(args.out), args.cases, jobs=max(1, args.jobs))
-    except OSError as exc:
-        print(f"isthmus samples: cannot write to {args.out}: {exc}", file=sys.stderr)
-        return 1
-    print(f"isthmus samples: wrote {len(folders)} case(s) to {args.out} in {time.perf_counter() - t0:.1f} s",
-          file=sys.stderr)
-    return 0
+    return _timed_write(lambda: generate(Path(args.out), args.cases, jobs=max(1, args.jobs)), args.out, "case(s)")

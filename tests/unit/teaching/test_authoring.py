@@ -4,7 +4,6 @@ the copy still scans as one study."""
 
 from __future__ import annotations
 
-import dataclasses
 
 import pytest
 
