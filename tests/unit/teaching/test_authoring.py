@@ -4,7 +4,6 @@ the copy still scans as one study."""
 
 from __future__ import annotations
 
-
 import pytest
 
 from app.dicom.scan import scan_paths
