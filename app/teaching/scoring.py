@@ -285,18 +285,19 @@ def _grading_items(ref: dict, trn: dict, matched: dict, pen: Penalties) -> list[
             if ref_v is None:
                 continue
             key = f"{'MRI grade' if what.startswith('Hollenberg') else 'CT stage'} {_site(*site)}"
+            ref_s, trn_s = str(ref_v), "none" if trn_v is None else str(trn_v)
             if ref_v == trn_v:
                 items.append(ScoreItem("grading", key, "correct", 0.0, f"{what} at {_site(*site)}: {ref_v}, as the reference.",
-                                       str(ref_v), str(trn_v)))
+                                       ref_s, trn_s))
             elif explained:
                 items.append(ScoreItem("grading", key, "follows", 0.0,
                                        f"{what} at {_site(*site)}: yours {trn_v if trn_v is not None else 'none'}, reference "
                                        f"{ref_v}; this follows from the error above and is not charged again.",
-                                       str(ref_v), str(trn_v)))
+                                       ref_s, trn_s))
             else:
                 items.append(ScoreItem("grading", key, "disagree", cost,
                                        f"{what} disagreement at {_site(*site)}: yours {trn_v if trn_v is not None else 'none'}, "
-                                       f"the reference {ref_v}.", str(ref_v), str(trn_v)))
+                                       f"the reference {ref_v}.", ref_s, trn_s))
     return items
 
 

@@ -41,6 +41,7 @@ class AttemptPanel(QWidget):
         for w in (self.title, self.history, self.clock, hint, self.submit_button):
             lay.addWidget(w)
         lay.addStretch(1)
+        self.setMinimumHeight(300)  # the history and hint must not overlap in a short dock
 
 
 class TeachingController(QObject):
@@ -80,8 +81,12 @@ class TeachingController(QObject):
         from app.ui.teaching.picker import CasePickerDialog
 
         lib = load_library()
-        dlg = CasePickerDialog(lib, set(), self.trainee, self.window)
-        dlg.trainee_edit.textChanged.connect(lambda t: setattr(dlg, "attempted", self.history.attempted_case_ids(t.strip())))
+        dlg = CasePickerDialog(lib, self.history.attempted_case_ids(self.trainee), self.trainee, self.window)
+
+        def trainee_changed(text: str) -> None:
+            dlg.attempted = self.history.attempted_case_ids(text.strip())
+            dlg.refresh()
+        dlg.trainee_edit.textChanged.connect(trainee_changed)
         if dlg.exec() and dlg.selected_case() is not None:
             self.start_case(dlg.selected_case(), dlg.trainee())
 
