@@ -115,13 +115,14 @@ def test_attempt_hides_the_reference_until_submit_then_scores(qtbot, tmp_path, t
 
 
 def test_wrong_level_read_is_scored_and_explained(qtbot, tmp_path, teaching_case):
+    from app.teaching.history import History
     from app.ui.main_window import MainWindow
 
     win = MainWindow()
     qtbot.addWidget(win)
     win.show()
     ctl = win.teaching
-    ctl._history = History_at(tmp_path)
+    ctl._history = History(tmp_path / "h.sqlite3")
     ctl.start_case(teaching_case, "Bob")
     qtbot.waitUntil(lambda: study_loaded(win), timeout=30_000)
     qtbot.waitUntil(lambda: ctl._session is not None, timeout=15_000)
@@ -131,12 +132,6 @@ def test_wrong_level_read_is_scored_and_explained(qtbot, tmp_path, teaching_case
     assert any(r[4] == "wrong level" and "Wrong level" in r[6] for r in ctl.feedback.row_texts())
     ctl.feedback.close()
     win.close()
-
-
-def History_at(tmp_path):  # noqa: N802
-    from app.teaching.history import History
-
-    return History(tmp_path / "h.sqlite3")
 
 
 def test_case_picker_filters_and_needs_a_trainee(qtbot, tmp_path, teaching_case):
@@ -181,3 +176,28 @@ def test_progress_chart_draws_the_attempts(qtbot, tmp_path):
     chart.resize(600, 320)
     img = chart.grab().toImage()
     assert img.width() == 600  # painted without error
+
+
+def test_an_interrupted_attempt_resumes_with_its_draft(qtbot, tmp_path, teaching_case):
+    from app.findings import model as fm
+    from app.findings.io import findings_to_dict
+    from app.teaching.history import History
+    from app.ui.main_window import MainWindow
+
+    h = History(tmp_path / "h.sqlite3")
+    aid = h.start_attempt("Cy", "syn")  # as left behind by a crash
+    draft = fm.StudyFindings(pars=(fm.ParsFinding(fm.Level.L3, fm.Side.RIGHT, fm.ParsStatus.INCOMPLETE_FRACTURE),))
+    h.save_draft(aid, findings_to_dict(draft))
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    ctl = win.teaching
+    ctl._history = h
+    ctl.start_case(teaching_case, "Cy")
+    assert ctl.attempt_id == aid
+    qtbot.waitUntil(lambda: ctl._session is not None, timeout=30_000)
+    assert ctl._session.findings.pars_at(fm.Level.L3, fm.Side.RIGHT).status is fm.ParsStatus.INCOMPLETE_FRACTURE
+    result = ctl.submit()
+    assert result is not None and h.open_attempts("Cy") == [] and len(h.attempts("Cy")) == 1
+    ctl.feedback.close()
+    win.close()

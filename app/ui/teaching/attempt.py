@@ -13,7 +13,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
 
-from app.findings.io import findings_to_dict
+from app.findings.io import findings_from_dict, findings_to_dict
 from app.findings.model import StudyFindings
 from app.teaching.case import TeachingCase
 from app.teaching.history import History
@@ -65,6 +65,7 @@ class TeachingController(QObject):
         self.dock.hide()
         self.panel.submit_button.clicked.connect(self.submit)
         self._session = None
+        self._resume_draft: Optional[dict] = None
         self._tick = QTimer(self)
         self._tick.setInterval(500)
         self._tick.timeout.connect(self._on_tick)
@@ -98,7 +99,13 @@ class TeachingController(QObject):
     # ---- attempt -----------------------------------------------------------------------------
     def start_case(self, case: TeachingCase, trainee: str) -> None:
         self.case, self.trainee, self.result = case, trainee, None
-        self.attempt_id = self.history.start_attempt(trainee, case.case_id)
+        self._resume_draft = None
+        interrupted = [a for a in self.history.open_attempts(trainee) if a.case_id == case.case_id]
+        if interrupted:  # e.g. after a crash: carry on with the last saved draft
+            self.attempt_id = interrupted[-1].id
+            self._resume_draft = self.history.draft_of(self.attempt_id)
+        else:
+            self.attempt_id = self.history.start_attempt(trainee, case.case_id)
         self.started = time.monotonic()
         self.panel.title.setText(f"<b>{case.meta.title}</b> ({case.meta.difficulty})")
         self.panel.history.setText(case.meta.history)
@@ -123,13 +130,20 @@ class TeachingController(QObject):
         self._hide_pathway(True)
 
     def _adopt(self, session: Any) -> None:
-        """The new study's session starts with an empty read: any autosaved read or annotations
-        of this study (e.g. a reviewer's, or an earlier attempt) are cleared for the attempt."""
+        """The new study's session starts with an empty read (any autosaved read or annotations
+        of this study, e.g. a reviewer's, are cleared for the attempt), or with the draft of an
+        interrupted attempt of this case (its findings; annotations are not kept in drafts)."""
         self._session = session
         store = session.annotation_store
         if store is not None and len(store):
             store.remove_many([a.id for a in store.annotations])
-        session.set_findings(StudyFindings(study_instance_uid=session.study_uid), record_undo=False)
+        read = StudyFindings(study_instance_uid=session.study_uid)
+        if self._resume_draft:
+            try:
+                read = findings_from_dict(self._resume_draft)
+            except Exception:  # noqa: BLE001 - a bad draft starts the attempt empty, never blocks it
+                pass
+        session.set_findings(read, record_undo=False)
         session.findings_changed.connect(self._save_draft)
 
     def _save_draft(self, findings: StudyFindings) -> None:
