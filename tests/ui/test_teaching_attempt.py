@@ -201,3 +201,32 @@ def test_an_interrupted_attempt_resumes_with_its_draft(qtbot, tmp_path, teaching
     assert result is not None and h.open_attempts("Cy") == [] and len(h.attempts("Cy")) == 1
     ctl.feedback.close()
     win.close()
+
+
+def test_make_teaching_case_from_the_open_study(qtbot, tmp_path, synthetic_study):
+    from app.findings.model import Level, ParsStatus, Side
+    from app.teaching.case import open_case
+    from app.ui.main_window import MainWindow
+    from app.ui.teaching.authoring_dialog import MakeCaseDialog
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    win.open_paths([str(synthetic_study)])
+    qtbot.waitUntil(lambda: study_loaded(win) and win.annotations.session is not None, timeout=30_000)
+    win.annotations.session.edit_pars("L4", "right", status="chronic_nonunion")
+    dlg = MakeCaseDialog(tmp_path / "cases")
+    qtbot.addWidget(dlg)
+    QTest.keyClicks(dlg.title, "Old defect, runner")
+    dlg.history.setPlainText("40-year-old runner.")
+    dlg.tags.setText("L4, chronic")
+    meta = dlg.metadata()
+    assert meta.case_id == "old_defect_runner" and meta.tags == ("L4", "chronic")
+    folder = win.teaching.make_case(meta, dlg.case_folder(meta))
+    case = open_case(folder)
+    assert case.levels == (Level.L4,)
+    assert case.load_reference().pars_at(Level.L4, Side.RIGHT).status is ParsStatus.CHRONIC_NONUNION
+    blob = b"".join(p.read_bytes() for p in folder.rglob("*") if p.is_file())
+    assert b"PHANTOM^LUMBAR" not in blob and b"SYN001" not in blob  # the synthetic study's identifiers
+    assert dlg.case_folder(meta) != folder  # a second case of the same title gets a new folder
+    win.close()

@@ -7,11 +7,12 @@ database, then score and show the feedback.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any, Optional
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDockWidget, QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
 
 from app.findings.io import findings_from_dict, findings_to_dict
 from app.findings.model import StudyFindings
@@ -90,6 +91,42 @@ class TeachingController(QObject):
         dlg.trainee_edit.textChanged.connect(trainee_changed)
         if dlg.exec() and dlg.selected_case() is not None:
             self.start_case(dlg.selected_case(), dlg.trainee())
+
+    def make_case_dialog(self) -> None:
+        from app.teaching.library import user_cases_dir
+        from app.ui.teaching.authoring_dialog import MakeCaseDialog
+
+        if self._current_study_dir() is None:
+            QMessageBox.information(self.window, "Teaching case", "Open one study folder first.")
+            return
+        dlg = MakeCaseDialog(user_cases_dir(), self.window)
+        while dlg.exec():
+            try:
+                meta = dlg.metadata()
+                folder = self.make_case(meta, dlg.case_folder(meta))
+            except Exception as exc:  # noqa: BLE001 - shown to the reader, who can correct the form
+                QMessageBox.warning(self.window, "Teaching case", str(exc))
+                continue
+            self.window.statusBar().showMessage(f"Teaching case saved in {folder}", 8000)
+            return
+
+    def _current_study_dir(self) -> Optional[str]:
+        paths = list(getattr(self.window.controller, "paths", []) or [])
+        return paths[0] if len(paths) == 1 and Path(paths[0]).is_dir() else None
+
+    def make_case(self, meta: Any, out_dir: Any) -> Path:
+        """Authoring from the open study: anonymised images + the current read + ``meta``."""
+        from app.teaching.authoring import make_case
+
+        study = self._current_study_dir()
+        session = getattr(getattr(self.window, "annotations", None), "session", None)
+        if study is None or session is None:
+            raise ValueError("open one study folder (and let it load) first")
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            return make_case(study, session.findings, out_dir, meta).case.folder
+        finally:
+            QApplication.restoreOverrideCursor()
 
     def show_progress(self) -> None:
         from app.ui.teaching.progress_chart import ProgressDialog
@@ -196,7 +233,11 @@ def install_teaching(window: Any, history: Optional[History] = None) -> Teaching
     start.triggered.connect(ctl.pick_case)
     progress = QAction("Teaching progress...", window)
     progress.triggered.connect(ctl.show_progress)
+    make = QAction("Make teaching case from this study...", window)
+    make.triggered.connect(ctl.make_case_dialog)
     menu.addAction(start)
     menu.addAction(progress)
+    menu.addSeparator()
+    menu.addAction(make)
     window.teaching = ctl
     return ctl
