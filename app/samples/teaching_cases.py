@@ -228,7 +228,8 @@ def generate_teaching(out_dir: Path, only: Optional[list[str]] = None, limit: Op
                       log: Optional[Callable[[str], None]] = None) -> list[Path]:
     """Render the teaching set (or the cases named in ``only``: a slug, its ``tNN`` prefix or ``NN``;
     or the first ``limit``) into ``out_dir``; each folder is a teaching case (docs/teaching.md)."""
-    from app.samples.generate import generate_case
+    from app.findings.io import save_findings
+    from app.samples.generate import READ_NAME, generate_case
     from app.teaching.case import CaseMetadata, write_case_metadata
 
     defs = [teaching_case_by_slug(s) for s in only] if only else list(TEACHING_CASES)
@@ -237,12 +238,43 @@ def generate_teaching(out_dir: Path, only: Optional[list[str]] = None, limit: Op
     folders = []
     for d in defs:
         folder = generate_case(d.spec, Path(out_dir), log)
+        save_findings(reference_with_markers(d.spec, folder), folder / READ_NAME)
         (folder / "README.md").write_text(_readme(d), encoding="utf-8")
         write_case_metadata(folder, CaseMetadata(
             case_id=d.spec.slug, title=d.spec.title, history=d.history, difficulty=d.difficulty, tags=d.tags,
             learning_points=d.learning_points, source="generated"))
         folders.append(folder)
     return folders
+
+
+OBLIQUE_OF_SIDE = {Side.LEFT: "LT OBL", Side.RIGHT: "RT OBL"}  # the oblique that shows that side's pars
+
+
+def reference_with_markers(spec: CaseSpec, folder: Path):
+    """The reference read with, for every pars lesion, a marker (provenance) at the phantom's
+    defect point on the oblique that shows its side, so the feedback view can draw it."""
+    import dataclasses
+
+    import pydicom
+
+    from app.findings.model import AnnotationRef
+    from app.samples.generate import SERIES_FOLDERS, reference_read
+    from app.samples.render import projected_pars
+
+    read = reference_read(spec)
+    pars = []
+    for p in read.pars:
+        if p.status is ParsStatus.INTACT:
+            pars.append(p)
+            continue
+        view = OBLIQUE_OF_SIDE[p.side]
+        ds = pydicom.dcmread(next(iter(sorted((folder / SERIES_FOLDERS[view]).iterdir()))), stop_before_pixels=True)
+        row, col = projected_pars(spec, view)[(p.level, p.side)]["mid"]
+        ref = AnnotationRef(annotation_id=f"ref-{p.level.value}-{p.side.value}", kind="pars-marker",
+                            series_instance_uid=str(ds.SeriesInstanceUID), sop_instance_uid=str(ds.SOPInstanceUID),
+                            points_px=((round(col, 2), round(row, 2)),))
+        pars.append(dataclasses.replace(p, provenance=(ref,)))
+    return dataclasses.replace(read, pars=tuple(pars))
 
 
 def _readme(d: TeachingCaseDef) -> str:

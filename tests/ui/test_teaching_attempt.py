@@ -230,3 +230,62 @@ def test_make_teaching_case_from_the_open_study(qtbot, tmp_path, synthetic_study
     assert b"PHANTOM^LUMBAR" not in blob and b"SYN001" not in blob  # the synthetic study's identifiers
     assert dlg.case_folder(meta) != folder  # a second case of the same title gets a new folder
     win.close()
+
+
+def test_feedback_draws_the_reference_on_the_images_and_each_read_toggles(qtbot, tmp_path, synthetic_study):
+    import pydicom
+
+    from app.findings import model as fm
+    from app.findings.io import save_findings
+    from app.teaching.case import CaseMetadata, open_case, write_case_metadata
+    from app.teaching.history import History
+    from app.ui.main_window import MainWindow
+    from app.ui.teaching.overlay import REFERENCE_COLOUR
+
+    folder = tmp_path / "case"
+    shutil.copytree(synthetic_study, folder / "images")
+    lt = next(pydicom.dcmread(p, stop_before_pixels=True) for p in sorted((folder / "images").rglob("*"))
+              if p.is_file() and "LT OBL" in str(pydicom.dcmread(p, stop_before_pixels=True).get("SeriesDescription", "")))
+    ref_marker = fm.AnnotationRef("r1", "pars-marker", str(lt.SeriesInstanceUID), str(lt.SOPInstanceUID),
+                                  points_px=((20.0, 15.0),))
+    save_findings(fm.StudyFindings(pars=(fm.ParsFinding(fm.Level.L5, fm.Side.LEFT, fm.ParsStatus.COMPLETE_FRACTURE,
+                                                        provenance=(ref_marker,)),)), folder / "reference_read.json")
+    write_case_metadata(folder, CaseMetadata("ov", "Overlay", "h", images="images"))
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1500, 900)
+    win.show()
+    ctl = win.teaching
+    ctl._history = History(tmp_path / "h.sqlite3")
+    ctl.start_case(open_case(folder), "Di")
+    qtbot.waitUntil(lambda: study_loaded(win) and ctl._session is not None, timeout=30_000)
+    assert ctl.overlay.items == [] and not ctl.panel.show_reference.isVisible()  # nothing before submitting
+    from app.annotations.model import ParsMarker
+
+    win.annotations.store.add(ParsMarker(series_instance_uid=str(lt.SeriesInstanceUID),
+                                         sop_instance_uid=str(lt.SOPInstanceUID), points_px=((30.0, 30.0),),
+                                         level=fm.Level.L5, side=fm.Side.LEFT, status=fm.ParsStatus.COMPLETE_FRACTURE))
+    assert ctl._session.findings.pars_at(fm.Level.L5, fm.Side.LEFT) is not None
+    ctl.submit()
+    ctl.feedback.close()
+    assert ctl.result.score_pct == 100.0
+    lt_view = next(v for v in win.grid.views() if getattr(v.display, "kind", "") == "radiograph"
+                   and v.display.radiograph.sop_instance_uid == str(lt.SOPInstanceUID))
+    items = [it for it in ctl.overlay.items if it.parentItem() is lt_view.annotation_layer]
+    assert len(items) == 1 and items[0].colour() == REFERENCE_COLOUR and items[0].label_text().startswith("REF L5 L")
+    lt_view.viewport().repaint()
+    assert items[0].last_points == [(20.0, 15.0)]  # drawn at the reference's pixel
+    other = [it for it in ctl.overlay.items if it.parentItem() is not lt_view.annotation_layer]
+    for it in other:
+        it.parentItem().scene().views()[0].viewport().repaint()
+        assert not it.last_points  # not on images other than the one it was drawn on
+    assert ctl.panel.show_reference.isVisible()
+    ctl.panel.show_reference.setChecked(False)
+    assert not items[0].isVisible()
+    ctl.panel.show_reference.setChecked(True)
+    assert items[0].isVisible()
+    mine = win.annotations.items_for(lt_view)
+    assert mine and all(it.isVisible() for it in mine)
+    ctl.panel.show_mine.setChecked(False)
+    assert not any(it.isVisible() for it in mine) and items[0].isVisible()
+    win.close()

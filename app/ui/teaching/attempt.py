@@ -12,13 +12,14 @@ from typing import Any, Optional
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QCheckBox, QDockWidget, QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
 
 from app.findings.io import findings_from_dict, findings_to_dict
 from app.findings.model import StudyFindings
 from app.teaching.case import TeachingCase
 from app.teaching.history import History
 from app.teaching.scoring import ScoreResult, score_read
+from app.ui.teaching.overlay import ReferenceOverlay
 
 
 class AttemptPanel(QWidget):
@@ -38,8 +39,13 @@ class AttemptPanel(QWidget):
         hint = QLabel("Mark what you see with the annotation tools (pars markers, slip, oedema ROIs) or the "
                       "findings table. The reference read and the pathway stay hidden until you submit.")
         hint.setWordWrap(True)
+        self.show_mine = QCheckBox("Show my read")
+        self.show_reference = QCheckBox("Show the reference read (magenta, REF)")
+        for box in (self.show_mine, self.show_reference):
+            box.setChecked(True)
+            box.setVisible(False)  # after "Submit read" only
         lay = QVBoxLayout(self)
-        for w in (self.title, self.history, self.clock, hint, self.submit_button):
+        for w in (self.title, self.history, self.clock, hint, self.submit_button, self.show_mine, self.show_reference):
             lay.addWidget(w)
         lay.addStretch(1)
         self.setMinimumHeight(300)  # the history and hint must not overlap in a short dock
@@ -65,6 +71,9 @@ class TeachingController(QObject):
         window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.dock)
         self.dock.hide()
         self.panel.submit_button.clicked.connect(self.submit)
+        self.overlay = ReferenceOverlay(window)
+        self.panel.show_reference.toggled.connect(self.overlay.set_visible)
+        self.panel.show_mine.toggled.connect(self.overlay.set_trainee_visible)
         self._session = None
         self._resume_draft: Optional[dict] = None
         self._tick = QTimer(self)
@@ -147,6 +156,10 @@ class TeachingController(QObject):
         self.panel.title.setText(f"<b>{case.meta.title}</b> ({case.meta.difficulty})")
         self.panel.history.setText(case.meta.history)
         self.panel.submit_button.setEnabled(True)
+        self.overlay.clear()
+        for box in (self.panel.show_mine, self.panel.show_reference):
+            box.setChecked(True)
+            box.setVisible(False)
         self.dock.show()
         self._tick.start()
         self.window.open_paths([str(case.images_dir)])
@@ -217,6 +230,9 @@ class TeachingController(QObject):
         self._tick.stop()
         self.panel.submit_button.setEnabled(False)
         self._hide_pathway(False)
+        self.overlay.show(reference)
+        for box in (self.panel.show_mine, self.panel.show_reference):
+            box.setVisible(True)
         from app.ui.teaching.feedback import FeedbackDialog
 
         self.feedback = FeedbackDialog(result, self.case.meta, self.window)
