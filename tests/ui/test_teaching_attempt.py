@@ -47,6 +47,21 @@ def teaching_case(tmp_path, synthetic_study):
     return open_case(folder)
 
 
+@pytest.fixture
+def win(qtbot, tmp_path):
+    """The workstation with the Teaching menu, its history in tmp_path (``win.teaching``)."""
+    from app.teaching.history import History
+    from app.ui.main_window import MainWindow
+
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.resize(1500, 900)
+    w.show()
+    w.teaching._history = History(tmp_path / "history.sqlite3")
+    yield w
+    w.close()
+
+
 def _all_texts(win) -> str:
     parts = []
     for w in win.findChildren(QWidget):
@@ -62,18 +77,11 @@ def _all_texts(win) -> str:
     return "\n".join(parts)
 
 
-def test_attempt_hides_the_reference_until_submit_then_scores(qtbot, tmp_path, teaching_case):
+def test_attempt_hides_the_reference_until_submit_then_scores(qtbot, win, teaching_case):
     from app.findings.model import Level, ParsStatus, Side
-    from app.teaching.history import History
     from app.teaching.scoring import score_read
-    from app.ui.main_window import MainWindow
 
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.resize(1500, 900)
-    win.show()
     ctl = win.teaching
-    ctl._history = History(tmp_path / "history.sqlite3")
     ctl.start_case(teaching_case, "Ann")
     qtbot.waitUntil(lambda: study_loaded(win), timeout=30_000)
     qtbot.waitUntil(lambda: win.annotations.dock is not None and ctl._session is not None, timeout=15_000)
@@ -111,18 +119,10 @@ def test_attempt_hides_the_reference_until_submit_then_scores(qtbot, tmp_path, t
     (done,) = ctl.history.attempts("Ann")
     assert done.state == "submitted" and done.score_pct == 100.0
     ctl.feedback.close()
-    win.close()
 
 
-def test_wrong_level_read_is_scored_and_explained(qtbot, tmp_path, teaching_case):
-    from app.teaching.history import History
-    from app.ui.main_window import MainWindow
-
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
+def test_wrong_level_read_is_scored_and_explained(qtbot, win, teaching_case):
     ctl = win.teaching
-    ctl._history = History(tmp_path / "h.sqlite3")
     ctl.start_case(teaching_case, "Bob")
     qtbot.waitUntil(lambda: study_loaded(win), timeout=30_000)
     qtbot.waitUntil(lambda: ctl._session is not None, timeout=15_000)
@@ -131,7 +131,6 @@ def test_wrong_level_read_is_scored_and_explained(qtbot, tmp_path, teaching_case
     assert result.score_pct < 100
     assert any(r[4] == "wrong level" and "Wrong level" in r[6] for r in ctl.feedback.row_texts())
     ctl.feedback.close()
-    win.close()
 
 
 def test_case_picker_filters_and_needs_a_trainee(qtbot, tmp_path, teaching_case):
@@ -178,21 +177,15 @@ def test_progress_chart_draws_the_attempts(qtbot, tmp_path):
     assert img.width() == 600  # painted without error
 
 
-def test_an_interrupted_attempt_resumes_with_its_draft(qtbot, tmp_path, teaching_case):
+def test_an_interrupted_attempt_resumes_with_its_draft(qtbot, win, teaching_case):
     from app.findings import model as fm
     from app.findings.io import findings_to_dict
-    from app.teaching.history import History
-    from app.ui.main_window import MainWindow
 
-    h = History(tmp_path / "h.sqlite3")
+    h = win.teaching.history
     aid = h.start_attempt("Cy", "syn")  # as left behind by a crash
     draft = fm.StudyFindings(pars=(fm.ParsFinding(fm.Level.L3, fm.Side.RIGHT, fm.ParsStatus.INCOMPLETE_FRACTURE),))
     h.save_draft(aid, findings_to_dict(draft))
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
     ctl = win.teaching
-    ctl._history = h
     ctl.start_case(teaching_case, "Cy")
     assert ctl.attempt_id == aid
     qtbot.waitUntil(lambda: ctl._session is not None, timeout=30_000)
@@ -200,18 +193,13 @@ def test_an_interrupted_attempt_resumes_with_its_draft(qtbot, tmp_path, teaching
     result = ctl.submit()
     assert result is not None and h.open_attempts("Cy") == [] and len(h.attempts("Cy")) == 1
     ctl.feedback.close()
-    win.close()
 
 
-def test_make_teaching_case_from_the_open_study(qtbot, tmp_path, synthetic_study):
+def test_make_teaching_case_from_the_open_study(qtbot, tmp_path, win, synthetic_study):
     from app.findings.model import Level, ParsStatus, Side
     from app.teaching.case import open_case
-    from app.ui.main_window import MainWindow
     from app.ui.teaching.authoring_dialog import MakeCaseDialog
 
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
     win.open_paths([str(synthetic_study)])
     qtbot.waitUntil(lambda: study_loaded(win) and win.annotations.session is not None, timeout=30_000)
     win.annotations.session.edit_pars("L4", "right", status="chronic_nonunion")
@@ -229,17 +217,14 @@ def test_make_teaching_case_from_the_open_study(qtbot, tmp_path, synthetic_study
     blob = b"".join(p.read_bytes() for p in folder.rglob("*") if p.is_file())
     assert b"PHANTOM^LUMBAR" not in blob and b"SYN001" not in blob  # the synthetic study's identifiers
     assert dlg.case_folder(meta) != folder  # a second case of the same title gets a new folder
-    win.close()
 
 
-def test_feedback_draws_the_reference_on_the_images_and_each_read_toggles(qtbot, tmp_path, synthetic_study):
+def test_feedback_draws_the_reference_on_the_images_and_each_read_toggles(qtbot, tmp_path, win, synthetic_study):
     import pydicom
 
     from app.findings import model as fm
     from app.findings.io import save_findings
     from app.teaching.case import CaseMetadata, open_case, write_case_metadata
-    from app.teaching.history import History
-    from app.ui.main_window import MainWindow
     from app.ui.teaching.overlay import REFERENCE_COLOUR
 
     folder = tmp_path / "case"
@@ -251,12 +236,7 @@ def test_feedback_draws_the_reference_on_the_images_and_each_read_toggles(qtbot,
     save_findings(fm.StudyFindings(pars=(fm.ParsFinding(fm.Level.L5, fm.Side.LEFT, fm.ParsStatus.COMPLETE_FRACTURE,
                                                         provenance=(ref_marker,)),)), folder / "reference_read.json")
     write_case_metadata(folder, CaseMetadata("ov", "Overlay", "h", images="images"))
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.resize(1500, 900)
-    win.show()
     ctl = win.teaching
-    ctl._history = History(tmp_path / "h.sqlite3")
     ctl.start_case(open_case(folder), "Di")
     qtbot.waitUntil(lambda: study_loaded(win) and ctl._session is not None, timeout=30_000)
     assert ctl.overlay.items == [] and not ctl.panel.show_reference.isVisible()  # nothing before submitting
@@ -288,4 +268,3 @@ def test_feedback_draws_the_reference_on_the_images_and_each_read_toggles(qtbot,
     assert mine and all(it.isVisible() for it in mine)
     ctl.panel.show_mine.setChecked(False)
     assert not any(it.isVisible() for it in mine) and items[0].isVisible()
-    win.close()
