@@ -61,6 +61,8 @@ class MainWindow(QMainWindow):
         self._build_status()
         from app.ui.annotations import install_annotation_layer
         install_annotation_layer(self)  # tools on the images, findings dock, Edit > Undo/Redo/Delete
+        from app.ui.teaching import install_teaching
+        install_teaching(self)  # Teaching menu: case picker, attempt dock, feedback, progress
         self.start_page.sig_open_requested.connect(self.open_paths)
         self.grid.sig_files_dropped.connect(self.open_paths)
         self.start_page.sig_browse_requested.connect(self.open_folder_dialog)

@@ -19,6 +19,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import gc
 import logging
 import threading
@@ -102,6 +104,9 @@ class AnnotationWorkspace(QObject):
         self.session: Any = None
         self.store: Any = None
         self.dock: Any = None
+        # where new sessions autosave (None = the user data folder); a teaching attempt points it at
+        # its own folder so a trainee's read never replaces a reader's autosaved read of the study
+        self.autosave_data_dir: Optional[Path] = None
         self.notice_box: Optional[QMessageBox] = None
         self._for_cache: dict[str, Optional[str]] = {}
         self.items: dict[tuple[int, str], AnnotationItem] = {}
@@ -428,7 +433,8 @@ class AnnotationWorkspace(QObject):
         source = paths[0] if len(paths) == 1 else (paths or None)
         ruleset = self._ruleset_box.get("ruleset")
         # a study without a StudyInstanceUID keeps "" (its autosave key is the identity hash)
-        session = StudySession(info.identity.study_instance_uid, study=info, study_source=source, ruleset=ruleset)
+        session = StudySession(info.identity.study_instance_uid, study=info, study_source=source, ruleset=ruleset,
+                               data_dir=self.autosave_data_dir)
         session.restore()
         self.set_session(session)
         if session.autosave_notice:
