@@ -60,7 +60,7 @@ def test_kleene_tables(a, b):
     leaf = lambda p: values[p.name]  # noqa: E731
     node = cond.Not(cond.All((cond.Pred("p"), cond.Pred("q"))))
     expect = _ref_and(a, b)
-    assert cond.evaluate(node, leaf, lambda c: None) is (None if expect is None else not expect)
+    assert cond.evaluate(node, leaf) is (None if expect is None else not expect)
 
 
 def test_every_leaf_is_evaluated():
@@ -70,5 +70,39 @@ def test_every_leaf_is_evaluated():
         seen.append(p.name)
         return False
 
-    cond.evaluate(cond.All((cond.Pred("a"), cond.Pred("b"), cond.AnyOf((cond.Pred("c"),)))), leaf, lambda c: None)
+    cond.evaluate(cond.All((cond.Pred("a"), cond.Pred("b"), cond.AnyOf((cond.Pred("c"),)))), leaf)
     assert seen == ["a", "b", "c"]
+
+
+def test_checklist_without_and_expand():
+    node = cond.parse({"checklist": "repair", "without": ["age"]})
+    assert node == cond.ChecklistRef("repair", ("age",))
+    lists = {"repair": (("age", cond.Pred("p")), ("slip", cond.Pred("q")))}
+    assert cond.expand(node, lists) == cond.All((cond.Pred("q"),))
+    assert cond.expand(cond.ChecklistRef("repair"), lists) == cond.All((cond.Pred("p"), cond.Pred("q")))
+    with pytest.raises(cond.ConditionError, match="without"):
+        cond.parse({"checklist": "repair", "without": "age"})
+
+
+def _key(p):
+    return p.name
+
+
+def _values(**kw):
+    return lambda p: kw[p.name]
+
+
+def test_supervaluation_gives_what_holds_in_every_completion():
+    p, q = cond.Pred("p"), cond.Pred("q")
+    unknown = _values(p=None, q=None)
+    # p or not p: Kleene says unknown, every completion says True
+    tautology = cond.AnyOf((p, cond.Not(p)))
+    assert cond.evaluate(tautology, unknown) is None
+    assert cond.supervaluate(tautology, unknown, _key) is True
+    # (q and p) or (q and not p) == q: unknown while q is unknown, q's value once q is known
+    node = cond.AnyOf((cond.All((q, p)), cond.All((q, cond.Not(p)))))
+    assert cond.supervaluate(node, unknown, _key) is None
+    assert cond.supervaluate(node, _values(p=None, q=True), _key) is True
+    assert cond.supervaluate(node, _values(p=None, q=False), _key) is False
+    # a known Kleene value is returned unchanged
+    assert cond.supervaluate(cond.All((p, q)), _values(p=False, q=None), _key) is False
