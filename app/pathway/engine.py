@@ -295,7 +295,7 @@ def evaluate(findings: StudyFindings, ruleset: Ruleset,
 
     # ---- stages
     adult = _adult(facts, s)
-    levels = stage_levels(facts, ruleset, str(s.get("union_primary_cohort", "")), adult)
+    levels = stage_levels(facts, ruleset, s, adult)
 
     # ---- disagreements (union cohorts shown -> the era/protocol and L5 disputes apply)
     extra: list[str] = []
