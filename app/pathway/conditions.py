@@ -238,3 +238,24 @@ def supervaluate(node: Node, leaf: Callable[[Pred], Optional[bool]],
         elif v != common:
             return None
     return common
+
+
+def relevant_unknowns(node: Node, leaf: Callable[[Pred], Optional[bool]],
+                      key: Callable[[Pred], Hashable]) -> set[Hashable]:
+    """Keys of the unknown leaves whose value can change the value of ``node``: for some values of
+    the other unknown leaves, setting this one True or False gives different results. (Beyond
+    MAX_UNKNOWN_LEAVES every unknown leaf counts as relevant.)"""
+    keys = list(dict.fromkeys(key(p) for p in leaves(node) if leaf(p) is None))
+    if len(keys) > MAX_UNKNOWN_LEAVES:
+        return set(keys)
+    relevant: set[Hashable] = set()
+    for combo in itertools.product((False, True), repeat=len(keys)):
+        assigned = dict(zip(keys, combo))
+        base = evaluate(node, lambda p: assigned.get(key(p), leaf(p)))
+        for k in keys:
+            if k in relevant or assigned[k]:
+                continue
+            flipped = {**assigned, k: True}
+            if evaluate(node, lambda p: flipped.get(key(p), leaf(p))) != base:
+                relevant.add(k)
+    return relevant

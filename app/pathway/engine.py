@@ -369,9 +369,9 @@ def _missing(run: _Run, ruleset: Ruleset, facts: Facts, tier: str, plan: set[str
         if not adds and not raises:
             continue
         unknown_facts: list[str] = []
+        relevant = cond.relevant_unknowns(_dependencies(ruleset).rule_nodes[rule.id], run.leaf, run.key)
         for p in _unique_preds(run.rule_leaves[rule.id]):
-            params = run.resolve(p)
-            if run.leaves[(p.name, tuple(sorted(params.items())))] is not None:
+            if run.leaf(p) is not None or run.key(p) not in relevant:
                 continue
             for fact in REGISTRY[p.name].facts:
                 if facts.get(fact) is not None and fact not in ("slip_pct_lesion_levels",):

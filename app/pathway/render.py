@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.pathway.facts import FACT_QUESTIONS
 from app.pathway.result import PathwayResult
 
 _ICON = {"met": "[x]", "unmet": "[ ]", "unknown": "[?]"}
@@ -87,7 +88,8 @@ def render_text(result: PathwayResult, show_trace: bool = False) -> str:
             if m.could_add:
                 eff.append("could add " + ", ".join(m.could_add_titles or m.could_add))
             add(f"  ? {m.question}" + (f" — {'; '.join(eff)}" if eff else "")
-                + (f" (together with: {', '.join(m.together_with)})" if m.together_with else ""))
+                + (f" (together with: {'; '.join(FACT_QUESTIONS.get(x, x) for x in m.together_with)})"
+                   if m.together_with else ""))
         add("")
     if result.disagreements:
         add("WHERE SOURCES DISAGREE")
