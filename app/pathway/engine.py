@@ -83,18 +83,20 @@ class _Run:
         deps = _dependencies(ruleset)
         self._node_leaves = deps.node_leaves
         for cl in ruleset.checklists.values():
-            if base is not None and changed not in deps.checklists[cl.id]:
+            if base is not None and (changed not in deps.checklists[cl.id]
+                                     or self._same_leaves(base, [deps.checklist_nodes[cl.id]]
+                                                          + [deps.criterion_nodes[(cl.id, c.id)] for c in cl.criteria])):
                 self.criteria[cl.id] = base.criteria[cl.id]
                 self.checklist_values[cl.id] = base.checklist_values[cl.id]
                 continue
             self.criteria[cl.id] = {c.id: self.value(deps.criterion_nodes[(cl.id, c.id)]) for c in cl.criteria}
             self.checklist_values[cl.id] = self.value(deps.checklist_nodes[cl.id])
         for rule in ruleset.rules:
-            if base is not None and changed not in deps.rules[rule.id]:
+            node = deps.rule_nodes[rule.id]
+            if base is not None and (changed not in deps.rules[rule.id] or self._same_leaves(base, [node])):
                 self.outcomes[rule.id] = base.outcomes[rule.id]
                 self.rule_leaves[rule.id] = base.rule_leaves[rule.id]
                 continue
-            node = deps.rule_nodes[rule.id]
             self.outcomes[rule.id] = self.value(node)
             self.rule_leaves[rule.id] = self._node_leaves[id(node)]
 
@@ -115,6 +117,18 @@ class _Run:
         if key not in self.leaves:
             self.leaves[key] = REGISTRY[p.name].func(self.facts, **dict(key[1]))
         return self.leaves[key]
+
+    def _same_leaves(self, base: "_Run", nodes: list) -> bool:
+        """Every predicate of ``nodes`` has the same known value here as in ``base`` (so the
+        conditions have the same value; an unknown one could pair differently: re-evaluate)."""
+        for node in nodes:
+            if id(node) not in self._node_leaves:
+                self._node_leaves[id(node)] = cond.leaves(node)
+            for p in self._node_leaves[id(node)]:
+                v = self.leaf(p)
+                if v is None or v != base.leaf(p):
+                    return False
+        return True
 
     def value(self, node: cond.Node) -> Optional[bool]:
         if id(node) not in self._node_leaves:
