@@ -133,6 +133,13 @@ def _athlete(f: Facts):
     return _is(f["athlete"])
 
 
+@predicate("female", facts=("sex",))
+def _female(f: Facts):
+    """Sex recorded as female."""
+    v = f["sex"]
+    return None if v is None else v == "F"
+
+
 _SPORT_LEVELS = ("recreational", "competitive", "professional")
 
 

@@ -57,6 +57,7 @@ CASES = {
         lambda: build([("L4", "right", "complete_fracture", True, "progressive"), ("L4", "left", "intact", False, None)])),
     "PIT-athlete": (lambda: chronic_l5(athlete=True), lambda: chronic_l5(athlete=False)),
     "PIT-competitive-athlete": (lambda: chronic_l5(sport_level="competitive"), lambda: chronic_l5(sport_level="recreational")),
+    "PIT-female-growing-slip": (lambda: chronic_l5(sex="F", age_years=13), lambda: chronic_l5(sex="M", age_years=13)),
     "SV-1-growing-slip-surveillance": (lambda: chronic_l5(age_years=14), lambda: chronic_l5(age_years=19)),
     "PIT-high-pi-growing": (
         lambda: build(levels=[dict(level="L5", slip=20)], spinopelvic=dict(pelvic_incidence_deg=60.5), age_years=12),
