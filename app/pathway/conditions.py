@@ -220,9 +220,10 @@ def supervaluate(node: Node, leaf: Callable[[Pred], Optional[bool]],
         if leaf(p) is None:
             k = key(p)
             unknown[k] = unknown.get(k, 0) + 1
-    keys = list(unknown)
-    # Kleene logic is exact when no unknown leaf occurs twice (a read-once formula): no search needed
-    if max(unknown.values(), default=1) == 1 or len(keys) > MAX_UNKNOWN_LEAVES:
+    # Kleene logic is exact for a formula in which no unknown occurs twice (read-once), so only the
+    # unknowns that occur more than once need trying; the others stay unknown in each try.
+    keys = [k for k, n in unknown.items() if n > 1]
+    if not keys or len(keys) > MAX_UNKNOWN_LEAVES:
         return None
     common: Optional[bool] = None
     for combo in itertools.product((False, True), repeat=len(keys)):
@@ -233,21 +234,29 @@ def supervaluate(node: Node, leaf: Callable[[Pred], Optional[bool]],
             return assigned[k] if k in assigned else leaf(p)
 
         v = evaluate(node, completed)
-        if common is None:
-            common = v
-        elif v != common:
+        if v is None or (common is not None and v != common):
             return None
+        common = v
     return common
+
+
+EXACT_RELEVANCE_LEAVES = 6  # exact search up to 2**6 completions; above, a cheaper sound test
 
 
 def relevant_unknowns(node: Node, leaf: Callable[[Pred], Optional[bool]],
                       key: Callable[[Pred], Hashable]) -> set[Hashable]:
-    """Keys of the unknown leaves whose value can change the value of ``node``: for some values of
-    the other unknown leaves, setting this one True or False gives different results. (Beyond
-    MAX_UNKNOWN_LEAVES every unknown leaf counts as relevant.)"""
+    """Keys of the unknown leaves whose value can change the value of ``node``. Up to
+    EXACT_RELEVANCE_LEAVES unknowns: exactly (for some values of the other unknowns, this one True
+    or False gives different results). Above: a leaf is dropped only when fixing it True and False
+    gives the same known Kleene value (never drops a relevant leaf)."""
     keys = list(dict.fromkeys(key(p) for p in leaves(node) if leaf(p) is None))
-    if len(keys) > MAX_UNKNOWN_LEAVES:
-        return set(keys)
+    if len(keys) > EXACT_RELEVANCE_LEAVES:
+        out = set()
+        for k in keys:
+            values = {evaluate(node, lambda p, v=v: v if key(p) == k else leaf(p)) for v in (False, True)}
+            if len(values) != 1 or None in values:
+                out.add(k)
+        return out
     relevant: set[Hashable] = set()
     for combo in itertools.product((False, True), repeat=len(keys)):
         assigned = dict(zip(keys, combo))

@@ -119,16 +119,19 @@ class _Run:
         return self.leaves[key]
 
     def _same_leaves(self, base: "_Run", nodes: list) -> bool:
-        """Every predicate of ``nodes`` has the same known value here as in ``base`` (so the
-        conditions have the same value; an unknown one could pair differently: re-evaluate)."""
+        """Every predicate of ``nodes`` has the same value here as in ``base``, and equal predicates
+        pair up the same way, so the conditions have the same (supervaluated) value."""
         for node in nodes:
             if id(node) not in self._node_leaves:
                 self._node_leaves[id(node)] = cond.leaves(node)
-            for p in self._node_leaves[id(node)]:
-                v = self.leaf(p)
-                if v is None or v != base.leaf(p):
-                    return False
+            ls = self._node_leaves[id(node)]
+            if self._signature(ls) != base._signature(ls):
+                return False
         return True
+
+    def _signature(self, ls: list) -> tuple:
+        first: dict[tuple, int] = {}
+        return (tuple(self.leaf(p) for p in ls), tuple(first.setdefault(self.key(p), i) for i, p in enumerate(ls)))
 
     def value(self, node: cond.Node) -> Optional[bool]:
         if id(node) not in self._node_leaves:
