@@ -66,6 +66,7 @@ CASES = {
     "PIT-asymptomatic-active": (lambda: active_l5(symptomatic=False), lambda: chronic_l5(symptomatic=False)),
     "PIT-symptoms-unknown": (lambda: chronic_l5(), lambda: chronic_l5(pain_vas=3)),
     "NL-no-lesion": (lambda: build(L5_INTACT), lambda: active_l5()),
+    "NL-no-lesion-asymptomatic": (lambda: build(L5_INTACT, symptomatic=False), lambda: build(L5_INTACT)),
     "NL-no-lesion-symptomatic": (lambda: build(L5_INTACT, symptomatic=True), lambda: build(L5_INTACT, symptomatic=False)),
     "MG-radicular-gabapentinoid": (lambda: chronic_l5(symptomatic=True, radicular_symptoms=True),
                                    lambda: chronic_l5(symptomatic=True, radicular_symptoms=False)),
