@@ -249,22 +249,28 @@ def relevant_unknowns(node: Node, leaf: Callable[[Pred], Optional[bool]],
     EXACT_RELEVANCE_LEAVES unknowns: exactly (for some values of the other unknowns, this one True
     or False gives different results). Above: a leaf is dropped only when fixing it True and False
     gives the same known Kleene value (never drops a relevant leaf)."""
-    keys = list(dict.fromkeys(key(p) for p in leaves(node) if leaf(p) is None))
+    ls = leaves(node)
+    keys_of = {id(p): key(p) for p in ls}
+    known = {id(p): leaf(p) for p in ls}
+    keys = list(dict.fromkeys(keys_of[id(p)] for p in ls if known[id(p)] is None))
+
+    def value_with(assigned: dict) -> Optional[bool]:
+        return evaluate(node, lambda p: assigned.get(keys_of[id(p)], known[id(p)]))
+
     if len(keys) > EXACT_RELEVANCE_LEAVES:
         out = set()
         for k in keys:
-            values = {evaluate(node, lambda p, v=v: v if key(p) == k else leaf(p)) for v in (False, True)}
-            if len(values) != 1 or None in values:
+            when_false, when_true = value_with({k: False}), value_with({k: True})
+            if when_false is None or when_false != when_true:
                 out.add(k)
         return out
     relevant: set[Hashable] = set()
     for combo in itertools.product((False, True), repeat=len(keys)):
         assigned = dict(zip(keys, combo))
-        base = evaluate(node, lambda p: assigned.get(key(p), leaf(p)))
+        base = value_with(assigned)
         for k in keys:
             if k in relevant or assigned[k]:
                 continue
-            flipped = {**assigned, k: True}
-            if evaluate(node, lambda p: flipped.get(key(p), leaf(p))) != base:
+            if value_with({**assigned, k: True}) != base:
                 relevant.add(k)
     return relevant

@@ -80,6 +80,7 @@ class _Run:
         self.outcomes: dict[str, Optional[bool]] = {}
         self.rule_leaves: dict[str, list[cond.Pred]] = {}
         self._keys: dict[int, tuple] = {}  # id(Pred) -> key under these settings
+        self._sigs: dict[int, tuple] = {}  # id(leaf list) -> (values, pairing) under these settings
         deps = _dependencies(ruleset)
         self._node_leaves = deps.node_leaves
         for cl in ruleset.checklists.values():
@@ -130,8 +131,12 @@ class _Run:
         return True
 
     def _signature(self, ls: list) -> tuple:
-        first: dict[tuple, int] = {}
-        return (tuple(self.leaf(p) for p in ls), tuple(first.setdefault(self.key(p), i) for i, p in enumerate(ls)))
+        sig = self._sigs.get(id(ls))
+        if sig is None:
+            first: dict[tuple, int] = {}
+            sig = self._sigs[id(ls)] = (tuple(self.leaf(p) for p in ls),
+                                        tuple(first.setdefault(self.key(p), i) for i, p in enumerate(ls)))
+        return sig
 
     def value(self, node: cond.Node) -> Optional[bool]:
         if id(node) not in self._node_leaves:

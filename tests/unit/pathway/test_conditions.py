@@ -106,3 +106,16 @@ def test_supervaluation_gives_what_holds_in_every_completion():
     assert cond.supervaluate(node, _values(p=None, q=False), _key) is False
     # a known Kleene value is returned unchanged
     assert cond.supervaluate(cond.All((p, q)), _values(p=False, q=None), _key) is False
+
+
+def test_relevant_unknowns_are_those_that_can_change_the_value():
+    p, q, r, t = (cond.Pred(x) for x in "pqrt")
+    vals = _values(p=None, q=None, r=None, t=True)
+    assert cond.relevant_unknowns(cond.AnyOf((cond.All((q, p)), r)), vals, _key) == {"p", "q", "r"}
+    # p cannot matter: any(p, t) is true whatever p is
+    assert cond.relevant_unknowns(cond.All((q, cond.AnyOf((p, t)))), vals, _key) == {"q"}
+    # above the exact limit the cheaper test still drops a leaf that provably cannot matter
+    many = [cond.Pred(f"u{i}") for i in range(cond.EXACT_RELEVANCE_LEAVES + 1)]
+    lookup = {f"u{i}": None for i in range(len(many))} | {"p": None, "t": True}
+    node = cond.All((*many, cond.AnyOf((p, t))))
+    assert cond.relevant_unknowns(node, lambda x: lookup[x.name], _key) == {u.name for u in many}
