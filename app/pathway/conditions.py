@@ -247,8 +247,8 @@ def relevant_unknowns(node: Node, leaf: Callable[[Pred], Optional[bool]],
                       key: Callable[[Pred], Hashable]) -> set[Hashable]:
     """Keys of the unknown leaves whose value can change the value of ``node``. Up to
     EXACT_RELEVANCE_LEAVES unknowns: exactly (for some values of the other unknowns, this one True
-    or False gives different results). Above: a leaf is dropped only when fixing it True and False
-    gives the same known Kleene value (never drops a relevant leaf)."""
+    or False gives different results). Above: a leaf is dropped only when a known sibling masks
+    it (a false item of an all-of, a true item of an any-of), which never drops a relevant leaf."""
     ls = leaves(node)
     keys_of = {id(p): key(p) for p in ls}
     known = {id(p): leaf(p) for p in ls}
@@ -258,12 +258,7 @@ def relevant_unknowns(node: Node, leaf: Callable[[Pred], Optional[bool]],
         return evaluate(node, lambda p: assigned.get(keys_of[id(p)], known[id(p)]))
 
     if len(keys) > EXACT_RELEVANCE_LEAVES:
-        out = set()
-        for k in keys:
-            when_false, when_true = value_with({k: False}), value_with({k: True})
-            if when_false is None or when_false != when_true:
-                out.add(k)
-        return out
+        return _unmasked_unknowns(node, leaf, key)
     relevant: set[Hashable] = set()
     for combo in itertools.product((False, True), repeat=len(keys)):
         assigned = dict(zip(keys, combo))
@@ -274,3 +269,19 @@ def relevant_unknowns(node: Node, leaf: Callable[[Pred], Optional[bool]],
             if value_with({**assigned, k: True}) != base:
                 relevant.add(k)
     return relevant
+
+
+def _unmasked_unknowns(node: Node, leaf: Callable[[Pred], Optional[bool]],
+                       key: Callable[[Pred], Hashable]) -> set[Hashable]:
+    if isinstance(node, Pred):
+        return {key(node)} if node is not _TRUE and leaf(node) is None else set()
+    if isinstance(node, Not):
+        return _unmasked_unknowns(node.item, leaf, key)
+    values = [evaluate(n, leaf) for n in node.items]
+    if (isinstance(node, All) and False in values) or (isinstance(node, AnyOf) and True in values):
+        return set()
+    out: set[Hashable] = set()
+    for n, v in zip(node.items, values):
+        if v is None:
+            out |= _unmasked_unknowns(n, leaf, key)
+    return out
