@@ -50,7 +50,7 @@ FACT_QUESTIONS: dict[str, str] = {
     "odi": "Oswestry Disability Index (0-100)",
     "disabling_pain": "Is the pain disabling / functionally limiting?",
     "radicular_symptoms": "Radicular symptoms (leg pain, paraesthesia in a root distribution)?",
-    "neuro_deficit": "Neurological deficit (none / stable / progressive)?",
+    "neuro_deficit": "Neurological deficit (none / stable / progressive / severe)?",
     "cauda_equina_symptoms": "Cauda equina symptoms (saddle anaesthesia, sphincter disturbance)?",
     "slip_progression": "Slip progression on serial standing films?",
     "pars_block": "Diagnostic pars block (not done / positive / negative)",

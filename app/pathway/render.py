@@ -12,6 +12,14 @@ def _pct(v) -> str:
     return "n/a" if v is None else f"{v:g} %"
 
 
+def _together(facts: tuple[str, ...], most: int = 3) -> str:
+    if not facts:
+        return ""
+    shown = "; ".join(FACT_QUESTIONS.get(x, x) for x in facts[:most])
+    more = f"; and {len(facts) - most} more" if len(facts) > most else ""
+    return f" (together with: {shown}{more})"
+
+
 def render_text(result: PathwayResult, show_trace: bool = False) -> str:
     out: list[str] = []
     add = out.append
@@ -88,8 +96,7 @@ def render_text(result: PathwayResult, show_trace: bool = False) -> str:
             if m.could_add:
                 eff.append("could add " + ", ".join(m.could_add_titles or m.could_add))
             add(f"  ? {m.question}" + (f" — {'; '.join(eff)}" if eff else "")
-                + (f" (together with: {'; '.join(FACT_QUESTIONS.get(x, x) for x in m.together_with)})"
-                   if m.together_with else ""))
+                + _together(m.together_with))
         add("")
     if result.disagreements:
         add("WHERE SOURCES DISAGREE")
