@@ -396,7 +396,8 @@ def _missing(run: _Run, ruleset: Ruleset, facts: Facts, tier: str, plan: set[str
             if run.leaf(p) is not None or run.key(p) not in relevant:
                 continue
             for fact in REGISTRY[p.name].facts:
-                if facts.get(fact) is not None and fact not in ("slip_pct_lesion_levels",):
+                not_assessed = fact in ("pars_assessed", "edema_assessed") and not facts.get(fact)
+                if facts.get(fact) is not None and fact not in ("slip_pct_lesion_levels",) and not not_assessed:
                     continue
                 if fact not in unknown_facts:
                     unknown_facts.append(fact)
