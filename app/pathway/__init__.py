@@ -11,11 +11,11 @@ Public API:
 
 from app.pathway.engine import evaluate
 from app.pathway.render import render_text
-from app.pathway.result import DISCLAIMER, TIERS, PathwayResult
+from app.pathway.result import DISCLAIMER, INSUFFICIENT, TIER_HEADLINES, TIERS, PathwayResult
 from app.pathway.rules import Ruleset, RulesetError, load_ruleset
 from app.pathway.settings import SettingError, Settings
 
 __all__ = [
-    "DISCLAIMER", "TIERS", "PathwayResult", "Ruleset", "RulesetError", "SettingError", "Settings",
+    "DISCLAIMER", "INSUFFICIENT", "TIER_HEADLINES", "TIERS", "PathwayResult", "Ruleset", "RulesetError", "SettingError", "Settings",
     "evaluate", "load_ruleset", "render_text",
 ]

@@ -16,10 +16,12 @@ from typing import Any, Mapping, Optional, Union
 
 from app.findings.model import StudyFindings
 from app.pathway import conditions as cond
-from app.pathway.facts import FACT_QUESTIONS, Facts, compute_facts
+from app.pathway.facts import FACT_QUESTIONS, Facts, assess_first, compute_facts
 from app.pathway.predicates import REGISTRY
 from app.pathway.result import (
     DISCLAIMER,
+    INSUFFICIENT,
+    TIER_HEADLINES,
     TIERS,
     Checklist,
     Citation,
@@ -59,7 +61,10 @@ def format_text(text: str, settings: Mapping[str, Any]) -> str:
 
 
 class _Run:
-    """One pass of all rules and checklists over fixed facts and settings."""
+    """One pass of all rules and checklists over fixed facts and settings.
+
+    Each condition is supervaluated (``cond.supervaluate``): its Kleene value, or, when that is
+    unknown, the value every completion of the unknown predicates agrees on."""
 
     def __init__(self, ruleset: Ruleset, facts: Facts, settings: Settings,
                  base: Optional["_Run"] = None, changed: Optional[str] = None):
@@ -74,28 +79,27 @@ class _Run:
         self.criteria: dict[str, dict[str, Optional[bool]]] = {}
         self.outcomes: dict[str, Optional[bool]] = {}
         self.rule_leaves: dict[str, list[cond.Pred]] = {}
-        self._collect: Optional[list] = None
+        self._keys: dict[int, tuple] = {}  # id(Pred) -> key under these settings
+        self._sigs: dict[int, tuple] = {}  # id(leaf list) -> (values, pairing) under these settings
         deps = _dependencies(ruleset)
+        self._node_leaves = deps.node_leaves
         for cl in ruleset.checklists.values():
-            if base is not None and changed not in deps.checklists[cl.id]:
+            if base is not None and (changed not in deps.checklists[cl.id]
+                                     or self._same_leaves(base, [deps.checklist_nodes[cl.id]]
+                                                          + [deps.criterion_nodes[(cl.id, c.id)] for c in cl.criteria])):
                 self.criteria[cl.id] = base.criteria[cl.id]
                 self.checklist_values[cl.id] = base.checklist_values[cl.id]
                 continue
-            vals = {}
-            for c in cl.criteria:
-                vals[c.id] = cond.evaluate(c.when, self.leaf, self.checklist)
-            self.criteria[cl.id] = vals
-            self.checklist_values[cl.id] = cond.kleene_all(vals[c.id] for c in cl.criteria if c.required)
+            self.criteria[cl.id] = {c.id: self.value(deps.criterion_nodes[(cl.id, c.id)]) for c in cl.criteria}
+            self.checklist_values[cl.id] = self.value(deps.checklist_nodes[cl.id])
         for rule in ruleset.rules:
-            if base is not None and changed not in deps.rules[rule.id]:
+            node = deps.rule_nodes[rule.id]
+            if base is not None and (changed not in deps.rules[rule.id] or self._same_leaves(base, [node])):
                 self.outcomes[rule.id] = base.outcomes[rule.id]
                 self.rule_leaves[rule.id] = base.rule_leaves[rule.id]
                 continue
-            used: list[cond.Pred] = []
-            self._collect = used
-            self.outcomes[rule.id] = cond.evaluate(rule.when, self.leaf, self.checklist_for_rule)
-            self.rule_leaves[rule.id] = used
-        self._collect = None
+            self.outcomes[rule.id] = self.value(node)
+            self.rule_leaves[rule.id] = self._node_leaves[id(node)]
 
     def resolve(self, p: cond.Pred) -> dict[str, Any]:
         out = {}
@@ -103,27 +107,41 @@ class _Run:
             out[k] = self.settings[v[1:]] if isinstance(v, str) and v.startswith("$") else v
         return out
 
+    def key(self, p: cond.Pred) -> tuple:
+        k = self._keys.get(id(p))
+        if k is None:
+            k = self._keys[id(p)] = (p.name, tuple(sorted(self.resolve(p).items())))
+        return k
+
     def leaf(self, p: cond.Pred) -> Optional[bool]:
-        collect = self._collect
-        if collect is not None:
-            collect.append(p)
-        params = self.resolve(p)
-        key = (p.name, tuple(sorted(params.items())))
+        key = self.key(p)
         if key not in self.leaves:
-            self.leaves[key] = REGISTRY[p.name].func(self.facts, **params)
+            self.leaves[key] = REGISTRY[p.name].func(self.facts, **dict(key[1]))
         return self.leaves[key]
 
-    def checklist(self, cid: str) -> Optional[bool]:
-        return self.checklist_values[cid]
+    def _same_leaves(self, base: "_Run", nodes: list) -> bool:
+        """Every predicate of ``nodes`` has the same value here as in ``base``, and equal predicates
+        pair up the same way, so the conditions have the same (supervaluated) value."""
+        for node in nodes:
+            if id(node) not in self._node_leaves:
+                self._node_leaves[id(node)] = cond.leaves(node)
+            ls = self._node_leaves[id(node)]
+            if self._signature(ls) != base._signature(ls):
+                return False
+        return True
 
-    def checklist_for_rule(self, cid: str) -> Optional[bool]:
-        # the rule "uses" the checklist's required criteria: record their leaves for the trace
-        collect = self._collect
-        if collect is not None:
-            for c in self.ruleset.checklists[cid].criteria:
-                if c.required:
-                    _collect_leaves(c.when, collect)
-        return self.checklist_values[cid]
+    def _signature(self, ls: list) -> tuple:
+        sig = self._sigs.get(id(ls))
+        if sig is None:
+            first: dict[tuple, int] = {}
+            sig = self._sigs[id(ls)] = (tuple(self.leaf(p) for p in ls),
+                                        tuple(first.setdefault(self.key(p), i) for i, p in enumerate(ls)))
+        return sig
+
+    def value(self, node: cond.Node) -> Optional[bool]:
+        if id(node) not in self._node_leaves:
+            self._node_leaves[id(node)] = cond.leaves(node)
+        return cond.supervaluate(node, self.leaf, self.key)
 
     # ---- derived views
     def fired(self) -> list[Rule]:
@@ -138,7 +156,7 @@ class _Run:
         else:
             key = "tier"
         if not tiered:
-            return "no-treatment", ()
+            return INSUFFICIENT, ()
         best = max(tier_rank(getattr(r, key)) for r in tiered)
         tier = TIERS[len(TIERS) - 1 - best]
         return tier, tuple(r.id for r in tiered if getattr(r, key) == tier)
@@ -153,17 +171,20 @@ class _Run:
 
 
 class _Deps:
-    """Which settings each rule and checklist reads (directly or through a checklist)."""
+    """Rules with checklist references expanded, and the settings each rule and checklist reads."""
 
     def __init__(self, ruleset: Ruleset):
-        self.checklists = {cl.id: set().union(*(cond.setting_refs(c.when) for c in cl.criteria))
+        required = {cl.id: tuple((c.id, c.when) for c in cl.criteria if c.required)
+                    for cl in ruleset.checklists.values()}
+        self.checklist_nodes = {cid: cond.expand(cond.ChecklistRef(cid), required) for cid in required}
+        self.criterion_nodes = {(cl.id, c.id): cond.expand(c.when, required)
+                                for cl in ruleset.checklists.values() for c in cl.criteria}
+        self.checklists = {cl.id: set().union(*(cond.setting_refs(self.criterion_nodes[(cl.id, c.id)])
+                                                for c in cl.criteria))
                            for cl in ruleset.checklists.values()}
-        self.rules = {}
-        for r in ruleset.rules:
-            used = set(cond.setting_refs(r.when))
-            for cid in cond.checklist_refs(r.when):
-                used |= self.checklists[cid]
-            self.rules[r.id] = used
+        self.rule_nodes = {r.id: cond.expand(r.when, required) for r in ruleset.rules}
+        self.node_leaves: dict[int, list] = {}  # id(node) -> cond.leaves(node), filled on use
+        self.rules = {r.id: cond.setting_refs(self.rule_nodes[r.id]) for r in ruleset.rules}
 
 
 _DEPS_CACHE: dict[str, _Deps] = {}
@@ -177,16 +198,6 @@ def _dependencies(ruleset: Ruleset) -> _Deps:
             _DEPS_CACHE.clear()
         deps = _DEPS_CACHE[key] = _Deps(ruleset)
     return deps
-
-
-def _collect_leaves(node: cond.Node, out: list) -> None:
-    if isinstance(node, cond.Pred):
-        out.append(node)
-    elif isinstance(node, (cond.All, cond.AnyOf)):
-        for n in node.items:
-            _collect_leaves(n, out)
-    elif isinstance(node, cond.Not):
-        _collect_leaves(node.item, out)
 
 
 def _order_recs(ids: list[str], ruleset: Ruleset) -> list[str]:
@@ -265,7 +276,7 @@ def evaluate(findings: StudyFindings, ruleset: Ruleset,
             id=rid, text=format_text(spec.text, s), group=spec.group, rules=tuple(r.id for r in rules),
             why=tuple(dict.fromkeys(format_text(r.rationale, s) for r in rules)),
             facts=_facts_for(_unique_preds(preds), facts), citations=_citations(src_ids, ruleset),
-            seeds=seeds, disputed=disputed))
+            seeds=seeds, disputed=disputed, title=format_text(spec.title, s)))
 
     # ---- notes
     def notes(kind_attr: str) -> tuple[Note, ...]:
@@ -293,8 +304,7 @@ def evaluate(findings: StudyFindings, ruleset: Ruleset,
         items = []
         for c in cl.criteria:
             v = run.criteria[cl.id][c.id]
-            leaves: list = []
-            _collect_leaves(c.when, leaves)
+            leaves = cond.leaves(_dependencies(ruleset).criterion_nodes[(cl.id, c.id)])
             items.append(Criterion(id=c.id, label=format_text(c.label, s),
                                    status={True: "met", False: "unmet", None: "unknown"}[v],
                                    required=c.required, facts=_facts_for(leaves, facts), citations=c.sources))
@@ -307,7 +317,7 @@ def evaluate(findings: StudyFindings, ruleset: Ruleset,
 
     # ---- stages
     adult = _adult(facts, s)
-    levels = stage_levels(facts, ruleset, str(s.get("union_primary_cohort", "")), adult)
+    levels = stage_levels(facts, ruleset, s, adult)
 
     # ---- disagreements (union cohorts shown -> the era/protocol and L5 disputes apply)
     extra: list[str] = []
@@ -337,12 +347,25 @@ def evaluate(findings: StudyFindings, ruleset: Ruleset,
             cited.extend(pos.sources)
     sources = tuple(sorted(_citations(cited, ruleset), key=lambda c: c.id))
 
+    assess = assess_first(facts)
+    headline = TIER_HEADLINES[tier]
+    if tier == INSUFFICIENT and assess:
+        headline += ". Assess first: " + "; ".join(assess[:4])
+
     return PathwayResult(
+        headline=headline, assess_first=assess,
         disclaimer=DISCLAIMER, ruleset_id=ruleset.id, ruleset_version=ruleset.version,
         ruleset_hash=ruleset.hash, settings=dict(s), levels=levels, summary=summary, tier=tier,
         tier_rules=tier_rules, recommendations=tuple(recs), checklists=tuple(checklists),
         red_flags=red_flags, cautions=cautions, missing=missing, disagreements=disagreements,
         sources=sources, trace=tuple(trace))
+
+
+def _value_text(spec, value: Any, claim: str) -> str:
+    """An alternative setting value in words ("3 months", or the source's claim for a choice)."""
+    if spec.type == "str":
+        return claim
+    return f"{_fmt_value(value)} {spec.unit}".strip()
 
 
 def _adult(facts: Facts, s: Settings) -> Optional[bool]:
@@ -368,12 +391,13 @@ def _missing(run: _Run, ruleset: Ruleset, facts: Facts, tier: str, plan: set[str
         if not adds and not raises:
             continue
         unknown_facts: list[str] = []
+        relevant = cond.relevant_unknowns(_dependencies(ruleset).rule_nodes[rule.id], run.leaf, run.key)
         for p in _unique_preds(run.rule_leaves[rule.id]):
-            params = run.resolve(p)
-            if run.leaves[(p.name, tuple(sorted(params.items())))] is not None:
+            if run.leaf(p) is not None or run.key(p) not in relevant:
                 continue
             for fact in REGISTRY[p.name].facts:
-                if facts.get(fact) is not None and fact not in ("slip_pct_lesion_levels",):
+                not_assessed = fact in ("pars_assessed", "edema_assessed") and not facts.get(fact)
+                if facts.get(fact) is not None and fact not in ("slip_pct_lesion_levels",) and not not_assessed:
                     continue
                 if fact not in unknown_facts:
                     unknown_facts.append(fact)
@@ -385,10 +409,13 @@ def _missing(run: _Run, ruleset: Ruleset, facts: Facts, tier: str, plan: set[str
             entry["adds"].extend(a for a in adds if a not in entry["adds"])
             if raises and (entry["tier"] is None or tier_rank(raises) > tier_rank(entry["tier"])):
                 entry["tier"] = raises
-    items = [MissingItem(fact=k, question=FACT_QUESTIONS.get(k, k), rules=tuple(v["rules"]),
-                         could_add=tuple(_order_recs(v["adds"], ruleset)), could_change_tier_to=v["tier"],
-                         together_with=tuple(v["with"]))
-             for k, v in by_fact.items()]
+    items = []
+    for k, v in by_fact.items():
+        adds = tuple(_order_recs(v["adds"], ruleset))
+        items.append(MissingItem(fact=k, question=FACT_QUESTIONS.get(k, k), rules=tuple(v["rules"]),
+                                 could_add=adds, could_change_tier_to=v["tier"], together_with=tuple(v["with"]),
+                                 could_add_titles=tuple(format_text(ruleset.recommendations[a].title, run.settings)
+                                                        for a in adds)))
     items.sort(key=lambda m: (-(tier_rank(m.could_change_tier_to) if m.could_change_tier_to else -1), m.fact))
     return tuple(items)
 
@@ -404,13 +431,11 @@ def _disagreements(run: _Run, ruleset: Ruleset, facts: Facts, s: Settings, tier:
         ids.extend(ruleset.notes[n.id].disputes)
     # settings read by any rule that fired or is undetermined (their value matters here)
     used_settings: set[str] = set()
+    deps = _dependencies(ruleset)
     for rule in ruleset.rules:
         if run.outcomes[rule.id] is False:
             continue
-        used_settings |= cond.setting_refs(rule.when)
-        for cid in cond.checklist_refs(rule.when):
-            for c in ruleset.checklists[cid].criteria:
-                used_settings |= cond.setting_refs(c.when)
+        used_settings |= deps.rules[rule.id]
     for d in ruleset.disagreements.values():
         if d.setting in used_settings:
             ids.append(d.id)
@@ -435,17 +460,19 @@ def _disagreements(run: _Run, ruleset: Ruleset, facts: Facts, s: Settings, tier:
                 alt_recs = other.rec_ids()
                 added = [x for x in alt_recs if x not in base_recs]
                 removed = [x for x in base_recs if x not in alt_recs]
+                value_text = _value_text(ruleset.settings[d.setting], alt, pos.claim)
                 if alt_tier == tier and not added and not removed:
-                    effects.append(f"with {d.setting} = {_fmt_value(alt)}: no change for this patient")
+                    effects.append(f"with {value_text}: no change for this patient")
                     continue
                 bits = []
                 if alt_tier != tier:
-                    bits.append(f"tier would be '{alt_tier}'")
+                    bits.append(f"the tier would be '{TIER_HEADLINES[alt_tier]}'")
+                titles = {x: format_text(ruleset.recommendations[x].title, s) for x in added + removed}
                 if added:
-                    bits.append("adds " + ", ".join(added))
+                    bits.append("adds " + "; ".join(titles[x] for x in added))
                 if removed:
-                    bits.append("drops " + ", ".join(removed))
-                effects.append(f"with {d.setting} = {_fmt_value(alt)}: " + "; ".join(bits))
+                    bits.append("drops " + "; ".join(titles[x] for x in removed))
+                effects.append(f"with {value_text}: " + "; ".join(bits))
         out.append(Disagreement(id=d.id, topic=d.topic, status=d.status, positions=d.positions,
                                 used=format_text(d.used, s), setting=d.setting, value_used=value_used,
                                 effects=tuple(effects)))

@@ -1,7 +1,9 @@
 """Six synthetic example studies (the sample-case stories) for tests, the benchmark and demos.
 
 ``build(pars=..., levels=..., **context)`` is a compact way to write a StudyFindings:
-pars entries are tuples (level, side, status, edema, ct_stage_override or None);
+pars entries are tuples (level, side, status, edema, ct_stage_override or None, read_on);
+read_on (the modalities the entry was read on) defaults to none recorded — the stories below
+say CT and MRI, as read on the sample cases' CT and MRI series;
 levels are dicts with level, slip (percent), pfirrmann, hypoplasia, instability, stenosis,
 slip_angle.
 """
@@ -13,40 +15,57 @@ from typing import Any, Iterable, Optional
 from app.findings.model import (
     ClinicalContext,
     Edema,
+    ImagingPerformed,
+    InstabilityMeasurement,
     LevelFinding,
     ParsFinding,
     Slip,
+    SpinoPelvic,
     StudyFindings,
 )
 
 
 def pars(level: str, side: str, status: str, edema: Optional[bool] = None,
-         ct_stage: Optional[str] = None) -> ParsFinding:
-    return ParsFinding(level=level, side=side, status=status, edema=Edema(present=edema), ct_stage_override=ct_stage)
+         ct_stage: Optional[str] = None, read_on: Iterable[str] = ()) -> ParsFinding:
+    return ParsFinding(level=level, side=side, status=status, edema=Edema(present=edema), ct_stage_override=ct_stage,
+                       read_on=frozenset(read_on))
 
 
 def level(level: str, slip: Optional[float] = None, pfirrmann: Optional[int] = None,
           hypoplasia: Optional[bool] = None, instability: Optional[bool] = None,
-          stenosis: Optional[str] = None, slip_angle: Optional[float] = None) -> LevelFinding:
+          stenosis: Optional[str] = None, slip_angle: Optional[float] = None,
+          translation_mm: Optional[float] = None, translation_pct: Optional[float] = None,
+          angulation_deg: Optional[float] = None) -> LevelFinding:
     s = None
     if slip is not None and slip > 0:
         s = Slip(percent=float(slip), slip_angle_deg=slip_angle)
+    measured = None
+    if (translation_mm, translation_pct, angulation_deg) != (None, None, None):
+        measured = InstabilityMeasurement(translation_mm=translation_mm, translation_pct=translation_pct,
+                                          angulation_deg=angulation_deg)
     return LevelFinding(level=level, slip=s, disc_pfirrmann=pfirrmann, neural_arch_hypoplasia=hypoplasia,
-                        instability=instability, foraminal_stenosis=stenosis)
+                        instability=instability, foraminal_stenosis=stenosis, instability_measured=measured)
 
 
-def build(pars_entries: Iterable[Any] = (), levels: Iterable[Any] = (), **context: Any) -> StudyFindings:
+def build(pars_entries: Iterable[Any] = (), levels: Iterable[Any] = (), *, imaging: Optional[dict] = None,
+          spinopelvic: Optional[dict] = None, **context: Any) -> StudyFindings:
+    """``imaging`` / ``spinopelvic``: keyword tables for ImagingPerformed / SpinoPelvic."""
     p = tuple(e if isinstance(e, ParsFinding) else pars(*e) for e in pars_entries)
     lv = tuple(e if isinstance(e, LevelFinding) else level(**e) for e in levels)
-    return StudyFindings(pars=p, levels=lv, context=ClinicalContext(**context))
+    return StudyFindings(pars=p, levels=lv, context=ClinicalContext(**context),
+                         imaging=ImagingPerformed(**(imaging or {})),
+                         spinopelvic=None if spinopelvic is None else SpinoPelvic(**spinopelvic))
+
+
+CT_MR = ("CT", "MR")
 
 
 def _both(lvl: str, status: str, edema: Optional[bool], stage: Optional[str]) -> list:
-    return [(lvl, "left", status, edema, stage), (lvl, "right", status, edema, stage)]
+    return [(lvl, "left", status, edema, stage, CT_MR), (lvl, "right", status, edema, stage, CT_MR)]
 
 
 def _intact(*levels_: str) -> list:
-    return [(lv, side, "intact", False, None) for lv in levels_ for side in ("left", "right")]
+    return [(lv, side, "intact", False, None, CT_MR) for lv in levels_ for side in ("left", "right")]
 
 
 def story_1_normal_adolescent_athlete() -> StudyFindings:
@@ -88,8 +107,8 @@ def story_4_adult_chronic_grade1() -> StudyFindings:
 
 def story_5_unilateral_l4_contralateral_terminal() -> StudyFindings:
     """15-year-old: right L4 active complete fracture (early), left L4 terminal defect."""
-    return build([("L4", "right", "complete_fracture", True, "early"),
-                  ("L4", "left", "chronic_nonunion", False, "terminal")] + _intact("L5"),
+    return build([("L4", "right", "complete_fracture", True, "early", CT_MR),
+                  ("L4", "left", "chronic_nonunion", False, "terminal", CT_MR)] + _intact("L5"),
                  [dict(level="L4", pfirrmann=1), dict(level="L5", pfirrmann=1)],
                  age_years=15, skeletally_mature=False, athlete=True, sport="volleyball", symptomatic=True,
                  symptom_duration_months=1, conservative_care_months=0, pain_vas=5,

@@ -9,8 +9,13 @@ Conventions (documented in docs/pathway.md):
 - A *defect* is an incomplete or complete fracture or a chronic non-union.
 - Slip at a lesion level: a LevelFinding at that level with ``slip=None`` means "no listhesis";
   no LevelFinding at all means "not assessed" (unknown).
-- ``symptomatic`` is the reader's entry; when absent it is inferred True from VAS >= 1, disabling
-  pain or radicular symptoms, False from VAS 0 with no disabling pain, otherwise unknown.
+- ``symptomatic`` is the reader's entry; when absent it is inferred True from a recorded symptom
+  duration (> 0 months), VAS >= 1, ODI > 0, disabling pain or radicular symptoms, False from VAS 0
+  with none of those, otherwise unknown.
+- The CT stage of a lesion is the reader's entry, else the crosswalk from the pars entry — except
+  for an entry read on radiographs only, which has no CT stage (a radiograph cannot stage it).
+- A defect is *confirmed* only when read on CT or MRI (``ParsFinding.read_on``); radiograph-only
+  is a suspicion; an entry without a recorded modality is unknown.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Any, Optional
 
 from app.findings.model import (
     CTStage,
+    ImagingModality,
     Level,
     LevelFinding,
     ParsFinding,
@@ -44,7 +50,7 @@ FACT_QUESTIONS: dict[str, str] = {
     "odi": "Oswestry Disability Index (0-100)",
     "disabling_pain": "Is the pain disabling / functionally limiting?",
     "radicular_symptoms": "Radicular symptoms (leg pain, paraesthesia in a root distribution)?",
-    "neuro_deficit": "Neurological deficit (none / stable / progressive)?",
+    "neuro_deficit": "Neurological deficit (none / stable / progressive / severe)?",
     "cauda_equina_symptoms": "Cauda equina symptoms (saddle anaesthesia, sphincter disturbance)?",
     "slip_progression": "Slip progression on serial standing films?",
     "pars_block": "Diagnostic pars block (not done / positive / negative)",
@@ -72,7 +78,30 @@ FACT_QUESTIONS: dict[str, str] = {
     "fresh_with_contralateral_terminal": "CT stage and edema of both pars at the lesion level",
     "unilateral_progressive_l5": "CT stage and edema of both L5 pars",
     "slip_pct_max": "Percent slip at each level (standing lateral radiograph)",
+    "defect_cross_sectional": "Was the pars defect read on CT or MRI (confirmed) or on radiographs only (suspected)?",
+    "defect_radiograph_only": "Was the pars defect read on CT or MRI, or on radiographs only?",
+    "instability_measured_lesion": "Translation (mm, % of endplate) and angulation (degrees) between flexion and extension views at the lesion level",
+    "pelvic_incidence_deg": "Pelvic incidence (degrees) on a standing lateral radiograph",
+    "sport_level": "Level of sport (recreational / competitive / professional)",
+    "sex": "Sex",
+    "imaging_ct": "Is a CT of the lumbar spine available?",
+    "imaging_mri": "Is an MRI of the lumbar spine available?",
+    "imaging_radiographs": "Are standing radiographs available?",
 }
+
+# What to assess first when the read is (nearly) empty, most important first: the fact that must
+# be unknown for the item to be listed, and the text shown.
+ASSESS_FIRST: tuple[tuple[str, str], ...] = (
+    ("cauda_equina_symptoms", "Red flags: cauda equina symptoms (saddle anaesthesia, sphincter disturbance)"),
+    ("neuro_deficit", "Neurological status (no deficit / stable / progressive / severe)"),
+    ("symptomatic", "Symptoms: back pain attributed to the spine? (duration, pain score)"),
+    ("pars_assessed", "Pars interarticularis at each lumbar level, left and right (intact / stress reaction / fracture / non-union)"),
+    ("edema_assessed", "Marrow edema in the pars and pedicles on STIR / T2 fat-saturated MRI"),
+    ("slip_pct_max", "Percent slip on a standing lateral radiograph"),
+    ("age_years", "Age and skeletal maturity"),
+    ("defect_cross_sectional", "Modality each pars defect was read on (CT/MRI confirms; radiographs only suggest)"),
+    ("conservative_care_months", "Months of conservative care completed"),
+)
 
 
 @dataclass(frozen=True)
@@ -90,7 +119,7 @@ class Lesion:
 
     @property
     def stage(self) -> Optional[CTStage]:
-        return self.pars.ct_stage
+        return effective_stage(self.pars)
 
     @property
     def contralateral_lesion(self) -> bool:
@@ -98,7 +127,7 @@ class Lesion:
 
     @property
     def contralateral_stage(self) -> Optional[CTStage]:
-        return self.contralateral.ct_stage if self.contralateral_lesion else None
+        return effective_stage(self.contralateral) if self.contralateral_lesion else None
 
 
 def is_lesion(p: ParsFinding) -> bool:
@@ -135,11 +164,45 @@ def _symptomatic(findings: StudyFindings) -> Optional[bool]:
     c = findings.context
     if c.symptomatic is not None:
         return c.symptomatic
-    if (c.pain_vas is not None and c.pain_vas >= 1) or c.disabling_pain or c.radicular_symptoms:
+    if ((c.pain_vas is not None and c.pain_vas >= 1) or (c.symptom_duration_months or 0) > 0
+            or (c.odi or 0) > 0 or c.disabling_pain or c.radicular_symptoms):
         return True
-    if c.pain_vas == 0 and c.disabling_pain is not True:
+    if c.pain_vas == 0:
         return False
     return None
+
+
+_CROSS_SECTIONAL = frozenset({ImagingModality.CT, ImagingModality.MR})
+
+
+def effective_stage(p: ParsFinding) -> Optional[CTStage]:
+    """The reader's CT stage, else the crosswalk — never a stage for a radiograph-only entry."""
+    if p.ct_stage_override is not None:
+        return p.ct_stage_override
+    if p.read_on and not (p.read_on & _CROSS_SECTIONAL):
+        return None
+    return p.ct_stage_derived
+
+
+def stage_source(p: ParsFinding) -> str:
+    """reader | CT read | derived from MRI | derived | radiograph only | none."""
+    if p.ct_stage_override is not None:
+        return "reader"
+    if effective_stage(p) is None:
+        return "radiograph only" if p.read_on and not (p.read_on & _CROSS_SECTIONAL) else "none"
+    if ImagingModality.CT in p.read_on:
+        return "CT read"
+    if ImagingModality.MR in p.read_on:
+        return "derived from MRI"
+    return "derived"
+
+
+def _tri_all_known(values) -> Optional[bool]:
+    """True if any True; False if at least one False and no True; None if all None (or empty)."""
+    vals = [v for v in values if v is not None]
+    if True in vals:
+        return True
+    return False if vals else None
 
 
 def _level_of(findings: StudyFindings, level: Level) -> Optional[LevelFinding]:
@@ -168,7 +231,9 @@ def compute_facts(findings: StudyFindings) -> Facts:
     v: dict[str, Any] = {
         "age_years": ctx.age_years,
         "skeletally_mature": ctx.skeletally_mature,
-        "athlete": ctx.athlete,
+        "athlete": True if ctx.sport_level is not None else ctx.athlete,
+        "sport_level": None if ctx.sport_level is None else ctx.sport_level.value,
+        "sex": None if ctx.sex is None else ctx.sex.value,
         "symptomatic": _symptomatic(findings),
         "symptom_duration_months": ctx.symptom_duration_months,
         "conservative_care_months": ctx.conservative_care_months,
@@ -194,7 +259,11 @@ def compute_facts(findings: StudyFindings) -> Facts:
     v["lesion_levels"] = tuple(lv.value for lv in lesion_levels)
     v["any_active_lesion"] = _tri_any(les.edema for les in lesions)
     v["lesion_edema_unknown"] = any(les.edema is None for les in lesions)
-    v["ct_stage_confirmed"] = bool(lesions) and all(les.pars.ct_stage_override is not None for les in lesions)
+    v["ct_stage_confirmed"] = bool(lesions) and all(
+        les.pars.ct_stage_override is not None or ImagingModality.CT in les.pars.read_on for les in lesions)
+    confirmations = [les.pars.cross_sectional_confirmation for les in defects]
+    v["defect_cross_sectional"] = (True if True in confirmations else None if None in confirmations else False)
+    v["defect_radiograph_only"] = any(c is False for c in confirmations)
     v["any_terminal"] = any(les.stage is CTStage.TERMINAL for les in lesions)
     v["bilateral_lesion"] = any(les.contralateral_lesion for les in lesions)
     v["fresh_with_contralateral_terminal"] = any(
@@ -253,8 +322,38 @@ def compute_facts(findings: StudyFindings) -> Facts:
 
     v["instability_lesion"] = per_lesion_level("instability")
     v["hypoplasia_lesion"] = per_lesion_level("neural_arch_hypoplasia")
+    measured = []
+    for lvl in lesion_levels:
+        lf = _level_of(findings, lvl)
+        m = None if lf is None else lf.instability_measured
+        if m is not None:
+            measured.append((m.translation_mm, m.translation_pct, m.angulation_deg))
+    v["instability_measured_lesion"] = tuple(measured)
+
+    sp = findings.spinopelvic
+    v["pelvic_incidence_deg"] = None if sp is None else sp.pelvic_incidence_deg
+    im = findings.imaging
+    v["imaging_ct"] = im.ct
+    v["imaging_mri"] = im.mri
+    v["imaging_radiographs"] = im.radiographs
 
     sev = [lv.foraminal_stenosis for lv in findings.levels if lv.foraminal_stenosis is not None]
     v["foraminal_stenosis_max"] = max(sev, key=SEVERITY_ORDER.index).value if sev else None
 
     return Facts(findings=findings, lesions=lesions, values=v)
+
+
+def assess_first(facts: Facts) -> tuple[str, ...]:
+    """The key findings still unknown, most important first (``ASSESS_FIRST``)."""
+    out = []
+    for fact, text in ASSESS_FIRST:
+        value = facts.get(fact)
+        if fact in ("pars_assessed", "edema_assessed"):
+            unknown = not value
+        elif fact == "defect_cross_sectional":
+            unknown = facts["any_defect"] and value is None
+        else:
+            unknown = value is None
+        if unknown:
+            out.append(text)
+    return tuple(out)

@@ -52,6 +52,10 @@ def _ge(value: Optional[float], threshold: float) -> Optional[bool]:
     return None if value is None else value >= float(threshold)
 
 
+def _gt(value: Optional[float], threshold: float) -> Optional[bool]:
+    return None if value is None else value > float(threshold)
+
+
 # --------------------------------------------------------------------------- symptoms & red flags
 
 @predicate("symptomatic", facts=("symptomatic",))
@@ -80,9 +84,9 @@ def _cauda(f: Facts):
 
 @predicate("progressive_neuro_deficit", facts=("neuro_deficit",))
 def _progressive_deficit(f: Facts):
-    """Neurological deficit recorded as progressive."""
+    """Neurological deficit recorded as progressive or severe (clinical-reference RF-1)."""
     v = f["neuro_deficit"]
-    return None if v is None else v == "progressive"
+    return None if v is None else v in ("progressive", "severe")
 
 
 @predicate("stable_neuro_deficit", facts=("neuro_deficit",))
@@ -125,9 +129,35 @@ def _age_at_most(f: Facts, years):
 
 @predicate("athlete", facts=("athlete",))
 def _athlete(f: Facts):
-    """Patient recorded as an athlete."""
+    """Patient recorded as an athlete (or with a level of sport)."""
     return _is(f["athlete"])
 
+
+@predicate("female", facts=("sex",))
+def _female(f: Facts):
+    """Sex recorded as female."""
+    v = f["sex"]
+    return None if v is None else v == "F"
+
+
+_SPORT_LEVELS = ("recreational", "competitive", "professional")
+
+
+@predicate("sport_level_at_least", facts=("sport_level", "athlete"))
+def _sport_level(f: Facts, level):
+    """Level of sport at least ``level`` (recreational < competitive < professional); not an athlete = False."""
+    if level not in _SPORT_LEVELS:
+        raise ValueError(f"level must be one of {', '.join(_SPORT_LEVELS)}, got {level!r}")
+    v = f["sport_level"]
+    if v is None:
+        return False if f["athlete"] is False else None
+    return _SPORT_LEVELS.index(v) >= _SPORT_LEVELS.index(level)
+
+
+@predicate("setting_is")
+def _setting_is(f: Facts, value, expected):
+    """A (string) setting has the value ``expected``: lets a rule follow one side of a disagreement."""
+    return str(value) == str(expected)
 
 @predicate("conservative_care_at_least", facts=("conservative_care_months",))
 def _cc_at_least(f: Facts, months):
@@ -180,6 +210,14 @@ def _concordant(f: Facts):
 def _discordant(f: Facts):
     """Pain recorded as not concordant with the imaging findings."""
     return _not(_is(f["pain_concordant_with_imaging"]))
+
+
+@predicate("pain_recorded_discordant", facts=("pain_concordant_with_imaging",))
+def _recorded_discordant(f: Facts):
+    """The reader recorded the pain as NOT concordant (False when concordant or not recorded:
+    a statement about the record, used so that an unrecorded concordance does not block a referral
+    in which it is assessed)."""
+    return f["pain_concordant_with_imaging"] is False
 
 
 @predicate("smoking", facts=("smoking",))
@@ -238,12 +276,33 @@ def _any_defect(f: Facts):
     return bool(f["any_defect"])
 
 
-@predicate("defect_confirmed", facts=("pars_assessed", "any_defect"))
+@predicate("defect_confirmed", facts=("pars_assessed", "any_defect", "defect_cross_sectional"))
 def _defect_confirmed(f: Facts):
-    """A defect recorded from CT/MRI (unknown when no pars was assessed)."""
+    """A pars defect read on CT or MRI. False: no defect, or radiograph-only (suspected); unknown
+    when no pars was assessed or the modality of the defect was not recorded."""
     if not f["pars_assessed"]:
         return None
-    return bool(f["any_defect"])
+    if not f["any_defect"]:
+        return False
+    return f["defect_cross_sectional"]
+
+
+@predicate("defect_radiograph_only", facts=("defect_radiograph_only",))
+def _defect_radiograph_only(f: Facts):
+    """A pars defect read on radiographs only (suspected, not confirmed)."""
+    return bool(f["defect_radiograph_only"])
+
+
+_IMAGING_FACTS = {"ct": "imaging_ct", "mri": "imaging_mri", "radiographs": "imaging_radiographs"}
+
+
+@predicate("imaging_available", facts=("imaging_ct", "imaging_mri", "imaging_radiographs"))
+def _imaging_available(f: Facts, modality):
+    """Imaging of ``modality`` (ct / mri / radiographs) is known to exist. Not recorded = False:
+    a suggestion to obtain it is then still made."""
+    if modality not in _IMAGING_FACTS:
+        raise ValueError(f"modality must be one of {', '.join(_IMAGING_FACTS)}, got {modality!r}")
+    return f[_IMAGING_FACTS[modality]] is True
 
 
 @predicate("active_lesion", facts=("any_active_lesion",))
@@ -297,6 +356,8 @@ def _uni_prog_l5(f: Facts):
 # --------------------------------------------------------------------------- slip & level
 
 def _slip_above(f: Facts, pct: float) -> Optional[bool]:
+    if not f["lesion_levels"]:
+        return None  # no lesion level: not applicable, shown as unknown (never as "no listhesis")
     known = f["slip_pct_lesion_levels"]
     if known is not None and known > float(pct):
         return True
@@ -368,10 +429,34 @@ def _disc(f: Facts):
     return f["disc_degenerated_lesion"]
 
 
-@predicate("instability", facts=("instability_lesion",))
-def _instability(f: Facts):
-    """Instability on flexion-extension views at a lesion level."""
-    return f["instability_lesion"]
+def measured_unstable(m: tuple, translation_mm: float, translation_pct: float,
+                      angulation_deg: float) -> Optional[bool]:
+    """One flexion-extension measurement (mm, %, degrees; each may be None) against the thresholds
+    (strictly above = unstable). False only when translation (mm or %) and angulation are known."""
+    mm, pct, deg = m
+    over = [mm is not None and mm > float(translation_mm), pct is not None and pct > float(translation_pct),
+            deg is not None and deg > float(angulation_deg)]
+    if any(over):
+        return True
+    return False if (mm is not None or pct is not None) and deg is not None else None
+
+
+@predicate("instability", facts=("instability_lesion", "instability_measured_lesion"))
+def _instability(f: Facts, translation_mm, translation_pct, angulation_deg):
+    """Instability at a lesion level: a measurement above a threshold, or the reader's yes;
+    no when the measurement is below every threshold or the reader says no."""
+    measured = [measured_unstable(m, translation_mm, translation_pct, angulation_deg)
+                for m in f["instability_measured_lesion"]]
+    known = [v for v in measured + [f["instability_lesion"]] if v is not None]
+    if True in known:
+        return True
+    return False if known else None
+
+
+@predicate("pelvic_incidence_above", facts=("pelvic_incidence_deg",))
+def _pi_above(f: Facts, deg):
+    """Pelvic incidence > ``deg`` degrees."""
+    return _gt(f["pelvic_incidence_deg"], deg)
 
 
 @predicate("neural_arch_hypoplasia", facts=("hypoplasia_lesion",))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.pathway.facts import FACT_QUESTIONS
 from app.pathway.result import PathwayResult
 
 _ICON = {"met": "[x]", "unmet": "[ ]", "unknown": "[?]"}
@@ -9,6 +10,14 @@ _ICON = {"met": "[x]", "unmet": "[ ]", "unknown": "[?]"}
 
 def _pct(v) -> str:
     return "n/a" if v is None else f"{v:g} %"
+
+
+def _together(facts: tuple[str, ...], most: int = 3) -> str:
+    if not facts:
+        return ""
+    shown = "; ".join(FACT_QUESTIONS.get(x, x) for x in facts[:most])
+    more = f"; and {len(facts) - most} more" if len(facts) > most else ""
+    return f" (together with: {shown}{more})"
 
 
 def render_text(result: PathwayResult, show_trace: bool = False) -> str:
@@ -38,8 +47,16 @@ def render_text(result: PathwayResult, show_trace: bool = False) -> str:
                 add(f"      ! {m}")
         if lv.wiltse_note:
             add(f"  {lv.level} Wiltse: {lv.wiltse_note}")
+        if lv.marchetti_bartolozzi:
+            add(f"  {lv.level} Marchetti-Bartolozzi: {lv.marchetti_bartolozzi}" + (f" — {lv.marchetti_note}" if lv.marchetti_note else ""))
+        if lv.sdsg_note:
+            add(f"  {lv.level} SDSG: {lv.sdsg_note}")
+        if lv.instability:
+            add(f"  {lv.level} {lv.instability}")
     add("")
-    add(f"TIER: {result.tier.upper()}" + (f"  (rules: {', '.join(result.tier_rules)})" if result.tier_rules else ""))
+    add(f"TIER: {result.tier.upper()} — {result.headline}" + (f"  (rules: {', '.join(result.tier_rules)})" if result.tier_rules else ""))
+    for item in result.assess_first if result.tier == "insufficient" else ():
+        add(f"  assess: {item}")
     add("")
     if result.red_flags:
         add("RED FLAGS")
@@ -50,11 +67,11 @@ def render_text(result: PathwayResult, show_trace: bool = False) -> str:
     if not result.recommendations:
         add("  (no recommendation)")
     for i, r in enumerate(result.recommendations, 1):
-        add(f"  {i:2d}. {r.id} [{r.group}]")
+        add(f"  {i:2d}. {r.title} [{r.group}]")
         add(f"      {r.text}")
         for w in r.why:
             add(f"      why: {w}")
-        add(f"      rules: {', '.join(r.rules)}; sources: {', '.join(c.id + ' [' + c.evidence + ']' for c in r.citations)}")
+        add(f"      why (ids): {r.id}; rules: {', '.join(r.rules)}; sources: {', '.join(c.id + ' [' + c.evidence + ']' for c in r.citations)}")
         for d in r.disputed:
             add(f"      disputed: {d.text}")
     add("")
@@ -77,9 +94,9 @@ def render_text(result: PathwayResult, show_trace: bool = False) -> str:
             if m.could_change_tier_to:
                 eff.append(f"tier could become {m.could_change_tier_to}")
             if m.could_add:
-                eff.append("could add " + ", ".join(m.could_add))
+                eff.append("could add " + ", ".join(m.could_add_titles or m.could_add))
             add(f"  ? {m.question}" + (f" — {'; '.join(eff)}" if eff else "")
-                + (f" (together with: {', '.join(m.together_with)})" if m.together_with else ""))
+                + _together(m.together_with))
         add("")
     if result.disagreements:
         add("WHERE SOURCES DISAGREE")

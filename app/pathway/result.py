@@ -13,8 +13,20 @@ from typing import Any, Optional
 
 DISCLAIMER = "DECISION SUPPORT — not a diagnosis; verify against clinical judgement"
 
-# Management tiers, most to least pressing.
-TIERS = ("urgent", "surgical", "interventional", "conservative", "no-treatment")
+# Management tiers, most to least pressing. "insufficient" is not a management tier: the read is
+# too empty to suggest one (nothing assessed, or a lesion whose symptom status is unknown).
+INSUFFICIENT = "insufficient"
+TIERS = ("urgent", "surgical", "interventional", "conservative", "no-treatment", INSUFFICIENT)
+
+# The headline a clinician reads for each tier (no ids, no variable names).
+TIER_HEADLINES = {
+    "urgent": "Urgent: same-day spine surgical / neurological assessment",
+    "surgical": "Refer for spine surgical evaluation",
+    "interventional": "Image-guided injection is an option (after conservative care)",
+    "conservative": "Conservative care",
+    "no-treatment": "No treatment pathway: report the finding",
+    INSUFFICIENT: "Findings insufficient for a management suggestion",
+}
 
 
 def tier_rank(tier: str) -> int:
@@ -101,6 +113,12 @@ class LevelStage(_Plain):
     wiltse_type: Optional[str] = None
     wiltse_note: str = ""
     pars: tuple[ParsStage, ...] = ()
+    taillard_pct: Optional[float] = None  # = the percent slip (clinical-reference 1.2), rounded
+    marchetti_bartolozzi: Optional[str] = None  # developmental (dysplastic) | acquired (...) | None
+    marchetti_note: str = ""
+    sdsg_type: Optional[str] = None  # "1".."3" low grade; "4" / "5-6" / "4-6" high grade (L5-S1 only)
+    sdsg_note: str = ""
+    instability: str = ""  # measured flexion-extension motion against the thresholds, in words
 
 
 @dataclass(frozen=True)
@@ -120,6 +138,7 @@ class Recommendation(_Plain):
     citations: tuple[Citation, ...] = ()
     seeds: tuple[SeedQuote, ...] = ()
     disputed: tuple[DisputedNote, ...] = ()
+    title: str = ""  # short clinician-facing name (e.g. "Surgical evaluation")
 
 
 @dataclass(frozen=True)
@@ -161,6 +180,7 @@ class MissingItem(_Plain):
     could_add: tuple[str, ...]  # recommendation ids not yet in the plan
     could_change_tier_to: Optional[str]
     together_with: tuple[str, ...] = ()  # other unknown facts the same rules also wait for
+    could_add_titles: tuple[str, ...] = ()  # clinician-facing names of could_add, same order
 
 
 @dataclass(frozen=True)
@@ -218,6 +238,8 @@ class PathwayResult(_Plain):
     disagreements: tuple[Disagreement, ...]
     sources: tuple[Citation, ...]
     trace: tuple[RuleTrace, ...]
+    headline: str = ""  # the tier in words; for "insufficient" it names what to assess first
+    assess_first: tuple[str, ...] = ()  # key findings still unknown, most important first
 
     @property
     def recommendation_ids(self) -> tuple[str, ...]:
@@ -253,6 +275,8 @@ class PathwayResult(_Plain):
             "settings": plain(self.settings),
             "stage": {"summary": list(self.summary), "levels": plain(self.levels)},
             "tier": self.tier,
+            "headline": self.headline,
+            "assess_first": list(self.assess_first),
             "tier_rules": list(self.tier_rules),
             "recommendations": plain(self.recommendations),
             "criteria": plain(self.checklists),

@@ -51,6 +51,7 @@ class RecSpec:
     group: str
     order: int
     disputes: tuple[str, ...] = ()
+    title: str = ""
 
 
 @dataclass(frozen=True)
@@ -259,7 +260,10 @@ def _load_recs(doc: dict, where: str, problems: _Problems) -> dict:
             problems.add(where, f"recommendation '{rid}': group must be one of {', '.join(REC_GROUPS)}")
         if not raw.get("text"):
             problems.add(where, f"recommendation '{rid}': missing text")
-        out[rid] = RecSpec(rid, str(raw.get("text", "")), str(group), i, _strs(raw.get("disputes")))
+        if not raw.get("title"):
+            problems.add(where, f"recommendation '{rid}': missing title (the short clinician-facing name)")
+        out[rid] = RecSpec(rid, str(raw.get("text", "")), str(group), i, _strs(raw.get("disputes")),
+                           str(raw.get("title", "")))
     return out
 
 
@@ -305,8 +309,6 @@ def _load_checklists(doc: dict, where: str, problems: _Problems) -> dict:
             except cond.ConditionError as exc:
                 problems.add(where, f"checklist '{cid}' criterion '{crid}': {exc}")
                 continue
-            if cond.checklist_refs(node):
-                problems.add(where, f"checklist '{cid}' criterion '{crid}': criteria cannot refer to checklists")
             if not c.get("sources"):
                 problems.add(where, f"checklist '{cid}' criterion '{crid}': missing citations (sources)")
             items.append(CriterionSpec(crid, str(c.get("label", crid)), node, bool(c.get("required", True)),
@@ -434,6 +436,34 @@ def _cross_check(rs: dict, problems: _Problems) -> None:
             if s not in settings:
                 problems.items.append(f"{at}: text refers to unknown setting '{{{s}}}'")
 
+    def check_checklist_refs(at: str, node) -> None:
+        for ref in cond.checklist_ref_nodes(node):
+            if ref.checklist_id not in checklists:
+                problems.items.append(f"{at}: unknown checklist '{ref.checklist_id}'")
+                continue
+            known = {c.id for c in checklists[ref.checklist_id].criteria}
+            for w in ref.without:
+                if w not in known:
+                    problems.items.append(f"{at}: checklist '{ref.checklist_id}' has no criterion '{w}' to leave out")
+
+    def cycle_from(cid: str, path: tuple[str, ...]) -> Optional[tuple[str, ...]]:
+        if cid in path:
+            return path + (cid,)
+        for c in checklists[cid].criteria:
+            for ref in cond.checklist_ref_nodes(c.when):
+                if ref.checklist_id in checklists:
+                    found = cycle_from(ref.checklist_id, path + (cid,))
+                    if found:
+                        return found
+        return None
+
+    for cl in checklists.values():
+        for c in cl.criteria:
+            check_checklist_refs(f"checklist '{cl.id}' criterion '{c.id}'", c.when)
+        loop = cycle_from(cl.id, ())
+        if loop and loop[0] == cl.id:
+            problems.items.append(f"checklist '{cl.id}': refers to itself through {' -> '.join(loop)}")
+
     seen: dict[str, str] = {}
     for r in rs["rules"]:
         at = f"{r.file}: rule '{r.id}'"
@@ -443,9 +473,7 @@ def _cross_check(rs: dict, problems: _Problems) -> None:
         check_sources(at, r.sources)
         check_settings_in(at, r.when)
         check_text(at + " rationale", r.rationale)
-        for c in cond.checklist_refs(r.when):
-            if c not in checklists:
-                problems.items.append(f"{at}: unknown checklist '{c}'")
+        check_checklist_refs(at, r.when)
         for x in r.recommend:
             if x not in recs:
                 problems.items.append(f"{at}: unknown recommendation id '{x}'")

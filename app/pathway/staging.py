@@ -1,14 +1,29 @@
-"""Stage per level and side, Meyerding and Wiltse type, one-line summaries, and the cohort
-union rates for each lesion (display only: never a prediction, never used to decide)."""
+"""Stage per level and side, Meyerding grade with the Taillard index, Wiltse, Marchetti-Bartolozzi
+and SDSG classifications, measured instability, one-line summaries, and the cohort union rates for
+each lesion (display only: never a prediction, never used to decide)."""
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Mapping, Optional
 
-from app.findings.model import CTStage, Level, LevelFinding, ParsFinding, ParsStatus, SlipDirection, ang_grade
-from app.pathway.facts import CT_STAGE_ORDER, Facts, is_lesion
+from app.findings.model import (
+    CTStage,
+    Level,
+    LevelFinding,
+    ParsFinding,
+    ParsStatus,
+    SlipDirection,
+    SpinoPelvic,
+    ang_grade,
+)
+from app.pathway.facts import CT_STAGE_ORDER, Facts, effective_stage, is_lesion, stage_source
+from app.pathway.predicates import measured_unstable
 from app.pathway.result import LevelStage, ParsStage, UnionEstimate
 from app.pathway.rules import Cohort, Ruleset
+
+SDSG_PI_LOW_DEG = 45.0  # SDSG type 1 / 2 boundary (both sources agree)
+SDSG_UNCERTAIN_DEG = 5.0  # PI within this of a cut-off is flagged (clinical-reference 1.5)
+PI_IDENTITY_TOLERANCE_DEG = 5.0  # PI = PT + SS; a larger mismatch is flagged (clinical-reference 1.4)
 
 _STATUS_TEXT = {
     ParsStatus.INTACT: "intact pars",
@@ -59,11 +74,11 @@ def _lookup(cohort: Cohort, stage: CTStage, contra: Optional[CTStage], contra_is
 
 def union_estimates(pars: ParsFinding, contra: Optional[ParsFinding], ruleset: Ruleset,
                     primary_cohort: str, adult: Optional[bool]) -> tuple[tuple[UnionEstimate, ...], tuple[str, ...]]:
-    stage = pars.ct_stage
+    stage = effective_stage(pars)
     if stage is None or not is_lesion(pars):
         return (), ()
     contra_is_lesion = contra is not None and is_lesion(contra)
-    contra_stage = contra.ct_stage if contra_is_lesion else None
+    contra_stage = effective_stage(contra) if contra_is_lesion else None
     contra_known = contra is not None
     estimates = []
     cohorts = sorted(ruleset.cohorts, key=lambda c: (c.id != primary_cohort, c.id))
@@ -97,37 +112,119 @@ def union_estimates(pars: ParsFinding, contra: Optional[ParsFinding], ruleset: R
     return tuple(estimates), tuple(modifiers)
 
 
-def _wiltse(lf: Optional[LevelFinding], lesions: list[ParsFinding], level_pars: list[ParsFinding]) -> tuple[Optional[str], str]:
-    if lf is None or lf.slip is None or lf.slip.percent <= 0 or lf.slip.direction is not SlipDirection.ANTERIOR:
+def _anterior_slip(lf: Optional[LevelFinding]) -> bool:
+    return lf is not None and lf.slip is not None and lf.slip.percent > 0 and lf.slip.direction is SlipDirection.ANTERIOR
+
+
+def _wiltse(lf: Optional[LevelFinding], lesions: list[ParsFinding], level_pars: list[ParsFinding],
+            adult: Optional[bool]) -> tuple[Optional[str], str]:
+    if not _anterior_slip(lf):
         return None, ""
     if any(p.status.is_defect for p in lesions):
         return "II", ("isthmic (II); subtype IIA (lytic, fatigue fracture) is the usual form — IIB (elongated) "
                       "and IIC (acute fracture) cannot be told from these findings")
     if not level_pars:
         return None, "pars not recorded at this level: isthmic (II) vs degenerative (III) vs dysplastic (I) undetermined"
+    if adult is False:
+        return "I", ("slip without a pars defect in a child or adolescent: dysplastic (I) — not degenerative; "
+                     "the degenerative-spondylolisthesis guideline does not apply")
     if lf.neural_arch_hypoplasia:
         return "I?", "no pars defect with a dysplastic neural arch: dysplastic (I) possible — confirm"
-    if lf.disc_degenerated:
-        return "III", "no pars defect with a degenerated disc: degenerative (III) — the isthmic pathway does not apply"
+    if lf.disc_degenerated and adult:
+        return "III", "no pars defect with a degenerated disc in an adult: degenerative (III) — the isthmic pathway does not apply"
     return None, "slip without a pars defect: dysplastic (I) or degenerative (III) — undetermined"
+
+
+def _marchetti(lf: Optional[LevelFinding], lesions: list[ParsFinding], wiltse: Optional[str]) -> tuple[Optional[str], str]:
+    """Marchetti-Bartolozzi of a slip: developmental (dysplastic) vs acquired (clinical-reference 1.6)."""
+    if not _anterior_slip(lf):
+        return None, ""
+    if wiltse in ("I", "I?") or lf.neural_arch_hypoplasia or lf.spina_bifida_occulta:
+        return "developmental (dysplastic)", ("high- vs low-dysplastic needs the L5 shape, sacral doming and "
+                                              "lumbosacral kyphosis, which are not recorded")
+    if any(p.status.is_defect for p in lesions):
+        note = "isthmic defect without recorded dysplastic features"
+        if lf.neural_arch_hypoplasia is None:
+            note += " (neural arch not assessed: developmental not excluded)"
+        return "acquired (stress fracture)", note
+    if wiltse == "III":
+        return "acquired (degenerative)", ""
+    return None, ""
+
+
+def _sdsg(lvl: Level, lf: Optional[LevelFinding], sp: Optional[SpinoPelvic], pi_high_deg: float) -> tuple[Optional[str], str]:
+    """SDSG type of an L5-S1 slip (clinical-reference 1.5); PI cut-offs 45 / ``pi_high_deg``."""
+    if lvl is not Level.L5 or not _anterior_slip(lf):
+        return None, ""
+    pi = None if sp is None else sp.pelvic_incidence_deg
+    ss = None if sp is None else sp.sacral_slope_deg
+    pt = None if sp is None else sp.pelvic_tilt_deg
+    notes = []
+    if None not in (pi, ss, pt) and abs(pi - (pt + ss)) > PI_IDENTITY_TOLERANCE_DEG:
+        notes.append(f"PI {pi:.0f} differs from PT + SS {pt + ss:.0f} by more than {PI_IDENTITY_TOLERANCE_DEG:g} degrees: re-measure")
+    if lf.slip.percent <= 50.0:
+        if pi is None:
+            return None, "low-grade slip: SDSG type 1-3 needs the pelvic incidence"
+        t = "1" if pi < SDSG_PI_LOW_DEG else ("2" if pi <= pi_high_deg else "3")
+        name = {"1": "nutcracker", "2": "normal PI", "3": "shearing"}[t]
+        near = [c for c in (SDSG_PI_LOW_DEG, pi_high_deg) if abs(pi - c) <= SDSG_UNCERTAIN_DEG]
+        notes.insert(0, f"low grade, PI {pi:.0f} degrees: type {t} ({name})")
+        if near:
+            notes.append(f"PI within {SDSG_UNCERTAIN_DEG:g} degrees of the {near[0]:g}-degree cut-off: type uncertain")
+        return t, "; ".join(notes)
+    if ss is None or pt is None:
+        return "4-6", "; ".join(["high grade: type 4 (balanced) vs 5-6 (retroverted) needs sacral slope and pelvic tilt"] + notes)
+    balanced = ss > pt
+    notes.insert(0, f"high grade, SS {ss:.0f} / PT {pt:.0f} degrees: "
+                 + ("type 4 (balanced sacro-pelvis) suggested" if balanced else "type 5-6 (retroverted sacro-pelvis) suggested")
+                 + " by the SS > PT shortcut — the Hresko discriminant is not encoded; the reader decides"
+                 + ("" if balanced else "; 5 vs 6 needs the C7 plumb line"))
+    return ("4" if balanced else "5-6"), "; ".join(notes)
+
+
+def _instability_text(lf: Optional[LevelFinding], s: Mapping[str, Any]) -> str:
+    m = None if lf is None else lf.instability_measured
+    if m is None:
+        return ""
+    parts = []
+    if m.translation_mm is not None:
+        parts.append(f"translation {m.translation_mm:.1f} mm")
+    if m.translation_pct is not None:
+        parts.append(f"{m.translation_pct:.0f} % of the endplate")
+    if m.angulation_deg is not None:
+        parts.append(f"angulation {m.angulation_deg:.0f} degrees")
+    verdict = measured_unstable((m.translation_mm, m.translation_pct, m.angulation_deg),
+                                s["instability_translation_mm"], s["instability_translation_pct"],
+                                s["instability_angulation_deg"])
+    word = {True: "unstable", False: "stable", None: "incomplete measurement"}[verdict]
+    limits = (f"limits {s['instability_translation_mm']:g} mm / {s['instability_translation_pct']:g} % / "
+              f"{s['instability_angulation_deg']:g} degrees")
+    return f"flexion-extension: {', '.join(parts) or 'no value'} — {word} ({limits})"
+
+
+_SOURCE_TEXT = {"reader": "", "CT read": "", "derived from MRI": " (from MRI, approximate)", "derived": " (derived)"}
 
 
 def _describe_side(p: ParsFinding) -> str:
     act = {"active": "active ", "chronic": "chronic ", "unknown": ""}[_activity(p)]
-    stage = p.ct_stage
+    stage = effective_stage(p)
     text = f"{act}{_STATUS_TEXT[p.status]}"
     if p.status is ParsStatus.INTACT and p.edema_present:
         text = "active marrow edema, intact cortex"
+    if p.status.is_defect and p.cross_sectional_confirmation is False:
+        text = f"suspected {text} (radiographs only)"
     if stage is not None:
-        text += f", {stage.value}" + ("" if p.ct_stage_override is not None else " (derived)")
+        text += f", {stage.value}" + _SOURCE_TEXT[stage_source(p)]
     if p.edema_present is None and p.status not in (ParsStatus.STRESS_REACTION,):
         text += ", edema not assessed"
     return text
 
 
-def stage_levels(facts: Facts, ruleset: Ruleset, primary_cohort: str, adult: Optional[bool]) -> tuple[LevelStage, ...]:
+def stage_levels(facts: Facts, ruleset: Ruleset, settings: Mapping[str, Any], adult: Optional[bool]) -> tuple[LevelStage, ...]:
     f = facts.findings
-    levels = sorted({p.level for p in f.pars} | {lv.level for lv in f.levels if lv.slip is not None},
+    primary_cohort = str(settings.get("union_primary_cohort", ""))
+    levels = sorted({p.level for p in f.pars}
+                    | {lv.level for lv in f.levels if lv.slip is not None or lv.instability_measured is not None},
                     key=lambda lv: list(Level).index(lv))
     out = []
     for lvl in levels:
@@ -143,10 +240,10 @@ def stage_levels(facts: Facts, ruleset: Ruleset, primary_cohort: str, adult: Opt
             pars_stages.append(ParsStage(
                 level=lvl.value, side=p.side.value, status=p.status.value, activity=_activity(p),
                 mri_grade=p.mri_grade, ang_grade=ang_grade(p.status, p.edema_present),
-                ct_stage=None if p.ct_stage is None else p.ct_stage.value,
-                ct_stage_source="reader" if p.ct_stage_override is not None else ("derived" if p.ct_stage else "none"),
+                ct_stage=None if effective_stage(p) is None else effective_stage(p).value,
+                ct_stage_source=stage_source(p),
                 contralateral_status=None if contra is None else contra.status.value,
-                contralateral_ct_stage=None if contra is None or contra.ct_stage is None else contra.ct_stage.value,
+                contralateral_ct_stage=None if contra is None or effective_stage(contra) is None else effective_stage(contra).value,
                 union=union, union_modifiers=mods))
         # summary line
         if not lesions:
@@ -154,7 +251,7 @@ def stage_levels(facts: Facts, ruleset: Ruleset, primary_cohort: str, adult: Opt
         elif len(lesions) == 2 and _describe_side(lesions[0]) == _describe_side(lesions[1]):
             summary = f"{lvl.value} bilateral {_describe_side(lesions[0])}"
         else:
-            parts = [f"{p.side.value} {_describe_side(p)}" for p in sorted(lesions, key=lambda p: -_stage_rank(p.ct_stage))]
+            parts = [f"{p.side.value} {_describe_side(p)}" for p in sorted(lesions, key=lambda p: -_stage_rank(effective_stage(p)))]
             summary = f"{lvl.value} " + "; ".join(parts)
             if len(lesions) == 1:
                 contra = f.pars_at(lvl, lesions[0].side.other)
@@ -169,13 +266,25 @@ def stage_levels(facts: Facts, ruleset: Ruleset, primary_cohort: str, adult: Opt
             angle = lf.slip.slip_angle_deg
             if grade is not None:
                 kind = "anterolisthesis" if lf.slip.direction is SlipDirection.ANTERIOR else "retrolisthesis"
-                summary += f"; Meyerding grade {grade} {kind} {slip_pct:g} %"
+                summary += f"; Meyerding grade {grade} {kind} (Taillard index {slip_pct:.0f} %)"
                 if near:
                     summary += " (near a grade boundary)"
-        wiltse, wnote = _wiltse(lf, lesions, level_pars)
+                if angle is not None:
+                    summary += f", slip angle {angle:.0f} degrees"
+        wiltse, wnote = _wiltse(lf, lesions, level_pars, adult)
         if wiltse:
             summary += f"; Wiltse type {wiltse}"
+        marchetti, mnote = _marchetti(lf, lesions, wiltse)
+        if marchetti:
+            summary += f"; Marchetti-Bartolozzi {marchetti}"
+        sdsg, snote = _sdsg(lvl, lf, f.spinopelvic, float(settings["sdsg_pi_high_deg"]))
+        if sdsg:
+            summary += f"; SDSG type {sdsg}"
+        instability = _instability_text(lf, settings)
         out.append(LevelStage(level=lvl.value, laterality=laterality, summary=summary, slip_pct=slip_pct,
                               meyerding=grade, near_meyerding_boundary=near, slip_angle_deg=angle,
-                              wiltse_type=wiltse, wiltse_note=wnote, pars=tuple(pars_stages)))
+                              wiltse_type=wiltse, wiltse_note=wnote, pars=tuple(pars_stages),
+                              taillard_pct=None if slip_pct is None else round(slip_pct, 1),
+                              marchetti_bartolozzi=marchetti, marchetti_note=mnote, sdsg_type=sdsg, sdsg_note=snote,
+                              instability=instability))
     return tuple(out)

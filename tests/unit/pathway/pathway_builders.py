@@ -27,24 +27,35 @@ def vignettes() -> list[dict]:
     return tomllib.loads((HERE / "vignettes.toml").read_text(encoding="utf-8"))["vignette"]
 
 
+CT_MR = ("CT", "MR")
+
+
 def from_vignette(v: dict) -> StudyFindings:
-    p = [pars(e["level"], e["side"], e["status"], e.get("edema"), e.get("stage")) for e in v.get("pars", [])]
+    """Pars entries are read on CT and MRI unless the vignette gives ``read_on`` (e.g. ["radiograph"]
+    or [] for not recorded); ``imaging`` and ``spinopelvic`` tables map to the model's fields."""
+    p = [pars(e["level"], e["side"], e["status"], e.get("edema"), e.get("stage"), e.get("read_on", CT_MR))
+         for e in v.get("pars", [])]
     lv = [level(**e) for e in v.get("levels", [])]
-    return build(p, lv, **v.get("context", {}))
+    return build(p, lv, imaging=v.get("imaging"), spinopelvic=v.get("spinopelvic"), **v.get("context", {}))
 
 
 def chronic_l5(**ctx: Any) -> StudyFindings:
     lv = ctx.pop("levels", [dict(level="L5", slip=10, pfirrmann=2, hypoplasia=False, instability=False, stenosis="none")])
-    return build([("L5", "left", "chronic_nonunion", False, "terminal"),
-                  ("L5", "right", "chronic_nonunion", False, "terminal")], lv, **ctx)
+    read_on = ctx.pop("read_on", CT_MR)
+    return build([("L5", "left", "chronic_nonunion", False, "terminal", read_on),
+                  ("L5", "right", "chronic_nonunion", False, "terminal", read_on)], lv, **ctx)
 
 
 def active_l5(**ctx: Any) -> StudyFindings:
     stage: Optional[str] = ctx.pop("stage", "pre-lysis")
     lv = ctx.pop("levels", [dict(level="L5", pfirrmann=1)])
-    return build([("L5", "left", "stress_reaction", True, stage),
-                  ("L5", "right", "stress_reaction", True, stage)], lv, **ctx)
+    return build([("L5", "left", "stress_reaction", True, stage, ("MR",)),
+                  ("L5", "right", "stress_reaction", True, stage, ("MR",))], lv, **ctx)
 
 
 SURGICAL_CONTEXT = dict(symptomatic=True, conservative_care_months=6, disabling_pain=True, pars_block="positive",
                         pain_concordant_with_imaging=True, radicular_symptoms=False)
+
+# adult isthmic spondylolisthesis at the surgical threshold, no pars block done (seed 003's patient)
+ADULT_LISTHESIS = dict(symptomatic=True, conservative_care_months=8, disabling_pain=True, pars_block="not_done",
+                       age_years=45, skeletally_mature=True)

@@ -60,7 +60,7 @@ def test_kleene_tables(a, b):
     leaf = lambda p: values[p.name]  # noqa: E731
     node = cond.Not(cond.All((cond.Pred("p"), cond.Pred("q"))))
     expect = _ref_and(a, b)
-    assert cond.evaluate(node, leaf, lambda c: None) is (None if expect is None else not expect)
+    assert cond.evaluate(node, leaf) is (None if expect is None else not expect)
 
 
 def test_every_leaf_is_evaluated():
@@ -70,5 +70,52 @@ def test_every_leaf_is_evaluated():
         seen.append(p.name)
         return False
 
-    cond.evaluate(cond.All((cond.Pred("a"), cond.Pred("b"), cond.AnyOf((cond.Pred("c"),)))), leaf, lambda c: None)
+    cond.evaluate(cond.All((cond.Pred("a"), cond.Pred("b"), cond.AnyOf((cond.Pred("c"),)))), leaf)
     assert seen == ["a", "b", "c"]
+
+
+def test_checklist_without_and_expand():
+    node = cond.parse({"checklist": "repair", "without": ["age"]})
+    assert node == cond.ChecklistRef("repair", ("age",))
+    lists = {"repair": (("age", cond.Pred("p")), ("slip", cond.Pred("q")))}
+    assert cond.expand(node, lists) == cond.All((cond.Pred("q"),))
+    assert cond.expand(cond.ChecklistRef("repair"), lists) == cond.All((cond.Pred("p"), cond.Pred("q")))
+    with pytest.raises(cond.ConditionError, match="without"):
+        cond.parse({"checklist": "repair", "without": "age"})
+
+
+def _key(p):
+    return p.name
+
+
+def _values(**kw):
+    return lambda p: kw[p.name]
+
+
+def test_supervaluation_gives_what_holds_in_every_completion():
+    p, q = cond.Pred("p"), cond.Pred("q")
+    unknown = _values(p=None, q=None)
+    # p or not p: Kleene says unknown, every completion says True
+    tautology = cond.AnyOf((p, cond.Not(p)))
+    assert cond.evaluate(tautology, unknown) is None
+    assert cond.supervaluate(tautology, unknown, _key) is True
+    # (q and p) or (q and not p) == q: unknown while q is unknown, q's value once q is known
+    node = cond.AnyOf((cond.All((q, p)), cond.All((q, cond.Not(p)))))
+    assert cond.supervaluate(node, unknown, _key) is None
+    assert cond.supervaluate(node, _values(p=None, q=True), _key) is True
+    assert cond.supervaluate(node, _values(p=None, q=False), _key) is False
+    # a known Kleene value is returned unchanged
+    assert cond.supervaluate(cond.All((p, q)), _values(p=False, q=None), _key) is False
+
+
+def test_relevant_unknowns_are_those_that_can_change_the_value():
+    p, q, r, t = (cond.Pred(x) for x in "pqrt")
+    vals = _values(p=None, q=None, r=None, t=True)
+    assert cond.relevant_unknowns(cond.AnyOf((cond.All((q, p)), r)), vals, _key) == {"p", "q", "r"}
+    # p cannot matter: any(p, t) is true whatever p is
+    assert cond.relevant_unknowns(cond.All((q, cond.AnyOf((p, t)))), vals, _key) == {"q"}
+    # above the exact limit the cheaper test still drops a leaf that provably cannot matter
+    many = [cond.Pred(f"u{i}") for i in range(cond.EXACT_RELEVANCE_LEAVES + 1)]
+    lookup = {f"u{i}": None for i in range(len(many))} | {"p": None, "t": True}
+    node = cond.All((*many, cond.AnyOf((p, t))))
+    assert cond.relevant_unknowns(node, lambda x: lookup[x.name], _key) == {u.name for u in many}

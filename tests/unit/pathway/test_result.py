@@ -15,8 +15,13 @@ UNCONFIRMED_PATTERNS = [r"\b82 ?%", r"94\.3 ?% at 24", r"\b31-40", r"\b31–40",
                         r"\b80 ?%", r"approach(es)? 100", r"~ ?100 ?%", r"79\.8", r"\b64 ?% at 2"]
 
 
+NO_SLIP_L5 = [dict(level="L5", pfirrmann=2, hypoplasia=False, instability=False, stenosis="none")]
+
+
 def _surgical(**over):
-    ctx = {**SURGICAL_CONTEXT, "age_years": 40, **over}
+    """Spondylolysis without listhesis or root involvement: the defect is the only plausible pain
+    generator, so the pars block is needed before surgery whatever the setting."""
+    ctx = {**SURGICAL_CONTEXT, "age_years": 40, "levels": NO_SLIP_L5, **over}
     return chronic_l5(**ctx)
 
 
@@ -30,6 +35,57 @@ def test_checklists_met_unmet_unknown():
     assert "6 months" in surgery.criteria[0].label
     repair = r.checklist("repair")
     assert {c.id: c.status for c in repair.criteria}["age"] == "unmet" and repair.status == "unmet"
+    exempt = r.checklist("pars-block-not-needed")
+    assert {c.id: c.status for c in exempt.criteria} == {"setting": "met", "adult": "met", "segment-or-root": "unmet"}
+
+
+def test_empty_read_is_insufficient_and_never_ticks_a_criterion():
+    """Issue 9: nothing assessed -> 'findings insufficient' with what to assess first, and no
+    criterion shown as met (no 'no listhesis' tick)."""
+    r = evaluate(build(), ruleset())
+    assert r.tier == "insufficient"
+    assert r.headline.startswith("Findings insufficient")
+    assert r.assess_first[0].startswith("Red flags") and any("Pars interarticularis" in a for a in r.assess_first)
+    assert "Pars interarticularis" in r.headline
+    statuses = {(cl.id, c.id): c.status for cl in r.checklists for c in cl.criteria}
+    met = [k for k, v in statuses.items() if v == "met" and k[1] != "setting"]
+    assert not met, met
+    assert statuses[("repair", "slip-grade")] == "unknown"
+
+
+def test_no_suggestion_to_obtain_imaging_the_study_has():
+    lesion = [("L5", "left", "complete_fracture", True, None, ("MR",)),
+              ("L5", "right", "complete_fracture", None, None, ("MR",))]
+    without = evaluate(build(lesion, [dict(level="L5")], age_years=15, symptomatic=True), ruleset())
+    assert "ct-staging" in without.recommendation_ids and "read-existing-ct" not in without.recommendation_ids
+    with_ct = evaluate(build(lesion, [dict(level="L5")], imaging=dict(ct=True, mri=True), age_years=15,
+                             symptomatic=True), ruleset())
+    ids = set(with_ct.recommendation_ids)
+    assert "read-existing-ct" in ids and "read-existing-mri" in ids
+    assert not {"ct-staging", "mri-stir", "confirm-defect-ct"} & ids
+    empty = evaluate(build(imaging=dict(ct=True, mri=True, radiographs=True), symptomatic=True), ruleset())
+    ids = set(empty.recommendation_ids)
+    assert "read-existing-imaging" in ids and not {"mri-stir", "standing-lateral-radiographs", "oblique-radiographs"} & ids
+
+
+def test_user_facing_text_has_no_ids_or_variable_names_and_rounded_numbers():
+    from app.pathway.examples import level as lv
+    rs = ruleset()
+    f = build([("L5", s, "chronic_nonunion", False, None, ("CT",)) for s in ("left", "right")],
+              [lv("L5", slip=19.5652, pfirrmann=4)], **{**SURGICAL_CONTEXT, "age_years": 40, "conservative_care_months": 4})
+    r = evaluate(f, rs)
+    texts = [r.headline, *r.summary, *(x.text for x in r.recommendations), *(x.title for x in r.recommendations),
+             *(n.text for n in r.red_flags + r.cautions), *(c.label for cl in r.checklists for c in cl.criteria),
+             *(m.question for m in r.missing), *(t for m in r.missing for t in m.could_add_titles),
+             *(e for d in r.disagreements for e in d.effects)]
+    names = set(rs.settings) | {x.id for x in rs.rules} | set(rs.recommendations) | {"_"}
+    for t in texts:
+        for name in names:
+            if name == "_":
+                assert "_" not in t.replace("x_", ""), t
+            elif "-" in name or "_" in name:
+                assert name not in t, (name, t)
+    assert any("20 %" in t for t in r.summary) and not any("19.5652" in t for t in texts)
 
 
 def test_missing_data_says_what_would_change_the_tier():
@@ -47,12 +103,12 @@ def test_disagreement_effects_of_seed_thresholds():
     d = next(d for d in r.disagreements if d.id == "conservative-care-duration")
     assert d.value_used == 6
     effects = " | ".join(d.effects)
-    assert "conservative_care_min_months = 3: tier would be 'surgical'" in effects
-    assert "conservative_care_min_months = 4: tier would be 'surgical'" in effects
+    assert "with 3 months: the tier would be 'Refer for spine surgical evaluation'" in effects
+    assert "with 4 months: the tier would be 'Refer for spine surgical evaluation'" in effects
     r30 = evaluate(_surgical(age_years=28), ruleset())
     d = next(d for d in r30.disagreements if d.id == "repair-age")
-    assert any("repair_age_max_years = 30" in e and "adds direct-pars-repair" in e for e in d.effects)
-    assert any("repair_age_max_years = 35" in e for e in d.effects)
+    assert any("with 30 years" in e and "adds Discuss direct pars repair" in e for e in d.effects)
+    assert any("with 35 years" in e for e in d.effects)
 
 
 def test_recommendation_carries_rule_facts_citations_and_disputes():
@@ -85,6 +141,7 @@ def test_json_shape_documented_keys():
     assert doc["disclaimer"] == DISCLAIMER
     assert doc["ruleset"]["hash"] == ruleset().hash
     assert doc["recommendations"][0]["id"] == "surgical-evaluation"
+    assert doc["tier"] == "surgical" and doc["headline"] == "Refer for spine surgical evaluation"
     assert doc["settings"]["conservative_care_min_months"] == 6
 
 
@@ -139,7 +196,7 @@ def test_union_rates_come_with_the_era_disagreement():
 
 
 def test_missing_lists_the_other_unknowns_a_rule_waits_for():
-    r = evaluate(_surgical(pars_block=None, pain_concordant_with_imaging=None), ruleset())
+    r = evaluate(_surgical(pars_block=None, disabling_pain=None), ruleset())
     by_fact = {m.fact: m for m in r.missing}
-    assert "pain_concordant_with_imaging" in by_fact["pars_block"].together_with
-    assert "pars_block" in by_fact["pain_concordant_with_imaging"].together_with
+    assert "disabling_pain" in by_fact["pars_block"].together_with
+    assert "pars_block" in by_fact["disabling_pain"].together_with

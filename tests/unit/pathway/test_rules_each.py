@@ -6,10 +6,13 @@ import pytest
 
 from app.pathway import evaluate
 from app.pathway.examples import build
-from pathway_builders import SURGICAL_CONTEXT, active_l5, chronic_l5, ruleset
+from pathway_builders import ADULT_LISTHESIS, SURGICAL_CONTEXT, active_l5, chronic_l5, ruleset
 
 L5_INTACT = [("L5", "left", "intact", False, None), ("L5", "right", "intact", False, None)]
 L5_OK = dict(level="L5", slip=10, pfirrmann=2, hypoplasia=False, instability=False, stenosis="none")
+L5_NO_SLIP = dict(level="L5", pfirrmann=2, hypoplasia=False, instability=False, stenosis="none")
+MR_ONLY = ("MR",)
+RADIOGRAPH = ("radiograph",)
 
 
 def _surg(**over):
@@ -22,12 +25,21 @@ def _surg(**over):
 CASES = {
     "RF-1-cauda-equina": (lambda: build(cauda_equina_symptoms=True), lambda: build(cauda_equina_symptoms=False)),
     "RF-1-progressive-deficit": (lambda: build(neuro_deficit="progressive"), lambda: build(neuro_deficit="stable")),
-    "RF-2-slip-progression": (lambda: chronic_l5(slip_progression=True), lambda: chronic_l5(slip_progression=False)),
+    "RF-2-slip-progression": (lambda: chronic_l5(slip_progression=True, age_years=40),
+                              lambda: chronic_l5(slip_progression=True, age_years=14)),
+    "RF-2-progression-growing": (lambda: chronic_l5(slip_progression=True, age_years=14),
+                                 lambda: chronic_l5(slip_progression=True, age_years=40)),
+    "RF-2-high-grade-growing": (
+        lambda: chronic_l5(levels=[dict(level="L5", slip=50.5)], age_years=13),
+        lambda: chronic_l5(levels=[dict(level="L5", slip=50.0)], age_years=13)),
+    "RF-2-spondyloptosis": (lambda: chronic_l5(levels=[dict(level="L5", slip=100.5)], age_years=40),
+                            lambda: chronic_l5(levels=[dict(level="L5", slip=100.0)], age_years=40)),
     "RF-2-high-grade-slip": (
         lambda: chronic_l5(levels=[dict(level="L5", slip=50.5)], age_years=40, skeletally_mature=True),
         lambda: chronic_l5(levels=[dict(level="L5", slip=50.0)], age_years=40, skeletally_mature=True)),
     "RF-stable-deficit": (lambda: build(neuro_deficit="stable"), lambda: build(neuro_deficit="none")),
     "MG-0-symptomatic-lesion": (lambda: active_l5(symptomatic=True), lambda: active_l5(symptomatic=False)),
+    "MG-active-lesion": (lambda: active_l5(), lambda: chronic_l5()),
     "MG-1-active-lesion-growing": (lambda: active_l5(age_years=14, symptomatic=True),
                                    lambda: active_l5(age_years=19, symptomatic=True)),
     "MG-1-active-lesion-adult": (lambda: active_l5(age_years=19, symptomatic=True),
@@ -44,10 +56,17 @@ CASES = {
         lambda: build([("L5", "right", "complete_fracture", True, "progressive"), ("L5", "left", "intact", False, None)]),
         lambda: build([("L4", "right", "complete_fracture", True, "progressive"), ("L4", "left", "intact", False, None)])),
     "PIT-athlete": (lambda: chronic_l5(athlete=True), lambda: chronic_l5(athlete=False)),
+    "PIT-competitive-athlete": (lambda: chronic_l5(sport_level="competitive"), lambda: chronic_l5(sport_level="recreational")),
+    "PIT-female-growing-slip": (lambda: chronic_l5(sex="F", age_years=13), lambda: chronic_l5(sex="M", age_years=13)),
+    "SV-1-growing-slip-surveillance": (lambda: chronic_l5(age_years=14), lambda: chronic_l5(age_years=19)),
+    "PIT-high-pi-growing": (
+        lambda: build(levels=[dict(level="L5", slip=20)], spinopelvic=dict(pelvic_incidence_deg=60.5), age_years=12),
+        lambda: build(levels=[dict(level="L5", slip=20)], spinopelvic=dict(pelvic_incidence_deg=60.0), age_years=12)),
     "PIT-1-incidental": (lambda: chronic_l5(symptomatic=False), lambda: active_l5(symptomatic=False)),
     "PIT-asymptomatic-active": (lambda: active_l5(symptomatic=False), lambda: chronic_l5(symptomatic=False)),
     "PIT-symptoms-unknown": (lambda: chronic_l5(), lambda: chronic_l5(pain_vas=3)),
     "NL-no-lesion": (lambda: build(L5_INTACT), lambda: active_l5()),
+    "NL-no-lesion-asymptomatic": (lambda: build(L5_INTACT, symptomatic=False), lambda: build(L5_INTACT)),
     "NL-no-lesion-symptomatic": (lambda: build(L5_INTACT, symptomatic=True), lambda: build(L5_INTACT, symptomatic=False)),
     "MG-radicular-gabapentinoid": (lambda: chronic_l5(symptomatic=True, radicular_symptoms=True),
                                    lambda: chronic_l5(symptomatic=True, radicular_symptoms=False)),
@@ -60,9 +79,16 @@ CASES = {
         lambda: chronic_l5(levels=[dict(level="L5", slip=10, stenosis="none")], symptomatic=True,
                            radicular_symptoms=True, conservative_care_months=3)),
     "SX-diagnostic-block": (
-        lambda: chronic_l5(symptomatic=True, conservative_care_months=6, disabling_pain=True, pars_block="not_done"),
-        lambda: chronic_l5(symptomatic=True, conservative_care_months=6, disabling_pain=True, pars_block="positive")),
-    "SX-block-negative": (lambda: chronic_l5(pars_block="negative"), lambda: chronic_l5(pars_block="positive")),
+        lambda: chronic_l5(levels=[L5_NO_SLIP], symptomatic=True, conservative_care_months=6, disabling_pain=True,
+                           pars_block="not_done", radicular_symptoms=False, age_years=30),
+        lambda: chronic_l5(levels=[L5_NO_SLIP], symptomatic=True, conservative_care_months=6, disabling_pain=True,
+                           pars_block="positive", radicular_symptoms=False, age_years=30)),
+    "SX-block-negative": (
+        lambda: chronic_l5(levels=[L5_NO_SLIP], pars_block="negative", radicular_symptoms=False, age_years=30),
+        lambda: chronic_l5(levels=[L5_OK], pars_block="negative", age_years=30)),
+    "SX-block-negative-segment": (
+        lambda: chronic_l5(levels=[L5_OK], pars_block="negative", age_years=30),
+        lambda: chronic_l5(levels=[L5_NO_SLIP], pars_block="negative", radicular_symptoms=False, age_years=30)),
     "SX-1-surgical-evaluation": (lambda: _surg(), lambda: _surg(conservative_care_months=5.9)),
     "SX-2-direct-repair": (lambda: _surg(age_years=22), lambda: _surg(age_years=26)),
     "SX-3-fusion": (lambda: _surg(age_years=40), lambda: _surg(age_years=22)),
@@ -75,12 +101,23 @@ CASES = {
     "SX-declines-surgery": (lambda: chronic_l5(wishes_surgery=False), lambda: chronic_l5(wishes_surgery=True)),
     "IM-3-ct-staging": (lambda: active_l5(age_years=14, symptomatic=True, stage=None),
                         lambda: active_l5(age_years=14, symptomatic=True, stage="pre-lysis")),
+    "IM-3-stage-on-existing-ct": (lambda: active_l5(stage=None, imaging=dict(ct=True)),
+                                  lambda: active_l5(stage=None, imaging=dict(ct=False))),
     "IM-3-mri-edema-unknown": (lambda: build([("L5", "left", "complete_fracture", None, None)]),
-                               lambda: build([("L5", "left", "complete_fracture", False, None)])),
+                               lambda: build([("L5", "left", "complete_fracture", None, None)], imaging=dict(mri=True))),
+    "IM-3-edema-on-existing-mri": (lambda: build([("L5", "left", "complete_fracture", None, None)], imaging=dict(mri=True)),
+                                   lambda: build([("L5", "left", "complete_fracture", None, None)])),
     "IM-3-mri-no-edema-assessment": (
         lambda: build([("L5", "left", "intact", None, None), ("L5", "right", "intact", None, None)], symptomatic=True),
         lambda: build(L5_INTACT, symptomatic=True)),
-    "IM-2-pars-not-assessed": (lambda: build(symptomatic=True), lambda: build(L5_INTACT, symptomatic=True)),
+    "IM-2-pars-not-assessed": (lambda: build(), lambda: build(L5_INTACT)),
+    "IM-2-read-existing-imaging": (lambda: build(imaging=dict(radiographs=True)), lambda: build(imaging=dict(radiographs=False))),
+    "IM-2-obtain-mri": (lambda: build(symptomatic=True), lambda: build(symptomatic=True, imaging=dict(mri=True))),
+    "IM-2-obtain-radiographs": (lambda: build(symptomatic=True), lambda: build(symptomatic=True, imaging=dict(radiographs=True))),
+    "IM-confirm-radiograph-only": (lambda: chronic_l5(read_on=RADIOGRAPH), lambda: chronic_l5(read_on=RADIOGRAPH, imaging=dict(ct=True))),
+    "IM-confirm-on-existing-ct": (lambda: chronic_l5(read_on=RADIOGRAPH, imaging=dict(ct=True)),
+                                  lambda: chronic_l5(read_on=MR_ONLY, imaging=dict(ct=True))),
+    "PIT-defect-radiograph-only": (lambda: chronic_l5(read_on=RADIOGRAPH), lambda: chronic_l5(read_on=())),
     "IM-2-slip-unmeasured": (lambda: chronic_l5(levels=[]), lambda: chronic_l5(levels=[dict(level="L5")])),
     "PIT-2-hypoplasia": (lambda: chronic_l5(levels=[{**L5_OK, "hypoplasia": True}]),
                          lambda: chronic_l5(levels=[{**L5_OK, "hypoplasia": False}])),
@@ -89,8 +126,11 @@ CASES = {
     "PIT-2-expectations": (lambda: chronic_l5(realistic_expectations=False), lambda: chronic_l5(realistic_expectations=True)),
     "PIT-mismatch": (lambda: chronic_l5(pain_concordant_with_imaging=False), lambda: chronic_l5(pain_concordant_with_imaging=True)),
     "PIT-non-isthmic-slip": (
-        lambda: build([("L4", "left", "intact", False, None), ("L4", "right", "intact", False, None)], [dict(level="L4", slip=15)]),
-        lambda: build([("L4", "left", "chronic_nonunion", False, "terminal"), ("L4", "right", "intact", False, None)], [dict(level="L4", slip=15)])),
+        lambda: build([("L4", "left", "intact", False, None), ("L4", "right", "intact", False, None)], [dict(level="L4", slip=15)], age_years=60),
+        lambda: build([("L4", "left", "intact", False, None), ("L4", "right", "intact", False, None)], [dict(level="L4", slip=15)], age_years=12)),
+    "PIT-dysplastic-slip-growing": (
+        lambda: build([("L4", "left", "intact", False, None), ("L4", "right", "intact", False, None)], [dict(level="L4", slip=15)], age_years=12),
+        lambda: build([("L4", "left", "intact", False, None), ("L4", "right", "intact", False, None)], [dict(level="L4", slip=15)], age_years=60)),
     "PIT-near-boundary": (lambda: chronic_l5(levels=[dict(level="L5", slip=22.0)]),
                           lambda: chronic_l5(levels=[dict(level="L5", slip=21.9)])),
     "PIT-bilateral-slip-risk": (lambda: chronic_l5(),

@@ -54,16 +54,79 @@ def test_adult_modifier_and_meyerding_wiltse():
     r = evaluate(chronic_l5(age_years=42, levels=[dict(level="L5", slip=18.0, pfirrmann=4)]), ruleset())
     lv = _level(r, "L5")
     assert lv.meyerding == "I" and lv.slip_pct == 18.0 and lv.wiltse_type == "II"
-    assert "Meyerding grade I anterolisthesis 18 %" in lv.summary
+    assert "Meyerding grade I anterolisthesis (Taillard index 18 %)" in lv.summary and lv.taillard_pct == 18.0
+    assert lv.marchetti_bartolozzi == "acquired (stress fracture)"
     assert "chronic non-union" in lv.summary and "terminal" in lv.summary
     assert all("no bony union expected" in " ".join(p.union_modifiers) for p in lv.pars)
 
 
 def test_slip_without_defect_is_not_isthmic():
     f = build([("L4", "left", "intact", False, None), ("L4", "right", "intact", False, None)],
-              [dict(level="L4", slip=15, pfirrmann=4)])
+              [dict(level="L4", slip=15, pfirrmann=4)], age_years=62)
     lv = _level(evaluate(f, ruleset()), "L4")
-    assert lv.wiltse_type == "III"
+    assert lv.wiltse_type == "III" and lv.marchetti_bartolozzi == "acquired (degenerative)"
+
+
+def test_dysplastic_slip_in_a_child_is_never_degenerative():
+    """Issue 10 point 4: a slip without a pars defect in a child is dysplastic (Wiltse I), even
+    with a degenerated-looking disc; the degenerative-guideline caution is not shown."""
+    f = build([("L5", "left", "intact", False, None), ("L5", "right", "intact", False, None)],
+              [dict(level="L5", slip=30, pfirrmann=3)], age_years=12, symptomatic=True)
+    r = evaluate(f, ruleset())
+    lv = _level(r, "L5")
+    assert lv.wiltse_type == "I" and lv.marchetti_bartolozzi == "developmental (dysplastic)"
+    cautions = {c.id for c in r.cautions}
+    assert "dysplastic-slip-growing" in cautions and "non-isthmic-slip" not in cautions
+    assert {"specialist-spine-review", "slip-surveillance-growing"} <= set(r.recommendation_ids)
+
+
+def _l5_slip(pct, sp, angle=None):
+    return build([("L5", s, "chronic_nonunion", False, None, ("CT",)) for s in ("left", "right")],
+                 [dict(level="L5", slip=pct, slip_angle=angle)], spinopelvic=sp, age_years=30)
+
+
+def test_sdsg_low_grade_types_and_boundaries():
+    def sdsg(pi, **over):
+        return _level(evaluate(_l5_slip(20, dict(pelvic_incidence_deg=pi)), ruleset(), over or None), "L5")
+    assert sdsg(44.9).sdsg_type == "1" and sdsg(45.0).sdsg_type == "2"
+    assert sdsg(60.0).sdsg_type == "2" and sdsg(60.1).sdsg_type == "3"
+    assert "uncertain" in sdsg(58).sdsg_note and "uncertain" not in sdsg(52).sdsg_note
+    assert sdsg(62, sdsg_pi_high_deg=65).sdsg_type == "2"  # Epomedicine cut-off
+    assert _level(evaluate(_l5_slip(20, None), ruleset()), "L5").sdsg_type is None
+
+
+def test_sdsg_high_grade_balance_is_a_labelled_candidate():
+    lv = _level(evaluate(_l5_slip(60, dict(pelvic_incidence_deg=75, sacral_slope_deg=50, pelvic_tilt_deg=25)), ruleset()), "L5")
+    assert lv.sdsg_type == "4" and "SS > PT shortcut" in lv.sdsg_note and "reader decides" in lv.sdsg_note
+    lv = _level(evaluate(_l5_slip(60, dict(pelvic_incidence_deg=80, sacral_slope_deg=30, pelvic_tilt_deg=50)), ruleset()), "L5")
+    assert lv.sdsg_type == "5-6" and "C7 plumb line" in lv.sdsg_note
+    lv = _level(evaluate(_l5_slip(60, dict(pelvic_incidence_deg=90, sacral_slope_deg=30, pelvic_tilt_deg=50)), ruleset()), "L5")
+    assert "re-measure" in lv.sdsg_note  # PI != PT + SS by more than 5 degrees
+    lv = _level(evaluate(_l5_slip(60, dict(pelvic_incidence_deg=75)), ruleset()), "L5")
+    assert lv.sdsg_type == "4-6"
+
+
+def test_instability_measurement_in_words_with_the_thresholds():
+    f = build([("L5", s, "chronic_nonunion", False, None, ("CT",)) for s in ("left", "right")],
+              [dict(level="L5", slip=12, translation_mm=3.2, translation_pct=9.0, angulation_deg=6.0)], age_years=40)
+    lv = _level(evaluate(f, ruleset()), "L5")
+    assert "unstable" in lv.instability and "translation 3.2 mm" in lv.instability
+    lv = _level(evaluate(f, ruleset(), {"instability_translation_pct": 15}), "L5")
+    assert "— stable" in lv.instability
+
+
+def test_radiograph_only_defect_is_suspected_and_not_staged():
+    f = build([("L5", "left", "complete_fracture", None, None, ("radiograph",)),
+               ("L5", "right", "intact", None, None, ("radiograph",))], age_years=30, symptomatic=True)
+    r = evaluate(f, ruleset())
+    left = next(p for p in _level(r, "L5").pars if p.side == "left")
+    assert left.ct_stage is None and left.ct_stage_source == "radiograph only" and not left.union
+    assert "suspected complete fracture (radiographs only)" in r.summary[0]
+    crit = {c.id: c.status for c in r.checklist("surgery").criteria}
+    assert crit["defect-confirmed"] == "unmet"
+    assert "defect-radiograph-only" in {c.id for c in r.cautions} and "confirm-defect-ct" in r.recommendation_ids
+    unknown = evaluate(build([("L5", "left", "complete_fracture", None, None)], age_years=30), ruleset())
+    assert {c.id: c.status for c in unknown.checklist("surgery").criteria}["defect-confirmed"] == "unknown"
 
 
 def test_near_boundary_flag_in_summary():

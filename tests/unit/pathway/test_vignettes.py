@@ -10,10 +10,12 @@ from pathway_builders import from_vignette, ruleset, vignettes
 VIGNETTES = vignettes()
 
 
-def test_there_are_at_least_30_vignettes_with_unique_ids():
+def test_there_are_enough_vignettes_with_unique_ids():
     ids = [v["id"] for v in VIGNETTES]
     assert len(ids) >= 30
     assert len(set(ids)) == len(ids)
+    # issue 10 / issue 9 vignettes (V101 ...): at least 40
+    assert sum(1 for i in ids if i[1:4].isdigit()) >= 40
 
 
 @pytest.mark.parametrize("v", VIGNETTES, ids=[v["id"] for v in VIGNETTES])
@@ -40,4 +42,8 @@ def test_vignette(v):
     for x in v.get("red_flags", []):
         if x not in flags:
             problems.append(f"missing red flag {x}")
+    statuses = {f"{cl.id}.{c.id}": c.status for cl in result.checklists for c in cl.criteria}
+    for key, want in v.get("criteria", {}).items():
+        if statuses.get(key) != want:
+            problems.append(f"criterion {key} is {statuses.get(key)!r}, expected {want!r}")
     assert not problems, f"{v['id']}: " + "; ".join(problems) + f"\nplan: {sorted(ids)}"
