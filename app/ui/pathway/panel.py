@@ -259,6 +259,7 @@ class PathwayPanel(QWidget):
         head = QHBoxLayout()
         self.tier_badge = QLabel("", self)
         self.tier_badge.setObjectName("tierBadge")
+        self.tier_badge.setWordWrap(True)  # a long headline wraps instead of widening the dock
         head.addWidget(self.tier_badge, 0)
         self.tier_rules_label = _label("", self, style=f"color:{MUTED}")
         head.addWidget(self.tier_rules_label, 1)

@@ -70,6 +70,11 @@ class TeachingController(QObject):
         self.dock.setWidget(self.panel)
         window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.dock)
         self.dock.hide()
+        view_menu = next((a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "View"), None)
+        if view_menu is not None:  # a closed teaching dock can be re-opened like every other dock
+            toggle = self.dock.toggleViewAction()
+            toggle.setText("Teaching case panel")
+            view_menu.addAction(toggle)
         self.panel.submit_button.clicked.connect(self.submit)
         self.overlay = ReferenceOverlay(window)
         self.panel.show_reference.toggled.connect(self.overlay.set_visible)

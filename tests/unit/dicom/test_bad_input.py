@@ -98,9 +98,10 @@ def test_missing_decoder_message_names_the_package(tmp_path, monkeypatch):
     src = pydicom.data.get_testdata_file("MR_small_jp2klossless.dcm")
     p = tmp_path / "j2k.dcm"
     p.write_bytes(open(src, "rb").read())
-    # no decoder package installed for JPEG 2000: neither pydicom's plugins nor SimpleITK
+    # no decoder package installed for JPEG 2000: neither pydicom's plugins nor GDCM nor SimpleITK
     monkeypatch.setattr(get_decoder("1.2.840.10008.1.2.4.90"), "_available", {})
     monkeypatch.setitem(sys.modules, "SimpleITK", None)
+    monkeypatch.setitem(sys.modules, "gdcm", None)
     with pytest.raises(UnsupportedTransferSyntax) as info:
         load_series(_entry(tmp_path))
     assert "pylibjpeg-openjpeg" in info.value.message and "JPEG 2000" in info.value.message
