@@ -5,7 +5,7 @@
 past-tense signals ``findings_changed(findings)`` and ``pathway_changed(result)``.
 
 Flow of a user action (one way): intent or drawing -> command on ``history`` -> findings
-(annotation changes re-derive them, app.annotations.derive) -> pathway.evaluate -> autosave
+(annotation changes re-derive them, app.findings.derive) -> pathway.evaluate -> autosave
 -> signals. A table edit that corresponds to a pars marker is ONE command that edits both
 (the marker update is captured into it), so Undo reverts both together.
 
@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Any, Optional, Union
 
-from app.annotations.derive import apply_finding_edit_to_annotations, derive_findings
+from app.findings.derive import apply_finding_edit_to_annotations, derive_findings
 from app.annotations.store import AnnotationStore
 from app.core.history import History
 from app.core.signals import Signal

@@ -29,7 +29,7 @@ from typing import Any, ClassVar, Optional, Sequence
 import numpy as np
 
 from app.annotations.space import PixelSpace, format_area, format_length
-from app.findings.model import (
+from app.vocabulary import (
     AnnotationRef,
     Level,
     MeyerdingGrade,

@@ -3,11 +3,11 @@
 * ``SpinoPelvicLines`` ("spinopelvic"): up to six points on a standing lateral image, in order
   femoral head centre 1, femoral head centre 2, S1 superior endplate posterior and anterior
   corner, then optionally L1 superior endplate posterior and anterior corner. With the first four
-  it measures PI, PT, SS; with all six also LL (app.findings.spinopelvic).
+  it measures PI, PT, SS; with all six also LL (app.geometry.spinopelvic).
 * ``SegmentMotionLines`` ("segment-motion"): four points on a flexion or extension view, in order
   upper vertebra inferior endplate posterior and anterior corner, lower vertebra superior endplate
   posterior and anterior corner; ``level`` is the upper vertebra (L4 for L4-L5) and ``view``
-  "flexion" or "extension" (app.findings.instability).
+  "flexion" or "extension" (app.geometry.instability).
 
 Both register themselves in ``app.annotations.model.ANNOTATION_TYPES`` (documents round-trip).
 """
@@ -19,9 +19,9 @@ from typing import ClassVar, Optional
 
 from app.annotations.model import ANNOTATION_TYPES, Annotation, AnnotationDataError, _enum_or_none
 from app.annotations.space import format_length
-from app.findings.instability import SegmentPosition, optional_position
-from app.findings.model import Level
-from app.findings.spinopelvic import SpinoPelvicAngles, SpinoPelvicGeometryError, spinopelvic_angles
+from app.geometry.instability import SegmentPosition, optional_position
+from app.vocabulary import Level
+from app.geometry.spinopelvic import SpinoPelvicAngles, SpinoPelvicGeometryError, spinopelvic_angles
 
 __all__ = ["SpinoPelvicLines", "SegmentMotionLines", "SPINOPELVIC_POINT_NAMES", "SEGMENT_POINT_NAMES", "VIEWS"]
 

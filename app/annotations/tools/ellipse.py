@@ -10,7 +10,7 @@ from typing import Optional
 from app.annotations.events import PointerEvent
 from app.annotations.model import EllipseROI
 from app.annotations.tools.base import Tool
-from app.findings.model import Level, Side
+from app.vocabulary import Level, Side
 
 
 class RoiToolMixin:

@@ -27,7 +27,7 @@ from app.annotations.model import (
 )
 from app.annotations.store import AnnotationStore
 from app.annotations.tools.base import FINISH_KEYS, Tool, ToolContext
-from app.findings.model import Level, SlipTechnique
+from app.vocabulary import Level, SlipTechnique
 
 _PROMPTS = {
     S1_PS: "click the {lower} postero-superior corner",

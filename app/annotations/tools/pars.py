@@ -9,7 +9,7 @@ from typing import Optional
 from app.annotations.model import ParsMarker
 from app.annotations.store import AnnotationStore
 from app.annotations.tools.base import ClickTool
-from app.findings.model import Level, ParsStatus, Side
+from app.vocabulary import Level, ParsStatus, Side
 
 
 class ParsMarkerTool(ClickTool):

@@ -6,7 +6,7 @@ tool is created for one view ("flexion" or "extension"); the segment's upper ver
 level label (Level tool) nearest to the first endplate on the same image, else ``level``
 (default L4). When a level has a complete flexion and a complete extension segment,
 derive_findings stores their difference as ``LevelFinding.instability_measured``.
-Maths: app.findings.instability.
+Maths: app.geometry.instability.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from app.annotations.model import LevelLabel
 from app.annotations.spine import SEGMENT_POINT_NAMES, VIEWS, SegmentMotionLines
 from app.annotations.store import AnnotationStore
 from app.annotations.tools.base import ClickTool, ToolContext
-from app.findings.model import Level
+from app.vocabulary import Level
 
 _LUMBAR = {lv.value: lv for lv in Level if lv is not Level.S1}
 

@@ -5,7 +5,7 @@ the same point twice when the heads superimpose), 3 the S1 superior endplate pos
 4 its anterior corner; then optionally 5-6 the L1 superior endplate posterior and anterior
 corner for the lumbar lordosis. The annotation is added after point 4 when Return/Enter or a
 double click ends the entry, or after point 6. While the mouse moves, ``tool.preview`` is a
-``SpinoPelvicLines`` whose ``angles`` follow the pointer. Maths: app.findings.spinopelvic.
+``SpinoPelvicLines`` whose ``angles`` follow the pointer. Maths: app.geometry.spinopelvic.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from app.annotations import model as am
-from app.annotations.derive import derive_findings
+from app.findings.derive import derive_findings
 from app.annotations.events import KeyEvent, PointerEvent
 from app.annotations.space import PixelSpace
 from app.annotations.spine import SegmentMotionLines, SpinoPelvicLines

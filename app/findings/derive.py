@@ -49,7 +49,7 @@ from app.annotations.model import (
 )
 from app.annotations.spine import SegmentMotionLines, SpinoPelvicLines
 from app.annotations.store import AnnotationStore
-from app.findings.instability import motion_between
+from app.geometry.instability import motion_between
 from app.findings.model import (
     AnnotationRef, Edema, InstabilityMeasurement, LevelFinding, ParsFinding, ParsStatus, SlipAngleEndplate, Side,
     Slip, SlipDirection, SlipTechnique, SpinoPelvic, StudyFindings, imaging_modality_from_dicom,

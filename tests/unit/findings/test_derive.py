@@ -3,7 +3,7 @@
 import pytest
 
 from app.annotations import model as am
-from app.annotations.derive import apply_finding_edit_to_annotations, derive_findings
+from app.findings.derive import apply_finding_edit_to_annotations, derive_findings
 from app.annotations.store import AnnotationStore
 from app.findings.model import (
     AnnotationRef, Edema, Level, LevelFinding, MeyerdingGrade, ParsFinding, ParsStatus, Side, SlipAngleEndplate,

@@ -26,7 +26,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from app.findings.spinopelvic import SpinoPelvicGeometryError, sagittal_point
+from app.geometry.spinopelvic import SpinoPelvicGeometryError, sagittal_point
 
 Point = Sequence[float]
 

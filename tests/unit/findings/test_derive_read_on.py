@@ -4,7 +4,7 @@ radiograph never yields a CT stage."""
 import pytest
 
 from app.annotations import model as am
-from app.annotations.derive import derive_findings
+from app.findings.derive import derive_findings
 from app.findings.model import (
     CTStage, CTStageBasis, ImagingModality, Level, ParsFinding, Side, StudyFindings, imaging_modality_from_dicom,
 )
