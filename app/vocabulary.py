@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Optional
 
 # Meyerding boundaries (upper-inclusive, clinical-reference 1.1) and the "near boundary" margin.
 MEYERDING_UPPER_BOUNDS_PCT = (25.0, 50.0, 75.0, 100.0)
@@ -27,7 +26,7 @@ class Level(str, enum.Enum):
     S1 = "S1"
 
     @property
-    def below(self) -> Optional["Level"]:
+    def below(self) -> Level | None:
         order = list(Level)
         i = order.index(self)
         return order[i + 1] if i + 1 < len(order) else None
@@ -38,7 +37,7 @@ class Side(str, enum.Enum):
     RIGHT = "right"
 
     @property
-    def other(self) -> "Side":
+    def other(self) -> Side:
         return Side.RIGHT if self is Side.LEFT else Side.LEFT
 
 
@@ -134,7 +133,7 @@ _DICOM_MODALITY_KIND = {
 }
 
 
-def imaging_modality_from_dicom(modality: Optional[str]) -> Optional[ImagingModality]:
+def imaging_modality_from_dicom(modality: str | None) -> ImagingModality | None:
     """The imaging kind of a DICOM Modality value (CR/DX/RF/XA -> radiograph, NM/PT -> NM);
     None for values that are not one of these (SR, OT, US, empty...)."""
     return _DICOM_MODALITY_KIND.get(str(modality or "").strip().upper())
@@ -159,7 +158,7 @@ class Severity(str, enum.Enum):
     SEVERE = "severe"
 
 
-def check_range(name: str, value: Optional[float], lo: float, hi: float) -> None:
+def check_range(name: str, value: float | None, lo: float, hi: float) -> None:
     if value is None:
         return
     if not isinstance(value, (int, float)) or isinstance(value, bool):
@@ -182,7 +181,7 @@ def as_point(value, n_allowed: tuple[int, ...], what: str) -> tuple[float, ...]:
 
 # --------------------------------------------------------------------------- derivations
 
-def meyerding_grade(percent_slip: float) -> Optional[MeyerdingGrade]:
+def meyerding_grade(percent_slip: float) -> MeyerdingGrade | None:
     """Upper-inclusive intervals: 0 < s <= 25 I, <= 50 II, <= 75 III, <= 100 IV, > 100 V.
     0 % (or a retrolisthesis given as a negative number) is "no listhesis": None."""
     if percent_slip <= 0:
@@ -197,7 +196,7 @@ def near_meyerding_boundary(percent_slip: float, margin_pct: float = NEAR_BOUNDA
     return any(abs(percent_slip - b) <= margin_pct for b in MEYERDING_UPPER_BOUNDS_PCT)
 
 
-def hollenberg_grade(status: ParsStatus, edema_present: Optional[bool]) -> Optional[int]:
+def hollenberg_grade(status: ParsStatus, edema_present: bool | None) -> int | None:
     """Hollenberg 2002 MRI grade from (fracture extent x marrow edema).
 
     0 normal; 1 stress reaction (edema, intact cortex); 2 incomplete fracture with edema;
@@ -221,7 +220,7 @@ def hollenberg_grade(status: ParsStatus, edema_present: Optional[bool]) -> Optio
     return 3 if edema else 4
 
 
-def ang_grade(status: ParsStatus, edema_present: Optional[bool]) -> Optional[str]:
+def ang_grade(status: ParsStatus, edema_present: bool | None) -> str | None:
     """Ang et al. split of grade 2 by activity: 0, 1, 2a, 2b, 3, 4."""
     h = hollenberg_grade(status, edema_present)
     if status.fracture_extent == "incomplete":
@@ -231,8 +230,8 @@ def ang_grade(status: ParsStatus, edema_present: Optional[bool]) -> Optional[str
     return None if h is None else str(h)
 
 
-def ct_stage(status: ParsStatus, edema_present: Optional[bool], gap_mm: Optional[float] = None,
-             early_gap_max_mm: float = 1.0) -> Optional[CTStage]:
+def ct_stage(status: ParsStatus, edema_present: bool | None, gap_mm: float | None = None,
+             early_gap_max_mm: float = 1.0) -> CTStage | None:
     """Approximate crosswalk from the pars entry to the CT stage (no validated mapping exists:
     clinical-reference 3.1). Intact without edema has no stage (None)."""
     if status is ParsStatus.STRESS_REACTION or (status is ParsStatus.INTACT and edema_present):
@@ -258,7 +257,7 @@ class AnnotationRef:
     kind: str  # "pars-marker", "meyerding", "edema-roi", "length", ...
     series_instance_uid: str = ""
     sop_instance_uid: str = ""
-    frame: Optional[int] = None  # 1-based frame number for multi-frame objects
+    frame: int | None = None  # 1-based frame number for multi-frame objects
     points_px: tuple[tuple[float, float], ...] = ()  # (column, row) in image pixels
     points_lps: tuple[tuple[float, float, float], ...] = ()  # patient mm (empty on a radiograph)
 

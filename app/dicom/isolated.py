@@ -14,11 +14,10 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 
-from app.core.progress import CancelToken, Cancelled
+from app.core.progress import Cancelled, CancelToken
 
 DECODE_TIMEOUT_S = 120.0
 _POLL_S = 0.1
@@ -36,7 +35,7 @@ class _Worker:
         self.proc = subprocess.Popen([sys.executable, "-m", "app.dicom.decode_worker"], cwd=root, env=env,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      text=True, bufsize=1)
-        self.lines: "queue.Queue[Optional[str]]" = queue.Queue()
+        self.lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
@@ -54,10 +53,10 @@ class _Worker:
 
 
 _lock = threading.Lock()
-_worker: Optional[_Worker] = None
+_worker: _Worker | None = None
 
 
-def _describe_exit(code: Optional[int]) -> str:
+def _describe_exit(code: int | None) -> str:
     if code is not None and code < 0:
         import signal
 
@@ -68,7 +67,7 @@ def _describe_exit(code: Optional[int]) -> str:
     return f"ended unexpectedly (exit code {code})"
 
 
-def decode_isolated(path: Path, method: str, cancel: Optional[CancelToken] = None,
+def decode_isolated(path: Path, method: str, cancel: CancelToken | None = None,
                     timeout_s: float = DECODE_TIMEOUT_S) -> np.ndarray:
     """Decoded pixel array of ``path`` by ``method`` ("gdcm", "gdcm-reader" or "simpleitk") in the worker."""
     global _worker

@@ -41,21 +41,37 @@ differs (so the derive -> table -> apply loop terminates).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from typing import Iterable, Mapping, Optional, Union
 
 from app.annotations.model import (
-    Annotation, EllipseROI, FreehandROI, MeyerdingSlip, ParsMarker,
+    Annotation,
+    EllipseROI,
+    FreehandROI,
+    MeyerdingSlip,
+    ParsMarker,
 )
 from app.annotations.spine import SegmentMotionLines, SpinoPelvicLines
 from app.annotations.store import AnnotationStore
-from app.geometry.instability import motion_between
 from app.findings.model import (
-    AnnotationRef, Edema, InstabilityMeasurement, LevelFinding, ParsFinding, ParsStatus, SlipAngleEndplate, Side,
-    Slip, SlipDirection, SlipTechnique, SpinoPelvic, StudyFindings, imaging_modality_from_dicom,
+    AnnotationRef,
+    Edema,
+    InstabilityMeasurement,
+    LevelFinding,
+    ParsFinding,
+    ParsStatus,
+    Side,
+    Slip,
+    SlipAngleEndplate,
+    SlipDirection,
+    SlipTechnique,
+    SpinoPelvic,
+    StudyFindings,
+    imaging_modality_from_dicom,
 )
+from app.geometry.instability import motion_between
 
-__all__ = ["derive_findings", "apply_finding_edit_to_annotations", "DERIVED_KINDS", "MAX_SLIP_PCT"]
+__all__ = ["DERIVED_KINDS", "MAX_SLIP_PCT", "apply_finding_edit_to_annotations", "derive_findings"]
 
 MAX_SLIP_PCT = 200.0
 # annotation kinds whose refs in a provenance mark a finding (part) as derived
@@ -67,7 +83,7 @@ MOTION_KINDS = frozenset({SegmentMotionLines.kind})
 DERIVED_KINDS = PARS_KINDS | SLIP_KINDS | ROI_KINDS | SPINOPELVIC_KINDS | MOTION_KINDS
 
 
-def _annotations(source: Union[AnnotationStore, Iterable[Annotation]]) -> list[Annotation]:
+def _annotations(source: AnnotationStore | Iterable[Annotation]) -> list[Annotation]:
     return list(source.annotations if isinstance(source, AnnotationStore) else source)
 
 
@@ -85,7 +101,7 @@ def _landmarks(ann: MeyerdingSlip) -> dict:
     return out
 
 
-def _slip_from(ann: MeyerdingSlip, cited: list[Annotation]) -> Optional[Slip]:
+def _slip_from(ann: MeyerdingSlip, cited: list[Annotation]) -> Slip | None:
     s = ann.slip
     if s is None:
         return None
@@ -112,9 +128,9 @@ def _is_derived_only(refs: tuple[AnnotationRef, ...], kinds: frozenset) -> bool:
     return bool(refs) and all(r.kind in kinds for r in refs)
 
 
-def derive_findings(source: Union[AnnotationStore, Iterable[Annotation]], base: StudyFindings,
-                    notes: Optional[list[str]] = None,
-                    series_modality: Optional[Mapping[str, str]] = None) -> StudyFindings:
+def derive_findings(source: AnnotationStore | Iterable[Annotation], base: StudyFindings,
+                    notes: list[str] | None = None,
+                    series_modality: Mapping[str, str] | None = None) -> StudyFindings:
     """See the module docstring. ``notes`` (a list) receives plain-language remarks;
     ``series_modality`` maps series instance UIDs to their DICOM Modality."""
     anns = _annotations(source)
@@ -221,7 +237,7 @@ def derive_findings(source: Union[AnnotationStore, Iterable[Annotation]], base: 
     return out
 
 
-def _in_range(name: str, value: Optional[float], lo: float, hi: float, notes: list[str]) -> Optional[float]:
+def _in_range(name: str, value: float | None, lo: float, hi: float, notes: list[str]) -> float | None:
     if value is None:
         return None
     if not lo <= value <= hi:
@@ -293,7 +309,7 @@ def _with_read_on(findings: StudyFindings, series_modality: Mapping[str, str]) -
     return out
 
 
-def _pick_reference(roi: Annotation, references: list[Annotation]) -> Optional[Annotation]:
+def _pick_reference(roi: Annotation, references: list[Annotation]) -> Annotation | None:
     same_image = [r for r in references if r.image_key == roi.image_key]
     if same_image:
         return _latest(same_image)
@@ -303,7 +319,7 @@ def _pick_reference(roi: Annotation, references: list[Annotation]) -> Optional[A
 
 # =========================================================================== reverse direction
 
-def apply_finding_edit_to_annotations(store: AnnotationStore, edited: Union[ParsFinding, LevelFinding, StudyFindings]
+def apply_finding_edit_to_annotations(store: AnnotationStore, edited: ParsFinding | LevelFinding | StudyFindings
                                       ) -> int:
     """Write table edits back to the annotations they came from; returns how many annotations
     changed (one undo step for all of them). A ``StudyFindings`` syncs every pars finding.

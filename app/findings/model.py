@@ -13,34 +13,79 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field, replace
-from typing import Optional
 
 from app.vocabulary import (  # re-exported: the vocabulary moved below annotations and findings
     MEYERDING_UPPER_BOUNDS_PCT as MEYERDING_UPPER_BOUNDS_PCT,
+)
+from app.vocabulary import (
     NEAR_BOUNDARY_PCT as NEAR_BOUNDARY_PCT,
-    Level as Level,
-    Side as Side,
-    ParsStatus as ParsStatus,
-    EdemaSite as EdemaSite,
-    CTStage as CTStage,
-    CTStageBasis as CTStageBasis,
-    MeyerdingGrade as MeyerdingGrade,
-    SlipDirection as SlipDirection,
-    SlipTechnique as SlipTechnique,
-    SlipAngleEndplate as SlipAngleEndplate,
-    ImagingModality as ImagingModality,
-    imaging_modality_from_dicom as imaging_modality_from_dicom,
-    Sex as Sex,
-    SportLevel as SportLevel,
-    Severity as Severity,
-    check_range,
-    as_point,
-    meyerding_grade as meyerding_grade,
-    near_meyerding_boundary as near_meyerding_boundary,
-    hollenberg_grade as hollenberg_grade,
-    ang_grade as ang_grade,
-    ct_stage as ct_stage,
+)
+from app.vocabulary import (
     AnnotationRef as AnnotationRef,
+)
+from app.vocabulary import (
+    CTStage as CTStage,
+)
+from app.vocabulary import (
+    CTStageBasis as CTStageBasis,
+)
+from app.vocabulary import (
+    EdemaSite as EdemaSite,
+)
+from app.vocabulary import (
+    ImagingModality as ImagingModality,
+)
+from app.vocabulary import (
+    Level as Level,
+)
+from app.vocabulary import (
+    MeyerdingGrade as MeyerdingGrade,
+)
+from app.vocabulary import (
+    ParsStatus as ParsStatus,
+)
+from app.vocabulary import (
+    Severity as Severity,
+)
+from app.vocabulary import (
+    Sex as Sex,
+)
+from app.vocabulary import (
+    Side as Side,
+)
+from app.vocabulary import (
+    SlipAngleEndplate as SlipAngleEndplate,
+)
+from app.vocabulary import (
+    SlipDirection as SlipDirection,
+)
+from app.vocabulary import (
+    SlipTechnique as SlipTechnique,
+)
+from app.vocabulary import (
+    SportLevel as SportLevel,
+)
+from app.vocabulary import (
+    ang_grade as ang_grade,
+)
+from app.vocabulary import (
+    as_point,
+    check_range,
+)
+from app.vocabulary import (
+    ct_stage as ct_stage,
+)
+from app.vocabulary import (
+    hollenberg_grade as hollenberg_grade,
+)
+from app.vocabulary import (
+    imaging_modality_from_dicom as imaging_modality_from_dicom,
+)
+from app.vocabulary import (
+    meyerding_grade as meyerding_grade,
+)
+from app.vocabulary import (
+    near_meyerding_boundary as near_meyerding_boundary,
 )
 
 # 2: read_on, imaging, spinopelvic, instability_measured, sex, sport_level, from_dicom, severe deficit
@@ -51,9 +96,9 @@ SCHEMA_VERSION = 2
 
 @dataclass(frozen=True)
 class Edema:
-    present: Optional[bool] = None  # None = not assessed
+    present: bool | None = None  # None = not assessed
     sites: frozenset[EdemaSite] = frozenset()
-    signal_ratio: Optional[float] = None  # mean ROI / mean reference ROI, when measured
+    signal_ratio: float | None = None  # mean ROI / mean reference ROI, when measured
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sites", frozenset(EdemaSite(s) for s in self.sites))
@@ -68,10 +113,10 @@ class ParsFinding:
     side: Side
     status: ParsStatus
     edema: Edema = Edema()
-    gap_mm: Optional[float] = None
-    mri_grade_override: Optional[int] = None
-    ct_stage_override: Optional[CTStage] = None
-    sclerotic_margins: Optional[bool] = None
+    gap_mm: float | None = None
+    mri_grade_override: int | None = None
+    ct_stage_override: CTStage | None = None
+    sclerotic_margins: bool | None = None
     provenance: tuple[AnnotationRef, ...] = ()
     note: str = ""
     # the imaging this entry was read on; empty = not recorded (files older than schema 2)
@@ -96,21 +141,21 @@ class ParsFinding:
             raise ValueError(f"a gap of {self.gap_mm} mm needs a fracture, not '{self.status.value}'")
 
     @property
-    def edema_present(self) -> Optional[bool]:
+    def edema_present(self) -> bool | None:
         if self.edema.present is None and self.status is ParsStatus.STRESS_REACTION:
             return True
         return self.edema.present
 
     @property
-    def mri_grade_derived(self) -> Optional[int]:
+    def mri_grade_derived(self) -> int | None:
         return hollenberg_grade(self.status, self.edema_present)
 
     @property
-    def mri_grade(self) -> Optional[int]:
+    def mri_grade(self) -> int | None:
         return self.mri_grade_override if self.mri_grade_override is not None else self.mri_grade_derived
 
     @property
-    def ct_stage_derived(self) -> Optional[CTStage]:
+    def ct_stage_derived(self) -> CTStage | None:
         """The crosswalk stage, only when the entry was read on CT or MRI (or the modality was not
         recorded): a defect seen on radiographs or scintigraphy only never gets a CT stage."""
         if self.read_on and not self.read_on & {ImagingModality.CT, ImagingModality.MR}:
@@ -118,11 +163,11 @@ class ParsFinding:
         return ct_stage(self.status, self.edema_present, self.gap_mm)
 
     @property
-    def ct_stage(self) -> Optional[CTStage]:
+    def ct_stage(self) -> CTStage | None:
         return self.ct_stage_override if self.ct_stage_override is not None else self.ct_stage_derived
 
     @property
-    def ct_stage_basis(self) -> Optional[CTStageBasis]:
+    def ct_stage_basis(self) -> CTStageBasis | None:
         """What ``ct_stage`` rests on; None when there is no stage."""
         if self.ct_stage_override is not None:
             return CTStageBasis.READER
@@ -135,7 +180,7 @@ class ParsFinding:
         return CTStageBasis.UNRECORDED
 
     @property
-    def cross_sectional_confirmation(self) -> Optional[bool]:
+    def cross_sectional_confirmation(self) -> bool | None:
         """True when read on CT or MRI; False when read on radiographs (or scintigraphy) only
         (a suspicion, not a confirmation); None when the modality was not recorded."""
         if not self.read_on:
@@ -143,7 +188,7 @@ class ParsFinding:
         return bool(self.read_on & {ImagingModality.CT, ImagingModality.MR})
 
     @property
-    def active(self) -> Optional[bool]:
+    def active(self) -> bool | None:
         """Active lesion = marrow edema in pars or pedicle (clinical-reference 2.2)."""
         return self.edema_present
 
@@ -158,8 +203,8 @@ class Slip:
     # name -> (x, y, z) mm, e.g. "L5 postero-inferior corner" ((x, y) allowed for a 2-D radiograph frame).
     # Excluded from the hash (a dict is unhashable); still compared by ==.
     landmarks_lps: dict = field(default_factory=dict, hash=False)
-    slip_angle_deg: Optional[float] = None
-    slip_angle_endplate: Optional[SlipAngleEndplate] = None
+    slip_angle_deg: float | None = None
+    slip_angle_endplate: SlipAngleEndplate | None = None
     provenance: tuple[AnnotationRef, ...] = ()
 
     def __post_init__(self) -> None:
@@ -182,7 +227,7 @@ class Slip:
         object.__setattr__(self, "provenance", tuple(self.provenance))
 
     @property
-    def grade(self) -> Optional[MeyerdingGrade]:
+    def grade(self) -> MeyerdingGrade | None:
         return meyerding_grade(self.percent)
 
     @property
@@ -194,9 +239,9 @@ class Slip:
 class InstabilityMeasurement:
     """Segmental motion of ``level`` on the level below between flexion and extension views."""
 
-    translation_mm: Optional[float] = None  # sagittal translation difference, flexion vs extension
-    translation_pct: Optional[float] = None  # the same as % of the lower endplate's depth
-    angulation_deg: Optional[float] = None  # sagittal angulation difference
+    translation_mm: float | None = None  # sagittal translation difference, flexion vs extension
+    translation_pct: float | None = None  # the same as % of the lower endplate's depth
+    angulation_deg: float | None = None  # sagittal angulation difference
     provenance: tuple[AnnotationRef, ...] = ()
 
     def __post_init__(self) -> None:
@@ -210,10 +255,10 @@ class InstabilityMeasurement:
 class SpinoPelvic:
     """Spino-pelvic parameters on a standing lateral radiograph (degrees)."""
 
-    pelvic_incidence_deg: Optional[float] = None
-    pelvic_tilt_deg: Optional[float] = None
-    sacral_slope_deg: Optional[float] = None
-    lumbar_lordosis_deg: Optional[float] = None  # L1 superior to S1 superior endplate
+    pelvic_incidence_deg: float | None = None
+    pelvic_tilt_deg: float | None = None
+    sacral_slope_deg: float | None = None
+    lumbar_lordosis_deg: float | None = None  # L1 superior to S1 superior endplate
     provenance: tuple[AnnotationRef, ...] = ()
 
     def __post_init__(self) -> None:
@@ -229,23 +274,23 @@ class ImagingPerformed:
     """Which imaging exists for this patient (None = not known). The session fills it from the
     loaded study; the reader may add imaging done elsewhere."""
 
-    radiographs: Optional[bool] = None
-    flexion_extension: Optional[bool] = None
-    ct: Optional[bool] = None
-    mri: Optional[bool] = None
-    spect: Optional[bool] = None
+    radiographs: bool | None = None
+    flexion_extension: bool | None = None
+    ct: bool | None = None
+    mri: bool | None = None
+    spect: bool | None = None
 
 
 @dataclass(frozen=True)
 class LevelFinding:
     level: Level
-    slip: Optional[Slip] = None
-    disc_pfirrmann: Optional[int] = None  # disc below this level (L5 -> L5-S1), 1..5
-    neural_arch_hypoplasia: Optional[bool] = None
-    foraminal_stenosis: Optional[Severity] = None
-    instability: Optional[bool] = None  # on flexion-extension views (reader's yes/no)
-    instability_measured: Optional[InstabilityMeasurement] = None
-    spina_bifida_occulta: Optional[bool] = None
+    slip: Slip | None = None
+    disc_pfirrmann: int | None = None  # disc below this level (L5 -> L5-S1), 1..5
+    neural_arch_hypoplasia: bool | None = None
+    foraminal_stenosis: Severity | None = None
+    instability: bool | None = None  # on flexion-extension views (reader's yes/no)
+    instability_measured: InstabilityMeasurement | None = None
+    spina_bifida_occulta: bool | None = None
     note: str = ""
     provenance: tuple[AnnotationRef, ...] = ()  # annotations behind the disc / arch / foramen findings
 
@@ -259,7 +304,7 @@ class LevelFinding:
         object.__setattr__(self, "provenance", tuple(self.provenance))
 
     @property
-    def disc_degenerated(self) -> Optional[bool]:
+    def disc_degenerated(self) -> bool | None:
         """Pfirrmann III or worse counts as degenerated (I-II normal)."""
         return None if self.disc_pfirrmann is None else self.disc_pfirrmann >= 3
 
@@ -285,28 +330,28 @@ CONTEXT_FIELDS_FROM_DICOM = frozenset({"age_years", "sex"})
 class ClinicalContext:
     """Facts the pathway module needs. Every field may be unknown (None)."""
 
-    age_years: Optional[float] = None
-    skeletally_mature: Optional[bool] = None
-    athlete: Optional[bool] = None
+    age_years: float | None = None
+    skeletally_mature: bool | None = None
+    athlete: bool | None = None
     sport: str = ""
-    symptomatic: Optional[bool] = None  # back pain attributed to the spine at all
-    symptom_duration_months: Optional[float] = None
-    conservative_care_months: Optional[float] = None
-    pain_vas: Optional[float] = None  # 0-10
-    odi: Optional[float] = None  # 0-100
-    disabling_pain: Optional[bool] = None
-    radicular_symptoms: Optional[bool] = None
-    neuro_deficit: Optional[NeuroDeficit] = None
-    cauda_equina_symptoms: Optional[bool] = None
-    slip_progression: Optional[bool] = None  # on serial standing films
-    pars_block: Optional[ParsBlock] = None
-    pain_concordant_with_imaging: Optional[bool] = None
-    smoking: Optional[bool] = None
-    depression_or_chronic_pain: Optional[bool] = None
-    realistic_expectations: Optional[bool] = None
-    wishes_surgery: Optional[bool] = None
-    sex: Optional[Sex] = None
-    sport_level: Optional[SportLevel] = None
+    symptomatic: bool | None = None  # back pain attributed to the spine at all
+    symptom_duration_months: float | None = None
+    conservative_care_months: float | None = None
+    pain_vas: float | None = None  # 0-10
+    odi: float | None = None  # 0-100
+    disabling_pain: bool | None = None
+    radicular_symptoms: bool | None = None
+    neuro_deficit: NeuroDeficit | None = None
+    cauda_equina_symptoms: bool | None = None
+    slip_progression: bool | None = None  # on serial standing films
+    pars_block: ParsBlock | None = None
+    pain_concordant_with_imaging: bool | None = None
+    smoking: bool | None = None
+    depression_or_chronic_pain: bool | None = None
+    realistic_expectations: bool | None = None
+    wishes_surgery: bool | None = None
+    sex: Sex | None = None
+    sport_level: SportLevel | None = None
     # names of the fields above taken from the images' DICOM header (PatientAge/BirthDate,
     # PatientSex), not entered by the reader; shown as "from DICOM"
     from_dicom: frozenset[str] = frozenset()
@@ -342,7 +387,7 @@ class StudyFindings:
     levels: tuple[LevelFinding, ...] = ()
     context: ClinicalContext = ClinicalContext()
     imaging: ImagingPerformed = ImagingPerformed()
-    spinopelvic: Optional[SpinoPelvic] = None
+    spinopelvic: SpinoPelvic | None = None
     schema_version: int = SCHEMA_VERSION
 
     def __post_init__(self) -> None:
@@ -360,28 +405,28 @@ class StudyFindings:
                 raise ValueError(f"two level findings for {lv.level.value}")
             seen_levels.add(lv.level)
 
-    def pars_at(self, level: Level, side: Side) -> Optional[ParsFinding]:
+    def pars_at(self, level: Level, side: Side) -> ParsFinding | None:
         for p in self.pars:
             if p.level is Level(level) and p.side is Side(side):
                 return p
         return None
 
-    def level(self, level: Level) -> Optional[LevelFinding]:
+    def level(self, level: Level) -> LevelFinding | None:
         for lv in self.levels:
             if lv.level is Level(level):
                 return lv
         return None
 
-    def with_pars(self, finding: ParsFinding) -> "StudyFindings":
+    def with_pars(self, finding: ParsFinding) -> StudyFindings:
         """A copy with ``finding`` replacing any entry for its level and side."""
         rest = tuple(p for p in self.pars if (p.level, p.side) != (finding.level, finding.side))
         return replace(self, pars=tuple(sorted(rest + (finding,), key=_pars_key)))
 
-    def with_level(self, finding: LevelFinding) -> "StudyFindings":
+    def with_level(self, finding: LevelFinding) -> StudyFindings:
         rest = tuple(lv for lv in self.levels if lv.level is not finding.level)
         return replace(self, levels=tuple(sorted(rest + (finding,), key=lambda lv: list(Level).index(lv.level))))
 
-    def with_context(self, context: ClinicalContext) -> "StudyFindings":
+    def with_context(self, context: ClinicalContext) -> StudyFindings:
         return replace(self, context=context)
 
 

@@ -21,8 +21,8 @@ Thresholds for "instability" are the pathway's business (clinical-reference; the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence
 
 import numpy as np
 
@@ -86,7 +86,7 @@ def motion_between(flexion: SegmentPosition, extension: SegmentPosition) -> Segm
                          angulation_deg=abs(flexion.angle_deg - extension.angle_deg))
 
 
-def optional_position(points: Sequence[Point]) -> Optional[SegmentPosition]:
+def optional_position(points: Sequence[Point]) -> SegmentPosition | None:
     """``segment_position`` of four points in click order, None when fewer or degenerate."""
     if len(points) < 4:
         return None

@@ -20,33 +20,34 @@ pushed across a Meyerding boundary by floating-point noise from rotations.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple, Optional, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
 __all__ = [
+    "ANTEROLISTHESIS",
     "POSTERIOR_CORNER_PERPENDICULAR",
     "POSTERIOR_WALL_TANGENT",
-    "ANTEROLISTHESIS",
     "RETROLISTHESIS",
     "GeometryError",
-    "SlipMeasurement",
     "RoiStats",
-    "distance_mm",
-    "distance",
-    "polyline_length",
+    "SlipMeasurement",
     "angle_deg",
-    "line_angle_deg",
     "cobb_angle_deg",
-    "polygon_area_mm2",
-    "polygon_area",
+    "distance",
+    "distance_mm",
     "ellipse_area",
     "ellipse_mask",
-    "polygon_mask",
-    "roi_stats",
+    "line_angle_deg",
     "percent_slip",
-    "slip_angle_deg",
+    "polygon_area",
+    "polygon_area_mm2",
+    "polygon_mask",
+    "polyline_length",
     "project_to_plane_2d",
+    "roi_stats",
+    "slip_angle_deg",
 ]
 
 # Technique identifiers: the same strings as app.findings.model.SlipTechnique values (a str enum,
@@ -74,7 +75,7 @@ class SlipMeasurement(tuple):
     input units), ``technique``."""
 
     def __new__(cls, percent: float, direction: str, signed_percent: float, displacement: float,
-                endplate_width: float, technique: str) -> "SlipMeasurement":
+                endplate_width: float, technique: str) -> SlipMeasurement:
         self = super().__new__(cls, (percent, direction))
         self.signed_percent = signed_percent
         self.displacement = displacement
@@ -99,7 +100,7 @@ class RoiStats(NamedTuple):
     mean: float
     sd: float  # sample standard deviation (ddof=1); 0.0 for a single pixel
     n: int  # number of pixels in the mask
-    area_mm2: Optional[float]  # None when the image has no mm calibration
+    area_mm2: float | None  # None when the image has no mm calibration
 
 
 # --------------------------------------------------------------------------- helpers
@@ -272,7 +273,7 @@ def polygon_mask(shape_rc: tuple[int, int], vertices_px: Sequence[Sequence[float
     return mask
 
 
-def roi_stats(image: np.ndarray, mask: np.ndarray, pixel_spacing_mm: Optional[Sequence[float]] = None) -> RoiStats:
+def roi_stats(image: np.ndarray, mask: np.ndarray, pixel_spacing_mm: Sequence[float] | None = None) -> RoiStats:
     """Mean, sample SD, pixel count and area (mm^2, when ``pixel_spacing_mm`` = (row, column)
     spacing is given) of ``image`` [row, column] inside ``mask``. An empty mask gives
     NaN mean/SD and n = 0."""
@@ -308,7 +309,7 @@ def percent_slip(
     s1_anterior_superior: Sequence[float],
     l5_posterior_inferior: Sequence[float],
     technique: str = POSTERIOR_CORNER_PERPENDICULAR,
-    l5_posterior_wall_top: Optional[Sequence[float]] = None,
+    l5_posterior_wall_top: Sequence[float] | None = None,
 ) -> SlipMeasurement:
     """Meyerding/Taillard percent slip of L5 on S1.
 
@@ -362,7 +363,7 @@ def percent_slip(
 def slip_angle_deg(
     l5_inferior_endplate_line: Sequence[Sequence[float]],
     s1_posterior_wall_line: Sequence[Sequence[float]],
-    anterior_direction: Optional[Sequence[float]] = None,
+    anterior_direction: Sequence[float] | None = None,
 ) -> float:
     """Boxall slip angle in degrees (-90..90): the angle between a line parallel to the L5
     inferior endplate and the perpendicular to the S1 posterior border; positive = kyphotic

@@ -6,13 +6,13 @@ case seed). Used by ``isthmus samples``.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Optional
 
 from app.findings import model as fm
 from app.findings.io import save_findings
 from app.samples.cases import SAMPLE_CASES, CaseSpec
-from app.samples.phantom import model_for, measured_slip_pct
+from app.samples.phantom import measured_slip_pct, model_for
 
 Log = Callable[[str], None]
 
@@ -27,7 +27,7 @@ def _stderr(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def generate_case(case: CaseSpec, out_dir: Path, log: Optional[Log] = _stderr) -> Path:
+def generate_case(case: CaseSpec, out_dir: Path, log: Log | None = _stderr) -> Path:
     """Render one case into ``out_dir / case.slug``; returns that folder."""
     import numpy as np  # noqa: F401  (heavy imports stay inside the command)
 
@@ -58,7 +58,7 @@ def generate_case(case: CaseSpec, out_dir: Path, log: Optional[Log] = _stderr) -
     return folder
 
 
-def generate(out_dir: Path, numbers: Optional[list[int]] = None, jobs: int = 1, log: Optional[Log] = _stderr) -> list[Path]:
+def generate(out_dir: Path, numbers: list[int] | None = None, jobs: int = 1, log: Log | None = _stderr) -> list[Path]:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     cases = [c for c in SAMPLE_CASES if numbers is None or c.number in numbers]

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Optional
 
 import numpy as np
 
@@ -95,7 +94,7 @@ class Pose:
         hx, hy, hz = self.half
         return self.to_lps((0.0, hy if posterior else -hy, hz if superior else -hz))
 
-    def translated(self, d: np.ndarray) -> "Pose":
+    def translated(self, d: np.ndarray) -> Pose:
         return Pose(self.origin + d, self.axes, self.half)
 
 
@@ -166,8 +165,8 @@ class Shape:
     half: tuple[float, float, float]
     exponent: float = 2.0
     waist: float = 0.0
-    clip: Optional[tuple[np.ndarray, np.ndarray]] = None  # keep (p - point) . normal <= 0
-    extra: Optional[dict] = None
+    clip: tuple[np.ndarray, np.ndarray] | None = None  # keep (p - point) . normal <= 0
+    extra: dict | None = None
 
     def corners(self, margin: float = 1.0) -> np.ndarray:
         """The 8 corners (LPS) of the shape's oriented bounding box, grown by ``margin``."""
@@ -175,7 +174,7 @@ class Shape:
         signs = np.array([[i, j, k] for i in (-1, 1) for j in (-1, 1) for k in (-1, 1)], dtype=np.float64)
         return self.centre[None, :] + (signs * h[None, :]) @ self.axes.T
 
-    def shrunk(self, t: float, t_axial: Optional[float] = None) -> "Shape":
+    def shrunk(self, t: float, t_axial: float | None = None) -> Shape:
         ta = t if t_axial is None else t_axial
         h = (max(self.half[0] - t, 0.1), max(self.half[1] - t, 0.1), max(self.half[2] - ta, 0.1))
         return Shape(self.kind, self.centre, self.axes, h, self.exponent, self.waist, self.clip, self.extra)
@@ -216,8 +215,8 @@ class Op:
     shape: Shape
     label: int
     part: int
-    only_on: Optional[frozenset] = None
-    disc: Optional[dict] = None  # special disc evaluation
+    only_on: frozenset | None = None
+    disc: dict | None = None  # special disc evaluation
 
 
 # passes
@@ -244,10 +243,10 @@ class Model:
     geometry: SpineGeometry
     ops: list = field(default_factory=list)
     pars: dict = field(default_factory=dict)  # (Level, Side) -> ParsInfo
-    spine_y_at_z: Optional[tuple[np.ndarray, np.ndarray]] = None  # (z samples, body-centre y)
+    spine_y_at_z: tuple[np.ndarray, np.ndarray] | None = None  # (z samples, body-centre y)
 
 
-def _bone(ops: list, shape: Shape, part: int, cortex: float = 1.3, axial_cortex: Optional[float] = None,
+def _bone(ops: list, shape: Shape, part: int, cortex: float = 1.3, axial_cortex: float | None = None,
           outer_label: int = T.CORTICAL) -> None:
     ops.append(Op(P_OUTER, shape, outer_label, part))
     ops.append(Op(P_INNER, shape.shrunk(cortex, axial_cortex), T.CANCELLOUS, part))

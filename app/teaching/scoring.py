@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Optional
 
 from app.findings.model import Level, LevelFinding, ParsFinding, ParsStatus, Side, StudyFindings
 
@@ -69,7 +68,7 @@ class ScoringConfig:
                 raise ValueError(f"penalty {f.name} must be 0-100")
 
     @classmethod
-    def with_overrides(cls, assignments: dict[str, float]) -> "ScoringConfig":
+    def with_overrides(cls, assignments: dict[str, float]) -> ScoringConfig:
         """``{"slip_tolerance_pct": 3, "missed_lesion": 25, ...}``; unknown names raise ValueError."""
         names = {f.name for f in dataclasses.fields(Penalties)}
         pen, tol = {}, cls.slip_tolerance_pct
@@ -111,15 +110,15 @@ class ScoreItem:
 class ScoreResult:
     score_pct: float
     items: tuple[ScoreItem, ...]
-    edema_sensitivity: Optional[float]
-    edema_specificity: Optional[float]
-    reference_tier: Optional[str] = None
-    trainee_tier: Optional[str] = None
+    edema_sensitivity: float | None
+    edema_specificity: float | None
+    reference_tier: str | None = None
+    trainee_tier: str | None = None
     config: ScoringConfig = field(default_factory=ScoringConfig)
 
-    def skill_pct(self) -> dict[str, Optional[float]]:
+    def skill_pct(self) -> dict[str, float | None]:
         """Per-skill accuracy in percent (mean credit of the skill's items); None = no item."""
-        out: dict[str, Optional[float]] = {}
+        out: dict[str, float | None] = {}
         for skill in SKILLS:
             its = [i for i in self.items if i.skill == skill]
             out[skill] = round(100.0 * sum(i.credit for i in its) / len(its), 1) if its else None
@@ -139,11 +138,11 @@ class ScoreResult:
 # --------------------------------------------------------------------------- descriptions
 
 
-def _status_words(status: Optional[ParsStatus]) -> str:
+def _status_words(status: ParsStatus | None) -> str:
     return "not called (intact)" if status is None or status is ParsStatus.INTACT else status.value.replace("_", " ")
 
 
-def _abnormal(p: Optional[ParsFinding]) -> bool:
+def _abnormal(p: ParsFinding | None) -> bool:
     return p is not None and p.status is not ParsStatus.INTACT
 
 
@@ -379,7 +378,7 @@ _TIER_WORDS = {"urgent": "urgent referral", "surgical": "surgical evaluation", "
                "conservative": "conservative care", "no-treatment": "no treatment"}
 
 
-def _pathway_item(reference: StudyFindings, trainee: StudyFindings, pen: Penalties) -> tuple[Optional[ScoreItem], Optional[str], Optional[str]]:
+def _pathway_item(reference: StudyFindings, trainee: StudyFindings, pen: Penalties) -> tuple[ScoreItem | None, str | None, str | None]:
     """The trainee's read is evaluated with the reference's clinical context and imaging (the
     trainee reads images, the history is given), so only the imaging findings differ."""
     from app.pathway import evaluate, load_ruleset
@@ -400,7 +399,7 @@ def _pathway_item(reference: StudyFindings, trainee: StudyFindings, pen: Penalti
 # --------------------------------------------------------------------------- entry point
 
 
-def score_read(trainee: StudyFindings, reference: StudyFindings, config: Optional[ScoringConfig] = None,
+def score_read(trainee: StudyFindings, reference: StudyFindings, config: ScoringConfig | None = None,
                with_pathway: bool = True) -> ScoreResult:
     """Score ``trainee`` against ``reference``; pure and deterministic."""
     cfg = config or ScoringConfig()

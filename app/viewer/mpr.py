@@ -12,7 +12,6 @@ Planes that run along the voxel axes take a fast gather with no interpolation in
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Optional
 
 import numpy as np
 
@@ -65,7 +64,7 @@ class PlaneSpec:
                 float(d @ self.down_lps) / self.spacing_mm[0],
                 float(d @ self.normal_lps))
 
-    def shifted(self, distance_mm: float) -> "PlaneSpec":
+    def shifted(self, distance_mm: float) -> PlaneSpec:
         return replace(self, origin_lps=self.origin_lps + distance_mm * self.normal_lps)
 
 
@@ -120,7 +119,7 @@ class PlaneStack:
         return self.index_of(float((np.asarray(point_lps) - self.base.origin_lps) @ self.base.normal_lps))
 
 
-def plane_stack(geometry: Geometry, right_lps, down_lps, pixel_mm: Optional[float] = None) -> PlaneStack:
+def plane_stack(geometry: Geometry, right_lps, down_lps, pixel_mm: float | None = None) -> PlaneStack:
     """Planes with the given screen axes covering the whole volume. Pixel size defaults to the
     smallest voxel spacing; slices are spaced by the voxel extent along the normal."""
     right, down = _unit(right_lps), _unit(down_lps)

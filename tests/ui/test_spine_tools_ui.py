@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-
 from test_annotation_tools import at, click, item_of, mouse, opened, views_by_role  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.gui

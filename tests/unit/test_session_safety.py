@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from app.annotations import model as am
-from app.annotations.store import AnnotationStore
-from app.dicom.model import InstanceHeader, Modality, PatientEntry, SeriesEntry, StudyEntry
+from app.dicom.model import Modality, PatientEntry, SeriesEntry, StudyEntry
 from app.findings import autosave as fa
 from app.findings import model as m
 from app.session import SessionError, StudySession

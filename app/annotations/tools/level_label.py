@@ -8,7 +8,7 @@ inferred labels of the series in the same undo step, so "label L5, the others fo
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 from app.annotations.model import LevelLabel, propagate_level_labels
 from app.annotations.store import AddAnnotation, AnnotationStore, MacroCommand, UpdateAnnotation
@@ -36,8 +36,8 @@ class LevelLabelTool(ClickTool):
     n_points = 1
     point_prompts = ("Level label: click a vertebral body",)
 
-    level: Optional[str] = None
-    cranial_direction: Optional[Sequence[float]] = None
+    level: str | None = None
+    cranial_direction: Sequence[float] | None = None
 
     def _fields(self) -> dict:
         return {"level": self.level}
@@ -61,8 +61,8 @@ class LevelLabelTool(ClickTool):
         self.created.emit(new_ann)
 
 
-def set_level_label(store: AnnotationStore, annotation_id: str, level: Optional[str],
-                    cranial_direction: Optional[Sequence[float]] = None) -> LevelLabel:
+def set_level_label(store: AnnotationStore, annotation_id: str, level: str | None,
+                    cranial_direction: Sequence[float] | None = None) -> LevelLabel:
     """Name (or rename, or clear with None) one label as a reader anchor and re-infer the
     others of its series; one undo step. Raises LevelLabelConflict when the new name
     contradicts another anchor's name and order (nothing changes then)."""

@@ -12,7 +12,6 @@ Maths: app.geometry.instability.
 from __future__ import annotations
 
 import math
-from typing import Optional
 
 from app.annotations.model import LevelLabel
 from app.annotations.spine import SEGMENT_POINT_NAMES, VIEWS, SegmentMotionLines
@@ -30,7 +29,7 @@ class SegmentMotionTool(ClickTool):
     annotation_class = SegmentMotionLines
     n_points = 4
 
-    def __init__(self, store: AnnotationStore, context: Optional[ToolContext] = None, view: str = "flexion",
+    def __init__(self, store: AnnotationStore, context: ToolContext | None = None, view: str = "flexion",
                  level: Level = Level.L4):
         super().__init__(store, context)
         if view not in VIEWS:
@@ -63,9 +62,9 @@ class SegmentMotionTool(ClickTool):
         return f"Segment ({self.view}): click the {name}"
 
 
-def flexion_tool(store: AnnotationStore, context: Optional[ToolContext] = None, **options) -> SegmentMotionTool:
+def flexion_tool(store: AnnotationStore, context: ToolContext | None = None, **options) -> SegmentMotionTool:
     return SegmentMotionTool(store, context, view="flexion", **options)
 
 
-def extension_tool(store: AnnotationStore, context: Optional[ToolContext] = None, **options) -> SegmentMotionTool:
+def extension_tool(store: AnnotationStore, context: ToolContext | None = None, **options) -> SegmentMotionTool:
     return SegmentMotionTool(store, context, view="extension", **options)

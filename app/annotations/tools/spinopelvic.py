@@ -10,8 +10,6 @@ double click ends the entry, or after point 6. While the mouse moves, ``tool.pre
 
 from __future__ import annotations
 
-from typing import Optional
-
 from app.annotations.events import KeyEvent
 from app.annotations.spine import SPINOPELVIC_MIN_POINTS, SPINOPELVIC_POINT_NAMES, SpinoPelvicLines
 from app.annotations.tools.base import FINISH_KEYS, ClickTool
@@ -27,7 +25,7 @@ class SpinoPelvicTool(ClickTool):
         f"Spino-pelvic: click the {name}" + (" (Enter to finish without lordosis)" if i == SPINOPELVIC_MIN_POINTS else "")
         for i, name in enumerate(SPINOPELVIC_POINT_NAMES))
 
-    def finish(self) -> Optional[SpinoPelvicLines]:
+    def finish(self) -> SpinoPelvicLines | None:
         """Add the annotation with the points placed so far (at least four); else keep drawing."""
         if len(self._points) < SPINOPELVIC_MIN_POINTS:
             return None

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
@@ -115,7 +115,7 @@ class ClinicalContextForm(QWidget):
 
     sig_message = Signal(str)
 
-    def __init__(self, session: Any, parent: Optional[QWidget] = None) -> None:
+    def __init__(self, session: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("ClinicalContextForm")
         self.session = session
@@ -347,7 +347,7 @@ class ClinicalContextForm(QWidget):
     # ------------------------------------------------------------------ layout
     TWO_COLUMN_MIN_WIDTH = 640
 
-    def resizeEvent(self, event: Any) -> None:  # noqa: N802
+    def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
         self._reflow(event.size().width())
 
@@ -370,6 +370,6 @@ class ClinicalContextForm(QWidget):
         except Exception:
             pass
 
-    def closeEvent(self, event: Any) -> None:  # noqa: N802
+    def closeEvent(self, event: Any) -> None:
         self.cleanup()
         super().closeEvent(event)

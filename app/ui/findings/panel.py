@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -68,7 +68,7 @@ class FindingsPanel(QWidget):
 
     sig_message = Signal(str)  # status text for the host window (saved, opened, refused edit ...)
 
-    def __init__(self, session: Any, parent: Optional[QWidget] = None) -> None:
+    def __init__(self, session: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("FindingsPanel")
         self.session = session
@@ -236,7 +236,7 @@ class FindingsPanel(QWidget):
             self.session.study_source = study_source
         try:
             out = self.session.export_sr(path, anonymised=self.anonymised)
-        except Exception as exc:  # noqa: BLE001 - refusals and exporter errors are reported, never fatal
+        except Exception as exc:
             self._show(f"SR export failed: {exc}", error=True)
             return False
         self._show(f"Exported DICOM SR to {out}" + (" (identity anonymised)" if self.anonymised else ""))
@@ -265,6 +265,6 @@ class FindingsPanel(QWidget):
         except Exception:
             pass
 
-    def closeEvent(self, event: Any) -> None:  # noqa: N802 (Qt name)
+    def closeEvent(self, event: Any) -> None:
         self.cleanup()
         super().closeEvent(event)

@@ -15,8 +15,9 @@ The edema column's EditRole is "", "no", "yes" or "yes:pars,pedicle" (sites impl
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
@@ -53,14 +54,14 @@ HOLLENBERG_LABELS = {
 }
 
 
-def _tri(v: Optional[bool]) -> str:
+def _tri(v: bool | None) -> str:
     return UNKNOWN if v is None else ("yes" if v else "no")
 
 
 TRI_CHOICES = (("? unknown", ""), ("yes", "yes"), ("no", "no"))
 
 
-def _tri_value(v: Any) -> Optional[bool]:
+def _tri_value(v: Any) -> bool | None:
     if v is None or v == "":
         return None
     if isinstance(v, bool):
@@ -73,7 +74,7 @@ def _tri_value(v: Any) -> Optional[bool]:
     raise ValueError(f"expected yes/no/unknown, got {v!r}")
 
 
-def _edema_value(v: Any) -> tuple[Optional[bool], list]:
+def _edema_value(v: Any) -> tuple[bool | None, list]:
     """"", "no", "yes", "yes:pars,pedicle" or just "pars,pedicle" -> (present, sites)."""
     text = "" if v is None else str(v).strip().lower()
     head, _, tail = text.partition(":")
@@ -87,7 +88,7 @@ def _edema_value(v: Any) -> tuple[Optional[bool], list]:
     return present, sites
 
 
-def _float_value(v: Any) -> Optional[float]:
+def _float_value(v: Any) -> float | None:
     if v is None:
         return None
     if isinstance(v, bool):
@@ -112,7 +113,7 @@ def _enum_or_none(enum_cls: type) -> Callable[[Any], Any]:
     return conv
 
 
-def _fmt_num(v: Optional[float], unit: str = "", decimals: int = 1) -> str:
+def _fmt_num(v: float | None, unit: str = "", decimals: int = 1) -> str:
     if v is None:
         return ""
     return f"{v:.{decimals}f}{unit}"
@@ -123,7 +124,7 @@ class Column:
     key: str
     title: str
     tip: str
-    kind: Optional[str] = None  # editor kind; None = read-only
+    kind: str | None = None  # editor kind; None = read-only
     choices: tuple = ()
 
 

@@ -5,12 +5,12 @@ import json
 import pytest
 
 from app.annotations import model as am
-from app.findings.derive import derive_findings
 from app.annotations.events import KeyEvent, PointerEvent
 from app.annotations.space import PixelSpace
 from app.annotations.spine import SegmentMotionLines, SpinoPelvicLines
 from app.annotations.store import AnnotationStore
 from app.annotations.tools import SpinoPelvicTool, ToolContext, ToolRegistry
+from app.findings.derive import derive_findings
 from app.findings.model import InstabilityMeasurement, Level, LevelFinding, SpinoPelvic, StudyFindings
 
 LABEL = "ImagerPixelSpacing / magnification"

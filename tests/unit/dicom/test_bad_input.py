@@ -7,7 +7,7 @@ import pytest
 
 from app.core.progress import Cancelled, CancelToken
 from app.dicom import load_preview, load_series, scan_paths
-from app.dicom.errors import (DicomLoadError, NoPixelData, TruncatedFile, UnsupportedTransferSyntax)
+from app.dicom.errors import DicomLoadError, NoPixelData, TruncatedFile, UnsupportedTransferSyntax
 from app.dicom.transfer import decoder_hint
 
 from .conftest import CT_STORAGE, base_dataset, save

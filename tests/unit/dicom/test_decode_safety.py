@@ -13,8 +13,7 @@ import pydicom.data
 import pytest
 
 from app.core.progress import Cancelled, CancelToken
-from app.dicom import load_preview, load_series, scan_paths
-from app.dicom import errors
+from app.dicom import errors, load_preview, load_series, scan_paths
 from app.dicom.errors import DicomLoadError, NoPixelData, TruncatedFile, UnsupportedTransferSyntax
 
 from .conftest import MR_STORAGE, base_dataset, peak_alloc_bytes, save

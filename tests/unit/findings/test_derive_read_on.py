@@ -6,7 +6,14 @@ import pytest
 from app.annotations import model as am
 from app.findings.derive import derive_findings
 from app.findings.model import (
-    CTStage, CTStageBasis, ImagingModality, Level, ParsFinding, Side, StudyFindings, imaging_modality_from_dicom,
+    CTStage,
+    CTStageBasis,
+    ImagingModality,
+    Level,
+    ParsFinding,
+    Side,
+    StudyFindings,
+    imaging_modality_from_dicom,
 )
 
 DX, CT, MR = "1.2.10", "1.2.20", "1.2.30"

@@ -8,12 +8,12 @@ import json
 
 import jsonschema
 import pytest
+from findings_factories import rich_findings, study_findings
 from hypothesis import HealthCheck, given, settings
 
 from app.findings import io as fio
 from app.findings import model as m
 from app.findings.schema import load_schema, validate_document
-from findings_factories import rich_findings, study_findings
 
 
 def test_schema_is_valid_draft_2020_12():

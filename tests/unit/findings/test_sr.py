@@ -8,14 +8,21 @@ import subprocess
 
 import pydicom
 import pytest
+from findings_factories import SOP_UID, STUDY_UID, rich_findings, study_findings
 from hypothesis import HealthCheck, given, settings
+from synthetic_study import write_ct_study, write_dx_image
 
 from app.findings import model as m
 from app.findings import sr_codes as c
-from app.findings.sr import (SRExportError, SRImportError, export_sr, findings_from_sr, findings_to_sr,
-                             load_findings_from_sr, read_study_headers)
-from findings_factories import SOP_UID, STUDY_UID, rich_findings, study_findings
-from synthetic_study import write_ct_study, write_dx_image
+from app.findings.sr import (
+    SRExportError,
+    SRImportError,
+    export_sr,
+    findings_from_sr,
+    findings_to_sr,
+    load_findings_from_sr,
+    read_study_headers,
+)
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,15 @@ import pytest
 from app.findings.model import Level, ParsStatus, Side
 from app.samples import labels as T
 from app.samples.cases import SAMPLE_CASES, CaseSpec, ParsSpec, case_by_number
-from app.samples.phantom import (PART_NAMES, Grid, label_volume, measured_slip_pct, model_for, part_volume,
-                                 spine_geometry)
+from app.samples.phantom import (
+    PART_NAMES,
+    Grid,
+    label_volume,
+    measured_slip_pct,
+    model_for,
+    part_volume,
+    spine_geometry,
+)
 
 
 def _sagittal_grid(x_mm: float, step: float = 0.5) -> Grid:

@@ -1,9 +1,8 @@
 import numpy as np
 import pytest
 
-from app.dicom.model import (Calibration, CalibrationBasis, Geometry, Modality, Plane, Radiograph,
-                             RadiographView, Volume)
-from app.viewer import actions, mpr
+from app.dicom.model import Calibration, CalibrationBasis, Geometry, Modality, Plane, Radiograph, RadiographView, Volume
+from app.viewer import actions
 from app.viewer.display import RadiographDisplay, VolumeDisplay, make_display
 from app.viewer.scale_bar import scale_bar_mm
 from app.viewer.state import ViewerState, link_to_point, reference_line
