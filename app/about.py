@@ -100,7 +100,8 @@ def _key(name: str) -> str:
 
 def bundled_components(root: str = "isthmus") -> list[Component]:
     """Every installed distribution ``root`` depends on (transitively, without extras), sorted by
-    name, plus the Python runtime; without those a bundle leaves out on purpose. A dependency whose metadata is missing is listed as unknown."""
+    name, plus the Python runtime; without those a bundle leaves out on purpose. A dependency whose
+    metadata is missing is listed as unknown."""
     seen: dict[str, Component] = {}
     left_out = {_key(n) for n in _left_out()}
     todo = [root]

@@ -91,7 +91,7 @@ def check_case(case_dir: Path, render: RenderFn | None, work_dir: Path) -> Itera
         subject = f"{name} {entry.modality.value} {entry.description}".strip()
         loaded: dict[str, Any] = {}
 
-        def load(entry=entry, loaded=loaded) -> str:
+        def load(entry=entry, loaded=loaded, subject=subject) -> str:
             obj, prep = loading.load(entry)
             by_key[entry.key] = (obj, prep)
             loaded["display"] = display_for_cell(None, obj, prep)[0]

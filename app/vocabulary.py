@@ -86,7 +86,7 @@ class CTStageBasis(str, enum.Enum):
 
 
 class MeyerdingGrade(str, enum.Enum):
-    I = "I"
+    I = "I"  # noqa: E741 - the grade's own name
     II = "II"
     III = "III"
     IV = "IV"
@@ -186,7 +186,9 @@ def meyerding_grade(percent_slip: float) -> MeyerdingGrade | None:
     0 % (or a retrolisthesis given as a negative number) is "no listhesis": None."""
     if percent_slip <= 0:
         return None
-    for bound, grade in zip(MEYERDING_UPPER_BOUNDS_PCT, (MeyerdingGrade.I, MeyerdingGrade.II, MeyerdingGrade.III, MeyerdingGrade.IV)):
+    for bound, grade in zip(
+        MEYERDING_UPPER_BOUNDS_PCT, (MeyerdingGrade.I, MeyerdingGrade.II, MeyerdingGrade.III, MeyerdingGrade.IV)
+    ):
         if percent_slip <= bound:
             return grade
     return MeyerdingGrade.V

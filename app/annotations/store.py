@@ -193,9 +193,9 @@ class AnnotationStore:
 
     def _last_add(self, annotation_id: str) -> AddAnnotation | None:
         top = self.history.top()
-        if isinstance(top, StoreStep) and top.store is self and isinstance(top.command, AddAnnotation):
-            if top.command.annotation.id == annotation_id and annotation_id in self._items:
-                return top.command
+        if (isinstance(top, StoreStep) and top.store is self and isinstance(top.command, AddAnnotation)
+                and top.command.annotation.id == annotation_id and annotation_id in self._items):
+            return top.command
         return None
 
     def add(self, annotation: Annotation) -> Annotation:

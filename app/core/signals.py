@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import weakref
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 __all__ = ["Signal", "SignalGroup"]
 
@@ -101,6 +101,9 @@ class SignalGroup:
         self._names = tuple(names)
         for n in names:
             setattr(self, n, Signal(n))
+
+    if TYPE_CHECKING:  # the named signals are set in __init__; tell the type checker what they are
+        def __getattr__(self, name: str) -> Signal: ...
 
     @property
     def names(self) -> tuple[str, ...]:

@@ -192,7 +192,7 @@ def radiograph_view(ds: Any) -> RadiographView:
         if side == "R":
             return RadiographView.RIGHT_OBLIQUE
         return RadiographView.UNKNOWN
-    for c in candidates + [_orientation_view(ds)]:
+    for c in [*candidates, _orientation_view(ds)]:
         if c is not None and c is not RadiographView.UNKNOWN:
             return c
     return RadiographView.UNKNOWN

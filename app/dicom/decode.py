@@ -45,7 +45,7 @@ def _frame_by_frame(decoder: Any, ds: Any, name: str, frames: int, cancel: Cance
     for f, (frame, _) in enumerate(decoder.iter_array(ds, decoding_plugin=name)):
         check(cancel)
         if out is None:
-            out = np.empty((frames,) + frame.shape, dtype=frame.dtype)
+            out = np.empty((frames, *frame.shape), dtype=frame.dtype)
         if f >= frames or frame.shape != out.shape[1:]:
             raise ValueError(f"frame {f + 1} is {frame.shape}, expected {out.shape[1:]} ({frames} frames)")
         out[f] = frame

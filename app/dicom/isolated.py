@@ -6,6 +6,7 @@ naming what happened; the main process never runs these decoders itself."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -46,10 +47,8 @@ class _Worker:
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
 
 
 _lock = threading.Lock()
@@ -72,7 +71,7 @@ def decode_isolated(path: Path, method: str, cancel: CancelToken | None = None,
     """Decoded pixel array of ``path`` by ``method`` ("gdcm", "gdcm-reader" or "simpleitk") in the worker."""
     global _worker
     if cancel is not None and cancel.cancelled:
-        raise Cancelled("cancelled by the user")
+        raise Cancelled("cancelled by the user") from None
     with _lock:
         if _worker is None or _worker.proc.poll() is not None:
             _worker = _Worker()
@@ -97,11 +96,11 @@ def decode_isolated(path: Path, method: str, cancel: CancelToken | None = None,
                     if cancel is not None and cancel.cancelled:
                         worker.stop()
                         _worker = None
-                        raise Cancelled("cancelled by the user")
+                        raise Cancelled("cancelled by the user") from None
                     if waited >= timeout_s:
                         worker.stop()
                         _worker = None
-                        raise IsolatedFailure(f"the decoder took longer than {timeout_s:.0f} s and was stopped")
+                        raise IsolatedFailure(f"the decoder took longer than {timeout_s:.0f} s and was stopped") from None
             if line is None:
                 code = worker.proc.wait(timeout=5)
                 _worker = None
@@ -111,7 +110,5 @@ def decode_isolated(path: Path, method: str, cancel: CancelToken | None = None,
                 raise IsolatedFailure(str(answer.get("error", "unknown error")))
             return np.load(out, allow_pickle=False)
         finally:
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(out)
-            except OSError:
-                pass

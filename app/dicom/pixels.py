@@ -19,11 +19,26 @@ from app.dicom.mosaic import MOSAIC_MESSAGE, is_mosaic
 from app.dicom.transfer import RAW_LITTLE_ENDIAN
 
 PIXEL_DATA_TAG = 0x7FE00010
-LOAD_KEYWORDS = HEADER_KEYWORDS + [
-    "RescaleSlope", "RescaleIntercept", "RescaleType", "WindowCenter", "WindowWidth",
-    "VOILUTFunction", "VOILUTSequence", "ModalityLUTSequence", "BitsStored", "HighBit",
-    "PlanarConfiguration", "PixelSpacingCalibrationType", "ImageComments", "PixelData",
-    "FloatPixelData", "DoubleFloatPixelData", "BodyPartExamined", "SpacingBetweenSlices",
+LOAD_KEYWORDS = [
+    *HEADER_KEYWORDS,
+    "RescaleSlope",
+    "RescaleIntercept",
+    "RescaleType",
+    "WindowCenter",
+    "WindowWidth",
+    "VOILUTFunction",
+    "VOILUTSequence",
+    "ModalityLUTSequence",
+    "BitsStored",
+    "HighBit",
+    "PlanarConfiguration",
+    "PixelSpacingCalibrationType",
+    "ImageComments",
+    "PixelData",
+    "FloatPixelData",
+    "DoubleFloatPixelData",
+    "BodyPartExamined",
+    "SpacingBetweenSlices",
     "GantryDetectorTilt",
 ]
 _DEFER_BYTES = 4096
@@ -171,9 +186,7 @@ def fast_path_ok(ds: Any) -> bool:
     if raw is None or getattr(raw, "value_tell", None) is None:
         return False
     length = int(getattr(raw, "length", 0))
-    if length == 0xFFFFFFFF:
-        return False
-    return True
+    return length != 4294967295
 
 
 def frame_shape(ds: Any) -> tuple[int, int, int]:
@@ -368,8 +381,8 @@ def to_gray(arr: np.ndarray, photometric: str) -> np.ndarray:
     integer = arr.dtype.kind in "ui"
     out = np.empty(arr.shape[:-1], dtype=arr.dtype if integer else np.float32)
     weights = np.array([0.299, 0.587, 0.114], dtype=np.float32)
-    frames = arr.reshape((-1,) + arr.shape[-3:]) if arr.ndim > 3 else arr[np.newaxis]
-    target = out.reshape((-1,) + out.shape[-2:]) if out.ndim > 2 else out[np.newaxis]
+    frames = arr.reshape((-1, *arr.shape[-3:])) if arr.ndim > 3 else arr[np.newaxis]
+    target = out.reshape((-1, *out.shape[-2:])) if out.ndim > 2 else out[np.newaxis]
     for f in range(frames.shape[0]):
         gray = frames[f, ..., :3].astype(np.float32) @ weights
         if integer:

@@ -78,7 +78,7 @@ def _scan_one(path: Path, roots: list[str]) -> tuple[tuple[Any, Any] | None, lis
         if ds is not None and (str(ds.get("SOPClassUID", "") or "") == MEDIA_STORAGE_DIRECTORY
                                or "DirectoryRecordSequence" in ds):
             extra, refs = _directory_file(path, ds, skip, _root_of(path, roots))
-            return None, [skip] + extra, refs
+            return None, [skip, *extra], refs
         return None, [skip], []
     try:
         header = instance_header(path, ds)

@@ -65,7 +65,7 @@ def resample_slices(array: np.ndarray, t_mm: np.ndarray) -> Resampled | None:
     step = total / (n_out - 1)
     out_dtype = array.dtype
     ensure_allocatable(None, n_out * array[0].nbytes, f"resampling {n} slices onto {n_out}")
-    out = np.empty((n_out,) + array.shape[1:], dtype=out_dtype)
+    out = np.empty((n_out, *array.shape[1:]), dtype=out_dtype)
     fill = array.min()
     source: list[int | None] = []
     blank = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -89,10 +90,8 @@ def _slices_of(path: Path, ds: Any) -> list[_Slice]:
     n_frames, rows, cols = frame_shape(ds)
     sop = str(ds.get("SOPInstanceUID", "") or "")
     inst = None
-    try:
+    with contextlib.suppress(TypeError, ValueError):
         inst = int(ds.get("InstanceNumber"))
-    except (TypeError, ValueError):
-        pass
     if n_frames == 1 and "PerFrameFunctionalGroupsSequence" not in ds:
         sp = _floats(ds.get("PixelSpacing"), 2)
         return [_Slice(path, ds, None, rows, cols, _floats(ds.get("ImagePositionPatient"), 3),
@@ -429,7 +428,7 @@ def build_volume(entry: SeriesEntry, progress: ProgressFn | None = None,
         for k in np.nonzero(blank)[0]:
             slopes[k], intercepts[k] = slopes[first], intercepts[first]
     array = _rescale(stored, slopes, intercepts)
-    del stored
+    stored = None  # free the raw frames now (the closures above still refer to the name)
 
     sops = [""] * n_k
     frames = [0] * n_k
@@ -450,7 +449,7 @@ def build_volume(entry: SeriesEntry, progress: ProgressFn | None = None,
                         f"in pixels")
         geometry = plain_geometry((cols, rows, n_k))
     mid = kept[len(kept) // 2]
-    modality = entry.modality if entry.modality in (Modality.CT, Modality.MR) else entry.modality
+    modality = entry.modality
     plane = classify.plane_of(ref.iop) if ref.iop is not None else None
     return Volume(
         array=array, geometry=geometry, modality=modality, series_instance_uid=entry.series_instance_uid,

@@ -22,6 +22,7 @@ A file that cannot be restored is never overwritten: ``set_aside(path)`` renames
 from __future__ import annotations
 
 import atexit
+import contextlib
 import datetime as _dt
 import hashlib
 import json
@@ -130,11 +131,8 @@ class Autosaver:
         """Forget pending changes and delete the autosave file (after an explicit save, say)."""
         with self._cond:
             self._pending = None
-        with self._write_lock:
-            try:
-                self.path.unlink()
-            except FileNotFoundError:
-                pass
+        with self._write_lock, contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
 
     @property
     def dirty(self) -> bool:
@@ -210,10 +208,8 @@ class Autosaver:
 @atexit.register
 def _flush_all() -> None:
     for saver in list(_live):
-        try:
+        with contextlib.suppress(Exception):
             saver.flush()
-        except Exception:
-            pass
 
 
 def read_autosave_document(path: str | os.PathLike) -> dict:

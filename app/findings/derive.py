@@ -41,8 +41,9 @@ differs (so the derive -> table -> apply loop terminates).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
+from typing import TypeVar
 
 from app.annotations.model import (
     Annotation,
@@ -87,7 +88,10 @@ def _annotations(source: AnnotationStore | Iterable[Annotation]) -> list[Annotat
     return list(source.annotations if isinstance(source, AnnotationStore) else source)
 
 
-def _latest(items: list[Annotation]) -> Annotation:
+AnnT = TypeVar("AnnT", bound=Annotation)
+
+
+def _latest(items: Sequence[AnnT]) -> AnnT:
     return max(items, key=lambda a: (a.modified, a.created))
 
 
@@ -186,8 +190,8 @@ def derive_findings(source: AnnotationStore | Iterable[Annotation], base: StudyF
         slip = _slip_from(winner, group)
         if slip is None:
             continue
-        existing = out.level(level) or LevelFinding(level=level)
-        out = out.with_level(replace(existing, slip=slip))
+        level_finding = out.level(level) or LevelFinding(level=level)
+        out = out.with_level(replace(level_finding, slip=slip))
         if winner.slip.percent > MAX_SLIP_PCT:
             notes.append(f"{level.value} slip {winner.slip.percent:.0f} % capped at {MAX_SLIP_PCT:.0f} %")
 
@@ -228,7 +232,7 @@ def derive_findings(source: AnnotationStore | Iterable[Annotation], base: StudyF
         if not 0.0 <= ratio <= 100.0:
             notes.append(f"edema ROI at {level.value} {side.value}: ratio {ratio} out of range, not stored")
             continue
-        provenance = _keep_refs(finding.provenance, ROI_KINDS, alive) + (roi.ref(), reference.ref())
+        provenance = (*_keep_refs(finding.provenance, ROI_KINDS, alive), roi.ref(), reference.ref())
         out = out.with_pars(replace(finding, edema=replace(finding.edema, signal_ratio=ratio), provenance=provenance))
     out = _with_spinopelvic(anns, out, notes)
     out = _with_instability(anns, out, notes)
@@ -309,7 +313,7 @@ def _with_read_on(findings: StudyFindings, series_modality: Mapping[str, str]) -
     return out
 
 
-def _pick_reference(roi: Annotation, references: list[Annotation]) -> Annotation | None:
+def _pick_reference(roi: AnnT, references: Sequence[AnnT]) -> AnnT | None:
     same_image = [r for r in references if r.image_key == roi.image_key]
     if same_image:
         return _latest(same_image)

@@ -420,11 +420,11 @@ class StudyFindings:
     def with_pars(self, finding: ParsFinding) -> StudyFindings:
         """A copy with ``finding`` replacing any entry for its level and side."""
         rest = tuple(p for p in self.pars if (p.level, p.side) != (finding.level, finding.side))
-        return replace(self, pars=tuple(sorted(rest + (finding,), key=_pars_key)))
+        return replace(self, pars=tuple(sorted((*rest, finding), key=_pars_key)))
 
     def with_level(self, finding: LevelFinding) -> StudyFindings:
         rest = tuple(lv for lv in self.levels if lv.level is not finding.level)
-        return replace(self, levels=tuple(sorted(rest + (finding,), key=lambda lv: list(Level).index(lv.level))))
+        return replace(self, levels=tuple(sorted((*rest, finding), key=lambda lv: list(Level).index(lv.level))))
 
     def with_context(self, context: ClinicalContext) -> StudyFindings:
         return replace(self, context=context)

@@ -445,7 +445,7 @@ def findings_to_sr(findings: m.StudyFindings, evidence: Sequence[Any], *, series
         raise SRExportError(f"the findings belong to study {findings.study_instance_uid}, "
                             f"the images to {next(iter(studies))}")
     evidence_index = {str(ds.SOPInstanceUID): (str(ds.SOPClassUID), _n_frames(ds)) for ds in evidence}
-    evidence = [_with_patient_study_defaults(evidence[0])] + evidence[1:]
+    evidence = [_with_patient_study_defaults(evidence[0]), *evidence[1:]]
     report = build_report(findings, evidence_index)
     from highdicom.coding_schemes import CodingSchemeIdentificationItem
 

@@ -74,6 +74,11 @@ class SlipMeasurement(tuple):
     ``displacement`` (signed, input units), ``endplate_width`` (S1 superior endplate AP width,
     input units), ``technique``."""
 
+    signed_percent: float
+    displacement: float
+    endplate_width: float
+    technique: str
+
     def __new__(cls, percent: float, direction: str, signed_percent: float, displacement: float,
                 endplate_width: float, technique: str) -> SlipMeasurement:
         self = super().__new__(cls, (percent, direction))
@@ -395,10 +400,9 @@ def slip_angle_deg(
     e = _unit(pts[1] - pts[0], "L5 inferior endplate")
     cranial = _unit(pts[2] - pts[3], "S1 posterior wall")
     perp = e - (e @ cranial) * cranial  # the endplate's component perpendicular to the wall
-    if ant is not None:
-        if float(e @ ant) < 0:
-            e = -e
-            perp = -perp
+    if ant is not None and float(e @ ant) < 0:
+        e = -e
+        perp = -perp
     if float(np.linalg.norm(perp)) < _EPS:
         raise GeometryError("the L5 endplate is parallel to the S1 posterior wall")
     # e = cos(t) * perp_unit + sin(t) * cranial; kyphotic (anterior end down) is positive.

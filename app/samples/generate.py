@@ -136,7 +136,8 @@ def _series_lines(case: CaseSpec) -> list[str]:
         f"{rd.DX_IMAGER_PIXEL_MM} mm, magnification {rd.MAGNIFICATION}; digitally reconstructed, parallel beam)",
     ]
     if "CT" in case.modalities:
-        lines.append(f"- `CT_AX_BONE/`: axial CT \"AX BONE {rd.CT_SLICE_MM:g}\", {rd.CT_MATRIX}x{rd.CT_ROWS} at {rd.CT_PIXEL_MM} mm, "
+        lines.append(f"- `CT_AX_BONE/`: axial CT \"AX BONE {rd.CT_SLICE_MM:g}\", "
+                     f"{rd.CT_MATRIX}x{rd.CT_ROWS} at {rd.CT_PIXEL_MM} mm, "
                      f"{rd.CT_SLICE_MM:g} mm slices from L3 to the upper sacrum, bone window 500/2000")
     if "MR" in case.modalities:
         lines.append(f"- `MR_SAG_T1/`, `MR_SAG_T2/`, `MR_SAG_STIR/`: sagittal 1.5 T MR \"SAG T1\", \"SAG T2\", "
@@ -224,7 +225,8 @@ def top_readme() -> str:
         "```",
         "",
         "The output is byte-for-byte reproducible (fixed dates, seeded noise, UIDs derived from the case "
-        "seed); a test regenerates every case and compares file hashes. Pixel data is JPEG 2000 lossless (RLE was too large for the 40 MB budget). "
+        "seed); a test regenerates every case and compares file hashes. "
+        "Pixel data is JPEG 2000 lossless (RLE was too large for the 40 MB budget). "
         "See docs/samples.md for the phantom, the label table and the rendering.",
         "",
     ])

@@ -19,6 +19,7 @@ processes, spinous process and the back part of each pars stay behind.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -29,7 +30,7 @@ from app.samples import labels as T
 from app.samples.cases import CaseSpec
 
 LUMBAR = (Level.L1, Level.L2, Level.L3, Level.L4, Level.L5)
-ALL_LEVELS = LUMBAR + (Level.S1,)
+ALL_LEVELS = (*LUMBAR, Level.S1)
 
 # adult body half-sizes (x half-width, y' half-depth, z' half-height), mm
 _BODY = {Level.L1: (20.5, 15.0, 12.0), Level.L2: (21.5, 15.5, 12.5), Level.L3: (22.5, 16.0, 13.0),
@@ -91,7 +92,7 @@ class Pose:
         return self.origin + self.axes @ np.asarray(local, dtype=np.float64)
 
     def corner(self, posterior: bool, superior: bool) -> np.ndarray:
-        hx, hy, hz = self.half
+        _hx, hy, hz = self.half
         return self.to_lps((0.0, hy if posterior else -hy, hz if superior else -hz))
 
     def translated(self, d: np.ndarray) -> Pose:
@@ -139,7 +140,7 @@ def spine_geometry(case: CaseSpec) -> SpineGeometry:
         if lv is Level.L5 and case.disc_degenerated_l5s1:
             disc_post *= 0.5
         axes = _tilt_axes(tilt[lv])
-        hx, hy, hz = half[lv]
+        _hx, hy, hz = half[lv]
         base = lower.corner(True, True) + lower.axes[:, 2] * disc_post
         pi_corner = base
         if lv is Level.L5 and case.slip_pct > 0:
@@ -364,7 +365,7 @@ def _pars_lesion_ops(model: Model, lv, side, spec, pose, arch, a_front, m_front,
     gap_label = T.GAP_FIBROUS if chronic or not spec.edema else T.GAP_FLUID
     centres = [(m_back, +1.0)] if np.allclose(m_front, m_back) else [(m_back, +1.0), (m_front, -1.0)]
     rc = pr + 3.5
-    for c, sgn in centres:
+    for c, _sgn in centres:
         if chronic:
             scl = Shape("cyl", c, frame, (rc, rc, w / 2 + 2.6))
             ops.append(Op(P_SCLER, scl, T.SCLEROTIC, 5, only_on=frozenset({T.CANCELLOUS, T.EDEMA})))
@@ -400,7 +401,6 @@ def _sacrum_ops(model: Model, pose: Pose) -> None:
     # S2..S5 bodies chained below S1, curving forward (sacral kyphosis), with the dorsal plate
     segs = ((22.5, 15.0, 10.5), (18.0, 12.5, 9.5), (13.0, 10.0, 8.0), (9.0, 7.5, 6.5))
     prev_bottom = pose.to_lps((0.0, 0.0, -hz))
-    prev_axes = R
     for k, (hxx, hyy, hzz) in enumerate(segs):
         R_k = R @ _rot_x(-13.0 * (k + 1))
         c = prev_bottom - R_k[:, 2] * (hzz * s - 0.5)
@@ -425,7 +425,7 @@ def _disc_ops(model: Model, upper: Level, lower: Level) -> None:
     up, lo = g.poses[upper], g.poses[lower]
     degenerated = upper is Level.L5 and model.case.disc_degenerated_l5s1
     hx = max(up.half[0], lo.half[0])
-    hy = max(up.half[1], lo.half[1])
+    max(up.half[1], lo.half[1])
     pts = np.array([up.corner(a, False) for a in (False, True)] + [lo.corner(a, True) for a in (False, True)])
     c = pts.mean(axis=0)
     ax = lo.axes
@@ -486,7 +486,7 @@ def _canal_ops(model: Model) -> None:
     s = g.scale
     for lv in LUMBAR:
         pose = g.arch_poses[lv] if lv is not Level.L5 else g.poses[lv]
-        hx, hy, hz = pose.half
+        _hx, hy, hz = pose.half
         c = pose.to_lps((0.0, hy + 8.0 * s, 0.0))
         length = hz + 10.0
         model.ops.append(Op(P_CANAL, Shape("cyl", c, pose.axes, (11.5 * s, 8.0 * s, length)), T.EPIDURAL_FAT, 12,
@@ -505,7 +505,7 @@ def build_model(case: CaseSpec) -> Model:
     model = Model(case, g)
     for lv in ALL_LEVELS:
         _vertebra_ops(model, lv)
-    for up, lo in zip(ALL_LEVELS[:-1], ALL_LEVELS[1:]):
+    for up, lo in itertools.pairwise(ALL_LEVELS):
         _disc_ops(model, up, lo)
     _canal_ops(model)
     zs = np.array([g.poses[lv].origin[2] for lv in ALL_LEVELS])[::-1]

@@ -213,7 +213,7 @@ TEACHING_CASES: tuple[TeachingCaseDef, ...] = (
           "Right L3 chronic non-union; bilateral L5 stress reaction.", "20-year-old climber, six months of low back "
           "pain, worse recently.", "advanced", ("L3", "L5", "multilevel", "chronic", "stress reaction", "edema"),
           ("Two levels at different stages: an old L3 defect and an active L5 stress reaction.", _COUNT),
-          pars=((L3, RIGHT, _dry(S.CHRONIC_NONUNION)),) + _both(L5, _edema(S.STRESS_REACTION))),
+          pars=((L3, RIGHT, _dry(S.CHRONIC_NONUNION)), *_both(L5, _edema(S.STRESS_REACTION)))),
 )
 
 

@@ -21,11 +21,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
 
 from app.teaching.scoring import SKILLS, ScoreResult
 
-PathLike = Union[str, os.PathLike]
+PathLike = str | os.PathLike
 
 
 class HistoryError(Exception):

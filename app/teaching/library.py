@@ -11,13 +11,12 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Union
 
 from app.findings.model import Level
 from app.teaching.bundled import BUNDLED_METADATA
 from app.teaching.case import CASE_FILE, TeachingCase, TeachingCaseError, open_case
 
-PathLike = Union[str, os.PathLike]
+PathLike = str | os.PathLike
 
 
 def user_cases_dir() -> Path:

@@ -207,8 +207,17 @@ def _pars_items(ref: dict, trn: dict, pen: Penalties) -> tuple[list[ScoreItem], 
                                f"Level identified: {_site(*site)}.", _site(*site), _site(*site)))
         d = abs(_STAGE_ORDER.index(rp.status) - _STAGE_ORDER.index(tp.status))
         if d == 0:
-            items.append(ScoreItem("pars", key, "correct", 0.0, f"{_site(*site)} pars: {_status_words(rp.status)}, as the reference.",
-                                   _status_words(rp.status), _status_words(tp.status)))
+            items.append(
+                ScoreItem(
+                    "pars",
+                    key,
+                    "correct",
+                    0.0,
+                    f"{_site(*site)} pars: {_status_words(rp.status)}, as the reference.",
+                    _status_words(rp.status),
+                    _status_words(tp.status),
+                )
+            )
         elif d == 1:
             items.append(ScoreItem("pars", key, "partial", pen.adjacent_stage,
                                    f"Adjacent stage at {_site(*site)}: you called {_status_words(tp.status)}, the reference "
@@ -235,7 +244,7 @@ def _edema_items(ref: dict, trn: dict, matched: dict, pen: Penalties) -> tuple[l
     counts = {"tp": 0, "fn": 0, "fp": 0, "tn": 0}
     used_trainee = set()
     pairs = {}
-    for site, rp in ref.items():
+    for site in ref:
         tsite = matched.get(site, site)
         pairs[site] = tsite
         used_trainee.add(tsite)
@@ -249,7 +258,9 @@ def _edema_items(ref: dict, trn: dict, matched: dict, pen: Penalties) -> tuple[l
         key = f"edema {_site(*site)}"
         if rp.edema_present and called:
             counts["tp"] += 1
-            items.append(ScoreItem("edema", key, "correct", 0.0, f"Marrow oedema at {_site(*site)} detected.", "oedema", "oedema"))
+            items.append(
+                ScoreItem("edema", key, "correct", 0.0, f"Marrow oedema at {_site(*site)} detected.", "oedema", "oedema")
+            )
         elif rp.edema_present:
             counts["fn"] += 1
             items.append(ScoreItem("edema", key, "missed", pen.missed_edema,
@@ -350,17 +361,35 @@ def _slip_items(ref: dict, trn: dict, cfg: ScoringConfig) -> list[ScoreItem]:
         rg, tg = rs.grade, ts.grade
         gkey = f"Meyerding {level.value}"
         if rg == tg:
-            items.append(ScoreItem("slip", gkey, "correct", 0.0, f"Meyerding grade {rg.value if rg else 'none'}, as the reference.",
-                                   rg.value if rg else "none", tg.value if tg else "none"))
+            items.append(
+                ScoreItem(
+                    "slip",
+                    gkey,
+                    "correct",
+                    0.0,
+                    f"Meyerding grade {rg.value if rg else 'none'}, as the reference.",
+                    rg.value if rg else "none",
+                    tg.value if tg else "none",
+                )
+            )
         elif err <= tol and rs.near_boundary:
             items.append(ScoreItem("slip", gkey, "follows", 0.0,
                                    f"Meyerding {tg.value if tg else 'none'} against {rg.value if rg else 'none'}: the reference "
                                    "is near a grade boundary and your percent is within tolerance (not charged).",
                                    rg.value if rg else "none", tg.value if tg else "none"))
         else:
-            items.append(ScoreItem("slip", gkey, "disagree", pen.slip_grade,
-                                   f"Meyerding grade disagreement at {level.value}: yours {tg.value if tg else 'none'}, the "
-                                   f"reference {rg.value if rg else 'none'}.", rg.value if rg else "none", tg.value if tg else "none"))
+            items.append(
+                ScoreItem(
+                    "slip",
+                    gkey,
+                    "disagree",
+                    pen.slip_grade,
+                    f"Meyerding grade disagreement at {level.value}: yours {tg.value if tg else 'none'}, the "
+                    f"reference {rg.value if rg else 'none'}.",
+                    rg.value if rg else "none",
+                    tg.value if tg else "none",
+                )
+            )
     for level in sorted(trn, key=lambda lv: list(Level).index(lv)):
         if level in used or trn[level].slip is None or (ref.get(level) is not None):
             continue
@@ -378,7 +407,9 @@ _TIER_WORDS = {"urgent": "urgent referral", "surgical": "surgical evaluation", "
                "conservative": "conservative care", "no-treatment": "no treatment"}
 
 
-def _pathway_item(reference: StudyFindings, trainee: StudyFindings, pen: Penalties) -> tuple[ScoreItem | None, str | None, str | None]:
+def _pathway_item(
+    reference: StudyFindings, trainee: StudyFindings, pen: Penalties
+) -> tuple[ScoreItem | None, str | None, str | None]:
     """The trainee's read is evaluated with the reference's clinical context and imaging (the
     trainee reads images, the history is given), so only the imaging findings differ."""
     from app.pathway import evaluate, load_ruleset

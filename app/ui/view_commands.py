@@ -91,7 +91,7 @@ class ViewCommands:
         self.grid.update_references()
 
     def tilt(self, about: str, deg: float) -> None:
-        v, d = self._view(), self._display()
+        _v, d = self._view(), self._display()
         if d is not None and getattr(d, "kind", "") == "volume":
             d.tilt(about, deg)
             self._rerender()

@@ -203,9 +203,14 @@ class VolumeDisplay:
 
     def apply_preset(self, name: str) -> None:
         if name == "auto":
-            self.options.wl, self.options.wl_source = auto_window(self.volume.array, ignore_below=None if self.volume.units == "HU" else 0.0), "auto 1-99%"
+            self.options.wl, self.options.wl_source = (
+                auto_window(self.volume.array, ignore_below=None if self.volume.units == "HU" else 0.0),
+                "auto 1-99%",
+            )
         elif name == "default":
-            self.options.wl, self.options.wl_source = default_window(self.volume.modality.value, self.volume.array, self.volume.window_center_width)
+            self.options.wl, self.options.wl_source = default_window(
+                self.volume.modality.value, self.volume.array, self.volume.window_center_width
+            )
         else:
             self.options.wl, self.options.wl_source = preset(name), name.replace("_", " ")
 

@@ -6,6 +6,7 @@ window's cold start light.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,10 +24,8 @@ def prewarm(progress: ProgressFn | None = None, cancel: CancelToken | None = Non
     for name in ("pydicom", "pydicom.pixels", "app.dicom.scan", "app.dicom.load", "app.dicom.volume",
                  "app.dicom.pixels", "app.dicom.radiograph"):
         check(cancel)
-        try:
+        with contextlib.suppress(ImportError):
             importlib.import_module(name)
-        except ImportError:
-            pass
     return time.perf_counter() - t
 
 

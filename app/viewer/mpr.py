@@ -295,7 +295,7 @@ def _reslice_aligned(a, sizes, p0, al, rows, cols, order, fill):
             idx[ax_u], idx[ax_v], idx[ax_n] = _sl(iu, s_u), _sl(iv, s_v), kn
             view = a[idx[2], idx[1], idx[0]]
             # remaining axes keep array order (k, j, i); rows must follow ax_v
-            if [ax for ax in (2, 1, 0) if ax != ax_n][0] != ax_v:
+            if next(ax for ax in (2, 1, 0) if ax != ax_n) != ax_v:
                 view = view.T
             return np.ascontiguousarray(view)
         idx = [None, None, None]  # in (i, j, k) order

@@ -28,7 +28,7 @@ class StudyInfo:
     identity: StudyIdentity
     series_modality: dict[str, str] = field(default_factory=dict)  # series UID -> DICOM Modality
     patient_series_uids: frozenset[str] = frozenset()  # every series of the patient (all studies)
-    imaging: fm.ImagingPerformed = fm.ImagingPerformed()
+    imaging: fm.ImagingPerformed = field(default_factory=fm.ImagingPerformed)
     age_years: int | None = None
     sex: fm.Sex | None = None
 

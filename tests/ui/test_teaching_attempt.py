@@ -64,7 +64,7 @@ def win(qtbot, tmp_path):
 def _all_texts(win) -> str:
     parts = []
     for w in win.findChildren(QWidget):
-        if isinstance(w, QLabel) or isinstance(w, QLineEdit):
+        if isinstance(w, (QLabel, QLineEdit)):
             parts.append(w.text())
         elif isinstance(w, QPlainTextEdit):
             parts.append(w.toPlainText())

@@ -262,7 +262,7 @@ def test_layout_switch_and_browser_double_click(opened, qtbot):
     win = opened
     win.state.set_layout("1x1")
     assert len(win.grid.views()) == 1
-    key = [k for k in win.browser.series_keys() if win.controller.entry(k).description == "SAG STIR"][0]
+    key = next(k for k in win.browser.series_keys() if win.controller.entry(k).description == "SAG STIR")
     win.grid.set_active(win.grid.views()[0])
     win.presenter.show_in_active(key)
     qtbot.waitUntil(lambda: win.grid.views()[0].display is not None and win.grid.views()[0].display.kind == "volume",

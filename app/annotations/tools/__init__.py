@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Optional
 
 from app.annotations.store import AnnotationStore
 from app.annotations.tools.angle import AngleTool

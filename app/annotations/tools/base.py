@@ -210,7 +210,7 @@ class ClickTool(Tool):
             if ev.button != "left":
                 return False
             self._press = p
-            self._set_preview(self._build(self._points + [p]))
+            self._set_preview(self._build([*self._points, p]))
             return True
         if ev.type == "double_click":
             self._ignore_release = True
@@ -218,9 +218,9 @@ class ClickTool(Tool):
         if ev.type == "move":
             if self._press is not None and self.drag_adds_segment and len(self._points) % 2 == 0 \
                     and _dist(self._press, p) > self.context.hit_tolerance_px:
-                self._set_preview(self._build(self._points + [self._press, p]))
+                self._set_preview(self._build([*self._points, self._press, p]))
             else:
-                self._set_preview(self._build(self._points + [p]) if (self._points or self._press) else None)
+                self._set_preview(self._build([*self._points, p]) if (self._points or self._press) else None)
             return self.busy
         if ev.type == "release":
             if ev.button != "left":

@@ -50,9 +50,9 @@ class LevelLabelTool(ClickTool):
             return
         others = _series_labels(self.store, ann.series_instance_uid, ann)
         try:
-            updated = propagate_level_labels(others + [ann], self.cranial_direction)
+            updated = propagate_level_labels([*others, ann], self.cranial_direction)
         except ValueError:
-            updated = others + [ann]  # contradictory anchors: add the label as drawn, rename nothing
+            updated = [*others, ann]  # contradictory anchors: add the label as drawn, rename nothing
         new_ann = updated[-1]
         cmds = [AddAnnotation(new_ann)]
         cmds += [UpdateAnnotation(o, u) for o, u in zip(others, updated[:-1]) if o is not u]
@@ -71,7 +71,7 @@ def set_level_label(store: AnnotationStore, annotation_id: str, level: str | Non
         raise TypeError(f"annotation {annotation_id} is a {old.kind}, not a level label")
     new = old.touched(level=level, inferred=False)
     others = [a for a in _series_labels(store, old.series_instance_uid, old) if a.id != old.id]
-    updated = propagate_level_labels(others + [new], cranial_direction)
+    updated = propagate_level_labels([*others, new], cranial_direction)
     cmds = [UpdateAnnotation(old, updated[-1])]
     cmds += [UpdateAnnotation(o, u) for o, u in zip(others, updated[:-1]) if o is not u]
     store.execute(cmds[0] if len(cmds) == 1 else MacroCommand(cmds, "set level label"))

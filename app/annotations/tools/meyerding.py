@@ -170,12 +170,12 @@ class MeyerdingTool(Tool):
             if ev.button != "left" or role is None:
                 return False
             self._press = True
-            self._set_preview(self._build(self._points + [p], self._roles + [role]))
+            self._set_preview(self._build([*self._points, p], [*self._roles, role]))
             return True
         if ev.type == "move":
             if role is None or not (self._points or self._press):
                 return False
-            self._set_preview(self._build(self._points + [p], self._roles + [role]))
+            self._set_preview(self._build([*self._points, p], [*self._roles, role]))
             return True
         if ev.type == "double_click":
             self._ignore_release = True

@@ -11,6 +11,7 @@ Key presses reach it through an event filter installed on each view (``install_o
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 from collections.abc import Callable
@@ -227,7 +228,7 @@ class ToolController(QObject):
         etype = _TYPES.get(ev.type)
         if etype is None or not self._ensure_context(view):
             return False
-        button = ev.button or ("none" if etype == "move" else "none")
+        button = ev.button or "none"
         mods = frozenset(_MODS.get(m, m) for m in ev.modifiers)
         pev = PointerEvent.from_scene(etype, ev.col, ev.row, button, mods, pixel_corner_origin=False)
         if ev.point_lps is not None:
@@ -389,10 +390,8 @@ class ToolController(QObject):
         p = self.popup
         if p is not None:
             self.popup = None
-            try:
+            with contextlib.suppress(RuntimeError):
                 p.cancel()
-            except RuntimeError:
-                pass
 
     def _on_created(self, ann: Annotation) -> None:
         store = self.store

@@ -177,7 +177,7 @@ class _ChoiceRow:
         self.group = QButtonGroup()
         self.group.setExclusive(True)
         self.buttons = []
-        for i, (v, t) in enumerate(zip(values, texts)):
+        for i, (_v, t) in enumerate(zip(values, texts)):
             b = _button(t, f"{i + 1}")
             self.group.addButton(b, i)
             box.addWidget(b)

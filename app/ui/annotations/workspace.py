@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import threading
@@ -593,10 +594,8 @@ class AnnotationWorkspace(QObject):
             if item.scene() is not None:
                 item.scene().removeItem(item)
         self.items.clear()
-        try:
+        with contextlib.suppress(Exception):
             self.state.changed.disconnect(self._on_state)
-        except Exception:
-            pass
         if self.dock is not None:
             self.dock.widget().cleanup()
         if self.session is not None:

@@ -14,6 +14,7 @@ carry a visible "from DICOM" badge; editing such a field makes it the reader's e
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from dataclasses import dataclass
 from typing import Any
@@ -365,10 +366,8 @@ class ClinicalContextForm(QWidget):
     # ------------------------------------------------------------------ cleanup
     def cleanup(self) -> None:
         self.commit_pending()
-        try:
+        with contextlib.suppress(Exception):
             self.session.findings_changed.disconnect(self._on_findings_changed)
-        except Exception:
-            pass
 
     def closeEvent(self, event: Any) -> None:
         self.cleanup()

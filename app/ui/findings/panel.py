@@ -8,6 +8,7 @@ of the findings: it calls session intents and redraws on ``session.findings_chan
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -260,10 +261,8 @@ class FindingsPanel(QWidget):
         self.commit_pending()
         for model in (self.pars_model, self.level_model):
             model.detach()
-        try:
+        with contextlib.suppress(Exception):
             self.session.findings_changed.disconnect(self._on_findings_changed)
-        except Exception:
-            pass
 
     def closeEvent(self, event: Any) -> None:
         self.cleanup()

@@ -14,6 +14,7 @@ The edema column's EditRole is "", "no", "yes" or "yes:pars,pedicle" (sites impl
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -132,15 +133,15 @@ class Column:
 PARS_COLUMNS = (
     Column("level", "Pars", "Vertebral level and side (L = left, R = right)"),
     Column("status", "Status", "Reader's assessment of the pars interarticularis; '—' = not assessed",
-           "choice", (("— not assessed", ""),) + tuple((lbl, s.value) for s, lbl in STATUS_LABELS.items())),
+           "choice", (("— not assessed", ""), *tuple((lbl, s.value) for s, lbl in STATUS_LABELS.items()))),
     Column("edema", "Edema (sites)", "Bone-marrow edema (STIR/T2-FS): yes / no / ? not assessed, and where "
            "(pars, pedicle, body)", "edema"),
     Column("gap", "Gap mm", "Width of the fracture gap in mm (empty = not measured)", "float"),
     Column("mri", "Hollenberg", "MRI grade (Hollenberg 2002), derived from status x edema; pick a value to override",
-           "choice", (("auto (derived)", ""),) + tuple((lbl, str(g)) for g, lbl in HOLLENBERG_LABELS.items())),
+           "choice", (("auto (derived)", ""), *tuple((lbl, str(g)) for g, lbl in HOLLENBERG_LABELS.items()))),
     Column("ct", "CT stage", "CT stage (pre-lysis / early / progressive / terminal), derived approximately from the "
            "pars entry (no validated crosswalk exists); pick a value to override",
-           "choice", (("auto (derived)", ""),) + tuple((s.value, s.value) for s in m.CTStage)),
+           "choice", (("auto (derived)", ""), *tuple((s.value, s.value) for s in m.CTStage))),
 )
 
 # ------------------------------------------------------------------ level section
@@ -151,10 +152,10 @@ LEVEL_COLUMNS = (
            "⚠ = within ±3 % of a boundary, check the measurement"),
     Column("angle", "Slip ∠ °", "Slip angle in degrees (needs a percent slip)", "float"),
     Column("pfirrmann", "Pfirrmann", "Disc below this level, Pfirrmann grade I-V (III+ = degenerated)",
-           "choice", (("?", ""),) + tuple((r, str(i)) for i, r in enumerate(("I", "II", "III", "IV", "V"), 1))),
+           "choice", (("?", ""), *tuple((r, str(i)) for i, r in enumerate(("I", "II", "III", "IV", "V"), 1)))),
     Column("hypoplasia", "Hypoplasia", "Neural-arch hypoplasia / dysplasia", "choice", TRI_CHOICES),
     Column("stenosis", "Foramina", "Foraminal stenosis severity", "choice",
-           (("?", ""),) + tuple((s.value, s.value) for s in m.Severity)),
+           (("?", ""), *tuple((s.value, s.value) for s in m.Severity))),
     Column("instability", "Instability", "Dynamic instability on flexion-extension views", "choice", TRI_CHOICES),
 )
 
@@ -182,10 +183,8 @@ class FindingsTableModel(QAbstractTableModel):
     # ---------------------------------------------------------------- lifecycle
     def detach(self) -> None:
         """Stop listening to the session (call from the owning widget's cleanup)."""
-        try:
+        with contextlib.suppress(Exception):  # already disconnected
             self.session.findings_changed.disconnect(self._on_findings_changed)
-        except Exception:  # already disconnected
-            pass
 
     def set_levels(self, levels: tuple) -> None:
         """Levels always listed (levels with an entry are listed anyway)."""
@@ -302,7 +301,9 @@ class FindingsTableModel(QAbstractTableModel):
         p = self.session.findings.pars_at(level, side)
         Role = Qt.ItemDataRole
         if role == Role.TextAlignmentRole:
-            return int(Qt.AlignmentFlag.AlignVCenter | (Qt.AlignmentFlag.AlignRight if col.key == "gap" else Qt.AlignmentFlag.AlignLeft))
+            return int(
+                Qt.AlignmentFlag.AlignVCenter | (Qt.AlignmentFlag.AlignRight if col.key == "gap" else Qt.AlignmentFlag.AlignLeft)
+            )
         if col.key == "level":
             if role in (Role.DisplayRole, Role.EditRole):
                 return f"{level.value} {'L' if side is m.Side.LEFT else 'R'}"

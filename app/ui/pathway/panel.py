@@ -11,6 +11,7 @@ The panel only displays: it never decides. It redraws on ``session.pathway_chang
 
 from __future__ import annotations
 
+import contextlib
 import html
 import time
 from collections.abc import Iterable
@@ -456,7 +457,7 @@ class PathwayPanel(QWidget):
                     rows.append(f"&nbsp;&nbsp;{rate}{counts} — {esc(u.cohort)}, {esc(u.key)}{prim}{note}")
                 for mod in ps.union_modifiers:
                     rows.append(f"&nbsp;&nbsp;<span style='color:{AMBER}'>↓ {esc(mod)}</span>")
-                union_lines.append("<br>".join([head] + rows))
+                union_lines.append("<br>".join([head, *rows]))
         if union_lines:
             self._section("union", "Expected bony union (cohort figures — shown, not predicted)", body, v)
             for text in union_lines:
@@ -501,10 +502,8 @@ class PathwayPanel(QWidget):
 
     # ------------------------------------------------------------------ cleanup
     def cleanup(self) -> None:
-        try:
+        with contextlib.suppress(Exception):
             self.session.pathway_changed.disconnect(self._on_pathway_changed)
-        except Exception:
-            pass
 
     def closeEvent(self, event: Any) -> None:
         self.cleanup()

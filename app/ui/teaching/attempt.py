@@ -6,6 +6,7 @@ database, then score and show the feedback.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 from typing import Any
@@ -202,10 +203,8 @@ class TeachingController(QObject):
             store.remove_many([a.id for a in store.annotations])
         read = StudyFindings(study_instance_uid=session.study_uid)
         if self._resume_draft:
-            try:
+            with contextlib.suppress(Exception):
                 read = findings_from_dict(self._resume_draft)
-            except Exception:
-                pass
         session.set_findings(read, record_undo=False)
         session.findings_changed.connect(self._save_draft)
 

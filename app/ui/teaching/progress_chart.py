@@ -3,6 +3,8 @@ dialog with a trainee selector and CSV export."""
 
 from __future__ import annotations
 
+import itertools
+
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QComboBox, QDialog, QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
@@ -60,7 +62,7 @@ class ProgressChart(QWidget):
             pen = QPen(QColor(COLOURS[name]), 3 if name == "score" else 1.5)
             p.setPen(pen)
             qpts = [pt(x, v) for x, v in pts]
-            for a, b in zip(qpts, qpts[1:]):
+            for a, b in itertools.pairwise(qpts):
                 p.drawLine(a, b)
             for q in qpts:
                 p.drawEllipse(q, 3, 3)

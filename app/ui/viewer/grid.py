@@ -77,8 +77,9 @@ class ViewerGrid(QWidget):
             self._layout.removeWidget(v)
             v.hide()
         shown = [self._maximized] if self._maximized is not None else self.views()
-        for idx, v in enumerate(self.views()):
-            v.stop_cine() if v not in shown else None
+        for v in self.views():
+            if v not in shown:
+                v.stop_cine()
         for idx, v in enumerate(shown):
             r, c = (0, 0) if self._maximized is not None else divmod(idx, self.cols)
             self._layout.addWidget(v, r, c)

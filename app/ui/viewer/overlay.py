@@ -93,7 +93,9 @@ def _pair_layout(left: list[tuple[str, QColor]], right: list[tuple[str, QColor]]
         for txt, col, limit, side in ((ltxt, lcol, lmax, "l"), (rtxt, rcol, rmax, "r")):
             if not txt:
                 continue
-            shown = txt if fm.horizontalAdvance(txt) <= limit else fm.elidedText(txt, Qt.TextElideMode.ElideRight, max(0, int(limit)))
+            shown = (
+                txt if fm.horizontalAdvance(txt) <= limit else fm.elidedText(txt, Qt.TextElideMode.ElideRight, max(0, int(limit)))
+            )
             tw = fm.horizontalAdvance(shown)
             x = MARGIN if side == "l" else w - MARGIN - tw
             n = n_l if side == "l" else n_r
@@ -109,7 +111,7 @@ def _scale_bar_rows(view: SliceView) -> list[float]:
     if d is None:
         return []
     fm8 = QFontMetrics(_font(8))
-    length_mm, label = scale_bar_text(view)
+    length_mm, _label = scale_bar_text(view)
     rows: list[float] = []
     basis = d.scale_label()
     if basis:

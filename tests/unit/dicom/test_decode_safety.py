@@ -200,7 +200,7 @@ def test_private_compression_is_named(tmp_path):
 
 
 def test_preview_works_without_photometric_interpretation(writer, tmp_path):
-    paths, pixels, _ = writer.stack(3)
+    paths, _pixels, _ = writer.stack(3)
     for p in paths:
         ds = pydicom.dcmread(p)
         del ds.PhotometricInterpretation

@@ -144,7 +144,7 @@ def test_private_codes_documented():
 # ------------------------------------------------------------------ errors
 
 def test_export_refuses_wrong_or_missing_study(tmp_path, study_dir):
-    with pytest.raises(SRExportError, match="no images of study 1.2.3"):
+    with pytest.raises(SRExportError, match=r"no images of study 1.2.3"):
         export_sr(m.StudyFindings(study_instance_uid="1.2.3"), tmp_path / "x.dcm", study=study_dir)
     (tmp_path / "empty").mkdir()
     with pytest.raises(SRExportError, match="no DICOM images"):
@@ -269,7 +269,7 @@ def test_frame_reference_only_for_multiframe_instances(evidence, tmp_path):
                           points_px=((1.25, 2.5),))
     f = m.StudyFindings(study_instance_uid=STUDY_UID,
                         pars=(m.ParsFinding("L5", "left", "stress_reaction", provenance=(ref,)),))
-    sr = findings_to_sr(f, list(evidence) + [mf])
+    sr = findings_to_sr(f, [*list(evidence), mf])
     ds = _reread(sr)
     images = [it for it in _walk(ds.ContentSequence) if it.ValueType == "IMAGE"]
     assert len(images) == 1 and images[0].ReferencedSOPSequence[0].ReferencedFrameNumber == 7
