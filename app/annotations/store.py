@@ -27,10 +27,13 @@ skipped and listed in ``store.load_problems``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from typing import TypeVar
 
 from app.annotations.model import Annotation, AnnotationDataError, annotation_from_dict
 from app.core.history import History
 from app.core.signals import SignalGroup
+
+AnnT = TypeVar("AnnT", bound=Annotation)
 
 __all__ = [
     "DOC_FORMAT",
@@ -182,7 +185,7 @@ class AnnotationStore:
         key = (series_instance_uid, sop_instance_uid, frame)
         return [a for a in self._items.values() if a.image_key == key]
 
-    def of_kind(self, *types: type) -> list[Annotation]:
+    def of_kind(self, *types: type[AnnT]) -> list[AnnT]:
         return [a for a in self._items.values() if isinstance(a, types)]
 
     # ------------------------------------------------------------------ changing (undoable)

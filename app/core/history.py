@@ -30,7 +30,8 @@ DEFAULT_LIMIT = 500
 
 @runtime_checkable
 class Command(Protocol):
-    text: str
+    @property
+    def text(self) -> str: ...
 
     def redo(self) -> None: ...
 

@@ -105,6 +105,8 @@ class SignalGroup:
     if TYPE_CHECKING:  # the named signals are set in __init__; tell the type checker what they are
         def __getattr__(self, name: str) -> Signal: ...
 
+        def __setattr__(self, name: str, value: Any) -> None: ...
+
     @property
     def names(self) -> tuple[str, ...]:
         return self._names
