@@ -222,6 +222,7 @@ def _context_group(ctx: m.ClinicalContext):
         elif isinstance(kind, tuple):
             measurements.append(hsr.Measurement(concept, float(value), kind[1]))
         else:
+            assert isinstance(kind, type)  # the remaining kinds are the enum classes of c.ENUM_CODES
             qualitative.append(_qe(concept, c.ENUM_CODES[kind][value]))
     extra += [_text(c.FROM_DICOM, name) for name in sorted(ctx.from_dicom)]
     if not (measurements or qualitative or extra):
@@ -229,7 +230,7 @@ def _context_group(ctx: m.ClinicalContext):
     return _group("Clinical context", c.CLINICAL_CONTEXT, measurements=measurements, qualitative=qualitative, extra=extra)
 
 
-_STAGE_SOURCES = {m.CTStageBasis.READER: c.GRADE_SOURCE_OVERRIDE,
+_STAGE_SOURCES: dict[m.CTStageBasis | None, object] = {m.CTStageBasis.READER: c.GRADE_SOURCE_OVERRIDE,
                   m.CTStageBasis.MRI_CROSSWALK: c.GRADE_SOURCE_MRI_CROSSWALK}
 
 

@@ -238,6 +238,7 @@ def _context(items: list) -> m.ClinicalContext:
         elif isinstance(kind, tuple):
             values[field_name] = _num(it)
         else:
+            assert isinstance(kind, type)  # the remaining kinds are the enum classes of c.ENUM_CODES
             values[field_name] = _lookup(c.reverse(c.ENUM_CODES[kind]), it, field_name)
     values["from_dicom"] = frozenset(_text(it) for it in _find(items, c.FROM_DICOM))
     return m.ClinicalContext(**values)
@@ -314,9 +315,10 @@ def _findings_from_sr(ds: Any) -> m.StudyFindings:
         elif kind == c.key(c.FINDING_IMAGING):
             imaging = _imaging(items)
         # other groups (the study group, foreign groups) carry nothing more
-    for name, per_level in (("slip", slips), ("instability_measured", instability)):
-        for level, value in per_level.items():
-            levels[level] = replace(levels.get(level, m.LevelFinding(level)), **{name: value})
+    for level, slip in slips.items():
+        levels[level] = replace(levels.get(level, m.LevelFinding(level)), slip=slip)
+    for level, measured in instability.items():
+        levels[level] = replace(levels.get(level, m.LevelFinding(level)), instability_measured=measured)
     return m.StudyFindings(
         study_instance_uid=_opt_text(study, c.STUDY_INSTANCE_UID),
         reader=_opt_text(study, c.READER),

@@ -91,6 +91,6 @@ def optional_position(points: Sequence[Point]) -> SegmentPosition | None:
     if len(points) < 4:
         return None
     try:
-        return segment_position(*points[:4])
+        return segment_position(points[0], points[1], points[2], points[3])
     except SpinoPelvicGeometryError:
         return None

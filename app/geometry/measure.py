@@ -110,7 +110,7 @@ class RoiStats(NamedTuple):
 
 # --------------------------------------------------------------------------- helpers
 
-def _pts(points: Sequence, name: str = "points") -> np.ndarray:
+def _pts(points: Sequence | np.ndarray, name: str = "points") -> np.ndarray:
     a = np.asarray(points, dtype=np.float64)
     if a.ndim == 1:
         a = a.reshape(1, -1)
@@ -141,7 +141,7 @@ def _unit(v: np.ndarray, what: str) -> np.ndarray:
     return v / n
 
 
-def project_to_plane_2d(points: Sequence) -> np.ndarray:
+def project_to_plane_2d(points: Sequence | np.ndarray) -> np.ndarray:
     """2D coordinates of points in their own best-fit plane (identity for 2D input).
 
     3D points are centred and expressed in the two principal directions (SVD), so distances and
@@ -217,7 +217,7 @@ def cobb_angle_deg(line1: Sequence, line2: Sequence) -> float:
 
 # --------------------------------------------------------------------------- areas and masks
 
-def polygon_area(points: Sequence) -> float:
+def polygon_area(points: Sequence | np.ndarray) -> float:
     """Area of a simple polygon (shoelace), in squared input units; 3D points are projected
     onto their best-fit plane first. Fewer than 3 points: 0."""
     a = project_to_plane_2d(points)
