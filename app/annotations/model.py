@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import numpy as np
 
@@ -159,7 +159,7 @@ class Annotation:
         return p
 
     def with_points(self, points_px: Sequence[Sequence[float]], space: PixelSpace | None = None,
-                    touch: bool = True) -> Annotation:
+                    touch: bool = True) -> Self:
         """A copy with new pixel points; LPS points recomputed with ``space`` (or dropped when
         it has no patient frame and the old LPS cannot be kept)."""
         pts = tuple(tuple(float(v) for v in p) for p in points_px)
@@ -174,7 +174,7 @@ class Annotation:
             changes["modified"] = now_iso()
         return replace(self, **changes)
 
-    def touched(self, **changes: Any) -> Annotation:
+    def touched(self, **changes: Any) -> Self:
         """``dataclasses.replace`` that also updates ``modified``."""
         changes.setdefault("modified", now_iso())
         return replace(self, **changes)
@@ -245,9 +245,10 @@ class ParsMarker(Annotation):
 
     @property
     def display_text(self) -> str:
-        if self.pending:
+        level, side, status = self.level, self.side, self.status
+        if level is None or side is None or status is None:  # pending
             return "pars ?"
-        return f"{self.level.value} {self.side.value} pars: {self.status.value.replace('_', ' ')}"
+        return f"{level.value} {side.value} pars: {status.value.replace('_', ' ')}"
 
 
 # =========================================================================== Meyerding slip
@@ -683,7 +684,7 @@ def annotation_from_dict(d: dict) -> Annotation:
     if not isinstance(d, dict):
         raise AnnotationDataError(f"annotation entry must be an object, got {type(d).__name__}")
     kind = d.get("kind")
-    cls = ANNOTATION_TYPES.get(kind)
+    cls = ANNOTATION_TYPES.get(kind) if isinstance(kind, str) else None
     if cls is None:
         raise AnnotationDataError(f"unknown annotation kind {kind!r}")
     names = {f.name for f in dataclasses.fields(cls)}

@@ -77,7 +77,7 @@ class PixelSpace:
         if self.to_lps is None or len(points_px) == 0:
             return ()
         out = np.asarray(self.to_lps(np.asarray(points_px, dtype=np.float64).reshape(-1, 2)), dtype=np.float64)
-        return tuple(tuple(float(v) for v in p) for p in out.reshape(-1, 3))
+        return tuple((float(p[0]), float(p[1]), float(p[2])) for p in out.reshape(-1, 3))
 
     def display_label(self) -> str:
         """The calibration label to print beside mm values ("" on CT/MR)."""

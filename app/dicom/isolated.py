@@ -80,8 +80,10 @@ def decode_isolated(path: Path, method: str, cancel: CancelToken | None = None,
         os.close(fd)
         try:
             try:
-                worker.proc.stdin.write(json.dumps({"path": str(path), "method": method, "out": out}) + "\n")
-                worker.proc.stdin.flush()
+                stdin = worker.proc.stdin
+                assert stdin is not None  # the worker is started with stdin=PIPE
+                stdin.write(json.dumps({"path": str(path), "method": method, "out": out}) + "\n")
+                stdin.flush()
             except (BrokenPipeError, OSError) as exc:
                 worker.stop()
                 _worker = None

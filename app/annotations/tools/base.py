@@ -33,7 +33,7 @@ import numpy as np
 from app.annotations.events import KeyEvent, PointerEvent
 from app.annotations.model import Annotation
 from app.annotations.space import PixelSpace
-from app.annotations.store import AnnotationStore
+from app.annotations.store import AnnotationStore, AnnT
 from app.core.signals import Signal
 
 __all__ = ["ClickTool", "Tool", "ToolContext"]
@@ -56,7 +56,7 @@ class ToolContext:
         img = self.image() if callable(self.image) else self.image
         return None if img is None else np.asarray(img)
 
-    def make(self, cls: type, points_px: Sequence[Sequence[float]], **fields: Any) -> Annotation:
+    def make(self, cls: type[AnnT], points_px: Sequence[Sequence[float]], **fields: Any) -> AnnT:
         """A new annotation of ``cls`` on this image with these pixel points."""
         pts = tuple((float(p[0]), float(p[1])) for p in points_px)
         return cls(series_instance_uid=self.series_instance_uid, sop_instance_uid=self.sop_instance_uid,
