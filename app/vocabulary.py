@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import Any
 
 # Meyerding boundaries (upper-inclusive, clinical-reference 1.1) and the "near boundary" margin.
 MEYERDING_UPPER_BOUNDS_PCT = (25.0, 50.0, 75.0, 100.0)
@@ -167,7 +168,7 @@ def check_range(name: str, value: float | None, lo: float, hi: float) -> None:
         raise ValueError(f"{name} must be within {lo}..{hi}, got {value}")
 
 
-def as_point(value, n_allowed: tuple[int, ...], what: str) -> tuple[float, ...]:
+def as_point(value: Any, n_allowed: tuple[int, ...], what: str) -> tuple[float, ...]:
     try:
         pt = tuple(float(c) for c in value)
     except (TypeError, ValueError) as exc:

@@ -18,7 +18,7 @@ just placed" stays one step.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Protocol, runtime_checkable
 
 from app.core.signals import Signal
@@ -143,7 +143,7 @@ class History:
         self.changed.emit()
         return True
 
-    def _replay(self, fn) -> None:
+    def _replay(self, fn: Callable[[], None]) -> None:
         self._running = True
         try:
             fn()
