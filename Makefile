@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export QT_API := pyside6
 
-.PHONY: run test venv samples bench package clean
+.PHONY: run test lint venv samples bench package clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,13 @@ run: $(STAMP)
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -n 2 --dist loadfile -q
 
+## Static checks: ruff (style, bugs), mypy (types of the domain core), import-linter (layers).
+lint: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[lint]"
+	$(BIN)/ruff check app tests
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
 ## Regenerate sample_dicom/ from the phantom (byte for byte).
 samples: $(STAMP)
 	$(BIN)/isthmus samples --out sample_dicom
@@ -38,4 +45,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/load_bench.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache build dist *.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache build dist *.egg-info

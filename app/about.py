@@ -8,7 +8,6 @@ import platform
 import re
 from dataclasses import dataclass
 from importlib import metadata
-from typing import Optional
 
 from app import __version__
 
@@ -62,7 +61,7 @@ def ruleset_version() -> str:
         from app.pathway import load_ruleset
 
         rs = load_ruleset()
-    except Exception as exc:  # noqa: BLE001 - the dialog shows the reason instead of crashing
+    except Exception as exc:
         return f"unknown (the pathway ruleset did not load: {exc})"
     effective = f" (effective {rs.effective_date})" if getattr(rs, "effective_date", "") else ""
     return f"{rs.id} {rs.version}{effective}"
@@ -82,7 +81,7 @@ def _licence(meta) -> str:
     return text.splitlines()[0][:80] if text else UNKNOWN_LICENCE
 
 
-def _requirement_name(req: str) -> Optional[str]:
+def _requirement_name(req: str) -> str | None:
     """Distribution name of a requirement, None when its marker excludes it here (extras too)."""
     from packaging.requirements import InvalidRequirement, Requirement
 
@@ -101,7 +100,8 @@ def _key(name: str) -> str:
 
 def bundled_components(root: str = "isthmus") -> list[Component]:
     """Every installed distribution ``root`` depends on (transitively, without extras), sorted by
-    name, plus the Python runtime; without those a bundle leaves out on purpose. A dependency whose metadata is missing is listed as unknown."""
+    name, plus the Python runtime; without those a bundle leaves out on purpose. A dependency whose
+    metadata is missing is listed as unknown."""
     seen: dict[str, Component] = {}
     left_out = {_key(n) for n in _left_out()}
     todo = [root]

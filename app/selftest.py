@@ -18,9 +18,10 @@ import json
 import tempfile
 import time
 import traceback
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Optional
+from typing import Any
 
 RenderFn = Callable[[Any], str]  # display -> detail text; raises on failure
 
@@ -47,7 +48,7 @@ def timed(step: str, subject: str, fn: Callable[[], str]) -> CheckResult:
     try:
         detail = fn()
         ok = True
-    except Exception as exc:  # noqa: BLE001 - every failure becomes a FAIL row, never a crash
+    except Exception as exc:
         ok = False
         detail = f"{type(exc).__name__}: {exc}"
         if not isinstance(exc, SelfTestError):
@@ -63,7 +64,7 @@ def sample_cases(samples_dir: Path) -> list[Path]:
 
 
 # ---- one sample case -------------------------------------------------------------------------
-def check_case(case_dir: Path, render: Optional[RenderFn], work_dir: Path) -> Iterator[CheckResult]:
+def check_case(case_dir: Path, render: RenderFn | None, work_dir: Path) -> Iterator[CheckResult]:
     """Scan, load, render, pathway and SR checks of one sample case folder."""
     from app.viewer import loading
     from app.viewer.cells import display_for_cell
@@ -90,7 +91,7 @@ def check_case(case_dir: Path, render: Optional[RenderFn], work_dir: Path) -> It
         subject = f"{name} {entry.modality.value} {entry.description}".strip()
         loaded: dict[str, Any] = {}
 
-        def load(entry=entry, loaded=loaded) -> str:
+        def load(entry=entry, loaded=loaded, subject=subject) -> str:
             obj, prep = loading.load(entry)
             by_key[entry.key] = (obj, prep)
             loaded["display"] = display_for_cell(None, obj, prep)[0]
@@ -208,9 +209,9 @@ def check_about() -> str:
 
 
 # ---- the whole run ---------------------------------------------------------------------------
-def run_self_test(samples_dir: Path, render: Optional[RenderFn] = None, cases: Optional[Iterable[str]] = None,
-                  decoders: bool = True, work_dir: Optional[Path] = None,
-                  on_result: Optional[Callable[[CheckResult], None]] = None) -> list[CheckResult]:
+def run_self_test(samples_dir: Path, render: RenderFn | None = None, cases: Iterable[str] | None = None,
+                  decoders: bool = True, work_dir: Path | None = None,
+                  on_result: Callable[[CheckResult], None] | None = None) -> list[CheckResult]:
     """Every check; ``cases`` limits the sample cases by folder-name prefix (e.g. "case01")."""
     import warnings
 

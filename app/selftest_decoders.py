@@ -5,9 +5,9 @@ with the same image stored uncompressed."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional
 
 from app.selftest import CheckResult, SelfTestError, timed
 
@@ -16,7 +16,7 @@ from app.selftest import CheckResult, SelfTestError, timed
 class DecodeCase:
     syntax: str
     file: str  # a test file bundled with pydicom
-    reference: Optional[str]  # the same image uncompressed (or lossless); None: shape check only
+    reference: str | None  # the same image uncompressed (or lossless); None: shape check only
     max_abs_diff: int
     plugins: tuple[str, ...]  # pydicom decoding plugins that must work; () = default path
 

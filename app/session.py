@@ -5,7 +5,7 @@
 past-tense signals ``findings_changed(findings)`` and ``pathway_changed(result)``.
 
 Flow of a user action (one way): intent or drawing -> command on ``history`` -> findings
-(annotation changes re-derive them, app.annotations.derive) -> pathway.evaluate -> autosave
+(annotation changes re-derive them, app.findings.derive) -> pathway.evaluate -> autosave
 -> signals. A table edit that corresponds to a pars marker is ONE command that edits both
 (the marker update is captured into it), so Undo reverts both together.
 
@@ -26,16 +26,16 @@ import logging
 import os
 import time
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any
 
-from app.annotations.derive import apply_finding_edit_to_annotations, derive_findings
+from app import session_edits as edits
 from app.annotations.store import AnnotationStore
 from app.core.history import History
 from app.core.signals import Signal
 from app.findings import autosave as fa
 from app.findings import io as findings_io
 from app.findings import model as m
-from app import session_edits as edits
+from app.findings.derive import apply_finding_edit_to_annotations, derive_findings
 from app.pathway import Ruleset, evaluate, load_ruleset
 from app.viewer.identity import PatientIdentity
 from app.viewer.study_info import StudyInfo
@@ -49,13 +49,13 @@ class SessionError(Exception):
 
 
 def _now_iso() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+    return _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
 
 
 class FindingsEdit:
     """One undo step: findings ``before`` -> ``after`` plus the annotation steps made with it."""
 
-    def __init__(self, session: "StudySession", before: m.StudyFindings, after: m.StudyFindings,
+    def __init__(self, session: StudySession, before: m.StudyFindings, after: m.StudyFindings,
                  text: str, annotation_steps: list[Any]) -> None:
         self.session, self.before, self.after, self.text = session, before, after, text
         self.annotation_steps = annotation_steps
@@ -79,10 +79,10 @@ class FindingsEdit:
 class StudySession:
     """Findings, annotations, history, autosave and pathway for one study (module docstring)."""
 
-    def __init__(self, study_uid: str, findings: Optional[m.StudyFindings] = None,
-                 annotation_store: Optional[AnnotationStore] = None, ruleset: Optional[Ruleset] = None,
-                 autosave: bool = True, settings: Any = None, data_dir: Union[str, os.PathLike, None] = None,
-                 study_source: Any = None, study: Optional[StudyInfo] = None) -> None:
+    def __init__(self, study_uid: str, findings: m.StudyFindings | None = None,
+                 annotation_store: AnnotationStore | None = None, ruleset: Ruleset | None = None,
+                 autosave: bool = True, settings: Any = None, data_dir: str | os.PathLike | None = None,
+                 study_source: Any = None, study: StudyInfo | None = None) -> None:
         self.study_uid = study_uid
         self.study = study
         self.study_source = study_source  # the study's images (folder, files or datasets): SR evidence
@@ -98,7 +98,7 @@ class StudySession:
         self.last_evaluate_ms = 0.0
         self.autosave_error = ""  # why the last autosave (or restore) failed; "" when fine
         self.autosave_notice = ""  # what the reader must know about the autosave (set-aside file)
-        self.path: Optional[Path] = None  # findings file last saved/opened
+        self.path: Path | None = None  # findings file last saved/opened
         self.derive_notes: tuple[str, ...] = ()
         self._derive_blocked = 0
         self.annotation_store = annotation_store if annotation_store is not None else AnnotationStore()
@@ -110,12 +110,12 @@ class StudySession:
         if ruleset is None:
             try:
                 ruleset = load_ruleset()
-            except Exception as exc:  # noqa: BLE001 - the panel says why there is no pathway
+            except Exception as exc:
                 log.warning("default ruleset not loaded: %s", exc)
                 self._ruleset_error = str(exc)
         self._ruleset = ruleset
         self._data_dir = data_dir
-        self._autosaver: Optional[fa.Autosaver] = None
+        self._autosaver: fa.Autosaver | None = None
         if autosave:
             patient = study.identity.patient.to_dict() if study is not None else None
             try:
@@ -135,7 +135,7 @@ class StudySession:
         return self._findings.context
 
     @property
-    def ruleset(self) -> Optional[Ruleset]:
+    def ruleset(self) -> Ruleset | None:
         return self._ruleset
 
     @property
@@ -144,7 +144,7 @@ class StudySession:
         return f"{rs.id} {rs.version}" if rs is not None else ""
 
     @property
-    def patient(self) -> Optional[PatientIdentity]:
+    def patient(self) -> PatientIdentity | None:
         return self.study.identity.patient if self.study is not None else None
 
     @property
@@ -166,7 +166,7 @@ class StudySession:
             raise TypeError(f"expected StudyFindings, got {type(findings).__name__}")
         self._commit(findings, "replace findings", record_undo=record_undo)
 
-    def edit_pars(self, level: Union[m.Level, str], side: Union[m.Side, str], **changes: Any) -> m.StudyFindings:
+    def edit_pars(self, level: m.Level | str, side: m.Side | str, **changes: Any) -> m.StudyFindings:
         """Change the pars entry at (level, side) (app.findings.session_edits.edit_pars); a
         status change is written to the marker(s) behind it in the same undo step."""
         new = edits.edit_pars(self._findings, level, side, changes)
@@ -175,7 +175,7 @@ class StudySession:
                      marker_edit=finding if finding is not None and "status" in changes else None)
         return self._findings
 
-    def edit_level(self, level: Union[m.Level, str], **changes: Any) -> m.StudyFindings:
+    def edit_level(self, level: m.Level | str, **changes: Any) -> m.StudyFindings:
         """Change the per-level entry (app.findings.session_edits.edit_level)."""
         self._commit(edits.edit_level(self._findings, level, changes), f"edit {m.Level(level).value}")
         return self._findings
@@ -217,14 +217,14 @@ class StudySession:
         return self.history.redo()
 
     # ------------------------------------------------------------------ files
-    def save(self, path: Union[str, os.PathLike]) -> Path:
+    def save(self, path: str | os.PathLike) -> Path:
         """Write the findings file (atomic). Raises OSError with the path on failure."""
         p = Path(path)
         findings_io.save_findings(self._findings, p)
         self.path = p
         return p
 
-    def open(self, path: Union[str, os.PathLike]) -> m.StudyFindings:
+    def open(self, path: str | os.PathLike) -> m.StudyFindings:
         """Load a findings file (undoable). FindingsFileError on a bad file or another study's."""
         f = findings_io.load_findings(path)
         if f.study_instance_uid and self.study_uid and f.study_instance_uid != self.study_uid:
@@ -275,7 +275,7 @@ class StudySession:
         log.warning(self.autosave_notice)
 
     @property
-    def autosave_path(self) -> Optional[Path]:
+    def autosave_path(self) -> Path | None:
         return self._autosaver.path if self._autosaver is not None else None
 
     def autosave_status(self) -> tuple[str, str]:
@@ -306,7 +306,7 @@ class StudySession:
             self._autosaver = None
 
     # ------------------------------------------------------------------ SR export
-    def export_sr(self, path: Union[str, os.PathLike], anonymised: bool = False) -> Path:
+    def export_sr(self, path: str | os.PathLike, anonymised: bool = False) -> Path:
         """Write the findings as DICOM SR with this study's images as evidence. SessionError when
         the images or the annotations behind the findings belong to another patient."""
         from app.findings.sr_export import export_sr, read_study_headers
@@ -322,7 +322,7 @@ class StudySession:
 
     # ------------------------------------------------------------------ internals
     def _commit(self, new: m.StudyFindings, text: str, *, record_undo: bool = True, touch: bool = True,
-                marker_edit: Optional[m.ParsFinding] = None) -> None:
+                marker_edit: m.ParsFinding | None = None) -> None:
         if new == self._findings:
             return
         if touch:
@@ -352,7 +352,7 @@ class StudySession:
         t0 = time.perf_counter()
         try:
             self.pathway_result = evaluate(self._findings, self._ruleset, self.settings)
-        except Exception as exc:  # noqa: BLE001 - the pathway must never take the review down
+        except Exception as exc:
             log.exception("pathway evaluation failed")
             self.pathway_result = None
             self.pathway_error = f"pathway evaluation failed: {exc}"
@@ -367,7 +367,7 @@ class StudySession:
             self.autosave_error = f"autosave failed: {exc}"
             log.warning(self.autosave_error)
 
-    def _no_derive(self) -> "_DeriveBlock":
+    def _no_derive(self) -> _DeriveBlock:
         return _DeriveBlock(self)
 
     def _on_annotations_changed(self, *_args: Any) -> None:
@@ -377,7 +377,7 @@ class StudySession:
         modality = self.study.series_modality if self.study else None
         try:
             new = derive_findings(self.annotation_store, self._findings, notes, series_modality=modality)
-        except Exception as exc:  # noqa: BLE001 - a derive bug must not lose the drawing
+        except Exception as exc:
             log.exception("deriving findings from annotations failed")
             self.derive_notes = (f"deriving findings from the annotations failed: {exc}",)
             self._autosave()
@@ -400,7 +400,7 @@ class _DeriveBlock:
         self.session._derive_blocked -= 1
 
 
-def check_same_patient(patient: Optional[PatientIdentity], study: Optional[StudyInfo], findings: m.StudyFindings,
+def check_same_patient(patient: PatientIdentity | None, study: StudyInfo | None, findings: m.StudyFindings,
                        evidence: list[Any]) -> None:
     """SessionError naming both patients when an evidence header or an annotation behind a
     finding belongs to another patient than the session's."""

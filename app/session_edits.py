@@ -8,7 +8,7 @@ and change nothing. ``StudySession`` turns their results into undoable commands.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Union
+from typing import Any
 
 from app.findings import model as m
 
@@ -29,7 +29,7 @@ def check_keys(cls: type, changes: dict, what: str) -> None:
         raise TypeError(f"unknown {what} field(s): {', '.join(unknown)}")
 
 
-def edit_pars(findings: m.StudyFindings, level: Union[m.Level, str], side: Union[m.Side, str],
+def edit_pars(findings: m.StudyFindings, level: m.Level | str, side: m.Side | str,
               changes: dict[str, Any]) -> m.StudyFindings:
     """Change the pars entry at (level, side), creating it (intact) if absent.
 
@@ -72,7 +72,7 @@ def edit_pars(findings: m.StudyFindings, level: Union[m.Level, str], side: Union
     return findings.with_pars(finding)
 
 
-def edit_level(findings: m.StudyFindings, level: Union[m.Level, str], changes: dict[str, Any]) -> m.StudyFindings:
+def edit_level(findings: m.StudyFindings, level: m.Level | str, changes: dict[str, Any]) -> m.StudyFindings:
     """Change the per-level entry (slip, Pfirrmann, hypoplasia, stenosis, instability ...).
 
     Slip keys: ``slip_percent`` (None removes the slip), ``slip_direction``,

@@ -1,5 +1,5 @@
-"""The domain core never imports Qt: every module outside app/ui is imported in a fresh
-interpreter and PySide6 must not be in sys.modules afterwards."""
+"""The architecture holds: the import layers of pyproject's [tool.importlinter] contracts, and a
+domain core (every module outside app/ui) that imports without Qt, in a fresh interpreter."""
 
 import subprocess
 import sys
@@ -43,6 +43,34 @@ def test_domain_core_does_not_import_qt():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     line = [ln for ln in out.stdout.splitlines() if ln.startswith("QT:")][-1]
     assert line == "QT:", f"Qt was imported by the domain core: {line[3:]}"
+
+
+def test_domain_core_imports_with_pyside6_absent():
+    """What CI on a machine without PySide6 would see: a meta-path finder refuses PySide6."""
+    mods = [m for m in _domain_modules() if not m.startswith("app.commands")]
+    code = (
+        "import importlib, sys\n"
+        "class NoQt:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('PySide6', 'shiboken6'):\n"
+        "            raise ImportError(f'{name} is blocked: the domain core must not import Qt')\n"
+        "        return None\n"
+        "sys.meta_path.insert(0, NoQt())\n"
+        f"for name in {mods!r}:\n"
+        "    importlib.import_module(name)\n"
+        "print('IMPORTED', len(sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, f"the domain core needs PySide6:\n{out.stderr[-2000:]}"
+    assert "IMPORTED" in out.stdout
+
+
+def test_import_layers_contract_is_kept():
+    """pyproject's import-linter contracts: the layers in order and the Qt wall."""
+    lint_imports = Path(sys.executable).parent / "lint-imports"
+    out = subprocess.run([str(lint_imports), "--no-cache"], cwd=APP_DIR.parent, capture_output=True, text=True)
+    assert out.returncode == 0, f"import contracts broken:\n{out.stdout[-4000:]}{out.stderr[-2000:]}"
+    assert "0 broken" in out.stdout
 
 
 def test_import_app_dicom_is_qt_free():

@@ -2,4 +2,4 @@
 (events.py), tools driven by those events (tools/), and annotation -> findings derivation
 (derive.py). See docs/annotations.md."""
 
-from app.annotations import spine as _spine  # noqa: E402,F401 - registers the spino-pelvic / segment kinds
+from app.annotations import spine as _spine  # noqa: F401 - registers the spino-pelvic / segment kinds

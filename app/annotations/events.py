@@ -9,9 +9,8 @@ compute it themselves from their ``PixelSpace`` when it is None).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
 
-__all__ = ["PointerEvent", "KeyEvent", "POINTER_TYPES"]
+__all__ = ["POINTER_TYPES", "KeyEvent", "PointerEvent"]
 
 POINTER_TYPES = ("press", "move", "release", "double_click")
 
@@ -20,7 +19,7 @@ POINTER_TYPES = ("press", "move", "release", "double_click")
 class PointerEvent:
     type: str  # "press" | "move" | "release" | "double_click"
     point_px: tuple[float, float]
-    point_lps: Optional[tuple[float, float, float]] = None
+    point_lps: tuple[float, float, float] | None = None
     button: str = "left"  # "left" | "right" | "middle" | "none" (a move with no button held)
     modifiers: frozenset[str] = field(default_factory=frozenset)  # {"shift", "control", "alt", "meta"}
 
@@ -34,7 +33,7 @@ class PointerEvent:
 
     @classmethod
     def from_scene(cls, type: str, scene_x: float, scene_y: float, button: str = "left",
-                   modifiers: frozenset[str] = frozenset(), pixel_corner_origin: bool = True) -> "PointerEvent":
+                   modifiers: frozenset[str] = frozenset(), pixel_corner_origin: bool = True) -> PointerEvent:
         """Build an event from image-item coordinates of a view that draws pixel (0, 0) over
         [0, 1) x [0, 1) (``pixel_corner_origin``, e.g. a QGraphicsPixmapItem at (0, 0)): the
         pixel-centre convention of the tools needs (x - 0.5, y - 0.5)."""

@@ -22,14 +22,16 @@ import dataclasses
 import enum
 import math
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
-from typing import Any, ClassVar, Optional, Sequence
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Self
 
 import numpy as np
 
 from app.annotations.space import PixelSpace, format_area, format_length
-from app.findings.model import (
+from app.geometry import measure
+from app.vocabulary import (
     AnnotationRef,
     Level,
     MeyerdingGrade,
@@ -38,12 +40,26 @@ from app.findings.model import (
     SlipTechnique,
     meyerding_grade,
 )
-from app.geometry import measure
 
 __all__ = [
-    "Annotation", "ParsMarker", "MeyerdingSlip", "EllipseROI", "FreehandROI", "Length", "Angle",
-    "CobbAngle", "ArrowText", "LevelLabel", "ROI_ROLES", "VERTEBRA_ORDER", "ANNOTATION_TYPES",
-    "AnnotationDataError", "LevelLabelConflict", "new_id", "now_iso", "annotation_from_dict",
+    "ANNOTATION_TYPES",
+    "ROI_ROLES",
+    "VERTEBRA_ORDER",
+    "Angle",
+    "Annotation",
+    "AnnotationDataError",
+    "ArrowText",
+    "CobbAngle",
+    "EllipseROI",
+    "FreehandROI",
+    "Length",
+    "LevelLabel",
+    "LevelLabelConflict",
+    "MeyerdingSlip",
+    "ParsMarker",
+    "annotation_from_dict",
+    "new_id",
+    "now_iso",
     "propagate_level_labels",
 ]
 
@@ -57,7 +73,7 @@ def new_id() -> str:
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def _point_tuple(points: Sequence, dim: int, name: str) -> tuple:
@@ -82,19 +98,19 @@ def _enum_or_none(cls: type, value: Any) -> Any:
 class Annotation:
     kind: ClassVar[str] = "annotation"
     title: ClassVar[str] = "Annotation"
-    n_points: ClassVar[Optional[int]] = None  # fixed number of control points, None = variable
+    n_points: ClassVar[int | None] = None  # fixed number of control points, None = variable
 
     id: str = field(default_factory=new_id)
     series_instance_uid: str = ""
     sop_instance_uid: str = ""
-    frame: Optional[int] = None  # 1-based frame of a multi-frame object, else None
+    frame: int | None = None  # 1-based frame of a multi-frame object, else None
     points_px: tuple[tuple[float, float], ...] = ()
     points_lps: tuple[tuple[float, float, float], ...] = ()
     label: str = ""
     created: str = field(default_factory=now_iso)
     modified: str = ""
     creator: str = ""
-    pixel_spacing_mm: Optional[tuple[float, float]] = None  # (row, column) spacing of the image
+    pixel_spacing_mm: tuple[float, float] | None = None  # (row, column) spacing of the image
     calibration: str = ""  # basis label for mm on a projection image, "" on CT/MR
 
     def __post_init__(self) -> None:
@@ -119,7 +135,7 @@ class Annotation:
 
     # ------------------------------------------------------------------ image and frames
     @property
-    def image_key(self) -> tuple[str, str, Optional[int]]:
+    def image_key(self) -> tuple[str, str, int | None]:
         return (self.series_instance_uid, self.sop_instance_uid, self.frame)
 
     @property
@@ -142,8 +158,8 @@ class Annotation:
             return p * np.array([self.pixel_spacing_mm[1], self.pixel_spacing_mm[0]])
         return p
 
-    def with_points(self, points_px: Sequence[Sequence[float]], space: Optional[PixelSpace] = None,
-                    touch: bool = True) -> "Annotation":
+    def with_points(self, points_px: Sequence[Sequence[float]], space: PixelSpace | None = None,
+                    touch: bool = True) -> Self:
         """A copy with new pixel points; LPS points recomputed with ``space`` (or dropped when
         it has no patient frame and the old LPS cannot be kept)."""
         pts = tuple(tuple(float(v) for v in p) for p in points_px)
@@ -158,7 +174,7 @@ class Annotation:
             changes["modified"] = now_iso()
         return replace(self, **changes)
 
-    def touched(self, **changes: Any) -> "Annotation":
+    def touched(self, **changes: Any) -> Self:
         """``dataclasses.replace`` that also updates ``modified``."""
         changes.setdefault("modified", now_iso())
         return replace(self, **changes)
@@ -207,11 +223,11 @@ class ParsMarker(Annotation):
 
     kind: ClassVar[str] = "pars-marker"
     title: ClassVar[str] = "Pars marker"
-    n_points: ClassVar[Optional[int]] = 1
+    n_points: ClassVar[int | None] = 1
 
-    level: Optional[Level] = None
-    side: Optional[Side] = None
-    status: Optional[ParsStatus] = None
+    level: Level | None = None
+    side: Side | None = None
+    status: ParsStatus | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -229,9 +245,10 @@ class ParsMarker(Annotation):
 
     @property
     def display_text(self) -> str:
-        if self.pending:
+        level, side, status = self.level, self.side, self.status
+        if level is None or side is None or status is None:  # pending
             return "pars ?"
-        return f"{self.level.value} {self.side.value} pars: {self.status.value.replace('_', ' ')}"
+        return f"{level.value} {side.value} pars: {status.value.replace('_', ' ')}"
 
 
 # =========================================================================== Meyerding slip
@@ -289,7 +306,7 @@ class MeyerdingSlip(Annotation):
         below = self.level.below
         return _ROLE_NAMES[role].format(upper=self.level.value, lower=below.value if below else "?")
 
-    def _mm(self, role: str) -> Optional[np.ndarray]:
+    def _mm(self, role: str) -> np.ndarray | None:
         if role not in self.roles:
             return None
         return self.points_mm()[self.roles.index(role)]
@@ -298,7 +315,7 @@ class MeyerdingSlip(Annotation):
         return all(r in self.roles for r in roles)
 
     @property
-    def slip(self) -> Optional[measure.SlipMeasurement]:
+    def slip(self) -> measure.SlipMeasurement | None:
         """Percent slip (``measure.percent_slip``) or None while the landmarks are incomplete."""
         if not self.has(S1_PS, S1_AS, L5_PI):
             return None
@@ -314,24 +331,24 @@ class MeyerdingSlip(Annotation):
             return None
 
     @property
-    def percent_slip(self) -> Optional[float]:
+    def percent_slip(self) -> float | None:
         s = self.slip
         return None if s is None else s.percent
 
     @property
-    def direction(self) -> Optional[str]:
+    def direction(self) -> str | None:
         s = self.slip
         return None if s is None else s.direction
 
     @property
-    def grade(self) -> Optional[MeyerdingGrade]:
+    def grade(self) -> MeyerdingGrade | None:
         s = self.slip
         if s is None or s.direction != measure.ANTEROLISTHESIS:
             return None
         return meyerding_grade(s.percent)
 
     @property
-    def slip_angle_deg(self) -> Optional[float]:
+    def slip_angle_deg(self) -> float | None:
         """Boxall slip angle (L5 inferior endplate vs the perpendicular to the S1 posterior
         border), kyphotic positive; None unless both endplate points and the S1 wall point exist."""
         if not self.has(S1_PS, S1_AS, L5_EP_1, L5_EP_2, S1_WALL):
@@ -372,9 +389,9 @@ ROI_ROLES = ("edema", "reference", "generic")
 @dataclass(frozen=True, kw_only=True)
 class _RoiBase(Annotation):
     role: str = "generic"  # "edema" | "reference" | "generic"
-    level: Optional[Level] = None  # for an edema ROI: the pars finding it belongs to
-    side: Optional[Side] = None
-    stats: Optional[measure.RoiStats] = None  # pixel statistics on the drawn image
+    level: Level | None = None  # for an edema ROI: the pars finding it belongs to
+    side: Side | None = None
+    stats: measure.RoiStats | None = None  # pixel statistics on the drawn image
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -393,7 +410,7 @@ class _RoiBase(Annotation):
     def mask(self, shape_rc: tuple[int, int]) -> np.ndarray:  # pragma: no cover - overridden
         raise NotImplementedError
 
-    def with_stats(self, image: Optional[np.ndarray]) -> "_RoiBase":
+    def with_stats(self, image: np.ndarray | None) -> _RoiBase:
         """A copy with ``stats`` measured on ``image`` [row, column] (None clears them)."""
         if image is None or not self.is_complete:
             return replace(self, stats=None)
@@ -402,7 +419,7 @@ class _RoiBase(Annotation):
         return replace(self, stats=st)
 
     @property
-    def area(self) -> Optional[float]:  # pragma: no cover - overridden
+    def area(self) -> float | None:  # pragma: no cover - overridden
         raise NotImplementedError
 
     @property
@@ -431,7 +448,7 @@ class EllipseROI(_RoiBase):
 
     kind: ClassVar[str] = "ellipse-roi"
     title: ClassVar[str] = "Ellipse ROI"
-    n_points: ClassVar[Optional[int]] = 2
+    n_points: ClassVar[int | None] = 2
 
     @property
     def center_px(self) -> tuple[float, float]:
@@ -447,7 +464,7 @@ class EllipseROI(_RoiBase):
         return measure.ellipse_mask(shape_rc, self.center_px, self.radii_px)
 
     @property
-    def area(self) -> Optional[float]:
+    def area(self) -> float | None:
         if len(self.points_px) != 2:
             return None
         rx, ry = self.radii_px
@@ -471,7 +488,7 @@ class FreehandROI(_RoiBase):
         return measure.polygon_mask(shape_rc, self.points_px)
 
     @property
-    def area(self) -> Optional[float]:
+    def area(self) -> float | None:
         if len(self.points_px) < 3:
             return None
         return measure.polygon_area(self.points_mm())
@@ -483,10 +500,10 @@ class FreehandROI(_RoiBase):
 class Length(Annotation):
     kind: ClassVar[str] = "length"
     title: ClassVar[str] = "Length"
-    n_points: ClassVar[Optional[int]] = 2
+    n_points: ClassVar[int | None] = 2
 
     @property
-    def length(self) -> Optional[float]:
+    def length(self) -> float | None:
         """mm when ``in_mm`` else px."""
         if len(self.points_px) != 2:
             return None
@@ -494,7 +511,7 @@ class Length(Annotation):
         return measure.distance(p[0], p[1])
 
     @property
-    def length_mm(self) -> Optional[float]:
+    def length_mm(self) -> float | None:
         return self.length if self.in_mm else None
 
     @property
@@ -509,10 +526,10 @@ class Angle(Annotation):
 
     kind: ClassVar[str] = "angle"
     title: ClassVar[str] = "Angle"
-    n_points: ClassVar[Optional[int]] = 3
+    n_points: ClassVar[int | None] = 3
 
     @property
-    def angle_deg(self) -> Optional[float]:
+    def angle_deg(self) -> float | None:
         if len(self.points_px) != 3:
             return None
         p = self.points_mm()
@@ -533,10 +550,10 @@ class CobbAngle(Annotation):
 
     kind: ClassVar[str] = "cobb"
     title: ClassVar[str] = "Cobb angle"
-    n_points: ClassVar[Optional[int]] = 4
+    n_points: ClassVar[int | None] = 4
 
     @property
-    def angle_deg(self) -> Optional[float]:
+    def angle_deg(self) -> float | None:
         if len(self.points_px) != 4:
             return None
         p = self.points_mm()
@@ -557,7 +574,7 @@ class ArrowText(Annotation):
 
     kind: ClassVar[str] = "arrow-text"
     title: ClassVar[str] = "Arrow with text"
-    n_points: ClassVar[Optional[int]] = 2
+    n_points: ClassVar[int | None] = 2
 
 
 # =========================================================================== level labels
@@ -573,9 +590,9 @@ class LevelLabel(Annotation):
 
     kind: ClassVar[str] = "level-label"
     title: ClassVar[str] = "Level label"
-    n_points: ClassVar[Optional[int]] = 1
+    n_points: ClassVar[int | None] = 1
 
-    level: Optional[str] = None
+    level: str | None = None
     inferred: bool = False  # True when the name came from propagate_level_labels
 
     def __post_init__(self) -> None:
@@ -600,7 +617,7 @@ class LevelLabelConflict(ValueError):
     """Labelled vertebrae whose names contradict their order along the spine."""
 
 
-def propagate_level_labels(labels: Sequence[LevelLabel], cranial_direction: Optional[Sequence[float]] = None
+def propagate_level_labels(labels: Sequence[LevelLabel], cranial_direction: Sequence[float] | None = None
                            ) -> list[LevelLabel]:
     """Name unlabelled vertebrae from the labelled ones by their order along the spine.
 
@@ -667,7 +684,7 @@ def annotation_from_dict(d: dict) -> Annotation:
     if not isinstance(d, dict):
         raise AnnotationDataError(f"annotation entry must be an object, got {type(d).__name__}")
     kind = d.get("kind")
-    cls = ANNOTATION_TYPES.get(kind)
+    cls = ANNOTATION_TYPES.get(kind) if isinstance(kind, str) else None
     if cls is None:
         raise AnnotationDataError(f"unknown annotation kind {kind!r}")
     names = {f.name for f in dataclasses.fields(cls)}

@@ -12,19 +12,19 @@ Calibration)`` (CR/DX) or ``PixelSpace()`` (uncalibrated).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Optional, Sequence
 
 import numpy as np
 
-__all__ = ["PixelSpace", "format_length", "format_area"]
+__all__ = ["PixelSpace", "format_area", "format_length"]
 
 
 def _fmt_label(text: str, calibration: str) -> str:
     return f"{text} ({calibration})" if calibration else text
 
 
-def format_length(value: Optional[float], in_mm: bool, calibration: str = "") -> str:
+def format_length(value: float | None, in_mm: bool, calibration: str = "") -> str:
     """'23.4 mm (basis)' on a projection image, '23.4 mm' on CT/MR, '123.4 px' uncalibrated."""
     if value is None:
         return ""
@@ -33,7 +33,7 @@ def format_length(value: Optional[float], in_mm: bool, calibration: str = "") ->
     return f"{value:.1f} px"
 
 
-def format_area(value: Optional[float], in_mm: bool, calibration: str = "") -> str:
+def format_area(value: float | None, in_mm: bool, calibration: str = "") -> str:
     if value is None:
         return ""
     if in_mm:
@@ -43,9 +43,9 @@ def format_area(value: Optional[float], in_mm: bool, calibration: str = "") -> s
 
 @dataclass(frozen=True)
 class PixelSpace:
-    spacing_mm: Optional[tuple[float, float]] = None
+    spacing_mm: tuple[float, float] | None = None
     calibration: str = ""
-    to_lps: Optional[Callable[[np.ndarray], np.ndarray]] = None
+    to_lps: Callable[[np.ndarray], np.ndarray] | None = None
 
     def __post_init__(self) -> None:
         if self.spacing_mm is not None:
@@ -56,12 +56,12 @@ class PixelSpace:
 
     # ------------------------------------------------------------------ constructors
     @classmethod
-    def for_plane(cls, plane) -> "PixelSpace":
+    def for_plane(cls, plane) -> PixelSpace:
         """A CT/MR slice: ``plane`` is an ``app.geometry.frames.ImagePlane``."""
         return cls(spacing_mm=plane.spacing_mm, calibration="", to_lps=plane.to_lps)
 
     @classmethod
-    def for_radiograph(cls, calibration) -> "PixelSpace":
+    def for_radiograph(cls, calibration) -> PixelSpace:
         """A CR/DX image: ``calibration`` is an ``app.dicom.model.Calibration``."""
         sp = calibration.spacing_mm
         label = calibration.label if sp is not None else ""
@@ -77,7 +77,7 @@ class PixelSpace:
         if self.to_lps is None or len(points_px) == 0:
             return ()
         out = np.asarray(self.to_lps(np.asarray(points_px, dtype=np.float64).reshape(-1, 2)), dtype=np.float64)
-        return tuple(tuple(float(v) for v in p) for p in out.reshape(-1, 3))
+        return tuple((float(p[0]), float(p[1]), float(p[2])) for p in out.reshape(-1, 3))
 
     def display_label(self) -> str:
         """The calibration label to print beside mm values ("" on CT/MR)."""

@@ -3,11 +3,11 @@
 * ``SpinoPelvicLines`` ("spinopelvic"): up to six points on a standing lateral image, in order
   femoral head centre 1, femoral head centre 2, S1 superior endplate posterior and anterior
   corner, then optionally L1 superior endplate posterior and anterior corner. With the first four
-  it measures PI, PT, SS; with all six also LL (app.findings.spinopelvic).
+  it measures PI, PT, SS; with all six also LL (app.geometry.spinopelvic).
 * ``SegmentMotionLines`` ("segment-motion"): four points on a flexion or extension view, in order
   upper vertebra inferior endplate posterior and anterior corner, lower vertebra superior endplate
   posterior and anterior corner; ``level`` is the upper vertebra (L4 for L4-L5) and ``view``
-  "flexion" or "extension" (app.findings.instability).
+  "flexion" or "extension" (app.geometry.instability).
 
 Both register themselves in ``app.annotations.model.ANNOTATION_TYPES`` (documents round-trip).
 """
@@ -15,15 +15,15 @@ Both register themselves in ``app.annotations.model.ANNOTATION_TYPES`` (document
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Optional
+from typing import ClassVar
 
 from app.annotations.model import ANNOTATION_TYPES, Annotation, AnnotationDataError, _enum_or_none
 from app.annotations.space import format_length
-from app.findings.instability import SegmentPosition, optional_position
-from app.findings.model import Level
-from app.findings.spinopelvic import SpinoPelvicAngles, SpinoPelvicGeometryError, spinopelvic_angles
+from app.geometry.instability import SegmentPosition, optional_position
+from app.geometry.spinopelvic import SpinoPelvicAngles, SpinoPelvicGeometryError, spinopelvic_angles
+from app.vocabulary import Level
 
-__all__ = ["SpinoPelvicLines", "SegmentMotionLines", "SPINOPELVIC_POINT_NAMES", "SEGMENT_POINT_NAMES", "VIEWS"]
+__all__ = ["SEGMENT_POINT_NAMES", "SPINOPELVIC_POINT_NAMES", "VIEWS", "SegmentMotionLines", "SpinoPelvicLines"]
 
 SPINOPELVIC_POINT_NAMES = ("femoral head centre 1", "femoral head centre 2", "S1 endplate posterior corner",
                            "S1 endplate anterior corner", "L1 endplate posterior corner", "L1 endplate anterior corner")
@@ -33,7 +33,7 @@ SEGMENT_POINT_NAMES = ("{upper} inferior endplate posterior corner", "{upper} in
 VIEWS = ("flexion", "extension")
 
 
-def _deg(value: Optional[float]) -> str:
+def _deg(value: float | None) -> str:
     return "?" if value is None else f"{value:.1f}°"
 
 
@@ -41,10 +41,10 @@ def _deg(value: Optional[float]) -> str:
 class SpinoPelvicLines(Annotation):
     kind: ClassVar[str] = "spinopelvic"
     title: ClassVar[str] = "Spino-pelvic parameters"
-    n_points: ClassVar[Optional[int]] = 6
+    n_points: ClassVar[int | None] = 6
 
     @property
-    def angles(self) -> Optional[SpinoPelvicAngles]:
+    def angles(self) -> SpinoPelvicAngles | None:
         """PI, PT, SS (LL with six points), or None with fewer than four points or degenerate ones."""
         if len(self.points_px) < SPINOPELVIC_MIN_POINTS:
             return None
@@ -59,7 +59,7 @@ class SpinoPelvicLines(Annotation):
         return self.angles is not None
 
     @property
-    def hip_axis_px(self) -> Optional[tuple[float, float]]:
+    def hip_axis_px(self) -> tuple[float, float] | None:
         if len(self.points_px) < 2:
             return None
         (c1, r1), (c2, r2) = self.points_px[:2]
@@ -78,7 +78,7 @@ class SpinoPelvicLines(Annotation):
 class SegmentMotionLines(Annotation):
     kind: ClassVar[str] = "segment-motion"
     title: ClassVar[str] = "Segment on flexion / extension"
-    n_points: ClassVar[Optional[int]] = 4
+    n_points: ClassVar[int | None] = 4
 
     level: Level = Level.L4  # the upper vertebra of the segment
     view: str = "flexion"
@@ -97,7 +97,7 @@ class SegmentMotionLines(Annotation):
         return f"{self.level.value}-{self.level.below.value}"
 
     @property
-    def position(self) -> Optional[SegmentPosition]:
+    def position(self) -> SegmentPosition | None:
         """Translation (mm when calibrated, else px) and angle on this view."""
         return optional_position(list(self.points_mm()))
 

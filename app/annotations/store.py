@@ -26,15 +26,26 @@ skipped and listed in ``store.load_problems``.
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator, Optional, Sequence, Union
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TypeVar
 
 from app.annotations.model import Annotation, AnnotationDataError, annotation_from_dict
 from app.core.history import History
 from app.core.signals import SignalGroup
 
+AnnT = TypeVar("AnnT", bound=Annotation)
+
 __all__ = [
-    "AnnotationStore", "Command", "StoreStep", "AddAnnotation", "UpdateAnnotation", "RemoveAnnotation", "MacroCommand",
-    "AnnotationDocError", "DOC_FORMAT", "DOC_VERSION",
+    "DOC_FORMAT",
+    "DOC_VERSION",
+    "AddAnnotation",
+    "AnnotationDocError",
+    "AnnotationStore",
+    "Command",
+    "MacroCommand",
+    "RemoveAnnotation",
+    "StoreStep",
+    "UpdateAnnotation",
 ]
 
 DOC_FORMAT = "isthmus-annotations"
@@ -52,10 +63,10 @@ class Command:
 
     text: str = ""
 
-    def do(self, store: "AnnotationStore") -> None:  # pragma: no cover - interface
+    def do(self, store: AnnotationStore) -> None:  # pragma: no cover - interface
         raise NotImplementedError
 
-    def undo(self, store: "AnnotationStore") -> None:  # pragma: no cover - interface
+    def undo(self, store: AnnotationStore) -> None:  # pragma: no cover - interface
         raise NotImplementedError
 
 
@@ -64,10 +75,10 @@ class AddAnnotation(Command):
         self.annotation = annotation
         self.text = f"add {annotation.title.lower()}"
 
-    def do(self, store: "AnnotationStore") -> None:
+    def do(self, store: AnnotationStore) -> None:
         store._insert(self.annotation)
 
-    def undo(self, store: "AnnotationStore") -> None:
+    def undo(self, store: AnnotationStore) -> None:
         store._delete(self.annotation.id)
 
 
@@ -79,23 +90,23 @@ class UpdateAnnotation(Command):
         self.after = after
         self.text = f"edit {after.title.lower()}"
 
-    def do(self, store: "AnnotationStore") -> None:
+    def do(self, store: AnnotationStore) -> None:
         store._replace(self.after)
 
-    def undo(self, store: "AnnotationStore") -> None:
+    def undo(self, store: AnnotationStore) -> None:
         store._replace(self.before)
 
 
 class RemoveAnnotation(Command):
     def __init__(self, annotation: Annotation):
         self.annotation = annotation
-        self.index: Optional[int] = None
+        self.index: int | None = None
         self.text = f"delete {annotation.title.lower()}"
 
-    def do(self, store: "AnnotationStore") -> None:
+    def do(self, store: AnnotationStore) -> None:
         self.index = store._delete(self.annotation.id)
 
-    def undo(self, store: "AnnotationStore") -> None:
+    def undo(self, store: AnnotationStore) -> None:
         store._insert(self.annotation, index=self.index)
 
 
@@ -106,11 +117,11 @@ class MacroCommand(Command):
         self.commands = list(commands)
         self.text = text or ", ".join(c.text for c in self.commands)
 
-    def do(self, store: "AnnotationStore") -> None:
+    def do(self, store: AnnotationStore) -> None:
         for c in self.commands:
             c.do(store)
 
-    def undo(self, store: "AnnotationStore") -> None:
+    def undo(self, store: AnnotationStore) -> None:
         for c in reversed(self.commands):
             c.undo(store)
 
@@ -118,7 +129,7 @@ class MacroCommand(Command):
 class StoreStep:
     """A store command as a step of the shared History (``redo``/``undo`` without arguments)."""
 
-    def __init__(self, store: "AnnotationStore", command: Command):
+    def __init__(self, store: AnnotationStore, command: Command):
         self.store = store
         self.command = command
 
@@ -136,7 +147,7 @@ class StoreStep:
 # =========================================================================== store
 
 class AnnotationStore:
-    def __init__(self, annotations: Iterable[Annotation] = (), history: Optional[History] = None):
+    def __init__(self, annotations: Iterable[Annotation] = (), history: History | None = None):
         self.events = SignalGroup("added", "changed", "removed", "selection_changed", "history_changed", "reset")
         self.events.inserted = self.events.added  # alias (napari-style name)
         self._items: dict[str, Annotation] = {}
@@ -155,11 +166,11 @@ class AnnotationStore:
     def __len__(self) -> int:
         return len(self._items)
 
-    def __contains__(self, item: Union[str, Annotation]) -> bool:
+    def __contains__(self, item: str | Annotation) -> bool:
         key = item.id if isinstance(item, Annotation) else item
         return key in self._items
 
-    def get(self, annotation_id: str) -> Optional[Annotation]:
+    def get(self, annotation_id: str) -> Annotation | None:
         return self._items.get(annotation_id)
 
     def __getitem__(self, annotation_id: str) -> Annotation:
@@ -169,12 +180,12 @@ class AnnotationStore:
     def annotations(self) -> tuple[Annotation, ...]:
         return tuple(self._items.values())
 
-    def on_image(self, series_instance_uid: str, sop_instance_uid: str, frame: Optional[int] = None) -> list[Annotation]:
+    def on_image(self, series_instance_uid: str, sop_instance_uid: str, frame: int | None = None) -> list[Annotation]:
         """Annotations drawn on one image (frame None matches single-frame images)."""
         key = (series_instance_uid, sop_instance_uid, frame)
         return [a for a in self._items.values() if a.image_key == key]
 
-    def of_kind(self, *types: type) -> list[Annotation]:
+    def of_kind(self, *types: type[AnnT]) -> list[AnnT]:
         return [a for a in self._items.values() if isinstance(a, types)]
 
     # ------------------------------------------------------------------ changing (undoable)
@@ -183,11 +194,11 @@ class AnnotationStore:
         self.history.push(StoreStep(self, command))
         return command
 
-    def _last_add(self, annotation_id: str) -> Optional[AddAnnotation]:
+    def _last_add(self, annotation_id: str) -> AddAnnotation | None:
         top = self.history.top()
-        if isinstance(top, StoreStep) and top.store is self and isinstance(top.command, AddAnnotation):
-            if top.command.annotation.id == annotation_id and annotation_id in self._items:
-                return top.command
+        if (isinstance(top, StoreStep) and top.store is self and isinstance(top.command, AddAnnotation)
+                and top.command.annotation.id == annotation_id and annotation_id in self._items):
+            return top.command
         return None
 
     def add(self, annotation: Annotation) -> Annotation:
@@ -318,7 +329,7 @@ class AnnotationStore:
         except KeyError:
             raise KeyError(f"no annotation with id {annotation_id}") from None
 
-    def _insert(self, annotation: Annotation, index: Optional[int] = None) -> None:
+    def _insert(self, annotation: Annotation, index: int | None = None) -> None:
         if index is None or index >= len(self._items):
             self._items[annotation.id] = annotation
         else:
@@ -362,7 +373,7 @@ class AnnotationStore:
         return problems
 
     @classmethod
-    def from_doc(cls, doc: dict) -> "AnnotationStore":
+    def from_doc(cls, doc: dict) -> AnnotationStore:
         annotations, problems = _parse_doc(doc)
         store = cls(annotations)
         store.load_problems = problems

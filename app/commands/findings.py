@@ -107,7 +107,7 @@ def _all_problems(path: str, exc: Exception) -> list[str]:
     try:
         with open(path, encoding="utf-8") as fh:
             doc = json.load(fh)
-    except Exception:  # noqa: BLE001 - the original error already says why
+    except Exception:
         return [str(exc)]
     if not (isinstance(doc, dict) and doc.get("format") == "isthmus-findings"
             and isinstance(doc.get("schema_version"), int) and doc["schema_version"] <= m.SCHEMA_VERSION):

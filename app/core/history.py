@@ -18,18 +18,20 @@ just placed" stays one step.
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator, Optional, Protocol, runtime_checkable
+from collections.abc import Callable, Iterator
+from typing import Protocol, runtime_checkable
 
 from app.core.signals import Signal
 
-__all__ = ["Command", "History", "DEFAULT_LIMIT"]
+__all__ = ["DEFAULT_LIMIT", "Command", "History"]
 
 DEFAULT_LIMIT = 500
 
 
 @runtime_checkable
 class Command(Protocol):
-    text: str
+    @property
+    def text(self) -> str: ...
 
     def redo(self) -> None: ...
 
@@ -70,7 +72,7 @@ class History:
     def __len__(self) -> int:
         return len(self._undo)
 
-    def top(self) -> Optional[Command]:
+    def top(self) -> Command | None:
         """The command Undo would revert next (None when there is none)."""
         return self._undo[-1] if self._undo else None
 
@@ -109,7 +111,7 @@ class History:
         finally:
             self._captures.pop()
 
-    def discard_top(self) -> Optional[Command]:
+    def discard_top(self) -> Command | None:
         """Forget the top command without undoing it (its effect was reverted by the caller)."""
         if not self._undo:
             return None
@@ -141,7 +143,7 @@ class History:
         self.changed.emit()
         return True
 
-    def _replay(self, fn) -> None:
+    def _replay(self, fn: Callable[[], None]) -> None:
         self._running = True
         try:
             fn()

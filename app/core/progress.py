@@ -8,7 +8,7 @@ which raises :class:`Cancelled` once the token is set.
 from __future__ import annotations
 
 import threading
-from typing import Callable, Optional
+from collections.abc import Callable
 
 ProgressFn = Callable[[int, int], None]
 
@@ -29,11 +29,11 @@ class CancelToken:
         return self._event.is_set()
 
 
-def check(cancel: Optional[CancelToken]) -> None:
+def check(cancel: CancelToken | None) -> None:
     if cancel is not None and cancel.cancelled:
         raise Cancelled("cancelled by the user")
 
 
-def report(progress: Optional[ProgressFn], done: int, total: int) -> None:
+def report(progress: ProgressFn | None, done: int, total: int) -> None:
     if progress is not None:
         progress(done, total)

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import weakref
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 __all__ = ["Signal", "SignalGroup"]
 
@@ -30,18 +31,20 @@ class Signal:
 
     # ------------------------------------------------------------------ connections
     @staticmethod
-    def _ref(callback: Callable) -> Any:
+    def _ref(callback: Callable[..., Any]) -> Any:
         if hasattr(callback, "__self__") and hasattr(callback, "__func__"):
             return weakref.WeakMethod(callback)
         return callback
 
     @staticmethod
-    def _resolve(slot: Any) -> Callable | None:
+    def _resolve(slot: Any) -> Callable[..., Any] | None:
         if isinstance(slot, weakref.WeakMethod):
-            return slot()
-        return slot
+            resolved: Callable[..., Any] | None = slot()
+            return resolved
+        plain: Callable[..., Any] = slot
+        return plain
 
-    def connect(self, callback: Callable) -> Callable:
+    def connect(self, callback: Callable[..., Any]) -> Callable[..., Any]:
         """Connect ``callback`` (once; connecting twice is a no-op). Returns it (decorator use)."""
         if not callable(callback):
             raise TypeError(f"signal {self.name!r}: cannot connect a non-callable {callback!r}")
@@ -49,14 +52,14 @@ class Signal:
             self._slots.append(self._ref(callback))
         return callback
 
-    def disconnect(self, callback: Callable | None = None) -> None:
+    def disconnect(self, callback: Callable[..., Any] | None = None) -> None:
         """Disconnect ``callback``; with no argument disconnect everything. Unknown: no-op."""
         if callback is None:
             self._slots.clear()
             return
         self._slots = [s for s in self._slots if self._resolve(s) not in (None, callback)]
 
-    def is_connected(self, callback: Callable) -> bool:
+    def is_connected(self, callback: Callable[..., Any]) -> bool:
         return any(self._resolve(s) == callback for s in self._slots)
 
     def __len__(self) -> int:
@@ -100,6 +103,11 @@ class SignalGroup:
         self._names = tuple(names)
         for n in names:
             setattr(self, n, Signal(n))
+
+    if TYPE_CHECKING:  # the named signals are set in __init__; tell the type checker what they are
+        def __getattr__(self, name: str) -> Signal: ...
+
+        def __setattr__(self, name: str, value: Any) -> None: ...
 
     @property
     def names(self) -> tuple[str, ...]:

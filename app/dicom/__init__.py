@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["scan_paths", "load_series", "load_preview"]
+__all__ = ["load_preview", "load_series", "scan_paths"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from app.dicom.load import load_preview, load_series

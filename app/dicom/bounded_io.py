@@ -10,11 +10,10 @@ from __future__ import annotations
 import io
 import os
 from pathlib import Path
-from typing import Union
 
 
 class BoundedReader(io.BufferedReader):
-    def __init__(self, path: Union[str, Path]) -> None:
+    def __init__(self, path: str | Path) -> None:
         super().__init__(io.FileIO(os.fspath(path), "rb"))
         self._size = os.fstat(self.fileno()).st_size
 
@@ -26,11 +25,11 @@ class BoundedReader(io.BufferedReader):
         return super().read(size)
 
 
-def _reopen(path: Union[str, Path], mode: str = "rb") -> BoundedReader:
+def _reopen(path: str | Path, mode: str = "rb") -> BoundedReader:
     return BoundedReader(path)
 
 
-def dcmread_bounded(path: Union[str, Path], **kwargs):
+def dcmread_bounded(path: str | Path, **kwargs):
     """pydicom.dcmread(path, **kwargs) through a BoundedReader (the file is closed afterwards;
     deferred values are re-read by file name, through a BoundedReader too)."""
     from pydicom import dcmread
@@ -41,6 +40,6 @@ def dcmread_bounded(path: Union[str, Path], **kwargs):
     return ds
 
 
-def open_bounded(path: Union[str, Path]) -> BoundedReader:
+def open_bounded(path: str | Path) -> BoundedReader:
     """Open ``path`` for reading with allocations bounded by the file size (a context manager)."""
     return BoundedReader(path)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Optional
+from typing import Any
 
 from app.dicom.model import Calibration, CalibrationBasis
-
 
 # Plausible pixel sizes of a projection image (mm) and pixel aspect; outside them the header is
 # damaged and the value is ignored (a display scaled by 1e-9 mm pixels would need GiBs).
@@ -14,7 +13,7 @@ MIN_PIXEL_MM, MAX_PIXEL_MM, MAX_ASPECT = 1e-3, 100.0, 20.0
 MIN_ERMF, MAX_ERMF = 0.5, 5.0
 
 
-def _pair(value: Any) -> Optional[tuple[float, float]]:
+def _pair(value: Any) -> tuple[float, float] | None:
     if value is None:
         return None
     try:
@@ -28,7 +27,7 @@ def _pair(value: Any) -> Optional[tuple[float, float]]:
     return (vals[0], vals[1])
 
 
-def _float(value: Any) -> Optional[float]:
+def _float(value: Any) -> float | None:
     try:
         f = float(value)
     except (TypeError, ValueError):

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
-from app.dicom.model import MRSequence, Modality, Plane, RadiographView
+from app.dicom.model import Modality, MRSequence, Plane, RadiographView
 
 PLANE_TOLERANCE_DEG = 10.0
 
@@ -39,7 +39,7 @@ def kind_of(modality: Modality) -> str:
 # --------------------------------------------------------------------------- plane
 
 
-def orientation_normal(iop: Any) -> Optional[np.ndarray]:
+def orientation_normal(iop: Any) -> np.ndarray | None:
     """Unit slice normal (row cosine x column cosine) from ImageOrientationPatient."""
     try:
         v = np.array([float(x) for x in iop], dtype=np.float64)
@@ -54,7 +54,7 @@ def orientation_normal(iop: Any) -> Optional[np.ndarray]:
     return n / norm
 
 
-def plane_of(iop: Any, tolerance_deg: float = PLANE_TOLERANCE_DEG) -> Optional[Plane]:
+def plane_of(iop: Any, tolerance_deg: float = PLANE_TOLERANCE_DEG) -> Plane | None:
     """axial / sagittal / coronal when the slice normal is within ``tolerance_deg`` of the
     patient z / x / y axis, else oblique; None when there is no usable orientation."""
     n = orientation_normal(iop)
@@ -87,7 +87,7 @@ _VIEW_CODES = {
 _OBLIQUES = (RadiographView.LEFT_OBLIQUE, RadiographView.RIGHT_OBLIQUE)
 
 
-def _text_view(text: str) -> Optional[RadiographView]:
+def _text_view(text: str) -> RadiographView | None:
     """View from free text such as SeriesDescription "L-SPINE LT OBL", "LAT", "AP"."""
     t = " " + re.sub(r"[^A-Z0-9]+", " ", (text or "").upper()) + " "
     if not t.strip():
@@ -115,7 +115,7 @@ def _is_oblique_text(text: str) -> bool:
     return bool(re.search(r"OBL", (text or "").upper()))
 
 
-def _code_view(ds: Any) -> Optional[RadiographView]:
+def _code_view(ds: Any) -> RadiographView | None:
     seq = ds.get("ViewCodeSequence")
     if not seq:
         return None
@@ -139,7 +139,7 @@ def _code_view(ds: Any) -> Optional[RadiographView]:
     return None
 
 
-def _view_position(ds: Any) -> Optional[RadiographView]:
+def _view_position(ds: Any) -> RadiographView | None:
     vp = str(ds.get("ViewPosition", "") or "").strip().upper()
     if not vp:
         return None
@@ -164,7 +164,7 @@ def _laterality(ds: Any) -> str:
     return ""
 
 
-def _orientation_view(ds: Any) -> Optional[RadiographView]:
+def _orientation_view(ds: Any) -> RadiographView | None:
     po = ds.get("PatientOrientation")
     if not po or len(po) < 2:
         return None
@@ -192,7 +192,7 @@ def radiograph_view(ds: Any) -> RadiographView:
         if side == "R":
             return RadiographView.RIGHT_OBLIQUE
         return RadiographView.UNKNOWN
-    for c in candidates + [_orientation_view(ds)]:
+    for c in [*candidates, _orientation_view(ds)]:
         if c is not None and c is not RadiographView.UNKNOWN:
             return c
     return RadiographView.UNKNOWN
@@ -201,7 +201,7 @@ def radiograph_view(ds: Any) -> RadiographView:
 # --------------------------------------------------------------------------- MR sequence
 
 
-def _num(ds: Any, kw: str) -> Optional[float]:
+def _num(ds: Any, kw: str) -> float | None:
     v = ds.get(kw)
     if v is None or v == "":
         return None
@@ -226,7 +226,7 @@ def _multi(ds: Any, kw: str) -> list[str]:
         return [str(v).upper()]
 
 
-def _text_sequence(text: str) -> Optional[MRSequence]:
+def _text_sequence(text: str) -> MRSequence | None:
     t = " " + re.sub(r"[^A-Z0-9]+", " ", (text or "").upper()) + " "
     if re.search(r" (STIR|TIRM|IR FSE|FSE IR|TIR) ", t):
         return MRSequence.STIR
@@ -244,7 +244,7 @@ def _text_sequence(text: str) -> Optional[MRSequence]:
     return None
 
 
-def _param_sequence(ds: Any) -> Optional[MRSequence]:
+def _param_sequence(ds: Any) -> MRSequence | None:
     scanning = _multi(ds, "ScanningSequence")
     options = _multi(ds, "ScanOptions")
     seq_name = str(ds.get("SequenceName", "") or "").lower()

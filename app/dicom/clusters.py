@@ -8,6 +8,7 @@ variable spacing, reported by the stacking)."""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -65,9 +66,9 @@ def split_clusters(members: list[Record]) -> list[Part]:
     cuts = [i + 1 for i, gap in enumerate(diffs) if _far(diffs, i, usual)]
     if not cuts:
         return [(members, "")]
-    bounds = [0] + cuts + [len(order)]
+    bounds = [0, *cuts, len(order)]
     parts: list[Part] = []
-    for n, (a, b) in enumerate(zip(bounds[:-1], bounds[1:]), start=1):
+    for n, (a, b) in enumerate(itertools.pairwise(bounds), start=1):
         group = [members[i] for i in order[a:b]]
         label = (f"position slab {n} of {len(bounds) - 1}: {b - a} slice(s) from {_fmt(ds[a])} to "
                  f"{_fmt(ds[b - 1])} mm along the normal")

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
-from app.core.progress import CancelToken, Cancelled, check
+from app.core.progress import Cancelled, CancelToken, check
 from app.dicom.errors import TruncatedFile, UnsupportedTransferSyntax
 from app.dicom.frame_check import J2K_UIDS, JPEG_UIDS, RLE_UID, check_compressed, check_photometric
 from app.dicom.isolated import IsolatedFailure, decode_isolated
@@ -39,13 +39,13 @@ def _module_available(name: str) -> bool:
         return False
 
 
-def _frame_by_frame(decoder: Any, ds: Any, name: str, frames: int, cancel: Optional[CancelToken]) -> np.ndarray:
+def _frame_by_frame(decoder: Any, ds: Any, name: str, frames: int, cancel: CancelToken | None) -> np.ndarray:
     """All frames, decoded one at a time so Cancel is honoured between frames."""
-    out: Optional[np.ndarray] = None
+    out: np.ndarray | None = None
     for f, (frame, _) in enumerate(decoder.iter_array(ds, decoding_plugin=name)):
         check(cancel)
         if out is None:
-            out = np.empty((frames,) + frame.shape, dtype=frame.dtype)
+            out = np.empty((frames, *frame.shape), dtype=frame.dtype)
         if f >= frames or frame.shape != out.shape[1:]:
             raise ValueError(f"frame {f + 1} is {frame.shape}, expected {out.shape[1:]} ({frames} frames)")
         out[f] = frame
@@ -54,8 +54,8 @@ def _frame_by_frame(decoder: Any, ds: Any, name: str, frames: int, cancel: Optio
     return out
 
 
-def _in_process(decoder: Any, ds: Any, plugins: list[str], frames: int, cancel: Optional[CancelToken],
-                tried: list[str]) -> Optional[np.ndarray]:
+def _in_process(decoder: Any, ds: Any, plugins: list[str], frames: int, cancel: CancelToken | None,
+                tried: list[str]) -> np.ndarray | None:
     for name in plugins:
         try:
             if frames > 1:
@@ -66,12 +66,12 @@ def _in_process(decoder: Any, ds: Any, plugins: list[str], frames: int, cancel: 
             raise
         except (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError):
             raise
-        except BaseException as exc:  # noqa: BLE001 - Rust/C decoders may raise non-Exception panics
+        except BaseException as exc:
             tried.append(f"{name} ({_short(exc)})")
     return None
 
 
-def _isolated(path: Path, ts: str, gdcm: bool, cancel: Optional[CancelToken], tried: list[str]) -> Optional[np.ndarray]:
+def _isolated(path: Path, ts: str, gdcm: bool, cancel: CancelToken | None, tried: list[str]) -> np.ndarray | None:
     methods = ["gdcm"] if gdcm else []
     if ts in GDCM_SYNTAXES:
         methods += (["gdcm-reader"] if _module_available("gdcm") else []) + \
@@ -88,7 +88,7 @@ def _isolated(path: Path, ts: str, gdcm: bool, cancel: Optional[CancelToken], tr
 
 
 def decode_compressed(path: Path, ds: Any, ts: str, shape: tuple[int, int, int, int, int],
-                      cancel: Optional[CancelToken] = None) -> np.ndarray:
+                      cancel: CancelToken | None = None) -> np.ndarray:
     """Stored values of encapsulated pixel data. ``shape`` = (frames, rows, cols, samples,
     bytes per sample) from the validated header. Raises typed DicomLoadError subclasses."""
     frames, rows, cols, samples, nbytes = shape

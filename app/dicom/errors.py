@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional, Union
 
-PathLike = Union[str, Path]
+PathLike = str | Path
 
 
 class DicomLoadError(Exception):
     """Base class: something in a DICOM file or series could not be loaded."""
 
-    def __init__(self, path: Optional[PathLike], message: str) -> None:
-        self.path: Optional[Path] = Path(path) if path is not None else None
+    def __init__(self, path: PathLike | None, message: str) -> None:
+        self.path: Path | None = Path(path) if path is not None else None
         self.message = message
         where = f"{self.path}: " if self.path is not None else ""
         super().__init__(f"{where}{message}")

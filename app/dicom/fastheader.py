@@ -11,8 +11,9 @@ None and the caller uses pydicom instead, so correctness never depends on this s
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any
 
 _LONG_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
 _TEXT_VRS = {"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UI", "UC", "UR", "UT"}
@@ -133,7 +134,7 @@ class HeaderDamaged(Exception):
 class RawPixel:
     """Where the pixel data value starts and how long it is (like pydicom's RawDataElement)."""
 
-    __slots__ = ("value_tell", "length", "value")
+    __slots__ = ("length", "value", "value_tell")
 
     def __init__(self, value_tell: int, length: int) -> None:
         self.value_tell, self.length, self.value = value_tell, length, None
@@ -146,7 +147,7 @@ class _Meta(dict):
 class FastHeader:
     """Dataset-like (``get``, ``in``, attribute access) view of the kept attributes."""
 
-    def __init__(self, raw: dict, meta: dict, implicit: bool, pixel: Optional[RawPixel]) -> None:
+    def __init__(self, raw: dict, meta: dict, implicit: bool, pixel: RawPixel | None) -> None:
         self._raw = raw  # keyword -> (VR, value bytes), decoded lazily by get()
         self._values: dict = {}
         self.file_meta = _Meta(meta)
@@ -263,7 +264,7 @@ def _skip_undefined(buf: bytes, pos: int, implicit: bool) -> int:
     raise _Unsupported("sequence runs past the buffer")
 
 
-def _element_head(buf: bytes, pos: int, implicit: bool) -> tuple[int, Optional[bytes], int, bool]:
+def _element_head(buf: bytes, pos: int, implicit: bool) -> tuple[int, bytes | None, int, bool]:
     group = struct.unpack_from("<H", buf, pos)[0]
     if implicit and group != 2:
         length = struct.unpack_from("<I", buf, pos + 4)[0]
@@ -278,7 +279,7 @@ def _element_head(buf: bytes, pos: int, implicit: bool) -> tuple[int, Optional[b
 
 
 def read_fast_header(path: Path, wanted: Wanted, head_bytes: int = 16384,
-                     strict: bool = False) -> Optional[FastHeader]:
+                     strict: bool = False) -> FastHeader | None:
     """Parse the header of ``path`` or return None when pydicom should do it. With ``strict``,
     damage no reader should try further (sequences nested too deep, the file ending inside its
     header) raises :class:`HeaderDamaged` instead of returning None."""
@@ -292,7 +293,7 @@ def read_fast_header(path: Path, wanted: Wanted, head_bytes: int = 16384,
         if strict:
             raise HeaderDamaged(str(exc)) from None
         return None
-    except Exception:  # noqa: BLE001 - anything unusual (RecursionError, MemoryError too): pydicom decides
+    except Exception:
         return None
 
 
@@ -313,7 +314,7 @@ def _check_clean_end(f, stopped_at: int, found_any: bool) -> None:
         raise _EndsInside(f"file ends inside its header (the last element is cut off at byte {size})")
 
 
-def _parse(f, buf: bytes, wanted: Wanted) -> Optional[FastHeader]:
+def _parse(f, buf: bytes, wanted: Wanted) -> FastHeader | None:
     meta: dict = {}
     if len(buf) >= 132 and buf[128:132] == b"DICM":
         pos = 132
@@ -342,7 +343,7 @@ def _parse(f, buf: bytes, wanted: Wanted) -> Optional[FastHeader]:
         implicit = not (len(vr) == 2 and 65 <= vr[0] <= 90 and 65 <= vr[1] <= 90)
     values: dict = {}
     tags = wanted.tags
-    pixel: Optional[RawPixel] = None
+    pixel: RawPixel | None = None
     base = 0  # file offset of buf[0]
     blen = len(buf)
     expl = _EXPL.unpack_from

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from app.dicom.model import SkippedFile
 
@@ -46,7 +46,7 @@ def _id_parts(ref: Any) -> list[str]:
     return parts
 
 
-def _unsafe(parts: list[str]) -> Optional[str]:
+def _unsafe(parts: list[str]) -> str | None:
     if not parts or all(not p.strip() for p in parts):
         return "empty file ID"
     for p in parts:
@@ -61,7 +61,7 @@ def _unsafe(parts: list[str]) -> Optional[str]:
     return None
 
 
-def _case_insensitive(base: Path, parts: list[str]) -> Optional[Path]:
+def _case_insensitive(base: Path, parts: list[str]) -> Path | None:
     cur = base
     for part in parts:
         try:
@@ -74,7 +74,7 @@ def _case_insensitive(base: Path, parts: list[str]) -> Optional[Path]:
     return cur
 
 
-def _locate(base: Path, parts: list[str]) -> Optional[Path]:
+def _locate(base: Path, parts: list[str]) -> Path | None:
     candidate = base.joinpath(*parts)
     if candidate.is_file():
         return candidate

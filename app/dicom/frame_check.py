@@ -10,7 +10,7 @@ from __future__ import annotations
 import struct
 from io import BytesIO
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from app.dicom.errors import DicomLoadError, ImageTooLarge, PixelHeaderMismatch, TruncatedFile
 from app.dicom.memory_guard import ensure_allocatable
@@ -28,7 +28,7 @@ _COLOUR = {"RGB", "YBR_FULL", "YBR_FULL_422", "YBR_ICT", "YBR_RCT", "YBR_PARTIAL
 _GREY = {"MONOCHROME1", "MONOCHROME2", "PALETTE COLOR"}
 
 
-def _j2k_size(frame: bytes) -> Optional[dict[str, int]]:
+def _j2k_size(frame: bytes) -> dict[str, int] | None:
     """Width, height and components from the SIZ marker of a JPEG 2000 codestream (JP2 boxes
     are skipped by looking for SOC+SIZ in the first bytes)."""
     at = frame.find(b"\xff\x4f\xff\x51", 0, 4096)
@@ -39,7 +39,7 @@ def _j2k_size(frame: bytes) -> Optional[dict[str, int]]:
     return {"width": xsiz - xo, "height": ysiz - yo, "components": csiz}
 
 
-def _jpeg_size(frame: bytes) -> Optional[dict[str, int]]:
+def _jpeg_size(frame: bytes) -> dict[str, int] | None:
     from pydicom.pixels.utils import _get_jpg_parameters  # JPEG and JPEG-LS SOF parser
 
     info = _get_jpg_parameters(frame[:65536])
@@ -48,7 +48,7 @@ def _jpeg_size(frame: bytes) -> Optional[dict[str, int]]:
     return {"width": int(info["width"]), "height": int(info["height"]), "components": int(info["components"])}
 
 
-def _rle_segments(frame: bytes) -> Optional[int]:
+def _rle_segments(frame: bytes) -> int | None:
     if len(frame) < 64:
         return None
     return struct.unpack("<I", frame[:4])[0]
@@ -65,7 +65,7 @@ def _fragments(path: Path, data: bytes) -> tuple[int, bytes]:
         n, _ = parse_fragments(buf)
         buf.seek(start)
         first = next(generate_fragments(buf), b"") if n else b""
-    except Exception as exc:  # noqa: BLE001 - damaged item structure
+    except Exception as exc:
         text = f"{type(exc).__name__}: {exc}"
         if any(w in text.lower() for w in ("end of", "truncat", "insufficient", "not enough")):
             raise TruncatedFile(path, f"compressed pixel data is truncated ({text})") from exc

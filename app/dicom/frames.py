@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 from app.dicom.headers import functional
 
@@ -23,7 +24,7 @@ Part = tuple[list[Record], str]
 _POSITION_POINTERS = {0x00209057, 0x00200032}  # InStackPositionNumber, ImagePositionPatient
 
 
-def _rounded(value: Any, n: int, digits: int = 2) -> Optional[tuple]:
+def _rounded(value: Any, n: int, digits: int = 2) -> tuple | None:
     try:
         vals = tuple(round(float(v), digits) for v in value)
     except (TypeError, ValueError):
@@ -72,7 +73,7 @@ def _cues(ds: Any) -> list[tuple[str, Callable[[int], Any]]]:
     ]
 
 
-def _dimension_key(ds: Any) -> Optional[Callable[[int], Any]]:
+def _dimension_key(ds: Any) -> Callable[[int], Any] | None:
     """DimensionIndexValues without the component that is the in-stack position."""
     index = ds.get("DimensionIndexSequence")
     if not index:
@@ -99,7 +100,7 @@ def _label(word: str, value: Any) -> str:
     return f"{word} {value if value is not None else 'none'}"
 
 
-def _groups(n: int, key: Callable[[int], Any], positions: list) -> Optional[dict]:
+def _groups(n: int, key: Callable[[int], Any], positions: list) -> dict | None:
     groups: dict[Any, list[int]] = defaultdict(list)
     for f in range(n):
         groups[key(f)].append(f)

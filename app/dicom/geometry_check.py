@@ -7,8 +7,6 @@ meets; outside them the volume falls back to a plain grid (identity, 1 mm) with 
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 
 from app.dicom.model import Geometry
@@ -20,7 +18,7 @@ MAX_VIEW_PIXELS_PER_AXIS = 16384  # volume extent / smallest spacing: pixels of 
 MAX_VIEW_PIXELS = 64 << 20  # pixels of one reformatted plane (any two axes)
 
 
-def clean_orientation(iop: Optional[np.ndarray]) -> Optional[np.ndarray]:
+def clean_orientation(iop: np.ndarray | None) -> np.ndarray | None:
     """Row and column cosines made exactly orthonormal, or None when they are not two nearly
     unit, nearly perpendicular vectors (a damaged ImageOrientationPatient)."""
     if iop is None:
@@ -37,19 +35,19 @@ def clean_orientation(iop: Optional[np.ndarray]) -> Optional[np.ndarray]:
     return np.concatenate([row, col])
 
 
-def clean_position(pos: Optional[np.ndarray]) -> Optional[np.ndarray]:
+def clean_position(pos: np.ndarray | None) -> np.ndarray | None:
     if pos is None or not np.all(np.isfinite(pos)) or float(np.max(np.abs(pos))) > MAX_ABS_POSITION_MM:
         return None
     return pos
 
 
-def clean_spacing(spacing: Optional[tuple[float, float]]) -> Optional[tuple[float, float]]:
+def clean_spacing(spacing: tuple[float, float] | None) -> tuple[float, float] | None:
     if spacing is None or not all(MIN_SPACING_MM <= float(s) <= MAX_SPACING_MM for s in spacing):
         return None
     return spacing
 
 
-def geometry_problem(geometry: Geometry) -> Optional[str]:
+def geometry_problem(geometry: Geometry) -> str | None:
     """Plain reason why ``geometry`` cannot be displayed safely, or None when it can."""
     sp = geometry.spacing_mm
     if not np.all(np.isfinite(sp)) or np.any(sp < MIN_SPACING_MM) or np.any(sp > MAX_SPACING_MM):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
@@ -11,8 +11,7 @@ from app.dicom import classify
 from app.dicom.calibration import radiograph_calibration
 from app.dicom.clusters import split_clusters, split_unknown_positions
 from app.dicom.frames import split_frames
-from app.dicom.model import (InstanceHeader, Modality, PatientEntry, SeriesEntry, SkippedFile,
-                             StudyEntry)
+from app.dicom.model import InstanceHeader, Modality, PatientEntry, SeriesEntry, SkippedFile, StudyEntry
 from app.dicom.repeats import GUESS_WARNING, GUESSED_LABELS, split_repeats
 from app.dicom.syntax_support import syntax_label, syntax_problem
 
@@ -26,7 +25,7 @@ def _str(ds: Any, kw: str) -> str:
     return "" if v is None else str(v).strip()
 
 
-def _int(ds: Any, kw: str) -> Optional[int]:
+def _int(ds: Any, kw: str) -> int | None:
     try:
         return int(ds.get(kw))
     except (TypeError, ValueError):
@@ -36,9 +35,9 @@ def _int(ds: Any, kw: str) -> Optional[int]:
 def _orientation_clusters(recs: list[Record]) -> list[list[Record]]:
     """Group by ImageOrientationPatient within ORIENTATION_TOLERANCE (exact repeats are looked up,
     so the tolerance test runs once per distinct orientation, not once per file)."""
-    refs: list[Optional[tuple]] = []
+    refs: list[tuple | None] = []
     members: list[list[Record]] = []
-    index_of: dict[Optional[tuple], int] = {}
+    index_of: dict[tuple | None, int] = {}
     for rec in recs:
         iop = rec[0].image_orientation
         key = tuple(iop) if iop is not None else None
@@ -125,7 +124,7 @@ def _sort_instances(headers: list[InstanceHeader]) -> list[InstanceHeader]:
     return sorted(headers, key=lambda h: (h.instance_number is None, h.instance_number or 0, str(h.path)))
 
 
-def _slice_spacing(headers: list[InstanceHeader]) -> Optional[float]:
+def _slice_spacing(headers: list[InstanceHeader]) -> float | None:
     iop = headers[0].image_orientation
     n = classify.orientation_normal(iop) if iop is not None else None
     pos = [h.image_position_lps for h in headers if h.image_position_lps is not None]
@@ -150,7 +149,7 @@ def _stack_warnings(headers: list[InstanceHeader]) -> list[str]:
     try:
         return plan_stack(np.array([h.image_position_lps for h in headers]), n,
                           [h.path.name for h in headers]).warnings
-    except Exception:  # noqa: BLE001 - warnings are advisory; loading reports again
+    except Exception:
         return []
 
 
@@ -262,7 +261,7 @@ def build_patients(records: list[Record], skipped: list[SkippedFile]) -> list[Pa
     for (pkey, st_uid, se_uid), recs in series_recs.items():
         try:
             entries = _series_entries(se_uid, recs)
-        except Exception as exc:  # noqa: BLE001 - odd values in one series never hide the others
+        except Exception as exc:
             skipped.extend(SkippedFile(h.path, f"could not be grouped into a series ({type(exc).__name__}: {exc})",
                                        "error") for h, _ in recs)
             continue

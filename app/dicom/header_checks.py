@@ -6,10 +6,10 @@ used to surface as a TypeError while loading)."""
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 # keyword -> (required, allowed values or None for "any in [low, high]", low, high)
-_LAYOUT: dict[str, tuple[bool, Optional[frozenset], int, int]] = {
+_LAYOUT: dict[str, tuple[bool, frozenset | None, int, int]] = {
     "Rows": (True, None, 1, 65535),
     "Columns": (True, None, 1, 65535),
     "BitsAllocated": (False, frozenset({1, 8, 16, 32, 64}), 0, 0),
@@ -19,7 +19,7 @@ _LAYOUT: dict[str, tuple[bool, Optional[frozenset], int, int]] = {
 }
 
 
-def _single_int(value: Any) -> tuple[Optional[int], str]:
+def _single_int(value: Any) -> tuple[int | None, str]:
     """(the integer, "") or (None, what is wrong with the value)."""
     if isinstance(value, (list, tuple)):
         if len(value) != 1:
@@ -43,7 +43,7 @@ def _single_int(value: Any) -> tuple[Optional[int], str]:
     return None, f"has a value of the wrong type ({type(value).__name__})"
 
 
-def layout_problem(ds: Any) -> Optional[str]:
+def layout_problem(ds: Any) -> str | None:
     """None when the pixel-layout attributes of an image header are usable, else a plain reason."""
     for kw, (required, allowed, low, high) in _LAYOUT.items():
         if kw not in ds:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import math
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any
 
 from app.dicom.bounded_io import open_bounded
 from app.dicom.fastheader import FastHeader, HeaderDamaged, Wanted, read_fast_header
@@ -70,11 +70,11 @@ def sop_class_name(uid: str) -> str:
 
         name = UID(uid).name
         return name if name else uid
-    except Exception:  # noqa: BLE001
+    except Exception:
         return uid
 
 
-def non_image_reason(sop_class_uid: str, ds: Any) -> Optional[str]:
+def non_image_reason(sop_class_uid: str, ds: Any) -> str | None:
     """Plain reason when the object has no image to review, else None."""
     if sop_class_uid == MEDIA_STORAGE_DIRECTORY:
         return "DICOMDIR (directory index)"
@@ -91,7 +91,7 @@ def non_image_reason(sop_class_uid: str, ds: Any) -> Optional[str]:
     return None
 
 
-def looks_like_dicom(path: Path) -> Optional[str]:
+def looks_like_dicom(path: Path) -> str | None:
     """None when the file may be DICOM, else a plain reason why not."""
     try:
         with open(path, "rb") as f:
@@ -112,7 +112,7 @@ def looks_like_dicom(path: Path) -> Optional[str]:
 MAX_COORDINATE_MM = 1e6  # a patient coordinate beyond 1 km is damage, not geometry
 
 
-def _to_float_tuple(value: Any, n: int, limit: float = MAX_COORDINATE_MM, positive: bool = False) -> Optional[tuple]:
+def _to_float_tuple(value: Any, n: int, limit: float = MAX_COORDINATE_MM, positive: bool = False) -> tuple | None:
     """``n`` finite floats within +-``limit`` (and > 0 with ``positive``), else None: an unusable
     value is shown as unknown, never used."""
     if value is None or isinstance(value, (str, bytes)):
@@ -128,7 +128,7 @@ def _to_float_tuple(value: Any, n: int, limit: float = MAX_COORDINATE_MM, positi
     return vals
 
 
-def _to_int(value: Any) -> Optional[int]:
+def _to_int(value: Any) -> int | None:
     if value is None or value == "":
         return None
     try:
@@ -221,7 +221,7 @@ def safe_header(ds: Any, keywords: list[str]) -> FastHeader:
             value = ds[kw].value
             if ds[kw].VR == "SQ" and not _touch(value):
                 continue
-        except Exception:  # noqa: BLE001 - damaged element: absent
+        except Exception:
             continue
         if type(value).__name__ == "MultiValue":
             value = list(value)
@@ -233,13 +233,13 @@ def safe_header(ds: Any, keywords: list[str]) -> FastHeader:
         ts = ds.file_meta.get("TransferSyntaxUID") if getattr(ds, "file_meta", None) is not None else None
         if ts:
             meta["TransferSyntaxUID"] = str(ts)
-    except Exception:  # noqa: BLE001
+    except Exception:
         pass
     pixel = None
     try:
         if 0x7FE00010 in ds:
             pixel = ds.get_item(0x7FE00010)
-    except Exception:  # noqa: BLE001
+    except Exception:
         pixel = None
     header = FastHeader({}, meta, bool(getattr(ds, "_read_implicit", True)), pixel)
     header._read_little = bool(getattr(ds, "_read_little", True))
@@ -259,7 +259,7 @@ def _wanted():
     return _WANTED
 
 
-def read_header(path: Union[str, Path]) -> tuple[Optional[Any], Optional[SkippedFile]]:
+def read_header(path: str | Path) -> tuple[Any | None, SkippedFile | None]:
     """(dataset, None) for an image file, (None or dataset, SkippedFile) otherwise. Never raises
     for bad files: the reason is in the SkippedFile, whatever went wrong (RecursionError and
     MemoryError included). Header only: the fast reader stops at the pixel data; the pydicom
@@ -268,11 +268,11 @@ def read_header(path: Union[str, Path]) -> tuple[Optional[Any], Optional[Skipped
         path = Path(path)
     try:
         return _read_header(path)
-    except Exception as exc:  # noqa: BLE001 - one bad file must never abort a folder scan
+    except Exception as exc:
         return None, SkippedFile(path, describe_read_error(exc), "error")
 
 
-def _read_header(path: Path) -> tuple[Optional[Any], Optional[SkippedFile]]:
+def _read_header(path: Path) -> tuple[Any | None, SkippedFile | None]:
     try:
         ds = read_fast_header(path, _wanted(), strict=True)
     except HeaderDamaged as exc:
@@ -287,7 +287,7 @@ def _read_header(path: Path) -> tuple[Optional[Any], Optional[SkippedFile]]:
             with open_bounded(path) as fh:  # a damaged length never allocates beyond the file size
                 ds = safe_header(dcmread(fh, stop_before_pixels=True, force=True, specific_tags=HEADER_KEYWORDS),
                                  HEADER_KEYWORDS)
-        except Exception as exc:  # noqa: BLE001 - any parser failure becomes a listed skip
+        except Exception as exc:
             return None, SkippedFile(path, describe_read_error(exc), "error")
     sop_class = str(ds.get("SOPClassUID", "") or "")
     if sop_class == MEDIA_STORAGE_DIRECTORY or "DirectoryRecordSequence" in ds:
@@ -318,7 +318,7 @@ def describe_read_error(exc: BaseException) -> str:
     if isinstance(exc, MemoryError):
         return f"header cannot be parsed: it declares more data than memory allows ({type(exc).__name__})"
     if isinstance(exc, EOFError) or "end of file" in low or "truncat" in low or "unexpected eof" in low \
-            or "buffer" in low and "bytes" in low:
+            or ("buffer" in low and "bytes" in low):
         return f"truncated or damaged header ({text})"
     if isinstance(exc, OSError):
         return f"cannot be read ({text})"

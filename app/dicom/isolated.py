@@ -6,6 +6,7 @@ naming what happened; the main process never runs these decoders itself."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -14,11 +15,10 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 
-from app.core.progress import CancelToken, Cancelled
+from app.core.progress import Cancelled, CancelToken
 
 DECODE_TIMEOUT_S = 120.0
 _POLL_S = 0.1
@@ -36,7 +36,7 @@ class _Worker:
         self.proc = subprocess.Popen([sys.executable, "-m", "app.dicom.decode_worker"], cwd=root, env=env,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      text=True, bufsize=1)
-        self.lines: "queue.Queue[Optional[str]]" = queue.Queue()
+        self.lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
@@ -47,17 +47,15 @@ class _Worker:
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
 
 
 _lock = threading.Lock()
-_worker: Optional[_Worker] = None
+_worker: _Worker | None = None
 
 
-def _describe_exit(code: Optional[int]) -> str:
+def _describe_exit(code: int | None) -> str:
     if code is not None and code < 0:
         import signal
 
@@ -68,12 +66,12 @@ def _describe_exit(code: Optional[int]) -> str:
     return f"ended unexpectedly (exit code {code})"
 
 
-def decode_isolated(path: Path, method: str, cancel: Optional[CancelToken] = None,
+def decode_isolated(path: Path, method: str, cancel: CancelToken | None = None,
                     timeout_s: float = DECODE_TIMEOUT_S) -> np.ndarray:
     """Decoded pixel array of ``path`` by ``method`` ("gdcm", "gdcm-reader" or "simpleitk") in the worker."""
     global _worker
     if cancel is not None and cancel.cancelled:
-        raise Cancelled("cancelled by the user")
+        raise Cancelled("cancelled by the user") from None
     with _lock:
         if _worker is None or _worker.proc.poll() is not None:
             _worker = _Worker()
@@ -82,8 +80,10 @@ def decode_isolated(path: Path, method: str, cancel: Optional[CancelToken] = Non
         os.close(fd)
         try:
             try:
-                worker.proc.stdin.write(json.dumps({"path": str(path), "method": method, "out": out}) + "\n")
-                worker.proc.stdin.flush()
+                stdin = worker.proc.stdin
+                assert stdin is not None  # the worker is started with stdin=PIPE
+                stdin.write(json.dumps({"path": str(path), "method": method, "out": out}) + "\n")
+                stdin.flush()
             except (BrokenPipeError, OSError) as exc:
                 worker.stop()
                 _worker = None
@@ -98,11 +98,11 @@ def decode_isolated(path: Path, method: str, cancel: Optional[CancelToken] = Non
                     if cancel is not None and cancel.cancelled:
                         worker.stop()
                         _worker = None
-                        raise Cancelled("cancelled by the user")
+                        raise Cancelled("cancelled by the user") from None
                     if waited >= timeout_s:
                         worker.stop()
                         _worker = None
-                        raise IsolatedFailure(f"the decoder took longer than {timeout_s:.0f} s and was stopped")
+                        raise IsolatedFailure(f"the decoder took longer than {timeout_s:.0f} s and was stopped") from None
             if line is None:
                 code = worker.proc.wait(timeout=5)
                 _worker = None
@@ -112,7 +112,5 @@ def decode_isolated(path: Path, method: str, cancel: Optional[CancelToken] = Non
                 raise IsolatedFailure(str(answer.get("error", "unknown error")))
             return np.load(out, allow_pickle=False)
         finally:
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(out)
-            except OSError:
-                pass

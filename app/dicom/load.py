@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Sequence, Union
 
 import numpy as np
 
@@ -12,10 +12,17 @@ from app.dicom import classify
 from app.dicom.errors import DicomLoadError, InconsistentSeries, MosaicNotSupported
 from app.dicom.model import Radiograph, SeriesEntry, Volume
 from app.dicom.mosaic import MOSAIC_MESSAGE, file_is_mosaic
-from app.dicom.pixels import (decode_pixels, fast_path_ok, frame_shape, read_full, read_load_header,
-                              read_raw_into, stored_dtype, to_gray)
+from app.dicom.pixels import (
+    decode_pixels,
+    fast_path_ok,
+    frame_shape,
+    read_full,
+    read_load_header,
+    read_raw_into,
+    stored_dtype,
+    to_gray,
+)
 from app.dicom.radiograph import load_radiographs, modality_lut
-
 
 _PREVIEW_CANDIDATES = 8  # files tried before the preview gives up
 
@@ -27,8 +34,8 @@ def _other_is_volume(entry: SeriesEntry) -> bool:
     return len(hs) > 1 and all(h.image_position_lps is not None and h.image_orientation is not None for h in hs)
 
 
-def load_series(entry: SeriesEntry, progress: Optional[ProgressFn] = None,
-                cancel: Optional[CancelToken] = None) -> Union[Volume, list[Radiograph]]:
+def load_series(entry: SeriesEntry, progress: ProgressFn | None = None,
+                cancel: CancelToken | None = None) -> Volume | list[Radiograph]:
     """Volume for kind "volume" (and other modalities with stack geometry), list of Radiograph
     for kind "radiograph" (and other 2D images). Raises a DicomLoadError subclass when nothing
     of the series can be loaded; bad files inside a series only add warnings."""
@@ -62,7 +69,7 @@ def _middle_frame_index(frames: Sequence[int], n_frames: int) -> int:
     return min(max(frames[len(frames) // 2], 1), n_frames) - 1
 
 
-def _fast_preview(path: Path, frames: Sequence[int] = ()) -> Optional[np.ndarray]:
+def _fast_preview(path: Path, frames: Sequence[int] = ()) -> np.ndarray | None:
     """The middle frame (of this stack's frames) read straight from the file, exactly as
     load_series reads it (None when the file needs a decoder)."""
     header = read_load_header(path)
@@ -93,7 +100,7 @@ def load_preview(entry: SeriesEntry) -> np.ndarray:
         raise InconsistentSeries(None, f"series {entry.key} has no images")
     h = _middle_instance(entry) if entry.kind != "radiograph" else entry.instances[0]
     candidates = [h] + [x for x in entry.instances if x is not h]
-    first_error: Optional[DicomLoadError] = None
+    first_error: DicomLoadError | None = None
     for cand in candidates[:_PREVIEW_CANDIDATES]:
         for read in (_fast_preview, _decoded_preview):
             try:
@@ -104,7 +111,7 @@ def load_preview(entry: SeriesEntry) -> np.ndarray:
                 raise
             except DicomLoadError as exc:
                 first_error = first_error or exc
-            except Exception as exc:  # noqa: BLE001 - damaged values pydicom converts lazily
+            except Exception as exc:
                 first_error = first_error or DicomLoadError(
                     cand.path, f"damaged header or pixel values ({type(exc).__name__}: {exc})")
     raise first_error  # type: ignore[misc]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional
 
 from app.dicom.errors import ImageTooLarge
 
@@ -32,7 +31,7 @@ def _gib(n: float) -> str:
     return f"{n / (1 << 30):.1f} GiB" if n >= (1 << 30) else f"{n / (1 << 20):.1f} MiB"
 
 
-def ensure_allocatable(path: Optional[Path], n_bytes: int, what: str) -> None:
+def ensure_allocatable(path: Path | None, n_bytes: int, what: str) -> None:
     """Raise ImageTooLarge when ``n_bytes`` (for ``what``, e.g. "4000 frames of 512x512") cannot
     be allocated safely now."""
     limit = int(available_memory_bytes() * AVAILABLE_FRACTION)

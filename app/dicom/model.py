@@ -14,7 +14,6 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 
@@ -113,15 +112,15 @@ class Volume:
     geometry: Geometry
     modality: Modality
     series_instance_uid: str
-    frame_of_reference_uid: Optional[str] = None
+    frame_of_reference_uid: str | None = None
     sop_instance_uids: list[str] = field(default_factory=list)  # one per k (or the multi-frame SOP)
     frame_numbers: list[int] = field(default_factory=list)  # 1-based frame per k for multi-frame, else []
-    window_center_width: Optional[tuple[float, float]] = None  # DICOM default, in output units (HU on CT)
+    window_center_width: tuple[float, float] | None = None  # DICOM default, in output units (HU on CT)
     units: str = ""  # "HU" for CT, "" otherwise
     description: str = ""
     plane: Plane = Plane.OBLIQUE
-    sequence: Optional[MRSequence] = None
-    slice_thickness_mm: Optional[float] = None
+    sequence: MRSequence | None = None
+    slice_thickness_mm: float | None = None
     warnings: list[str] = field(default_factory=list)
     # False when the header geometry was unusable and a plain grid (identity, 1 mm) is shown
     geometry_reliable: bool = True
@@ -144,8 +143,8 @@ class VoiLut:
 @dataclass
 class Calibration:
     basis: CalibrationBasis
-    spacing_mm: Optional[tuple[float, float]]  # (row spacing, column spacing) in mm, None when uncalibrated
-    magnification: Optional[float] = None  # EstimatedRadiographicMagnificationFactor when used/present
+    spacing_mm: tuple[float, float] | None  # (row spacing, column spacing) in mm, None when uncalibrated
+    magnification: float | None = None  # EstimatedRadiographicMagnificationFactor when used/present
     note: str = ""  # e.g. "detector plane; object is ~15% smaller"
 
     @property
@@ -164,8 +163,8 @@ class Radiograph:
     modality: Modality
     series_instance_uid: str
     sop_instance_uid: str
-    window_center_width: Optional[tuple[float, float]] = None
-    voi_lut: Optional[VoiLut] = None
+    window_center_width: tuple[float, float] | None = None
+    voi_lut: VoiLut | None = None
     image_laterality: str = ""
     patient_orientation: tuple[str, str] = ("", "")  # row direction, column direction (e.g. "L", "F")
     description: str = ""
@@ -184,16 +183,16 @@ class InstanceHeader:
     sop_instance_uid: str
     sop_class_uid: str
     transfer_syntax_uid: str
-    instance_number: Optional[int] = None
+    instance_number: int | None = None
     rows: int = 0
     columns: int = 0
     number_of_frames: int = 1
-    image_position_lps: Optional[tuple[float, float, float]] = None
-    image_orientation: Optional[tuple[float, float, float, float, float, float]] = None
-    pixel_spacing_mm: Optional[tuple[float, float]] = None
-    acquisition_number: Optional[int] = None
-    echo_number: Optional[int] = None
-    temporal_position: Optional[int] = None
+    image_position_lps: tuple[float, float, float] | None = None
+    image_orientation: tuple[float, float, float, float, float, float] | None = None
+    pixel_spacing_mm: tuple[float, float] | None = None
+    acquisition_number: int | None = None
+    echo_number: int | None = None
+    temporal_position: int | None = None
     # 1-based frames of a multi-frame object that belong to this stack; empty = all frames
     frame_numbers: tuple[int, ...] = ()
 
@@ -209,17 +208,17 @@ class SeriesEntry:
     modality: Modality
     modality_code: str  # the raw Modality attribute (e.g. "PT" when OTHER)
     description: str
-    series_number: Optional[int]
+    series_number: int | None
     kind: str  # "volume" (CT/MR), "radiograph" (CR/DX), "other"
     instances: list[InstanceHeader] = field(default_factory=list)
-    view: Optional[RadiographView] = None
-    sequence: Optional[MRSequence] = None
-    plane: Optional[Plane] = None
-    frame_of_reference_uid: Optional[str] = None
-    matrix: Optional[tuple[int, int]] = None  # (rows, columns)
-    spacing_mm: Optional[tuple[float, ...]] = None
+    view: RadiographView | None = None
+    sequence: MRSequence | None = None
+    plane: Plane | None = None
+    frame_of_reference_uid: str | None = None
+    matrix: tuple[int, int] | None = None  # (rows, columns)
+    spacing_mm: tuple[float, ...] | None = None
     transfer_syntax: str = ""
-    calibration_basis: Optional[CalibrationBasis] = None
+    calibration_basis: CalibrationBasis | None = None
     split_note: str = ""
     warnings: list[str] = field(default_factory=list)
 

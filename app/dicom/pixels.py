@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
 from app.core.progress import CancelToken
 from app.dicom.bounded_io import dcmread_bounded
-from app.dicom.errors import (DicomLoadError, MosaicNotSupported, NoPixelData, TruncatedFile,
-                              UnsupportedTransferSyntax)
+from app.dicom.errors import DicomLoadError, MosaicNotSupported, NoPixelData, TruncatedFile, UnsupportedTransferSyntax
 from app.dicom.fastheader import FastHeader, Wanted, read_fast_header
 from app.dicom.headers import HEADER_KEYWORDS, describe_read_error, safe_header, transfer_syntax_of
 from app.dicom.memory_guard import ensure_allocatable
@@ -20,11 +19,26 @@ from app.dicom.mosaic import MOSAIC_MESSAGE, is_mosaic
 from app.dicom.transfer import RAW_LITTLE_ENDIAN
 
 PIXEL_DATA_TAG = 0x7FE00010
-LOAD_KEYWORDS = HEADER_KEYWORDS + [
-    "RescaleSlope", "RescaleIntercept", "RescaleType", "WindowCenter", "WindowWidth",
-    "VOILUTFunction", "VOILUTSequence", "ModalityLUTSequence", "BitsStored", "HighBit",
-    "PlanarConfiguration", "PixelSpacingCalibrationType", "ImageComments", "PixelData",
-    "FloatPixelData", "DoubleFloatPixelData", "BodyPartExamined", "SpacingBetweenSlices",
+LOAD_KEYWORDS = [
+    *HEADER_KEYWORDS,
+    "RescaleSlope",
+    "RescaleIntercept",
+    "RescaleType",
+    "WindowCenter",
+    "WindowWidth",
+    "VOILUTFunction",
+    "VOILUTSequence",
+    "ModalityLUTSequence",
+    "BitsStored",
+    "HighBit",
+    "PlanarConfiguration",
+    "PixelSpacingCalibrationType",
+    "ImageComments",
+    "PixelData",
+    "FloatPixelData",
+    "DoubleFloatPixelData",
+    "BodyPartExamined",
+    "SpacingBetweenSlices",
     "GantryDetectorTilt",
 ]
 _DEFER_BYTES = 4096
@@ -44,14 +58,14 @@ def read_load_header(path: Path) -> Any:
     """The header needed to load pixels, with the pixel data element deferred (not read)."""
     try:
         fast = read_fast_header(path, _wanted())
-    except Exception as exc:  # noqa: BLE001 - e.g. RecursionError on deeply nested sequences
+    except Exception as exc:
         raise DicomLoadError(path, describe_read_error(exc)) from exc
     if fast is not None:
         return fast
     try:
         return safe_header(dcmread_bounded(path, force=True, defer_size=_DEFER_BYTES, specific_tags=LOAD_KEYWORDS),
                            LOAD_KEYWORDS)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         msg = describe_read_error(exc)
         if msg.startswith("truncated"):
             raise TruncatedFile(path, msg) from exc
@@ -75,7 +89,7 @@ def int_value(ds: Any, keyword: str, default: int) -> int:
     return int(number)
 
 
-def stored_dtype(ds: Any) -> Optional[np.dtype]:
+def stored_dtype(ds: Any) -> np.dtype | None:
     try:
         bits = int_value(ds, "BitsAllocated", 0)
         signed = int_value(ds, "PixelRepresentation", 0) == 1
@@ -87,7 +101,7 @@ def stored_dtype(ds: Any) -> Optional[np.dtype]:
     return np.dtype(table[bits][1 if signed else 0])
 
 
-def stored_bits_layout(ds: Any, dtype: np.dtype) -> Optional[tuple[int, int]]:
+def stored_bits_layout(ds: Any, dtype: np.dtype) -> tuple[int, int] | None:
     """(BitsStored, HighBit) when the stored values occupy fewer bits than allocated, else None.
     Raises ValueError for impossible values (more bits stored than allocated, HighBit outside)."""
     allocated = dtype.itemsize * 8
@@ -102,7 +116,7 @@ def stored_bits_layout(ds: Any, dtype: np.dtype) -> Optional[tuple[int, int]]:
     return bits_stored, high_bit
 
 
-def bit_layout_note(ds: Any) -> Optional[str]:
+def bit_layout_note(ds: Any) -> str | None:
     """A warning when HighBit is not BitsStored-1 (a retired layout: values are shifted down)."""
     dtype = stored_dtype(ds)
     try:
@@ -150,7 +164,7 @@ def _raw_element(ds: Any) -> Any:
         return None
     try:
         return ds.get_item(PIXEL_DATA_TAG) if PIXEL_DATA_TAG in ds else None
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
 
 
@@ -172,9 +186,7 @@ def fast_path_ok(ds: Any) -> bool:
     if raw is None or getattr(raw, "value_tell", None) is None:
         return False
     length = int(getattr(raw, "length", 0))
-    if length == 0xFFFFFFFF:
-        return False
-    return True
+    return length != 4294967295
 
 
 def frame_shape(ds: Any) -> tuple[int, int, int]:
@@ -186,7 +198,7 @@ def frame_shape(ds: Any) -> tuple[int, int, int]:
     return (max(1, frames), rows, cols)
 
 
-def read_raw_into(path: Path, ds: Any, out: np.ndarray, frame: Optional[int] = None) -> None:
+def read_raw_into(path: Path, ds: Any, out: np.ndarray, frame: int | None = None) -> None:
     """Fast path: read the stored values of all frames (or one ``frame``) into ``out``."""
     raw = _raw_element(ds)
     n_frames, rows, cols = frame_shape(ds)
@@ -247,7 +259,7 @@ def read_full(path: Path) -> Any:
     one-sample data is set to MONOCHROME2 (the only grey meaning it can have)."""
     try:
         ds = dcmread_bounded(path, force=True)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         msg = describe_read_error(exc)
         if msg.startswith("truncated"):
             raise TruncatedFile(path, msg) from exc
@@ -302,7 +314,7 @@ def pixel_shape(path: Path, ds: Any) -> tuple[int, int, int, int, int]:
     return frames, rows, cols, samples, max(1, bits // 8)
 
 
-def decode_pixels(path: Path, ds: Any, cancel: Optional[CancelToken] = None) -> np.ndarray:
+def decode_pixels(path: Path, ds: Any, cancel: CancelToken | None = None) -> np.ndarray:
     """Stored values: (frames, rows, cols[, samples]) for multi-frame, else (rows, cols[, samples]).
     Raises NoPixelData / TruncatedFile / UnsupportedTransferSyntax / other DicomLoadError
     subclasses; refuses impossible sizes before allocating."""
@@ -340,7 +352,7 @@ def _decode_native(path: Path, ds: Any, ts: str, shape: tuple[int, int, int, int
         arr, _ = get_decoder(ts).as_array(ds, correct_unused_bits=False)
     except (KeyboardInterrupt, SystemExit, MemoryError):
         raise
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         text = f"{type(exc).__name__}: {exc}"
         low = text.lower()
         if any(w in low for w in ("length", "truncat", "too short", "not enough", "expected", "buffer",
@@ -369,8 +381,8 @@ def to_gray(arr: np.ndarray, photometric: str) -> np.ndarray:
     integer = arr.dtype.kind in "ui"
     out = np.empty(arr.shape[:-1], dtype=arr.dtype if integer else np.float32)
     weights = np.array([0.299, 0.587, 0.114], dtype=np.float32)
-    frames = arr.reshape((-1,) + arr.shape[-3:]) if arr.ndim > 3 else arr[np.newaxis]
-    target = out.reshape((-1,) + out.shape[-2:]) if out.ndim > 2 else out[np.newaxis]
+    frames = arr.reshape((-1, *arr.shape[-3:])) if arr.ndim > 3 else arr[np.newaxis]
+    target = out.reshape((-1, *out.shape[-2:])) if out.ndim > 2 else out[np.newaxis]
     for f in range(frames.shape[0]):
         gray = frames[f, ..., :3].astype(np.float32) @ weights
         if integer:

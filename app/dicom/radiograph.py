@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
-from app.core.progress import CancelToken, Cancelled, ProgressFn, report
+from app.core.progress import Cancelled, CancelToken, ProgressFn, report
 from app.dicom import classify
 from app.dicom.calibration import radiograph_calibration
 from app.dicom.errors import DicomLoadError, InconsistentSeries
@@ -16,7 +16,7 @@ from app.dicom.model import Radiograph, SeriesEntry, VoiLut
 from app.dicom.pixels import bit_layout_note, decode_pixels, read_full, to_gray
 
 
-def _float(value: Any) -> Optional[float]:
+def _float(value: Any) -> float | None:
     try:
         if hasattr(value, "__len__") and not isinstance(value, (str, bytes)):
             value = value[0]
@@ -25,14 +25,14 @@ def _float(value: Any) -> Optional[float]:
         return None
 
 
-def window_of(ds: Any) -> Optional[tuple[float, float]]:
+def window_of(ds: Any) -> tuple[float, float] | None:
     c, w = _float(ds.get("WindowCenter")), _float(ds.get("WindowWidth"))
     if c is None or w is None or w <= 0:
         return None
     return (c, w)
 
 
-def voi_lut_of(ds: Any) -> Optional[VoiLut]:
+def voi_lut_of(ds: Any) -> VoiLut | None:
     seq = ds.get("VOILUTSequence")
     if not seq:
         return None
@@ -51,7 +51,7 @@ def voi_lut_of(ds: Any) -> Optional[VoiLut]:
             first -= 65536
         return VoiLut(first_mapped=first, bits=desc[2], table=table,
                       explanation=str(item.get("LUTExplanation", "") or ""))
-    except Exception:  # noqa: BLE001 - a broken VOI LUT falls back to the window
+    except Exception:
         return None
 
 
@@ -97,7 +97,7 @@ def radiographs_from_file(path: Path, entry: SeriesEntry) -> list[Radiograph]:
         return _radiographs_from_file(path, entry)
     except DicomLoadError:
         raise
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise DicomLoadError(path, f"damaged header or pixel values ({type(exc).__name__}: {exc})") from exc
 
 
@@ -126,8 +126,8 @@ def _radiographs_from_file(path: Path, entry: SeriesEntry) -> list[Radiograph]:
     return out
 
 
-def load_radiographs(entry: SeriesEntry, progress: Optional[ProgressFn] = None,
-                     cancel: Optional[CancelToken] = None) -> list[Radiograph]:
+def load_radiographs(entry: SeriesEntry, progress: ProgressFn | None = None,
+                     cancel: CancelToken | None = None) -> list[Radiograph]:
     paths = [h.path for h in sorted(entry.instances, key=lambda h: (h.instance_number is None,
                                                                      h.instance_number or 0, str(h.path)))]
     out: list[Radiograph] = []

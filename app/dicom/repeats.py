@@ -12,7 +12,8 @@ are guesses from the acquisition order and say so in a warning."""
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 Record = tuple[Any, Any]  # (InstanceHeader, header dataset)
 Part = tuple[list[Record], str]
@@ -34,7 +35,7 @@ GUESS_WARNING = ("positions repeat in this series and no header attribute tells 
 SYSTEMATIC_FRACTION = 0.5  # share of positions that must repeat before instance order is used
 
 
-def _position_key(rec: Record) -> Optional[tuple]:
+def _position_key(rec: Record) -> tuple | None:
     h = rec[0]
     if h.image_position_lps is None or h.number_of_frames > 1:
         return None
@@ -53,7 +54,7 @@ def has_repeats(recs: list[Record]) -> bool:
     return False
 
 
-def _image_type(rec: Record) -> Optional[str]:
+def _image_type(rec: Record) -> str | None:
     value = rec[1].get("ImageType")
     if not value:
         return None
@@ -61,7 +62,7 @@ def _image_type(rec: Record) -> Optional[str]:
     return "\\".join(p.strip().upper() for p in parts)
 
 
-def _vendor_type(rec: Record) -> Optional[str]:
+def _vendor_type(rec: Record) -> str | None:
     ds = rec[1]
     creator = str(ds.get("GEPrivateCreator0043", "") or "").strip().upper()
     if creator == "GEMS_PARM_01":
@@ -86,7 +87,7 @@ def _cues() -> list[tuple[str, Callable[[Record], Any]]]:
     ]
 
 
-def _by_cue(members: list[Record], word: str, key: Callable[[Record], Any]) -> Optional[list[Part]]:
+def _by_cue(members: list[Record], word: str, key: Callable[[Record], Any]) -> list[Part] | None:
     groups: dict[Any, list[Record]] = defaultdict(list)
     for rec in members:
         groups[key(rec)].append(rec)
@@ -97,7 +98,7 @@ def _by_cue(members: list[Record], word: str, key: Callable[[Record], Any]) -> O
     return [(g, f"{word} {k if k is not None else 'none'}") for k, g in ordered]
 
 
-def _instance_order(members: list[Record]) -> Optional[list[Record]]:
+def _instance_order(members: list[Record]) -> list[Record] | None:
     if any(r[0].instance_number is None for r in members):
         return None
     return sorted(members, key=lambda r: (r[0].instance_number, str(r[0].path)))
@@ -116,7 +117,7 @@ def _systematic(members: list[Record]) -> tuple[bool, int]:
     return repeated >= SYSTEMATIC_FRACTION * len(counts), max(counts.values())
 
 
-def _by_blocks(ordered: list[Record], depth: int) -> Optional[list[Part]]:
+def _by_blocks(ordered: list[Record], depth: int) -> list[Part] | None:
     """Consecutive runs in instance order, a new run whenever a position comes back."""
     blocks: list[list[Record]] = [[]]
     seen: set = set()

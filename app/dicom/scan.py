@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable, Optional, Union
+from typing import Any
 
 from app.core.progress import CancelToken, ProgressFn, check, report
 from app.dicom.fileset import resolve_references
@@ -26,7 +27,7 @@ def _walk(root: Path) -> list[str]:
     return out
 
 
-def enumerate_files(paths: Iterable[Union[str, Path]]) -> tuple[list[Path], list[SkippedFile], set[str]]:
+def enumerate_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[SkippedFile], set[str]]:
     """Files under ``paths`` (absolute, each once), missing paths as skips, and the seen keys."""
     files: list[Path] = []
     missing: list[SkippedFile] = []
@@ -70,24 +71,24 @@ def _directory_file(path: Path, ds: Any, skip: SkippedFile, root: Path) -> tuple
     return extra, refs.found
 
 
-def _scan_one(path: Path, roots: list[str]) -> tuple[Optional[tuple[Any, Any]], list[SkippedFile], list[Path]]:
+def _scan_one(path: Path, roots: list[str]) -> tuple[tuple[Any, Any] | None, list[SkippedFile], list[Path]]:
     """(record or None, skips, files a directory index refers to) for one file."""
     ds, skip = read_header(path)
     if skip is not None:
         if ds is not None and (str(ds.get("SOPClassUID", "") or "") == MEDIA_STORAGE_DIRECTORY
                                or "DirectoryRecordSequence" in ds):
             extra, refs = _directory_file(path, ds, skip, _root_of(path, roots))
-            return None, [skip] + extra, refs
+            return None, [skip, *extra], refs
         return None, [skip], []
     try:
         header = instance_header(path, ds)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return None, [SkippedFile(path, f"header values cannot be read ({exc})", "error")], []
     return (header, ds), [], []
 
 
-def scan_paths(paths: Iterable[Union[str, Path]], progress: Optional[ProgressFn] = None,
-               cancel: Optional[CancelToken] = None) -> ScanResult:
+def scan_paths(paths: Iterable[str | Path], progress: ProgressFn | None = None,
+               cancel: CancelToken | None = None) -> ScanResult:
     """Index DICOM files under ``paths`` (files or folders, recursive; DICOMDIR files are
     followed). Reads headers only. Non-DICOM files, non-image objects and unreadable files are
     listed in ``ScanResult.skipped`` with a category and a plain reason; nothing raises for a bad
@@ -115,7 +116,7 @@ def scan_paths(paths: Iterable[Union[str, Path]], progress: Optional[ProgressFn]
             result.files_seen += 1
             try:
                 record, skips, refs = _scan_one(path, roots)
-            except Exception as exc:  # noqa: BLE001 - one bad file never aborts the folder
+            except Exception as exc:
                 record, skips, refs = None, [SkippedFile(path, describe_read_error(exc), "error")], []
             result.skipped.extend(skips)
             if record is not None:

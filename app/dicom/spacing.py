@@ -9,7 +9,6 @@ within half a step of it, else the slice is left blank (filled with the minimum 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import numpy as np
 
@@ -23,7 +22,7 @@ MAX_GROWTH = 4  # resampled slices at most this many times the acquired ones (+4
 class Resampled:
     array: np.ndarray  # [k, j, i] on the regular grid
     step_mm: float
-    source_of_k: list[Optional[int]]  # acquired slice shown at each k when it coincides, else None
+    source_of_k: list[int | None]  # acquired slice shown at each k when it coincides, else None
     blank_k: int  # slices left blank across wide gaps
 
 
@@ -51,7 +50,7 @@ def has_spacing_runs(t_mm: np.ndarray) -> bool:
     return bool(np.any(wide[1:] & wide[:-1] & same))
 
 
-def resample_slices(array: np.ndarray, t_mm: np.ndarray) -> Optional[Resampled]:
+def resample_slices(array: np.ndarray, t_mm: np.ndarray) -> Resampled | None:
     """``array`` [n, j, i] of acquired slices at increasing distances ``t_mm`` (n,) along the k
     axis -> a regular grid from t[0] to t[-1]. None when the grid would be unreasonably large
     (positions too irregular)."""
@@ -66,9 +65,9 @@ def resample_slices(array: np.ndarray, t_mm: np.ndarray) -> Optional[Resampled]:
     step = total / (n_out - 1)
     out_dtype = array.dtype
     ensure_allocatable(None, n_out * array[0].nbytes, f"resampling {n} slices onto {n_out}")
-    out = np.empty((n_out,) + array.shape[1:], dtype=out_dtype)
+    out = np.empty((n_out, *array.shape[1:]), dtype=out_dtype)
     fill = array.min()
-    source: list[Optional[int]] = []
+    source: list[int | None] = []
     blank = 0
     for k in range(n_out):
         t = t_mm[0] + k * step

@@ -10,8 +10,8 @@ voxel keeps its exact DICOM position; consumers must use the full direction matr
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
 
 import numpy as np
 
@@ -38,7 +38,7 @@ def _fmt(x: float) -> str:
 
 
 def plan_stack(positions_lps: np.ndarray, normal: np.ndarray, labels: Sequence[str] = (),
-               thickness_mm: Optional[float] = None) -> StackPlan:
+               thickness_mm: float | None = None) -> StackPlan:
     """Plan the k order of slices at ``positions_lps`` (N, 3) with unit slice ``normal``.
     ``labels`` name slices in warnings (e.g. file names). Input order is irrelevant except to
     decide which of two duplicated positions is kept (the first)."""

@@ -6,7 +6,6 @@ else is asked of pydicom's decoder registry once per UID."""
 from __future__ import annotations
 
 import functools
-from typing import Optional
 
 from app.dicom.transfer import DECODER_PACKAGES, NATIVE_UIDS, transfer_syntax_name
 
@@ -24,7 +23,7 @@ def is_private_syntax(uid: str) -> bool:
 
 
 @functools.lru_cache(maxsize=64)
-def syntax_problem(uid: str) -> Optional[str]:
+def syntax_problem(uid: str) -> str | None:
     """None when Isthmus has a decoder for ``uid`` (or the UID is unknown/absent: the loader then
     decides), else a plain sentence naming the compression as private or unsupported."""
     if not uid or uid in NATIVE_UIDS or uid in DECODER_PACKAGES:
@@ -40,7 +39,7 @@ def syntax_problem(uid: str) -> Optional[str]:
             return None
     except NotImplementedError:
         pass
-    except Exception:  # noqa: BLE001 - registry trouble: let the loader decide and report
+    except Exception:
         return None
     return (f"unsupported compression: {transfer_syntax_name(uid)} ({uid}); no installed decoder handles it, "
             f"so the images will most likely not load")

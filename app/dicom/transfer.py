@@ -45,7 +45,7 @@ def transfer_syntax_name(uid: str) -> str:
 
         name = UID(uid).name
         return name if name and name != uid else uid
-    except Exception:  # noqa: BLE001 - a name is cosmetic
+    except Exception:
         return uid
 
 

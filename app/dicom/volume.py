@@ -2,26 +2,38 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
-from app.core.progress import CancelToken, Cancelled, ProgressFn, check, report
+from app.core.progress import Cancelled, CancelToken, ProgressFn, check, report
 from app.dicom import classify
 from app.dicom.errors import DicomLoadError, InconsistentSeries, MosaicNotSupported, TruncatedFile
-from app.dicom.geometry_check import (clean_orientation, clean_position, clean_spacing, geometry_problem,
-                                      plain_geometry)
+from app.dicom.geometry_check import clean_orientation, clean_position, clean_spacing, geometry_problem, plain_geometry
 from app.dicom.headers import functional
 from app.dicom.memory_guard import ensure_allocatable
 from app.dicom.model import Geometry, Modality, Plane, SeriesEntry, Volume
 from app.dicom.mosaic import MOSAIC_MESSAGE, file_is_mosaic
 from app.dicom.pixels import _raw_element as raw_element
-from app.dicom.pixels import (bit_layout_note, decode_pixels, fast_path_ok, file_size, frame_shape, is_encapsulated,
-                              pixel_shape, read_full, read_load_header, read_raw_into, stored_dtype, to_gray)
+from app.dicom.pixels import (
+    bit_layout_note,
+    decode_pixels,
+    fast_path_ok,
+    file_size,
+    frame_shape,
+    is_encapsulated,
+    pixel_shape,
+    read_full,
+    read_load_header,
+    read_raw_into,
+    stored_dtype,
+    to_gray,
+)
 from app.dicom.spacing import has_spacing_runs, is_irregular, resample_slices
 from app.dicom.stacking import plan_stack
 
@@ -32,21 +44,21 @@ _THREADS = 4
 class _Slice:
     path: Path
     ds: Any
-    frame: Optional[int]  # 0-based frame of a multi-frame object, None for single-frame
+    frame: int | None  # 0-based frame of a multi-frame object, None for single-frame
     rows: int
     cols: int
-    position: Optional[np.ndarray]
-    iop: Optional[np.ndarray]
-    spacing: Optional[tuple[float, float]]  # (row, column) mm
+    position: np.ndarray | None
+    iop: np.ndarray | None
+    spacing: tuple[float, float] | None  # (row, column) mm
     slope: float
     intercept: float
     sop: str
-    instance_number: Optional[int]
-    window: Optional[tuple[float, float]]
-    thickness: Optional[float]
+    instance_number: int | None
+    window: tuple[float, float] | None
+    thickness: float | None
 
 
-def _floats(value: Any, n: int) -> Optional[np.ndarray]:
+def _floats(value: Any, n: int) -> np.ndarray | None:
     if value is None:
         return None
     try:
@@ -56,7 +68,7 @@ def _floats(value: Any, n: int) -> Optional[np.ndarray]:
     return arr if arr.shape == (n,) and np.all(np.isfinite(arr)) else None
 
 
-def _float(value: Any, default: Optional[float] = None) -> Optional[float]:
+def _float(value: Any, default: float | None = None) -> float | None:
     if value is None or value == "":
         return default
     try:
@@ -67,7 +79,7 @@ def _float(value: Any, default: Optional[float] = None) -> Optional[float]:
         return default
 
 
-def _window(center: Any, width: Any) -> Optional[tuple[float, float]]:
+def _window(center: Any, width: Any) -> tuple[float, float] | None:
     c, w = _float(center), _float(width)
     if c is None or w is None or w <= 0:
         return None
@@ -78,10 +90,8 @@ def _slices_of(path: Path, ds: Any) -> list[_Slice]:
     n_frames, rows, cols = frame_shape(ds)
     sop = str(ds.get("SOPInstanceUID", "") or "")
     inst = None
-    try:
+    with contextlib.suppress(TypeError, ValueError):
         inst = int(ds.get("InstanceNumber"))
-    except (TypeError, ValueError):
-        pass
     if n_frames == 1 and "PerFrameFunctionalGroupsSequence" not in ds:
         sp = _floats(ds.get("PixelSpacing"), 2)
         return [_Slice(path, ds, None, rows, cols, _floats(ds.get("ImagePositionPatient"), 3),
@@ -156,7 +166,7 @@ def _read_headers(entry: SeriesEntry, progress, cancel, total_units: int, warnin
         except DicomLoadError as exc:
             errors.append(exc)
             warnings.append(f"skipped {p.name}: {exc.message}")
-        except Exception as exc:  # noqa: BLE001 - any surprise in one file skips that file only
+        except Exception as exc:
             err = DicomLoadError(p, f"header values cannot be used ({type(exc).__name__}: {exc})")
             errors.append(err)
             warnings.append(f"skipped {p.name}: {err.message}")
@@ -250,8 +260,8 @@ def _rescale(stored: np.ndarray, slopes: np.ndarray, intercepts: np.ndarray) -> 
     return out
 
 
-def build_volume(entry: SeriesEntry, progress: Optional[ProgressFn] = None,
-                 cancel: Optional[CancelToken] = None) -> Volume:
+def build_volume(entry: SeriesEntry, progress: ProgressFn | None = None,
+                 cancel: CancelToken | None = None) -> Volume:
     warnings: list[str] = []
     n_files = len(entry.instances)
     total_units = 2 * n_files
@@ -268,7 +278,7 @@ def build_volume(entry: SeriesEntry, progress: Optional[ProgressFn] = None,
         except DicomLoadError as exc:
             errors.append(exc)
             warnings.append(f"skipped {p.name}: {exc.message}")
-        except Exception as exc:  # noqa: BLE001 - odd header values
+        except Exception as exc:
             err = DicomLoadError(p, f"header values cannot be used ({type(exc).__name__}: {exc})")
             errors.append(err)
             warnings.append(f"skipped {p.name}: {err.message}")
@@ -330,7 +340,7 @@ def build_volume(entry: SeriesEntry, progress: Optional[ProgressFn] = None,
             return to_gray(decode_pixels(path, ds, cancel), str(ds.get("PhotometricInterpretation", "")))
         except (DicomLoadError, Cancelled):
             raise
-        except Exception as exc:  # noqa: BLE001 - damaged values pydicom converts lazily
+        except Exception as exc:
             raise DicomLoadError(path, f"damaged header or pixel values ({type(exc).__name__}: {exc})") from exc
 
     failed = np.zeros(n_k, dtype=bool)
@@ -347,7 +357,7 @@ def build_volume(entry: SeriesEntry, progress: Optional[ProgressFn] = None,
                 read_raw_into(s.path, s.ds, stored[k], s.frame)
             except DicomLoadError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - e.g. the file vanished or cannot be opened
+            except Exception as exc:
                 raise DicomLoadError(s.path, f"pixel data cannot be read ({type(exc).__name__}: {exc})") from exc
             return k
 
@@ -418,7 +428,7 @@ def build_volume(entry: SeriesEntry, progress: Optional[ProgressFn] = None,
         for k in np.nonzero(blank)[0]:
             slopes[k], intercepts[k] = slopes[first], intercepts[first]
     array = _rescale(stored, slopes, intercepts)
-    del stored
+    stored = None  # free the raw frames now (the closures above still refer to the name)
 
     sops = [""] * n_k
     frames = [0] * n_k
@@ -439,7 +449,7 @@ def build_volume(entry: SeriesEntry, progress: Optional[ProgressFn] = None,
                         f"in pixels")
         geometry = plain_geometry((cols, rows, n_k))
     mid = kept[len(kept) // 2]
-    modality = entry.modality if entry.modality in (Modality.CT, Modality.MR) else entry.modality
+    modality = entry.modality
     plane = classify.plane_of(ref.iop) if ref.iop is not None else None
     return Volume(
         array=array, geometry=geometry, modality=modality, series_instance_uid=entry.series_instance_uid,

@@ -22,6 +22,7 @@ A file that cannot be restored is never overwritten: ``set_aside(path)`` renames
 from __future__ import annotations
 
 import atexit
+import contextlib
 import datetime as _dt
 import hashlib
 import json
@@ -32,7 +33,7 @@ import threading
 import time
 import weakref
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any
 
 from app.core.atomic import write_text_atomic
 from app.core.paths import user_data_dir
@@ -45,14 +46,14 @@ AUTOSAVE_FORMAT = "isthmus-autosave"
 AUTOSAVE_VERSION = 1
 DEFAULT_INTERVAL_S = 1.0
 
-_live: "weakref.WeakSet[Autosaver]" = weakref.WeakSet()
+_live: weakref.WeakSet[Autosaver] = weakref.WeakSet()
 
 
 class AutosaveError(fio.FindingsFileError):
     """An autosave file that cannot be restored (names the file and the problem)."""
 
 
-def autosave_dir(data_dir: Union[str, os.PathLike, None] = None) -> Path:
+def autosave_dir(data_dir: str | os.PathLike | None = None) -> Path:
     return (Path(data_dir) if data_dir is not None else user_data_dir()) / "autosave"
 
 
@@ -67,29 +68,29 @@ def safe_study_name(study_uid: str) -> str:
     return f"{cleaned}-{digest}"
 
 
-def autosave_path(study_uid: str, data_dir: Union[str, os.PathLike, None] = None) -> Path:
+def autosave_path(study_uid: str, data_dir: str | os.PathLike | None = None) -> Path:
     return autosave_dir(data_dir) / f"{safe_study_name(study_uid)}.json"
 
 
 def _now_iso(t: float) -> str:
-    return _dt.datetime.fromtimestamp(t, tz=_dt.timezone.utc).isoformat(timespec="milliseconds")
+    return _dt.datetime.fromtimestamp(t, tz=_dt.UTC).isoformat(timespec="milliseconds")
 
 
 class Autosaver:
     """Coalescing, atomic, background autosave for one study (see the module docstring)."""
 
-    def __init__(self, study_uid: str, data_dir: Union[str, os.PathLike, None] = None,
-                 interval_s: float = DEFAULT_INTERVAL_S, patient: Optional[dict] = None) -> None:
+    def __init__(self, study_uid: str, data_dir: str | os.PathLike | None = None,
+                 interval_s: float = DEFAULT_INTERVAL_S, patient: dict | None = None) -> None:
         self.study_uid = str(study_uid or "")
         self.path = autosave_path(self.study_uid, data_dir)
         self.interval_s = float(interval_s)
         self.patient = dict(patient) if patient else None  # whose work this is (checked on restore)
         self.writes = 0  # completed writes (for tests and diagnostics)
         self.last_error: str = ""
-        self.last_saved_unix: Optional[float] = None  # time of the last successful write
+        self.last_saved_unix: float | None = None  # time of the last successful write
         self._cond = threading.Condition()
         self._write_lock = threading.Lock()  # one writer at a time (thread or flush)
-        self._pending: Optional[tuple[m.StudyFindings, str]] = None  # (findings, annotations JSON)
+        self._pending: tuple[m.StudyFindings, str] | None = None  # (findings, annotations JSON)
         self._last_write = 0.0
         self._closed = False
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -130,18 +131,15 @@ class Autosaver:
         """Forget pending changes and delete the autosave file (after an explicit save, say)."""
         with self._cond:
             self._pending = None
-        with self._write_lock:
-            try:
-                self.path.unlink()
-            except FileNotFoundError:
-                pass
+        with self._write_lock, contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
 
     @property
     def dirty(self) -> bool:
         with self._cond:
             return self._pending is not None
 
-    def __enter__(self) -> "Autosaver":
+    def __enter__(self) -> Autosaver:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -210,13 +208,11 @@ class Autosaver:
 @atexit.register
 def _flush_all() -> None:
     for saver in list(_live):
-        try:
+        with contextlib.suppress(Exception):
             saver.flush()
-        except Exception:  # noqa: BLE001 - best effort at exit
-            pass
 
 
-def read_autosave_document(path: Union[str, os.PathLike]) -> dict:
+def read_autosave_document(path: str | os.PathLike) -> dict:
     """The raw autosave document, checked (AutosaveError otherwise)."""
     p = Path(path)
     try:
@@ -239,8 +235,8 @@ def read_autosave_document(path: Union[str, os.PathLike]) -> dict:
     return doc
 
 
-def load_autosave(study_uid: str, data_dir: Union[str, os.PathLike, None] = None
-                  ) -> Optional[tuple[m.StudyFindings, Any]]:
+def load_autosave(study_uid: str, data_dir: str | os.PathLike | None = None
+                  ) -> tuple[m.StudyFindings, Any] | None:
     """(findings, annotations_doc) from the study's autosave, None when there is none.
     AutosaveError (a FindingsFileError) when the file exists but cannot be restored."""
     path = autosave_path(study_uid, data_dir)
@@ -254,23 +250,23 @@ def load_autosave(study_uid: str, data_dir: Union[str, os.PathLike, None] = None
     return findings, doc.get("annotations")
 
 
-def autosave_patient(path: Union[str, os.PathLike]) -> Optional[dict]:
+def autosave_patient(path: str | os.PathLike) -> dict | None:
     """The patient recorded in an autosave document (None for files without one)."""
     patient = read_autosave_document(path).get("patient")
     return patient if isinstance(patient, dict) else None
 
 
-def set_aside(path: Union[str, os.PathLike]) -> Path:
+def set_aside(path: str | os.PathLike) -> Path:
     """Rename an autosave that cannot be restored to ``<stem>.unreadable-<UTC time>.json`` (kept
     for the reader or support, never overwritten). Returns the new path; OSError on failure."""
     p = Path(path)
-    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     target = p.with_name(f"{p.stem}.unreadable-{stamp}{p.suffix}")
     os.replace(p, target)
     return target
 
 
-def delete_autosave(study_uid: str, data_dir: Union[str, os.PathLike, None] = None) -> bool:
+def delete_autosave(study_uid: str, data_dir: str | os.PathLike | None = None) -> bool:
     """Remove the study's autosave; True when there was one."""
     try:
         autosave_path(study_uid, data_dir).unlink()

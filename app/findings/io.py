@@ -7,9 +7,10 @@ import dataclasses
 import enum
 import json
 import os
+import types
 import typing
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, Union
 
 from app.core.atomic import write_text_atomic
 from app.findings import model as m
@@ -21,7 +22,7 @@ FORMAT_NAME = "isthmus-findings"
 class FindingsFileError(Exception):
     """A findings file that cannot be read: names the file and the problem."""
 
-    def __init__(self, path: Union[str, os.PathLike, None], problem: str):
+    def __init__(self, path: str | os.PathLike | None, problem: str):
         self.path = None if path is None else Path(path)
         self.problem = problem
         where = f"{self.path}: " if self.path else ""
@@ -62,7 +63,7 @@ def dumps_findings(findings: m.StudyFindings) -> str:
     return json.dumps(findings_to_dict(findings), indent=2, sort_keys=False) + "\n"
 
 
-def save_findings(findings: m.StudyFindings, path: Union[str, os.PathLike]) -> None:
+def save_findings(findings: m.StudyFindings, path: str | os.PathLike) -> None:
     write_text_atomic(path, dumps_findings(findings))
 
 
@@ -73,12 +74,12 @@ def _build(tp: Any, value: Any) -> Any:
     args = typing.get_args(tp)
     if value is None:
         return None
-    if origin is Union:
+    if origin is Union or origin is types.UnionType:  # Optional[X] and X | None
         inner = [a for a in args if a is not type(None)]
         return _build(inner[0], value)
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         return tp(value)
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
             raise TypeError(f"expected an object for {tp.__name__}, got {type(value).__name__}")
         hints = typing.get_type_hints(tp)
@@ -100,7 +101,7 @@ def _build(tp: Any, value: Any) -> Any:
     return value
 
 
-def findings_from_dict(doc: dict, path: Optional[Union[str, os.PathLike]] = None) -> m.StudyFindings:
+def findings_from_dict(doc: dict, path: str | os.PathLike | None = None) -> m.StudyFindings:
     if not isinstance(doc, dict):
         raise FindingsFileError(path, "not a findings document (expected a JSON object)")
     fmt = doc.get("format")
@@ -134,7 +135,7 @@ def findings_from_dict(doc: dict, path: Optional[Union[str, os.PathLike]] = None
         raise FindingsFileError(path, f"invalid findings: {exc}") from exc
 
 
-def loads_findings(text: str, path: Optional[Union[str, os.PathLike]] = None) -> m.StudyFindings:
+def loads_findings(text: str, path: str | os.PathLike | None = None) -> m.StudyFindings:
     """Findings from JSON text. Raises only FindingsFileError, whatever the text holds (crafted
     nesting thousands deep included)."""
     try:
@@ -149,11 +150,11 @@ def loads_findings(text: str, path: Optional[Union[str, os.PathLike]] = None) ->
         raise
     except RecursionError as exc:
         raise FindingsFileError(path, "invalid findings file: values nested too deeply") from exc
-    except Exception as exc:  # noqa: BLE001 - a damaged document is a typed error, never a crash
+    except Exception as exc:
         raise FindingsFileError(path, f"invalid findings file ({type(exc).__name__}: {exc})") from exc
 
 
-def load_findings(path: Union[str, os.PathLike]) -> m.StudyFindings:
+def load_findings(path: str | os.PathLike) -> m.StudyFindings:
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -164,7 +165,7 @@ def load_findings(path: Union[str, os.PathLike]) -> m.StudyFindings:
     return loads_findings(text, p)
 
 
-def migrate_findings_file(path: Union[str, os.PathLike]) -> Optional[int]:
+def migrate_findings_file(path: str | os.PathLike) -> int | None:
     """Rewrite an older findings file in the current schema (atomically; new keys stay unknown).
     Returns the version it had, or None when it was already current. FindingsFileError as load."""
     p = Path(path)

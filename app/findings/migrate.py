@@ -11,7 +11,6 @@ version-1 Isthmus, so its meaning is unclear).
 from __future__ import annotations
 
 import copy
-from typing import Optional
 
 # where each key added in version 2 lives: "document", "pars", "level", "context"
 _ADDED_IN_2: dict[str, frozenset[str]] = {
@@ -49,7 +48,7 @@ def _v1_to_v2(doc: dict) -> dict:
 _STEPS = {1: _v1_to_v2}
 
 
-def migrate_document(doc: dict, to_version: int) -> tuple[dict, Optional[int]]:
+def migrate_document(doc: dict, to_version: int) -> tuple[dict, int | None]:
     """(``doc`` raised to ``to_version``, the version it had when older, else None).
     ValueError naming the problem when a step cannot be applied; the input is not changed."""
     version = doc["schema_version"]

@@ -13,284 +13,98 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field, replace
-from typing import Optional
+
+from app.vocabulary import (  # re-exported: the vocabulary moved below annotations and findings
+    MEYERDING_UPPER_BOUNDS_PCT as MEYERDING_UPPER_BOUNDS_PCT,
+)
+from app.vocabulary import (
+    NEAR_BOUNDARY_PCT as NEAR_BOUNDARY_PCT,
+)
+from app.vocabulary import (
+    AnnotationRef as AnnotationRef,
+)
+from app.vocabulary import (
+    CTStage as CTStage,
+)
+from app.vocabulary import (
+    CTStageBasis as CTStageBasis,
+)
+from app.vocabulary import (
+    EdemaSite as EdemaSite,
+)
+from app.vocabulary import (
+    ImagingModality as ImagingModality,
+)
+from app.vocabulary import (
+    Level as Level,
+)
+from app.vocabulary import (
+    MeyerdingGrade as MeyerdingGrade,
+)
+from app.vocabulary import (
+    ParsStatus as ParsStatus,
+)
+from app.vocabulary import (
+    Severity as Severity,
+)
+from app.vocabulary import (
+    Sex as Sex,
+)
+from app.vocabulary import (
+    Side as Side,
+)
+from app.vocabulary import (
+    SlipAngleEndplate as SlipAngleEndplate,
+)
+from app.vocabulary import (
+    SlipDirection as SlipDirection,
+)
+from app.vocabulary import (
+    SlipTechnique as SlipTechnique,
+)
+from app.vocabulary import (
+    SportLevel as SportLevel,
+)
+from app.vocabulary import (
+    ang_grade as ang_grade,
+)
+from app.vocabulary import (
+    as_point,
+    check_range,
+)
+from app.vocabulary import (
+    ct_stage as ct_stage,
+)
+from app.vocabulary import (
+    hollenberg_grade as hollenberg_grade,
+)
+from app.vocabulary import (
+    imaging_modality_from_dicom as imaging_modality_from_dicom,
+)
+from app.vocabulary import (
+    meyerding_grade as meyerding_grade,
+)
+from app.vocabulary import (
+    near_meyerding_boundary as near_meyerding_boundary,
+)
 
 # 2: read_on, imaging, spinopelvic, instability_measured, sex, sport_level, from_dicom, severe deficit
 SCHEMA_VERSION = 2
-
-# Meyerding boundaries (upper-inclusive, clinical-reference 1.1) and the "near boundary" margin.
-MEYERDING_UPPER_BOUNDS_PCT = (25.0, 50.0, 75.0, 100.0)
-NEAR_BOUNDARY_PCT = 3.0
-
-
-class Level(str, enum.Enum):
-    L1 = "L1"
-    L2 = "L2"
-    L3 = "L3"
-    L4 = "L4"
-    L5 = "L5"
-    S1 = "S1"
-
-    @property
-    def below(self) -> Optional["Level"]:
-        order = list(Level)
-        i = order.index(self)
-        return order[i + 1] if i + 1 < len(order) else None
-
-
-class Side(str, enum.Enum):
-    LEFT = "left"
-    RIGHT = "right"
-
-    @property
-    def other(self) -> "Side":
-        return Side.RIGHT if self is Side.LEFT else Side.LEFT
-
-
-class ParsStatus(str, enum.Enum):
-    INTACT = "intact"
-    STRESS_REACTION = "stress_reaction"  # marrow edema, intact cortex
-    INCOMPLETE_FRACTURE = "incomplete_fracture"
-    COMPLETE_FRACTURE = "complete_fracture"
-    CHRONIC_NONUNION = "chronic_nonunion"  # sclerotic margins, wider gap
-
-    @property
-    def fracture_extent(self) -> str:
-        return {
-            ParsStatus.INTACT: "none",
-            ParsStatus.STRESS_REACTION: "none",
-            ParsStatus.INCOMPLETE_FRACTURE: "incomplete",
-            ParsStatus.COMPLETE_FRACTURE: "complete",
-            ParsStatus.CHRONIC_NONUNION: "complete",
-        }[self]
-
-    @property
-    def is_defect(self) -> bool:
-        return self in (ParsStatus.INCOMPLETE_FRACTURE, ParsStatus.COMPLETE_FRACTURE, ParsStatus.CHRONIC_NONUNION)
-
-
-class EdemaSite(str, enum.Enum):
-    PARS = "pars"
-    PEDICLE = "pedicle"
-    BODY = "body"
-
-
-class CTStage(str, enum.Enum):
-    PRE_LYSIS = "pre-lysis"  # MRI signal change only, no fracture line on CT ("very early")
-    EARLY = "early"  # hairline fracture / focal absorption
-    PROGRESSIVE = "progressive"  # clear gap, small fragments
-    TERMINAL = "terminal"  # pseudarthrosis: wide gap with sclerotic margins
-
-
-class CTStageBasis(str, enum.Enum):
-    """What a pars entry's CT stage rests on (``ParsFinding.ct_stage_basis``)."""
-
-    READER = "reader"  # the reader's override
-    CT = "CT"  # derived from an entry read on CT
-    MRI_CROSSWALK = "MRI crosswalk"  # derived from an MRI read by the approximate crosswalk (3.1)
-    UNRECORDED = "modality not recorded"  # derived; the entry does not say what it was read on (schema 1)
-
-
-class MeyerdingGrade(str, enum.Enum):
-    I = "I"
-    II = "II"
-    III = "III"
-    IV = "IV"
-    V = "V"
-
-    @property
-    def is_high_grade(self) -> bool:
-        return self in (MeyerdingGrade.III, MeyerdingGrade.IV, MeyerdingGrade.V)
-
-
-class SlipDirection(str, enum.Enum):
-    ANTERIOR = "anterolisthesis"
-    POSTERIOR = "retrolisthesis"
-
-
-class SlipTechnique(str, enum.Enum):
-    # Bourassa-Moreau 2010 technique 1: perpendicular from the L5 postero-inferior corner
-    POSTERIOR_CORNER_PERPENDICULAR = "posterior-corner-perpendicular"
-    # technique 2: line tangent to the L5 posterior wall, intersected with the S1 endplate
-    POSTERIOR_WALL_TANGENT = "posterior-wall-tangent"
-    ENTERED = "entered"  # typed in by the reader, no landmarks
-
-
-class SlipAngleEndplate(str, enum.Enum):
-    L5_INFERIOR = "L5 inferior"  # Boxall 1979
-    L5_SUPERIOR = "L5 superior"  # later SDSG work
-
-
-class ImagingModality(str, enum.Enum):
-    """The kind of imaging a finding was read on (DICOM Modality CR/DX -> radiograph)."""
-
-    RADIOGRAPH = "radiograph"
-    CT = "CT"
-    MR = "MR"
-    NM = "NM"  # bone scintigraphy / SPECT
-
-
-# DICOM Modality (0008,0060) -> the kind of imaging; anything else (SR, PR, OT, US...) is not a read
-_DICOM_MODALITY_KIND = {
-    "CR": ImagingModality.RADIOGRAPH, "DX": ImagingModality.RADIOGRAPH, "RF": ImagingModality.RADIOGRAPH,
-    "XA": ImagingModality.RADIOGRAPH, "RG": ImagingModality.RADIOGRAPH,
-    "CT": ImagingModality.CT, "MR": ImagingModality.MR, "NM": ImagingModality.NM, "PT": ImagingModality.NM,
-    "ST": ImagingModality.NM,
-}
-
-
-def imaging_modality_from_dicom(modality: Optional[str]) -> Optional[ImagingModality]:
-    """The imaging kind of a DICOM Modality value (CR/DX/RF/XA -> radiograph, NM/PT -> NM);
-    None for values that are not one of these (SR, OT, US, empty...)."""
-    return _DICOM_MODALITY_KIND.get(str(modality or "").strip().upper())
-
-
-class Sex(str, enum.Enum):
-    FEMALE = "F"
-    MALE = "M"
-    OTHER = "O"
-
-
-class SportLevel(str, enum.Enum):
-    RECREATIONAL = "recreational"
-    COMPETITIVE = "competitive"
-    PROFESSIONAL = "professional"
-
-
-class Severity(str, enum.Enum):
-    NONE = "none"
-    MILD = "mild"
-    MODERATE = "moderate"
-    SEVERE = "severe"
-
-
-def _check_range(name: str, value: Optional[float], lo: float, hi: float) -> None:
-    if value is None:
-        return
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        raise TypeError(f"{name} must be a number, got {value!r}")
-    if not (lo <= value <= hi):
-        raise ValueError(f"{name} must be within {lo}..{hi}, got {value}")
-
-
-def _point(value, n_allowed: tuple[int, ...], what: str) -> tuple[float, ...]:
-    try:
-        pt = tuple(float(c) for c in value)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{what} must be a sequence of numbers, got {value!r}") from exc
-    if len(pt) not in n_allowed:
-        raise ValueError(f"{what} must have {' or '.join(map(str, n_allowed))} coordinates, got {len(pt)}")
-    if any(c != c or c in (float("inf"), float("-inf")) for c in pt):
-        raise ValueError(f"{what} must be finite, got {value!r}")
-    return pt
-
-
-# --------------------------------------------------------------------------- derivations
-
-def meyerding_grade(percent_slip: float) -> Optional[MeyerdingGrade]:
-    """Upper-inclusive intervals: 0 < s <= 25 I, <= 50 II, <= 75 III, <= 100 IV, > 100 V.
-    0 % (or a retrolisthesis given as a negative number) is "no listhesis": None."""
-    if percent_slip <= 0:
-        return None
-    for bound, grade in zip(MEYERDING_UPPER_BOUNDS_PCT, (MeyerdingGrade.I, MeyerdingGrade.II, MeyerdingGrade.III, MeyerdingGrade.IV)):
-        if percent_slip <= bound:
-            return grade
-    return MeyerdingGrade.V
-
-
-def near_meyerding_boundary(percent_slip: float, margin_pct: float = NEAR_BOUNDARY_PCT) -> bool:
-    return any(abs(percent_slip - b) <= margin_pct for b in MEYERDING_UPPER_BOUNDS_PCT)
-
-
-def hollenberg_grade(status: ParsStatus, edema_present: Optional[bool]) -> Optional[int]:
-    """Hollenberg 2002 MRI grade from (fracture extent x marrow edema).
-
-    0 normal; 1 stress reaction (edema, intact cortex); 2 incomplete fracture with edema;
-    3 complete fracture with edema; 4 complete fracture without edema. An incomplete fracture
-    without edema (Ang 2b) has no Hollenberg grade: None. Unknown edema: None unless the status
-    itself implies it (stress reaction = edema; chronic non-union = no edema).
-    """
-    extent = status.fracture_extent
-    edema = edema_present
-    if edema is None:
-        if status is ParsStatus.STRESS_REACTION:
-            edema = True
-        elif status in (ParsStatus.CHRONIC_NONUNION, ParsStatus.INTACT):
-            edema = False
-        else:
-            return None
-    if extent == "none":
-        return 1 if (edema or status is ParsStatus.STRESS_REACTION) else 0
-    if extent == "incomplete":
-        return 2 if edema else None
-    return 3 if edema else 4
-
-
-def ang_grade(status: ParsStatus, edema_present: Optional[bool]) -> Optional[str]:
-    """Ang et al. split of grade 2 by activity: 0, 1, 2a, 2b, 3, 4."""
-    h = hollenberg_grade(status, edema_present)
-    if status.fracture_extent == "incomplete":
-        if edema_present is None:
-            return None
-        return "2a" if edema_present else "2b"
-    return None if h is None else str(h)
-
-
-def ct_stage(status: ParsStatus, edema_present: Optional[bool], gap_mm: Optional[float] = None,
-             early_gap_max_mm: float = 1.0) -> Optional[CTStage]:
-    """Approximate crosswalk from the pars entry to the CT stage (no validated mapping exists:
-    clinical-reference 3.1). Intact without edema has no stage (None)."""
-    if status is ParsStatus.STRESS_REACTION or (status is ParsStatus.INTACT and edema_present):
-        return CTStage.PRE_LYSIS
-    if status is ParsStatus.INTACT:
-        return None
-    if status is ParsStatus.INCOMPLETE_FRACTURE:
-        return CTStage.EARLY
-    if status is ParsStatus.COMPLETE_FRACTURE:
-        if gap_mm is not None and gap_mm <= early_gap_max_mm:
-            return CTStage.EARLY
-        return CTStage.PROGRESSIVE
-    return CTStage.TERMINAL
-
-
-# --------------------------------------------------------------------------- provenance
-
-@dataclass(frozen=True)
-class AnnotationRef:
-    """An annotation that supports a finding: where it was drawn and its points."""
-
-    annotation_id: str
-    kind: str  # "pars-marker", "meyerding", "edema-roi", "length", ...
-    series_instance_uid: str = ""
-    sop_instance_uid: str = ""
-    frame: Optional[int] = None  # 1-based frame number for multi-frame objects
-    points_px: tuple[tuple[float, float], ...] = ()  # (column, row) in image pixels
-    points_lps: tuple[tuple[float, float, float], ...] = ()  # patient mm (empty on a radiograph)
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.annotation_id, str) or not self.annotation_id:
-            raise ValueError("an annotation reference needs a non-empty annotation_id")
-        if not isinstance(self.kind, str) or not self.kind:
-            raise ValueError("an annotation reference needs a non-empty kind")
-        if self.frame is not None and (isinstance(self.frame, bool) or not isinstance(self.frame, int) or self.frame < 1):
-            raise ValueError(f"frame must be a 1-based integer, got {self.frame!r}")
-        object.__setattr__(self, "points_px", tuple(_point(p, (2,), "pixel point") for p in self.points_px))
-        object.__setattr__(self, "points_lps", tuple(_point(p, (3,), "patient point (LPS mm)") for p in self.points_lps))
 
 
 # --------------------------------------------------------------------------- findings
 
 @dataclass(frozen=True)
 class Edema:
-    present: Optional[bool] = None  # None = not assessed
+    present: bool | None = None  # None = not assessed
     sites: frozenset[EdemaSite] = frozenset()
-    signal_ratio: Optional[float] = None  # mean ROI / mean reference ROI, when measured
+    signal_ratio: float | None = None  # mean ROI / mean reference ROI, when measured
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sites", frozenset(EdemaSite(s) for s in self.sites))
         if self.sites and self.present is False:
             raise ValueError("edema sites given but edema marked absent")
-        _check_range("edema signal ratio", self.signal_ratio, 0.0, 100.0)
+        check_range("edema signal ratio", self.signal_ratio, 0.0, 100.0)
 
 
 @dataclass(frozen=True)
@@ -299,10 +113,10 @@ class ParsFinding:
     side: Side
     status: ParsStatus
     edema: Edema = Edema()
-    gap_mm: Optional[float] = None
-    mri_grade_override: Optional[int] = None
-    ct_stage_override: Optional[CTStage] = None
-    sclerotic_margins: Optional[bool] = None
+    gap_mm: float | None = None
+    mri_grade_override: int | None = None
+    ct_stage_override: CTStage | None = None
+    sclerotic_margins: bool | None = None
     provenance: tuple[AnnotationRef, ...] = ()
     note: str = ""
     # the imaging this entry was read on; empty = not recorded (files older than schema 2)
@@ -315,7 +129,7 @@ class ParsFinding:
         object.__setattr__(self, "read_on", frozenset(ImagingModality(m) for m in self.read_on))
         if self.ct_stage_override is not None:
             object.__setattr__(self, "ct_stage_override", CTStage(self.ct_stage_override))
-        _check_range("pars gap", self.gap_mm, 0.0, 50.0)
+        check_range("pars gap", self.gap_mm, 0.0, 50.0)
         if self.mri_grade_override is not None and (isinstance(self.mri_grade_override, bool)
                                                     or self.mri_grade_override not in (0, 1, 2, 3, 4)):
             raise ValueError(f"Hollenberg grade must be 0-4, got {self.mri_grade_override}")
@@ -327,21 +141,21 @@ class ParsFinding:
             raise ValueError(f"a gap of {self.gap_mm} mm needs a fracture, not '{self.status.value}'")
 
     @property
-    def edema_present(self) -> Optional[bool]:
+    def edema_present(self) -> bool | None:
         if self.edema.present is None and self.status is ParsStatus.STRESS_REACTION:
             return True
         return self.edema.present
 
     @property
-    def mri_grade_derived(self) -> Optional[int]:
+    def mri_grade_derived(self) -> int | None:
         return hollenberg_grade(self.status, self.edema_present)
 
     @property
-    def mri_grade(self) -> Optional[int]:
+    def mri_grade(self) -> int | None:
         return self.mri_grade_override if self.mri_grade_override is not None else self.mri_grade_derived
 
     @property
-    def ct_stage_derived(self) -> Optional[CTStage]:
+    def ct_stage_derived(self) -> CTStage | None:
         """The crosswalk stage, only when the entry was read on CT or MRI (or the modality was not
         recorded): a defect seen on radiographs or scintigraphy only never gets a CT stage."""
         if self.read_on and not self.read_on & {ImagingModality.CT, ImagingModality.MR}:
@@ -349,11 +163,11 @@ class ParsFinding:
         return ct_stage(self.status, self.edema_present, self.gap_mm)
 
     @property
-    def ct_stage(self) -> Optional[CTStage]:
+    def ct_stage(self) -> CTStage | None:
         return self.ct_stage_override if self.ct_stage_override is not None else self.ct_stage_derived
 
     @property
-    def ct_stage_basis(self) -> Optional[CTStageBasis]:
+    def ct_stage_basis(self) -> CTStageBasis | None:
         """What ``ct_stage`` rests on; None when there is no stage."""
         if self.ct_stage_override is not None:
             return CTStageBasis.READER
@@ -366,7 +180,7 @@ class ParsFinding:
         return CTStageBasis.UNRECORDED
 
     @property
-    def cross_sectional_confirmation(self) -> Optional[bool]:
+    def cross_sectional_confirmation(self) -> bool | None:
         """True when read on CT or MRI; False when read on radiographs (or scintigraphy) only
         (a suspicion, not a confirmation); None when the modality was not recorded."""
         if not self.read_on:
@@ -374,7 +188,7 @@ class ParsFinding:
         return bool(self.read_on & {ImagingModality.CT, ImagingModality.MR})
 
     @property
-    def active(self) -> Optional[bool]:
+    def active(self) -> bool | None:
         """Active lesion = marrow edema in pars or pedicle (clinical-reference 2.2)."""
         return self.edema_present
 
@@ -389,8 +203,8 @@ class Slip:
     # name -> (x, y, z) mm, e.g. "L5 postero-inferior corner" ((x, y) allowed for a 2-D radiograph frame).
     # Excluded from the hash (a dict is unhashable); still compared by ==.
     landmarks_lps: dict = field(default_factory=dict, hash=False)
-    slip_angle_deg: Optional[float] = None
-    slip_angle_endplate: Optional[SlipAngleEndplate] = None
+    slip_angle_deg: float | None = None
+    slip_angle_endplate: SlipAngleEndplate | None = None
     provenance: tuple[AnnotationRef, ...] = ()
 
     def __post_init__(self) -> None:
@@ -400,20 +214,20 @@ class Slip:
             object.__setattr__(self, "slip_angle_endplate", SlipAngleEndplate(self.slip_angle_endplate))
         if self.percent is None:
             raise ValueError("a slip needs its percent (0 for none)")
-        _check_range("percent slip", self.percent, 0.0, 200.0)
-        _check_range("slip angle", self.slip_angle_deg, -90.0, 90.0)
+        check_range("percent slip", self.percent, 0.0, 200.0)
+        check_range("slip angle", self.slip_angle_deg, -90.0, 90.0)
         if not isinstance(self.landmarks_lps, dict):
             raise TypeError(f"slip landmarks must be a mapping name -> point, got {type(self.landmarks_lps).__name__}")
         landmarks = {}
         for name, pt in self.landmarks_lps.items():
             if not isinstance(name, str) or not name:
                 raise ValueError(f"slip landmark names must be non-empty text, got {name!r}")
-            landmarks[name] = _point(pt, (2, 3), f"slip landmark {name!r}")
+            landmarks[name] = as_point(pt, (2, 3), f"slip landmark {name!r}")
         object.__setattr__(self, "landmarks_lps", landmarks)
         object.__setattr__(self, "provenance", tuple(self.provenance))
 
     @property
-    def grade(self) -> Optional[MeyerdingGrade]:
+    def grade(self) -> MeyerdingGrade | None:
         return meyerding_grade(self.percent)
 
     @property
@@ -425,15 +239,15 @@ class Slip:
 class InstabilityMeasurement:
     """Segmental motion of ``level`` on the level below between flexion and extension views."""
 
-    translation_mm: Optional[float] = None  # sagittal translation difference, flexion vs extension
-    translation_pct: Optional[float] = None  # the same as % of the lower endplate's depth
-    angulation_deg: Optional[float] = None  # sagittal angulation difference
+    translation_mm: float | None = None  # sagittal translation difference, flexion vs extension
+    translation_pct: float | None = None  # the same as % of the lower endplate's depth
+    angulation_deg: float | None = None  # sagittal angulation difference
     provenance: tuple[AnnotationRef, ...] = ()
 
     def __post_init__(self) -> None:
-        _check_range("translation", self.translation_mm, 0.0, 50.0)
-        _check_range("translation (% of endplate)", self.translation_pct, 0.0, 100.0)
-        _check_range("angulation", self.angulation_deg, 0.0, 90.0)
+        check_range("translation", self.translation_mm, 0.0, 50.0)
+        check_range("translation (% of endplate)", self.translation_pct, 0.0, 100.0)
+        check_range("angulation", self.angulation_deg, 0.0, 90.0)
         object.__setattr__(self, "provenance", tuple(self.provenance))
 
 
@@ -441,17 +255,17 @@ class InstabilityMeasurement:
 class SpinoPelvic:
     """Spino-pelvic parameters on a standing lateral radiograph (degrees)."""
 
-    pelvic_incidence_deg: Optional[float] = None
-    pelvic_tilt_deg: Optional[float] = None
-    sacral_slope_deg: Optional[float] = None
-    lumbar_lordosis_deg: Optional[float] = None  # L1 superior to S1 superior endplate
+    pelvic_incidence_deg: float | None = None
+    pelvic_tilt_deg: float | None = None
+    sacral_slope_deg: float | None = None
+    lumbar_lordosis_deg: float | None = None  # L1 superior to S1 superior endplate
     provenance: tuple[AnnotationRef, ...] = ()
 
     def __post_init__(self) -> None:
-        _check_range("pelvic incidence", self.pelvic_incidence_deg, 0.0, 130.0)
-        _check_range("pelvic tilt", self.pelvic_tilt_deg, -40.0, 90.0)
-        _check_range("sacral slope", self.sacral_slope_deg, -30.0, 110.0)
-        _check_range("lumbar lordosis", self.lumbar_lordosis_deg, -60.0, 130.0)
+        check_range("pelvic incidence", self.pelvic_incidence_deg, 0.0, 130.0)
+        check_range("pelvic tilt", self.pelvic_tilt_deg, -40.0, 90.0)
+        check_range("sacral slope", self.sacral_slope_deg, -30.0, 110.0)
+        check_range("lumbar lordosis", self.lumbar_lordosis_deg, -60.0, 130.0)
         object.__setattr__(self, "provenance", tuple(self.provenance))
 
 
@@ -460,23 +274,23 @@ class ImagingPerformed:
     """Which imaging exists for this patient (None = not known). The session fills it from the
     loaded study; the reader may add imaging done elsewhere."""
 
-    radiographs: Optional[bool] = None
-    flexion_extension: Optional[bool] = None
-    ct: Optional[bool] = None
-    mri: Optional[bool] = None
-    spect: Optional[bool] = None
+    radiographs: bool | None = None
+    flexion_extension: bool | None = None
+    ct: bool | None = None
+    mri: bool | None = None
+    spect: bool | None = None
 
 
 @dataclass(frozen=True)
 class LevelFinding:
     level: Level
-    slip: Optional[Slip] = None
-    disc_pfirrmann: Optional[int] = None  # disc below this level (L5 -> L5-S1), 1..5
-    neural_arch_hypoplasia: Optional[bool] = None
-    foraminal_stenosis: Optional[Severity] = None
-    instability: Optional[bool] = None  # on flexion-extension views (reader's yes/no)
-    instability_measured: Optional[InstabilityMeasurement] = None
-    spina_bifida_occulta: Optional[bool] = None
+    slip: Slip | None = None
+    disc_pfirrmann: int | None = None  # disc below this level (L5 -> L5-S1), 1..5
+    neural_arch_hypoplasia: bool | None = None
+    foraminal_stenosis: Severity | None = None
+    instability: bool | None = None  # on flexion-extension views (reader's yes/no)
+    instability_measured: InstabilityMeasurement | None = None
+    spina_bifida_occulta: bool | None = None
     note: str = ""
     provenance: tuple[AnnotationRef, ...] = ()  # annotations behind the disc / arch / foramen findings
 
@@ -490,7 +304,7 @@ class LevelFinding:
         object.__setattr__(self, "provenance", tuple(self.provenance))
 
     @property
-    def disc_degenerated(self) -> Optional[bool]:
+    def disc_degenerated(self) -> bool | None:
         """Pfirrmann III or worse counts as degenerated (I-II normal)."""
         return None if self.disc_pfirrmann is None else self.disc_pfirrmann >= 3
 
@@ -516,38 +330,38 @@ CONTEXT_FIELDS_FROM_DICOM = frozenset({"age_years", "sex"})
 class ClinicalContext:
     """Facts the pathway module needs. Every field may be unknown (None)."""
 
-    age_years: Optional[float] = None
-    skeletally_mature: Optional[bool] = None
-    athlete: Optional[bool] = None
+    age_years: float | None = None
+    skeletally_mature: bool | None = None
+    athlete: bool | None = None
     sport: str = ""
-    symptomatic: Optional[bool] = None  # back pain attributed to the spine at all
-    symptom_duration_months: Optional[float] = None
-    conservative_care_months: Optional[float] = None
-    pain_vas: Optional[float] = None  # 0-10
-    odi: Optional[float] = None  # 0-100
-    disabling_pain: Optional[bool] = None
-    radicular_symptoms: Optional[bool] = None
-    neuro_deficit: Optional[NeuroDeficit] = None
-    cauda_equina_symptoms: Optional[bool] = None
-    slip_progression: Optional[bool] = None  # on serial standing films
-    pars_block: Optional[ParsBlock] = None
-    pain_concordant_with_imaging: Optional[bool] = None
-    smoking: Optional[bool] = None
-    depression_or_chronic_pain: Optional[bool] = None
-    realistic_expectations: Optional[bool] = None
-    wishes_surgery: Optional[bool] = None
-    sex: Optional[Sex] = None
-    sport_level: Optional[SportLevel] = None
+    symptomatic: bool | None = None  # back pain attributed to the spine at all
+    symptom_duration_months: float | None = None
+    conservative_care_months: float | None = None
+    pain_vas: float | None = None  # 0-10
+    odi: float | None = None  # 0-100
+    disabling_pain: bool | None = None
+    radicular_symptoms: bool | None = None
+    neuro_deficit: NeuroDeficit | None = None
+    cauda_equina_symptoms: bool | None = None
+    slip_progression: bool | None = None  # on serial standing films
+    pars_block: ParsBlock | None = None
+    pain_concordant_with_imaging: bool | None = None
+    smoking: bool | None = None
+    depression_or_chronic_pain: bool | None = None
+    realistic_expectations: bool | None = None
+    wishes_surgery: bool | None = None
+    sex: Sex | None = None
+    sport_level: SportLevel | None = None
     # names of the fields above taken from the images' DICOM header (PatientAge/BirthDate,
     # PatientSex), not entered by the reader; shown as "from DICOM"
     from_dicom: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
-        _check_range("age", self.age_years, 0.0, 120.0)
-        _check_range("symptom duration (months)", self.symptom_duration_months, 0.0, 1200.0)
-        _check_range("conservative care (months)", self.conservative_care_months, 0.0, 1200.0)
-        _check_range("VAS", self.pain_vas, 0.0, 10.0)
-        _check_range("ODI", self.odi, 0.0, 100.0)
+        check_range("age", self.age_years, 0.0, 120.0)
+        check_range("symptom duration (months)", self.symptom_duration_months, 0.0, 1200.0)
+        check_range("conservative care (months)", self.conservative_care_months, 0.0, 1200.0)
+        check_range("VAS", self.pain_vas, 0.0, 10.0)
+        check_range("ODI", self.odi, 0.0, 100.0)
         if self.neuro_deficit is not None:
             object.__setattr__(self, "neuro_deficit", NeuroDeficit(self.neuro_deficit))
         if self.pars_block is not None:
@@ -573,7 +387,7 @@ class StudyFindings:
     levels: tuple[LevelFinding, ...] = ()
     context: ClinicalContext = ClinicalContext()
     imaging: ImagingPerformed = ImagingPerformed()
-    spinopelvic: Optional[SpinoPelvic] = None
+    spinopelvic: SpinoPelvic | None = None
     schema_version: int = SCHEMA_VERSION
 
     def __post_init__(self) -> None:
@@ -591,28 +405,28 @@ class StudyFindings:
                 raise ValueError(f"two level findings for {lv.level.value}")
             seen_levels.add(lv.level)
 
-    def pars_at(self, level: Level, side: Side) -> Optional[ParsFinding]:
+    def pars_at(self, level: Level, side: Side) -> ParsFinding | None:
         for p in self.pars:
             if p.level is Level(level) and p.side is Side(side):
                 return p
         return None
 
-    def level(self, level: Level) -> Optional[LevelFinding]:
+    def level(self, level: Level) -> LevelFinding | None:
         for lv in self.levels:
             if lv.level is Level(level):
                 return lv
         return None
 
-    def with_pars(self, finding: ParsFinding) -> "StudyFindings":
+    def with_pars(self, finding: ParsFinding) -> StudyFindings:
         """A copy with ``finding`` replacing any entry for its level and side."""
         rest = tuple(p for p in self.pars if (p.level, p.side) != (finding.level, finding.side))
-        return replace(self, pars=tuple(sorted(rest + (finding,), key=_pars_key)))
+        return replace(self, pars=tuple(sorted((*rest, finding), key=_pars_key)))
 
-    def with_level(self, finding: LevelFinding) -> "StudyFindings":
+    def with_level(self, finding: LevelFinding) -> StudyFindings:
         rest = tuple(lv for lv in self.levels if lv.level is not finding.level)
-        return replace(self, levels=tuple(sorted(rest + (finding,), key=lambda lv: list(Level).index(lv.level))))
+        return replace(self, levels=tuple(sorted((*rest, finding), key=lambda lv: list(Level).index(lv.level))))
 
-    def with_context(self, context: ClinicalContext) -> "StudyFindings":
+    def with_context(self, context: ClinicalContext) -> StudyFindings:
         return replace(self, context=context)
 
 

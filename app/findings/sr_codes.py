@@ -19,20 +19,20 @@ PRIVATE_SCHEME_VERSION = "2"
 PRIVATE_SCHEME_ORGANIZATION = "Isthmus project"
 
 
-def P(value: str, meaning: str) -> Code:  # noqa: N802 - reads like a code literal
+def P(value: str, meaning: str) -> Code:
     assert len(value) <= 16 and len(meaning) <= 64, (value, meaning)
     return Code(value, PRIVATE_SCHEME, meaning)
 
 
-def SCT(value: str, meaning: str) -> Code:  # noqa: N802
+def SCT(value: str, meaning: str) -> Code:
     return Code(value, "SCT", meaning)
 
 
-def DCM(value: str, meaning: str) -> Code:  # noqa: N802
+def DCM(value: str, meaning: str) -> Code:
     return Code(value, "DCM", meaning)
 
 
-def UCUM(value: str, meaning: str) -> Code:  # noqa: N802
+def UCUM(value: str, meaning: str) -> Code:
     return Code(value, "UCUM", meaning)
 
 

@@ -27,8 +27,9 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Optional, Sequence, Union
+from typing import Any
 
 from app.findings import model as m
 from app.findings import sr_codes as c
@@ -49,7 +50,7 @@ def is_valid_uid(value: str) -> bool:
 
 # ------------------------------------------------------------------ evidence (source study)
 
-def read_study_headers(paths: Union[str, os.PathLike, Iterable[Union[str, os.PathLike]]],
+def read_study_headers(paths: str | os.PathLike | Iterable[str | os.PathLike],
                        study_instance_uid: str = "") -> list[Any]:
     """Header-only pydicom datasets of the source study's instances under ``paths``.
 
@@ -73,7 +74,7 @@ def read_study_headers(paths: Union[str, os.PathLike, Iterable[Union[str, os.Pat
     for f in files:
         try:
             ds = pydicom.dcmread(f, stop_before_pixels=True, force=False)
-        except Exception:  # noqa: BLE001 - not DICOM or unreadable: not evidence
+        except Exception:
             continue
         if not all(k in ds for k in ("SOPClassUID", "SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID")):
             continue
@@ -221,6 +222,7 @@ def _context_group(ctx: m.ClinicalContext):
         elif isinstance(kind, tuple):
             measurements.append(hsr.Measurement(concept, float(value), kind[1]))
         else:
+            assert isinstance(kind, type)  # the remaining kinds are the enum classes of c.ENUM_CODES
             qualitative.append(_qe(concept, c.ENUM_CODES[kind][value]))
     extra += [_text(c.FROM_DICOM, name) for name in sorted(ctx.from_dicom)]
     if not (measurements or qualitative or extra):
@@ -228,7 +230,7 @@ def _context_group(ctx: m.ClinicalContext):
     return _group("Clinical context", c.CLINICAL_CONTEXT, measurements=measurements, qualitative=qualitative, extra=extra)
 
 
-_STAGE_SOURCES = {m.CTStageBasis.READER: c.GRADE_SOURCE_OVERRIDE,
+_STAGE_SOURCES: dict[m.CTStageBasis | None, object] = {m.CTStageBasis.READER: c.GRADE_SOURCE_OVERRIDE,
                   m.CTStageBasis.MRI_CROSSWALK: c.GRADE_SOURCE_MRI_CROSSWALK}
 
 
@@ -384,7 +386,7 @@ def _pn(reader: str) -> str:
     return cleaned + "^" if cleaned else ""  # one component (family name) only
 
 
-def build_report(findings: m.StudyFindings, evidence_index: Optional[dict[str, tuple[str, int]]] = None):
+def build_report(findings: m.StudyFindings, evidence_index: dict[str, tuple[str, int]] | None = None):
     """The TID 1500 content tree (a highdicom MeasurementReport)."""
     from pydicom.sr.codedict import codes
     from pydicom.uid import generate_uid
@@ -444,7 +446,7 @@ def findings_to_sr(findings: m.StudyFindings, evidence: Sequence[Any], *, series
         raise SRExportError(f"the findings belong to study {findings.study_instance_uid}, "
                             f"the images to {next(iter(studies))}")
     evidence_index = {str(ds.SOPInstanceUID): (str(ds.SOPClassUID), _n_frames(ds)) for ds in evidence}
-    evidence = [_with_patient_study_defaults(evidence[0])] + evidence[1:]
+    evidence = [_with_patient_study_defaults(evidence[0]), *evidence[1:]]
     report = build_report(findings, evidence_index)
     from highdicom.coding_schemes import CodingSchemeIdentificationItem
 
@@ -471,7 +473,7 @@ def findings_to_sr(findings: m.StudyFindings, evidence: Sequence[Any], *, series
     return sr
 
 
-def export_sr(findings: m.StudyFindings, path: Union[str, os.PathLike], study: Any = None) -> Path:
+def export_sr(findings: m.StudyFindings, path: str | os.PathLike, study: Any = None) -> Path:
     """Write the SR for ``findings`` to ``path`` (atomically). ``study`` is the source study: a
     folder, a list of files/folders, or a list of pydicom datasets. Returns the path."""
     from pydicom.filewriter import dcmwrite

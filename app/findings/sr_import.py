@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Iterable, Optional, Union
+from typing import Any
 
 from app.findings import model as m
 from app.findings import sr_codes as c
@@ -44,7 +45,7 @@ def _children(item: Any) -> list:
     return list(item.get("ContentSequence", None) or [])
 
 
-def _concept(item: Any) -> Optional[Key]:
+def _concept(item: Any) -> Key | None:
     seq = item.get("ConceptNameCodeSequence", None)
     return c.key(seq[0]) if seq else None
 
@@ -75,7 +76,7 @@ def _find(items: Iterable[Any], concept) -> list:
     return [it for it in items if _concept(it) == k]
 
 
-def _one(items: list, concept) -> Optional[Any]:
+def _one(items: list, concept) -> Any | None:
     found = _find(items, concept)
     if len(found) > 1:
         raise ValueError(f"more than one '{concept.meaning}' item in a group")
@@ -99,7 +100,7 @@ def _opt_text(items: list, concept) -> str:
     return "" if it is None else _text(it)
 
 
-def _opt_num(items: list, concept) -> Optional[float]:
+def _opt_num(items: list, concept) -> float | None:
     it = _one(items, concept)
     return None if it is None else _num(it)
 
@@ -132,7 +133,7 @@ def _annotations(items: list) -> tuple[m.AnnotationRef, ...]:
     return tuple(refs)
 
 
-def _site(items: list) -> tuple[m.Level, Optional[m.Side]]:
+def _site(items: list) -> tuple[m.Level, m.Side | None]:
     site = _one(items, c.FINDING_SITE)
     if site is None:
         raise ValueError("measurement group without a finding site")
@@ -237,6 +238,7 @@ def _context(items: list) -> m.ClinicalContext:
         elif isinstance(kind, tuple):
             values[field_name] = _num(it)
         else:
+            assert isinstance(kind, type)  # the remaining kinds are the enum classes of c.ENUM_CODES
             values[field_name] = _lookup(c.reverse(c.ENUM_CODES[kind]), it, field_name)
     values["from_dicom"] = frozenset(_text(it) for it in _find(items, c.FROM_DICOM))
     return m.ClinicalContext(**values)
@@ -244,7 +246,7 @@ def _context(items: list) -> m.ClinicalContext:
 
 # ------------------------------------------------------------------ entry points
 
-def _finding_type(items: list) -> Optional[Key]:
+def _finding_type(items: list) -> Key | None:
     it = _one(items, c.FINDING)
     return None if it is None else _code(it)
 
@@ -254,7 +256,7 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-def findings_from_sr(dataset: Any, path: Union[str, os.PathLike, None] = None) -> m.StudyFindings:
+def findings_from_sr(dataset: Any, path: str | os.PathLike | None = None) -> m.StudyFindings:
     """Rebuild the StudyFindings from an Isthmus SR dataset (pydicom Dataset or highdicom SR).
     SRImportError when it is not such a report or is damaged."""
     try:
@@ -263,7 +265,7 @@ def findings_from_sr(dataset: Any, path: Union[str, os.PathLike, None] = None) -
         raise
     except RecursionError as exc:
         raise SRImportError(path, "damaged Isthmus SR: content items nested too deeply") from exc
-    except Exception as exc:  # noqa: BLE001 - lazily converted damaged values raise anything (OSError, ...)
+    except Exception as exc:
         raise SRImportError(path, f"damaged Isthmus SR: {_one_line(exc)}") from exc
 
 
@@ -289,7 +291,7 @@ def _findings_from_sr(ds: Any) -> m.StudyFindings:
     instability: dict[m.Level, m.InstabilityMeasurement] = {}
     context = m.ClinicalContext()
     imaging = m.ImagingPerformed()
-    spinopelvic: Optional[m.SpinoPelvic] = None
+    spinopelvic: m.SpinoPelvic | None = None
     for g in groups:
         items = _children(g)
         kind = _finding_type(items)
@@ -313,9 +315,10 @@ def _findings_from_sr(ds: Any) -> m.StudyFindings:
         elif kind == c.key(c.FINDING_IMAGING):
             imaging = _imaging(items)
         # other groups (the study group, foreign groups) carry nothing more
-    for name, per_level in (("slip", slips), ("instability_measured", instability)):
-        for level, value in per_level.items():
-            levels[level] = replace(levels.get(level, m.LevelFinding(level)), **{name: value})
+    for level, slip in slips.items():
+        levels[level] = replace(levels.get(level, m.LevelFinding(level)), slip=slip)
+    for level, measured in instability.items():
+        levels[level] = replace(levels.get(level, m.LevelFinding(level)), instability_measured=measured)
     return m.StudyFindings(
         study_instance_uid=_opt_text(study, c.STUDY_INSTANCE_UID),
         reader=_opt_text(study, c.READER),
@@ -331,7 +334,7 @@ def _findings_from_sr(ds: Any) -> m.StudyFindings:
     )
 
 
-def load_findings_from_sr(path: Union[str, os.PathLike]) -> m.StudyFindings:
+def load_findings_from_sr(path: str | os.PathLike) -> m.StudyFindings:
     """Read an SR file and rebuild its findings (SRImportError names the file and the problem)."""
     import pydicom
 
@@ -342,7 +345,7 @@ def load_findings_from_sr(path: Union[str, os.PathLike]) -> m.StudyFindings:
         raise SRImportError(p, "file not found") from exc
     except IsADirectoryError as exc:
         raise SRImportError(p, "is a folder, not an SR file") from exc
-    except Exception as exc:  # noqa: BLE001 - any parser failure (InvalidDicomError, EOFError, ...) is typed
+    except Exception as exc:
         raise SRImportError(p, f"not a readable DICOM file ({_one_line(exc)})") from exc
     try:
         return findings_from_sr(ds, p)

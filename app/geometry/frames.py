@@ -13,12 +13,12 @@ direction in which the row index increases. PixelSpacing = (row spacing, column 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence
 
 import numpy as np
 
-__all__ = ["ImagePlane", "ProjectionScale", "pixel_to_lps", "lps_to_pixel", "plane_from_geometry"]
+__all__ = ["ImagePlane", "ProjectionScale", "lps_to_pixel", "pixel_to_lps", "plane_from_geometry"]
 
 
 def _as_points(points: Sequence, dim: int, name: str) -> tuple[np.ndarray, bool]:
@@ -112,7 +112,7 @@ class ProjectionScale:
     ``spacing_mm`` = (row spacing, column spacing) or None when uncalibrated; ``basis`` is the
     label shown beside every mm value (e.g. "ImagerPixelSpacing / magnification")."""
 
-    spacing_mm: Optional[tuple[float, float]]
+    spacing_mm: tuple[float, float] | None
     basis: str
 
     def __post_init__(self) -> None:

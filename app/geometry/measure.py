@@ -20,33 +20,34 @@ pushed across a Meyerding boundary by floating-point noise from rotations.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple, Optional, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
 __all__ = [
+    "ANTEROLISTHESIS",
     "POSTERIOR_CORNER_PERPENDICULAR",
     "POSTERIOR_WALL_TANGENT",
-    "ANTEROLISTHESIS",
     "RETROLISTHESIS",
     "GeometryError",
-    "SlipMeasurement",
     "RoiStats",
-    "distance_mm",
-    "distance",
-    "polyline_length",
+    "SlipMeasurement",
     "angle_deg",
-    "line_angle_deg",
     "cobb_angle_deg",
-    "polygon_area_mm2",
-    "polygon_area",
+    "distance",
+    "distance_mm",
     "ellipse_area",
     "ellipse_mask",
-    "polygon_mask",
-    "roi_stats",
+    "line_angle_deg",
     "percent_slip",
-    "slip_angle_deg",
+    "polygon_area",
+    "polygon_area_mm2",
+    "polygon_mask",
+    "polyline_length",
     "project_to_plane_2d",
+    "roi_stats",
+    "slip_angle_deg",
 ]
 
 # Technique identifiers: the same strings as app.findings.model.SlipTechnique values (a str enum,
@@ -73,8 +74,13 @@ class SlipMeasurement(tuple):
     ``displacement`` (signed, input units), ``endplate_width`` (S1 superior endplate AP width,
     input units), ``technique``."""
 
+    signed_percent: float
+    displacement: float
+    endplate_width: float
+    technique: str
+
     def __new__(cls, percent: float, direction: str, signed_percent: float, displacement: float,
-                endplate_width: float, technique: str) -> "SlipMeasurement":
+                endplate_width: float, technique: str) -> SlipMeasurement:
         self = super().__new__(cls, (percent, direction))
         self.signed_percent = signed_percent
         self.displacement = displacement
@@ -99,12 +105,12 @@ class RoiStats(NamedTuple):
     mean: float
     sd: float  # sample standard deviation (ddof=1); 0.0 for a single pixel
     n: int  # number of pixels in the mask
-    area_mm2: Optional[float]  # None when the image has no mm calibration
+    area_mm2: float | None  # None when the image has no mm calibration
 
 
 # --------------------------------------------------------------------------- helpers
 
-def _pts(points: Sequence, name: str = "points") -> np.ndarray:
+def _pts(points: Sequence | np.ndarray, name: str = "points") -> np.ndarray:
     a = np.asarray(points, dtype=np.float64)
     if a.ndim == 1:
         a = a.reshape(1, -1)
@@ -135,7 +141,7 @@ def _unit(v: np.ndarray, what: str) -> np.ndarray:
     return v / n
 
 
-def project_to_plane_2d(points: Sequence) -> np.ndarray:
+def project_to_plane_2d(points: Sequence | np.ndarray) -> np.ndarray:
     """2D coordinates of points in their own best-fit plane (identity for 2D input).
 
     3D points are centred and expressed in the two principal directions (SVD), so distances and
@@ -211,7 +217,7 @@ def cobb_angle_deg(line1: Sequence, line2: Sequence) -> float:
 
 # --------------------------------------------------------------------------- areas and masks
 
-def polygon_area(points: Sequence) -> float:
+def polygon_area(points: Sequence | np.ndarray) -> float:
     """Area of a simple polygon (shoelace), in squared input units; 3D points are projected
     onto their best-fit plane first. Fewer than 3 points: 0."""
     a = project_to_plane_2d(points)
@@ -272,7 +278,7 @@ def polygon_mask(shape_rc: tuple[int, int], vertices_px: Sequence[Sequence[float
     return mask
 
 
-def roi_stats(image: np.ndarray, mask: np.ndarray, pixel_spacing_mm: Optional[Sequence[float]] = None) -> RoiStats:
+def roi_stats(image: np.ndarray, mask: np.ndarray, pixel_spacing_mm: Sequence[float] | None = None) -> RoiStats:
     """Mean, sample SD, pixel count and area (mm^2, when ``pixel_spacing_mm`` = (row, column)
     spacing is given) of ``image`` [row, column] inside ``mask``. An empty mask gives
     NaN mean/SD and n = 0."""
@@ -308,7 +314,7 @@ def percent_slip(
     s1_anterior_superior: Sequence[float],
     l5_posterior_inferior: Sequence[float],
     technique: str = POSTERIOR_CORNER_PERPENDICULAR,
-    l5_posterior_wall_top: Optional[Sequence[float]] = None,
+    l5_posterior_wall_top: Sequence[float] | None = None,
 ) -> SlipMeasurement:
     """Meyerding/Taillard percent slip of L5 on S1.
 
@@ -362,7 +368,7 @@ def percent_slip(
 def slip_angle_deg(
     l5_inferior_endplate_line: Sequence[Sequence[float]],
     s1_posterior_wall_line: Sequence[Sequence[float]],
-    anterior_direction: Optional[Sequence[float]] = None,
+    anterior_direction: Sequence[float] | None = None,
 ) -> float:
     """Boxall slip angle in degrees (-90..90): the angle between a line parallel to the L5
     inferior endplate and the perpendicular to the S1 posterior border; positive = kyphotic
@@ -394,10 +400,9 @@ def slip_angle_deg(
     e = _unit(pts[1] - pts[0], "L5 inferior endplate")
     cranial = _unit(pts[2] - pts[3], "S1 posterior wall")
     perp = e - (e @ cranial) * cranial  # the endplate's component perpendicular to the wall
-    if ant is not None:
-        if float(e @ ant) < 0:
-            e = -e
-            perp = -perp
+    if ant is not None and float(e @ ant) < 0:
+        e = -e
+        perp = -perp
     if float(np.linalg.norm(perp)) < _EPS:
         raise GeometryError("the L5 endplate is parallel to the S1 posterior wall")
     # e = cos(t) * perp_unit + sin(t) * cranial; kyphotic (anterior end down) is positive.

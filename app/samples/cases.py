@@ -8,7 +8,6 @@ render; and the clinical story and context that go into its README and reference
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Optional
 
 from app.findings.model import ClinicalContext, ImagingModality, ImagingPerformed, Level, ParsStatus, Side
 
@@ -21,7 +20,7 @@ class ParsSpec:
     status: ParsStatus = ParsStatus.INTACT
     edema_pars: bool = False
     edema_pedicle: bool = False
-    gap_mm: Optional[float] = None  # None: a default width for the status
+    gap_mm: float | None = None  # None: a default width for the status
 
     @property
     def edema(self) -> bool:

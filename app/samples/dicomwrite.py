@@ -6,16 +6,18 @@ and pixel data is JPEG 2000 lossless compressed.
 from __future__ import annotations
 
 import hashlib
-
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
-import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
-from pydicom.uid import (CTImageStorage, DigitalXRayImageStorageForPresentation, ExplicitVRLittleEndian,
-                         JPEG2000Lossless, MRImageStorage, generate_uid)
+from pydicom.uid import (
+    CTImageStorage,
+    DigitalXRayImageStorageForPresentation,
+    ExplicitVRLittleEndian,
+    JPEG2000Lossless,
+    MRImageStorage,
+)
 
 from app.samples.cases import CaseSpec
 from app.samples.render import VolumeGeometry
@@ -47,7 +49,7 @@ def _code(value: str, scheme: str, meaning: str) -> Dataset:
 
 
 def _base(case: CaseSpec, modality: str, sop_class: str, series_key: str, series_number: int,
-          series_description: str, instance: int, frame_of_reference: Optional[str]) -> Dataset:
+          series_description: str, instance: int, frame_of_reference: str | None) -> Dataset:
     sop_uid = uid(case, series_key, "instance", instance)
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = sop_class

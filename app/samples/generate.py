@@ -6,13 +6,13 @@ case seed). Used by ``isthmus samples``.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Optional
 
 from app.findings import model as fm
 from app.findings.io import save_findings
 from app.samples.cases import SAMPLE_CASES, CaseSpec
-from app.samples.phantom import model_for, measured_slip_pct
+from app.samples.phantom import measured_slip_pct, model_for
 
 Log = Callable[[str], None]
 
@@ -27,7 +27,7 @@ def _stderr(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def generate_case(case: CaseSpec, out_dir: Path, log: Optional[Log] = _stderr) -> Path:
+def generate_case(case: CaseSpec, out_dir: Path, log: Log | None = _stderr) -> Path:
     """Render one case into ``out_dir / case.slug``; returns that folder."""
     import numpy as np  # noqa: F401  (heavy imports stay inside the command)
 
@@ -58,7 +58,7 @@ def generate_case(case: CaseSpec, out_dir: Path, log: Optional[Log] = _stderr) -
     return folder
 
 
-def generate(out_dir: Path, numbers: Optional[list[int]] = None, jobs: int = 1, log: Optional[Log] = _stderr) -> list[Path]:
+def generate(out_dir: Path, numbers: list[int] | None = None, jobs: int = 1, log: Log | None = _stderr) -> list[Path]:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     cases = [c for c in SAMPLE_CASES if numbers is None or c.number in numbers]
@@ -136,7 +136,8 @@ def _series_lines(case: CaseSpec) -> list[str]:
         f"{rd.DX_IMAGER_PIXEL_MM} mm, magnification {rd.MAGNIFICATION}; digitally reconstructed, parallel beam)",
     ]
     if "CT" in case.modalities:
-        lines.append(f"- `CT_AX_BONE/`: axial CT \"AX BONE {rd.CT_SLICE_MM:g}\", {rd.CT_MATRIX}x{rd.CT_ROWS} at {rd.CT_PIXEL_MM} mm, "
+        lines.append(f"- `CT_AX_BONE/`: axial CT \"AX BONE {rd.CT_SLICE_MM:g}\", "
+                     f"{rd.CT_MATRIX}x{rd.CT_ROWS} at {rd.CT_PIXEL_MM} mm, "
                      f"{rd.CT_SLICE_MM:g} mm slices from L3 to the upper sacrum, bone window 500/2000")
     if "MR" in case.modalities:
         lines.append(f"- `MR_SAG_T1/`, `MR_SAG_T2/`, `MR_SAG_STIR/`: sagittal 1.5 T MR \"SAG T1\", \"SAG T2\", "
@@ -224,7 +225,8 @@ def top_readme() -> str:
         "```",
         "",
         "The output is byte-for-byte reproducible (fixed dates, seeded noise, UIDs derived from the case "
-        "seed); a test regenerates every case and compares file hashes. Pixel data is JPEG 2000 lossless (RLE was too large for the 40 MB budget). "
+        "seed); a test regenerates every case and compares file hashes. "
+        "Pixel data is JPEG 2000 lossless (RLE was too large for the 40 MB budget). "
         "See docs/samples.md for the phantom, the label table and the rendering.",
         "",
     ])

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 import pydicom
@@ -74,7 +73,7 @@ def _pars_x(ds) -> tuple[float, float]:
         return 13.0, -13.0
 
 
-def _ct_sagittal(series: list, x_mm: float) -> Optional[np.ndarray]:
+def _ct_sagittal(series: list, x_mm: float) -> np.ndarray | None:
     vol = np.stack([s.pixel_array.astype(np.float32) * float(s.RescaleSlope) + float(s.RescaleIntercept) for s in series])
     x0 = float(series[0].ImagePositionPatient[0])
     dx = float(series[0].PixelSpacing[1])
@@ -139,7 +138,7 @@ def montage(case_dir: Path) -> np.ndarray:
     return np.concatenate(row[:-1], axis=1)
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m app.samples.montage", description=__doc__.splitlines()[0])
     ap.add_argument("case_dir")
     ap.add_argument("--out", required=True)

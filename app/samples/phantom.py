@@ -19,9 +19,9 @@ processes, spinous process and the back part of each pars stay behind.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
-from typing import Optional
 
 import numpy as np
 
@@ -30,7 +30,7 @@ from app.samples import labels as T
 from app.samples.cases import CaseSpec
 
 LUMBAR = (Level.L1, Level.L2, Level.L3, Level.L4, Level.L5)
-ALL_LEVELS = LUMBAR + (Level.S1,)
+ALL_LEVELS = (*LUMBAR, Level.S1)
 
 # adult body half-sizes (x half-width, y' half-depth, z' half-height), mm
 _BODY = {Level.L1: (20.5, 15.0, 12.0), Level.L2: (21.5, 15.5, 12.5), Level.L3: (22.5, 16.0, 13.0),
@@ -92,10 +92,10 @@ class Pose:
         return self.origin + self.axes @ np.asarray(local, dtype=np.float64)
 
     def corner(self, posterior: bool, superior: bool) -> np.ndarray:
-        hx, hy, hz = self.half
+        _hx, hy, hz = self.half
         return self.to_lps((0.0, hy if posterior else -hy, hz if superior else -hz))
 
-    def translated(self, d: np.ndarray) -> "Pose":
+    def translated(self, d: np.ndarray) -> Pose:
         return Pose(self.origin + d, self.axes, self.half)
 
 
@@ -140,7 +140,7 @@ def spine_geometry(case: CaseSpec) -> SpineGeometry:
         if lv is Level.L5 and case.disc_degenerated_l5s1:
             disc_post *= 0.5
         axes = _tilt_axes(tilt[lv])
-        hx, hy, hz = half[lv]
+        _hx, hy, hz = half[lv]
         base = lower.corner(True, True) + lower.axes[:, 2] * disc_post
         pi_corner = base
         if lv is Level.L5 and case.slip_pct > 0:
@@ -166,8 +166,8 @@ class Shape:
     half: tuple[float, float, float]
     exponent: float = 2.0
     waist: float = 0.0
-    clip: Optional[tuple[np.ndarray, np.ndarray]] = None  # keep (p - point) . normal <= 0
-    extra: Optional[dict] = None
+    clip: tuple[np.ndarray, np.ndarray] | None = None  # keep (p - point) . normal <= 0
+    extra: dict | None = None
 
     def corners(self, margin: float = 1.0) -> np.ndarray:
         """The 8 corners (LPS) of the shape's oriented bounding box, grown by ``margin``."""
@@ -175,7 +175,7 @@ class Shape:
         signs = np.array([[i, j, k] for i in (-1, 1) for j in (-1, 1) for k in (-1, 1)], dtype=np.float64)
         return self.centre[None, :] + (signs * h[None, :]) @ self.axes.T
 
-    def shrunk(self, t: float, t_axial: Optional[float] = None) -> "Shape":
+    def shrunk(self, t: float, t_axial: float | None = None) -> Shape:
         ta = t if t_axial is None else t_axial
         h = (max(self.half[0] - t, 0.1), max(self.half[1] - t, 0.1), max(self.half[2] - ta, 0.1))
         return Shape(self.kind, self.centre, self.axes, h, self.exponent, self.waist, self.clip, self.extra)
@@ -216,8 +216,8 @@ class Op:
     shape: Shape
     label: int
     part: int
-    only_on: Optional[frozenset] = None
-    disc: Optional[dict] = None  # special disc evaluation
+    only_on: frozenset | None = None
+    disc: dict | None = None  # special disc evaluation
 
 
 # passes
@@ -244,10 +244,10 @@ class Model:
     geometry: SpineGeometry
     ops: list = field(default_factory=list)
     pars: dict = field(default_factory=dict)  # (Level, Side) -> ParsInfo
-    spine_y_at_z: Optional[tuple[np.ndarray, np.ndarray]] = None  # (z samples, body-centre y)
+    spine_y_at_z: tuple[np.ndarray, np.ndarray] | None = None  # (z samples, body-centre y)
 
 
-def _bone(ops: list, shape: Shape, part: int, cortex: float = 1.3, axial_cortex: Optional[float] = None,
+def _bone(ops: list, shape: Shape, part: int, cortex: float = 1.3, axial_cortex: float | None = None,
           outer_label: int = T.CORTICAL) -> None:
     ops.append(Op(P_OUTER, shape, outer_label, part))
     ops.append(Op(P_INNER, shape.shrunk(cortex, axial_cortex), T.CANCELLOUS, part))
@@ -365,7 +365,7 @@ def _pars_lesion_ops(model: Model, lv, side, spec, pose, arch, a_front, m_front,
     gap_label = T.GAP_FIBROUS if chronic or not spec.edema else T.GAP_FLUID
     centres = [(m_back, +1.0)] if np.allclose(m_front, m_back) else [(m_back, +1.0), (m_front, -1.0)]
     rc = pr + 3.5
-    for c, sgn in centres:
+    for c, _sgn in centres:
         if chronic:
             scl = Shape("cyl", c, frame, (rc, rc, w / 2 + 2.6))
             ops.append(Op(P_SCLER, scl, T.SCLEROTIC, 5, only_on=frozenset({T.CANCELLOUS, T.EDEMA})))
@@ -401,7 +401,6 @@ def _sacrum_ops(model: Model, pose: Pose) -> None:
     # S2..S5 bodies chained below S1, curving forward (sacral kyphosis), with the dorsal plate
     segs = ((22.5, 15.0, 10.5), (18.0, 12.5, 9.5), (13.0, 10.0, 8.0), (9.0, 7.5, 6.5))
     prev_bottom = pose.to_lps((0.0, 0.0, -hz))
-    prev_axes = R
     for k, (hxx, hyy, hzz) in enumerate(segs):
         R_k = R @ _rot_x(-13.0 * (k + 1))
         c = prev_bottom - R_k[:, 2] * (hzz * s - 0.5)
@@ -426,7 +425,7 @@ def _disc_ops(model: Model, upper: Level, lower: Level) -> None:
     up, lo = g.poses[upper], g.poses[lower]
     degenerated = upper is Level.L5 and model.case.disc_degenerated_l5s1
     hx = max(up.half[0], lo.half[0])
-    hy = max(up.half[1], lo.half[1])
+    max(up.half[1], lo.half[1])
     pts = np.array([up.corner(a, False) for a in (False, True)] + [lo.corner(a, True) for a in (False, True)])
     c = pts.mean(axis=0)
     ax = lo.axes
@@ -487,7 +486,7 @@ def _canal_ops(model: Model) -> None:
     s = g.scale
     for lv in LUMBAR:
         pose = g.arch_poses[lv] if lv is not Level.L5 else g.poses[lv]
-        hx, hy, hz = pose.half
+        _hx, hy, hz = pose.half
         c = pose.to_lps((0.0, hy + 8.0 * s, 0.0))
         length = hz + 10.0
         model.ops.append(Op(P_CANAL, Shape("cyl", c, pose.axes, (11.5 * s, 8.0 * s, length)), T.EPIDURAL_FAT, 12,
@@ -506,7 +505,7 @@ def build_model(case: CaseSpec) -> Model:
     model = Model(case, g)
     for lv in ALL_LEVELS:
         _vertebra_ops(model, lv)
-    for up, lo in zip(ALL_LEVELS[:-1], ALL_LEVELS[1:]):
+    for up, lo in itertools.pairwise(ALL_LEVELS):
         _disc_ops(model, up, lo)
     _canal_ops(model)
     zs = np.array([g.poses[lv].origin[2] for lv in ALL_LEVELS])[::-1]

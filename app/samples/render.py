@@ -15,7 +15,7 @@ import numpy as np
 from app.findings.model import Level
 from app.samples import labels as T
 from app.samples.cases import CaseSpec
-from app.samples.phantom import Grid, label_volume, model_for, pars_info, _soft_2d
+from app.samples.phantom import Grid, _soft_2d, label_volume, model_for, pars_info
 
 # --------------------------------------------------------------------------- helpers
 

@@ -12,9 +12,9 @@ sacrum), an S1 pars lesion (the sacrum has no pars) and slips above L5-S1.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
 
 from app.findings.model import ClinicalContext, Level, ParsStatus, Side
 from app.samples.cases import CaseSpec, ParsSpec
@@ -40,11 +40,11 @@ def _ctx(age: float, months: float, athlete: bool = False, sport: str = "", care
                            radicular_symptoms=radicular, neuro_deficit="none", cauda_equina_symptoms=False, **extra)
 
 
-def _edema(status: ParsStatus, pedicle: bool = False, gap_mm: Optional[float] = None) -> ParsSpec:
+def _edema(status: ParsStatus, pedicle: bool = False, gap_mm: float | None = None) -> ParsSpec:
     return ParsSpec(status, edema_pars=True, edema_pedicle=pedicle, gap_mm=gap_mm)
 
 
-def _dry(status: ParsStatus, gap_mm: Optional[float] = None) -> ParsSpec:
+def _dry(status: ParsStatus, gap_mm: float | None = None) -> ParsSpec:
     return ParsSpec(status, gap_mm=gap_mm)
 
 
@@ -213,7 +213,7 @@ TEACHING_CASES: tuple[TeachingCaseDef, ...] = (
           "Right L3 chronic non-union; bilateral L5 stress reaction.", "20-year-old climber, six months of low back "
           "pain, worse recently.", "advanced", ("L3", "L5", "multilevel", "chronic", "stress reaction", "edema"),
           ("Two levels at different stages: an old L3 defect and an active L5 stress reaction.", _COUNT),
-          pars=((L3, RIGHT, _dry(S.CHRONIC_NONUNION)),) + _both(L5, _edema(S.STRESS_REACTION))),
+          pars=((L3, RIGHT, _dry(S.CHRONIC_NONUNION)), *_both(L5, _edema(S.STRESS_REACTION)))),
 )
 
 
@@ -224,8 +224,8 @@ def teaching_case_by_slug(slug: str) -> TeachingCaseDef:
     raise KeyError(f"no teaching case {slug!r}")
 
 
-def generate_teaching(out_dir: Path, only: Optional[list[str]] = None, limit: Optional[int] = None,
-                      log: Optional[Callable[[str], None]] = None) -> list[Path]:
+def generate_teaching(out_dir: Path, only: list[str] | None = None, limit: int | None = None,
+                      log: Callable[[str], None] | None = None) -> list[Path]:
     """Render the teaching set (or the cases named in ``only``: a slug, its ``tNN`` prefix or ``NN``;
     or the first ``limit``) into ``out_dir``; each folder is a teaching case (docs/teaching.md)."""
     from app.findings.io import save_findings

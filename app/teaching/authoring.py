@@ -17,13 +17,12 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Union
 
 from app.findings.io import findings_from_dict, findings_to_dict, save_findings
 from app.findings.model import StudyFindings
 from app.teaching.case import READ_FILE, CaseMetadata, TeachingCase, open_case, write_case_metadata
 
-PathLike = Union[str, os.PathLike]
+PathLike = str | os.PathLike
 IMAGES = "images"
 _UID_KEYS = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID", "FrameOfReferenceUID")
 _IDENTIFYING = ("PatientName", "PatientID", "PatientBirthDate", "InstitutionName", "InstitutionAddress",

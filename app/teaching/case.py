@@ -11,7 +11,6 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Union
 
 from app.core.atomic import write_text_atomic
 from app.findings.model import Level, StudyFindings
@@ -27,7 +26,7 @@ SOURCES = ("bundled", "generated", "authored", "folder")
 class TeachingCaseError(Exception):
     """A teaching case that cannot be used; the message names the file and the problem."""
 
-    def __init__(self, path: Union[str, os.PathLike, None], problem: str):
+    def __init__(self, path: str | os.PathLike | None, problem: str):
         self.path = None if path is None else str(path)
         self.problem = problem
         super().__init__(f"{path}: {problem}" if path is not None else problem)
@@ -69,7 +68,7 @@ class CaseMetadata:
         }
 
     @classmethod
-    def from_dict(cls, doc: object, path: Union[str, os.PathLike, None] = None) -> "CaseMetadata":
+    def from_dict(cls, doc: object, path: str | os.PathLike | None = None) -> CaseMetadata:
         if not isinstance(doc, dict) or doc.get("format") != CASE_FORMAT:
             raise TeachingCaseError(path, f"not an Isthmus teaching case (format must be {CASE_FORMAT!r})")
         version = doc.get("version")
@@ -136,13 +135,13 @@ def abnormal_levels(read: StudyFindings) -> tuple[Level, ...]:
     return tuple(lv for lv in Level if lv in found)
 
 
-def write_case_metadata(folder: Union[str, os.PathLike], meta: CaseMetadata) -> Path:
+def write_case_metadata(folder: str | os.PathLike, meta: CaseMetadata) -> Path:
     path = Path(folder) / CASE_FILE
     write_text_atomic(path, json.dumps(meta.to_dict(), indent=2, ensure_ascii=False) + "\n")
     return path
 
 
-def read_case_metadata(path: Union[str, os.PathLike]) -> CaseMetadata:
+def read_case_metadata(path: str | os.PathLike) -> CaseMetadata:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -155,7 +154,7 @@ def read_case_metadata(path: Union[str, os.PathLike]) -> CaseMetadata:
     return CaseMetadata.from_dict(doc, path)
 
 
-def open_case(folder: Union[str, os.PathLike], meta: Optional[CaseMetadata] = None) -> TeachingCase:
+def open_case(folder: str | os.PathLike, meta: CaseMetadata | None = None) -> TeachingCase:
     """Open the case in ``folder`` (metadata from ``teaching_case.json`` unless ``meta`` is given);
     checks that the reference read loads and the images folder exists."""
     folder = Path(folder)

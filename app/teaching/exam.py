@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Optional
 
 from app.teaching.history import History
 from app.teaching.library import Library
@@ -31,12 +30,12 @@ class ExamSet:
 @dataclass(frozen=True)
 class ExamReport:
     finished: bool
-    scores: dict[str, Optional[float]]  # case id -> score %, None = not submitted
-    mean_pct: Optional[float]  # None while the exam runs (no feedback until the end)
+    scores: dict[str, float | None]  # case id -> score %, None = not submitted
+    mean_pct: float | None  # None while the exam runs (no feedback until the end)
 
 
 def plan_exam(library: Library, trainee: str, n_cases: int, time_limit_s: float, started_unix: float,
-              history: Optional[History] = None, seed: int = 0) -> ExamSet:
+              history: History | None = None, seed: int = 0) -> ExamSet:
     if n_cases < 1:
         raise ValueError("an exam needs at least one case")
     if n_cases > len(library.cases):

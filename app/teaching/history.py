@@ -18,13 +18,13 @@ import json
 import os
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional, Union
 
 from app.teaching.scoring import SKILLS, ScoreResult
 
-PathLike = Union[str, os.PathLike]
+PathLike = str | os.PathLike
 
 
 class HistoryError(Exception):
@@ -77,20 +77,20 @@ class Attempt:
     trainee: str
     case_id: str
     started_unix: float
-    finished_unix: Optional[float]
+    finished_unix: float | None
     state: str
-    score_pct: Optional[float]
-    exam_set: Optional[str]
+    score_pct: float | None
+    exam_set: str | None
 
     @property
-    def duration_s(self) -> Optional[float]:
+    def duration_s(self) -> float | None:
         return None if self.finished_unix is None else self.finished_unix - self.started_unix
 
 
 class History:
     """One open database. Use as a context manager or call ``close``."""
 
-    def __init__(self, path: Optional[PathLike] = None, clock: Callable[[], float] = time.time):
+    def __init__(self, path: PathLike | None = None, clock: Callable[[], float] = time.time):
         self.path = Path(path) if path is not None else default_history_path()
         self._clock = clock
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -135,7 +135,7 @@ class History:
     def close(self) -> None:
         self._db.close()
 
-    def __enter__(self) -> "History":
+    def __enter__(self) -> History:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -159,7 +159,7 @@ class History:
 
     # ------------------------------------------------------------------ attempts
 
-    def start_attempt(self, trainee: str, case_id: str, exam_set: Optional[str] = None) -> int:
+    def start_attempt(self, trainee: str, case_id: str, exam_set: str | None = None) -> int:
         tid = self.add_trainee(trainee)
         with self._tx():
             cur = self._db.execute(
@@ -175,7 +175,7 @@ class History:
         if n != 1:
             raise ValueError(f"attempt {attempt_id} is not in progress")
 
-    def draft_of(self, attempt_id: int) -> Optional[dict]:
+    def draft_of(self, attempt_id: int) -> dict | None:
         row = self._db.execute("SELECT draft_json FROM attempts WHERE id = ?", (attempt_id,)).fetchone()
         return None if row is None or row[0] is None else json.loads(row[0])
 
@@ -200,14 +200,14 @@ class History:
     _SELECT = ("SELECT a.id, t.name, a.case_id, a.started_unix, a.finished_unix, a.state, a.score_pct, a.exam_set "
                "FROM attempts a JOIN trainees t ON t.id = a.trainee_id ")
 
-    def attempts(self, trainee: Optional[str] = None) -> list[Attempt]:
+    def attempts(self, trainee: str | None = None) -> list[Attempt]:
         if trainee is None:
             rows = self._db.execute(self._SELECT + "ORDER BY a.started_unix, a.id")
         else:
             rows = self._db.execute(self._SELECT + "WHERE t.name = ? ORDER BY a.started_unix, a.id", (trainee,))
         return [Attempt(*r) for r in rows]
 
-    def open_attempts(self, trainee: Optional[str] = None) -> list[Attempt]:
+    def open_attempts(self, trainee: str | None = None) -> list[Attempt]:
         """Attempts in progress (e.g. interrupted by a crash): resume or abandon them."""
         return [a for a in self.attempts(trainee) if a.state == "in_progress"]
 
@@ -229,7 +229,7 @@ class History:
         """(finished_unix, score %) per submitted attempt, in time order."""
         return [(a.finished_unix, a.score_pct) for a in self.attempts(trainee) if a.state == "submitted"]
 
-    def export_csv(self, trainee: Optional[str] = None) -> str:
+    def export_csv(self, trainee: str | None = None) -> str:
         """One row per submitted attempt: trainee, case, start/finish (UTC ISO 8601), duration,
         score and the accuracy per skill (empty = the case had no item of that skill)."""
         per_skill: dict[int, dict[str, float]] = {}
@@ -249,11 +249,11 @@ class History:
         return out.getvalue()
 
 
-def _iso(unix: Optional[float]) -> str:
+def _iso(unix: float | None) -> str:
     import datetime as dt
 
-    return "" if unix is None else dt.datetime.fromtimestamp(unix, dt.timezone.utc).isoformat(timespec="seconds")
+    return "" if unix is None else dt.datetime.fromtimestamp(unix, dt.UTC).isoformat(timespec="seconds")
 
 
-def _fmt(v: Optional[float]) -> str:
+def _fmt(v: float | None) -> str:
     return "" if v is None else f"{v:g}"

@@ -8,15 +8,15 @@ reason. Qt-free.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Optional, Union
 
 from app.findings.model import Level
 from app.teaching.bundled import BUNDLED_METADATA
 from app.teaching.case import CASE_FILE, TeachingCase, TeachingCaseError, open_case
 
-PathLike = Union[str, os.PathLike]
+PathLike = str | os.PathLike
 
 
 def user_cases_dir() -> Path:
@@ -31,11 +31,11 @@ class Library:
     cases: list[TeachingCase] = field(default_factory=list)
     problems: list[TeachingCaseError] = field(default_factory=list)
 
-    def get(self, case_id: str) -> Optional[TeachingCase]:
+    def get(self, case_id: str) -> TeachingCase | None:
         return next((c for c in self.cases if c.case_id == case_id), None)
 
-    def filter(self, level: Optional[Level] = None, difficulty: Optional[str] = None, tag: Optional[str] = None,
-               not_attempted_by: Optional[set[str]] = None) -> list[TeachingCase]:
+    def filter(self, level: Level | None = None, difficulty: str | None = None, tag: str | None = None,
+               not_attempted_by: set[str] | None = None) -> list[TeachingCase]:
         """Cases with an abnormal reference finding at ``level``, of ``difficulty``, carrying ``tag``
         (case-insensitive), and whose id is not in ``not_attempted_by`` (the ids already attempted)."""
         out = []
@@ -65,7 +65,7 @@ def _case_files(root: Path) -> list[Path]:
     return found
 
 
-def load_library(folders: Iterable[PathLike] = (), bundled_dir: Optional[PathLike] = None,
+def load_library(folders: Iterable[PathLike] = (), bundled_dir: PathLike | None = None,
                  include_user_cases: bool = True) -> Library:
     """Bundled cases from ``bundled_dir`` (default: the sample_dicom folder; those present), then
     each of ``folders``, then the user's cases folder."""

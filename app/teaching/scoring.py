@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Optional
 
 from app.findings.model import Level, LevelFinding, ParsFinding, ParsStatus, Side, StudyFindings
 
@@ -69,7 +68,7 @@ class ScoringConfig:
                 raise ValueError(f"penalty {f.name} must be 0-100")
 
     @classmethod
-    def with_overrides(cls, assignments: dict[str, float]) -> "ScoringConfig":
+    def with_overrides(cls, assignments: dict[str, float]) -> ScoringConfig:
         """``{"slip_tolerance_pct": 3, "missed_lesion": 25, ...}``; unknown names raise ValueError."""
         names = {f.name for f in dataclasses.fields(Penalties)}
         pen, tol = {}, cls.slip_tolerance_pct
@@ -111,15 +110,15 @@ class ScoreItem:
 class ScoreResult:
     score_pct: float
     items: tuple[ScoreItem, ...]
-    edema_sensitivity: Optional[float]
-    edema_specificity: Optional[float]
-    reference_tier: Optional[str] = None
-    trainee_tier: Optional[str] = None
+    edema_sensitivity: float | None
+    edema_specificity: float | None
+    reference_tier: str | None = None
+    trainee_tier: str | None = None
     config: ScoringConfig = field(default_factory=ScoringConfig)
 
-    def skill_pct(self) -> dict[str, Optional[float]]:
+    def skill_pct(self) -> dict[str, float | None]:
         """Per-skill accuracy in percent (mean credit of the skill's items); None = no item."""
-        out: dict[str, Optional[float]] = {}
+        out: dict[str, float | None] = {}
         for skill in SKILLS:
             its = [i for i in self.items if i.skill == skill]
             out[skill] = round(100.0 * sum(i.credit for i in its) / len(its), 1) if its else None
@@ -139,11 +138,11 @@ class ScoreResult:
 # --------------------------------------------------------------------------- descriptions
 
 
-def _status_words(status: Optional[ParsStatus]) -> str:
+def _status_words(status: ParsStatus | None) -> str:
     return "not called (intact)" if status is None or status is ParsStatus.INTACT else status.value.replace("_", " ")
 
 
-def _abnormal(p: Optional[ParsFinding]) -> bool:
+def _abnormal(p: ParsFinding | None) -> bool:
     return p is not None and p.status is not ParsStatus.INTACT
 
 
@@ -208,8 +207,17 @@ def _pars_items(ref: dict, trn: dict, pen: Penalties) -> tuple[list[ScoreItem], 
                                f"Level identified: {_site(*site)}.", _site(*site), _site(*site)))
         d = abs(_STAGE_ORDER.index(rp.status) - _STAGE_ORDER.index(tp.status))
         if d == 0:
-            items.append(ScoreItem("pars", key, "correct", 0.0, f"{_site(*site)} pars: {_status_words(rp.status)}, as the reference.",
-                                   _status_words(rp.status), _status_words(tp.status)))
+            items.append(
+                ScoreItem(
+                    "pars",
+                    key,
+                    "correct",
+                    0.0,
+                    f"{_site(*site)} pars: {_status_words(rp.status)}, as the reference.",
+                    _status_words(rp.status),
+                    _status_words(tp.status),
+                )
+            )
         elif d == 1:
             items.append(ScoreItem("pars", key, "partial", pen.adjacent_stage,
                                    f"Adjacent stage at {_site(*site)}: you called {_status_words(tp.status)}, the reference "
@@ -236,7 +244,7 @@ def _edema_items(ref: dict, trn: dict, matched: dict, pen: Penalties) -> tuple[l
     counts = {"tp": 0, "fn": 0, "fp": 0, "tn": 0}
     used_trainee = set()
     pairs = {}
-    for site, rp in ref.items():
+    for site in ref:
         tsite = matched.get(site, site)
         pairs[site] = tsite
         used_trainee.add(tsite)
@@ -250,7 +258,9 @@ def _edema_items(ref: dict, trn: dict, matched: dict, pen: Penalties) -> tuple[l
         key = f"edema {_site(*site)}"
         if rp.edema_present and called:
             counts["tp"] += 1
-            items.append(ScoreItem("edema", key, "correct", 0.0, f"Marrow oedema at {_site(*site)} detected.", "oedema", "oedema"))
+            items.append(
+                ScoreItem("edema", key, "correct", 0.0, f"Marrow oedema at {_site(*site)} detected.", "oedema", "oedema")
+            )
         elif rp.edema_present:
             counts["fn"] += 1
             items.append(ScoreItem("edema", key, "missed", pen.missed_edema,
@@ -351,17 +361,35 @@ def _slip_items(ref: dict, trn: dict, cfg: ScoringConfig) -> list[ScoreItem]:
         rg, tg = rs.grade, ts.grade
         gkey = f"Meyerding {level.value}"
         if rg == tg:
-            items.append(ScoreItem("slip", gkey, "correct", 0.0, f"Meyerding grade {rg.value if rg else 'none'}, as the reference.",
-                                   rg.value if rg else "none", tg.value if tg else "none"))
+            items.append(
+                ScoreItem(
+                    "slip",
+                    gkey,
+                    "correct",
+                    0.0,
+                    f"Meyerding grade {rg.value if rg else 'none'}, as the reference.",
+                    rg.value if rg else "none",
+                    tg.value if tg else "none",
+                )
+            )
         elif err <= tol and rs.near_boundary:
             items.append(ScoreItem("slip", gkey, "follows", 0.0,
                                    f"Meyerding {tg.value if tg else 'none'} against {rg.value if rg else 'none'}: the reference "
                                    "is near a grade boundary and your percent is within tolerance (not charged).",
                                    rg.value if rg else "none", tg.value if tg else "none"))
         else:
-            items.append(ScoreItem("slip", gkey, "disagree", pen.slip_grade,
-                                   f"Meyerding grade disagreement at {level.value}: yours {tg.value if tg else 'none'}, the "
-                                   f"reference {rg.value if rg else 'none'}.", rg.value if rg else "none", tg.value if tg else "none"))
+            items.append(
+                ScoreItem(
+                    "slip",
+                    gkey,
+                    "disagree",
+                    pen.slip_grade,
+                    f"Meyerding grade disagreement at {level.value}: yours {tg.value if tg else 'none'}, the "
+                    f"reference {rg.value if rg else 'none'}.",
+                    rg.value if rg else "none",
+                    tg.value if tg else "none",
+                )
+            )
     for level in sorted(trn, key=lambda lv: list(Level).index(lv)):
         if level in used or trn[level].slip is None or (ref.get(level) is not None):
             continue
@@ -379,7 +407,9 @@ _TIER_WORDS = {"urgent": "urgent referral", "surgical": "surgical evaluation", "
                "conservative": "conservative care", "no-treatment": "no treatment"}
 
 
-def _pathway_item(reference: StudyFindings, trainee: StudyFindings, pen: Penalties) -> tuple[Optional[ScoreItem], Optional[str], Optional[str]]:
+def _pathway_item(
+    reference: StudyFindings, trainee: StudyFindings, pen: Penalties
+) -> tuple[ScoreItem | None, str | None, str | None]:
     """The trainee's read is evaluated with the reference's clinical context and imaging (the
     trainee reads images, the history is given), so only the imaging findings differ."""
     from app.pathway import evaluate, load_ruleset
@@ -400,7 +430,7 @@ def _pathway_item(reference: StudyFindings, trainee: StudyFindings, pen: Penalti
 # --------------------------------------------------------------------------- entry point
 
 
-def score_read(trainee: StudyFindings, reference: StudyFindings, config: Optional[ScoringConfig] = None,
+def score_read(trainee: StudyFindings, reference: StudyFindings, config: ScoringConfig | None = None,
                with_pathway: bool = True) -> ScoreResult:
     """Score ``trainee`` against ``reference``; pure and deterministic."""
     cfg = config or ScoringConfig()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 T_IMPORT = time.perf_counter()
 
@@ -57,5 +57,5 @@ def run(paths: Sequence[str] = (), exit_after_first_image: bool = False, exit_af
     return int(app.exec())
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     return run(list(argv or ()))

@@ -6,11 +6,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QProgressBar, QPushButton,
-                               QStackedWidget, QToolBar)
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QToolBar,
+)
 
-from app.viewer.actions import by_id
-from app.viewer.state import LAYOUTS, ViewerState
 from app.ui.actions import build_actions
 from app.ui.browser import StudyBrowser
 from app.ui.dialogs.about import AboutDialog
@@ -21,6 +27,8 @@ from app.ui.start_page import StartDialog, StartPage
 from app.ui.study_controller import StudyController
 from app.ui.view_commands import ViewCommands
 from app.ui.viewer.grid import ViewerGrid
+from app.viewer.actions import by_id
+from app.viewer.state import LAYOUTS, ViewerState
 
 TOOLBAR_IDS = ("file.open_folder", None, "mode.wl", "mode.pan", "mode.zoom", "mode.crosshair", "mode.oblique", None,
                "layout.1x1", "layout.1x2", "layout.2x2", "layout.pars", None, "view.preset_bone",

@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Optional
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from app.ui.browser import StudyBrowser
+from app.ui.study_controller import StudyController
+from app.ui.viewer.grid import ViewerGrid
 from app.viewer.cells import display_for_cell
 from app.viewer.display import PreviewDisplay
 from app.viewer.hanging import CellSpec, pars_protocol, simple_layout
 from app.viewer.identity import StudyIdentity, identity_by_series, overlay_context, study_identity
 from app.viewer.state import LAYOUTS, ViewerState
-from app.ui.browser import StudyBrowser
-from app.ui.study_controller import StudyController
-from app.ui.viewer.grid import ViewerGrid
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +82,7 @@ class StudyPresenter(QObject):
         self.sig_patient_changed.emit(self.study_identity)
 
     @property
-    def study_identity(self) -> Optional[StudyIdentity]:
+    def study_identity(self) -> StudyIdentity | None:
         """Identity of the active study (the one the review session belongs to)."""
         if self.patient is None or self.study is None:
             return None
@@ -96,7 +95,7 @@ class StudyPresenter(QObject):
                 return p
         return None
 
-    def _set_view_identity(self, v, key: Optional[str]) -> None:
+    def _set_view_identity(self, v, key: str | None) -> None:
         ident = self.identities.get(key) if key else self.study_identity
         v.identity = ident
         v.context = overlay_context(ident, self.state.anonymise)

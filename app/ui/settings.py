@@ -14,7 +14,7 @@ import configparser
 import json
 import logging
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from PySide6.QtCore import QByteArray
 
@@ -78,7 +78,7 @@ class Settings:
             self._ini.add_section(section)
         self._ini.set(section, name, json.dumps(value))
 
-    def get_bytes(self, key: str) -> Optional[QByteArray]:
+    def get_bytes(self, key: str) -> QByteArray | None:
         text = self.get(key, "")
         if not text:
             return None

@@ -10,8 +10,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThreadPool, Signal
 
-from app.viewer import loading
 from app.ui.workers import Worker
+from app.viewer import loading
 
 log = logging.getLogger(__name__)
 

@@ -3,10 +3,10 @@ display (app.viewer.display) and ask it to re-render. No widget-to-widget calls.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
-from app.viewer.state import ViewerState
 from app.ui.viewer.grid import ViewerGrid
+from app.viewer.state import ViewerState
 
 SLAB_MM = 10.0
 
@@ -91,7 +91,7 @@ class ViewCommands:
         self.grid.update_references()
 
     def tilt(self, about: str, deg: float) -> None:
-        v, d = self._view(), self._display()
+        _v, d = self._view(), self._display()
         if d is not None and getattr(d, "kind", "") == "volume":
             d.tilt(about, deg)
             self._rerender()

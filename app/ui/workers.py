@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 import traceback
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, Signal
 
-from app.core.progress import CancelToken, Cancelled
+from app.core.progress import Cancelled, CancelToken
 
 log = logging.getLogger(__name__)
 

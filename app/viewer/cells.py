@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
@@ -12,7 +12,7 @@ from app.viewer.hanging import CellSpec
 from app.viewer.mpr import volume_center_lps
 
 
-def pick_radiograph(images: list[Radiograph], cell: Optional[CellSpec]) -> Radiograph:
+def pick_radiograph(images: list[Radiograph], cell: CellSpec | None) -> Radiograph:
     wanted = {"xr_left_oblique": RadiographView.LEFT_OBLIQUE, "xr_right_oblique": RadiographView.RIGHT_OBLIQUE}
     if cell is not None and cell.role in wanted:
         for r in images:
@@ -21,7 +21,7 @@ def pick_radiograph(images: list[Radiograph], cell: Optional[CellSpec]) -> Radio
     return images[0]
 
 
-def display_for_cell(cell: Optional[CellSpec], obj: Any, prep: Optional[VolumePrep] = None) -> tuple[Any, str]:
+def display_for_cell(cell: CellSpec | None, obj: Any, prep: VolumePrep | None = None) -> tuple[Any, str]:
     """(display, note) for a cell; the note says how a pars sagittal was positioned."""
     if isinstance(obj, list):
         if not obj:

@@ -7,8 +7,7 @@ labels, scale-bar calibration). ``app.ui.viewer.SliceView`` only draws what it g
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Optional
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -23,12 +22,12 @@ from app.viewer.window_level import WindowLevel, auto_window, default_window, pr
 class Frame:
     pixels: np.ndarray  # uint8 [rows, cols], C-contiguous
     spacing_mm: tuple[float, float]  # (row, col) size of one pixel on screen, mm (1, 1 when uncalibrated)
-    plane: Optional[mpr.PlaneSpec] = None  # pixel -> LPS for volumes
+    plane: mpr.PlaneSpec | None = None  # pixel -> LPS for volumes
 
 
 @dataclass
 class DisplayOptions:
-    wl: Optional[WindowLevel] = None
+    wl: WindowLevel | None = None
     wl_source: str = ""
     invert: bool = False
     rotation_deg: int = 0
@@ -43,7 +42,7 @@ class VolumePrep:
     fill: float  # value shown outside the volume (the minimum)
     wl: WindowLevel
     wl_source: str
-    pars: Optional[object] = None  # hanging.ParsEstimate for CT
+    pars: object | None = None  # hanging.ParsEstimate for CT
 
 
 def prepare_volume(volume: Volume) -> VolumePrep:
@@ -62,7 +61,7 @@ class VolumeDisplay:
 
     kind = "volume"
 
-    def __init__(self, volume: Volume, orientation: str = "axial", prep: Optional[VolumePrep] = None) -> None:
+    def __init__(self, volume: Volume, orientation: str = "axial", prep: VolumePrep | None = None) -> None:
         self.volume = volume
         self.options = DisplayOptions()
         prep = prep or prepare_volume(volume)
@@ -140,7 +139,7 @@ class VolumeDisplay:
     def move_to_point(self, point_lps) -> bool:
         return self.set_index(self.stack.index_containing(point_lps))
 
-    def native_k(self) -> Optional[int]:
+    def native_k(self) -> int | None:
         """The volume slice index k the current plane coincides with (acquisition-plane views),
         else None (MPR planes cut across slices)."""
         g = self.volume.geometry
@@ -171,7 +170,7 @@ class VolumeDisplay:
     def pixel_to_lps(self, col: float, row: float) -> np.ndarray:
         return self.plane.pixel_to_lps(col, row)
 
-    def value_at(self, col: float, row: float) -> Optional[float]:
+    def value_at(self, col: float, row: float) -> float | None:
         p = self.pixel_to_lps(col, row)
         ijk = np.rint(self.volume.geometry.lps_to_ijk(p)).astype(int)
         ni, nj, nk = self.volume.geometry.shape_ijk
@@ -193,7 +192,7 @@ class VolumeDisplay:
         return float(self.stack.step_mm)
 
     @property
-    def frame_of_reference_uid(self) -> Optional[str]:
+    def frame_of_reference_uid(self) -> str | None:
         return self.volume.frame_of_reference_uid
 
     def scale_label(self) -> str:
@@ -204,9 +203,14 @@ class VolumeDisplay:
 
     def apply_preset(self, name: str) -> None:
         if name == "auto":
-            self.options.wl, self.options.wl_source = auto_window(self.volume.array, ignore_below=None if self.volume.units == "HU" else 0.0), "auto 1-99%"
+            self.options.wl, self.options.wl_source = (
+                auto_window(self.volume.array, ignore_below=None if self.volume.units == "HU" else 0.0),
+                "auto 1-99%",
+            )
         elif name == "default":
-            self.options.wl, self.options.wl_source = default_window(self.volume.modality.value, self.volume.array, self.volume.window_center_width)
+            self.options.wl, self.options.wl_source = default_window(
+                self.volume.modality.value, self.volume.array, self.volume.window_center_width
+            )
         else:
             self.options.wl, self.options.wl_source = preset(name), name.replace("_", " ")
 
@@ -259,7 +263,7 @@ class RadiographDisplay:
         sp = self.radiograph.calibration.spacing_mm
         return Frame(pix, (float(sp[0]), float(sp[1])) if sp else (1.0, 1.0), None)
 
-    def value_at(self, col: float, row: float) -> Optional[float]:
+    def value_at(self, col: float, row: float) -> float | None:
         a = self.radiograph.array
         c, r = int(round(col)), int(round(row))
         if 0 <= r < a.shape[0] and 0 <= c < a.shape[1]:
@@ -269,7 +273,7 @@ class RadiographDisplay:
     def pixel_to_lps(self, col: float, row: float):
         return None
 
-    def edge_labels(self) -> Optional[EdgeLabels]:
+    def edge_labels(self) -> EdgeLabels | None:
         o = self.options
         return radiograph_edge_labels(self.radiograph.patient_orientation, o.rotation_deg, o.flip_h, o.flip_v)
 
@@ -283,10 +287,10 @@ class RadiographDisplay:
             return "uncalibrated"
         return cal.basis.value
 
-    def thickness_mm(self) -> Optional[float]:
+    def thickness_mm(self) -> float | None:
         return None
 
-    def slice_position_mm(self) -> Optional[float]:
+    def slice_position_mm(self) -> float | None:
         return None
 
 
@@ -344,7 +348,7 @@ class PreviewDisplay:
         pass
 
 
-def make_display(obj, orientation: str = "native", prep: Optional[VolumePrep] = None):
+def make_display(obj, orientation: str = "native", prep: VolumePrep | None = None):
     if isinstance(obj, Volume):
         return VolumeDisplay(obj, orientation, prep)
     if isinstance(obj, Radiograph):

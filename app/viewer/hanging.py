@@ -11,8 +11,9 @@ A cell with nothing to show says what is missing ("No right oblique radiograph i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Optional, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -25,9 +26,9 @@ PARS_OFFSET_MM = 14.0  # pars lies ~12-16 mm either side of the canal midline (a
 class CellSpec:
     role: str
     title: str
-    series_key: Optional[str]
+    series_key: str | None
     orientation: str  # "native" for radiographs, else axial/sagittal/coronal
-    pars_side: Optional[str] = None  # "left" | "right" for the CT pars sagittals
+    pars_side: str | None = None  # "left" | "right" for the CT pars sagittals
     empty_message: str = ""
     note: str = ""
 
@@ -73,7 +74,7 @@ def _is_view(s: Any, view: RadiographView, words: Sequence[str]) -> bool:
     return False
 
 
-def find_oblique(series: Sequence[Any], side: str) -> Optional[Any]:
+def find_oblique(series: Sequence[Any], side: str) -> Any | None:
     if side == "left":
         words = ("LT OBL", "LEFT OBL", "L OBL", "LPO", "LAO")
         view = RadiographView.LEFT_OBLIQUE
@@ -84,7 +85,7 @@ def find_oblique(series: Sequence[Any], side: str) -> Optional[Any]:
     return hits[0] if hits else None
 
 
-def find_ct(series: Sequence[Any]) -> Optional[Any]:
+def find_ct(series: Sequence[Any]) -> Any | None:
     cts = [s for s in series if _val(getattr(s, "modality", "")) == Modality.CT.value
            and getattr(s, "kind", "") == "volume" and _count(s) >= 2]
     if not cts:
@@ -96,7 +97,7 @@ def find_ct(series: Sequence[Any]) -> Optional[Any]:
     return max(cts, key=score)
 
 
-def find_mr_sagittal(series: Sequence[Any]) -> tuple[Optional[Any], str]:
+def find_mr_sagittal(series: Sequence[Any]) -> tuple[Any | None, str]:
     """Sagittal STIR, else sagittal T2; (series, note)."""
     mrs = [s for s in series if _val(getattr(s, "modality", "")) == Modality.MR.value
            and getattr(s, "kind", "") == "volume"]

@@ -14,8 +14,8 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, Optional
 
 from app.dicom.model import PatientEntry, ScanResult, StudyEntry
 
@@ -35,7 +35,7 @@ class PatientIdentity:
     def display_name(self) -> str:
         return " ".join(p for p in self.patient_name.replace("^", " ").split()) or "(no name)"
 
-    def same_patient(self, other: "PatientIdentity") -> bool:
+    def same_patient(self, other: PatientIdentity) -> bool:
         """Same ID, and the same name and birth date wherever both are recorded."""
         if _norm(self.patient_id) != _norm(other.patient_id):
             return False
@@ -53,13 +53,13 @@ class PatientIdentity:
                 "birth_date": self.birth_date, "sex": self.sex}
 
     @classmethod
-    def from_dict(cls, d: object) -> Optional["PatientIdentity"]:
+    def from_dict(cls, d: object) -> PatientIdentity | None:
         if not isinstance(d, dict) or not isinstance(d.get("patient_id"), str):
             return None
         return cls(**{k: str(d.get(k) or "") for k in ("patient_id", "patient_name", "birth_date", "sex")})
 
     @classmethod
-    def of(cls, patient: PatientEntry) -> "PatientIdentity":
+    def of(cls, patient: PatientEntry) -> PatientIdentity:
         return cls(patient.patient_id, patient.patient_name, patient.birth_date, patient.sex)
 
 
@@ -81,7 +81,7 @@ class StudyIdentity:
         text = "|".join([self.patient.patient_id, self.study_date, *sorted(self.series_uids)])
         return "nouid-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 
-    def header_fields(self, anonymised: bool = False, age_years: Optional[int] = None) -> list[tuple[str, str]]:
+    def header_fields(self, anonymised: bool = False, age_years: int | None = None) -> list[tuple[str, str]]:
         """(label, value) rows of the permanent identity header; unknown values say so."""
         p = self.patient
         born = format_date(p.birth_date)
@@ -110,7 +110,7 @@ def study_identity(patient: PatientEntry, study: StudyEntry) -> StudyIdentity:
                          tuple(s.series_instance_uid for s in study.series))
 
 
-def identity_by_series(scan: Optional[ScanResult]) -> dict[str, StudyIdentity]:
+def identity_by_series(scan: ScanResult | None) -> dict[str, StudyIdentity]:
     """Series key -> the identity of the patient and study that series belongs to."""
     out: dict[str, StudyIdentity] = {}
     for p in (scan.patients if scan is not None else ()):
@@ -121,7 +121,7 @@ def identity_by_series(scan: Optional[ScanResult]) -> dict[str, StudyIdentity]:
     return out
 
 
-def overlay_context(ident: Optional[StudyIdentity], anonymised: bool = False) -> dict[str, str]:
+def overlay_context(ident: StudyIdentity | None, anonymised: bool = False) -> dict[str, str]:
     """The corner-text fields of one cell, from the identity of the series it shows."""
     if ident is None:
         return {}
@@ -132,7 +132,7 @@ def overlay_context(ident: Optional[StudyIdentity], anonymised: bool = False) ->
             "patient_key": p.patient_id}
 
 
-def distinct_patients(idents: Iterable[Optional[StudyIdentity]]) -> list[PatientIdentity]:
+def distinct_patients(idents: Iterable[StudyIdentity | None]) -> list[PatientIdentity]:
     """The different patients among ``idents`` (None skipped), in first-seen order."""
     out: list[PatientIdentity] = []
     for i in idents:
@@ -141,7 +141,7 @@ def distinct_patients(idents: Iterable[Optional[StudyIdentity]]) -> list[Patient
     return out
 
 
-def age_years(patient_age: str = "", birth_date: str = "", study_date: str = "") -> Optional[int]:
+def age_years(patient_age: str = "", birth_date: str = "", study_date: str = "") -> int | None:
     """Age in whole years: DICOM PatientAge ("034Y", "006M"...), else birth date to study date.
     None when neither is usable (unknown stays unknown)."""
     m = re.fullmatch(r"\s*(\d{1,3})\s*([DWMY])\s*", str(patient_age or "").upper())

@@ -6,12 +6,14 @@ window's cold start light.
 
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+import contextlib
+from collections.abc import Sequence
+from typing import Any
 
 from app.core.progress import CancelToken, ProgressFn, check
 
 
-def prewarm(progress: Optional[ProgressFn] = None, cancel: Optional[CancelToken] = None) -> float:
+def prewarm(progress: ProgressFn | None = None, cancel: CancelToken | None = None) -> float:
     """Import the DICOM stack (pydicom and its pixel decoders) ahead of the first scan. Imports
     hold the GIL for long stretches, so doing them while the window is idle keeps them out of
     the first load. Returns the seconds it took."""
@@ -22,21 +24,19 @@ def prewarm(progress: Optional[ProgressFn] = None, cancel: Optional[CancelToken]
     for name in ("pydicom", "pydicom.pixels", "app.dicom.scan", "app.dicom.load", "app.dicom.volume",
                  "app.dicom.pixels", "app.dicom.radiograph"):
         check(cancel)
-        try:
+        with contextlib.suppress(ImportError):
             importlib.import_module(name)
-        except ImportError:
-            pass
     return time.perf_counter() - t
 
 
-def scan(paths: Sequence[str], progress: Optional[ProgressFn] = None, cancel: Optional[CancelToken] = None):
+def scan(paths: Sequence[str], progress: ProgressFn | None = None, cancel: CancelToken | None = None):
     from app.dicom import scan_paths
 
     return scan_paths([str(p) for p in paths], progress=progress, cancel=cancel)
 
 
-def scan_with_extras(paths: Sequence[str], progress: Optional[ProgressFn] = None,
-                     cancel: Optional[CancelToken] = None):
+def scan_with_extras(paths: Sequence[str], progress: ProgressFn | None = None,
+                     cancel: CancelToken | None = None):
     """(ScanResult, {study UID: {"PatientAge": ...}}): the scan, plus what the review
     session needs from one header per study that the scan does not keep (read here, off the
     GUI thread, with pydicom)."""
@@ -47,14 +47,14 @@ def scan_with_extras(paths: Sequence[str], progress: Optional[ProgressFn] = None
     return result, extras
 
 
-def preview(entry: Any, progress: Optional[ProgressFn] = None, cancel: Optional[CancelToken] = None):
+def preview(entry: Any, progress: ProgressFn | None = None, cancel: CancelToken | None = None):
     from app.dicom import load_preview
 
     check(cancel)
     return load_preview(entry)
 
 
-def load(entry: Any, progress: Optional[ProgressFn] = None, cancel: Optional[CancelToken] = None):
+def load(entry: Any, progress: ProgressFn | None = None, cancel: CancelToken | None = None):
     """(Volume | list[Radiograph], VolumePrep | None) with the whole-volume numbers computed here,
     off the GUI thread."""
     from app.dicom import load_series

@@ -12,7 +12,6 @@ Planes that run along the voxel axes take a fast gather with no interpolation in
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Optional
 
 import numpy as np
 
@@ -65,7 +64,7 @@ class PlaneSpec:
                 float(d @ self.down_lps) / self.spacing_mm[0],
                 float(d @ self.normal_lps))
 
-    def shifted(self, distance_mm: float) -> "PlaneSpec":
+    def shifted(self, distance_mm: float) -> PlaneSpec:
         return replace(self, origin_lps=self.origin_lps + distance_mm * self.normal_lps)
 
 
@@ -120,7 +119,7 @@ class PlaneStack:
         return self.index_of(float((np.asarray(point_lps) - self.base.origin_lps) @ self.base.normal_lps))
 
 
-def plane_stack(geometry: Geometry, right_lps, down_lps, pixel_mm: Optional[float] = None) -> PlaneStack:
+def plane_stack(geometry: Geometry, right_lps, down_lps, pixel_mm: float | None = None) -> PlaneStack:
     """Planes with the given screen axes covering the whole volume. Pixel size defaults to the
     smallest voxel spacing; slices are spaced by the voxel extent along the normal."""
     right, down = _unit(right_lps), _unit(down_lps)
@@ -296,7 +295,7 @@ def _reslice_aligned(a, sizes, p0, al, rows, cols, order, fill):
             idx[ax_u], idx[ax_v], idx[ax_n] = _sl(iu, s_u), _sl(iv, s_v), kn
             view = a[idx[2], idx[1], idx[0]]
             # remaining axes keep array order (k, j, i); rows must follow ax_v
-            if [ax for ax in (2, 1, 0) if ax != ax_n][0] != ax_v:
+            if next(ax for ax in (2, 1, 0) if ax != ax_n) != ax_v:
                 view = view.T
             return np.ascontiguousarray(view)
         idx = [None, None, None]  # in (i, j, k) order

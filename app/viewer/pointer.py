@@ -7,7 +7,6 @@ controller (``SliceView.set_tool_controller``) receives them when the viewer is 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import numpy as np
 
@@ -17,9 +16,9 @@ class ViewPointerEvent:
     type: str  # "press" | "move" | "release" | "double"
     col: float  # image pixel column (continuous; pixel centres at integers)
     row: float  # image pixel row
-    point_lps: Optional[np.ndarray]  # patient point in mm, None on uncalibrated radiographs/previews
+    point_lps: np.ndarray | None  # patient point in mm, None on uncalibrated radiographs/previews
     button: str = ""  # "left" | "middle" | "right" | ""
     modifiers: frozenset = frozenset()  # {"shift", "ctrl", "alt"}
     series_instance_uid: str = ""
     sop_instance_uid: str = ""  # the image under the pointer (radiograph / native slice), "" for MPR
-    frame_of_reference_uid: Optional[str] = None
+    frame_of_reference_uid: str | None = None

@@ -9,7 +9,6 @@ float32.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import numpy as np
 
@@ -32,8 +31,8 @@ class VoiTable:
     table: np.ndarray
 
 
-def build_lut(dtype: np.dtype, wl: Optional[WindowLevel], invert: bool = False,
-              voi: Optional[VoiTable] = None) -> np.ndarray:
+def build_lut(dtype: np.dtype, wl: WindowLevel | None, invert: bool = False,
+              voi: VoiTable | None = None) -> np.ndarray:
     """65536-entry uint8 LUT for int16/uint16 images, indexed by ``pixels.view(uint16)``."""
     dtype = np.dtype(dtype)
     idx = np.arange(65536, dtype=np.uint32)
@@ -62,7 +61,7 @@ class LutCache:
 
     def __init__(self) -> None:
         self._key = None
-        self._lut: Optional[np.ndarray] = None
+        self._lut: np.ndarray | None = None
 
     def get(self, dtype, wl, invert, voi=None) -> np.ndarray:
         key = (np.dtype(dtype).str, wl, invert, id(voi) if voi is not None else None)
@@ -72,8 +71,8 @@ class LutCache:
         return self._lut
 
 
-def render_slice(pixels: np.ndarray, wl: Optional[WindowLevel], invert: bool = False,
-                 voi: Optional[VoiTable] = None, lut_cache: Optional[LutCache] = None) -> np.ndarray:
+def render_slice(pixels: np.ndarray, wl: WindowLevel | None, invert: bool = False,
+                 voi: VoiTable | None = None, lut_cache: LutCache | None = None) -> np.ndarray:
     """2D pixels -> C-contiguous uint8 display buffer (0 black, 255 white)."""
     a = np.asarray(pixels)
     if a.ndim != 2:

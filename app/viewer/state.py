@@ -5,8 +5,7 @@ crosshair point, linking and overlay options). Widgets bind to it; it emits past
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Iterable, Optional
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -29,8 +28,8 @@ class ViewerState:
         self.changed = Signal("changed")  # emits the attribute name
         self.layout = "pars"
         self.mode = "wl"
-        self.crosshair_lps: Optional[np.ndarray] = None
-        self.crosshair_for_uid: Optional[str] = None
+        self.crosshair_lps: np.ndarray | None = None
+        self.crosshair_for_uid: str | None = None
         self.sync_scroll = False
         self.show_overlays = True
         self.anonymise = False
@@ -58,13 +57,13 @@ class ViewerState:
             raise ValueError(f"unknown mode {mode!r}")
         self.set("mode", mode)
 
-    def set_crosshair(self, point_lps, frame_of_reference_uid: Optional[str]) -> None:
+    def set_crosshair(self, point_lps, frame_of_reference_uid: str | None) -> None:
         self.crosshair_for_uid = frame_of_reference_uid
         self.crosshair_lps = None  # force an event even for the same point
         self.set("crosshair_lps", np.asarray(point_lps, dtype=np.float64))
 
 
-def link_to_point(displays: Iterable, point_lps, frame_of_reference_uid: Optional[str],
+def link_to_point(displays: Iterable, point_lps, frame_of_reference_uid: str | None,
                   exclude=None) -> list:
     """Move every volume display of the same frame of reference to the slice containing the
     point; returns the displays that changed slice."""
@@ -79,7 +78,7 @@ def link_to_point(displays: Iterable, point_lps, frame_of_reference_uid: Optiona
     return moved
 
 
-def reference_line(plane_a, plane_b) -> Optional[tuple[tuple[float, float], tuple[float, float]]]:
+def reference_line(plane_a, plane_b) -> tuple[tuple[float, float], tuple[float, float]] | None:
     """Where plane_b cuts plane_a, as two (col, row) points of plane_a spanning its extent, or
     None when parallel."""
     na, nb = plane_a.normal_lps, plane_b.normal_lps

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 from dataclasses import dataclass, field
-from typing import Optional
 
 from app.dicom.model import PatientEntry, ScanResult, StudyEntry
 from app.findings import model as fm
@@ -29,13 +28,13 @@ class StudyInfo:
     identity: StudyIdentity
     series_modality: dict[str, str] = field(default_factory=dict)  # series UID -> DICOM Modality
     patient_series_uids: frozenset[str] = frozenset()  # every series of the patient (all studies)
-    imaging: fm.ImagingPerformed = fm.ImagingPerformed()
-    age_years: Optional[int] = None
-    sex: Optional[fm.Sex] = None
+    imaging: fm.ImagingPerformed = field(default_factory=fm.ImagingPerformed)
+    age_years: int | None = None
+    sex: fm.Sex | None = None
 
     @classmethod
-    def of(cls, scan: Optional[ScanResult], patient: PatientEntry, study: StudyEntry,
-           extras: Optional[dict[str, str]] = None) -> "StudyInfo":
+    def of(cls, scan: ScanResult | None, patient: PatientEntry, study: StudyEntry,
+           extras: dict[str, str] | None = None) -> StudyInfo:
         """From the scan; ``extras`` = ``read_study_extras(study)`` (read off the GUI thread)."""
         series = [s for st in patient.studies for s in st.series]
         codes = {s.series_instance_uid: s.modality_code.upper() for s in series}
@@ -81,7 +80,7 @@ def read_study_extras(study: StudyEntry) -> dict[str, str]:
                 import pydicom
 
                 ds = pydicom.dcmread(h.path, stop_before_pixels=True, specific_tags=["PatientAge"])
-            except Exception as exc:  # noqa: BLE001 - unreadable now: the age comes from the birth date
+            except Exception as exc:
                 log.info("%s: header extras not read: %s", h.path, exc)
                 return {}
             return {"PatientAge": str(ds.get("PatientAge", "") or "")}

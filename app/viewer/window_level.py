@@ -6,7 +6,6 @@ Values are in the image's output units (HU on CT, modality-LUT output otherwise)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import numpy as np
 
@@ -28,7 +27,7 @@ class WindowLevel:
     def high(self) -> float:
         return self.center - 0.5 + (self.width - 1.0) / 2.0
 
-    def dragged(self, dx_px: float, dy_px: float, sensitivity: float | None = None) -> "WindowLevel":
+    def dragged(self, dx_px: float, dy_px: float, sensitivity: float | None = None) -> WindowLevel:
         """Drag right widens the window, drag down raises the level (the common workstation
         convention). Sensitivity defaults to a step proportional to the current width."""
         step = sensitivity if sensitivity is not None else max(self.width / 256.0, 0.5)
@@ -70,7 +69,7 @@ def _sample(array: np.ndarray, max_samples: int = 400_000) -> np.ndarray:
 
 
 def auto_window(array: np.ndarray, low_pct: float = 1.0, high_pct: float = 99.0,
-                ignore_below: Optional[float] = None) -> WindowLevel:
+                ignore_below: float | None = None) -> WindowLevel:
     """Window spanning the [low_pct, high_pct] intensity percentiles (MR auto window).
 
     Works on a strided subsample so it is cheap on a 300-slice volume. ``ignore_below``
@@ -91,7 +90,7 @@ def auto_window(array: np.ndarray, low_pct: float = 1.0, high_pct: float = 99.0,
 
 
 def default_window(modality: str, array: np.ndarray,
-                   dicom_center_width: Optional[tuple[float, float]] = None) -> tuple[WindowLevel, str]:
+                   dicom_center_width: tuple[float, float] | None = None) -> tuple[WindowLevel, str]:
     """The window a series opens with, and where it came from (shown in the overlay)."""
     if modality == "CT":
         return preset("ct_bone"), "CT bone"

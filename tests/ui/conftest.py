@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from viewer_study import study_loaded, write_study  # noqa: E402
+from viewer_study import study_loaded, write_study
 
 
 @pytest.fixture(scope="session")

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from viewer_study import study_loaded
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
+from viewer_study import study_loaded
 
 pytestmark = pytest.mark.gui
 
@@ -125,7 +124,7 @@ def test_pars_marker_popup_creates_finding_and_shows_in_linked_views(opened, qtb
     win.grid.jump_to(np.asarray(marker.points_lps[0]), sag.display.frame_of_reference_uid, source=sag)
     ax_item = item_of(ws, axial, marker.id)
     assert ax_item.last_points is not None and not ax_item.native
-    col, row, dist = axial.display.plane.lps_to_pixel(np.asarray(marker.points_lps[0]))
+    col, row, _dist = axial.display.plane.lps_to_pixel(np.asarray(marker.points_lps[0]))
     assert ax_item.last_points[0] == pytest.approx((col, row), abs=1e-6)
     axial.set_slice(axial.display.index + 5)  # 7.5 mm away: not on this slice
     assert item_of(ws, axial, marker.id).last_points is None
@@ -236,7 +235,11 @@ def test_every_tool_draws_its_item_with_mouse_events(opened, qtbot):
         mouse(xr, "move", at(xr, *p))
     mouse(xr, "release", at(xr, *pts[-1]))
     (roi,) = ws.store.of_kind(FreehandROI)
-    assert roi.stats is not None and roi.stats.n == pytest.approx(np.pi * 20 ** 2, rel=0.1) and "mm²" in item_of(ws, xr, roi.id).label_text()
+    assert (
+        roi.stats is not None
+        and roi.stats.n == pytest.approx(np.pi * 20**2, rel=0.1)
+        and "mm²" in item_of(ws, xr, roi.id).label_text()
+    )
     ws.tool_actions["arrow-text"].trigger()
     click(xr, 150, 60)
     click(xr, 180, 30)

@@ -130,7 +130,7 @@ def test_groups_reflow_to_one_column_when_narrow(form, qtbot):
     qtbot.waitUntil(lambda: form._columns == 2)
     form.resize(480, 900)
     qtbot.waitUntil(lambda: form._columns == 1)
-    xs = {box.geometry().x() for box in form._boxes}
+    {box.geometry().x() for box in form._boxes}
     qtbot.waitUntil(lambda: len({box.geometry().x() for box in form._boxes}) == 1)
 
 

@@ -10,16 +10,14 @@ has been generated there, else rendered into a temporary folder.
 from __future__ import annotations
 
 import glob
-import time
 from pathlib import Path
 
 import pytest
-
-from viewer_study import study_loaded
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
+from viewer_study import study_loaded
 
 pytestmark = pytest.mark.gui
 

@@ -10,7 +10,6 @@ from pathlib import Path
 import pydicom
 import pytest
 from PySide6.QtCore import Qt
-
 from viewer_study import study_loaded, write_ct, write_dx, write_mr
 
 pytestmark = pytest.mark.gui

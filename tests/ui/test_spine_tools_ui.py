@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-
 from test_annotation_tools import at, click, item_of, mouse, opened, views_by_role  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.gui
@@ -77,7 +76,7 @@ def test_segment_tools_on_two_views_give_measured_instability(opened, qtbot):
     for view, role, upper in (("flexion", "xr_left_oblique", ((48.0, 40.0), (88.0, 40.0))),
                               ("extension", "xr_right_oblique", ((38.0, 40.0), (78.0, 40.0)))):
         ws.tool_actions[f"motion-{view}"].trigger()
-        for p in upper + ((40.0, 60.0), (80.0, 60.0)):
+        for p in (*upper, (40.0, 60.0), (80.0, 60.0)):
             click(views[role], *p)
     flexion, extension = ws.store.of_kind(SegmentMotionLines)
     assert (flexion.view, extension.view) == ("flexion", "extension")

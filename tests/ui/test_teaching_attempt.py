@@ -7,12 +7,11 @@ from __future__ import annotations
 import shutil
 
 import pytest
-
-from viewer_study import study_loaded
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QPlainTextEdit, QTableView, QTableWidget, QWidget
+from viewer_study import study_loaded
 
 pytestmark = pytest.mark.gui
 
@@ -65,9 +64,7 @@ def win(qtbot, tmp_path):
 def _all_texts(win) -> str:
     parts = []
     for w in win.findChildren(QWidget):
-        if isinstance(w, QLabel):
-            parts.append(w.text())
-        elif isinstance(w, QLineEdit):
+        if isinstance(w, (QLabel, QLineEdit)):
             parts.append(w.text())
         elif isinstance(w, QPlainTextEdit):
             parts.append(w.toPlainText())

@@ -3,12 +3,10 @@ orientation labels, crosshair linking, progress/cancel, settings, shortcuts."""
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent, QWheelEvent
-
 from viewer_study import CT_FOR, CT_MIDLINE_X, study_loaded, write_ct
 
 pytestmark = pytest.mark.gui
@@ -120,10 +118,10 @@ def test_orientation_labels_on_views(opened):
 
 def test_orientation_labels_of_an_oblique_acquisition(qtbot):
     from app.dicom.model import Geometry, Modality, Plane, Volume
+    from app.ui.viewer.slice_view import SliceView
     from app.viewer.display import VolumeDisplay
     from app.viewer.mpr import rotation_matrix
     from app.viewer.state import ViewerState
-    from app.ui.viewer.slice_view import SliceView
 
     rot = rotation_matrix((0, 0, 1), 30)  # axial acquisition rotated 30 degrees about S-I
     g = Geometry(np.zeros(3), np.ones(3), rot, (40, 40, 10))
@@ -234,8 +232,8 @@ def test_settings_are_remembered(qtbot, tmp_path):
 
 
 def test_shortcuts_dialog_lists_the_registry(qtbot):
-    from app.viewer.actions import ACTIONS
     from app.ui.dialogs.shortcuts import ShortcutsDialog
+    from app.viewer.actions import ACTIONS
 
     d = ShortcutsDialog()
     qtbot.addWidget(d)
@@ -264,7 +262,7 @@ def test_layout_switch_and_browser_double_click(opened, qtbot):
     win = opened
     win.state.set_layout("1x1")
     assert len(win.grid.views()) == 1
-    key = [k for k in win.browser.series_keys() if win.controller.entry(k).description == "SAG STIR"][0]
+    key = next(k for k in win.browser.series_keys() if win.controller.entry(k).description == "SAG STIR")
     win.grid.set_active(win.grid.views()[0])
     win.presenter.show_in_active(key)
     qtbot.waitUntil(lambda: win.grid.views()[0].display is not None and win.grid.views()[0].display.kind == "volume",

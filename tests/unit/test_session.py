@@ -152,7 +152,7 @@ def test_open_other_study_refused(session, tmp_path):
 def test_open_bad_file_names_it(session, tmp_path):
     p = tmp_path / "bad.json"
     p.write_text("{not json")
-    with pytest.raises(fio.FindingsFileError, match="bad.json"):
+    with pytest.raises(fio.FindingsFileError, match=r"bad.json"):
         session.open(p)
 
 

@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from app.annotations import model as am
-from app.annotations.store import AnnotationStore
-from app.dicom.model import InstanceHeader, Modality, PatientEntry, SeriesEntry, StudyEntry
+from app.dicom.model import Modality, PatientEntry, SeriesEntry, StudyEntry
 from app.findings import autosave as fa
 from app.findings import model as m
 from app.session import SessionError, StudySession
@@ -218,7 +217,7 @@ def test_sr_export_refused_when_the_images_are_another_patients(tmp_path):
     a = _info("PAT-A", "ALPHA^ANN", "1.2.826.0.1.3680043.8.498.77.1", study_uid=study_uid)
     s = StudySession(study_uid, study=a, study_source=str(tmp_path), autosave=False)
     s.edit_pars("L5", "left", status="complete_fracture")
-    with pytest.raises(SessionError, match="PAT-B.*PAT-A"):
+    with pytest.raises(SessionError, match=r"PAT-B.*PAT-A"):
         s.export_sr(tmp_path / "out.dcm")
     assert not (tmp_path / "out.dcm").exists()
     s.close()

@@ -10,8 +10,8 @@ See app/annotations/tools/base.py for the event contract and docs/annotations.md
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator, Optional
 
 from app.annotations.store import AnnotationStore
 from app.annotations.tools.angle import AngleTool
@@ -29,10 +29,29 @@ from app.annotations.tools.select import SelectTool, hit_body, hit_handle
 from app.annotations.tools.spinopelvic import SpinoPelvicTool
 
 __all__ = [
-    "Tool", "ClickTool", "ToolContext", "ToolSpec", "ToolRegistry", "SelectTool", "ParsMarkerTool", "MeyerdingTool",
-    "EllipseRoiTool", "FreehandRoiTool", "LengthTool", "AngleTool", "CobbTool", "ArrowTextTool", "LevelLabelTool",
-    "SpinoPelvicTool", "SegmentMotionTool",
-    "complete_pars_marker", "cancel_pending_marker", "set_annotation_text", "set_level_label", "hit_handle", "hit_body",
+    "AngleTool",
+    "ArrowTextTool",
+    "ClickTool",
+    "CobbTool",
+    "EllipseRoiTool",
+    "FreehandRoiTool",
+    "LengthTool",
+    "LevelLabelTool",
+    "MeyerdingTool",
+    "ParsMarkerTool",
+    "SegmentMotionTool",
+    "SelectTool",
+    "SpinoPelvicTool",
+    "Tool",
+    "ToolContext",
+    "ToolRegistry",
+    "ToolSpec",
+    "cancel_pending_marker",
+    "complete_pars_marker",
+    "hit_body",
+    "hit_handle",
+    "set_annotation_text",
+    "set_level_label",
 ]
 
 
@@ -64,7 +83,7 @@ class ToolRegistry:
             self.register(s)
 
     @classmethod
-    def default(cls) -> "ToolRegistry":
+    def default(cls) -> ToolRegistry:
         specs = tuple(ToolSpec(t.id, t.title, t.shortcut, t) for t in DEFAULT_TOOLS)
         return cls(specs + SEGMENT_MOTION_TOOLS)
 
@@ -88,11 +107,11 @@ class ToolRegistry:
     def ids(self) -> tuple[str, ...]:
         return tuple(self._specs)
 
-    def by_shortcut(self, key: str) -> Optional[ToolSpec]:
+    def by_shortcut(self, key: str) -> ToolSpec | None:
         for s in self._specs.values():
             if s.shortcut and s.shortcut.lower() == key.lower():
                 return s
         return None
 
-    def create(self, tool_id: str, store: AnnotationStore, context: Optional[ToolContext] = None, **options) -> Tool:
+    def create(self, tool_id: str, store: AnnotationStore, context: ToolContext | None = None, **options) -> Tool:
         return self._specs[tool_id].factory(store, context, **options)

@@ -24,18 +24,19 @@ point entry (its trailing release is ignored).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Optional, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
 from app.annotations.events import KeyEvent, PointerEvent
 from app.annotations.model import Annotation
 from app.annotations.space import PixelSpace
-from app.annotations.store import AnnotationStore
+from app.annotations.store import AnnotationStore, AnnT
 from app.core.signals import Signal
 
-__all__ = ["ToolContext", "Tool", "ClickTool"]
+__all__ = ["ClickTool", "Tool", "ToolContext"]
 
 FINISH_KEYS = frozenset({"return", "enter"})
 CANCEL_KEYS = frozenset({"escape"})
@@ -45,17 +46,17 @@ CANCEL_KEYS = frozenset({"escape"})
 class ToolContext:
     series_instance_uid: str = ""
     sop_instance_uid: str = ""
-    frame: Optional[int] = None
+    frame: int | None = None
     space: PixelSpace = field(default_factory=PixelSpace)
     image: Any = None  # 2D array [row, column], or a zero-argument callable returning one
     creator: str = ""
     hit_tolerance_px: float = 6.0
 
-    def get_image(self) -> Optional[np.ndarray]:
+    def get_image(self) -> np.ndarray | None:
         img = self.image() if callable(self.image) else self.image
         return None if img is None else np.asarray(img)
 
-    def make(self, cls: type, points_px: Sequence[Sequence[float]], **fields: Any) -> Annotation:
+    def make(self, cls: type[AnnT], points_px: Sequence[Sequence[float]], **fields: Any) -> AnnT:
         """A new annotation of ``cls`` on this image with these pixel points."""
         pts = tuple((float(p[0]), float(p[1])) for p in points_px)
         return cls(series_instance_uid=self.series_instance_uid, sop_instance_uid=self.sop_instance_uid,
@@ -74,17 +75,17 @@ class Tool:
     title: ClassVar[str] = "Tool"
     shortcut: ClassVar[str] = ""
 
-    def __init__(self, store: AnnotationStore, context: Optional[ToolContext] = None):
+    def __init__(self, store: AnnotationStore, context: ToolContext | None = None):
         self.store = store
         self.context = context or ToolContext()
         self.preview_changed = Signal("preview_changed")
         self.created = Signal("created")
-        self._preview: Optional[Annotation] = None
-        self.last_created: Optional[Annotation] = None
+        self._preview: Annotation | None = None
+        self.last_created: Annotation | None = None
 
     # ------------------------------------------------------------------ public API
     @property
-    def preview(self) -> Optional[Annotation]:
+    def preview(self) -> Annotation | None:
         return self._preview
 
     @property
@@ -134,7 +135,7 @@ class Tool:
     def _reset(self) -> None:
         pass
 
-    def _set_preview(self, annotation: Optional[Annotation]) -> None:
+    def _set_preview(self, annotation: Annotation | None) -> None:
         if annotation is None and self._preview is None:
             return
         self._preview = annotation
@@ -163,10 +164,10 @@ class ClickTool(Tool):
     drag_adds_segment: ClassVar[bool] = False
     point_prompts: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, store: AnnotationStore, context: Optional[ToolContext] = None):
+    def __init__(self, store: AnnotationStore, context: ToolContext | None = None):
         super().__init__(store, context)
         self._points: list[tuple[float, float]] = []
-        self._press: Optional[tuple[float, float]] = None
+        self._press: tuple[float, float] | None = None
         self._ignore_release = False
 
     @property
@@ -193,7 +194,7 @@ class ClickTool(Tool):
         """Extra constructor fields of the annotation (subclasses)."""
         return {}
 
-    def _build(self, points: Sequence[tuple[float, float]]) -> Optional[Annotation]:
+    def _build(self, points: Sequence[tuple[float, float]]) -> Annotation | None:
         if not points:
             return None
         try:
@@ -209,7 +210,7 @@ class ClickTool(Tool):
             if ev.button != "left":
                 return False
             self._press = p
-            self._set_preview(self._build(self._points + [p]))
+            self._set_preview(self._build([*self._points, p]))
             return True
         if ev.type == "double_click":
             self._ignore_release = True
@@ -217,9 +218,9 @@ class ClickTool(Tool):
         if ev.type == "move":
             if self._press is not None and self.drag_adds_segment and len(self._points) % 2 == 0 \
                     and _dist(self._press, p) > self.context.hit_tolerance_px:
-                self._set_preview(self._build(self._points + [self._press, p]))
+                self._set_preview(self._build([*self._points, self._press, p]))
             else:
-                self._set_preview(self._build(self._points + [p]) if (self._points or self._press) else None)
+                self._set_preview(self._build([*self._points, p]) if (self._points or self._press) else None)
             return self.busy
         if ev.type == "release":
             if ev.button != "left":

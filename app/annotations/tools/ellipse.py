@@ -5,18 +5,16 @@ ROI with a level/side feeds that pars finding's signal ratio)."""
 
 from __future__ import annotations
 
-from typing import Optional
-
 from app.annotations.events import PointerEvent
 from app.annotations.model import EllipseROI
 from app.annotations.tools.base import Tool
-from app.findings.model import Level, Side
+from app.vocabulary import Level, Side
 
 
 class RoiToolMixin:
     role: str = "generic"
-    level: Optional[Level] = None
-    side: Optional[Side] = None
+    level: Level | None = None
+    side: Side | None = None
 
     def _roi_fields(self) -> dict:
         return {"role": self.role, "level": self.level, "side": self.side}
@@ -30,7 +28,7 @@ class EllipseRoiTool(RoiToolMixin, Tool):
 
     def __init__(self, store, context=None):
         super().__init__(store, context)
-        self._start: Optional[tuple[float, float]] = None
+        self._start: tuple[float, float] | None = None
 
     @property
     def busy(self) -> bool:

@@ -8,7 +8,7 @@ inferred labels of the series in the same undo step, so "label L5, the others fo
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 from app.annotations.model import LevelLabel, propagate_level_labels
 from app.annotations.store import AddAnnotation, AnnotationStore, MacroCommand, UpdateAnnotation
@@ -36,8 +36,8 @@ class LevelLabelTool(ClickTool):
     n_points = 1
     point_prompts = ("Level label: click a vertebral body",)
 
-    level: Optional[str] = None
-    cranial_direction: Optional[Sequence[float]] = None
+    level: str | None = None
+    cranial_direction: Sequence[float] | None = None
 
     def _fields(self) -> dict:
         return {"level": self.level}
@@ -50,9 +50,9 @@ class LevelLabelTool(ClickTool):
             return
         others = _series_labels(self.store, ann.series_instance_uid, ann)
         try:
-            updated = propagate_level_labels(others + [ann], self.cranial_direction)
+            updated = propagate_level_labels([*others, ann], self.cranial_direction)
         except ValueError:
-            updated = others + [ann]  # contradictory anchors: add the label as drawn, rename nothing
+            updated = [*others, ann]  # contradictory anchors: add the label as drawn, rename nothing
         new_ann = updated[-1]
         cmds = [AddAnnotation(new_ann)]
         cmds += [UpdateAnnotation(o, u) for o, u in zip(others, updated[:-1]) if o is not u]
@@ -61,8 +61,8 @@ class LevelLabelTool(ClickTool):
         self.created.emit(new_ann)
 
 
-def set_level_label(store: AnnotationStore, annotation_id: str, level: Optional[str],
-                    cranial_direction: Optional[Sequence[float]] = None) -> LevelLabel:
+def set_level_label(store: AnnotationStore, annotation_id: str, level: str | None,
+                    cranial_direction: Sequence[float] | None = None) -> LevelLabel:
     """Name (or rename, or clear with None) one label as a reader anchor and re-infer the
     others of its series; one undo step. Raises LevelLabelConflict when the new name
     contradicts another anchor's name and order (nothing changes then)."""
@@ -71,7 +71,7 @@ def set_level_label(store: AnnotationStore, annotation_id: str, level: Optional[
         raise TypeError(f"annotation {annotation_id} is a {old.kind}, not a level label")
     new = old.touched(level=level, inferred=False)
     others = [a for a in _series_labels(store, old.series_instance_uid, old) if a.id != old.id]
-    updated = propagate_level_labels(others + [new], cranial_direction)
+    updated = propagate_level_labels([*others, new], cranial_direction)
     cmds = [UpdateAnnotation(old, updated[-1])]
     cmds += [UpdateAnnotation(o, u) for o, u in zip(others, updated[:-1]) if o is not u]
     store.execute(cmds[0] if len(cmds) == 1 else MacroCommand(cmds, "set level label"))

@@ -19,15 +19,22 @@ the same undo step. Return/Enter, Escape, a right click or a double click ends t
 from __future__ import annotations
 
 import dataclasses
-from typing import Optional
 
 from app.annotations.events import KeyEvent, PointerEvent
 from app.annotations.model import (
-    L5_EP_1, L5_EP_2, L5_PI, L5_WALL_TOP, S1_AS, S1_PS, S1_WALL, MeyerdingSlip, now_iso,
+    L5_EP_1,
+    L5_EP_2,
+    L5_PI,
+    L5_WALL_TOP,
+    S1_AS,
+    S1_PS,
+    S1_WALL,
+    MeyerdingSlip,
+    now_iso,
 )
 from app.annotations.store import AnnotationStore
 from app.annotations.tools.base import FINISH_KEYS, Tool, ToolContext
-from app.findings.model import Level, SlipTechnique
+from app.vocabulary import Level, SlipTechnique
 
 _PROMPTS = {
     S1_PS: "click the {lower} postero-superior corner",
@@ -46,7 +53,7 @@ class MeyerdingTool(Tool):
     title = "Meyerding slip"
     shortcut = "M"
 
-    def __init__(self, store: AnnotationStore, context: Optional[ToolContext] = None,
+    def __init__(self, store: AnnotationStore, context: ToolContext | None = None,
                  level: Level = Level.L5, technique: SlipTechnique = SlipTechnique.POSTERIOR_CORNER_PERPENDICULAR,
                  measure_slip_angle: bool = True):
         super().__init__(store, context)
@@ -57,7 +64,7 @@ class MeyerdingTool(Tool):
         self._roles: list[str] = []
         self._press = False
         self._ignore_release = False
-        self._active_id: Optional[str] = None  # committed slip receiving optional points
+        self._active_id: str | None = None  # committed slip receiving optional points
         self._active_roles: tuple[str, ...] = ()  # its roles as last written by this tool
         store.events.removed.connect(self._on_removed)  # held weakly: no leak
 
@@ -84,7 +91,7 @@ class MeyerdingTool(Tool):
                 self._reset()
 
     @property
-    def next_role(self) -> Optional[str]:
+    def next_role(self) -> str | None:
         self._sync_active()
         roles = self.all_roles
         return roles[len(self._roles)] if len(self._roles) < len(roles) else None
@@ -103,13 +110,13 @@ class MeyerdingTool(Tool):
         return "Meyerding: " + _PROMPTS[role].format(upper=self.level.value, lower=below)
 
     @property
-    def active_annotation(self) -> Optional[MeyerdingSlip]:
+    def active_annotation(self) -> MeyerdingSlip | None:
         """The committed slip still receiving optional slip-angle points, if any."""
         self._sync_active()
         return None if self._active_id is None else self.store.get(self._active_id)
 
     # ------------------------------------------------------------------ building
-    def _build(self, points, roles) -> Optional[MeyerdingSlip]:
+    def _build(self, points, roles) -> MeyerdingSlip | None:
         if not points:
             return None
         base = self.active_annotation
@@ -163,12 +170,12 @@ class MeyerdingTool(Tool):
             if ev.button != "left" or role is None:
                 return False
             self._press = True
-            self._set_preview(self._build(self._points + [p], self._roles + [role]))
+            self._set_preview(self._build([*self._points, p], [*self._roles, role]))
             return True
         if ev.type == "move":
             if role is None or not (self._points or self._press):
                 return False
-            self._set_preview(self._build(self._points + [p], self._roles + [role]))
+            self._set_preview(self._build([*self._points, p], [*self._roles, role]))
             return True
         if ev.type == "double_click":
             self._ignore_release = True

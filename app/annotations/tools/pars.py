@@ -4,12 +4,10 @@ tool (``tool.level``, ``tool.side``, ``tool.status``)."""
 
 from __future__ import annotations
 
-from typing import Optional
-
 from app.annotations.model import ParsMarker
 from app.annotations.store import AnnotationStore
 from app.annotations.tools.base import ClickTool
-from app.findings.model import Level, ParsStatus, Side
+from app.vocabulary import Level, ParsStatus, Side
 
 
 class ParsMarkerTool(ClickTool):
@@ -20,9 +18,9 @@ class ParsMarkerTool(ClickTool):
     n_points = 1
     point_prompts = ("Pars: click the pars interarticularis",)
 
-    level: Optional[Level] = None
-    side: Optional[Side] = None
-    status: Optional[ParsStatus] = None
+    level: Level | None = None
+    side: Side | None = None
+    status: ParsStatus | None = None
 
     def _fields(self) -> dict:
         return {"level": self.level, "side": self.side, "status": self.status}

@@ -6,19 +6,18 @@ tool is created for one view ("flexion" or "extension"); the segment's upper ver
 level label (Level tool) nearest to the first endplate on the same image, else ``level``
 (default L4). When a level has a complete flexion and a complete extension segment,
 derive_findings stores their difference as ``LevelFinding.instability_measured``.
-Maths: app.findings.instability.
+Maths: app.geometry.instability.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Optional
 
 from app.annotations.model import LevelLabel
 from app.annotations.spine import SEGMENT_POINT_NAMES, VIEWS, SegmentMotionLines
 from app.annotations.store import AnnotationStore
 from app.annotations.tools.base import ClickTool, ToolContext
-from app.findings.model import Level
+from app.vocabulary import Level
 
 _LUMBAR = {lv.value: lv for lv in Level if lv is not Level.S1}
 
@@ -30,7 +29,7 @@ class SegmentMotionTool(ClickTool):
     annotation_class = SegmentMotionLines
     n_points = 4
 
-    def __init__(self, store: AnnotationStore, context: Optional[ToolContext] = None, view: str = "flexion",
+    def __init__(self, store: AnnotationStore, context: ToolContext | None = None, view: str = "flexion",
                  level: Level = Level.L4):
         super().__init__(store, context)
         if view not in VIEWS:
@@ -63,9 +62,9 @@ class SegmentMotionTool(ClickTool):
         return f"Segment ({self.view}): click the {name}"
 
 
-def flexion_tool(store: AnnotationStore, context: Optional[ToolContext] = None, **options) -> SegmentMotionTool:
+def flexion_tool(store: AnnotationStore, context: ToolContext | None = None, **options) -> SegmentMotionTool:
     return SegmentMotionTool(store, context, view="flexion", **options)
 
 
-def extension_tool(store: AnnotationStore, context: Optional[ToolContext] = None, **options) -> SegmentMotionTool:
+def extension_tool(store: AnnotationStore, context: ToolContext | None = None, **options) -> SegmentMotionTool:
     return SegmentMotionTool(store, context, view="extension", **options)

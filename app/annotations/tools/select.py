@@ -15,18 +15,31 @@ Moved points get new LPS coordinates from ``context.space``; ROI statistics are 
 from __future__ import annotations
 
 import math
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from app.annotations.events import KeyEvent, PointerEvent
 from app.annotations.model import (
-    L5_EP_1, L5_EP_2, L5_PI, L5_WALL_TOP, S1_AS, S1_PS, S1_WALL,
-    Angle, Annotation, ArrowText, CobbAngle, EllipseROI, FreehandROI, Length, MeyerdingSlip,
+    L5_EP_1,
+    L5_EP_2,
+    L5_PI,
+    L5_WALL_TOP,
+    S1_AS,
+    S1_PS,
+    S1_WALL,
+    Angle,
+    Annotation,
+    ArrowText,
+    CobbAngle,
+    EllipseROI,
+    FreehandROI,
+    Length,
+    MeyerdingSlip,
 )
 from app.annotations.tools.base import Tool
 
-__all__ = ["SelectTool", "hit_handle", "hit_body", "segments_px"]
+__all__ = ["SelectTool", "hit_body", "hit_handle", "segments_px"]
 
 Point = tuple[float, float]
 
@@ -58,7 +71,7 @@ def _point_segment_distance(q: Sequence[float], a: Sequence[float], b: Sequence[
 
 
 def hit_handle(annotations: Sequence[Annotation], point_px: Sequence[float], tolerance_px: float
-               ) -> Optional[tuple[Annotation, int]]:
+               ) -> tuple[Annotation, int] | None:
     """The (annotation, point index) whose control point is nearest to ``point_px`` within
     the tolerance; later (top-most) annotations win ties."""
     best = None
@@ -105,10 +118,10 @@ class SelectTool(Tool):
 
     def __init__(self, store, context=None):
         super().__init__(store, context)
-        self._drag_id: Optional[str] = None
-        self._drag_handle: Optional[int] = None  # None = move the whole annotation
-        self._drag_start: Optional[Point] = None
-        self._drag_original: Optional[Annotation] = None
+        self._drag_id: str | None = None
+        self._drag_handle: int | None = None  # None = move the whole annotation
+        self._drag_start: Point | None = None
+        self._drag_original: Annotation | None = None
 
     @property
     def busy(self) -> bool:

@@ -5,12 +5,10 @@ the same point twice when the heads superimpose), 3 the S1 superior endplate pos
 4 its anterior corner; then optionally 5-6 the L1 superior endplate posterior and anterior
 corner for the lumbar lordosis. The annotation is added after point 4 when Return/Enter or a
 double click ends the entry, or after point 6. While the mouse moves, ``tool.preview`` is a
-``SpinoPelvicLines`` whose ``angles`` follow the pointer. Maths: app.findings.spinopelvic.
+``SpinoPelvicLines`` whose ``angles`` follow the pointer. Maths: app.geometry.spinopelvic.
 """
 
 from __future__ import annotations
-
-from typing import Optional
 
 from app.annotations.events import KeyEvent
 from app.annotations.spine import SPINOPELVIC_MIN_POINTS, SPINOPELVIC_POINT_NAMES, SpinoPelvicLines
@@ -27,7 +25,7 @@ class SpinoPelvicTool(ClickTool):
         f"Spino-pelvic: click the {name}" + (" (Enter to finish without lordosis)" if i == SPINOPELVIC_MIN_POINTS else "")
         for i, name in enumerate(SPINOPELVIC_POINT_NAMES))
 
-    def finish(self) -> Optional[SpinoPelvicLines]:
+    def finish(self) -> SpinoPelvicLines | None:
         """Add the annotation with the points placed so far (at least four); else keep drawing."""
         if len(self._points) < SPINOPELVIC_MIN_POINTS:
             return None

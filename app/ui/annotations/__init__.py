@@ -9,8 +9,8 @@ tools, previews, popups), ``popups`` (pars marker / arrow text / level label), `
 dock, items per view, Edit > Undo over the session's one history).
 """
 
-from app.ui.annotations.items import ITEM_CLASSES, AnnotationItem, make_item
 from app.ui.annotations import items_spine as _items_spine  # noqa: F401 - registers the spine tools' items
+from app.ui.annotations.items import ITEM_CLASSES, AnnotationItem, make_item
 from app.ui.annotations.workspace import AnnotationWorkspace, install_annotation_layer
 
-__all__ = ["install_annotation_layer", "AnnotationWorkspace", "ITEM_CLASSES", "AnnotationItem", "make_item"]
+__all__ = ["ITEM_CLASSES", "AnnotationItem", "AnnotationWorkspace", "install_annotation_layer", "make_item"]

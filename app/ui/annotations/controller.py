@@ -11,9 +11,11 @@ Key presses reach it through an event filter installed on each view (``install_o
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
@@ -21,8 +23,14 @@ from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
 from app.annotations.events import KeyEvent, PointerEvent
 from app.annotations.model import Annotation, ArrowText, EllipseROI, FreehandROI, LevelLabel, ParsMarker
 from app.annotations.space import PixelSpace
-from app.annotations.tools import (ToolContext, ToolRegistry, cancel_pending_marker, complete_pars_marker,
-                                   set_annotation_text, set_level_label)
+from app.annotations.tools import (
+    ToolContext,
+    ToolRegistry,
+    cancel_pending_marker,
+    complete_pars_marker,
+    set_annotation_text,
+    set_level_label,
+)
 from app.ui.annotations.items import AnnotationItem, make_item
 from app.ui.annotations.mapping import ViewMapper, view_image_key
 from app.ui.annotations.popups import LevelLabelPopup, ParsMarkerPopup, TextPopup
@@ -40,7 +48,7 @@ class ViewToolContext(ToolContext):
     """A ToolContext that knows its view: annotations are "on this image" when they were drawn
     in the view's pixel frame and lie on the displayed plane (``ViewMapper.editable``)."""
 
-    mapper: Optional[ViewMapper] = None
+    mapper: ViewMapper | None = None
 
     def is_on_this_image(self, annotation: Annotation) -> bool:
         if self.mapper is None:
@@ -82,8 +90,8 @@ def context_key(view: Any) -> tuple:
     return key
 
 
-def build_context(view: Any, creator: str = "", frame_of_reference: Callable[[str], Optional[str]] = lambda u: None
-                  ) -> Optional[ViewToolContext]:
+def build_context(view: Any, creator: str = "", frame_of_reference: Callable[[str], str | None] = lambda u: None
+                  ) -> ViewToolContext | None:
     """The ToolContext for what ``view`` shows now (None for an empty or preview-only view)."""
     d = getattr(view, "display", None)
     kind = getattr(d, "kind", "")
@@ -128,9 +136,9 @@ class ToolController(QObject):
     sig_tool_changed = Signal(str)  # tool id, "" when none
     sig_popup = Signal(object)  # a popup was opened (tests complete it)
 
-    def __init__(self, store_getter: Callable[[], Any], registry: Optional[ToolRegistry] = None,
-                 frame_of_reference: Callable[[str], Optional[str]] = lambda uid: None,
-                 creator: Callable[[], str] = lambda: "", parent: Optional[QObject] = None) -> None:
+    def __init__(self, store_getter: Callable[[], Any], registry: ToolRegistry | None = None,
+                 frame_of_reference: Callable[[str], str | None] = lambda uid: None,
+                 creator: Callable[[], str] = lambda: "", parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.registry = registry or ToolRegistry.default()
         self._store_getter = store_getter
@@ -139,10 +147,10 @@ class ToolController(QObject):
         self.tool = None
         self.tool_id = ""
         self.view = None  # the view the tool's context belongs to
-        self._ctx_key: Optional[tuple] = None
-        self._preview_item: Optional[AnnotationItem] = None
+        self._ctx_key: tuple | None = None
+        self._preview_item: AnnotationItem | None = None
         self.popup = None
-        self._last_pos: Optional[QPoint] = None
+        self._last_pos: QPoint | None = None
         self.enabled = True
         self.pars_defaults: dict = {}
         self.roi_role = "generic"  # role stamped on new ellipse / freehand ROIs
@@ -220,7 +228,7 @@ class ToolController(QObject):
         etype = _TYPES.get(ev.type)
         if etype is None or not self._ensure_context(view):
             return False
-        button = ev.button or ("none" if etype == "move" else "none")
+        button = ev.button or "none"
         mods = frozenset(_MODS.get(m, m) for m in ev.modifiers)
         pev = PointerEvent.from_scene(etype, ev.col, ev.row, button, mods, pixel_corner_origin=False)
         if ev.point_lps is not None:
@@ -291,7 +299,7 @@ class ToolController(QObject):
             if self.view is not None:
                 self.view.viewport().update()
 
-    def _on_preview(self, ann: Optional[Annotation]) -> None:
+    def _on_preview(self, ann: Annotation | None) -> None:
         view = self.view
         if ann is None or view is None:
             self._clear_preview()
@@ -306,7 +314,7 @@ class ToolController(QObject):
         view.viewport().update()
 
     @property
-    def preview_item(self) -> Optional[AnnotationItem]:
+    def preview_item(self) -> AnnotationItem | None:
         return self._preview_item
 
     # ---- editing an existing annotation (select tool, double click) ------------------------
@@ -382,10 +390,8 @@ class ToolController(QObject):
         p = self.popup
         if p is not None:
             self.popup = None
-            try:
+            with contextlib.suppress(RuntimeError):
                 p.cancel()
-            except RuntimeError:
-                pass
 
     def _on_created(self, ann: Annotation) -> None:
         store = self.store

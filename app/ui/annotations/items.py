@@ -13,15 +13,25 @@ events: the tools do all hit-testing on the Qt-free annotation data.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Optional, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QPainter, QPainterPath, QPolygonF, QTransform
 from PySide6.QtWidgets import QGraphicsItem
 
 from app.annotations.model import (
-    L5_EP_1, L5_EP_2, L5_PI, L5_WALL_TOP, S1_AS, S1_PS, S1_WALL,
-    Annotation, EllipseROI, FreehandROI, LevelLabel, MeyerdingSlip, ParsMarker,
+    L5_EP_1,
+    L5_EP_2,
+    L5_PI,
+    L5_WALL_TOP,
+    S1_AS,
+    S1_PS,
+    S1_WALL,
+    Annotation,
+    LevelLabel,
+    MeyerdingSlip,
+    ParsMarker,
 )
 from app.ui.annotations import style
 from app.ui.annotations.mapping import ViewMapper
@@ -35,7 +45,7 @@ class AnnotationItem(QGraphicsItem):
 
     kind = ""
 
-    def __init__(self, annotation: Annotation, mapper: ViewMapper, parent: Optional[QGraphicsItem] = None,
+    def __init__(self, annotation: Annotation, mapper: ViewMapper, parent: QGraphicsItem | None = None,
                  is_selected: Callable[[str], bool] = lambda _id: False, preview: bool = False,
                  extra_text: Callable[[Annotation], str] = lambda _a: "") -> None:
         super().__init__(parent)
@@ -47,14 +57,14 @@ class AnnotationItem(QGraphicsItem):
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
         self.setAcceptHoverEvents(False)
         self.setZValue(20 if preview else 10)
-        self.last_points: Optional[list[Point]] = None  # where it was last painted (tests, screenshots)
+        self.last_points: list[Point] | None = None  # where it was last painted (tests, screenshots)
 
     # ---- data ------------------------------------------------------------------------------
     def set_annotation(self, annotation: Annotation) -> None:
         self.annotation = annotation
         self.update()
 
-    def points(self) -> Optional[list[Point]]:
+    def points(self) -> list[Point] | None:
         if self.preview:
             return [tuple(p) for p in self.annotation.points_px]
         return self.mapper.points(self.annotation)
@@ -129,7 +139,7 @@ class AnnotationItem(QGraphicsItem):
                 style.handle(p, q)
 
     def _label(self, p: QPainter, anchor: QPointF, colour=None, dx: float = 10.0, dy: float = -8.0,
-               text: Optional[str] = None, bold: bool = False, avoid: Optional[Sequence[QPointF]] = None,
+               text: str | None = None, bold: bool = False, avoid: Sequence[QPointF] | None = None,
                pad: float = 4.0) -> None:
         s = self.label_text() if text is None else text
         if s:
@@ -427,7 +437,7 @@ ITEM_CLASSES: dict[str, type[AnnotationItem]] = {
 }
 
 
-def make_item(annotation: Annotation, mapper: ViewMapper, parent: Optional[QGraphicsItem] = None, **kw: Any
+def make_item(annotation: Annotation, mapper: ViewMapper, parent: QGraphicsItem | None = None, **kw: Any
               ) -> AnnotationItem:
     """The item for ``annotation`` (``ITEM_CLASSES[annotation.kind]``)."""
     cls = ITEM_CLASSES.get(annotation.kind)

@@ -15,7 +15,8 @@ Pixel coordinates are (column, row) with pixel centres at integers, the conventi
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -26,7 +27,7 @@ IN_PLANE_TOLERANCE_PX = 0.5
 LEVEL_LABEL_REACH_MM = 12.0  # level labels show on planes this close to their point
 
 
-def view_image_key(view: Any) -> tuple[str, str, Optional[int]]:
+def view_image_key(view: Any) -> tuple[str, str, int | None]:
     """(series UID, SOP instance UID or "" for an MPR plane, frame) of what ``view`` shows."""
     d = getattr(view, "display", None)
     kind = getattr(d, "kind", "")
@@ -49,7 +50,7 @@ def half_thickness_mm(display: Any) -> float:
     step = float(getattr(getattr(display, "stack", None), "step_mm", 0.0) or 0.0)
     try:
         thk = float(display.thickness_mm() or 0.0)
-    except Exception:  # noqa: BLE001 - a display without a thickness
+    except Exception:
         thk = 0.0
     return max(thk, step * 1.02, 1e-3) / 2.0
 
@@ -57,7 +58,7 @@ def half_thickness_mm(display: Any) -> float:
 class ViewMapper:
     """Maps annotations into one view. ``frame_of_reference`` looks up a series' FoR UID."""
 
-    def __init__(self, view: Any, frame_of_reference: Callable[[str], Optional[str]] = lambda uid: None) -> None:
+    def __init__(self, view: Any, frame_of_reference: Callable[[str], str | None] = lambda uid: None) -> None:
         self.view = view
         self.frame_of_reference = frame_of_reference
 
@@ -65,7 +66,7 @@ class ViewMapper:
     def display(self) -> Any:
         return getattr(self.view, "display", None)
 
-    def image_key(self) -> tuple[str, str, Optional[int]]:
+    def image_key(self) -> tuple[str, str, int | None]:
         return view_image_key(self.view)
 
     def _same_frame(self, ann: Annotation) -> bool:
@@ -75,7 +76,7 @@ class ViewMapper:
         for_uid = d.frame_of_reference_uid
         return bool(for_uid) and self.frame_of_reference(ann.series_instance_uid) == for_uid
 
-    def points(self, ann: Annotation) -> Optional[list[Point]]:
+    def points(self, ann: Annotation) -> list[Point] | None:
         """The annotation's points in this view's pixels, or None when it does not show here."""
         d = self.display
         kind = getattr(d, "kind", "")
@@ -99,7 +100,7 @@ class ViewMapper:
             out.append((float(col), float(row)))
         return out
 
-    def editable(self, ann: Annotation, points: Optional[Sequence[Point]] = None) -> bool:
+    def editable(self, ann: Annotation, points: Sequence[Point] | None = None) -> bool:
         """True when ``ann`` was drawn in this view's pixel frame (its handles can be moved here)."""
         if ann.image_key != self.image_key():
             return False

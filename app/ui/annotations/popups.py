@@ -16,11 +16,22 @@ open and asks for the missing choice (OK saves, Cancel discards). Each popup emi
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import (QBoxLayout, QButtonGroup, QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
-                               QPushButton, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QBoxLayout,
+    QButtonGroup,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.core.signals import Signal as PySignal
 from app.findings.model import Level, ParsStatus, Side
@@ -58,7 +69,7 @@ class _Popup(QFrame):
     """Base: ``accepted`` / ``cancelled`` are plain Python signals (app.core.signals), so the
     callbacks never go through PySide's slot machinery."""
 
-    def __init__(self, parent: Optional[QWidget] = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Popup | Qt.WindowType.FramelessWindowHint)
         self.accepted = PySignal("accepted")
         self.cancelled = PySignal("cancelled")
@@ -124,7 +135,7 @@ class _Popup(QFrame):
             self.cancelled.emit()
         self.close()
 
-    def closeEvent(self, event) -> None:  # noqa: N802 - also a click outside the popup
+    def closeEvent(self, event) -> None:
         if not self.done:
             if self.can_accept():
                 self.accept()  # commit what was entered
@@ -166,7 +177,7 @@ class _ChoiceRow:
         self.group = QButtonGroup()
         self.group.setExclusive(True)
         self.buttons = []
-        for i, (v, t) in enumerate(zip(values, texts)):
+        for i, (_v, t) in enumerate(zip(values, texts)):
             b = _button(t, f"{i + 1}")
             self.group.addButton(b, i)
             box.addWidget(b)
@@ -202,8 +213,8 @@ class _ChoiceRow:
 class ParsMarkerPopup(_Popup):
     """Level, side and status of a pars marker. ``accepted(Level, Side, ParsStatus)``."""
 
-    def __init__(self, parent: Optional[QWidget] = None, level: Optional[Level] = None, side: Optional[Side] = None,
-                 status: Optional[ParsStatus] = None, title: str = "Pars marker", with_status: bool = True) -> None:
+    def __init__(self, parent: QWidget | None = None, level: Level | None = None, side: Side | None = None,
+                 status: ParsStatus | None = None, title: str = "Pars marker", with_status: bool = True) -> None:
         super().__init__(parent)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 6, 8, 6)
@@ -235,15 +246,15 @@ class ParsMarkerPopup(_Popup):
 
     # ---- values ----------------------------------------------------------------------------
     @property
-    def level(self) -> Optional[Level]:
+    def level(self) -> Level | None:
         return self.rows[0].value
 
     @property
-    def side(self) -> Optional[Side]:
+    def side(self) -> Side | None:
         return self.rows[1].value
 
     @property
-    def status(self) -> Optional[ParsStatus]:
+    def status(self) -> ParsStatus | None:
         return self.rows[2].value if len(self.rows) > 2 else None
 
     @property
@@ -310,7 +321,7 @@ class ParsMarkerPopup(_Popup):
 class TextPopup(_Popup):
     """One line of text. ``accepted(str)``."""
 
-    def __init__(self, parent: Optional[QWidget] = None, title: str = "Arrow text", text: str = "") -> None:
+    def __init__(self, parent: QWidget | None = None, title: str = "Arrow text", text: str = "") -> None:
         super().__init__(parent)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 6, 8, 6)
@@ -348,7 +359,7 @@ class TextPopup(_Popup):
 class LevelLabelPopup(_Popup):
     """Name a vertebra. ``accepted(str)`` e.g. "L5"."""
 
-    def __init__(self, parent: Optional[QWidget] = None, level: Optional[str] = None) -> None:
+    def __init__(self, parent: QWidget | None = None, level: str | None = None) -> None:
         super().__init__(parent)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 6, 8, 6)
@@ -364,7 +375,7 @@ class LevelLabelPopup(_Popup):
         self.add_buttons(lay)
 
     @property
-    def level(self) -> Optional[str]:
+    def level(self) -> str | None:
         return self.row.value
 
     def can_accept(self) -> bool:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen
 
@@ -73,7 +71,7 @@ def reset_labels() -> None:
     PLACED.clear()
 
 
-def _free_spot(x: float, top: float, w: float, h: float, inner: Optional[QRectF]) -> float:
+def _free_spot(x: float, top: float, w: float, h: float, inner: QRectF | None) -> float:
     """``top`` moved down (else up) past the labels already placed until the label is clear."""
     def clear(t: float) -> bool:
         r = QRectF(x - 3, t - 1, w + 6, h + 2)
@@ -117,7 +115,7 @@ def _wrap(fm: QFontMetricsF, lines: list[str], max_w: float) -> list[str]:
 
 
 def text(p: QPainter, pos: QPointF, s: str, colour: QColor, size: float = 9.0, bold: bool = False,
-         align: str = "left", avoid: Optional[QRectF] = None) -> QRectF:
+         align: str = "left", avoid: QRectF | None = None) -> QRectF:
     """Text with a 1 px black shadow (and a faint backing) at ``pos`` (baseline-left unless
     ``align`` is "center" or "right"), kept inside ``BOUNDS[0]``: long lines wrap, and when there
     is no room at ``pos`` or the text would cover ``avoid`` (the drawing it labels, e.g. the

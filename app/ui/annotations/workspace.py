@@ -19,12 +19,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
+import contextlib
 import gc
 import logging
 import threading
-from typing import Any, Optional
+from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
@@ -89,13 +89,13 @@ def _load_ruleset_into(box: dict) -> None:
         from app.pathway import load_ruleset
 
         box["ruleset"] = load_ruleset()
-    except Exception as exc:  # noqa: BLE001 - the session then loads it (and reports why not)
+    except Exception as exc:
         box["error"] = str(exc)
 
 
 class AnnotationWorkspace(QObject):
     sig_dock_ready = Signal(object)
-    def __init__(self, window: Any, registry: Optional[ToolRegistry] = None) -> None:
+    def __init__(self, window: Any, registry: ToolRegistry | None = None) -> None:
         super().__init__(window)
         self.window = window
         self.grid = window.grid
@@ -106,9 +106,9 @@ class AnnotationWorkspace(QObject):
         self.dock: Any = None
         # where new sessions autosave (None = the user data folder); a teaching attempt points it at
         # its own folder so a trainee's read never replaces a reader's autosaved read of the study
-        self.autosave_data_dir: Optional[Path] = None
-        self.notice_box: Optional[QMessageBox] = None
-        self._for_cache: dict[str, Optional[str]] = {}
+        self.autosave_data_dir: Path | None = None
+        self.notice_box: QMessageBox | None = None
+        self._for_cache: dict[str, str | None] = {}
         self.items: dict[tuple[int, str], AnnotationItem] = {}
         self.controller = ToolController(lambda: self.store, self.registry, self.frame_of_reference,
                                          self._reader, self)
@@ -147,7 +147,7 @@ class AnnotationWorkspace(QObject):
         s = self.session
         return getattr(getattr(s, "findings", None), "reader", "") or ""
 
-    def frame_of_reference(self, series_uid: str) -> Optional[str]:
+    def frame_of_reference(self, series_uid: str) -> str | None:
         if series_uid in self._for_cache:
             return self._for_cache[series_uid]
         for obj, _prep in getattr(self.window.controller, "loaded", {}).values():
@@ -594,10 +594,8 @@ class AnnotationWorkspace(QObject):
             if item.scene() is not None:
                 item.scene().removeItem(item)
         self.items.clear()
-        try:
+        with contextlib.suppress(Exception):
             self.state.changed.disconnect(self._on_state)
-        except Exception:  # noqa: BLE001
-            pass
         if self.dock is not None:
             self.dock.widget().cleanup()
         if self.session is not None:
@@ -610,7 +608,7 @@ class AnnotationWorkspace(QObject):
         gc.collect()
 
 
-def install_annotation_layer(window: Any, registry: Optional[ToolRegistry] = None) -> AnnotationWorkspace:
+def install_annotation_layer(window: Any, registry: ToolRegistry | None = None) -> AnnotationWorkspace:
     """Attach the annotation workspace to a MainWindow; kept as ``window.annotations``."""
     ws = AnnotationWorkspace(window, registry)
     window.annotations = ws

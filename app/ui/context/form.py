@@ -14,9 +14,10 @@ carry a visible "from DICOM" badge; editing such a field makes it the reader's e
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
@@ -115,7 +116,7 @@ class ClinicalContextForm(QWidget):
 
     sig_message = Signal(str)
 
-    def __init__(self, session: Any, parent: Optional[QWidget] = None) -> None:
+    def __init__(self, session: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("ClinicalContextForm")
         self.session = session
@@ -347,7 +348,7 @@ class ClinicalContextForm(QWidget):
     # ------------------------------------------------------------------ layout
     TWO_COLUMN_MIN_WIDTH = 640
 
-    def resizeEvent(self, event: Any) -> None:  # noqa: N802
+    def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
         self._reflow(event.size().width())
 
@@ -365,11 +366,9 @@ class ClinicalContextForm(QWidget):
     # ------------------------------------------------------------------ cleanup
     def cleanup(self) -> None:
         self.commit_pending()
-        try:
+        with contextlib.suppress(Exception):
             self.session.findings_changed.disconnect(self._on_findings_changed)
-        except Exception:
-            pass
 
-    def closeEvent(self, event: Any) -> None:  # noqa: N802
+    def closeEvent(self, event: Any) -> None:
         self.cleanup()
         super().closeEvent(event)

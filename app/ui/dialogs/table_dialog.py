@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 from PySide6.QtWidgets import (
     QDialog,
@@ -20,7 +20,7 @@ class TableDialog(QDialog):
     ``above`` widget sits over the table."""
 
     def __init__(self, title: str, headers: Sequence[str], rows: Sequence[Sequence[str]],
-                 above: Optional[QWidget] = None, parent=None) -> None:
+                 above: QWidget | None = None, parent=None) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
         self.table = QTableWidget(len(rows), len(headers), self)

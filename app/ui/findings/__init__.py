@@ -5,6 +5,6 @@ from app.ui.findings.table_model import FindingsTableModel
 
 __all__ = ["FindingsPanel", "FindingsTableModel"]
 
-from app.ui.findings.review_dock import ReviewWidget, make_review_dock  # noqa: E402
+from app.ui.findings.review_dock import ReviewWidget, make_review_dock
 
 __all__ += ["ReviewWidget", "make_review_dock"]

@@ -8,11 +8,12 @@ of the findings: it calls session intents and redraws on ``session.findings_chan
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -68,7 +69,7 @@ class FindingsPanel(QWidget):
 
     sig_message = Signal(str)  # status text for the host window (saved, opened, refused edit ...)
 
-    def __init__(self, session: Any, parent: Optional[QWidget] = None) -> None:
+    def __init__(self, session: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("FindingsPanel")
         self.session = session
@@ -236,7 +237,7 @@ class FindingsPanel(QWidget):
             self.session.study_source = study_source
         try:
             out = self.session.export_sr(path, anonymised=self.anonymised)
-        except Exception as exc:  # noqa: BLE001 - refusals and exporter errors are reported, never fatal
+        except Exception as exc:
             self._show(f"SR export failed: {exc}", error=True)
             return False
         self._show(f"Exported DICOM SR to {out}" + (" (identity anonymised)" if self.anonymised else ""))
@@ -260,11 +261,9 @@ class FindingsPanel(QWidget):
         self.commit_pending()
         for model in (self.pars_model, self.level_model):
             model.detach()
-        try:
+        with contextlib.suppress(Exception):
             self.session.findings_changed.disconnect(self._on_findings_changed)
-        except Exception:
-            pass
 
-    def closeEvent(self, event: Any) -> None:  # noqa: N802 (Qt name)
+    def closeEvent(self, event: Any) -> None:
         self.cleanup()
         super().closeEvent(event)

@@ -16,7 +16,7 @@ dark radiology workstation without touching the rest of the application.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget, QLabel, QScrollArea, QTabWidget, QVBoxLayout, QWidget
@@ -80,7 +80,7 @@ def default_dock_width(window_width: int, remembered: int = 0) -> int:
 class ReviewWidget(QWidget):
     """Identity header + the three review tabs for one session (or a loading notice)."""
 
-    def __init__(self, session: Any = None, parent: Optional[QWidget] = None) -> None:
+    def __init__(self, session: Any = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("ReviewWidget")
         self.setStyleSheet(DARK_QSS)
@@ -101,9 +101,9 @@ class ReviewWidget(QWidget):
         lay.addWidget(self.tabs, 1)
         self.session = None
         self.anonymised = False
-        self.findings_panel: Optional[FindingsPanel] = None
-        self.context_form: Optional[ClinicalContextForm] = None
-        self.pathway_panel: Optional[PathwayPanel] = None
+        self.findings_panel: FindingsPanel | None = None
+        self.context_form: ClinicalContextForm | None = None
+        self.pathway_panel: PathwayPanel | None = None
         if session is not None:
             self.set_session(session)
         else:
@@ -183,7 +183,7 @@ class ReviewWidget(QWidget):
             if p is not None:
                 p.cleanup()
 
-    def closeEvent(self, event: Any) -> None:  # noqa: N802
+    def closeEvent(self, event: Any) -> None:
         self.cleanup()
         super().closeEvent(event)
 
@@ -199,7 +199,7 @@ def _scrolled(w: QWidget) -> QScrollArea:
     return area
 
 
-def make_review_dock(session: Any = None, parent: Optional[QWidget] = None, title: str = "Review") -> QDockWidget:
+def make_review_dock(session: Any = None, parent: QWidget | None = None, title: str = "Review") -> QDockWidget:
     """A QDockWidget holding a ReviewWidget for ``session`` (None: empty until a study opens;
     ``dock.widget()`` is the ReviewWidget)."""
     dock = QDockWidget(title, parent)

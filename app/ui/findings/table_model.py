@@ -14,9 +14,11 @@ The edema column's EditRole is "", "no", "yes" or "yes:pars,pedicle" (sites impl
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
@@ -53,14 +55,14 @@ HOLLENBERG_LABELS = {
 }
 
 
-def _tri(v: Optional[bool]) -> str:
+def _tri(v: bool | None) -> str:
     return UNKNOWN if v is None else ("yes" if v else "no")
 
 
 TRI_CHOICES = (("? unknown", ""), ("yes", "yes"), ("no", "no"))
 
 
-def _tri_value(v: Any) -> Optional[bool]:
+def _tri_value(v: Any) -> bool | None:
     if v is None or v == "":
         return None
     if isinstance(v, bool):
@@ -73,7 +75,7 @@ def _tri_value(v: Any) -> Optional[bool]:
     raise ValueError(f"expected yes/no/unknown, got {v!r}")
 
 
-def _edema_value(v: Any) -> tuple[Optional[bool], list]:
+def _edema_value(v: Any) -> tuple[bool | None, list]:
     """"", "no", "yes", "yes:pars,pedicle" or just "pars,pedicle" -> (present, sites)."""
     text = "" if v is None else str(v).strip().lower()
     head, _, tail = text.partition(":")
@@ -87,7 +89,7 @@ def _edema_value(v: Any) -> tuple[Optional[bool], list]:
     return present, sites
 
 
-def _float_value(v: Any) -> Optional[float]:
+def _float_value(v: Any) -> float | None:
     if v is None:
         return None
     if isinstance(v, bool):
@@ -112,7 +114,7 @@ def _enum_or_none(enum_cls: type) -> Callable[[Any], Any]:
     return conv
 
 
-def _fmt_num(v: Optional[float], unit: str = "", decimals: int = 1) -> str:
+def _fmt_num(v: float | None, unit: str = "", decimals: int = 1) -> str:
     if v is None:
         return ""
     return f"{v:.{decimals}f}{unit}"
@@ -123,7 +125,7 @@ class Column:
     key: str
     title: str
     tip: str
-    kind: Optional[str] = None  # editor kind; None = read-only
+    kind: str | None = None  # editor kind; None = read-only
     choices: tuple = ()
 
 
@@ -131,15 +133,15 @@ class Column:
 PARS_COLUMNS = (
     Column("level", "Pars", "Vertebral level and side (L = left, R = right)"),
     Column("status", "Status", "Reader's assessment of the pars interarticularis; '—' = not assessed",
-           "choice", (("— not assessed", ""),) + tuple((lbl, s.value) for s, lbl in STATUS_LABELS.items())),
+           "choice", (("— not assessed", ""), *tuple((lbl, s.value) for s, lbl in STATUS_LABELS.items()))),
     Column("edema", "Edema (sites)", "Bone-marrow edema (STIR/T2-FS): yes / no / ? not assessed, and where "
            "(pars, pedicle, body)", "edema"),
     Column("gap", "Gap mm", "Width of the fracture gap in mm (empty = not measured)", "float"),
     Column("mri", "Hollenberg", "MRI grade (Hollenberg 2002), derived from status x edema; pick a value to override",
-           "choice", (("auto (derived)", ""),) + tuple((lbl, str(g)) for g, lbl in HOLLENBERG_LABELS.items())),
+           "choice", (("auto (derived)", ""), *tuple((lbl, str(g)) for g, lbl in HOLLENBERG_LABELS.items()))),
     Column("ct", "CT stage", "CT stage (pre-lysis / early / progressive / terminal), derived approximately from the "
            "pars entry (no validated crosswalk exists); pick a value to override",
-           "choice", (("auto (derived)", ""),) + tuple((s.value, s.value) for s in m.CTStage)),
+           "choice", (("auto (derived)", ""), *tuple((s.value, s.value) for s in m.CTStage))),
 )
 
 # ------------------------------------------------------------------ level section
@@ -150,10 +152,10 @@ LEVEL_COLUMNS = (
            "⚠ = within ±3 % of a boundary, check the measurement"),
     Column("angle", "Slip ∠ °", "Slip angle in degrees (needs a percent slip)", "float"),
     Column("pfirrmann", "Pfirrmann", "Disc below this level, Pfirrmann grade I-V (III+ = degenerated)",
-           "choice", (("?", ""),) + tuple((r, str(i)) for i, r in enumerate(("I", "II", "III", "IV", "V"), 1))),
+           "choice", (("?", ""), *tuple((r, str(i)) for i, r in enumerate(("I", "II", "III", "IV", "V"), 1)))),
     Column("hypoplasia", "Hypoplasia", "Neural-arch hypoplasia / dysplasia", "choice", TRI_CHOICES),
     Column("stenosis", "Foramina", "Foraminal stenosis severity", "choice",
-           (("?", ""),) + tuple((s.value, s.value) for s in m.Severity)),
+           (("?", ""), *tuple((s.value, s.value) for s in m.Severity))),
     Column("instability", "Instability", "Dynamic instability on flexion-extension views", "choice", TRI_CHOICES),
 )
 
@@ -181,10 +183,8 @@ class FindingsTableModel(QAbstractTableModel):
     # ---------------------------------------------------------------- lifecycle
     def detach(self) -> None:
         """Stop listening to the session (call from the owning widget's cleanup)."""
-        try:
+        with contextlib.suppress(Exception):  # already disconnected
             self.session.findings_changed.disconnect(self._on_findings_changed)
-        except Exception:  # already disconnected
-            pass
 
     def set_levels(self, levels: tuple) -> None:
         """Levels always listed (levels with an entry are listed anyway)."""
@@ -301,7 +301,9 @@ class FindingsTableModel(QAbstractTableModel):
         p = self.session.findings.pars_at(level, side)
         Role = Qt.ItemDataRole
         if role == Role.TextAlignmentRole:
-            return int(Qt.AlignmentFlag.AlignVCenter | (Qt.AlignmentFlag.AlignRight if col.key == "gap" else Qt.AlignmentFlag.AlignLeft))
+            return int(
+                Qt.AlignmentFlag.AlignVCenter | (Qt.AlignmentFlag.AlignRight if col.key == "gap" else Qt.AlignmentFlag.AlignLeft)
+            )
         if col.key == "level":
             if role in (Role.DisplayRole, Role.EditRole):
                 return f"{level.value} {'L' if side is m.Side.LEFT else 'R'}"

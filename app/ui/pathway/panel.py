@@ -11,9 +11,11 @@ The panel only displays: it never decides. It redraws on ``session.pathway_chang
 
 from __future__ import annotations
 
+import contextlib
 import html
 import time
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any
 
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtWidgets import (
@@ -136,7 +138,7 @@ class _Body(QWidget):
     """Scroll-area content whose height follows its width (word-wrapped labels), instead of
     the tall minimum Qt computes at the narrowest width (which leaves empty space below)."""
 
-    def minimumSizeHint(self) -> QSize:  # noqa: N802
+    def minimumSizeHint(self) -> QSize:
         hint = super().minimumSizeHint()
         return QSize(hint.width(), 0)
 
@@ -240,7 +242,7 @@ def _source_text(result: Any, cid: str) -> str:
 class PathwayPanel(QWidget):
     """Read-only view of ``session.pathway_result`` (see module docstring)."""
 
-    def __init__(self, session: Any, parent: Optional[QWidget] = None) -> None:
+    def __init__(self, session: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("PathwayPanel")
         self.session = session
@@ -292,7 +294,7 @@ class PathwayPanel(QWidget):
         if not self._render_timer.isActive():
             self._render_timer.start(max(0, int(wait_ms)))
 
-    def showEvent(self, event: Any) -> None:  # noqa: N802
+    def showEvent(self, event: Any) -> None:
         super().showEvent(event)
         self.flush()
 
@@ -456,7 +458,7 @@ class PathwayPanel(QWidget):
                     rows.append(f"&nbsp;&nbsp;{rate}{counts} — {esc(u.cohort)}, {esc(u.key)}{prim}{note}")
                 for mod in ps.union_modifiers:
                     rows.append(f"&nbsp;&nbsp;<span style='color:{AMBER}'>↓ {esc(mod)}</span>")
-                union_lines.append("<br>".join([head] + rows))
+                union_lines.append("<br>".join([head, *rows]))
         if union_lines:
             self._section("union", "Expected bony union (cohort figures — shown, not predicted)", body, v)
             for text in union_lines:
@@ -483,7 +485,7 @@ class PathwayPanel(QWidget):
         v.addWidget(lab)
 
     # ------------------------------------------------------------------ queries for tests / hosts
-    def item_for(self, rec_id: str) -> Optional[RecommendationItem]:
+    def item_for(self, rec_id: str) -> RecommendationItem | None:
         for item in self.recommendation_items:
             if item.rec_id == rec_id:
                 return item
@@ -501,12 +503,10 @@ class PathwayPanel(QWidget):
 
     # ------------------------------------------------------------------ cleanup
     def cleanup(self) -> None:
-        try:
+        with contextlib.suppress(Exception):
             self.session.pathway_changed.disconnect(self._on_pathway_changed)
-        except Exception:
-            pass
 
-    def closeEvent(self, event: Any) -> None:  # noqa: N802
+    def closeEvent(self, event: Any) -> None:
         self.cleanup()
         super().closeEvent(event)
 

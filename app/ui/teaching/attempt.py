@@ -6,13 +6,23 @@ database, then score and show the feedback.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QApplication, QCheckBox, QDockWidget, QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QDockWidget,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.findings.io import findings_from_dict, findings_to_dict
 from app.findings.model import StudyFindings
@@ -25,7 +35,7 @@ from app.ui.teaching.overlay import ReferenceOverlay
 class AttemptPanel(QWidget):
     """The dock during an attempt: case title, clinical history, elapsed time, Submit read."""
 
-    def __init__(self, parent: Optional[QWidget] = None):
+    def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("TeachingAttemptPanel")
         self.title = QLabel()
@@ -54,15 +64,15 @@ class AttemptPanel(QWidget):
 class TeachingController(QObject):
     sig_submitted = Signal(object)  # ScoreResult
 
-    def __init__(self, window: Any, history: Optional[History] = None):
+    def __init__(self, window: Any, history: History | None = None):
         super().__init__(window)
         self.window = window
         self._history = history
-        self.case: Optional[TeachingCase] = None
+        self.case: TeachingCase | None = None
         self.trainee = ""
-        self.attempt_id: Optional[int] = None
+        self.attempt_id: int | None = None
         self.started = 0.0
-        self.result: Optional[ScoreResult] = None
+        self.result: ScoreResult | None = None
         self.feedback = None
         self.panel = AttemptPanel()
         self.dock = QDockWidget("Teaching case", window)
@@ -80,7 +90,7 @@ class TeachingController(QObject):
         self.panel.show_reference.toggled.connect(self.overlay.set_visible)
         self.panel.show_mine.toggled.connect(self.overlay.set_trainee_visible)
         self._session = None
-        self._resume_draft: Optional[dict] = None
+        self._resume_draft: dict | None = None
         self._tick = QTimer(self)
         self._tick.setInterval(500)
         self._tick.timeout.connect(self._on_tick)
@@ -118,13 +128,13 @@ class TeachingController(QObject):
             try:
                 meta = dlg.metadata()
                 folder = self.make_case(meta, dlg.case_folder(meta))
-            except Exception as exc:  # noqa: BLE001 - shown to the reader, who can correct the form
+            except Exception as exc:
                 QMessageBox.warning(self.window, "Teaching case", str(exc))
                 continue
             self.window.statusBar().showMessage(f"Teaching case saved in {folder}", 8000)
             return
 
-    def _current_study_dir(self) -> Optional[str]:
+    def _current_study_dir(self) -> str | None:
         paths = list(getattr(self.window.controller, "paths", []) or [])
         return paths[0] if len(paths) == 1 and Path(paths[0]).is_dir() else None
 
@@ -198,10 +208,8 @@ class TeachingController(QObject):
             store.remove_many([a.id for a in store.annotations])
         read = StudyFindings(study_instance_uid=session.study_uid)
         if self._resume_draft:
-            try:
+            with contextlib.suppress(Exception):
                 read = findings_from_dict(self._resume_draft)
-            except Exception:  # noqa: BLE001 - a bad draft starts the attempt empty, never blocks it
-                pass
         session.set_findings(read, record_undo=False)
         session.findings_changed.connect(self._save_draft)
 
@@ -224,13 +232,13 @@ class TeachingController(QObject):
             return True
         return not any(rw.tabs.isTabVisible(i) for i in range(rw.tabs.count()) if rw.tabs.widget(i) is rw.pathway_panel)
 
-    def submit(self) -> Optional[ScoreResult]:
+    def submit(self) -> ScoreResult | None:
         if not self.active or self._session is None:
             return None
         read = self._session.findings
         try:
             reference = self.case.load_reference()
-        except Exception as exc:  # noqa: BLE001 - a broken case must not lose the attempt
+        except Exception as exc:
             QMessageBox.warning(self.window, "Teaching case", str(exc))
             return None
         result = score_read(read, reference)
@@ -258,7 +266,7 @@ def attempt_autosave_dir() -> Path:
     return user_data_dir() / "teaching" / "attempts"
 
 
-def install_teaching(window: Any, history: Optional[History] = None) -> TeachingController:
+def install_teaching(window: Any, history: History | None = None) -> TeachingController:
     """Adds a "Teaching" menu (start a case, progress) to ``window``; returns the controller."""
     ctl = TeachingController(window, history)
     menu = window.menuBar().addMenu("&Teaching")

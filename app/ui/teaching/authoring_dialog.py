@@ -5,16 +5,25 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Optional
 
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLineEdit,
-                               QPlainTextEdit, QPushButton, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QWidget,
+)
 
 from app.teaching.case import DIFFICULTIES, CaseMetadata
 
 
 class MakeCaseDialog(QDialog):
-    def __init__(self, default_dir: Path, parent: Optional[QWidget] = None):
+    def __init__(self, default_dir: Path, parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle("Make teaching case from this study")
         self.title = QLineEdit()

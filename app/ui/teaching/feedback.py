@@ -4,11 +4,17 @@ learning points."""
 
 from __future__ import annotations
 
-from typing import Optional
-
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QLabel, QListWidget, QTableWidget, QTableWidgetItem,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QListWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.teaching.case import CaseMetadata
 from app.teaching.scoring import ScoreResult
@@ -17,12 +23,12 @@ _OK = {"correct", "true_negative", "follows", "not_staged"}
 COLUMNS = ("Skill", "Item", "Reference", "Your read", "Result", "Points", "Explanation")
 
 
-def _pct(v: Optional[float]) -> str:
+def _pct(v: float | None) -> str:
     return "n/a" if v is None else f"{100 * v:.0f} %"
 
 
 class FeedbackDialog(QDialog):
-    def __init__(self, result: ScoreResult, meta: CaseMetadata, parent: Optional[QWidget] = None):
+    def __init__(self, result: ScoreResult, meta: CaseMetadata, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("TeachingFeedback")
         self.setWindowTitle(f"Feedback: {meta.title}")

@@ -3,11 +3,21 @@ title, difficulty, tags and clinical history (never the reference read or learni
 
 from __future__ import annotations
 
-from typing import Optional
-
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel,
-                               QLineEdit, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.findings.model import Level
 from app.teaching.case import DIFFICULTIES, TeachingCase
@@ -17,7 +27,7 @@ ANY = "any"
 
 
 class CasePickerDialog(QDialog):
-    def __init__(self, library: Library, attempted: set[str], trainee: str = "", parent: Optional[QWidget] = None):
+    def __init__(self, library: Library, attempted: set[str], trainee: str = "", parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle("Teaching case")
         self.setObjectName("CasePicker")
@@ -86,7 +96,7 @@ class CasePickerDialog(QDialog):
             self.table.selectRow(0)
         self._on_selection()
 
-    def selected_case(self) -> Optional[TeachingCase]:
+    def selected_case(self) -> TeachingCase | None:
         rows = self.table.selectionModel().selectedRows()
         return self.shown[rows[0].row()] if rows and rows[0].row() < len(self.shown) else None
 

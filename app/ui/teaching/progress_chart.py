@@ -3,12 +3,11 @@ dialog with a trainee selector and CSV export."""
 
 from __future__ import annotations
 
-from typing import Optional
+import itertools
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
-from PySide6.QtWidgets import (QComboBox, QDialog, QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QComboBox, QDialog, QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.teaching.history import History
 from app.teaching.scoring import SKILLS
@@ -20,7 +19,7 @@ COLOURS = {"score": "#ffffff", "levels": "#e6a23c", "pars": "#4a90d9", "edema": 
 class ProgressChart(QWidget):
     """Lines over attempt number (1..n): the score and each skill's accuracy, 0-100 %."""
 
-    def __init__(self, parent: Optional[QWidget] = None):
+    def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("ProgressChart")
         self.setMinimumSize(520, 300)
@@ -34,7 +33,7 @@ class ProgressChart(QWidget):
             self.series.setdefault(skill, []).append((index.get(t, 0), acc))
         self.update()
 
-    def paintEvent(self, _event) -> None:  # noqa: N802
+    def paintEvent(self, _event) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.fillRect(self.rect(), QColor("#1c1e1f"))
@@ -63,7 +62,7 @@ class ProgressChart(QWidget):
             pen = QPen(QColor(COLOURS[name]), 3 if name == "score" else 1.5)
             p.setPen(pen)
             qpts = [pt(x, v) for x, v in pts]
-            for a, b in zip(qpts, qpts[1:]):
+            for a, b in itertools.pairwise(qpts):
                 p.drawLine(a, b)
             for q in qpts:
                 p.drawEllipse(q, 3, 3)
@@ -72,7 +71,7 @@ class ProgressChart(QWidget):
 
 
 class ProgressDialog(QDialog):
-    def __init__(self, history: History, trainee: str = "", parent: Optional[QWidget] = None):
+    def __init__(self, history: History, trainee: str = "", parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle("Teaching progress")
         self.history = history

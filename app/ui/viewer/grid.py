@@ -3,16 +3,14 @@ them (crosshair jump, reference lines, synchronised scrolling)."""
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
+from app.ui.viewer.slice_view import SliceView
 from app.viewer.hanging import HangingLayout
 from app.viewer.identity import distinct_patients
 from app.viewer.state import ViewerState, link_to_point
-from app.ui.viewer.slice_view import SliceView
 
 MAX_VIEWS = 6
 
@@ -50,9 +48,9 @@ class ViewerGrid(QWidget):
             v.hide()
             self.all_views.append(v)
         self.rows, self.cols = 1, 1
-        self.hanging: Optional[HangingLayout] = None
-        self._maximized: Optional[SliceView] = None
-        self.active: Optional[SliceView] = None
+        self.hanging: HangingLayout | None = None
+        self._maximized: SliceView | None = None
+        self.active: SliceView | None = None
         self.state.changed.connect(self._on_state)
         self.set_grid(1, 1)
 
@@ -79,8 +77,9 @@ class ViewerGrid(QWidget):
             self._layout.removeWidget(v)
             v.hide()
         shown = [self._maximized] if self._maximized is not None else self.views()
-        for idx, v in enumerate(self.views()):
-            v.stop_cine() if v not in shown else None
+        for v in self.views():
+            if v not in shown:
+                v.stop_cine()
         for idx, v in enumerate(shown):
             r, c = (0, 0) if self._maximized is not None else divmod(idx, self.cols)
             self._layout.addWidget(v, r, c)
@@ -102,7 +101,7 @@ class ViewerGrid(QWidget):
             v.note = cell.note
             v.loading_text = ""
 
-    def view_for_role(self, role: str) -> Optional[SliceView]:
+    def view_for_role(self, role: str) -> SliceView | None:
         for v in self.views():
             if v.cell is not None and v.cell.role == role:
                 return v

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 
@@ -45,7 +44,7 @@ GAP = 10  # px between a left and a right corner line on the same row
 BASIS_SHARE = 0.62  # of the cell width for the calibration basis under the scale bar
 
 
-def _edge_label_half_px(view: "SliceView") -> float:
+def _edge_label_half_px(view: SliceView) -> float:
     """Half the width of the widest top/bottom orientation letter(s) (drawn at 11 pt bold)."""
     e = view.display.edge_labels() if view.display is not None else None
     if e is None:
@@ -94,7 +93,9 @@ def _pair_layout(left: list[tuple[str, QColor]], right: list[tuple[str, QColor]]
         for txt, col, limit, side in ((ltxt, lcol, lmax, "l"), (rtxt, rcol, rmax, "r")):
             if not txt:
                 continue
-            shown = txt if fm.horizontalAdvance(txt) <= limit else fm.elidedText(txt, Qt.TextElideMode.ElideRight, max(0, int(limit)))
+            shown = (
+                txt if fm.horizontalAdvance(txt) <= limit else fm.elidedText(txt, Qt.TextElideMode.ElideRight, max(0, int(limit)))
+            )
             tw = fm.horizontalAdvance(shown)
             x = MARGIN if side == "l" else w - MARGIN - tw
             n = n_l if side == "l" else n_r
@@ -104,13 +105,13 @@ def _pair_layout(left: list[tuple[str, QColor]], right: list[tuple[str, QColor]]
     return out_l, out_r
 
 
-def _scale_bar_rows(view: "SliceView") -> list[float]:
+def _scale_bar_rows(view: SliceView) -> list[float]:
     """Widths the scale bar and its basis label take above the bottom-right block, by row."""
     d = view.display
     if d is None:
         return []
     fm8 = QFontMetrics(_font(8))
-    length_mm, label = scale_bar_text(view)
+    length_mm, _label = scale_bar_text(view)
     rows: list[float] = []
     basis = d.scale_label()
     if basis:
@@ -122,18 +123,18 @@ def _scale_bar_rows(view: "SliceView") -> list[float]:
     return rows
 
 
-def _basis_width(view: "SliceView", on_edge_row: bool) -> float:
+def _basis_width(view: SliceView, on_edge_row: bool) -> float:
     """Room for the calibration basis label; on the bottom row it keeps clear of the centre letter."""
     w = view.viewport().width()
     return w / 2 - _edge_label_half_px(view) - MARGIN if on_edge_row else w * BASIS_SHARE
 
 
-def corner_font(view: "SliceView") -> QFont:
+def corner_font(view: SliceView) -> QFont:
     """9 pt, 8 pt in narrow cells (the pars layout beside the review dock)."""
     return _font(8 if view.viewport().width() < 380 else 9)
 
 
-def overlay_layout(view: "SliceView") -> dict[str, Placed]:
+def overlay_layout(view: SliceView) -> dict[str, Placed]:
     """Every corner line of ``view`` as painted: corner -> [(text, rectangle, elided?, colour)]."""
     w, h = view.viewport().width(), view.viewport().height()
     fm = QFontMetrics(corner_font(view))
@@ -150,7 +151,7 @@ def _fmt(v) -> str:
     return f"{v:.0f}" if abs(v - round(v)) < 1e-6 or abs(v) >= 100 else f"{v:.1f}"
 
 
-def corner_lines(view: "SliceView") -> dict[str, list[tuple[str, QColor]]]:
+def corner_lines(view: SliceView) -> dict[str, list[tuple[str, QColor]]]:
     d = view.display
     ctx = view.context
     st = view.state
@@ -207,7 +208,7 @@ def corner_lines(view: "SliceView") -> dict[str, list[tuple[str, QColor]]]:
     return {"top-left": tl, "top-right": tr, "bottom-left": bl, "bottom-right": br}
 
 
-def scale_bar_text(view: "SliceView") -> tuple[float, str]:
+def scale_bar_text(view: SliceView) -> tuple[float, str]:
     """(bar length in mm or 0 when uncalibrated, label) e.g. "10 mm (ImagerPixelSpacing / magnification)"."""
     d = view.display
     basis = d.scale_label()
@@ -218,7 +219,7 @@ def scale_bar_text(view: "SliceView") -> tuple[float, str]:
     return length_mm, f"{length_mm:.0f} mm" + (f" ({basis})" if basis else "")
 
 
-def _scale_bar(p: QPainter, view: "SliceView", w: int, h: int, bottom_offset: float) -> float:
+def _scale_bar(p: QPainter, view: SliceView, w: int, h: int, bottom_offset: float) -> float:
     """Bar at the bottom-right above the cursor readout, its length, and under it the calibration
     basis of a radiograph ("uncalibrated" with no bar). Returns the height used."""
     d = view.display
@@ -251,7 +252,7 @@ def _scale_bar(p: QPainter, view: "SliceView", w: int, h: int, bottom_offset: fl
     return used
 
 
-def _edge_labels(p: QPainter, view: "SliceView", w: int, h: int) -> None:
+def _edge_labels(p: QPainter, view: SliceView, w: int, h: int) -> None:
     e = view.display.edge_labels()
     if e is None:
         return
@@ -263,7 +264,7 @@ def _edge_labels(p: QPainter, view: "SliceView", w: int, h: int) -> None:
     _text(p, (w - fm.horizontalAdvance(e.bottom)) / 2, h - MARGIN - fm.descent(), e.bottom, ACCENT)
 
 
-def _line_through(p: QPainter, view: "SliceView", a, b, color: QColor, dash: bool) -> None:
+def _line_through(p: QPainter, view: SliceView, a, b, color: QColor, dash: bool) -> None:
     pa = view.viewport_point_of_pixel(*a)
     pb = view.viewport_point_of_pixel(*b)
     dx, dy = pb.x() - pa.x(), pb.y() - pa.y()
@@ -278,7 +279,7 @@ def _line_through(p: QPainter, view: "SliceView", a, b, color: QColor, dash: boo
     p.drawLine(q0, q1)
 
 
-def _crosshair_and_references(p: QPainter, view: "SliceView") -> None:
+def _crosshair_and_references(p: QPainter, view: SliceView) -> None:
     d = view.display
     if getattr(d, "kind", "") != "volume":
         return
@@ -306,7 +307,7 @@ def _crosshair_and_references(p: QPainter, view: "SliceView") -> None:
     p.restore()
 
 
-def paint(p: QPainter, view: "SliceView") -> None:
+def paint(p: QPainter, view: SliceView) -> None:
     w, h = view.viewport().width(), view.viewport().height()
     p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
     p.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)

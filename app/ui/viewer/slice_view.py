@@ -9,19 +9,19 @@ mouse events go to the pluggable tool controller as ``ViewPointerEvent``s (pixel
 from __future__ import annotations
 
 import math
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter, QTransform
 from PySide6.QtWidgets import QFrame, QGraphicsItem, QGraphicsRectItem, QGraphicsScene, QGraphicsView
 
+from app.ui.viewer import overlay
+from app.ui.viewer.image_item import ImageItem
 from app.viewer.hanging import CellSpec
 from app.viewer.orientation import display_transform
 from app.viewer.pointer import ViewPointerEvent
 from app.viewer.state import ViewerState
-from app.ui.viewer.image_item import ImageItem
-from app.ui.viewer import overlay
 
 _BUTTONS = {Qt.MouseButton.LeftButton: "left", Qt.MouseButton.MiddleButton: "middle",
             Qt.MouseButton.RightButton: "right"}
@@ -43,7 +43,7 @@ class SliceView(QGraphicsView):
         super().__init__(parent)
         self.state = state
         self.display: Any = None
-        self.cell: Optional[CellSpec] = None
+        self.cell: CellSpec | None = None
         self.context: dict[str, str] = {}  # corner identity text of the series shown (presenter)
         self.identity: Any = None  # StudyIdentity of the series shown (app.viewer.identity)
         self.pre_paint_hooks: list = []  # called before the scene's items paint (label layout reset)
@@ -54,9 +54,9 @@ class SliceView(QGraphicsView):
         self.active = False
         self.reference_planes: list = []  # PlaneSpecs of linked views (drawn as lines)
         self.zoom = 1.0
-        self._center: Optional[QPointF] = None
-        self._cursor_pixel: Optional[tuple[float, float]] = None
-        self._drag: Optional[dict] = None
+        self._center: QPointF | None = None
+        self._cursor_pixel: tuple[float, float] | None = None
+        self._drag: dict | None = None
         self._tool_controller = None
         self._scene = QGraphicsScene(self)
         self._scene.setSceneRect(-1e6, -1e6, 2e6, 2e6)
@@ -84,7 +84,7 @@ class SliceView(QGraphicsView):
         self.state.changed.connect(self._on_state_changed)
 
     # ---- content ---------------------------------------------------------------------------
-    def set_cell(self, cell: Optional[CellSpec]) -> None:
+    def set_cell(self, cell: CellSpec | None) -> None:
         self.cell = cell
         self.viewport().update()
 
@@ -147,7 +147,7 @@ class SliceView(QGraphicsView):
         self._apply_view()
         self.sig_view_changed.emit(self)
 
-    def zoom_by(self, factor: float, anchor: Optional[QPointF] = None) -> None:
+    def zoom_by(self, factor: float, anchor: QPointF | None = None) -> None:
         """Zoom; the scene point under ``anchor`` (viewport px, e.g. the cursor) stays put."""
         inv, _ok = self.viewportTransform().inverted()
         fixed = inv.map(QPointF(anchor)) if anchor is not None else None
@@ -313,19 +313,19 @@ class SliceView(QGraphicsView):
         self.sig_maximize_requested.emit(self)
 
     # ---- drag and drop: files or folders dropped on an image open them ----------------------
-    def dragEnterEvent(self, event) -> None:  # noqa: N802
+    def dragEnterEvent(self, event) -> None:
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
         else:
             super().dragEnterEvent(event)
 
-    def dragMoveEvent(self, event) -> None:  # noqa: N802
+    def dragMoveEvent(self, event) -> None:
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
         else:
             super().dragMoveEvent(event)
 
-    def dropEvent(self, event) -> None:  # noqa: N802
+    def dropEvent(self, event) -> None:
         paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if paths:
             event.acceptProposedAction()
@@ -385,7 +385,7 @@ class SliceView(QGraphicsView):
         self.active = active
         self.viewport().update()
 
-    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
         super().drawBackground(painter, rect)
         for hook in self.pre_paint_hooks:
             hook()

@@ -60,7 +60,7 @@ def test_meyerding_technique_2_needs_wall_point():
     roles = (am.S1_PS, am.S1_AS, am.L5_PI)
     m = am.MeyerdingSlip(points_px=((0, 0), (40, 0), (10, -5)), roles=roles, technique=SlipTechnique.POSTERIOR_WALL_TANGENT)
     assert m.slip is None and not m.is_complete
-    m2 = am.MeyerdingSlip(points_px=((0, 0), (40, 0), (10, -5), (16, -35)), roles=roles + (am.L5_WALL_TOP,),
+    m2 = am.MeyerdingSlip(points_px=((0, 0), (40, 0), (10, -5), (16, -35)), roles=(*roles, am.L5_WALL_TOP),
                           technique="posterior-wall-tangent")
     assert m2.percent_slip == pytest.approx(100 * 9 / 40)
 

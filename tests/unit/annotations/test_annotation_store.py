@@ -6,7 +6,12 @@ import pytest
 
 from app.annotations import model as am
 from app.annotations.store import (
-    AddAnnotation, AnnotationDocError, AnnotationStore, MacroCommand, RemoveAnnotation, UpdateAnnotation,
+    AddAnnotation,
+    AnnotationDocError,
+    AnnotationStore,
+    MacroCommand,
+    RemoveAnnotation,
+    UpdateAnnotation,
 )
 
 

@@ -7,8 +7,8 @@ import pytest
 from app.annotations.events import PointerEvent
 from app.annotations.space import PixelSpace
 from app.annotations.store import AnnotationStore
-from app.annotations.derive import derive_findings
 from app.annotations.tools import MeyerdingTool, ToolContext
+from app.findings.derive import derive_findings
 from app.findings.model import Level, MeyerdingGrade, StudyFindings
 from app.samples.cases import case_by_number
 from app.samples.phantom import model_for

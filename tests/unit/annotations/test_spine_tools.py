@@ -5,12 +5,12 @@ import json
 import pytest
 
 from app.annotations import model as am
-from app.annotations.derive import derive_findings
 from app.annotations.events import KeyEvent, PointerEvent
 from app.annotations.space import PixelSpace
 from app.annotations.spine import SegmentMotionLines, SpinoPelvicLines
 from app.annotations.store import AnnotationStore
 from app.annotations.tools import SpinoPelvicTool, ToolContext, ToolRegistry
+from app.findings.derive import derive_findings
 from app.findings.model import InstabilityMeasurement, Level, LevelFinding, SpinoPelvic, StudyFindings
 
 LABEL = "ImagerPixelSpacing / magnification"
@@ -81,7 +81,7 @@ def test_spinopelvic_finding_with_provenance_and_withdrawal():
 
 def test_out_of_range_value_is_left_unknown_with_a_note():
     # hip axis far posterior: PT -60 is outside the model's -40..90
-    ann = ctx().make(SpinoPelvicLines, ((-42.0, 30.0), (-42.0, 30.0)) + ((0.0, 0.0), (20.0, 0.0)))
+    ann = ctx().make(SpinoPelvicLines, ((-42.0, 30.0), (-42.0, 30.0), (0.0, 0.0), (20.0, 0.0)))
     notes = []
     sp = derive_findings([ann], StudyFindings(), notes=notes).spinopelvic
     assert sp.pelvic_tilt_deg is None and sp.sacral_slope_deg == 0.0 and any("pelvic tilt" in n for n in notes)
@@ -110,11 +110,11 @@ def segment_tool(view, store, **kw):
 def test_segment_tools_and_instability_from_both_views():
     store = AnnotationStore()
     flex = segment_tool("flexion", store, level=Level.L4)
-    for p in ((8.0, -20.0), (88.0, -20.0)) + LOWER:  # 4 mm forward, parallel endplates
+    for p in ((8.0, -20.0), (88.0, -20.0), *LOWER):  # 4 mm forward, parallel endplates
         click(flex, p)
     ext = segment_tool("extension", store, level=Level.L4)
     assert "extension" in ext.prompt and "L4 inferior endplate" in ext.prompt
-    for p in ((-2.0, -20.0), (78.0, -100.0)) + LOWER:  # 1 mm back, 45 deg lordotic
+    for p in ((-2.0, -20.0), (78.0, -100.0), *LOWER):  # 1 mm back, 45 deg lordotic
         click(ext, p)
     f_ann, e_ann = store.annotations
     assert (f_ann.view, e_ann.view, f_ann.level) == ("flexion", "extension", Level.L4)
@@ -127,7 +127,7 @@ def test_segment_tools_and_instability_from_both_views():
 def test_one_view_only_gives_a_note_and_no_measurement():
     store = AnnotationStore()
     tool = segment_tool("flexion", store)
-    for p in ((8.0, -20.0), (88.0, -20.0)) + LOWER:
+    for p in ((8.0, -20.0), (88.0, -20.0), *LOWER):
         click(tool, p)
     notes = []
     out = derive_findings(store, StudyFindings(), notes=notes)
@@ -150,8 +150,8 @@ def test_measurement_withdrawn_when_a_view_is_deleted_and_hand_entry_kept():
 
 def test_uncalibrated_views_give_percent_and_angle_but_no_mm():
     px = ToolContext("1", "1.1", None, PixelSpace())
-    f = px.make(SegmentMotionLines, ((8.0, -20.0), (88.0, -20.0)) + LOWER, view="flexion")
-    e = px.make(SegmentMotionLines, ((-2.0, -20.0), (78.0, -20.0)) + LOWER, view="extension")
+    f = px.make(SegmentMotionLines, ((8.0, -20.0), (88.0, -20.0), *LOWER), view="flexion")
+    e = px.make(SegmentMotionLines, ((-2.0, -20.0), (78.0, -20.0), *LOWER), view="extension")
     m = derive_findings([f, e], StudyFindings()).level(Level.L4).instability_measured
     assert m.translation_mm is None and m.translation_pct == pytest.approx(12.5) and m.angulation_deg == 0.0
 

@@ -10,9 +10,22 @@ from app.annotations.events import KeyEvent, PointerEvent
 from app.annotations.space import PixelSpace
 from app.annotations.store import AnnotationStore
 from app.annotations.tools import (
-    AngleTool, ArrowTextTool, CobbTool, EllipseRoiTool, FreehandRoiTool, LengthTool, LevelLabelTool, MeyerdingTool,
-    ParsMarkerTool, SelectTool, ToolContext, ToolRegistry, cancel_pending_marker, complete_pars_marker,
-    set_annotation_text, set_level_label,
+    AngleTool,
+    ArrowTextTool,
+    CobbTool,
+    EllipseRoiTool,
+    FreehandRoiTool,
+    LengthTool,
+    LevelLabelTool,
+    MeyerdingTool,
+    ParsMarkerTool,
+    SelectTool,
+    ToolContext,
+    ToolRegistry,
+    cancel_pending_marker,
+    complete_pars_marker,
+    set_annotation_text,
+    set_level_label,
 )
 from app.findings.model import Level, MeyerdingGrade, ParsStatus, Side, SlipTechnique
 from app.geometry.frames import ImagePlane

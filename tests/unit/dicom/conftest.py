@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any
 
 import numpy as np
 import pytest
@@ -81,10 +82,10 @@ class SeriesWriter:
 
     def stack(self, n: int = 6, *, rows: int = 8, cols: int = 10, spacing=(0.8, 0.6), step_mm: float = 2.5,
               iop=AXIAL, origin=(-10.0, -20.0, 30.0), tilt_deg: float = 0.0, modality: str = "CT",
-              positions: Optional[Sequence[Sequence[float]]] = None, order: Optional[Sequence[int]] = None,
-              folder: Optional[str] = None, series_uid: Optional[str] = None, slope: float = 1.0,
+              positions: Sequence[Sequence[float]] | None = None, order: Sequence[int] | None = None,
+              folder: str | None = None, series_uid: str | None = None, slope: float = 1.0,
               intercept: float = 0.0, dtype=np.int16, names: str = "sequential",
-              per_slice: Optional[dict] = None, **attrs: Any) -> tuple[list[Path], list[np.ndarray], np.ndarray]:
+              per_slice: dict | None = None, **attrs: Any) -> tuple[list[Path], list[np.ndarray], np.ndarray]:
         """Returns (paths in writing order, pixel arrays per true slice k, positions (n, 3) per k)."""
         iop = np.asarray(iop, dtype=float)
         normal = np.cross(iop[:3], iop[3:])

@@ -1,5 +1,7 @@
 """Bad input: typed errors naming the file; one bad file never stops the rest; progress/cancel."""
 
+from pathlib import Path
+
 import numpy as np
 import pydicom
 import pydicom.data
@@ -7,7 +9,7 @@ import pytest
 
 from app.core.progress import Cancelled, CancelToken
 from app.dicom import load_preview, load_series, scan_paths
-from app.dicom.errors import (DicomLoadError, NoPixelData, TruncatedFile, UnsupportedTransferSyntax)
+from app.dicom.errors import DicomLoadError, NoPixelData, TruncatedFile, UnsupportedTransferSyntax
 from app.dicom.transfer import decoder_hint
 
 from .conftest import CT_STORAGE, base_dataset, save
@@ -97,7 +99,7 @@ def test_missing_decoder_message_names_the_package(tmp_path, monkeypatch):
 
     src = pydicom.data.get_testdata_file("MR_small_jp2klossless.dcm")
     p = tmp_path / "j2k.dcm"
-    p.write_bytes(open(src, "rb").read())
+    p.write_bytes(Path(src).read_bytes())
     # no decoder package installed for JPEG 2000: neither pydicom's plugins nor GDCM nor SimpleITK
     monkeypatch.setattr(get_decoder("1.2.840.10008.1.2.4.90"), "_available", {})
     monkeypatch.setitem(sys.modules, "SimpleITK", None)

@@ -36,7 +36,7 @@ def test_every_truncation_point(good_bytes, tmp_path):
     folder = tmp_path / "cut"
     folder.mkdir()
     target = folder / "x.dcm"
-    for n in list(range(0, len(good_bytes), 7)) + [len(good_bytes) - 1]:
+    for n in [*list(range(0, len(good_bytes), 7)), len(good_bytes) - 1]:
         target.write_bytes(good_bytes[:n])
         _exercise(folder)
         read_fast_header(target, _wanted())  # never raises

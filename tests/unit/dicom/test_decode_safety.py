@@ -13,8 +13,7 @@ import pydicom.data
 import pytest
 
 from app.core.progress import Cancelled, CancelToken
-from app.dicom import load_preview, load_series, scan_paths
-from app.dicom import errors
+from app.dicom import errors, load_preview, load_series, scan_paths
 from app.dicom.errors import DicomLoadError, NoPixelData, TruncatedFile, UnsupportedTransferSyntax
 
 from .conftest import MR_STORAGE, base_dataset, peak_alloc_bytes, save
@@ -201,7 +200,7 @@ def test_private_compression_is_named(tmp_path):
 
 
 def test_preview_works_without_photometric_interpretation(writer, tmp_path):
-    paths, pixels, _ = writer.stack(3)
+    paths, _pixels, _ = writer.stack(3)
     for p in paths:
         ds = pydicom.dcmread(p)
         del ds.PhotometricInterpretation

@@ -85,7 +85,7 @@ def test_file_cut_inside_its_header_is_an_error_not_a_non_image(tmp_path, keep_b
     full = _ct(tmp_path / "full.dcm", 0, SeriesDescription="AXIAL BONE " * 4)
     cut = tmp_path / "cut.dcm"
     cut.write_bytes(full.read_bytes()[:keep_bytes])
-    ds, skip = read_header(cut)
+    _ds, skip = read_header(cut)
     assert skip is not None and skip.category == "error"
     assert "file ends inside its header" in skip.reason
 

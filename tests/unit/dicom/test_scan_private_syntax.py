@@ -17,7 +17,9 @@ MPEG2 = "1.2.840.10008.1.2.4.100"
 def _write_series(folder: Path, syntax: str, n: int = 3) -> None:
     folder.mkdir(parents=True)
     for k in range(n):
-        ds = base_dataset(CT_STORAGE, "CT", TransferSyntaxUID=syntax, SeriesInstanceUID=f"1.2.826.0.1.3680043.8.498.9{len(syntax)}")
+        ds = base_dataset(
+            CT_STORAGE, "CT", TransferSyntaxUID=syntax, SeriesInstanceUID=f"1.2.826.0.1.3680043.8.498.9{len(syntax)}"
+        )
         ds.ImagePositionPatient = [0.0, 0.0, 1.5 * k]
         ds.ImageOrientationPatient = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
         ds.PixelSpacing = [0.5, 0.5]

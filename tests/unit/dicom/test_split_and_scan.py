@@ -86,7 +86,7 @@ def test_files_without_extension_preamble_or_meta_and_junk(writer, tmp_path):
     fp.is_little_endian, fp.is_implicit_VR = True, True
     write_dataset(fp, ds)
     raw.write_bytes(fp.getvalue())
-    assert open(raw, "rb").read(4)[:2] == b"\x08\x00"
+    assert raw.read_bytes()[:2] == b"\x08\x00"
     (tmp_path / "notes.txt").write_text("hello, not an image")
     (tmp_path / "blob.dat").write_bytes(b"\x08\x00" + bytes(range(200)))
     sr = base_dataset(BASIC_TEXT_SR, "SR", SeriesInstanceUID="1.2.3.10")

@@ -51,7 +51,7 @@ def test_reversed_instance_numbers_do_not_flip_the_stack(writer, tmp_path):
 
 
 def test_sagittal_geometry_maps_every_voxel(writer, tmp_path):
-    _, pixels, positions = writer.stack(4, iop=SAGITTAL, order=[2, 0, 3, 1])
+    _, _pixels, positions = writer.stack(4, iop=SAGITTAL, order=[2, 0, 3, 1])
     vol = _load(tmp_path)
     assert vol.plane is Plane.SAGITTAL
     np.testing.assert_allclose(vol.geometry.direction[:, 0], SAGITTAL[:3])

@@ -57,9 +57,14 @@ def rich_findings(study_uid: str = STUDY_UID, series_uid: str = SERIES_UID, sop_
         sex=m.Sex.FEMALE, sport_level=m.SportLevel.COMPETITIVE, from_dicom=frozenset({"sex"}),
     )
     return m.StudyFindings(
-        study_instance_uid=study_uid, reader="Dr Test Reader", created="2026-11-21T10:00:00+00:00",
-        modified="2026-11-21T10:30:12+00:00", impression="Active L5 spondylolysis on the left; chronic on the right.\nGrade I slip.",
-        pars=pars, levels=levels, context=ctx,
+        study_instance_uid=study_uid,
+        reader="Dr Test Reader",
+        created="2026-11-21T10:00:00+00:00",
+        modified="2026-11-21T10:30:12+00:00",
+        impression="Active L5 spondylolysis on the left; chronic on the right.\nGrade I slip.",
+        pars=pars,
+        levels=levels,
+        context=ctx,
         imaging=m.ImagingPerformed(radiographs=True, flexion_extension=False, ct=True, mri=True),
         spinopelvic=m.SpinoPelvic(52.5, 14.0, 38.5, -48.0, provenance=(ref_slip,)),
     )

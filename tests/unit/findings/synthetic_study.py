@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from findings_factories import SERIES_UID, SOP_UID, STUDY_UID
 from pydicom.dataset import FileDataset, FileMetaDataset
 from pydicom.uid import CTImageStorage, DigitalXRayImageStorageForPresentation, ExplicitVRLittleEndian, generate_uid
-
-from findings_factories import SERIES_UID, SOP_UID, STUDY_UID
 
 
 def _base(sop_class: str, sop_uid: str, study_uid: str, series_uid: str, modality: str) -> FileDataset:

@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
+from findings_factories import rich_findings
 
 from app.findings import autosave as asv
 from app.findings import model as m
-from findings_factories import rich_findings
 
 UID = "1.2.3.4.5"
 

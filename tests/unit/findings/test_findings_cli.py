@@ -6,12 +6,12 @@ import json
 
 import pydicom
 import pytest
+from findings_factories import STUDY_UID, rich_findings
+from synthetic_study import write_ct_study
 
 from app.cli import main
 from app.findings import io as fio
 from app.findings import model as m
-from findings_factories import STUDY_UID, rich_findings
-from synthetic_study import write_ct_study
 
 
 @pytest.fixture()

@@ -8,12 +8,12 @@ import json
 
 import jsonschema
 import pytest
+from findings_factories import rich_findings, study_findings
 from hypothesis import HealthCheck, given, settings
 
 from app.findings import io as fio
 from app.findings import model as m
 from app.findings.schema import load_schema, validate_document
-from findings_factories import rich_findings, study_findings
 
 
 def test_schema_is_valid_draft_2020_12():
@@ -153,7 +153,7 @@ def test_missing_or_bad_version(version):
         doc.pop("schema_version")
     else:
         doc["schema_version"] = version
-    with pytest.raises(fio.FindingsFileError, match="schema_version|invalid findings file"):
+    with pytest.raises(fio.FindingsFileError, match=r"schema_version|invalid findings file"):
         fio.findings_from_dict(doc)
 
 
@@ -167,7 +167,7 @@ def test_not_json(tmp_path):
 def test_binary_file(tmp_path):
     path = tmp_path / "image.json"
     path.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe\x00")
-    with pytest.raises(fio.FindingsFileError, match="cannot read|not valid JSON"):
+    with pytest.raises(fio.FindingsFileError, match=r"cannot read|not valid JSON"):
         fio.load_findings(path)
 
 

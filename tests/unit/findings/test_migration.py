@@ -75,7 +75,7 @@ def test_same_keys_are_valid_in_version_2():
 
 
 def test_from_dicom_names_only_header_fields():
-    with pytest.raises(ValueError, match="from_dicom .*pain_vas"):
+    with pytest.raises(ValueError, match=r"from_dicom .*pain_vas"):
         m.ClinicalContext(pain_vas=3, from_dicom=frozenset({"pain_vas"}))
     doc = json.loads(json.dumps(V1_DOC))
     doc["schema_version"] = 2

@@ -2,11 +2,11 @@
 
 import pytest
 
+from app.core.paths import sample_dicom_dir
 from app.findings.io import load_findings
 from app.findings.model import CTStageBasis, ImagingModality
 from app.samples.cases import SAMPLE_CASES
 from app.samples.generate import READ_NAME, reference_read
-from app.core.paths import sample_dicom_dir
 
 
 @pytest.mark.parametrize("case", SAMPLE_CASES, ids=lambda c: c.slug)

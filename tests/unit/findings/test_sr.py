@@ -8,14 +8,21 @@ import subprocess
 
 import pydicom
 import pytest
+from findings_factories import SOP_UID, STUDY_UID, rich_findings, study_findings
 from hypothesis import HealthCheck, given, settings
+from synthetic_study import write_ct_study, write_dx_image
 
 from app.findings import model as m
 from app.findings import sr_codes as c
-from app.findings.sr import (SRExportError, SRImportError, export_sr, findings_from_sr, findings_to_sr,
-                             load_findings_from_sr, read_study_headers)
-from findings_factories import SOP_UID, STUDY_UID, rich_findings, study_findings
-from synthetic_study import write_ct_study, write_dx_image
+from app.findings.sr import (
+    SRExportError,
+    SRImportError,
+    export_sr,
+    findings_from_sr,
+    findings_to_sr,
+    load_findings_from_sr,
+    read_study_headers,
+)
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +144,7 @@ def test_private_codes_documented():
 # ------------------------------------------------------------------ errors
 
 def test_export_refuses_wrong_or_missing_study(tmp_path, study_dir):
-    with pytest.raises(SRExportError, match="no images of study 1.2.3"):
+    with pytest.raises(SRExportError, match=r"no images of study 1.2.3"):
         export_sr(m.StudyFindings(study_instance_uid="1.2.3"), tmp_path / "x.dcm", study=study_dir)
     (tmp_path / "empty").mkdir()
     with pytest.raises(SRExportError, match="no DICOM images"):
@@ -262,7 +269,7 @@ def test_frame_reference_only_for_multiframe_instances(evidence, tmp_path):
                           points_px=((1.25, 2.5),))
     f = m.StudyFindings(study_instance_uid=STUDY_UID,
                         pars=(m.ParsFinding("L5", "left", "stress_reaction", provenance=(ref,)),))
-    sr = findings_to_sr(f, list(evidence) + [mf])
+    sr = findings_to_sr(f, [*list(evidence), mf])
     ds = _reread(sr)
     images = [it for it in _walk(ds.ContentSequence) if it.ValueType == "IMAGE"]
     assert len(images) == 1 and images[0].ReferencedSOPSequence[0].ReferencedFrameNumber == 7

@@ -9,12 +9,12 @@ import subprocess
 import sys
 
 import pytest
+from findings_factories import rich_findings
+from synthetic_study import write_ct_study
 
 from app.findings.io import FindingsFileError, load_findings
 from app.findings.sr import export_sr
 from app.findings.sr_import import SRImportError, load_findings_from_sr
-from findings_factories import rich_findings
-from synthetic_study import write_ct_study
 
 N_MUTANTS = 60  # bounded: a few seconds
 
@@ -44,7 +44,7 @@ def test_byte_damaged_srs_raise_only_sr_import_error(good_sr, tmp_path):
             load_findings_from_sr(p)
         except SRImportError as exc:
             assert str(p) in str(exc)
-        except Exception as exc:  # noqa: BLE001 - collected to report every escape at once
+        except Exception as exc:
             untyped.append(f"{p.name}: {type(exc).__name__}: {exc}")
     assert untyped == []
 

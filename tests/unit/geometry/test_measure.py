@@ -236,7 +236,8 @@ def test_slip_angle_sign_and_value(tilt, rot, flip):
 def test_slip_angle_3d_sagittal():
     # LPS sagittal plane x = 0: cranial = +z, anterior = -y
     wall = ((0.0, 10.0, 0.0), (0.0, 12.0, -30.0))  # wall leaning: superior end more anterior
-    cranial = np.subtract(wall[0], wall[1]); cranial /= np.linalg.norm(cranial)
+    cranial = np.subtract(wall[0], wall[1])
+    cranial /= np.linalg.norm(cranial)
     perp = np.cross((1.0, 0.0, 0.0), cranial)  # in plane, perpendicular to the wall
     if perp @ (0, -1, 0) < 0:
         perp = -perp  # point anteriorly

@@ -8,8 +8,15 @@ import pytest
 from app.findings.model import Level, ParsStatus, Side
 from app.samples import labels as T
 from app.samples.cases import SAMPLE_CASES, CaseSpec, ParsSpec, case_by_number
-from app.samples.phantom import (PART_NAMES, Grid, label_volume, measured_slip_pct, model_for, part_volume,
-                                 spine_geometry)
+from app.samples.phantom import (
+    PART_NAMES,
+    Grid,
+    label_volume,
+    measured_slip_pct,
+    model_for,
+    part_volume,
+    spine_geometry,
+)
 
 
 def _sagittal_grid(x_mm: float, step: float = 0.5) -> Grid:
@@ -74,7 +81,7 @@ def test_isthmic_slip_moves_the_body_but_not_the_arch():
 
 
 def test_slip_without_bilateral_defects_is_refused():
-    with pytest.raises(ValueError, match="bilateral|both sides"):
+    with pytest.raises(ValueError, match=r"bilateral|both sides"):
         CaseSpec(number=99, slug="x", title="x", age_years=30, sex="F", slip_pct=10.0)
 
 
@@ -103,8 +110,11 @@ def test_pars_states_are_rasterised():
 def test_incomplete_fracture_leaves_part_of_the_pars_bridged():
     case = case_by_number(5)
     inc = _pars_labels(case, Level.L4, Side.LEFT)
-    complete = _pars_labels(dataclasses.replace(case, pars=((Level.L4, Side.LEFT, ParsSpec(ParsStatus.COMPLETE_FRACTURE, True, True)),)),
-                            Level.L4, Side.LEFT)
+    complete = _pars_labels(
+        dataclasses.replace(case, pars=((Level.L4, Side.LEFT, ParsSpec(ParsStatus.COMPLETE_FRACTURE, True, True)),)),
+        Level.L4,
+        Side.LEFT,
+    )
     n_inc = int(np.isin(inc, [T.GAP_FLUID, T.GAP_FIBROUS]).sum())
     n_full = int(np.isin(complete, [T.GAP_FLUID, T.GAP_FIBROUS]).sum())
     assert 0 < n_inc < n_full

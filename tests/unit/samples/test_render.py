@@ -119,7 +119,7 @@ def test_ct_numbers_of_bone_marrow_and_disc_are_in_their_real_ranges():
         g = model_for(case).geometry
         x0, y0, ztop = geo.positions[0]
 
-        def ijk(p):
+        def ijk(p, ztop=ztop, geo=geo, x0=x0, y0=y0):
             return (int(round((ztop - p[2]) / geo.slice_spacing)), int(round((p[1] - y0) / geo.pixel_spacing[0])),
                     int(round((p[0] - x0) / geo.pixel_spacing[1])))
 

@@ -42,7 +42,7 @@ def test_anonymised_case_keeps_no_identifier_and_loads_as_one_study(tmp_path, mo
 
     monkeypatch.setenv("ISTHMUS_DATA_DIR", str(tmp_path / "data"))
     study = tmp_path / "study"
-    ct, mr = _study(study)
+    ct, _mr = _study(study)
     sop = str(pydicom.dcmread(ct[0]).SOPInstanceUID)
     meta = CaseMetadata("my_case", "My case", "Back pain in a runner.", tags=("L5",))
     report = make_case(study, _read(sop), tmp_path / "out", meta)
@@ -68,7 +68,7 @@ def test_anonymised_case_keeps_no_identifier_and_loads_as_one_study(tmp_path, mo
     read = load_findings(tmp_path / "out" / "reference_read.json")
     assert read.study_instance_uid == st.study_instance_uid  # remapped with the same mapping
     prov = read.pars[0].provenance[0]
-    ct_series = [s for s in st.series if s.modality_code == "CT"][0]
+    ct_series = next(s for s in st.series if s.modality_code == "CT")
     assert prov.series_instance_uid == ct_series.series_instance_uid
     new_sops = {str(pydicom.dcmread(p).SOPInstanceUID) for p in (tmp_path / "out" / "images").iterdir()}
     assert prov.sop_instance_uid in new_sops and sop not in new_sops

@@ -131,8 +131,10 @@ def test_grade_override_disagreement_is_charged_when_nothing_else_explains_it():
 
 
 def _with_slip(read, level, percent):
-    levels = tuple(lv for lv in read.levels if lv.level is not level) + (
-        fm.LevelFinding(level=level, slip=fm.Slip(percent=percent)),)
+    levels = (
+        *tuple(lv for lv in read.levels if lv.level is not level),
+        fm.LevelFinding(level=level, slip=fm.Slip(percent=percent)),
+    )
     return dataclasses.replace(read, levels=levels)
 
 
@@ -145,7 +147,7 @@ def test_slip_within_tolerance_agrees_and_beyond_tolerance_costs():
     off = score_read(_with_slip(ref, L5, pct + tol + 3.0), ref, with_pathway=False)
     charged = _charged(off)
     assert charged[("out_of_tolerance", "slip L5")] == P.slip_error
-    assert "off by" in [i for i in off.errors() if i.key == "slip L5"][0].explanation
+    assert "off by" in next(i for i in off.errors() if i.key == "slip L5").explanation
     _drop_equals_penalties(off)
 
 

@@ -1,8 +1,15 @@
 import numpy as np
 import pytest
 
-from app.dicom.model import (Calibration, CalibrationBasis, Geometry, InstanceHeader, Modality, MRSequence,
-                             Plane, RadiographView, SeriesEntry)
+from app.dicom.model import (
+    Geometry,
+    InstanceHeader,
+    Modality,
+    MRSequence,
+    Plane,
+    RadiographView,
+    SeriesEntry,
+)
 from app.viewer.hanging import estimate_pars_x, pars_protocol, simple_layout
 
 

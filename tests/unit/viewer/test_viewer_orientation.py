@@ -1,8 +1,13 @@
 import numpy as np
 
 from app.viewer import mpr
-from app.viewer.orientation import (direction_label, edge_labels, patient_orientation_vector,
-                                    radiograph_edge_labels, screen_directions)
+from app.viewer.orientation import (
+    direction_label,
+    edge_labels,
+    patient_orientation_vector,
+    radiograph_edge_labels,
+    screen_directions,
+)
 
 
 def test_single_axis_labels():

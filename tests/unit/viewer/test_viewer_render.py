@@ -84,9 +84,9 @@ def test_presets_and_auto_window():
     vol = rng.uniform(100, 1100, size=(40, 50, 50)).astype(np.float32)
     wl = auto_window(vol)
     assert 80 < wl.low < 140 and 1060 < wl.high < 1120
-    wl2, source = default_window("MR", vol)
+    _wl2, source = default_window("MR", vol)
     assert "auto" in source
-    wl3, source3 = default_window("CT", vol)
+    wl3, _source3 = default_window("CT", vol)
     assert wl3 == preset("ct_bone")
 
 

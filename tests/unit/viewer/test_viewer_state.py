@@ -1,9 +1,8 @@
 import numpy as np
 import pytest
 
-from app.dicom.model import (Calibration, CalibrationBasis, Geometry, Modality, Plane, Radiograph,
-                             RadiographView, Volume)
-from app.viewer import actions, mpr
+from app.dicom.model import Calibration, CalibrationBasis, Geometry, Modality, Plane, Radiograph, RadiographView, Volume
+from app.viewer import actions
 from app.viewer.display import RadiographDisplay, VolumeDisplay, make_display
 from app.viewer.scale_bar import scale_bar_mm
 from app.viewer.state import ViewerState, link_to_point, reference_line
@@ -67,7 +66,7 @@ def test_reference_line_of_sagittal_on_axial():
     ax = VolumeDisplay(vol, "axial")
     sag = VolumeDisplay(vol, "sagittal")
     line = reference_line(ax.plane, sag.plane)
-    (c0, r0), (c1, r1) = line
+    (c0, _r0), (c1, _r1) = line
     # the sagittal plane is vertical on the axial view: constant column = its x position
     assert c0 == pytest.approx(c1, abs=1e-6)
     x_lps = sag.plane.origin_lps[0]

@@ -3,11 +3,22 @@
 import pytest
 
 from app.annotations import model as am
-from app.annotations.derive import apply_finding_edit_to_annotations, derive_findings
 from app.annotations.store import AnnotationStore
+from app.findings.derive import apply_finding_edit_to_annotations, derive_findings
 from app.findings.model import (
-    AnnotationRef, Edema, Level, LevelFinding, MeyerdingGrade, ParsFinding, ParsStatus, Side, SlipAngleEndplate,
-    Slip, SlipDirection, SlipTechnique, StudyFindings,
+    AnnotationRef,
+    Edema,
+    Level,
+    LevelFinding,
+    MeyerdingGrade,
+    ParsFinding,
+    ParsStatus,
+    Side,
+    Slip,
+    SlipAngleEndplate,
+    SlipDirection,
+    SlipTechnique,
+    StudyFindings,
 )
 
 UID = dict(series_instance_uid="1.2", sop_instance_uid="1.2.3")

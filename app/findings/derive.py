@@ -41,21 +41,38 @@ differs (so the derive -> table -> apply loop terminates).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from typing import Iterable, Mapping, Optional, Union
+from typing import TypeVar
 
 from app.annotations.model import (
-    Annotation, EllipseROI, FreehandROI, MeyerdingSlip, ParsMarker,
+    Annotation,
+    EllipseROI,
+    FreehandROI,
+    MeyerdingSlip,
+    ParsMarker,
 )
 from app.annotations.spine import SegmentMotionLines, SpinoPelvicLines
 from app.annotations.store import AnnotationStore
-from app.findings.instability import motion_between
 from app.findings.model import (
-    AnnotationRef, Edema, InstabilityMeasurement, LevelFinding, ParsFinding, ParsStatus, SlipAngleEndplate, Side,
-    Slip, SlipDirection, SlipTechnique, SpinoPelvic, StudyFindings, imaging_modality_from_dicom,
+    AnnotationRef,
+    Edema,
+    InstabilityMeasurement,
+    LevelFinding,
+    ParsFinding,
+    ParsStatus,
+    Side,
+    Slip,
+    SlipAngleEndplate,
+    SlipDirection,
+    SlipTechnique,
+    SpinoPelvic,
+    StudyFindings,
+    imaging_modality_from_dicom,
 )
+from app.geometry.instability import motion_between
 
-__all__ = ["derive_findings", "apply_finding_edit_to_annotations", "DERIVED_KINDS", "MAX_SLIP_PCT"]
+__all__ = ["DERIVED_KINDS", "MAX_SLIP_PCT", "apply_finding_edit_to_annotations", "derive_findings"]
 
 MAX_SLIP_PCT = 200.0
 # annotation kinds whose refs in a provenance mark a finding (part) as derived
@@ -67,11 +84,14 @@ MOTION_KINDS = frozenset({SegmentMotionLines.kind})
 DERIVED_KINDS = PARS_KINDS | SLIP_KINDS | ROI_KINDS | SPINOPELVIC_KINDS | MOTION_KINDS
 
 
-def _annotations(source: Union[AnnotationStore, Iterable[Annotation]]) -> list[Annotation]:
+def _annotations(source: AnnotationStore | Iterable[Annotation]) -> list[Annotation]:
     return list(source.annotations if isinstance(source, AnnotationStore) else source)
 
 
-def _latest(items: list[Annotation]) -> Annotation:
+AnnT = TypeVar("AnnT", bound=Annotation)
+
+
+def _latest(items: Sequence[AnnT]) -> AnnT:
     return max(items, key=lambda a: (a.modified, a.created))
 
 
@@ -85,7 +105,7 @@ def _landmarks(ann: MeyerdingSlip) -> dict:
     return out
 
 
-def _slip_from(ann: MeyerdingSlip, cited: list[Annotation]) -> Optional[Slip]:
+def _slip_from(ann: MeyerdingSlip, cited: list[Annotation]) -> Slip | None:
     s = ann.slip
     if s is None:
         return None
@@ -112,9 +132,9 @@ def _is_derived_only(refs: tuple[AnnotationRef, ...], kinds: frozenset) -> bool:
     return bool(refs) and all(r.kind in kinds for r in refs)
 
 
-def derive_findings(source: Union[AnnotationStore, Iterable[Annotation]], base: StudyFindings,
-                    notes: Optional[list[str]] = None,
-                    series_modality: Optional[Mapping[str, str]] = None) -> StudyFindings:
+def derive_findings(source: AnnotationStore | Iterable[Annotation], base: StudyFindings,
+                    notes: list[str] | None = None,
+                    series_modality: Mapping[str, str] | None = None) -> StudyFindings:
     """See the module docstring. ``notes`` (a list) receives plain-language remarks;
     ``series_modality`` maps series instance UIDs to their DICOM Modality."""
     anns = _annotations(source)
@@ -140,21 +160,23 @@ def derive_findings(source: Union[AnnotationStore, Iterable[Annotation]], base: 
             out = out.with_pars(replace(p, provenance=kept))
     for (level, side), group in markers.items():
         winner = _latest(group)
+        status = winner.status
+        assert status is not None  # a complete marker has its level, side and status
         existing = out.pars_at(level, side)
         refs = tuple(a.ref() for a in sorted(group, key=lambda a: a.modified))
         if existing is None:
-            finding = ParsFinding(level=level, side=side, status=winner.status, provenance=refs)
+            finding = ParsFinding(level=level, side=side, status=status, provenance=refs)
         else:
             kept = _keep_refs(existing.provenance, PARS_KINDS, alive)
             try:
-                finding = replace(existing, status=winner.status, provenance=refs + kept)
+                finding = replace(existing, status=status, provenance=refs + kept)
             except ValueError as exc:
                 # e.g. a stress reaction over a finding whose edema is marked absent
-                notes.append(f"{level.value} {side.value} pars: marker status '{winner.status.value}' "
+                notes.append(f"{level.value} {side.value} pars: marker status '{status.value}' "
                              f"conflicts with the table ({exc}); edema reset to unknown")
-                finding = replace(existing, status=winner.status, provenance=refs + kept,
+                finding = replace(existing, status=status, provenance=refs + kept,
                                   edema=Edema(present=None, signal_ratio=existing.edema.signal_ratio),
-                                  gap_mm=existing.gap_mm if winner.status.fracture_extent != "none" else None)
+                                  gap_mm=existing.gap_mm if status.fracture_extent != "none" else None)
         out = out.with_pars(finding)
 
     # ---------------------------------------------------------------- slips
@@ -170,15 +192,15 @@ def derive_findings(source: Union[AnnotationStore, Iterable[Annotation]], base: 
         slip = _slip_from(winner, group)
         if slip is None:
             continue
-        existing = out.level(level) or LevelFinding(level=level)
-        out = out.with_level(replace(existing, slip=slip))
+        level_finding = out.level(level) or LevelFinding(level=level)
+        out = out.with_level(replace(level_finding, slip=slip))
         if winner.slip.percent > MAX_SLIP_PCT:
             notes.append(f"{level.value} slip {winner.slip.percent:.0f} % capped at {MAX_SLIP_PCT:.0f} %")
 
     # ---------------------------------------------------------------- edema signal ratio
     rois = [a for a in anns if isinstance(a, (EllipseROI, FreehandROI))]
     refs_roi = [r for r in rois if r.role == "reference" and r.stats is not None and r.stats.n > 0]
-    edema_rois: dict[tuple, list] = {}
+    edema_rois: dict[tuple, list[EllipseROI | FreehandROI]] = {}
     for r in rois:
         if r.role == "edema" and r.level is not None and r.side is not None and r.stats is not None and r.stats.n > 0:
             edema_rois.setdefault((r.level, r.side), []).append(r)
@@ -189,22 +211,23 @@ def derive_findings(source: Union[AnnotationStore, Iterable[Annotation]], base: 
                 continue
             out = out.with_pars(replace(p, edema=replace(p.edema, signal_ratio=None),
                                         provenance=_keep_refs(p.provenance, ROI_KINDS, alive)))
-    for (level, side), group in edema_rois.items():
-        roi = _latest(group)
+    for (level, side), drawn_rois in edema_rois.items():
+        roi = _latest(drawn_rois)
         reference = _pick_reference(roi, refs_roi)
-        finding = out.pars_at(level, side)
-        if finding is None:  # the ROI itself says there is marrow oedema at this pars
-            finding = ParsFinding(level=level, side=side, status=ParsStatus.STRESS_REACTION,
-                                  edema=Edema(present=True), provenance=(roi.ref(),))
-            out = out.with_pars(finding)
+        pars_entry = out.pars_at(level, side)
+        if pars_entry is None:  # the ROI itself says there is marrow oedema at this pars
+            pars_entry = ParsFinding(level=level, side=side, status=ParsStatus.STRESS_REACTION,
+                                     edema=Edema(present=True), provenance=(roi.ref(),))
+            out = out.with_pars(pars_entry)
             notes.append(f"edema ROI at {level.value} {side.value}: pars entry created (oedema, stress reaction); "
                          "set the status if a fracture line is seen")
-        elif finding.edema.present is not True:
-            finding = replace(finding, edema=replace(finding.edema, present=True))
-            out = out.with_pars(finding)
+        elif pars_entry.edema.present is not True:
+            pars_entry = replace(pars_entry, edema=replace(pars_entry.edema, present=True))
+            out = out.with_pars(pars_entry)
         if reference is None:
             notes.append(f"edema ROI at {level.value} {side.value}: no reference ROI with statistics")
             continue
+        assert roi.stats is not None and reference.stats is not None  # both filtered on their statistics above
         if not reference.stats.mean > 0:
             notes.append(f"edema ROI at {level.value} {side.value}: reference mean is not positive")
             continue
@@ -212,8 +235,8 @@ def derive_findings(source: Union[AnnotationStore, Iterable[Annotation]], base: 
         if not 0.0 <= ratio <= 100.0:
             notes.append(f"edema ROI at {level.value} {side.value}: ratio {ratio} out of range, not stored")
             continue
-        provenance = _keep_refs(finding.provenance, ROI_KINDS, alive) + (roi.ref(), reference.ref())
-        out = out.with_pars(replace(finding, edema=replace(finding.edema, signal_ratio=ratio), provenance=provenance))
+        provenance = (*_keep_refs(pars_entry.provenance, ROI_KINDS, alive), roi.ref(), reference.ref())
+        out = out.with_pars(replace(pars_entry, edema=replace(pars_entry.edema, signal_ratio=ratio), provenance=provenance))
     out = _with_spinopelvic(anns, out, notes)
     out = _with_instability(anns, out, notes)
     if series_modality is not None:
@@ -221,7 +244,7 @@ def derive_findings(source: Union[AnnotationStore, Iterable[Annotation]], base: 
     return out
 
 
-def _in_range(name: str, value: Optional[float], lo: float, hi: float, notes: list[str]) -> Optional[float]:
+def _in_range(name: str, value: float | None, lo: float, hi: float, notes: list[str]) -> float | None:
     if value is None:
         return None
     if not lo <= value <= hi:
@@ -239,6 +262,7 @@ def _with_spinopelvic(anns: list[Annotation], findings: StudyFindings, notes: li
         return findings
     ann = _latest(drawn)
     a = ann.angles
+    assert a is not None  # complete = its angles can be measured
     value = SpinoPelvic(
         pelvic_incidence_deg=_in_range("pelvic incidence", a.pelvic_incidence_deg, 0.0, 130.0, notes),
         pelvic_tilt_deg=_in_range("pelvic tilt", a.pelvic_tilt_deg, -40.0, 90.0, notes),
@@ -285,15 +309,15 @@ def _with_read_on(findings: StudyFindings, series_modality: Mapping[str, str]) -
     """``read_on`` of each pars finding = the imaging its markers and edema ROIs were placed on."""
     out = findings
     for p in findings.pars:
-        kinds = {imaging_modality_from_dicom(series_modality.get(r.series_instance_uid))
-                 for r in p.provenance if r.kind in PARS_KINDS | ROI_KINDS}
-        kinds.discard(None)
+        read = (imaging_modality_from_dicom(series_modality.get(r.series_instance_uid))
+                for r in p.provenance if r.kind in PARS_KINDS | ROI_KINDS)
+        kinds = frozenset(k for k in read if k is not None)
         if kinds and frozenset(kinds) != p.read_on:
             out = out.with_pars(replace(p, read_on=frozenset(kinds)))
     return out
 
 
-def _pick_reference(roi: Annotation, references: list[Annotation]) -> Optional[Annotation]:
+def _pick_reference(roi: AnnT, references: Sequence[AnnT]) -> AnnT | None:
     same_image = [r for r in references if r.image_key == roi.image_key]
     if same_image:
         return _latest(same_image)
@@ -303,7 +327,7 @@ def _pick_reference(roi: Annotation, references: list[Annotation]) -> Optional[A
 
 # =========================================================================== reverse direction
 
-def apply_finding_edit_to_annotations(store: AnnotationStore, edited: Union[ParsFinding, LevelFinding, StudyFindings]
+def apply_finding_edit_to_annotations(store: AnnotationStore, edited: ParsFinding | LevelFinding | StudyFindings
                                       ) -> int:
     """Write table edits back to the annotations they came from; returns how many annotations
     changed (one undo step for all of them). A ``StudyFindings`` syncs every pars finding.

@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.findings.instability import SegmentGeometryError, motion_between, segment_position
+from app.geometry.instability import SegmentGeometryError, motion_between, segment_position
 
 LOWER = ((0.0, 0.0), (40.0, 0.0))  # lower vertebra superior endplate, horizontal, 40 mm deep, facing +column
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.findings.spinopelvic import SpinoPelvicGeometryError, spinopelvic_angles
+from app.geometry.spinopelvic import SpinoPelvicGeometryError, spinopelvic_angles
 
 # image (column, row) mm, rows increasing caudally; the patient faces +column
 S1P, S1A = (0.0, 0.0), (10.0, 10.0)  # anterior end 10 mm lower over 10 mm: SS = 45

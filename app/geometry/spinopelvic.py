@@ -25,8 +25,8 @@ The image vertical is taken as the true vertical (standing film, no tilt correct
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence
 
 import numpy as np
 
@@ -42,7 +42,7 @@ class SpinoPelvicAngles:
     pelvic_incidence_deg: float
     pelvic_tilt_deg: float
     sacral_slope_deg: float
-    lumbar_lordosis_deg: Optional[float] = None
+    lumbar_lordosis_deg: float | None = None
 
 
 def sagittal_point(p: Point) -> np.ndarray:
@@ -67,7 +67,7 @@ def _from_down_deg(v: np.ndarray) -> float:
 
 
 def spinopelvic_angles(hip_1: Point, hip_2: Point, s1_posterior: Point, s1_anterior: Point,
-                       l1_posterior: Optional[Point] = None, l1_anterior: Optional[Point] = None,
+                       l1_posterior: Point | None = None, l1_anterior: Point | None = None,
                        min_length_mm: float = 1e-6) -> SpinoPelvicAngles:
     """PI, PT, SS (and LL with both L1 points) in degrees; SpinoPelvicGeometryError when the
     landmarks are degenerate (endplate of zero length or vertical, hip axis on the endplate)."""

@@ -4,9 +4,16 @@ radiograph never yields a CT stage."""
 import pytest
 
 from app.annotations import model as am
-from app.annotations.derive import derive_findings
+from app.findings.derive import derive_findings
 from app.findings.model import (
-    CTStage, CTStageBasis, ImagingModality, Level, ParsFinding, Side, StudyFindings, imaging_modality_from_dicom,
+    CTStage,
+    CTStageBasis,
+    ImagingModality,
+    Level,
+    ParsFinding,
+    Side,
+    StudyFindings,
+    imaging_modality_from_dicom,
 )
 
 DX, CT, MR = "1.2.10", "1.2.20", "1.2.30"

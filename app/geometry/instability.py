@@ -21,12 +21,12 @@ Thresholds for "instability" are the pathway's business (clinical-reference; the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence
 
 import numpy as np
 
-from app.findings.spinopelvic import SpinoPelvicGeometryError, sagittal_point
+from app.geometry.spinopelvic import SpinoPelvicGeometryError, sagittal_point
 
 Point = Sequence[float]
 
@@ -86,11 +86,11 @@ def motion_between(flexion: SegmentPosition, extension: SegmentPosition) -> Segm
                          angulation_deg=abs(flexion.angle_deg - extension.angle_deg))
 
 
-def optional_position(points: Sequence[Point]) -> Optional[SegmentPosition]:
+def optional_position(points: Sequence[Point]) -> SegmentPosition | None:
     """``segment_position`` of four points in click order, None when fewer or degenerate."""
     if len(points) < 4:
         return None
     try:
-        return segment_position(*points[:4])
+        return segment_position(points[0], points[1], points[2], points[3])
     except SpinoPelvicGeometryError:
         return None
