@@ -16,6 +16,16 @@ from app.pathway.rules import Ruleset, RulesetError, load_ruleset
 from app.pathway.settings import SettingError, Settings
 
 __all__ = [
-    "DISCLAIMER", "INSUFFICIENT", "TIER_HEADLINES", "TIERS", "PathwayResult", "Ruleset", "RulesetError", "SettingError", "Settings",
-    "evaluate", "load_ruleset", "render_text",
+    "DISCLAIMER",
+    "INSUFFICIENT",
+    "TIERS",
+    "TIER_HEADLINES",
+    "PathwayResult",
+    "Ruleset",
+    "RulesetError",
+    "SettingError",
+    "Settings",
+    "evaluate",
+    "load_ruleset",
+    "render_text",
 ]

@@ -20,8 +20,9 @@ completions agree (clinical example: fusion follows whatever the radicular facts
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Hashable, Mapping, Optional, Union
+from typing import Any
 
 from app.pathway.predicates import REGISTRY
 
@@ -38,17 +39,17 @@ class Pred:
 
 @dataclass(frozen=True)
 class All:
-    items: tuple["Node", ...]
+    items: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
 class AnyOf:
-    items: tuple["Node", ...]
+    items: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
 class Not:
-    item: "Node"
+    item: Node
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class ChecklistRef:
     without: tuple[str, ...] = ()  # criterion ids left out
 
 
-Node = Union[Pred, All, AnyOf, Not, ChecklistRef]
+Node = Pred | All | AnyOf | Not | ChecklistRef
 
 _TRUE = Pred("__true__")  # stands for an empty all-of (a checklist whose criteria were all left out)
 
@@ -137,7 +138,7 @@ def checklist_ref_nodes(node: Node) -> list[ChecklistRef]:
     return []
 
 
-def kleene_all(values) -> Optional[bool]:
+def kleene_all(values) -> bool | None:
     unknown = False
     result = True
     for v in values:
@@ -150,7 +151,7 @@ def kleene_all(values) -> Optional[bool]:
     return None if unknown else True
 
 
-def kleene_any(values) -> Optional[bool]:
+def kleene_any(values) -> bool | None:
     unknown = False
     result = False
     for v in values:
@@ -190,7 +191,7 @@ def leaves(node: Node) -> list[Pred]:
     return []
 
 
-def evaluate(node: Node, leaf: Callable[[Pred], Optional[bool]]) -> Optional[bool]:
+def evaluate(node: Node, leaf: Callable[[Pred], bool | None]) -> bool | None:
     """Kleene value of a checklist-free condition (``expand`` first)."""
     if isinstance(node, Pred):
         return True if node is _TRUE else leaf(node)
@@ -207,8 +208,8 @@ def evaluate(node: Node, leaf: Callable[[Pred], Optional[bool]]) -> Optional[boo
 MAX_UNKNOWN_LEAVES = 10  # 2**10 completions at most; beyond that the Kleene value stands
 
 
-def supervaluate(node: Node, leaf: Callable[[Pred], Optional[bool]],
-                 key: Callable[[Pred], Hashable]) -> Optional[bool]:
+def supervaluate(node: Node, leaf: Callable[[Pred], bool | None],
+                 key: Callable[[Pred], Hashable]) -> bool | None:
     """The value of ``node`` if it is the same under every completion of its unknown leaves
     (leaves with equal ``key`` take equal values), else None. Equals the Kleene value whenever
     that is known."""
@@ -225,11 +226,11 @@ def supervaluate(node: Node, leaf: Callable[[Pred], Optional[bool]],
     keys = [k for k, n in unknown.items() if n > 1]
     if not keys or len(keys) > MAX_UNKNOWN_LEAVES:
         return None
-    common: Optional[bool] = None
+    common: bool | None = None
     for combo in itertools.product((False, True), repeat=len(keys)):
         assigned = dict(zip(keys, combo))
 
-        def completed(p: Pred) -> Optional[bool]:
+        def completed(p: Pred, assigned: dict = assigned) -> bool | None:
             k = key(p)
             return assigned[k] if k in assigned else leaf(p)
 
@@ -243,7 +244,7 @@ def supervaluate(node: Node, leaf: Callable[[Pred], Optional[bool]],
 EXACT_RELEVANCE_LEAVES = 6  # exact search up to 2**6 completions; above, a cheaper sound test
 
 
-def relevant_unknowns(node: Node, leaf: Callable[[Pred], Optional[bool]],
+def relevant_unknowns(node: Node, leaf: Callable[[Pred], bool | None],
                       key: Callable[[Pred], Hashable]) -> set[Hashable]:
     """Keys of the unknown leaves whose value can change the value of ``node``. Up to
     EXACT_RELEVANCE_LEAVES unknowns: exactly (for some values of the other unknowns, this one True
@@ -254,7 +255,7 @@ def relevant_unknowns(node: Node, leaf: Callable[[Pred], Optional[bool]],
     known = {id(p): leaf(p) for p in ls}
     keys = list(dict.fromkeys(keys_of[id(p)] for p in ls if known[id(p)] is None))
 
-    def value_with(assigned: dict) -> Optional[bool]:
+    def value_with(assigned: dict) -> bool | None:
         return evaluate(node, lambda p: assigned.get(keys_of[id(p)], known[id(p)]))
 
     if len(keys) > EXACT_RELEVANCE_LEAVES:
@@ -271,7 +272,7 @@ def relevant_unknowns(node: Node, leaf: Callable[[Pred], Optional[bool]],
     return relevant
 
 
-def _unmasked_unknowns(node: Node, leaf: Callable[[Pred], Optional[bool]],
+def _unmasked_unknowns(node: Node, leaf: Callable[[Pred], bool | None],
                        key: Callable[[Pred], Hashable]) -> set[Hashable]:
     if isinstance(node, Pred):
         return {key(node)} if node is not _TRUE and leaf(node) is None else set()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
 
 from app.pathway.predicates import REGISTRY
 from app.pathway.rules import REC_GROUPS, Ruleset, load_ruleset
@@ -20,7 +19,7 @@ def _cell(text: str) -> str:
     return str(text).replace("|", "/").replace("\n", " ")
 
 
-def tables(rs: Optional[Ruleset] = None) -> str:
+def tables(rs: Ruleset | None = None) -> str:
     rs = rs or load_ruleset()
     out = [f"Generated from ruleset {rs.id} {rs.version} by `python -m app.pathway.doc_tables --write`.", ""]
     out += ["### Recommendation ids", "", "| id | group | text |", "|---|---|---|"]
@@ -63,7 +62,10 @@ def tables(rs: Optional[Ruleset] = None) -> str:
         out.append(f"| `{c.id}` {_cell(c.label)} | {_cell(c.population)}{where} | {rows} |")
     out += ["", "### Sources", "", "| id | evidence | kind | citation | identifier |", "|---|---|---|---|---|"]
     for s in rs.sources.values():
-        ident = "seed file, quoted verbatim in the rules" if s.kind == "seed" else (f"PMID {s.pmid}" if s.pmid else "") or (f"doi:{s.doi}" if s.doi else "") or s.url or "not retrieved"
+        if s.kind == "seed":
+            ident = "seed file, quoted verbatim in the rules"
+        else:
+            ident = (f"PMID {s.pmid}" if s.pmid else "") or (f"doi:{s.doi}" if s.doi else "") or s.url or "not retrieved"
         out.append(f"| `{s.id}` | {s.evidence} | {s.kind} | {_cell(s.text)} | {ident} |")
     return "\n".join(out) + "\n"
 
@@ -72,7 +74,7 @@ def doc_path() -> Path:
     return Path(__file__).resolve().parents[2] / "docs" / "pathway.md"
 
 
-def write(path: Optional[Path] = None) -> None:
+def write(path: Path | None = None) -> None:
     path = path or doc_path()
     text = path.read_text(encoding="utf-8")
     head = text.split(HEADING)[0]

@@ -12,7 +12,8 @@ rules) -> stages and cohort union rates.
 from __future__ import annotations
 
 import string
-from typing import Any, Mapping, Optional, Union
+from collections.abc import Mapping
+from typing import Any
 
 from app.findings.model import StudyFindings
 from app.pathway import conditions as cond
@@ -67,17 +68,17 @@ class _Run:
     unknown, the value every completion of the unknown predicates agrees on."""
 
     def __init__(self, ruleset: Ruleset, facts: Facts, settings: Settings,
-                 base: Optional["_Run"] = None, changed: Optional[str] = None):
+                 base: _Run | None = None, changed: str | None = None):
         """With ``base`` and ``changed`` (a setting name), only the checklists and rules that read
         that setting are re-evaluated; everything else is copied from ``base``."""
         self.ruleset = ruleset
         self.facts = facts
         self.settings = settings
         # keyed by (predicate, resolved params): safe to share between runs over the same facts
-        self.leaves: dict[tuple, Optional[bool]] = {} if base is None else base.leaves
-        self.checklist_values: dict[str, Optional[bool]] = {}
-        self.criteria: dict[str, dict[str, Optional[bool]]] = {}
-        self.outcomes: dict[str, Optional[bool]] = {}
+        self.leaves: dict[tuple, bool | None] = {} if base is None else base.leaves
+        self.checklist_values: dict[str, bool | None] = {}
+        self.criteria: dict[str, dict[str, bool | None]] = {}
+        self.outcomes: dict[str, bool | None] = {}
         self.rule_leaves: dict[str, list[cond.Pred]] = {}
         self._keys: dict[int, tuple] = {}  # id(Pred) -> key under these settings
         self._sigs: dict[int, tuple] = {}  # id(leaf list) -> (values, pairing) under these settings
@@ -113,13 +114,13 @@ class _Run:
             k = self._keys[id(p)] = (p.name, tuple(sorted(self.resolve(p).items())))
         return k
 
-    def leaf(self, p: cond.Pred) -> Optional[bool]:
+    def leaf(self, p: cond.Pred) -> bool | None:
         key = self.key(p)
         if key not in self.leaves:
             self.leaves[key] = REGISTRY[p.name].func(self.facts, **dict(key[1]))
         return self.leaves[key]
 
-    def _same_leaves(self, base: "_Run", nodes: list) -> bool:
+    def _same_leaves(self, base: _Run, nodes: list) -> bool:
         """Every predicate of ``nodes`` has the same value here as in ``base``, and equal predicates
         pair up the same way, so the conditions have the same (supervaluated) value."""
         for node in nodes:
@@ -138,7 +139,7 @@ class _Run:
                                         tuple(first.setdefault(self.key(p), i) for i, p in enumerate(ls)))
         return sig
 
-    def value(self, node: cond.Node) -> Optional[bool]:
+    def value(self, node: cond.Node) -> bool | None:
         if id(node) not in self._node_leaves:
             self._node_leaves[id(node)] = cond.leaves(node)
         return cond.supervaluate(node, self.leaf, self.key)
@@ -240,7 +241,7 @@ def _unique_preds(preds: list[cond.Pred]) -> list[cond.Pred]:
 # --------------------------------------------------------------------------- public
 
 def evaluate(findings: StudyFindings, ruleset: Ruleset,
-             settings: Union[None, Settings, Mapping[str, Any]] = None) -> PathwayResult:
+             settings: Settings | Mapping[str, Any] | None = None) -> PathwayResult:
     s = resolve_settings(ruleset.settings, settings)
     facts = compute_facts(findings)
     run = _Run(ruleset, facts, s)
@@ -368,7 +369,7 @@ def _value_text(spec, value: Any, claim: str) -> str:
     return f"{_fmt_value(value)} {spec.unit}".strip()
 
 
-def _adult(facts: Facts, s: Settings) -> Optional[bool]:
+def _adult(facts: Facts, s: Settings) -> bool | None:
     v = REGISTRY["growing"].func(facts, age_max_years=s["adolescent_age_max_years"])
     return None if v is None else not v
 

@@ -10,7 +10,8 @@ slip_angle.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any
 
 from app.findings.model import (
     ClinicalContext,
@@ -25,17 +26,17 @@ from app.findings.model import (
 )
 
 
-def pars(level: str, side: str, status: str, edema: Optional[bool] = None,
-         ct_stage: Optional[str] = None, read_on: Iterable[str] = ()) -> ParsFinding:
+def pars(level: str, side: str, status: str, edema: bool | None = None,
+         ct_stage: str | None = None, read_on: Iterable[str] = ()) -> ParsFinding:
     return ParsFinding(level=level, side=side, status=status, edema=Edema(present=edema), ct_stage_override=ct_stage,
                        read_on=frozenset(read_on))
 
 
-def level(level: str, slip: Optional[float] = None, pfirrmann: Optional[int] = None,
-          hypoplasia: Optional[bool] = None, instability: Optional[bool] = None,
-          stenosis: Optional[str] = None, slip_angle: Optional[float] = None,
-          translation_mm: Optional[float] = None, translation_pct: Optional[float] = None,
-          angulation_deg: Optional[float] = None) -> LevelFinding:
+def level(level: str, slip: float | None = None, pfirrmann: int | None = None,
+          hypoplasia: bool | None = None, instability: bool | None = None,
+          stenosis: str | None = None, slip_angle: float | None = None,
+          translation_mm: float | None = None, translation_pct: float | None = None,
+          angulation_deg: float | None = None) -> LevelFinding:
     s = None
     if slip is not None and slip > 0:
         s = Slip(percent=float(slip), slip_angle_deg=slip_angle)
@@ -47,8 +48,8 @@ def level(level: str, slip: Optional[float] = None, pfirrmann: Optional[int] = N
                         instability=instability, foraminal_stenosis=stenosis, instability_measured=measured)
 
 
-def build(pars_entries: Iterable[Any] = (), levels: Iterable[Any] = (), *, imaging: Optional[dict] = None,
-          spinopelvic: Optional[dict] = None, **context: Any) -> StudyFindings:
+def build(pars_entries: Iterable[Any] = (), levels: Iterable[Any] = (), *, imaging: dict | None = None,
+          spinopelvic: dict | None = None, **context: Any) -> StudyFindings:
     """``imaging`` / ``spinopelvic``: keyword tables for ImagingPerformed / SpinoPelvic."""
     p = tuple(e if isinstance(e, ParsFinding) else pars(*e) for e in pars_entries)
     lv = tuple(e if isinstance(e, LevelFinding) else level(**e) for e in levels)
@@ -60,7 +61,7 @@ def build(pars_entries: Iterable[Any] = (), levels: Iterable[Any] = (), *, imagi
 CT_MR = ("CT", "MR")
 
 
-def _both(lvl: str, status: str, edema: Optional[bool], stage: Optional[str]) -> list:
+def _both(lvl: str, status: str, edema: bool | None, stage: str | None) -> list:
     return [(lvl, "left", status, edema, stage, CT_MR), (lvl, "right", status, edema, stage, CT_MR)]
 
 
@@ -108,7 +109,7 @@ def story_4_adult_chronic_grade1() -> StudyFindings:
 def story_5_unilateral_l4_contralateral_terminal() -> StudyFindings:
     """15-year-old: right L4 active complete fracture (early), left L4 terminal defect."""
     return build([("L4", "right", "complete_fracture", True, "early", CT_MR),
-                  ("L4", "left", "chronic_nonunion", False, "terminal", CT_MR)] + _intact("L5"),
+                  ("L4", "left", "chronic_nonunion", False, "terminal", CT_MR), *_intact("L5")],
                  [dict(level="L4", pfirrmann=1), dict(level="L5", pfirrmann=1)],
                  age_years=15, skeletally_mature=False, athlete=True, sport="volleyball", symptomatic=True,
                  symptom_duration_months=1, conservative_care_months=0, pain_vas=5,

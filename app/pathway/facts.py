@@ -21,7 +21,7 @@ Conventions (documented in docs/pathway.md):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 from app.findings.model import (
     CTStage,
@@ -80,7 +80,8 @@ FACT_QUESTIONS: dict[str, str] = {
     "slip_pct_max": "Percent slip at each level (standing lateral radiograph)",
     "defect_cross_sectional": "Was the pars defect read on CT or MRI (confirmed) or on radiographs only (suspected)?",
     "defect_radiograph_only": "Was the pars defect read on CT or MRI, or on radiographs only?",
-    "instability_measured_lesion": "Translation (mm, % of endplate) and angulation (degrees) between flexion and extension views at the lesion level",
+    "instability_measured_lesion": ("Translation (mm, % of endplate) and angulation (degrees) between flexion and "
+                                    "extension views at the lesion level"),
     "pelvic_incidence_deg": "Pelvic incidence (degrees) on a standing lateral radiograph",
     "sport_level": "Level of sport (recreational / competitive / professional)",
     "sex": "Sex",
@@ -95,7 +96,8 @@ ASSESS_FIRST: tuple[tuple[str, str], ...] = (
     ("cauda_equina_symptoms", "Red flags: cauda equina symptoms (saddle anaesthesia, sphincter disturbance)"),
     ("neuro_deficit", "Neurological status (no deficit / stable / progressive / severe)"),
     ("symptomatic", "Symptoms: back pain attributed to the spine? (duration, pain score)"),
-    ("pars_assessed", "Pars interarticularis at each lumbar level, left and right (intact / stress reaction / fracture / non-union)"),
+    ("pars_assessed", "Pars interarticularis at each lumbar level, left and right "
+                      "(intact / stress reaction / fracture / non-union)"),
     ("edema_assessed", "Marrow edema in the pars and pedicles on STIR / T2 fat-saturated MRI"),
     ("slip_pct_max", "Percent slip on a standing lateral radiograph"),
     ("age_years", "Age and skeletal maturity"),
@@ -107,18 +109,18 @@ ASSESS_FIRST: tuple[tuple[str, str], ...] = (
 @dataclass(frozen=True)
 class Lesion:
     pars: ParsFinding
-    contralateral: Optional[ParsFinding]
+    contralateral: ParsFinding | None
 
     @property
     def level(self) -> Level:
         return self.pars.level
 
     @property
-    def edema(self) -> Optional[bool]:
+    def edema(self) -> bool | None:
         return self.pars.edema_present
 
     @property
-    def stage(self) -> Optional[CTStage]:
+    def stage(self) -> CTStage | None:
         return effective_stage(self.pars)
 
     @property
@@ -126,7 +128,7 @@ class Lesion:
         return self.contralateral is not None and is_lesion(self.contralateral)
 
     @property
-    def contralateral_stage(self) -> Optional[CTStage]:
+    def contralateral_stage(self) -> CTStage | None:
         return effective_stage(self.contralateral) if self.contralateral_lesion else None
 
 
@@ -134,7 +136,7 @@ def is_lesion(p: ParsFinding) -> bool:
     return p.status is not ParsStatus.INTACT or p.edema_present is True
 
 
-def _tri_any(values) -> Optional[bool]:
+def _tri_any(values) -> bool | None:
     """Kleene OR over an iterable of Optional[bool]; empty -> False."""
     unknown = False
     for v in values:
@@ -160,7 +162,7 @@ class Facts:
         return self.values.get(name, default)
 
 
-def _symptomatic(findings: StudyFindings) -> Optional[bool]:
+def _symptomatic(findings: StudyFindings) -> bool | None:
     c = findings.context
     if c.symptomatic is not None:
         return c.symptomatic
@@ -175,7 +177,7 @@ def _symptomatic(findings: StudyFindings) -> Optional[bool]:
 _CROSS_SECTIONAL = frozenset({ImagingModality.CT, ImagingModality.MR})
 
 
-def effective_stage(p: ParsFinding) -> Optional[CTStage]:
+def effective_stage(p: ParsFinding) -> CTStage | None:
     """The reader's CT stage, else the crosswalk — never a stage for a radiograph-only entry."""
     if p.ct_stage_override is not None:
         return p.ct_stage_override
@@ -197,7 +199,7 @@ def stage_source(p: ParsFinding) -> str:
     return "derived"
 
 
-def _tri_all_known(values) -> Optional[bool]:
+def _tri_all_known(values) -> bool | None:
     """True if any True; False if at least one False and no True; None if all None (or empty)."""
     vals = [v for v in values if v is not None]
     if True in vals:
@@ -205,11 +207,11 @@ def _tri_all_known(values) -> Optional[bool]:
     return False if vals else None
 
 
-def _level_of(findings: StudyFindings, level: Level) -> Optional[LevelFinding]:
+def _level_of(findings: StudyFindings, level: Level) -> LevelFinding | None:
     return findings.level(level)
 
 
-def _anterior_slip_pct(lv: Optional[LevelFinding]) -> Optional[float]:
+def _anterior_slip_pct(lv: LevelFinding | None) -> float | None:
     if lv is None:
         return None
     if lv.slip is None or lv.slip.direction is not SlipDirection.ANTERIOR:
@@ -279,7 +281,7 @@ def compute_facts(findings: StudyFindings) -> Facts:
     )
 
     # per-level facts at the lesion levels
-    slips: list[Optional[float]] = [_anterior_slip_pct(_level_of(findings, lv)) for lv in lesion_levels]
+    slips: list[float | None] = [_anterior_slip_pct(_level_of(findings, lv)) for lv in lesion_levels]
     known_slips = [s for s in slips if s is not None]
     v["slip_pct_lesion_levels"] = max(known_slips) if known_slips else (0.0 if not lesion_levels else None)
     v["slip_lesion_unknown"] = any(s is None for s in slips)
@@ -299,7 +301,7 @@ def compute_facts(findings: StudyFindings) -> Facts:
     )
 
     # disc: the disc below each lesion level (index) and the one above (adjacent), when recorded
-    disc_vals: list[Optional[bool]] = []
+    disc_vals: list[bool | None] = []
     order = list(Level)
     for lvl in lesion_levels:
         index = _level_of(findings, lvl)
@@ -311,7 +313,7 @@ def compute_facts(findings: StudyFindings) -> Facts:
                 disc_vals.append(True)
     v["disc_degenerated_lesion"] = _tri_any(disc_vals) if lesion_levels else None
 
-    def per_lesion_level(attr: str) -> Optional[bool]:
+    def per_lesion_level(attr: str) -> bool | None:
         if not lesion_levels:
             return None
         vals = []

@@ -9,18 +9,18 @@ rejects names that are not registered and parameters a predicate does not take.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any
 
 from app.findings.model import MEYERDING_UPPER_BOUNDS_PCT, Severity
-
 from app.pathway.facts import SEVERITY_ORDER, Facts
 
 
 @dataclass(frozen=True)
 class PredicateSpec:
     name: str
-    func: Callable[..., Optional[bool]]
+    func: Callable[..., bool | None]
     facts: tuple[str, ...]  # facts it reads (reported in the trace and "missing data")
     params: tuple[str, ...]  # parameter names, all required
     doc: str
@@ -30,7 +30,7 @@ REGISTRY: dict[str, PredicateSpec] = {}
 
 
 def predicate(name: str, facts: tuple[str, ...] = ()):
-    def deco(fn: Callable[..., Optional[bool]]):
+    def deco(fn: Callable[..., bool | None]):
         if name in REGISTRY:
             raise ValueError(f"predicate {name!r} registered twice")
         params = tuple(p for p in inspect.signature(fn).parameters if p != "f")
@@ -40,19 +40,19 @@ def predicate(name: str, facts: tuple[str, ...] = ()):
     return deco
 
 
-def _not(v: Optional[bool]) -> Optional[bool]:
+def _not(v: bool | None) -> bool | None:
     return None if v is None else not v
 
 
-def _is(value: Any) -> Optional[bool]:
+def _is(value: Any) -> bool | None:
     return None if value is None else bool(value)
 
 
-def _ge(value: Optional[float], threshold: float) -> Optional[bool]:
+def _ge(value: float | None, threshold: float) -> bool | None:
     return None if value is None else value >= float(threshold)
 
 
-def _gt(value: Optional[float], threshold: float) -> Optional[bool]:
+def _gt(value: float | None, threshold: float) -> bool | None:
     return None if value is None else value > float(threshold)
 
 
@@ -355,7 +355,7 @@ def _uni_prog_l5(f: Facts):
 
 # --------------------------------------------------------------------------- slip & level
 
-def _slip_above(f: Facts, pct: float) -> Optional[bool]:
+def _slip_above(f: Facts, pct: float) -> bool | None:
     if not f["lesion_levels"]:
         return None  # no lesion level: not applicable, shown as unknown (never as "no listhesis")
     known = f["slip_pct_lesion_levels"]
@@ -430,7 +430,7 @@ def _disc(f: Facts):
 
 
 def measured_unstable(m: tuple, translation_mm: float, translation_pct: float,
-                      angulation_deg: float) -> Optional[bool]:
+                      angulation_deg: float) -> bool | None:
     """One flexion-extension measurement (mm, %, degrees; each may be None) against the thresholds
     (strictly above = unstable). False only when translation (mm or %) and angulation are known."""
     mm, pct, deg = m
@@ -447,7 +447,7 @@ def _instability(f: Facts, translation_mm, translation_pct, angulation_deg):
     no when the measurement is below every threshold or the reader says no."""
     measured = [measured_unstable(m, translation_mm, translation_pct, angulation_deg)
                 for m in f["instability_measured_lesion"]]
-    known = [v for v in measured + [f["instability_lesion"]] if v is not None]
+    known = [v for v in [*measured, f["instability_lesion"]] if v is not None]
     if True in known:
         return True
     return False if known else None

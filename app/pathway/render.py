@@ -48,13 +48,15 @@ def render_text(result: PathwayResult, show_trace: bool = False) -> str:
         if lv.wiltse_note:
             add(f"  {lv.level} Wiltse: {lv.wiltse_note}")
         if lv.marchetti_bartolozzi:
-            add(f"  {lv.level} Marchetti-Bartolozzi: {lv.marchetti_bartolozzi}" + (f" — {lv.marchetti_note}" if lv.marchetti_note else ""))
+            note = f" — {lv.marchetti_note}" if lv.marchetti_note else ""
+            add(f"  {lv.level} Marchetti-Bartolozzi: {lv.marchetti_bartolozzi}{note}")
         if lv.sdsg_note:
             add(f"  {lv.level} SDSG: {lv.sdsg_note}")
         if lv.instability:
             add(f"  {lv.level} {lv.instability}")
     add("")
-    add(f"TIER: {result.tier.upper()} — {result.headline}" + (f"  (rules: {', '.join(result.tier_rules)})" if result.tier_rules else ""))
+    rules = f"  (rules: {', '.join(result.tier_rules)})" if result.tier_rules else ""
+    add(f"TIER: {result.tier.upper()} — {result.headline}{rules}")
     for item in result.assess_first if result.tier == "insufficient" else ():
         add(f"  assess: {item}")
     add("")
@@ -71,7 +73,8 @@ def render_text(result: PathwayResult, show_trace: bool = False) -> str:
         add(f"      {r.text}")
         for w in r.why:
             add(f"      why: {w}")
-        add(f"      why (ids): {r.id}; rules: {', '.join(r.rules)}; sources: {', '.join(c.id + ' [' + c.evidence + ']' for c in r.citations)}")
+        sources = ", ".join(f"{c.id} [{c.evidence}]" for c in r.citations)
+        add(f"      why (ids): {r.id}; rules: {', '.join(r.rules)}; sources: {sources}")
         for d in r.disputed:
             add(f"      disputed: {d.text}")
     add("")
@@ -109,7 +112,7 @@ def render_text(result: PathwayResult, show_trace: bool = False) -> str:
         add("")
     add("SOURCES")
     for c in result.sources:
-        ident = c.pmid and f"PMID {c.pmid}" or c.doi and f"doi:{c.doi}" or c.url
+        ident = (c.pmid and f"PMID {c.pmid}") or (c.doi and f"doi:{c.doi}") or c.url
         add(f"  [{c.evidence}] {c.id}: {c.text}" + (f" — {ident}" if ident else ""))
     if show_trace:
         add("")

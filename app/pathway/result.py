@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 DISCLAIMER = "DECISION SUPPORT — not a diagnosis; verify against clinical judgement"
 
@@ -78,7 +78,7 @@ class UnionEstimate(_Plain):
     cohort_id: str
     cohort: str  # human label with population
     key: str  # which row of the cohort table, e.g. "bilateral progressive/early"
-    rate_pct: Optional[float]
+    rate_pct: float | None
     counts: str = ""  # e.g. "27/53" when the source gives counts
     primary: bool = False
     note: str = ""
@@ -91,12 +91,12 @@ class ParsStage(_Plain):
     side: str
     status: str
     activity: str  # active | chronic | unknown
-    mri_grade: Optional[int]
-    ang_grade: Optional[str]
-    ct_stage: Optional[str]
+    mri_grade: int | None
+    ang_grade: str | None
+    ct_stage: str | None
     ct_stage_source: str  # reader | derived | none
-    contralateral_status: Optional[str]
-    contralateral_ct_stage: Optional[str]
+    contralateral_status: str | None
+    contralateral_ct_stage: str | None
     union: tuple[UnionEstimate, ...] = ()
     union_modifiers: tuple[str, ...] = ()
 
@@ -106,17 +106,17 @@ class LevelStage(_Plain):
     level: str
     laterality: str  # bilateral | left | right | none
     summary: str
-    slip_pct: Optional[float] = None
-    meyerding: Optional[str] = None
+    slip_pct: float | None = None
+    meyerding: str | None = None
     near_meyerding_boundary: bool = False
-    slip_angle_deg: Optional[float] = None
-    wiltse_type: Optional[str] = None
+    slip_angle_deg: float | None = None
+    wiltse_type: str | None = None
     wiltse_note: str = ""
     pars: tuple[ParsStage, ...] = ()
-    taillard_pct: Optional[float] = None  # = the percent slip (clinical-reference 1.2), rounded
-    marchetti_bartolozzi: Optional[str] = None  # developmental (dysplastic) | acquired (...) | None
+    taillard_pct: float | None = None  # = the percent slip (clinical-reference 1.2), rounded
+    marchetti_bartolozzi: str | None = None  # developmental (dysplastic) | acquired (...) | None
     marchetti_note: str = ""
-    sdsg_type: Optional[str] = None  # "1".."3" low grade; "4" / "5-6" / "4-6" high grade (L5-S1 only)
+    sdsg_type: str | None = None  # "1".."3" low grade; "4" / "5-6" / "4-6" high grade (L5-S1 only)
     sdsg_note: str = ""
     instability: str = ""  # measured flexion-extension motion against the thresholds, in words
 
@@ -178,7 +178,7 @@ class MissingItem(_Plain):
     question: str
     rules: tuple[str, ...]  # rules left undetermined by this fact
     could_add: tuple[str, ...]  # recommendation ids not yet in the plan
-    could_change_tier_to: Optional[str]
+    could_change_tier_to: str | None
     together_with: tuple[str, ...] = ()  # other unknown facts the same rules also wait for
     could_add_titles: tuple[str, ...] = ()  # clinician-facing names of could_add, same order
 
@@ -198,7 +198,7 @@ class Disagreement(_Plain):
     status: str  # disputed | contradicted | unconfirmed
     positions: tuple[Position, ...]
     used: str  # what this ruleset does about it
-    setting: Optional[str] = None
+    setting: str | None = None
     value_used: Any = None
     effects: tuple[str, ...] = ()  # "with X = 3 the tier would be surgical (adds ...)"
 
@@ -207,7 +207,7 @@ class Disagreement(_Plain):
 class PredicateTrace(_Plain):
     name: str
     params: dict
-    value: Optional[bool]
+    value: bool | None
     facts: dict
 
 
@@ -245,19 +245,19 @@ class PathwayResult(_Plain):
     def recommendation_ids(self) -> tuple[str, ...]:
         return tuple(r.id for r in self.recommendations)
 
-    def recommendation(self, rec_id: str) -> Optional[Recommendation]:
+    def recommendation(self, rec_id: str) -> Recommendation | None:
         for r in self.recommendations:
             if r.id == rec_id:
                 return r
         return None
 
-    def checklist(self, checklist_id: str) -> Optional[Checklist]:
+    def checklist(self, checklist_id: str) -> Checklist | None:
         for c in self.checklists:
             if c.id == checklist_id:
                 return c
         return None
 
-    def rule_outcome(self, rule_id: str) -> Optional[str]:
+    def rule_outcome(self, rule_id: str) -> str | None:
         for t in self.trace:
             if t.rule_id == rule_id:
                 return t.outcome

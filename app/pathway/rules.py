@@ -15,7 +15,7 @@ import os
 import string
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any
 
 try:  # Python >= 3.11
     import tomllib
@@ -86,15 +86,15 @@ class DisagreementSpec:
     status: str
     used: str
     positions: tuple[Position, ...]
-    setting: Optional[str] = None
+    setting: str | None = None
 
 
 @dataclass(frozen=True)
 class UnionRow:
     laterality: str  # unilateral | bilateral | any
     stage: str
-    contralateral: Optional[str]
-    rate_pct: Optional[float]
+    contralateral: str | None
+    rate_pct: float | None
     counts: str = ""
     note: str = ""
 
@@ -119,8 +119,8 @@ class Rule:
     rationale: str
     sources: tuple[str, ...]
     evidence: str
-    tier: Optional[str] = None
-    fallback_tier: Optional[str] = None
+    tier: str | None = None
+    fallback_tier: str | None = None
     recommend: tuple[str, ...] = ()
     red_flags: tuple[str, ...] = ()
     cautions: tuple[str, ...] = ()
@@ -446,13 +446,13 @@ def _cross_check(rs: dict, problems: _Problems) -> None:
                 if w not in known:
                     problems.items.append(f"{at}: checklist '{ref.checklist_id}' has no criterion '{w}' to leave out")
 
-    def cycle_from(cid: str, path: tuple[str, ...]) -> Optional[tuple[str, ...]]:
+    def cycle_from(cid: str, path: tuple[str, ...]) -> tuple[str, ...] | None:
         if cid in path:
-            return path + (cid,)
+            return (*path, cid)
         for c in checklists[cid].criteria:
             for ref in cond.checklist_ref_nodes(c.when):
                 if ref.checklist_id in checklists:
-                    found = cycle_from(ref.checklist_id, path + (cid,))
+                    found = cycle_from(ref.checklist_id, (*path, cid))
                     if found:
                         return found
         return None
@@ -522,7 +522,7 @@ def _cross_check(rs: dict, problems: _Problems) -> None:
 
 # --------------------------------------------------------------------------- entry point
 
-def load_ruleset(path: Union[str, os.PathLike, None] = None) -> Ruleset:
+def load_ruleset(path: str | os.PathLike | None = None) -> Ruleset:
     """Load the ruleset whose manifest is ``path`` (a pathway.toml or the folder holding it)."""
     p = Path(path) if path is not None else default_ruleset_dir()
     manifest_path = p / MANIFEST if p.is_dir() else p

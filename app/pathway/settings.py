@@ -8,9 +8,10 @@ a dict of values or of strings (``--set NAME=VALUE``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Mapping, Optional, Union
+from typing import Any
 
 
 class SettingError(ValueError):
@@ -24,10 +25,10 @@ class SettingSpec:
     default: Any
     description: str
     unit: str = ""
-    minimum: Optional[float] = None
-    maximum: Optional[float] = None
+    minimum: float | None = None
+    maximum: float | None = None
     choices: tuple[str, ...] = ()
-    disagreement: Optional[str] = None
+    disagreement: str | None = None
     sources: tuple[str, ...] = ()
 
     def coerce(self, value: Any) -> Any:
@@ -76,7 +77,7 @@ class Settings(Mapping[str, Any]):
     def overridden(self) -> dict[str, Any]:
         return {k: v for k, v in self._values.items() if v != self._specs[k].default}
 
-    def replace(self, **changes: Any) -> "Settings":
+    def replace(self, **changes: Any) -> Settings:
         values = dict(self._values)
         for k, v in changes.items():
             if k not in self._specs:
@@ -93,7 +94,7 @@ def defaults(specs: Mapping[str, SettingSpec]) -> Settings:
 
 
 def resolve_settings(specs: Mapping[str, SettingSpec],
-                     overrides: Union[None, Settings, Mapping[str, Any]] = None) -> Settings:
+                     overrides: Settings | Mapping[str, Any] | None = None) -> Settings:
     if isinstance(overrides, Settings):
         if set(overrides) != set(specs):
             raise SettingError("settings were built for a different ruleset")

@@ -4,7 +4,8 @@ each lesion (display only: never a prediction, never used to decide)."""
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any
 
 from app.findings.model import (
     CTStage,
@@ -39,12 +40,12 @@ def _activity(p: ParsFinding) -> str:
     return "unknown" if e is None else ("active" if e else "chronic")
 
 
-def _stage_rank(stage: Optional[CTStage]) -> int:
+def _stage_rank(stage: CTStage | None) -> int:
     return -1 if stage is None else CT_STAGE_ORDER.index(stage)
 
 
-def _lookup(cohort: Cohort, stage: CTStage, contra: Optional[CTStage], contra_is_lesion: bool,
-            contra_known: bool) -> tuple[Optional[str], Optional[object], str]:
+def _lookup(cohort: Cohort, stage: CTStage, contra: CTStage | None, contra_is_lesion: bool,
+            contra_known: bool) -> tuple[str | None, object | None, str]:
     """(key, row, note) for one lesion in one cohort, or (None, None, why) when no row fits."""
     s = stage.value
     if stage is CTStage.TERMINAL:  # pseudarthrosis: only pooled per-stage rows apply
@@ -72,8 +73,8 @@ def _lookup(cohort: Cohort, stage: CTStage, contra: Optional[CTStage], contra_is
     return None, None, "no row for this stage in this cohort"
 
 
-def union_estimates(pars: ParsFinding, contra: Optional[ParsFinding], ruleset: Ruleset,
-                    primary_cohort: str, adult: Optional[bool]) -> tuple[tuple[UnionEstimate, ...], tuple[str, ...]]:
+def union_estimates(pars: ParsFinding, contra: ParsFinding | None, ruleset: Ruleset,
+                    primary_cohort: str, adult: bool | None) -> tuple[tuple[UnionEstimate, ...], tuple[str, ...]]:
     stage = effective_stage(pars)
     if stage is None or not is_lesion(pars):
         return (), ()
@@ -112,12 +113,12 @@ def union_estimates(pars: ParsFinding, contra: Optional[ParsFinding], ruleset: R
     return tuple(estimates), tuple(modifiers)
 
 
-def _anterior_slip(lf: Optional[LevelFinding]) -> bool:
+def _anterior_slip(lf: LevelFinding | None) -> bool:
     return lf is not None and lf.slip is not None and lf.slip.percent > 0 and lf.slip.direction is SlipDirection.ANTERIOR
 
 
-def _wiltse(lf: Optional[LevelFinding], lesions: list[ParsFinding], level_pars: list[ParsFinding],
-            adult: Optional[bool]) -> tuple[Optional[str], str]:
+def _wiltse(lf: LevelFinding | None, lesions: list[ParsFinding], level_pars: list[ParsFinding],
+            adult: bool | None) -> tuple[str | None, str]:
     if not _anterior_slip(lf):
         return None, ""
     if any(p.status.is_defect for p in lesions):
@@ -131,11 +132,12 @@ def _wiltse(lf: Optional[LevelFinding], lesions: list[ParsFinding], level_pars: 
     if lf.neural_arch_hypoplasia:
         return "I?", "no pars defect with a dysplastic neural arch: dysplastic (I) possible — confirm"
     if lf.disc_degenerated and adult:
-        return "III", "no pars defect with a degenerated disc in an adult: degenerative (III) — the isthmic pathway does not apply"
+        return "III", ("no pars defect with a degenerated disc in an adult: degenerative (III) — "
+                       "the isthmic pathway does not apply")
     return None, "slip without a pars defect: dysplastic (I) or degenerative (III) — undetermined"
 
 
-def _marchetti(lf: Optional[LevelFinding], lesions: list[ParsFinding], wiltse: Optional[str]) -> tuple[Optional[str], str]:
+def _marchetti(lf: LevelFinding | None, lesions: list[ParsFinding], wiltse: str | None) -> tuple[str | None, str]:
     """Marchetti-Bartolozzi of a slip: developmental (dysplastic) vs acquired (clinical-reference 1.6)."""
     if not _anterior_slip(lf):
         return None, ""
@@ -152,7 +154,7 @@ def _marchetti(lf: Optional[LevelFinding], lesions: list[ParsFinding], wiltse: O
     return None, ""
 
 
-def _sdsg(lvl: Level, lf: Optional[LevelFinding], sp: Optional[SpinoPelvic], pi_high_deg: float) -> tuple[Optional[str], str]:
+def _sdsg(lvl: Level, lf: LevelFinding | None, sp: SpinoPelvic | None, pi_high_deg: float) -> tuple[str | None, str]:
     """SDSG type of an L5-S1 slip (clinical-reference 1.5); PI cut-offs 45 / ``pi_high_deg``."""
     if lvl is not Level.L5 or not _anterior_slip(lf):
         return None, ""
@@ -161,7 +163,8 @@ def _sdsg(lvl: Level, lf: Optional[LevelFinding], sp: Optional[SpinoPelvic], pi_
     pt = None if sp is None else sp.pelvic_tilt_deg
     notes = []
     if None not in (pi, ss, pt) and abs(pi - (pt + ss)) > PI_IDENTITY_TOLERANCE_DEG:
-        notes.append(f"PI {pi:.0f} differs from PT + SS {pt + ss:.0f} by more than {PI_IDENTITY_TOLERANCE_DEG:g} degrees: re-measure")
+        notes.append(f"PI {pi:.0f} differs from PT + SS {pt + ss:.0f} by more than "
+                     f"{PI_IDENTITY_TOLERANCE_DEG:g} degrees: re-measure")
     if lf.slip.percent <= 50.0:
         if pi is None:
             return None, "low-grade slip: SDSG type 1-3 needs the pelvic incidence"
@@ -173,7 +176,7 @@ def _sdsg(lvl: Level, lf: Optional[LevelFinding], sp: Optional[SpinoPelvic], pi_
             notes.append(f"PI within {SDSG_UNCERTAIN_DEG:g} degrees of the {near[0]:g}-degree cut-off: type uncertain")
         return t, "; ".join(notes)
     if ss is None or pt is None:
-        return "4-6", "; ".join(["high grade: type 4 (balanced) vs 5-6 (retroverted) needs sacral slope and pelvic tilt"] + notes)
+        return "4-6", "; ".join(["high grade: type 4 (balanced) vs 5-6 (retroverted) needs sacral slope and pelvic tilt", *notes])
     balanced = ss > pt
     notes.insert(0, f"high grade, SS {ss:.0f} / PT {pt:.0f} degrees: "
                  + ("type 4 (balanced sacro-pelvis) suggested" if balanced else "type 5-6 (retroverted sacro-pelvis) suggested")
@@ -182,7 +185,7 @@ def _sdsg(lvl: Level, lf: Optional[LevelFinding], sp: Optional[SpinoPelvic], pi_
     return ("4" if balanced else "5-6"), "; ".join(notes)
 
 
-def _instability_text(lf: Optional[LevelFinding], s: Mapping[str, Any]) -> str:
+def _instability_text(lf: LevelFinding | None, s: Mapping[str, Any]) -> str:
     m = None if lf is None else lf.instability_measured
     if m is None:
         return ""
@@ -220,7 +223,7 @@ def _describe_side(p: ParsFinding) -> str:
     return text
 
 
-def stage_levels(facts: Facts, ruleset: Ruleset, settings: Mapping[str, Any], adult: Optional[bool]) -> tuple[LevelStage, ...]:
+def stage_levels(facts: Facts, ruleset: Ruleset, settings: Mapping[str, Any], adult: bool | None) -> tuple[LevelStage, ...]:
     f = facts.findings
     primary_cohort = str(settings.get("union_primary_cohort", ""))
     levels = sorted({p.level for p in f.pars}
@@ -243,7 +246,8 @@ def stage_levels(facts: Facts, ruleset: Ruleset, settings: Mapping[str, Any], ad
                 ct_stage=None if effective_stage(p) is None else effective_stage(p).value,
                 ct_stage_source=stage_source(p),
                 contralateral_status=None if contra is None else contra.status.value,
-                contralateral_ct_stage=None if contra is None or effective_stage(contra) is None else effective_stage(contra).value,
+                contralateral_ct_stage=(None if contra is None or effective_stage(contra) is None
+                                        else effective_stage(contra).value),
                 union=union, union_modifiers=mods))
         # summary line
         if not lesions:
@@ -251,7 +255,8 @@ def stage_levels(facts: Facts, ruleset: Ruleset, settings: Mapping[str, Any], ad
         elif len(lesions) == 2 and _describe_side(lesions[0]) == _describe_side(lesions[1]):
             summary = f"{lvl.value} bilateral {_describe_side(lesions[0])}"
         else:
-            parts = [f"{p.side.value} {_describe_side(p)}" for p in sorted(lesions, key=lambda p: -_stage_rank(effective_stage(p)))]
+            by_stage = sorted(lesions, key=lambda p: -_stage_rank(effective_stage(p)))
+            parts = [f"{p.side.value} {_describe_side(p)}" for p in by_stage]
             summary = f"{lvl.value} " + "; ".join(parts)
             if len(lesions) == 1:
                 contra = f.pars_at(lvl, lesions[0].side.other)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 try:
     import tomllib
@@ -47,7 +47,7 @@ def chronic_l5(**ctx: Any) -> StudyFindings:
 
 
 def active_l5(**ctx: Any) -> StudyFindings:
-    stage: Optional[str] = ctx.pop("stage", "pre-lysis")
+    stage: str | None = ctx.pop("stage", "pre-lysis")
     lv = ctx.pop("levels", [dict(level="L5", pfirrmann=1)])
     return build([("L5", "left", "stress_reaction", True, stage, ("MR",)),
                   ("L5", "right", "stress_reaction", True, stage, ("MR",))], lv, **ctx)

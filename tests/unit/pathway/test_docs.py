@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pathway_builders import ruleset
+
 import app
 from app.pathway.predicates import REGISTRY
-from pathway_builders import ruleset
 
 DOC = (Path(app.__file__).parents[1] / "docs" / "pathway.md").read_text(encoding="utf-8")
 
-REQUIRED_IDS = """activity-modification avoid-hyperextension flexion-core-stabilisation antilordotic-brace nsaids
-physical-therapy follow-up-4-6-weeks mri-follow-up ct-confirm-union return-to-sport-when-pain-free pars-injection
-epidural-steroid-injection gabapentinoid diagnostic-pars-block surgical-evaluation direct-pars-repair fusion
-decompression-and-fusion urgent-surgical-referral ct-staging mri-stir oblique-radiographs
-standing-lateral-radiographs""".split()
+REQUIRED_IDS = ["activity-modification", "avoid-hyperextension", "flexion-core-stabilisation", "antilordotic-brace", "nsaids", "physical-therapy", "follow-up-4-6-weeks", "mri-follow-up", "ct-confirm-union", "return-to-sport-when-pain-free", "pars-injection", "epidural-steroid-injection", "gabapentinoid", "diagnostic-pars-block", "surgical-evaluation", "direct-pars-repair", "fusion", "decompression-and-fusion", "urgent-surgical-referral", "ct-staging", "mri-stir", "oblique-radiographs", "standing-lateral-radiographs"]
 
 
 def test_issue_ids_exist_in_catalogue():

@@ -54,7 +54,8 @@ def test_hash_changes_with_content(rules_copy):
 
 
 def test_unknown_predicate_names_file_and_rule(rules_copy):
-    _append(rules_copy / "rules" / "cautions.toml", MINIMAL_RULE.format(id="X-1", pred="no_such_predicate", sources='["seed-003"]'))
+    _append(rules_copy / "rules" / "cautions.toml",
+            MINIMAL_RULE.format(id="X-1", pred="no_such_predicate", sources='["seed-003"]'))
     with pytest.raises(RulesetError) as err:
         load_ruleset(rules_copy)
     msg = str(err.value)
@@ -74,7 +75,8 @@ def test_unknown_source_id(rules_copy):
 
 
 def test_duplicate_rule_id_across_files(rules_copy):
-    _append(rules_copy / "rules" / "imaging.toml", MINIMAL_RULE.format(id="PIT-2-smoking", pred="smoking", sources='["seed-003"]'))
+    _append(rules_copy / "rules" / "imaging.toml",
+            MINIMAL_RULE.format(id="PIT-2-smoking", pred="smoking", sources='["seed-003"]'))
     with pytest.raises(RulesetError, match=r"rule 'PIT-2-smoking': duplicate rule id"):
         load_ruleset(rules_copy)
 

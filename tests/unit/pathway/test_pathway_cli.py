@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from pathway_builders import SURGICAL_CONTEXT, chronic_l5
 
 from app.cli import main
 from app.findings.io import save_findings
 from app.pathway import DISCLAIMER
 from app.pathway.examples import STORIES, build
-from pathway_builders import SURGICAL_CONTEXT, chronic_l5
 
 
 @pytest.fixture()

@@ -5,7 +5,10 @@ from __future__ import annotations
 import itertools
 import json
 
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+from pathway_builders import ruleset
 
 from app.findings.model import (
     ClinicalContext,
@@ -30,7 +33,6 @@ from app.findings.model import (
 from app.pathway import TIERS, evaluate
 from app.pathway import conditions as cond
 from app.pathway.facts import compute_facts
-from pathway_builders import ruleset
 
 SURGERY_IDS = {"surgical-evaluation", "direct-pars-repair", "fusion", "decompression-and-fusion"}
 

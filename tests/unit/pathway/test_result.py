@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 import re
 
+from pathway_builders import SURGICAL_CONTEXT, chronic_l5, ruleset
+
 from app.pathway import DISCLAIMER, evaluate, render_text
 from app.pathway.examples import STORIES, build
-from pathway_builders import SURGICAL_CONTEXT, chronic_l5, ruleset
 
 # seed numbers that clinical-reference section 9 marks contradicted or unconfirmed
 UNCONFIRMED_PATTERNS = [r"\b82 ?%", r"94\.3 ?% at 24", r"\b31-40", r"\b31–40", r"95 ?% fusion", r"fusion rates up to 95",

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from pathway_builders import SURGICAL_CONTEXT, active_l5, chronic_l5, ruleset
 
 from app.pathway import evaluate
 from app.pathway.examples import build
-from pathway_builders import ADULT_LISTHESIS, SURGICAL_CONTEXT, active_l5, chronic_l5, ruleset
 
 L5_INTACT = [("L5", "left", "intact", False, None), ("L5", "right", "intact", False, None)]
 L5_OK = dict(level="L5", slip=10, pfirrmann=2, hypoplasia=False, instability=False, stenosis="none")

@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 
 import pytest
+from pathway_builders import ruleset
 
 from app.findings.model import (
     ClinicalContext,
@@ -26,7 +27,6 @@ from app.findings.model import (
     StudyFindings,
 )
 from app.pathway import evaluate
-from pathway_builders import ruleset
 
 SAMPLES = Path(__file__).resolve().parents[3] / "sample_dicom"
 CONTEXT_FIELDS = {f.name for f in dataclasses.fields(ClinicalContext)}

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pathway_builders import chronic_l5, ruleset
+
 from app.pathway import evaluate
 from app.pathway.examples import build, story_2_bilateral_l5_stress_reaction, story_5_unilateral_l4_contralateral_terminal
-from pathway_builders import chronic_l5, ruleset
 
 
 def _level(result, name):

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from pathway_builders import from_vignette, ruleset, vignettes
 
 from app.pathway import evaluate
-from pathway_builders import from_vignette, ruleset, vignettes
 
 VIGNETTES = vignettes()
 
