@@ -15,6 +15,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the study's DICOM files or folders (patient and study identity come from them)")
     parser.add_argument("--out", required=True, metavar="FILE", help="FILE.pdf, FILE.html or FILE.dcm (Encapsulated PDF)")
     parser.add_argument("--anonymise", action="store_true", help="no identity and no dates (teaching, slides)")
+    parser.add_argument("--key-objects", metavar="FILE.dcm", default=None,
+                        help="also write the key images as a DICOM Key Object Selection in the study")
     parser.add_argument("--rules", metavar="PATH", default=None, help="pathway ruleset (default: the bundled one)")
 
 
@@ -55,6 +57,11 @@ def run(args: argparse.Namespace) -> int:
                 from app.report.encapsulated_pdf import encapsulate_pdf
 
                 encapsulate_pdf(pdf, headers, out)
+        if args.key_objects:
+            from app.report.key_objects import export_key_objects
+
+            export_key_objects(findings, args.study, args.key_objects)
+            print(f"wrote {args.key_objects}")
     except (FindingsFileError, ReportError, RulesetError) as exc:
         print(f"isthmus report: {exc}", file=sys.stderr)
         return 1

@@ -92,3 +92,34 @@ def test_two_key_images_with_one_id_are_refused():
     with pytest.raises(ValueError, match="same key_image_id"):
         m.StudyFindings(key_images=(k, k))
     assert m.StudyFindings().with_key_image(k).with_key_image(k).key_images == (k,)
+
+
+def test_key_object_selection_references_the_source_images(tmp_path):
+    from app.report.key_objects import export_key_objects
+
+    findings, keys = _with_keys(tmp_path)
+    out = export_key_objects(findings, tmp_path / "study", tmp_path / "ko.dcm")
+    ko = pydicom.dcmread(out)
+    src = pydicom.dcmread(tmp_path / "study" / "dx.dcm", stop_before_pixels=True)
+    assert ko.SOPClassUID == "1.2.840.10008.5.1.4.1.1.88.59" and ko.Modality == "KO"
+    assert ko.StudyInstanceUID == src.StudyInstanceUID and ko.PatientID == src.PatientID
+    refs = {str(r.ReferencedSOPSequence[0].ReferencedSOPInstanceUID)
+            for r in _content_items(ko) if r.get("ValueType", "") == "IMAGE"}
+    assert refs == {keys[0].sop_instance_uid}
+    assert any("L5 defects & slip" in str(it.get("TextValue", "")) for it in _content_items(ko))
+    if shutil.which("dciodvfy"):
+        res = subprocess.run(["dciodvfy", str(out)], capture_output=True, text=True, timeout=120)
+        assert [ln for ln in (res.stdout + res.stderr).splitlines() if ln.startswith("Error")] == []
+
+
+def test_key_object_selection_needs_key_images_of_this_study(tmp_path):
+    from app.report.identity import ReportError
+    from app.report.key_objects import export_key_objects
+
+    findings = case04_findings()
+    write_study(tmp_path / "study", findings.study_instance_uid)
+    with pytest.raises(ReportError, match="no key images marked"):
+        export_key_objects(findings, tmp_path / "study", tmp_path / "ko.dcm")
+    stray = findings.with_key_image(m.KeyImage(key_image_id="k", series_instance_uid="1.2.3", sop_instance_uid="1.2.3.4"))
+    with pytest.raises(ReportError, match="not in the given study: 1.2.3.4"):
+        export_key_objects(stray, tmp_path / "study", tmp_path / "ko.dcm")
