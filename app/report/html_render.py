@@ -109,7 +109,9 @@ def _key_images(report: ClinicReport, image_src: Callable[[int], str]) -> list[s
     out = ["<h2>Key images</h2>"]
     for i, k in enumerate(report.key_images):
         where = f" <span class=\"muted\">({_e(k.where)})</span>" if k.where else ""
-        out.append(f'<p><img src="{_e(image_src(i))}" width="320"/><br/>{_e(k.caption or "Key image")}{where}</p>')
+        picture = (f'<img src="{_e(image_src(i))}" width="320"/>' if k.png
+                   else "<i>image not available (its series is not loaded)</i>")
+        out.append(f'<p>{picture}<br/>{_e(k.caption or "Key image")}{where}</p>')
     return out
 
 
