@@ -132,6 +132,9 @@ def render_html(report: ClinicReport, image_src: Optional[Callable[[int], str]] 
     parts += _key_images(report, src)
     parts += _pathway(report.pathway)
     parts.append(f'<p class="disclaimer"><font color="#a00000"><b>{_e(report.disclaimer)}</b></font></p>')
+    if report.amendments:
+        parts.append("<p><b>Amended on review</b></p><ul>" + "".join(f"<li>{_e(a)}</li>" for a in report.amendments)
+                     + "</ul>")
     parts.append(f"<p>{_e(report.sign_off)}</p>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"

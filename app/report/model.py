@@ -58,6 +58,7 @@ class ClinicReport:
     key_images: tuple[KeyImageFigure, ...]
     disclaimer: str = DISCLAIMER
     sign_off: str = SIGN_OFF
+    amendments: tuple[str, ...] = ()  # "2026-12-01 09:40 Dr B: pars L5 left, impression"
 
     @property
     def patient_line(self) -> str:
@@ -176,7 +177,8 @@ def _header(identity: Optional[StudyIdentity], findings: fm.StudyFindings, resul
 
 
 def build_report(findings: fm.StudyFindings, result: Optional[PathwayResult], identity: Optional[StudyIdentity],
-                 key_images: tuple[KeyImageFigure, ...] = (), anonymise: bool = False) -> ClinicReport:
+                 key_images: tuple[KeyImageFigure, ...] = (), anonymise: bool = False,
+                 amendments: tuple[str, ...] = ()) -> ClinicReport:
     """The report of one study. ``identity`` comes from the study's own images; with
     ``anonymise`` no identity and no dates are kept (the findings' reader is dropped too)."""
     if not anonymise and identity is not None and findings.study_instance_uid and identity.study_instance_uid \
@@ -195,4 +197,5 @@ def build_report(findings: fm.StudyFindings, result: Optional[PathwayResult], id
         spinopelvic=spinopelvic_items(findings.spinopelvic),
         pathway=result,
         key_images=tuple(key_images),
+        amendments=() if anonymise else tuple(amendments),
     )

@@ -76,3 +76,63 @@ def test_export_report_pdf_and_dicom_from_the_workstation(opened, tmp_path):
     text = subprocess.run(["pdftotext", str(anon), "-"], capture_output=True, text=True, check=True).stdout
     assert "PHANTOM" not in text and "2026-01-01" not in text
     QApplication.processEvents()
+
+
+def test_review_mode_is_read_only_until_amended_and_records_who_changed_what(opened, tmp_path):
+    win = opened
+    review = win.report.review_mode
+    session = win.annotations.session
+    widget = win.annotations.review_widget
+    review.set_reviewing(True)
+    assert not widget.findings_panel.isEnabled() and not widget.context_form.isEnabled()
+    assert not win.annotations.tool_actions["length"].isEnabled()
+    assert review.banner.text().startswith("REVIEW MODE")
+    assert review.amend(reader="Dr Amender")
+    assert widget.findings_panel.isEnabled() and win.annotations.tool_actions["length"].isEnabled()
+    session.set_impression("Bilateral L5 <pars> defects")
+    record = review.finish_amending()
+    assert (record.reader, record.changes) == ("Dr Amender", ("impression",))
+    assert not widget.findings_panel.isEnabled()
+    win.report.export_report(tmp_path / "r.html", anonymise=False)
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "Dr Amender: impression" in page and "Bilateral L5 &lt;pars&gt; defects" in page
+    review.set_reviewing(False)
+    assert widget.findings_panel.isEnabled()
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")
+def test_clinic_list_prints_all_reports_and_steps_in_order(window, tmp_path):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "report"))
+    from report_data import case04_findings, write_study
+
+    from app.findings.io import save_findings
+    from app.ui.report.clinic_dialog import ClinicListDialog
+
+    dialog = ClinicListDialog(window)
+    for name in ("Alpha^Ann", "Beta^Bob"):
+        findings = case04_findings()
+        folder = tmp_path / name.split("^")[0]
+        write_study(folder / "study", findings.study_instance_uid, patient_name=name)
+        save_findings(findings, folder / "read.json")
+        dialog.add(folder / "study", folder / "read.json")
+    assert [dialog.table.item(r, 0).text() for r in range(2)] == ["Alpha, Ann", "Beta, Bob"]
+    assert dialog.table.item(0, 4).text() == "no"
+    out = dialog.save_all_pdf(tmp_path / "all.pdf")
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
+    assert text.index("Alpha, Ann") < text.index("Beta, Bob")
+    info = subprocess.run(["pdfinfo", str(out)], capture_output=True, text=True, check=True).stdout
+    pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+    page_texts = [subprocess.run(["pdftotext", "-f", str(p), "-l", str(p), str(out), "-"], capture_output=True,
+                                 text=True, check=True).stdout for p in range(1, pages + 1)]
+    beta_page = next(t for t in page_texts if "Beta, Bob" in t)
+    assert beta_page.lstrip().startswith("DECISION SUPPORT")  # the second report starts on a new page
+    dialog.step(1)
+    assert dialog.current == 0 and dialog.table.item(0, 0).text().startswith("▶")
+    dialog.step(1)
+    assert dialog.current == 1
+    dialog.step(1)
+    assert dialog.current == 1  # the end of the list
+    dialog.close()

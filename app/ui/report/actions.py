@@ -51,6 +51,16 @@ class ReportActions(QObject):
         self.key_action.triggered.connect(lambda *_: self.mark_key_image())
         window.addAction(self.key_action)
         self.menu.addAction(self.key_action)
+        self.menu.addSeparator()
+        from app.ui.report.review_mode import ReviewMode
+
+        self.review_mode = ReviewMode(window, self.menu)
+        self.menu.addSeparator()
+        self.clinic_action = QAction("Clinic list...", window)
+        self.clinic_action.setObjectName("report.clinic_list")
+        self.clinic_action.triggered.connect(lambda *_: self.show_clinic_list())
+        self.menu.addAction(self.clinic_action)
+        self.clinic_dialog: Any = None
 
     # ---- session access ---------------------------------------------------------------------
     @property
@@ -117,8 +127,10 @@ class ReportActions(QObject):
         identity, headers = None, []
         if session.study_source is not None:
             identity, headers = read_study(session.study_source, session.findings.study_instance_uid)
+        review = getattr(self, "review_mode", None)
+        amended = tuple(a.line for a in review.amendments_of(session.findings.study_instance_uid)) if review else ()
         report = build_report(session.findings, session.pathway_result, identity, self.key_image_figures(),
-                              anonymise=anonymise)
+                              anonymise=anonymise, amendments=amended)
         return report, headers
 
     def export_report(self, path: Any, anonymise: Optional[bool] = None) -> Path:
@@ -168,6 +180,16 @@ class ReportActions(QObject):
             self.print_report(printer)
         except ReportError as exc:
             QMessageBox.warning(self.window, "Print report", str(exc))
+
+
+    def show_clinic_list(self) -> Any:
+        from app.ui.report.clinic_dialog import ClinicListDialog
+
+        if self.clinic_dialog is None:
+            self.clinic_dialog = ClinicListDialog(self.window)
+        self.clinic_dialog.show()
+        self.clinic_dialog.raise_()
+        return self.clinic_dialog
 
 
 def install_report(window: Any) -> ReportActions:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, Sequence, Union
 
 from app.report.html_render import render_html
 from app.report.model import ClinicReport
@@ -26,6 +26,29 @@ def report_document(report: ClinicReport) -> Any:
     return doc
 
 
+def combined_document(reports: Sequence[ClinicReport]) -> Any:
+    """One QTextDocument holding every report, each starting on a new page (clinic list: print all)."""
+    from PySide6.QtGui import QTextBlockFormat, QTextCursor, QTextDocument, QTextFormat
+
+    doc = QTextDocument()
+    cursor = QTextCursor(doc)
+    for i, report in enumerate(reports):
+        part = report_document(report)
+        for j in range(len(report.key_images)):
+            from PySide6.QtCore import QUrl
+
+            name = QUrl(f"keyimage{j}.png")
+            doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl(f"r{i}-keyimage{j}.png"),
+                            part.resource(QTextDocument.ResourceType.ImageResource, name))
+        html = render_html(report, image_src=lambda j, i=i: f"r{i}-keyimage{j}.png", css=False)
+        if i:
+            fmt = QTextBlockFormat()
+            fmt.setPageBreakPolicy(QTextFormat.PageBreakFlag.PageBreak_AlwaysBefore)
+            cursor.insertBlock(fmt)
+        cursor.insertHtml(html)
+    return doc
+
+
 def print_document(doc: Any, device: Any) -> None:
     from PySide6.QtGui import QPageLayout, QPageSize
     from PySide6.QtCore import QMarginsF
@@ -36,17 +59,20 @@ def print_document(doc: Any, device: Any) -> None:
 
 
 def write_pdf(report: ClinicReport, path: Union[str, os.PathLike]) -> Path:
-    from PySide6.QtGui import QPdfWriter
-
     from app.ui.selftest_render import ensure_application
 
     ensure_application()
+    return write_document_pdf(report_document(report), path, report.title)
+
+
+def write_document_pdf(doc: Any, path: Union[str, os.PathLike], title: str) -> Path:
+    from PySide6.QtGui import QPdfWriter
+
     out = Path(path)
     writer = QPdfWriter(str(out))
     writer.setResolution(300)
-    writer.setTitle(report.title)
+    writer.setTitle(title)
     writer.setCreator("Isthmus")
-    doc = report_document(report)
     print_document(doc, writer)
     del writer  # flushes the file
     return out
