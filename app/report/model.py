@@ -95,7 +95,12 @@ def pars_row(p: fm.ParsFinding) -> ParsRow:
         grade_text += " (reader)"
     stage = p.ct_stage
     if stage is None:
-        stage_text = "no stage" if p.ct_stage_basis is None and p.status is fm.ParsStatus.INTACT else "none"
+        if p.status is fm.ParsStatus.INTACT:
+            stage_text = "none (intact)"
+        elif p.cross_sectional_confirmation is False:
+            stage_text = "not staged (not read on CT or MRI)"
+        else:
+            stage_text = UNKNOWN
     else:
         stage_text = f"{stage.value} ({p.ct_stage_basis.value if p.ct_stage_basis else UNKNOWN})"
     return ParsRow(
