@@ -93,3 +93,12 @@ def test_slip_and_edema_ratio_are_in_words():
     assert items["Instability (measured)"] == "translation 4.5 mm (unknown of endplate), angulation unknown"
     row = next(r for r in report.pars_rows if r.level == "L4")
     assert row.edema == "present (pars), signal ratio 1.83"
+
+
+def test_missing_ct_stage_says_why():
+    findings = fm.StudyFindings(pars=(
+        fm.ParsFinding(level="L5", side="left", status="complete_fracture", read_on={"radiograph"}),
+        fm.ParsFinding(level="L5", side="right", status="intact", edema=fm.Edema(present=False)),
+    ))
+    rows = {r.side: r.ct_stage for r in build_report(findings, None, None).pars_rows}
+    assert rows == {"left": "not staged (not read on CT or MRI)", "right": "none (intact)"}
