@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sr": ("sr", "export findings as a DICOM Structured Report, or import one"),
     "pathway": ("pathway", "staging and management suggestions from a findings file"),
     "self-test": ("selftest", "check this installation on the sample cases offscreen (also: --self-test)"),
+    "report": ("report", "the clinic report of a study: PDF, HTML or DICOM Encapsulated PDF"),
     "teach": ("teach", "teaching mode: score a read against a reference, make and list teaching cases"),
 }
 

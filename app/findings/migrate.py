@@ -6,6 +6,8 @@ Version 1 -> 2: version 2 only added keys (``read_on`` on pars entries, ``imagin
 therefore migrates by leaving every new key out, i.e. unknown / not recorded - never "no".
 A version-1 document that already holds a version-2 key is refused (it was not written by a
 version-1 Isthmus, so its meaning is unclear).
+
+Version 2 -> 3: version 3 only added ``key_images``; the same rule applies.
 """
 
 from __future__ import annotations
@@ -45,7 +47,16 @@ def _v1_to_v2(doc: dict) -> dict:
     return out
 
 
-_STEPS = {1: _v1_to_v2}
+def _v2_to_v3(doc: dict) -> dict:
+    """Version 3 only added ``key_images`` (a list of marked views; absent = none marked)."""
+    if "key_images" in doc:
+        raise ValueError("a version-2 file cannot hold key_images (added in version 3)")
+    out = copy.deepcopy(doc)
+    out["schema_version"] = 3
+    return out
+
+
+_STEPS = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 def migrate_document(doc: dict, to_version: int) -> tuple[dict, int | None]:

@@ -89,7 +89,8 @@ from app.vocabulary import (
 )
 
 # 2: read_on, imaging, spinopelvic, instability_measured, sex, sport_level, from_dicom, severe deficit
-SCHEMA_VERSION = 2
+# 3: key_images
+SCHEMA_VERSION = 3
 
 
 # --------------------------------------------------------------------------- findings
@@ -377,6 +378,39 @@ class ClinicalContext:
 
 
 @dataclass(frozen=True)
+class KeyImage:
+    """A view the reader marked as a key image: which image, how it was shown, which annotations."""
+
+    key_image_id: str
+    series_instance_uid: str
+    sop_instance_uid: str
+    frame: int | None = None  # 1-based frame of a multi-frame object
+    slice_index: int | None = None  # 0-based slice of the series volume as shown
+    plane: str = ""  # "axial" / "sagittal" / "coronal" for a volume; "" on a radiograph
+    window_center: float | None = None
+    window_width: float | None = None
+    zoom: float | None = None  # the cell's zoom factor (1 = fit)
+    caption: str = ""
+    annotation_ids: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in ("key_image_id", "series_instance_uid", "sop_instance_uid"):
+            if not isinstance(getattr(self, name), str) or not getattr(self, name):
+                raise ValueError(f"a key image needs a non-empty {name}")
+        if self.frame is not None and (isinstance(self.frame, bool) or not isinstance(self.frame, int) or self.frame < 1):
+            raise ValueError(f"key image frame must be a 1-based integer, got {self.frame!r}")
+        if self.slice_index is not None and (isinstance(self.slice_index, bool) or not isinstance(self.slice_index, int)
+                                             or self.slice_index < 0):
+            raise ValueError(f"key image slice must be a 0-based integer, got {self.slice_index!r}")
+        if self.plane not in ("", "axial", "sagittal", "coronal"):
+            raise ValueError(f"key image plane must be axial, sagittal, coronal or empty, got {self.plane!r}")
+        check_range("key image window width", self.window_width, 1e-6, 1e9)
+        check_range("key image window center", self.window_center, -1e9, 1e9)
+        check_range("key image zoom", self.zoom, 1e-3, 1e3)
+        object.__setattr__(self, "annotation_ids", tuple(str(a) for a in self.annotation_ids))
+
+
+@dataclass(frozen=True)
 class StudyFindings:
     study_instance_uid: str = ""
     reader: str = ""
@@ -388,11 +422,16 @@ class StudyFindings:
     context: ClinicalContext = ClinicalContext()
     imaging: ImagingPerformed = ImagingPerformed()
     spinopelvic: SpinoPelvic | None = None
+    key_images: tuple[KeyImage, ...] = ()
     schema_version: int = SCHEMA_VERSION
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "pars", tuple(self.pars))
         object.__setattr__(self, "levels", tuple(self.levels))
+        object.__setattr__(self, "key_images", tuple(self.key_images))
+        ids = [k.key_image_id for k in self.key_images]
+        if len(ids) != len(set(ids)):
+            raise ValueError("two key images with the same key_image_id")
         seen = set()
         for p in self.pars:
             key = (p.level, p.side)
@@ -428,6 +467,14 @@ class StudyFindings:
 
     def with_context(self, context: ClinicalContext) -> StudyFindings:
         return replace(self, context=context)
+
+    def with_key_image(self, key_image: KeyImage) -> StudyFindings:
+        """A copy with ``key_image`` added (or replacing the one with its id), in marking order."""
+        rest = tuple(k for k in self.key_images if k.key_image_id != key_image.key_image_id)
+        return replace(self, key_images=(*rest, key_image))
+
+    def without_key_image(self, key_image_id: str) -> StudyFindings:
+        return replace(self, key_images=tuple(k for k in self.key_images if k.key_image_id != key_image_id))
 
 
 def _pars_key(p: ParsFinding) -> tuple[int, int]:

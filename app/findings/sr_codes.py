@@ -230,6 +230,17 @@ POINTS_LPS = P("POINTS-LPS", "Points (patient LPS mm; JSON)")
 SOURCE_IMAGE = SOURCE_OF_MEASUREMENT
 TRAILING_TEXT = P("TRAILING-TEXT", "Trailing spaces of the parent text (JSON string)")
 
+# ------------------------------------------------------------------ private: key images (schema 3)
+FINDING_KEY_IMAGE = P("KEY-IMAGE", "Key image (a view marked by the reader)")
+KEY_IMAGE_ID = P("KEY-IMAGE-ID", "Key image identifier")
+KEY_IMAGE_CAPTION = P("KEY-CAPTION", "Key image caption")
+KEY_IMAGE_ANNOTATION = P("KEY-ANNOTATION", "Annotation shown on the key image")
+SLICE_INDEX = P("SLICE-INDEX", "Slice index of the series volume (0-based)")
+VIEW_PLANE = P("VIEW-PLANE", "Display plane (axial, sagittal, coronal)")
+WINDOW_CENTER = P("WINDOW-CENTER", "Window center")
+WINDOW_WIDTH = P("WINDOW-WIDTH", "Window width")
+DISPLAY_ZOOM = P("DISPLAY-ZOOM", "Display zoom factor")
+
 # ------------------------------------------------------------------ private: clinical context
 # field -> (concept, kind) with kind "bool" (Yes/No), "text", ("num", unit) or an enum class
 CONTEXT_ITEMS: dict[str, tuple[Code, object]] = {

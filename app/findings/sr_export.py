@@ -380,6 +380,31 @@ def _is_ascii(ds: Any) -> bool:
     return ok
 
 
+def _key_image_group(k: m.KeyImage, evidence_index: dict[str, tuple[str, int]]):
+    """One group per key image: its id (TEXT) with the image's UIDs, display state, caption and
+    annotation ids as properties, and an IMAGE reference when the image is in the evidence."""
+    hsr = _hd()
+    item = _text(c.KEY_IMAGE_ID, k.key_image_id)
+    children = [_uid_or_text(c.SERIES_INSTANCE_UID, k.series_instance_uid, _props()),
+                _uid_or_text(c.SOP_INSTANCE_UID, k.sop_instance_uid, _props())]
+    for concept, value in ((c.FRAME_NUMBER, k.frame), (c.SLICE_INDEX, k.slice_index), (c.WINDOW_CENTER, k.window_center),
+                           (c.WINDOW_WIDTH, k.window_width), (c.DISPLAY_ZOOM, k.zoom)):
+        if value is not None:
+            children.append(hsr.NumContentItem(concept, value, c.UNIT_NONE, relationship_type=_props()))
+    for concept, text in ((c.VIEW_PLANE, k.plane), (c.KEY_IMAGE_CAPTION, k.caption)):
+        if text:
+            children.append(_text(concept, text, _props()))
+    children += [_text(c.KEY_IMAGE_ANNOTATION, a, _props()) for a in k.annotation_ids]
+    sop_class, n_frames = evidence_index.get(k.sop_instance_uid, ("", 1))
+    if sop_class:
+        frames = k.frame if (k.frame is not None and n_frames > 1 and k.frame <= n_frames) else None
+        children.append(hsr.ImageContentItem(c.SOURCE_IMAGE, sop_class, k.sop_instance_uid,
+                                             referenced_frame_numbers=frames,
+                                             relationship_type=hsr.RelationshipTypeValues.INFERRED_FROM))
+    _add_children(item, children)
+    return _group("Key image", c.FINDING_KEY_IMAGE, extra=[item])
+
+
 def _pn(reader: str) -> str:
     """A Person Name value for the observer context (the exact text goes in a TEXT item)."""
     cleaned = re.sub(r"[\\^=\x00-\x1f]+", " ", reader).strip()[:63].strip()
@@ -421,6 +446,7 @@ def build_report(findings: m.StudyFindings, evidence_index: dict[str, tuple[str,
             groups.append(_slip_group(lv.level, lv.slip, evidence_index))
         if lv.instability_measured is not None:
             groups.append(_instability_group(lv.level, lv.instability_measured, evidence_index))
+    groups += [_key_image_group(k, evidence_index) for k in findings.key_images]
     return hsr.MeasurementReport(
         observation_context=hsr.ObservationContext(observer_person_context=person, observer_device_context=device),
         procedure_reported=c.PROCEDURE_REVIEW,

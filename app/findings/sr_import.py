@@ -244,6 +244,25 @@ def _context(items: list) -> m.ClinicalContext:
     return m.ClinicalContext(**values)
 
 
+def _opt_int(items: list, concept) -> int | None:
+    value = _opt_num(items, concept)
+    return None if value is None else int(round(value))
+
+
+def _key_image(items: list) -> m.KeyImage:
+    item = _one(items, c.KEY_IMAGE_ID)
+    if item is None:
+        raise ValueError("a key image group without its identifier")
+    props = _children(item)
+    return m.KeyImage(
+        key_image_id=_text(item), series_instance_uid=_opt_text(props, c.SERIES_INSTANCE_UID),
+        sop_instance_uid=_opt_text(props, c.SOP_INSTANCE_UID), frame=_opt_int(props, c.FRAME_NUMBER),
+        slice_index=_opt_int(props, c.SLICE_INDEX), plane=_opt_text(props, c.VIEW_PLANE),
+        window_center=_opt_num(props, c.WINDOW_CENTER), window_width=_opt_num(props, c.WINDOW_WIDTH),
+        zoom=_opt_num(props, c.DISPLAY_ZOOM), caption=_opt_text(props, c.KEY_IMAGE_CAPTION),
+        annotation_ids=tuple(_text(it) for it in _find(props, c.KEY_IMAGE_ANNOTATION)))
+
+
 # ------------------------------------------------------------------ entry points
 
 def _finding_type(items: list) -> Key | None:
@@ -292,6 +311,7 @@ def _findings_from_sr(ds: Any) -> m.StudyFindings:
     context = m.ClinicalContext()
     imaging = m.ImagingPerformed()
     spinopelvic: m.SpinoPelvic | None = None
+    key_images: list[m.KeyImage] = []
     for g in groups:
         items = _children(g)
         kind = _finding_type(items)
@@ -314,6 +334,8 @@ def _findings_from_sr(ds: Any) -> m.StudyFindings:
             spinopelvic = _spinopelvic(items)
         elif kind == c.key(c.FINDING_IMAGING):
             imaging = _imaging(items)
+        elif kind == c.key(c.FINDING_KEY_IMAGE):
+            key_images.append(_key_image(items))
         # other groups (the study group, foreign groups) carry nothing more
     for level, slip in slips.items():
         levels[level] = replace(levels.get(level, m.LevelFinding(level)), slip=slip)
@@ -330,6 +352,7 @@ def _findings_from_sr(ds: Any) -> m.StudyFindings:
         context=context,
         imaging=imaging,
         spinopelvic=spinopelvic,
+        key_images=tuple(key_images),
         schema_version=m.SCHEMA_VERSION,  # an older report is migrated: its new fields stay unknown
     )
 

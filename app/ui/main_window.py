@@ -71,6 +71,8 @@ class MainWindow(QMainWindow):
         install_annotation_layer(self)  # tools on the images, findings dock, Edit > Undo/Redo/Delete
         from app.ui.teaching import install_teaching
         install_teaching(self)  # Teaching menu: case picker, attempt dock, feedback, progress
+        from app.ui.report.actions import install_report
+        install_report(self)  # Review menu (key images), File > Export report / Print report
         self.start_page.sig_open_requested.connect(self.open_paths)
         self.grid.sig_files_dropped.connect(self.open_paths)
         self.start_page.sig_browse_requested.connect(self.open_folder_dialog)

@@ -104,6 +104,7 @@ class ReviewWidget(QWidget):
         self.findings_panel: FindingsPanel | None = None
         self.context_form: ClinicalContextForm | None = None
         self.pathway_panel: PathwayPanel | None = None
+        self.key_images_panel: Any = None
         if session is not None:
             self.set_session(session)
         else:
@@ -121,6 +122,9 @@ class ReviewWidget(QWidget):
         self.tabs.addTab(_scrolled(self.findings_panel), "Findings")
         self.tabs.addTab(_scrolled(self.context_form), "Clinical context")
         self.tabs.addTab(self.pathway_panel, "Pathway")
+        from app.ui.report.key_image_panel import KeyImagesPanel
+        self.key_images_panel = KeyImagesPanel(session)
+        self.tabs.addTab(self.key_images_panel, "Key images")
         session.pathway_changed.connect(self._update_pathway_tab)
         self._update_pathway_tab()
         if current >= 0:
@@ -174,12 +178,12 @@ class ReviewWidget(QWidget):
             w = self.tabs.widget(0)
             self.tabs.removeTab(0)
             w.deleteLater()
-        self.findings_panel = self.context_form = self.pathway_panel = None
+        self.findings_panel = self.context_form = self.pathway_panel = self.key_images_panel = None
 
     def cleanup(self) -> None:
         if self.session is not None:
             self.session.pathway_changed.disconnect(self._update_pathway_tab)
-        for p in (self.findings_panel, self.context_form, self.pathway_panel):
+        for p in (self.findings_panel, self.context_form, self.pathway_panel, self.key_images_panel):
             if p is not None:
                 p.cleanup()
 

@@ -26,7 +26,8 @@ def test_schema_is_valid_draft_2020_12():
     "cls, pointer",
     [(m.StudyFindings, None), (m.ParsFinding, "pars"), (m.Edema, "edema"), (m.AnnotationRef, "annotation_ref"),
      (m.Slip, "slip"), (m.LevelFinding, "level_finding"), (m.ClinicalContext, "context"),
-     (m.InstabilityMeasurement, "instability_measured"), (m.SpinoPelvic, "spinopelvic"), (m.ImagingPerformed, "imaging")],
+     (m.InstabilityMeasurement, "instability_measured"), (m.SpinoPelvic, "spinopelvic"), (m.ImagingPerformed, "imaging"),
+     (m.KeyImage, "key_image")],
 )
 def test_schema_properties_match_model_fields(cls, pointer):
     schema = load_schema()
@@ -68,7 +69,7 @@ def test_rich_findings_round_trip(tmp_path):
 
 def test_empty_findings_round_trip():
     f = m.StudyFindings()
-    assert fio.findings_to_dict(f) == {"format": "isthmus-findings", "schema_version": 2, "context": {}, "imaging": {}}
+    assert fio.findings_to_dict(f) == {"format": "isthmus-findings", "schema_version": 3, "context": {}, "imaging": {}}
     assert fio.loads_findings(fio.dumps_findings(f)) == f
 
 

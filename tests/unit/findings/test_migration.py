@@ -22,7 +22,7 @@ V1_DOC = {
 
 def test_version_1_document_loads_with_new_fields_unknown():
     f = fio.findings_from_dict(json.loads(json.dumps(V1_DOC)))
-    assert f.schema_version == m.SCHEMA_VERSION == 2
+    assert f.schema_version == m.SCHEMA_VERSION == 3
     pars = f.pars_at("L5", "left")
     assert pars.read_on == frozenset() and pars.cross_sectional_confirmation is None
     # a stage is still derived, but labelled as resting on an unrecorded modality
@@ -40,7 +40,7 @@ def test_migrate_file_rewrites_version_1_as_version_2(tmp_path):
     before = fio.load_findings(path)
     assert fio.migrate_findings_file(path) == 1
     doc = json.loads(path.read_text())
-    assert doc["schema_version"] == 2 and doc["imaging"] == {}
+    assert doc["schema_version"] == m.SCHEMA_VERSION and doc["imaging"] == {}
     assert "read_on" not in doc["pars"][0]  # unknown stays unknown, never "none"
     assert fio.load_findings(path) == before
     assert fio.migrate_findings_file(path) is None  # already current: not rewritten
@@ -94,5 +94,5 @@ def test_version_1_autosave_restores_migrated(tmp_path):
                                 "saved": "2026-11-21T10:00:00.000+00:00", "saved_unix": 0.0,
                                 "findings": V1_DOC, "annotations": None}))
     findings, annotations = asv.load_autosave(uid, tmp_path)
-    assert findings.schema_version == 2 and findings.pars_at("L5", "left").read_on == frozenset()
+    assert findings.schema_version == m.SCHEMA_VERSION and findings.pars_at("L5", "left").read_on == frozenset()
     assert annotations is None

@@ -1,0 +1,47 @@
+"""What changed between two findings, in words ("pars L5 left", "impression"), for the record of
+who amended a reviewed read (Qt-free)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+
+from app.findings import model as fm
+
+
+@dataclass(frozen=True)
+class Amendment:
+    reader: str
+    at: str  # ISO 8601
+    changes: tuple[str, ...]
+
+    @property
+    def line(self) -> str:
+        return f"{self.at[:16].replace('T', ' ')} {self.reader or 'unknown reader'}: {', '.join(self.changes)}"
+
+
+def describe_changes(old: fm.StudyFindings, new: fm.StudyFindings) -> tuple[str, ...]:
+    out: list[str] = []
+    old_pars = {(p.level, p.side): p for p in old.pars}
+    new_pars = {(p.level, p.side): p for p in new.pars}
+    for key in sorted(set(old_pars) | set(new_pars), key=lambda k: (list(fm.Level).index(k[0]), k[1].value)):
+        if old_pars.get(key) != new_pars.get(key):
+            out.append(f"pars {key[0].value} {key[1].value}")
+    old_lv = {lv.level: lv for lv in old.levels}
+    new_lv = {lv.level: lv for lv in new.levels}
+    for level in sorted(set(old_lv) | set(new_lv), key=lambda lv: list(fm.Level).index(lv)):
+        if old_lv.get(level) != new_lv.get(level):
+            out.append(f"level {level.value}")
+    for name, label in (("impression", "impression"), ("context", "clinical context"), ("imaging", "imaging performed"),
+                        ("spinopelvic", "spino-pelvic parameters"), ("key_images", "key images"), ("reader", "reader")):
+        if getattr(old, name) != getattr(new, name):
+            out.append(label)
+    return tuple(out)
+
+
+def amendment(reader: str, old: fm.StudyFindings, new: fm.StudyFindings, now: _dt.datetime | None = None) -> Amendment | None:
+    changes = describe_changes(old, new)
+    if not changes:
+        return None
+    at = (now or _dt.datetime.now(_dt.UTC)).isoformat(timespec="seconds")
+    return Amendment(reader=reader, at=at, changes=changes)
