@@ -3,17 +3,20 @@
 ``plan_exam`` picks the cases (deterministic for a seed; not-yet-attempted cases first);
 attempts are recorded in the history with ``exam_set`` = the exam's id; ``exam_report`` gives
 the per-case scores only once every case of the set is submitted or the time is up (cases not
-submitted by then count as 0 %, "not submitted"). Qt-free.
+submitted by then count as 0 %, "not submitted"). ``record_exam`` keeps the set itself in the
+history, so ``unfinished_exam`` / ``next_case_index`` resume it after a crash at the same case.
+Qt-free.
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
-from typing import Optional
+from dataclasses import dataclass, field
+from typing import Iterable, Optional, Sequence
 
-from app.teaching.history import History
+from app.teaching.history import Attempt, History
 from app.teaching.library import Library
+from app.teaching.scoring import SKILLS, ScoreResult
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ class ExamReport:
     finished: bool
     scores: dict[str, Optional[float]]  # case id -> score %, None = not submitted
     mean_pct: Optional[float]  # None while the exam runs (no feedback until the end)
+    attempts: dict[str, Attempt] = field(default_factory=dict)  # case id -> its submitted attempt
 
 
 def plan_exam(library: Library, trainee: str, n_cases: int, time_limit_s: float, started_unix: float,
@@ -53,12 +57,54 @@ def plan_exam(library: Library, trainee: str, n_cases: int, time_limit_s: float,
     return ExamSet(f"exam-{trainee}-{int(started_unix)}-{seed}", trainee, chosen, float(time_limit_s), started_unix)
 
 
+def exam_of_cases(trainee: str, case_ids: Sequence[str], time_limit_s: float, started_unix: float) -> ExamSet:
+    """An exam of the cases the trainee chose, read in the given order."""
+    if not case_ids:
+        raise ValueError("an exam needs at least one case")
+    if len(set(case_ids)) != len(case_ids):
+        raise ValueError("a case can appear only once in an exam")
+    if time_limit_s <= 0:
+        raise ValueError("the time limit must be positive")
+    return ExamSet(f"exam-{trainee}-{int(started_unix)}-chosen", trainee, tuple(case_ids), float(time_limit_s),
+                   started_unix)
+
+
+def record_exam(history: History, exam: ExamSet) -> None:
+    history.record_exam(exam.exam_id, exam.trainee, exam.case_ids, exam.time_limit_s, exam.started_unix)
+
+
+def unfinished_exam(history: History, trainee: str) -> Optional[ExamSet]:
+    """The trainee's latest exam that was never finished (e.g. interrupted by a crash), or None."""
+    open_sets = [e for e in history.exams(trainee) if e[4] is None]
+    if not open_sets:
+        return None
+    exam_id, case_ids, limit_s, started, _ = open_sets[-1]
+    return ExamSet(exam_id, trainee, case_ids, limit_s, started)
+
+
+def next_case_index(history: History, exam: ExamSet) -> int:
+    """Index of the first case of the set not yet submitted (``len(case_ids)`` when all are)."""
+    done = {a.case_id for a in history.attempts(exam.trainee) if a.exam_set == exam.exam_id and a.state == "submitted"}
+    return next((i for i, cid in enumerate(exam.case_ids) if cid not in done), len(exam.case_ids))
+
+
+def exam_skill_pct(results: Iterable[ScoreResult]) -> dict[str, Optional[float]]:
+    """Accuracy per skill over the set: mean of the cases that have an item of the skill (None = none)."""
+    per_case = [r.skill_pct() for r in results]
+    out: dict[str, Optional[float]] = {}
+    for skill in SKILLS:
+        values = [p[skill] for p in per_case if p[skill] is not None]
+        out[skill] = round(sum(values) / len(values), 1) if values else None
+    return out
+
+
 def exam_report(history: History, exam: ExamSet, now_unix: float) -> ExamReport:
-    submitted = {a.case_id: a.score_pct for a in history.attempts(exam.trainee)
-                 if a.exam_set == exam.exam_id and a.state == "submitted"}
+    attempts = {a.case_id: a for a in history.attempts(exam.trainee)
+                if a.exam_set == exam.exam_id and a.state == "submitted"}
+    submitted = {cid: a.score_pct for cid, a in attempts.items()}
     finished = all(cid in submitted for cid in exam.case_ids) or exam.time_left_s(now_unix) == 0.0
     if not finished:
         return ExamReport(False, {}, None)
     scores = {cid: submitted.get(cid) for cid in exam.case_ids}
     mean = sum(v or 0.0 for v in scores.values()) / len(scores)
-    return ExamReport(True, scores, round(mean, 1))
+    return ExamReport(True, scores, round(mean, 1), attempts)
