@@ -14,9 +14,12 @@ import random
 from dataclasses import dataclass, field
 from typing import Iterable, Optional, Sequence
 
+from app.findings.io import findings_from_dict, findings_to_dict
+from app.findings.model import StudyFindings
+from app.teaching.case import TeachingCase
 from app.teaching.history import Attempt, History
 from app.teaching.library import Library
-from app.teaching.scoring import SKILLS, ScoreResult
+from app.teaching.scoring import SKILLS, ScoreResult, score_read
 
 
 @dataclass(frozen=True)
@@ -102,9 +105,49 @@ def exam_report(history: History, exam: ExamSet, now_unix: float) -> ExamReport:
     attempts = {a.case_id: a for a in history.attempts(exam.trainee)
                 if a.exam_set == exam.exam_id and a.state == "submitted"}
     submitted = {cid: a.score_pct for cid, a in attempts.items()}
-    finished = all(cid in submitted for cid in exam.case_ids) or exam.time_left_s(now_unix) == 0.0
+    closed = any(e[0] == exam.exam_id and e[4] is not None for e in history.exams(exam.trainee))
+    finished = closed or all(cid in submitted for cid in exam.case_ids) or exam.time_left_s(now_unix) == 0.0
     if not finished:
         return ExamReport(False, {}, None)
     scores = {cid: submitted.get(cid) for cid in exam.case_ids}
     mean = sum(v or 0.0 for v in scores.values()) / len(scores)
     return ExamReport(True, scores, round(mean, 1), attempts)
+
+
+def submit_open_drafts(history: History, exam: ExamSet, cases: dict[str, TeachingCase]) -> None:
+    """At the end of the set (or when time is up): every attempt of the exam still in progress is
+    submitted with its last draft (what was read); one whose case or reference cannot be loaded
+    is abandoned (it counts as not submitted)."""
+    for attempt in history.open_attempts(exam.trainee):
+        if attempt.exam_set != exam.exam_id:
+            continue
+        try:
+            draft = history.draft_of(attempt.id)
+            read = findings_from_dict(draft) if draft else StudyFindings()
+            reference = cases[attempt.case_id].load_reference()
+        except Exception:  # noqa: BLE001 - a broken case or draft must not block closing the exam
+            history.abandon(attempt.id)
+            continue
+        history.submit(attempt.id, findings_to_dict(read), score_read(read, reference))
+
+
+def exam_results(history: History, report: ExamReport, cases: dict[str, TeachingCase]) -> dict[str, ScoreResult]:
+    """The full result of each submitted case of a finished exam (its stored read scored again
+    against the reference), for the per-case feedback; cases that cannot be loaded are left out."""
+    out: dict[str, ScoreResult] = {}
+    for case_id, attempt in report.attempts.items():
+        doc = history.read_of(attempt.id)
+        case = cases.get(case_id)
+        if doc is None or case is None:
+            continue
+        try:
+            out[case_id] = score_read(findings_from_dict(doc), case.load_reference())
+        except Exception:  # noqa: BLE001 - the summary still shows the stored score
+            continue
+    return out
+
+
+def exam_history(history: History, trainee: str, now_unix: float) -> list[tuple[ExamSet, ExamReport]]:
+    """Every exam set of the trainee with its report (``finished`` False = still running)."""
+    sets = [ExamSet(e[0], trainee, e[1], e[2], e[3]) for e in history.exams(trainee)]
+    return [(s, exam_report(history, s, now_unix)) for s in sets]

@@ -36,6 +36,12 @@ class AttemptPanel(QWidget):
         self.clock = QLabel()
         self.submit_button = QPushButton("Submit read")
         self.submit_button.setObjectName("submit_read")
+        self.exam_status = QLabel()  # exam mode: "Case k of N", the countdown
+        self.exam_status.setObjectName("exam_status")
+        self.exam_status.setVisible(False)
+        self.next_button = QPushButton("Next case")  # exam mode: replaces "Submit read"
+        self.next_button.setObjectName("next_case")
+        self.next_button.setVisible(False)
         hint = QLabel("Mark what you see with the annotation tools (pars markers, slip, oedema ROIs) or the "
                       "findings table. The reference read and the pathway stay hidden until you submit.")
         hint.setWordWrap(True)
@@ -45,7 +51,8 @@ class AttemptPanel(QWidget):
             box.setChecked(True)
             box.setVisible(False)  # after "Submit read" only
         lay = QVBoxLayout(self)
-        for w in (self.title, self.history, self.clock, hint, self.submit_button, self.show_mine, self.show_reference):
+        for w in (self.exam_status, self.title, self.history, self.clock, hint, self.submit_button, self.next_button,
+                  self.show_mine, self.show_reference):
             lay.addWidget(w)
         lay.addStretch(1)
         self.setMinimumHeight(300)  # the history and hint must not overlap in a short dock
@@ -61,8 +68,10 @@ class TeachingController(QObject):
         self.case: Optional[TeachingCase] = None
         self.trainee = ""
         self.attempt_id: Optional[int] = None
+        self.exam_set: Optional[str] = None  # exam mode: the exam id; no feedback per case
         self.started = 0.0
         self.result: Optional[ScoreResult] = None
+        self.reference: Optional[StudyFindings] = None  # loaded only when the read is submitted
         self.feedback = None
         self.panel = AttemptPanel()
         self.dock = QDockWidget("Teaching case", window)
@@ -80,6 +89,7 @@ class TeachingController(QObject):
         self.panel.show_reference.toggled.connect(self.overlay.set_visible)
         self.panel.show_mine.toggled.connect(self.overlay.set_trainee_visible)
         self._session = None
+        self._stale_session = None  # the session shown when the attempt started: never the attempt's
         self._resume_draft: Optional[dict] = None
         self._tick = QTimer(self)
         self._tick.setInterval(500)
@@ -148,19 +158,27 @@ class TeachingController(QObject):
         ProgressDialog(self.history, self.trainee, self.window).exec()
 
     # ---- attempt -----------------------------------------------------------------------------
-    def start_case(self, case: TeachingCase, trainee: str) -> None:
-        self.case, self.trainee, self.result = case, trainee, None
+    def start_case(self, case: TeachingCase, trainee: str, exam_set: Optional[str] = None) -> None:
+        """Open ``case`` for ``trainee``; with ``exam_set`` the attempt belongs to that exam and
+        submitting it records the score without showing any feedback."""
+        self.case, self.trainee, self.result, self.exam_set = case, trainee, None, exam_set
         self._resume_draft = None
-        interrupted = [a for a in self.history.open_attempts(trainee) if a.case_id == case.case_id]
+        self._stale_session = getattr(getattr(self.window, "annotations", None), "session", None)
+        self._session = None
+        interrupted = [a for a in self.history.open_attempts(trainee)
+                       if a.case_id == case.case_id and a.exam_set == exam_set]
         if interrupted:  # e.g. after a crash: carry on with the last saved draft
             self.attempt_id = interrupted[-1].id
             self._resume_draft = self.history.draft_of(self.attempt_id)
         else:
-            self.attempt_id = self.history.start_attempt(trainee, case.case_id)
+            self.attempt_id = self.history.start_attempt(trainee, case.case_id, exam_set=exam_set)
         self.started = time.monotonic()
         self.panel.title.setText(f"<b>{case.meta.title}</b> ({case.meta.difficulty})")
         self.panel.history.setText(case.meta.history)
         self.panel.submit_button.setEnabled(True)
+        self.panel.submit_button.setVisible(exam_set is None)
+        self.panel.next_button.setVisible(exam_set is not None)
+        self.panel.exam_status.setVisible(exam_set is not None)
         self.overlay.clear()
         for box in (self.panel.show_mine, self.panel.show_reference):
             box.setChecked(True)
@@ -183,7 +201,7 @@ class TeachingController(QObject):
         self.panel.clock.setText(f"Time: {s // 60}:{s % 60:02d}")
         ws = getattr(self.window, "annotations", None)
         session = getattr(ws, "session", None)
-        if session is not None and session is not self._session:
+        if session is not None and session is not self._session and session is not self._stale_session:
             self._adopt(session)
         self._hide_pathway(True)
 
@@ -224,21 +242,36 @@ class TeachingController(QObject):
             return True
         return not any(rw.tabs.isTabVisible(i) for i in range(rw.tabs.count()) if rw.tabs.widget(i) is rw.pathway_panel)
 
-    def submit(self) -> Optional[ScoreResult]:
-        if not self.active or self._session is None:
+    def record(self) -> Optional[ScoreResult]:
+        """Score the read and store it in the history, showing nothing (exam mode; ``submit``
+        shows the feedback). A study not loaded yet submits the draft (or an empty read)."""
+        if not self.active:
             return None
-        read = self._session.findings
+        if self._session is not None:
+            read = self._session.findings
+        else:
+            read = findings_from_dict(self._resume_draft) if self._resume_draft else StudyFindings()
         try:
             reference = self.case.load_reference()
         except Exception as exc:  # noqa: BLE001 - a broken case must not lose the attempt
-            QMessageBox.warning(self.window, "Teaching case", str(exc))
+            QMessageBox.warning(self.window, "Teaching case", f"{self.case.folder}: {exc}")
             return None
         result = score_read(read, reference)
         self.history.submit(self.attempt_id, findings_to_dict(read), result)
+        self.reference = reference
         self.window.annotations.autosave_data_dir = None  # studies opened next autosave as usual
         self.result = result
         self._tick.stop()
         self.panel.submit_button.setEnabled(False)
+        return result
+
+    def submit(self) -> Optional[ScoreResult]:
+        if not self.active or self._session is None:
+            return None
+        result = self.record()
+        if result is None:
+            return None
+        reference = self.reference
         self._hide_pathway(False)
         self.overlay.show(reference)
         for box in (self.panel.show_mine, self.panel.show_reference):
@@ -269,6 +302,9 @@ def install_teaching(window: Any, history: Optional[History] = None) -> Teaching
     make = QAction("Make teaching case from this study...", window)
     make.triggered.connect(ctl.make_case_dialog)
     menu.addAction(start)
+    from app.ui.teaching.exam_mode import install_exam
+
+    install_exam(ctl, menu)
     menu.addAction(progress)
     menu.addSeparator()
     menu.addAction(make)
