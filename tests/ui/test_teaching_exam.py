@@ -156,3 +156,34 @@ def test_an_interrupted_exam_resumes_at_the_same_case_with_its_draft(qtbot, win,
     assert ctl.exam.report.scores["ex1"] == 100.0 and ctl.exam.report.scores["ex2"] < 100
     assert len(h.attempts("Max")) == 2 and h.open_attempts("Max") == []
     ctl.exam.summary.close()
+
+
+def test_exam_setup_draws_or_takes_the_selected_cases_and_progress_lists_the_exam(qtbot, tmp_path, two_cases):
+    from app.teaching.exam import record_exam
+    from app.teaching.history import History
+    from app.teaching.library import Library
+    from app.ui.teaching.exam_setup import ExamSetupDialog
+    from app.ui.teaching.progress_chart import ProgressDialog
+
+    with History(tmp_path / "h.sqlite3") as h:
+        dlg = ExamSetupDialog(Library(cases=list(two_cases)), h)
+        qtbot.addWidget(dlg)
+        assert not dlg.start_button.isEnabled()  # no trainee yet
+        QTest.keyClicks(dlg.trainee_edit, "Ann")
+        dlg.n_cases.setValue(1)
+        dlg.seed.setValue(4)
+        exam, _ = dlg.make_exam(5000.0)
+        assert len(exam.case_ids) == 1 and dlg.make_exam(5000.0)[0] == exam  # a fixed seed draws the same
+        dlg.random_draw.setChecked(False)
+        dlg.table.clearSelection()
+        assert not dlg.start_button.isEnabled()  # nothing selected
+        dlg.table.selectAll()
+        chosen, cases = dlg.make_exam(time.time())
+        assert chosen.case_ids == ("ex1", "ex2") and dlg.start_button.isEnabled()
+        record_exam(h, chosen)
+        progress = ProgressDialog(h, "Ann")
+        qtbot.addWidget(progress)
+        assert f"{chosen.exam_id}: not finished" in progress.exams.text()
+        h.finish_exam(chosen.exam_id)
+        progress._show("Ann")
+        assert f"{chosen.exam_id}: 0 % over 2 case(s)" in progress.exams.text()
