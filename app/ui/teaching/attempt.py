@@ -10,9 +10,10 @@ import time
 from pathlib import Path
 from typing import Any, Optional
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QApplication, QCheckBox, QDockWidget, QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QApplication, QCheckBox, QDockWidget, QLabel, QMessageBox, QPushButton,
+                               QStackedWidget, QVBoxLayout, QWidget)
 
 from app.findings.io import findings_from_dict, findings_to_dict
 from app.findings.model import StudyFindings
@@ -38,12 +39,9 @@ class AttemptPanel(QWidget):
         self.submit_button.setObjectName("submit_read")
         self.exam_status = QLabel()  # exam mode: "Case k of N", the countdown
         self.exam_status.setObjectName("exam_status")
-        self.exam_status.setVisible(False)
         self.next_button = QPushButton("Next case")  # exam mode: replaces "Submit read"
         self.next_button.setObjectName("next_case")
-        self.next_button.setVisible(False)
-        hint = QLabel("Mark what you see with the annotation tools (pars markers, slip, oedema ROIs) or the "
-                      "findings table. The reference read and the pathway stay hidden until you submit.")
+        self.hint = hint = QLabel()
         hint.setWordWrap(True)
         self.show_mine = QCheckBox("Show my read")
         self.show_reference = QCheckBox("Show the reference read (magenta, REF)")
@@ -56,6 +54,16 @@ class AttemptPanel(QWidget):
             lay.addWidget(w)
         lay.addStretch(1)
         self.setMinimumHeight(300)  # the history and hint must not overlap in a short dock
+        self.set_exam_mode(False)
+
+    def set_exam_mode(self, exam: bool) -> None:
+        """Exam: "Case k of N", a countdown and "Next case" instead of "Submit read"."""
+        until = "the whole exam set is finished (or the time is up)" if exam else "you submit"
+        self.hint.setText("Mark what you see with the annotation tools (pars markers, slip, oedema ROIs) or the "
+                          f"findings table. The reference read, the score and the pathway stay hidden until {until}.")
+        self.submit_button.setVisible(not exam)
+        self.next_button.setVisible(exam)
+        self.exam_status.setVisible(exam)
 
 
 class TeachingController(QObject):
@@ -91,6 +99,10 @@ class TeachingController(QObject):
         self._session = None
         self._stale_session = None  # the session shown when the attempt started: never the attempt's
         self._resume_draft: Optional[dict] = None
+        self._guarded_tabs = None  # the review dock's tab pages, watched for a re-added Pathway tab
+        ws = getattr(window, "annotations", None)
+        if ws is not None and hasattr(ws, "sig_dock_ready"):
+            ws.sig_dock_ready.connect(self._on_dock_ready)
         self._tick = QTimer(self)
         self._tick.setInterval(500)
         self._tick.timeout.connect(self._on_tick)
@@ -176,14 +188,13 @@ class TeachingController(QObject):
         self.panel.title.setText(f"<b>{case.meta.title}</b> ({case.meta.difficulty})")
         self.panel.history.setText(case.meta.history)
         self.panel.submit_button.setEnabled(True)
-        self.panel.submit_button.setVisible(exam_set is None)
-        self.panel.next_button.setVisible(exam_set is not None)
-        self.panel.exam_status.setVisible(exam_set is not None)
+        self.panel.set_exam_mode(exam_set is not None)
         self.overlay.clear()
         for box in (self.panel.show_mine, self.panel.show_reference):
             box.setChecked(True)
             box.setVisible(False)
         self.dock.show()
+        self._guard_pathway()
         self._tick.start()
         # the attempt's session autosaves in the teaching folder: clearing it for the trainee never
         # touches a reader's own autosaved read of the same study
@@ -203,7 +214,27 @@ class TeachingController(QObject):
         session = getattr(ws, "session", None)
         if session is not None and session is not self._session and session is not self._stale_session:
             self._adopt(session)
+        self._guard_pathway()
         self._hide_pathway(True)
+
+    def _guard_pathway(self) -> None:
+        """A study loaded during the attempt re-creates the review dock's tabs (Pathway visible):
+        hide it again in the same event-loop pass, before it is painted, not at the next tick."""
+        rw = getattr(getattr(self.window, "annotations", None), "review_widget", None)
+        pages = rw.tabs.findChild(QStackedWidget) if rw is not None else None
+        if pages is not None and pages is not self._guarded_tabs:
+            pages.installEventFilter(self)
+            self._guarded_tabs = pages
+
+    def _on_dock_ready(self, _dock: Any) -> None:
+        self._guard_pathway()
+        if self.active:
+            self._hide_pathway(True)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+        if obj is self._guarded_tabs and event.type() == QEvent.Type.ChildAdded and self.active:
+            QTimer.singleShot(0, lambda: self.active and self._hide_pathway(True))
+        return False
 
     def _adopt(self, session: Any) -> None:
         """The new study's session starts with an empty read (any autosaved read or annotations

@@ -15,6 +15,7 @@ from app.teaching.scoring import SKILLS, ScoreResult
 from app.ui.teaching.feedback import FeedbackDialog
 
 NOT_SUBMITTED = "not submitted"
+NO_ITEM = "n/a"  # the case has no item of that skill
 
 
 def _pct(v: Optional[float]) -> str:
@@ -59,7 +60,8 @@ class ExamSummaryDialog(QDialog):
             attempt = report.attempts.get(cid)
             per_skill = result.skill_pct() if result is not None else {}
             values = [case.meta.title if case else cid, NOT_SUBMITTED if score is None else _pct(score),
-                      *[_pct(per_skill.get(s)) for s in SKILLS],
+                      *[NO_ITEM if score is not None and per_skill.get(s) is None else _pct(per_skill.get(s))
+                        for s in SKILLS],
                       clock_text(attempt.duration_s if attempt is not None else None)]
             for c, text in enumerate(values):
                 self.table.setItem(r, c, QTableWidgetItem(text))
