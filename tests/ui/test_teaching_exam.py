@@ -9,11 +9,10 @@ import shutil
 import time
 
 import pytest
-
-from viewer_study import study_loaded
-from test_teaching_attempt import _all_texts, win  # noqa: F401 - the window fixture with its own history
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
+from test_teaching_attempt import _all_texts, win  # noqa: F401 - the window with its history in tmp_path
+from viewer_study import study_loaded
 
 pytestmark = pytest.mark.gui
 
@@ -47,14 +46,14 @@ def _wait_for_case(qtbot, ctl, case_id: str):
     qtbot.waitUntil(ctl.pathway_hidden, timeout=5_000)
 
 
-def _nothing_revealed(win) -> bool:
-    ctl = win.teaching
-    texts = _all_texts(win)
+def _nothing_revealed(window) -> bool:
+    ctl = window.teaching
+    texts = _all_texts(window)
     return (SECRET not in texts and POINT not in texts and "Score" not in texts and ctl.feedback is None
             and ctl.exam.summary is None and ctl.overlay.items == [] and ctl.pathway_hidden())
 
 
-def test_two_case_exam_reveals_nothing_until_the_set_is_finished(qtbot, win, two_cases):
+def test_two_case_exam_reveals_nothing_until_the_set_is_finished(qtbot, win, two_cases):  # noqa: F811 - the imported fixture
     from app.teaching.exam import exam_of_cases
 
     ctl = win.teaching
@@ -104,7 +103,7 @@ def test_two_case_exam_reveals_nothing_until_the_set_is_finished(qtbot, win, two
     summary.close()
 
 
-def test_time_out_submits_what_was_read_and_ends_the_exam(qtbot, win, two_cases):
+def test_time_out_submits_what_was_read_and_ends_the_exam(qtbot, win, two_cases):  # noqa: F811 - the imported fixture
     from app.teaching.exam import exam_of_cases, unfinished_exam
 
     ctl = win.teaching
@@ -129,7 +128,7 @@ def test_time_out_submits_what_was_read_and_ends_the_exam(qtbot, win, two_cases)
     ctl.exam.summary.close()
 
 
-def test_an_interrupted_exam_resumes_at_the_same_case_with_its_draft(qtbot, win, two_cases):
+def test_an_interrupted_exam_resumes_at_the_same_case_with_its_draft(qtbot, win, two_cases):  # noqa: F811 - the imported fixture
     from app.findings import model as fm
     from app.findings.io import findings_to_dict
     from app.teaching.exam import exam_of_cases, record_exam, unfinished_exam
@@ -178,7 +177,7 @@ def test_exam_setup_draws_or_takes_the_selected_cases_and_progress_lists_the_exa
         dlg.table.clearSelection()
         assert not dlg.start_button.isEnabled()  # nothing selected
         dlg.table.selectAll()
-        chosen, cases = dlg.make_exam(time.time())
+        chosen, _ = dlg.make_exam(time.time())
         assert chosen.case_ids == ("ex1", "ex2") and dlg.start_button.isEnabled()
         record_exam(h, chosen)
         progress = ProgressDialog(h, "Ann")

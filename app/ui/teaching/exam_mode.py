@@ -7,15 +7,24 @@ an exam interrupted by a crash resumes at the same case with its draft."""
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Optional, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, Optional
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMessageBox
 
 from app.teaching.case import TeachingCase
-from app.teaching.exam import (ExamReport, ExamSet, exam_report, exam_results, next_case_index, record_exam,
-                               submit_open_drafts, unfinished_exam)
+from app.teaching.exam import (
+    ExamReport,
+    ExamSet,
+    exam_report,
+    exam_results,
+    next_case_index,
+    record_exam,
+    submit_open_drafts,
+    unfinished_exam,
+)
 from app.ui.teaching.exam_summary import ExamSummaryDialog, clock_text
 
 

@@ -6,8 +6,16 @@ from __future__ import annotations
 
 from typing import Optional
 
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QLabel, QPushButton, QTableWidget, QTableWidgetItem,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.teaching.case import TeachingCase
 from app.teaching.exam import ExamReport, ExamSet, exam_skill_pct
@@ -25,7 +33,7 @@ def _pct(v: Optional[float]) -> str:
 def clock_text(seconds: Optional[float]) -> str:
     if seconds is None:
         return ""
-    s = max(0, int(round(seconds)))
+    s = max(0, round(seconds))
     return f"{s // 60}:{s % 60:02d}"
 
 

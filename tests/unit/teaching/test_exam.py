@@ -52,7 +52,12 @@ def test_no_feedback_until_the_set_is_finished_or_time_is_up(tmp_path):
 
 
 def test_an_interrupted_exam_resumes_at_the_first_case_not_submitted(tmp_path):
-    from app.teaching.exam import exam_of_cases, next_case_index, record_exam, unfinished_exam
+    from app.teaching.exam import (
+        exam_of_cases,
+        next_case_index,
+        record_exam,
+        unfinished_exam,
+    )
 
     ref = reference_read(case_by_number(3))
     path = tmp_path / "h.sqlite3"
