@@ -125,6 +125,7 @@ def test_time_out_submits_what_was_read_and_ends_the_exam(qtbot, win, two_cases)
     assert [(a.case_id, a.state, a.exam_set) for a in ctl.history.attempts("Tom")] == [
         ("ex1", "submitted", exam.exam_id)]
     assert unfinished_exam(ctl.history, "Tom") is None and not ctl.panel.next_button.isEnabled()
+    assert "exam is over" in ctl.panel.hint.text() and "Exam finished" in ctl.panel.exam_status.text()
     ctl.exam.summary.close()
 
 

@@ -145,6 +145,7 @@ class ExamController(QObject):
         self.report = exam_report(history, self.exam, self._clock())
         panel = self.teaching.panel
         panel.next_button.setEnabled(False)
+        panel.hint.setText("The exam is over: each case's feedback opens from the summary (double-click a row).")
         panel.exam_status.setText(f"<b>Exam finished</b>: {self.report.mean_pct:g} % over "
                                   f"{len(self.exam.case_ids)} case(s)")
         self.teaching.exam_set = None
