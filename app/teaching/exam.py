@@ -58,7 +58,8 @@ def plan_exam(library: Library, trainee: str, n_cases: int, time_limit_s: float,
     rng.shuffle(fresh)
     rng.shuffle(seen)
     chosen = tuple((fresh + seen)[:n_cases])
-    return ExamSet(f"exam-{trainee}-{int(started_unix)}-{seed}", trainee, chosen, float(time_limit_s), started_unix)
+    exam_id = f"exam-{trainee}-{int(started_unix * 1000)}-{seed}"  # milliseconds: two sets never share an id
+    return ExamSet(exam_id, trainee, chosen, float(time_limit_s), started_unix)
 
 
 def exam_of_cases(trainee: str, case_ids: Sequence[str], time_limit_s: float, started_unix: float) -> ExamSet:
@@ -69,7 +70,7 @@ def exam_of_cases(trainee: str, case_ids: Sequence[str], time_limit_s: float, st
         raise ValueError("a case can appear only once in an exam")
     if time_limit_s <= 0:
         raise ValueError("the time limit must be positive")
-    return ExamSet(f"exam-{trainee}-{int(started_unix)}-chosen", trainee, tuple(case_ids), float(time_limit_s),
+    return ExamSet(f"exam-{trainee}-{int(started_unix * 1000)}-chosen", trainee, tuple(case_ids), float(time_limit_s),
                    started_unix)
 
 

@@ -53,7 +53,7 @@ def _nothing_revealed(window) -> bool:
             and ctl.exam.summary is None and ctl.overlay.items == [] and ctl.pathway_hidden())
 
 
-def test_two_case_exam_reveals_nothing_until_the_set_is_finished(qtbot, win, two_cases):  # noqa: F811 - the imported fixture
+def test_two_case_exam_reveals_nothing_until_the_set_is_finished(qtbot, win, two_cases):  # noqa: F811
     from app.teaching.exam import exam_of_cases
 
     ctl = win.teaching
@@ -103,7 +103,7 @@ def test_two_case_exam_reveals_nothing_until_the_set_is_finished(qtbot, win, two
     summary.close()
 
 
-def test_time_out_submits_what_was_read_and_ends_the_exam(qtbot, win, two_cases):  # noqa: F811 - the imported fixture
+def test_time_out_submits_what_was_read_and_ends_the_exam(qtbot, win, two_cases):  # noqa: F811 - imported fixture
     from app.teaching.exam import exam_of_cases, unfinished_exam
 
     ctl = win.teaching
@@ -129,7 +129,7 @@ def test_time_out_submits_what_was_read_and_ends_the_exam(qtbot, win, two_cases)
     ctl.exam.summary.close()
 
 
-def test_an_interrupted_exam_resumes_at_the_same_case_with_its_draft(qtbot, win, two_cases):  # noqa: F811 - the imported fixture
+def test_an_interrupted_exam_resumes_at_the_same_case_with_its_draft(qtbot, win, two_cases):  # noqa: F811
     from app.findings import model as fm
     from app.findings.io import findings_to_dict
     from app.teaching.exam import exam_of_cases, record_exam, unfinished_exam
