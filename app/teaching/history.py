@@ -6,7 +6,9 @@ or a kill; after a restart ``open_attempts`` lists it and ``draft_of`` gives the
 
 Schema versions (``PRAGMA user_version``), applied in order by ``_MIGRATIONS``:
 1. trainees, attempts, item results;
-2. ``attempts.exam_set`` (the exam a timed attempt belongs to; NULL for practice).
+2. ``attempts.exam_set`` (the exam a timed attempt belongs to; NULL for practice);
+3. ``exams`` (one row per exam set: its cases in order, time limit, start and end), so an exam
+   interrupted by a crash resumes at the same case.
 A database written by a newer Isthmus is refused with a ``HistoryError``. Qt-free.
 """
 
@@ -67,7 +69,16 @@ def _v2(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE attempts ADD COLUMN exam_set TEXT")
 
 
-_MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2)
+def _v3(db: sqlite3.Connection) -> None:
+    _run_script(db, """
+        CREATE TABLE exams (
+            exam_id TEXT PRIMARY KEY, trainee_id INTEGER NOT NULL REFERENCES trainees(id),
+            case_ids_json TEXT NOT NULL, time_limit_s REAL NOT NULL, started_unix REAL NOT NULL,
+            finished_unix REAL)
+    """)
+
+
+_MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2, _v3)
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 
@@ -213,6 +224,33 @@ class History:
 
     def attempted_case_ids(self, trainee: str) -> set[str]:
         return {a.case_id for a in self.attempts(trainee) if a.state == "submitted"}
+
+    def read_of(self, attempt_id: int) -> dict | None:
+        """The submitted read (a findings document) of an attempt; None before submitting."""
+        row = self._db.execute("SELECT read_json FROM attempts WHERE id = ?", (attempt_id,)).fetchone()
+        return None if row is None or row[0] is None else json.loads(row[0])
+
+    # ------------------------------------------------------------------ exam sets
+
+    def record_exam(self, exam_id: str, trainee: str, case_ids: tuple[str, ...], time_limit_s: float,
+                    started_unix: float) -> None:
+        tid = self.add_trainee(trainee)
+        with self._tx():
+            self._db.execute("INSERT INTO exams (exam_id, trainee_id, case_ids_json, time_limit_s, started_unix) "
+                             "VALUES (?, ?, ?, ?, ?)", (exam_id, tid, json.dumps(list(case_ids)), time_limit_s,
+                                                        started_unix))
+
+    def finish_exam(self, exam_id: str) -> None:
+        with self._tx():
+            self._db.execute("UPDATE exams SET finished_unix = ? WHERE exam_id = ? AND finished_unix IS NULL",
+                             (self._clock(), exam_id))
+
+    def exams(self, trainee: str) -> list[tuple[str, tuple[str, ...], float, float, float | None]]:
+        """(exam id, case ids, time limit s, started unix, finished unix or None) in start order."""
+        rows = self._db.execute(
+            "SELECT e.exam_id, e.case_ids_json, e.time_limit_s, e.started_unix, e.finished_unix FROM exams e "
+            "JOIN trainees t ON t.id = e.trainee_id WHERE t.name = ? ORDER BY e.started_unix", (trainee,))
+        return [(r[0], tuple(json.loads(r[1])), r[2], r[3], r[4]) for r in rows]
 
     # ------------------------------------------------------------------ progress
 

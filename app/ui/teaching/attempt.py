@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QApplication,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QPushButton,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -46,8 +47,11 @@ class AttemptPanel(QWidget):
         self.clock = QLabel()
         self.submit_button = QPushButton("Submit read")
         self.submit_button.setObjectName("submit_read")
-        hint = QLabel("Mark what you see with the annotation tools (pars markers, slip, oedema ROIs) or the "
-                      "findings table. The reference read and the pathway stay hidden until you submit.")
+        self.exam_status = QLabel()  # exam mode: "Case k of N", the countdown
+        self.exam_status.setObjectName("exam_status")
+        self.next_button = QPushButton("Next case")  # exam mode: replaces "Submit read"
+        self.next_button.setObjectName("next_case")
+        self.hint = hint = QLabel()
         hint.setWordWrap(True)
         self.show_mine = QCheckBox("Show my read")
         self.show_reference = QCheckBox("Show the reference read (magenta, REF)")
@@ -55,10 +59,21 @@ class AttemptPanel(QWidget):
             box.setChecked(True)
             box.setVisible(False)  # after "Submit read" only
         lay = QVBoxLayout(self)
-        for w in (self.title, self.history, self.clock, hint, self.submit_button, self.show_mine, self.show_reference):
+        for w in (self.exam_status, self.title, self.history, self.clock, hint, self.submit_button, self.next_button,
+                  self.show_mine, self.show_reference):
             lay.addWidget(w)
         lay.addStretch(1)
         self.setMinimumHeight(300)  # the history and hint must not overlap in a short dock
+        self.set_exam_mode(False)
+
+    def set_exam_mode(self, exam: bool) -> None:
+        """Exam: "Case k of N", a countdown and "Next case" instead of "Submit read"."""
+        until = "the whole exam set is finished (or the time is up)" if exam else "you submit"
+        self.hint.setText("Mark what you see with the annotation tools (pars markers, slip, oedema ROIs) or the "
+                          f"findings table. The reference read, the score and the pathway stay hidden until {until}.")
+        self.submit_button.setVisible(not exam)
+        self.next_button.setVisible(exam)
+        self.exam_status.setVisible(exam)
 
 
 class TeachingController(QObject):
@@ -71,8 +86,10 @@ class TeachingController(QObject):
         self.case: TeachingCase | None = None
         self.trainee = ""
         self.attempt_id: int | None = None
+        self.exam_set: str | None = None  # exam mode: the exam id; no feedback per case
         self.started = 0.0
         self.result: ScoreResult | None = None
+        self.reference: StudyFindings | None = None  # loaded only when the read is submitted
         self.feedback = None
         self.panel = AttemptPanel()
         self.dock = QDockWidget("Teaching case", window)
@@ -90,7 +107,12 @@ class TeachingController(QObject):
         self.panel.show_reference.toggled.connect(self.overlay.set_visible)
         self.panel.show_mine.toggled.connect(self.overlay.set_trainee_visible)
         self._session = None
+        self._stale_session = None  # the session shown when the attempt started: never the attempt's
         self._resume_draft: dict | None = None
+        self._guarded_tabs = None  # the review dock's tab pages, watched for a re-added Pathway tab
+        ws = getattr(window, "annotations", None)
+        if ws is not None and hasattr(ws, "sig_dock_ready"):
+            ws.sig_dock_ready.connect(self._on_dock_ready)
         self._tick = QTimer(self)
         self._tick.setInterval(500)
         self._tick.timeout.connect(self._on_tick)
@@ -158,24 +180,31 @@ class TeachingController(QObject):
         ProgressDialog(self.history, self.trainee, self.window).exec()
 
     # ---- attempt -----------------------------------------------------------------------------
-    def start_case(self, case: TeachingCase, trainee: str) -> None:
-        self.case, self.trainee, self.result = case, trainee, None
+    def start_case(self, case: TeachingCase, trainee: str, exam_set: str | None = None) -> None:
+        """Open ``case`` for ``trainee``; with ``exam_set`` the attempt belongs to that exam and
+        submitting it records the score without showing any feedback."""
+        self.case, self.trainee, self.result, self.exam_set = case, trainee, None, exam_set
         self._resume_draft = None
-        interrupted = [a for a in self.history.open_attempts(trainee) if a.case_id == case.case_id]
+        self._stale_session = getattr(getattr(self.window, "annotations", None), "session", None)
+        self._session = None
+        interrupted = [a for a in self.history.open_attempts(trainee)
+                       if a.case_id == case.case_id and a.exam_set == exam_set]
         if interrupted:  # e.g. after a crash: carry on with the last saved draft
             self.attempt_id = interrupted[-1].id
             self._resume_draft = self.history.draft_of(self.attempt_id)
         else:
-            self.attempt_id = self.history.start_attempt(trainee, case.case_id)
+            self.attempt_id = self.history.start_attempt(trainee, case.case_id, exam_set=exam_set)
         self.started = time.monotonic()
         self.panel.title.setText(f"<b>{case.meta.title}</b> ({case.meta.difficulty})")
         self.panel.history.setText(case.meta.history)
         self.panel.submit_button.setEnabled(True)
+        self.panel.set_exam_mode(exam_set is not None)
         self.overlay.clear()
         for box in (self.panel.show_mine, self.panel.show_reference):
             box.setChecked(True)
             box.setVisible(False)
         self.dock.show()
+        self._guard_pathway()
         self._tick.start()
         # the attempt's session autosaves in the teaching folder: clearing it for the trainee never
         # touches a reader's own autosaved read of the same study
@@ -193,9 +222,29 @@ class TeachingController(QObject):
         self.panel.clock.setText(f"Time: {s // 60}:{s % 60:02d}")
         ws = getattr(self.window, "annotations", None)
         session = getattr(ws, "session", None)
-        if session is not None and session is not self._session:
+        if session is not None and session is not self._session and session is not self._stale_session:
             self._adopt(session)
+        self._guard_pathway()
         self._hide_pathway(True)
+
+    def _guard_pathway(self) -> None:
+        """A study loaded during the attempt re-creates the review dock's tabs (Pathway visible):
+        hide it again in the same event-loop pass, before it is painted, not at the next tick."""
+        rw = getattr(getattr(self.window, "annotations", None), "review_widget", None)
+        pages = rw.tabs.findChild(QStackedWidget) if rw is not None else None
+        if pages is not None and pages is not self._guarded_tabs:
+            pages.installEventFilter(self)
+            self._guarded_tabs = pages
+
+    def _on_dock_ready(self, _dock: Any) -> None:
+        self._guard_pathway()
+        if self.active:
+            self._hide_pathway(True)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if obj is self._guarded_tabs and event.type() == QEvent.Type.ChildAdded and self.active:
+            QTimer.singleShot(0, lambda: self.active and self._hide_pathway(True))
+        return False
 
     def _adopt(self, session: Any) -> None:
         """The new study's session starts with an empty read (any autosaved read or annotations
@@ -208,6 +257,7 @@ class TeachingController(QObject):
             store.remove_many([a.id for a in store.annotations])
         read = StudyFindings(study_instance_uid=session.study_uid)
         if self._resume_draft:
+            # a damaged draft starts the attempt empty; it never blocks the attempt
             with contextlib.suppress(Exception):
                 read = findings_from_dict(self._resume_draft)
         session.set_findings(read, record_undo=False)
@@ -232,21 +282,36 @@ class TeachingController(QObject):
             return True
         return not any(rw.tabs.isTabVisible(i) for i in range(rw.tabs.count()) if rw.tabs.widget(i) is rw.pathway_panel)
 
-    def submit(self) -> ScoreResult | None:
-        if not self.active or self._session is None:
+    def record(self) -> ScoreResult | None:
+        """Score the read and store it in the history, showing nothing (exam mode; ``submit``
+        shows the feedback). A study not loaded yet submits the draft (or an empty read)."""
+        if not self.active:
             return None
-        read = self._session.findings
+        if self._session is not None:
+            read = self._session.findings
+        else:
+            read = findings_from_dict(self._resume_draft) if self._resume_draft else StudyFindings()
         try:
             reference = self.case.load_reference()
         except Exception as exc:
-            QMessageBox.warning(self.window, "Teaching case", str(exc))
+            QMessageBox.warning(self.window, "Teaching case", f"{self.case.folder}: {exc}")
             return None
         result = score_read(read, reference)
         self.history.submit(self.attempt_id, findings_to_dict(read), result)
+        self.reference = reference
         self.window.annotations.autosave_data_dir = None  # studies opened next autosave as usual
         self.result = result
         self._tick.stop()
         self.panel.submit_button.setEnabled(False)
+        return result
+
+    def submit(self) -> ScoreResult | None:
+        if not self.active or self._session is None:
+            return None
+        result = self.record()
+        if result is None:
+            return None
+        reference = self.reference
         self._hide_pathway(False)
         self.overlay.show(reference)
         for box in (self.panel.show_mine, self.panel.show_reference):
@@ -277,6 +342,9 @@ def install_teaching(window: Any, history: History | None = None) -> TeachingCon
     make = QAction("Make teaching case from this study...", window)
     make.triggered.connect(ctl.make_case_dialog)
     menu.addAction(start)
+    from app.ui.teaching.exam_mode import install_exam
+
+    install_exam(ctl, menu)
     menu.addAction(progress)
     menu.addSeparator()
     menu.addAction(make)

@@ -1,14 +1,16 @@
 """Progress: score and per-skill accuracy over a trainee's attempts, painted with QPainter, and a
-dialog with a trainee selector and CSV export."""
+dialog with a trainee selector, the trainee's exam sets (total per set) and CSV export."""
 
 from __future__ import annotations
 
 import itertools
+import time
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QComboBox, QDialog, QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from app.teaching.exam import exam_history
 from app.teaching.history import History
 from app.teaching.scoring import SKILLS
 
@@ -89,9 +91,20 @@ class ProgressDialog(QDialog):
         lay = QVBoxLayout(self)
         lay.addLayout(top)
         lay.addWidget(self.chart, 1)
-        self.trainee_box.currentTextChanged.connect(lambda t: self.chart.set_history(self.history, t))
-        self.chart.set_history(history, self.trainee_box.currentText())
+        self.exams = QLabel()
+        self.exams.setObjectName("exams")
+        self.exams.setWordWrap(True)
+        lay.addWidget(self.exams)
+        self.trainee_box.currentTextChanged.connect(self._show)
+        self._show(self.trainee_box.currentText())
         self.resize(760, 420)
+
+    def _show(self, trainee: str) -> None:
+        self.chart.set_history(self.history, trainee)
+        lines = [f"{exam.exam_id}: " + (f"{report.mean_pct:g} % over {len(exam.case_ids)} case(s)" if report.finished
+                                         else "not finished")
+                 for exam, report in exam_history(self.history, trainee, time.time())]
+        self.exams.setText("Exams: " + ("; ".join(lines) if lines else "none"))
 
     def export_csv(self) -> None:
         from app.core.atomic import write_text_atomic

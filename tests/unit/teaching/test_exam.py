@@ -49,3 +49,42 @@ def test_no_feedback_until_the_set_is_finished_or_time_is_up(tmp_path):
         h.submit(aid, findings_to_dict(ref), score_read(ref, ref, with_pathway=False))
         done = exam_report(h, exam, now_unix=1200.0)
         assert done.finished and done.mean_pct == 100.0
+
+
+def test_an_interrupted_exam_resumes_at_the_first_case_not_submitted(tmp_path):
+    from app.teaching.exam import (
+        exam_of_cases,
+        next_case_index,
+        record_exam,
+        unfinished_exam,
+    )
+
+    ref = reference_read(case_by_number(3))
+    path = tmp_path / "h.sqlite3"
+    exam = exam_of_cases("Ann", ["c2", "c0", "c1"], 900, 1000.0)
+    with History(path) as h:
+        record_exam(h, exam)
+        aid = h.start_attempt("Ann", "c2", exam_set=exam.exam_id)
+        h.submit(aid, findings_to_dict(ref), score_read(ref, ref, with_pathway=False))
+        h.start_attempt("Ann", "c0", exam_set=exam.exam_id)  # in progress when the program died
+    with History(path) as h:  # after the restart
+        again = unfinished_exam(h, "Ann")
+        assert again == exam and next_case_index(h, again) == 1
+        assert unfinished_exam(h, "Bob") is None
+        h.finish_exam(exam.exam_id)
+        assert unfinished_exam(h, "Ann") is None
+    with pytest.raises(ValueError, match="only once"):
+        exam_of_cases("Ann", ["c1", "c1"], 900, 0.0)
+
+
+def test_exam_skill_accuracy_is_the_mean_over_cases_with_the_skill():
+    import dataclasses
+
+    from app.teaching.exam import exam_skill_pct
+
+    ref = reference_read(case_by_number(3))
+    perfect = score_read(ref, ref, with_pathway=False)
+    missed = score_read(dataclasses.replace(ref, pars=()), ref, with_pathway=False)
+    skills = exam_skill_pct([perfect, missed])
+    assert skills["pars"] == (perfect.skill_pct()["pars"] + missed.skill_pct()["pars"]) / 2 < 100.0
+    assert skills["pathway"] is None  # no case of the set had a pathway item

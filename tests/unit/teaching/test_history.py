@@ -72,7 +72,8 @@ def test_migration_from_version_1_keeps_the_data(tmp_path):
     db.commit()
     db.close()
     with History(path) as h:
-        assert h.schema_version == SCHEMA_VERSION == 2
+        assert h.schema_version == SCHEMA_VERSION == 3
+        assert h.exams("Ann") == []  # version 3: the exams table
         (a,) = h.open_attempts("Ann")
         assert a.case_id == "c" and a.exam_set is None
 
