@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 FORMATS = (".pdf", ".html", ".htm", ".dcm")
 
@@ -17,7 +18,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--anonymise", action="store_true", help="no identity and no dates (teaching, slides)")
     parser.add_argument("--key-objects", metavar="FILE.dcm", default=None,
                         help="also write the key images as a DICOM Key Object Selection in the study")
+    parser.add_argument("--annotations", metavar="FILE.json", default=None,
+                        help="annotations document (or the study's autosave) whose annotations the key images show")
     parser.add_argument("--rules", metavar="PATH", default=None, help="pathway ruleset (default: the bundled one)")
+
+
+def _key_image_figures(findings: Any, study: list[str], annotations_path: str | None) -> tuple:
+    """The key images drawn offscreen by the workstation's own renderer (app/ui/report); problems
+    (an image not in the folder, annotations not available) go to stderr, the figure stays."""
+    if not findings.key_images:
+        return ()
+    from app.report.annotation_source import load_annotations_file
+    from app.ui.report.study_key_images import figures_from_study
+
+    annotations, problems = load_annotations_file(annotations_path) if annotations_path else ([], [])
+    figures, drawn_problems = figures_from_study(findings, study, annotations)
+    for problem in (*problems, *drawn_problems):
+        print(f"isthmus report: {problem}", file=sys.stderr)
+    return figures
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
         findings = load_findings(args.findings)
         identity, headers = read_study(args.study, findings.study_instance_uid)
         result = evaluate(findings, load_ruleset(args.rules))
-        report = build_report(findings, result, identity, anonymise=args.anonymise)
+        figures = _key_image_figures(findings, args.study, args.annotations)
+        report = build_report(findings, result, identity, figures, anonymise=args.anonymise)
         if suffix in (".html", ".htm"):
             from app.report.html_render import render_html
 

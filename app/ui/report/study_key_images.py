@@ -1,0 +1,71 @@
+"""Key images of a findings file drawn from the study's files on disk (the command-line report):
+each key image's series is loaded, shown in a fresh display and drawn by ``render_key_image``,
+the same offscreen SliceView path the workstation export uses. A key image whose image cannot
+be found or loaded is kept, without picture, and its reason is returned (never silently dropped)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from app.annotations.model import Annotation
+from app.findings import model as fm
+from app.report.model import KeyImageFigure
+from app.ui.report.key_images import key_image_where, render_key_image
+
+
+def _entry_of(series: Sequence[Any], key: fm.KeyImage) -> Any | None:
+    for entry in series:
+        if entry.series_instance_uid == key.series_instance_uid and any(
+                h.sop_instance_uid == key.sop_instance_uid for h in entry.instances):
+            return entry
+    return None
+
+
+def _source_display(entry: Any, key: fm.KeyImage) -> Any:
+    """A display of the key image's series as the viewer builds it (volume or that radiograph)."""
+    from app.dicom.load import load_series
+    from app.viewer.display import RadiographDisplay, VolumeDisplay
+
+    loaded = load_series(entry)
+    if isinstance(loaded, list):
+        radiograph = next((r for r in loaded if r.sop_instance_uid == key.sop_instance_uid), None)
+        if radiograph is None:
+            raise LookupError(f"image {key.sop_instance_uid} could not be loaded")
+        return RadiographDisplay(radiograph)
+    return VolumeDisplay(loaded, orientation=key.plane or "native")
+
+
+def figures_from_study(findings: fm.StudyFindings, study_paths: str | os.PathLike | Iterable[str | os.PathLike],
+                       annotations: Iterable[Annotation] = ()) -> tuple[tuple[KeyImageFigure, ...], list[str]]:
+    """(one figure per key image, in order; problems in plain words naming the key image)."""
+    if not findings.key_images:
+        return (), []
+    from app.dicom.scan import scan_paths
+
+    paths = [study_paths] if isinstance(study_paths, (str, os.PathLike)) else list(study_paths)
+    series = scan_paths(paths).all_series()
+    frame_of_reference = {s.series_instance_uid: s.frame_of_reference_uid for s in series}
+    anns = list(annotations)
+    known_ids = {a.id for a in anns}
+    figures: list[KeyImageFigure] = []
+    problems: list[str] = []
+    for n, key in enumerate(findings.key_images, 1):
+        entry = _entry_of(series, key)
+        png, desc = b"", ""
+        if entry is None:
+            problems.append(f"key image {n}: image {key.sop_instance_uid} is not in the study folder")
+        else:
+            desc = entry.description
+            missing = [a for a in key.annotation_ids if a not in known_ids]
+            if missing:
+                problems.append(f"key image {n}: annotations {', '.join(missing)} not available "
+                                "(pass the annotation document or autosave with --annotations); drawn without them")
+            try:
+                source = _source_display(entry, key)
+                png = render_key_image(key, source, anns, frame_of_reference.get)
+            except Exception as exc:  # a decoder or geometry failure must not lose the report
+                problems.append(f"key image {n}: cannot be drawn ({exc})")
+        figures.append(KeyImageFigure(caption=key.caption, png=png, where=key_image_where(key, desc)))
+    return tuple(figures), problems
