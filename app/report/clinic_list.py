@@ -13,6 +13,7 @@ import json
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from app.report.identity import ReportError, format_da, format_pn
 
@@ -68,9 +69,38 @@ class ClinicList:
         return j if 0 <= j < len(self.entries) else None
 
 
+def load_entry_findings(path: str | os.PathLike) -> Any:
+    """The findings of a clinic entry: a findings file, or a study's autosave (findings inside).
+    FindingsFileError naming the file otherwise."""
+    from app.findings.autosave import AUTOSAVE_FORMAT, read_autosave_document
+    from app.findings.io import FindingsFileError, findings_from_dict, load_findings
+
+    try:
+        return load_findings(path)
+    except FindingsFileError as first:
+        try:
+            head = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError):
+            raise first from None
+        if not isinstance(head, dict) or head.get("format") != AUTOSAVE_FORMAT:
+            raise
+        return findings_from_dict(read_autosave_document(path)["findings"], path)
+
+
+def findings_for_study(study_uid: str, open_study_uid: str = "", open_findings: str | os.PathLike | None = None,
+                       data_dir: str | os.PathLike | None = None) -> Path:
+    """Where a study's findings are for the clinic list: the open study's saved findings file,
+    else its autosave (which may not exist yet: the row then reads 'unknown' with why)."""
+    from app.findings.autosave import autosave_path
+
+    if open_findings is not None and study_uid and study_uid == open_study_uid:
+        return Path(open_findings)
+    return autosave_path(study_uid, data_dir)
+
+
 def summarise(entry: ClinicEntry) -> ClinicRow:
     """One row of the list; a missing or broken findings file or study reads 'unknown' with why."""
-    from app.findings.io import FindingsFileError, load_findings
+    from app.findings.io import FindingsFileError
     from app.pathway import evaluate, load_ruleset
     from app.report.identity import read_study
 
@@ -78,7 +108,7 @@ def summarise(entry: ClinicEntry) -> ClinicRow:
     problems = []
     findings = None
     try:
-        findings = load_findings(entry.findings)
+        findings = load_entry_findings(entry.findings)
     except FindingsFileError as exc:
         problems.append(str(exc))
     try:
@@ -95,13 +125,13 @@ def summarise(entry: ClinicEntry) -> ClinicRow:
 
 def report_for_entry(entry: ClinicEntry, anonymise: bool = False):
     """The clinic report of one entry (as `isthmus report`; no key-image pictures offscreen)."""
-    from app.findings.io import FindingsFileError, load_findings
+    from app.findings.io import FindingsFileError
     from app.pathway import evaluate, load_ruleset
     from app.report.identity import read_study
     from app.report.model import build_report
 
     try:
-        findings = load_findings(entry.findings)
+        findings = load_entry_findings(entry.findings)
     except FindingsFileError as exc:
         raise ReportError(str(exc)) from exc
     identity, _ = read_study(entry.study, findings.study_instance_uid)

@@ -3,9 +3,12 @@ image counts and the loader's warnings; skipped files listed at the end."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPixmap
-from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem
+from PySide6.QtWidgets import QHeaderView, QMenu, QTreeWidget, QTreeWidgetItem
 
 from app.ui.viewer.image_item import to_qimage
 
@@ -38,6 +41,7 @@ def badge_icon(modality: str, pixels=None) -> QIcon:
 
 class StudyBrowser(QTreeWidget):
     sig_series_activated = Signal(str)
+    sig_add_to_clinic = Signal(list, str)  # (the study's folder as a one-path list, study instance UID)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -56,6 +60,8 @@ class StudyBrowser(QTreeWidget):
         self._active_patient_id: str = ""
         self.anonymised = False
         self.itemDoubleClicked.connect(self._on_double)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._show_context_menu)
 
     def populate(self, result, anonymised: bool = False) -> None:
         self.clear()
@@ -151,3 +157,35 @@ class StudyBrowser(QTreeWidget):
         key = item.data(0, KEY_ROLE)
         if key:
             self.sig_series_activated.emit(str(key))
+
+    def study_of(self, item: QTreeWidgetItem | None):
+        """The StudyEntry of a study row or of any row below it (None for patients, skipped files)."""
+        studies = {id(row): st for row, st in self._study_items}
+        while item is not None:
+            if id(item) in studies:
+                return studies[id(item)]
+            item = item.parent()
+        return None
+
+    def context_menu(self, item: QTreeWidgetItem | None) -> QMenu | None:
+        """The row's menu: "Add to clinic list..." on a study or series row."""
+        study = self.study_of(item)
+        folder = study_folder(study) if study is not None else ""
+        if not folder:
+            return None
+        menu = QMenu(self)
+        add = menu.addAction("Add to clinic list...")
+        add.setObjectName("browser.add_to_clinic")
+        add.triggered.connect(lambda *_: self.sig_add_to_clinic.emit([folder], study.study_instance_uid))
+        return menu
+
+    def _show_context_menu(self, pos) -> None:
+        menu = self.context_menu(self.itemAt(pos))
+        if menu is not None:
+            menu.exec(self.viewport().mapToGlobal(pos))
+
+
+def study_folder(study) -> str:
+    """The folder holding every image of a study (the common parent of its files)."""
+    dirs = {str(Path(h.path).parent) for s in study.series for h in s.instances}
+    return os.path.commonpath(sorted(dirs)) if dirs else ""

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -47,6 +48,7 @@ def sample_cases(root: Path | None = None) -> list[tuple[Path, str]]:
 class StartPage(QWidget):
     sig_open_requested = Signal(list)  # list of path strings
     sig_browse_requested = Signal()
+    sig_add_to_clinic = Signal(list)  # the recent study's paths
 
     def __init__(self, recent: list[list[str]], parent=None, samples_root: Path | None = None) -> None:
         super().__init__(parent)
@@ -88,6 +90,8 @@ class StartPage(QWidget):
             it = QListWidgetItem("No recent studies yet")
             it.setFlags(Qt.ItemFlag.NoItemFlags)
             self.recent.addItem(it)
+        self.recent.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.recent.customContextMenuRequested.connect(self._show_recent_menu)
         right.addWidget(self.recent)
         browse = QPushButton("Open folder...")
         browse.clicked.connect(self.sig_browse_requested.emit)
@@ -103,6 +107,23 @@ class StartPage(QWidget):
         paths = item.data(PATHS_ROLE)
         if paths:
             self.sig_open_requested.emit(list(paths))
+
+
+    def recent_menu(self, item: QListWidgetItem | None) -> QMenu | None:
+        """A recent study's menu: "Add to clinic list..." (None on the placeholder row)."""
+        paths = item.data(PATHS_ROLE) if item is not None else None
+        if not paths:
+            return None
+        menu = QMenu(self)
+        add = menu.addAction("Add to clinic list...")
+        add.setObjectName("start.add_to_clinic")
+        add.triggered.connect(lambda *_: self.sig_add_to_clinic.emit(list(paths)))
+        return menu
+
+    def _show_recent_menu(self, pos) -> None:
+        menu = self.recent_menu(self.recent.itemAt(pos))
+        if menu is not None:
+            menu.exec(self.recent.viewport().mapToGlobal(pos))
 
 
 class StartDialog(QDialog):

@@ -5,6 +5,7 @@ report (PDF / HTML / DICOM Encapsulated PDF), File > Print report (QPrinter). In
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,10 @@ class ReportActions(QObject):
         self.clinic_action.triggered.connect(lambda *_: self.show_clinic_list())
         self.menu.addAction(self.clinic_action)
         self.clinic_dialog: Any = None
+        for source in (getattr(window, "browser", None), getattr(window, "start_page", None)):
+            signal = getattr(source, "sig_add_to_clinic", None)
+            if signal is not None:
+                signal.connect(lambda paths, uid="", *_: self.add_study_to_clinic(list(paths), str(uid)))
 
     # ---- session access ---------------------------------------------------------------------
     @property
@@ -181,6 +186,28 @@ class ReportActions(QObject):
         except ReportError as exc:
             QMessageBox.warning(self.window, "Print report", str(exc))
 
+
+    def add_study_to_clinic(self, paths: list[str], study_uid: str = "", date: str | None = None) -> Any:
+        """Add the study under ``paths`` with its findings (the open study's saved file, else its
+        autosave) to the clinic list of ``date`` (asked when None). The clinic list window, or None."""
+        from app.report.clinic_list import findings_for_study
+        from app.ui.report.clinic_dialog import ask_clinic_date
+
+        try:
+            study_uid = study_uid or read_study(paths)[0].study_instance_uid
+        except ReportError as exc:
+            QMessageBox.warning(self.window, "Add to clinic list", str(exc))
+            return None
+        dialog = self.show_clinic_list()
+        date = date or ask_clinic_date(self.window, dialog.clinic.date)
+        if not date:
+            return None
+        session = self.session
+        findings = findings_for_study(study_uid, getattr(session, "study_uid", ""), getattr(session, "path", None))
+        study = paths[0] if len(paths) == 1 else os.path.commonpath([str(Path(p).parent) for p in paths])
+        dialog.add_on(date, study, findings)
+        self._message(f"Added to the clinic list of {date}")
+        return dialog
 
     def show_clinic_list(self) -> Any:
         from app.ui.report.clinic_dialog import ClinicListDialog

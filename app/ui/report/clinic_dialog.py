@@ -34,6 +34,7 @@ class ClinicListDialog(QDialog):
         self.setWindowTitle("Clinic list")
         self.resize(900, 420)
         self.clinic = clinic or ClinicList()
+        self.lists: dict[str, ClinicList] = {}  # date -> list, for the dates this session added to
         self.current: int | None = None
         self.rows: list[ClinicRow] = []
         self.date = QDateEdit(QDate.fromString(self.clinic.date, "yyyy-MM-dd"))
@@ -91,6 +92,14 @@ class ClinicListDialog(QDialog):
     def add(self, study: Any, findings: Any) -> None:
         self.clinic = self.clinic.add(study, findings)
         self.refresh()
+
+    def add_on(self, date: str, study: Any, findings: Any) -> None:
+        """Add a study to the clinic list of ``date`` (YYYY-MM-DD), which the window then shows;
+        the lists of other dates made in this session are kept."""
+        self.lists[self.clinic.date] = self.clinic
+        target = self.lists.get(date) or ClinicList(date=date)
+        self.set_clinic(target.add(study, findings))
+        self.lists[date] = self.clinic
 
     def refresh(self) -> None:
         self.rows = [summarise(e) for e in self.clinic.entries]
@@ -200,3 +209,22 @@ class ClinicListDialog(QDialog):
                 self.set_clinic(load_clinic_list(path))
             except ReportError as exc:
                 QMessageBox.warning(self, "Clinic list", str(exc))
+
+
+def ask_clinic_date(parent: Any, default: str) -> str | None:
+    """The clinic date (YYYY-MM-DD) the user picks, None when cancelled."""
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    dialog = QDialog(parent)
+    dialog.setWindowTitle("Add to clinic list")
+    edit = QDateEdit(QDate.fromString(default, "yyyy-MM-dd"))
+    edit.setCalendarPopup(True)
+    edit.setDisplayFormat("yyyy-MM-dd")
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    lay = QVBoxLayout(dialog)
+    lay.addWidget(QLabel("Clinic date"))
+    lay.addWidget(edit)
+    lay.addWidget(buttons)
+    return edit.date().toString("yyyy-MM-dd") if dialog.exec() else None
