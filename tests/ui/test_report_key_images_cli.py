@@ -83,8 +83,16 @@ def test_html_report_without_key_images_has_no_image(tmp_path):
 
 
 def test_key_image_outside_the_study_folder_is_reported_not_dropped(tmp_path, capsys):
-    read, ann, _ = _case04(tmp_path, True)
+    read, _ann, _ = _case04(tmp_path, True)
     out = tmp_path / "r.html"
     assert main(["report", str(read), "--study", str(CASE04 / "DX_AP"), "--out", str(out)]) == 0
     assert "image not available" in out.read_text(encoding="utf-8")
     assert "is not in the study folder" in capsys.readouterr().err
+
+
+def test_key_image_without_its_annotations_is_drawn_and_says_so(tmp_path, capsys):
+    read, _ann, study = _case04(tmp_path, True)
+    out = tmp_path / "r.html"
+    assert main(["report", str(read), "--study", str(study), "--out", str(out)]) == 0
+    assert "data:image/png;base64," in out.read_text(encoding="utf-8")
+    assert "not available (pass the annotation document" in capsys.readouterr().err
