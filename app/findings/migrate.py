@@ -8,6 +8,9 @@ A version-1 document that already holds a version-2 key is refused (it was not w
 version-1 Isthmus, so its meaning is unclear).
 
 Version 2 -> 3: version 3 only added ``key_images``; the same rule applies.
+
+Version 3 -> 4: version 4 only added ``amendments`` (the review history); an older file has
+none recorded (empty history), and a version-3 file holding the key is refused.
 """
 
 from __future__ import annotations
@@ -56,7 +59,16 @@ def _v2_to_v3(doc: dict) -> dict:
     return out
 
 
-_STEPS = {1: _v1_to_v2, 2: _v2_to_v3}
+def _v3_to_v4(doc: dict) -> dict:
+    """Version 4 only added ``amendments`` (who amended a reviewed read; absent = none recorded)."""
+    if "amendments" in doc:
+        raise ValueError("a version-3 file cannot hold amendments (added in version 4)")
+    out = copy.deepcopy(doc)
+    out["schema_version"] = 4
+    return out
+
+
+_STEPS = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
 
 
 def migrate_document(doc: dict, to_version: int) -> tuple[dict, int | None]:
