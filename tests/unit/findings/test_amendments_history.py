@@ -63,6 +63,16 @@ def test_history_survives_save_and_reopen(tmp_path):
     assert "amendments" not in fio.findings_to_dict(rich_findings())  # never amended: key left out
 
 
+def test_autosave_keeps_the_history(tmp_path):
+    from app.findings import autosave as asv
+
+    with asv.Autosaver(STUDY_UID, data_dir=tmp_path) as saver:
+        saver.update(_amended(), None)
+        saver.flush()
+    findings, _ = asv.load_autosave(STUDY_UID, data_dir=tmp_path)
+    assert findings.amendments == HISTORY
+
+
 def test_a_broken_amendment_in_a_file_is_refused_naming_the_file(tmp_path):
     doc = fio.findings_to_dict(_amended())
     doc["amendments"][1]["changes"] = []
