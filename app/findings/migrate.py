@@ -8,11 +8,15 @@ A version-1 document that already holds a version-2 key is refused (it was not w
 version-1 Isthmus, so its meaning is unclear).
 
 Version 2 -> 3: version 3 only added ``key_images``; the same rule applies.
+
+Version 3 -> 4: version 4 only added ``amendments`` (the review history); an older file has
+none recorded (empty history), and a version-3 file holding the key is refused.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 
 # where each key added in version 2 lives: "document", "pars", "level", "context"
 _ADDED_IN_2: dict[str, frozenset[str]] = {
@@ -47,16 +51,23 @@ def _v1_to_v2(doc: dict) -> dict:
     return out
 
 
-def _v2_to_v3(doc: dict) -> dict:
-    """Version 3 only added ``key_images`` (a list of marked views; absent = none marked)."""
-    if "key_images" in doc:
-        raise ValueError("a version-2 file cannot hold key_images (added in version 3)")
-    out = copy.deepcopy(doc)
-    out["schema_version"] = 3
-    return out
+def _only_adds(key: str, version: int) -> Callable[[dict], dict]:
+    """The step to ``version`` when that version only added the document key ``key`` (absent in an
+    older file = none recorded); an older file already holding ``key`` is refused."""
+    def step(doc: dict) -> dict:
+        if key in doc:
+            raise ValueError(f"a version-{version - 1} file cannot hold {key} (added in version {version})")
+        out = copy.deepcopy(doc)
+        out["schema_version"] = version
+        return out
+    return step
 
 
-_STEPS = {1: _v1_to_v2, 2: _v2_to_v3}
+_STEPS: dict[int, Callable[[dict], dict]] = {
+    1: _v1_to_v2,
+    2: _only_adds("key_images", 3),  # marked views
+    3: _only_adds("amendments", 4),  # who amended a reviewed read
+}
 
 
 def migrate_document(doc: dict, to_version: int) -> tuple[dict, int | None]:

@@ -90,7 +90,8 @@ from app.vocabulary import (
 
 # 2: read_on, imaging, spinopelvic, instability_measured, sex, sport_level, from_dicom, severe deficit
 # 3: key_images
-SCHEMA_VERSION = 3
+# 4: amendments (who amended a reviewed read, when, what)
+SCHEMA_VERSION = 4
 
 
 # --------------------------------------------------------------------------- findings
@@ -411,6 +412,29 @@ class KeyImage:
 
 
 @dataclass(frozen=True)
+class Amendment:
+    """One amendment of a reviewed read: who amended it, when (ISO 8601), what changed (in words,
+    e.g. "pars L5 left", "impression")."""
+
+    reader: str
+    at: str  # ISO 8601
+    changes: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        for name in ("reader", "at"):
+            if not isinstance(getattr(self, name), str) or not getattr(self, name).strip():
+                raise ValueError(f"an amendment needs a non-empty {name}")
+        object.__setattr__(self, "changes", tuple(self.changes))
+        if not self.changes or not all(isinstance(ch, str) and ch.strip() for ch in self.changes):
+            raise ValueError("an amendment needs at least one changed item, each non-empty text")
+
+    @property
+    def line(self) -> str:
+        """'2026-12-01 09:40 Dr B: pars L5 left, impression'"""
+        return f"{self.at[:16].replace('T', ' ')} {self.reader}: {', '.join(self.changes)}"
+
+
+@dataclass(frozen=True)
 class StudyFindings:
     study_instance_uid: str = ""
     reader: str = ""
@@ -423,12 +447,14 @@ class StudyFindings:
     imaging: ImagingPerformed = ImagingPerformed()
     spinopelvic: SpinoPelvic | None = None
     key_images: tuple[KeyImage, ...] = ()
+    amendments: tuple[Amendment, ...] = ()  # oldest first
     schema_version: int = SCHEMA_VERSION
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "pars", tuple(self.pars))
         object.__setattr__(self, "levels", tuple(self.levels))
         object.__setattr__(self, "key_images", tuple(self.key_images))
+        object.__setattr__(self, "amendments", tuple(self.amendments))
         ids = [k.key_image_id for k in self.key_images]
         if len(ids) != len(set(ids)):
             raise ValueError("two key images with the same key_image_id")
@@ -472,6 +498,10 @@ class StudyFindings:
         """A copy with ``key_image`` added (or replacing the one with its id), in marking order."""
         rest = tuple(k for k in self.key_images if k.key_image_id != key_image.key_image_id)
         return replace(self, key_images=(*rest, key_image))
+
+    def with_amendment(self, amendment: Amendment) -> StudyFindings:
+        """A copy with ``amendment`` added at the end of the history."""
+        return replace(self, amendments=(*self.amendments, amendment))
 
     def without_key_image(self, key_image_id: str) -> StudyFindings:
         return replace(self, key_images=tuple(k for k in self.key_images if k.key_image_id != key_image_id))

@@ -241,6 +241,12 @@ WINDOW_CENTER = P("WINDOW-CENTER", "Window center")
 WINDOW_WIDTH = P("WINDOW-WIDTH", "Window width")
 DISPLAY_ZOOM = P("DISPLAY-ZOOM", "Display zoom factor")
 
+# ------------------------------------------------------------------ private: amendments (schema 4)
+FINDING_AMENDMENT = P("AMENDMENT", "Amendment of a reviewed read")
+AMENDED_BY = P("AMENDED-BY", "Amended by (reader)")
+AMENDED_AT = P("AMENDED-AT", "Amended at (ISO 8601)")
+AMENDED_ITEM = P("AMENDED-ITEM", "Item changed by the amendment")
+
 # ------------------------------------------------------------------ private: clinical context
 # field -> (concept, kind) with kind "bool" (Yes/No), "text", ("num", unit) or an enum class
 CONTEXT_ITEMS: dict[str, tuple[Code, object]] = {

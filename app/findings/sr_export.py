@@ -14,6 +14,8 @@ Layout (codes in app.findings.sr_codes, documented in docs/sr-coding.md)::
         Measurement Group  "Instability L5"   finding INSTAB-FINDING: translation mm / %, angulation deg
         Measurement Group  "Spino-pelvic"     finding SPINOPELVIC: PI, PT, SS, LL (deg)
         Measurement Group  "Imaging performed" finding IMAGING-DONE: Yes/No per kind (only when known)
+        Measurement Group  "Key image" ...    finding KEY-IMAGE: image UIDs, display state, caption
+        Measurement Group  "Amendment" ...    finding AMENDMENT: amended by (TEXT) with at + items, oldest first
 
 Every finding's provenance (AnnotationRef) becomes a "Supporting annotation" TEXT item whose
 children carry kind, series/SOP instance UID, frame and the points (exact JSON number lists),
@@ -405,6 +407,13 @@ def _key_image_group(k: m.KeyImage, evidence_index: dict[str, tuple[str, int]]):
     return _group("Key image", c.FINDING_KEY_IMAGE, extra=[item])
 
 
+def _amendment_group(a: m.Amendment):
+    """One group per amendment: who (TEXT) with when and each changed item as properties."""
+    item = _text(c.AMENDED_BY, a.reader)
+    _add_children(item, [_text(c.AMENDED_AT, a.at, _props()), *(_text(c.AMENDED_ITEM, ch, _props()) for ch in a.changes)])
+    return _group("Amendment", c.FINDING_AMENDMENT, extra=[item])
+
+
 def _pn(reader: str) -> str:
     """A Person Name value for the observer context (the exact text goes in a TEXT item)."""
     cleaned = re.sub(r"[\\^=\x00-\x1f]+", " ", reader).strip()[:63].strip()
@@ -447,6 +456,7 @@ def build_report(findings: m.StudyFindings, evidence_index: dict[str, tuple[str,
         if lv.instability_measured is not None:
             groups.append(_instability_group(lv.level, lv.instability_measured, evidence_index))
     groups += [_key_image_group(k, evidence_index) for k in findings.key_images]
+    groups += [_amendment_group(a) for a in findings.amendments]
     return hsr.MeasurementReport(
         observation_context=hsr.ObservationContext(observer_person_context=person, observer_device_context=device),
         procedure_reported=c.PROCEDURE_REVIEW,

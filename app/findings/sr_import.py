@@ -263,6 +263,15 @@ def _key_image(items: list) -> m.KeyImage:
         annotation_ids=tuple(_text(it) for it in _find(props, c.KEY_IMAGE_ANNOTATION)))
 
 
+def _amendment(items: list) -> m.Amendment:
+    item = _one(items, c.AMENDED_BY)
+    if item is None:
+        raise ValueError("an amendment group without its reader")
+    props = _children(item)
+    return m.Amendment(reader=_text(item), at=_opt_text(props, c.AMENDED_AT),
+                       changes=tuple(_text(it) for it in _find(props, c.AMENDED_ITEM)))
+
+
 # ------------------------------------------------------------------ entry points
 
 def _finding_type(items: list) -> Key | None:
@@ -312,6 +321,7 @@ def _findings_from_sr(ds: Any) -> m.StudyFindings:
     imaging = m.ImagingPerformed()
     spinopelvic: m.SpinoPelvic | None = None
     key_images: list[m.KeyImage] = []
+    amendments: list[m.Amendment] = []
     for g in groups:
         items = _children(g)
         kind = _finding_type(items)
@@ -336,6 +346,8 @@ def _findings_from_sr(ds: Any) -> m.StudyFindings:
             imaging = _imaging(items)
         elif kind == c.key(c.FINDING_KEY_IMAGE):
             key_images.append(_key_image(items))
+        elif kind == c.key(c.FINDING_AMENDMENT):
+            amendments.append(_amendment(items))
         # other groups (the study group, foreign groups) carry nothing more
     for level, slip in slips.items():
         levels[level] = replace(levels.get(level, m.LevelFinding(level)), slip=slip)
@@ -353,6 +365,7 @@ def _findings_from_sr(ds: Any) -> m.StudyFindings:
         imaging=imaging,
         spinopelvic=spinopelvic,
         key_images=tuple(key_images),
+        amendments=tuple(amendments),
         schema_version=m.SCHEMA_VERSION,  # an older report is migrated: its new fields stay unknown
     )
 

@@ -1,23 +1,15 @@
 """What changed between two findings, in words ("pars L5 left", "impression"), for the record of
-who amended a reviewed read (Qt-free)."""
+who amended a reviewed read (Qt-free). The record itself (``Amendment``) lives in the findings
+model (``StudyFindings.amendments``, schema 4): it is saved with them and exported to the SR."""
 
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import dataclass
 
 from app.findings import model as fm
+from app.findings.model import Amendment
 
-
-@dataclass(frozen=True)
-class Amendment:
-    reader: str
-    at: str  # ISO 8601
-    changes: tuple[str, ...]
-
-    @property
-    def line(self) -> str:
-        return f"{self.at[:16].replace('T', ' ')} {self.reader or 'unknown reader'}: {', '.join(self.changes)}"
+__all__ = ["Amendment", "amendment", "describe_changes"]
 
 
 def describe_changes(old: fm.StudyFindings, new: fm.StudyFindings) -> tuple[str, ...]:

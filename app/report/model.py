@@ -182,10 +182,10 @@ def _header(identity: StudyIdentity | None, findings: fm.StudyFindings, result: 
 
 
 def build_report(findings: fm.StudyFindings, result: PathwayResult | None, identity: StudyIdentity | None,
-                 key_images: tuple[KeyImageFigure, ...] = (), anonymise: bool = False,
-                 amendments: tuple[str, ...] = ()) -> ClinicReport:
+                 key_images: tuple[KeyImageFigure, ...] = (), anonymise: bool = False) -> ClinicReport:
     """The report of one study. ``identity`` comes from the study's own images; with
-    ``anonymise`` no identity and no dates are kept (the findings' reader is dropped too)."""
+    ``anonymise`` no identity and no dates are kept (the findings' reader and the amendment
+    history are dropped too)."""
     if not anonymise and identity is not None and findings.study_instance_uid and identity.study_instance_uid \
             and identity.study_instance_uid != findings.study_instance_uid:
         from app.report.identity import ReportError
@@ -202,5 +202,5 @@ def build_report(findings: fm.StudyFindings, result: PathwayResult | None, ident
         spinopelvic=spinopelvic_items(findings.spinopelvic),
         pathway=result,
         key_images=tuple(key_images),
-        amendments=() if anonymise else tuple(amendments),
+        amendments=() if anonymise else tuple(a.line for a in findings.amendments),
     )

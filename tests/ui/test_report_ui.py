@@ -99,6 +99,34 @@ def test_review_mode_is_read_only_until_amended_and_records_who_changed_what(ope
     assert widget.findings_panel.isEnabled()
 
 
+def test_amendment_is_kept_in_the_findings_across_save_and_reopen(opened, tmp_path):
+    from PySide6.QtCore import Qt
+
+    from app.findings import model as m
+
+    win = opened
+    review, session = win.report.review_mode, win.annotations.session
+    panel = win.annotations.review_widget.findings_panel
+    review.set_reviewing(True)
+    assert review.amend(reader="Dr Ämender")
+    model = panel.pars_model
+    row = next(r for r in range(model.rowCount()) if model.row_key(r) == (m.Level.L4, m.Side.RIGHT))
+    assert model.setData(model.index(row, model.column_of("status")), "incomplete_fracture", Qt.ItemDataRole.EditRole)
+    record = review.finish_amending()
+    assert (record.reader, record.changes) == ("Dr Ämender", ("pars L4 right",))
+    assert session.findings.amendments[-1] == record  # in the findings, not only in this review
+    assert panel.save_to(tmp_path / "read.json")
+    session.set_findings(m.StudyFindings(study_instance_uid=session.findings.study_instance_uid))
+    assert session.findings.amendments == ()
+    assert panel.open_from(tmp_path / "read.json")
+    assert session.findings.amendments[-1] == record
+    assert session.findings.pars_at("L4", "right").status is m.ParsStatus.INCOMPLETE_FRACTURE
+    win.report.export_report(tmp_path / "r.html", anonymise=False)
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert f"{record.at[:16].replace('T', ' ')} Dr Ämender: pars L4 right" in page
+    review.set_reviewing(False)
+
+
 @pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")
 def test_clinic_list_prints_all_reports_and_steps_in_order(window, tmp_path):
     import sys

@@ -132,10 +132,8 @@ class ReportActions(QObject):
         identity, headers = None, []
         if session.study_source is not None:
             identity, headers = read_study(session.study_source, session.findings.study_instance_uid)
-        review = getattr(self, "review_mode", None)
-        amended = tuple(a.line for a in review.amendments_of(session.findings.study_instance_uid)) if review else ()
         report = build_report(session.findings, session.pathway_result, identity, self.key_image_figures(),
-                              anonymise=anonymise, amendments=amended)
+                              anonymise=anonymise)
         return report, headers
 
     def export_report(self, path: Any, anonymise: bool | None = None) -> Path:

@@ -1,6 +1,7 @@
 """Surgeon review mode: the open study's findings and clinical context are read-only (the
 pathway stays live); Review > Amend asks who is amending, makes them editable, and Finish
-amending records who changed what (``app.report.amendments``), shown in the report."""
+amending records who changed what (``app.report.amendments``) in the findings' history
+(``StudyFindings.amendments``: saved, autosaved, exported to the SR, shown in the report)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,6 @@ class ReviewMode(QObject):
         self.reviewing = False
         self.amending_reader: str | None = None
         self._before: Any = None
-        self.amendments: dict[str, list[Amendment]] = {}  # study UID -> amendments of this review
         self.review_action = QAction("Review mode (read-only findings)", window)
         self.review_action.setCheckable(True)
         self.review_action.setObjectName("report.review_mode")
@@ -85,13 +85,10 @@ class ReviewMode(QObject):
         if session is not None and reader is not None and self._before is not None:
             record = amendment(reader, self._before, session.findings)
             if record is not None:
-                self.amendments.setdefault(session.findings.study_instance_uid, []).append(record)
+                session.set_findings(session.findings.with_amendment(record))
         self._before = None
         self.apply()
         return record
-
-    def amendments_of(self, study_uid: str) -> tuple[Amendment, ...]:
-        return tuple(self.amendments.get(study_uid, ()))
 
     def apply(self) -> None:
         ws = getattr(self.window, "annotations", None)

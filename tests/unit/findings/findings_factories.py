@@ -162,6 +162,11 @@ contexts = st.builds(
 )
 
 
+_filled = _text.filter(str.strip)
+amendments = st.builds(m.Amendment, reader=_filled, at=st.just("2026-12-01T09:40:00+00:00") | _filled,
+                       changes=st.lists(_filled, min_size=1, max_size=3).map(tuple))
+
+
 @st.composite
 def study_findings(draw, study_uid=None):
     keys = draw(st.lists(st.tuples(st.sampled_from(list(m.Level)), st.sampled_from(list(m.Side))), unique=True, max_size=5))
@@ -174,5 +179,5 @@ def study_findings(draw, study_uid=None):
         reader=draw(_text), created=draw(st.just("") | st.just("2026-01-02T03:04:05+00:00")), modified=draw(_text),
         impression=draw(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126) | st.just("\n"), max_size=60)),
         pars=pars, levels=levels, context=draw(contexts), imaging=draw(imaging_performed),
-        spinopelvic=draw(_opt(spinopelvics)),
+        spinopelvic=draw(_opt(spinopelvics)), amendments=tuple(draw(st.lists(amendments, max_size=2))),
     )

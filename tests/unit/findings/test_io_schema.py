@@ -69,7 +69,7 @@ def test_rich_findings_round_trip(tmp_path):
 
 def test_empty_findings_round_trip():
     f = m.StudyFindings()
-    assert fio.findings_to_dict(f) == {"format": "isthmus-findings", "schema_version": 3, "context": {}, "imaging": {}}
+    assert fio.findings_to_dict(f) == {"format": "isthmus-findings", "schema_version": 4, "context": {}, "imaging": {}}
     assert fio.loads_findings(fio.dumps_findings(f)) == f
 
 

@@ -22,7 +22,7 @@ V1_DOC = {
 
 def test_version_1_document_loads_with_new_fields_unknown():
     f = fio.findings_from_dict(json.loads(json.dumps(V1_DOC)))
-    assert f.schema_version == m.SCHEMA_VERSION == 3
+    assert f.schema_version == m.SCHEMA_VERSION == 4
     pars = f.pars_at("L5", "left")
     assert pars.read_on == frozenset() and pars.cross_sectional_confirmation is None
     # a stage is still derived, but labelled as resting on an unrecorded modality

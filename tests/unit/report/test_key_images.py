@@ -44,7 +44,7 @@ def test_key_images_survive_save_and_reopen(tmp_path):
     findings, keys = _with_keys(tmp_path)
     fio.save_findings(findings, tmp_path / "read.json")
     doc = json.loads((tmp_path / "read.json").read_text())
-    assert doc["schema_version"] == 3
+    assert doc["schema_version"] == 4
     assert [k["key_image_id"] for k in doc["key_images"]] == ["k1", "k2"]
     reopened = fio.load_findings(tmp_path / "read.json")
     assert reopened.key_images == keys
