@@ -47,7 +47,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("view.zoom_in", "Zoom in", "+", "Image"),
     ActionSpec("view.zoom_out", "Zoom out", "-", "Image"),
     ActionSpec("view.reset", "Reset view", "Space", "Image", short="Reset"),
-    ActionSpec("view.cine", "Cine play/pause", "K", "Image", True, short="Cine"),
+    ActionSpec("view.cine", "Cine play/pause", "Shift+C", "Image", True, short="Cine"),
     ActionSpec("mpr.axial", "MPR axial", "Ctrl+1", "MPR", short="Ax"),
     ActionSpec("mpr.sagittal", "MPR sagittal", "Ctrl+2", "MPR", short="Sag"),
     ActionSpec("mpr.coronal", "MPR coronal", "Ctrl+3", "MPR", short="Cor"),

@@ -127,6 +127,31 @@ def test_amendment_is_kept_in_the_findings_across_save_and_reopen(opened, tmp_pa
     review.set_reviewing(False)
 
 
+def test_review_mode_locks_undo_redo_and_delete_so_read_only_means_read_only(opened):
+    """Ctrl+Z in read-only review must not change the findings; after Finish amending the
+    amendment record cannot be undone away."""
+    from app.findings import model as m
+
+    win = opened
+    ws, review, session = win.annotations, win.report.review_mode, win.annotations.session
+    session.edit_pars("L4", "right", status="incomplete_fracture")  # an edit made while reading
+    review.set_reviewing(True)
+    before = session.findings
+    assert not ws.undo_action.isEnabled() and not ws.delete_action.isEnabled()
+    ws.undo_action.trigger()
+    assert ws.undo() is False and session.findings == before
+    assert review.amend(reader="Dr Amender")
+    assert ws.undo_action.isEnabled()  # amending unlocks editing, undo included
+    session.edit_pars("L4", "right", status="complete_fracture")
+    record = review.finish_amending()
+    assert record is not None and session.findings.amendments[-1] == record
+    ws.undo_action.trigger()
+    assert session.findings.amendments[-1] == record  # locked again: the record stays
+    assert session.findings.pars_at(m.Level.L4, m.Side.RIGHT).status is m.ParsStatus.COMPLETE_FRACTURE
+    review.set_reviewing(False)
+    assert ws.undo_action.isEnabled()
+
+
 @pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")
 def test_clinic_list_prints_all_reports_and_steps_in_order(window, tmp_path):
     import sys

@@ -107,6 +107,8 @@ class AnnotationWorkspace(QObject):
         # where new sessions autosave (None = the user data folder); a teaching attempt points it at
         # its own folder so a trainee's read never replaces a reader's autosaved read of the study
         self.autosave_data_dir: Path | None = None
+        # review mode (read-only findings): undo/redo and delete are locked too, not only the panels
+        self.edits_locked = False
         self.notice_box: QMessageBox | None = None
         self._for_cache: dict[str, str | None] = {}
         self.items: dict[tuple[int, str], AnnotationItem] = {}
@@ -283,10 +285,16 @@ class AnnotationWorkspace(QObject):
         self.dock.show()
         self.dock.raise_()
 
+    def set_edits_locked(self, locked: bool) -> None:
+        """Read-only review: Edit > Undo / Redo / Delete do nothing until unlocked (Amend)."""
+        self.edits_locked = bool(locked)
+        self._update_edit_actions()
+
     def _update_edit_actions(self, *_: Any) -> None:
-        h = self.session.history if self.session is not None else None
+        h = self.session.history if self.session is not None and not self.edits_locked else None
         self.undo_action.setEnabled(h is not None and h.can_undo)
         self.redo_action.setEnabled(h is not None and h.can_redo)
+        self.delete_action.setEnabled(not self.edits_locked)
         self.undo_action.setText("Undo" + (f" {h.undo_text}" if h is not None and h.undo_text else ""))
         self.redo_action.setText("Redo" + (f" {h.redo_text}" if h is not None and h.redo_text else ""))
 
@@ -360,6 +368,8 @@ class AnnotationWorkspace(QObject):
 
     # ---- undo / delete ---------------------------------------------------------------------
     def undo(self) -> bool:
+        if self.edits_locked:
+            return False
         if self.controller.tool is not None and getattr(self.controller.tool, "busy", False):
             self.controller.tool.cancel()
         panel = self.review_widget.findings_panel if self.review_widget is not None else None
@@ -370,6 +380,8 @@ class AnnotationWorkspace(QObject):
         return ok
 
     def redo(self) -> bool:
+        if self.edits_locked:
+            return False
         ok = self.session.redo() if self.session is not None else False
         self.refresh_views()
         return ok
@@ -381,6 +393,8 @@ class AnnotationWorkspace(QObject):
         self.redo()
 
     def delete_selected(self) -> None:
+        if self.edits_locked:
+            return
         st = self.store
         if st is not None and st.selection:
             st.remove_many(sorted(st.selection))

@@ -1,4 +1,4 @@
-"""Menu wiring of the clinic report: Review > Key image (Shift+K; K is cine), File > Export
+"""Menu wiring of the clinic report: Review > Key image (K, as in Weasis), File > Export
 report (PDF / HTML / DICOM Encapsulated PDF), File > Print report (QPrinter). Installed by
 ``install_report(window)``; kept as ``window.report``."""
 
@@ -18,7 +18,7 @@ from app.report.model import ClinicReport, KeyImageFigure, build_report
 from app.ui.report.key_images import capture_key_image, key_image_where, render_key_image, source_display_for
 
 log = logging.getLogger(__name__)
-KEY_IMAGE_SHORTCUT = "Shift+K"  # K is cine in the viewer (app/viewer/actions.py)
+KEY_IMAGE_SHORTCUT = "K"  # as in Weasis; cine play/pause moved to Shift+C (app/viewer/actions.py)
 EXPORT_FILTERS = "PDF (*.pdf);;HTML (*.html);;DICOM Encapsulated PDF (*.dcm)"
 
 

@@ -1,5 +1,5 @@
 """The review dock's "Key images" tab: the session's key images in marking order, with
-Remove (undoable, like every findings edit). Mark new ones with Review > Key image (Shift+K)."""
+Remove (undoable, like every findings edit). Mark new ones with Review > Key image (K)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ class KeyImagesPanel(QWidget):
     def __init__(self, session: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session
-        self.hint = QLabel("Mark the view of a cell with Review > Key image (Shift+K).")
+        self.hint = QLabel("Mark the view of a cell with Review > Key image (K).")
         self.hint.setObjectName("hint")
         self.hint.setWordWrap(True)
         self.list = QListWidget()

@@ -105,6 +105,7 @@ class ReviewMode(QObject):
         if ws is not None:
             for a in getattr(ws, "tool_actions", {}).values():
                 a.setEnabled(editable)
+            ws.set_edits_locked(not editable)
         self._update_actions()
 
     def _update_actions(self) -> None:
