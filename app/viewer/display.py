@@ -196,10 +196,11 @@ class VolumeDisplay:
         return self.volume.frame_of_reference_uid
 
     def scale_label(self) -> str:
-        return ""  # volumes are always calibrated in patient mm
+        # a volume is in patient mm unless its geometry failed the load-time check (plain 1 mm grid)
+        return "" if self.calibrated() else "geometry unreliable: no mm"
 
     def calibrated(self) -> bool:
-        return True
+        return self.volume.geometry_reliable
 
     def apply_preset(self, name: str) -> None:
         if name == "auto":

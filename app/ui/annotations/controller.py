@@ -69,6 +69,8 @@ def pixel_space_for(display: Any) -> PixelSpace:
     kind = getattr(display, "kind", "")
     if kind == "radiograph":
         return PixelSpace.for_radiograph(display.radiograph.calibration)
+    if kind == "volume" and not display.calibrated():
+        return PixelSpace()  # unreliable geometry (plain grid fallback): lengths in px, never in mm
     if kind == "volume":
         plane = display.plane
 
