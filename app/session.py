@@ -32,9 +32,7 @@ from app import session_edits as edits
 from app.annotations.store import AnnotationStore
 from app.core.history import History
 from app.core.signals import Signal
-from app.findings import autosave as fa
-from app.findings import io as findings_io
-from app.findings import model as m
+from app.findings import autosave as fa, io as findings_io, model as m
 from app.findings.derive import apply_finding_edit_to_annotations, derive_findings
 from app.pathway import Ruleset, evaluate, load_ruleset
 from app.viewer.identity import PatientIdentity

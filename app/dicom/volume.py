@@ -19,8 +19,8 @@ from app.dicom.headers import functional
 from app.dicom.memory_guard import ensure_allocatable
 from app.dicom.model import Geometry, Modality, Plane, SeriesEntry, Volume
 from app.dicom.mosaic import MOSAIC_MESSAGE, file_is_mosaic
-from app.dicom.pixels import _raw_element as raw_element
 from app.dicom.pixels import (
+    _raw_element as raw_element,
     bit_layout_note,
     decode_pixels,
     fast_path_ok,

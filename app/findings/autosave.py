@@ -37,8 +37,7 @@ from typing import Any
 
 from app.core.atomic import write_text_atomic
 from app.core.paths import user_data_dir
-from app.findings import io as fio
-from app.findings import model as m
+from app.findings import io as fio, model as m
 
 log = logging.getLogger(__name__)
 

@@ -16,75 +16,29 @@ from dataclasses import dataclass, field, replace
 
 from app.vocabulary import (  # re-exported: the vocabulary moved below annotations and findings
     MEYERDING_UPPER_BOUNDS_PCT as MEYERDING_UPPER_BOUNDS_PCT,
-)
-from app.vocabulary import (
     NEAR_BOUNDARY_PCT as NEAR_BOUNDARY_PCT,
-)
-from app.vocabulary import (
     AnnotationRef as AnnotationRef,
-)
-from app.vocabulary import (
     CTStage as CTStage,
-)
-from app.vocabulary import (
     CTStageBasis as CTStageBasis,
-)
-from app.vocabulary import (
     EdemaSite as EdemaSite,
-)
-from app.vocabulary import (
     ImagingModality as ImagingModality,
-)
-from app.vocabulary import (
     Level as Level,
-)
-from app.vocabulary import (
     MeyerdingGrade as MeyerdingGrade,
-)
-from app.vocabulary import (
     ParsStatus as ParsStatus,
-)
-from app.vocabulary import (
     Severity as Severity,
-)
-from app.vocabulary import (
     Sex as Sex,
-)
-from app.vocabulary import (
     Side as Side,
-)
-from app.vocabulary import (
     SlipAngleEndplate as SlipAngleEndplate,
-)
-from app.vocabulary import (
     SlipDirection as SlipDirection,
-)
-from app.vocabulary import (
     SlipTechnique as SlipTechnique,
-)
-from app.vocabulary import (
     SportLevel as SportLevel,
-)
-from app.vocabulary import (
     ang_grade as ang_grade,
-)
-from app.vocabulary import (
     as_point,
     check_range,
-)
-from app.vocabulary import (
     ct_stage as ct_stage,
-)
-from app.vocabulary import (
     hollenberg_grade as hollenberg_grade,
-)
-from app.vocabulary import (
     imaging_modality_from_dicom as imaging_modality_from_dicom,
-)
-from app.vocabulary import (
     meyerding_grade as meyerding_grade,
-)
-from app.vocabulary import (
     near_meyerding_boundary as near_meyerding_boundary,
 )
 

@@ -33,8 +33,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from app.findings import model as m
-from app.findings import sr_codes as c
+from app.findings import model as m, sr_codes as c
 
 SR_SERIES_NUMBER = 9901
 SR_SERIES_DESCRIPTION = "Isthmus findings (SR)"

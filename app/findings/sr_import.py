@@ -14,8 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from app.findings import model as m
-from app.findings import sr_codes as c
+from app.findings import model as m, sr_codes as c
 from app.findings.io import FindingsFileError
 
 Key = tuple[str, str]

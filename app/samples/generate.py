@@ -31,8 +31,7 @@ def generate_case(case: CaseSpec, out_dir: Path, log: Log | None = _stderr) -> P
     """Render one case into ``out_dir / case.slug``; returns that folder."""
     import numpy as np  # noqa: F401  (heavy imports stay inside the command)
 
-    from app.samples import dicomwrite as dw
-    from app.samples import render as rd
+    from app.samples import dicomwrite as dw, render as rd
 
     log = log or (lambda m: None)
     folder = Path(out_dir) / case.slug

@@ -217,8 +217,7 @@ def _with_criteria_status(result, status):
 def test_unassessed_criteria_show_a_grey_question_mark_never_a_tick(qtbot, tmp_path):
     from app.pathway import evaluate, load_ruleset
     from app.session import StudySession
-    from app.ui.pathway import PathwayPanel
-    from app.ui.pathway import panel as pp
+    from app.ui.pathway import PathwayPanel, panel as pp
 
     s = StudySession(UID, _findings(), data_dir=tmp_path / "autosave")
     r = evaluate(s.findings, load_ruleset())

@@ -6,8 +6,7 @@ import sys
 
 import pytest
 
-from app.findings import io as fio
-from app.findings import model as m
+from app.findings import io as fio, model as m
 from app.session import StudySession
 
 UID = "1.2.826.0.1.3680043.8.498.1"

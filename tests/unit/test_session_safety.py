@@ -12,8 +12,7 @@ import pytest
 
 from app.annotations import model as am
 from app.dicom.model import Modality, PatientEntry, SeriesEntry, StudyEntry
-from app.findings import autosave as fa
-from app.findings import model as m
+from app.findings import autosave as fa, model as m
 from app.session import SessionError, StudySession
 from app.viewer.study_info import StudyInfo
 

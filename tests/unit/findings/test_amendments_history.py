@@ -13,8 +13,7 @@ import pytest
 from findings_factories import STUDY_UID, rich_findings
 from synthetic_study import write_ct_study
 
-from app.findings import io as fio
-from app.findings import model as m
+from app.findings import io as fio, model as m
 from app.findings.sr import export_sr, findings_to_sr, load_findings_from_sr, read_study_headers
 from app.report.amendments import amendment
 from app.report.html_render import render_html

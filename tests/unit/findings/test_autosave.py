@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 from findings_factories import rich_findings
 
-from app.findings import autosave as asv
-from app.findings import model as m
+from app.findings import autosave as asv, model as m
 
 UID = "1.2.3.4.5"
 

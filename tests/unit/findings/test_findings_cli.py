@@ -10,8 +10,7 @@ from findings_factories import STUDY_UID, rich_findings
 from synthetic_study import write_ct_study
 
 from app.cli import main
-from app.findings import io as fio
-from app.findings import model as m
+from app.findings import io as fio, model as m
 
 
 @pytest.fixture()

@@ -11,8 +11,7 @@ import pytest
 from findings_factories import rich_findings, study_findings
 from hypothesis import HealthCheck, given, settings
 
-from app.findings import io as fio
-from app.findings import model as m
+from app.findings import io as fio, model as m
 from app.findings.schema import load_schema, validate_document
 
 

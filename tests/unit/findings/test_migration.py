@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from app.findings import io as fio
-from app.findings import model as m
+from app.findings import io as fio, model as m
 
 # what Isthmus 1 wrote (schema version 1): no read_on / imaging / spinopelvic / sex ...
 V1_DOC = {

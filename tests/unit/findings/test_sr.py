@@ -12,8 +12,7 @@ from findings_factories import SOP_UID, STUDY_UID, rich_findings, study_findings
 from hypothesis import HealthCheck, given, settings
 from synthetic_study import write_ct_study, write_dx_image
 
-from app.findings import model as m
-from app.findings import sr_codes as c
+from app.findings import model as m, sr_codes as c
 from app.findings.sr import (
     SRExportError,
     SRImportError,

@@ -5,9 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 
-from hypothesis import HealthCheck, given
-from hypothesis import settings as hsettings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 from pathway_builders import ruleset
 
 from app.findings.model import (
@@ -30,8 +28,7 @@ from app.findings.model import (
     SportLevel,
     StudyFindings,
 )
-from app.pathway import TIERS, evaluate
-from app.pathway import conditions as cond
+from app.pathway import TIERS, conditions as cond, evaluate
 from app.pathway.facts import compute_facts
 
 SURGERY_IDS = {"surgical-evaluation", "direct-pars-repair", "fusion", "decompression-and-fusion"}

@@ -10,8 +10,7 @@ import pydicom
 import pytest
 from report_data import case04_findings, write_study
 
-from app.findings import io as fio
-from app.findings import model as m
+from app.findings import io as fio, model as m
 from app.findings.sr import export_sr, load_findings_from_sr
 
 
