@@ -1,0 +1,1 @@
+"""PACS networking (Qt-free): DIMSE through pynetdicom, DICOMweb through dicomweb-client."""

@@ -1,0 +1,1 @@
+"""The local study database (Qt-free): a versioned SQLite index of imported studies."""
