@@ -8,6 +8,12 @@ whose columns are the i, j, k axes in LPS, flattened row-major as ITK expects.
 
 from __future__ import annotations
 
+import threading
+import weakref
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
 import numpy as np
 
 from app.dicom.model import Geometry, Volume
@@ -39,3 +45,127 @@ def sitk_to_array_geometry(image) -> tuple[np.ndarray, Geometry]:
     geometry = Geometry(np.array(image.GetOrigin()), np.array(image.GetSpacing()), direction,
                         tuple(int(v) for v in image.GetSize()))
     return array, geometry
+
+
+# ---------------------------------------------------------------------------------------------
+# Resampling for the MPR render path (app.viewer.mpr). SimpleITK is optional here: the packaged
+# bundle leaves it out (packaging/isthmus.spec), so every caller keeps a numpy fallback and asks
+# ``image_for`` first, which answers None until SimpleITK is imported and the volume copied.
+
+MAX_CACHED_BYTES = 512 * 2**20
+"""Volumes larger than this get no SimpleITK copy (SimpleITK 2.5 has no zero-copy import, so the
+copy doubles the voxel memory); their planes are resampled by the numpy path."""
+
+_executor: ThreadPoolExecutor | None = None
+_lock = threading.Lock()
+_sitk_module: Any = None
+_sitk_missing = False
+_images: dict[tuple, Future] = {}
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _executor
+    with _lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sitk-warm-up")
+        return _executor
+
+
+def _import_sitk() -> Any:
+    global _sitk_module, _sitk_missing
+    if _sitk_module is None and not _sitk_missing:
+        try:
+            import SimpleITK
+
+            _sitk_module = SimpleITK
+        except ImportError:
+            _sitk_missing = True
+    return _sitk_module
+
+
+def warm_up() -> Future:
+    """Import SimpleITK on a background thread (about 0.1 s) so the cold start does not pay it."""
+    return _pool().submit(_import_sitk)
+
+
+def simpleitk_available(wait: bool = False) -> bool:
+    """True once SimpleITK is imported; starts the background import otherwise (or waits for it)."""
+    if _sitk_module is not None:
+        return True
+    if _sitk_missing:
+        return False
+    future = warm_up()
+    if wait:
+        future.result()
+    return _sitk_module is not None
+
+
+def _geometry_key(array: np.ndarray, geometry: Geometry) -> tuple:
+    return (id(array), array.shape, array.dtype.str, geometry.origin_lps.tobytes(),
+            geometry.spacing_mm.tobytes(), geometry.direction.tobytes())
+
+
+def _build_image(array: np.ndarray, geometry: Geometry) -> Any:
+    sitk = _import_sitk()
+    if sitk is None:
+        return None
+    image = sitk.GetImageFromArray(np.ascontiguousarray(array))
+    geometry_to_sitk(image, geometry)
+    return image
+
+
+def _forget(key: tuple) -> None:
+    with _lock:
+        _images.pop(key, None)
+
+
+def image_for(array: np.ndarray, geometry: Geometry, wait: bool = False) -> Any:
+    """The SimpleITK copy of ``array`` ([k, j, i]) with ``geometry``, made once per volume on the
+    warm-up thread and dropped when the array is freed; None while it is being made (unless
+    ``wait``), when SimpleITK is not installed or when the volume is above MAX_CACHED_BYTES."""
+    if _sitk_missing or array.ndim != 3 or array.nbytes > MAX_CACHED_BYTES:
+        return None
+    key = _geometry_key(array, geometry)
+    with _lock:
+        future = _images.get(key)
+    if future is None:
+        future = _pool().submit(_build_image, array, geometry)
+        with _lock:
+            _images[key] = future
+        weakref.finalize(array, _forget, key)
+    if wait:
+        return future.result()
+    return future.result() if future.done() else None
+
+
+def cached_image_count() -> int:
+    """How many volume copies are held (for tests of the memory release)."""
+    with _lock:
+        return len(_images)
+
+
+def resample_grid(image: Any, origin_lps: np.ndarray, axes_lps: np.ndarray, spacing_mm: tuple[float, float, float],
+                  size: tuple[int, int, int], order: int, fill: float,
+                  reduce: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
+    """Resample ``image`` on a grid whose voxel (x, y, z) sits at
+    ``origin_lps + axes_lps @ (x * spacing_mm[0], y * spacing_mm[1], z * spacing_mm[2])``
+    (``axes_lps`` columns: the x, y, z unit directions). Returns [z, y, x]: float32 for linear
+    (order 1), the image's pixel type for nearest (order 0) when ``fill`` fits it, else float32.
+    ``reduce`` is applied to a no-copy view of the result (e.g. the maximum over z of a slab)."""
+    sitk = _import_sitk()
+    ref = sitk.Image(int(size[0]), int(size[1]), int(size[2]), sitk.sitkUInt8)
+    ref.SetOrigin(tuple(float(v) for v in origin_lps))
+    ref.SetSpacing(tuple(float(v) for v in spacing_mm))
+    ref.SetDirection(tuple(float(v) for v in np.asarray(axes_lps, dtype=np.float64).reshape(-1)))
+    out_type = sitk.sitkFloat32
+    if order == 0:
+        dtype = sitk.GetArrayViewFromImage(image).dtype if image.GetNumberOfPixels() else np.dtype(np.float32)
+        if dtype.kind in "iu" and np.iinfo(dtype).min <= fill <= np.iinfo(dtype).max and float(fill).is_integer():
+            out_type = image.GetPixelID()
+    interpolator = sitk.sitkLinear if order else sitk.sitkNearestNeighbor
+    out = sitk.Resample(image, ref, sitk.Transform(), interpolator, float(fill), out_type)
+    if reduce is None:
+        return sitk.GetArrayFromImage(out)
+    result = np.asarray(reduce(sitk.GetArrayViewFromImage(out)))
+    # the view does not keep ``out`` alive: own the result before ``out`` goes
+    return result if result.base is None else result.copy()

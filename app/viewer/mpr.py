@@ -1,4 +1,4 @@
-"""Multiplanar reformatting (MPR) with numpy only: axial, sagittal, coronal and oblique planes,
+"""Multiplanar reformatting (MPR): axial, sagittal, coronal and oblique planes,
 with optional thick slab (MIP or average).
 
 A :class:`PlaneSpec` is a 2D grid in patient space: pixel (col, row) sits at
@@ -7,6 +7,11 @@ the screen's right and ``down_lps`` the screen's down. Reslicing maps each outpu
 continuous voxel indices ``ijk`` with one affine step per row/column (no per-pixel matrix
 product) and gathers from the flattened volume: trilinear (8 gathers) or nearest (1 gather).
 Planes that run along the voxel axes take a fast gather with no interpolation in-plane.
+
+Oblique planes and slabs go to SimpleITK's resampler when it is ready (see ``reslice``'s
+``backend``): a thick slab is one resample of an [n, rows, cols] grid reduced along n. The numpy
+gather stays as the fallback (the packaged bundle leaves SimpleITK out) and both are tested to
+agree within interpolation tolerance.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from app.dicom import sitk_bridge
 from app.dicom.model import Geometry
 
 ORIENTATIONS = ("axial", "sagittal", "coronal")
@@ -181,33 +187,98 @@ def _aligned_axes(du: np.ndarray, dv: np.ndarray, p0: np.ndarray):
     return su[0], su[1], sv[0], sv[1]
 
 
+BACKENDS = ("auto", "numpy", "sitk")
+
+
 def reslice(array: np.ndarray, geometry: Geometry, plane: PlaneSpec, order: int = 1,
-            fill: float = 0.0, slab_mm: float = 0.0, slab_mode: str = "mip") -> np.ndarray:
+            fill: float = 0.0, slab_mm: float = 0.0, slab_mode: str = "mip", backend: str = "auto") -> np.ndarray:
     """Sample ``array`` ([k, j, i]) on ``plane``. order 0 = nearest, 1 = trilinear.
 
     Returns float32 for interpolated planes and the input dtype for exact grid planes. Pixels
-    outside the volume get ``fill``. With ``slab_mm`` > 0, planes spaced by the smallest voxel
-    spacing across the slab are combined by maximum ("mip") or mean ("mean").
+    outside the volume get ``fill``. With ``slab_mm`` > 0, planes spaced by the voxel step along
+    the normal across the slab are combined by maximum ("mip") or mean ("mean").
+
+    ``backend``: planes along the voxel axes are always cut by array slicing. Other planes go to
+    SimpleITK's resampler (one copy of the volume per volume, made on a background thread) when
+    it is ready ("auto"), always ("sitk", waits for it; RuntimeError when not installed) or never
+    ("numpy", the fallback of the packaged bundle, which leaves SimpleITK out).
     """
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown reslice backend {backend!r}; expected one of {BACKENDS}")
+    if slab_mode not in SLAB_MODES:
+        raise ValueError(f"unknown slab mode {slab_mode!r}; expected one of {SLAB_MODES}")
     if slab_mm and slab_mm > 0:
-        axes = geometry.direction * geometry.spacing_mm[np.newaxis, :]
-        step = _axis_step(axes, plane.normal_lps, float(geometry.spacing_mm.min()))
-        half = int(np.floor(slab_mm / 2.0 / step + 1e-6))
-        offsets = np.arange(-half, half + 1) * step
-        acc = None
-        # many planes: sample each nearest-neighbour (a 10 mm MIP of a 0.7 mm CT is 15 planes)
-        sub_order = order if len(offsets) <= 4 else 0
-        for off in offsets:
-            img = reslice(array, geometry, plane.shifted(float(off)), sub_order, fill).astype(np.float32, copy=False)
-            if acc is None:
-                acc = img.copy()
-            elif slab_mode == "mip":
-                np.maximum(acc, img, out=acc)
-            else:
-                acc += img
-        if slab_mode != "mip":
-            acc /= len(offsets)
-        return acc
+        return _reslice_slab(array, geometry, plane, order, fill, slab_mm, slab_mode, backend)
+    p0, du, dv = _plane_ijk(geometry, plane)
+    if _aligned_axes(du, dv, p0) is None:
+        image = _sitk_image(array, geometry, backend)
+        if image is not None:
+            return sitk_bridge.resample_grid(image, plane.origin_lps, _grid_axes(plane),
+                                             (plane.spacing_mm[1], plane.spacing_mm[0], 1.0),
+                                             (plane.shape[1], plane.shape[0], 1), order, fill)[0]
+    return _reslice_numpy(array, geometry, plane, order, fill)
+
+
+SLAB_MODES = ("mip", "mean")
+
+
+def _grid_axes(plane: PlaneSpec) -> np.ndarray:
+    """3x3 matrix whose columns are the plane's right, down and normal directions (LPS)."""
+    return np.stack([plane.right_lps, plane.down_lps, plane.normal_lps], axis=1)
+
+
+def _sitk_image(array: np.ndarray, geometry: Geometry, backend: str):
+    if backend == "numpy":
+        return None
+    image = sitk_bridge.image_for(np.asarray(array), geometry, wait=backend == "sitk")
+    if image is None and backend == "sitk":
+        raise RuntimeError("SimpleITK resampling requested but SimpleITK is not installed "
+                           f"or the volume is above {sitk_bridge.MAX_CACHED_BYTES // 2**20} MiB")
+    return image
+
+
+def _reduce_slab(stack: np.ndarray, mode: str) -> np.ndarray:
+    """[n, rows, cols] -> [rows, cols] float32 by maximum or mean along the thickness axis."""
+    if mode == "mip":
+        return stack.max(axis=0).astype(np.float32, copy=False)
+    return stack.mean(axis=0, dtype=np.float32)
+
+
+def _reslice_slab(array: np.ndarray, geometry: Geometry, plane: PlaneSpec, order: int, fill: float,
+                  slab_mm: float, mode: str, backend: str) -> np.ndarray:
+    axes = geometry.direction * geometry.spacing_mm[np.newaxis, :]
+    step = _axis_step(axes, plane.normal_lps, float(geometry.spacing_mm.min()))
+    half = int(np.floor(slab_mm / 2.0 / step + 1e-6))
+    n = 2 * half + 1
+    # many planes: sample nearest-neighbour (a 10 mm MIP of a 0.7 mm CT is 15 planes)
+    sub_order = order if n <= 4 else 0
+    first = plane.shifted(-half * step)
+    p0, du, dv = _plane_ijk(geometry, first)
+    if _aligned_axes(du, dv, p0) is None:
+        image = _sitk_image(array, geometry, backend)
+        if image is not None:  # one resample of a thick grid [n, rows, cols], reduced along n
+            return sitk_bridge.resample_grid(image, first.origin_lps, _grid_axes(plane),
+                                             (plane.spacing_mm[1], plane.spacing_mm[0], step),
+                                             (plane.shape[1], plane.shape[0], n), sub_order, fill,
+                                             reduce=lambda stack: _reduce_slab(stack, mode))
+    # grid-aligned planes are strided views (cheap); the numpy fallback keeps one plane in memory
+    acc = None
+    for m in range(n):
+        img = reslice(array, geometry, first.shifted(m * step), sub_order, fill, backend="numpy")
+        img = img.astype(np.float32, copy=False)
+        if acc is None:
+            acc = img.copy()
+        elif mode == "mip":
+            np.maximum(acc, img, out=acc)
+        else:
+            acc += img
+    assert acc is not None
+    if mode != "mip":
+        acc /= n
+    return acc
+
+
+def _reslice_numpy(array: np.ndarray, geometry: Geometry, plane: PlaneSpec, order: int, fill: float) -> np.ndarray:
     a = np.ascontiguousarray(array)
     nk, nj, ni = a.shape
     sizes = (ni, nj, nk)

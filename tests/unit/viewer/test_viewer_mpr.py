@@ -4,6 +4,9 @@ import pytest
 from app.dicom.model import Geometry
 from app.viewer import mpr
 
+# every resampling test runs on both paths: SimpleITK (the render path) and numpy (the bundle's fallback)
+BACKENDS = ("numpy", "sitk")
+
 
 def _geometry(shape=(40, 36, 30), spacing=(0.8, 0.9, 1.5), direction=None, origin=(-10.0, 5.0, 20.0)):
     return Geometry(np.array(origin), np.array(spacing), np.eye(3) if direction is None else direction, shape)
@@ -39,11 +42,12 @@ def _sitk_reslice(array, g, plane, interpolator="linear", fill=-999.0):
     return sitk.GetArrayFromImage(out)[0]
 
 
-def test_oblique_trilinear_matches_simpleitk():
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_oblique_trilinear_matches_simpleitk(backend):
     g = _geometry()
     a = _smooth_volume(g)
     plane = _oblique_plane(g)
-    ours = mpr.reslice(a, g, plane, order=1, fill=-999.0)
+    ours = mpr.reslice(a, g, plane, order=1, fill=-999.0, backend=backend)
     ref = _sitk_reslice(a, g, plane)
     inside = (ref != -999.0) & (ours != -999.0)
     assert inside.sum() > 0.8 * ref.size
@@ -52,23 +56,25 @@ def test_oblique_trilinear_matches_simpleitk():
     assert np.mean((ref == -999.0) != (ours == -999.0)) < 0.02
 
 
-def test_oblique_with_rotated_volume_direction_matches_simpleitk():
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_oblique_with_rotated_volume_direction_matches_simpleitk(backend):
     rot = mpr.rotation_matrix((0.2, 1, 0.1), 20)
     g = _geometry(direction=rot)
     a = _smooth_volume(g)
     plane = _oblique_plane(g, 40, -10)
-    ours = mpr.reslice(a, g, plane, order=1, fill=-999.0)
+    ours = mpr.reslice(a, g, plane, order=1, fill=-999.0, backend=backend)
     ref = _sitk_reslice(a, g, plane)
     inside = (ref != -999.0) & (ours != -999.0)
     assert inside.sum() > 0.5 * ref.size
     assert np.allclose(ours[inside], ref[inside], atol=1e-2, rtol=1e-4)
 
 
-def test_nearest_matches_simpleitk_nearest():
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_nearest_matches_simpleitk_nearest(backend):
     g = _geometry()
     a = _smooth_volume(g).astype(np.int16)
     plane = _oblique_plane(g, 33, 7)
-    ours = mpr.reslice(a, g, plane, order=0, fill=-999)
+    ours = mpr.reslice(a, g, plane, order=0, fill=-999, backend=backend)
     ref = _sitk_reslice(a.astype(np.float32), g, plane, "nearest")
     inside = (ref != -999.0) & (ours != -999)
     # rounding ties can differ at exactly half-voxel positions: allow a tiny fraction
@@ -103,16 +109,17 @@ def test_aligned_fast_path_agrees_with_general_trilinear():
     assert np.allclose(fast, general, atol=1e-3)
 
 
-def test_thick_slab_mip_and_mean():
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_thick_slab_mip_and_mean(backend):
     g = _geometry()
     a = np.zeros((30, 36, 40), dtype=np.int16)
     a[15, 10, 10] = 1000
     st = mpr.plane_stack(g, *mpr.screen_axes("axial"))
     thin = mpr.reslice(a, g, st.plane(13))
     assert thin.max() == 0
-    mip = mpr.reslice(a, g, st.plane(13), slab_mm=8.0, slab_mode="mip")
+    mip = mpr.reslice(a, g, st.plane(13), slab_mm=8.0, slab_mode="mip", backend=backend)
     assert mip.max() == pytest.approx(1000, abs=1)
-    mean = mpr.reslice(a, g, st.plane(13), slab_mm=8.0, slab_mode="mean")
+    mean = mpr.reslice(a, g, st.plane(13), slab_mm=8.0, slab_mode="mean", backend=backend)
     assert 0 < mean.max() < 500
 
 

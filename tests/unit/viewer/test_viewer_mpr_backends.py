@@ -1,0 +1,152 @@
+"""The two resampling paths of app.viewer.mpr: SimpleITK (the render path) and numpy (the
+fallback of the packaged bundle, which leaves SimpleITK out) agree, the thick slab is one
+resample of a plane stack, and the SimpleITK copy of a volume lives exactly as long as it."""
+
+import gc
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.dicom import sitk_bridge
+from app.dicom.model import Geometry
+from app.viewer import mpr
+
+pytest.importorskip("SimpleITK")
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _geometry(direction=None):
+    return Geometry(np.array([-10.0, 5.0, 20.0]), np.array([0.8, 0.9, 1.5]),
+                    np.eye(3) if direction is None else direction, (40, 36, 30))
+
+
+def _volume(g, seed=0):
+    """Smooth structure plus noise: interpolation differences stay small, ties stay rare."""
+    ni, nj, nk = g.shape_ijk
+    k, j, i = np.meshgrid(np.arange(nk), np.arange(nj), np.arange(ni), indexing="ij")
+    smooth = 300 * np.sin(i / 4.0) * np.cos(j / 5.0) + 20 * k
+    noise = np.random.default_rng(seed).normal(0, 40, smooth.shape)
+    return (smooth + noise).astype(np.int16)
+
+
+def _oblique(g, rows=44, cols=38, sp=0.75):
+    rot = mpr.rotation_matrix((0, 0, 1), 28) @ mpr.rotation_matrix((1, 0, 0), 17)
+    right, down = rot @ np.array([0, 1.0, 0]), rot @ np.array([0, 0, -1.0])
+    c = mpr.volume_center_lps(g)
+    return mpr.PlaneSpec(c - (cols - 1) / 2 * sp * right - (rows - 1) / 2 * sp * down, right, down, (sp, sp), (rows, cols))
+
+
+@pytest.mark.parametrize("direction", [None, mpr.rotation_matrix((0.3, 1, 0.2), 25)])
+def test_trilinear_paths_agree_within_interpolation_tolerance(direction):
+    g = _geometry(direction)
+    a = _volume(g)
+    plane = _oblique(g)
+    fast = mpr.reslice(a, g, plane, 1, fill=-2000.0, backend="sitk")
+    slow = mpr.reslice(a, g, plane, 1, fill=-2000.0, backend="numpy")
+    assert fast.shape == slow.shape == plane.shape
+    assert fast.dtype == slow.dtype == np.float32
+    inside = (fast != -2000.0) & (slow != -2000.0)
+    assert inside.mean() > 0.4
+    np.testing.assert_allclose(fast[inside], slow[inside], atol=0.05)
+    # the outside (fill) regions coincide apart from the half-voxel boundary
+    assert np.mean((fast == -2000.0) != (slow == -2000.0)) < 0.03
+
+
+def test_nearest_paths_agree_and_keep_the_integer_type():
+    g = _geometry()
+    a = _volume(g)
+    plane = _oblique(g)
+    fast = mpr.reslice(a, g, plane, 0, fill=-2000, backend="sitk")
+    slow = mpr.reslice(a, g, plane, 0, fill=-2000, backend="numpy")
+    assert fast.dtype == slow.dtype == np.int16
+    assert np.mean(fast != slow) < 0.02  # rounding ties at exact half-voxel positions only
+
+
+@pytest.mark.parametrize("backend", ["numpy", "sitk"])
+@pytest.mark.parametrize("mode", ["mip", "mean"])
+def test_oblique_slab_combines_its_planes(backend, mode):
+    g = _geometry()
+    a = _volume(g)
+    plane = _oblique(g)
+    slab = mpr.reslice(a, g, plane, 1, fill=-2000.0, slab_mm=6.0, slab_mode=mode, backend=backend)
+    # the planes of the slab: voxel step along the (oblique) normal = the smallest spacing, 0.8 mm
+    planes = np.stack([mpr.reslice(a, g, plane.shifted(m * 0.8), 0, fill=-2000, backend="numpy").astype(np.float32)
+                       for m in range(-3, 4)])
+    ref = planes.max(axis=0) if mode == "mip" else planes.mean(axis=0)
+    assert slab.dtype == np.float32 and slab.shape == plane.shape
+    close = np.isclose(slab, ref, atol=0.01)
+    assert close.mean() > 0.97  # nearest-neighbour rounding ties between the two resamplers
+
+
+@pytest.mark.parametrize("backend", ["numpy", "sitk"])
+def test_oblique_mip_shows_a_bright_voxel_off_the_plane(backend):
+    g = _geometry()
+    a = np.zeros((30, 36, 40), np.int16)
+    plane = _oblique(g)
+    point = plane.pixel_to_lps(19, 22) + 2.4 * plane.normal_lps  # 2.4 mm in front of the plane
+    i, j, k = np.rint(g.lps_to_ijk(point)).astype(int)
+    a[k, j, i] = 1000
+    assert mpr.reslice(a, g, plane, 1, backend=backend).max() < 1000
+    mip = mpr.reslice(a, g, plane, 1, slab_mm=8.0, backend=backend)
+    row, col = np.unravel_index(np.argmax(mip), mip.shape)
+    assert mip.max() == 1000
+    assert abs(col - 19) <= 1 and abs(row - 22) <= 1
+
+
+def test_volume_copy_is_made_once_and_released_with_the_volume():
+    g = _geometry()
+    a = _volume(g, seed=3)
+    before = sitk_bridge.cached_image_count()
+    first = sitk_bridge.image_for(a, g, wait=True)
+    assert sitk_bridge.image_for(a, g, wait=True) is first
+    assert sitk_bridge.cached_image_count() == before + 1
+    del a, first
+    gc.collect()
+    assert sitk_bridge.cached_image_count() == before
+
+
+def test_volume_above_the_copy_budget_uses_numpy(monkeypatch):
+    g = _geometry()
+    a = _volume(g)
+    plane = _oblique(g)
+    monkeypatch.setattr(sitk_bridge, "MAX_CACHED_BYTES", a.nbytes - 1)
+    with pytest.raises(RuntimeError, match="MiB"):
+        mpr.reslice(a, g, plane, backend="sitk")
+    np.testing.assert_array_equal(mpr.reslice(a, g, plane, backend="auto"), mpr.reslice(a, g, plane, backend="numpy"))
+
+
+def test_bad_backend_and_slab_mode_are_named():
+    g = _geometry()
+    a = _volume(g)
+    with pytest.raises(ValueError, match="gpu"):
+        mpr.reslice(a, g, _oblique(g), backend="gpu")
+    with pytest.raises(ValueError, match="median"):
+        mpr.reslice(a, g, _oblique(g), slab_mm=5.0, slab_mode="median")
+
+
+def test_without_simpleitk_the_render_path_falls_back_to_numpy():
+    """The packaged bundle has no SimpleITK: 'auto' must still render, with the numpy result."""
+    code = (
+        "import sys; sys.modules['SimpleITK'] = None\n"
+        "import numpy as np\n"
+        "from app.dicom import sitk_bridge\n"
+        "from app.dicom.model import Geometry\n"
+        "from app.viewer import mpr\n"
+        "g = Geometry(np.zeros(3), np.array([0.8, 0.9, 1.5]), np.eye(3), (20, 18, 16))\n"
+        "a = np.random.default_rng(0).integers(-1000, 1000, (16, 18, 20)).astype(np.int16)\n"
+        "r = mpr.rotation_matrix((0, 0, 1), 28)\n"
+        "p = mpr.PlaneSpec(np.array([1.0, 2.0, 3.0]), r @ np.array([0, 1.0, 0]), r @ np.array([0, 0, -1.0]),\n"
+        "                 (0.7, 0.7), (20, 20))\n"
+        "assert not sitk_bridge.simpleitk_available(wait=True)\n"
+        "auto = mpr.reslice(a, g, p, backend='auto')\n"
+        "assert np.array_equal(auto, mpr.reslice(a, g, p, backend='numpy'))\n"
+        "assert sitk_bridge.image_for(a, g, wait=True) is None\n"
+        "try:\n    mpr.reslice(a, g, p, backend='sitk')\nexcept RuntimeError as e:\n    print('refused:', e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "refused: SimpleITK resampling requested but SimpleITK is not installed" in out.stdout
