@@ -14,7 +14,7 @@ import numpy as np
 from app.dicom.model import Calibration, CalibrationBasis, Radiograph, Volume
 from app.viewer import mpr
 from app.viewer.orientation import EdgeLabels, edge_labels, radiograph_edge_labels, screen_directions
-from app.viewer.render import LutCache, VoiTable, render_slice
+from app.viewer.render import LutCache, VoiTable, area_decimate, render_slice
 from app.viewer.window_level import WindowLevel, auto_window, default_window, preset
 
 
@@ -23,6 +23,8 @@ class Frame:
     pixels: np.ndarray  # uint8 [rows, cols], C-contiguous
     spacing_mm: tuple[float, float]  # (row, col) size of one pixel on screen, mm (1, 1 when uncalibrated)
     plane: mpr.PlaneSpec | None = None  # pixel -> LPS for volumes
+    step: int = 1  # image pixels per rendered pixel along each axis (> 1: a fitted radiograph, box-averaged)
+    source_shape: tuple[int, int] | None = None  # full-resolution (rows, cols) when step > 1
 
 
 @dataclass
@@ -257,12 +259,26 @@ class RadiographDisplay:
     def move_to_point(self, point_lps) -> bool:
         return False
 
-    def frame(self) -> Frame:
+    @property
+    def source_shape(self) -> tuple[int, int]:
+        """Full-resolution (rows, cols): measurements are always in these pixels."""
+        rows, cols = self.radiograph.array.shape[:2]
+        return int(rows), int(cols)
+
+    @property
+    def spacing_mm(self) -> tuple[float, float]:
+        sp = self.radiograph.calibration.spacing_mm
+        return (float(sp[0]), float(sp[1])) if sp else (1.0, 1.0)
+
+    def frame(self, max_step: int = 1) -> Frame:
+        """The windowed image; ``max_step`` > 1 (fitted smaller than 1:1) windows a box-averaged
+        reduced image instead (``Frame.step``), which the view scales back over the full extent."""
         invert = self.options.invert ^ self.radiograph.invert_for_display
         voi = self.voi if self.options.wl is None else None
-        pix = render_slice(self.radiograph.array, self.options.wl, invert, voi=voi, lut_cache=self._lut)
-        sp = self.radiograph.calibration.spacing_mm
-        return Frame(pix, (float(sp[0]), float(sp[1])) if sp else (1.0, 1.0), None)
+        step = max(1, int(max_step))
+        src = area_decimate(self.radiograph.array, step) if step > 1 else self.radiograph.array
+        pix = render_slice(src, self.options.wl, invert, voi=voi, lut_cache=self._lut)
+        return Frame(pix, self.spacing_mm, None, step, self.source_shape)
 
     def value_at(self, col: float, row: float) -> float | None:
         a = self.radiograph.array

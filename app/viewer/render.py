@@ -101,3 +101,67 @@ def render_slice_naive(pixels: np.ndarray, wl: WindowLevel, invert: bool = False
     if invert:
         out = 255.0 - out
     return out.astype(np.uint8)
+
+
+def display_step(screen_px_per_pixel: float) -> int:
+    """How many image pixels (per axis) one rendered pixel may average when the image is shown at
+    ``screen_px_per_pixel`` screen pixels per image pixel: the largest integer step that still
+    leaves at least one rendered pixel per screen pixel (1 = full resolution, for zoom >= 1:1)."""
+    if not np.isfinite(screen_px_per_pixel) or screen_px_per_pixel <= 0:
+        return 1
+    return max(1, int(np.floor(1.0 / screen_px_per_pixel + 1e-9)))
+
+
+def _accumulator(dtype: np.dtype) -> np.dtype:
+    if dtype.kind == "u":
+        return np.dtype(np.uint32)
+    if dtype.kind in "ib":
+        return np.dtype(np.int32) if dtype.itemsize <= 2 else np.dtype(np.int64)
+    return np.dtype(np.float32) if dtype.itemsize <= 4 else np.dtype(np.float64)
+
+
+def area_decimate(pixels: np.ndarray, step: int) -> np.ndarray:
+    """Mean of each ``step`` x ``step`` block (the last row/column of blocks averages what is
+    left): the box-filtered reduced image, same dtype as the input (integers rounded), shape
+    ``ceil(rows / step) x ceil(cols / step)``. Rendered pixel (c, r) covers image pixels
+    [c * step, (c + 1) * step). Box averaging keeps a one-pixel line as a fainter line where
+    taking every ``step``-th pixel drops it or turns a fine pattern into moire
+    (bench/render_bench.py measures both)."""
+    a = np.asarray(pixels)
+    if a.ndim != 2:
+        raise ValueError(f"area_decimate needs a 2D image, got shape {a.shape}")
+    step = int(step)
+    if step <= 1:
+        return a
+    h, w = a.shape
+    hh, ww = -(-h // step), -(-w // step)
+    acc_t = _accumulator(a.dtype)
+    rows = a[0::step].astype(acc_t)  # sums of `step` rows, as strided row blocks (no reshape copies)
+    for dy in range(1, step):
+        part = a[dy::step]
+        rows[: part.shape[0]] += part
+    out = rows[:, 0::step].copy()
+    for dx in range(1, step):
+        part = rows[:, dx::step]
+        out[:, : part.shape[1]] += part
+    n_rows = np.full(hh, step, dtype=np.int64)
+    n_rows[-1] = h - (hh - 1) * step
+    n_cols = np.full(ww, step, dtype=np.int64)
+    n_cols[-1] = w - (ww - 1) * step
+    if acc_t.kind == "f":
+        out /= step * step
+        if n_rows[-1] != step:
+            out[-1] *= step / n_rows[-1]
+        if n_cols[-1] != step:
+            out[:, -1] *= step / n_cols[-1]
+        return out.astype(a.dtype, copy=False)
+    full = step * step
+    edge_rows, edge_cols = out[-1].copy(), out[:-1, -1].copy()
+    out += full // 2  # integer mean rounded half up (floor division alone would bias dark)
+    out //= full
+    if n_rows[-1] != step or n_cols[-1] != step:  # the partial blocks at the bottom and right edges
+        counts = n_rows[-1] * n_cols
+        out[-1] = (edge_rows + counts // 2) // counts
+        counts = n_rows[:-1] * n_cols[-1]
+        out[:-1, -1] = (edge_cols + counts // 2) // counts
+    return out.astype(a.dtype)

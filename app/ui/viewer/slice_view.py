@@ -21,6 +21,7 @@ from app.ui.viewer.image_item import ImageItem
 from app.viewer.hanging import CellSpec
 from app.viewer.orientation import display_transform
 from app.viewer.pointer import ViewPointerEvent
+from app.viewer.render import display_step
 from app.viewer.state import ViewerState
 
 _BUTTONS = {Qt.MouseButton.LeftButton: "left", Qt.MouseButton.MiddleButton: "middle",
@@ -92,6 +93,8 @@ class SliceView(QGraphicsView):
         self.display = display
         self.loading_text = ""
         self.image_item.setVisible(display is not None)
+        if reset:  # the first frame is rendered for the fitted view it will be shown in
+            self.zoom, self._center = 1.0, None
         if display is not None:
             self.refresh()
         if reset:
@@ -107,26 +110,45 @@ class SliceView(QGraphicsView):
         """Re-render the current frame (after a slice, window or plane change)."""
         if self.display is None:
             return
-        frame = self.display.frame()
-        self.image_item.set_pixels(frame.pixels)
-        o = self.display.options
-        m = display_transform(o.rotation_deg, o.flip_h, o.flip_v)
-        sy, sx = frame.spacing_mm
-        t = QTransform(m[0, 0] * sx, m[1, 0] * sx, m[0, 1] * sy, m[1, 1] * sy, 0.0, 0.0)
+        step = self._render_step()
+        frame = self.display.frame(max_step=step) if step > 1 else self.display.frame()
+        self.image_item.set_pixels(frame.pixels, frame.step, frame.source_shape)
+        t = self._item_transform(frame.spacing_mm)
         if t != self.image_item.transform():
             self.image_item.setTransform(t)
         self.viewport().update()
+
+    def _item_transform(self, spacing_mm: tuple[float, float]) -> QTransform:
+        """Full-resolution image pixels -> scene mm, with the display's rotation and flips."""
+        o = self.display.options
+        m = display_transform(o.rotation_deg, o.flip_h, o.flip_v)
+        sy, sx = spacing_mm
+        return QTransform(m[0, 0] * sx, m[1, 0] * sx, m[0, 1] * sy, m[1, 1] * sy, 0.0, 0.0)
 
     def rendered_pixels(self) -> np.ndarray:
         return self.image_item.pixels
 
     # ---- geometry --------------------------------------------------------------------------
     def _fit_scale(self) -> float:
-        r = self.image_item.sceneBoundingRect()
+        return self._fit_scale_of(self.image_item.sceneBoundingRect())
+
+    def _fit_scale_of(self, r: QRectF) -> float:
         vw, vh = max(1, self.viewport().width()), max(1, self.viewport().height())
         if r.width() <= 0 or r.height() <= 0:
             return 1.0
         return 0.94 * min(vw / r.width(), vh / r.height())
+
+    def _render_step(self) -> int:
+        """Full-resolution pixels per rendered pixel for the current zoom: > 1 only for displays
+        that render at display resolution (radiographs, ``source_shape``) shown smaller than 1:1.
+        Computed from the display's own extent, so a new image is rendered once, at its size."""
+        shape = getattr(self.display, "source_shape", None)
+        if shape is None:
+            return 1
+        sy, sx = self.display.spacing_mm
+        rect = self._item_transform((sy, sx)).mapRect(QRectF(-0.5, -0.5, shape[1], shape[0]))
+        screen_px_per_mm = self._fit_scale_of(rect) * self.zoom * self.devicePixelRatioF()
+        return display_step(screen_px_per_mm * max(sx, sy))
 
     def scale_factor(self) -> float:
         """Screen pixels per scene unit (mm)."""
@@ -137,6 +159,8 @@ class SliceView(QGraphicsView):
         c = self._center if self._center is not None else self.image_item.sceneBoundingRect().center()
         self.setTransform(QTransform.fromScale(s, s))
         self.centerOn(c)
+        if self.display is not None and self._render_step() != self.image_item.step:
+            self.refresh()  # zoomed across 1:1 or a step boundary: render at the new resolution
         self.viewport().update()
 
     def reset_view(self) -> None:
