@@ -14,7 +14,7 @@ import numpy as np
 from app.dicom.model import Calibration, CalibrationBasis, Radiograph, Volume
 from app.viewer import mpr
 from app.viewer.orientation import EdgeLabels, edge_labels, radiograph_edge_labels, screen_directions
-from app.viewer.render import LutCache, VoiTable, area_decimate, render_slice
+from app.viewer.render import LutCache, ReducedImageCache, VoiTable, render_slice
 from app.viewer.window_level import WindowLevel, auto_window, default_window, preset
 
 
@@ -231,6 +231,7 @@ class RadiographDisplay:
         self.radiograph = radiograph
         self.options = DisplayOptions(invert=False)
         self._lut = LutCache()
+        self._reduced = ReducedImageCache()
         v = radiograph.voi_lut
         self.voi = VoiTable(v.first_mapped, v.bits, np.asarray(v.table)) if v is not None else None
         self.apply_preset("default")
@@ -276,7 +277,7 @@ class RadiographDisplay:
         invert = self.options.invert ^ self.radiograph.invert_for_display
         voi = self.voi if self.options.wl is None else None
         step = max(1, int(max_step))
-        src = area_decimate(self.radiograph.array, step) if step > 1 else self.radiograph.array
+        src = self._reduced.get(self.radiograph.array, step)
         pix = render_slice(src, self.options.wl, invert, voi=voi, lut_cache=self._lut)
         return Frame(pix, self.spacing_mm, None, step, self.source_shape)
 

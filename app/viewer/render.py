@@ -112,6 +112,24 @@ def display_step(screen_px_per_pixel: float) -> int:
     return max(1, int(np.floor(1.0 / screen_px_per_pixel + 1e-9)))
 
 
+class ReducedImageCache:
+    """Keeps the box-averaged image of one source image at one step, so a window/level drag on a
+    fitted radiograph re-runs only the LUT over the reduced pixels (the reduction reads them all)."""
+
+    def __init__(self) -> None:
+        self._source: np.ndarray | None = None
+        self._step = 0
+        self._reduced: np.ndarray | None = None
+
+    def get(self, pixels: np.ndarray, step: int) -> np.ndarray:
+        if step <= 1:
+            return pixels
+        if pixels is not self._source or step != self._step or self._reduced is None:
+            self._reduced = area_decimate(pixels, step)
+            self._source, self._step = pixels, step
+        return self._reduced
+
+
 def _accumulator(dtype: np.dtype) -> np.dtype:
     if dtype.kind == "u":
         return np.dtype(np.uint32)

@@ -6,7 +6,7 @@ import pytest
 
 from app.dicom.model import Calibration, CalibrationBasis, Modality, Radiograph, RadiographView
 from app.viewer.display import RadiographDisplay
-from app.viewer.render import area_decimate, display_step, render_slice
+from app.viewer.render import ReducedImageCache, area_decimate, display_step, render_slice
 from app.viewer.window_level import WindowLevel
 
 
@@ -102,3 +102,19 @@ def test_fitted_radiograph_keeps_inversion_and_lut():
     ref = render_slice(area_decimate(a, 3), WindowLevel(2048, 4096), invert=True)
     np.testing.assert_array_equal(small.pixels, ref)
     assert small.pixels[0, 0] > small.pixels[0, -1]
+
+
+def test_window_change_on_a_fitted_radiograph_reuses_the_reduced_image():
+    rng = np.random.default_rng(3)
+    a = rng.integers(0, 4096, size=(120, 90)).astype(np.uint16)
+    cache = ReducedImageCache()
+    first = cache.get(a, 4)
+    assert cache.get(a, 4) is first  # a window/level drag: no second pass over the full image
+    assert cache.get(a, 3).shape == (40, 30)  # zoom changed the step: reduced again
+    assert cache.get(a, 1) is a
+    d = RadiographDisplay(_radiograph(a))
+    d.frame(max_step=4)
+    d.options.wl = WindowLevel(1000, 500)
+    fresh = RadiographDisplay(_radiograph(a))
+    fresh.options.wl = WindowLevel(1000, 500)
+    np.testing.assert_array_equal(d.frame(max_step=4).pixels, fresh.frame(max_step=4).pixels)

@@ -150,3 +150,23 @@ def test_without_simpleitk_the_render_path_falls_back_to_numpy():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "refused: SimpleITK resampling requested but SimpleITK is not installed" in out.stdout
+
+
+@pytest.mark.parametrize("orientation", ["axial", "sagittal", "coronal"])
+@pytest.mark.parametrize("mode", ["mip", "mean"])
+@pytest.mark.parametrize("where", ["middle", "edge"])
+def test_grid_aligned_slab_is_the_reduction_of_its_voxel_slices(orientation, mode, where):
+    """Aligned slabs reduce a block of voxel slices in one pass; at the volume's edge the planes
+    beyond it count as fill, as they do plane by plane."""
+    g = _geometry(np.diag([1.0, -1.0, 1.0]))  # a flipped axis: slices run against the array order
+    a = _volume(g, seed=5)
+    stack = mpr.plane_stack(g, *mpr.screen_axes(orientation))
+    index = stack.count // 2 if where == "middle" else 1
+    plane = stack.plane(index)
+    slab = mpr.reslice(a, g, plane, slab_mm=6.0, slab_mode=mode, fill=-3000.0)
+    half = int(np.floor(3.0 / stack.step_mm + 1e-6))
+    planes = np.stack([mpr.reslice(a, g, plane.shifted(m * stack.step_mm), 0, fill=-3000.0).astype(np.float32)
+                       for m in range(-half, half + 1)])
+    ref = planes.max(axis=0) if mode == "mip" else planes.mean(axis=0)
+    assert slab.dtype == np.float32 and slab.shape == plane.shape
+    np.testing.assert_allclose(slab, ref, rtol=1e-6, atol=1e-3)
