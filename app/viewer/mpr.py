@@ -285,8 +285,8 @@ def _reslice_slab(array: np.ndarray, geometry: Geometry, plane: PlaneSpec, order
 
 def _aligned_block_slab(a: np.ndarray, geometry: Geometry, first: PlaneSpec, step: float, n: int,
                         al: tuple[int, int, int, int], fill: float, mode: str) -> np.ndarray | None:
-    """A slab of grid-aligned planes one voxel apart: reduce the block of voxel slices along their
-    axis in one pass (each cache line read once), then cut the reduced slice like a thin plane.
+    """A slab of grid-aligned planes one voxel apart: reduce the block of voxel slices layer by
+    layer (each a contiguous or row-strided view), then cut the reduced slice like a thin plane.
     None when the planes are not exactly on voxel slices."""
     ax_u, _s_u, ax_v, _s_v = al
     ax_n = 3 - ax_u - ax_v
@@ -304,13 +304,18 @@ def _aligned_block_slab(a: np.ndarray, geometry: Geometry, first: PlaneSpec, ste
     lo, hi = int(idx[inside].min()), int(idx[inside].max()) + 1
     axis = 2 - ax_n  # array axes are [k, j, i]
     block = a[(slice(None),) * axis + (slice(lo, hi),)]
+    if axis == 2:  # slices along i are strided: copy the block once (runs of hi - lo voxels)
+        block = np.ascontiguousarray(block)
+    layers = [block[(slice(None),) * axis + (slice(m, m + 1),)] for m in range(hi - lo)]
+    reduced = layers[0].astype(np.float32)
+    combine = np.maximum if mode == "mip" else np.add
+    for layer in layers[1:]:
+        combine(reduced, layer, out=reduced)
     n_out = int(n - inside.sum())  # planes beyond the volume count as fill
     if mode == "mip":
-        reduced = block.max(axis=axis, keepdims=True).astype(np.float32)
         if n_out:
             np.maximum(reduced, np.float32(fill), out=reduced)
     else:
-        reduced = block.sum(axis=axis, keepdims=True, dtype=np.float32)
         reduced += np.float32(n_out * fill)
         reduced /= n
     p_thin = p0.copy()
