@@ -144,6 +144,16 @@ def cached_image_count() -> int:
         return len(_images)
 
 
+def _integer_dtype(sitk: Any, pixel_id: int) -> np.dtype | None:
+    """The numpy dtype of an integer SimpleITK pixel type, else None."""
+    names = {"sitkInt8": np.int8, "sitkUInt8": np.uint8, "sitkInt16": np.int16, "sitkUInt16": np.uint16,
+             "sitkInt32": np.int32, "sitkUInt32": np.uint32}
+    for name, dtype in names.items():
+        if getattr(sitk, name) == pixel_id:
+            return np.dtype(dtype)
+    return None
+
+
 def resample_grid(image: Any, origin_lps: np.ndarray, axes_lps: np.ndarray, spacing_mm: tuple[float, float, float],
                   size: tuple[int, int, int], order: int, fill: float,
                   reduce: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
@@ -153,17 +163,20 @@ def resample_grid(image: Any, origin_lps: np.ndarray, axes_lps: np.ndarray, spac
     (order 1), the image's pixel type for nearest (order 0) when ``fill`` fits it, else float32.
     ``reduce`` is applied to a no-copy view of the result (e.g. the maximum over z of a slab)."""
     sitk = _import_sitk()
-    ref = sitk.Image(int(size[0]), int(size[1]), int(size[2]), sitk.sitkUInt8)
-    ref.SetOrigin(tuple(float(v) for v in origin_lps))
-    ref.SetSpacing(tuple(float(v) for v in spacing_mm))
-    ref.SetDirection(tuple(float(v) for v in np.asarray(axes_lps, dtype=np.float64).reshape(-1)))
+    resampler = sitk.ResampleImageFilter()  # output grid given directly: no reference image to allocate
+    resampler.SetSize((int(size[0]), int(size[1]), int(size[2])))
+    resampler.SetOutputOrigin((float(origin_lps[0]), float(origin_lps[1]), float(origin_lps[2])))
+    resampler.SetOutputSpacing((float(spacing_mm[0]), float(spacing_mm[1]), float(spacing_mm[2])))
+    resampler.SetOutputDirection(tuple(np.asarray(axes_lps, dtype=np.float64).reshape(-1).tolist()))
+    resampler.SetInterpolator(sitk.sitkLinear if order else sitk.sitkNearestNeighbor)
+    resampler.SetDefaultPixelValue(float(fill))
     out_type = sitk.sitkFloat32
     if order == 0:
-        dtype = sitk.GetArrayViewFromImage(image).dtype if image.GetNumberOfPixels() else np.dtype(np.float32)
-        if dtype.kind in "iu" and np.iinfo(dtype).min <= fill <= np.iinfo(dtype).max and float(fill).is_integer():
+        dtype = _integer_dtype(sitk, image.GetPixelID())
+        if dtype is not None and np.iinfo(dtype).min <= fill <= np.iinfo(dtype).max and float(fill).is_integer():
             out_type = image.GetPixelID()
-    interpolator = sitk.sitkLinear if order else sitk.sitkNearestNeighbor
-    out = sitk.Resample(image, ref, sitk.Transform(), interpolator, float(fill), out_type)
+    resampler.SetOutputPixelType(out_type)
+    out = resampler.Execute(image)
     if reduce is None:
         return sitk.GetArrayFromImage(out)
     result = np.asarray(reduce(sitk.GetArrayViewFromImage(out)))
