@@ -57,7 +57,7 @@ MAX_CACHED_BYTES = 512 * 2**20
 copy doubles the voxel memory); their planes are resampled by the numpy path."""
 
 _executor: ThreadPoolExecutor | None = None
-_lock = threading.Lock()
+_lock = threading.RLock()
 _sitk_module: Any = None
 _sitk_missing = False
 _images: dict[tuple, Future] = {}
@@ -128,11 +128,9 @@ def image_for(array: np.ndarray, geometry: Geometry, wait: bool = False) -> Any:
     key = _geometry_key(array, geometry)
     with _lock:
         future = _images.get(key)
-    if future is None:
-        future = _pool().submit(_build_image, array, geometry)
-        with _lock:
-            _images[key] = future
-        weakref.finalize(array, _forget, key)
+        if future is None:
+            future = _images[key] = _pool().submit(_build_image, array, geometry)
+            weakref.finalize(array, _forget, key)
     if wait:
         return future.result()
     return future.result() if future.done() else None
