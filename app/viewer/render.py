@@ -154,14 +154,7 @@ def area_decimate(pixels: np.ndarray, step: int) -> np.ndarray:
     h, w = a.shape
     hh, ww = -(-h // step), -(-w // step)
     acc_t = _accumulator(a.dtype)
-    rows = a[0::step].astype(acc_t)  # sums of `step` rows, as strided row blocks (no reshape copies)
-    for dy in range(1, step):
-        part = a[dy::step]
-        rows[: part.shape[0]] += part
-    out = rows[:, 0::step].copy()
-    for dx in range(1, step):
-        part = rows[:, dx::step]
-        out[:, : part.shape[1]] += part
+    out = _phase_sum(_phase_sum(a, step, 0, acc_t), step, 1, acc_t)  # block sums: rows, then columns
     n_rows = np.full(hh, step, dtype=np.int64)
     n_rows[-1] = h - (hh - 1) * step
     n_cols = np.full(ww, step, dtype=np.int64)
@@ -183,3 +176,27 @@ def area_decimate(pixels: np.ndarray, step: int) -> np.ndarray:
         counts = n_rows[:-1] * n_cols[-1]
         out[:-1, -1] = (edge_cols + counts // 2) // counts
     return out.astype(a.dtype)
+
+
+def _phase_sum(a: np.ndarray, step: int, axis: int, acc_t: np.dtype) -> np.ndarray:
+    """Sum of the ``step`` interleaved phases of ``a`` along ``axis`` (0 rows, 1 columns): element
+    n is the sum of a[n * step + k] for k < step, fewer at the end. Strided views, no reshape
+    copies; the first two phases are added straight into the wider accumulator (one pass)."""
+
+    def phase(k: int) -> np.ndarray:
+        return a[k::step] if axis == 0 else a[:, k::step]
+
+    def head(n: int) -> tuple[slice, ...]:
+        return (slice(0, n),) if axis == 0 else (slice(None), slice(0, n))
+
+    first, second = phase(0), phase(1)
+    out = np.empty(first.shape, acc_t)
+    n = second.shape[axis]
+    np.add(first[head(n)], second, out=out[head(n)], dtype=acc_t)
+    if n < first.shape[axis]:  # the last block has a single row/column
+        tail = (slice(n, None),) if axis == 0 else (slice(None), slice(n, None))
+        out[tail] = first[tail]
+    for k in range(2, step):
+        part = phase(k)
+        out[head(part.shape[axis])] += part
+    return out
