@@ -16,6 +16,7 @@ agree within interpolation tolerance.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -338,8 +339,32 @@ def _reslice_numpy(array: np.ndarray, geometry: Geometry, plane: PlaneSpec, orde
     al = _aligned_axes(du, dv, p0)
     if al is not None:
         return _reslice_aligned(a, sizes, p0, al, rows, cols, order, fill)
+    if rows * cols < _SPLIT_MIN_PIXELS or rows < 2:
+        return _gather_rows(a, sizes, p0, du, dv, 0, rows, cols, order, fill)
+    # numpy releases the GIL in its gathers and arithmetic: the two halves run on two cores. Each
+    # half computes its coordinates from the global row index, so the result is bit-identical.
+    half = rows // 2
+    other = _numpy_pool().submit(_gather_rows, a, sizes, p0, du, dv, half, rows, cols, order, fill)
+    top = _gather_rows(a, sizes, p0, du, dv, 0, half, cols, order, fill)
+    return np.concatenate([top, other.result()])
+
+
+_SPLIT_MIN_PIXELS = 65536  # below this a second thread costs more than it saves
+_pool_holder: list[ThreadPoolExecutor] = []
+
+
+def _numpy_pool() -> ThreadPoolExecutor:
+    if not _pool_holder:
+        _pool_holder.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="mpr-numpy"))
+    return _pool_holder[0]
+
+
+def _gather_rows(a: np.ndarray, sizes: tuple[int, int, int], p0: np.ndarray, du: np.ndarray, dv: np.ndarray,
+                 row0: int, row1: int, cols: int, order: int, fill: float) -> np.ndarray:
+    """Rows [row0, row1) of a general (non-aligned) plane: trilinear or nearest gathers."""
+    nk, nj, ni = a.shape
     c = np.arange(cols, dtype=np.float32)
-    r = np.arange(rows, dtype=np.float32)[:, None]
+    r = np.arange(row0, row1, dtype=np.float32)[:, None]
     coords = [np.float32(p0[ax]) + r * np.float32(dv[ax]) + c * np.float32(du[ax]) for ax in range(3)]
     flat = a.ravel()
     strides = (1, ni, ni * nj)
