@@ -122,7 +122,8 @@ def _forget(key: tuple) -> None:
 def image_for(array: np.ndarray, geometry: Geometry, wait: bool = False) -> Any:
     """The SimpleITK copy of ``array`` ([k, j, i]) with ``geometry``, made once per volume on the
     warm-up thread and dropped when the array is freed; None while it is being made (unless
-    ``wait``), when SimpleITK is not installed or when the volume is above MAX_CACHED_BYTES."""
+    ``wait``), when SimpleITK is not installed, when the volume is above MAX_CACHED_BYTES or when
+    the copy failed (out of memory)."""
     if _sitk_missing or array.ndim != 3 or array.nbytes > MAX_CACHED_BYTES:
         return None
     key = _geometry_key(array, geometry)
@@ -131,9 +132,11 @@ def image_for(array: np.ndarray, geometry: Geometry, wait: bool = False) -> Any:
         if future is None:
             future = _images[key] = _pool().submit(_build_image, array, geometry)
             weakref.finalize(array, _forget, key)
-    if wait:
-        return future.result()
-    return future.result() if future.done() else None
+    if not (wait or future.done()):
+        return None
+    if future.exception() is not None:  # e.g. MemoryError for the copy: the caller falls back to numpy
+        return None
+    return future.result()
 
 
 def cached_image_count() -> int:

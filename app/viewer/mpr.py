@@ -238,8 +238,9 @@ def _sitk_image(array: np.ndarray, geometry: Geometry, backend: str):
         return None
     image = sitk_bridge.image_for(np.asarray(array), geometry, wait=backend == "sitk")
     if image is None and backend == "sitk":
-        raise RuntimeError("SimpleITK resampling requested but SimpleITK is not installed "
-                           f"or the volume is above {sitk_bridge.MAX_CACHED_BYTES // 2**20} MiB")
+        raise RuntimeError("SimpleITK resampling requested but SimpleITK is not installed, "
+                           f"the volume is above {sitk_bridge.MAX_CACHED_BYTES // 2**20} MiB "
+                           "or its SimpleITK copy could not be made")
     return image
 
 

@@ -189,3 +189,15 @@ def test_numpy_path_split_over_two_threads_is_bit_identical(monkeypatch, order):
         np.testing.assert_allclose(split[inside], fast[inside], atol=0.05)
     else:
         assert np.mean(split[inside] != fast[inside]) < 0.02
+
+
+def test_a_volume_simpleitk_cannot_copy_is_resliced_by_numpy():
+    """float16 voxels have no SimpleITK pixel type: the copy fails on the warm-up thread, and the
+    render path shows the numpy plane instead of raising on every frame."""
+    g = _geometry()
+    a = _volume(g).astype(np.float16)
+    plane = _oblique(g)
+    assert sitk_bridge.image_for(a, g, wait=True) is None
+    np.testing.assert_array_equal(mpr.reslice(a, g, plane, backend="auto"), mpr.reslice(a, g, plane, backend="numpy"))
+    with pytest.raises(RuntimeError, match="could not be made"):
+        mpr.reslice(a, g, plane, backend="sitk")
