@@ -75,11 +75,7 @@ _MAX_CONTEXTS = 120  # under the 128 presentation contexts one association can p
 
 def _sink(node: DimseNode, study_uid: str, dest: Path, progress: Callable[[RetrieveProgress], None] | None,
           cancel: CancelToken | None) -> InstanceSink:
-    series = find_series(node, study_uid, cancel)
-    expected = {s.series_uid: s.n_instances for s in series}
-    counts = list(expected.values())
-    total = sum(n for n in counts if n is not None) if counts and None not in counts else None
-    return InstanceSink(study_uid, dest, expected, progress, total)
+    return InstanceSink.for_series(study_uid, dest, find_series(node, study_uid, cancel), progress)
 
 
 def _store_handler(sink: InstanceSink, problems: list[str], cancel: CancelToken | None) -> Callable[[Any], int]:
@@ -139,19 +135,6 @@ def _drain(node: DimseNode, assoc: Any, responses: Iterable[tuple[Dataset, Any]]
     return None, 0
 
 
-def _result(sink: InstanceSink, reason: str | None, failed: int, problems: list[str]) -> RetrieveResult:
-    total = sink.instances_total
-    got = len(sink.files)
-    if reason is None and problems:
-        reason = f"{len(problems)} instance(s) could not be stored: {problems[0]}"
-    if reason is None and total is not None and got < total:
-        reason = f"only {got} of {total} instances arrived"
-    message = (f"{got} instance(s) retrieved" if reason is None
-               else f"incomplete: {reason}; {got}{f' of {total}' if total is not None else ''} instance(s) kept")
-    return RetrieveResult(study_uid=sink.study_uid, folder=sink.folder, files=list(sink.files),
-                          complete=reason is None, failed=failed + len(problems), message=message)
-
-
 def retrieve_get(node: DimseNode, study_uid: str, dest: Path, progress: Callable[[RetrieveProgress], None] | None = None,
                  cancel: CancelToken | None = None) -> RetrieveResult:
     sink = _sink(node, study_uid, dest, progress, cancel)
@@ -172,7 +155,7 @@ def retrieve_get(node: DimseNode, study_uid: str, dest: Path, progress: Callable
             reason, failed = _drain(node, assoc, responses, sink, cancel, "C-GET")
     except NetError as exc:
         reason, failed = str(exc), 0
-    return _result(sink, reason, failed, problems)
+    return sink.result(reason, failed, problems)
 
 
 def retrieve_move(node: DimseNode, study_uid: str, dest: Path, progress: Callable[[RetrieveProgress], None] | None = None,
@@ -199,7 +182,7 @@ def retrieve_move(node: DimseNode, study_uid: str, dest: Path, progress: Callabl
         reason, failed = str(exc), 0
     finally:
         server.shutdown()
-    return _result(sink, reason, failed, problems)
+    return sink.result(reason, failed, problems)
 
 
 def _plan(paths: Iterable[Path], failures: list[tuple[Path, str]]) -> dict[tuple[str, str], list[Path]]:

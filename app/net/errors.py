@@ -37,9 +37,9 @@ class NetTimeout(NetError):
 class HttpAuthError(NetError):
     """HTTP 401 or 403: the user name, password or token was not accepted."""
 
-    def __init__(self, node_name: str, status: int) -> None:
-        what = ("authentication failed (HTTP 401): check the user name and the password or token" if status == 401
-                else "access denied (HTTP 403): this account may not do that")
+    def __init__(self, node_name: str, status: int, detail: str = "") -> None:
+        what = ("authentication failed (HTTP 401): " + (detail or "check the user name and the password or token")
+                if status == 401 else "access denied (HTTP 403): " + (detail or "this account may not do that"))
         super().__init__(f"{node_name}: {what}", node_name)
         self.status = status
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from app.core.atomic import write_bytes_atomic
-from app.net.models import RetrieveProgress
+from app.net.models import RetrieveProgress, RetrieveResult, SeriesRecord
 
 _UID_RE = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 
@@ -38,6 +38,15 @@ class InstanceSink:
         self._per_series: Counter[str] = Counter()
         self._progress = progress
         self._lock = threading.Lock()
+
+    @classmethod
+    def for_series(cls, study_uid: str, dest: Path, series: list[SeriesRecord],
+                   progress: Callable[[RetrieveProgress], None] | None) -> InstanceSink:
+        """A sink expecting the instances the series query announced (total unknown if any count is)."""
+        expected = {s.series_uid: s.n_instances for s in series}
+        counts = list(expected.values())
+        total = sum(n for n in counts if n is not None) if counts and None not in counts else None
+        return cls(study_uid, dest, expected, progress, total)
 
     def accept(self, study_uid: object, series_uid: object, sop_uid: object, data: bytes) -> str | None:
         """Write one instance; None when stored, else why it was refused."""
@@ -71,3 +80,16 @@ class InstanceSink:
         return RetrieveProgress(instances_done=len(self.files), instances_total=self.instances_total,
                                 bytes_done=self.bytes_done, series_done=done_series,
                                 series_total=len(self._series_expected) or None)
+
+    def result(self, reason: str | None, failed: int, problems: list[str]) -> RetrieveResult:
+        """The outcome: complete only with no reason, no refused instance and every announced instance here."""
+        total = self.instances_total
+        got = len(self.files)
+        if reason is None and problems:
+            reason = f"{len(problems)} instance(s) could not be stored: {problems[0]}"
+        if reason is None and total is not None and got < total:
+            reason = f"only {got} of {total} instances arrived"
+        message = (f"{got} instance(s) retrieved" if reason is None
+                   else f"incomplete: {reason}; {got}{f' of {total}' if total is not None else ''} instance(s) kept")
+        return RetrieveResult(study_uid=self.study_uid, folder=self.folder, files=list(self.files),
+                              complete=reason is None, failed=failed + len(problems), message=message)
