@@ -74,7 +74,8 @@ def parse_node_address(text: str, own_aet: str = "ISTHMUS") -> Node:
     if parts.scheme == "dicom":
         if not parts.username or not parts.hostname or port is None:
             raise NodeConfigError(f"{text!r}: a DICOM address is dicom://AET@host:port")
-        return DimseNode(name=text, called_aet=parts.username, host=parts.hostname, port=port, calling_aet=own_aet)
+        return DimseNode(name=f"{parts.username}@{parts.hostname}:{port}", called_aet=parts.username,
+                         host=parts.hostname, port=port, calling_aet=own_aet)
     if parts.scheme in ("dicomweb+http", "dicomweb+https"):
         if not parts.hostname:
             raise NodeConfigError(f"{text!r}: a DICOMweb address is dicomweb+http(s)://host:port/path")
