@@ -44,7 +44,9 @@ def session_for(node: WebNode) -> requests.Session:
 
 
 def _client(node: WebNode) -> DICOMwebClient:
-    return DICOMwebClient(url=node.url, session=session_for(node), timeout=node.timeout_s)
+    client = DICOMwebClient(url=node.url, session=session_for(node), timeout=node.timeout_s)
+    client.set_http_retry_params(retry=False)  # its back-off retries a refused connection for 30 s; the user retries
+    return client
 
 
 @contextmanager

@@ -6,6 +6,7 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pydicom
 import pytest
@@ -87,7 +88,7 @@ def test_closed_http_port_is_connection_refused():
 
 class _BearerOnly(BaseHTTPRequestHandler):
     token = "t0k3n"
-    seen: list[str] = []
+    seen: ClassVar[list[str]] = []
 
     def do_GET(self) -> None:
         self.seen.append(self.headers.get("Authorization", ""))
