@@ -87,6 +87,8 @@ class InstanceSink:
         got = len(self.files)
         if reason is None and problems:
             reason = f"{len(problems)} instance(s) could not be stored: {problems[0]}"
+        if reason is None and got == 0:
+            reason = "no instance arrived (does the PACS hold this study?)"
         if reason is None and total is not None and got < total:
             reason = f"only {got} of {total} instances arrived"
         message = (f"{got} instance(s) retrieved" if reason is None
