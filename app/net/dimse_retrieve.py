@@ -138,6 +138,8 @@ def _drain(node: DimseNode, assoc: Any, responses: Iterable[tuple[Dataset, Any]]
 def retrieve_get(node: DimseNode, study_uid: str, dest: Path, progress: Callable[[RetrieveProgress], None] | None = None,
                  cancel: CancelToken | None = None) -> RetrieveResult:
     sink = _sink(node, study_uid, dest, progress, cancel)
+    if sink.nothing_announced():
+        return sink.result(f"{node.name} has no study {study_uid}", 0, [])
     problems: list[str] = []
     ae = new_ae(node)
     ae.add_requested_context(StudyRootQueryRetrieveInformationModelGet)
@@ -161,6 +163,8 @@ def retrieve_get(node: DimseNode, study_uid: str, dest: Path, progress: Callable
 def retrieve_move(node: DimseNode, study_uid: str, dest: Path, progress: Callable[[RetrieveProgress], None] | None = None,
                   cancel: CancelToken | None = None) -> RetrieveResult:
     sink = _sink(node, study_uid, dest, progress, cancel)
+    if sink.nothing_announced():
+        return sink.result(f"{node.name} has no study {study_uid}", 0, [])
     problems: list[str] = []
     scp = AE(ae_title=node.calling_aet)
     scp.network_timeout = scp.acse_timeout = scp.dimse_timeout = node.timeout_s

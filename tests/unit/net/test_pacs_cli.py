@@ -93,4 +93,4 @@ def test_nodes_add_list_remove_asks_the_secret_and_keeps_it_out_of_the_file(orth
 
 def test_retrieve_of_an_unknown_study_fails_with_exit_1(orthanc, tmp_path, capsys):
     assert main(["pacs", "retrieve", _addr(orthanc), "1.2.3.4.5.6", "--out", str(tmp_path)]) == 1
-    assert "incomplete: no instance arrived" in capsys.readouterr().err
+    assert "incomplete: ORTHANC@127.0.0.1" in (err := capsys.readouterr().err) and "has no study 1.2.3.4.5.6" in err
