@@ -213,21 +213,21 @@ def _nodes(args: argparse.Namespace) -> int:
         print(f"removed {args.name}")
         return EXIT_OK
     parsed = parse_node_address(args.address, own_aet=args.aet)
-    node: DimseNode | WebNode
+    new: DimseNode | WebNode
     if isinstance(parsed, DimseNode):
-        node = DimseNode(name=args.name, called_aet=parsed.called_aet, host=parsed.host, port=parsed.port,
+        new = DimseNode(name=args.name, called_aet=parsed.called_aet, host=parsed.host, port=parsed.port,
                          calling_aet=args.aet, timeout_s=args.timeout, retrieve_port=args.retrieve_port,
                          retrieve_interface=args.retrieve_interface)
     else:
-        node = WebNode(name=args.name, url=parsed.url, auth=args.auth, username=args.user,
+        new = WebNode(name=args.name, url=parsed.url, auth=args.auth, username=args.user,
                        verify_tls=not args.no_verify_tls, timeout_s=args.timeout)
-    store.put(node)
+    store.put(new)
     where = ""
-    if isinstance(node, WebNode) and node.auth != "none":
+    if isinstance(new, WebNode) and new.auth != "none":
         import getpass
 
-        secret = getpass.getpass(f"{'password' if node.auth == 'basic' else 'token'} for {node.name}: ")
-        where = " (secret in the system keyring)" if set_secret(node.name, secret) else \
+        secret = getpass.getpass(f"{'password' if new.auth == 'basic' else 'token'} for {new.name}: ")
+        where = " (secret in the system keyring)" if set_secret(new.name, secret) else \
             " (no system keyring: the secret is kept for this run only and asked again next time)"
-    print(f"saved {node.name} in {store.path}{where}")
+    print(f"saved {new.name} in {store.path}{where}")
     return EXIT_OK

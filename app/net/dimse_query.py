@@ -6,7 +6,8 @@ import time
 from collections.abc import Iterator
 
 from pydicom.dataset import Dataset
-from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelFind, Verification
+from pydicom.uid import UID
+from pynetdicom import sop_class
 
 from app.core.progress import Cancelled, CancelToken
 from app.net.dimse_assoc import associate, lost, new_ae, status_text
@@ -16,12 +17,14 @@ from app.net.nodes import DimseNode
 from app.net.records import series_identifier, series_record, study_identifier, study_record
 
 _PENDING = (0xFF00, 0xFF01)
+_FIND: UID = sop_class.StudyRootQueryRetrieveInformationModelFind  # type: ignore[attr-defined]
+_VERIFICATION: UID = sop_class.Verification  # type: ignore[attr-defined]
 
 
 def echo(node: DimseNode) -> float:
     """Round-trip seconds of a C-ECHO (association included)."""
     ae = new_ae(node)
-    ae.add_requested_context(Verification)
+    ae.add_requested_context(_VERIFICATION)
     t0 = time.monotonic()
     with associate(node, ae) as assoc:
         status = assoc.send_c_echo()
@@ -34,9 +37,9 @@ def echo(node: DimseNode) -> float:
 
 def _c_find(node: DimseNode, identifier: Dataset, cancel: CancelToken | None) -> Iterator[Dataset]:
     ae = new_ae(node)
-    ae.add_requested_context(StudyRootQueryRetrieveInformationModelFind)
+    ae.add_requested_context(_FIND)
     with associate(node, ae) as assoc:
-        for status, found in assoc.send_c_find(identifier, StudyRootQueryRetrieveInformationModelFind):
+        for status, found in assoc.send_c_find(identifier, _FIND):
             if cancel is not None and cancel.cancelled:
                 assoc.abort()
                 raise Cancelled("cancelled by the user")

@@ -16,7 +16,15 @@ from pydicom.errors import InvalidDicomError
 from pydicom.uid import (
     HTJ2K,
     JPEG2000,
+    UID,
+    Comprehensive3DSRStorage,
+    ComprehensiveSRStorage,
+    ComputedRadiographyImageStorage,
+    CTImageStorage,
     DeflatedExplicitVRLittleEndian,
+    DigitalXRayImageStorageForPresentation,
+    EncapsulatedPDFStorage,
+    EnhancedSRStorage,
     ExplicitVRLittleEndian,
     HTJ2KLossless,
     ImplicitVRLittleEndian,
@@ -27,7 +35,9 @@ from pydicom.uid import (
     JPEGLosslessSV1,
     JPEGLSLossless,
     JPEGLSNearLossless,
+    MRImageStorage,
     RLELossless,
+    SecondaryCaptureImageStorage,
 )
 from pynetdicom import (
     AE,
@@ -35,19 +45,7 @@ from pynetdicom import (
     AllStoragePresentationContexts,
     build_role,
     evt,
-)
-from pynetdicom.sop_class import (
-    Comprehensive3DSRStorage,
-    ComprehensiveSRStorage,
-    ComputedRadiographyImageStorage,
-    CTImageStorage,
-    DigitalXRayImageStorageForPresentation,
-    EncapsulatedPDFStorage,
-    EnhancedSRStorage,
-    MRImageStorage,
-    SecondaryCaptureImageStorage,
-    StudyRootQueryRetrieveInformationModelGet,
-    StudyRootQueryRetrieveInformationModelMove,
+    sop_class as qr_classes,
 )
 
 from app.core.progress import CancelToken, ProgressFn, report
@@ -59,11 +57,13 @@ from app.net.nodes import DimseNode
 from app.net.receive import InstanceSink
 
 _PENDING = (0xFF00, 0xFF01)
+_GET: UID = qr_classes.StudyRootQueryRetrieveInformationModelGet  # type: ignore[attr-defined]
+_MOVE: UID = qr_classes.StudyRootQueryRetrieveInformationModelMove  # type: ignore[attr-defined]
 _STORE_OK = (0x0000, 0xB000, 0xB006, 0xB007)  # success and the storage warnings (coerced, elements discarded)
-_UNCOMPRESSED = [ExplicitVRLittleEndian, ImplicitVRLittleEndian]
+_UNCOMPRESSED: list[UID] = [ExplicitVRLittleEndian, ImplicitVRLittleEndian]
 # C-GET: the uncompressed pair, then each common compressed syntax in a context of its own, so a PACS
 # that stored JPEG 2000 sends it as stored instead of having to transcode (which Orthanc refuses).
-_GET_SYNTAXES: list[list[str]] = [_UNCOMPRESSED] + [[uid] for uid in (
+_GET_SYNTAXES: list[list[UID]] = [_UNCOMPRESSED] + [[uid] for uid in (
     JPEG2000Lossless, JPEGLosslessSV1, JPEGLossless, JPEGLSLossless, RLELossless, JPEG2000, JPEGBaseline8Bit,
     JPEGExtended12Bit, JPEGLSNearLossless, HTJ2KLossless, HTJ2K, DeflatedExplicitVRLittleEndian)]
 # when the PACS does not list the study's SOP classes: what a lumbar spine study and Isthmus's own objects use
@@ -142,7 +142,7 @@ def retrieve_get(node: DimseNode, study_uid: str, dest: Path, progress: Callable
         return sink.result(f"{node.name} has no study {study_uid}", 0, [])
     problems: list[str] = []
     ae = new_ae(node)
-    ae.add_requested_context(StudyRootQueryRetrieveInformationModelGet)
+    ae.add_requested_context(_GET)
     roles = []
     sop_classes = _sop_classes_in_study(node, study_uid, cancel)
     per_class = max(1, min(len(_GET_SYNTAXES), (_MAX_CONTEXTS - 1) // len(sop_classes)))
@@ -153,7 +153,7 @@ def retrieve_get(node: DimseNode, study_uid: str, dest: Path, progress: Callable
     handlers = [(evt.EVT_C_STORE, _store_handler(sink, problems, cancel))]
     try:
         with associate(node, ae, ext_neg=roles, handlers=handlers) as assoc:
-            responses = assoc.send_c_get(_identifier(study_uid), StudyRootQueryRetrieveInformationModelGet)
+            responses = assoc.send_c_get(_identifier(study_uid), _GET)
             reason, failed = _drain(node, assoc, responses, sink, cancel, "C-GET")
     except NetError as exc:
         reason, failed = str(exc), 0
@@ -169,18 +169,20 @@ def retrieve_move(node: DimseNode, study_uid: str, dest: Path, progress: Callabl
     scp = AE(ae_title=node.calling_aet)
     scp.network_timeout = scp.acse_timeout = scp.dimse_timeout = node.timeout_s
     for cx in AllStoragePresentationContexts:
-        scp.add_supported_context(cx.abstract_syntax, ALL_TRANSFER_SYNTAXES)
+        if cx.abstract_syntax is not None:
+            scp.add_supported_context(cx.abstract_syntax, ALL_TRANSFER_SYNTAXES)
     try:
         server = scp.start_server((node.retrieve_interface, node.retrieve_port), block=False,
                                   evt_handlers=[(evt.EVT_C_STORE, _store_handler(sink, problems, cancel))])
-    except OSError as exc:
+    except OSError as exc:  # port taken or interface absent
         raise NetError(f"cannot listen on {node.retrieve_interface}:{node.retrieve_port} for the C-MOVE of "
                        f"{node.name}: {exc.strerror or exc}", node.name) from None
+    assert server is not None  # block=False always returns the server
     try:
         ae = new_ae(node)
-        ae.add_requested_context(StudyRootQueryRetrieveInformationModelMove)
+        ae.add_requested_context(_MOVE)
         with associate(node, ae) as assoc:
-            responses = assoc.send_c_move(_identifier(study_uid), node.calling_aet, StudyRootQueryRetrieveInformationModelMove)
+            responses = assoc.send_c_move(_identifier(study_uid), node.calling_aet, _MOVE)
             reason, failed = _drain(node, assoc, responses, sink, cancel, "C-MOVE")
     except NetError as exc:
         reason, failed = str(exc), 0

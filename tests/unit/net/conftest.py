@@ -35,6 +35,18 @@ def case04_files() -> list[Path]:
     return files
 
 
+@pytest.fixture
+def no_keyring() -> Iterator[None]:
+    """A machine without a working keyring (keyring's own 'fail' backend)."""
+    import keyring
+    from keyring.backends import fail
+
+    before = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    yield
+    keyring.set_keyring(before)
+
+
 @pytest.fixture(scope="session")
 def orthanc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OrthancServer]:
     """One Orthanc for the session: DICOM + HTTP (basic auth), DICOMweb, Isthmus as a C-MOVE target."""

@@ -74,12 +74,13 @@ def test_send_then_retrieve_by_get_move_and_wado(fresh_orthanc, tmp_path, capsys
     capsys.readouterr()
 
 
-def test_nodes_add_list_remove_asks_the_secret_and_keeps_it_out_of_the_file(orthanc, case04, monkeypatch, capsys):
+def test_nodes_add_list_remove_asks_the_secret_and_keeps_it_out_of_the_file(orthanc, case04, monkeypatch, capsys,
+                                                                            no_keyring):
     user, password = next(iter(USERS.items()))
     monkeypatch.setattr(getpass, "getpass", lambda prompt="": password)
     assert main(["pacs", "nodes", "add", "WEBCLI", f"dicomweb+http://127.0.0.1:{orthanc.http_port}/dicom-web",
                  "--auth", "basic", "--user", user]) == 0
-    assert "kept for this run only" in capsys.readouterr().out  # no keyring backend on the test machine
+    assert "kept for this run only" in capsys.readouterr().out
     store = NodeStore()
     assert store.get("WEBCLI") == WebNode(name="WEBCLI", url=orthanc.dicomweb_url, auth="basic", username=user)
     assert password not in store.path.read_text()
