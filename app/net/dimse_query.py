@@ -10,7 +10,7 @@ from pydicom.uid import UID
 from pynetdicom import sop_class
 
 from app.core.progress import Cancelled, CancelToken
-from app.net.dimse_assoc import associate, lost, new_ae, status_text
+from app.net.dimse_assoc import associate, lost, new_ae, status_text, timed
 from app.net.errors import RemoteError
 from app.net.models import SeriesRecord, StudyQuery, StudyRecord
 from app.net.nodes import DimseNode
@@ -27,9 +27,10 @@ def echo(node: DimseNode) -> float:
     ae.add_requested_context(_VERIFICATION)
     t0 = time.monotonic()
     with associate(node, ae) as assoc:
+        t_echo = time.monotonic()
         status = assoc.send_c_echo()
         if not status:
-            raise lost(node, "C-ECHO")
+            raise lost(node, "C-ECHO", time.monotonic() - t_echo)
         if status.Status != 0x0000:
             raise RemoteError(f"{node.name} answered C-ECHO with {status_text(status)}", node.name)
     return time.monotonic() - t0
@@ -39,12 +40,12 @@ def _c_find(node: DimseNode, identifier: Dataset, cancel: CancelToken | None) ->
     ae = new_ae(node)
     ae.add_requested_context(_FIND)
     with associate(node, ae) as assoc:
-        for status, found in assoc.send_c_find(identifier, _FIND):
+        for (status, found), waited_s in timed(assoc.send_c_find(identifier, _FIND)):
             if cancel is not None and cancel.cancelled:
                 assoc.abort()
                 raise Cancelled("cancelled by the user")
             if not status:
-                raise lost(node, "C-FIND")
+                raise lost(node, "C-FIND", waited_s)
             if status.Status in _PENDING and found is not None:
                 yield found
             elif status.Status != 0x0000:

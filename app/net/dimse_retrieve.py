@@ -6,9 +6,10 @@ interface and port, and shut down afterwards.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pydicom
 from pydicom.dataset import Dataset
@@ -49,7 +50,7 @@ from pynetdicom import (
 )
 
 from app.core.progress import CancelToken, ProgressFn, report
-from app.net.dimse_assoc import associate, lost, new_ae, status_text
+from app.net.dimse_assoc import associate, lost, new_ae, status_text, timed
 from app.net.dimse_query import find_series, study_sop_classes
 from app.net.errors import NetError
 from app.net.models import RetrieveProgress, RetrieveResult, SendResult
@@ -112,12 +113,13 @@ def _drain(node: DimseNode, assoc: Any, responses: Iterable[tuple[Dataset, Any]]
            cancel: CancelToken | None, what: str) -> tuple[str | None, int]:
     """Follow C-GET/C-MOVE responses; (reason it is incomplete or None, failed sub-operations)."""
     final: Dataset | None = None
-    for status, _ in responses:
+    waited_s = 0.0
+    for (status, _), waited_s in timed(responses):
         if cancel is not None and cancel.cancelled:
             assoc.abort()
             return "cancelled by the user", 0
         if not status:
-            return str(lost(node, what)), 0
+            return str(lost(node, what, waited_s)), 0
         remaining = int(status.get("NumberOfRemainingSuboperations", 0) or 0)
         done = sum(int(status.get(k, 0) or 0) for k in ("NumberOfCompletedSuboperations",
                                                         "NumberOfFailedSuboperations", "NumberOfWarningSuboperations"))
@@ -126,10 +128,12 @@ def _drain(node: DimseNode, assoc: Any, responses: Iterable[tuple[Dataset, Any]]
         else:
             final = status
     if final is None:
-        return str(lost(node, what)), 0
+        return str(lost(node, what, waited_s)), 0
     failed = int(final.get("NumberOfFailedSuboperations", 0) or 0)
     if final.Status not in (0x0000, 0xB000):
-        return f"{node.name} answered {what} with {status_text(final)}", failed
+        hint = (f" (C-MOVE needs {node.name} to know AE title {node.calling_aet!r} with this computer's address and port "
+                f"{node.retrieve_port or 'of the storage SCP'})" if what == "C-MOVE" and not sink.files else "")
+        return f"{node.name} answered {what} with {status_text(final)}{hint}", failed
     if failed or final.Status == 0xB000:
         return f"{node.name} reported {failed} instance(s) failed to transfer", failed
     return None, 0
@@ -226,27 +230,39 @@ def send_store(node: DimseNode, paths: Iterable[Path], progress: ProgressFn | No
                     if cancel is not None and cancel.cancelled:
                         failures.extend((p, "not sent: cancelled by the user") for p in todo[i:])
                         break
-                    why = _store_one(node, assoc, path)
-                    if why == "lost":
-                        failures.extend((p, str(lost(node, "C-STORE"))) for p in todo[i:])
+                    try:
+                        why = _store_one(node, assoc, path)
+                    except NetError as exc:  # the association is gone: the rest cannot go on it
+                        failures.extend((p, str(exc)) for p in todo[i:])
                         break
                     if why:
                         failures.append((path, why))
                     else:
                         sent += 1
                     report(progress, sent + len(failures), total)
-        except NetError as exc:
-            failures.extend((p, str(exc)) for p in todo if not any(p == f for f, _ in failures))
+        except NetError as exc:  # no association: nothing of this chunk was tried
+            failures.extend((p, str(exc)) for p in todo)
+        if cancel is not None and cancel.cancelled:
+            failures.extend((p, "not sent: cancelled by the user") for key in keys[start + len(chunk):] for p in groups[key])
+            break
     return SendResult(sent=sent, failed=len(failures), failures=failures)
 
 
-def _store_one(node: DimseNode, assoc: Any, path: Path) -> Literal["lost"] | str | None:
+def _store_one(node: DimseNode, assoc: Any, path: Path) -> str | None:
+    """None when stored, else why not; raises NetError when the association is gone."""
+    t0 = time.monotonic()
     try:
         status = assoc.send_c_store(path)
-    except ValueError as exc:  # no accepted presentation context for this SOP class / transfer syntax
-        return f"{node.name} does not accept this kind of object: {exc}"
+    except ValueError:  # the PACS did not accept the file's own (compressed) syntax
+        try:
+            ds = pydicom.dcmread(path)
+            ds.decompress(generate_instance_uid=False)  # lossless, same instance: only the transfer syntax changes
+            t0 = time.monotonic()
+            status = assoc.send_c_store(ds)
+        except Exception as exc:  # no decoder, or no context at all for this SOP class
+            return f"{node.name} does not accept this kind of object ({exc})"
     if not status:
-        return "lost"
+        raise lost(node, "C-STORE", time.monotonic() - t0)
     if status.Status in _STORE_OK:
         return None
     return f"{node.name} refused it: {status_text(status)}"
