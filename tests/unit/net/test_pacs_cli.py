@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import socket
 
 import pydicom
 import pytest
@@ -95,3 +96,13 @@ def test_nodes_add_list_remove_asks_the_secret_and_keeps_it_out_of_the_file(orth
 def test_retrieve_of_an_unknown_study_fails_with_exit_1(orthanc, tmp_path, capsys):
     assert main(["pacs", "retrieve", _addr(orthanc), "1.2.3.4.5.6", "--out", str(tmp_path)]) == 1
     assert "incomplete: ORTHANC@127.0.0.1" in (err := capsys.readouterr().err) and "has no study 1.2.3.4.5.6" in err
+
+
+def test_aet_and_timeout_options_reach_the_association(orthanc, capsys):
+    assert main(["pacs", "find", _addr(orthanc), "--aet", "STRANGER", "--timeout", "7"]) == 1
+    assert "does not allow AE title 'STRANGER'" in capsys.readouterr().err
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        assert main(["pacs", "echo", f"dicom://X@127.0.0.1:{silent.getsockname()[1]}", "--timeout", "1"]) == 1
+    assert "did not answer the association request within 1 s (timeout)" in capsys.readouterr().err
