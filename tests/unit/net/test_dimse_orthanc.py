@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pydicom
 import pytest
-from conftest import case04_files
+from conftest import case04_files, dimse_node, study_uid_of
 from dicom_compare import dataset_bytes, meta_keys, originals_by_sop_uid
-from orthanc_server import ISTHMUS_AET, ORTHANC_AET, OrthancServer
 
 from app.net.client import echo, find_series, find_studies, retrieve_study, send_files
 from app.net.models import RetrieveProgress, StudyQuery
-from app.net.nodes import DimseNode
 
-
-def _node(server: OrthancServer, **kw) -> DimseNode:
-    return DimseNode(name="PACS1", called_aet=ORTHANC_AET, host="127.0.0.1", port=server.dicom_port,
-                     calling_aet=ISTHMUS_AET, timeout_s=20, retrieve_port=server.move_scp_port, **kw)
-
-
-def _study_uid(files: list[Path]) -> str:
-    return str(pydicom.dcmread(files[0], stop_before_pixels=True).StudyInstanceUID)
+_node = dimse_node
+_study_uid = study_uid_of
 
 
 def test_echo_answers_with_a_round_trip_time(orthanc):
