@@ -1,7 +1,10 @@
 """The one entry point the UI and the CLI use: each call dispatches on the node type (DIMSE or DICOMweb).
 
-Finds raise ``Cancelled`` when cancelled; retrieves and sends return what was done (a partial
-retrieve keeps its files and says ``complete=False`` with the reason). Failures raise NetError.
+Finds raise ``Cancelled`` (app.core.progress) when cancelled. Retrieves and sends, once the transfer
+has begun, return what was done instead: a partial retrieve keeps its files and says
+``complete=False`` with the reason; a send lists each file not sent and why. Failures before any
+transfer (no association, HTTP 401, no such node) raise NetError, whose str() is plain words.
+Progress callbacks may be called from pynetdicom's threads (C-GET, C-MOVE).
 """
 
 from __future__ import annotations
