@@ -1,9 +1,9 @@
 """The one entry point the UI and the CLI use: each call dispatches on the node type (DIMSE or DICOMweb).
 
-Finds raise ``Cancelled`` (app.core.progress) when cancelled. Retrieves and sends, once the transfer
-has begun, return what was done instead: a partial retrieve keeps its files and says
-``complete=False`` with the reason; a send lists each file not sent and why. Failures before any
-transfer (no association, HTTP 401, no such node) raise NetError, whose str() is plain words.
+Echo and finds raise NetError (str() in plain words) or ``Cancelled`` (app.core.progress).
+A retrieve raises them only before the transfer begins (the series query); after that it returns
+what arrived: a partial retrieve keeps its files and says ``complete=False`` with the reason.
+A send never raises for the network: each file not sent is listed in ``failures`` with why.
 Progress callbacks may be called from pynetdicom's threads (C-GET, C-MOVE).
 """
 
