@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import time
 from collections.abc import Iterable, Iterator
@@ -22,6 +23,15 @@ def new_ae(node: DimseNode) -> AE:
     ae = AE(ae_title=node.calling_aet)
     ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = ae.connection_timeout = node.timeout_s
     return ae
+
+
+def no_delay(event: evt.Event) -> None:
+    """TCP_NODELAY on a new DICOM connection (as DCMTK does): without it Nagle's algorithm and delayed
+    ACKs hold back the last fragment of each P-DATA exchange, about 40 ms per instance on loopback."""
+    sock = getattr(getattr(event.assoc.dul, "socket", None), "socket", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 def _rejection_words(node: DimseNode, reason: str) -> str:
@@ -64,7 +74,7 @@ def associate(node: DimseNode, ae: AE, ext_neg: list[Any] | None = None,
 
     t0 = time.monotonic()
     assoc = ae.associate(node.host, node.port, ae_title=node.called_aet, ext_neg=ext_neg,
-                         evt_handlers=[(evt.EVT_PDU_RECV, on_pdu), *(handlers or [])])
+                         evt_handlers=[(evt.EVT_PDU_RECV, on_pdu), (evt.EVT_CONN_OPEN, no_delay), *(handlers or [])])
     if not assoc.is_established:
         if assoc.is_rejected or rejection:
             raise AssociationRejected(node.name, _rejection_words(node, rejection.get("reason", "")))
