@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import date
 
 import pydicom
@@ -88,6 +89,7 @@ def test_c_find_series_level_lists_every_series_with_counts(orthanc, case04):
 def test_retrieve_brings_every_instance_back_byte_identical(orthanc, case04, tmp_path, via):
     """Compared: transfer syntax, SOP class and instance of the meta, and every data set byte after it."""
     uid = _study_uid(case04)
+    assert not _listening(orthanc.move_scp_port)  # nothing listens for C-MOVE before the retrieve
     seen: list[RetrieveProgress] = []
     result = retrieve_study(_node(orthanc), uid, tmp_path, via=via, progress=seen.append)
     assert result.complete, result.message
@@ -106,3 +108,10 @@ def test_retrieve_brings_every_instance_back_byte_identical(orthanc, case04, tmp
     assert last.series_done == last.series_total == len({p.parent for p in case04})
     assert last.bytes_done == sum(p.stat().st_size for p in result.files)
     assert not list(tmp_path.rglob("*.tmp")), "temporary files left behind"
+    assert not _listening(orthanc.move_scp_port), "the C-MOVE storage SCP must stop after the retrieve"
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(2)
+        return s.connect_ex(("127.0.0.1", port)) == 0
