@@ -13,10 +13,11 @@ from conftest import USERS, case04_files, study_uid_of
 from dicom_compare import dataset_bytes, meta_keys, originals_by_sop_uid
 from orthanc_server import free_port
 
+from app.core.progress import CancelToken
 from app.net import credentials
 from app.net.client import echo, find_series, find_studies, retrieve_study, send_files
 from app.net.errors import ConnectionRefused, HttpAuthError
-from app.net.models import StudyQuery
+from app.net.models import RetrieveProgress, StudyQuery
 from app.net.nodes import WebNode
 
 USER, PASSWORD = next(iter(USERS.items()))
@@ -121,3 +122,16 @@ def test_bearer_token_goes_in_the_authorization_header(bearer_server):
     credentials.set_secret("BADTOKEN", "nope")
     with pytest.raises(HttpAuthError):
         find_studies(WebNode(name="BADTOKEN", url=bearer_server, auth="bearer"), StudyQuery())
+
+
+def test_cancel_stops_a_wado_retrieve_and_keeps_what_arrived(orthanc, case04, tmp_path):
+    token = CancelToken()
+
+    def cancel_after_5(p: RetrieveProgress) -> None:
+        if p.instances_done >= 5:
+            token.cancel()
+
+    result = retrieve_study(_web(orthanc), study_uid_of(case04), tmp_path, progress=cancel_after_5, cancel=token)
+    assert result.complete is False and "cancelled by the user" in result.message
+    assert 5 <= len(result.files) < len(case04)
+    assert all(p.exists() for p in result.files)

@@ -10,6 +10,7 @@ import pytest
 from conftest import case04_files, dimse_node, study_uid_of
 from dicom_compare import dataset_bytes, meta_keys, originals_by_sop_uid
 
+from app.core.progress import CancelToken
 from app.net.client import echo, find_series, find_studies, retrieve_study, send_files
 from app.net.models import RetrieveProgress, StudyQuery
 
@@ -115,3 +116,18 @@ def _listening(port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(2)
         return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_cancel_stops_a_send_and_lists_what_was_not_sent(fresh_orthanc):
+    files = case04_files()[:6]
+    token = CancelToken()
+
+    def cancel_after_2(done: int, total: int) -> None:
+        if done == 2:
+            token.cancel()
+
+    result = send_files(_node(fresh_orthanc), files, progress=cancel_after_2, cancel=token)
+    assert (result.sent, result.failed) == (2, 4)
+    assert [p for p, _ in result.failures] == files[2:]
+    assert all(why == "not sent: cancelled by the user" for _, why in result.failures)
+    assert fresh_orthanc.rest("/statistics")["CountInstances"] == 2
