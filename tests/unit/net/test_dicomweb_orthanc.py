@@ -9,8 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
 import pytest
-from conftest import USERS, case04_files, study_uid_of
 from dicom_compare import dataset_bytes, meta_keys, originals_by_sop_uid
+from net_helpers import USERS, case04_files, study_uid_of
 from orthanc_server import free_port
 
 from app.core.progress import CancelToken

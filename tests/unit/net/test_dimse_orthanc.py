@@ -7,8 +7,8 @@ from datetime import date
 
 import pydicom
 import pytest
-from conftest import case04_files, dimse_node, study_uid_of
 from dicom_compare import dataset_bytes, meta_keys, originals_by_sop_uid
+from net_helpers import case04_files, dimse_node, study_uid_of
 
 from app.core.progress import CancelToken
 from app.net.client import echo, find_series, find_studies, retrieve_study, send_files

@@ -8,7 +8,7 @@ from io import BytesIO
 import numpy as np
 import pydicom
 import pytest
-from conftest import case04_files, dimse_node, study_uid_of
+from net_helpers import case04_files, dimse_node, study_uid_of
 from orthanc_server import ORTHANC_AET, free_port
 from pydicom.dataset import Dataset
 

@@ -7,7 +7,7 @@ import json
 import socket
 
 import pytest
-from conftest import USERS, case04_files, study_uid_of
+from net_helpers import USERS, case04_files, study_uid_of
 from orthanc_server import ORTHANC_AET, free_port
 
 from app.cli import main

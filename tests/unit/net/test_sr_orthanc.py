@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pydicom
 import pytest
-from conftest import USERS, dimse_node
+from net_helpers import USERS, dimse_node
 
 from app.core.paths import sample_dicom_dir
 from app.findings.io import load_findings
