@@ -109,6 +109,10 @@ def _encode(ds: Dataset) -> bytes:
     return buf.getvalue()
 
 
+class _Stop(Exception):
+    """Leaves the WADO-RS stream early (cancel)."""
+
+
 def retrieve_wado(node: WebNode, study_uid: str, dest: Path, progress: Callable[[RetrieveProgress], None] | None = None,
                   cancel: CancelToken | None = None) -> RetrieveResult:
     series = find_series(node, study_uid, cancel)
@@ -135,10 +139,6 @@ def retrieve_wado(node: WebNode, study_uid: str, dest: Path, progress: Callable[
     except (requests.RequestException, ValueError, InvalidDicomError) as exc:  # a broken multipart stream
         reason = f"the WADO-RS answer of {node.name} broke off ({exc.__class__.__name__})"
     return sink.result(reason, 0, problems)
-
-
-class _Stop(Exception):
-    pass
 
 
 def send_stow(node: WebNode, paths: Iterable[Path], progress: ProgressFn | None = None,
