@@ -1,0 +1,78 @@
+"""Fixtures for the network tests: a real Orthanc on loopback (session-wide) and sample case 04.
+
+Skipped with a clear reason only where Orthanc is not installed and this is not CI; in CI
+(``CI`` set) a missing Orthanc fails the tests instead.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from net_helpers import USERS, case04_files
+from orthanc_server import OrthancServer, orthanc_available
+
+
+def _require_orthanc() -> None:
+    reason = orthanc_available()
+    if reason is None:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (required in CI)")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def no_keyring() -> Iterator[None]:
+    """A machine without a working keyring (keyring's own 'fail' backend)."""
+    import keyring
+    from keyring.backends import fail
+
+    before = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    yield
+    keyring.set_keyring(before)
+
+
+@pytest.fixture(scope="session")
+def orthanc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OrthancServer]:
+    """One Orthanc for the session: DICOM + HTTP (basic auth), DICOMweb, Isthmus as a C-MOVE target."""
+    _require_orthanc()
+    server = OrthancServer(tmp_path_factory.mktemp("orthanc"), users=dict(USERS))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def case04(orthanc: OrthancServer) -> list[Path]:
+    """Case 04 stored in the session Orthanc through its REST API (independent of app.net)."""
+    files = case04_files()
+    orthanc.upload(files)
+    return files
+
+
+@pytest.fixture
+def make_orthanc(tmp_path: Path) -> Iterator[Callable[..., OrthancServer]]:
+    """Start private Orthanc servers with extra options (killed after the test)."""
+    _require_orthanc()
+    started: list[OrthancServer] = []
+
+    def make(**extra: object) -> OrthancServer:
+        server = OrthancServer(tmp_path / f"orthanc{len(started)}", users=dict(USERS), extra=extra)
+        started.append(server)
+        server.start()
+        return server
+
+    yield make
+    for server in started:
+        server.kill()
+
+
+@pytest.fixture
+def fresh_orthanc(make_orthanc: Callable[..., OrthancServer]) -> OrthancServer:
+    """A private Orthanc for tests that stop it or need it empty."""
+    return make_orthanc()
+
