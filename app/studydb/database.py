@@ -222,11 +222,13 @@ class StudyDatabase:
     def study_files(self, study_uid: str) -> list[Path]:
         """The study's files (images and non-image objects), one per SOP instance, by series and
         instance number."""
-        return [Path(p) for p in self._guarded(lambda conn: [r[0] for r in conn.execute(
+        paths = self._guarded(lambda conn: [r[0] for r in conn.execute(
             "SELECT min(i.path) FROM instance i JOIN series s ON s.id = i.series_ref WHERE s.study_uid = ?"
             " GROUP BY i.sop_uid ORDER BY min(s.number IS NULL), min(s.number), min(s.series_uid),"
-            " min(i.instance_number IS NULL), min(i.instance_number), min(i.path)", (study_uid,))])]
-        or self._files(study_uid)]
+            " min(i.instance_number IS NULL), min(i.instance_number), min(i.path)", (study_uid,))])
+        if not paths:
+            raise StudyDbError(f"study {study_uid} is not in the study database {self.path}")
+        return [Path(p) for p in paths]
 
     def isthmus_sr_files(self, study_uid: str) -> list[Path]:
         """The study's Isthmus findings SR files."""
