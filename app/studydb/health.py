@@ -58,7 +58,8 @@ def open_checked(path: Path, busy_timeout_s: float) -> sqlite3.Connection:
         raise Unusable(f"it cannot be read ({exc})") from exc
     except sqlite3.DatabaseError as exc:
         conn.close()
-        raise Unusable(f"it is not a readable database ({exc})") from exc
+        what = "it is damaged" if "malformed" in str(exc) else "it is not a readable database"
+        raise Unusable(f"{what} ({exc})") from exc
     return conn
 
 

@@ -106,9 +106,9 @@ def test_isthmus_findings_sr_is_counted_and_foreign_sr_is_not(db, tmp_path):
 
 
 def test_unknown_study_and_bad_mode_are_typed_errors(db, tmp_path):
-    with pytest.raises(StudyDbError, match="1.2.999 is not in the study database"):
+    with pytest.raises(StudyDbError, match=r"1\.2\.999 is not in the study database"):
         db.study_files("1.2.999")
-    with pytest.raises(StudyDbError, match="1.2.999"):
+    with pytest.raises(StudyDbError, match=r"1\.2\.999"):
         db.remove_study("1.2.999")
     with pytest.raises(StudyDbError, match="'move'"):
         db.import_paths([tmp_path], mode="move")  # type: ignore[arg-type]
