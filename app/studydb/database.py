@@ -21,6 +21,7 @@ from typing import Literal, TypeVar
 
 from app.core.paths import user_data_dir
 from app.core.progress import Cancelled, CancelToken, ProgressFn, check, report
+from app.dicom.model import ScanResult
 from app.dicom.scan import enumerate_files, scan_paths
 from app.studydb.health import Unusable, move_aside, open_checked
 from app.studydb.indexer import InstanceRecord, image_records, is_directory_skip, object_records
@@ -146,18 +147,39 @@ class StudyDatabase:
                 report(progress, base + done, base + total)
             scanned = scan_paths([target], progress=sub, cancel=cancel)
             offset += scanned.files_seen
-            objects, left = object_records(scanned.skipped, cancel)
-            result.skipped.extend(left)
-            found = source or ("dicomdir" if any(is_directory_skip(s) for s in scanned.skipped) else "folder")
-            batches.append((target, found, image_records(scanned) + objects))
+            found, recs = self._records(scanned, source, result, cancel)
+            batches.append((target, found, recs))
         if mode == "copy":
             batches = [(t, s, self._copy(recs, result, progress, cancel)) for t, s, recs in batches]
         check(cancel)
+        return self._commit(batches, result, mode)
+
+    def index_scan(self, scanned: ScanResult, paths: Iterable[str | os.PathLike[str]],
+                   source: str | None = None) -> ImportReport:
+        """Index what app.dicom's scan of ``paths`` found (link mode), without reading the image
+        headers again: the viewer's own scan of a study it opens lands in the study list."""
+        result = ImportReport()
+        found, recs = self._records(scanned, source, result, None)
+        targets = [os.path.abspath(p) for p in paths]
+        return self._commit([(t, found, recs if n == 0 else []) for n, t in enumerate(targets)], result, "link")
+
+    def _records(self, scanned: ScanResult, source: str | None, result: ImportReport,
+                 cancel: CancelToken | None) -> tuple[str, list[InstanceRecord]]:
+        """(source, instance records) of a scan; unindexed skips go to ``result``."""
+        objects, left = object_records(scanned.skipped, cancel)
+        result.skipped.extend(left)
+        found = source or ("dicomdir" if any(is_directory_skip(s) for s in scanned.skipped) else "folder")
+        return found, image_records(scanned) + objects
+
+    def _commit(self, batches: list[tuple[str, str, list[InstanceRecord]]], result: ImportReport,
+                mode: str) -> ImportReport:
+        """Write ``batches`` and record their roots (link) or copied studies' sources (copy)."""
         with self._lock:
             touched = self._guarded(lambda conn: self._write_batches(conn, batches))
             roots = ImportRoots.load(self.roots_path)
+            any_records = any(recs for _, _, recs in batches)
             for target, found, recs in batches:
-                if mode == "link" and recs and roots.covering_root(target) is None \
+                if mode == "link" and any_records and roots.covering_root(target) is None \
                         and not target.startswith(str(self.storage_dir) + os.sep):
                     roots.roots[target] = found
                 if mode == "copy":
