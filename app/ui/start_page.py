@@ -70,6 +70,7 @@ class StartPage(QWidget):
         left.addWidget(QLabel("Sample cases (synthetic)"))
         self.samples = QListWidget()
         self.samples.setObjectName("SampleList")
+        self.samples.setWordWrap(True)
         for path, line in sample_cases(samples_root):
             it = QListWidgetItem(f"{path.name}\n    {line}" if line else path.name)
             it.setData(PATHS_ROLE, [str(path)])
