@@ -45,7 +45,7 @@ def write_records(conn: sqlite3.Connection, records: list[InstanceRecord], sourc
     by_study: dict[str, list[InstanceRecord]] = {}
     for r in records:
         by_study.setdefault(r.study_uid, []).append(r)
-    rows = []
+    rows: list[tuple[object, ...]] = []
     for study_uid, recs in by_study.items():
         p = next((r for r in recs if r.is_image), recs[0])
         key = "\x1f".join((p.patient_id, p.patient_name, p.birth_date))
