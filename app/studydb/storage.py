@@ -10,9 +10,9 @@ import contextlib
 import hashlib
 import os
 import re
-import shutil
-import tempfile
 from pathlib import Path
+
+from app.core.atomic import write_bytes_atomic
 
 _SAFE_UID = re.compile(r"^[0-9][0-9.]{0,63}$")
 
@@ -32,18 +32,7 @@ def copy_atomic(src: Path, dest: Path) -> bool:
     """Copy ``src`` to ``dest`` atomically; False (nothing done) when ``dest`` already exists."""
     if dest.exists():
         return False
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    try:
-        with os.fdopen(fd, "wb") as out, open(src, "rb") as inp:
-            shutil.copyfileobj(inp, out, 1 << 20)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, dest)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    write_bytes_atomic(dest, src.read_bytes())
     return True
 
 
