@@ -97,6 +97,8 @@ class StudyDatabase:
             try:
                 return fn(self._conn)
             except sqlite3.DatabaseError as exc:
+                if not _unusable(exc):
+                    raise StudyDbError(f"study database {self.path}: {exc}") from exc
                 if self._recovering:
                     raise StudyDbError(f"the study database {self.path} failed again while it was rebuilt "
                                        f"({exc})") from exc
@@ -368,12 +370,23 @@ class StudyDatabase:
             for table in ("instance", "series", "study", "patient"):
                 conn.execute(f"DELETE FROM {table}")
             conn.execute("COMMIT")
-        self._guarded(clear)
-        out = self.reindex(progress, cancel)
-        self.needs_rebuild = False
+        self.needs_rebuild = False  # a second caller (another start page) does not start it again
+        try:
+            self._guarded(clear)
+            out = self.reindex(progress, cancel)
+        except BaseException:
+            self.needs_rebuild = True
+            raise
         if self.recovery_message is not None:
             self.recovery_message += f" Rebuilt: {out.summary()}."
         return out
+
+
+def _unusable(exc: sqlite3.DatabaseError) -> bool:
+    """True when ``exc`` says the file is damaged or locked (not a fault of one statement)."""
+    text = str(exc).lower()
+    return type(exc) is sqlite3.DatabaseError or any(
+        word in text for word in ("malformed", "not a database", "locked", "busy", "no such table", "disk i/o"))
 
 
 def open_default(busy_timeout_s: float = 5.0, rebuild_now: bool = True) -> StudyDatabase:

@@ -43,7 +43,7 @@ def _open_study_db():
     from app.studydb.rows import StudyDbError
 
     try:
-        return open_default(busy_timeout_s=2.0, rebuild_now=False)
+        return open_default(rebuild_now=False)
     except StudyDbError:
         return None
 
