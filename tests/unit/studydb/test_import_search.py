@@ -127,3 +127,15 @@ def test_open_default_lives_in_the_user_data_folder(tmp_path, monkeypatch):
         assert database.path == tmp_path / "ud" / "studies.sqlite"
         assert database.storage_dir == tmp_path / "ud" / "storage"
     assert StudyDatabase(tmp_path / "ud" / "studies.sqlite").schema_version == SCHEMA_VERSION
+
+
+def test_index_scan_reuses_the_viewers_scan_and_records_the_root(db, tmp_path):
+    from app.dicom.scan import scan_paths
+    from app.studydb.sidecar import ImportRoots
+
+    uid, files = write_study(tmp_path / "opened", n=2)
+    report = db.index_scan(scan_paths([tmp_path / "opened"]), [tmp_path / "opened"])
+    assert report.study_uids == [uid] and db.study_files(uid) == files
+    assert ImportRoots.load(db.roots_path).roots == {str(tmp_path / "opened"): "folder"}
+    db.index_scan(scan_paths(files), [str(f) for f in files])  # re-opened from the list: no new roots
+    assert list(ImportRoots.load(db.roots_path).roots) == [str(tmp_path / "opened")]
