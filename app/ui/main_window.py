@@ -88,6 +88,7 @@ class MainWindow(QMainWindow):
         install_report(self)  # Review menu (key images), File > Export report / Print report
         self.start_page.sig_open_requested.connect(self.open_paths)
         self.controller.sig_scanned.connect(self._index_opened)
+        self._import_old_recent_studies()
         self.grid.sig_files_dropped.connect(self.open_paths)
         self.start_page.sig_browse_requested.connect(self.open_folder_dialog)
         self.presenter.sig_message.connect(lambda m: self.statusBar().showMessage(m, 8000))
@@ -230,6 +231,16 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Isthmus - loading" if self.state.anonymise
                             else f"Isthmus - loading {', '.join(Path(p).name for p in paths)}")
         self.controller.open_paths(paths)
+
+    def _import_old_recent_studies(self) -> None:
+        """Once: the folders of the former "recent studies" list go into the (empty) study list."""
+        if self.study_db is None or self.settings.get("recent/imported_into_study_list", False):
+            return
+        self.settings.set("recent/imported_into_study_list", True)
+        self.settings.sync()
+        paths = list(dict.fromkeys(p for entry in self.settings.recent() for p in entry if Path(p).exists()))
+        if paths and not self.study_db.search(limit=1) and not self.start_page.studies.busy:
+            self.start_page.studies.import_paths(paths)
 
     def _index_opened(self, result) -> None:
         """What was opened goes into the study list (link in place), from the viewer's own scan."""

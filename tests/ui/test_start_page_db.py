@@ -128,3 +128,18 @@ def test_opening_a_folder_in_the_window_adds_it_to_the_study_list(window, synthe
     assert row.source == "folder" and row.n_instances > 0
     window.state.set("anonymise", True)
     assert "Anonymised" in window.start_page.studies.table.item(0, 0).text()
+
+
+def test_former_recent_studies_are_imported_once(qtbot, tmp_path):
+    from app.ui.main_window import MainWindow
+    from app.ui.settings import Settings
+
+    write_study(tmp_path / "old", n=1, PatientName="Recent^Rita")
+    settings = Settings()
+    settings.add_recent([str(tmp_path / "old")])
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: not win.start_page.studies.busy, timeout=30_000)
+    assert [r.patient_name for r in win.study_db.search()] == ["Recent^Rita"]
+    assert settings.get("recent/imported_into_study_list", False) is True
+    win.close()
