@@ -151,9 +151,17 @@ class StudyDatabase:
             offset += scanned.files_seen
             found, recs = self._records(scanned, source, result, cancel)
             batches.append((target, found, recs))
-        if mode == "copy":
-            batches = [(t, s, self._copy(recs, result, progress, cancel)) for t, s, recs in batches]
-        check(cancel)
+        made: list[str] = []
+        try:
+            if mode == "copy":
+                batches = [(t, s, self._copy(recs, made, progress, cancel)) for t, s, recs in batches]
+            check(cancel)
+        except (Cancelled, OSError) as exc:  # nothing is indexed; this run's copies are removed
+            delete_managed(made, self.storage_dir)
+            if isinstance(exc, OSError):
+                raise StudyDbError(f"copy into {self.storage_dir} failed ({exc}); nothing was imported") from exc
+            raise
+        result.copied = len(made)
         return self._commit(batches, result, mode)
 
     def index_scan(self, scanned: ScanResult, paths: Iterable[str | os.PathLike[str]],
@@ -192,26 +200,18 @@ class StudyDatabase:
         result.instances = sum(len(recs) for _, _, recs in batches)
         return result
 
-    def _copy(self, records: list[InstanceRecord], result: ImportReport, progress: ProgressFn | None,
+    def _copy(self, records: list[InstanceRecord], made: list[str], progress: ProgressFn | None,
               cancel: CancelToken | None) -> list[InstanceRecord]:
-        """Copy ``records``' files into the storage; on cancel the copies made here are removed."""
+        """Copy ``records``' files into the storage; the new files are appended to ``made``."""
         out: list[InstanceRecord] = []
-        made: list[str] = []
-        try:
-            for n, r in enumerate(records):
-                if n % 32 == 0:
-                    check(cancel)
-                    report(progress, n, len(records))
-                dest = storage_path(self.storage_dir, r.study_uid, r.series_uid, r.sop_uid)
-                if copy_atomic(Path(r.path), dest):
-                    made.append(str(dest))
-                out.append(r.moved_to(dest))
-        except (Cancelled, OSError) as exc:
-            delete_managed(made, self.storage_dir)
-            if isinstance(exc, OSError):
-                raise StudyDbError(f"copy into {self.storage_dir} failed ({exc}); nothing was imported") from exc
-            raise
-        result.copied += len(made)
+        for n, r in enumerate(records):
+            if n % 32 == 0:
+                check(cancel)
+                report(progress, n, len(records))
+            dest = storage_path(self.storage_dir, r.study_uid, r.series_uid, r.sop_uid)
+            if copy_atomic(Path(r.path), dest):
+                made.append(str(dest))
+            out.append(r.moved_to(dest))
         return out
 
     def _write_batches(self, conn: sqlite3.Connection, batches: Sequence[tuple[str, str, list[InstanceRecord]]],

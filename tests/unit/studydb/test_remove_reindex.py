@@ -66,3 +66,24 @@ def test_nested_import_is_covered_by_its_root(db, tmp_path):
     db.import_paths([tmp_path / "root"])
     db.import_paths([tmp_path / "root" / "a"])
     assert list(ImportRoots.load(db.roots_path).roots) == [str(tmp_path / "root")]
+
+
+def test_cancelled_import_writes_nothing_and_leaves_no_copies(db, tmp_path):
+    import pytest
+
+    from app.core.progress import Cancelled, CancelToken
+
+    write_study(tmp_path / "a", n=40)
+    token = CancelToken()
+    scanned: list[bool] = []
+
+    def cancel_during_copy(done: int, total: int) -> None:
+        if done == total == 40 and not scanned:
+            scanned.append(True)  # the scan is over; the copy phase reports every 32 files
+        elif scanned and done >= 32:
+            token.cancel()
+    with pytest.raises(Cancelled):
+        db.import_paths([tmp_path / "a"], mode="copy", progress=cancel_during_copy, cancel=token)
+    assert scanned and db.search() == []
+    assert db.storage_dir.is_dir() and not list(db.storage_dir.rglob("*.dcm"))  # 32 copies made, then removed
+    assert ImportRoots.load(db.roots_path).copied_sources == {}
