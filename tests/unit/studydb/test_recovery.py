@@ -125,3 +125,21 @@ def test_damage_found_during_use_is_recovered(filled):
     assert {r.study_uid for r in db.search()} == uids
     assert "damaged" in (db.recovery_message or "")
     db.close()
+
+
+def test_damaged_instance_pages_are_found_on_use_and_recovered(filled):
+    path, uids = filled
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'instance'").fetchone()[0]
+    conn.close()
+    data = bytearray(path.read_bytes())
+    data[(root - 1) * page_size:root * page_size] = b"\xa5" * page_size
+    path.write_bytes(bytes(data))
+    db = StudyDatabase(path)
+    assert db.recovery_message is None  # the study list's tables are intact: opened at once
+    files = {uid: db.study_files(uid) for uid in uids}  # reading the instances finds the damage
+    assert all(files.values()) and all(p.is_file() for fs in files.values() for p in fs)
+    assert "damaged" in (db.recovery_message or "") and "moved aside" in db.recovery_message
+    db.close()
