@@ -162,7 +162,8 @@ class StudyDatabase:
                 raise StudyDbError(f"copy into {self.storage_dir} failed ({exc}); nothing was imported") from exc
             raise
         result.copied = len(made)
-        return self._commit(batches, result, mode)
+        roots = [(t, found) for t, found, recs in batches if recs] if mode == "link" else []
+        return self._commit(batches, result, roots)
 
     def index_scan(self, scanned: ScanResult, paths: Iterable[str | os.PathLike[str]],
                    source: str | None = None) -> ImportReport:
@@ -170,8 +171,8 @@ class StudyDatabase:
         headers again: the viewer's own scan of a study it opens lands in the study list."""
         result = ImportReport()
         found, recs = self._records(scanned, source, result, None)
-        targets = [os.path.abspath(p) for p in paths]
-        return self._commit([(t, found, recs if n == 0 else []) for n, t in enumerate(targets)], result, "link")
+        roots = [(os.path.abspath(p), found) for p in paths] if recs else []
+        return self._commit([("", found, recs)], result, roots)
 
     def _records(self, scanned: ScanResult, source: str | None, result: ImportReport,
                  cancel: CancelToken | None) -> tuple[str, list[InstanceRecord]]:
@@ -182,18 +183,18 @@ class StudyDatabase:
         return found, image_records(scanned) + objects
 
     def _commit(self, batches: list[tuple[str, str, list[InstanceRecord]]], result: ImportReport,
-                mode: str) -> ImportReport:
-        """Write ``batches`` and record their roots (link) or copied studies' sources (copy)."""
+                new_roots: list[tuple[str, str]]) -> ImportReport:
+        """Write ``batches``; record ``new_roots`` (link-in-place folders or files, with their
+        source) unless a recorded root or the storage holds them, and copied studies' sources."""
+        storage_prefix = str(self.storage_dir) + os.sep
         with self._lock:
             touched = self._guarded(lambda conn: self._write_batches(conn, batches))
             roots = ImportRoots.load(self.roots_path)
-            any_records = any(recs for _, _, recs in batches)
-            for target, found, recs in batches:
-                if mode == "link" and any_records and roots.covering_root(target) is None \
-                        and not target.startswith(str(self.storage_dir) + os.sep):
+            for target, found in new_roots:
+                if roots.covering_root(target) is None and not target.startswith(storage_prefix):
                     roots.roots[target] = found
-                if mode == "copy":
-                    roots.copied_sources.update({r.study_uid: found for r in recs})
+            for _, found, recs in batches:
+                roots.copied_sources.update({r.study_uid: found for r in recs if r.managed})
             roots.removed -= touched
             roots.save(self.roots_path)
         result.study_uids = sorted(touched)

@@ -14,6 +14,7 @@ from app.findings.sr_export import export_sr
 from app.studydb.database import StudyDatabase
 from app.studydb.rows import StudyDbError
 from app.studydb.schema import SCHEMA_VERSION
+from app.studydb.sidecar import ImportRoots
 
 from .studydb_factory import write_study
 
@@ -86,6 +87,12 @@ def test_dicomdir_media_are_followed_and_marked(db, tmp_path):
     [row] = db.search()
     assert row.source == "dicomdir" and row.n_instances == 3
     assert all((tmp_path / "media") in p.parents for p in db.study_files(uid))
+    assert ImportRoots.load(db.roots_path).roots == {str(tmp_path / "media" / "DICOMDIR"): "dicomdir"}
+    db.reindex()
+    assert [(r.n_instances, r.source) for r in db.search()] == [(3, "dicomdir")]
+    (tmp_path / "empty").mkdir()
+    db.import_paths([tmp_path / "empty"])
+    assert str(tmp_path / "empty") not in ImportRoots.load(db.roots_path).roots  # nothing found there
 
 
 def test_isthmus_findings_sr_is_counted_and_foreign_sr_is_not(db, tmp_path):
