@@ -62,13 +62,11 @@ def _progress_line(label: str) -> Any:
     return show
 
 
-def _date(value: str) -> str:
-    return f"{value[:4]}-{value[4:6]}-{value[6:8]}" if len(value) == 8 and value.isdigit() else (value or "-")
-
-
 def _table(rows: list[Any]) -> str:
+    from app.studydb.rows import display_date
+
     head = ("Patient", "ID", "Date", "Modalities", "Description", "Series", "Inst", "Source", "SR", "Study UID")
-    lines = [(r.patient_name.replace("^", " ").strip() or "(no name)", r.patient_id or "(no ID)", _date(r.study_date),
+    lines = [(r.patient_name.replace("^", " ").strip() or "(no name)", r.patient_id or "(no ID)", display_date(r.study_date),
               "/".join(r.modalities) or "-", r.description or "-", str(r.n_series), str(r.n_instances), r.source,
               str(r.isthmus_sr_count), r.study_uid) for r in rows]
     widths = [max(len(h), *(len(line[i]) for line in lines)) if lines else len(h) for i, h in enumerate(head)]

@@ -12,6 +12,11 @@ class StudyDbError(Exception):
     """A study-database operation cannot be done; str() names the file or study and the problem."""
 
 
+def display_date(value: str) -> str:
+    """A header date YYYYMMDD as YYYY-MM-DD; other text as it is; empty as "(no date)"."""
+    return f"{value[:4]}-{value[4:6]}-{value[6:8]}" if len(value) == 8 and value.isdigit() else (value or "(no date)")
+
+
 @dataclass(frozen=True)
 class StudyRow:
     """One study of the list, identity exactly as in the headers (empty = not recorded)."""

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.studydb.database import StudyDatabase
-from app.studydb.rows import StudyDbError, StudyRow
+from app.studydb.rows import StudyDbError, StudyRow, display_date
 from app.ui.workers import Worker
 from app.viewer.identity import ANONYMISED, PatientIdentity
 
@@ -40,14 +40,10 @@ UID_ROLE = Qt.ItemDataRole.UserRole + 3
 HIDDEN = "(hidden)"
 
 
-def _date(value: str) -> str:
-    return f"{value[:4]}-{value[4:6]}-{value[6:8]}" if len(value) == 8 and value.isdigit() else (value or "(no date)")
-
-
 def row_texts(row: StudyRow, anonymised: bool) -> list[str]:
     """The cells of one study row (names and IDs hidden while anonymised)."""
     name = ANONYMISED if anonymised else PatientIdentity(row.patient_id, row.patient_name).display_name
-    return [name, HIDDEN if anonymised else (row.patient_id or "(no ID)"), _date(row.study_date),
+    return [name, HIDDEN if anonymised else (row.patient_id or "(no ID)"), display_date(row.study_date),
             " ".join(row.modalities) or "-", row.description or "-", str(row.n_series), row.source,
             str(row.isthmus_sr_count) if row.isthmus_sr_count else "-"]
 
@@ -222,9 +218,9 @@ class StudyListPanel(QWidget):
             return
         row = next(r for r in self.rows if r.study_uid == uid)
         who = ANONYMISED if self.anonymised else PatientIdentity(row.patient_id, row.patient_name).display_name
-        answer = QMessageBox.question(
-            self, "Remove study", f"Remove the study of {who} ({_date(row.study_date)}, {row.description or 'no description'}) "
-            "from the study list?\n\nFiles in your folders are not deleted.")
+        what = f"{display_date(row.study_date)}, {row.description or 'no description'}"
+        answer = QMessageBox.question(self, "Remove study", f"Remove the study of {who} ({what}) from the study list?"
+                                      "\n\nFiles in your folders are not deleted.")
         if answer == QMessageBox.StandardButton.Yes:
             self.remove(uid)
 
