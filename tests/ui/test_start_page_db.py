@@ -140,6 +140,8 @@ def test_former_recent_studies_are_imported_once(qtbot, tmp_path):
     win = MainWindow(settings)
     qtbot.addWidget(win)
     qtbot.waitUntil(lambda: not win.start_page.studies.busy, timeout=30_000)
-    assert [r.patient_name for r in win.study_db.search()] == ["Recent^Rita"]
+    said = win.start_page.studies.message.text()
+    assert [r.patient_name for r in win.study_db.search()] == ["Recent^Rita"], said
+    assert "Imported 1 study" in said
     assert settings.get("recent/imported_into_study_list", False) is True
     win.close()
