@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "self-test": ("selftest", "check this installation on the sample cases offscreen (also: --self-test)"),
     "report": ("report", "the clinic report of a study: PDF, HTML or DICOM Encapsulated PDF"),
     "pacs": ("pacs", "talk to a PACS: echo, find, retrieve, send (DIMSE or DICOMweb), and the configured nodes"),
+    "db": ("db", "the local study database: import, list (search), remove, re-index"),
     "teach": ("teach", "teaching mode: score a read against a reference, make and list teaching cases"),
 }
 

@@ -36,6 +36,18 @@ TOOLBAR_IDS = ("file.open_folder", None, "mode.wl", "mode.pan", "mode.zoom", "mo
                "mpr.sagittal", "mpr.coronal", "mpr.slab_mip", "view.cine", "view.sync_scroll")
 
 
+def _open_study_db():
+    """The user's study database, or None when it cannot be opened at all (the start page says so).
+    A damaged one is moved aside here and rebuilt by the start page in a worker."""
+    from app.studydb.database import open_default
+    from app.studydb.rows import StudyDbError
+
+    try:
+        return open_default(rebuild_now=False)
+    except StudyDbError:
+        return None
+
+
 class MainWindow(QMainWindow):
     sig_closed = Signal()
 
@@ -55,7 +67,8 @@ class MainWindow(QMainWindow):
         self.browser = StudyBrowser()
         self.presenter = StudyPresenter(self.controller, self.grid, self.browser, self.state, self)
         self.commands = ViewCommands(self.grid, self.state)
-        self.start_page = StartPage(self.settings.recent())
+        self.study_db = _open_study_db()
+        self.start_page = StartPage(self.study_db, anonymised=bool(self.state.anonymise))
         self.stack = QStackedWidget()
         self.stack.addWidget(self.start_page)
         self.stack.addWidget(self.grid)
@@ -74,6 +87,8 @@ class MainWindow(QMainWindow):
         from app.ui.report.actions import install_report
         install_report(self)  # Review menu (key images), File > Export report / Print report
         self.start_page.sig_open_requested.connect(self.open_paths)
+        self.controller.sig_scanned.connect(self._index_opened)
+        self._import_old_recent_studies()
         self.grid.sig_files_dropped.connect(self.open_paths)
         self.start_page.sig_browse_requested.connect(self.open_folder_dialog)
         self.presenter.sig_message.connect(lambda m: self.statusBar().showMessage(m, 8000))
@@ -204,18 +219,41 @@ class MainWindow(QMainWindow):
     def _on_state_title(self, name: str) -> None:
         if name == "anonymise":
             self._update_title()
+            self.start_page.set_anonymised(bool(self.state.anonymise))
 
     # ---- opening ---------------------------------------------------------------------------
     def open_paths(self, paths) -> None:
         paths = [str(p) for p in paths]
         if not paths:
             return
-        self.settings.add_recent(paths)
         self.stack.setCurrentWidget(self.grid)
         # folder names often carry the patient's name: not shown while anonymised
         self.setWindowTitle("Isthmus - loading" if self.state.anonymise
                             else f"Isthmus - loading {', '.join(Path(p).name for p in paths)}")
         self.controller.open_paths(paths)
+
+    def _import_old_recent_studies(self) -> None:
+        """Once: the folders of the former "recent studies" list go into the (empty) study list."""
+        if self.study_db is None or self.settings.get("recent/imported_into_study_list", False):
+            return
+        self.settings.set("recent/imported_into_study_list", True)
+        self.settings.sync()
+        paths = list(dict.fromkeys(p for entry in self.settings.recent() for p in entry if Path(p).exists()))
+        if paths and not self.study_db.search(limit=1) and not self.start_page.studies.busy:
+            self.start_page.studies.import_paths(paths)
+
+    def _index_opened(self, result) -> None:
+        """What was opened goes into the study list (link in place), from the viewer's own scan."""
+        if self.study_db is None or not self.controller.paths:
+            return
+        from app.studydb.rows import StudyDbError
+
+        try:
+            self.study_db.index_scan(result, self.controller.paths)
+        except StudyDbError as exc:
+            self.statusBar().showMessage(f"Not added to the study list: {exc}", 8000)
+            return
+        self.start_page.studies.refresh()
 
     def open_folder_dialog(self) -> None:
         d = QFileDialog.getExistingDirectory(self, "Open DICOM folder")
@@ -228,7 +266,7 @@ class MainWindow(QMainWindow):
             self.open_paths(files)
 
     def show_start_dialog(self) -> None:
-        chosen = StartDialog.ask(self.settings.recent(), self)
+        chosen = StartDialog.ask(self.study_db, self, anonymised=bool(self.state.anonymise))
         if chosen:
             self.open_paths(chosen)
 
@@ -255,6 +293,7 @@ class MainWindow(QMainWindow):
             s.set(f"viewer/{key}", bool(getattr(self.state, key)))
         s.sync()
         self.controller.shutdown()
+        self.start_page.studies.shutdown()
         self.state.changed.disconnect(self._sync_checks)
         self.state.changed.disconnect(self._on_state_title)
         self.presenter.close()

@@ -1,5 +1,6 @@
 """Start page: the bundled sample cases (each caseNN folder with its README's first line) and
-the recent studies. Shown when Isthmus opens without paths, and from File > Sample cases."""
+the searchable study list of the local study database (app.ui.study_list). Shown when Isthmus
+opens without paths, and from File > Sample cases and studies."""
 
 from __future__ import annotations
 
@@ -13,13 +14,13 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QMenu,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from app.core.paths import sample_dicom_dir
+from app.studydb.database import StudyDatabase
+from app.ui.study_list import StudyListPanel
 
 PATHS_ROLE = Qt.ItemDataRole.UserRole + 2
 
@@ -48,9 +49,10 @@ def sample_cases(root: Path | None = None) -> list[tuple[Path, str]]:
 class StartPage(QWidget):
     sig_open_requested = Signal(list)  # list of path strings
     sig_browse_requested = Signal()
-    sig_add_to_clinic = Signal(list)  # the recent study's paths
+    sig_add_to_clinic = Signal(list, str)  # ([the study's folder], study UID)
 
-    def __init__(self, recent: list[list[str]], parent=None, samples_root: Path | None = None) -> None:
+    def __init__(self, db: StudyDatabase | None = None, parent=None, samples_root: Path | None = None,
+                 anonymised: bool = False) -> None:
         super().__init__(parent)
         self.setObjectName("StartPage")
         lay = QVBoxLayout(self)
@@ -58,16 +60,17 @@ class StartPage(QWidget):
         title = QLabel("Isthmus")
         title.setObjectName("StartTitle")
         sub = QLabel("Lumbar spine review: pars interarticularis, spondylolisthesis, marrow edema. "
-                     "Double-click a case to open it in the pars hanging protocol.")
+                     "Double-click a case or a study to open it in the pars hanging protocol.")
         sub.setObjectName("StartSubtitle")
         sub.setWordWrap(True)
         lay.addWidget(title)
         lay.addWidget(sub)
         cols = QHBoxLayout()
-        left, right = QVBoxLayout(), QVBoxLayout()
+        left = QVBoxLayout()
         left.addWidget(QLabel("Sample cases (synthetic)"))
         self.samples = QListWidget()
         self.samples.setObjectName("SampleList")
+        self.samples.setWordWrap(True)
         for path, line in sample_cases(samples_root):
             it = QListWidgetItem(f"{path.name}\n    {line}" if line else path.name)
             it.setData(PATHS_ROLE, [str(path)])
@@ -78,64 +81,35 @@ class StartPage(QWidget):
             it.setFlags(Qt.ItemFlag.NoItemFlags)
             self.samples.addItem(it)
         left.addWidget(self.samples)
-        right.addWidget(QLabel("Recent studies"))
-        self.recent = QListWidget()
-        for paths in recent:
-            label = ", ".join(Path(p).name for p in paths)
-            it = QListWidgetItem(f"{label}\n    {Path(paths[0]).parent if paths else ''}")
-            it.setData(PATHS_ROLE, paths)
-            it.setToolTip("\n".join(paths))
-            self.recent.addItem(it)
-        if not recent:
-            it = QListWidgetItem("No recent studies yet")
-            it.setFlags(Qt.ItemFlag.NoItemFlags)
-            self.recent.addItem(it)
-        self.recent.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.recent.customContextMenuRequested.connect(self._show_recent_menu)
-        right.addWidget(self.recent)
-        browse = QPushButton("Open folder...")
-        browse.clicked.connect(self.sig_browse_requested.emit)
-        right.addWidget(browse)
-        cols.addLayout(left, 3)
-        cols.addLayout(right, 2)
+        self.studies = StudyListPanel(db, self, anonymised=anonymised)
+        self.studies.sig_open_requested.connect(self.sig_open_requested.emit)
+        self.studies.sig_add_to_clinic.connect(self.sig_add_to_clinic.emit)
+        self.studies.sig_browse_requested.connect(self.sig_browse_requested.emit)
+        cols.addLayout(left, 2)
+        cols.addWidget(self.studies, 5)
         lay.addLayout(cols, 1)
-        for lst in (self.samples, self.recent):
-            lst.itemActivated.connect(self._activated)
-            lst.itemDoubleClicked.connect(self._activated)
+        self.samples.itemActivated.connect(self._activated)
+        self.samples.itemDoubleClicked.connect(self._activated)
 
     def _activated(self, item: QListWidgetItem) -> None:
         paths = item.data(PATHS_ROLE)
         if paths:
             self.sig_open_requested.emit(list(paths))
 
-
-    def recent_menu(self, item: QListWidgetItem | None) -> QMenu | None:
-        """A recent study's menu: "Add to clinic list..." (None on the placeholder row)."""
-        paths = item.data(PATHS_ROLE) if item is not None else None
-        if not paths:
-            return None
-        menu = QMenu(self)
-        add = menu.addAction("Add to clinic list...")
-        add.setObjectName("start.add_to_clinic")
-        add.triggered.connect(lambda *_: self.sig_add_to_clinic.emit(list(paths)))
-        return menu
-
-    def _show_recent_menu(self, pos) -> None:
-        menu = self.recent_menu(self.recent.itemAt(pos))
-        if menu is not None:
-            menu.exec(self.recent.viewport().mapToGlobal(pos))
+    def set_anonymised(self, on: bool) -> None:
+        self.studies.set_anonymised(on)
 
 
 class StartDialog(QDialog):
-    """The start page as a dialog (File > Sample cases and recent studies)."""
+    """The start page as a dialog (File > Sample cases and studies)."""
 
-    def __init__(self, recent: list[list[str]], parent=None) -> None:
+    def __init__(self, db: StudyDatabase | None, parent=None, anonymised: bool = False) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Sample cases and recent studies")
-        self.resize(820, 520)
+        self.setWindowTitle("Sample cases and studies")
+        self.resize(1100, 560)
         self.chosen: list[str] = []
         lay = QVBoxLayout(self)
-        self.page = StartPage(recent, self)
+        self.page = StartPage(db, self, anonymised=anonymised)
         self.page.sig_open_requested.connect(self._choose)
         self.page.sig_browse_requested.connect(self.reject)
         lay.addWidget(self.page)
@@ -147,7 +121,11 @@ class StartDialog(QDialog):
         self.chosen = list(paths)
         self.accept()
 
+    def done(self, result: int) -> None:
+        self.page.studies.shutdown()
+        super().done(result)
+
     @classmethod
-    def ask(cls, recent, parent=None) -> list[str]:
-        d = cls(recent, parent)
+    def ask(cls, db: StudyDatabase | None, parent=None, anonymised: bool = False) -> list[str]:
+        d = cls(db, parent, anonymised=anonymised)
         return d.chosen if d.exec() else []

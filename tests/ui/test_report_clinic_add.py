@@ -1,5 +1,5 @@
 """"Add to clinic list..." from the study browser (study and series rows) and from the start
-page's recent studies: the study goes, with its autosaved findings, onto the chosen date's list."""
+page's study list: the study goes, with its autosaved findings, onto the chosen date's list."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from app.dicom.scan import scan_paths
 from app.findings.autosave import AUTOSAVE_FORMAT, AUTOSAVE_VERSION, autosave_path
 from app.findings.io import findings_to_dict
 from app.pathway import evaluate, load_ruleset
+from app.studydb.database import StudyDatabase
 from app.ui.start_page import StartPage
 
 CLINIC_DATE = "2031-05-06"
@@ -95,13 +96,15 @@ def test_dates_keep_their_own_lists(window, tmp_path):
     dialog.close()
 
 
-def test_start_page_recent_study_adds_to_clinic_list(window, tmp_path, qtbot):
+def test_start_page_study_adds_to_clinic_list(window, tmp_path, qtbot):
     _, folder = _study_with_autosave(tmp_path)
-    page = StartPage([[str(folder)]])
+    db = StudyDatabase(tmp_path / "studies.sqlite")
+    db.import_paths([folder])
+    page = StartPage(db)
     qtbot.addWidget(page)
-    page.sig_add_to_clinic.connect(lambda paths: window.report.add_study_to_clinic(paths, date=CLINIC_DATE))
-    assert page.recent_menu(None) is None
-    menu = page.recent_menu(page.recent.item(0))
+    page.sig_add_to_clinic.connect(lambda paths, uid: window.report.add_study_to_clinic(paths, uid, date=CLINIC_DATE))
+    assert page.studies.study_menu(-1) is None
+    menu = page.studies.study_menu(0)
     (action,) = [a for a in menu.actions() if a.text() == "Add to clinic list..."]
     action.trigger()
     dialog = window.report.clinic_dialog
@@ -113,7 +116,7 @@ def test_start_page_recent_study_adds_to_clinic_list(window, tmp_path, qtbot):
 def test_window_start_page_is_wired_to_the_clinic_list(window, tmp_path):
     _, folder = _study_with_autosave(tmp_path)
     _pick_date_soon(CLINIC_DATE)
-    window.start_page.sig_add_to_clinic.emit([str(folder)])
+    window.start_page.sig_add_to_clinic.emit([str(folder)], "")
     dialog = window.report.clinic_dialog
     assert dialog.clinic.date == CLINIC_DATE and [e.study for e in dialog.clinic.entries] == [folder]
     dialog.close()

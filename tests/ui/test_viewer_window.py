@@ -248,14 +248,14 @@ def test_start_page_lists_sample_cases_with_readme(qtbot, tmp_path):
     case.mkdir()
     (case / "README.md").write_text("# Bilateral L5 pars defects\nmore text\n")
     (tmp_path / "notacase").mkdir()
-    page = StartPage([["/x/y"]], samples_root=tmp_path)
+    page = StartPage(None, samples_root=tmp_path)
     qtbot.addWidget(page)
     assert page.samples.count() == 1
     assert "Bilateral L5 pars defects" in page.samples.item(0).text()
     with qtbot.waitSignal(page.sig_open_requested) as blocker:
         page._activated(page.samples.item(0))
     assert blocker.args[0] == [str(case)]
-    assert page.recent.count() == 1
+    assert page.studies.table.rowCount() == 0 and not page.studies.import_button.isEnabled()
 
 
 def test_layout_switch_and_browser_double_click(opened, qtbot):
