@@ -30,8 +30,8 @@ from typing import Any
 
 from app import session_edits as edits
 from app.annotations.store import AnnotationStore
+from app.core.events import Event
 from app.core.history import History
-from app.core.signals import Signal
 from app.findings import autosave as fa, io as findings_io, model as m
 from app.findings.derive import apply_finding_edit_to_annotations, derive_findings
 from app.pathway import Ruleset, evaluate, load_ruleset
@@ -84,8 +84,8 @@ class StudySession:
         self.study_uid = study_uid
         self.study = study
         self.study_source = study_source  # the study's images (folder, files or datasets): SR evidence
-        self.findings_changed = Signal("findings_changed")  # emits (StudyFindings)
-        self.pathway_changed = Signal("pathway_changed")  # emits (PathwayResult | None)
+        self.findings_changed = Event("findings_changed")  # emits (StudyFindings)
+        self.pathway_changed = Event("pathway_changed")  # emits (PathwayResult | None)
         findings = findings if findings is not None else m.StudyFindings(study_instance_uid=study_uid)
         if not findings.study_instance_uid:
             findings = dataclasses.replace(findings, study_instance_uid=study_uid)

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from app.core.signals import Signal
+from app.core.events import Event
 
 LAYOUTS = {"1x1": (1, 1), "1x2": (1, 2), "2x2": (2, 2), "pars": (2, 3)}
 MODES = ("wl", "pan", "zoom", "crosshair", "oblique", "tool")
@@ -25,7 +25,7 @@ MODE_TITLES = {
 
 class ViewerState:
     def __init__(self) -> None:
-        self.changed = Signal("changed")  # emits the attribute name
+        self.changed = Event("changed")  # emits the attribute name
         self.layout = "pars"
         self.mode = "wl"
         self.crosshair_lps: np.ndarray | None = None

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.signals import Signal as PySignal
+from app.core.events import Event
 from app.findings.model import Level, ParsStatus, Side
 
 POPUP_QSS = """
@@ -66,13 +66,13 @@ LEVEL_LABEL_CHOICES = ("T11", "T12", "L1", "L2", "L3", "L4", "L5", "S1")
 
 
 class _Popup(QFrame):
-    """Base: ``accepted`` / ``cancelled`` are plain Python signals (app.core.signals), so the
+    """Base: ``accepted`` / ``cancelled`` are plain Python signals (app.core.events), so the
     callbacks never go through PySide's slot machinery."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Popup | Qt.WindowType.FramelessWindowHint)
-        self.accepted = PySignal("accepted")
-        self.cancelled = PySignal("cancelled")
+        self.accepted = Event("accepted")
+        self.cancelled = Event("cancelled")
         self.setObjectName("AnnotationPopup")
         self.setStyleSheet(POPUP_QSS)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
