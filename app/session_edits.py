@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from app.findings import model as m
+from app.findings.model import EdemaSite, Level, LevelFinding, ParsFinding, ParsStatus, Side, Slip, SlipTechnique, StudyFindings
 
 # Short aliases accepted by edit_level besides the dataclass field names.
 SLIP_KEYS = {
@@ -29,20 +29,20 @@ def check_keys(cls: type, changes: dict, what: str) -> None:
         raise TypeError(f"unknown {what} field(s): {', '.join(unknown)}")
 
 
-def edit_pars(findings: m.StudyFindings, level: m.Level | str, side: m.Side | str,
-              changes: dict[str, Any]) -> m.StudyFindings:
+def edit_pars(findings: StudyFindings, level: Level | str, side: Side | str,
+              changes: dict[str, Any]) -> StudyFindings:
     """Change the pars entry at (level, side), creating it (intact) if absent.
 
     Keys: any ParsFinding field, plus ``edema_present``, ``edema_sites``,
     ``edema_signal_ratio``. ``status=None`` removes the entry (not assessed)."""
-    level, side = m.Level(level), m.Side(side)
+    level, side = Level(level), Side(side)
     changes = dict(changes)
     current = findings.pars_at(level, side)
     if "status" in changes and changes["status"] is None:
         if current is None:
             return findings
         return dataclasses.replace(findings, pars=tuple(p for p in findings.pars if (p.level, p.side) != (level, side)))
-    base = current or m.ParsFinding(level=level, side=side, status=m.ParsStatus.INTACT)
+    base = current or ParsFinding(level=level, side=side, status=ParsStatus.INTACT)
     edema = base.edema
     edema_changes: dict[str, Any] = {}
     if "edema_present" in changes:
@@ -50,19 +50,19 @@ def edit_pars(findings: m.StudyFindings, level: m.Level | str, side: m.Side | st
         if edema_changes["present"] is not True and "edema_sites" not in changes:
             edema_changes["sites"] = frozenset()
     if "edema_sites" in changes:
-        sites = frozenset(m.EdemaSite(s) for s in (changes.pop("edema_sites") or ()))
+        sites = frozenset(EdemaSite(s) for s in (changes.pop("edema_sites") or ()))
         edema_changes["sites"] = sites
         if sites and edema.present is not True and "present" not in edema_changes:
             edema_changes["present"] = True
     if "edema_signal_ratio" in changes:
         edema_changes["signal_ratio"] = changes.pop("edema_signal_ratio")
     if "status" in changes:
-        changes["status"] = m.ParsStatus(changes["status"])
+        changes["status"] = ParsStatus(changes["status"])
         if changes["status"].fracture_extent == "none" and "gap_mm" not in changes:
             changes["gap_mm"] = None
-        if changes["status"] is m.ParsStatus.STRESS_REACTION and edema.present is False and "present" not in edema_changes:
+        if changes["status"] is ParsStatus.STRESS_REACTION and edema.present is False and "present" not in edema_changes:
             edema_changes["present"] = True
-    check_keys(m.ParsFinding, changes, "pars finding")
+    check_keys(ParsFinding, changes, "pars finding")
     try:
         if edema_changes:
             edema = dataclasses.replace(edema, **edema_changes)
@@ -72,14 +72,14 @@ def edit_pars(findings: m.StudyFindings, level: m.Level | str, side: m.Side | st
     return findings.with_pars(finding)
 
 
-def edit_level(findings: m.StudyFindings, level: m.Level | str, changes: dict[str, Any]) -> m.StudyFindings:
+def edit_level(findings: StudyFindings, level: Level | str, changes: dict[str, Any]) -> StudyFindings:
     """Change the per-level entry (slip, Pfirrmann, hypoplasia, stenosis, instability ...).
 
     Slip keys: ``slip_percent`` (None removes the slip), ``slip_direction``,
     ``slip_technique``, ``slip_angle_deg``, ``slip_angle_endplate``; or ``slip=Slip(...)``."""
-    level = m.Level(level)
+    level = Level(level)
     changes = dict(changes)
-    base = findings.level(level) or m.LevelFinding(level=level)
+    base = findings.level(level) or LevelFinding(level=level)
     slip_changes = {SLIP_KEYS[k]: changes.pop(k) for k in list(changes) if k in SLIP_KEYS}
     slip = changes.pop("slip", base.slip)
     try:
@@ -89,10 +89,10 @@ def edit_level(findings: m.StudyFindings, level: m.Level | str, changes: dict[st
             elif slip is None:
                 if "percent" not in slip_changes:
                     raise ValueError("enter the percent slip first")
-                slip = m.Slip(**{"technique": m.SlipTechnique.ENTERED, **slip_changes})
+                slip = Slip(**{"technique": SlipTechnique.ENTERED, **slip_changes})
             else:
                 slip = dataclasses.replace(slip, **slip_changes)
-        check_keys(m.LevelFinding, changes, "level finding")
+        check_keys(LevelFinding, changes, "level finding")
         finding = dataclasses.replace(base, slip=slip, **changes)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{level.value}: {exc}") from exc
