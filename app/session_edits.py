@@ -1,16 +1,38 @@
-"""The clinical edit rules of the findings table as pure functions (no Qt, no session state).
+"""The clinical edit rules of a study session as pure functions (no Qt, no session state).
 
-``edit_pars(findings, level, side, changes)`` and ``edit_level(findings, level, changes)``
-return new ``StudyFindings``; invalid combinations raise ValueError (unknown keys TypeError)
-and change nothing. ``StudySession`` turns their results into undoable commands.
+``edit_pars(findings, level, side, changes)``, ``edit_level(findings, level, changes)`` and
+``edit_context(old, new)`` return new values; invalid combinations raise ValueError (unknown
+keys TypeError) and change nothing. ``StudySession`` turns their results into undoable
+commands. ``check_same_patient`` is the SR-export rule: no findings leave with another
+patient's images.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
-from app.findings.model import EdemaSite, Level, LevelFinding, ParsFinding, ParsStatus, Side, Slip, SlipTechnique, StudyFindings
+from pydicom.dataset import Dataset
+
+from app.findings.model import (
+    ClinicalContext,
+    EdemaSite,
+    Level,
+    LevelFinding,
+    ParsFinding,
+    ParsStatus,
+    Side,
+    Slip,
+    SlipTechnique,
+    StudyFindings,
+)
+from app.viewer.identity import PatientIdentity
+from app.viewer.study_info import StudyInfo
+
+
+class SessionError(Exception):
+    """An intent the session could not carry out; the message says why in plain words."""
 
 # Short aliases accepted by edit_level besides the dataclass field names.
 SLIP_KEYS = {
@@ -22,7 +44,7 @@ SLIP_KEYS = {
 }
 
 
-def check_keys(cls: type, changes: dict, what: str) -> None:
+def check_keys(cls: type, changes: dict[str, Any], what: str) -> None:
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(changes) - names)
     if unknown:
@@ -97,3 +119,35 @@ def edit_level(findings: StudyFindings, level: Level | str, changes: dict[str, A
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{level.value}: {exc}") from exc
     return findings.with_level(finding)
+
+
+def edit_context(old: ClinicalContext, new: ClinicalContext) -> ClinicalContext:
+    """The context after the reader's edit ``old`` -> ``new``: a field the reader changed is no
+    longer marked as taken from DICOM (the reader's value replaces the header's)."""
+    changed = {name for name in old.from_dicom if getattr(new, name) != getattr(old, name)}
+    if changed and new.from_dicom == old.from_dicom:
+        return dataclasses.replace(new, from_dicom=new.from_dicom - changed)
+    return new
+
+
+def check_same_patient(patient: PatientIdentity | None, study: StudyInfo | None, findings: StudyFindings,
+                       evidence: Sequence[Dataset]) -> None:
+    """SessionError naming both patients when an evidence header or an annotation behind a
+    finding belongs to another patient than the session's."""
+    if patient is None:
+        return
+    for ds in evidence:
+        theirs = PatientIdentity(*(str(ds.get(k, "") or "") for k in ("PatientID", "PatientName", "PatientBirthDate",
+                                                                        "PatientSex")))
+        if not theirs.same_patient(patient):
+            raise SessionError(f"SR export refused: the images of series {ds.get('SeriesInstanceUID', '?')} belong "
+                               f"to patient ID {theirs.patient_id}, the findings to patient ID {patient.patient_id}")
+    if study is None:
+        return
+    refs = [r for p in findings.pars for r in p.provenance] + [r for lv in findings.levels for r in lv.provenance]
+    refs += [r for lv in findings.levels if lv.slip is not None for r in lv.slip.provenance]
+    foreign = sorted({r.series_instance_uid for r in refs if r.series_instance_uid
+                      and r.series_instance_uid not in study.patient_series_uids})
+    if foreign:
+        raise SessionError(f"SR export refused: findings refer to images (series {', '.join(foreign)}) that are "
+                           f"not images of patient ID {patient.patient_id}")

@@ -304,7 +304,7 @@ class AnnotationWorkspace(QObject):
         if self.session is None:
             self.autosave_label.setText("")
             return
-        state, detail = self.session.autosave_status()
+        state, detail = self.session.autosave.status()
         text = {"saved": f"Autosave: saved {detail}", "pending": "Autosave: saving…", "idle": "Autosave: on",
                 "failed": "AUTOSAVE FAILED - your work is not being saved", "off": "AUTOSAVE OFF"}[state]
         bad = state in ("failed", "off")
@@ -451,8 +451,8 @@ class AnnotationWorkspace(QObject):
                                data_dir=self.autosave_data_dir)
         session.restore()
         self.set_session(session)
-        if session.autosave_notice:
-            self._notify("Autosave not restored", session.autosave_notice)
+        if session.autosave.notice:
+            self._notify("Autosave not restored", session.autosave.notice)
 
     def set_session(self, session: Any) -> None:
         if self.session is not None and self.session is not session:
