@@ -31,7 +31,9 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QComboBox, QLabel, QMessageBox, QToolBar
 
 from app.annotations.model import Annotation, EllipseROI, FreehandROI
+from app.annotations.store import AnnotationStore
 from app.annotations.tools import ToolRegistry
+from app.findings.derive import edema_signal_ratio
 from app.ui.annotations.controller import ToolController
 from app.ui.annotations.items import AnnotationItem, make_item
 from app.ui.annotations.mapping import ViewMapper
@@ -65,22 +67,13 @@ def resolve_shortcuts(registry: ToolRegistry, taken: set[str]) -> dict[str, str]
     return out
 
 
-def roi_ratio_text(store: Any, ann: Annotation) -> str:
-    """For an edema ROI: "ratio 2.31 to reference" (mean / mean of the reference ROI on the same
-    image, else of the latest in the same series)."""
-    if not isinstance(ann, (EllipseROI, FreehandROI)) or store is None:
+def roi_ratio_text(store: AnnotationStore | None, ann: Annotation) -> str:
+    """Beside an edema ROI: "ratio 2.31 to reference", or why there is none (the rule of
+    app.findings.derive.edema_signal_ratio, the same that fills the findings)."""
+    if store is None or not isinstance(ann, (EllipseROI, FreehandROI)) or ann.role != "edema":
         return ""
-    if ann.role != "edema" or ann.stats is None or not ann.stats.n:
-        return ""
-    refs = [a for a in store.of_kind(EllipseROI, FreehandROI)
-            if a.role == "reference" and a.stats is not None and a.stats.n and a.series_instance_uid == ann.series_instance_uid]
-    if not refs:
-        return "no reference ROI"
-    same = [a for a in refs if a.image_key == ann.image_key]
-    ref = max(same or refs, key=lambda a: a.modified)
-    if not ref.stats.mean:
-        return ""
-    return f"ratio {ann.stats.mean / ref.stats.mean:.2f} to reference"
+    ratio, problem = edema_signal_ratio(ann, store)
+    return f"ratio {ratio:.2f} to reference" if ratio is not None else problem
 
 
 def _load_ruleset_into(box: dict) -> None:
