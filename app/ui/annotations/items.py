@@ -34,7 +34,7 @@ from app.annotations.model import (
     ParsMarker,
 )
 from app.ui.annotations import style
-from app.ui.annotations.mapping import ViewMapper
+from app.viewer.annotation_view import ViewMapper
 
 Point = tuple[float, float]
 _BIG = 1.0e5

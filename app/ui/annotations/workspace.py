@@ -36,7 +36,7 @@ from app.annotations.tools import ToolRegistry
 from app.findings.derive import edema_signal_ratio
 from app.ui.annotations.controller import ToolController
 from app.ui.annotations.items import AnnotationItem, make_item
-from app.ui.annotations.mapping import ViewMapper
+from app.viewer.annotation_view import ViewMapper
 from app.viewer.study_info import StudyInfo
 
 log = logging.getLogger(__name__)

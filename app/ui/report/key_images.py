@@ -12,7 +12,7 @@ from typing import Any
 from app.annotations.model import Annotation
 from app.findings.model import KeyImage
 from app.report.identity import ReportError
-from app.ui.annotations.mapping import ViewMapper, view_image_key
+from app.viewer.annotation_view import ViewMapper, view_image_key
 
 KEY_IMAGE_SIZE_PX = (512, 512)
 
