@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QFrame, QGraphicsItem, QGraphicsRectItem, QGraphic
 from app.annotations.events import PointerEvent
 from app.ui.viewer import overlay
 from app.ui.viewer.image_item import ImageItem
+from app.viewer.display import Display, VolumeDisplay
 from app.viewer.hanging import CellSpec
 from app.viewer.orientation import display_transform
 from app.viewer.state import ViewerState
@@ -48,7 +49,7 @@ class SliceView(QGraphicsView):
     def __init__(self, state: ViewerState, parent=None) -> None:
         super().__init__(parent)
         self.state = state
-        self.display: Any = None
+        self.display: Display | None = None
         self.cell: CellSpec | None = None
         self.context: dict[str, str] = {}  # corner identity text of the series shown (presenter)
         self.identity: Any = None  # StudyIdentity of the series shown (app.viewer.identity)
@@ -61,7 +62,7 @@ class SliceView(QGraphicsView):
         self.reference_planes: list = []  # PlaneSpecs of linked views (drawn as lines)
         self.zoom = 1.0
         self._center: QPointF | None = None
-        self._cursor_pixel: tuple[float, float] | None = None
+        self.cursor_pixel: tuple[float, float] | None = None
         self._drag: dict | None = None
         self._tool_controller = None
         self._scene = QGraphicsScene(self)
@@ -264,7 +265,7 @@ class SliceView(QGraphicsView):
     def mouseMoveEvent(self, event) -> None:
         pos = event.position()
         if self.display is not None:
-            self._cursor_pixel = self.pixel_at(pos)
+            self.cursor_pixel = self.pixel_at(pos)
             self.viewport().update()
         if self._forward_to_tool("move", event):
             return
@@ -287,7 +288,7 @@ class SliceView(QGraphicsView):
             self.zoom_by(math.exp(-step_y / 150.0), anchor=d["anchor"])
         elif d["action"] == "crosshair":
             self._pick(pos)
-        elif d["action"] == "oblique" and getattr(self.display, "kind", "") == "volume":
+        elif d["action"] == "oblique" and isinstance(self.display, VolumeDisplay):
             if step_x:
                 self.display.tilt("vertical", step_x * 0.4, d["pivot"])
             if step_y:
@@ -327,7 +328,7 @@ class SliceView(QGraphicsView):
             super().dropEvent(event)
 
     def leaveEvent(self, event) -> None:
-        self._cursor_pixel = None
+        self.cursor_pixel = None
         self.viewport().update()
         super().leaveEvent(event)
 
