@@ -34,8 +34,10 @@ from app.annotations.model import Annotation, EllipseROI, FreehandROI
 from app.annotations.store import AnnotationStore
 from app.annotations.tools import ToolRegistry
 from app.findings.derive import edema_signal_ratio
+from app.ui.actions import make_action
 from app.ui.annotations.controller import ToolController
 from app.ui.annotations.items import AnnotationItem, make_item
+from app.viewer.actions import EDIT_ACTIONS, ROI_ROLE_TITLES, TOOLBAR_ORDER, annotate_actions
 from app.viewer.annotation_view import ViewMapper
 from app.viewer.study_info import StudyInfo
 
@@ -43,11 +45,6 @@ log = logging.getLogger(__name__)
 
 DOCK_MAX_WAIT_MS = 8000  # build the review dock at the latest this long after the study opened
 DOCK_IDLE_MS = 750  # ... or once loading has been idle this long
-TOOLBAR_ORDER = ("select", "pars", "meyerding", None, "ellipse", "freehand", None, "length", "angle", "cobb",
-                 "arrow-text", "level-label")
-ROI_ROLE_TITLES = {"generic": "ROI: generic", "edema": "ROI: oedema (pars)", "reference": "ROI: reference marrow"}
-TOOL_SHORT = {"select": "Select", "pars": "Marker", "meyerding": "Slip", "ellipse": "Ellipse", "freehand": "Freehand",
-              "length": "Length", "angle": "Angle", "cobb": "Cobb", "arrow-text": "Arrow", "level-label": "Level"}
 
 
 def resolve_shortcuts(registry: ToolRegistry, taken: set[str]) -> dict[str, str]:
@@ -178,35 +175,29 @@ class AnnotationWorkspace(QObject):
         if help_menu is not None:
             bar.insertAction(help_menu, self.menu.menuAction())
         self.tool_actions: dict[str, QAction] = {}
-        for spec in self.registry:
-            a = QAction(spec.title, w)
-            a.setObjectName(f"annotate.{spec.id}")
-            a.setCheckable(True)
-            a.setIconText(TOOL_SHORT.get(spec.id, spec.title))
-            sc = self.shortcuts.get(spec.id, "")
-            if sc:
-                a.setShortcut(QKeySequence(sc))
+        self.role_actions: dict[str, QAction] = {}
+        role_menu = None
+        role_group = QActionGroup(w)
+        for spec in annotate_actions(self.registry):
+            if spec.group == "roi_role":
+                role = spec.id.rsplit(".", 1)[1]
+                a = make_action(w, spec, lambda _checked=False, r=role: self.set_roi_role(r))
+                a.setChecked(role == self.controller.roi_role)
+                role_group.addAction(a)
+                if role_menu is None:
+                    self.menu.addSeparator()
+                    role_menu = self.menu.addMenu("ROI role")
+                role_menu.addAction(a)
+                self.role_actions[role] = a
+                continue
+            tid = spec.id.removeprefix("annotate.")
+            sc = self.shortcuts.get(tid, "")
+            a = make_action(w, spec, lambda _checked=False, t=tid: self.activate_tool(t), shortcut=sc)
             a.setToolTip(f"{spec.title}  ({sc})" if sc else spec.title)
             if mode_group is not None:
                 mode_group.addAction(a)
-            a.triggered.connect(lambda checked=False, tid=spec.id: self.activate_tool(tid))
-            w.addAction(a)
             self.menu.addAction(a)
-            self.tool_actions[spec.id] = a
-        self.menu.addSeparator()
-        role_menu = self.menu.addMenu("ROI role")
-        role_group = QActionGroup(w)
-        role_group.setExclusive(True)
-        self.role_actions: dict[str, QAction] = {}
-        for role, title in ROI_ROLE_TITLES.items():
-            a = QAction(title, w)
-            a.setObjectName(f"annotate.roi_role.{role}")
-            a.setCheckable(True)
-            a.setChecked(role == self.controller.roi_role)
-            role_group.addAction(a)
-            role_menu.addAction(a)
-            a.triggered.connect(lambda checked=False, r=role: self.set_roi_role(r))
-            self.role_actions[role] = a
+            self.tool_actions[tid] = a
         self.toolbar = QToolBar("Annotation tools", w)
         self.toolbar.setObjectName("AnnotationToolbar")
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -231,23 +222,15 @@ class AnnotationWorkspace(QObject):
         menus = bar.actions()
         if len(menus) > 1:
             bar.insertAction(menus[1], self.edit_menu.menuAction())
-        self.undo_action = QAction("Undo", w)
-        self.undo_action.setObjectName("edit.undo")
-        self.undo_action.setShortcuts([QKeySequence("Ctrl+Z")])
-        self.undo_action.triggered.connect(self._undo_triggered)
-        self.redo_action = QAction("Redo", w)
-        self.redo_action.setObjectName("edit.redo")
-        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        self.redo_action.triggered.connect(self._redo_triggered)
-        self.delete_action = QAction("Delete selected annotations", w)
-        self.delete_action.setObjectName("edit.delete")
-        self.delete_action.setShortcuts([QKeySequence(Qt.Key.Key_Delete), QKeySequence(Qt.Key.Key_Backspace)])
+        edit = {spec.id: spec for spec in EDIT_ACTIONS}
+        self.undo_action = make_action(w, edit["edit.undo"], self._undo_triggered)
+        self.redo_action = make_action(w, edit["edit.redo"], self._redo_triggered)
+        self.delete_action = make_action(w, edit["edit.delete"], self.delete_selected)
         self.delete_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.delete_action.triggered.connect(self.delete_selected)
-        self.grid.addAction(self.delete_action)
+        w.removeAction(self.delete_action)
+        self.grid.addAction(self.delete_action)  # Delete acts while the focus is in the viewer grid
         for a in (self.undo_action, self.redo_action):
             a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            w.addAction(a)
         self.edit_menu.addAction(self.undo_action)
         self.edit_menu.addAction(self.redo_action)
         self.edit_menu.addSeparator()
