@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import Any
-
-from pydicom.dataset import Dataset
+from typing import TYPE_CHECKING, Any
 
 from app.findings.model import (
     ClinicalContext,
@@ -29,6 +27,9 @@ from app.findings.model import (
 )
 from app.viewer.identity import PatientIdentity
 from app.viewer.study_info import StudyInfo
+
+if TYPE_CHECKING:  # pydicom is imported only when an SR is exported (start-up time)
+    from pydicom.dataset import Dataset
 
 
 class SessionError(Exception):

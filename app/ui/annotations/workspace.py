@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -34,12 +33,12 @@ from app.annotations.model import Annotation, EllipseROI, FreehandROI
 from app.annotations.store import AnnotationStore
 from app.annotations.tools import ToolRegistry
 from app.findings.derive import edema_signal_ratio
+from app.session import StudySession
 from app.ui.actions import make_action
 from app.ui.annotations.controller import ToolController
 from app.ui.annotations.items import AnnotationItem, make_item
 from app.viewer.actions import EDIT_ACTIONS, ROI_ROLE_TITLES, TOOLBAR_ORDER, annotate_actions
 from app.viewer.annotation_view import ViewMapper
-from app.viewer.study_info import StudyInfo
 
 log = logging.getLogger(__name__)
 
@@ -73,16 +72,6 @@ def roi_ratio_text(store: AnnotationStore | None, ann: Annotation) -> str:
     return f"ratio {ratio:.2f} to reference" if ratio is not None else problem
 
 
-def _load_ruleset_into(box: dict) -> None:
-    """Background: parse the default pathway ruleset once, so opening a study does not."""
-    try:
-        from app.pathway import load_ruleset
-
-        box["ruleset"] = load_ruleset()
-    except Exception as exc:
-        box["error"] = str(exc)
-
-
 class AnnotationWorkspace(QObject):
     sig_dock_ready = Signal(object)
     def __init__(self, window: Any, registry: ToolRegistry | None = None) -> None:
@@ -114,8 +103,6 @@ class AnnotationWorkspace(QObject):
             v.pre_paint_hooks.append(style.reset_labels)
         self._build_actions()
         self.state.changed.connect(self._on_state)
-        window.controller.sig_scan_started.connect(self._on_scan_started)
-        window.presenter.sig_patient_changed.connect(self._on_patient_changed)
         self.autosave_label = QLabel("")
         self.autosave_label.setObjectName("AutosaveStatus")
         window.statusBar().addPermanentWidget(self.autosave_label)
@@ -128,9 +115,6 @@ class AnnotationWorkspace(QObject):
         self._dock_timer.timeout.connect(self._dock_tick)
         self._dock_waited = self._dock_idle = 0
         self._closed = False
-        self._ruleset_box: dict = {}
-        threading.Thread(target=_load_ruleset_into, args=(self._ruleset_box,), daemon=True,
-                         name="isthmus-ruleset").start()
         if hasattr(window, "sig_closed"):
             window.sig_closed.connect(self.close)
 
@@ -376,21 +360,6 @@ class AnnotationWorkspace(QObject):
             st.remove_many(sorted(st.selection))
 
     # ---- session ---------------------------------------------------------------------------
-    def _on_scan_started(self, paths: Any) -> None:
-        names = ", ".join(str(p).rstrip("/").rsplit("/", 1)[-1] for p in (paths or []))
-        self.park_session("a new study" if self.state.anonymise else (names or "a new study"))
-
-    def _on_patient_changed(self, identity: Any) -> None:
-        if identity is None:
-            self.park_session("")
-            return
-        if self.session is not None and self.session.study is not None \
-                and self.session.study.identity == identity:
-            return
-        self.park_session(identity.patient.describe(self.state.anonymise))
-        # its own event-loop turn: the presenter lays out the views in this one
-        QTimer.singleShot(0, self._open_session_for_study)
-
     def park_session(self, loading_what: str) -> None:
         """Flush and close the current session and empty the dock now: nothing of the previous
         study stays visible while the next one loads."""
@@ -409,28 +378,9 @@ class AnnotationWorkspace(QObject):
         self._update_edit_actions()
         self.update_autosave_status()
 
-    def _open_session_for_study(self) -> None:
-        p = self.window.presenter
-        if p.study is None or p.patient is None:
-            return
-        c = self.window.controller
-        info = StudyInfo.of(c.result, p.patient, p.study, c.study_extras.get(p.study.study_instance_uid))
-        if self.session is not None and self.session.study == info:
-            return
-        from app.session import StudySession
-
-        paths = list(getattr(self.window.controller, "paths", []) or [])
-        source = paths[0] if len(paths) == 1 else (paths or None)
-        ruleset = self._ruleset_box.get("ruleset")
-        # a study without a StudyInstanceUID keeps "" (its autosave key is the identity hash)
-        session = StudySession(info.identity.study_instance_uid, study=info, study_source=source, ruleset=ruleset,
-                               data_dir=self.autosave_data_dir)
-        session.restore()
-        self.set_session(session)
-        if session.autosave.notice:
-            self._notify("Autosave not restored", session.autosave.notice)
-
-    def set_session(self, session: Any) -> None:
+    def set_session(self, session: StudySession) -> None:
+        """Show ``session`` (created by the window, app.ui.main_window): its drawings on the views,
+        its history under Edit, its findings in the review dock; a set-aside autosave is told."""
         if self.session is not None and self.session is not session:
             self.park_session("")
         self.session = session
@@ -448,6 +398,8 @@ class AnnotationWorkspace(QObject):
         self.sync_items()
         self._update_edit_actions()
         self.update_autosave_status()
+        if session.autosave.notice:
+            self._notify("Autosave not restored", session.autosave.notice)
 
     def _dock_tick(self) -> None:
         step = self._dock_timer.interval()
