@@ -30,7 +30,7 @@ from app.ui.presenter import StudyPresenter
 from app.ui.settings import Settings
 from app.ui.start_page import StartDialog, StartPage
 from app.ui.study_controller import StudyController
-from app.ui.view_commands import ViewCommands
+from app.ui.view_actions import ViewActionHandlers
 from app.ui.viewer.grid import ViewerGrid
 from app.viewer.actions import by_id
 from app.viewer.state import LAYOUTS, ViewerState
@@ -79,7 +79,7 @@ class MainWindow(QMainWindow):
         self.grid = ViewerGrid(self.state)
         self.browser = StudyBrowser()
         self.presenter = StudyPresenter(self.controller, self.grid, self.browser, self.state, self)
-        self.commands = ViewCommands(self.grid, self.state)
+        self.view_actions = ViewActionHandlers(self.grid, self.state)
         self.start_page = StartPage(self.settings.recent())
         self.stack = QStackedWidget()
         self.stack.addWidget(self.start_page)
@@ -134,7 +134,7 @@ class MainWindow(QMainWindow):
 
     # ---- assembly --------------------------------------------------------------------------
     def _build_actions(self) -> None:
-        h = self.commands.handlers()
+        h = self.view_actions.handlers()
         h.update({
             "file.open_folder": self.open_folder_dialog,
             "file.open_files": self.open_files_dialog,

@@ -94,7 +94,7 @@ def test_attempt_hides_the_reference_until_submit_then_scores(qtbot, win, teachi
     ws.tool_actions["pars"].trigger()
     rows, cols = sag.rendered_pixels().shape
     _click(sag, cols / 2, rows / 2)
-    popup = ws.controller.popup
+    popup = ws.tool_driver.popup
     QTest.keyClick(popup, Qt.Key.Key_5)  # L5
     QTest.keyClick(popup, Qt.Key.Key_Down)  # keep left
     QTest.keyClick(popup, Qt.Key.Key_4)  # complete fracture

@@ -4,7 +4,7 @@
     install_annotation_layer(main_window)      # -> window.annotations (AnnotationWorkspace)
 
 Modules: ``items`` (one QGraphicsItem class per annotation kind, ``ITEM_CLASSES``; where an
-annotation shows in a view is app.viewer.annotation_view, Qt-free), ``controller`` (``ToolController``: SliceView events ->
+annotation shows in a view is app.viewer.annotation_view, Qt-free), ``tool_driver`` (``ToolDriver``: SliceView events ->
 tools, previews, popups), ``popups`` (pars marker / arrow text / level label), ``workspace`` (menus, toolbar, session + review
 dock, items per view, Edit > Undo over the session's one history).
 """

@@ -2,7 +2,7 @@
 
 ``install_annotation_layer(window)`` (one call at the end of ``MainWindow.__init__``):
 
-* every SliceView of ``window.grid`` gets the ``ToolController`` as its tool hook and key
+* every SliceView of ``window.grid`` gets the ``ToolDriver`` as its tool hook and key
   filter, and one item per annotation (``items.ITEM_CLASSES``) under its ``annotation_layer``;
 * when the presenter makes a patient's study active, a ``StudySession`` is created for it
   (``StudyInfo`` of its images: identity, modalities, age/sex; its autosave restored or set
@@ -35,8 +35,8 @@ from app.annotations.tools import ToolRegistry
 from app.findings.derive import edema_signal_ratio
 from app.session import StudySession
 from app.ui.actions import make_action
-from app.ui.annotations.controller import ToolController
 from app.ui.annotations.items import AnnotationItem, make_item
+from app.ui.annotations.tool_driver import ToolDriver
 from app.viewer.actions import EDIT_ACTIONS, ROI_ROLE_TITLES, TOOLBAR_ORDER, annotate_actions
 from app.viewer.annotation_view import ViewMapper
 
@@ -91,15 +91,15 @@ class AnnotationWorkspace(QObject):
         self.notice_box: QMessageBox | None = None
         self._for_cache: dict[str, str | None] = {}
         self.items: dict[tuple[int, str], AnnotationItem] = {}
-        self.controller = ToolController(lambda: self.store, self.registry, self.frame_of_reference,
+        self.tool_driver = ToolDriver(lambda: self.store, self.registry, self.frame_of_reference,
                                          self._reader, self)
-        self.controller.sig_prompt.connect(self._show_prompt)
-        self.controller.sig_tool_changed.connect(self._on_tool_changed)
+        self.tool_driver.sig_prompt.connect(self._show_prompt)
+        self.tool_driver.sig_tool_changed.connect(self._on_tool_changed)
         from app.ui.annotations import style
 
         for v in self.grid.all_views:
-            v.set_tool_controller(self.controller)
-            self.controller.install_on(v)
+            v.set_tool_driver(self.tool_driver)
+            self.tool_driver.install_on(v)
             v.pre_paint_hooks.append(style.reset_labels)
         self._build_actions()
         self.state.changed.connect(self._on_state)
@@ -166,7 +166,7 @@ class AnnotationWorkspace(QObject):
             if spec.group == "roi_role":
                 role = spec.id.rsplit(".", 1)[1]
                 a = make_action(w, spec, lambda _checked=False, r=role: self.set_roi_role(r))
-                a.setChecked(role == self.controller.roi_role)
+                a.setChecked(role == self.tool_driver.roi_role)
                 role_group.addAction(a)
                 if role_menu is None:
                     self.menu.addSeparator()
@@ -292,13 +292,13 @@ class AnnotationWorkspace(QObject):
             self._show_prompt("Open a study first")
             self.tool_actions[tool_id].setChecked(False)
             return
-        self.controller.activate(tool_id)
+        self.tool_driver.activate(tool_id)
         self.tool_actions[tool_id].setChecked(True)
         self.state.set_mode("tool")
 
     def set_roi_role(self, role: str) -> None:
         """Role of new ROIs, and of the selected ROIs (switchable after drawing; one undo step)."""
-        self.controller.set_roi_role(role)
+        self.tool_driver.set_roi_role(role)
         st = self.store
         if st is not None:
             chosen = [a for a in st.of_kind(EllipseROI, FreehandROI) if a.id in st.selection and a.role != role]
@@ -320,8 +320,8 @@ class AnnotationWorkspace(QObject):
                 v.viewport().unsetCursor()
 
     def _on_state(self, name: str) -> None:
-        if name == "mode" and self.state.mode != "tool" and self.controller.tool is not None:
-            self.controller.deactivate()
+        if name == "mode" and self.state.mode != "tool" and self.tool_driver.tool is not None:
+            self.tool_driver.deactivate()
         elif name == "anonymise" and self.dock is not None:
             self.dock.widget().set_anonymised(self.state.anonymise)
             self.dock.visibilityChanged.connect(self.review_action.setChecked)
@@ -330,8 +330,8 @@ class AnnotationWorkspace(QObject):
     def undo(self) -> bool:
         if self.edits_locked:
             return False
-        if self.controller.tool is not None and getattr(self.controller.tool, "busy", False):
-            self.controller.tool.cancel()
+        if self.tool_driver.tool is not None and getattr(self.tool_driver.tool, "busy", False):
+            self.tool_driver.tool.cancel()
         panel = self.review_widget.findings_panel if self.review_widget is not None else None
         if panel is not None:
             panel.commit_pending()  # a half-typed impression is a step too
@@ -363,8 +363,8 @@ class AnnotationWorkspace(QObject):
     def park_session(self, loading_what: str) -> None:
         """Flush and close the current session and empty the dock now: nothing of the previous
         study stays visible while the next one loads."""
-        if self.controller.tool is not None:
-            self.controller.deactivate()
+        if self.tool_driver.tool is not None:
+            self.tool_driver.deactivate()
         old = self.session
         if old is not None:
             self._disconnect_store()
@@ -388,7 +388,7 @@ class AnnotationWorkspace(QObject):
         self._for_cache.clear()
         self._connect_store()
         session.history.changed.connect(self._update_edit_actions)
-        self.controller.store_replaced()
+        self.tool_driver.store_replaced()
         if self.dock is not None:
             self.dock.widget().set_session(session)
         elif not self._dock_timer.isActive():
@@ -530,7 +530,7 @@ class AnnotationWorkspace(QObject):
         if self.dock is not None and self.dock.isVisible():  # the reader's splitter position
             self.window.settings.set("window/review_width", int(self.dock.width()))
             self.window.settings.sync()
-        self.controller.detach(self.grid.all_views)
+        self.tool_driver.detach(self.grid.all_views)
         self._disconnect_store()
         for item in self.items.values():  # items hold bound methods of this object: break the cycles
             if item.scene() is not None:

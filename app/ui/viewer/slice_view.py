@@ -3,7 +3,7 @@
 Scene units are millimetres along the screen axes (pixels when uncalibrated); the image item
 maps pixel (col, row) into the scene with the pixel spacing and the rotation/flip. Items added
 to ``annotation_layer`` are in image pixel coordinates and sit above the image. In "tool" mode,
-mouse events go to the pluggable tool controller as app.annotations.events.PointerEvent (pixel + LPS).
+mouse events go to the pluggable tool driver as app.annotations.events.PointerEvent (pixel + LPS).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ _BUTTONS = {Qt.MouseButton.LeftButton: "left", Qt.MouseButton.MiddleButton: "mid
 
 
 class ToolHook(Protocol):
-    """What a view hands its mouse events to in "tool" mode (app.ui.annotations.ToolController)."""
+    """What a view hands its mouse events to in "tool" mode (app.ui.annotations.ToolDriver)."""
 
     def handle(self, event: PointerEvent, view: SliceView) -> bool: ...
 
@@ -64,7 +64,7 @@ class SliceView(QGraphicsView):
         self._center: QPointF | None = None
         self.cursor_pixel: tuple[float, float] | None = None
         self._drag: dict | None = None
-        self._tool_controller = None
+        self._tool_driver = None
         self._scene = QGraphicsScene(self)
         self._scene.setSceneRect(-1e6, -1e6, 2e6, 2e6)
         self.setScene(self._scene)
@@ -213,9 +213,9 @@ class SliceView(QGraphicsView):
         self.set_slice((self.display.index + 1) % self.display.n_slices)
 
     # ---- tools -----------------------------------------------------------------------------
-    def set_tool_controller(self, controller: ToolHook | None) -> None:
+    def set_tool_driver(self, driver: ToolHook | None) -> None:
         """Anything with ``handle(event: PointerEvent, view) -> bool`` (True = consumed)."""
-        self._tool_controller = controller
+        self._tool_driver = driver
 
     def _pointer_event(self, kind: str, event) -> PointerEvent:
         """The mouse event as the annotation tools' PointerEvent (image pixel + LPS; no Qt)."""
@@ -230,9 +230,9 @@ class SliceView(QGraphicsView):
                             frozenset(mods))
 
     def _forward_to_tool(self, kind: str, event) -> bool:
-        if self.state.mode != "tool" or self._tool_controller is None or self.display is None:
+        if self.state.mode != "tool" or self._tool_driver is None or self.display is None:
             return False
-        return bool(self._tool_controller.handle(self._pointer_event(kind, event), self))
+        return bool(self._tool_driver.handle(self._pointer_event(kind, event), self))
 
     # ---- mouse -----------------------------------------------------------------------------
     def mousePressEvent(self, event) -> None:

@@ -12,7 +12,7 @@ from app.viewer.state import ViewerState
 SLAB_MM = 10.0
 
 
-class ViewCommands:
+class ViewActionHandlers:
     def __init__(self, grid: ViewerGrid, state: ViewerState) -> None:
         self.grid = grid
         self.state = state

@@ -1,8 +1,8 @@
-"""ToolController: the SliceView interaction hook that drives the Qt-free annotation tools.
+"""ToolDriver: the SliceView interaction hook that drives the Qt-free annotation tools.
 
-``SliceView.set_tool_controller(controller)`` makes every view hand its mouse events (as
+``SliceView.set_tool_driver(driver)`` makes every view hand its mouse events (as
 ``app.annotations.events.PointerEvent``, image pixel + LPS) to ``handle(event, view)`` while the
-viewer is in "tool" mode. The controller passes them to the active tool, keeps the tool's
+viewer is in "tool" mode. The driver passes them to the active tool, keeps the tool's
 ``ToolContext`` in step with the view (image, plane, pixel spacing / calibration, zoom -> hit
 tolerance), shows the tool's live preview as an item on
 that view, and opens the completion popups (pars marker, arrow text, level label).
@@ -108,8 +108,8 @@ def default_pars_side(view: Any):
     return None
 
 
-class ToolController(QObject):
-    """Active annotation tool + event translation for all views (see module docstring)."""
+class ToolDriver(QObject):
+    """The active annotation tool, fed by every view (see module docstring)."""
 
     sig_prompt = Signal(str)
     sig_tool_changed = Signal(str)  # tool id, "" when none
@@ -242,7 +242,7 @@ class ToolController(QObject):
         self.deactivate()
         for v in views:
             v.removeEventFilter(self)
-            v.set_tool_controller(None)
+            v.set_tool_driver(None)
         self._store_getter = lambda: None
         self.frame_of_reference = lambda uid: None
         self.view = None
