@@ -23,7 +23,6 @@ import numpy as np
 from app.annotations.model import Annotation
 from app.annotations.space import PixelSpace
 from app.viewer.display import Display, RadiographDisplay, VolumeDisplay
-from app.viewer.mpr import PlaneSpec
 
 Point = tuple[float, float]
 IN_PLANE_TOLERANCE_PX = 0.5
@@ -129,11 +128,5 @@ def pixel_space_for(display: Display | None) -> PixelSpace:
     if isinstance(display, VolumeDisplay) and not display.calibrated():
         return PixelSpace()  # unreliable geometry (plain grid fallback): lengths in px, never in mm
     if isinstance(display, VolumeDisplay):
-        plane = display.plane
-
-        def to_lps(points: np.ndarray, plane: PlaneSpec = plane) -> np.ndarray:
-            pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-            return np.array([plane.pixel_to_lps(c, r) for c, r in pts]).reshape(-1, 3)
-
-        return PixelSpace(spacing_mm=tuple(plane.spacing_mm), calibration="", to_lps=to_lps)
+        return PixelSpace.for_plane(display.plane)
     return PixelSpace()
