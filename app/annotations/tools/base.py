@@ -141,7 +141,7 @@ class Tool:
         self._preview = annotation
         self.preview_changed.emit(annotation)
 
-    def _commit_new(self, annotation: Annotation) -> Annotation:
+    def _commit_new(self, annotation: AnnT) -> AnnT:
         self.store.add(annotation)
         self.last_created = annotation
         self._set_preview(None)

@@ -46,7 +46,7 @@ class LevelLabelTool(ClickTool):
         ann = self._build([p])
         self._reset()
         self._set_preview(None)
-        if ann is None:
+        if not isinstance(ann, LevelLabel):
             return
         others = _series_labels(self.store, ann.series_instance_uid, ann)
         try:
@@ -54,7 +54,7 @@ class LevelLabelTool(ClickTool):
         except ValueError:
             updated = [*others, ann]  # contradictory anchors: add the label as drawn, rename nothing
         new_ann = updated[-1]
-        cmds = [AddAnnotation(new_ann)]
+        cmds: list[AddAnnotation | UpdateAnnotation] = [AddAnnotation(new_ann)]
         cmds += [UpdateAnnotation(o, u) for o, u in zip(others, updated[:-1]) if o is not u]
         self.store.execute(cmds[0] if len(cmds) == 1 else MacroCommand(cmds, "add level label"))
         self.last_created = new_ann
