@@ -164,7 +164,10 @@ def kleene_any(values) -> bool | None:
     return None if unknown else False
 
 
-def expand(node: Node, checklists: Mapping[str, Node]) -> Node:
+ChecklistItems = Mapping[str, tuple[tuple[str, Node], ...]]  # checklist id -> (criterion id, condition) required
+
+
+def expand(node: Node, checklists: ChecklistItems) -> Node:
     """``node`` with every checklist reference replaced by the all-of of its required criteria
     (``checklists``: id -> tuple of (criterion id, condition) for the required criteria)."""
     if isinstance(node, ChecklistRef):
@@ -278,6 +281,8 @@ def _unmasked_unknowns(node: Node, leaf: Callable[[Pred], bool | None],
         return {key(node)} if node is not _TRUE and leaf(node) is None else set()
     if isinstance(node, Not):
         return _unmasked_unknowns(node.item, leaf, key)
+    if isinstance(node, ChecklistRef):
+        raise ValueError(f"checklist {node.checklist_id!r} not expanded (call expand first)")
     values = [evaluate(n, leaf) for n in node.items]
     if (isinstance(node, All) and False in values) or (isinstance(node, AnyOf) and True in values):
         return set()
