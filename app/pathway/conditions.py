@@ -231,7 +231,7 @@ def supervaluate(node: Node, leaf: Callable[[Pred], bool | None],
         return None
     common: bool | None = None
     for combo in itertools.product((False, True), repeat=len(keys)):
-        assigned = dict(zip(keys, combo))
+        assigned = dict(zip(keys, combo, strict=True))
 
         def completed(p: Pred, assigned: dict = assigned) -> bool | None:
             k = key(p)
@@ -265,7 +265,7 @@ def relevant_unknowns(node: Node, leaf: Callable[[Pred], bool | None],
         return _unmasked_unknowns(node, leaf, key)
     relevant: set[Hashable] = set()
     for combo in itertools.product((False, True), repeat=len(keys)):
-        assigned = dict(zip(keys, combo))
+        assigned = dict(zip(keys, combo, strict=True))
         base = value_with(assigned)
         for k in keys:
             if k in relevant or assigned[k]:
@@ -287,7 +287,7 @@ def _unmasked_unknowns(node: Node, leaf: Callable[[Pred], bool | None],
     if (isinstance(node, All) and False in values) or (isinstance(node, AnyOf) and True in values):
         return set()
     out: set[Hashable] = set()
-    for n, v in zip(node.items, values):
+    for n, v in zip(node.items, values, strict=True):
         if v is None:
             out |= _unmasked_unknowns(n, leaf, key)
     return out

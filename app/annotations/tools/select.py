@@ -56,7 +56,7 @@ def segments_px(ann: Annotation) -> list[tuple[Point, Point]]:
     if isinstance(ann, FreehandROI) and len(p) >= 2:
         return [(p[i], p[(i + 1) % len(p)]) for i in range(len(p))]
     if isinstance(ann, MeyerdingSlip):
-        pos = dict(zip(ann.roles, p))
+        pos = dict(zip(ann.roles, p, strict=True))
         pairs = [(S1_PS, S1_AS), (L5_EP_1, L5_EP_2), (S1_PS, S1_WALL), (L5_PI, L5_WALL_TOP)]
         return [(pos[a], pos[b]) for a, b in pairs if a in pos and b in pos]
     return []

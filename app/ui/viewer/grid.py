@@ -96,7 +96,7 @@ class ViewerGrid(QWidget):
     def apply_hanging(self, layout: HangingLayout) -> None:
         self.hanging = layout
         self.set_grid(layout.rows, layout.cols)
-        for v, cell in zip(self.views(), layout.cells):
+        for v, cell in zip(self.views(), layout.cells, strict=True):  # a layout has one cell per view
             v.clear()
             v.set_cell(cell)
             v.note = cell.note

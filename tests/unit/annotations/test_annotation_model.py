@@ -146,7 +146,7 @@ def test_from_dict_errors():
 # --------------------------------------------------------------------------- level labels
 
 def _labels_px(rows, names):
-    return [am.LevelLabel(points_px=((100.0, r),), level=n) for r, n in zip(rows, names)]
+    return [am.LevelLabel(points_px=((100.0, r),), level=n) for r, n in zip(rows, names, strict=True)]
 
 
 def test_propagate_from_one_label_px():

@@ -285,7 +285,7 @@ def test_freehand_roi_press_moves_release_closes():
     t.role = "reference"
     square = [(30, 30), (70, 30), (70, 70), (30, 70)]
     t.on_pointer(PointerEvent("press", square[0]))
-    for a, b in zip(square, square[1:] + square[:1]):
+    for a, b in zip(square, square[1:] + square[:1], strict=True):
         for u in np.linspace(0, 1, 9)[1:]:
             t.on_pointer(PointerEvent("move", (a[0] + u * (b[0] - a[0]), a[1] + u * (b[1] - a[1]))))
     t.on_pointer(PointerEvent("release", square[0]))
