@@ -27,7 +27,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QComboBox, QLabel, QMessageBox, QToolBar
+from PySide6.QtWidgets import QComboBox, QDockWidget, QLabel, QMessageBox, QToolBar
 
 from app.annotations.model import Annotation, EllipseROI, FreehandROI
 from app.annotations.store import AnnotationStore
@@ -80,9 +80,9 @@ class AnnotationWorkspace(QObject):
         self.grid = window.grid
         self.state = window.state
         self.registry = registry or ToolRegistry.default()
-        self.session: Any = None
-        self.store: Any = None
-        self.dock: Any = None
+        self.session: StudySession | None = None
+        self.store: AnnotationStore | None = None
+        self.dock: QDockWidget | None = None
         # where new sessions autosave (None = the user data folder); a teaching attempt points it at
         # its own folder so a trainee's read never replaces a reader's autosaved read of the study
         self.autosave_data_dir: Path | None = None
@@ -120,8 +120,7 @@ class AnnotationWorkspace(QObject):
 
     # ---- helpers ---------------------------------------------------------------------------
     def _reader(self) -> str:
-        s = self.session
-        return getattr(getattr(s, "findings", None), "reader", "") or ""
+        return self.session.findings.reader if self.session is not None else ""
 
     def frame_of_reference(self, series_uid: str) -> str | None:
         if series_uid in self._for_cache:
@@ -410,7 +409,7 @@ class AnnotationWorkspace(QObject):
         self._dock_timer.stop()
         self.ensure_dock()
 
-    def ensure_dock(self) -> Any:
+    def ensure_dock(self) -> QDockWidget | None:
         """Build the review dock for the current session now (normally done once loading is idle)."""
         if self.session is None:
             return None
@@ -498,7 +497,7 @@ class AnnotationWorkspace(QObject):
     def _on_added(self, ann: Annotation) -> None:
         self.sync_items()
 
-    def _on_changed(self, new: Annotation, old: Annotation = None) -> None:
+    def _on_changed(self, new: Annotation, old: Annotation | None = None) -> None:
         for vi, _v in enumerate(self.grid.all_views):
             item = self.items.get((vi, new.id))
             if item is not None:
