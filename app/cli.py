@@ -1,6 +1,6 @@
 """Command-line entry point: `isthmus [COMMAND] ...`.
 
-Each sub-command lives in its own module under ``app/commands`` and exposes two
+Each sub-command lives in its own module under ``app/subcommands`` and exposes two
 functions, ``add_arguments(parser)`` and ``run(args) -> int``. Modules are imported
 only when their command runs, so `isthmus info` never loads Qt and the GUI never
 pays for the CLI's imports.
@@ -14,7 +14,7 @@ import sys
 
 from app import __version__
 
-# command name -> (module under app.commands, one-line help)
+# command name -> (module under app.subcommands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "open": ("open_cmd", "open the workstation on folders or files (default: the sample cases)"),
     "info": ("info", "list patients, studies and series found under PATH(s)"),
@@ -48,9 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _load(module_name: str):
     try:
-        return importlib.import_module(f"app.commands.{module_name}")
+        return importlib.import_module(f"app.subcommands.{module_name}")
     except ModuleNotFoundError as exc:  # a command whose module is not built yet
-        if exc.name == f"app.commands.{module_name}":
+        if exc.name == f"app.subcommands.{module_name}":
             return None
         raise
 

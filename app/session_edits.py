@@ -1,16 +1,39 @@
-"""The clinical edit rules of the findings table as pure functions (no Qt, no session state).
+"""The clinical edit rules of a study session as pure functions (no Qt, no session state).
 
-``edit_pars(findings, level, side, changes)`` and ``edit_level(findings, level, changes)``
-return new ``StudyFindings``; invalid combinations raise ValueError (unknown keys TypeError)
-and change nothing. ``StudySession`` turns their results into undoable commands.
+``edit_pars(findings, level, side, changes)``, ``edit_level(findings, level, changes)`` and
+``edit_context(old, new)`` return new values; invalid combinations raise ValueError (unknown
+keys TypeError) and change nothing. ``StudySession`` turns their results into undoable
+commands. ``check_same_patient`` is the SR-export rule: no findings leave with another
+patient's images.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from app.findings import model as m
+from app.findings.model import (
+    ClinicalContext,
+    EdemaSite,
+    Level,
+    LevelFinding,
+    ParsFinding,
+    ParsStatus,
+    Side,
+    Slip,
+    SlipTechnique,
+    StudyFindings,
+)
+from app.viewer.identity import PatientIdentity
+from app.viewer.study_info import StudyInfo
+
+if TYPE_CHECKING:  # pydicom is imported only when an SR is exported (start-up time)
+    from pydicom.dataset import Dataset
+
+
+class SessionError(Exception):
+    """An intent the session could not carry out; the message says why in plain words."""
 
 # Short aliases accepted by edit_level besides the dataclass field names.
 SLIP_KEYS = {
@@ -22,27 +45,27 @@ SLIP_KEYS = {
 }
 
 
-def check_keys(cls: type, changes: dict, what: str) -> None:
+def check_keys(cls: type, changes: dict[str, Any], what: str) -> None:
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(changes) - names)
     if unknown:
         raise TypeError(f"unknown {what} field(s): {', '.join(unknown)}")
 
 
-def edit_pars(findings: m.StudyFindings, level: m.Level | str, side: m.Side | str,
-              changes: dict[str, Any]) -> m.StudyFindings:
+def edit_pars(findings: StudyFindings, level: Level | str, side: Side | str,
+              changes: dict[str, Any]) -> StudyFindings:
     """Change the pars entry at (level, side), creating it (intact) if absent.
 
     Keys: any ParsFinding field, plus ``edema_present``, ``edema_sites``,
     ``edema_signal_ratio``. ``status=None`` removes the entry (not assessed)."""
-    level, side = m.Level(level), m.Side(side)
+    level, side = Level(level), Side(side)
     changes = dict(changes)
     current = findings.pars_at(level, side)
     if "status" in changes and changes["status"] is None:
         if current is None:
             return findings
         return dataclasses.replace(findings, pars=tuple(p for p in findings.pars if (p.level, p.side) != (level, side)))
-    base = current or m.ParsFinding(level=level, side=side, status=m.ParsStatus.INTACT)
+    base = current or ParsFinding(level=level, side=side, status=ParsStatus.INTACT)
     edema = base.edema
     edema_changes: dict[str, Any] = {}
     if "edema_present" in changes:
@@ -50,19 +73,19 @@ def edit_pars(findings: m.StudyFindings, level: m.Level | str, side: m.Side | st
         if edema_changes["present"] is not True and "edema_sites" not in changes:
             edema_changes["sites"] = frozenset()
     if "edema_sites" in changes:
-        sites = frozenset(m.EdemaSite(s) for s in (changes.pop("edema_sites") or ()))
+        sites = frozenset(EdemaSite(s) for s in (changes.pop("edema_sites") or ()))
         edema_changes["sites"] = sites
         if sites and edema.present is not True and "present" not in edema_changes:
             edema_changes["present"] = True
     if "edema_signal_ratio" in changes:
         edema_changes["signal_ratio"] = changes.pop("edema_signal_ratio")
     if "status" in changes:
-        changes["status"] = m.ParsStatus(changes["status"])
+        changes["status"] = ParsStatus(changes["status"])
         if changes["status"].fracture_extent == "none" and "gap_mm" not in changes:
             changes["gap_mm"] = None
-        if changes["status"] is m.ParsStatus.STRESS_REACTION and edema.present is False and "present" not in edema_changes:
+        if changes["status"] is ParsStatus.STRESS_REACTION and edema.present is False and "present" not in edema_changes:
             edema_changes["present"] = True
-    check_keys(m.ParsFinding, changes, "pars finding")
+    check_keys(ParsFinding, changes, "pars finding")
     try:
         if edema_changes:
             edema = dataclasses.replace(edema, **edema_changes)
@@ -72,14 +95,14 @@ def edit_pars(findings: m.StudyFindings, level: m.Level | str, side: m.Side | st
     return findings.with_pars(finding)
 
 
-def edit_level(findings: m.StudyFindings, level: m.Level | str, changes: dict[str, Any]) -> m.StudyFindings:
+def edit_level(findings: StudyFindings, level: Level | str, changes: dict[str, Any]) -> StudyFindings:
     """Change the per-level entry (slip, Pfirrmann, hypoplasia, stenosis, instability ...).
 
     Slip keys: ``slip_percent`` (None removes the slip), ``slip_direction``,
     ``slip_technique``, ``slip_angle_deg``, ``slip_angle_endplate``; or ``slip=Slip(...)``."""
-    level = m.Level(level)
+    level = Level(level)
     changes = dict(changes)
-    base = findings.level(level) or m.LevelFinding(level=level)
+    base = findings.level(level) or LevelFinding(level=level)
     slip_changes = {SLIP_KEYS[k]: changes.pop(k) for k in list(changes) if k in SLIP_KEYS}
     slip = changes.pop("slip", base.slip)
     try:
@@ -89,11 +112,43 @@ def edit_level(findings: m.StudyFindings, level: m.Level | str, changes: dict[st
             elif slip is None:
                 if "percent" not in slip_changes:
                     raise ValueError("enter the percent slip first")
-                slip = m.Slip(**{"technique": m.SlipTechnique.ENTERED, **slip_changes})
+                slip = Slip(**{"technique": SlipTechnique.ENTERED, **slip_changes})
             else:
                 slip = dataclasses.replace(slip, **slip_changes)
-        check_keys(m.LevelFinding, changes, "level finding")
+        check_keys(LevelFinding, changes, "level finding")
         finding = dataclasses.replace(base, slip=slip, **changes)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{level.value}: {exc}") from exc
     return findings.with_level(finding)
+
+
+def edit_context(old: ClinicalContext, new: ClinicalContext) -> ClinicalContext:
+    """The context after the reader's edit ``old`` -> ``new``: a field the reader changed is no
+    longer marked as taken from DICOM (the reader's value replaces the header's)."""
+    changed = {name for name in old.from_dicom if getattr(new, name) != getattr(old, name)}
+    if changed and new.from_dicom == old.from_dicom:
+        return dataclasses.replace(new, from_dicom=new.from_dicom - changed)
+    return new
+
+
+def check_same_patient(patient: PatientIdentity | None, study: StudyInfo | None, findings: StudyFindings,
+                       evidence: Sequence[Dataset]) -> None:
+    """SessionError naming both patients when an evidence header or an annotation behind a
+    finding belongs to another patient than the session's."""
+    if patient is None:
+        return
+    for ds in evidence:
+        theirs = PatientIdentity(*(str(ds.get(k, "") or "") for k in ("PatientID", "PatientName", "PatientBirthDate",
+                                                                        "PatientSex")))
+        if not theirs.same_patient(patient):
+            raise SessionError(f"SR export refused: the images of series {ds.get('SeriesInstanceUID', '?')} belong "
+                               f"to patient ID {theirs.patient_id}, the findings to patient ID {patient.patient_id}")
+    if study is None:
+        return
+    refs = [r for p in findings.pars for r in p.provenance] + [r for lv in findings.levels for r in lv.provenance]
+    refs += [r for lv in findings.levels if lv.slip is not None for r in lv.slip.provenance]
+    foreign = sorted({r.series_instance_uid for r in refs if r.series_instance_uid
+                      and r.series_instance_uid not in study.patient_series_uids})
+    if foreign:
+        raise SessionError(f"SR export refused: findings refer to images (series {', '.join(foreign)}) that are "
+                           f"not images of patient ID {patient.patient_id}")

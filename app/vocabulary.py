@@ -188,7 +188,7 @@ def meyerding_grade(percent_slip: float) -> MeyerdingGrade | None:
     if percent_slip <= 0:
         return None
     for bound, grade in zip(
-        MEYERDING_UPPER_BOUNDS_PCT, (MeyerdingGrade.I, MeyerdingGrade.II, MeyerdingGrade.III, MeyerdingGrade.IV)
+        MEYERDING_UPPER_BOUNDS_PCT, (MeyerdingGrade.I, MeyerdingGrade.II, MeyerdingGrade.III, MeyerdingGrade.IV), strict=True
     ):
         if percent_slip <= bound:
             return grade

@@ -47,7 +47,7 @@ def test_domain_core_does_not_import_qt():
 
 def test_domain_core_imports_with_pyside6_absent():
     """What CI on a machine without PySide6 would see: a meta-path finder refuses PySide6."""
-    mods = [m for m in _domain_modules() if not m.startswith("app.commands")]
+    mods = [m for m in _domain_modules() if not m.startswith("app.subcommands")]
     code = (
         "import importlib, sys\n"
         "class NoQt:\n"

@@ -311,6 +311,13 @@ class MeyerdingSlip(Annotation):
             return None
         return self.points_mm()[self.roles.index(role)]
 
+    def _required_mm(self, role: str) -> np.ndarray:
+        """A landmark the caller checked with ``has`` (KeyError naming it otherwise)."""
+        point = self._mm(role)
+        if point is None:
+            raise KeyError(f"meyerding: no {role} landmark")
+        return point
+
     def has(self, *roles: str) -> bool:
         return all(r in self.roles for r in roles)
 
@@ -325,7 +332,8 @@ class MeyerdingSlip(Annotation):
         if technique is SlipTechnique.ENTERED:
             technique = SlipTechnique.POSTERIOR_CORNER_PERPENDICULAR
         try:
-            return measure.percent_slip(self._mm(S1_PS), self._mm(S1_AS), self._mm(L5_PI), technique=technique.value,
+            return measure.percent_slip(self._required_mm(S1_PS), self._required_mm(S1_AS), self._required_mm(L5_PI),
+                                        technique=technique.value,
                                         l5_posterior_wall_top=self._mm(L5_WALL_TOP))
         except measure.GeometryError:
             return None
@@ -354,9 +362,9 @@ class MeyerdingSlip(Annotation):
         if not self.has(S1_PS, S1_AS, L5_EP_1, L5_EP_2, S1_WALL):
             return None
         try:
-            return measure.slip_angle_deg((self._mm(L5_EP_1), self._mm(L5_EP_2)),
-                                          (self._mm(S1_PS), self._mm(S1_WALL)),
-                                          anterior_direction=self._mm(S1_AS) - self._mm(S1_PS))
+            return measure.slip_angle_deg((self._required_mm(L5_EP_1), self._required_mm(L5_EP_2)),
+                                          (self._required_mm(S1_PS), self._required_mm(S1_WALL)),
+                                          anterior_direction=self._required_mm(S1_AS) - self._required_mm(S1_PS))
         except measure.GeometryError:
             return None
 
@@ -658,7 +666,7 @@ def propagate_level_labels(labels: Sequence[LevelLabel], cranial_direction: Sequ
     base = anchors[0][1] - anchors[0][0]
     for rank, idx in anchors[1:]:
         if idx - rank != base:
-            names = ", ".join(labels[order[r]].level for r, _ in anchors)
+            names = ", ".join(str(labels[order[r]].level) for r, _ in anchors)
             raise LevelLabelConflict(f"labelled vertebrae {names} do not match their order along the spine")
     out = list(labels)
     for rank, i in enumerate(order):

@@ -6,7 +6,7 @@
 * ``to_lps`` - optional callable (N, 2) pixel (column, row) -> (N, 3) LPS mm, for slices of a
   volume; None on a radiograph.
 
-Build one with ``PixelSpace.for_plane(ImagePlane)`` (CT/MR slice), ``PixelSpace.for_radiograph(
+Build one with ``PixelSpace.for_plane(PlaneSpec)`` (CT/MR slice or MPR plane), ``PixelSpace.for_radiograph(
 Calibration)`` (CR/DX) or ``PixelSpace()`` (uncalibrated).
 """
 
@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from app.geometry.frames import PlaneSpec
 
 __all__ = ["PixelSpace", "format_area", "format_length"]
 
@@ -56,8 +58,8 @@ class PixelSpace:
 
     # ------------------------------------------------------------------ constructors
     @classmethod
-    def for_plane(cls, plane) -> PixelSpace:
-        """A CT/MR slice: ``plane`` is an ``app.geometry.frames.ImagePlane``."""
+    def for_plane(cls, plane: PlaneSpec) -> PixelSpace:
+        """A CT/MR slice or MPR plane (``app.geometry.frames.PlaneSpec``): mm and LPS."""
         return cls(spacing_mm=plane.spacing_mm, calibration="", to_lps=plane.to_lps)
 
     @classmethod

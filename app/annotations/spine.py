@@ -94,7 +94,8 @@ class SegmentMotionLines(Annotation):
 
     @property
     def segment_name(self) -> str:
-        return f"{self.level.value}-{self.level.below.value}"
+        below = self.level.below  # never None: the level is L1-L5 (checked on construction)
+        return f"{self.level.value}-{below.value if below is not None else '?'}"
 
     @property
     def position(self) -> SegmentPosition | None:

@@ -30,8 +30,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TypeVar
 
 from app.annotations.model import Annotation, AnnotationDataError, annotation_from_dict
+from app.core.events import EventGroup
 from app.core.history import History
-from app.core.signals import SignalGroup
 
 AnnT = TypeVar("AnnT", bound=Annotation)
 
@@ -148,7 +148,7 @@ class StoreStep:
 
 class AnnotationStore:
     def __init__(self, annotations: Iterable[Annotation] = (), history: History | None = None):
-        self.events = SignalGroup("added", "changed", "removed", "selection_changed", "history_changed", "reset")
+        self.events = EventGroup("added", "changed", "removed", "selection_changed", "history_changed", "reset")
         self.events.inserted = self.events.added  # alias (napari-style name)
         self._items: dict[str, Annotation] = {}
         self.history = history if history is not None else History()

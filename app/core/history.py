@@ -21,7 +21,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import Protocol, runtime_checkable
 
-from app.core.signals import Signal
+from app.core.events import Event
 
 __all__ = ["DEFAULT_LIMIT", "Command", "History"]
 
@@ -40,7 +40,7 @@ class Command(Protocol):
 
 class History:
     def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
-        self.changed = Signal("history_changed")
+        self.changed = Event("history_changed")
         self.limit = int(limit)
         self._undo: list[Command] = []
         self._redo: list[Command] = []

@@ -72,7 +72,7 @@ from app.findings.model import (
 )
 from app.geometry.instability import motion_between
 
-__all__ = ["DERIVED_KINDS", "MAX_SLIP_PCT", "apply_finding_edit_to_annotations", "derive_findings"]
+__all__ = ["DERIVED_KINDS", "MAX_SLIP_PCT", "apply_finding_edit_to_annotations", "derive_findings", "edema_signal_ratio"]
 
 MAX_SLIP_PCT = 200.0
 # annotation kinds whose refs in a provenance mark a finding (part) as derived
@@ -199,7 +199,7 @@ def derive_findings(source: AnnotationStore | Iterable[Annotation], base: StudyF
 
     # ---------------------------------------------------------------- edema signal ratio
     rois = [a for a in anns if isinstance(a, (EllipseROI, FreehandROI))]
-    refs_roi = [r for r in rois if r.role == "reference" and r.stats is not None and r.stats.n > 0]
+    refs_roi = _reference_rois(rois)
     edema_rois: dict[tuple, list[EllipseROI | FreehandROI]] = {}
     for r in rois:
         if r.role == "edema" and r.level is not None and r.side is not None and r.stats is not None and r.stats.n > 0:
@@ -224,16 +224,9 @@ def derive_findings(source: AnnotationStore | Iterable[Annotation], base: StudyF
         elif pars_entry.edema.present is not True:
             pars_entry = replace(pars_entry, edema=replace(pars_entry.edema, present=True))
             out = out.with_pars(pars_entry)
-        if reference is None:
-            notes.append(f"edema ROI at {level.value} {side.value}: no reference ROI with statistics")
-            continue
-        assert roi.stats is not None and reference.stats is not None  # both filtered on their statistics above
-        if not reference.stats.mean > 0:
-            notes.append(f"edema ROI at {level.value} {side.value}: reference mean is not positive")
-            continue
-        ratio = round(roi.stats.mean / reference.stats.mean, 4)
-        if not 0.0 <= ratio <= 100.0:
-            notes.append(f"edema ROI at {level.value} {side.value}: ratio {ratio} out of range, not stored")
+        ratio, problem = _edema_ratio(roi, reference)
+        if reference is None or ratio is None:
+            notes.append(f"edema ROI at {level.value} {side.value}: {problem}")
             continue
         provenance = (*_keep_refs(pars_entry.provenance, ROI_KINDS, alive), roi.ref(), reference.ref())
         out = out.with_pars(replace(pars_entry, edema=replace(pars_entry.edema, signal_ratio=ratio), provenance=provenance))
@@ -315,6 +308,36 @@ def _with_read_on(findings: StudyFindings, series_modality: Mapping[str, str]) -
         if kinds and frozenset(kinds) != p.read_on:
             out = out.with_pars(replace(p, read_on=frozenset(kinds)))
     return out
+
+
+RoiT = EllipseROI | FreehandROI
+
+
+def edema_signal_ratio(roi: Annotation, annotations: Iterable[Annotation]) -> tuple[float | None, str]:
+    """(mean(edema ROI) / mean(its reference ROI), "") or (None, why not): the one rule behind
+    ``Edema.signal_ratio`` and the ratio shown beside the ROI. Reference: a "reference" ROI with
+    statistics on the same image, else in the same series, the most recent."""
+    if not isinstance(roi, (EllipseROI, FreehandROI)) or roi.role != "edema":
+        return None, "not an edema ROI"
+    rois = [a for a in annotations if isinstance(a, (EllipseROI, FreehandROI))]
+    return _edema_ratio(roi, _pick_reference(roi, _reference_rois(rois)))
+
+
+def _reference_rois(rois: Iterable[RoiT]) -> list[RoiT]:
+    return [r for r in rois if r.role == "reference" and r.stats is not None and r.stats.n > 0]
+
+
+def _edema_ratio(roi: RoiT, reference: RoiT | None) -> tuple[float | None, str]:
+    if roi.stats is None or not roi.stats.n:
+        return None, "no statistics of the edema ROI"
+    if reference is None or reference.stats is None:
+        return None, "no reference ROI with statistics"
+    if not reference.stats.mean > 0:
+        return None, "reference mean is not positive"
+    ratio = round(roi.stats.mean / reference.stats.mean, 4)
+    if not 0.0 <= ratio <= 100.0:
+        return None, f"ratio {ratio} out of range, not stored"
+    return ratio, ""
 
 
 def _pick_reference(roi: AnnT, references: Sequence[AnnT]) -> AnnT | None:

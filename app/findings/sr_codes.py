@@ -11,7 +11,23 @@ from __future__ import annotations
 
 from pydicom.sr.coding import Code
 
-from app.findings import model as m
+from app.findings.model import (
+    CTStage,
+    EdemaSite,
+    ImagingModality,
+    Level,
+    MeyerdingGrade,
+    NeuroDeficit,
+    ParsBlock,
+    ParsStatus,
+    Severity,
+    Sex,
+    Side,
+    SlipAngleEndplate,
+    SlipDirection,
+    SlipTechnique,
+    SportLevel,
+)
 
 PRIVATE_SCHEME = "99ISTHMUS"
 PRIVATE_SCHEME_NAME = "Isthmus lumbar spine findings codes"
@@ -62,40 +78,40 @@ BONE_MARROW = SCT("14016003", "Bone marrow")
 PEDICLE = SCT("78972004", "Pedicle of vertebra")
 SACRUM = SCT("54735007", "Sacrum")
 
-LEVEL_CODES: dict[m.Level, Code] = {
-    m.Level.L1: SCT("66794005", "L1 vertebra"),
-    m.Level.L2: SCT("14293000", "L2 vertebra"),
-    m.Level.L3: SCT("36470004", "L3 vertebra"),
-    m.Level.L4: SCT("11994002", "L4 vertebra"),
-    m.Level.L5: SCT("49668003", "L5 vertebra"),
-    m.Level.S1: SACRUM,  # S1 is not in CID 7602/7603: Sacrum + topographical modifier "First sacral segment"
+LEVEL_CODES: dict[Level, Code] = {
+    Level.L1: SCT("66794005", "L1 vertebra"),
+    Level.L2: SCT("14293000", "L2 vertebra"),
+    Level.L3: SCT("36470004", "L3 vertebra"),
+    Level.L4: SCT("11994002", "L4 vertebra"),
+    Level.L5: SCT("49668003", "L5 vertebra"),
+    Level.S1: SACRUM,  # S1 is not in CID 7602/7603: Sacrum + topographical modifier "First sacral segment"
 }
 FIRST_SACRAL_SEGMENT = P("S1-SEGMENT", "First sacral segment (S1)")
 
 # DICOM "Modality" (CID 29 values) for the imaging a pars entry was read on; a radiograph is
 # SNOMED "Plain radiography" (it covers CR, DX and film, which CID 29 splits).
 MODALITY = DCM("121139", "Modality")
-MODALITY_CODES: dict[m.ImagingModality, Code] = {
-    m.ImagingModality.RADIOGRAPH: SCT("168537006", "Plain radiography"),
-    m.ImagingModality.CT: DCM("CT", "Computed Tomography"),
-    m.ImagingModality.MR: DCM("MR", "Magnetic Resonance"),
-    m.ImagingModality.NM: DCM("NM", "Nuclear Medicine"),
+MODALITY_CODES: dict[ImagingModality, Code] = {
+    ImagingModality.RADIOGRAPH: SCT("168537006", "Plain radiography"),
+    ImagingModality.CT: DCM("CT", "Computed Tomography"),
+    ImagingModality.MR: DCM("MR", "Magnetic Resonance"),
+    ImagingModality.NM: DCM("NM", "Nuclear Medicine"),
 }
 SUSPECTED = SCT("415684004", "Suspected")
 SUBJECT_SEX = DCM("121032", "Subject Sex")
-SEX_CODES: dict[m.Sex, Code] = {
-    m.Sex.FEMALE: DCM("F", "Female"),
-    m.Sex.MALE: DCM("M", "Male"),
-    m.Sex.OTHER: DCM("121102", "Other sex"),
+SEX_CODES: dict[Sex, Code] = {
+    Sex.FEMALE: DCM("F", "Female"),
+    Sex.MALE: DCM("M", "Male"),
+    Sex.OTHER: DCM("121102", "Other sex"),
 }
 
-SIDE_CODES: dict[m.Side, Code] = {m.Side.RIGHT: SCT("24028007", "Right"), m.Side.LEFT: SCT("7771000", "Left")}
+SIDE_CODES: dict[Side, Code] = {Side.RIGHT: SCT("24028007", "Right"), Side.LEFT: SCT("7771000", "Left")}
 
-SEVERITY_CODES: dict[m.Severity, Code] = {
-    m.Severity.NONE: ABSENT,
-    m.Severity.MILD: SCT("255604002", "Mild"),
-    m.Severity.MODERATE: SCT("6736007", "Moderate"),
-    m.Severity.SEVERE: SCT("24484000", "Severe"),
+SEVERITY_CODES: dict[Severity, Code] = {
+    Severity.NONE: ABSENT,
+    Severity.MILD: SCT("255604002", "Mild"),
+    Severity.MODERATE: SCT("6736007", "Moderate"),
+    Severity.SEVERE: SCT("24484000", "Severe"),
 }
 
 # ------------------------------------------------------------------ units (UCUM)
@@ -126,18 +142,18 @@ SCHEMA_VERSION = P("SCHEMA-VERSION", "Isthmus findings schema version")
 
 # ------------------------------------------------------------------ private: pars
 PARS_STATUS = P("PARS-STATUS", "Pars interarticularis status")
-PARS_STATUS_CODES: dict[m.ParsStatus, Code] = {
-    m.ParsStatus.INTACT: P("PARS-INTACT", "Intact pars interarticularis"),
-    m.ParsStatus.STRESS_REACTION: P("PARS-STRESS", "Stress reaction (edema, intact cortex)"),
-    m.ParsStatus.INCOMPLETE_FRACTURE: P("PARS-INCOMPLETE", "Incomplete pars fracture"),
-    m.ParsStatus.COMPLETE_FRACTURE: P("PARS-COMPLETE", "Complete pars fracture"),
-    m.ParsStatus.CHRONIC_NONUNION: P("PARS-NONUNION", "Chronic pars non-union"),
+PARS_STATUS_CODES: dict[ParsStatus, Code] = {
+    ParsStatus.INTACT: P("PARS-INTACT", "Intact pars interarticularis"),
+    ParsStatus.STRESS_REACTION: P("PARS-STRESS", "Stress reaction (edema, intact cortex)"),
+    ParsStatus.INCOMPLETE_FRACTURE: P("PARS-INCOMPLETE", "Incomplete pars fracture"),
+    ParsStatus.COMPLETE_FRACTURE: P("PARS-COMPLETE", "Complete pars fracture"),
+    ParsStatus.CHRONIC_NONUNION: P("PARS-NONUNION", "Chronic pars non-union"),
 }
 EDEMA_LOCATION = P("EDEMA-LOC", "Bone marrow edema location")
-EDEMA_SITE_CODES: dict[m.EdemaSite, Code] = {
-    m.EdemaSite.PARS: PARS_INTERARTICULARIS,
-    m.EdemaSite.PEDICLE: PEDICLE,
-    m.EdemaSite.BODY: VERTEBRAL_BODY,
+EDEMA_SITE_CODES: dict[EdemaSite, Code] = {
+    EdemaSite.PARS: PARS_INTERARTICULARIS,
+    EdemaSite.PEDICLE: PEDICLE,
+    EdemaSite.BODY: VERTEBRAL_BODY,
 }
 EDEMA_SIR = P("EDEMA-SIR", "Bone marrow edema signal intensity ratio")
 PARS_GAP = P("PARS-GAP", "Pars defect gap width")
@@ -148,11 +164,11 @@ CONFIRMED_CROSS_SECTIONAL = P("CONFIRMED-CT-MR", "Read on CT or MRI (cross-secti
 HOLLENBERG = P("HOLLENBERG", "Hollenberg MRI grade")
 HOLLENBERG_CODES: dict[int, Code] = {g: P(f"HOLLENBERG-{g}", f"Hollenberg grade {g}") for g in range(5)}
 CT_STAGE = P("CT-STAGE", "CT stage of pars defect")
-CT_STAGE_CODES: dict[m.CTStage, Code] = {
-    m.CTStage.PRE_LYSIS: P("CT-PRELYSIS", "Pre-lysis (very early, MRI-only) stage"),
-    m.CTStage.EARLY: P("CT-EARLY", "Early stage"),
-    m.CTStage.PROGRESSIVE: P("CT-PROGRESSIVE", "Progressive stage"),
-    m.CTStage.TERMINAL: P("CT-TERMINAL", "Terminal stage"),
+CT_STAGE_CODES: dict[CTStage, Code] = {
+    CTStage.PRE_LYSIS: P("CT-PRELYSIS", "Pre-lysis (very early, MRI-only) stage"),
+    CTStage.EARLY: P("CT-EARLY", "Early stage"),
+    CTStage.PROGRESSIVE: P("CT-PROGRESSIVE", "Progressive stage"),
+    CTStage.TERMINAL: P("CT-TERMINAL", "Terminal stage"),
 }
 GRADE_SOURCE_MRI_CROSSWALK = P("DERIVED-MRI", "Derived from MRI findings by the approximate crosswalk")
 GRADE_SOURCE_DERIVED = P("DERIVED", "Derived from the recorded findings")
@@ -164,23 +180,23 @@ CT_STAGE_SOURCE = P("CT-STAGE-SRC", "Source of the CT stage")
 PERCENT_SLIP = P("PERCENT-SLIP", "Percent slip")
 SLIP_ANGLE = P("SLIP-ANGLE", "Slip angle")
 SLIP_DIRECTION = P("SLIP-DIR", "Slip direction")
-SLIP_DIRECTION_CODES: dict[m.SlipDirection, Code] = {
-    m.SlipDirection.ANTERIOR: P("ANTEROLISTHESIS", "Anterolisthesis"),
-    m.SlipDirection.POSTERIOR: P("RETROLISTHESIS", "Retrolisthesis"),
+SLIP_DIRECTION_CODES: dict[SlipDirection, Code] = {
+    SlipDirection.ANTERIOR: P("ANTEROLISTHESIS", "Anterolisthesis"),
+    SlipDirection.POSTERIOR: P("RETROLISTHESIS", "Retrolisthesis"),
 }
-SLIP_TECHNIQUE_CODES: dict[m.SlipTechnique, Code] = {
-    m.SlipTechnique.POSTERIOR_CORNER_PERPENDICULAR: P("SLIP-TECH-1", "Perpendicular from the postero-inferior corner"),
-    m.SlipTechnique.POSTERIOR_WALL_TANGENT: P("SLIP-TECH-2", "Tangent to the posterior wall"),
-    m.SlipTechnique.ENTERED: P("SLIP-ENTERED", "Entered by the reader without landmarks"),
+SLIP_TECHNIQUE_CODES: dict[SlipTechnique, Code] = {
+    SlipTechnique.POSTERIOR_CORNER_PERPENDICULAR: P("SLIP-TECH-1", "Perpendicular from the postero-inferior corner"),
+    SlipTechnique.POSTERIOR_WALL_TANGENT: P("SLIP-TECH-2", "Tangent to the posterior wall"),
+    SlipTechnique.ENTERED: P("SLIP-ENTERED", "Entered by the reader without landmarks"),
 }
-SLIP_ANGLE_ENDPLATE_CODES: dict[m.SlipAngleEndplate, Code] = {
-    m.SlipAngleEndplate.L5_INFERIOR: P("SA-L5-INFERIOR", "Slip angle from the L5 inferior endplate (Boxall)"),
-    m.SlipAngleEndplate.L5_SUPERIOR: P("SA-L5-SUPERIOR", "Slip angle from the L5 superior endplate"),
+SLIP_ANGLE_ENDPLATE_CODES: dict[SlipAngleEndplate, Code] = {
+    SlipAngleEndplate.L5_INFERIOR: P("SA-L5-INFERIOR", "Slip angle from the L5 inferior endplate (Boxall)"),
+    SlipAngleEndplate.L5_SUPERIOR: P("SA-L5-SUPERIOR", "Slip angle from the L5 superior endplate"),
 }
 SLIP_ANGLE_ENDPLATE = P("SA-ENDPLATE", "Slip angle reference endplate")
 MEYERDING = P("MEYERDING", "Meyerding grade")
-MEYERDING_CODES: dict[m.MeyerdingGrade, Code] = {g: P(f"MEYERDING-{g.value}", f"Meyerding grade {g.value}")
-                                                 for g in m.MeyerdingGrade}
+MEYERDING_CODES: dict[MeyerdingGrade, Code] = {g: P(f"MEYERDING-{g.value}", f"Meyerding grade {g.value}")
+                                                 for g in MeyerdingGrade}
 NO_LISTHESIS = P("NO-LISTHESIS", "No listhesis (0 percent slip)")
 NEAR_BOUNDARY = P("NEAR-BOUNDARY", "Percent slip near a Meyerding grade boundary")
 SLIP_LANDMARK = P("SLIP-LANDMARK", "Slip landmark")
@@ -261,37 +277,37 @@ CONTEXT_ITEMS: dict[str, tuple[Code, object]] = {
     "odi": (P("ODI", "Oswestry Disability Index (0-100)"), ("num", UNIT_SCORE)),
     "disabling_pain": (P("DISABLING-PAIN", "Disabling pain"), "bool"),
     "radicular_symptoms": (P("RADICULAR", "Radicular symptoms"), "bool"),
-    "neuro_deficit": (P("NEURO-DEFICIT", "Neurological deficit"), m.NeuroDeficit),
+    "neuro_deficit": (P("NEURO-DEFICIT", "Neurological deficit"), NeuroDeficit),
     "cauda_equina_symptoms": (P("CAUDA-EQUINA", "Cauda equina symptoms"), "bool"),
     "slip_progression": (P("SLIP-PROGRESS", "Slip progression on serial films"), "bool"),
-    "pars_block": (P("PARS-BLOCK", "Diagnostic pars block"), m.ParsBlock),
+    "pars_block": (P("PARS-BLOCK", "Diagnostic pars block"), ParsBlock),
     "pain_concordant_with_imaging": (P("PAIN-CONCORDANT", "Pain concordant with imaging"), "bool"),
     "smoking": (P("SMOKING", "Smoker"), "bool"),
     "depression_or_chronic_pain": (P("DEPRESSION-CP", "Depression or chronic pain syndrome"), "bool"),
     "realistic_expectations": (P("REALISTIC-EXP", "Realistic expectations"), "bool"),
     "wishes_surgery": (P("WISHES-SURGERY", "Patient wishes surgery"), "bool"),
-    "sex": (SUBJECT_SEX, m.Sex),
-    "sport_level": (P("SPORT-LEVEL", "Level of sport"), m.SportLevel),
+    "sex": (SUBJECT_SEX, Sex),
+    "sport_level": (P("SPORT-LEVEL", "Level of sport"), SportLevel),
 }
 FROM_DICOM = P("FROM-DICOM", "Context item taken from the DICOM header (field name)")
-NEURO_DEFICIT_CODES: dict[m.NeuroDeficit, Code] = {
-    m.NeuroDeficit.NONE: P("NEURO-NONE", "No neurological deficit"),
-    m.NeuroDeficit.STABLE: P("NEURO-STABLE", "Stable neurological deficit"),
-    m.NeuroDeficit.PROGRESSIVE: P("NEURO-PROGRESS", "Progressive neurological deficit"),
-    m.NeuroDeficit.SEVERE: P("NEURO-SEVERE", "Severe neurological deficit"),
+NEURO_DEFICIT_CODES: dict[NeuroDeficit, Code] = {
+    NeuroDeficit.NONE: P("NEURO-NONE", "No neurological deficit"),
+    NeuroDeficit.STABLE: P("NEURO-STABLE", "Stable neurological deficit"),
+    NeuroDeficit.PROGRESSIVE: P("NEURO-PROGRESS", "Progressive neurological deficit"),
+    NeuroDeficit.SEVERE: P("NEURO-SEVERE", "Severe neurological deficit"),
 }
-SPORT_LEVEL_CODES: dict[m.SportLevel, Code] = {
-    m.SportLevel.RECREATIONAL: P("SPORT-RECREATION", "Recreational sport"),
-    m.SportLevel.COMPETITIVE: P("SPORT-COMPETE", "Competitive sport"),
-    m.SportLevel.PROFESSIONAL: P("SPORT-PRO", "Professional sport"),
+SPORT_LEVEL_CODES: dict[SportLevel, Code] = {
+    SportLevel.RECREATIONAL: P("SPORT-RECREATION", "Recreational sport"),
+    SportLevel.COMPETITIVE: P("SPORT-COMPETE", "Competitive sport"),
+    SportLevel.PROFESSIONAL: P("SPORT-PRO", "Professional sport"),
 }
-PARS_BLOCK_CODES: dict[m.ParsBlock, Code] = {
-    m.ParsBlock.NOT_DONE: P("BLOCK-NOT-DONE", "Pars block not done"),
-    m.ParsBlock.POSITIVE: P("BLOCK-POSITIVE", "Pars block positive (pain relief)"),
-    m.ParsBlock.NEGATIVE: P("BLOCK-NEGATIVE", "Pars block negative"),
+PARS_BLOCK_CODES: dict[ParsBlock, Code] = {
+    ParsBlock.NOT_DONE: P("BLOCK-NOT-DONE", "Pars block not done"),
+    ParsBlock.POSITIVE: P("BLOCK-POSITIVE", "Pars block positive (pain relief)"),
+    ParsBlock.NEGATIVE: P("BLOCK-NEGATIVE", "Pars block negative"),
 }
-ENUM_CODES: dict[type, dict] = {m.NeuroDeficit: NEURO_DEFICIT_CODES, m.ParsBlock: PARS_BLOCK_CODES,
-                                 m.Sex: SEX_CODES, m.SportLevel: SPORT_LEVEL_CODES}
+ENUM_CODES: dict[type, dict] = {NeuroDeficit: NEURO_DEFICIT_CODES, ParsBlock: PARS_BLOCK_CODES,
+                                 Sex: SEX_CODES, SportLevel: SPORT_LEVEL_CODES}
 
 
 def key(code) -> tuple[str, str]:

@@ -1,4 +1,5 @@
-"""Coordinate frames of one displayed image: pixel (column, row) <-> LPS mm, and the 2D
+"""Coordinate frames of one displayed image: pixel (column, row) <-> LPS mm (``PlaneSpec``, the
+one plane class: viewer MPR planes, annotation pixel spaces, DICOM image planes), and the 2D
 pixel -> mm scaling of projection radiographs with its stated calibration basis. Pure numpy.
 
 Pixel coordinates are ``(column, row)`` with the *centre* of pixel (c, r) at (c, r) (the DICOM
@@ -14,14 +15,19 @@ direction in which the row index increases. PixelSpacing = (row spacing, column 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Protocol, TypeAlias
 
 import numpy as np
 
-__all__ = ["ImagePlane", "ProjectionScale", "lps_to_pixel", "pixel_to_lps", "plane_from_geometry"]
+__all__ = ["PlaneSpec", "ProjectionScale", "image_plane", "lps_to_pixel", "pixel_to_lps", "plane_from_geometry"]
 
 
-def _as_points(points: Sequence, dim: int, name: str) -> tuple[np.ndarray, bool]:
+Vector: TypeAlias = Sequence[float] | np.ndarray
+Points: TypeAlias = Sequence | np.ndarray  # one point, or (N, dim) points
+
+
+def _as_points(points: Points, dim: int, name: str) -> tuple[np.ndarray, bool]:
     a = np.asarray(points, dtype=np.float64)
     single = a.ndim == 1
     a = a.reshape(-1, dim) if a.size else a.reshape(0, dim)
@@ -30,8 +36,8 @@ def _as_points(points: Sequence, dim: int, name: str) -> tuple[np.ndarray, bool]
     return a, single
 
 
-def pixel_to_lps(points_px: Sequence, origin_lps: Sequence[float], row_cosine: Sequence[float],
-                 column_cosine: Sequence[float], spacing_mm: Sequence[float]) -> np.ndarray:
+def pixel_to_lps(points_px: Points, origin_lps: Vector, row_cosine: Vector,
+                 column_cosine: Vector, spacing_mm: Vector) -> np.ndarray:
     """(column, row) pixel points -> LPS mm: origin + col*colspacing*row_cosine + row*rowspacing*column_cosine.
 
     ``spacing_mm`` = (row spacing, column spacing) as in PixelSpacing. A single point in gives a
@@ -45,8 +51,8 @@ def pixel_to_lps(points_px: Sequence, origin_lps: Sequence[float], row_cosine: S
     return out[0] if single else out
 
 
-def lps_to_pixel(points_lps: Sequence, origin_lps: Sequence[float], row_cosine: Sequence[float],
-                 column_cosine: Sequence[float], spacing_mm: Sequence[float]) -> np.ndarray:
+def lps_to_pixel(points_lps: Points, origin_lps: Vector, row_cosine: Vector,
+                 column_cosine: Vector, spacing_mm: Vector) -> np.ndarray:
     """LPS mm -> (column, row) pixel points (orthogonal projection onto the image plane)."""
     p, single = _as_points(points_lps, 3, "points_lps")
     o = np.asarray(origin_lps, dtype=np.float64).reshape(3)
@@ -58,51 +64,99 @@ def lps_to_pixel(points_lps: Sequence, origin_lps: Sequence[float], row_cosine: 
     return out[0] if single else out
 
 
-@dataclass(frozen=True)
-class ImagePlane:
-    """One image plane in LPS: origin (centre of pixel (0, 0)), cosines, spacing (row, column)."""
+def _unit(v: Vector) -> np.ndarray:
+    v = np.asarray(v, dtype=np.float64).reshape(3)
+    n = np.linalg.norm(v)
+    if n == 0:
+        raise ValueError("zero-length direction")
+    return v / n
 
-    origin_lps: tuple[float, float, float]
-    row_cosine: tuple[float, float, float]
-    column_cosine: tuple[float, float, float]
+
+@dataclass(frozen=True)
+class PlaneSpec:
+    """One image plane in LPS, the one plane class of the viewer (MPR), the annotations and the
+    geometry: pixel (col, row) sits at ``origin_lps + col * spacing_col * right_lps + row *
+    spacing_row * down_lps``. ``right_lps`` is DICOM's row cosine (screen right), ``down_lps``
+    the column cosine (screen down); directions are normalised, spacing must be positive."""
+
+    origin_lps: np.ndarray  # (3,) centre of pixel (col 0, row 0)
+    right_lps: np.ndarray  # (3,) unit vector along increasing column
+    down_lps: np.ndarray  # (3,) unit vector along increasing row
     spacing_mm: tuple[float, float]  # (row spacing, column spacing)
+    shape: tuple[int, int] = (0, 0)  # (rows, columns) of a resliced grid; (0, 0) for a bare plane
 
     def __post_init__(self) -> None:
-        for name in ("origin_lps", "row_cosine", "column_cosine"):
-            v = tuple(float(x) for x in np.asarray(getattr(self, name), dtype=np.float64).reshape(3))
-            object.__setattr__(self, name, v)
-        sp = tuple(float(x) for x in np.asarray(self.spacing_mm, dtype=np.float64).reshape(2))
-        if sp[0] <= 0 or sp[1] <= 0:
-            raise ValueError(f"pixel spacing must be positive, got {sp}")
-        object.__setattr__(self, "spacing_mm", sp)
-        for name in ("row_cosine", "column_cosine"):
-            n = float(np.linalg.norm(getattr(self, name)))
-            if not 0.99 < n < 1.01:
-                raise ValueError(f"{name} must be a unit vector, got length {n:.3f}")
+        object.__setattr__(self, "origin_lps", np.asarray(self.origin_lps, dtype=np.float64).reshape(3))
+        object.__setattr__(self, "right_lps", _unit(self.right_lps))
+        object.__setattr__(self, "down_lps", _unit(self.down_lps))
+        spacing = (float(self.spacing_mm[0]), float(self.spacing_mm[1]))
+        if not (spacing[0] > 0 and spacing[1] > 0):
+            raise ValueError(f"pixel spacing must be positive, got {spacing}")
+        object.__setattr__(self, "spacing_mm", spacing)
+        object.__setattr__(self, "shape", (int(self.shape[0]), int(self.shape[1])))
 
     @property
     def normal_lps(self) -> np.ndarray:
-        return np.cross(self.row_cosine, self.column_cosine)
+        return _unit(np.cross(self.right_lps, self.down_lps))
 
-    def to_lps(self, points_px: Sequence) -> np.ndarray:
-        return pixel_to_lps(points_px, self.origin_lps, self.row_cosine, self.column_cosine, self.spacing_mm)
+    def pixel_to_lps(self, col: float, row: float) -> np.ndarray:
+        return (self.origin_lps + col * self.spacing_mm[1] * self.right_lps
+                + row * self.spacing_mm[0] * self.down_lps)
 
-    def to_pixel(self, points_lps: Sequence) -> np.ndarray:
-        return lps_to_pixel(points_lps, self.origin_lps, self.row_cosine, self.column_cosine, self.spacing_mm)
+    def lps_to_pixel(self, point_lps: Vector) -> tuple[float, float, float]:
+        """(col, row, signed distance from the plane in mm along the normal)."""
+        d = np.asarray(point_lps, dtype=np.float64) - self.origin_lps
+        return (float(d @ self.right_lps) / self.spacing_mm[1],
+                float(d @ self.down_lps) / self.spacing_mm[0],
+                float(d @ self.normal_lps))
 
-    def distance_from_plane_mm(self, points_lps: Sequence) -> np.ndarray:
+    def shifted(self, distance_mm: float) -> PlaneSpec:
+        return replace(self, origin_lps=self.origin_lps + distance_mm * self.normal_lps)
+
+    # vectorised forms: one (2,) / (3,) point, or (N, 2) / (N, 3) arrays
+    def to_lps(self, points_px: Points) -> np.ndarray:
+        return pixel_to_lps(points_px, self.origin_lps, self.right_lps, self.down_lps, self.spacing_mm)
+
+    def to_pixel(self, points_lps: Points) -> np.ndarray:
+        return lps_to_pixel(points_lps, self.origin_lps, self.right_lps, self.down_lps, self.spacing_mm)
+
+    def distance_from_plane_mm(self, points_lps: Points) -> np.ndarray:
         p, single = _as_points(points_lps, 3, "points_lps")
-        d = (p - np.asarray(self.origin_lps)) @ self.normal_lps
+        d = (p - self.origin_lps) @ self.normal_lps
         return d[0] if single else d
 
 
-def plane_from_geometry(geometry, k: int) -> ImagePlane:
+def image_plane(origin_lps: Vector, row_cosine: Vector, column_cosine: Vector, spacing_mm: Vector) -> PlaneSpec:
+    """The plane of one DICOM image (ImagePositionPatient, ImageOrientationPatient, PixelSpacing);
+    ValueError when a cosine is not a unit vector (a corrupt header, not something to normalise)."""
+    for name, v in (("row_cosine", row_cosine), ("column_cosine", column_cosine)):
+        n = float(np.linalg.norm(np.asarray(v, dtype=np.float64)))
+        if not 0.99 < n < 1.01:
+            raise ValueError(f"{name} must be a unit vector, got length {n:.3f}")
+    return PlaneSpec(np.asarray(origin_lps, dtype=np.float64), np.asarray(row_cosine, dtype=np.float64),
+                     np.asarray(column_cosine, dtype=np.float64), (float(spacing_mm[0]), float(spacing_mm[1])))
+
+
+class VolumeGrid(Protocol):
+    """What ``plane_from_geometry`` reads of a volume's geometry (app.dicom.model.Geometry)."""
+
+    @property
+    def direction(self) -> np.ndarray: ...
+    @property
+    def spacing_mm(self) -> np.ndarray: ...
+    @property
+    def shape_ijk(self) -> tuple[int, int, int]: ...
+    def ijk_to_lps(self, ijk: np.ndarray) -> np.ndarray: ...
+
+
+def plane_from_geometry(geometry: VolumeGrid, k: int) -> PlaneSpec:
     """The image plane of slice ``k`` of a volume ``Geometry`` (app.dicom.model): the i axis is
     the row cosine, the j axis the column cosine, spacing (j spacing, i spacing)."""
     origin = geometry.ijk_to_lps(np.array([0.0, 0.0, float(k)]))
     d = np.asarray(geometry.direction)
     sp = np.asarray(geometry.spacing_mm)
-    return ImagePlane(tuple(origin), tuple(d[:, 0]), tuple(d[:, 1]), (float(sp[1]), float(sp[0])))
+    ni, nj = int(geometry.shape_ijk[0]), int(geometry.shape_ijk[1])
+    return PlaneSpec(origin, d[:, 0], d[:, 1], (float(sp[1]), float(sp[0])), (nj, ni))
 
 
 @dataclass(frozen=True)
@@ -126,7 +180,7 @@ class ProjectionScale:
     def calibrated(self) -> bool:
         return self.spacing_mm is not None
 
-    def to_mm(self, points_px: Sequence) -> np.ndarray:
+    def to_mm(self, points_px: Points) -> np.ndarray:
         """(column, row) px -> (x, y) mm in the image plane (x along rows, y down the columns)."""
         if self.spacing_mm is None:
             raise ValueError(f"image is uncalibrated ({self.basis or 'no pixel spacing'}): no mm values")

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import NamedTuple, TypeAlias
 
 import numpy as np
 
@@ -110,6 +110,9 @@ class RoiStats(NamedTuple):
 
 # --------------------------------------------------------------------------- helpers
 
+PointLike: TypeAlias = Sequence[float] | np.ndarray  # one point, 2D or 3D
+
+
 def _pts(points: Sequence | np.ndarray, name: str = "points") -> np.ndarray:
     a = np.asarray(points, dtype=np.float64)
     if a.ndim == 1:
@@ -121,7 +124,7 @@ def _pts(points: Sequence | np.ndarray, name: str = "points") -> np.ndarray:
     return a
 
 
-def _pt(point: Sequence, name: str) -> np.ndarray:
+def _pt(point: PointLike, name: str) -> np.ndarray:
     a = np.asarray(point, dtype=np.float64).reshape(-1)
     if a.shape[0] not in (2, 3) or not np.all(np.isfinite(a)):
         raise GeometryError(f"{name}: expected a finite 2D or 3D point, got {point!r}")
@@ -310,11 +313,11 @@ def _line_intersection_2d(p: np.ndarray, d: np.ndarray, q: np.ndarray, e: np.nda
 
 
 def percent_slip(
-    s1_posterior_superior: Sequence[float],
-    s1_anterior_superior: Sequence[float],
-    l5_posterior_inferior: Sequence[float],
+    s1_posterior_superior: PointLike,
+    s1_anterior_superior: PointLike,
+    l5_posterior_inferior: PointLike,
     technique: str = POSTERIOR_CORNER_PERPENDICULAR,
-    l5_posterior_wall_top: Sequence[float] | None = None,
+    l5_posterior_wall_top: PointLike | None = None,
 ) -> SlipMeasurement:
     """Meyerding/Taillard percent slip of L5 on S1.
 
@@ -366,9 +369,9 @@ def percent_slip(
 
 
 def slip_angle_deg(
-    l5_inferior_endplate_line: Sequence[Sequence[float]],
-    s1_posterior_wall_line: Sequence[Sequence[float]],
-    anterior_direction: Sequence[float] | None = None,
+    l5_inferior_endplate_line: Sequence[PointLike],
+    s1_posterior_wall_line: Sequence[PointLike],
+    anterior_direction: PointLike | None = None,
 ) -> float:
     """Boxall slip angle in degrees (-90..90): the angle between a line parallel to the L5
     inferior endplate and the perpendicular to the S1 posterior border; positive = kyphotic

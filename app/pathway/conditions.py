@@ -164,7 +164,10 @@ def kleene_any(values) -> bool | None:
     return None if unknown else False
 
 
-def expand(node: Node, checklists: Mapping[str, Node]) -> Node:
+ChecklistItems = Mapping[str, tuple[tuple[str, Node], ...]]  # checklist id -> (criterion id, condition) required
+
+
+def expand(node: Node, checklists: ChecklistItems) -> Node:
     """``node`` with every checklist reference replaced by the all-of of its required criteria
     (``checklists``: id -> tuple of (criterion id, condition) for the required criteria)."""
     if isinstance(node, ChecklistRef):
@@ -228,7 +231,7 @@ def supervaluate(node: Node, leaf: Callable[[Pred], bool | None],
         return None
     common: bool | None = None
     for combo in itertools.product((False, True), repeat=len(keys)):
-        assigned = dict(zip(keys, combo))
+        assigned = dict(zip(keys, combo, strict=True))
 
         def completed(p: Pred, assigned: dict = assigned) -> bool | None:
             k = key(p)
@@ -262,7 +265,7 @@ def relevant_unknowns(node: Node, leaf: Callable[[Pred], bool | None],
         return _unmasked_unknowns(node, leaf, key)
     relevant: set[Hashable] = set()
     for combo in itertools.product((False, True), repeat=len(keys)):
-        assigned = dict(zip(keys, combo))
+        assigned = dict(zip(keys, combo, strict=True))
         base = value_with(assigned)
         for k in keys:
             if k in relevant or assigned[k]:
@@ -278,11 +281,13 @@ def _unmasked_unknowns(node: Node, leaf: Callable[[Pred], bool | None],
         return {key(node)} if node is not _TRUE and leaf(node) is None else set()
     if isinstance(node, Not):
         return _unmasked_unknowns(node.item, leaf, key)
+    if isinstance(node, ChecklistRef):
+        raise ValueError(f"checklist {node.checklist_id!r} not expanded (call expand first)")
     values = [evaluate(n, leaf) for n in node.items]
     if (isinstance(node, All) and False in values) or (isinstance(node, AnyOf) and True in values):
         return set()
     out: set[Hashable] = set()
-    for n, v in zip(node.items, values):
+    for n, v in zip(node.items, values, strict=True):
         if v is None:
             out |= _unmasked_unknowns(n, leaf, key)
     return out

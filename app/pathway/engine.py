@@ -340,8 +340,8 @@ def evaluate(findings: StudyFindings, ruleset: Ruleset,
         for c in cl.criteria:
             cited.extend(c.sources)
     for lv in levels:
-        for p in lv.pars:
-            for u in p.union:
+        for pars_stage in lv.pars:
+            for u in pars_stage.union:
                 cited.extend(u.citations)
     for d in disagreements:
         for pos in d.positions:
@@ -412,11 +412,11 @@ def _missing(run: _Run, ruleset: Ruleset, facts: Facts, tier: str, plan: set[str
                 entry["tier"] = raises
     items = []
     for k, v in by_fact.items():
-        adds = tuple(_order_recs(v["adds"], ruleset))
+        ordered_adds = tuple(_order_recs(v["adds"], ruleset))
         items.append(MissingItem(fact=k, question=FACT_QUESTIONS.get(k, k), rules=tuple(v["rules"]),
-                                 could_add=adds, could_change_tier_to=v["tier"], together_with=tuple(v["with"]),
+                                 could_add=ordered_adds, could_change_tier_to=v["tier"], together_with=tuple(v["with"]),
                                  could_add_titles=tuple(format_text(ruleset.recommendations[a].title, run.settings)
-                                                        for a in adds)))
+                                                        for a in ordered_adds)))
     items.sort(key=lambda m: (-(tier_rank(m.could_change_tier_to) if m.could_change_tier_to else -1), m.fact))
     return tuple(items)
 

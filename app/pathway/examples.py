@@ -15,11 +15,17 @@ from typing import Any
 
 from app.findings.model import (
     ClinicalContext,
+    CTStage,
     Edema,
+    ImagingModality,
     ImagingPerformed,
     InstabilityMeasurement,
+    Level,
     LevelFinding,
     ParsFinding,
+    ParsStatus,
+    Severity,
+    Side,
     Slip,
     SpinoPelvic,
     StudyFindings,
@@ -28,8 +34,9 @@ from app.findings.model import (
 
 def pars(level: str, side: str, status: str, edema: bool | None = None,
          ct_stage: str | None = None, read_on: Iterable[str] = ()) -> ParsFinding:
-    return ParsFinding(level=level, side=side, status=status, edema=Edema(present=edema), ct_stage_override=ct_stage,
-                       read_on=frozenset(read_on))
+    return ParsFinding(level=Level(level), side=Side(side), status=ParsStatus(status), edema=Edema(present=edema),
+                       ct_stage_override=None if ct_stage is None else CTStage(ct_stage),
+                       read_on=frozenset(ImagingModality(r) for r in read_on))
 
 
 def level(level: str, slip: float | None = None, pfirrmann: int | None = None,
@@ -44,8 +51,9 @@ def level(level: str, slip: float | None = None, pfirrmann: int | None = None,
     if (translation_mm, translation_pct, angulation_deg) != (None, None, None):
         measured = InstabilityMeasurement(translation_mm=translation_mm, translation_pct=translation_pct,
                                           angulation_deg=angulation_deg)
-    return LevelFinding(level=level, slip=s, disc_pfirrmann=pfirrmann, neural_arch_hypoplasia=hypoplasia,
-                        instability=instability, foraminal_stenosis=stenosis, instability_measured=measured)
+    return LevelFinding(level=Level(level), slip=s, disc_pfirrmann=pfirrmann, neural_arch_hypoplasia=hypoplasia,
+                        instability=instability, foraminal_stenosis=None if stenosis is None else Severity(stenosis),
+                        instability_measured=measured)
 
 
 def build(pars_entries: Iterable[Any] = (), levels: Iterable[Any] = (), *, imaging: dict | None = None,

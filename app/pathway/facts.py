@@ -129,7 +129,8 @@ class Lesion:
 
     @property
     def contralateral_stage(self) -> CTStage | None:
-        return effective_stage(self.contralateral) if self.contralateral_lesion else None
+        contra = self.contralateral
+        return effective_stage(contra) if contra is not None and is_lesion(contra) else None
 
 
 def is_lesion(p: ParsFinding) -> bool:

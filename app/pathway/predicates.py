@@ -378,7 +378,7 @@ def _slip_present(f: Facts):
     return _slip_above(f, 0.0)
 
 
-_GRADE_UPPER = dict(zip(("I", "II", "III", "IV"), MEYERDING_UPPER_BOUNDS_PCT))
+_GRADE_UPPER = dict(zip(("I", "II", "III", "IV"), MEYERDING_UPPER_BOUNDS_PCT, strict=True))
 
 
 @predicate("slip_grade_at_most", facts=("slip_pct_lesion_levels",))

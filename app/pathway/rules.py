@@ -13,14 +13,10 @@ from __future__ import annotations
 import hashlib
 import os
 import string
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-try:  # Python >= 3.11
-    import tomllib
-except ModuleNotFoundError:  # pragma: no cover - 3.10 fallback
-    import tomli as tomllib  # type: ignore[no-redef]
 
 from app.pathway import conditions as cond
 from app.pathway.result import TIERS, Citation, Position, SeedQuote

@@ -20,7 +20,7 @@ from app.findings.model import (
 from app.pathway.facts import CT_STAGE_ORDER, Facts, effective_stage, is_lesion, stage_source
 from app.pathway.predicates import measured_unstable
 from app.pathway.result import LevelStage, ParsStage, UnionEstimate
-from app.pathway.rules import Cohort, Ruleset
+from app.pathway.rules import Cohort, Ruleset, UnionRow
 
 SDSG_PI_LOW_DEG = 45.0  # SDSG type 1 / 2 boundary (both sources agree)
 SDSG_UNCERTAIN_DEG = 5.0  # PI within this of a cut-off is flagged (clinical-reference 1.5)
@@ -45,7 +45,7 @@ def _stage_rank(stage: CTStage | None) -> int:
 
 
 def _lookup(cohort: Cohort, stage: CTStage, contra: CTStage | None, contra_is_lesion: bool,
-            contra_known: bool) -> tuple[str | None, object | None, str]:
+            contra_known: bool) -> tuple[str | None, UnionRow | None, str]:
     """(key, row, note) for one lesion in one cohort, or (None, None, why) when no row fits."""
     s = stage.value
     if stage is CTStage.TERMINAL:  # pseudarthrosis: only pooled per-stage rows apply
@@ -79,7 +79,7 @@ def union_estimates(pars: ParsFinding, contra: ParsFinding | None, ruleset: Rule
     if stage is None or not is_lesion(pars):
         return (), ()
     contra_is_lesion = contra is not None and is_lesion(contra)
-    contra_stage = effective_stage(contra) if contra_is_lesion else None
+    contra_stage = effective_stage(contra) if contra is not None and contra_is_lesion else None
     contra_known = contra is not None
     estimates = []
     cohorts = sorted(ruleset.cohorts, key=lambda c: (c.id != primary_cohort, c.id))
@@ -100,17 +100,21 @@ def union_estimates(pars: ParsFinding, contra: ParsFinding | None, ruleset: Rule
         return tuple(estimates), tuple(modifiers)
     if stage is CTStage.PROGRESSIVE:
         modifiers.append("progressive stage lowers union (JOSR 2023 OR 5.86 vs pre-lysis; Tatsumura 2021 OR 20.0)")
-    if contra_stage is CTStage.TERMINAL and stage is not CTStage.TERMINAL:
+    if contra_stage is CTStage.TERMINAL:  # (this lesion is not terminal: returned above)
         modifiers.append("contralateral terminal pseudarthrosis: union unlikely (Eto 2021 26.1 %; Tatsumura 2021 OR 78.8)")
     if contra_is_lesion:
         modifiers.append("bilateral lesion: lower union than unilateral (PMID 33597077: 76 % vs 96 %)")
     if pars.level is Level.L5:
         modifiers.append("L5 level: adverse in Tatsumura 2021 (OR 175), not significant in JOSR 2023 — sources disagree")
-    if pars.edema_present is False and stage is not CTStage.TERMINAL:
+    if pars.edema_present is False:
         modifiers.append("no marrow edema: edema-negative lesions heal less often (Sakai 2010)")
     if adult:
         modifiers.append("union cohorts are children/adolescents; applicability to adults is unknown")
     return tuple(estimates), tuple(modifiers)
+
+
+def _value(stage: CTStage | None) -> str | None:
+    return None if stage is None else stage.value
 
 
 def _anterior_slip(lf: LevelFinding | None) -> bool:
@@ -119,7 +123,7 @@ def _anterior_slip(lf: LevelFinding | None) -> bool:
 
 def _wiltse(lf: LevelFinding | None, lesions: list[ParsFinding], level_pars: list[ParsFinding],
             adult: bool | None) -> tuple[str | None, str]:
-    if not _anterior_slip(lf):
+    if lf is None or not _anterior_slip(lf):
         return None, ""
     if any(p.status.is_defect for p in lesions):
         return "II", ("isthmic (II); subtype IIA (lytic, fatigue fracture) is the usual form — IIB (elongated) "
@@ -139,7 +143,7 @@ def _wiltse(lf: LevelFinding | None, lesions: list[ParsFinding], level_pars: lis
 
 def _marchetti(lf: LevelFinding | None, lesions: list[ParsFinding], wiltse: str | None) -> tuple[str | None, str]:
     """Marchetti-Bartolozzi of a slip: developmental (dysplastic) vs acquired (clinical-reference 1.6)."""
-    if not _anterior_slip(lf):
+    if lf is None or not _anterior_slip(lf):
         return None, ""
     if wiltse in ("I", "I?") or lf.neural_arch_hypoplasia or lf.spina_bifida_occulta:
         return "developmental (dysplastic)", ("high- vs low-dysplastic needs the L5 shape, sacral doming and "
@@ -156,13 +160,13 @@ def _marchetti(lf: LevelFinding | None, lesions: list[ParsFinding], wiltse: str 
 
 def _sdsg(lvl: Level, lf: LevelFinding | None, sp: SpinoPelvic | None, pi_high_deg: float) -> tuple[str | None, str]:
     """SDSG type of an L5-S1 slip (clinical-reference 1.5); PI cut-offs 45 / ``pi_high_deg``."""
-    if lvl is not Level.L5 or not _anterior_slip(lf):
+    if lvl is not Level.L5 or lf is None or lf.slip is None or not _anterior_slip(lf):
         return None, ""
     pi = None if sp is None else sp.pelvic_incidence_deg
     ss = None if sp is None else sp.sacral_slope_deg
     pt = None if sp is None else sp.pelvic_tilt_deg
     notes = []
-    if None not in (pi, ss, pt) and abs(pi - (pt + ss)) > PI_IDENTITY_TOLERANCE_DEG:
+    if pi is not None and ss is not None and pt is not None and abs(pi - (pt + ss)) > PI_IDENTITY_TOLERANCE_DEG:
         notes.append(f"PI {pi:.0f} differs from PT + SS {pt + ss:.0f} by more than "
                      f"{PI_IDENTITY_TOLERANCE_DEG:g} degrees: re-measure")
     if lf.slip.percent <= 50.0:
@@ -243,11 +247,10 @@ def stage_levels(facts: Facts, ruleset: Ruleset, settings: Mapping[str, Any], ad
             pars_stages.append(ParsStage(
                 level=lvl.value, side=p.side.value, status=p.status.value, activity=_activity(p),
                 mri_grade=p.mri_grade, ang_grade=ang_grade(p.status, p.edema_present),
-                ct_stage=None if effective_stage(p) is None else effective_stage(p).value,
+                ct_stage=_value(effective_stage(p)),
                 ct_stage_source=stage_source(p),
                 contralateral_status=None if contra is None else contra.status.value,
-                contralateral_ct_stage=(None if contra is None or effective_stage(contra) is None
-                                        else effective_stage(contra).value),
+                contralateral_ct_stage=None if contra is None else _value(effective_stage(contra)),
                 union=union, union_modifiers=mods))
         # summary line
         if not lesions:

@@ -6,22 +6,21 @@ from __future__ import annotations
 
 import datetime as _dt
 
-from app.findings import model as fm
-from app.findings.model import Amendment
+from app.findings.model import Amendment, Level, StudyFindings
 
 __all__ = ["Amendment", "amendment", "describe_changes"]
 
 
-def describe_changes(old: fm.StudyFindings, new: fm.StudyFindings) -> tuple[str, ...]:
+def describe_changes(old: StudyFindings, new: StudyFindings) -> tuple[str, ...]:
     out: list[str] = []
     old_pars = {(p.level, p.side): p for p in old.pars}
     new_pars = {(p.level, p.side): p for p in new.pars}
-    for key in sorted(set(old_pars) | set(new_pars), key=lambda k: (list(fm.Level).index(k[0]), k[1].value)):
+    for key in sorted(set(old_pars) | set(new_pars), key=lambda k: (list(Level).index(k[0]), k[1].value)):
         if old_pars.get(key) != new_pars.get(key):
             out.append(f"pars {key[0].value} {key[1].value}")
     old_lv = {lv.level: lv for lv in old.levels}
     new_lv = {lv.level: lv for lv in new.levels}
-    for level in sorted(set(old_lv) | set(new_lv), key=lambda lv: list(fm.Level).index(lv)):
+    for level in sorted(set(old_lv) | set(new_lv), key=lambda lv: list(Level).index(lv)):
         if old_lv.get(level) != new_lv.get(level):
             out.append(f"level {level.value}")
     for name, label in (("impression", "impression"), ("context", "clinical context"), ("imaging", "imaging performed"),
@@ -31,7 +30,7 @@ def describe_changes(old: fm.StudyFindings, new: fm.StudyFindings) -> tuple[str,
     return tuple(out)
 
 
-def amendment(reader: str, old: fm.StudyFindings, new: fm.StudyFindings, now: _dt.datetime | None = None) -> Amendment | None:
+def amendment(reader: str, old: StudyFindings, new: StudyFindings, now: _dt.datetime | None = None) -> Amendment | None:
     changes = describe_changes(old, new)
     if not changes:
         return None

@@ -9,14 +9,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from app.findings import model as fm
+from app.findings.model import StudyFindings
 from app.report.identity import ReportError
 
 KO_SERIES_NUMBER = 9200
 DESCRIPTION_MAX = 1024  # the KOS description is a TEXT item; keep it readable
 
 
-def key_object_selection(findings: fm.StudyFindings, study_headers: Sequence[Any]) -> Any:
+def key_object_selection(findings: StudyFindings, study_headers: Sequence[Any]) -> Any:
     """A highdicom KeyObjectSelectionDocument of ``findings.key_images`` (ReportError when there
     are none, or one names an image that is not among ``study_headers``)."""
     import highdicom as hd
@@ -43,7 +43,7 @@ def key_object_selection(findings: fm.StudyFindings, study_headers: Sequence[Any
         sop_instance_uid=generate_uid(), instance_number=1, manufacturer="Isthmus project")
 
 
-def export_key_objects(findings: fm.StudyFindings, study: str | os.PathLike | Sequence[str | os.PathLike],
+def export_key_objects(findings: StudyFindings, study: str | os.PathLike | Sequence[str | os.PathLike],
                        path: str | os.PathLike) -> Path:
     """Write the Key Object Selection for ``findings`` (its study read from ``study``) to ``path``."""
     from pydicom.filewriter import dcmwrite

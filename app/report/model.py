@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app import __version__
-from app.findings import model as fm
+from app.findings.model import LevelFinding, ParsFinding, ParsStatus, Slip, SlipTechnique, SpinoPelvic, StudyFindings
 from app.pathway.result import DISCLAIMER, PathwayResult
 from app.report.identity import StudyIdentity, format_da, format_pn
 
@@ -74,7 +74,7 @@ def _yes_no(value: bool | None, yes: str = "yes", no: str = "no") -> str:
     return UNKNOWN if value is None else (yes if value else no)
 
 
-def _edema_text(p: fm.ParsFinding) -> str:
+def _edema_text(p: ParsFinding) -> str:
     present = p.edema_present
     if present is None:
         return NOT_ASSESSED
@@ -87,14 +87,14 @@ def _edema_text(p: fm.ParsFinding) -> str:
     return text
 
 
-def pars_row(p: fm.ParsFinding) -> ParsRow:
+def pars_row(p: ParsFinding) -> ParsRow:
     grade = p.mri_grade
     grade_text = UNKNOWN if grade is None else f"Hollenberg {grade}"
     if grade is not None and p.mri_grade_override is not None:
         grade_text += " (reader)"
     stage = p.ct_stage
     if stage is None:
-        if p.status is fm.ParsStatus.INTACT:
+        if p.status is ParsStatus.INTACT:
             stage_text = "none (intact)"
         elif p.cross_sectional_confirmation is False:
             stage_text = "not staged (not read on CT or MRI)"
@@ -109,8 +109,8 @@ def pars_row(p: fm.ParsFinding) -> ParsRow:
         read_on=", ".join(sorted(m.value for m in p.read_on)) or "not recorded")
 
 
-def _slip_basis(s: fm.Slip) -> str:
-    if s.technique is fm.SlipTechnique.ENTERED:
+def _slip_basis(s: Slip) -> str:
+    if s.technique is SlipTechnique.ENTERED:
         return "entered by the reader (no landmarks)"
     if not s.landmarks_lps:
         return "landmarks not stored"
@@ -120,7 +120,7 @@ def _slip_basis(s: fm.Slip) -> str:
     return "landmarks in the radiograph plane (a ratio: pixel calibration does not change it)"
 
 
-def level_row(lv: fm.LevelFinding) -> LevelRow:
+def level_row(lv: LevelFinding) -> LevelRow:
     items: list[tuple[str, str]] = []
     s = lv.slip
     if s is not None:
@@ -151,14 +151,14 @@ def level_row(lv: fm.LevelFinding) -> LevelRow:
     return LevelRow(level=lv.level.value, items=tuple(items))
 
 
-def spinopelvic_items(sp: fm.SpinoPelvic | None) -> tuple[tuple[str, str], ...]:
+def spinopelvic_items(sp: SpinoPelvic | None) -> tuple[tuple[str, str], ...]:
     if sp is None:
         return ()
     return (("Pelvic incidence", _num(sp.pelvic_incidence_deg, "°")), ("Pelvic tilt", _num(sp.pelvic_tilt_deg, "°")),
             ("Sacral slope", _num(sp.sacral_slope_deg, "°")), ("Lumbar lordosis (L1-S1)", _num(sp.lumbar_lordosis_deg, "°")))
 
 
-def _header(identity: StudyIdentity | None, findings: fm.StudyFindings, result: PathwayResult | None,
+def _header(identity: StudyIdentity | None, findings: StudyFindings, result: PathwayResult | None,
             anonymised: bool) -> tuple[tuple[str, str], ...]:
     rows: list[tuple[str, str]] = []
     if not anonymised:
@@ -181,7 +181,7 @@ def _header(identity: StudyIdentity | None, findings: fm.StudyFindings, result: 
     return tuple(rows)
 
 
-def build_report(findings: fm.StudyFindings, result: PathwayResult | None, identity: StudyIdentity | None,
+def build_report(findings: StudyFindings, result: PathwayResult | None, identity: StudyIdentity | None,
                  key_images: tuple[KeyImageFigure, ...] = (), anonymise: bool = False) -> ClinicReport:
     """The report of one study. ``identity`` comes from the study's own images; with
     ``anonymise`` no identity and no dates are kept (the findings' reader and the amendment

@@ -9,8 +9,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from app.findings import model as fm
 from app.findings.io import save_findings
+from app.findings.model import Edema, EdemaSite, Level, LevelFinding, ParsFinding, ParsStatus, Side, Slip, StudyFindings
 from app.samples.cases import SAMPLE_CASES, CaseSpec
 from app.samples.phantom import measured_slip_pct, model_for
 
@@ -31,27 +31,27 @@ def generate_case(case: CaseSpec, out_dir: Path, log: Log | None = _stderr) -> P
     """Render one case into ``out_dir / case.slug``; returns that folder."""
     import numpy as np  # noqa: F401  (heavy imports stay inside the command)
 
-    from app.samples import dicomwrite as dw, render as rd
+    from app.samples import dicomwrite, render
 
     log = log or (lambda m: None)
     folder = Path(out_dir) / case.slug
     folder.mkdir(parents=True, exist_ok=True)
-    for_uid = dw.uid(case, "frame-of-reference")
-    for view in rd.VIEWS:
+    for_uid = dicomwrite.uid(case, "frame-of-reference")
+    for view in render.VIEWS:
         log(f"case {case.number:02d}: radiograph {view}")
-        img = rd.render_radiograph(case, view)
-        dw.write_dx(case, view, img, folder / SERIES_FOLDERS[view], rd.DX_IMAGER_PIXEL_MM, rd.MAGNIFICATION)
+        img = render.render_radiograph(case, view)
+        dicomwrite.write_dx(case, view, img, folder / SERIES_FOLDERS[view], render.DX_IMAGER_PIXEL_MM, render.MAGNIFICATION)
     if "CT" in case.modalities:
         log(f"case {case.number:02d}: CT")
-        hu, geo = rd.render_ct(case)
-        dw.write_ct(case, hu, geo, folder / SERIES_FOLDERS["CT"], for_uid)
+        hu, geo = render.render_ct(case)
+        dicomwrite.write_ct(case, hu, geo, folder / SERIES_FOLDERS["CT"], for_uid)
     if "MR" in case.modalities:
         log(f"case {case.number:02d}: MR labels")
-        lab, geo = rd.render_mr_labels(case)
+        lab, geo = render.render_mr_labels(case)
         for seq in ("T1", "T2", "STIR"):
             log(f"case {case.number:02d}: MR {seq}")
-            sig = rd.render_mr(case, seq, lab)
-            dw.write_mr(case, seq, sig, geo, folder / SERIES_FOLDERS[seq], for_uid)
+            sig = render.render_mr(case, seq, lab)
+            dicomwrite.write_mr(case, seq, sig, geo, folder / SERIES_FOLDERS[seq], for_uid)
     save_findings(reference_read(case), folder / READ_NAME)
     (folder / "README.md").write_text(case_readme(case), encoding="utf-8")
     return folder
@@ -62,9 +62,9 @@ def generate(out_dir: Path, numbers: list[int] | None = None, jobs: int = 1, log
     out_dir.mkdir(parents=True, exist_ok=True)
     cases = [c for c in SAMPLE_CASES if numbers is None or c.number in numbers]
     if jobs > 1 and len(cases) > 1:
-        import multiprocessing as mp
+        import multiprocessing
 
-        ctx = mp.get_context("spawn")
+        ctx = multiprocessing.get_context("spawn")
         with ctx.Pool(min(jobs, len(cases))) as pool:
             folders = pool.starmap(_generate_one, [(c.number, str(out_dir)) for c in cases])
         folders = [Path(f) for f in folders]
@@ -84,38 +84,38 @@ def _generate_one(number: int, out_dir: str) -> str:
 # --------------------------------------------------------------------------- reference read
 
 
-def reference_read(case: CaseSpec) -> fm.StudyFindings:
-    from app.samples import dicomwrite as dw
+def reference_read(case: CaseSpec) -> StudyFindings:
+    from app.samples import dicomwrite
 
     pars = []
-    levels_with_pars = sorted({lv for lv, _, _ in case.pars} | {fm.Level.L5}, key=lambda lv: list(fm.Level).index(lv))
+    levels_with_pars = sorted({lv for lv, _, _ in case.pars} | {Level.L5}, key=lambda lv: list(Level).index(lv))
     for lv in levels_with_pars:
-        for side in fm.Side:
+        for side in Side:
             spec = case.pars_of(lv, side)
             sites = set()
             if spec.edema_pars:
-                sites.add(fm.EdemaSite.PARS)
+                sites.add(EdemaSite.PARS)
             if spec.edema_pedicle:
-                sites.add(fm.EdemaSite.PEDICLE)
-            edema = fm.Edema(present=bool(sites), sites=frozenset(sites))
+                sites.add(EdemaSite.PEDICLE)
+            edema = Edema(present=bool(sites), sites=frozenset(sites))
             gap = spec.gap_width_mm if spec.status.is_defect else None
-            pars.append(fm.ParsFinding(
+            pars.append(ParsFinding(
                 level=lv, side=side, status=spec.status, edema=edema, gap_mm=gap,
-                sclerotic_margins=(spec.status is fm.ParsStatus.CHRONIC_NONUNION) if spec.status.is_defect else None,
+                sclerotic_margins=(spec.status is ParsStatus.CHRONIC_NONUNION) if spec.status.is_defect else None,
                 note="reference read of the synthetic phantom (ground truth)", read_on=case.read_on))
     geo = model_for(case).geometry
     slip = None
     if case.slip_pct > 0:
         lm = {k: tuple(round(float(v), 2) for v in p) for k, p in geo.landmarks().items()}
-        slip = fm.Slip(percent=round(measured_slip_pct(geo), 1), landmarks_lps=lm)
-    l5 = fm.LevelFinding(level=fm.Level.L5, slip=slip, disc_pfirrmann=case.pfirrmann_l5s1,
-                         neural_arch_hypoplasia=fm.Level.L5 in case.hypoplastic_levels)
+        slip = Slip(percent=round(measured_slip_pct(geo), 1), landmarks_lps=lm)
+    l5 = LevelFinding(level=Level.L5, slip=slip, disc_pfirrmann=case.pfirrmann_l5s1,
+                         neural_arch_hypoplasia=Level.L5 in case.hypoplastic_levels)
     levels = [l5]
-    if any(lv is fm.Level.L4 for lv, _, _ in case.pars):
-        levels.insert(0, fm.LevelFinding(level=fm.Level.L4, disc_pfirrmann=2,
-                                         neural_arch_hypoplasia=fm.Level.L4 in case.hypoplastic_levels))
-    return fm.StudyFindings(
-        study_instance_uid=dw.uid(case, "study"),
+    if any(lv is Level.L4 for lv, _, _ in case.pars):
+        levels.insert(0, LevelFinding(level=Level.L4, disc_pfirrmann=2,
+                                         neural_arch_hypoplasia=Level.L4 in case.hypoplastic_levels))
+    return StudyFindings(
+        study_instance_uid=dicomwrite.uid(case, "study"),
         reader="Isthmus sample generator (reference read of the synthetic phantom)",
         created=f"{case.study_date[:4]}-{case.study_date[4:6]}-{case.study_date[6:]}T10:00:00",
         modified=f"{case.study_date[:4]}-{case.study_date[4:6]}-{case.study_date[6:]}T10:00:00",
@@ -127,21 +127,21 @@ def reference_read(case: CaseSpec) -> fm.StudyFindings:
 
 
 def _series_lines(case: CaseSpec) -> list[str]:
-    from app.samples import render as rd
+    from app.samples import render
 
     lines = [
         f"- `DX_AP/`, `DX_LAT/`, `DX_LT_OBL/`, `DX_RT_OBL/`: radiographs \"L-SPINE AP\", \"L-SPINE LAT\", "
-        f"\"L-SPINE LT OBL\", \"L-SPINE RT OBL\" (DX For Presentation, {rd.DX_COLS}x{rd.DX_ROWS}, imager pixel "
-        f"{rd.DX_IMAGER_PIXEL_MM} mm, magnification {rd.MAGNIFICATION}; digitally reconstructed, parallel beam)",
+        f"\"L-SPINE LT OBL\", \"L-SPINE RT OBL\" (DX For Presentation, {render.DX_COLS}x{render.DX_ROWS}, imager pixel "
+        f"{render.DX_IMAGER_PIXEL_MM} mm, magnification {render.MAGNIFICATION}; digitally reconstructed, parallel beam)",
     ]
     if "CT" in case.modalities:
-        lines.append(f"- `CT_AX_BONE/`: axial CT \"AX BONE {rd.CT_SLICE_MM:g}\", "
-                     f"{rd.CT_MATRIX}x{rd.CT_ROWS} at {rd.CT_PIXEL_MM} mm, "
-                     f"{rd.CT_SLICE_MM:g} mm slices from L3 to the upper sacrum, bone window 500/2000")
+        lines.append(f"- `CT_AX_BONE/`: axial CT \"AX BONE {render.CT_SLICE_MM:g}\", "
+                     f"{render.CT_MATRIX}x{render.CT_ROWS} at {render.CT_PIXEL_MM} mm, "
+                     f"{render.CT_SLICE_MM:g} mm slices from L3 to the upper sacrum, bone window 500/2000")
     if "MR" in case.modalities:
         lines.append(f"- `MR_SAG_T1/`, `MR_SAG_T2/`, `MR_SAG_STIR/`: sagittal 1.5 T MR \"SAG T1\", \"SAG T2\", "
-                     f"\"SAG STIR\", {rd.MR_SLICES} slices of {rd.MR_SLICE_MM} mm, {rd.MR_MATRIX}x{rd.MR_MATRIX} at "
-                     f"{rd.MR_PIXEL_MM} mm; CT and MR share one frame of reference")
+                     f"\"SAG STIR\", {render.MR_SLICES} slices of {render.MR_SLICE_MM} mm, {render.MR_MATRIX}x{render.MR_MATRIX} "
+                     f"at {render.MR_PIXEL_MM} mm; CT and MR share one frame of reference")
     lines.append(f"- `{READ_NAME}`: the reference read (Isthmus findings format) with the clinical context")
     return lines
 
@@ -165,7 +165,7 @@ def _truth_lines(case: CaseSpec) -> list[str]:
             out.append(f"- {lv.level.value} on S1: isthmic anterolisthesis {lv.slip.percent:g} % "
                        f"(Meyerding {lv.slip.grade.value})")
         if lv.disc_pfirrmann:
-            below = "S1" if lv.level is fm.Level.L5 else lv.level.below.value
+            below = "S1" if lv.level is Level.L5 else lv.level.below.value
             out.append(f"- {lv.level.value}-{below} disc: Pfirrmann {lv.disc_pfirrmann}")
     return out
 

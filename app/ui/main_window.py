@@ -1,8 +1,11 @@
 """MainWindow: assembles the workstation (menus and toolbar from the actions registry, study
-browser dock, viewer grid, start page, progress bar) and wires the parts. No logic lives here."""
+browser dock, viewer grid, start page, progress bar), wires the parts and creates the study session
+of the active study (the one composition root: the annotation workspace only shows it). No logic lives here."""
 
 from __future__ import annotations
 
+import logging
+import threading
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -17,6 +20,8 @@ from PySide6.QtWidgets import (
     QToolBar,
 )
 
+from app.pathway import Ruleset, load_ruleset
+from app.session import StudySession
 from app.ui.actions import build_actions
 from app.ui.browser import StudyBrowser
 from app.ui.dialogs.about import AboutDialog
@@ -25,10 +30,13 @@ from app.ui.presenter import StudyPresenter
 from app.ui.settings import Settings
 from app.ui.start_page import StartDialog, StartPage
 from app.ui.study_controller import StudyController
-from app.ui.view_commands import ViewCommands
+from app.ui.view_actions import ViewActionHandlers
 from app.ui.viewer.grid import ViewerGrid
 from app.viewer.actions import by_id
 from app.viewer.state import LAYOUTS, ViewerState
+from app.viewer.study_info import StudyInfo
+
+log = logging.getLogger(__name__)
 
 TOOLBAR_IDS = ("file.open_folder", None, "mode.wl", "mode.pan", "mode.zoom", "mode.crosshair", "mode.oblique", None,
                "layout.1x1", "layout.1x2", "layout.2x2", "layout.pars", None, "view.preset_bone",
@@ -46,6 +54,23 @@ def _open_study_db():
         return open_default(rebuild_now=False)
     except StudyDbError:
         return None
+
+
+class RulesetPreload:
+    """The default pathway ruleset, parsed once in the background so opening a study does not."""
+
+    def __init__(self) -> None:
+        self._ruleset: Ruleset | None = None
+        threading.Thread(target=self._load, daemon=True, name="isthmus-ruleset").start()
+
+    def _load(self) -> None:
+        try:
+            self._ruleset = load_ruleset()
+        except Exception as exc:  # the session loads it again and says why it failed
+            log.warning("default ruleset not preloaded: %s", exc)
+
+    def get(self) -> Ruleset | None:
+        return self._ruleset
 
 
 class MainWindow(QMainWindow):
@@ -66,7 +91,7 @@ class MainWindow(QMainWindow):
         self.grid = ViewerGrid(self.state)
         self.browser = StudyBrowser()
         self.presenter = StudyPresenter(self.controller, self.grid, self.browser, self.state, self)
-        self.commands = ViewCommands(self.grid, self.state)
+        self.view_actions = ViewActionHandlers(self.grid, self.state)
         self.study_db = _open_study_db()
         self.start_page = StartPage(self.study_db, anonymised=bool(self.state.anonymise))
         self.stack = QStackedWidget()
@@ -82,6 +107,9 @@ class MainWindow(QMainWindow):
         self._build_status()
         from app.ui.annotations import install_annotation_layer
         install_annotation_layer(self)  # tools on the images, findings dock, Edit > Undo/Redo/Delete
+        self._rulesets = RulesetPreload()  # the study sessions made below evaluate with it
+        self.controller.sig_scan_started.connect(self._on_scan_started)
+        self.presenter.sig_patient_changed.connect(self._on_patient_changed)
         from app.ui.teaching import install_teaching
         install_teaching(self)  # Teaching menu: case picker, attempt dock, feedback, progress
         from app.ui.report.actions import install_report
@@ -121,7 +149,7 @@ class MainWindow(QMainWindow):
 
     # ---- assembly --------------------------------------------------------------------------
     def _build_actions(self) -> None:
-        h = self.commands.handlers()
+        h = self.view_actions.handlers()
         h.update({
             "file.open_folder": self.open_folder_dialog,
             "file.open_files": self.open_files_dialog,
@@ -222,6 +250,37 @@ class MainWindow(QMainWindow):
             self.start_page.set_anonymised(bool(self.state.anonymise))
 
     # ---- opening ---------------------------------------------------------------------------
+    # ---- the study session: created here, shown by the annotation workspace -----------------
+    def _on_scan_started(self, paths) -> None:
+        names = ", ".join(str(p).rstrip("/").rsplit("/", 1)[-1] for p in (paths or []))
+        self.annotations.park_session("a new study" if self.state.anonymise else (names or "a new study"))
+
+    def _on_patient_changed(self, identity) -> None:
+        ws = self.annotations
+        if identity is None:
+            ws.park_session("")
+            return
+        if ws.session is not None and ws.session.study is not None and ws.session.study.identity == identity:
+            return
+        ws.park_session(identity.patient.describe(self.state.anonymise))
+        QTimer.singleShot(0, self.open_study_session)  # its own event-loop turn: the presenter lays out the views in this one
+
+    def open_study_session(self) -> None:
+        """A StudySession for the presenter's active study (its autosave restored or set aside)."""
+        p, c = self.presenter, self.controller
+        if p.study is None or p.patient is None:
+            return
+        info = StudyInfo.of(c.result, p.patient, p.study, c.study_extras.get(p.study.study_instance_uid))
+        if self.annotations.session is not None and self.annotations.session.study == info:
+            return
+        paths = list(c.paths or [])
+        # a study without a StudyInstanceUID keeps "" (its autosave key is the identity hash)
+        session = StudySession(info.identity.study_instance_uid, study=info, ruleset=self._rulesets.get(),
+                               study_source=paths[0] if len(paths) == 1 else (paths or None),
+                               data_dir=self.annotations.autosave_data_dir)
+        session.restore()
+        self.annotations.set_session(session)
+
     def open_paths(self, paths) -> None:
         paths = [str(p) for p in paths]
         if not paths:

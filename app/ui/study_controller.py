@@ -29,7 +29,7 @@ def _prewarm_all(progress=None, cancel=None) -> float:
 
     import app
 
-    skip = ("app.commands", "app.samples", "app.__main__", "app.cli")
+    skip = ("app.subcommands", "app.samples", "app.__main__", "app.cli")
     names = [m.name for m in pkgutil.walk_packages(app.__path__, "app.") if not m.name.startswith(skip)]
     for name in names:
         if cancel is not None and cancel.cancelled:

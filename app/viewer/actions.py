@@ -1,9 +1,12 @@
-"""Headless registry of viewer actions: id, title, shortcut, menu. ``app.ui`` builds QActions
-from it and the Help > Keyboard shortcuts dialog lists it, so there is one source of truth."""
+"""Headless registry of the workstation's actions: id, title, shortcut, menu. ``app.ui`` builds
+QActions from it (viewer actions, Edit, Annotate) and the Help > Keyboard shortcuts dialog lists
+it, so there is one source of truth."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from app.annotations.tools import ToolRegistry
 
 
 @dataclass(frozen=True)
@@ -15,6 +18,7 @@ class ActionSpec:
     checkable: bool = False
     group: str = ""
     short: str = ""  # toolbar text
+    more_shortcuts: tuple[str, ...] = ()  # further keys for the same action
 
     @property
     def label(self) -> str:
@@ -66,6 +70,31 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("help.about", "About Isthmus", "", "Help"),
 )
 
+# Edit menu (app.ui.annotations.workspace): one history for drawings and table edits
+EDIT_ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec("edit.undo", "Undo", "Ctrl+Z", "Edit"),
+    ActionSpec("edit.redo", "Redo", "Ctrl+Shift+Z", "Edit", more_shortcuts=("Ctrl+Y",)),
+    ActionSpec("edit.delete", "Delete selected annotations", "Delete", "Edit", more_shortcuts=("Backspace",)),
+)
+
+# Annotate menu: one checkable action per tool (in the viewer's exclusive "mode" group), then the ROI role
+TOOL_SHORT = {"select": "Select", "pars": "Marker", "meyerding": "Slip", "ellipse": "Ellipse", "freehand": "Freehand",
+              "length": "Length", "angle": "Angle", "cobb": "Cobb", "arrow-text": "Arrow", "level-label": "Level"}
+TOOLBAR_ORDER = ("select", "pars", "meyerding", None, "ellipse", "freehand", None, "length", "angle", "cobb",
+                 "arrow-text", "level-label")  # None: a separator
+ROI_ROLE_TITLES = {"generic": "ROI: generic", "edema": "ROI: oedema (pars)", "reference": "ROI: reference marrow"}
+
+
+def annotate_actions(registry: ToolRegistry) -> tuple[ActionSpec, ...]:
+    """The Annotate menu of ``registry``'s tools; shortcuts are the tools' default keys (the
+    window moves one that is taken to Shift/Alt+key)."""
+    tools = tuple(ActionSpec(f"annotate.{t.id}", t.title, t.shortcut, "Annotate", True, "mode",
+                             TOOL_SHORT.get(t.id, t.title)) for t in registry)
+    roles = tuple(ActionSpec(f"annotate.roi_role.{role}", title, "", "Annotate", True, "roi_role")
+                  for role, title in ROI_ROLE_TITLES.items())
+    return tools + roles
+
+
 # Built into the views (not menu actions) but listed in the shortcuts dialog.
 VIEW_KEYS: tuple[tuple[str, str], ...] = (
     ("Wheel / Up / Down", "Previous / next slice"),
@@ -93,5 +122,5 @@ def menus() -> list[str]:
 
 def shortcut_table() -> list[tuple[str, str]]:
     """(keys, what) rows for the Help > Keyboard shortcuts dialog."""
-    rows = [(a.shortcut, a.title) for a in ACTIONS if a.shortcut]
+    rows = [(", ".join((a.shortcut, *a.more_shortcuts)), a.title) for a in ACTIONS + EDIT_ACTIONS if a.shortcut]
     return rows + list(VIEW_KEYS)

@@ -8,6 +8,7 @@ labels, scale-bar calibration). ``app.ui.viewer.SliceView`` only draws what it g
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -332,41 +333,66 @@ class PreviewDisplay:
     def frame(self) -> Frame:
         return Frame(render_slice(self.pixels, self.options.wl, self.options.invert), (1.0, 1.0), None)
 
-    def value_at(self, col, row):
+    def value_at(self, col: float, row: float) -> float | None:
         c, r = int(round(col)), int(round(row))
         if 0 <= r < self.pixels.shape[0] and 0 <= c < self.pixels.shape[1]:
             return float(self.pixels[r, c])
         return None
 
-    def set_index(self, index):
+    def set_index(self, index: int) -> bool:
         return False
 
     scroll = set_index
     move_to_point = set_index
 
-    def pixel_to_lps(self, col, row):
+    def pixel_to_lps(self, col: float, row: float) -> np.ndarray | None:
         return None
 
-    def edge_labels(self):
+    def edge_labels(self) -> EdgeLabels | None:
         return None
 
-    def calibrated(self):
+    def calibrated(self) -> bool:
         return False
 
-    def scale_label(self):
+    def scale_label(self) -> str:
         return ""
 
-    def thickness_mm(self):
+    def thickness_mm(self) -> float | None:
         return None
 
-    def slice_position_mm(self):
+    def slice_position_mm(self) -> float | None:
         return None
 
-    def apply_preset(self, name):
+    def apply_preset(self, name: str) -> None:
         pass
 
 
-def make_display(obj, orientation: str = "native", prep: VolumePrep | None = None):
+class Display(Protocol):
+    """What every display answers (VolumeDisplay, RadiographDisplay, PreviewDisplay). What only
+    one kind has (a plane, a radiograph) is reached after ``isinstance(d, VolumeDisplay)``."""
+
+    kind: str
+    index: int
+    options: DisplayOptions
+
+    @property
+    def n_slices(self) -> int: ...
+
+    def frame(self) -> Frame: ...
+    def value_at(self, col: float, row: float) -> float | None: ...
+    def pixel_to_lps(self, col: float, row: float) -> np.ndarray | None: ...
+    def thickness_mm(self) -> float | None: ...
+    def slice_position_mm(self) -> float | None: ...
+    def set_index(self, index: int) -> bool: ...
+    def scroll(self, delta: int) -> bool: ...
+    def calibrated(self) -> bool: ...
+    def scale_label(self) -> str: ...
+    def edge_labels(self) -> EdgeLabels | None: ...
+    def apply_preset(self, name: str) -> None: ...
+
+
+def make_display(obj: Volume | Radiograph, orientation: str = "native",
+                 prep: VolumePrep | None = None) -> VolumeDisplay | RadiographDisplay:
     if isinstance(obj, Volume):
         return VolumeDisplay(obj, orientation, prep)
     if isinstance(obj, Radiograph):

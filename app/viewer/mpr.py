@@ -1,7 +1,7 @@
 """Multiplanar reformatting (MPR): axial, sagittal, coronal and oblique planes,
 with optional thick slab (MIP or average).
 
-A :class:`PlaneSpec` is a 2D grid in patient space: pixel (col, row) sits at
+A :class:`PlaneSpec` (app.geometry.frames) is a 2D grid in patient space: pixel (col, row) sits at
 ``origin_lps + col * spacing_col * right_lps + row * spacing_row * down_lps``; ``right_lps`` is
 the screen's right and ``down_lps`` the screen's down. Reslicing maps each output pixel to
 continuous voxel indices ``ijk`` with one affine step per row/column (no per-pixel matrix
@@ -17,12 +17,13 @@ agree within interpolation tolerance.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
 from app.dicom import sitk_bridge
 from app.dicom.model import Geometry
+from app.geometry.frames import PlaneSpec as PlaneSpec  # the one plane class (defined with the frame transforms)
 
 ORIENTATIONS = ("axial", "sagittal", "coronal")
 
@@ -39,40 +40,6 @@ _SCREEN_AXES = {
 def screen_axes(orientation: str) -> tuple[np.ndarray, np.ndarray]:
     r, d = _SCREEN_AXES[orientation]
     return np.array(r), np.array(d)
-
-
-@dataclass(frozen=True)
-class PlaneSpec:
-    origin_lps: np.ndarray  # (3,) centre of output pixel (col 0, row 0)
-    right_lps: np.ndarray  # (3,) unit vector along increasing column
-    down_lps: np.ndarray  # (3,) unit vector along increasing row
-    spacing_mm: tuple[float, float]  # (row spacing, column spacing)
-    shape: tuple[int, int]  # (rows, columns)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "origin_lps", np.asarray(self.origin_lps, dtype=np.float64).reshape(3))
-        object.__setattr__(self, "right_lps", _unit(self.right_lps))
-        object.__setattr__(self, "down_lps", _unit(self.down_lps))
-        object.__setattr__(self, "spacing_mm", (float(self.spacing_mm[0]), float(self.spacing_mm[1])))
-        object.__setattr__(self, "shape", (int(self.shape[0]), int(self.shape[1])))
-
-    @property
-    def normal_lps(self) -> np.ndarray:
-        return _unit(np.cross(self.right_lps, self.down_lps))
-
-    def pixel_to_lps(self, col: float, row: float) -> np.ndarray:
-        return (self.origin_lps + col * self.spacing_mm[1] * self.right_lps
-                + row * self.spacing_mm[0] * self.down_lps)
-
-    def lps_to_pixel(self, point_lps) -> tuple[float, float, float]:
-        """(col, row, signed distance from the plane in mm along the normal)."""
-        d = np.asarray(point_lps, dtype=np.float64) - self.origin_lps
-        return (float(d @ self.right_lps) / self.spacing_mm[1],
-                float(d @ self.down_lps) / self.spacing_mm[0],
-                float(d @ self.normal_lps))
-
-    def shifted(self, distance_mm: float) -> PlaneSpec:
-        return replace(self, origin_lps=self.origin_lps + distance_mm * self.normal_lps)
 
 
 def _unit(v) -> np.ndarray:

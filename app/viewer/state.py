@@ -9,7 +9,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from app.core.signals import Signal
+from app.core.events import Event
+from app.viewer.display import VolumeDisplay
 
 LAYOUTS = {"1x1": (1, 1), "1x2": (1, 2), "2x2": (2, 2), "pars": (2, 3)}
 MODES = ("wl", "pan", "zoom", "crosshair", "oblique", "tool")
@@ -25,7 +26,7 @@ MODE_TITLES = {
 
 class ViewerState:
     def __init__(self) -> None:
-        self.changed = Signal("changed")  # emits the attribute name
+        self.changed = Event("changed")  # emits the attribute name
         self.layout = "pars"
         self.mode = "wl"
         self.crosshair_lps: np.ndarray | None = None
@@ -69,7 +70,7 @@ def link_to_point(displays: Iterable, point_lps, frame_of_reference_uid: str | N
     point; returns the displays that changed slice."""
     moved = []
     for d in displays:
-        if d is None or d is exclude or getattr(d, "kind", "") != "volume":
+        if d is None or d is exclude or not isinstance(d, VolumeDisplay):
             continue
         if frame_of_reference_uid is None or d.frame_of_reference_uid != frame_of_reference_uid:
             continue

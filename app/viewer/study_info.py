@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass, field
 
 from app.dicom.model import PatientEntry, ScanResult, StudyEntry
-from app.findings import model as fm
+from app.findings.model import ImagingPerformed, Sex, StudyFindings
 from app.viewer.identity import StudyIdentity, age_years, study_identity
 
 log = logging.getLogger(__name__)
@@ -28,9 +28,9 @@ class StudyInfo:
     identity: StudyIdentity
     series_modality: dict[str, str] = field(default_factory=dict)  # series UID -> DICOM Modality
     patient_series_uids: frozenset[str] = frozenset()  # every series of the patient (all studies)
-    imaging: fm.ImagingPerformed = field(default_factory=fm.ImagingPerformed)
+    imaging: ImagingPerformed = field(default_factory=ImagingPerformed)
     age_years: int | None = None
-    sex: fm.Sex | None = None
+    sex: Sex | None = None
 
     @classmethod
     def of(cls, scan: ScanResult | None, patient: PatientEntry, study: StudyEntry,
@@ -42,17 +42,17 @@ class StudyInfo:
         flex = any(w in (s.description or "").upper() for s in series if codes[s.series_instance_uid] in _RADIOGRAPH
                    for w in _FLEX_EXT_WORDS)
         # True when the loaded images contain it; None (unknown) otherwise: it may exist elsewhere
-        imaging = fm.ImagingPerformed(
+        imaging = ImagingPerformed(
             radiographs=True if present & _RADIOGRAPH else None, flexion_extension=True if flex else None,
             ct=True if "CT" in present else None, mri=True if "MR" in present else None,
             spect=True if "NM" in present else None)
         extra = extras or {}
         age = age_years(extra.get("PatientAge", ""), patient.birth_date, study.study_date)
-        sex = {s.value: s for s in fm.Sex}.get(patient.sex.strip().upper())
+        sex = {s.value: s for s in Sex}.get(patient.sex.strip().upper())
         # the autosave key must not depend on whether the extras were read: no study time in it
         return cls(study_identity(patient, study), codes, frozenset(codes), imaging, age, sex)
 
-    def apply_to(self, findings: fm.StudyFindings) -> fm.StudyFindings:
+    def apply_to(self, findings: StudyFindings) -> StudyFindings:
         """``findings`` with the imaging performed filled in and age/sex from DICOM where the
         reader has entered none (listed in ``context.from_dicom``)."""
         img = findings.imaging

@@ -87,7 +87,7 @@ def test_pars_marker_popup_creates_finding_and_shows_in_linked_views(opened, qtb
     ws.tool_actions["pars"].trigger()
     rows, cols = sag.rendered_pixels().shape
     click(sag, cols / 2, rows / 2)
-    popup = ws.controller.popup
+    popup = ws.tool_driver.popup
     assert isinstance(popup, ParsMarkerPopup) and popup.isVisible()
     assert popup.side is Side.LEFT  # preset from the left-pars cell
     (marker,) = ws.store.of_kind(ParsMarker)
@@ -95,13 +95,13 @@ def test_pars_marker_popup_creates_finding_and_shows_in_linked_views(opened, qtb
     QTest.keyClick(popup, Qt.Key.Key_5)  # level row: L5, moves on to the side row
     QTest.keyClick(popup, Qt.Key.Key_Down)  # keep "left", go to the status row
     QTest.keyClick(popup, Qt.Key.Key_Return)  # no status yet: refused, the popup stays
-    assert ws.controller.popup is popup and popup.status is None
+    assert ws.tool_driver.popup is popup and popup.status is None
     QTest.keyClick(popup, Qt.Key.Key_Right)
     QTest.keyClick(popup, Qt.Key.Key_Right)
     assert popup.status is ParsStatus.STRESS_REACTION
     QTest.keyClick(popup, Qt.Key.Key_4)  # 4th status: complete fracture
     QTest.keyClick(popup, Qt.Key.Key_Return)
-    assert ws.controller.popup is None
+    assert ws.tool_driver.popup is None
     (marker,) = ws.store.of_kind(ParsMarker)
     assert (marker.level, marker.side, marker.status) == (Level.L5, Side.LEFT, ParsStatus.COMPLETE_FRACTURE)
     finding = ws.session.findings.pars_at(Level.L5, Side.LEFT)
@@ -133,7 +133,7 @@ def test_pars_marker_popup_creates_finding_and_shows_in_linked_views(opened, qtb
     assert item_of(ws, views["xr_left_oblique"], marker.id).last_points is None
     # Esc on a new marker's popup takes the marker back
     click(sag, cols / 2 + 10, rows / 2)
-    QTest.keyClick(ws.controller.popup, Qt.Key.Key_Escape)
+    QTest.keyClick(ws.tool_driver.popup, Qt.Key.Key_Escape)
     assert len(ws.store.of_kind(ParsMarker)) == 1
 
 
@@ -195,7 +195,7 @@ def test_ellipse_roi_on_mr_shows_stats_and_oedema_ratio(opened, qtbot):
     dark_value = float(img[2, 2])
     ws.set_roi_role("edema")
     drag(mr, (1.0, 1.0), (5.0, 5.0))
-    popup = ws.controller.popup
+    popup = ws.tool_driver.popup
     assert isinstance(popup, ParsMarkerPopup)
     QTest.keyClick(popup, Qt.Key.Key_5)
     QTest.keyClick(popup, Qt.Key.Key_2)  # right
@@ -243,7 +243,7 @@ def test_every_tool_draws_its_item_with_mouse_events(opened, qtbot):
     ws.tool_actions["arrow-text"].trigger()
     click(xr, 150, 60)
     click(xr, 180, 30)
-    popup = ws.controller.popup
+    popup = ws.tool_driver.popup
     assert isinstance(popup, TextPopup)
     QTest.keyClicks(popup.edit, "defect")
     QTest.keyClick(popup.edit, Qt.Key.Key_Return)
@@ -254,12 +254,12 @@ def test_every_tool_draws_its_item_with_mouse_events(opened, qtbot):
     # level labels: name one, the next one follows (on the image: up = cranial)
     ws.tool_actions["level-label"].trigger()
     click(xr, 100, 120)
-    popup = ws.controller.popup
+    popup = ws.tool_driver.popup
     assert isinstance(popup, LevelLabelPopup)
     QTest.keyClick(popup, Qt.Key.Key_7)  # T11 T12 L1 L2 L3 L4 [L5]
     QTest.keyClick(popup, Qt.Key.Key_Return)
     click(xr, 100, 80)  # above it: L4, inferred, no popup
-    assert ws.controller.popup is None
+    assert ws.tool_driver.popup is None
     labels = sorted(ws.store.of_kind(LevelLabel), key=lambda a: a.points_px[0][1])
     assert [(a.level, a.inferred) for a in labels] == [("L4", True), ("L5", False)]
     assert item_of(ws, xr, labels[0].id).last_points is not None
@@ -272,7 +272,7 @@ def test_every_tool_draws_its_item_with_mouse_events(opened, qtbot):
                      Qt.MouseButton.LeftButton, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(xr.viewport(), ev)
     mouse(xr, "release", p)
-    popup = ws.controller.popup
+    popup = ws.tool_driver.popup
     assert isinstance(popup, LevelLabelPopup) and popup.level == "L5"
     QTest.keyClick(popup, Qt.Key.Key_Left)  # L4
     QTest.keyClick(popup, Qt.Key.Key_Return)

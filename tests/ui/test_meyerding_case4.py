@@ -100,16 +100,16 @@ def test_meyerding_on_case4_lateral_matches_reference_and_undoes(case4_folder, w
     assert view.display.radiograph.calibration.label  # the PixelSpace below carries it
 
     ws.tool_actions["meyerding"].trigger()
-    assert win.state.mode == "tool" and ws.controller.tool_id == "meyerding"
+    assert win.state.mode == "tool" and ws.tool_driver.tool_id == "meyerding"
     lm = lateral_landmarks_px(view)
     vp = {k: view.viewport_point_of_pixel(*v) for k, v in lm.items()}
     for name in ("S1 postero-superior corner", "S1 antero-superior corner"):
         click(view, vp[name])
     # live measurement while moving to the L5 corner: preview item shows percent and grade
     mouse(view, "move", vp["L5 postero-inferior corner"], Qt.MouseButton.NoButton)
-    live = ws.controller.tool.preview
+    live = ws.tool_driver.tool.preview
     assert live is not None and live.percent_slip == pytest.approx(reference, abs=3.0)
-    assert ws.controller.preview_item is not None and "%" in ws.controller.preview_item.label_text()
+    assert ws.tool_driver.preview_item is not None and "%" in ws.tool_driver.preview_item.label_text()
     mouse(view, "press", vp["L5 postero-inferior corner"])
     mouse(view, "release", vp["L5 postero-inferior corner"])
     QTest.keyClick(view, Qt.Key.Key_Return)  # no slip angle this time: finish

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.core.signals import Signal
+from app.core.events import Event
 from app.findings import model as m
 from app.pathway import result as pr
 from app.session import StudySession
@@ -25,7 +25,7 @@ class _ResultHolder:
     """The two things PathwayPanel reads from a session: the result and its signal."""
 
     def __init__(self, result=None):
-        self.pathway_changed = Signal("pathway_changed")
+        self.pathway_changed = Event("pathway_changed")
         self.pathway_result = result
         self.pathway_error = ""
 

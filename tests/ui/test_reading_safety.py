@@ -179,14 +179,14 @@ def test_autosave_status_in_the_status_bar(two_patients, window, qtbot):
     qtbot.waitUntil(lambda: study_loaded(win) and win.annotations.session is not None, timeout=30_000)
     ws = win.annotations
     ws.session.edit_context(age_years=17.0)
-    ws.session.flush()
+    ws.session.autosave.flush()
     ws.update_autosave_status()
     assert ws.autosave_label.text().startswith("Autosave: saved ")
-    blocker = Path(ws.session.autosave_path).parent / "blocker"
+    blocker = Path(ws.session.autosave.path).parent / "blocker"
     blocker.write_text("not a folder")
-    ws.session._autosaver.path = blocker / "x.json"  # the disk/folder stops accepting writes
+    ws.session.autosave.writer.path = blocker / "x.json"  # the disk/folder stops accepting writes
     ws.session.edit_context(age_years=18.0)
-    ws.session.flush()
+    ws.session.autosave.flush()
     ws.update_autosave_status()
     assert "AUTOSAVE FAILED" in ws.autosave_label.text() and "blocker" in ws.autosave_label.toolTip()
     assert ws.notice_box is not None and ws.notice_box.isVisible()

@@ -25,7 +25,7 @@ def test_spinopelvic_tool_with_the_mouse_live_values_finding_and_item(opened, qt
     ws = win.annotations
     xr = views_by_role(win)["xr_left_oblique"]
     ws.tool_actions["spinopelvic"].trigger()
-    tool = ws.controller.tool
+    tool = ws.tool_driver.tool
     for p in HIPS + S1[:1]:
         click(xr, *p)
     mouse(xr, "move", at(xr, *S1[1]), Qt.MouseButton.NoButton)  # live values follow the pointer

@@ -94,7 +94,7 @@ def test_attempt_hides_the_reference_until_submit_then_scores(qtbot, win, teachi
     ws.tool_actions["pars"].trigger()
     rows, cols = sag.rendered_pixels().shape
     _click(sag, cols / 2, rows / 2)
-    popup = ws.controller.popup
+    popup = ws.tool_driver.popup
     QTest.keyClick(popup, Qt.Key.Key_5)  # L5
     QTest.keyClick(popup, Qt.Key.Key_Down)  # keep left
     QTest.keyClick(popup, Qt.Key.Key_4)  # complete fracture
@@ -276,8 +276,8 @@ def test_attempt_never_touches_the_readers_autosaved_read_of_the_same_study(qtbo
     qtbot.waitUntil(lambda: win.annotations.session is not None, timeout=15_000)
     readers = win.annotations.session
     readers.edit_pars("L4", "right", status="incomplete_fracture")
-    readers.flush()
-    path = fa.autosave_path(readers.autosave_key)
+    readers.autosave.flush()
+    path = fa.autosave_path(readers.autosave.key)
     before = path.read_bytes()
     assert b"incomplete_fracture" in before
 
@@ -286,7 +286,7 @@ def test_attempt_never_touches_the_readers_autosaved_read_of_the_same_study(qtbo
     qtbot.waitUntil(lambda: ctl._session is not None and ctl._session is not readers, timeout=30_000)
     assert ctl._session.findings.pars == ()  # the trainee starts from an empty read
     ctl._session.edit_pars("L5", "left", status="complete_fracture")
-    ctl._session.flush()
+    ctl._session.autosave.flush()
     ctl.submit()
     ctl.feedback.close()
     assert path.read_bytes() == before

@@ -9,7 +9,7 @@ import pytest
 
 from app.annotations.space import PixelSpace, format_length
 from app.dicom import load_series, scan_paths
-from app.ui.annotations.controller import pixel_space_for
+from app.viewer.annotation_view import pixel_space_for
 from app.viewer.display import VolumeDisplay
 
 pytestmark = pytest.mark.gui

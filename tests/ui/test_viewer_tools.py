@@ -139,7 +139,7 @@ def _roi(view, series_uid, role="edema", stats=True):
 
 def test_roi_statistics_only_on_the_series_they_were_measured_on(opened, qtbot):
     from app.ui.annotations.items import make_item
-    from app.ui.annotations.mapping import ViewMapper
+    from app.viewer.annotation_view import ViewMapper
 
     win = opened
     ct = _views(win)["ct_axial"]

@@ -24,7 +24,7 @@ def counted(monkeypatch):
     monkeypatch.setattr(session_module, "derive_findings", counting("derive", session_module.derive_findings))
     monkeypatch.setattr(session_module, "evaluate", counting("evaluate", session_module.evaluate))
     session = session_module.StudySession("1.2.826.0.1.3680043.8.498.77")
-    monkeypatch.setattr(session._autosaver, "update", counting("autosave", session._autosaver.update))
+    monkeypatch.setattr(session.autosave.writer, "update", counting("autosave", session.autosave.writer.update))
     yield session, counts
     session.close()
 

@@ -112,7 +112,7 @@ def test_context_and_impression(session):
 def test_undo_redo(session):
     session.edit_pars("L5", "left", status="incomplete_fracture")
     session.edit_level("L5", slip_percent=10.0)
-    assert session.can_undo
+    assert session.history.can_undo
     session.undo()
     assert session.findings.level("L5") is None
     assert session.findings.pars_at("L5", "left") is not None
@@ -124,7 +124,7 @@ def test_undo_redo(session):
     assert session.findings.level("L5").slip.percent == 10.0
     session.undo()
     session.edit_context(age_years=30)  # a new edit clears redo
-    assert not session.can_redo
+    assert not session.history.can_redo
 
 
 def test_save_open_roundtrip(session, tmp_path):
@@ -173,8 +173,8 @@ def test_autosave_written_and_restored(tmp_path):
     s = StudySession(UID, data_dir=data)
     s.edit_pars("L5", "left", status="complete_fracture", edema_present=True)
     s.edit_context(age_years=16.0)
-    s.flush()
-    assert s.autosave_path is not None and s.autosave_path.exists()
+    s.autosave.flush()
+    assert s.autosave.path is not None and s.autosave.path.exists()
     saved, _annotations = load_autosave(UID, data)
     assert saved.pars == s.findings.pars and saved.context.age_years == 16.0
     s.close()
@@ -186,7 +186,7 @@ def test_autosave_written_and_restored(tmp_path):
     assert again.restore() is True
     assert again.findings.pars_at("L5", "left").status is m.ParsStatus.COMPLETE_FRACTURE
     assert again.context.age_years == 16.0 and events
-    assert not again.can_undo  # a restore is not an undo step
+    assert not again.history.can_undo  # a restore is not an undo step
     again.close()
 
 
@@ -205,12 +205,12 @@ def test_corrupt_autosave_does_not_stop_the_session(tmp_path):
     p.write_text("{broken")
     s = StudySession(UID, data_dir=data)
     assert s.restore() is False
-    assert "not valid JSON" in s.autosave_error
+    assert "not valid JSON" in s.autosave.error
     backups = list(p.parent.glob("*.unreadable-*.json"))
     assert len(backups) == 1 and backups[0].read_text() == "{broken"  # kept aside, never overwritten
-    assert str(backups[0]) in s.autosave_notice
+    assert str(backups[0]) in s.autosave.notice
     s.edit_context(age_years=12.0)  # still works, in a new file
-    s.flush()
+    s.autosave.flush()
     s.close()
     assert backups[0].read_text() == "{broken"
     again = StudySession(UID, data_dir=data, autosave=False)
@@ -220,8 +220,8 @@ def test_corrupt_autosave_does_not_stop_the_session(tmp_path):
 def test_autosave_disabled(tmp_path):
     s = StudySession(UID, data_dir=tmp_path / "d", autosave=False)
     s.edit_context(age_years=12.0)
-    s.flush()
-    assert s.autosave_path is None and not (tmp_path / "d").exists()
+    s.autosave.flush()
+    assert s.autosave.path is None and not (tmp_path / "d").exists()
 
 
 # ------------------------------------------------------------------ annotations <-> findings
@@ -256,7 +256,7 @@ def test_annotation_change_rederives_findings_and_pathway(tmp_path, store):
     assert p.status is m.ParsStatus.COMPLETE_FRACTURE
     assert [r.annotation_id for r in p.provenance] == [mk.id]
     assert seen and results
-    assert s.can_undo  # one history: the drawing is the session's undo step too
+    assert s.history.can_undo  # one history: the drawing is the session's undo step too
     s.undo()
     assert s.findings.pars_at("L5", "left") is None
     s.redo()
@@ -335,3 +335,26 @@ def test_a_drawing_that_changes_no_finding_is_still_autosaved(tmp_path, store):
     again = StudySession(UID, annotation_store=fresh, data_dir=data, autosave=False)
     assert again.restore()
     assert length.id in fresh
+
+
+def test_autosave_with_unreadable_annotations_is_set_aside_not_half_restored(tmp_path):
+    """Findings readable, annotations document not: restoring the findings alone and autosaving
+    would overwrite the reader's drawings, so the whole file is set aside and nothing restored."""
+    import json
+
+    from app.findings.autosave import AUTOSAVE_FORMAT, AUTOSAVE_VERSION, autosave_path
+
+    data = tmp_path / "data"
+    p = autosave_path(UID, data)
+    p.parent.mkdir(parents=True)
+    findings = fio.findings_to_dict(m.StudyFindings(study_instance_uid=UID, impression="kept"))
+    text = json.dumps({"format": AUTOSAVE_FORMAT, "version": AUTOSAVE_VERSION, "study_instance_uid": UID,
+                       "findings": findings, "annotations": ["not", "a", "document"]})
+    p.write_text(text)
+    s = StudySession(UID, data_dir=data)
+    assert s.restore() is False
+    assert s.findings.impression == ""
+    backups = list(p.parent.glob("*.unreadable-*.json"))
+    assert len(backups) == 1 and backups[0].read_text() == text
+    assert "annotations document must be an object" in s.autosave.notice
+    s.close()

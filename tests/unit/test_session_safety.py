@@ -53,7 +53,7 @@ def test_one_history_walks_drawings_table_context_and_impression_in_order():
     assert mk.id in store and s.findings.pars_at("L5", "left") is not None
     s.undo()
     assert mk.id not in store and s.findings.pars_at("L5", "left") is None
-    assert not s.can_undo
+    assert not s.history.can_undo
     for _ in range(5):
         assert s.redo()
     assert s.findings.impression == "L5 spondylolysis" and length.id in store and s.context.age_years == 15.0
@@ -98,7 +98,7 @@ def test_autosave_of_another_patient_is_refused_and_set_aside(tmp_path):
     sb = StudySession("1.2.840.99.1", study=b, data_dir=tmp_path)
     assert sb.restore() is False
     assert sb.context.symptom_duration_months is None
-    assert "another patient" in sb.autosave_notice
+    assert "another patient" in sb.autosave.notice
     assert list((tmp_path / "autosave").glob("*.unreadable-*.json"))
     sb.close()
 
@@ -109,7 +109,7 @@ def test_newer_autosave_is_set_aside_not_overwritten(tmp_path):
     doc = {"format": fa.AUTOSAVE_FORMAT, "version": fa.AUTOSAVE_VERSION + 5, "findings": {}}
     p.write_text(json.dumps(doc))
     s = StudySession("1.2.3", data_dir=tmp_path)
-    assert s.restore() is False and "newer Isthmus" in s.autosave_notice
+    assert s.restore() is False and "newer Isthmus" in s.autosave.notice
     s.edit_context(age_years=30.0)
     s.close()
     kept = list(p.parent.glob("*.unreadable-*.json"))
@@ -118,17 +118,17 @@ def test_newer_autosave_is_set_aside_not_overwritten(tmp_path):
 
 def test_autosave_status_saved_time_and_failure(tmp_path):
     s = StudySession("1.2.3", data_dir=tmp_path)
-    assert s.autosave_status()[0] == "idle"  # nothing to save yet
+    assert s.autosave.status()[0] == "idle"  # nothing to save yet
     s.edit_context(age_years=30.0)
-    s.flush()
-    state, when = s.autosave_status()
+    s.autosave.flush()
+    state, when = s.autosave.status()
     assert state == "saved" and len(when) == 8 and when.count(":") == 2
     # the folder becomes unwritable (or the disk full): the next write fails and says so
     (tmp_path / "no-such-dir").write_text("a file, not a folder")
-    s._autosaver.path = tmp_path / "no-such-dir" / "x.json"
+    s.autosave.writer.path = tmp_path / "no-such-dir" / "x.json"
     s.edit_context(age_years=31.0)
-    s.flush()
-    state, why = s.autosave_status()
+    s.autosave.flush()
+    state, why = s.autosave.status()
     assert state == "failed" and "no-such-dir" in why
     s.close()
 
@@ -140,7 +140,7 @@ def test_unwritable_autosave_folder_says_autosave_is_off(tmp_path):
     ro.chmod(0o500)
     try:
         s = StudySession("1.2.3", data_dir=ro)
-        state, why = s.autosave_status()
+        state, why = s.autosave.status()
         assert state == "off" and "autosave is OFF" in why
     finally:
         ro.chmod(0o700)
@@ -150,7 +150,7 @@ def test_unwritable_autosave_file_location_says_autosave_is_off(tmp_path):
     blocker = tmp_path / "blocked"
     blocker.write_text("a file where the autosave folder should be")
     s = StudySession("1.2.3", data_dir=blocker)
-    state, why = s.autosave_status()
+    state, why = s.autosave.status()
     assert state == "off" and "autosave is OFF" in why
     s.edit_context(age_years=20.0)  # the review goes on
     assert s.context.age_years == 20.0

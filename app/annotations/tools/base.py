@@ -34,7 +34,7 @@ from app.annotations.events import KeyEvent, PointerEvent
 from app.annotations.model import Annotation
 from app.annotations.space import PixelSpace
 from app.annotations.store import AnnotationStore, AnnT
-from app.core.signals import Signal
+from app.core.events import Event
 
 __all__ = ["ClickTool", "Tool", "ToolContext"]
 
@@ -78,8 +78,8 @@ class Tool:
     def __init__(self, store: AnnotationStore, context: ToolContext | None = None):
         self.store = store
         self.context = context or ToolContext()
-        self.preview_changed = Signal("preview_changed")
-        self.created = Signal("created")
+        self.preview_changed = Event("preview_changed")
+        self.created = Event("created")
         self._preview: Annotation | None = None
         self.last_created: Annotation | None = None
 
@@ -141,7 +141,7 @@ class Tool:
         self._preview = annotation
         self.preview_changed.emit(annotation)
 
-    def _commit_new(self, annotation: Annotation) -> Annotation:
+    def _commit_new(self, annotation: AnnT) -> AnnT:
         self.store.add(annotation)
         self.last_created = annotation
         self._set_preview(None)

@@ -46,7 +46,7 @@ class LevelLabelTool(ClickTool):
         ann = self._build([p])
         self._reset()
         self._set_preview(None)
-        if ann is None:
+        if not isinstance(ann, LevelLabel):
             return
         others = _series_labels(self.store, ann.series_instance_uid, ann)
         try:
@@ -54,8 +54,8 @@ class LevelLabelTool(ClickTool):
         except ValueError:
             updated = [*others, ann]  # contradictory anchors: add the label as drawn, rename nothing
         new_ann = updated[-1]
-        cmds = [AddAnnotation(new_ann)]
-        cmds += [UpdateAnnotation(o, u) for o, u in zip(others, updated[:-1]) if o is not u]
+        cmds: list[AddAnnotation | UpdateAnnotation] = [AddAnnotation(new_ann)]
+        cmds += [UpdateAnnotation(o, u) for o, u in zip(others, updated[:-1], strict=True) if o is not u]
         self.store.execute(cmds[0] if len(cmds) == 1 else MacroCommand(cmds, "add level label"))
         self.last_created = new_ann
         self.created.emit(new_ann)
@@ -73,6 +73,6 @@ def set_level_label(store: AnnotationStore, annotation_id: str, level: str | Non
     others = [a for a in _series_labels(store, old.series_instance_uid, old) if a.id != old.id]
     updated = propagate_level_labels([*others, new], cranial_direction)
     cmds = [UpdateAnnotation(old, updated[-1])]
-    cmds += [UpdateAnnotation(o, u) for o, u in zip(others, updated[:-1]) if o is not u]
+    cmds += [UpdateAnnotation(o, u) for o, u in zip(others, updated[:-1], strict=True) if o is not u]
     store.execute(cmds[0] if len(cmds) == 1 else MacroCommand(cmds, "set level label"))
     return updated[-1]

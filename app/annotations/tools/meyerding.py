@@ -87,7 +87,7 @@ class MeyerdingTool(Tool):
         """Forget the committed slip if it left the store (undo) or was changed elsewhere."""
         if self._active_id is not None:
             ann = self.store.get(self._active_id)
-            if ann is None or tuple(ann.roles) != self._active_roles:
+            if not isinstance(ann, MeyerdingSlip) or tuple(ann.roles) != self._active_roles:
                 self._reset()
 
     @property
@@ -113,7 +113,8 @@ class MeyerdingTool(Tool):
     def active_annotation(self) -> MeyerdingSlip | None:
         """The committed slip still receiving optional slip-angle points, if any."""
         self._sync_active()
-        return None if self._active_id is None else self.store.get(self._active_id)
+        ann = None if self._active_id is None else self.store.get(self._active_id)
+        return ann if isinstance(ann, MeyerdingSlip) else None
 
     # ------------------------------------------------------------------ building
     def _build(self, points, roles) -> MeyerdingSlip | None:
@@ -145,7 +146,7 @@ class MeyerdingTool(Tool):
             keep = [i for i, r in enumerate(ann.roles) if r not in _ANGLE_ROLES or ann.has(*_ANGLE_ROLES)]
             if len(keep) != len(ann.roles):
                 trimmed = self._build([self._points[i] for i in keep], [ann.roles[i] for i in keep])
-                if not self.store.replace_last_add(trimmed):
+                if trimmed is not None and not self.store.replace_last_add(trimmed):
                     self.store.update(trimmed)
         self._reset()
         self._set_preview(None)

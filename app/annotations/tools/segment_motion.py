@@ -58,7 +58,8 @@ class SegmentMotionTool(ClickTool):
         if i >= self.n_points:
             return ""
         level = self._level_here()
-        name = SEGMENT_POINT_NAMES[i].format(upper=level.value, lower=level.below.value)
+        below = level.below
+        name = SEGMENT_POINT_NAMES[i].format(upper=level.value, lower=below.value if below is not None else "?")
         return f"Segment ({self.view}): click the {name}"
 
 

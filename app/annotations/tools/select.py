@@ -56,7 +56,7 @@ def segments_px(ann: Annotation) -> list[tuple[Point, Point]]:
     if isinstance(ann, FreehandROI) and len(p) >= 2:
         return [(p[i], p[(i + 1) % len(p)]) for i in range(len(p))]
     if isinstance(ann, MeyerdingSlip):
-        pos = dict(zip(ann.roles, p))
+        pos = dict(zip(ann.roles, p, strict=True))
         pairs = [(S1_PS, S1_AS), (L5_EP_1, L5_EP_2), (S1_PS, S1_WALL), (L5_PI, L5_WALL_TOP)]
         return [(pos[a], pos[b]) for a, b in pairs if a in pos and b in pos]
     return []
@@ -140,10 +140,12 @@ class SelectTool(Tool):
         self._drag_id = self._drag_handle = self._drag_start = self._drag_original = None
 
     def _moved(self, p: Point) -> Annotation:
-        orig = self._drag_original
+        orig, start = self._drag_original, self._drag_start
+        if orig is None or start is None:
+            raise RuntimeError("select: no drag in progress")
         pts = list(orig.points_px)
         if self._drag_handle is None:
-            dx, dy = p[0] - self._drag_start[0], p[1] - self._drag_start[1]
+            dx, dy = p[0] - start[0], p[1] - start[1]
             pts = [(q[0] + dx, q[1] + dy) for q in pts]
         else:
             pts[self._drag_handle] = p
@@ -191,7 +193,7 @@ class SelectTool(Tool):
             if self.store.get(aid) is None:
                 self._drag_id = None
                 return True
-            final = self._moved(p) if math.dist(p, start) > 0 else None
+            final = self._moved(p) if start is not None and math.dist(p, start) > 0 else None
             self._drag_id = self._drag_handle = self._drag_start = self._drag_original = None
             if final is None:
                 self.store.revert_preview(aid)

@@ -32,7 +32,7 @@ class SpinoPelvicTool(ClickTool):
         points = self._points[:SPINOPELVIC_MIN_POINTS] if len(self._points) == 5 else list(self._points)
         ann = self._build(points)
         self._reset()
-        if ann is None or not ann.is_complete:
+        if not isinstance(ann, SpinoPelvicLines) or not ann.is_complete:
             self._set_preview(None)
             return None
         return self._commit_new(ann)

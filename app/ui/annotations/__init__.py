@@ -3,8 +3,8 @@
     from app.ui.annotations import install_annotation_layer
     install_annotation_layer(main_window)      # -> window.annotations (AnnotationWorkspace)
 
-Modules: ``items`` (one QGraphicsItem class per annotation kind, ``ITEM_CLASSES``), ``mapping``
-(where an annotation shows in a view), ``controller`` (``ToolController``: SliceView events ->
+Modules: ``items`` (one QGraphicsItem class per annotation kind, ``ITEM_CLASSES``; where an
+annotation shows in a view is app.viewer.annotation_view, Qt-free), ``tool_driver`` (``ToolDriver``: SliceView events ->
 tools, previews, popups), ``popups`` (pars marker / arrow text / level label), ``workspace`` (menus, toolbar, session + review
 dock, items per view, Edit > Undo over the session's one history).
 """

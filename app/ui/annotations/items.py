@@ -34,7 +34,7 @@ from app.annotations.model import (
     ParsMarker,
 )
 from app.ui.annotations import style
-from app.ui.annotations.mapping import ViewMapper
+from app.viewer.annotation_view import ViewMapper
 
 Point = tuple[float, float]
 _BIG = 1.0e5
@@ -199,9 +199,9 @@ class MeyerdingItem(AnnotationItem):
 
     def draw(self, p, pts, world):
         a: MeyerdingSlip = self.annotation
-        pos = dict(zip(a.roles, pts))
+        pos = dict(zip(a.roles, pts, strict=True))
         dev_all = [world.map(q) for q in pts]
-        dpos = dict(zip(a.roles, dev_all))
+        dpos = dict(zip(a.roles, dev_all, strict=True))
         segs = []
         dashed_segs = []
         if S1_PS in pos and S1_AS in pos:

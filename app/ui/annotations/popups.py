@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.signals import Signal as PySignal
+from app.core.events import Event
 from app.findings.model import Level, ParsStatus, Side
 
 POPUP_QSS = """
@@ -66,13 +66,13 @@ LEVEL_LABEL_CHOICES = ("T11", "T12", "L1", "L2", "L3", "L4", "L5", "S1")
 
 
 class _Popup(QFrame):
-    """Base: ``accepted`` / ``cancelled`` are plain Python signals (app.core.signals), so the
+    """Base: ``accepted`` / ``cancelled`` are plain Python signals (app.core.events), so the
     callbacks never go through PySide's slot machinery."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Popup | Qt.WindowType.FramelessWindowHint)
-        self.accepted = PySignal("accepted")
-        self.cancelled = PySignal("cancelled")
+        self.accepted = Event("accepted")
+        self.cancelled = Event("cancelled")
         self.setObjectName("AnnotationPopup")
         self.setStyleSheet(POPUP_QSS)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
@@ -177,7 +177,7 @@ class _ChoiceRow:
         self.group = QButtonGroup()
         self.group.setExclusive(True)
         self.buttons = []
-        for i, (_v, t) in enumerate(zip(values, texts)):
+        for i, (_v, t) in enumerate(zip(values, texts, strict=True)):
             b = _button(t, f"{i + 1}")
             self.group.addButton(b, i)
             box.addWidget(b)
@@ -235,7 +235,8 @@ class ParsMarkerPopup(_Popup):
         self.hint.setObjectName("hint")
         lay.addWidget(self.hint)
         self.add_buttons(lay)
-        for row, v in zip(self.rows, (level, side, status)):
+        # strict=False: an oedema ROI's pars popup has no status row, its status is dropped
+        for row, v in zip(self.rows, (level, side, status), strict=False):
             row.set_value(v)
         self.current_row = len(self.rows) - 1
         for i, row in enumerate(self.rows):  # start at the first row without a value
@@ -277,7 +278,8 @@ class ParsMarkerPopup(_Popup):
 
     def accept(self) -> bool:
         if not self.complete:
-            missing = [n for n, r in zip(("level", "side", "status"), self.rows) if r.value is None]
+            missing = [n for n, r in zip(("level", "side", "status"), self.rows, strict=False)  # status row optional
+                       if r.value is None]
             self.ask("choose the " + " and ".join(missing) + ", then OK (Cancel discards)")
             for i, r in enumerate(self.rows):
                 if r.value is None:

@@ -2,7 +2,7 @@
 
 ``install_annotation_layer(window)`` (one call at the end of ``MainWindow.__init__``):
 
-* every SliceView of ``window.grid`` gets the ``ToolController`` as its tool hook and key
+* every SliceView of ``window.grid`` gets the ``ToolDriver`` as its tool hook and key
   filter, and one item per annotation (``items.ITEM_CLASSES``) under its ``annotation_layer``;
 * when the presenter makes a patient's study active, a ``StudySession`` is created for it
   (``StudyInfo`` of its images: identity, modalities, age/sex; its autosave restored or set
@@ -22,30 +22,28 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
-import threading
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QComboBox, QLabel, QMessageBox, QToolBar
+from PySide6.QtWidgets import QComboBox, QDockWidget, QLabel, QMessageBox, QToolBar
 
 from app.annotations.model import Annotation, EllipseROI, FreehandROI
+from app.annotations.store import AnnotationStore
 from app.annotations.tools import ToolRegistry
-from app.ui.annotations.controller import ToolController
+from app.findings.derive import edema_signal_ratio
+from app.session import StudySession
+from app.ui.actions import make_action
 from app.ui.annotations.items import AnnotationItem, make_item
-from app.ui.annotations.mapping import ViewMapper
-from app.viewer.study_info import StudyInfo
+from app.ui.annotations.tool_driver import ToolDriver
+from app.viewer.actions import EDIT_ACTIONS, ROI_ROLE_TITLES, TOOLBAR_ORDER, annotate_actions
+from app.viewer.annotation_view import ViewMapper
 
 log = logging.getLogger(__name__)
 
 DOCK_MAX_WAIT_MS = 8000  # build the review dock at the latest this long after the study opened
 DOCK_IDLE_MS = 750  # ... or once loading has been idle this long
-TOOLBAR_ORDER = ("select", "pars", "meyerding", None, "ellipse", "freehand", None, "length", "angle", "cobb",
-                 "arrow-text", "level-label")
-ROI_ROLE_TITLES = {"generic": "ROI: generic", "edema": "ROI: oedema (pars)", "reference": "ROI: reference marrow"}
-TOOL_SHORT = {"select": "Select", "pars": "Marker", "meyerding": "Slip", "ellipse": "Ellipse", "freehand": "Freehand",
-              "length": "Length", "angle": "Angle", "cobb": "Cobb", "arrow-text": "Arrow", "level-label": "Level"}
 
 
 def resolve_shortcuts(registry: ToolRegistry, taken: set[str]) -> dict[str, str]:
@@ -65,32 +63,13 @@ def resolve_shortcuts(registry: ToolRegistry, taken: set[str]) -> dict[str, str]
     return out
 
 
-def roi_ratio_text(store: Any, ann: Annotation) -> str:
-    """For an edema ROI: "ratio 2.31 to reference" (mean / mean of the reference ROI on the same
-    image, else of the latest in the same series)."""
-    if not isinstance(ann, (EllipseROI, FreehandROI)) or store is None:
+def roi_ratio_text(store: AnnotationStore | None, ann: Annotation) -> str:
+    """Beside an edema ROI: "ratio 2.31 to reference", or why there is none (the rule of
+    app.findings.derive.edema_signal_ratio, the same that fills the findings)."""
+    if store is None or not isinstance(ann, (EllipseROI, FreehandROI)) or ann.role != "edema":
         return ""
-    if ann.role != "edema" or ann.stats is None or not ann.stats.n:
-        return ""
-    refs = [a for a in store.of_kind(EllipseROI, FreehandROI)
-            if a.role == "reference" and a.stats is not None and a.stats.n and a.series_instance_uid == ann.series_instance_uid]
-    if not refs:
-        return "no reference ROI"
-    same = [a for a in refs if a.image_key == ann.image_key]
-    ref = max(same or refs, key=lambda a: a.modified)
-    if not ref.stats.mean:
-        return ""
-    return f"ratio {ann.stats.mean / ref.stats.mean:.2f} to reference"
-
-
-def _load_ruleset_into(box: dict) -> None:
-    """Background: parse the default pathway ruleset once, so opening a study does not."""
-    try:
-        from app.pathway import load_ruleset
-
-        box["ruleset"] = load_ruleset()
-    except Exception as exc:
-        box["error"] = str(exc)
+    ratio, problem = edema_signal_ratio(ann, store)
+    return f"ratio {ratio:.2f} to reference" if ratio is not None else problem
 
 
 class AnnotationWorkspace(QObject):
@@ -101,9 +80,9 @@ class AnnotationWorkspace(QObject):
         self.grid = window.grid
         self.state = window.state
         self.registry = registry or ToolRegistry.default()
-        self.session: Any = None
-        self.store: Any = None
-        self.dock: Any = None
+        self.session: StudySession | None = None
+        self.store: AnnotationStore | None = None
+        self.dock: QDockWidget | None = None
         # where new sessions autosave (None = the user data folder); a teaching attempt points it at
         # its own folder so a trainee's read never replaces a reader's autosaved read of the study
         self.autosave_data_dir: Path | None = None
@@ -112,20 +91,18 @@ class AnnotationWorkspace(QObject):
         self.notice_box: QMessageBox | None = None
         self._for_cache: dict[str, str | None] = {}
         self.items: dict[tuple[int, str], AnnotationItem] = {}
-        self.controller = ToolController(lambda: self.store, self.registry, self.frame_of_reference,
+        self.tool_driver = ToolDriver(lambda: self.store, self.registry, self.frame_of_reference,
                                          self._reader, self)
-        self.controller.sig_prompt.connect(self._show_prompt)
-        self.controller.sig_tool_changed.connect(self._on_tool_changed)
+        self.tool_driver.sig_prompt.connect(self._show_prompt)
+        self.tool_driver.sig_tool_changed.connect(self._on_tool_changed)
         from app.ui.annotations import style
 
         for v in self.grid.all_views:
-            v.set_tool_controller(self.controller)
-            self.controller.install_on(v)
+            v.set_tool_driver(self.tool_driver)
+            self.tool_driver.install_on(v)
             v.pre_paint_hooks.append(style.reset_labels)
         self._build_actions()
         self.state.changed.connect(self._on_state)
-        window.controller.sig_scan_started.connect(self._on_scan_started)
-        window.presenter.sig_patient_changed.connect(self._on_patient_changed)
         self.autosave_label = QLabel("")
         self.autosave_label.setObjectName("AutosaveStatus")
         window.statusBar().addPermanentWidget(self.autosave_label)
@@ -138,16 +115,12 @@ class AnnotationWorkspace(QObject):
         self._dock_timer.timeout.connect(self._dock_tick)
         self._dock_waited = self._dock_idle = 0
         self._closed = False
-        self._ruleset_box: dict = {}
-        threading.Thread(target=_load_ruleset_into, args=(self._ruleset_box,), daemon=True,
-                         name="isthmus-ruleset").start()
         if hasattr(window, "sig_closed"):
             window.sig_closed.connect(self.close)
 
     # ---- helpers ---------------------------------------------------------------------------
     def _reader(self) -> str:
-        s = self.session
-        return getattr(getattr(s, "findings", None), "reader", "") or ""
+        return self.session.findings.reader if self.session is not None else ""
 
     def frame_of_reference(self, series_uid: str) -> str | None:
         if series_uid in self._for_cache:
@@ -185,35 +158,29 @@ class AnnotationWorkspace(QObject):
         if help_menu is not None:
             bar.insertAction(help_menu, self.menu.menuAction())
         self.tool_actions: dict[str, QAction] = {}
-        for spec in self.registry:
-            a = QAction(spec.title, w)
-            a.setObjectName(f"annotate.{spec.id}")
-            a.setCheckable(True)
-            a.setIconText(TOOL_SHORT.get(spec.id, spec.title))
-            sc = self.shortcuts.get(spec.id, "")
-            if sc:
-                a.setShortcut(QKeySequence(sc))
+        self.role_actions: dict[str, QAction] = {}
+        role_menu = None
+        role_group = QActionGroup(w)
+        for spec in annotate_actions(self.registry):
+            if spec.group == "roi_role":
+                role = spec.id.rsplit(".", 1)[1]
+                a = make_action(w, spec, lambda _checked=False, r=role: self.set_roi_role(r))
+                a.setChecked(role == self.tool_driver.roi_role)
+                role_group.addAction(a)
+                if role_menu is None:
+                    self.menu.addSeparator()
+                    role_menu = self.menu.addMenu("ROI role")
+                role_menu.addAction(a)
+                self.role_actions[role] = a
+                continue
+            tid = spec.id.removeprefix("annotate.")
+            sc = self.shortcuts.get(tid, "")
+            a = make_action(w, spec, lambda _checked=False, t=tid: self.activate_tool(t), shortcut=sc)
             a.setToolTip(f"{spec.title}  ({sc})" if sc else spec.title)
             if mode_group is not None:
                 mode_group.addAction(a)
-            a.triggered.connect(lambda checked=False, tid=spec.id: self.activate_tool(tid))
-            w.addAction(a)
             self.menu.addAction(a)
-            self.tool_actions[spec.id] = a
-        self.menu.addSeparator()
-        role_menu = self.menu.addMenu("ROI role")
-        role_group = QActionGroup(w)
-        role_group.setExclusive(True)
-        self.role_actions: dict[str, QAction] = {}
-        for role, title in ROI_ROLE_TITLES.items():
-            a = QAction(title, w)
-            a.setObjectName(f"annotate.roi_role.{role}")
-            a.setCheckable(True)
-            a.setChecked(role == self.controller.roi_role)
-            role_group.addAction(a)
-            role_menu.addAction(a)
-            a.triggered.connect(lambda checked=False, r=role: self.set_roi_role(r))
-            self.role_actions[role] = a
+            self.tool_actions[tid] = a
         self.toolbar = QToolBar("Annotation tools", w)
         self.toolbar.setObjectName("AnnotationToolbar")
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -238,23 +205,15 @@ class AnnotationWorkspace(QObject):
         menus = bar.actions()
         if len(menus) > 1:
             bar.insertAction(menus[1], self.edit_menu.menuAction())
-        self.undo_action = QAction("Undo", w)
-        self.undo_action.setObjectName("edit.undo")
-        self.undo_action.setShortcuts([QKeySequence("Ctrl+Z")])
-        self.undo_action.triggered.connect(self._undo_triggered)
-        self.redo_action = QAction("Redo", w)
-        self.redo_action.setObjectName("edit.redo")
-        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        self.redo_action.triggered.connect(self._redo_triggered)
-        self.delete_action = QAction("Delete selected annotations", w)
-        self.delete_action.setObjectName("edit.delete")
-        self.delete_action.setShortcuts([QKeySequence(Qt.Key.Key_Delete), QKeySequence(Qt.Key.Key_Backspace)])
+        edit = {spec.id: spec for spec in EDIT_ACTIONS}
+        self.undo_action = make_action(w, edit["edit.undo"], self._undo_triggered)
+        self.redo_action = make_action(w, edit["edit.redo"], self._redo_triggered)
+        self.delete_action = make_action(w, edit["edit.delete"], self.delete_selected)
         self.delete_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.delete_action.triggered.connect(self.delete_selected)
-        self.grid.addAction(self.delete_action)
+        w.removeAction(self.delete_action)
+        self.grid.addAction(self.delete_action)  # Delete acts while the focus is in the viewer grid
         for a in (self.undo_action, self.redo_action):
             a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            w.addAction(a)
         self.edit_menu.addAction(self.undo_action)
         self.edit_menu.addAction(self.redo_action)
         self.edit_menu.addSeparator()
@@ -304,7 +263,7 @@ class AnnotationWorkspace(QObject):
         if self.session is None:
             self.autosave_label.setText("")
             return
-        state, detail = self.session.autosave_status()
+        state, detail = self.session.autosave.status()
         text = {"saved": f"Autosave: saved {detail}", "pending": "Autosave: saving…", "idle": "Autosave: on",
                 "failed": "AUTOSAVE FAILED - your work is not being saved", "off": "AUTOSAVE OFF"}[state]
         bad = state in ("failed", "off")
@@ -332,13 +291,13 @@ class AnnotationWorkspace(QObject):
             self._show_prompt("Open a study first")
             self.tool_actions[tool_id].setChecked(False)
             return
-        self.controller.activate(tool_id)
+        self.tool_driver.activate(tool_id)
         self.tool_actions[tool_id].setChecked(True)
         self.state.set_mode("tool")
 
     def set_roi_role(self, role: str) -> None:
         """Role of new ROIs, and of the selected ROIs (switchable after drawing; one undo step)."""
-        self.controller.set_roi_role(role)
+        self.tool_driver.set_roi_role(role)
         st = self.store
         if st is not None:
             chosen = [a for a in st.of_kind(EllipseROI, FreehandROI) if a.id in st.selection and a.role != role]
@@ -360,8 +319,8 @@ class AnnotationWorkspace(QObject):
                 v.viewport().unsetCursor()
 
     def _on_state(self, name: str) -> None:
-        if name == "mode" and self.state.mode != "tool" and self.controller.tool is not None:
-            self.controller.deactivate()
+        if name == "mode" and self.state.mode != "tool" and self.tool_driver.tool is not None:
+            self.tool_driver.deactivate()
         elif name == "anonymise" and self.dock is not None:
             self.dock.widget().set_anonymised(self.state.anonymise)
             self.dock.visibilityChanged.connect(self.review_action.setChecked)
@@ -370,8 +329,8 @@ class AnnotationWorkspace(QObject):
     def undo(self) -> bool:
         if self.edits_locked:
             return False
-        if self.controller.tool is not None and getattr(self.controller.tool, "busy", False):
-            self.controller.tool.cancel()
+        if self.tool_driver.tool is not None and getattr(self.tool_driver.tool, "busy", False):
+            self.tool_driver.tool.cancel()
         panel = self.review_widget.findings_panel if self.review_widget is not None else None
         if panel is not None:
             panel.commit_pending()  # a half-typed impression is a step too
@@ -400,26 +359,11 @@ class AnnotationWorkspace(QObject):
             st.remove_many(sorted(st.selection))
 
     # ---- session ---------------------------------------------------------------------------
-    def _on_scan_started(self, paths: Any) -> None:
-        names = ", ".join(str(p).rstrip("/").rsplit("/", 1)[-1] for p in (paths or []))
-        self.park_session("a new study" if self.state.anonymise else (names or "a new study"))
-
-    def _on_patient_changed(self, identity: Any) -> None:
-        if identity is None:
-            self.park_session("")
-            return
-        if self.session is not None and self.session.study is not None \
-                and self.session.study.identity == identity:
-            return
-        self.park_session(identity.patient.describe(self.state.anonymise))
-        # its own event-loop turn: the presenter lays out the views in this one
-        QTimer.singleShot(0, self._open_session_for_study)
-
     def park_session(self, loading_what: str) -> None:
         """Flush and close the current session and empty the dock now: nothing of the previous
         study stays visible while the next one loads."""
-        if self.controller.tool is not None:
-            self.controller.deactivate()
+        if self.tool_driver.tool is not None:
+            self.tool_driver.deactivate()
         old = self.session
         if old is not None:
             self._disconnect_store()
@@ -433,28 +377,9 @@ class AnnotationWorkspace(QObject):
         self._update_edit_actions()
         self.update_autosave_status()
 
-    def _open_session_for_study(self) -> None:
-        p = self.window.presenter
-        if p.study is None or p.patient is None:
-            return
-        c = self.window.controller
-        info = StudyInfo.of(c.result, p.patient, p.study, c.study_extras.get(p.study.study_instance_uid))
-        if self.session is not None and self.session.study == info:
-            return
-        from app.session import StudySession
-
-        paths = list(getattr(self.window.controller, "paths", []) or [])
-        source = paths[0] if len(paths) == 1 else (paths or None)
-        ruleset = self._ruleset_box.get("ruleset")
-        # a study without a StudyInstanceUID keeps "" (its autosave key is the identity hash)
-        session = StudySession(info.identity.study_instance_uid, study=info, study_source=source, ruleset=ruleset,
-                               data_dir=self.autosave_data_dir)
-        session.restore()
-        self.set_session(session)
-        if session.autosave_notice:
-            self._notify("Autosave not restored", session.autosave_notice)
-
-    def set_session(self, session: Any) -> None:
+    def set_session(self, session: StudySession) -> None:
+        """Show ``session`` (created by the window, app.ui.main_window): its drawings on the views,
+        its history under Edit, its findings in the review dock; a set-aside autosave is told."""
         if self.session is not None and self.session is not session:
             self.park_session("")
         self.session = session
@@ -462,7 +387,7 @@ class AnnotationWorkspace(QObject):
         self._for_cache.clear()
         self._connect_store()
         session.history.changed.connect(self._update_edit_actions)
-        self.controller.store_replaced()
+        self.tool_driver.store_replaced()
         if self.dock is not None:
             self.dock.widget().set_session(session)
         elif not self._dock_timer.isActive():
@@ -472,6 +397,8 @@ class AnnotationWorkspace(QObject):
         self.sync_items()
         self._update_edit_actions()
         self.update_autosave_status()
+        if session.autosave.notice:
+            self._notify("Autosave not restored", session.autosave.notice)
 
     def _dock_tick(self) -> None:
         step = self._dock_timer.interval()
@@ -482,7 +409,7 @@ class AnnotationWorkspace(QObject):
         self._dock_timer.stop()
         self.ensure_dock()
 
-    def ensure_dock(self) -> Any:
+    def ensure_dock(self) -> QDockWidget | None:
         """Build the review dock for the current session now (normally done once loading is idle)."""
         if self.session is None:
             return None
@@ -570,7 +497,7 @@ class AnnotationWorkspace(QObject):
     def _on_added(self, ann: Annotation) -> None:
         self.sync_items()
 
-    def _on_changed(self, new: Annotation, old: Annotation = None) -> None:
+    def _on_changed(self, new: Annotation, old: Annotation | None = None) -> None:
         for vi, _v in enumerate(self.grid.all_views):
             item = self.items.get((vi, new.id))
             if item is not None:
@@ -602,7 +529,7 @@ class AnnotationWorkspace(QObject):
         if self.dock is not None and self.dock.isVisible():  # the reader's splitter position
             self.window.settings.set("window/review_width", int(self.dock.width()))
             self.window.settings.sync()
-        self.controller.detach(self.grid.all_views)
+        self.tool_driver.detach(self.grid.all_views)
         self._disconnect_store()
         for item in self.items.values():  # items hold bound methods of this object: break the cycles
             if item.scene() is not None:

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.findings import model as m
+from app.findings.model import CONTEXT_FIELDS_FROM_DICOM, ClinicalContext, NeuroDeficit, ParsBlock, Sex, SportLevel
 
 COMMIT_DELAY_MS = 500
 UNKNOWN_STYLE = "QComboBox { color: #8c9396; font-style: italic; }"
@@ -62,13 +62,13 @@ GROUPS: tuple[tuple[str, tuple[Field, ...]], ...] = (
     ("Patient", (
         Field("age_years", "Age", "number", "Age in years", "years", 0, 120),
         Field("sex", "Sex", "choice", "Patient sex", choices=(
-            ("female", m.Sex.FEMALE), ("male", m.Sex.MALE), ("other", m.Sex.OTHER))),
+            ("female", Sex.FEMALE), ("male", Sex.MALE), ("other", Sex.OTHER))),
         Field("skeletally_mature", "Skeletally mature", "tri", "Growth plates closed?"),
         Field("athlete", "Athlete", "tri", "Competitive or regular sport"),
         Field("sport", "Sport", "text", "Which sport (e.g. gymnastics, cricket fast bowling)"),
         Field("sport_level", "Level of sport", "choice", "Recreational, competitive or professional", choices=(
-            ("recreational", m.SportLevel.RECREATIONAL), ("competitive", m.SportLevel.COMPETITIVE),
-            ("professional", m.SportLevel.PROFESSIONAL))),
+            ("recreational", SportLevel.RECREATIONAL), ("competitive", SportLevel.COMPETITIVE),
+            ("professional", SportLevel.PROFESSIONAL))),
     )),
     ("Symptoms and care so far", (
         Field("symptomatic", "Symptomatic", "tri", "Back pain attributed to the spine at all"),
@@ -82,16 +82,16 @@ GROUPS: tuple[tuple[str, tuple[Field, ...]], ...] = (
     )),
     ("Neurology and red flags", (
         Field("neuro_deficit", "Neurological deficit", "choice", "Motor / sensory / reflex deficit", choices=(
-            ("none", m.NeuroDeficit.NONE), ("stable", m.NeuroDeficit.STABLE), ("progressive", m.NeuroDeficit.PROGRESSIVE),
-            ("severe", m.NeuroDeficit.SEVERE))),
+            ("none", NeuroDeficit.NONE), ("stable", NeuroDeficit.STABLE), ("progressive", NeuroDeficit.PROGRESSIVE),
+            ("severe", NeuroDeficit.SEVERE))),
         Field("cauda_equina_symptoms", "Cauda equina symptoms", "tri",
               "Saddle anaesthesia, bladder/bowel dysfunction, bilateral leg symptoms — a red flag"),
         Field("slip_progression", "Slip progression", "tri", "Increase in slip on serial standing films"),
     )),
     ("Surgical work-up", (
         Field("pars_block", "Diagnostic pars block", "choice", "Image-guided pars injection with local anaesthetic",
-              choices=(("not done", m.ParsBlock.NOT_DONE), ("positive", m.ParsBlock.POSITIVE),
-                       ("negative", m.ParsBlock.NEGATIVE))),
+              choices=(("not done", ParsBlock.NOT_DONE), ("positive", ParsBlock.POSITIVE),
+                       ("negative", ParsBlock.NEGATIVE))),
         Field("pain_concordant_with_imaging", "Pain concordant with imaging", "tri", "Level and side match the lesion"),
         Field("smoking", "Smoking", "tri"),
         Field("depression_or_chronic_pain", "Depression / chronic pain", "tri"),
@@ -161,7 +161,7 @@ class ClinicalContextForm(QWidget):
         bottom.addWidget(self.message_label, 1)
         self.clear_button = QPushButton("Set all to unknown", self)
         self.clear_button.setToolTip("Reset every clinical fact to unknown (undoable; the imaging performed is kept)")
-        self.clear_button.clicked.connect(lambda: self.session.set_context(m.ClinicalContext()))
+        self.clear_button.clicked.connect(lambda: self.session.set_context(ClinicalContext()))
         bottom.addWidget(self.clear_button)
         outer.addLayout(bottom)
         outer.addStretch(1)
@@ -203,7 +203,7 @@ class ClinicalContextForm(QWidget):
 
     def _with_dicom_badge(self, f: Field, w: QWidget, parent: QWidget) -> QWidget:
         """``w``, beside a "from DICOM" badge when the field can come from the header."""
-        if f.target != "context" or f.name not in m.CONTEXT_FIELDS_FROM_DICOM:
+        if f.target != "context" or f.name not in CONTEXT_FIELDS_FROM_DICOM:
             return w
         row = QWidget(parent)
         lay = QHBoxLayout(row)

@@ -10,9 +10,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from app.annotations.model import Annotation
-from app.findings import model as fm
+from app.findings.model import KeyImage
 from app.report.identity import ReportError
-from app.ui.annotations.mapping import ViewMapper, view_image_key
+from app.viewer.annotation_view import ViewMapper, view_image_key
 
 KEY_IMAGE_SIZE_PX = (512, 512)
 
@@ -30,7 +30,7 @@ def visible_annotation_ids(view: Any, annotations: Iterable[Annotation],
 
 def capture_key_image(view: Any, annotations: Iterable[Annotation], caption: str = "",
                       frame_of_reference: Callable[[str], str | None] = lambda uid: None,
-                      key_image_id: str = "") -> fm.KeyImage:
+                      key_image_id: str = "") -> KeyImage:
     """The KeyImage of what ``view`` shows now: image, slice, plane, window/level, zoom and the
     annotations visible on it. ReportError when the view shows no single source image."""
     display = getattr(view, "display", None)
@@ -42,7 +42,7 @@ def capture_key_image(view: Any, annotations: Iterable[Annotation], caption: str
         raise ReportError("this plane is a reformat with no single source image: mark a key image on a "
                           "native slice (or on a radiograph)")
     center, width = _wl(display)
-    return fm.KeyImage(
+    return KeyImage(
         key_image_id=key_image_id or uuid.uuid4().hex[:12], series_instance_uid=series, sop_instance_uid=sop,
         frame=frame, slice_index=int(display.index) if kind == "volume" else None,
         plane=str(display.orientation) if kind == "volume" else "",
@@ -50,7 +50,7 @@ def capture_key_image(view: Any, annotations: Iterable[Annotation], caption: str
         annotation_ids=visible_annotation_ids(view, annotations, frame_of_reference))
 
 
-def _fresh_display(source: Any, key: fm.KeyImage) -> Any:
+def _fresh_display(source: Any, key: KeyImage) -> Any:
     from app.viewer.display import RadiographDisplay, VolumeDisplay
     from app.viewer.window_level import WindowLevel
 
@@ -65,7 +65,7 @@ def _fresh_display(source: Any, key: fm.KeyImage) -> Any:
     return d
 
 
-def source_display_for(key: fm.KeyImage, views: Iterable[Any]) -> Any | None:
+def source_display_for(key: KeyImage, views: Iterable[Any]) -> Any | None:
     """A loaded display of the key image's series (volume or that radiograph), or None."""
     for v in views:
         d = getattr(v, "display", None)
@@ -77,7 +77,7 @@ def source_display_for(key: fm.KeyImage, views: Iterable[Any]) -> Any | None:
     return None
 
 
-def render_key_image(key: fm.KeyImage, source: Any, annotations: Iterable[Annotation],
+def render_key_image(key: KeyImage, source: Any, annotations: Iterable[Annotation],
                      frame_of_reference: Callable[[str], str | None] = lambda uid: None,
                      size_px: tuple[int, int] = KEY_IMAGE_SIZE_PX) -> bytes:
     """PNG of ``key`` drawn by an offscreen SliceView, its annotations burned in."""
@@ -120,7 +120,7 @@ def render_key_image(key: fm.KeyImage, source: Any, annotations: Iterable[Annota
         view.deleteLater()
 
 
-def key_image_where(key: fm.KeyImage, series_description: str = "") -> str:
+def key_image_where(key: KeyImage, series_description: str = "") -> str:
     parts = [series_description] if series_description else []
     if key.plane:
         parts.append(key.plane)

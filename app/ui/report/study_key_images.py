@@ -10,12 +10,12 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from app.annotations.model import Annotation
-from app.findings import model as fm
+from app.findings.model import KeyImage, StudyFindings
 from app.report.model import KeyImageFigure
 from app.ui.report.key_images import key_image_where, render_key_image
 
 
-def _entry_of(series: Sequence[Any], key: fm.KeyImage) -> Any | None:
+def _entry_of(series: Sequence[Any], key: KeyImage) -> Any | None:
     for entry in series:
         if entry.series_instance_uid == key.series_instance_uid and any(
                 h.sop_instance_uid == key.sop_instance_uid for h in entry.instances):
@@ -23,7 +23,7 @@ def _entry_of(series: Sequence[Any], key: fm.KeyImage) -> Any | None:
     return None
 
 
-def _source_display(entry: Any, key: fm.KeyImage) -> Any:
+def _source_display(entry: Any, key: KeyImage) -> Any:
     """A display of the key image's series as the viewer builds it (volume or that radiograph)."""
     from app.dicom.load import load_series
     from app.viewer.display import RadiographDisplay, VolumeDisplay
@@ -37,7 +37,7 @@ def _source_display(entry: Any, key: fm.KeyImage) -> Any:
     return VolumeDisplay(loaded, orientation=key.plane or "native")
 
 
-def figures_from_study(findings: fm.StudyFindings, study_paths: str | os.PathLike | Iterable[str | os.PathLike],
+def figures_from_study(findings: StudyFindings, study_paths: str | os.PathLike | Iterable[str | os.PathLike],
                        annotations: Iterable[Annotation] = ()) -> tuple[tuple[KeyImageFigure, ...], list[str]]:
     """(one figure per key image, in order; problems in plain words naming the key image)."""
     if not findings.key_images:

@@ -14,7 +14,7 @@ from PySide6.QtGui import QColor
 from app.annotations.model import AnnotationDataError, ParsMarker
 from app.findings.model import ParsStatus, StudyFindings
 from app.ui.annotations.items import ParsMarkerItem
-from app.ui.annotations.mapping import ViewMapper
+from app.viewer.annotation_view import ViewMapper
 
 REFERENCE_COLOUR = QColor(255, 80, 220)
 

@@ -8,6 +8,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from app.ui.viewer.slice_view import SliceView
+from app.viewer.display import VolumeDisplay
 from app.viewer.hanging import HangingLayout
 from app.viewer.identity import distinct_patients
 from app.viewer.state import ViewerState, link_to_point
@@ -95,7 +96,7 @@ class ViewerGrid(QWidget):
     def apply_hanging(self, layout: HangingLayout) -> None:
         self.hanging = layout
         self.set_grid(layout.rows, layout.cols)
-        for v, cell in zip(self.views(), layout.cells):
+        for v, cell in zip(self.views(), layout.cells, strict=True):  # a layout has one cell per view
             v.clear()
             v.set_cell(cell)
             v.note = cell.note
@@ -140,12 +141,12 @@ class ViewerGrid(QWidget):
         return moved
 
     def _on_slice_changed(self, view: SliceView) -> None:
-        if self.state.sync_scroll and getattr(view.display, "kind", "") == "volume":
+        if self.state.sync_scroll and isinstance(view.display, VolumeDisplay):
             plane = view.display.plane
             centre = plane.pixel_to_lps((plane.shape[1] - 1) / 2, (plane.shape[0] - 1) / 2)
             for v in self.views():
                 d = v.display
-                if v is view or getattr(d, "kind", "") != "volume":
+                if v is view or not isinstance(d, VolumeDisplay):
                     continue
                 if d.frame_of_reference_uid != view.display.frame_of_reference_uid:
                     continue
@@ -154,7 +155,7 @@ class ViewerGrid(QWidget):
         self.update_references()
 
     def update_references(self) -> None:
-        views = [v for v in self.visible_views() if getattr(v.display, "kind", "") == "volume"]
+        views = [v for v in self.visible_views() if isinstance(v.display, VolumeDisplay)]
         for v in views:
             v.reference_planes = [o.display.plane for o in views
                                   if o is not v and o.display.frame_of_reference_uid is not None

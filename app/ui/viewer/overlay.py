@@ -3,16 +3,41 @@ bar with its calibration basis, crosshair, reference lines, cell title and empty
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen, QTransform
+from PySide6.QtWidgets import QGraphicsItem, QWidget
 
+from app.viewer.display import Display, PreviewDisplay, VolumeDisplay
+from app.viewer.hanging import CellSpec
+from app.viewer.mpr import PlaneSpec
 from app.viewer.scale_bar import scale_bar_mm
-from app.viewer.state import reference_line
+from app.viewer.state import ViewerState, reference_line
 
-if TYPE_CHECKING:
-    from app.ui.viewer.slice_view import SliceView
+
+class SliceView(Protocol):
+    """What the overlays read of a view (app.ui.viewer.slice_view.SliceView): a protocol, so
+    this module does not import the view that imports it."""
+
+    display: Display | None
+    state: ViewerState
+    cell: CellSpec | None
+    context: dict[str, str]
+    modality: str
+    series_description: str
+    note: str
+    loading_text: str
+    active: bool
+    zoom: float
+    cursor_pixel: tuple[float, float] | None
+    reference_planes: list[PlaneSpec]
+    image_item: QGraphicsItem
+
+    def scale_factor(self) -> float: ...
+    def viewport(self) -> QWidget: ...
+    def viewportTransform(self) -> QTransform: ...
+    def viewport_point_of_pixel(self, col: float, row: float) -> QPointF: ...
 
 TEXT = QColor(222, 222, 222)
 ACCENT = QColor(240, 200, 70)
@@ -174,8 +199,7 @@ def corner_lines(view: SliceView) -> dict[str, list[tuple[str, QColor]]]:
     bl: list[tuple[str, QColor]] = []
     br: list[tuple[str, QColor]] = []
     if d is not None:
-        kind = getattr(d, "kind", "")
-        if kind == "volume":
+        if isinstance(d, VolumeDisplay):
             orient = d.orientation.capitalize()
             if d.orientation != d.volume.plane.value:
                 orient += " (MPR)"
@@ -186,7 +210,7 @@ def corner_lines(view: SliceView) -> dict[str, list[tuple[str, QColor]]]:
             thk = d.thickness_mm()
             slab = f"  {d.slab_mode.upper()} slab" if d.slab_mm > 0 else ""
             bl.append((f"Pos {pos:.1f}  Thk {thk:.1f} mm{slab}", TEXT))
-        elif kind == "preview":
+        elif isinstance(d, PreviewDisplay):
             tr.append(("first image - loading series...", ACCENT))
         wl = d.options.wl
         src = d.options.wl_source
@@ -194,11 +218,11 @@ def corner_lines(view: SliceView) -> dict[str, list[tuple[str, QColor]]]:
         bl.append(((f"W {wl.width:.0f}  L {wl.center:.0f}" if wl is not None else "VOI LUT") + src_txt, TEXT))
         if not narrow:
             bl.append((f"Zoom {view.scale_factor():.2f} px/mm" if d.calibrated() else f"Zoom {view.zoom:.2f}x", DIM))
-        if view._cursor_pixel is not None:
-            col, row = view._cursor_pixel
+        if view.cursor_pixel is not None:
+            col, row = view.cursor_pixel
             val = d.value_at(col, row)
             if val is not None:
-                units = "HU " if kind == "volume" and d.volume.units == "HU" else "Val "
+                units = "HU " if isinstance(d, VolumeDisplay) and d.volume.units == "HU" else "Val "
                 br.append((f"{units}{_fmt(val)}   ({col:.0f}, {row:.0f})", TEXT))
                 p = d.pixel_to_lps(col, row)
                 if p is not None:
@@ -281,7 +305,7 @@ def _line_through(p: QPainter, view: SliceView, a, b, color: QColor, dash: bool)
 
 def _crosshair_and_references(p: QPainter, view: SliceView) -> None:
     d = view.display
-    if getattr(d, "kind", "") != "volume":
+    if not isinstance(d, VolumeDisplay):
         return
     plane = d.plane
     rect = view.image_item.sceneBoundingRect()

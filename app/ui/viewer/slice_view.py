@@ -3,29 +3,36 @@
 Scene units are millimetres along the screen axes (pixels when uncalibrated); the image item
 maps pixel (col, row) into the scene with the pixel spacing and the rotation/flip. Items added
 to ``annotation_layer`` are in image pixel coordinates and sit above the image. In "tool" mode,
-mouse events go to the pluggable tool controller as ``ViewPointerEvent``s (pixel + LPS).
+mouse events go to the pluggable tool driver as app.annotations.events.PointerEvent (pixel + LPS).
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter, QTransform
 from PySide6.QtWidgets import QFrame, QGraphicsItem, QGraphicsRectItem, QGraphicsScene, QGraphicsView
 
+from app.annotations.events import PointerEvent
 from app.ui.viewer import overlay
 from app.ui.viewer.image_item import ImageItem
+from app.viewer.display import Display, VolumeDisplay
 from app.viewer.hanging import CellSpec
 from app.viewer.orientation import display_transform
-from app.viewer.pointer import ViewPointerEvent
 from app.viewer.render import display_step
 from app.viewer.state import ViewerState
 
 _BUTTONS = {Qt.MouseButton.LeftButton: "left", Qt.MouseButton.MiddleButton: "middle",
             Qt.MouseButton.RightButton: "right"}
+
+
+class ToolHook(Protocol):
+    """What a view hands its mouse events to in "tool" mode (app.ui.annotations.ToolDriver)."""
+
+    def handle(self, event: PointerEvent, view: SliceView) -> bool: ...
 
 
 TILT_PIVOT_MAX_MM = 3.0  # the crosshair is the tilt pivot when it lies this close to the shown plane
@@ -43,7 +50,7 @@ class SliceView(QGraphicsView):
     def __init__(self, state: ViewerState, parent=None) -> None:
         super().__init__(parent)
         self.state = state
-        self.display: Any = None
+        self.display: Display | None = None
         self.cell: CellSpec | None = None
         self.context: dict[str, str] = {}  # corner identity text of the series shown (presenter)
         self.identity: Any = None  # StudyIdentity of the series shown (app.viewer.identity)
@@ -56,9 +63,9 @@ class SliceView(QGraphicsView):
         self.reference_planes: list = []  # PlaneSpecs of linked views (drawn as lines)
         self.zoom = 1.0
         self._center: QPointF | None = None
-        self._cursor_pixel: tuple[float, float] | None = None
+        self.cursor_pixel: tuple[float, float] | None = None
         self._drag: dict | None = None
-        self._tool_controller = None
+        self._tool_driver = None
         self._scene = QGraphicsScene(self)
         self._scene.setSceneRect(-1e6, -1e6, 2e6, 2e6)
         self.setScene(self._scene)
@@ -230,39 +237,26 @@ class SliceView(QGraphicsView):
         self.set_slice((self.display.index + 1) % self.display.n_slices)
 
     # ---- tools -----------------------------------------------------------------------------
-    def set_tool_controller(self, controller) -> None:
-        """Anything with ``handle(event: ViewPointerEvent, view) -> bool`` (True = consumed)."""
-        self._tool_controller = controller
+    def set_tool_driver(self, driver: ToolHook | None) -> None:
+        """Anything with ``handle(event: PointerEvent, view) -> bool`` (True = consumed)."""
+        self._tool_driver = driver
 
-    def _pointer_event(self, kind: str, event) -> ViewPointerEvent:
+    def _pointer_event(self, kind: str, event) -> PointerEvent:
+        """The mouse event as the annotation tools' PointerEvent (image pixel + LPS; no Qt)."""
         col, row = self.pixel_at(event.position())
-        mods = set()
         m = event.modifiers()
-        if m & Qt.KeyboardModifier.ShiftModifier:
-            mods.add("shift")
-        if m & Qt.KeyboardModifier.ControlModifier:
-            mods.add("ctrl")
-        if m & Qt.KeyboardModifier.AltModifier:
-            mods.add("alt")
+        mods = {name for flag, name in ((Qt.KeyboardModifier.ShiftModifier, "shift"),
+                                        (Qt.KeyboardModifier.ControlModifier, "control"),
+                                        (Qt.KeyboardModifier.AltModifier, "alt")) if m & flag}
         d = self.display
-        sop = ""
-        series = ""
-        if d is not None and getattr(d, "kind", "") == "radiograph":
-            sop, series = d.radiograph.sop_instance_uid, d.radiograph.series_instance_uid
-        elif d is not None and getattr(d, "kind", "") == "volume":
-            series = d.volume.series_instance_uid
-            uids = d.volume.sop_instance_uids
-            k = d.native_k()
-            if k is not None and k < len(uids):
-                sop = uids[k]
-        return ViewPointerEvent(kind, col, row, d.pixel_to_lps(col, row) if d is not None else None,
-                                _BUTTONS.get(event.button(), ""), frozenset(mods), series, sop,
-                                getattr(d, "frame_of_reference_uid", None))
+        lps = d.pixel_to_lps(col, row) if d is not None else None
+        return PointerEvent(kind, (col, row), None if lps is None else tuple(lps), _BUTTONS.get(event.button(), "none"),
+                            frozenset(mods))
 
     def _forward_to_tool(self, kind: str, event) -> bool:
-        if self.state.mode != "tool" or self._tool_controller is None or self.display is None:
+        if self.state.mode != "tool" or self._tool_driver is None or self.display is None:
             return False
-        return bool(self._tool_controller.handle(self._pointer_event(kind, event), self))
+        return bool(self._tool_driver.handle(self._pointer_event(kind, event), self))
 
     # ---- mouse -----------------------------------------------------------------------------
     def mousePressEvent(self, event) -> None:
@@ -295,7 +289,7 @@ class SliceView(QGraphicsView):
     def mouseMoveEvent(self, event) -> None:
         pos = event.position()
         if self.display is not None:
-            self._cursor_pixel = self.pixel_at(pos)
+            self.cursor_pixel = self.pixel_at(pos)
             self.viewport().update()
         if self._forward_to_tool("move", event):
             return
@@ -318,7 +312,7 @@ class SliceView(QGraphicsView):
             self.zoom_by(math.exp(-step_y / 150.0), anchor=d["anchor"])
         elif d["action"] == "crosshair":
             self._pick(pos)
-        elif d["action"] == "oblique" and getattr(self.display, "kind", "") == "volume":
+        elif d["action"] == "oblique" and isinstance(self.display, VolumeDisplay):
             if step_x:
                 self.display.tilt("vertical", step_x * 0.4, d["pivot"])
             if step_y:
@@ -332,7 +326,7 @@ class SliceView(QGraphicsView):
         self._drag = None
 
     def mouseDoubleClickEvent(self, event) -> None:
-        if self._forward_to_tool("double", event):
+        if self._forward_to_tool("double_click", event):
             return
         self.sig_maximize_requested.emit(self)
 
@@ -358,7 +352,7 @@ class SliceView(QGraphicsView):
             super().dropEvent(event)
 
     def leaveEvent(self, event) -> None:
-        self._cursor_pixel = None
+        self.cursor_pixel = None
         self.viewport().update()
         super().leaveEvent(event)
 

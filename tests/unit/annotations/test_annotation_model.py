@@ -9,7 +9,7 @@ import pytest
 from app.annotations import model as am
 from app.annotations.space import PixelSpace
 from app.findings.model import Level, MeyerdingGrade, ParsStatus, Side, SlipTechnique
-from app.geometry.frames import ImagePlane
+from app.geometry.frames import image_plane
 
 RADIOGRAPH_LABEL = "ImagerPixelSpacing / magnification"
 
@@ -66,7 +66,7 @@ def test_meyerding_technique_2_needs_wall_point():
 
 
 def test_meyerding_on_sagittal_ct_uses_lps():
-    plane = ImagePlane((0.0, 60.0, 40.0), (0, -1, 0), (0, 0, -1), (0.5, 0.8))  # rows 0.5 mm, columns 0.8 mm
+    plane = image_plane((0.0, 60.0, 40.0), (0, -1, 0), (0, 0, -1), (0.5, 0.8))  # rows 0.5 mm, columns 0.8 mm
     space = PixelSpace.for_plane(plane)
     pts = ((100.0, 200.0), (50.0, 200.0), (90.0, 190.0))
     m = am.MeyerdingSlip(points_px=pts, points_lps=space.points_lps(pts), roles=(am.S1_PS, am.S1_AS, am.L5_PI),
@@ -146,7 +146,7 @@ def test_from_dict_errors():
 # --------------------------------------------------------------------------- level labels
 
 def _labels_px(rows, names):
-    return [am.LevelLabel(points_px=((100.0, r),), level=n) for r, n in zip(rows, names)]
+    return [am.LevelLabel(points_px=((100.0, r),), level=n) for r, n in zip(rows, names, strict=True)]
 
 
 def test_propagate_from_one_label_px():

@@ -28,7 +28,7 @@ from app.annotations.tools import (
     set_level_label,
 )
 from app.findings.model import Level, MeyerdingGrade, ParsStatus, Side, SlipTechnique
-from app.geometry.frames import ImagePlane
+from app.geometry.frames import image_plane
 
 LABEL = "ImagerPixelSpacing / magnification"
 
@@ -38,7 +38,7 @@ def radiograph_ctx(**kw):
 
 
 def ct_ctx(**kw):
-    plane = ImagePlane((0.0, 60.0, 40.0), (0, -1, 0), (0, 0, -1), (0.5, 0.5))  # sagittal slice x = 0
+    plane = image_plane((0.0, 60.0, 40.0), (0, -1, 0), (0, 0, -1), (0.5, 0.5))  # sagittal slice x = 0
     return ToolContext("9.8", "9.8.7", None, PixelSpace.for_plane(plane), **kw)
 
 
@@ -285,7 +285,7 @@ def test_freehand_roi_press_moves_release_closes():
     t.role = "reference"
     square = [(30, 30), (70, 30), (70, 70), (30, 70)]
     t.on_pointer(PointerEvent("press", square[0]))
-    for a, b in zip(square, square[1:] + square[:1]):
+    for a, b in zip(square, square[1:] + square[:1], strict=True):
         for u in np.linspace(0, 1, 9)[1:]:
             t.on_pointer(PointerEvent("move", (a[0] + u * (b[0] - a[0]), a[1] + u * (b[1] - a[1]))))
     t.on_pointer(PointerEvent("release", square[0]))

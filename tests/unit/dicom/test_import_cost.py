@@ -5,7 +5,7 @@ import sys
 
 
 def test_import_app_dicom_is_light():
-    code = ("import sys, app.dicom, app.commands.info\n"
+    code = ("import sys, app.dicom, app.subcommands.info\n"
             "from app.dicom import scan_paths, load_series, load_preview\n"
             "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'pydicom', 'SimpleITK', 'PySide6'})\n"
             "print('HEAVY:' + ','.join(heavy))")

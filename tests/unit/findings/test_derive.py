@@ -4,7 +4,7 @@ import pytest
 
 from app.annotations import model as am
 from app.annotations.store import AnnotationStore
-from app.findings.derive import apply_finding_edit_to_annotations, derive_findings
+from app.findings.derive import apply_finding_edit_to_annotations, derive_findings, edema_signal_ratio
 from app.findings.model import (
     AnnotationRef,
     Edema,
@@ -172,6 +172,17 @@ def test_edema_roi_without_finding_or_reference_gives_notes():
                           StudyFindings(), notes=notes)
     assert out.pars_at(Level.L4, Side.RIGHT).edema.signal_ratio is None
     assert any("no reference" in n for n in notes)
+
+
+@pytest.mark.parametrize(("ref_mean", "expected"), [(100.0, 3.0), (-50.0, None), (0.0, None), (1.0, None)])
+def test_ratio_beside_the_roi_is_the_ratio_in_the_findings(ref_mean, expected):
+    """One rule: the text beside an edema ROI and Edema.signal_ratio agree, also for a CT
+    reference with a negative mean (no ratio, not a negative one) and an out-of-range ratio."""
+    edema, reference = roi("edema", 300.0, "L5", "left"), roi("reference", ref_mean)
+    ratio, problem = edema_signal_ratio(edema, [edema, reference])
+    stored = derive_findings([edema, reference], StudyFindings()).pars_at(Level.L5, Side.LEFT).edema.signal_ratio
+    assert ratio == stored == (pytest.approx(expected) if expected is not None else None)
+    assert (problem == "") == (expected is not None)
 
 
 def test_derive_from_store_and_idempotent():

@@ -235,7 +235,7 @@ def test_outcome_is_given_when_every_completion_of_the_unknowns_agrees(findings,
             continue
         outcomes = set()
         for combo in itertools.product((False, True), repeat=len(unknown)):
-            completed = {**known, **dict(zip(unknown, combo))}
+            completed = {**known, **dict(zip(unknown, combo, strict=True))}
             outcomes.add(_classical(node, {p: completed[_key(p, settings)] for p in leaves}))
         if len(outcomes) == 1:
             expected = "fired" if outcomes.pop() else "not-fired"

@@ -127,7 +127,7 @@ def test_loader_reads_a_sample_ct_as_a_volume_in_the_phantom_frame():
             for f in (files[0], files[-1])]
     assert vol.array.shape == (len(files), 224, 256)
     origin = tuple(float(v) for v in vol.geometry.origin_lps)
-    assert any(all(abs(a - b) < 1e-3 for a, b in zip(origin, end)) for end in ends)
+    assert any(all(abs(a - b) < 1e-3 for a, b in zip(origin, end, strict=True)) for end in ends)
     assert vol.frame_of_reference_uid
 
 

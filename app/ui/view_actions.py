@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from app.ui.viewer.grid import ViewerGrid
+from app.viewer.display import VolumeDisplay
 from app.viewer.state import ViewerState
 
 SLAB_MM = 10.0
 
 
-class ViewCommands:
+class ViewActionHandlers:
     def __init__(self, grid: ViewerGrid, state: ViewerState) -> None:
         self.grid = grid
         self.state = state
@@ -69,7 +70,7 @@ class ViewCommands:
         o = d.options
         o.rotation_deg, o.flip_h, o.flip_v, o.invert = 0, False, False, False
         d.apply_preset("default")
-        if getattr(d, "kind", "") == "volume":
+        if isinstance(d, VolumeDisplay):
             d.slab_mm = 0.0
         v.refresh()
         v.reset_view()
@@ -81,7 +82,7 @@ class ViewCommands:
 
     def orientation(self, name: str) -> None:
         v, d = self._view(), self._display()
-        if d is None or getattr(d, "kind", "") != "volume":
+        if not isinstance(d, VolumeDisplay):
             return
         centre = d.plane.pixel_to_lps((d.plane.shape[1] - 1) / 2, (d.plane.shape[0] - 1) / 2)
         point = self.state.crosshair_lps if self.state.crosshair_lps is not None else centre
@@ -92,13 +93,13 @@ class ViewCommands:
 
     def tilt(self, about: str, deg: float) -> None:
         _v, d = self._view(), self._display()
-        if d is not None and getattr(d, "kind", "") == "volume":
+        if isinstance(d, VolumeDisplay):
             d.tilt(about, deg)
             self._rerender()
 
     def slab(self, mode: str, on: bool) -> None:
         d = self._display()
-        if d is not None and getattr(d, "kind", "") == "volume":
+        if isinstance(d, VolumeDisplay):
             d.slab_mm = SLAB_MM if on else 0.0
             d.slab_mode = mode
             self._rerender()

@@ -1,13 +1,13 @@
-"""app.core.signals: connect/disconnect/emit, weak bound methods, blocking."""
+"""app.core.events: connect/disconnect/emit, weak bound methods, blocking."""
 
 import gc
 
-from app.core.signals import Signal, SignalGroup
+from app.core.events import Event, EventGroup
 
 
 def test_connect_emit_disconnect():
     got = []
-    s = Signal("x")
+    s = Event("x")
     cb = s.connect(lambda *a: got.append(a))
     s.emit(1, 2)
     assert got == [(1, 2)]
@@ -22,7 +22,7 @@ def test_connect_emit_disconnect():
 
 def test_blocked_context_nests():
     got = []
-    s = Signal()
+    s = Event()
     s.connect(got.append)
     with s.blocked():
         s.emit(1)
@@ -41,7 +41,7 @@ def test_bound_methods_are_weak():
         def on(self, v):
             self.got.append(v)
 
-    s = Signal()
+    s = Event()
     obj = Listener()
     s.connect(obj.on)
     s.emit(1)
@@ -53,7 +53,7 @@ def test_bound_methods_are_weak():
 
 
 def test_signal_group_blocks_all():
-    g = SignalGroup("a", "b")
+    g = EventGroup("a", "b")
     got = []
     g.a.connect(lambda: got.append("a"))
     g.b.connect(lambda: got.append("b"))

@@ -112,7 +112,7 @@ def print_table(result: Any, out=None) -> None:
             widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
             line = "    " + "  ".join(h.ljust(widths[i]) for i, h in enumerate(header))
             w(line.rstrip() + "\n")
-            for s, r in zip(st.series, rows):
+            for s, r in zip(st.series, rows, strict=True):
                 w(("    " + "  ".join(v.ljust(widths[i]) for i, v in enumerate(r))).rstrip() + "\n")
                 if s.split_note:
                     w(f"        split: {s.split_note}\n")

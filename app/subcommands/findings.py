@@ -101,7 +101,7 @@ def _all_problems(path: str, exc: Exception) -> list[str]:
     """Every schema problem when the file is a findings document of a readable version."""
     import json
 
-    from app.findings import model as m
+    from app.findings.model import SCHEMA_VERSION
     from app.findings.schema import validate_document
 
     try:
@@ -110,7 +110,7 @@ def _all_problems(path: str, exc: Exception) -> list[str]:
     except Exception:
         return [str(exc)]
     if not (isinstance(doc, dict) and doc.get("format") == "isthmus-findings"
-            and isinstance(doc.get("schema_version"), int) and doc["schema_version"] <= m.SCHEMA_VERSION):
+            and isinstance(doc.get("schema_version"), int) and doc["schema_version"] <= SCHEMA_VERSION):
         return [str(exc)]
     problems = validate_document(doc)
     return problems or [str(exc)]

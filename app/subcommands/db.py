@@ -70,7 +70,7 @@ def _table(rows: list[Any]) -> str:
               "/".join(r.modalities) or "-", r.description or "-", str(r.n_series), str(r.n_instances), r.source,
               str(r.isthmus_sr_count), r.study_uid) for r in rows]
     widths = [max(len(h), *(len(line[i]) for line in lines)) if lines else len(h) for i, h in enumerate(head)]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in [head, *lines])
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in [head, *lines])
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,10 +1,10 @@
-"""ToolController: the SliceView interaction hook that drives the Qt-free annotation tools.
+"""ToolDriver: the SliceView interaction hook that drives the Qt-free annotation tools.
 
-``SliceView.set_tool_controller(controller)`` makes every view hand its mouse events (as
-``app.viewer.pointer.ViewPointerEvent``, image pixel + LPS) to ``handle(event, view)`` while the
-viewer is in "tool" mode. The controller turns them into ``app.annotations.events.PointerEvent``s
-for the active tool, keeps the tool's ``ToolContext`` in step with the view (image, plane,
-pixel spacing / calibration, zoom -> hit tolerance), shows the tool's live preview as an item on
+``SliceView.set_tool_driver(driver)`` makes every view hand its mouse events (as
+``app.annotations.events.PointerEvent``, image pixel + LPS) to ``handle(event, view)`` while the
+viewer is in "tool" mode. The driver passes them to the active tool, keeps the tool's
+``ToolContext`` in step with the view (image, plane, pixel spacing / calibration, zoom -> hit
+tolerance), shows the tool's live preview as an item on
 that view, and opens the completion popups (pars marker, arrow text, level label).
 Key presses reach it through an event filter installed on each view (``install_on(view)``).
 """
@@ -22,7 +22,6 @@ from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
 
 from app.annotations.events import KeyEvent, PointerEvent
 from app.annotations.model import Annotation, ArrowText, EllipseROI, FreehandROI, LevelLabel, ParsMarker
-from app.annotations.space import PixelSpace
 from app.annotations.tools import (
     ToolContext,
     ToolRegistry,
@@ -32,13 +31,11 @@ from app.annotations.tools import (
     set_level_label,
 )
 from app.ui.annotations.items import AnnotationItem, make_item
-from app.ui.annotations.mapping import ViewMapper, view_image_key
 from app.ui.annotations.popups import LevelLabelPopup, ParsMarkerPopup, TextPopup
+from app.viewer.annotation_view import ViewMapper, pixel_space_for, view_image_key
+from app.viewer.display import RadiographDisplay, VolumeDisplay
 
 HIT_TOLERANCE_SCREEN_PX = 6.0
-_TYPES = {"press": "press", "move": "move", "release": "release", "double": "double_click",
-          "double_click": "double_click"}
-_MODS = {"ctrl": "control", "control": "control", "shift": "shift", "alt": "alt", "meta": "meta"}
 _KEYS = {Qt.Key.Key_Delete: "Delete", Qt.Key.Key_Backspace: "Backspace", Qt.Key.Key_Escape: "Escape",
          Qt.Key.Key_Return: "Return", Qt.Key.Key_Enter: "Enter"}
 
@@ -63,29 +60,10 @@ def screen_px_per_image_px(view: Any) -> float:
     return max(1e-6, min(math.hypot(b.x() - a.x(), b.y() - a.y()), math.hypot(c.x() - a.x(), c.y() - a.y())))
 
 
-def pixel_space_for(display: Any) -> PixelSpace:
-    """PixelSpace of what a display shows: a radiograph carries its calibration basis label and
-    spacing (``PixelSpace.for_radiograph``); a volume plane maps pixels to LPS."""
-    kind = getattr(display, "kind", "")
-    if kind == "radiograph":
-        return PixelSpace.for_radiograph(display.radiograph.calibration)
-    if kind == "volume" and not display.calibrated():
-        return PixelSpace()  # unreliable geometry (plain grid fallback): lengths in px, never in mm
-    if kind == "volume":
-        plane = display.plane
-
-        def to_lps(points: np.ndarray, plane=plane) -> np.ndarray:
-            pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-            return np.array([plane.pixel_to_lps(c, r) for c, r in pts]).reshape(-1, 3)
-
-        return PixelSpace(spacing_mm=tuple(plane.spacing_mm), calibration="", to_lps=to_lps)
-    return PixelSpace()
-
-
 def context_key(view: Any) -> tuple:
     d = view.display
-    key = (id(view), view_image_key(view), getattr(d, "kind", ""))
-    if getattr(d, "kind", "") == "volume":
+    key = (id(view), view_image_key(view), type(d).__name__)
+    if isinstance(d, VolumeDisplay):
         p = d.plane
         key += (d.orientation, d.index, tuple(np.round(p.origin_lps, 4)), tuple(np.round(p.normal_lps, 6)),
                 float(d.slab_mm))
@@ -95,16 +73,15 @@ def context_key(view: Any) -> tuple:
 def build_context(view: Any, creator: str = "", frame_of_reference: Callable[[str], str | None] = lambda u: None
                   ) -> ViewToolContext | None:
     """The ToolContext for what ``view`` shows now (None for an empty or preview-only view)."""
-    d = getattr(view, "display", None)
-    kind = getattr(d, "kind", "")
-    if kind not in ("radiograph", "volume"):
+    d = view.display
+    if not isinstance(d, (RadiographDisplay, VolumeDisplay)):
         return None
     series, sop, frame = view_image_key(view)
-    cache: dict = {}
+    cache: dict[str, np.ndarray] = {}
 
-    def image(d=d, kind=kind) -> np.ndarray:
+    def image(d: RadiographDisplay | VolumeDisplay = d) -> np.ndarray:
         if "img" not in cache:
-            cache["img"] = d.radiograph.array if kind == "radiograph" else d.raw()
+            cache["img"] = d.radiograph.array if isinstance(d, RadiographDisplay) else d.raw()
         return cache["img"]
 
     return ViewToolContext(series_instance_uid=series, sop_instance_uid=sop, frame=frame,
@@ -121,8 +98,8 @@ def default_pars_side(view: Any):
     ps = getattr(cell, "pars_side", None) if cell is not None else None
     if ps in ("left", "right"):
         return Side(ps)
-    d = getattr(view, "display", None)
-    if getattr(d, "kind", "") == "radiograph":
+    d = view.display
+    if isinstance(d, RadiographDisplay):
         v = getattr(getattr(d.radiograph, "view", None), "value", "")
         if v == "left oblique":
             return Side.LEFT
@@ -131,8 +108,8 @@ def default_pars_side(view: Any):
     return None
 
 
-class ToolController(QObject):
-    """Active annotation tool + event translation for all views (see module docstring)."""
+class ToolDriver(QObject):
+    """The active annotation tool, fed by every view (see module docstring)."""
 
     sig_prompt = Signal(str)
     sig_tool_changed = Signal(str)  # tool id, "" when none
@@ -223,35 +200,28 @@ class ToolController(QObject):
         return True
 
     # ---- SliceView hook --------------------------------------------------------------------
-    def handle(self, ev: Any, view: Any) -> bool:
-        """``SliceView`` tool hook: ``ev`` is a ``ViewPointerEvent``. True = consumed."""
+    def handle(self, ev: PointerEvent, view: Any) -> bool:
+        """``SliceView`` tool hook (True = consumed)."""
         if self.tool is None or not self.enabled or self.popup is not None:
             return False
-        etype = _TYPES.get(ev.type)
-        if etype is None or not self._ensure_context(view):
+        if not self._ensure_context(view):
             return False
-        button = ev.button or "none"
-        mods = frozenset(_MODS.get(m, m) for m in ev.modifiers)
-        pev = PointerEvent.from_scene(etype, ev.col, ev.row, button, mods, pixel_corner_origin=False)
-        if ev.point_lps is not None:
-            pev = dataclasses.replace(pev, point_lps=tuple(float(v) for v in ev.point_lps))
-        vp = view.viewport_point_of_pixel(ev.col, ev.row)
+        col, row = ev.point_px
+        vp = view.viewport_point_of_pixel(col, row)
         self._last_pos = view.viewport().mapToGlobal(vp.toPoint())
-        if etype == "double_click" and self.tool_id == "select" and self.edit_at(view, (ev.col, ev.row)):
+        if ev.type == "double_click" and self.tool_id == "select" and self.edit_at(view, (col, row)):
             return True
-        used = self.tool.on_pointer(pev)
+        used = self.tool.on_pointer(ev)
         self.sig_prompt.emit(self.tool.prompt if self.tool is not None else "")
         view.viewport().update()
         return bool(used)
 
     def send_pointer(self, view: Any, etype: str, col: float, row: float, button: str = "left",
-                     modifiers: frozenset = frozenset()) -> bool:
+                     modifiers: frozenset[str] = frozenset()) -> bool:
         """Drive the active tool programmatically at an image pixel of ``view`` (scripts, demos)."""
-        from app.viewer.pointer import ViewPointerEvent
-
         d = view.display
         lps = d.pixel_to_lps(col, row) if d is not None else None
-        return self.handle(ViewPointerEvent(etype, col, row, lps, button, modifiers), view)
+        return self.handle(PointerEvent(etype, (col, row), None if lps is None else tuple(lps), button, modifiers), view)
 
     def key(self, view: Any, key_name: str, modifiers: frozenset = frozenset()) -> bool:
         if self.tool is None or not self.enabled or self.popup is not None:
@@ -272,7 +242,7 @@ class ToolController(QObject):
         self.deactivate()
         for v in views:
             v.removeEventFilter(self)
-            v.set_tool_controller(None)
+            v.set_tool_driver(None)
         self._store_getter = lambda: None
         self.frame_of_reference = lambda uid: None
         self.view = None

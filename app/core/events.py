@@ -1,6 +1,6 @@
-"""A tiny pure-Python signal (observer) for the domain core: no Qt.
+"""A tiny pure-Python event (observer) for the domain core: no Qt (named Event so it never reads as Qt's Signal).
 
-    changed = Signal("changed")
+    changed = Event("changed")
     changed.connect(callback)        # bound methods are held weakly, plain functions strongly
     changed.emit(new, old)           # calls every callback synchronously, in connection order
     with changed.blocked():          # no emission inside the block (guards feedback loops)
@@ -18,10 +18,10 @@ import weakref
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["Signal", "SignalGroup"]
+__all__ = ["Event", "EventGroup"]
 
 
-class Signal:
+class Event:
     """One event with any number of callbacks."""
 
     def __init__(self, name: str = "") -> None:
@@ -93,19 +93,19 @@ class Signal:
             self._slots = [s for s in self._slots if self._resolve(s) is not None]
 
     def __repr__(self) -> str:
-        return f"<Signal {self.name!r} with {len(self)} callback(s)>"
+        return f"<Event {self.name!r} with {len(self)} callback(s)>"
 
 
-class SignalGroup:
-    """A named bundle of signals: ``SignalGroup("added", "removed").added.connect(...)``."""
+class EventGroup:
+    """A named bundle of events: ``EventGroup("added", "removed").added.connect(...)``."""
 
     def __init__(self, *names: str) -> None:
         self._names = tuple(names)
         for n in names:
-            setattr(self, n, Signal(n))
+            setattr(self, n, Event(n))
 
     if TYPE_CHECKING:  # the named signals are set in __init__; tell the type checker what they are
-        def __getattr__(self, name: str) -> Signal: ...
+        def __getattr__(self, name: str) -> Event: ...
 
         def __setattr__(self, name: str, value: Any) -> None: ...
 
@@ -113,17 +113,17 @@ class SignalGroup:
     def names(self) -> tuple[str, ...]:
         return self._names
 
-    def signals(self) -> list[Signal]:
+    def events(self) -> list[Event]:
         return [getattr(self, n) for n in self._names]
 
     @contextlib.contextmanager
     def blocked(self) -> Iterator[None]:
         """Block every signal of the group inside the block."""
         with contextlib.ExitStack() as stack:
-            for s in self.signals():
+            for s in self.events():
                 stack.enter_context(s.blocked())
             yield
 
     def disconnect_all(self) -> None:
-        for s in self.signals():
+        for s in self.events():
             s.disconnect()
