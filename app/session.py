@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from app import session_edits as edits
-from app.annotations.store import AnnotationStore
+from app.annotations.model import Annotation
+from app.annotations.store import DOC_FORMAT, DOC_VERSION, AnnotationStore
 from app.core.history import History
 from app.core.signals import Signal
 from app.findings import autosave as fa, io as findings_io, model as m
@@ -39,6 +40,7 @@ from app.viewer.identity import PatientIdentity
 from app.viewer.study_info import StudyInfo
 
 log = logging.getLogger(__name__)
+_ANNOTATIONS_HEAD = {"format": DOC_FORMAT, "version": DOC_VERSION}
 
 
 
@@ -360,7 +362,8 @@ class StudySession:
         if self._autosaver is None:
             return
         try:
-            self._autosaver.update(self._findings, self.annotation_store.to_doc())
+            items = self.annotation_store.saved_items()  # serialised by the autosave thread, cached per item
+            self._autosaver.update(self._findings, fa.ItemsDocument(_ANNOTATIONS_HEAD, "annotations", items, Annotation.to_dict))
         except (RuntimeError, TypeError, ValueError) as exc:
             self.autosave_error = f"autosave failed: {exc}"
             log.warning(self.autosave_error)
