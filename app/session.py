@@ -224,9 +224,10 @@ class StudySession:
         self.path = p
         return p
 
-    def open(self, path: str | os.PathLike) -> m.StudyFindings:
-        """Load a findings file (undoable). FindingsFileError on a bad file or another study's."""
-        f = findings_io.load_findings(path)
+    def open(self, path: str | os.PathLike, loaded: m.StudyFindings | None = None) -> m.StudyFindings:
+        """Load a findings file (undoable). FindingsFileError on a bad file or another study's.
+        ``loaded``: the file's findings already read (by a worker thread) from ``path``."""
+        f = loaded if loaded is not None else findings_io.load_findings(path)
         if f.study_instance_uid and self.study_uid and f.study_instance_uid != self.study_uid:
             raise findings_io.FindingsFileError(
                 path, f"the findings belong to study {f.study_instance_uid}, not the open study {self.study_uid}")
