@@ -70,12 +70,12 @@ def save_findings(findings: m.StudyFindings, path: str | os.PathLike) -> None:
 
 # --------------------------------------------------------------------------- from plain data
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _type_hints(tp: type) -> tuple[dict[str, Any], frozenset[str]]:
     return typing.get_type_hints(tp), frozenset(f.name for f in dataclasses.fields(tp))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _is_point_array(tp: Any) -> bool:
     """tuple[tuple[float, ...], ...]: an array of points, handed to the model in one go (it checks
     the points: app.vocabulary.as_points)."""

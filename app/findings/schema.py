@@ -49,7 +49,7 @@ def _without_point_arrays(value: Any, path: tuple, problems: list[str]) -> Any:
     """``value`` with every point array emptied (checked into ``problems`` instead); the
     containers on the way are copied, the caller's document is not changed."""
     if isinstance(value, dict):
-        out = {}
+        out: dict[str, Any] = {}
         for key, item in value.items():
             n = POINT_ARRAYS.get(key)
             if n is not None and isinstance(item, list):

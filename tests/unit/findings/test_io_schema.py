@@ -222,7 +222,7 @@ def test_long_outlines_are_checked_point_by_point_with_their_json_path():
     good = [[float(i), i / 2] for i in range(5000)]
     assert validate_document(_with_outline(_doc(), good)) == []
     for bad_point in ([1.0, True], [1.0], [1.0, 2.0, 3.0], ["1", 2.0], None, [1.0, None]):
-        pts = good[:700] + [bad_point] + good[700:]
+        pts = [*good[:700], bad_point, *good[700:]]
         problems = validate_document(_with_outline(_doc(), pts))
         assert problems and problems[0].startswith("pars/1/provenance/0/points_px/700: "), (bad_point, problems)
 
@@ -240,7 +240,7 @@ def test_a_long_outline_is_read_into_exact_points_and_non_finite_is_refused(tmp_
     ref = f.pars_at("L5", "left").provenance[0] if f.pars_at("L5", "left").provenance else None
     assert ref is not None and ref.points_px == tuple((a, b) for a, b in pts)
     path = tmp_path / "nan.json"
-    path.write_text(json.dumps(_with_outline(_doc(), pts[:50] + [[float("nan"), 1.0]])))
+    path.write_text(json.dumps(_with_outline(_doc(), [*pts[:50], [float("nan"), 1.0]])))
     with pytest.raises(fio.FindingsFileError, match="pixel point must be finite") as exc:
         fio.load_findings(path)
     assert exc.value.path == path
