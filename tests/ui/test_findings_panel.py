@@ -331,3 +331,22 @@ def test_open_in_background_names_the_file_and_json_path_of_a_bad_file(panel, se
     text = panel.message_label.text()
     assert str(bad) in text and "pars/0/provenance/0/points_px/50" in text
     assert session.findings == before
+
+
+def test_one_finding_change_updates_its_row_in_place(panel, session, qtbot):
+    model = panel.pars_model
+    session.edit_pars("L4", "right", status="intact")  # rows now fixed: L3-L5, both sides
+    changes, resets = [], []
+    model.dataChanged.connect(lambda a, b, *_: changes.append((a.row(), b.row(), a.column(), b.column())))
+    model.modelReset.connect(lambda: resets.append(1))
+    r = _pars_row(model, "L5", "left")
+    session.edit_pars("L5", "left", status="complete_fracture")
+    assert resets == [] and changes == [(r, r, 0, model.columnCount() - 1)]
+    assert model.data(model.index(r, model.column_of("status")), DISPLAY) == "complete fracture"
+    changes.clear()
+    session.set_impression("no table row shows the impression")
+    assert changes == [] and resets == []
+    session.edit_level("L5", slip_percent=12.0)  # the level table changes, the pars table does not
+    assert changes == []
+    row = _level_row(panel.level_model, "L5")
+    assert panel.level_model.data(panel.level_model.index(row, panel.level_model.column_of("slip")), DISPLAY) == "12.0"
