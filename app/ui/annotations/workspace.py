@@ -35,6 +35,7 @@ from app.annotations.tools import ToolRegistry
 from app.ui.annotations.controller import ToolController
 from app.ui.annotations.items import AnnotationItem, make_item
 from app.ui.annotations.mapping import ViewMapper
+from app.ui.deferred import after_first_image
 from app.viewer.study_info import StudyInfo
 
 log = logging.getLogger(__name__)
@@ -412,8 +413,8 @@ class AnnotationWorkspace(QObject):
                 and self.session.study.identity == identity:
             return
         self.park_session(identity.patient.describe(self.state.anonymise))
-        # its own event-loop turn: the presenter lays out the views in this one
-        QTimer.singleShot(0, self._open_session_for_study)
+        # the session (restore, first pathway evaluation) once the first image is on screen
+        after_first_image(self.window.presenter, self._open_session_for_study)
 
     def park_session(self, loading_what: str) -> None:
         """Flush and close the current session and empty the dock now: nothing of the previous
