@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import dataclasses
 import datetime as _dt
 import hashlib
 import json
@@ -112,6 +113,25 @@ def _items_json(doc: ItemsDocument, cache: _JsonCache) -> str:
     head = json.dumps({k: v for k, v in doc.head.items() if k != doc.key}, allow_nan=False)
     items = ", ".join(cache.text(item, doc.item_to_dict) for item in doc.items)
     return (head[:-1] + ", " if len(head) > 2 else "{") + json.dumps(doc.key) + ": [" + items + "]}"
+
+
+_LIST_FIELDS = ("pars", "levels", "key_images", "amendments")  # StudyFindings tuples: one JSON per entry
+
+
+def _findings_json(findings: m.StudyFindings, cache: _JsonCache) -> str:
+    """``json.dumps(findings_to_dict(findings))``, with each pars / level / key image /
+    amendment entry's JSON reused while the entry object is unchanged (an edit replaces one
+    entry; a 10 MB findings file is one big entry list, never re-serialised whole)."""
+    light = dataclasses.replace(findings, **{name: () for name in _LIST_FIELDS})
+    parts = []
+    for key, value in fio.findings_to_dict(light).items():
+        parts.append(f"{json.dumps(key)}: {json.dumps(value)}")
+    for name in _LIST_FIELDS:
+        entries = getattr(findings, name)
+        if entries:
+            parts.append(f"{json.dumps(name)}: [" + ", ".join(cache.text(e, fio.to_plain, allow_nan=True)
+                                                             for e in entries) + "]")
+    return "{" + ", ".join(parts) + "}"
 
 
 def _now_iso(t: float) -> str:
@@ -224,7 +244,7 @@ class Autosaver:
                     + ', "saved": ' + json.dumps(_now_iso(now))
                     + ', "saved_unix": ' + repr(now)
                     + (', "patient": ' + json.dumps(self.patient) if self.patient else "")
-                    + ', "findings": ' + cache.text(findings, fio.findings_to_dict, allow_nan=True)
+                    + ', "findings": ' + _findings_json(findings, cache)
                     + ', "annotations": ' + annotations_json + "}\n"
                 )
                 write_text_atomic(self.path, text)

@@ -54,6 +54,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def to_plain(value: Any) -> Any:
+    """A findings value (dataclass, enum, tuple, ...) as plain JSON-able data, as saved."""
+    return _plain(value)
+
+
 def findings_to_dict(findings: m.StudyFindings) -> dict:
     body = _plain(findings)
     body.pop("schema_version", None)

@@ -139,3 +139,22 @@ def test_switching_study_leaves_the_first_study_autosave_with_its_last_edit(tmp_
     assert restored.restore()
     assert restored.annotation_store[a.id].label == "last edit"
     restored.close()
+
+
+def test_findings_entries_written_after_edits_equal_the_state(tmp_path):
+    from findings_factories import rich_findings
+
+    f = rich_findings()
+    with asv.Autosaver(UID, data_dir=tmp_path, interval_s=30) as saver:
+        saver.update(f, None)
+        saver.flush()
+        for gap in (1.0, 2.5, 4.0):  # one pars entry replaced each time, the others shared
+            f = f.with_pars(dataclasses.replace(f.pars[1], gap_mm=gap))
+            saver.update(f, None)
+            saver.flush()
+        f = dataclasses.replace(f, impression="after the pars edits", pars=f.pars[:2])
+        saver.update(f, None)
+        saver.flush()
+    saved = json.loads(saver.path.read_text())["findings"]
+    assert saved == json.loads(json.dumps(fio.findings_to_dict(f)))
+    assert asv.load_autosave(UID, tmp_path)[0] == f
