@@ -253,3 +253,22 @@ def test_numbers_are_rounded_for_clinicians():
     from app.pathway.html import fmt_value
 
     assert fmt_value(19.5652) == "20" and fmt_value(2.345) == "2.3" and fmt_value(3.0) == "3"
+
+
+def test_a_changed_result_updates_only_its_changed_block_in_place(holder_panel, qtbot):
+    import dataclasses
+
+    from PySide6.QtWidgets import QLabel
+
+    h, p = holder_panel
+    first = _built_result()
+    h.show(first)
+    _settle(qtbot, p)
+    summary = next(lab for lab in p.scroll.widget().findChildren(QLabel) if lab.objectName() == "summary")
+    flag = p.red_flag_labels[0]
+    h.show(dataclasses.replace(first, summary=("L5 left terminal, non-union",)))
+    _settle(qtbot, p)
+    assert p.blocks_updated == 1
+    assert "terminal, non-union" in summary.text() and summary.isVisibleTo(p)  # the same widget, new text
+    assert p.red_flag_labels[0] is flag and "cauda equina" in flag.text()
+    assert "terminal, non-union" in p.all_text() and "L5 left progressive" not in p.all_text()

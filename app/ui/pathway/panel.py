@@ -269,6 +269,7 @@ class PathwayPanel(QWidget):
         new = self._make(block)
         self.blocks_updated += 1
         self._body_layout.insertWidget(i, new)
+        new.show()  # now, not in a later event-loop turn (the layout would queue it)
         if i < len(self._widgets):
             self._widgets[i] = (block, new)
         else:
