@@ -158,14 +158,24 @@ def findings_from_dict(doc: dict, path: str | os.PathLike | None = None) -> m.St
         raise FindingsFileError(path, f"invalid findings: {exc}") from exc
 
 
+PIECES_FROM_CHARS = 1_000_000  # files this big are parsed in pieces (app.findings.json_pieces)
+
+
 def _parse_json(text: str) -> Any:
     """orjson when installed (about twice as fast on a 10 MB file); it is stricter (no NaN, at
     most 1,024 levels), so whatever it refuses is parsed again by json, whose errors name the
-    line and column (and which reads what older Isthmus versions wrote)."""
+    line and column (and which reads what older Isthmus versions wrote). A big file is parsed
+    in pieces first (the GUI thread runs meanwhile); None from that means: parse it whole."""
     try:
         import orjson
     except ImportError:  # pragma: no cover - orjson is a dependency; json still reads everything
         return json.loads(text)
+    if len(text) >= PIECES_FROM_CHARS:
+        from app.findings.json_pieces import loads_in_pieces
+
+        doc = loads_in_pieces(text, orjson.loads)
+        if doc is not None:
+            return doc
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
