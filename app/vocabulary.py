@@ -13,8 +13,6 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 # Meyerding boundaries (upper-inclusive, clinical-reference 1.1) and the "near boundary" margin.
 MEYERDING_UPPER_BOUNDS_PCT = (25.0, 50.0, 75.0, 100.0)
 NEAR_BOUNDARY_PCT = 3.0
@@ -186,6 +184,8 @@ def as_points(values: Any, n: int, what: str) -> tuple[tuple[float, ...], ...]:
     """``as_point`` for each of many points, checked in one numpy pass (a freehand outline has
     thousands); the per-point path names the first bad point."""
     if len(values) > 8:
+        import numpy as np  # local: this module is imported by light command-line paths
+
         try:
             arr = np.asarray(values, dtype=float)
         except (TypeError, ValueError):
