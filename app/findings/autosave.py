@@ -122,7 +122,7 @@ def _findings_json(findings: m.StudyFindings, cache: _JsonCache) -> str:
     """``json.dumps(findings_to_dict(findings))``, with each pars / level / key image /
     amendment entry's JSON reused while the entry object is unchanged (an edit replaces one
     entry; a 10 MB findings file is one big entry list, never re-serialised whole)."""
-    light = dataclasses.replace(findings, **{name: () for name in _LIST_FIELDS})
+    light = dataclasses.replace(findings, pars=(), levels=(), key_images=(), amendments=())  # = _LIST_FIELDS
     parts = []
     for key, value in fio.findings_to_dict(light).items():
         parts.append(f"{json.dumps(key)}: {json.dumps(value)}")
