@@ -109,23 +109,25 @@ def main() -> int:
     run_app([str(case), "--exit-after-first-image"])
     shown, shown_wall, heavy_show, first, first_wall = [], [], set(), [], []
     phases: dict[str, list[float]] = {p: [] for p in PHASES}
-    for _ in range(a.repeats):
+    qt_code = "import PySide6.QtWidgets as w; a = w.QApplication([]); m = w.QMainWindow(); m.show(); a.processEvents()"
+    numpy_code = "import numpy; " + qt_code
+    eager_code = ("import SimpleITK, pydicom; import app.ui.main_window as mw; import PySide6.QtWidgets as w; "
+                  "a = w.QApplication([]); m = mw.MainWindow(); m.show(); a.processEvents()")
+    qt_floor, numpy_floor, eager = [], [], []
+    for _ in range(a.repeats):  # peers interleaved with the app: the same machine load for both
         r = run_app(["--exit-after-show"])
         shown.append(secs(r["window_shown"]))
         shown_wall.append(secs(r["process_wall"]))
         heavy_show.add(r.get("heavy_modules", "?"))
+        qt_floor.append(run_peer(qt_code))
         r = run_app([str(case), "--exit-after-first-image"])
         first.append(secs(r["first_image"]))
         first_wall.append(secs(r["process_wall"]))
         for p in PHASES:
             if f"phase_{p}" in r:
                 phases[p].append(secs(r[f"phase_{p}"]))
-    qt_floor = [run_peer("import PySide6.QtWidgets as w; a = w.QApplication([]); m = w.QMainWindow(); m.show(); "
-                         "a.processEvents()") for _ in range(a.repeats)]
-    numpy_floor = [run_peer("import numpy; import PySide6.QtWidgets as w; a = w.QApplication([]); m = w.QMainWindow(); "
-                            "m.show(); a.processEvents()") for _ in range(a.repeats)]
-    eager = [run_peer("import SimpleITK, pydicom; import app.ui.main_window as mw; import PySide6.QtWidgets as w; "
-                      "a = w.QApplication([]); m = mw.MainWindow(); m.show(); a.processEvents()") for _ in range(a.repeats)]
+        numpy_floor.append(run_peer(numpy_code))
+        eager.append(run_peer(eager_code))
     med = statistics.median
     load = os.getloadavg()[0]
     loads = os.getloadavg()
