@@ -24,9 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from app import session_edits as edits
-from app.annotations.store import AnnotationDocError, AnnotationStore
+from app.annotations.model import Annotation
+from app.annotations.store import DOC_FORMAT, DOC_VERSION, AnnotationDocError, AnnotationStore
 from app.core.events import Event
 from app.core.history import Command, History
+from app.findings.autosave import ItemsDocument
 from app.findings.derive import apply_finding_edit_to_annotations, derive_findings
 from app.findings.io import FindingsFileError, load_findings, save_findings
 from app.findings.model import ClinicalContext, Level, ParsFinding, Side, StudyFindings
@@ -37,6 +39,8 @@ from app.viewer.identity import PatientIdentity
 from app.viewer.study_info import StudyInfo
 
 log = logging.getLogger(__name__)
+_ANNOTATIONS_HEAD = {"format": DOC_FORMAT, "version": DOC_VERSION}
+_ANNOTATIONS_HEAD = {"format": DOC_FORMAT, "version": DOC_VERSION}
 
 # the study's images for SR evidence: its folder, or its files
 StudySource = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
@@ -167,9 +171,10 @@ class StudySession:
         save_findings(self._findings, self.path)
         return self.path
 
-    def open(self, path: str | os.PathLike[str]) -> StudyFindings:
-        """Load a findings file (undoable). FindingsFileError on a bad file or another study's."""
-        found = load_findings(path)
+    def open(self, path: str | os.PathLike[str], loaded: StudyFindings | None = None) -> StudyFindings:
+        """Load a findings file (undoable). FindingsFileError on a bad file or another study's.
+        ``loaded``: the file's findings already read (by a worker thread) from ``path``."""
+        found = loaded if loaded is not None else load_findings(path)
         if found.study_instance_uid and self.study_uid and found.study_instance_uid != self.study_uid:
             raise FindingsFileError(
                 path, f"the findings belong to study {found.study_instance_uid}, not the open study {self.study_uid}")
@@ -252,7 +257,7 @@ class StudySession:
     def _apply(self, new: StudyFindings) -> None:
         self._findings = new
         self._evaluate()
-        self.autosave.update(self._findings, self.annotation_store.to_doc())
+        self.autosave.update(self._findings, self._annotations_doc())
         self.findings_changed.emit(self._findings)
         self.pathway_changed.emit(self.pathway_result)
 
@@ -269,6 +274,10 @@ class StudySession:
             self.pathway_error = f"pathway evaluation failed: {exc}"
         self.last_evaluate_ms = (time.perf_counter() - t0) * 1000.0
 
+    def _annotations_doc(self) -> ItemsDocument:
+        """The annotations as the autosave thread serialises them (each item's JSON cached)."""
+        return ItemsDocument(_ANNOTATIONS_HEAD, "annotations", self.annotation_store.saved_items(), Annotation.to_dict)
+
     def _on_annotations_changed(self, *_event_args: object) -> None:
         if self._derive_paused:
             return
@@ -282,6 +291,6 @@ class StudySession:
         for note in notes:
             log.info("derive: %s", note)
         if new == self._findings:
-            self.autosave.update(self._findings, self.annotation_store.to_doc())  # a length changes no finding
+            self.autosave.update(self._findings, self._annotations_doc())  # a length changes no finding
         else:
             self._commit(new, "derive", record_undo=False)  # the drawing is the undo step

@@ -20,6 +20,7 @@ from typing import Any
 from app.findings.autosave import (
     AutosaveError,
     Autosaver,
+    ItemsDocument,
     autosave_dir,
     autosave_path,
     autosave_patient,
@@ -86,7 +87,7 @@ class SessionAutosave:
         self.error = f"autosave not restored: {why}"
         log.warning(self.notice)
 
-    def update(self, findings: StudyFindings, annotations_doc: dict[str, Any]) -> None:
+    def update(self, findings: StudyFindings, annotations_doc: dict[str, Any] | ItemsDocument) -> None:
         """Record the latest state (written in the background); a failure is kept in ``error``."""
         if self.writer is None:
             return

@@ -180,6 +180,21 @@ def as_point(value: Any, n_allowed: tuple[int, ...], what: str) -> tuple[float, 
     return pt
 
 
+def as_points(values: Any, n: int, what: str) -> tuple[tuple[float, ...], ...]:
+    """``as_point`` for each of many points, checked in one numpy pass (a freehand outline has
+    thousands); the per-point path names the first bad point."""
+    if len(values) > 8:
+        import numpy as np  # local: this module is imported by light command-line paths
+
+        try:
+            arr = np.asarray(values, dtype=float)
+        except (TypeError, ValueError):
+            arr = None
+        if arr is not None and arr.ndim == 2 and arr.shape[1] == n and np.isfinite(arr).all():
+            return tuple(map(tuple, arr.tolist()))
+    return tuple(as_point(p, (n,), what) for p in values)
+
+
 # --------------------------------------------------------------------------- derivations
 
 def meyerding_grade(percent_slip: float) -> MeyerdingGrade | None:
@@ -271,5 +286,5 @@ class AnnotationRef:
             raise ValueError("an annotation reference needs a non-empty kind")
         if self.frame is not None and (isinstance(self.frame, bool) or not isinstance(self.frame, int) or self.frame < 1):
             raise ValueError(f"frame must be a 1-based integer, got {self.frame!r}")
-        object.__setattr__(self, "points_px", tuple(as_point(p, (2,), "pixel point") for p in self.points_px))
-        object.__setattr__(self, "points_lps", tuple(as_point(p, (3,), "patient point (LPS mm)") for p in self.points_lps))
+        object.__setattr__(self, "points_px", as_points(self.points_px, 2, "pixel point"))
+        object.__setattr__(self, "points_lps", as_points(self.points_lps, 3, "patient point (LPS mm)"))

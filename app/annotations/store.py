@@ -356,8 +356,11 @@ class AnnotationStore:
     # ------------------------------------------------------------------ documents
     def to_doc(self) -> dict:
         """JSON-able document of the current annotations (previews are saved as committed)."""
-        items = [self._preview_base.get(a.id, a) for a in self._items.values()]
-        return {"format": DOC_FORMAT, "version": DOC_VERSION, "annotations": [a.to_dict() for a in items]}
+        return {"format": DOC_FORMAT, "version": DOC_VERSION, "annotations": [a.to_dict() for a in self.saved_items()]}
+
+    def saved_items(self) -> tuple[Annotation, ...]:
+        """The annotations as ``to_doc`` saves them (immutable: safe to serialise in another thread)."""
+        return tuple(self._preview_base.get(a.id, a) for a in self._items.values())
 
     def load_doc(self, doc: dict) -> list[str]:
         """Replace everything with the document's annotations; clears undo history and selection.

@@ -17,13 +17,22 @@ def _t0() -> float:
 
 
 def run(paths: Sequence[str] = (), exit_after_first_image: bool = False, exit_after_show: bool = False) -> int:
+    t0 = _t0()
+    phases: dict[str, float] = {"interpreter": time.time()}  # end time of each start-up phase
+    if paths:
+        # the scan needs pydicom and its decoders: import them while Qt and the window load
+        import threading
+
+        from app.viewer.loading import prewarm
+
+        threading.Thread(target=prewarm, name="early-dicom-import", daemon=True).start()
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from app.core.paths import resource
     from app.ui.main_window import MainWindow
 
-    t0 = _t0()
+    phases["imports"] = time.time()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Isthmus")
     app.setOrganizationName("Isthmus")
@@ -31,15 +40,24 @@ def run(paths: Sequence[str] = (), exit_after_first_image: bool = False, exit_af
     qss = resource("styles", "dark.qss")
     if qss.is_file():
         app.setStyleSheet(qss.read_text(encoding="utf-8"))
+    phases["qapplication"] = time.time()
     win = MainWindow()
+    phases["window"] = time.time()
     timings: dict[str, float] = {}
 
     def report_and_quit(name: str) -> None:
         timings[name] = time.time() - t0
         heavy = ",".join(m for m in ("SimpleITK", "pydicom") if m in sys.modules) or "none"
-        print(" ".join(f"{k}={v:.3f}s" for k, v in timings.items()) + f" heavy_modules={heavy}", flush=True)
+        print(" ".join(f"{k}={v:.3f}s" for k, v in timings.items()) + f" heavy_modules={heavy} "
+              + _phase_text(t0, phases), flush=True)
         win.close()
         app.quit()
+
+    def mark(name: str) -> None:
+        phases.setdefault(name, time.time())
+
+    win.controller.sig_scanned.connect(lambda *_: mark("scan"))
+    win.presenter.sig_first_image.connect(lambda *_: mark("preview"))
 
     if paths:  # start scanning first: the worker reads headers while the window is being shown
         win.open_paths(list(paths))
@@ -48,13 +66,26 @@ def run(paths: Sequence[str] = (), exit_after_first_image: bool = False, exit_af
         QTimer.singleShot(0, lambda: report_and_quit("window_shown"))
     else:
         QTimer.singleShot(0, lambda: timings.setdefault("window_shown", time.time() - t0))
-    if exit_after_first_image:
-        win.presenter.sig_first_image.connect(
-            lambda _t: QTimer.singleShot(0, lambda: report_and_quit("first_image")))
+
+    def painted() -> None:
+        mark("first_paint")
+        report_and_quit("first_image")
+
+    if exit_after_first_image:  # reported once the image is painted (the next event-loop turn)
+        win.presenter.sig_first_image.connect(lambda _t: QTimer.singleShot(0, painted))
         QTimer.singleShot(30_000, lambda: report_and_quit("timeout"))
     if not paths:
         win.show_start_page()
     return int(app.exec())
+
+
+def _phase_text(t0: float, phases: dict[str, float]) -> str:
+    """"phase_imports=0.210s ...": each phase's own duration, in the order they ended."""
+    out, last = [], t0
+    for name, end in sorted(phases.items(), key=lambda kv: kv[1]):
+        out.append(f"phase_{name}={end - last:.3f}s")
+        last = end
+    return " ".join(out)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -24,6 +24,7 @@ from app.pathway import Ruleset, load_ruleset
 from app.session import StudySession
 from app.ui.actions import build_actions
 from app.ui.browser import StudyBrowser
+from app.ui.deferred import after_first_image
 from app.ui.dialogs.about import AboutDialog
 from app.ui.dialogs.shortcuts import ShortcutsDialog
 from app.ui.presenter import StudyPresenter
@@ -263,7 +264,9 @@ class MainWindow(QMainWindow):
         if ws.session is not None and ws.session.study is not None and ws.session.study.identity == identity:
             return
         ws.park_session(identity.patient.describe(self.state.anonymise))
-        QTimer.singleShot(0, self.open_study_session)  # its own event-loop turn: the presenter lays out the views in this one
+        # the session (restore, first pathway evaluation) once the first image is on screen (issue 16);
+        # open_study_session is idempotent: it may run twice (first image, then the deadline)
+        after_first_image(self.presenter, self.open_study_session)
 
     def open_study_session(self) -> None:
         """A StudySession for the presenter's active study (its autosave restored or set aside)."""

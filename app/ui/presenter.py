@@ -82,6 +82,11 @@ class StudyPresenter(QObject):
         self.sig_patient_changed.emit(self.study_identity)
 
     @property
+    def first_image_shown(self) -> bool:
+        """The current study's first image is on screen (False from its scan until then)."""
+        return self._first_shown
+
+    @property
     def study_identity(self) -> StudyIdentity | None:
         """Identity of the active study (the one the review session belongs to)."""
         if self.patient is None or self.study is None:

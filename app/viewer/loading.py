@@ -48,9 +48,17 @@ def scan_with_extras(paths: Sequence[str], progress: ProgressFn | None = None,
 
 
 def preview(entry: Any, progress: ProgressFn | None = None, cancel: CancelToken | None = None):
+    """The first look at a series: a large JPEG 2000 radiograph at reduced resolution (several
+    times faster; the loaded series replaces it), anything else as load_preview reads it."""
     from app.dicom import load_preview
 
     check(cancel)
+    if getattr(entry, "kind", "") == "radiograph" and entry.instances:
+        from app.dicom.reduced_preview import reduced_preview
+
+        arr = reduced_preview(entry.instances[0].path)
+        if arr is not None:
+            return arr
     return load_preview(entry)
 
 

@@ -302,3 +302,51 @@ def test_export_sr_button_writes_an_sr(panel, session, tmp_path):
     assert panel.export_sr_to(out), panel.message_label.text()
     ds = pydicom.dcmread(out)
     assert ds.Modality == "SR" and ds.StudyInstanceUID == UID
+
+
+def test_open_in_background_reads_the_file_off_the_gui_thread_then_shows_it(panel, session, tmp_path, qtbot):
+    session.edit_pars("L4", "left", status="complete_fracture")
+    path = tmp_path / "read.json"
+    assert panel.save_to(path)
+    session.edit_pars("L4", "left", status=None)
+    panel.open_in_background(path)
+    assert panel.opening and not panel.open_button.isEnabled()
+    assert session.findings.pars_at("L4", "left") is None or session.findings.pars_at("L4", "left").status is None
+    qtbot.waitUntil(lambda: not panel.opening, timeout=10_000)
+    assert session.findings.pars_at("L4", "left").status is m.ParsStatus.COMPLETE_FRACTURE
+    assert session.path == path and "Opened findings" in panel.message_label.text()
+
+
+def test_open_in_background_names_the_file_and_json_path_of_a_bad_file(panel, session, tmp_path, qtbot):
+    from app.findings import io as fio
+
+    doc = fio.findings_to_dict(session.findings)
+    doc["pars"] = [{"level": "L5", "side": "left", "provenance": [
+        {"annotation_id": "roi-1", "kind": "freehand-roi", "points_px": [[1.0, 2.0]] * 50 + [[1.0, True]]}]}]
+    bad = tmp_path / "bad-points.json"
+    bad.write_text(__import__("json").dumps(doc))
+    before = session.findings
+    panel.open_in_background(bad)
+    qtbot.waitUntil(lambda: not panel.opening, timeout=10_000)
+    text = panel.message_label.text()
+    assert str(bad) in text and "pars/0/provenance/0/points_px/50" in text
+    assert session.findings == before
+
+
+def test_one_finding_change_updates_its_row_in_place(panel, session, qtbot):
+    model = panel.pars_model
+    session.edit_pars("L4", "right", status="intact")  # rows now fixed: L3-L5, both sides
+    changes, resets = [], []
+    model.dataChanged.connect(lambda a, b, *_: changes.append((a.row(), b.row(), a.column(), b.column())))
+    model.modelReset.connect(lambda: resets.append(1))
+    r = _pars_row(model, "L5", "left")
+    session.edit_pars("L5", "left", status="complete_fracture")
+    assert resets == [] and changes == [(r, r, 0, model.columnCount() - 1)]
+    assert model.data(model.index(r, model.column_of("status")), DISPLAY) == "complete fracture"
+    changes.clear()
+    session.set_impression("no table row shows the impression")
+    assert changes == [] and resets == []
+    session.edit_level("L5", slip_percent=12.0)  # the level table changes, the pars table does not
+    assert changes == []
+    row = _level_row(panel.level_model, "L5")
+    assert panel.level_model.data(panel.level_model.index(row, panel.level_model.column_of("slip")), DISPLAY) == "12.0"

@@ -104,9 +104,9 @@ def test_why_shows_rule_facts_citations_and_disputes(holder_panel, qtbot):
     d = item.details.text()
     assert "MG-1" in d and "age_years" in d and "Sakai T et al." in d and "PMID 20195200" in d
     assert "Disputed" in d and "3-4 months" in d and "Seed document" in d  # alternative with its source
-    h.show(_built_result(tier="surgical"))  # a different result: redrawn, the expander stays open
+    h.show(_built_result(tier="surgical"))  # a different result: updated in place, the expander stays open
     _settle(qtbot, p)
-    assert p.tier_badge.text().startswith("SURGICAL") and p.item_for("brace") is not item
+    assert p.tier_badge.text().startswith("SURGICAL") and p.item_for("brace").rec == h.pathway_result.recommendations[0]
     assert p.item_for("brace").details.isVisible()
 
 
@@ -250,6 +250,25 @@ def test_insufficient_read_headline_lists_what_to_assess_first(qtbot, tmp_path):
 
 
 def test_numbers_are_rounded_for_clinicians():
-    from app.ui.pathway.panel import _fmt_value
+    from app.pathway.html import fmt_value
 
-    assert _fmt_value(19.5652) == "20" and _fmt_value(2.345) == "2.3" and _fmt_value(3.0) == "3"
+    assert fmt_value(19.5652) == "20" and fmt_value(2.345) == "2.3" and fmt_value(3.0) == "3"
+
+
+def test_a_changed_result_updates_only_its_changed_block_in_place(holder_panel, qtbot):
+    import dataclasses
+
+    from PySide6.QtWidgets import QLabel
+
+    h, p = holder_panel
+    first = _built_result()
+    h.show(first)
+    _settle(qtbot, p)
+    summary = next(lab for lab in p.scroll.widget().findChildren(QLabel) if lab.objectName() == "summary")
+    flag = p.red_flag_labels[0]
+    h.show(dataclasses.replace(first, summary=("L5 left terminal, non-union",)))
+    _settle(qtbot, p)
+    assert p.blocks_updated == 1
+    assert "terminal, non-union" in summary.text() and summary.isVisibleTo(p)  # the same widget, new text
+    assert p.red_flag_labels[0] is flag and "cauda equina" in flag.text()
+    assert "terminal, non-union" in p.all_text() and "L5 left progressive" not in p.all_text()

@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -34,11 +34,13 @@ from PySide6.QtWidgets import (
 from app.findings import io as findings_io
 from app.ui.findings.delegates import FindingsDelegate
 from app.ui.findings.table_model import ALL_LEVELS, DEFAULT_LEVELS, FindingsTableModel
+from app.ui.workers import Worker
 
 log = logging.getLogger(__name__)
 
 FINDINGS_FILTER = "Isthmus findings (*.json);;All files (*)"
 SR_FILTER = "DICOM Structured Report (*.dcm);;All files (*)"
+_RUNNING: set[Worker] = set()  # workers reading a findings file (kept alive until they report)
 
 
 class _FindingsTable(QTableView):
@@ -76,6 +78,8 @@ class FindingsPanel(QWidget):
         self.pars_model = FindingsTableModel(session, "pars", self)
         self.level_model = FindingsTableModel(session, "levels", self)
         self.anonymised = False  # exports made while "anonymised display" is on hide identity
+        self._open_worker: Worker | None = None
+        self._detached = False
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
@@ -204,14 +208,47 @@ class FindingsPanel(QWidget):
         self._show(f"Saved findings to {p}")
         return True
 
-    def open_from(self, path: str | Path) -> bool:
+    def open_from(self, path: str | Path, loaded: Any = None) -> bool:
+        """Open a findings file now (``loaded``: its findings, already read by a worker)."""
         try:
-            self.session.open(path)
+            self.session.open(path, loaded=loaded)
         except findings_io.FindingsFileError as exc:
             self._show(str(exc), error=True)
             return False
         self._show(f"Opened findings {path}")
         return True
+
+    def open_in_background(self, path: str | Path) -> None:
+        """Read and validate the file in a worker thread (a 10 MB file takes about half a
+        second), then open it here on the GUI thread; the Open button is off meanwhile."""
+        self.open_button.setEnabled(False)
+        self._show(f"Opening findings {path}…")
+        worker = Worker(findings_io.load_findings, Path(path), pass_progress=False, tag=str(path))
+        worker.signals.finished.connect(self._opened_in_background)
+        worker.signals.failed.connect(self._open_failed)
+        _RUNNING.add(worker)
+        self._open_worker = worker
+        QThreadPool.globalInstance().start(worker)
+
+    @property
+    def opening(self) -> bool:
+        return not self.open_button.isEnabled()
+
+    def _opened_in_background(self, path: str, findings: Any) -> None:
+        if self._end_open():
+            self.open_from(path, loaded=findings)
+
+    def _open_failed(self, path: str, message: str) -> None:
+        if self._end_open():
+            self._show(message if path in message else f"{path}: {message}", error=True)
+
+    def _end_open(self) -> bool:
+        """Forget the worker; False when the panel no longer shows a study (switched meanwhile)."""
+        if self._open_worker is not None:
+            _RUNNING.discard(self._open_worker)
+            self._open_worker = None
+        self.open_button.setEnabled(True)
+        return not self._detached
 
     def _default_dir(self) -> str:
         p = getattr(self.session, "path", None)
@@ -227,7 +264,7 @@ class FindingsPanel(QWidget):
     def open_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open findings", self._default_dir(), FINDINGS_FILTER)
         if path:
-            self.open_from(path)
+            self.open_in_background(path)
 
     def export_sr_to(self, path: str | Path, study_source: Any = None) -> bool:
         """Write the DICOM SR. ``study_source`` (folder / files / datasets of the study) defaults
@@ -258,6 +295,7 @@ class FindingsPanel(QWidget):
     # ------------------------------------------------------------------ cleanup
     def cleanup(self) -> None:
         """Drop every subscription to the session (also called from closeEvent)."""
+        self._detached = True
         self.commit_pending()
         for model in (self.pars_model, self.level_model):
             model.detach()

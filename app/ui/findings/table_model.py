@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +23,19 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from app.findings import model as m
+from app.findings.table_values import (
+    HOLLENBERG_LABELS,
+    ROMAN,
+    STATUS_LABELS,
+    TRI_CHOICES,
+    UNKNOWN,
+    enum_or_none,
+    fmt_num,
+    parse_edema,
+    parse_float,
+    parse_tri,
+    tri_label,
+)
 
 log = logging.getLogger(__name__)
 
@@ -34,91 +46,9 @@ FLAG_ROLE = Qt.ItemDataRole.UserRole + 3  # truthy when the cell carries a warni
 ALL_LEVELS = (m.Level.L1, m.Level.L2, m.Level.L3, m.Level.L4, m.Level.L5)
 # pars defects are almost always at L5, then L4: the short list keeps the table compact
 DEFAULT_LEVELS = (m.Level.L3, m.Level.L4, m.Level.L5)
-UNKNOWN = "?"
 WARN_BG = QColor("#5a4a12")
 OVERRIDE_FG = QColor("#f0c674")
 DERIVED_FG = QColor("#9fb7d0")
-
-STATUS_LABELS = {
-    m.ParsStatus.INTACT: "intact",
-    m.ParsStatus.STRESS_REACTION: "stress reaction",
-    m.ParsStatus.INCOMPLETE_FRACTURE: "incomplete fracture",
-    m.ParsStatus.COMPLETE_FRACTURE: "complete fracture",
-    m.ParsStatus.CHRONIC_NONUNION: "chronic non-union",
-}
-HOLLENBERG_LABELS = {
-    0: "0 normal",
-    1: "1 stress reaction",
-    2: "2 incomplete + edema",
-    3: "3 complete + edema",
-    4: "4 complete, no edema",
-}
-
-
-def _tri(v: bool | None) -> str:
-    return UNKNOWN if v is None else ("yes" if v else "no")
-
-
-TRI_CHOICES = (("? unknown", ""), ("yes", "yes"), ("no", "no"))
-
-
-def _tri_value(v: Any) -> bool | None:
-    if v is None or v == "":
-        return None
-    if isinstance(v, bool):
-        return v
-    s = str(v).strip().lower()
-    if s in ("yes", "true", "1", "y", "present"):
-        return True
-    if s in ("no", "false", "0", "n", "absent"):
-        return False
-    raise ValueError(f"expected yes/no/unknown, got {v!r}")
-
-
-def _edema_value(v: Any) -> tuple[bool | None, list]:
-    """"", "no", "yes", "yes:pars,pedicle" or just "pars,pedicle" -> (present, sites)."""
-    text = "" if v is None else str(v).strip().lower()
-    head, _, tail = text.partition(":")
-    site_names = {x.value for x in m.EdemaSite}
-    if head and all(x.strip() in site_names for x in head.split(",")) and not tail:
-        head, tail = "yes", head  # sites alone mean edema is present
-    present = _tri_value(head)
-    sites = [m.EdemaSite(x.strip()) for x in tail.replace(";", ",").split(",") if x.strip()]
-    if sites and present is not True:
-        raise ValueError("edema sites need edema marked present")
-    return present, sites
-
-
-def _float_value(v: Any) -> float | None:
-    if v is None:
-        return None
-    if isinstance(v, bool):
-        raise ValueError("expected a number")
-    if isinstance(v, (int, float)):
-        return float(v)
-    s = str(v).strip().replace(",", ".")
-    if s == "":
-        return None
-    try:
-        return float(s)
-    except ValueError:
-        raise ValueError(f"not a number: {v!r}") from None
-
-
-def _enum_or_none(enum_cls: type) -> Callable[[Any], Any]:
-    def conv(v: Any) -> Any:
-        if v is None or v == "":
-            return None
-        return enum_cls(v)
-
-    return conv
-
-
-def _fmt_num(v: float | None, unit: str = "", decimals: int = 1) -> str:
-    if v is None:
-        return ""
-    return f"{v:.{decimals}f}{unit}"
-
 
 @dataclass(frozen=True)
 class Column:
@@ -159,9 +89,6 @@ LEVEL_COLUMNS = (
     Column("instability", "Instability", "Dynamic instability on flexion-extension views", "choice", TRI_CHOICES),
 )
 
-ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV", 5: "V"}
-
-
 class FindingsTableModel(QAbstractTableModel):
     """Table adapter over ``session.findings`` (see module docstring)."""
 
@@ -177,6 +104,7 @@ class FindingsTableModel(QAbstractTableModel):
         self._levels = tuple(m.Level(lv) for lv in levels)
         self.columns = PARS_COLUMNS if section == "pars" else LEVEL_COLUMNS
         self._rows = self._row_keys()
+        self._shown = session.findings  # the findings the rows show (compared on each change)
         self.last_error = ""
         session.findings_changed.connect(self._on_findings_changed)
 
@@ -189,7 +117,11 @@ class FindingsTableModel(QAbstractTableModel):
     def set_levels(self, levels: tuple) -> None:
         """Levels always listed (levels with an entry are listed anyway)."""
         self._levels = tuple(m.Level(lv) for lv in levels)
-        self._on_findings_changed()
+        keys = self._row_keys()
+        if keys != self._rows:
+            self.beginResetModel()
+            self._rows = keys
+            self.endResetModel()
 
     @property
     def levels(self) -> tuple:
@@ -204,13 +136,21 @@ class FindingsTableModel(QAbstractTableModel):
         return [lv for lv in m.Level if lv in levels]
 
     def _on_findings_changed(self, *_: Any) -> None:
+        """Rows added or removed: reset; otherwise dataChanged for the rows whose finding changed
+        only (each row shows its own pars / level entry and nothing else)."""
+        before, self._shown = self._shown, self.session.findings
         keys = self._row_keys()
         if keys != self._rows:
             self.beginResetModel()
             self._rows = keys
             self.endResetModel()
-        elif self._rows:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(self.columns) - 1))
+            return
+        changed = [r for r, key in enumerate(self._rows) if self._entry(before, key) != self._entry(self._shown, key)]
+        for first, last in _runs(changed):
+            self.dataChanged.emit(self.index(first, 0), self.index(last, len(self.columns) - 1))
+
+    def _entry(self, findings: m.StudyFindings, key: Any) -> Any:
+        return findings.pars_at(*key) if self.section == "pars" else findings.level(key)
 
     # ---------------------------------------------------------------- Qt API
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
@@ -333,7 +273,7 @@ class FindingsTableModel(QAbstractTableModel):
         if col.key == "edema":
             sites = [x.value for x in m.EdemaSite if x in p.edema.sites]
             if role == Role.DisplayRole:
-                text = _tri(p.edema_present)
+                text = tri_label(p.edema_present)
                 return f"{text}: {', '.join(sites)}" if sites else text
             if role == Role.EditRole:
                 v = p.edema.present
@@ -347,7 +287,7 @@ class FindingsTableModel(QAbstractTableModel):
             return None
         if col.key == "gap":
             if role == Role.DisplayRole:
-                return _fmt_num(p.gap_mm)
+                return fmt_num(p.gap_mm)
             if role == Role.EditRole:
                 return "" if p.gap_mm is None else p.gap_mm
             return None
@@ -392,15 +332,15 @@ class FindingsTableModel(QAbstractTableModel):
             v = None if value in (None, "") else m.ParsStatus(value)
             s.edit_pars(level, side, status=v)
         elif ck == "edema":
-            present, sites = _edema_value(value)
+            present, sites = parse_edema(value)
             s.edit_pars(level, side, edema_present=present, edema_sites=sites)
         elif ck == "gap":
-            s.edit_pars(level, side, gap_mm=_float_value(value))
+            s.edit_pars(level, side, gap_mm=parse_float(value))
         elif ck == "mri":
             v = None if value in (None, "") else int(value)
             s.edit_pars(level, side, mri_grade_override=v)
         elif ck == "ct":
-            s.edit_pars(level, side, ct_stage_override=_enum_or_none(m.CTStage)(value))
+            s.edit_pars(level, side, ct_stage_override=enum_or_none(m.CTStage)(value))
         else:
             raise ValueError(f"column {ck} is read-only")
 
@@ -458,7 +398,7 @@ class FindingsTableModel(QAbstractTableModel):
         if col.key == "angle":
             v = slip.slip_angle_deg if slip else None
             if role == Role.DisplayRole:
-                return _fmt_num(v, "")
+                return fmt_num(v, "")
             if role == Role.EditRole:
                 return "" if v is None else v
             if role == Role.ToolTipRole and slip is not None and slip.slip_angle_endplate is not None:
@@ -477,7 +417,7 @@ class FindingsTableModel(QAbstractTableModel):
             attr = "neural_arch_hypoplasia" if col.key == "hypoplasia" else "instability"
             v = getattr(lv, attr) if lv else None
             if role == Role.DisplayRole:
-                return _tri(v)
+                return tri_label(v)
             if role == Role.EditRole:
                 return "" if v is None else ("yes" if v else "no")
             if role == Role.ForegroundRole and v:
@@ -495,16 +435,27 @@ class FindingsTableModel(QAbstractTableModel):
     def _set_level(self, level: m.Level, ck: str, value: Any) -> None:
         s = self.session
         if ck == "slip":
-            s.edit_level(level, slip_percent=_float_value(value))
+            s.edit_level(level, slip_percent=parse_float(value))
         elif ck == "angle":
-            s.edit_level(level, slip_angle_deg=_float_value(value))
+            s.edit_level(level, slip_angle_deg=parse_float(value))
         elif ck == "pfirrmann":
             s.edit_level(level, disc_pfirrmann=None if value in (None, "") else int(value))
         elif ck == "hypoplasia":
-            s.edit_level(level, neural_arch_hypoplasia=_tri_value(value))
+            s.edit_level(level, neural_arch_hypoplasia=parse_tri(value))
         elif ck == "instability":
-            s.edit_level(level, instability=_tri_value(value))
+            s.edit_level(level, instability=parse_tri(value))
         elif ck == "stenosis":
-            s.edit_level(level, foraminal_stenosis=_enum_or_none(m.Severity)(value))
+            s.edit_level(level, foraminal_stenosis=enum_or_none(m.Severity)(value))
         else:
             raise ValueError(f"column {ck} is read-only")
+
+
+def _runs(rows: list[int]) -> list[tuple[int, int]]:
+    """[1, 2, 3, 7] -> [(1, 3), (7, 7)]: one dataChanged per run of adjacent rows."""
+    runs: list[tuple[int, int]] = []
+    for r in rows:
+        if runs and runs[-1][1] == r - 1:
+            runs[-1] = (runs[-1][0], r)
+        else:
+            runs.append((r, r))
+    return runs

@@ -210,3 +210,37 @@ def test_documented_example_loads_with_the_documented_derivations():
     slip = f.level("L5").slip
     assert slip.grade is m.MeyerdingGrade.II and slip.near_boundary
     assert fio.loads_findings(fio.dumps_findings(f)) == f
+
+
+def _with_outline(doc, points):
+    doc = copy.deepcopy(doc)
+    doc["pars"][1]["provenance"][0]["points_px"] = points
+    return doc
+
+
+def test_long_outlines_are_checked_point_by_point_with_their_json_path():
+    good = [[float(i), i / 2] for i in range(5000)]
+    assert validate_document(_with_outline(_doc(), good)) == []
+    for bad_point in ([1.0, True], [1.0], [1.0, 2.0, 3.0], ["1", 2.0], None, [1.0, None]):
+        pts = [*good[:700], bad_point, *good[700:]]
+        problems = validate_document(_with_outline(_doc(), pts))
+        assert problems and problems[0].startswith("pars/1/provenance/0/points_px/700: "), (bad_point, problems)
+
+
+def test_validation_leaves_the_document_untouched():
+    doc = _with_outline(_doc(), [[float(i), 1.0] for i in range(100)])
+    before = copy.deepcopy(doc)
+    validate_document(doc)
+    assert doc == before
+
+
+def test_a_long_outline_is_read_into_exact_points_and_non_finite_is_refused(tmp_path):
+    pts = [[i * 0.25, 512 - i * 0.5] for i in range(3000)]
+    f = fio.findings_from_dict(_with_outline(_doc(), pts))
+    ref = f.pars_at("L5", "left").provenance[0] if f.pars_at("L5", "left").provenance else None
+    assert ref is not None and ref.points_px == tuple((a, b) for a, b in pts)
+    path = tmp_path / "nan.json"
+    path.write_text(json.dumps(_with_outline(_doc(), [*pts[:50], [float("nan"), 1.0]])))
+    with pytest.raises(fio.FindingsFileError, match="pixel point must be finite") as exc:
+        fio.load_findings(path)
+    assert exc.value.path == path
