@@ -108,7 +108,7 @@ def test_autosave_after_a_burst_of_edits_equals_the_state(tmp_path):
     st.add(_roi(999))
     s.undo()
     s.set_reader("Dr Burst")
-    s.flush()
+    s.autosave.flush()
     saved = _saved(tmp_path)
     assert saved["annotations"] == json.loads(json.dumps(st.to_doc()))
     assert saved["findings"] == json.loads(json.dumps(fio.findings_to_dict(s.findings)))
