@@ -15,7 +15,9 @@ from pathlib import Path
 class BoundedReader(io.BufferedReader):
     def __init__(self, path: str | Path) -> None:
         super().__init__(io.FileIO(os.fspath(path), "rb"))
-        self._size = os.fstat(self.fileno()).st_size
+        st = os.fstat(self.fileno())
+        self._size = st.st_size
+        self.stat_key = (st.st_size, st.st_mtime_ns)  # what tells a changed file from the one read
 
     def read(self, size: int | None = -1) -> bytes:
         if size is not None and size > 0:
@@ -23,6 +25,15 @@ class BoundedReader(io.BufferedReader):
             if size == 0:
                 return b""
         return super().read(size)
+
+
+def stat_key(path: str | Path) -> tuple[int, int] | None:
+    """(size, mtime_ns) of ``path`` as BoundedReader records it, None when it cannot be read."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (st.st_size, st.st_mtime_ns)
 
 
 def _reopen(path: str | Path, mode: str = "rb") -> BoundedReader:

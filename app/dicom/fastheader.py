@@ -155,16 +155,25 @@ class FastHeader:
         self._read_little = True
         self.pixel_raw = pixel
         self._encoding = "latin-1"
+        # (size, mtime_ns) of the file when it was parsed: a load reuses this header only while
+        # the file is unchanged
+        self.file_stat: tuple[int, int] | None = None
 
     def get(self, keyword: str, default: Any = None) -> Any:
+        values = self._values
+        if keyword in values:
+            return values[keyword]
         raw = self._raw.get(keyword)
-        if raw is not None:  # decode on first use, then keep
-            del self._raw[keyword]
-            try:
-                self._values[keyword] = _decode(raw[0], raw[1], self._encoding)
-            except (ValueError, UnicodeDecodeError, struct.error):
-                self._values[keyword] = None  # an invalid value counts as absent
-        return self._values.get(keyword, default)
+        if raw is None:
+            return default
+        # decode on first use, then keep; the raw bytes stay, so two threads reading the same
+        # header (preview and load) both find the value
+        try:
+            value = _decode(raw[0], raw[1], self._encoding)
+        except (ValueError, UnicodeDecodeError, struct.error):
+            value = None  # an invalid value counts as absent
+        values[keyword] = value
+        return value
 
     def __contains__(self, keyword: object) -> bool:
         if keyword == "PixelData":
@@ -179,7 +188,7 @@ class FastHeader:
         raise AttributeError(name)
 
     def __len__(self) -> int:
-        return len(self._raw) + len(self._values)
+        return len(self._raw.keys() | self._values.keys())
 
 
 class Wanted:
@@ -288,7 +297,10 @@ def read_fast_header(path: Path, wanted: Wanted, head_bytes: int = 16384,
     try:
         with BoundedReader(path) as f:
             buf = f.read(head_bytes)
-            return _parse(f, buf, wanted)
+            header = _parse(f, buf, wanted)
+            if header is not None:
+                header.file_stat = f.stat_key
+            return header
     except (_TooDeep, _EndsInside) as exc:
         if strict:
             raise HeaderDamaged(str(exc)) from None

@@ -10,37 +10,16 @@ from typing import Any
 import numpy as np
 
 from app.core.progress import CancelToken
-from app.dicom.bounded_io import dcmread_bounded
+from app.dicom.bounded_io import dcmread_bounded, stat_key
 from app.dicom.errors import DicomLoadError, MosaicNotSupported, NoPixelData, TruncatedFile, UnsupportedTransferSyntax
 from app.dicom.fastheader import FastHeader, Wanted, read_fast_header
-from app.dicom.headers import HEADER_KEYWORDS, describe_read_error, safe_header, transfer_syntax_of
+from app.dicom.headers import LOAD_KEYWORDS, describe_read_error, safe_header, transfer_syntax_of
 from app.dicom.memory_guard import ensure_allocatable
+from app.dicom.model import InstanceHeader
 from app.dicom.mosaic import MOSAIC_MESSAGE, is_mosaic
 from app.dicom.transfer import RAW_LITTLE_ENDIAN
 
 PIXEL_DATA_TAG = 0x7FE00010
-LOAD_KEYWORDS = [
-    *HEADER_KEYWORDS,
-    "RescaleSlope",
-    "RescaleIntercept",
-    "RescaleType",
-    "WindowCenter",
-    "WindowWidth",
-    "VOILUTFunction",
-    "VOILUTSequence",
-    "ModalityLUTSequence",
-    "BitsStored",
-    "HighBit",
-    "PlanarConfiguration",
-    "PixelSpacingCalibrationType",
-    "ImageComments",
-    "PixelData",
-    "FloatPixelData",
-    "DoubleFloatPixelData",
-    "BodyPartExamined",
-    "SpacingBetweenSlices",
-    "GantryDetectorTilt",
-]
 _DEFER_BYTES = 4096
 
 
@@ -70,6 +49,15 @@ def read_load_header(path: Path) -> Any:
         if msg.startswith("truncated"):
             raise TruncatedFile(path, msg) from exc
         raise DicomLoadError(path, msg) from exc
+
+
+def load_header_of(instance: InstanceHeader) -> Any:
+    """The load header of a scanned file: the scan's own parse while the file is unchanged (same
+    size and modification time), else the file parsed again by :func:`read_load_header`."""
+    header = instance.load_header
+    if header is not None and getattr(header, "file_stat", None) == stat_key(instance.path):
+        return header
+    return read_load_header(instance.path)
 
 
 def int_value(ds: Any, keyword: str, default: int) -> int:

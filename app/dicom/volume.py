@@ -17,7 +17,7 @@ from app.dicom.errors import DicomLoadError, InconsistentSeries, MosaicNotSuppor
 from app.dicom.geometry_check import clean_orientation, clean_position, clean_spacing, geometry_problem, plain_geometry
 from app.dicom.headers import functional
 from app.dicom.memory_guard import ensure_allocatable
-from app.dicom.model import Geometry, Modality, Plane, SeriesEntry, Volume
+from app.dicom.model import Geometry, InstanceHeader, Modality, Plane, SeriesEntry, Volume
 from app.dicom.mosaic import MOSAIC_MESSAGE, file_is_mosaic
 from app.dicom.pixels import (
     _raw_element as raw_element,
@@ -27,9 +27,9 @@ from app.dicom.pixels import (
     file_size,
     frame_shape,
     is_encapsulated,
+    load_header_of,
     pixel_shape,
     read_full,
-    read_load_header,
     read_raw_into,
     stored_dtype,
     to_gray,
@@ -145,12 +145,12 @@ def _check_size(path: Path, ds: Any) -> None:
 
 
 def _read_headers(entry: SeriesEntry, progress, cancel, total_units: int, warnings: list[str]):
-    paths = [h.path for h in entry.instances]
     results: list[tuple[Path, Any]] = []
     errors: list[DicomLoadError] = []
 
-    def job(p: Path):
-        ds = read_load_header(p)
+    def job(h: InstanceHeader):
+        p = h.path
+        ds = load_header_of(h)  # the scan's parse when the file is unchanged
         if file_is_mosaic(p, ds):
             raise MosaicNotSupported(p, MOSAIC_MESSAGE)
         pixel_shape(p, ds)  # impossible or multi-valued sizes: typed error for this file
@@ -158,11 +158,12 @@ def _read_headers(entry: SeriesEntry, progress, cancel, total_units: int, warnin
         return ds
 
     # sequential: header parsing is CPU-bound Python (threads only add GIL contention)
-    for done, p in enumerate(paths, start=1):
+    for done, h in enumerate(entry.instances, start=1):
+        p = h.path
         if done % 16 == 1:
             check(cancel)
         try:
-            results.append((p, job(p)))
+            results.append((p, job(h)))
         except DicomLoadError as exc:
             errors.append(exc)
             warnings.append(f"skipped {p.name}: {exc.message}")
