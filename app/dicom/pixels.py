@@ -3,9 +3,11 @@ through pydicom's pixel handlers otherwise. Every failure becomes a typed DicomL
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -77,6 +79,27 @@ def int_value(ds: Any, keyword: str, default: int) -> int:
     return int(number)
 
 
+_F = TypeVar("_F", bound=Callable[[Any], Any])
+
+
+def _per_header(fn: _F) -> _F:
+    """Keep the result of ``fn(header)`` on a FastHeader (its values never change after the
+    parse), so checks asked once per slice in several places cost one evaluation."""
+    name = fn.__name__
+
+    @functools.wraps(fn)
+    def once(ds: Any) -> Any:
+        if not isinstance(ds, FastHeader):
+            return fn(ds)
+        memo = ds.__dict__.setdefault("_memo", {})
+        if name not in memo:
+            memo[name] = fn(ds)  # an exception is raised each time, not kept
+        return memo[name]
+
+    return once  # type: ignore[return-value]
+
+
+@_per_header
 def stored_dtype(ds: Any) -> np.dtype | None:
     try:
         bits = int_value(ds, "BitsAllocated", 0)
@@ -156,6 +179,7 @@ def _raw_element(ds: Any) -> Any:
         return None
 
 
+@_per_header
 def fast_path_ok(ds: Any) -> bool:
     """True when the pixel bytes can be read straight from the file into an array."""
     if transfer_syntax_of(ds) not in RAW_LITTLE_ENDIAN:
@@ -177,6 +201,7 @@ def fast_path_ok(ds: Any) -> bool:
     return length != 4294967295
 
 
+@_per_header
 def frame_shape(ds: Any) -> tuple[int, int, int]:
     """(frames, rows, columns); ValueError for missing, multi-valued or non-positive values."""
     frames = int_value(ds, "NumberOfFrames", 1)

@@ -41,7 +41,8 @@ class _Counter:
         return self.fast + self.pydicom
 
 
-def _write_stack(folder, pixels: list[np.ndarray], *, slope=1.0, intercept=0.0, ts=None, extra=b"") -> list:
+def _write_stack(folder, pixels: list[np.ndarray], *, slope=1.0, intercept: float | list[float] = 0.0,
+                 ts=None, extra=b"") -> list:
     paths = []
     for k, arr in enumerate(pixels):
         attrs = {"TransferSyntaxUID": ts} if ts is not None else {}
@@ -51,7 +52,8 @@ def _write_stack(folder, pixels: list[np.ndarray], *, slope=1.0, intercept=0.0, 
         ds.ImagePositionPatient = [0.0, 0.0, 1.5 * k]
         ds.ImageOrientationPatient = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
         ds.PixelSpacing = [0.5, 0.5]
-        ds.RescaleSlope, ds.RescaleIntercept = slope, intercept
+        ds.RescaleSlope = slope
+        ds.RescaleIntercept = intercept[k] if isinstance(intercept, list) else intercept
         set_pixels(ds, arr)
         if extra:
             ds.PixelData = ds.PixelData + extra
@@ -151,3 +153,24 @@ def test_big_endian_and_compressed_go_through_the_decoders(tmp_path, monkeypatch
     assert count.pydicom >= 3  # each file read whole and decoded by pydicom's handlers
     np.testing.assert_array_equal(vol.array.astype(np.float64), _reference(paths))
     np.testing.assert_array_equal(vol.array[:, :, :] + 1024, np.stack(pixels))
+
+
+def test_slices_that_would_overflow_int16_make_the_volume_int32(tmp_path):
+    """The intercept is added while reading where int16 holds the result; one slice that does
+    not fit turns the whole volume into int32 with every value exact."""
+    low = np.full((4, 5), -1000, np.int16)
+    high = np.full((4, 5), 32000, np.int16)
+    paths = _write_stack(tmp_path, [low, high, low], intercept=[-1024.0, 1000.0, 3.0])
+    vol = load_series(scan_paths([tmp_path]).all_series()[0])
+    assert vol.array.dtype == np.int32
+    np.testing.assert_array_equal(vol.array, _reference(paths))
+    assert [int(vol.array[k, 0, 0]) for k in range(3)] == [-2024, 33000, -997]
+
+
+def test_blank_slice_of_a_gap_holds_the_lowest_value_after_rescale(tmp_path):
+    pixels = [np.full((4, 4), 50 + 10 * k, np.int16) for k in range(5)]
+    paths = _write_stack(tmp_path, pixels, intercept=-1024.0)
+    paths[2].unlink()  # a missing slice: the gap is filled with a blank slice
+    vol = load_series(scan_paths([tmp_path]).all_series()[0])
+    assert vol.array.shape == (5, 4, 4) and vol.array.dtype == np.int16
+    assert [int(vol.array[k, 1, 1]) for k in range(5)] == [50 - 1024, 60 - 1024, 50 - 1024, 80 - 1024, 90 - 1024]
