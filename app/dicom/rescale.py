@@ -9,22 +9,47 @@ import math
 import numpy as np
 
 _INT16 = np.dtype(np.int16)
+_IN_PLACE = (np.dtype(np.int16), np.dtype(np.uint16))
 
 
-def rescale_slice_in_place(frame: np.ndarray, slope: float, intercept: float) -> tuple[float, float, bool]:
-    """(min, max) of the stored values of one slice and whether the slice now holds its final
-    values: True when nothing is to be done (slope 1, intercept 0) or when an int16 slice with
-    slope 1 and a whole intercept stays within int16 (the intercept is then added in place,
-    exactly what :func:`rescale_volume` would produce, since int16 is its first choice).
-    Otherwise the slice is left as stored for :func:`rescale_volume`."""
-    lo, hi = (float(frame.min()), float(frame.max())) if frame.size else (0.0, 0.0)
-    if slope == 1 and intercept == 0:
-        return lo, hi, True
-    if (frame.dtype == _INT16 and slope == 1 and math.isfinite(intercept) and intercept == int(intercept)
-            and lo + intercept >= -32768 and hi + intercept <= 32767):
-        np.add(frame, np.int16(int(intercept)), out=frame)
-        return lo, hi, True
-    return lo, hi, False
+def _int16_shift(slope: float, intercept: float) -> int | None:
+    if slope == 1 and math.isfinite(intercept) and intercept == int(intercept):
+        return int(intercept)
+    return None
+
+
+def rescale_slice_in_place(frame: np.ndarray, slope: float, intercept: float) -> tuple[float, bool]:
+    """(lowest stored value, done) for one slice just read. For 16-bit stored values, slope 1
+    and a whole intercept whose result fits int16, the slice is rewritten in place as int16
+    (the bytes of ``frame`` then hold int16 values) and done is True: int16 is the first type
+    :func:`rescale_volume` chooses, so when every slice is done the volume is final."""
+    if not frame.size:
+        return 0.0, False
+    lo, hi = float(frame.min()), float(frame.max())
+    shift = _int16_shift(slope, intercept)
+    if frame.dtype not in _IN_PLACE or shift is None or lo + shift < -32768 or hi + shift > 32767:
+        return lo, False
+    if shift:
+        as_int16 = frame.view(_INT16)
+        np.add(as_int16, np.int16(shift), out=as_int16, casting="unsafe")
+    return lo, True
+
+
+def finish_rescale(stored: np.ndarray, slopes: np.ndarray, intercepts: np.ndarray, done: np.ndarray) -> np.ndarray:
+    """The rescaled volume from slices read with :func:`rescale_slice_in_place` (``done`` per
+    slice): the int16 view when every slice is done, else the done slices are put back to their
+    stored values (exact: the shift is undone in the same 16 bits) and :func:`rescale_volume`
+    runs as it would have without the in-place step."""
+    if np.all(slopes == 1) and np.all(intercepts == 0):
+        return rescale_volume(stored, slopes, intercepts)  # nothing was changed
+    if stored.dtype in _IN_PLACE and bool(np.all(done)):
+        return stored.view(_INT16)
+    for k in np.nonzero(done)[0]:
+        shift = _int16_shift(float(slopes[k]), float(intercepts[k]))
+        if shift:
+            as_int16 = stored[k].view(_INT16)
+            np.subtract(as_int16, np.int16(shift), out=as_int16, casting="unsafe")
+    return rescale_volume(stored, slopes, intercepts)
 
 
 def _output_dtype(lo: float, hi: float) -> np.dtype:

@@ -34,7 +34,7 @@ from app.dicom.pixels import (
     stored_dtype,
     to_gray,
 )
-from app.dicom.rescale import rescale_slice_in_place, rescale_volume
+from app.dicom.rescale import finish_rescale, rescale_slice_in_place
 from app.dicom.spacing import has_spacing_runs, is_irregular, resample_slices
 from app.dicom.stacking import plan_stack
 
@@ -293,7 +293,7 @@ def build_volume(entry: SeriesEntry, progress: ProgressFn | None = None,
     done = [n_files]
     check(cancel)
     raw_min = np.zeros(n_k)  # per slice, before the rescale (fast path: recorded while reading)
-    rescaled = np.zeros(n_k, dtype=bool)  # slices already holding their final values
+    rescaled = np.zeros(n_k, dtype=bool)  # slices already rewritten as int16 while reading
     if all_fast:
         stored = np.empty((n_k, rows, cols), dtype=sdt)
         tasks = list(zip(plan.k_index, kept))
@@ -302,7 +302,7 @@ def build_volume(entry: SeriesEntry, progress: ProgressFn | None = None,
             k, s = item
             try:
                 read_raw_into(s.path, s.ds, stored[k], s.frame)
-                raw_min[k], _hi, rescaled[k] = rescale_slice_in_place(stored[k], s.slope, s.intercept)
+                raw_min[k], rescaled[k] = rescale_slice_in_place(stored[k], s.slope, s.intercept)
             except DicomLoadError:
                 raise
             except Exception as exc:
@@ -375,9 +375,8 @@ def build_volume(entry: SeriesEntry, progress: ProgressFn | None = None,
         first = int(np.argmax(real))
         for k in np.nonzero(blank)[0]:
             slopes[k], intercepts[k] = slopes[first], intercepts[first]
-            rescaled[k] = False
-    slopes[rescaled], intercepts[rescaled] = 1.0, 0.0  # their values are final already
-    array = rescale_volume(stored, slopes, intercepts)
+            rescaled[k] = False  # holds a stored value
+    array = finish_rescale(stored, slopes, intercepts, rescaled)
     stored = None  # free the raw frames now (the closures above still refer to the name)
 
     sops = [""] * n_k

@@ -174,3 +174,22 @@ def test_blank_slice_of_a_gap_holds_the_lowest_value_after_rescale(tmp_path):
     vol = load_series(scan_paths([tmp_path]).all_series()[0])
     assert vol.array.shape == (5, 4, 4) and vol.array.dtype == np.int16
     assert [int(vol.array[k, 1, 1]) for k in range(5)] == [50 - 1024, 60 - 1024, 50 - 1024, 80 - 1024, 90 - 1024]
+
+
+def test_unsigned_ct_with_intercept_becomes_int16(tmp_path):
+    rng = np.random.default_rng(9)
+    pixels = [rng.integers(0, 4096, (6, 6)).astype(np.uint16) for _ in range(4)]
+    paths = _write_stack(tmp_path, pixels, intercept=-1024.0)
+    vol = load_series(scan_paths([tmp_path]).all_series()[0])
+    assert vol.array.dtype == np.int16
+    np.testing.assert_array_equal(vol.array, _reference(paths))
+
+
+def test_unsigned_slices_beyond_int16_are_put_back_and_rescaled_exactly(tmp_path):
+    low = np.full((3, 4), 100, np.uint16)
+    high = np.full((3, 4), 40000, np.uint16)
+    paths = _write_stack(tmp_path, [low, high, low, low], intercept=-1024.0)
+    vol = load_series(scan_paths([tmp_path]).all_series()[0])
+    assert vol.array.dtype == np.int32
+    np.testing.assert_array_equal(vol.array, _reference(paths))
+    assert [int(vol.array[k, 0, 0]) for k in range(4)] == [-924, 38976, -924, -924]
