@@ -11,6 +11,7 @@ None and the caller uses pydicom instead, so correctness never depends on this s
 from __future__ import annotations
 
 import struct
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -174,6 +175,14 @@ class FastHeader:
             value = None  # an invalid value counts as absent
         values[keyword] = value
         return value
+
+    def slim(self, keep: frozenset[str]) -> FastHeader:
+        """A copy holding only the ``keep`` attributes (undecoded), the file meta, the pixel data
+        position and the file's stat: what a later load needs, in a fraction of the memory."""
+        raw = {kw: v for kw, v in self._raw.items() if kw in keep}
+        out = FastHeader(raw, dict(self.file_meta), self._read_implicit, self.pixel_raw)
+        out._encoding, out.file_stat = self._encoding, self.file_stat
+        return out
 
     def __contains__(self, keyword: object) -> bool:
         if keyword == "PixelData":
@@ -454,7 +463,7 @@ def _parse(f, buf: bytes, wanted: Wanted) -> FastHeader | None:
         vr_s = vr.decode("ascii") if vr is not None else dict_vr.split(" or ")[0]
         if vr_s == "UN" and dict_vr:
             vr_s = dict_vr.split(" or ")[0]
-        values[kw] = (vr_s, buf[pos:pos + length])
+        values[kw] = (sys.intern(vr_s), buf[pos:pos + length])  # one VR string for all headers
         pos += length
     cs_raw = values.get("SpecificCharacterSet")
     cs = _decode(*cs_raw) if cs_raw is not None else ""

@@ -40,6 +40,13 @@ LOAD_KEYWORDS = [
     "PixelSpacingCalibrationType", "ImageComments", "PixelData", "FloatPixelData", "DoubleFloatPixelData",
     "BodyPartExamined", "SpacingBetweenSlices", "GantryDetectorTilt",
 ]
+# What the scan keeps of each header for loading: the load keywords without the patient/study
+# identity and the radiograph calibration (the index has those; radiographs are read whole).
+_LOAD_RECORD = frozenset(LOAD_KEYWORDS) - {
+    "PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyDate", "StudyDescription",
+    "AccessionNumber", "StudyInstanceUID", "ImagerPixelSpacing", "NominalScannedPixelSpacing", "ViewPosition",
+    "EstimatedRadiographicMagnificationFactor", "PixelSpacingCalibrationType", "ImageComments",
+    "AcquisitionDeviceProcessingDescription", "BodyPartExamined"}
 # Float pixel data comes before PixelData in a file: the scan never reads a pixel value.
 _SCAN_KEYWORDS = [kw for kw in LOAD_KEYWORDS if kw not in ("FloatPixelData", "DoubleFloatPixelData")]
 
@@ -206,7 +213,7 @@ def instance_header(path: Path, ds: Any) -> InstanceHeader:
         acquisition_number=_to_int(ds.get("AcquisitionNumber")),
         echo_number=_to_int(ds.get("EchoNumbers")),
         temporal_position=_to_int(ds.get("TemporalPositionIdentifier")),
-        load_header=ds if is_load_ready(ds) else None,
+        load_header=ds.slim(_LOAD_RECORD) if is_load_ready(ds) else None,
     )
 
 
