@@ -222,6 +222,7 @@ def run_gui(folder: Path) -> dict:
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("ISTHMUS_DATA_DIR", tempfile.mkdtemp(prefix="isthmus-bigct-"))
+    from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
     from app.ui.main_window import MainWindow
@@ -231,12 +232,14 @@ def run_gui(folder: Path) -> dict:
     win.show()
 
     def wait(cond, timeout_s: float) -> bool:
+        """Run the event loop (a real one: deleteLater is carried out) until ``cond()``."""
         end = time.monotonic() + timeout_s
         while time.monotonic() < end:
-            app.processEvents()
+            loop = QEventLoop()
+            QTimer.singleShot(10, loop.quit)
+            loop.exec()
             if cond():
                 return True
-            time.sleep(0.01)
         return False
 
     def loaded() -> bool:
