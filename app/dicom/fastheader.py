@@ -17,6 +17,9 @@ from pathlib import Path
 from typing import Any
 
 _LONG_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
+_SHORT_VRS = frozenset(v.encode() for v in ("AE", "AS", "AT", "CS", "DA", "DS", "DT", "FL", "FD", "IS", "LO", "LT",
+                                              "PN", "SH", "SL", "SS", "ST", "TM", "UI", "UL", "US"))
+_VR_NAMES = {v: v.decode() for v in _SHORT_VRS | _LONG_VRS}
 _TEXT_VRS = {"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UI", "UC", "UR", "UT"}
 _SINGLE_TEXT = {"LT", "ST", "UT", "UR"}
 _NUM = {"US": ("H", 2), "SS": ("h", 2), "UL": ("I", 4), "SL": ("i", 4), "FL": ("f", 4), "FD": ("d", 8)}
@@ -301,10 +304,10 @@ def read_fast_header(path: Path, wanted: Wanted, head_bytes: int = 16384,
     """Parse the header of ``path`` or return None when pydicom should do it. With ``strict``,
     damage no reader should try further (sequences nested too deep, the file ending inside its
     header) raises :class:`HeaderDamaged` instead of returning None."""
-    from app.dicom.bounded_io import BoundedReader  # reads never exceed the file (damaged lengths)
+    from app.dicom.bounded_io import BoundedFile  # reads never exceed the file (damaged lengths)
 
     try:
-        with BoundedReader(path) as f:
+        with BoundedFile(path) as f:
             buf = f.read(head_bytes)
             header = _parse(f, buf, wanted)
             if header is not None:
@@ -319,9 +322,7 @@ def read_fast_header(path: Path, wanted: Wanted, head_bytes: int = 16384,
 
 
 def _file_size(f) -> int:
-    import os
-
-    return os.fstat(f.fileno()).st_size
+    return f.size
 
 
 def _check_clean_end(f, stopped_at: int, found_any: bool) -> None:
@@ -371,6 +372,7 @@ def _parse(f, buf: bytes, wanted: Wanted) -> FastHeader | None:
     impl = _IMPL.unpack_from
     u32 = _U32.unpack_from
     long_vrs = _LONG_VRS
+    short_vrs = _SHORT_VRS
     while True:
         if pos + 12 > blen:
             more = f.read(max(65536, blen))
@@ -401,7 +403,7 @@ def _parse(f, buf: bytes, wanted: Wanted) -> FastHeader | None:
                 length = u32(buf, pos + 8)[0]
                 pos += 12
             else:
-                if not (65 <= vr[0] <= 90 and 65 <= vr[1] <= 90):
+                if vr not in short_vrs and not (65 <= vr[0] <= 90 and 65 <= vr[1] <= 90):
                     raise _Unsupported("bad VR")
                 pos += 8
         tag = (group << 16) | elem
@@ -460,10 +462,10 @@ def _parse(f, buf: bytes, wanted: Wanted) -> FastHeader | None:
                                   f"{length} bytes declared, {blen - pos} present)")
             buf = buf + more
             blen = len(buf)
-        vr_s = vr.decode("ascii") if vr is not None else dict_vr.split(" or ")[0]
-        if vr_s == "UN" and dict_vr:
-            vr_s = dict_vr.split(" or ")[0]
-        values[kw] = (sys.intern(vr_s), buf[pos:pos + length])  # one VR string for all headers
+        vr_s = _VR_NAMES.get(vr) if vr is not None else None  # one string per VR for all headers
+        if vr_s is None or (vr_s == "UN" and dict_vr):
+            vr_s = sys.intern(dict_vr.split(" or ")[0] if vr is None or vr_s == "UN" else vr.decode("ascii"))
+        values[kw] = (vr_s, buf[pos:pos + length])
         pos += length
     cs_raw = values.get("SpecificCharacterSet")
     cs = _decode(*cs_raw) if cs_raw is not None else ""
