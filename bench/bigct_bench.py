@@ -51,8 +51,8 @@ def write_bigct(folder: Path, n: int) -> None:
     """``n`` slices written once: one template dataset, pixels and position changed per slice."""
     if (folder / ".complete").exists() and (folder / ".complete").read_text() == str(n):
         return
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+    from pydicom.uid import generate_uid
+    from synthetic_ct import write_ct_slice
 
     print(f"writing {n} CT slices of {SIZE}x{SIZE} to {folder} (once) ...", flush=True)
     folder.mkdir(parents=True, exist_ok=True)
@@ -61,33 +61,10 @@ def write_bigct(folder: Path, n: int) -> None:
     body = ((xx - SIZE / 2) ** 2 + ((yy - SIZE / 2) * 1.3) ** 2) < (0.42 * SIZE) ** 2
     spine = ((xx - SIZE / 2) ** 2 + (yy - SIZE * 0.68) ** 2) < (0.06 * SIZE) ** 2
     for k in range(n):
-        ds = Dataset()
-        meta = FileMetaDataset()
-        meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.2"
-        meta.MediaStorageSOPInstanceUID = generate_uid()
-        meta.TransferSyntaxUID = ExplicitVRLittleEndian
-        ds.file_meta = meta
-        ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
-        ds.Modality = "CT"
-        ds.PatientID, ds.PatientName = "BIGCT", "Bench^WholeSpine"
-        ds.StudyInstanceUID, ds.SeriesInstanceUID = study, series
-        ds.FrameOfReferenceUID = study + ".1"
-        ds.StudyDate = "20261129"
-        ds.SeriesDescription = "WHOLE SPINE 0.6 BONE"
-        ds.InstanceNumber = k + 1
-        ds.ImagePositionPatient = [-0.5 * SIZE * 0.7, -0.5 * SIZE * 0.7, -k * STEP_MM]
-        ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
-        ds.PixelSpacing = [0.7, 0.7]
-        ds.SliceThickness = STEP_MM
-        ds.RescaleSlope, ds.RescaleIntercept = 1, -1024
-        ds.WindowCenter, ds.WindowWidth = 400, 1800
-        ds.Rows = ds.Columns = SIZE
-        ds.SamplesPerPixel = 1
-        ds.PhotometricInterpretation = "MONOCHROME2"
-        ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
         img = np.where(spine, 1024 + 700 + (k % 40) * 5, np.where(body, 1024 + 40, 24)).astype(np.uint16)
-        ds.PixelData = img.tobytes()
-        ds.save_as(folder / f"IM{k:05d}.dcm", enforce_file_format=True)
+        write_ct_slice(folder / f"IM{k:05d}.dcm", img, study_uid=study, series_uid=series, instance_number=k + 1,
+                       z_mm=-k * STEP_MM, thickness_mm=STEP_MM, description="WHOLE SPINE 0.6 BONE",
+                       patient=("BIGCT", "Bench^WholeSpine"), bits_stored=12)
     (folder / ".complete").write_text(str(n))
 
 

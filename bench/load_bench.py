@@ -41,43 +41,16 @@ N_HDR_SERIES, N_HDR_PER_SERIES = 10, 300
 
 def _write_series(folder: Path, n: int, size: int, series_uid: str, study_uid: str, z0: float = 0.0,
                   rng=None) -> None:
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+    from synthetic_ct import write_ct_slice
 
     folder.mkdir(parents=True, exist_ok=True)
     yy, xx = np.mgrid[0:size, 0:size]
     body = ((xx - size / 2) ** 2 + (yy - size / 2) ** 2) < (0.4 * size) ** 2
     order = (rng or np.random.default_rng(0)).permutation(n)  # file names not in spatial order
     for w, k in enumerate(order):
-        ds = Dataset()
-        meta = FileMetaDataset()
-        meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.2"
-        meta.MediaStorageSOPInstanceUID = generate_uid()
-        meta.TransferSyntaxUID = ExplicitVRLittleEndian
-        ds.file_meta = meta
-        ds.SOPClassUID = meta.MediaStorageSOPClassUID
-        ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
-        ds.Modality = "CT"
-        ds.PatientID, ds.PatientName = "BENCH", "Bench^CT"
-        ds.StudyInstanceUID, ds.SeriesInstanceUID = study_uid, series_uid
-        ds.FrameOfReferenceUID = study_uid + ".1"
-        ds.SeriesDescription = "AX BONE 1.0"
-        ds.InstanceNumber = int(w + 1)
-        ds.ImagePositionPatient = [-0.5 * size * 0.7, -0.5 * size * 0.7, z0 + float(k)]
-        ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
-        ds.PixelSpacing = [0.7, 0.7]
-        ds.SliceThickness = 1.0
-        ds.RescaleSlope, ds.RescaleIntercept = 1, -1024
-        ds.WindowCenter, ds.WindowWidth = 400, 1800
-        ds.Rows = ds.Columns = size
-        ds.SamplesPerPixel = 1
-        ds.PhotometricInterpretation = "MONOCHROME2"
-        ds.BitsAllocated = ds.BitsStored = 16
-        ds.HighBit = 15
-        ds.PixelRepresentation = 1
-        img = np.where(body, 1024 + 40 + (k % 50), 24).astype(np.int16)
-        ds.PixelData = img.tobytes()
-        ds.save_as(folder / f"{w:05d}", enforce_file_format=True)
+        write_ct_slice(folder / f"{w:05d}", np.where(body, 1024 + 40 + (k % 50), 24).astype(np.int16),
+                       study_uid=study_uid, series_uid=series_uid, instance_number=w + 1, z_mm=z0 + float(k),
+                       thickness_mm=1.0, description="AX BONE 1.0", patient=("BENCH", "Bench^CT"))
 
 
 def ensure_data() -> None:
