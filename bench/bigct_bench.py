@@ -1,18 +1,20 @@
 """Big-study benchmark (run by hand: `.venv/bin/python bench/bigct_bench.py`). Not a timed test.
 
-1. A synthetic whole-spine thin-slice CT: 1,500 x 512x512 int16 slices, 0.6 mm apart (about
-   750 MB of files), written on demand under bench/_data/ (git-ignored; --data elsewhere) the
-   first time. Loaded in a child process through app/viewer/loading.py (the functions the GUI's
-   worker threads run: scan, then load_series + the whole-volume numbers), with progress counted
-   as the progress bar would receive it. Figures: load time, peak RSS over the baseline against
-   the volume's size (target <= 1.15x), RSS after scrolling 200 slices and 20 sagittal planes
-   through the viewer's display, and RSS after closing (every reference dropped, gc; target back
+1. A synthetic whole-spine thin-slice CT: 1,500 x 512x512 slices (uint16, 12 bits stored,
+   intercept -1024, so an int16 volume of 750 MB), 0.6 mm apart, written on demand under
+   bench/_data/ (git-ignored; --data elsewhere) the first time. Loaded in a child process through
+   app/viewer/loading.py (the functions the GUI's worker threads run: scan, then load_series + the
+   whole-volume numbers), after a 20-slice series went through the same steps (so imports and
+   code caches are in the baseline), with progress counted as the progress bar would receive it.
+   Figures: load time, peak RSS over the baseline against the volume's size (target <= 1.15x),
+   scrolling 200 axial and 20 sagittal planes through the viewer's display, RSS after closing
+   (every reference dropped, gc) and after the next study is opened as the GUI does (target back
    within 10 % of before). The peer in the same run is the raw read floor: the same pixel bytes
    read into one preallocated array.
-2. The GUI (offscreen, `--gui`, on by default): the six sample cases opened one after another in
-   a MainWindow, twice, with RSS after each; then the big CT opened in the window and replaced by
-   case 01 again (three rounds; round 1 pays first-use costs, a leak grows every round); RSS after the big CT is
-   replaced shows whether closing a study returns its memory.
+2. The GUI (offscreen MainWindow driven by a real event loop; --no-gui skips it): the six sample
+   cases opened one after another, three rounds, with RSS after each (round 1 pays first-use
+   costs; a leak grows every round); then the big CT opened in the window and replaced by case 01
+   and case 06 (RSS against before the big CT: does closing a study return its memory?).
 
 RSS is read from /proc/self/status (VmRSS, and VmHWM reset through /proc/self/clear_refs before
 each phase). Each part runs in its own process. Run it twice on a loaded machine.
