@@ -33,7 +33,7 @@ class BoundedFile(io.FileIO):
         super().__init__(os.fspath(path), "rb")
         st = os.fstat(self.fileno())
         self.size = st.st_size
-        self.stat_key = (st.st_size, st.st_mtime_ns)  # what tells a changed file from the one read
+        self.stat_key = file_identity(st)  # what tells a changed file from the one read
 
     def read(self, size: int | None = -1) -> bytes:
         if size is not None and size > 0:
@@ -43,13 +43,18 @@ class BoundedFile(io.FileIO):
         return super().read(size)
 
 
-def stat_key(path: str | Path) -> tuple[int, int] | None:
-    """(size, mtime_ns) of ``path`` as BoundedFile records it, None when it cannot be read."""
+def file_identity(st: os.stat_result) -> tuple[int, int, int, int]:
+    """(size, mtime_ns, ctime_ns, inode): a file rewritten or replaced since differs in at least
+    one of them (a rename-over changes the inode; an in-place write the times)."""
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def stat_key(path: str | Path) -> tuple[int, int, int, int] | None:
+    """The file_identity of ``path`` now, None when it cannot be read."""
     try:
-        st = os.stat(path)
+        return file_identity(os.stat(path))
     except (OSError, ValueError):
         return None
-    return (st.st_size, st.st_mtime_ns)
 
 
 def _reopen(path: str | Path, mode: str = "rb") -> BoundedReader:

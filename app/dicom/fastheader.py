@@ -159,9 +159,9 @@ class FastHeader:
         self._read_little = True
         self.pixel_raw = pixel
         self._encoding = "latin-1"
-        # (size, mtime_ns) of the file when it was parsed: a load reuses this header only while
+        # (size, mtime_ns, ctime_ns, inode) of the file when it was parsed: a load reuses this header only while
         # the file is unchanged
-        self.file_stat: tuple[int, int] | None = None
+        self.file_stat: tuple[int, int, int, int] | None = None
 
     def get(self, keyword: str, default: Any = None) -> Any:
         values = self._values

@@ -90,7 +90,8 @@ def test_scan_record_carries_what_loading_needs(tmp_path):
     assert (header.get("BitsStored"), header.get("PixelRepresentation")) == (16, 1)
     assert header.get("PhotometricInterpretation") == "MONOCHROME2"
     assert header.get("ImagePositionPatient") == [0.0, 0.0, 0.0]
-    assert header.file_stat == (os.path.getsize(paths[0]), os.stat(paths[0]).st_mtime_ns)
+    st = os.stat(paths[0])
+    assert header.file_stat == (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
     assert fast_path_ok(header)
 
 
@@ -106,6 +107,23 @@ def test_load_after_scan_parses_no_header_again(tmp_path, monkeypatch):
     assert vol.array.shape == (7, 8, 9)
     assert [int(vol.array[k, 0, 0]) for k in range(7)] == [100 * k - 1024 for k in range(7)]
     assert int(preview[0, 0]) == 100 * 3 - 1024
+
+
+def test_file_replaced_with_same_size_and_time_is_parsed_again(tmp_path, monkeypatch):
+    """A copy renamed over the scanned file (same size, same modification time) is another file."""
+    paths = _write_stack(tmp_path, [np.zeros((4, 4), np.int16), np.ones((4, 4), np.int16)])
+    entry = scan_paths([tmp_path]).all_series()[0]
+    ds = pydicom.dcmread(paths[1])
+    ds.PixelData = np.full((4, 4), 5, np.int16).tobytes()
+    replacement = save(ds, tmp_path / "replacement.tmp")
+    st = os.stat(paths[1])
+    os.utime(replacement, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert os.path.getsize(replacement) == st.st_size
+    os.replace(replacement, paths[1])
+    count = _Counter(monkeypatch)
+    vol = load_series(entry)
+    assert count.total == 1
+    assert int(vol.array[1, 2, 2]) == 5
 
 
 def test_file_changed_after_the_scan_is_parsed_again(tmp_path, monkeypatch):
