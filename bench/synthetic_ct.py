@@ -26,7 +26,7 @@ def write_ct_slice(path: Path, pixels: np.ndarray, *, study_uid: str, series_uid
     ds.Modality = "CT"
     ds.PatientID, ds.PatientName = patient
     ds.StudyInstanceUID, ds.SeriesInstanceUID = study_uid, series_uid
-    ds.FrameOfReferenceUID = study_uid + ".1"
+    ds.FrameOfReferenceUID = generate_uid(entropy_srcs=[study_uid, "frame of reference"])  # <= 64 chars
     ds.StudyDate = "20261129"
     ds.SeriesDescription = description
     ds.InstanceNumber = int(instance_number)
