@@ -11,11 +11,15 @@ None and the caller uses pydicom instead, so correctness never depends on this s
 from __future__ import annotations
 
 import struct
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 _LONG_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
+_SHORT_VRS = frozenset(v.encode() for v in ("AE", "AS", "AT", "CS", "DA", "DS", "DT", "FL", "FD", "IS", "LO", "LT",
+                                              "PN", "SH", "SL", "SS", "ST", "TM", "UI", "UL", "US"))
+_VR_NAMES = {v: v.decode() for v in _SHORT_VRS | _LONG_VRS}
 _TEXT_VRS = {"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UI", "UC", "UR", "UT"}
 _SINGLE_TEXT = {"LT", "ST", "UT", "UR"}
 _NUM = {"US": ("H", 2), "SS": ("h", 2), "UL": ("I", 4), "SL": ("i", 4), "FL": ("f", 4), "FD": ("d", 8)}
@@ -155,16 +159,33 @@ class FastHeader:
         self._read_little = True
         self.pixel_raw = pixel
         self._encoding = "latin-1"
+        # (size, mtime_ns, ctime_ns, inode) of the file when it was parsed: a load reuses this header only while
+        # the file is unchanged
+        self.file_stat: tuple[int, int, int, int] | None = None
 
     def get(self, keyword: str, default: Any = None) -> Any:
+        values = self._values
+        if keyword in values:
+            return values[keyword]
         raw = self._raw.get(keyword)
-        if raw is not None:  # decode on first use, then keep
-            del self._raw[keyword]
-            try:
-                self._values[keyword] = _decode(raw[0], raw[1], self._encoding)
-            except (ValueError, UnicodeDecodeError, struct.error):
-                self._values[keyword] = None  # an invalid value counts as absent
-        return self._values.get(keyword, default)
+        if raw is None:
+            return default
+        # decode on first use, then keep; the raw bytes stay, so two threads reading the same
+        # header (preview and load) both find the value
+        try:
+            value = _decode(raw[0], raw[1], self._encoding)
+        except (ValueError, UnicodeDecodeError, struct.error):
+            value = None  # an invalid value counts as absent
+        values[keyword] = value
+        return value
+
+    def slim(self, keep: frozenset[str]) -> FastHeader:
+        """A copy holding only the ``keep`` attributes (undecoded), the file meta, the pixel data
+        position and the file's stat: what a later load needs, in a fraction of the memory."""
+        raw = {kw: v for kw, v in self._raw.items() if kw in keep}
+        out = FastHeader(raw, dict(self.file_meta), self._read_implicit, self.pixel_raw)
+        out._encoding, out.file_stat = self._encoding, self.file_stat
+        return out
 
     def __contains__(self, keyword: object) -> bool:
         if keyword == "PixelData":
@@ -179,7 +200,7 @@ class FastHeader:
         raise AttributeError(name)
 
     def __len__(self) -> int:
-        return len(self._raw) + len(self._values)
+        return len(self._raw.keys() | self._values.keys())
 
 
 class Wanted:
@@ -283,12 +304,15 @@ def read_fast_header(path: Path, wanted: Wanted, head_bytes: int = 16384,
     """Parse the header of ``path`` or return None when pydicom should do it. With ``strict``,
     damage no reader should try further (sequences nested too deep, the file ending inside its
     header) raises :class:`HeaderDamaged` instead of returning None."""
-    from app.dicom.bounded_io import BoundedReader  # reads never exceed the file (damaged lengths)
+    from app.dicom.bounded_io import BoundedFile  # reads never exceed the file (damaged lengths)
 
     try:
-        with BoundedReader(path) as f:
+        with BoundedFile(path) as f:
             buf = f.read(head_bytes)
-            return _parse(f, buf, wanted)
+            header = _parse(f, buf, wanted)
+            if header is not None:
+                header.file_stat = f.stat_key
+            return header
     except (_TooDeep, _EndsInside) as exc:
         if strict:
             raise HeaderDamaged(str(exc)) from None
@@ -298,9 +322,7 @@ def read_fast_header(path: Path, wanted: Wanted, head_bytes: int = 16384,
 
 
 def _file_size(f) -> int:
-    import os
-
-    return os.fstat(f.fileno()).st_size
+    return f.size
 
 
 def _check_clean_end(f, stopped_at: int, found_any: bool) -> None:
@@ -350,6 +372,7 @@ def _parse(f, buf: bytes, wanted: Wanted) -> FastHeader | None:
     impl = _IMPL.unpack_from
     u32 = _U32.unpack_from
     long_vrs = _LONG_VRS
+    short_vrs = _SHORT_VRS
     while True:
         if pos + 12 > blen:
             more = f.read(max(65536, blen))
@@ -380,7 +403,7 @@ def _parse(f, buf: bytes, wanted: Wanted) -> FastHeader | None:
                 length = u32(buf, pos + 8)[0]
                 pos += 12
             else:
-                if not (65 <= vr[0] <= 90 and 65 <= vr[1] <= 90):
+                if vr not in short_vrs and not (65 <= vr[0] <= 90 and 65 <= vr[1] <= 90):
                     raise _Unsupported("bad VR")
                 pos += 8
         tag = (group << 16) | elem
@@ -439,9 +462,9 @@ def _parse(f, buf: bytes, wanted: Wanted) -> FastHeader | None:
                                   f"{length} bytes declared, {blen - pos} present)")
             buf = buf + more
             blen = len(buf)
-        vr_s = vr.decode("ascii") if vr is not None else dict_vr.split(" or ")[0]
-        if vr_s == "UN" and dict_vr:
-            vr_s = dict_vr.split(" or ")[0]
+        vr_s = _VR_NAMES.get(vr) if vr is not None else None  # one string per VR for all headers
+        if vr_s is None or (vr_s == "UN" and dict_vr):
+            vr_s = sys.intern(dict_vr.split(" or ")[0] if vr is None or vr_s == "UN" else vr.decode("ascii"))
         values[kw] = (vr_s, buf[pos:pos + length])
         pos += length
     cs_raw = values.get("SpecificCharacterSet")

@@ -31,6 +31,25 @@ HEADER_KEYWORDS = [
     "PerFrameFunctionalGroupsSequence", "DirectoryRecordSequence", "DimensionIndexSequence",
 ]
 
+# What loading the pixels needs on top of the index (rescale, window, bit layout, pixel data).
+# The scan reads these too, so a series loads from the scan's headers without parsing them again.
+LOAD_KEYWORDS = [
+    *HEADER_KEYWORDS,
+    "RescaleSlope", "RescaleIntercept", "RescaleType", "WindowCenter", "WindowWidth", "VOILUTFunction",
+    "VOILUTSequence", "ModalityLUTSequence", "BitsStored", "HighBit", "PlanarConfiguration",
+    "PixelSpacingCalibrationType", "ImageComments", "PixelData", "FloatPixelData", "DoubleFloatPixelData",
+    "BodyPartExamined", "SpacingBetweenSlices", "GantryDetectorTilt",
+]
+# What the scan keeps of each header for loading: the load keywords without the patient/study
+# identity and the radiograph calibration (the index has those; radiographs are read whole).
+_LOAD_RECORD = frozenset(LOAD_KEYWORDS) - {
+    "PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyDate", "StudyDescription",
+    "AccessionNumber", "StudyInstanceUID", "ImagerPixelSpacing", "NominalScannedPixelSpacing", "ViewPosition",
+    "EstimatedRadiographicMagnificationFactor", "PixelSpacingCalibrationType", "ImageComments",
+    "AcquisitionDeviceProcessingDescription", "BodyPartExamined"}
+# Float pixel data comes before PixelData in a file: the scan never reads a pixel value.
+_SCAN_KEYWORDS = [kw for kw in LOAD_KEYWORDS if kw not in ("FloatPixelData", "DoubleFloatPixelData")]
+
 MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"
 
 # Words in SOP class names that mark objects without an image to review.
@@ -194,7 +213,14 @@ def instance_header(path: Path, ds: Any) -> InstanceHeader:
         acquisition_number=_to_int(ds.get("AcquisitionNumber")),
         echo_number=_to_int(ds.get("EchoNumbers")),
         temporal_position=_to_int(ds.get("TemporalPositionIdentifier")),
+        load_header=ds.slim(_LOAD_RECORD) if is_load_ready(ds) else None,
     )
+
+
+def is_load_ready(ds: Any) -> bool:
+    """True for a header the fast reader parsed up to the pixel data with every load keyword
+    (the pydicom fallback of the scan stops before the pixels, so loading parses those again)."""
+    return isinstance(ds, FastHeader) and ds.pixel_raw is not None and ds.file_stat is not None
 
 
 def _touch(value: Any) -> bool:
@@ -254,7 +280,7 @@ _WANTED = None
 def _wanted():
     global _WANTED
     if _WANTED is None:
-        _WANTED = Wanted(HEADER_KEYWORDS)
+        _WANTED = Wanted(_SCAN_KEYWORDS)
         _WANTED.tags.update(VENDOR_TYPE_TAGS)  # private image-type tags that tell repeated images apart
     return _WANTED
 

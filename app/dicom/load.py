@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 
 from app.core.progress import CancelToken, ProgressFn, check
 from app.dicom import classify
 from app.dicom.errors import DicomLoadError, InconsistentSeries, MosaicNotSupported
-from app.dicom.model import Radiograph, SeriesEntry, Volume
+from app.dicom.model import InstanceHeader, Radiograph, SeriesEntry, Volume
 from app.dicom.mosaic import MOSAIC_MESSAGE, file_is_mosaic
 from app.dicom.pixels import (
     decode_pixels,
     fast_path_ok,
     frame_shape,
+    load_header_of,
     read_full,
-    read_load_header,
     read_raw_into,
     stored_dtype,
     to_gray,
@@ -69,10 +68,11 @@ def _middle_frame_index(frames: Sequence[int], n_frames: int) -> int:
     return min(max(frames[len(frames) // 2], 1), n_frames) - 1
 
 
-def _fast_preview(path: Path, frames: Sequence[int] = ()) -> np.ndarray | None:
+def _fast_preview(instance: InstanceHeader) -> np.ndarray | None:
     """The middle frame (of this stack's frames) read straight from the file, exactly as
     load_series reads it (None when the file needs a decoder)."""
-    header = read_load_header(path)
+    path, frames = instance.path, tuple(instance.frame_numbers or ())
+    header = load_header_of(instance)
     if file_is_mosaic(path, header):
         raise MosaicNotSupported(path, MOSAIC_MESSAGE)
     if not fast_path_ok(header) or "ModalityLUTSequence" in header:
@@ -83,7 +83,8 @@ def _fast_preview(path: Path, frames: Sequence[int] = ()) -> np.ndarray | None:
     return modality_lut(out, header)
 
 
-def _decoded_preview(path: Path, frames: Sequence[int] = ()) -> np.ndarray:
+def _decoded_preview(instance: InstanceHeader) -> np.ndarray:
+    path, frames = instance.path, tuple(instance.frame_numbers or ())
     ds = read_full(path)
     arr = to_gray(decode_pixels(path, ds), str(ds.get("PhotometricInterpretation", "")))
     if arr.ndim == 3:  # multi-frame: the middle frame of this stack's frames
@@ -104,7 +105,7 @@ def load_preview(entry: SeriesEntry) -> np.ndarray:
     for cand in candidates[:_PREVIEW_CANDIDATES]:
         for read in (_fast_preview, _decoded_preview):
             try:
-                arr = read(cand.path, tuple(cand.frame_numbers or ()))
+                arr = read(cand)
                 if arr is not None:
                     return arr
             except MosaicNotSupported:

@@ -195,6 +195,10 @@ class InstanceHeader:
     temporal_position: int | None = None
     # 1-based frames of a multi-frame object that belong to this stack; empty = all frames
     frame_numbers: tuple[int, ...] = ()
+    # The scan's parsed header when it holds everything loading needs (pixel data offset and
+    # length, transfer syntax, rescale, geometry, bit layout) and the file's (size, mtime, ctime, inode)
+    # then: loading reuses it instead of parsing the file again (None: loading parses the file).
+    load_header: object | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass

@@ -3,44 +3,25 @@ through pydicom's pixel handlers otherwise. Every failure becomes a typed DicomL
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from app.core.progress import CancelToken
-from app.dicom.bounded_io import dcmread_bounded
+from app.dicom.bounded_io import dcmread_bounded, stat_key
 from app.dicom.errors import DicomLoadError, MosaicNotSupported, NoPixelData, TruncatedFile, UnsupportedTransferSyntax
 from app.dicom.fastheader import FastHeader, Wanted, read_fast_header
-from app.dicom.headers import HEADER_KEYWORDS, describe_read_error, safe_header, transfer_syntax_of
+from app.dicom.headers import LOAD_KEYWORDS, describe_read_error, safe_header, transfer_syntax_of
 from app.dicom.memory_guard import ensure_allocatable
+from app.dicom.model import InstanceHeader
 from app.dicom.mosaic import MOSAIC_MESSAGE, is_mosaic
 from app.dicom.transfer import RAW_LITTLE_ENDIAN
 
 PIXEL_DATA_TAG = 0x7FE00010
-LOAD_KEYWORDS = [
-    *HEADER_KEYWORDS,
-    "RescaleSlope",
-    "RescaleIntercept",
-    "RescaleType",
-    "WindowCenter",
-    "WindowWidth",
-    "VOILUTFunction",
-    "VOILUTSequence",
-    "ModalityLUTSequence",
-    "BitsStored",
-    "HighBit",
-    "PlanarConfiguration",
-    "PixelSpacingCalibrationType",
-    "ImageComments",
-    "PixelData",
-    "FloatPixelData",
-    "DoubleFloatPixelData",
-    "BodyPartExamined",
-    "SpacingBetweenSlices",
-    "GantryDetectorTilt",
-]
 _DEFER_BYTES = 4096
 
 
@@ -72,6 +53,15 @@ def read_load_header(path: Path) -> Any:
         raise DicomLoadError(path, msg) from exc
 
 
+def load_header_of(instance: InstanceHeader) -> Any:
+    """The load header of a scanned file: the scan's own parse while the file is unchanged (same
+    size and modification time), else the file parsed again by :func:`read_load_header`."""
+    header = instance.load_header
+    if header is not None and getattr(header, "file_stat", None) == stat_key(instance.path):
+        return header
+    return read_load_header(instance.path)
+
+
 def int_value(ds: Any, keyword: str, default: int) -> int:
     """One whole number from a header attribute (``default`` when absent or empty). Raises
     ValueError naming the attribute for several values, text or other surprises."""
@@ -89,6 +79,27 @@ def int_value(ds: Any, keyword: str, default: int) -> int:
     return int(number)
 
 
+_F = TypeVar("_F", bound=Callable[[Any], Any])
+
+
+def _per_header(fn: _F) -> _F:
+    """Keep the result of ``fn(header)`` on a FastHeader (its values never change after the
+    parse), so checks asked once per slice in several places cost one evaluation."""
+    name = fn.__name__
+
+    @functools.wraps(fn)
+    def once(ds: Any) -> Any:
+        if not isinstance(ds, FastHeader):
+            return fn(ds)
+        memo = ds.__dict__.setdefault("_memo", {})
+        if name not in memo:
+            memo[name] = fn(ds)  # an exception is raised each time, not kept
+        return memo[name]
+
+    return once  # type: ignore[return-value]
+
+
+@_per_header
 def stored_dtype(ds: Any) -> np.dtype | None:
     try:
         bits = int_value(ds, "BitsAllocated", 0)
@@ -168,6 +179,7 @@ def _raw_element(ds: Any) -> Any:
         return None
 
 
+@_per_header
 def fast_path_ok(ds: Any) -> bool:
     """True when the pixel bytes can be read straight from the file into an array."""
     if transfer_syntax_of(ds) not in RAW_LITTLE_ENDIAN:
@@ -189,6 +201,7 @@ def fast_path_ok(ds: Any) -> bool:
     return length != 4294967295
 
 
+@_per_header
 def frame_shape(ds: Any) -> tuple[int, int, int]:
     """(frames, rows, columns); ValueError for missing, multi-valued or non-positive values."""
     frames = int_value(ds, "NumberOfFrames", 1)

@@ -17,7 +17,7 @@ from app.dicom.errors import DicomLoadError, InconsistentSeries, MosaicNotSuppor
 from app.dicom.geometry_check import clean_orientation, clean_position, clean_spacing, geometry_problem, plain_geometry
 from app.dicom.headers import functional
 from app.dicom.memory_guard import ensure_allocatable
-from app.dicom.model import Geometry, Modality, Plane, SeriesEntry, Volume
+from app.dicom.model import Geometry, InstanceHeader, Modality, Plane, SeriesEntry, Volume
 from app.dicom.mosaic import MOSAIC_MESSAGE, file_is_mosaic
 from app.dicom.pixels import (
     _raw_element as raw_element,
@@ -27,13 +27,14 @@ from app.dicom.pixels import (
     file_size,
     frame_shape,
     is_encapsulated,
+    load_header_of,
     pixel_shape,
     read_full,
-    read_load_header,
     read_raw_into,
     stored_dtype,
     to_gray,
 )
+from app.dicom.rescale import finish_rescale, rescale_slice_in_place
 from app.dicom.spacing import has_spacing_runs, is_irregular, resample_slices
 from app.dicom.stacking import plan_stack
 
@@ -145,12 +146,12 @@ def _check_size(path: Path, ds: Any) -> None:
 
 
 def _read_headers(entry: SeriesEntry, progress, cancel, total_units: int, warnings: list[str]):
-    paths = [h.path for h in entry.instances]
     results: list[tuple[Path, Any]] = []
     errors: list[DicomLoadError] = []
 
-    def job(p: Path):
-        ds = read_load_header(p)
+    def job(h: InstanceHeader):
+        p = h.path
+        ds = load_header_of(h)  # the scan's parse when the file is unchanged
         if file_is_mosaic(p, ds):
             raise MosaicNotSupported(p, MOSAIC_MESSAGE)
         pixel_shape(p, ds)  # impossible or multi-valued sizes: typed error for this file
@@ -158,11 +159,12 @@ def _read_headers(entry: SeriesEntry, progress, cancel, total_units: int, warnin
         return ds
 
     # sequential: header parsing is CPU-bound Python (threads only add GIL contention)
-    for done, p in enumerate(paths, start=1):
+    for done, h in enumerate(entry.instances, start=1):
+        p = h.path
         if done % 16 == 1:
             check(cancel)
         try:
-            results.append((p, job(p)))
+            results.append((p, job(h)))
         except DicomLoadError as exc:
             errors.append(exc)
             warnings.append(f"skipped {p.name}: {exc.message}")
@@ -200,63 +202,6 @@ def _majority(slices: list[_Slice], warnings: list[str]) -> list[_Slice]:
         if len(same) < len(out):
             warnings.append(f"{len(out) - len(same)} image(s) with another orientation (or none) left out")
         out = same
-    return out
-
-
-def _output_dtype(lo: float, hi: float) -> np.dtype:
-    for dt in (np.int16, np.uint16, np.int32):
-        info = np.iinfo(dt)
-        if lo >= info.min and hi <= info.max:
-            return np.dtype(dt)
-    return np.dtype(np.float32)
-
-
-def _rescale(stored: np.ndarray, slopes: np.ndarray, intercepts: np.ndarray) -> np.ndarray:
-    """Apply per-slice modality rescale, keeping integer types where the values fit."""
-    if stored.dtype.kind == "f":
-        out = stored.astype(np.float32, copy=False)
-        for k in range(out.shape[0]):
-            if slopes[k] != 1 or intercepts[k] != 0:
-                out[k] *= np.float32(slopes[k])
-                out[k] += np.float32(intercepts[k])
-        return out
-    if np.all(slopes == 1) and np.all(intercepts == 0):
-        if stored.dtype in (np.dtype(np.uint32),):
-            hi = int(stored.max()) if stored.size else 0
-            if hi <= np.iinfo(np.int32).max:
-                return stored.view(np.int32)
-        return stored
-    integral = np.all(slopes == np.rint(slopes)) and np.all(intercepts == np.rint(intercepts))
-    if not integral:
-        out = np.empty(stored.shape, dtype=np.float32)
-        for k in range(stored.shape[0]):
-            np.multiply(stored[k], np.float32(slopes[k]), out=out[k], dtype=np.float32)
-            out[k] += np.float32(intercepts[k])
-        return out
-    mins = stored.min(axis=(1, 2)).astype(np.float64)
-    maxs = stored.max(axis=(1, 2)).astype(np.float64)
-    a = mins * slopes + intercepts
-    b = maxs * slopes + intercepts
-    dt = _output_dtype(float(np.minimum(a, b).min()), float(np.maximum(a, b).max()))
-    if dt.kind == "f":
-        out = np.empty(stored.shape, dtype=np.float32)
-        for k in range(stored.shape[0]):
-            out[k] = stored[k].astype(np.float64) * slopes[k] + intercepts[k]
-        return out
-    if dt.itemsize == stored.dtype.itemsize:
-        out = stored.view(dt)
-        if dt == stored.dtype and np.all(slopes == 1):
-            for k in range(stored.shape[0]):
-                if intercepts[k] != 0:
-                    np.add(stored[k], dt.type(intercepts[k]), out=out[k])
-            return out
-        for k in range(stored.shape[0]):
-            tmp = stored[k].astype(np.int64) * int(slopes[k]) + int(intercepts[k])
-            out[k] = tmp.astype(dt)
-        return out
-    out = np.empty(stored.shape, dtype=dt)
-    for k in range(stored.shape[0]):
-        out[k] = (stored[k].astype(np.int64) * int(slopes[k]) + int(intercepts[k])).astype(dt)
     return out
 
 
@@ -347,6 +292,8 @@ def build_volume(entry: SeriesEntry, progress: ProgressFn | None = None,
     pixel_errors: list[DicomLoadError] = []
     done = [n_files]
     check(cancel)
+    raw_min = np.zeros(n_k)  # per slice, before the rescale (fast path: recorded while reading)
+    rescaled = np.zeros(n_k, dtype=bool)  # slices already rewritten as int16 while reading
     if all_fast:
         stored = np.empty((n_k, rows, cols), dtype=sdt)
         tasks = list(zip(plan.k_index, kept))
@@ -355,6 +302,7 @@ def build_volume(entry: SeriesEntry, progress: ProgressFn | None = None,
             k, s = item
             try:
                 read_raw_into(s.path, s.ds, stored[k], s.frame)
+                raw_min[k], rescaled[k] = rescale_slice_in_place(stored[k], s.slope, s.intercept)
             except DicomLoadError:
                 raise
             except Exception as exc:
@@ -411,6 +359,7 @@ def build_volume(entry: SeriesEntry, progress: ProgressFn | None = None,
                 warnings.append(f"{s.path.name}: decoded image is {frame.shape}, expected {rows}x{cols}; blank")
                 continue
             stored[k] = frame
+            raw_min[k] = float(frame.min()) if frame.size else 0.0
         del decoded
 
     real = mask_real & ~failed
@@ -422,12 +371,12 @@ def build_volume(entry: SeriesEntry, progress: ProgressFn | None = None,
     for k, s in zip(plan.k_index, kept):
         slopes[k], intercepts[k] = s.slope, s.intercept
     if blank.any():
-        fill = stored[real].min()
-        stored[blank] = fill
+        stored[blank] = raw_min[real].min()  # per-slice minima: no copy of the volume
         first = int(np.argmax(real))
         for k in np.nonzero(blank)[0]:
             slopes[k], intercepts[k] = slopes[first], intercepts[first]
-    array = _rescale(stored, slopes, intercepts)
+            rescaled[k] = False  # holds a stored value
+    array = finish_rescale(stored, slopes, intercepts, rescaled)
     stored = None  # free the raw frames now (the closures above still refer to the name)
 
     sops = [""] * n_k

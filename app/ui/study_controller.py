@@ -8,6 +8,7 @@ import sys
 import time
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QThreadPool, Signal
 
 from app.ui.workers import Worker
@@ -120,7 +121,12 @@ class StudyController(QObject):
         w = self._workers.pop(tag[-1], None)
         if w is not None:  # keep the runnable alive a little: its thread is still returning from run()
             now = time.monotonic()
+            for _t, r in (x for x in self._retired if now - x[0] >= 5.0):
+                # QThreadPool.start keeps a Python reference to every runnable it ran (as its
+                # child) until the pool dies; deleting the long-finished runnable releases it
+                shiboken6.delete(r)
             self._retired = [(t, r) for t, r in self._retired if now - t < 5.0]
+            w.fn, w.args, w.kwargs = None, (), {}  # the series and headers it worked on go now
             self._retired.append((now, w))
         if tag[0] == "load":
             self._pending.discard(tag[1])

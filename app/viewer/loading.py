@@ -30,7 +30,12 @@ def prewarm(progress: ProgressFn | None = None, cancel: CancelToken | None = Non
 
 
 def scan(paths: Sequence[str], progress: ProgressFn | None = None, cancel: CancelToken | None = None):
+    """Scan ``paths`` (a study being opened: what the previous one freed is first handed back to
+    the operating system)."""
     from app.dicom import scan_paths
+    from app.dicom.memory_guard import release_free_heap
+
+    release_free_heap()
 
     return scan_paths([str(p) for p in paths], progress=progress, cancel=cancel)
 
@@ -66,12 +71,14 @@ def load(entry: Any, progress: ProgressFn | None = None, cancel: CancelToken | N
     """(Volume | list[Radiograph], VolumePrep | None) with the whole-volume numbers computed here,
     off the GUI thread."""
     from app.dicom import load_series
+    from app.dicom.memory_guard import release_free_heap
     from app.dicom.model import Volume
     from app.viewer.display import prepare_volume
 
     obj = load_series(entry, progress=progress, cancel=cancel)
     check(cancel)
     prep = prepare_volume(obj) if isinstance(obj, Volume) else None
+    release_free_heap()  # the loading threads' temporaries
     return obj, prep
 
 

@@ -1,0 +1,360 @@
+"""Big-study benchmark (run by hand: `.venv/bin/python bench/bigct_bench.py`). Not a timed test.
+
+1. A synthetic whole-spine thin-slice CT: 1,500 x 512x512 slices (uint16, 12 bits stored,
+   intercept -1024, so an int16 volume of 750 MB), 0.6 mm apart, written on demand under
+   bench/_data/ (git-ignored; --data elsewhere) the first time. Loaded in a child process through
+   app/viewer/loading.py (the functions the GUI's worker threads run: scan, then load_series + the
+   whole-volume numbers), after a 20-slice series went through the same steps (so imports and
+   code caches are in the baseline), with progress counted as the progress bar would receive it.
+   Figures: load time, peak RSS over the baseline against the volume's size (target <= 1.15x),
+   scrolling 200 axial and 20 sagittal planes through the viewer's display, RSS after closing
+   (every reference dropped, gc) and after the next study is opened as the GUI does (target back
+   within 10 % of before). The peer in the same run is the raw read floor: the same pixel bytes
+   read into one preallocated array.
+2. The GUI (offscreen MainWindow driven by a real event loop; --no-gui skips it): the six sample
+   cases opened one after another, three rounds, with RSS after each (round 1 pays first-use
+   costs; a leak grows every round); then the big CT opened in the window and replaced by case 01
+   and case 06 (RSS against before the big CT: does closing a study return its memory?).
+
+RSS is read from /proc/self/status (VmRSS, and VmHWM reset through /proc/self/clear_refs before
+each phase). Each part runs in its own process. Run it twice on a loaded machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import itertools
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent
+REPO = ROOT.parent
+DEFAULT_DATA = ROOT / "_data" / "bigct1500"
+SIZE = 512
+STEP_MM = 0.6
+GUI_ROUNDS = 3  # round 1 includes first-use costs (fonts, panels, caches); a leak grows every round
+CASES = sorted(p for p in (REPO / "sample_dicom").glob("case0*") if p.is_dir())
+
+sys.path.insert(0, str(REPO))
+
+
+# ----------------------------------------------------------------------------- data
+
+
+def write_bigct(folder: Path, n: int) -> None:
+    """``n`` slices written once: one template dataset, pixels and position changed per slice."""
+    if (folder / ".complete").exists() and (folder / ".complete").read_text() == str(n):
+        return
+    from pydicom.uid import generate_uid
+    from synthetic_ct import write_ct_slice
+
+    print(f"writing {n} CT slices of {SIZE}x{SIZE} to {folder} (once) ...", flush=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    study, series = generate_uid(), generate_uid()
+    yy, xx = np.mgrid[0:SIZE, 0:SIZE]
+    body = ((xx - SIZE / 2) ** 2 + ((yy - SIZE / 2) * 1.3) ** 2) < (0.42 * SIZE) ** 2
+    spine = ((xx - SIZE / 2) ** 2 + (yy - SIZE * 0.68) ** 2) < (0.06 * SIZE) ** 2
+    for k in range(n):
+        img = np.where(spine, 1024 + 700 + (k % 40) * 5, np.where(body, 1024 + 40, 24)).astype(np.uint16)
+        write_ct_slice(folder / f"IM{k:05d}.dcm", img, study_uid=study, series_uid=series, instance_number=k + 1,
+                       z_mm=-k * STEP_MM, thickness_mm=STEP_MM, description="WHOLE SPINE 0.6 BONE",
+                       patient=("BIGCT", "Bench^WholeSpine"), bits_stored=12)
+    (folder / ".complete").write_text(str(n))
+
+
+def _files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+def warm(folder: Path) -> None:
+    for p in _files(folder):
+        with open(p, "rb") as f:
+            while f.read(1 << 22):
+                pass
+
+
+# ----------------------------------------------------------------------------- memory
+
+
+def _status_mb(field: str) -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024.0
+    return float("nan")
+
+
+def rss_mb() -> float:
+    return _status_mb("VmRSS")
+
+
+def reset_peak() -> None:
+    """Start a new VmHWM measurement (Linux: writing 5 to clear_refs resets the peak RSS)."""
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+
+
+def peak_mb() -> float:
+    return _status_mb("VmHWM")
+
+
+def settled_rss_mb() -> float:
+    gc.collect()
+    return rss_mb()
+
+
+# ----------------------------------------------------------------------------- children
+
+
+def run_raw(folder: Path) -> dict:
+    """The floor: the pixel bytes of every file read into one preallocated volume."""
+    files = _files(folder)
+    gc.collect()
+    base = rss_mb()
+    reset_peak()
+    t = time.perf_counter()
+    vol = np.empty((len(files), SIZE, SIZE), dtype=np.int16)
+    n_bytes = SIZE * SIZE * 2
+    for k, p in enumerate(files):
+        with open(p, "rb", buffering=0) as f:
+            f.seek(-n_bytes, os.SEEK_END)
+            f.readinto(memoryview(vol[k]).cast("B"))
+    seconds = time.perf_counter() - t
+    return {"seconds": seconds, "base_mb": base, "peak_mb": peak_mb(), "volume_mb": vol.nbytes / 2**20}
+
+
+def _load_scroll_close(folder: Path, progress) -> dict:
+    """scan + load through app/viewer/loading.py, scroll through the viewer's display, close."""
+    from app.viewer import loading
+    from app.viewer.display import VolumeDisplay
+
+    base = settled_rss_mb()
+    reset_peak()
+    t = time.perf_counter()
+    result = loading.scan([str(folder)])
+    t_scan = time.perf_counter() - t
+    entry = result.all_series()[0]
+    vol, prep = loading.load(entry, progress)
+    t_load = time.perf_counter() - t
+    load_peak = peak_mb()
+    after_load = rss_mb()
+    volume_mb = vol.array.nbytes / 2**20
+    shape, dtype = vol.array.shape, str(vol.array.dtype)
+
+    reset_peak()
+    t = time.perf_counter()
+    display = VolumeDisplay(vol, "axial", prep)
+    n = display.n_slices
+    for i in range(0, n, max(1, n // 200)):
+        display.set_index(i)
+        display.frame()
+    display.set_orientation("sagittal")
+    for i in range(0, display.n_slices, max(1, display.n_slices // 20)):
+        display.set_index(i)
+        display.frame()
+    t_scroll = time.perf_counter() - t
+    scroll_peak = peak_mb()
+    after_scroll = settled_rss_mb()
+
+    del display, vol, prep, entry, result
+    after_close = settled_rss_mb()
+    loading.scan([str(folder.with_name(folder.name + "-warmup"))])  # the next study opened, as in the GUI
+    after_next = settled_rss_mb()
+    return {
+        "scan_s": t_scan, "load_s": t_load, "scroll_s": t_scroll, "shape": shape, "dtype": dtype,
+        "volume_mb": volume_mb, "base_mb": base, "load_peak_mb": load_peak, "after_load_mb": after_load,
+        "scroll_peak_mb": scroll_peak, "after_scroll_mb": after_scroll, "after_close_mb": after_close,
+        "after_next_open_mb": after_next,
+    }
+
+
+def run_load(folder: Path) -> dict:
+    """The big CT loaded, scrolled and closed after one small series went through the same steps
+    (so what stays afterwards is the code's imports and caches, not a study's data)."""
+    from app.viewer import loading
+
+    loading.prewarm()  # the GUI imports the DICOM stack while the window is idle
+    _load_scroll_close(folder.with_name(folder.name + "-warmup"), None)
+    calls: list[tuple[int, int]] = []
+
+    def progress(done: int, total: int) -> None:
+        calls.append((done, total))
+
+    out = _load_scroll_close(folder, progress)
+    out.update({"progress_calls": len(calls), "progress_last": list(calls[-1]) if calls else None,
+                "progress_monotonic": all(a[0] <= b[0] for a, b in itertools.pairwise(calls))})
+    return out
+
+
+def run_gui(folder: Path) -> dict:
+    """Six sample cases opened one after another in an offscreen MainWindow, twice; then the big
+    CT, replaced by case 01."""
+    import tempfile
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ.setdefault("ISTHMUS_DATA_DIR", tempfile.mkdtemp(prefix="isthmus-bigct-"))
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from app.ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication([])
+    win = MainWindow()
+    win.show()
+
+    def wait(cond, timeout_s: float) -> bool:
+        """Run the event loop (a real one: deleteLater is carried out) until ``cond()``."""
+        end = time.monotonic() + timeout_s
+        while time.monotonic() < end:
+            loop = QEventLoop()
+            QTimer.singleShot(10, loop.quit)
+            loop.exec()
+            if cond():
+                return True
+        return False
+
+    def loaded() -> bool:
+        if win.presenter.study is None or win.controller.busy:
+            return False
+        return all(v.display is not None and v.display.kind != "preview"
+                   for v in win.grid.views() if v.cell is not None and v.cell.series_key)
+
+    def open_and_wait(path: Path, timeout_s: float = 120.0) -> tuple[float, float]:
+        t = time.perf_counter()
+        win.open_paths([str(path)])
+        app.processEvents()
+        ok = wait(lambda: win.controller.paths == [str(path)] and loaded(), timeout_s)
+        seconds = time.perf_counter() - t
+        wait(lambda: False, 0.3)  # let the last repaints and deferred deletes run
+        return (seconds if ok else float("nan")), settled_rss_mb()
+
+    wait(lambda: win.controller.warm, 60.0)
+    wait(lambda: False, 0.5)
+    base = settled_rss_mb()
+    rounds = []
+    for _ in range(GUI_ROUNDS):
+        rounds.append([open_and_wait(case)[1] for case in CASES])
+    before_big = rounds[-1][-1]
+    reset_peak()
+    big_s, big_rss = open_and_wait(folder, 300.0)
+    big_peak = peak_mb()
+    _s, after_big_closed = open_and_wait(CASES[0])
+    _s, after_big_closed_2 = open_and_wait(CASES[-1])
+    win.close()
+    app.processEvents()
+    return {"base_mb": base, "cases": [c.name for c in CASES], "rounds_mb": rounds,
+            "before_big_mb": before_big, "big_open_s": big_s, "big_rss_mb": big_rss, "big_peak_mb": big_peak,
+            "after_big_replaced_mb": after_big_closed, "after_big_replaced_last_case_mb": after_big_closed_2}
+
+
+RUNS = {"raw": run_raw, "load": run_load, "gui": run_gui}
+
+
+def child(mode: str, folder: Path, timeout_s: float = 600.0) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--run", mode, "--data", str(folder)],
+                         capture_output=True, text=True, cwd=REPO, timeout=timeout_s)
+    if out.returncode != 0:
+        tail = (out.stderr or out.stdout).strip().splitlines()[-3:]
+        return {"error": " | ".join(tail) or f"exit code {out.returncode}"}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# ----------------------------------------------------------------------------- report
+
+
+def _ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}x" if b else "-"
+
+
+def report(n: int, raws: list[dict], loads: list[dict], gui: dict | None) -> None:
+    ok_raw = [r for r in raws if "error" not in r]
+    ok_load = [r for r in loads if "error" not in r]
+    for r in raws + loads:
+        if "error" in r:
+            print(f"ERROR in a child: {r['error']}")
+    if not ok_raw or not ok_load:
+        return
+    raw = min(ok_raw, key=lambda r: r["seconds"])
+    best = min(ok_load, key=lambda r: r["load_s"])
+    vol_mb = best["volume_mb"]
+    print(f"\n{n} x {SIZE}x{SIZE} CT, {STEP_MM} mm: volume {best['shape']} {best['dtype']} = {vol_mb:.0f} MB")
+    print(f"{'figure':46s} {'isthmus':>10s} {'peer':>10s} {'ratio':>7s}  target")
+    print(f"{'scan + load, s (best of ' + str(len(ok_load)) + '; peer: raw read floor)':46s} "
+          f"{best['load_s']:10.2f} {raw['seconds']:10.2f} {_ratio(best['load_s'], raw['seconds']):>7s}  -")
+    print(f"{'  of which scan, s':46s} {best['scan_s']:10.2f}")
+    for r in ok_load:
+        grow = r["load_peak_mb"] - r["base_mb"]
+        print(f"{'peak RSS over baseline, MB (peer: the volume)':46s} {grow:10.0f} {vol_mb:10.0f} "
+              f"{_ratio(grow, vol_mb):>7s}  <= 1.15x")
+        print(f"{'  absolute peak RSS, MB (baseline ' + format(r['base_mb'], '.0f') + ' MB)':46s} "
+              f"{r['load_peak_mb']:10.0f} {vol_mb + r['base_mb']:10.0f} "
+              f"{_ratio(r['load_peak_mb'], vol_mb + r['base_mb']):>7s}  -")
+        print(f"{'  raw floor peak RSS over its baseline, MB':46s} {raw['peak_mb'] - raw['base_mb']:10.0f} "
+              f"{vol_mb:10.0f} {_ratio(raw['peak_mb'] - raw['base_mb'], vol_mb):>7s}  -")
+        print(f"{'scroll 200 axial + 20 sagittal, s / peak MB':46s} {r['scroll_s']:10.2f} {r['scroll_peak_mb']:10.0f}")
+        for label, key in (("RSS after close (refs dropped, gc), MB", "after_close_mb"),
+                           ("RSS after the next study opens, MB", "after_next_open_mb")):
+            print(f"{label + ' (peer: before)':46s} {r[key]:10.0f} {r['base_mb']:10.0f} "
+                  f"{_ratio(r[key], r['base_mb']):>7s}  <= 1.10x")
+        print(f"{'progress reports during the load (last)':46s} {r['progress_calls']:10d} "
+              f"{r['progress_last']!s:>10s}  monotonic {r['progress_monotonic']}")
+    if gui is None:
+        return
+    if "error" in gui:
+        print(f"\nGUI: ERROR {gui['error']}")
+        return
+    print(f"\nGUI (offscreen MainWindow), RSS MB after each case is open and loaded; window alone "
+          f"{gui['base_mb']:.0f} MB")
+    rounds = gui["rounds_mb"]
+    print(f"{'case':40s} " + " ".join(f"{'round ' + str(i + 1):>8s}" for i in range(len(rounds))))
+    for c, name in enumerate(gui["cases"]):
+        print(f"{name:40s} " + " ".join(f"{r[c]:8.0f}" for r in rounds))
+    for i in range(1, len(rounds)):
+        growth = rounds[i][-1] - rounds[i - 1][-1]
+        print(f"growth round {i} -> {i + 1} (last case): {growth:+.0f} MB ({growth / rounds[i - 1][-1] * 100:+.1f} %)"
+              + ("; target no growth after the first round" if i == len(rounds) - 1 else ""))
+    print(f"big CT in the window: opened in {gui['big_open_s']:.1f} s, RSS {gui['big_rss_mb']:.0f} MB "
+          f"(peak {gui['big_peak_mb']:.0f}); replaced by {gui['cases'][0]}: {gui['after_big_replaced_mb']:.0f} MB, "
+          f"then by {gui['cases'][-1]}: {gui['after_big_replaced_last_case_mb']:.0f} MB vs "
+          f"{gui['before_big_mb']:.0f} MB before "
+          f"({_ratio(gui['after_big_replaced_last_case_mb'], gui['before_big_mb'])}; target <= 1.10x)")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--run", choices=sorted(RUNS), help=argparse.SUPPRESS)
+    ap.add_argument("--data", type=Path, default=None, help=f"folder of the synthetic CT (default {DEFAULT_DATA})")
+    ap.add_argument("--slices", type=int, default=1500, help="slices of the synthetic CT (default 1500)")
+    ap.add_argument("--repeats", type=int, default=2, help="load runs (default 2)")
+    ap.add_argument("--no-gui", action="store_true", help="skip the offscreen GUI part")
+    args = ap.parse_args()
+    folder = args.data or (DEFAULT_DATA if args.slices == 1500 else DEFAULT_DATA.with_name(f"bigct{args.slices}"))
+    if args.run:
+        print(json.dumps(RUNS[args.run](folder)))
+        return 0
+    write_bigct(folder, args.slices)
+    write_bigct(folder.with_name(folder.name + "-warmup"), 20)
+    warm(folder)
+    print(f"date {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {platform.machine()}, {os.cpu_count()} "
+          f"cores, Python {platform.python_version()}; load average before: "
+          f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}; command: {' '.join(sys.argv)}")
+    raws, loads = [], []
+    for _ in range(max(1, args.repeats)):  # interleaved, so a busy moment hits both
+        raws.append(child("raw", folder))
+        loads.append(child("load", folder))
+    gui = None if args.no_gui else child("gui", folder)
+    report(args.slices, raws, loads, gui)
+    print(f"load average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
