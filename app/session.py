@@ -83,7 +83,7 @@ class StudySession:
                  study_source: Any = None, study: StudyInfo | None = None) -> None:
         self.study_uid = study_uid
         self.study = study
-        self.study_source = study_source  # the study's images (folder, files or datasets): SR evidence
+        self.study_source = study_source  # the study's images (ScanResult, folder, files or datasets): SR evidence
         self.findings_changed = Signal("findings_changed")  # emits (StudyFindings)
         self.pathway_changed = Signal("pathway_changed")  # emits (PathwayResult | None)
         findings = findings if findings is not None else m.StudyFindings(study_instance_uid=study_uid)

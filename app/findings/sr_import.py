@@ -103,7 +103,7 @@ def _opt_int(parent: Any, concept: Code) -> int | None:
     return None if value is None else int(round(value))
 
 
-def _points(text: str, what: str) -> tuple[tuple[float, ...], ...]:
+def _points(text: str, what: str) -> tuple[Any, ...]:
     data = json.loads(text)
     if not isinstance(data, list):
         raise ValueError(f"{what} is not a list of points")

@@ -444,7 +444,8 @@ class AnnotationWorkspace(QObject):
         from app.session import StudySession
 
         paths = list(getattr(self.window.controller, "paths", []) or [])
-        source = paths[0] if len(paths) == 1 else (paths or None)
+        # the SR evidence comes from the scan the viewer already made (no second walk of the folder)
+        source = c.result if c.result is not None else (paths[0] if len(paths) == 1 else (paths or None))
         ruleset = self._ruleset_box.get("ruleset")
         # a study without a StudyInstanceUID keeps "" (its autosave key is the identity hash)
         session = StudySession(info.identity.study_instance_uid, study=info, study_source=source, ruleset=ruleset,
