@@ -24,6 +24,7 @@ import dataclasses
 import datetime as _dt
 import logging
 import os
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from app.core.history import History
 from app.core.signals import Signal
 from app.findings import autosave as fa, io as findings_io, model as m
 from app.findings.derive import apply_finding_edit_to_annotations, derive_findings
+from app.findings.sr_discovery import FoundSR
 from app.pathway import Ruleset, evaluate, load_ruleset
 from app.viewer.identity import PatientIdentity
 from app.viewer.study_info import StudyInfo
@@ -233,6 +235,32 @@ class StudySession:
         self.path = Path(path)
         self.set_findings(f)
         return f
+
+    def open_sr(self, found: FoundSR) -> m.StudyFindings:
+        """Load the findings of an Isthmus SR found in this study (app.findings.sr_discovery) as one
+        undoable step. SessionError naming both patient IDs when the SR belongs to another
+        patient, or naming both studies when it is another study's. When an autosave exists it is
+        first copied aside (``autosave_notice`` says where): neither version is lost."""
+        if found.findings is None:
+            raise SessionError(f"{found.path}: {found.problem or 'not an Isthmus findings SR'}")
+        theirs = PatientIdentity(found.patient_id, found.patient_name)
+        if self.patient is not None and not theirs.same_patient(self.patient):
+            raise SessionError(f"{found.path}: refused, the SR belongs to patient ID {found.patient_id or '(none)'}, "
+                               f"the open study to patient ID {self.patient.patient_id or '(none)'}")
+        f = found.findings
+        other = sorted({u for u in (f.study_instance_uid, found.study_instance_uid) if u and u != self.study_uid})
+        if self.study_uid and other:
+            raise SessionError(f"{found.path}: refused, the SR is about study {other[0]}, not the open study {self.study_uid}")
+        saved = fa.autosave_path(self.autosave_key, self._data_dir)
+        if saved.exists():
+            stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+            kept = saved.with_name(f"{saved.stem}.before-sr-{stamp}{saved.suffix}")
+            shutil.copy2(saved, kept)
+            self.autosave_notice = f"The autosave before loading the SR was kept as {kept}."
+        if self.study is not None:
+            f = self.study.apply_to(f)
+        self.set_findings(f)
+        return self._findings
 
     def restore(self) -> bool:
         """Load this study's autosave. True when something was restored. A file that cannot be
