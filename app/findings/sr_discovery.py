@@ -112,7 +112,7 @@ def classify_sr(path: str | os.PathLike, ds: Any) -> FoundSR:
     """What one SR dataset is: a loadable Isthmus SR (``findings`` set) or one with a ``problem``."""
     p = Path(path)
     try:
-        sr = parse_sr(ds)
+        sr = parse_sr(ds, copy=False)  # read by discover_srs for this call only
     except SRImportError as exc:
         return _found(p, ds, problem=exc.problem)
     except Exception as exc:

@@ -116,6 +116,22 @@ class _Group:
     def __init__(self, group: Any) -> None:
         self.group = group
         self.root = group[0]
+        self._qualitative: dict[Key, list[Any]] | None = None  # by concept name, read once on first use
+        self._measurements: dict[Key, list[Any]] | None = None
+
+    def _evaluations(self, concept: Code) -> list[Any]:
+        if self._qualitative is None:
+            self._qualitative = {}
+            for q in self.group.get_qualitative_evaluations():
+                self._qualitative.setdefault(c.key(q.name), []).append(q)
+        return self._qualitative.get(c.key(concept), [])
+
+    def _numbers(self, concept: Code) -> list[Any]:
+        if self._measurements is None:
+            self._measurements = {}
+            for q in self.group.get_measurements():
+                self._measurements.setdefault(c.key(q.name), []).append(q)
+        return self._measurements.get(c.key(concept), [])
 
     @property
     def finding_type(self) -> Key | None:
@@ -123,16 +139,16 @@ class _Group:
         return None if ft is None else c.key(ft)
 
     def all_codes(self, concept: Code, table: dict[Key, Any], what: str) -> list[Any]:
-        return [_lookup(table, q.value, what) for q in self.group.get_qualitative_evaluations(name=concept)]
+        return [_lookup(table, q.value, what) for q in self._evaluations(concept)]
 
     def code(self, concept: Code, table: dict[Key, Any], what: str) -> Any | None:
-        found = self.group.get_qualitative_evaluations(name=concept)
+        found = self._evaluations(concept)
         if len(found) > 1:
             raise ValueError(f"more than one '{concept.meaning}' item in a group")
         return _lookup(table, found[0].value, what) if found else None
 
     def measurement(self, concept: Code) -> Any | None:
-        found = self.group.get_measurements(name=concept)
+        found = self._numbers(concept)
         if len(found) > 1:
             raise ValueError(f"more than one '{concept.meaning}' item in a group")
         return found[0] if found else None
@@ -153,7 +169,7 @@ class _Group:
 
     def override(self, value_concept: Code, source_concept: Code, table: dict[Key, Any], what: str) -> Any | None:
         value = self.code(value_concept, table, what)
-        sources = self.group.get_qualitative_evaluations(name=source_concept)
+        sources = self._evaluations(source_concept)
         if value is not None and sources and c.key(sources[0].value) == c.key(c.GRADE_SOURCE_OVERRIDE):
             return value
         return None
@@ -297,8 +313,9 @@ _SR_CLASSES = {"1.2.840.10008.5.1.4.1.1.88.22": "EnhancedSR", "1.2.840.10008.5.1
                "1.2.840.10008.5.1.4.1.1.88.34": "Comprehensive3DSR"}
 
 
-def parse_sr(ds: Any) -> Any:
+def parse_sr(ds: Any, copy: bool = True) -> Any:
     """The highdicom SR document for a pydicom dataset (or the highdicom SR itself).
+    ``copy=False`` converts ``ds`` in place (faster; for a dataset nobody else holds).
     SRImportError when it is not an Enhanced, Comprehensive or Comprehensive 3D SR."""
     hsr = _hsr()
     if isinstance(ds, (hsr.EnhancedSR, hsr.ComprehensiveSR, hsr.Comprehensive3DSR)):
@@ -308,7 +325,7 @@ def parse_sr(ds: Any) -> Any:
     name = _SR_CLASSES.get(str(ds.get("SOPClassUID", "")))
     if name is None:
         raise SRImportError(None, f"an SR of a kind Isthmus does not read (SOP class {ds.get('SOPClassUID', '?')})")
-    return getattr(hsr, name).from_dataset(ds, copy=True)
+    return getattr(hsr, name).from_dataset(ds, copy=copy)
 
 
 def measurement_groups(sr: Any) -> list[Any]:
@@ -417,7 +434,15 @@ def _findings_from_sr(ds: Any) -> m.StudyFindings:
 def load_findings_from_sr(path: str | os.PathLike) -> m.StudyFindings:
     """Read an SR file and rebuild its findings (SRImportError names the file and the problem)."""
     p = Path(path)
-    return findings_from_sr(read_sr_file(p), p)
+    try:
+        sr = parse_sr(read_sr_file(p), copy=False)  # the dataset was just read: converted in place
+    except SRImportError as exc:
+        raise SRImportError(p, exc.problem) from exc
+    except RecursionError as exc:
+        raise SRImportError(p, "damaged Isthmus SR: content items nested too deeply") from exc
+    except Exception as exc:
+        raise SRImportError(p, f"damaged Isthmus SR: {_one_line(exc)}") from exc
+    return findings_from_sr(sr, p)
 
 
 def read_sr_file(path: str | os.PathLike) -> Any:
