@@ -102,6 +102,7 @@ class AnnotationWorkspace(QObject):
         self.state = window.state
         self.registry = registry or ToolRegistry.default()
         self.session: Any = None
+        self._study_findings_offer: Any = None
         self.store: Any = None
         self.dock: Any = None
         # where new sessions autosave (None = the user data folder); a teaching attempt points it at
@@ -450,10 +451,20 @@ class AnnotationWorkspace(QObject):
         # a study without a StudyInstanceUID keeps "" (its autosave key is the identity hash)
         session = StudySession(info.identity.study_instance_uid, study=info, study_source=source, ruleset=ruleset,
                                data_dir=self.autosave_data_dir)
-        session.restore()
+        restored = session.restore()
         self.set_session(session)
         if session.autosave_notice:
             self._notify("Autosave not restored", session.autosave_notice)
+        self.study_findings_offer.start(session, c.result, restored)  # the study's own SRs, if any
+
+    @property
+    def study_findings_offer(self) -> Any:
+        """Offers the Isthmus SRs found in an opened study (app.ui.dialogs.study_findings)."""
+        if self._study_findings_offer is None:
+            from app.ui.dialogs.study_findings import StudyFindingsOffer
+
+            self._study_findings_offer = StudyFindingsOffer(self.window, lambda: self.session)
+        return self._study_findings_offer
 
     def set_session(self, session: Any) -> None:
         if self.session is not None and self.session is not session:
