@@ -88,14 +88,18 @@ class StudyFindingsDialog(QDialog):
         if discovery.foreign:
             layout.addWidget(QLabel(f"{len(discovery.foreign)} structured report(s) of this study cannot be loaded "
                                     "by Isthmus:"))
-            rows = [(f.title or "untitled SR", _unknown(f.author), _unknown(f.date_time), f.problem, f.path.name)
+            rows = [(f.title or "untitled SR", _unknown(f.author), _unknown(f.date_time), f.path.name, f.problem)
                     for f in discovery.foreign]
-            self.foreign = _table("srForeign", ["Title", "Author", "Date/time", "Why not loaded", "File"], rows)
+            self.foreign = _table("srForeign", ["Title", "Author", "Date/time", "File", "Why not loaded"], rows)
             self.foreign.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+            self.foreign.setWordWrap(True)
+            self.foreign.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+            self.foreign.resizeRowsToContents()
             layout.addWidget(self.foreign)
         if n:
             buttons = QDialogButtonBox()
-            self.load_button = buttons.addButton("Load findings", QDialogButtonBox.ButtonRole.AcceptRole)
+            label = "Continue" if self.use_sr is not None else "Load findings"
+            self.load_button = buttons.addButton(label, QDialogButtonBox.ButtonRole.AcceptRole)
             self.load_button.setObjectName("loadFindings")
             buttons.addButton("Not now", QDialogButtonBox.ButtonRole.RejectRole)
         else:
@@ -103,7 +107,7 @@ class StudyFindingsDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        self.resize(760, 380 if discovery.foreign and n else 260)
+        self.resize(900, 420 if discovery.foreign and n else 280)
 
     def selected(self) -> FoundSR | None:
         """The version picked in the table (None without Isthmus SRs)."""

@@ -40,7 +40,7 @@ def test_dialog_lists_versions_newest_first_and_the_foreign_report(qtbot, study_
     qtbot.addWidget(dialog)
     assert _cells(dialog.versions, 1) == ["Dr New", "Dr Old"]
     assert _cells(dialog.versions, 0) == ["2026-01-03 10:30:00", "2026-01-02 09:00:00"]
-    assert _cells(dialog.foreign, 4) == ["vendor.dcm"] and "Other Vendor" in dialog.foreign.item(0, 3).text()
+    assert _cells(dialog.foreign, 3) == ["vendor.dcm"] and "Other Vendor" in dialog.foreign.item(0, 4).text()
     assert dialog.use_autosave is None  # no autosave: no choice to make
     dialog.versions.selectRow(1)
     dialog.accept()
