@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "pathway": ("pathway", "staging and management suggestions from a findings file"),
     "self-test": ("selftest", "check this installation on the sample cases offscreen (also: --self-test)"),
     "report": ("report", "the clinic report of a study: PDF, HTML or DICOM Encapsulated PDF"),
+    "pacs": ("pacs", "talk to a PACS: echo, find, retrieve, send (DIMSE or DICOMweb), and the configured nodes"),
     "teach": ("teach", "teaching mode: score a read against a reference, make and list teaching cases"),
 }
 

@@ -1,0 +1,85 @@
+"""Opening a DICOM association with a node, with failures in plain words (pynetdicom)."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from pynetdicom import AE, evt
+from pynetdicom.association import Association
+
+from app.net.errors import AssociationRejected, ConnectionRefused, NetTimeout, RemoteError
+from app.net.nodes import DimseNode
+
+
+def new_ae(node: DimseNode) -> AE:
+    ae = AE(ae_title=node.calling_aet)
+    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = ae.connection_timeout = node.timeout_s
+    return ae
+
+
+def _rejection_words(node: DimseNode, reason: str) -> str:
+    low = reason.lower()
+    if "called ae" in low:
+        return f"called AE title {node.called_aet!r} not recognised"
+    if "calling ae" in low:
+        return f"our AE title {node.calling_aet!r} is not known to {node.name} (ask for it to be configured there)"
+    return low or "no reason given"
+
+
+def _failure(node: DimseNode, elapsed_s: float) -> Exception:
+    """Why an association that was not rejected did not come up: refused, timeout, unreachable, aborted."""
+    where = f"{node.host}:{node.port}"
+    try:
+        with socket.create_connection((node.host, node.port), timeout=min(node.timeout_s, 5.0)):
+            pass
+    except ConnectionRefusedError:
+        return ConnectionRefused(node.name, where)
+    except TimeoutError:
+        return NetTimeout(node.name, f"a connection to {where}", node.timeout_s)
+    except OSError as exc:
+        return RemoteError(f"cannot reach {node.name} at {where}: {exc.strerror or exc}", node.name)
+    if elapsed_s >= 0.9 * node.timeout_s:
+        return NetTimeout(node.name, "the association request", node.timeout_s)
+    return RemoteError(f"{node.name} at {where} accepted the connection but aborted the DICOM association "
+                       "(is it a DICOM port, and does it support this service?)", node.name)
+
+
+@contextmanager
+def associate(node: DimseNode, ae: AE, ext_neg: list[Any] | None = None,
+              handlers: list[Any] | None = None) -> Iterator[Association]:
+    """An established association, released afterwards; raises NetError when none comes up."""
+    rejection: dict[str, str] = {}
+
+    def on_acse(event: evt.Event) -> None:
+        primitive = event.primitive  # type: ignore[attr-defined]
+        if getattr(primitive, "result", None) in (0x01, 0x02):
+            rejection["reason"] = str(primitive.reason_str)
+
+    t0 = time.monotonic()
+    assoc = ae.associate(node.host, node.port, ae_title=node.called_aet, ext_neg=ext_neg,
+                         evt_handlers=[(evt.EVT_ACSE_RECV, on_acse), *(handlers or [])])
+    if not assoc.is_established:
+        if assoc.is_rejected:
+            raise AssociationRejected(node.name, _rejection_words(node, rejection.get("reason", "")))
+        raise _failure(node, time.monotonic() - t0)
+    try:
+        yield assoc
+    finally:
+        if assoc.is_established:
+            assoc.release()
+
+
+def status_text(status: Any) -> str:
+    """'0xC001 (…comment…)' for a DIMSE status dataset."""
+    code = int(getattr(status, "Status", -1))
+    comment = str(getattr(status, "ErrorComment", "") or "").strip()
+    return f"status 0x{code:04X}" + (f" ({comment})" if comment else "")
+
+
+def lost(node: DimseNode, what: str) -> RemoteError:
+    return RemoteError(f"the connection to {node.name} was lost or timed out during {what} "
+                       f"(no answer within {node.timeout_s:g} s)", node.name)

@@ -1,0 +1,66 @@
+"""Fixtures for the network tests: a real Orthanc on loopback (session-wide) and sample case 04.
+
+Skipped with a clear reason only where Orthanc is not installed and this is not CI; in CI
+(``CI`` set) a missing Orthanc fails the tests instead.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from orthanc_server import ISTHMUS_AET, ORTHANC_AET, OrthancServer, orthanc_available
+
+from app.core.paths import sample_dicom_dir
+
+USERS = {"isthmus": "pacs-test-password"}
+
+
+def _require_orthanc() -> None:
+    reason = orthanc_available()
+    if reason is None:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (required in CI)")
+    pytest.skip(reason)
+
+
+def case04_files() -> list[Path]:
+    folder = next(iter(sorted(sample_dicom_dir().glob("case04_*"))), None)
+    files = sorted(folder.rglob("*.dcm")) if folder else []
+    if not files:
+        pytest.skip("sample_dicom/case04_* not generated (isthmus samples)")
+    return files
+
+
+@pytest.fixture(scope="session")
+def orthanc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OrthancServer]:
+    """One Orthanc for the session: DICOM + HTTP (basic auth), DICOMweb, Isthmus as a C-MOVE target."""
+    _require_orthanc()
+    server = OrthancServer(tmp_path_factory.mktemp("orthanc"), users=dict(USERS))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def case04(orthanc: OrthancServer) -> list[Path]:
+    """Case 04 stored in the session Orthanc through its REST API (independent of app.net)."""
+    files = case04_files()
+    orthanc.upload(files)
+    return files
+
+
+@pytest.fixture
+def fresh_orthanc(tmp_path: Path) -> Iterator[OrthancServer]:
+    """A private Orthanc for tests that stop it or need it empty."""
+    _require_orthanc()
+    server = OrthancServer(tmp_path / "orthanc", users=dict(USERS))
+    server.start()
+    yield server
+    server.kill()
+
+
+__all__ = ["ISTHMUS_AET", "ORTHANC_AET"]
