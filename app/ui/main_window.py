@@ -73,6 +73,8 @@ class MainWindow(QMainWindow):
         install_teaching(self)  # Teaching menu: case picker, attempt dock, feedback, progress
         from app.ui.report.actions import install_report
         install_report(self)  # Review menu (key images), File > Export report / Print report
+        from app.ui.pacs.menu import install_pacs
+        install_pacs(self)  # File > Query PACS / Send findings to PACS / PACS nodes
         self.start_page.sig_open_requested.connect(self.open_paths)
         self.grid.sig_files_dropped.connect(self.open_paths)
         self.start_page.sig_browse_requested.connect(self.open_folder_dialog)
