@@ -135,7 +135,8 @@ class QueryRetrieveDialog(QDialog):
         self.cancel_button.setObjectName("retrieveCancel")
         self.progress = QProgressBar()
         self.progress.setObjectName("retrieveProgress")
-        self.progress.setVisible(False)
+        self.progress.setTextVisible(False)  # empty until a retrieve starts (keeps the row's layout)
+        self.progress.setValue(0)
         self.status = QLabel("")
         self.status.setObjectName("queryStatus")
         self.status.setWordWrap(True)
@@ -300,7 +301,7 @@ class QueryRetrieveDialog(QDialog):
         self.progress.setRange(0, total or 0)  # busy indicator while the total is unknown
         self.progress.setValue(0)
         self.progress.setFormat(f"0 of {_count(total)} instances, 0.0 MB")
-        self.progress.setVisible(True)
+        self.progress.setTextVisible(True)
         task = NetTask(client.retrieve_study, node, study.study_uid, dest, via=self.via.currentData(),
                        with_progress=True, parent=self)
         task.progress.connect(self._retrieve_progress)
