@@ -251,6 +251,7 @@ class StudySession:
         other = sorted({u for u in (f.study_instance_uid, found.study_instance_uid) if u and u != self.study_uid})
         if self.study_uid and other:
             raise SessionError(f"{found.path}: refused, the SR is about study {other[0]}, not the open study {self.study_uid}")
+        self.flush()  # the file then holds the reader's latest work, not an older write
         saved = fa.autosave_path(self.autosave_key, self._data_dir)
         if saved.exists():
             stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%SZ")

@@ -77,3 +77,44 @@ def test_opening_the_study_offers_and_loads_the_newest_findings(window, qtbot, s
     session = ws.session
     assert session.findings.impression == "second read" and session.findings.reader == "Dr New"
     assert session.undo() and session.findings.impression == ""
+
+
+def _session_of(folder: Path, data_dir: Path):
+    from app.session import StudySession
+    from app.viewer.study_info import StudyInfo
+
+    scan = scan_paths(folder)
+    patient = scan.patients[0]
+    info = StudyInfo.of(scan, patient, patient.studies[0])
+    return StudySession(info.identity.study_instance_uid, study=info, study_source=scan, data_dir=data_dir), scan
+
+
+def test_autosave_and_sr_the_reader_chooses_and_neither_is_lost(qtbot, study_with_srs, tmp_path):
+    from PySide6.QtWidgets import QWidget
+
+    from app.findings import autosave as fa
+    from app.ui.dialogs.study_findings import StudyFindingsOffer
+
+    first, scan = _session_of(study_with_srs, tmp_path)
+    first.set_impression("my unsaved work")
+    first.close()  # flushes the autosave
+    session, _ = _session_of(study_with_srs, tmp_path)
+    assert session.restore() and session.findings.impression == "my unsaved work"
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    offer = StudyFindingsOffer(parent, lambda: session)
+    discovery = discover_in_scan(scan, session.study_uid)
+    dialog = offer.show_dialog(session, discovery, autosave_restored=True)
+    dialog.load_button.click()  # default: keep the autosave
+    assert session.findings.impression == "my unsaved work"
+    dialog = offer.show_dialog(session, discovery, autosave_restored=True)
+    dialog.use_sr.setChecked(True)
+    with qtbot.waitSignal(offer.loaded, timeout=5_000):
+        dialog.load_button.click()
+    assert session.findings.impression == "second read"
+    saved = fa.autosave_path(session.autosave_key, tmp_path)
+    kept = list(saved.parent.glob(f"{saved.stem}.before-sr-*"))
+    assert len(kept) == 1 and "my unsaved work" in kept[0].read_text(), kept[0].read_text()[:3000]
+    assert offer.message is not None and str(kept[0]) in offer.message.text()
+    assert session.undo() and session.findings.impression == "my unsaved work"
+    session.close()
