@@ -110,6 +110,13 @@ def _points(text: str, what: str) -> tuple[Any, ...]:
     return tuple(tuple(float(v) for v in p) for p in data)
 
 
+def _by_name(items: list[Any]) -> dict[Key, list[Any]]:
+    out: dict[Key, list[Any]] = {}
+    for item in items:
+        out.setdefault(c.key(item.name), []).append(item)
+    return out
+
+
 class _Group:
     """One TID 1501 measurement group (highdicom) with the lookups the pieces below need."""
 
@@ -121,16 +128,12 @@ class _Group:
 
     def _evaluations(self, concept: Code) -> list[Any]:
         if self._qualitative is None:
-            self._qualitative = {}
-            for q in self.group.get_qualitative_evaluations():
-                self._qualitative.setdefault(c.key(q.name), []).append(q)
+            self._qualitative = _by_name(self.group.get_qualitative_evaluations())
         return self._qualitative.get(c.key(concept), [])
 
     def _numbers(self, concept: Code) -> list[Any]:
         if self._measurements is None:
-            self._measurements = {}
-            for q in self.group.get_measurements():
-                self._measurements.setdefault(c.key(q.name), []).append(q)
+            self._measurements = _by_name(self.group.get_measurements())
         return self._measurements.get(c.key(concept), [])
 
     @property

@@ -96,7 +96,7 @@ def test_open_sr_replaces_findings_in_one_undoable_step(study, tmp_path):
 def test_open_sr_of_another_patient_is_refused_naming_both_ids(study, tmp_path):
     s = _session(study, tmp_path, autosave=False)
     theirs = dataclasses.replace(discover_in_scan(scan_paths(study), STUDY_UID).isthmus[0], patient_id="OTHER-77")
-    with pytest.raises(SessionError, match="patient ID OTHER-77.*patient ID SYN-0001"):
+    with pytest.raises(SessionError, match=r"patient ID OTHER-77.*patient ID SYN-0001"):
         s.open_sr(theirs)
     assert s.findings.pars == ()
     foreign = discover_in_scan(scan_paths(study), STUDY_UID).foreign[0]

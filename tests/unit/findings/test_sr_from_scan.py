@@ -54,6 +54,6 @@ def test_scan_evidence_names_the_missing_or_ambiguous_study(tmp_path):
     scan = scan_paths(tmp_path)
     with pytest.raises(SRExportError, match="2 studies"):
         read_study_headers(scan)
-    with pytest.raises(SRExportError, match="no study 9.9.9"):
+    with pytest.raises(SRExportError, match=r"no study 9\.9\.9"):
         read_study_headers(scan, "9.9.9")
     assert {str(ds.StudyInstanceUID) for ds in read_study_headers(scan, STUDY_UID)} == {STUDY_UID}
