@@ -17,22 +17,28 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from app.net.nodes import Node, WebNode
 
 EXIT_OK, EXIT_NET, EXIT_USAGE = 0, 1, 2
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--aet", default="ISTHMUS", metavar="AET", help="our own (calling) AE title (default ISTHMUS)")
+    common.add_argument("--aet", metavar="AET", help="our own (calling) AE title (default: the node's, else ISTHMUS)")
+    timed = argparse.ArgumentParser(add_help=False)
+    timed.add_argument("--timeout", type=float, metavar="SECONDS", help="network timeout (default: the node's, else 30)")
     sub = parser.add_subparsers(dest="pacs_command", metavar="ACTION", required=True)
 
-    e = sub.add_parser("echo", parents=[common], help="test a node (C-ECHO, or a QIDO-RS search for DICOMweb)")
+    e = sub.add_parser("echo", parents=[common, timed], help="test a node (C-ECHO, or a QIDO-RS search for DICOMweb)")
     e.add_argument("node", metavar="NODE")
 
-    f = sub.add_parser("find", parents=[common], help="search studies on a node")
+    f = sub.add_parser("find", parents=[common, timed], help="search studies on a node")
     f.add_argument("node", metavar="NODE")
     f.add_argument("--patient-id", default="")
     f.add_argument("--patient-name", default="", help="DICOM wildcards allowed: DOE^*")
@@ -42,13 +48,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     f.add_argument("--description", default="")
     f.add_argument("--json", action="store_true", help="print the studies as JSON")
 
-    r = sub.add_parser("retrieve", parents=[common], help="retrieve a whole study into a folder")
+    r = sub.add_parser("retrieve", parents=[common, timed], help="retrieve a whole study into a folder")
     r.add_argument("node", metavar="NODE")
     r.add_argument("study_uid", metavar="STUDY_UID")
     r.add_argument("--via", choices=["get", "move", "wado"], help="C-GET (DIMSE default), C-MOVE, or WADO-RS")
     r.add_argument("--out", metavar="DIR", help="destination folder (default: the user data folder's 'retrieved')")
 
-    s = sub.add_parser("send", parents=[common], help="send DICOM files (C-STORE, or STOW-RS for DICOMweb)")
+    s = sub.add_parser("send", parents=[common, timed], help="send DICOM files (C-STORE, or STOW-RS for DICOMweb)")
     s.add_argument("node", metavar="NODE")
     s.add_argument("paths", metavar="PATH", nargs="+", help="DICOM files or folders")
 
@@ -90,23 +96,25 @@ class _Usage(Exception):
     pass
 
 
-def _node(args: argparse.Namespace):  # -> app.net.nodes.Node
+def _node(args: argparse.Namespace) -> Node:
+    """The node NODE names, with --aet / --timeout applied; asks for a missing secret once per run."""
     from app.net.credentials import secret_for_run, set_secret
-    from app.net.nodes import WebNode, resolve_node
+    from app.net.nodes import DimseNode, WebNode, resolve_node
 
-    node = resolve_node(args.node, own_aet=args.aet)
+    node = resolve_node(args.node, own_aet=args.aet or "ISTHMUS")
+    if args.aet and isinstance(node, DimseNode):
+        node = replace(node, calling_aet=args.aet)
+    if args.timeout is not None:
+        node = replace(node, timeout_s=args.timeout)
     if isinstance(node, WebNode) and node.auth != "none" and secret_for_run(node.name) is None and sys.stdin.isatty():
-        import getpass
-
-        set_secret(node.name, getpass.getpass(f"{'password' if node.auth == 'basic' else 'token'} for {node.name}: "))
-    if "://" not in args.node and args.aet != "ISTHMUS":
-        from dataclasses import replace
-
-        from app.net.nodes import DimseNode
-
-        if isinstance(node, DimseNode):
-            node = replace(node, calling_aet=args.aet)
+        set_secret(node.name, _ask_secret(node))
     return node
+
+
+def _ask_secret(node: WebNode) -> str:
+    import getpass
+
+    return getpass.getpass(f"{'password' if node.auth == 'basic' else 'token'} for {node.name}: ")
 
 
 def _echo(args: argparse.Namespace) -> int:
@@ -212,22 +220,21 @@ def _nodes(args: argparse.Namespace) -> int:
         delete_secret(args.name)
         print(f"removed {args.name}")
         return EXIT_OK
-    parsed = parse_node_address(args.address, own_aet=args.aet)
-    node: DimseNode | WebNode
+    own_aet = args.aet or "ISTHMUS"
+    parsed = parse_node_address(args.address, own_aet=own_aet)
+    new: DimseNode | WebNode
     if isinstance(parsed, DimseNode):
-        node = DimseNode(name=args.name, called_aet=parsed.called_aet, host=parsed.host, port=parsed.port,
-                         calling_aet=args.aet, timeout_s=args.timeout, retrieve_port=args.retrieve_port,
+        new = DimseNode(name=args.name, called_aet=parsed.called_aet, host=parsed.host, port=parsed.port,
+                         calling_aet=own_aet, timeout_s=args.timeout, retrieve_port=args.retrieve_port,
                          retrieve_interface=args.retrieve_interface)
     else:
-        node = WebNode(name=args.name, url=parsed.url, auth=args.auth, username=args.user,
+        new = WebNode(name=args.name, url=parsed.url, auth=args.auth, username=args.user,
                        verify_tls=not args.no_verify_tls, timeout_s=args.timeout)
-    store.put(node)
+    store.put(new)
     where = ""
-    if isinstance(node, WebNode) and node.auth != "none":
-        import getpass
-
-        secret = getpass.getpass(f"{'password' if node.auth == 'basic' else 'token'} for {node.name}: ")
-        where = " (secret in the system keyring)" if set_secret(node.name, secret) else \
+    if isinstance(new, WebNode) and new.auth != "none":
+        secret = _ask_secret(new)
+        where = " (secret in the system keyring)" if set_secret(new.name, secret) else \
             " (no system keyring: the secret is kept for this run only and asked again next time)"
-    print(f"saved {node.name} in {store.path}{where}")
+    print(f"saved {new.name} in {store.path}{where}")
     return EXIT_OK

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from pynetdicom import AE, evt
 from pynetdicom.association import Association
 
-from app.net.errors import AssociationRejected, ConnectionRefused, NetTimeout, RemoteError
+from app.net.errors import AssociationRejected, ConnectionRefused, NetError, NetTimeout, RemoteError
 from app.net.nodes import DimseNode
+
+T = TypeVar("T")
 
 
 def new_ae(node: DimseNode) -> AE:
@@ -73,13 +75,39 @@ def associate(node: DimseNode, ae: AE, ext_neg: list[Any] | None = None,
             assoc.release()
 
 
+# the DIMSE statuses a user meets, in words (PS3.4 C.4 and PS3.7 C)
+_STATUS_WORDS = {
+    0x0122: "SOP class not supported", 0x0124: "not authorised", 0x0211: "unrecognised operation",
+    0xA700: "out of resources", 0xA701: "out of resources: cannot count the matches",
+    0xA702: "out of resources: cannot perform the sub-operations",
+    0xA801: "move destination unknown",
+    0xA900: "the query does not match the SOP class", 0xFE00: "cancelled",
+}
+
+
 def status_text(status: Any) -> str:
-    """'0xC001 (…comment…)' for a DIMSE status dataset."""
+    """'status 0xA801: move destination unknown (…comment…)' for a DIMSE status dataset."""
     code = int(getattr(status, "Status", -1))
+    words = _STATUS_WORDS.get(code) or ("unable to process" if 0xC000 <= code <= 0xCFFF else "")
     comment = str(getattr(status, "ErrorComment", "") or "").strip()
-    return f"status 0x{code:04X}" + (f" ({comment})" if comment else "")
+    return f"status 0x{code:04X}" + (f": {words}" if words else "") + (f" ({comment})" if comment else "")
 
 
-def lost(node: DimseNode, what: str) -> RemoteError:
-    return RemoteError(f"the connection to {node.name} was lost or timed out during {what} "
-                       f"(no answer within {node.timeout_s:g} s)", node.name)
+def lost(node: DimseNode, what: str, waited_s: float) -> NetError:
+    """No answer to a DIMSE request: silent for the whole timeout, or broken off before it."""
+    if waited_s >= 0.9 * node.timeout_s:
+        return NetTimeout(node.name, what, node.timeout_s)
+    return RemoteError(f"{node.name} broke off the association during {what} (the server stopped, or it does not "
+                       f"allow AE title {node.calling_aet!r} to do this: ask for it to be configured there)", node.name)
+
+
+def timed(responses: Iterable[T]) -> Iterator[tuple[T, float]]:
+    """Each DIMSE response with the seconds spent waiting for it."""
+    it = iter(responses)
+    while True:
+        t0 = time.monotonic()
+        try:
+            item = next(it)
+        except StopIteration:
+            return
+        yield item, time.monotonic() - t0

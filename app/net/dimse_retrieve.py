@@ -6,9 +6,10 @@ interface and port, and shut down afterwards.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pydicom
 from pydicom.dataset import Dataset
@@ -16,7 +17,15 @@ from pydicom.errors import InvalidDicomError
 from pydicom.uid import (
     HTJ2K,
     JPEG2000,
+    UID,
+    Comprehensive3DSRStorage,
+    ComprehensiveSRStorage,
+    ComputedRadiographyImageStorage,
+    CTImageStorage,
     DeflatedExplicitVRLittleEndian,
+    DigitalXRayImageStorageForPresentation,
+    EncapsulatedPDFStorage,
+    EnhancedSRStorage,
     ExplicitVRLittleEndian,
     HTJ2KLossless,
     ImplicitVRLittleEndian,
@@ -27,7 +36,9 @@ from pydicom.uid import (
     JPEGLosslessSV1,
     JPEGLSLossless,
     JPEGLSNearLossless,
+    MRImageStorage,
     RLELossless,
+    SecondaryCaptureImageStorage,
 )
 from pynetdicom import (
     AE,
@@ -35,23 +46,11 @@ from pynetdicom import (
     AllStoragePresentationContexts,
     build_role,
     evt,
-)
-from pynetdicom.sop_class import (
-    Comprehensive3DSRStorage,
-    ComprehensiveSRStorage,
-    ComputedRadiographyImageStorage,
-    CTImageStorage,
-    DigitalXRayImageStorageForPresentation,
-    EncapsulatedPDFStorage,
-    EnhancedSRStorage,
-    MRImageStorage,
-    SecondaryCaptureImageStorage,
-    StudyRootQueryRetrieveInformationModelGet,
-    StudyRootQueryRetrieveInformationModelMove,
+    sop_class as qr_classes,
 )
 
 from app.core.progress import CancelToken, ProgressFn, report
-from app.net.dimse_assoc import associate, lost, new_ae, status_text
+from app.net.dimse_assoc import associate, lost, new_ae, status_text, timed
 from app.net.dimse_query import find_series, study_sop_classes
 from app.net.errors import NetError
 from app.net.models import RetrieveProgress, RetrieveResult, SendResult
@@ -59,11 +58,13 @@ from app.net.nodes import DimseNode
 from app.net.receive import InstanceSink
 
 _PENDING = (0xFF00, 0xFF01)
+_GET: UID = qr_classes.StudyRootQueryRetrieveInformationModelGet  # type: ignore[attr-defined]
+_MOVE: UID = qr_classes.StudyRootQueryRetrieveInformationModelMove  # type: ignore[attr-defined]
 _STORE_OK = (0x0000, 0xB000, 0xB006, 0xB007)  # success and the storage warnings (coerced, elements discarded)
-_UNCOMPRESSED = [ExplicitVRLittleEndian, ImplicitVRLittleEndian]
+_UNCOMPRESSED: list[UID] = [ExplicitVRLittleEndian, ImplicitVRLittleEndian]
 # C-GET: the uncompressed pair, then each common compressed syntax in a context of its own, so a PACS
 # that stored JPEG 2000 sends it as stored instead of having to transcode (which Orthanc refuses).
-_GET_SYNTAXES: list[list[str]] = [_UNCOMPRESSED] + [[uid] for uid in (
+_GET_SYNTAXES: list[list[UID]] = [_UNCOMPRESSED] + [[uid] for uid in (
     JPEG2000Lossless, JPEGLosslessSV1, JPEGLossless, JPEGLSLossless, RLELossless, JPEG2000, JPEGBaseline8Bit,
     JPEGExtended12Bit, JPEGLSNearLossless, HTJ2KLossless, HTJ2K, DeflatedExplicitVRLittleEndian)]
 # when the PACS does not list the study's SOP classes: what a lumbar spine study and Isthmus's own objects use
@@ -112,12 +113,13 @@ def _drain(node: DimseNode, assoc: Any, responses: Iterable[tuple[Dataset, Any]]
            cancel: CancelToken | None, what: str) -> tuple[str | None, int]:
     """Follow C-GET/C-MOVE responses; (reason it is incomplete or None, failed sub-operations)."""
     final: Dataset | None = None
-    for status, _ in responses:
+    waited_s = 0.0
+    for (status, _), waited_s in timed(responses):
         if cancel is not None and cancel.cancelled:
             assoc.abort()
             return "cancelled by the user", 0
         if not status:
-            return str(lost(node, what)), 0
+            return str(lost(node, what, waited_s)), 0
         remaining = int(status.get("NumberOfRemainingSuboperations", 0) or 0)
         done = sum(int(status.get(k, 0) or 0) for k in ("NumberOfCompletedSuboperations",
                                                         "NumberOfFailedSuboperations", "NumberOfWarningSuboperations"))
@@ -126,10 +128,12 @@ def _drain(node: DimseNode, assoc: Any, responses: Iterable[tuple[Dataset, Any]]
         else:
             final = status
     if final is None:
-        return str(lost(node, what)), 0
+        return str(lost(node, what, waited_s)), 0
     failed = int(final.get("NumberOfFailedSuboperations", 0) or 0)
     if final.Status not in (0x0000, 0xB000):
-        return f"{node.name} answered {what} with {status_text(final)}", failed
+        hint = (f" (C-MOVE needs {node.name} to know AE title {node.calling_aet!r} with this computer's address and port "
+                f"{node.retrieve_port or 'of the storage SCP'})" if what == "C-MOVE" and not sink.files else "")
+        return f"{node.name} answered {what} with {status_text(final)}{hint}", failed
     if failed or final.Status == 0xB000:
         return f"{node.name} reported {failed} instance(s) failed to transfer", failed
     return None, 0
@@ -138,9 +142,11 @@ def _drain(node: DimseNode, assoc: Any, responses: Iterable[tuple[Dataset, Any]]
 def retrieve_get(node: DimseNode, study_uid: str, dest: Path, progress: Callable[[RetrieveProgress], None] | None = None,
                  cancel: CancelToken | None = None) -> RetrieveResult:
     sink = _sink(node, study_uid, dest, progress, cancel)
+    if sink.nothing_announced():
+        return sink.result(f"{node.name} has no study {study_uid}", 0, [])
     problems: list[str] = []
     ae = new_ae(node)
-    ae.add_requested_context(StudyRootQueryRetrieveInformationModelGet)
+    ae.add_requested_context(_GET)
     roles = []
     sop_classes = _sop_classes_in_study(node, study_uid, cancel)
     per_class = max(1, min(len(_GET_SYNTAXES), (_MAX_CONTEXTS - 1) // len(sop_classes)))
@@ -151,7 +157,7 @@ def retrieve_get(node: DimseNode, study_uid: str, dest: Path, progress: Callable
     handlers = [(evt.EVT_C_STORE, _store_handler(sink, problems, cancel))]
     try:
         with associate(node, ae, ext_neg=roles, handlers=handlers) as assoc:
-            responses = assoc.send_c_get(_identifier(study_uid), StudyRootQueryRetrieveInformationModelGet)
+            responses = assoc.send_c_get(_identifier(study_uid), _GET)
             reason, failed = _drain(node, assoc, responses, sink, cancel, "C-GET")
     except NetError as exc:
         reason, failed = str(exc), 0
@@ -161,22 +167,26 @@ def retrieve_get(node: DimseNode, study_uid: str, dest: Path, progress: Callable
 def retrieve_move(node: DimseNode, study_uid: str, dest: Path, progress: Callable[[RetrieveProgress], None] | None = None,
                   cancel: CancelToken | None = None) -> RetrieveResult:
     sink = _sink(node, study_uid, dest, progress, cancel)
+    if sink.nothing_announced():
+        return sink.result(f"{node.name} has no study {study_uid}", 0, [])
     problems: list[str] = []
     scp = AE(ae_title=node.calling_aet)
     scp.network_timeout = scp.acse_timeout = scp.dimse_timeout = node.timeout_s
     for cx in AllStoragePresentationContexts:
-        scp.add_supported_context(cx.abstract_syntax, ALL_TRANSFER_SYNTAXES)
+        if cx.abstract_syntax is not None:
+            scp.add_supported_context(cx.abstract_syntax, ALL_TRANSFER_SYNTAXES)
     try:
         server = scp.start_server((node.retrieve_interface, node.retrieve_port), block=False,
                                   evt_handlers=[(evt.EVT_C_STORE, _store_handler(sink, problems, cancel))])
-    except OSError as exc:
+    except OSError as exc:  # port taken or interface absent
         raise NetError(f"cannot listen on {node.retrieve_interface}:{node.retrieve_port} for the C-MOVE of "
                        f"{node.name}: {exc.strerror or exc}", node.name) from None
+    assert server is not None  # block=False always returns the server
     try:
         ae = new_ae(node)
-        ae.add_requested_context(StudyRootQueryRetrieveInformationModelMove)
+        ae.add_requested_context(_MOVE)
         with associate(node, ae) as assoc:
-            responses = assoc.send_c_move(_identifier(study_uid), node.calling_aet, StudyRootQueryRetrieveInformationModelMove)
+            responses = assoc.send_c_move(_identifier(study_uid), node.calling_aet, _MOVE)
             reason, failed = _drain(node, assoc, responses, sink, cancel, "C-MOVE")
     except NetError as exc:
         reason, failed = str(exc), 0
@@ -220,27 +230,39 @@ def send_store(node: DimseNode, paths: Iterable[Path], progress: ProgressFn | No
                     if cancel is not None and cancel.cancelled:
                         failures.extend((p, "not sent: cancelled by the user") for p in todo[i:])
                         break
-                    why = _store_one(node, assoc, path)
-                    if why == "lost":
-                        failures.extend((p, str(lost(node, "C-STORE"))) for p in todo[i:])
+                    try:
+                        why = _store_one(node, assoc, path)
+                    except NetError as exc:  # the association is gone: the rest cannot go on it
+                        failures.extend((p, str(exc)) for p in todo[i:])
                         break
                     if why:
                         failures.append((path, why))
                     else:
                         sent += 1
                     report(progress, sent + len(failures), total)
-        except NetError as exc:
-            failures.extend((p, str(exc)) for p in todo if not any(p == f for f, _ in failures))
+        except NetError as exc:  # no association: nothing of this chunk was tried
+            failures.extend((p, str(exc)) for p in todo)
+        if cancel is not None and cancel.cancelled:
+            failures.extend((p, "not sent: cancelled by the user") for key in keys[start + len(chunk):] for p in groups[key])
+            break
     return SendResult(sent=sent, failed=len(failures), failures=failures)
 
 
-def _store_one(node: DimseNode, assoc: Any, path: Path) -> Literal["lost"] | str | None:
+def _store_one(node: DimseNode, assoc: Any, path: Path) -> str | None:
+    """None when stored, else why not; raises NetError when the association is gone."""
+    t0 = time.monotonic()
     try:
         status = assoc.send_c_store(path)
-    except ValueError as exc:  # no accepted presentation context for this SOP class / transfer syntax
-        return f"{node.name} does not accept this kind of object: {exc}"
+    except ValueError:  # the PACS did not accept the file's own (compressed) syntax
+        try:
+            ds = pydicom.dcmread(path)
+            ds.decompress(generate_instance_uid=False)  # lossless, same instance: only the transfer syntax changes
+            t0 = time.monotonic()
+            status = assoc.send_c_store(ds)
+        except Exception as exc:  # no decoder, or no context at all for this SOP class
+            return f"{node.name} does not accept this kind of object ({exc})"
     if not status:
-        return "lost"
+        raise lost(node, "C-STORE", time.monotonic() - t0)
     if status.Status in _STORE_OK:
         return None
     return f"{node.name} refused it: {status_text(status)}"

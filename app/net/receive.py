@@ -48,6 +48,10 @@ class InstanceSink:
         total = sum(n for n in counts if n is not None) if counts and None not in counts else None
         return cls(study_uid, dest, expected, progress, total)
 
+    def nothing_announced(self) -> bool:
+        """The series query found no series: the PACS does not hold the study."""
+        return not self._series_expected
+
     def accept(self, study_uid: object, series_uid: object, sop_uid: object, data: bytes) -> str | None:
         """Write one instance; None when stored, else why it was refused."""
         study, series, sop = safe_uid(study_uid), safe_uid(series_uid), safe_uid(sop_uid)

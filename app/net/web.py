@@ -113,6 +113,8 @@ def retrieve_wado(node: WebNode, study_uid: str, dest: Path, progress: Callable[
                   cancel: CancelToken | None = None) -> RetrieveResult:
     series = find_series(node, study_uid, cancel)
     sink = InstanceSink.for_series(study_uid, dest, series, progress)
+    if sink.nothing_announced():
+        return sink.result(f"{node.name} has no study {study_uid}", 0, [])
     problems: list[str] = []
     reason: str | None = None
     client = _client(node)

@@ -7,7 +7,7 @@ Skipped with a clear reason only where Orthanc is not installed and this is not 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -35,6 +35,18 @@ def case04_files() -> list[Path]:
     return files
 
 
+@pytest.fixture
+def no_keyring() -> Iterator[None]:
+    """A machine without a working keyring (keyring's own 'fail' backend)."""
+    import keyring
+    from keyring.backends import fail
+
+    before = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    yield
+    keyring.set_keyring(before)
+
+
 @pytest.fixture(scope="session")
 def orthanc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OrthancServer]:
     """One Orthanc for the session: DICOM + HTTP (basic auth), DICOMweb, Isthmus as a C-MOVE target."""
@@ -54,13 +66,26 @@ def case04(orthanc: OrthancServer) -> list[Path]:
 
 
 @pytest.fixture
-def fresh_orthanc(tmp_path: Path) -> Iterator[OrthancServer]:
-    """A private Orthanc for tests that stop it or need it empty."""
+def make_orthanc(tmp_path: Path) -> Iterator[Callable[..., OrthancServer]]:
+    """Start private Orthanc servers with extra options (killed after the test)."""
     _require_orthanc()
-    server = OrthancServer(tmp_path / "orthanc", users=dict(USERS))
-    server.start()
-    yield server
-    server.kill()
+    started: list[OrthancServer] = []
+
+    def make(**extra: object) -> OrthancServer:
+        server = OrthancServer(tmp_path / f"orthanc{len(started)}", users=dict(USERS), extra=extra)
+        started.append(server)
+        server.start()
+        return server
+
+    yield make
+    for server in started:
+        server.kill()
+
+
+@pytest.fixture
+def fresh_orthanc(make_orthanc: Callable[..., OrthancServer]) -> OrthancServer:
+    """A private Orthanc for tests that stop it or need it empty."""
+    return make_orthanc()
 
 
 __all__ = ["ISTHMUS_AET", "ORTHANC_AET"]

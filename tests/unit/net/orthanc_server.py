@@ -47,6 +47,7 @@ class OrthancServer:
     dicom_port: int = field(default_factory=free_port)
     http_port: int = field(default_factory=free_port)
     move_scp_port: int = field(default_factory=free_port)  # Isthmus's storage SCP for C-MOVE
+    extra: dict[str, object] = field(default_factory=dict)  # more Orthanc options for one test
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -80,6 +81,7 @@ class OrthancServer:
             "SaveJobs": False,
             "Plugins": [str(DICOMWEB_PLUGIN)],
             "DicomWeb": {"Enable": True, "Root": "/dicom-web/", "EnableWado": False},
+            **self.extra,
         }
 
     def start(self, timeout_s: float = 30.0) -> None:
@@ -130,6 +132,11 @@ class OrthancServer:
         r = requests.get(f"{self.http_url}{path}", auth=self.auth, timeout=30)
         r.raise_for_status()
         return r.json()
+
+    def raw(self, path: str) -> bytes:
+        r = requests.get(f"{self.http_url}{path}", auth=self.auth, timeout=30)
+        r.raise_for_status()
+        return r.content
 
     def upload(self, paths: list[Path]) -> None:
         for path in paths:

@@ -113,14 +113,7 @@ def test_secrets_go_to_the_keyring_when_one_works(working_keyring):
     assert credentials.get_secret("WEBK") is None and credentials.secret_for_run("WEBK") is None
 
 
-def test_without_a_keyring_the_secret_lasts_this_run_and_the_ui_is_told_to_ask():
-    from keyring.backends import fail
-
-    before = keyring.get_keyring()
-    keyring.set_keyring(fail.Keyring())
-    try:
-        assert credentials.set_secret("WEBM", "pw") is False
-        assert credentials.get_secret("WEBM") is None  # the UI asks (once per run)
-        assert credentials.secret_for_run("WEBM") == "pw"  # this run's operations still work
-    finally:
-        keyring.set_keyring(before)
+def test_without_a_keyring_the_secret_lasts_this_run_and_the_ui_is_told_to_ask(no_keyring):
+    assert credentials.set_secret("WEBM", "pw") is False
+    assert credentials.get_secret("WEBM") is None  # the UI asks (once per run)
+    assert credentials.secret_for_run("WEBM") == "pw"  # this run's operations still work

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import socket
 
 import pydicom
 import pytest
@@ -74,12 +75,13 @@ def test_send_then_retrieve_by_get_move_and_wado(fresh_orthanc, tmp_path, capsys
     capsys.readouterr()
 
 
-def test_nodes_add_list_remove_asks_the_secret_and_keeps_it_out_of_the_file(orthanc, case04, monkeypatch, capsys):
+def test_nodes_add_list_remove_asks_the_secret_and_keeps_it_out_of_the_file(orthanc, case04, monkeypatch, capsys,
+                                                                            no_keyring):
     user, password = next(iter(USERS.items()))
     monkeypatch.setattr(getpass, "getpass", lambda prompt="": password)
     assert main(["pacs", "nodes", "add", "WEBCLI", f"dicomweb+http://127.0.0.1:{orthanc.http_port}/dicom-web",
                  "--auth", "basic", "--user", user]) == 0
-    assert "kept for this run only" in capsys.readouterr().out  # no keyring backend on the test machine
+    assert "kept for this run only" in capsys.readouterr().out
     store = NodeStore()
     assert store.get("WEBCLI") == WebNode(name="WEBCLI", url=orthanc.dicomweb_url, auth="basic", username=user)
     assert password not in store.path.read_text()
@@ -93,4 +95,14 @@ def test_nodes_add_list_remove_asks_the_secret_and_keeps_it_out_of_the_file(orth
 
 def test_retrieve_of_an_unknown_study_fails_with_exit_1(orthanc, tmp_path, capsys):
     assert main(["pacs", "retrieve", _addr(orthanc), "1.2.3.4.5.6", "--out", str(tmp_path)]) == 1
-    assert "incomplete: no instance arrived" in capsys.readouterr().err
+    assert "incomplete: ORTHANC@127.0.0.1" in (err := capsys.readouterr().err) and "has no study 1.2.3.4.5.6" in err
+
+
+def test_aet_and_timeout_options_reach_the_association(orthanc, capsys):
+    assert main(["pacs", "find", _addr(orthanc), "--aet", "STRANGER", "--timeout", "7"]) == 1
+    assert "does not allow AE title 'STRANGER'" in capsys.readouterr().err
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        assert main(["pacs", "echo", f"dicom://X@127.0.0.1:{silent.getsockname()[1]}", "--timeout", "1"]) == 1
+    assert "did not answer the association request within 1 s (timeout)" in capsys.readouterr().err
