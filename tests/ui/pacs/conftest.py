@@ -16,8 +16,9 @@ assert _spec is not None and _spec.loader is not None
 _net = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_net)
 
-orthanc = _net.orthanc
-case04 = _net.case04
-fresh_orthanc = _net.fresh_orthanc
+# every fixture of the network tests (orthanc, case04, fresh_orthanc, make_orthanc, no_keyring, ...)
+for _name, _obj in vars(_net).items():
+    if hasattr(_obj, "_pytestfixturefunction") or type(_obj).__name__ == "FixtureFunctionDefinition":
+        globals()[_name] = _obj
 case04_files = _net.case04_files
 USERS = _net.USERS
