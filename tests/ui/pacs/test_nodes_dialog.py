@@ -38,7 +38,7 @@ def _fill_dimse(d, name, port, aet=ORTHANC_AET):
     f.timeout.setValue(10)
 
 
-def test_add_edit_remove_and_no_secret_in_the_file(qtbot, store):
+def test_add_edit_remove_and_no_secret_in_the_file(qtbot, store, no_keyring):
     d = _dialog(qtbot, store)
     _fill_dimse(d, "PACS1", 11112)
     assert d.save_current(), d.status.text()
@@ -54,7 +54,7 @@ def test_add_edit_remove_and_no_secret_in_the_file(qtbot, store):
                             WebNode("WEB1", "https://pacs.example.org/dicom-web", "basic", "reader")]
     assert "s3cret-pw" not in store.path.read_text() and "password" not in json.loads(store.path.read_text())["nodes"][1]
     assert credentials.secret_for_run("WEB1") == "s3cret-pw"
-    assert "keyring" in d.status.text()  # says where the secret went
+    assert "kept for this run only" in d.status.text()  # says where the secret went (no keyring here)
     d.node_list.setCurrentRow(0)  # edit PACS1: rename and change the port
     d.dimse_form.name.setText("PACS-MAIN")
     d.dimse_form.port.setValue(4242)
@@ -89,7 +89,7 @@ def test_test_button_echoes_orthanc_and_names_a_wrong_ae_title(qtbot, store, ort
     assert "Test failed: association rejected by ORTHANC" in d.status.text()
 
 
-def test_test_button_for_dicomweb_with_basic_auth(qtbot, store, orthanc):
+def test_test_button_for_dicomweb_with_basic_auth(qtbot, store, orthanc, no_keyring):
     from conftest import USERS
 
     user, password = next(iter(USERS.items()))
