@@ -72,3 +72,19 @@ def test_send_findings_stores_the_sr_and_the_report_in_orthanc(window, qtbot, sy
     assert findings_from_sr(by_modality["SR"]) == session.findings
     assert by_modality["DOC"].MIMETypeOfEncapsulatedDocument == "application/pdf"
     assert by_modality["SR"].StudyInstanceUID == by_modality["DOC"].StudyInstanceUID == session.study_uid
+
+
+@pytest.mark.slow
+def test_a_retrieved_study_opens_and_goes_into_the_study_database(window, qtbot, orthanc, case04, tmp_path):
+    database = pytest.importorskip("app.studydb.database", reason="app.studydb is built in its own branch")
+    from app.net.client import retrieve_study
+
+    node = DimseNode("ORTHANC", ORTHANC_AET, "127.0.0.1", orthanc.dicom_port, ISTHMUS_AET, 20.0)
+    study_uid = str(pydicom.dcmread(case04[0], stop_before_pixels=True).StudyInstanceUID)
+    result = retrieve_study(node, study_uid, tmp_path / "retrieved")
+    assert result.complete
+    with qtbot.waitSignal(window.pacs.db_imported, timeout=60_000):
+        window.pacs.open_retrieved(node, result)
+    assert window.controller.paths == [str(result.folder)]
+    rows = [r for r in database.open_default().search() if r.study_uid == study_uid]
+    assert len(rows) == 1 and rows[0].source == "pacs:ORTHANC" and rows[0].n_instances == len(case04)
