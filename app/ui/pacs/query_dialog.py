@@ -89,6 +89,7 @@ class QueryRetrieveDialog(QDialog):
         self.search_task: NetTask | None = None
         self.retrieve_task: NetTask | None = None
         self.last_result: RetrieveResult | None = None
+        self._generation = 0  # bumped by each search: series answers for an older result list are dropped
         self._build()
         self.load_nodes()
 
@@ -214,6 +215,7 @@ class QueryRetrieveDialog(QDialog):
         if not ensure_secret(self, node):
             self._say("Search cancelled: no password or token given.", error=True)
             return
+        self._generation += 1
         self.results.clear()
         self.studies = []
         task = NetTask(client.find_studies, node, query, parent=self)
@@ -263,8 +265,9 @@ class QueryRetrieveDialog(QDialog):
         item.setData(1, _UID_ROLE, "asked")
         study_uid = str(item.data(0, _UID_ROLE))
         task = NetTask(client.find_series, node, study_uid, parent=self)
-        task.finished.connect(lambda series, it=item: self._found_series(it, series))
-        task.failed.connect(lambda message, it=item: self._series_failed(it, message))
+        gen = self._generation
+        task.finished.connect(lambda series, it=item: self._found_series(it, series) if gen == self._generation else None)
+        task.failed.connect(lambda message, it=item: self._series_failed(it, message) if gen == self._generation else None)
         self._start(task)
 
     def _found_series(self, item: QTreeWidgetItem, series: list[SeriesRecord]) -> None:
