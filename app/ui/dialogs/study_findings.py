@@ -10,7 +10,7 @@ another patient's SR).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QObject, QThreadPool, Signal
@@ -33,7 +33,7 @@ from app.findings.sr_discovery import FoundSR, SRDiscovery, discover_in_scan, su
 from app.ui.workers import Worker
 
 
-def _table(name: str, headers: list[str], rows: list[tuple[str, ...]]) -> QTableWidget:
+def _table(name: str, headers: list[str], rows: Sequence[Sequence[str]]) -> QTableWidget:
     table = QTableWidget(len(rows), len(headers))
     table.setObjectName(name)
     table.setHorizontalHeaderLabels(headers)
@@ -72,9 +72,9 @@ class StudyFindingsDialog(QDialog):
             head = ("This study holds Isthmus findings (DICOM SR)." if n == 1 else
                     f"This study holds {n} versions of Isthmus findings (DICOM SR), newest first. Pick one.")
             layout.addWidget(QLabel(head))
-            rows = [(_unknown(f.date_time), _unknown(f.author), summary(f.findings) if f.findings else "",
-                     f.path.name) for f in discovery.isthmus]
-            self.versions = _table("srVersions", ["Date/time", "Author", "Contents", "File"], rows)
+            versions = [(_unknown(f.date_time), _unknown(f.author), summary(f.findings) if f.findings else "",
+                         f.path.name) for f in discovery.isthmus]
+            self.versions = _table("srVersions", ["Date/time", "Author", "Contents", "File"], versions)
             self.versions.selectRow(0)
             layout.addWidget(self.versions)
             if autosave_restored:

@@ -30,9 +30,8 @@ def studydb_available() -> bool:
 
 def import_retrieved(node_name: str, folder: Path, progress: Any = None, cancel: Any = None) -> Any:
     """Import a retrieved study into the local database by link (worker thread)."""
-    from app.studydb.database import open_default
-
-    return open_default().import_paths([folder], mode="link", source=f"pacs:{node_name}",
+    database = importlib.import_module("app.studydb.database")  # present once app.studydb is installed
+    return database.open_default().import_paths([folder], mode="link", source=f"pacs:{node_name}",
                                        progress=progress, cancel=cancel)
 
 

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QListWidget,
     QPushButton,
@@ -30,14 +29,9 @@ from app.net import client, credentials
 from app.net.errors import NetError
 from app.net.nodes import DimseNode, Node, NodeStore, WebNode
 from app.ui.pacs.tasks import NetTask
+from app.ui.pacs.widgets import StatusLabel, describe_node
 
 AUTH_KINDS = ("none", "basic", "bearer")
-
-
-def describe_node(node: Node) -> str:
-    if isinstance(node, DimseNode):
-        return f"{node.name} — DIMSE {node.called_aet}@{node.host}:{node.port}"
-    return f"{node.name} — DICOMweb {node.url}" + (f" ({node.auth})" if node.auth != "none" else "")
 
 
 def _line(name: str, text: str = "") -> QLineEdit:
@@ -156,9 +150,7 @@ class PacsNodesDialog(QDialog):
         self.forms = QStackedWidget()
         self.forms.addWidget(self.dimse_form)
         self.forms.addWidget(self.web_form)
-        self.status = QLabel("")
-        self.status.setObjectName("nodeStatus")
-        self.status.setWordWrap(True)
+        self.status = StatusLabel("nodeStatus")
         self.add_dimse_button = QPushButton("Add DIMSE node")
         self.add_web_button = QPushButton("Add DICOMweb node")
         self.remove_button = QPushButton("Remove")
@@ -197,7 +189,7 @@ class PacsNodesDialog(QDialog):
             self.nodes = self.store.load()
         except NetError as exc:
             self.nodes = []
-            self._say(f"{exc}. Nodes you save now replace that file.", error=True)
+            self.status.say(f"{exc}. Nodes you save now replace that file.", error=True)
         self.node_list.blockSignals(True)
         self.node_list.clear()
         self.node_list.addItems([describe_node(n) for n in self.nodes])
@@ -228,7 +220,7 @@ class PacsNodesDialog(QDialog):
         form.name.setText("")
         self.forms.setCurrentWidget(form)
         form.name.setFocus()
-        self._say(f"New {'DIMSE' if kind == 'dimse' else 'DICOMweb'} node: fill in the fields, then Save node.")
+        self.status.say(f"New {'DIMSE' if kind == 'dimse' else 'DICOMweb'} node: fill in the fields, then Save node.")
 
     # ---- form -> node ----------------------------------------------------------------------
     def form_node(self) -> Node:
@@ -254,7 +246,7 @@ class PacsNodesDialog(QDialog):
             self.store.save([node if self.editing is not None and n.name == self.editing.name else n
                              for n in self.nodes] + ([node] if self.editing is None else []))
         except (NetError, OSError) as exc:
-            self._say(f"Not saved: {exc}", error=True)
+            self.status.say(f"Not saved: {exc}", error=True)
             return False
         renamed_from = self.editing.name if self.editing is not None and self.editing.name != node.name else ""
         secret = self._typed_secret(node)
@@ -269,7 +261,7 @@ class PacsNodesDialog(QDialog):
                     " No system keyring works here: the password/token is kept for this run only and asked again "
                     "next time.")
         self.reload(select=node.name)
-        self._say(f"Saved {node.name} (no password or token in the settings file).{note}")
+        self.status.say(f"Saved {node.name} (no password or token in the settings file).{note}")
         return True
 
     def remove_current(self) -> None:
@@ -279,18 +271,18 @@ class PacsNodesDialog(QDialog):
         try:
             self.store.remove(name)
         except (NetError, OSError) as exc:
-            self._say(f"Not removed: {exc}", error=True)
+            self.status.say(f"Not removed: {exc}", error=True)
             return
         credentials.delete_secret(name)
         self.reload()
-        self._say(f"Removed {name}.")
+        self.status.say(f"Removed {name}.")
 
     # ---- test --------------------------------------------------------------------------------
     def test_current(self) -> None:
         try:
             node = self.form_node()
         except NetError as exc:
-            self._say(f"Cannot test: {exc}", error=True)
+            self.status.say(f"Cannot test: {exc}", error=True)
             return
         secret = self._typed_secret(node)
         if secret:
@@ -299,10 +291,10 @@ class PacsNodesDialog(QDialog):
             from app.ui.pacs.secrets import ensure_secret
 
             if not ensure_secret(self, node):
-                self._say("Test cancelled: no password or token given.", error=True)
+                self.status.say("Test cancelled: no password or token given.", error=True)
                 return
         self.test_button.setEnabled(False)
-        self._say(f"Testing {node.name}...")
+        self.status.say(f"Testing {node.name}...")
         task = NetTask(client.echo, node, with_cancel=False, parent=self)
         task.finished.connect(lambda seconds: self._tested(node, f"{node.name} answered in {seconds * 1000:.0f} ms.", False))
         task.failed.connect(lambda message: self._tested(node, f"Test failed: {message}", True))
@@ -310,8 +302,4 @@ class PacsNodesDialog(QDialog):
 
     def _tested(self, node: Node, text: str, error: bool) -> None:
         self.test_button.setEnabled(True)
-        self._say(text, error=error)
-
-    def _say(self, text: str, error: bool = False) -> None:
-        self.status.setText(text)
-        self.status.setStyleSheet("color: #b00020;" if error else "")
+        self.status.say(text, error=error)

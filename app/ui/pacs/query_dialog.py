@@ -32,12 +32,11 @@ from PySide6.QtWidgets import (
 
 from app.core.paths import user_data_dir
 from app.net import client
-from app.net.errors import NetError
 from app.net.models import RetrieveProgress, RetrieveResult, SeriesRecord, StudyQuery, StudyRecord
 from app.net.nodes import DimseNode, Node, NodeStore
-from app.ui.pacs.nodes_dialog import describe_node
 from app.ui.pacs.secrets import ensure_secret
 from app.ui.pacs.tasks import NetTask
+from app.ui.pacs.widgets import NodeCombo, StatusLabel
 
 MODALITIES = ("", "CT", "MR", "CR", "DX", "NM", "PT", "XA", "RF", "SR", "OT")
 STUDY_COLUMNS = ["Patient", "Patient ID", "Birth date", "Study date", "Description", "Accession", "Modalities",
@@ -83,7 +82,6 @@ class QueryRetrieveDialog(QDialog):
         self.setWindowTitle("Query PACS")
         self.store = store or NodeStore()
         self.dest_root = dest_root
-        self.nodes: list[Node] = []
         self.studies: list[StudyRecord] = []
         self.tasks: list[NetTask] = []  # kept until the dialog closes: a runnable is never freed while it runs
         self.search_task: NetTask | None = None
@@ -95,8 +93,7 @@ class QueryRetrieveDialog(QDialog):
 
     # ---- layout --------------------------------------------------------------------------------
     def _build(self) -> None:
-        self.node_combo = QComboBox()
-        self.node_combo.setObjectName("queryNode")
+        self.node_combo = NodeCombo("queryNode")
         self.patient_name, self.patient_id = QLineEdit(), QLineEdit()
         self.date_from, self.date_to = QLineEdit(), QLineEdit()
         for edit in (self.date_from, self.date_to):
@@ -112,12 +109,12 @@ class QueryRetrieveDialog(QDialog):
                         ("queryDescription", self.description)):
             w.setObjectName(name)
         fields = QGridLayout()
-        for i, (label, w) in enumerate((("Patient name", self.patient_name), ("Patient ID", self.patient_id),
+        for i, (label, field) in enumerate((("Patient name", self.patient_name), ("Patient ID", self.patient_id),
                                         ("Study date from", self.date_from), ("to", self.date_to),
                                         ("Modality", self.modality), ("Accession", self.accession),
                                         ("Description", self.description))):
             fields.addWidget(QLabel(label), i // 2, (i % 2) * 2)
-            fields.addWidget(w, i // 2, (i % 2) * 2 + 1)
+            fields.addWidget(field, i // 2, (i % 2) * 2 + 1)
         self.search_button = QPushButton("Search")
         self.search_button.setObjectName("querySearch")
         self.search_button.setDefault(True)
@@ -138,9 +135,7 @@ class QueryRetrieveDialog(QDialog):
         self.progress.setObjectName("retrieveProgress")
         self.progress.setTextVisible(False)  # empty until a retrieve starts (keeps the row's layout)
         self.progress.setValue(0)
-        self.status = QLabel("")
-        self.status.setObjectName("queryStatus")
-        self.status.setWordWrap(True)
+        self.status = StatusLabel("queryStatus")
         top = QFormLayout()
         top.addRow("PACS node", self.node_combo)
         actions = QHBoxLayout()
@@ -165,21 +160,18 @@ class QueryRetrieveDialog(QDialog):
         self.resize(1100, 640)
 
     def load_nodes(self) -> None:
-        try:
-            self.nodes = self.store.load()
-        except NetError as exc:
-            self.nodes = []
-            self._say(str(exc), error=True)
-        self.node_combo.clear()
-        self.node_combo.addItems([describe_node(n) for n in self.nodes])
-        if not self.nodes:
-            self._say("No PACS node is configured yet: add one under File > PACS nodes...", error=True)
+        problem = self.node_combo.load(self.store)
+        if problem:
+            self.status.say(problem, error=True)
         self._node_changed()
 
     @property
+    def nodes(self) -> list[Node]:
+        return self.node_combo.nodes
+
+    @property
     def node(self) -> Node | None:
-        i = self.node_combo.currentIndex()
-        return self.nodes[i] if 0 <= i < len(self.nodes) else None
+        return self.node_combo.node
 
     def _node_changed(self, *_args: Any) -> None:
         self.via.clear()
@@ -210,10 +202,10 @@ class QueryRetrieveDialog(QDialog):
         try:
             query = self.query()
         except ValueError as exc:
-            self._say(str(exc), error=True)
+            self.status.say(str(exc), error=True)
             return
         if not ensure_secret(self, node):
-            self._say("Search cancelled: no password or token given.", error=True)
+            self.status.say("Search cancelled: no password or token given.", error=True)
             return
         self._generation += 1
         self.results.clear()
@@ -224,7 +216,7 @@ class QueryRetrieveDialog(QDialog):
         task.cancelled.connect(lambda: self._done("Search cancelled.", False))
         self.search_task = self._start(task)
         self._set_busy(True)
-        self._say(f"Searching {node.name}...")
+        self.status.say(f"Searching {node.name}...")
 
     def _found_studies(self, studies: list[StudyRecord]) -> None:
         self.studies = list(studies)
@@ -236,8 +228,9 @@ class QueryRetrieveDialog(QDialog):
             item.setData(0, _UID_ROLE, record.study_uid)
             item.setChildIndicatorPolicy(QTreeWidgetItem.ChildIndicatorPolicy.ShowIndicator)
             self.results.addTopLevelItem(item)
-        if self.studies:
-            self.results.setCurrentItem(self.results.topLevelItem(0))
+        first = self.results.topLevelItem(0)
+        if first is not None:
+            self.results.setCurrentItem(first)
         n = len(self.studies)
         self._done(f"{n} stud{'y' if n == 1 else 'ies'} found on {self.node.name if self.node else '?'}.", False)
 
@@ -281,7 +274,7 @@ class QueryRetrieveDialog(QDialog):
 
     def _series_failed(self, item: QTreeWidgetItem, message: str) -> None:
         item.setData(1, _UID_ROLE, None)  # may be asked again
-        self._say(f"Series not listed: {message}", error=True)
+        self.status.say(f"Series not listed: {message}", error=True)
 
     # ---- retrieve ------------------------------------------------------------------------------
     def selected_study(self) -> StudyRecord | None:
@@ -296,7 +289,7 @@ class QueryRetrieveDialog(QDialog):
         if node is None or study is None or self.busy:
             return
         if not ensure_secret(self, node):
-            self._say("Retrieve cancelled: no password or token given.", error=True)
+            self.status.say("Retrieve cancelled: no password or token given.", error=True)
             return
         dest = (self.dest_root or retrieve_root()) / "".join(ch if ch.isalnum() or ch in "-_." else "_"
                                                              for ch in node.name)
@@ -313,7 +306,7 @@ class QueryRetrieveDialog(QDialog):
         task.cancelled.connect(lambda: self._done("Retrieve cancelled.", False))
         self.retrieve_task = self._start(task)
         self._set_busy(True)
-        self._say(f"Retrieving {study.description or study.study_uid} from {node.name}...")
+        self.status.say(f"Retrieving {study.description or study.study_uid} from {node.name}...")
 
     def _retrieve_progress(self, p: RetrieveProgress) -> None:
         total = p.instances_total
@@ -343,10 +336,10 @@ class QueryRetrieveDialog(QDialog):
         for task in (self.search_task, self.retrieve_task):
             if task is not None and task.running:
                 task.cancel()
-                self._say("Cancelling...")
+                self.status.say("Cancelling...")
 
     def _done(self, text: str, error: bool) -> None:
-        self._say(text, error)
+        self.status.say(text, error)
         self._set_busy(self.busy)
 
     def _set_busy(self, busy: bool) -> None:
@@ -355,10 +348,6 @@ class QueryRetrieveDialog(QDialog):
         self.retrieve_button.setEnabled(has_node and not busy and self.selected_study() is not None)
         self.cancel_button.setEnabled(busy)
         self.node_combo.setEnabled(not busy)
-
-    def _say(self, text: str, error: bool = False) -> None:
-        self.status.setText(text)
-        self.status.setStyleSheet("color: #b00020;" if error else "")
 
     def done(self, result: int) -> None:  # closing the dialog stops what it started
         self.cancel()

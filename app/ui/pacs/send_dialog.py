@@ -16,7 +16,6 @@ from typing import Any
 
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QDialog,
     QFormLayout,
     QHBoxLayout,
@@ -29,12 +28,11 @@ from PySide6.QtWidgets import (
 
 from app.core.paths import user_data_dir
 from app.net import client
-from app.net.errors import NetError
 from app.net.models import SendResult
 from app.net.nodes import Node, NodeStore
-from app.ui.pacs.nodes_dialog import describe_node
 from app.ui.pacs.secrets import ensure_secret
 from app.ui.pacs.tasks import NetTask
+from app.ui.pacs.widgets import NodeCombo, StatusLabel
 
 ReportExporter = Callable[[Path], Path]  # writes the report as DICOM Encapsulated PDF to the path given
 
@@ -60,8 +58,7 @@ class SendFindingsDialog(QDialog):
         self.tasks: list[NetTask] = []
         self.outbox: Path | None = None
         self.last_result: SendResult | None = None
-        self.node_combo = QComboBox()
-        self.node_combo.setObjectName("sendNode")
+        self.node_combo = NodeCombo("sendNode")
         self.with_report = QCheckBox("Also send the clinic report (DICOM Encapsulated PDF)")
         self.with_report.setObjectName("sendReport")
         self.with_report.setChecked(report_exporter is not None)
@@ -71,9 +68,7 @@ class SendFindingsDialog(QDialog):
         self.progress = QProgressBar()
         self.progress.setObjectName("sendProgress")
         self.progress.setVisible(False)
-        self.status = QLabel("")
-        self.status.setObjectName("sendStatus")
-        self.status.setWordWrap(True)
+        self.status = StatusLabel("sendStatus")
         self.send_button = QPushButton("Send")
         self.send_button.setObjectName("sendButton")
         self.cancel_button = QPushButton("Cancel")
@@ -95,21 +90,15 @@ class SendFindingsDialog(QDialog):
         self.send_button.clicked.connect(self.send)
         self.cancel_button.clicked.connect(lambda: self.task.cancel() if self.task is not None else None)
         self.close_button.clicked.connect(self.reject)
-        try:
-            self.nodes: list[Node] = self.store.load()
-        except NetError as exc:
-            self.nodes = []
-            self._say(str(exc), error=True)
-        self.node_combo.addItems([describe_node(n) for n in self.nodes])
-        if not self.nodes:
-            self._say("No PACS node is configured yet: add one under File > PACS nodes...", error=True)
+        problem = self.node_combo.load(self.store)
+        if problem:
+            self.status.say(problem, error=True)
         self._set_busy(False)
         self.resize(620, 240)
 
     @property
     def node(self) -> Node | None:
-        i = self.node_combo.currentIndex()
-        return self.nodes[i] if 0 <= i < len(self.nodes) else None
+        return self.node_combo.node
 
     @property
     def busy(self) -> bool:
@@ -127,7 +116,7 @@ class SendFindingsDialog(QDialog):
         if node is None or self.busy:
             return
         if not ensure_secret(self, node):
-            self._say("Not sent: no password or token given.", error=True)
+            self.status.say("Not sent: no password or token given.", error=True)
             return
         outbox_root = user_data_dir() / "outbox"
         outbox_root.mkdir(parents=True, exist_ok=True)
@@ -136,7 +125,7 @@ class SendFindingsDialog(QDialog):
             names = self.write_objects(self.outbox)
         except Exception as exc:  # the export's own typed errors carry the reason in plain words
             self._clean_outbox()
-            self._say(f"Not sent: {exc}", error=True)
+            self.status.say(f"Not sent: {exc}", error=True)
             return
         self.progress.setRange(0, len(names))
         self.progress.setValue(0)
@@ -149,7 +138,7 @@ class SendFindingsDialog(QDialog):
         self.tasks.append(task)
         self.task = task.start()
         self._set_busy(True)
-        self._say(f"Sending to {node.name}...")
+        self.status.say(f"Sending to {node.name}...")
 
     def _sent(self, node: Node, result: SendResult, names: dict[Path, str]) -> None:
         self.last_result = result
@@ -158,7 +147,7 @@ class SendFindingsDialog(QDialog):
 
     def _finished(self, text: str, error: bool) -> None:
         self._clean_outbox()
-        self._say(text, error)
+        self.status.say(text, error)
         self._set_busy(False)
 
     def _clean_outbox(self) -> None:
@@ -170,10 +159,6 @@ class SendFindingsDialog(QDialog):
         self.send_button.setEnabled(not busy and self.node is not None)
         self.cancel_button.setEnabled(busy)
         self.node_combo.setEnabled(not busy)
-
-    def _say(self, text: str, error: bool = False) -> None:
-        self.status.setText(text)
-        self.status.setStyleSheet("color: #b00020;" if error else "")
 
     def done(self, result: int) -> None:  # closing the dialog cancels a send in progress
         if self.task is not None and self.task.running:
