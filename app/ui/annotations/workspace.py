@@ -455,7 +455,8 @@ class AnnotationWorkspace(QObject):
         self.set_session(session)
         if session.autosave_notice:
             self._notify("Autosave not restored", session.autosave_notice)
-        self.study_findings_offer.start(session, c.result, restored)  # the study's own SRs, if any
+        if self.autosave_data_dir is None:  # not in a teaching attempt: a case's SR would show the answer
+            self.study_findings_offer.start(session, c.result, restored)  # the study's own SRs, if any
 
     @property
     def study_findings_offer(self) -> Any:

@@ -118,3 +118,13 @@ def test_autosave_and_sr_the_reader_chooses_and_neither_is_lost(qtbot, study_wit
     assert offer.message is not None and str(kept[0]) in offer.message.text()
     assert session.undo() and session.findings.impression == "my unsaved work"
     session.close()
+
+
+def test_no_offer_during_a_teaching_attempt(window, qtbot, study_with_srs, tmp_path):
+    ws = window.annotations
+    ws.autosave_data_dir = tmp_path / "teaching-autosave"  # what a teaching attempt sets
+    window.open_paths([str(study_with_srs)])
+    qtbot.waitUntil(lambda: study_loaded(window) and ws.session is not None, timeout=30_000)
+    qtbot.wait(200)
+    assert ws.study_findings_offer.workers == [] and ws.study_findings_offer.dialog is None
+    assert ws.session.findings.pars == ()
