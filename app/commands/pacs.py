@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from app.net.models import RetrieveProgress
     from app.net.nodes import Node, WebNode
 
 EXIT_OK, EXIT_NET, EXIT_USAGE = 0, 1, 2
@@ -172,12 +173,22 @@ def _retrieve(args: argparse.Namespace) -> int:
     from app.net.client import retrieve_study
 
     dest = Path(args.out) if args.out else user_data_dir() / "retrieved"
-    result = retrieve_study(_node(args), args.study_uid, dest, via=args.via)
+    result = retrieve_study(_node(args), args.study_uid, dest, via=args.via,
+                            progress=_show_progress if sys.stderr.isatty() else None)
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
     if not result.complete:
         print(f"isthmus pacs retrieve: {result.message} (in {result.folder})", file=sys.stderr)
         return EXIT_NET
     print(f"{result.message} into {result.folder}")
     return EXIT_OK
+
+
+def _show_progress(p: RetrieveProgress) -> None:
+    total = "?" if p.instances_total is None else str(p.instances_total)
+    series = f", series {p.series_done}/{p.series_total}" if p.series_total else ""
+    print(f"\r{p.instances_done}/{total} instances, {p.bytes_done / 1e6:.1f} MB{series}", end="", file=sys.stderr,
+          flush=True)
 
 
 def _send(args: argparse.Namespace) -> int:

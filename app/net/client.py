@@ -1,7 +1,10 @@
 """The one entry point the UI and the CLI use: each call dispatches on the node type (DIMSE or DICOMweb).
 
-Finds raise ``Cancelled`` when cancelled; retrieves and sends return what was done (a partial
-retrieve keeps its files and says ``complete=False`` with the reason). Failures raise NetError.
+Echo and finds raise NetError (str() in plain words) or ``Cancelled`` (app.core.progress).
+A retrieve raises them only before the transfer begins (the series query); after that it returns
+what arrived: a partial retrieve keeps its files and says ``complete=False`` with the reason.
+A send never raises for the network: each file not sent is listed in ``failures`` with why.
+Progress callbacks may be called from pynetdicom's threads (C-GET, C-MOVE).
 """
 
 from __future__ import annotations

@@ -19,7 +19,10 @@ _run_memory: dict[str, str] = {}
 
 
 def _keyring_works() -> bool:
-    backend = keyring.get_keyring()
+    try:
+        backend = keyring.get_keyring()
+    except Exception:  # a broken keyring configuration must not stop a PACS query
+        return False
     priority = getattr(backend, "priority", 0)
     return not (isinstance(priority, (int, float)) and priority <= 0) and "fail" not in type(backend).__module__
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import time
 from collections.abc import Iterable, Iterator
@@ -10,6 +11,7 @@ from typing import Any, TypeVar
 
 from pynetdicom import AE, evt
 from pynetdicom.association import Association
+from pynetdicom.pdu import A_ASSOCIATE_RJ
 
 from app.net.errors import AssociationRejected, ConnectionRefused, NetError, NetTimeout, RemoteError
 from app.net.nodes import DimseNode
@@ -21,6 +23,15 @@ def new_ae(node: DimseNode) -> AE:
     ae = AE(ae_title=node.calling_aet)
     ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = ae.connection_timeout = node.timeout_s
     return ae
+
+
+def no_delay(event: evt.Event) -> None:
+    """TCP_NODELAY on a new DICOM connection (as DCMTK does): without it Nagle's algorithm and delayed
+    ACKs hold back the last fragment of each P-DATA exchange, about 40 ms per instance on loopback."""
+    sock = getattr(getattr(event.assoc.dul, "socket", None), "socket", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 def _rejection_words(node: DimseNode, reason: str) -> str:
@@ -56,16 +67,16 @@ def associate(node: DimseNode, ae: AE, ext_neg: list[Any] | None = None,
     """An established association, released afterwards; raises NetError when none comes up."""
     rejection: dict[str, str] = {}
 
-    def on_acse(event: evt.Event) -> None:
-        primitive = event.primitive  # type: ignore[attr-defined]
-        if getattr(primitive, "result", None) in (0x01, 0x02):
-            rejection["reason"] = str(primitive.reason_str)
+    def on_pdu(event: evt.Event) -> None:  # the raw A-ASSOCIATE-RJ: seen even if the peer hangs up at once
+        pdu = event.pdu
+        if isinstance(pdu, A_ASSOCIATE_RJ):
+            rejection["reason"] = str(pdu.reason_str)
 
     t0 = time.monotonic()
     assoc = ae.associate(node.host, node.port, ae_title=node.called_aet, ext_neg=ext_neg,
-                         evt_handlers=[(evt.EVT_ACSE_RECV, on_acse), *(handlers or [])])
+                         evt_handlers=[(evt.EVT_PDU_RECV, on_pdu), (evt.EVT_CONN_OPEN, no_delay), *(handlers or [])])
     if not assoc.is_established:
-        if assoc.is_rejected:
+        if assoc.is_rejected or rejection:
             raise AssociationRejected(node.name, _rejection_words(node, rejection.get("reason", "")))
         raise _failure(node, time.monotonic() - t0)
     try:

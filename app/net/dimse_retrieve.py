@@ -50,7 +50,7 @@ from pynetdicom import (
 )
 
 from app.core.progress import CancelToken, ProgressFn, report
-from app.net.dimse_assoc import associate, lost, new_ae, status_text, timed
+from app.net.dimse_assoc import associate, lost, new_ae, no_delay, status_text, timed
 from app.net.dimse_query import find_series, study_sop_classes
 from app.net.errors import NetError
 from app.net.models import RetrieveProgress, RetrieveResult, SendResult
@@ -177,7 +177,8 @@ def retrieve_move(node: DimseNode, study_uid: str, dest: Path, progress: Callabl
             scp.add_supported_context(cx.abstract_syntax, ALL_TRANSFER_SYNTAXES)
     try:
         server = scp.start_server((node.retrieve_interface, node.retrieve_port), block=False,
-                                  evt_handlers=[(evt.EVT_C_STORE, _store_handler(sink, problems, cancel))])
+                                  evt_handlers=[(evt.EVT_C_STORE, _store_handler(sink, problems, cancel)),
+                                                (evt.EVT_CONN_OPEN, no_delay)])
     except OSError as exc:  # port taken or interface absent
         raise NetError(f"cannot listen on {node.retrieve_interface}:{node.retrieve_port} for the C-MOVE of "
                        f"{node.name}: {exc.strerror or exc}", node.name) from None

@@ -84,24 +84,33 @@ class OrthancServer:
             **self.extra,
         }
 
-    def start(self, timeout_s: float = 30.0) -> None:
+    def start(self, timeout_s: float = 30.0, attempts: int = 3) -> None:
+        """Start and wait until both ports answer; new ports if another process took one meanwhile."""
+        for attempt in range(attempts):
+            if self._launch(timeout_s) or attempt == attempts - 1:
+                break
+            self.dicom_port, self.http_port = free_port(), free_port()
+        if self.process is None or self.process.poll() is not None:
+            raise RuntimeError(f"Orthanc did not start; log: {self.log_tail()}")
+
+    def _launch(self, timeout_s: float) -> bool:
         self.folder.mkdir(parents=True, exist_ok=True)
         cfg = self.folder / "orthanc.json"
         cfg.write_text(json.dumps(self.config(), indent=2))
         binary = str(ORTHANC_BIN if ORTHANC_BIN.exists() else shutil.which("Orthanc"))
-        log = (self.folder / "orthanc.log").open("wb")
-        self.process = subprocess.Popen([binary, "--logdir=" + str(self.folder), str(cfg)],
-                                        stdout=log, stderr=subprocess.STDOUT, cwd=self.folder)
+        with (self.folder / "orthanc.out").open("ab") as out:
+            self.process = subprocess.Popen([binary, "--logdir=" + str(self.folder), str(cfg)],
+                                            stdout=out, stderr=subprocess.STDOUT, cwd=self.folder)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"Orthanc exited with {self.process.returncode}; log: {self.log_tail()}")
+                return False  # e.g. a port taken between free_port() and the bind
             with contextlib.suppress(requests.RequestException):
                 if requests.get(f"{self.http_url}/system", auth=self.auth, timeout=2).ok and self._dicom_listening():
-                    return
+                    return True
             time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"Orthanc did not answer within {timeout_s:.0f} s; log: {self.log_tail()}")
+        self.kill()
+        return False
 
     def _dicom_listening(self) -> bool:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -124,7 +133,7 @@ class OrthancServer:
             self.process.wait(timeout=15)
 
     def log_tail(self, n_chars: int = 2000) -> str:
-        logs = sorted(self.folder.glob("*.log*"), key=os.path.getmtime)
+        logs = sorted([*self.folder.glob("Orthanc.log*"), *self.folder.glob("orthanc.out")], key=os.path.getmtime)
         return logs[-1].read_text(errors="replace")[-n_chars:] if logs else "(no log)"
 
     # REST helpers for the tests' own checks (independent of app.net)

@@ -8,9 +8,8 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
-import pydicom
 import pytest
-from conftest import USERS, case04_files
+from conftest import USERS, case04_files, study_uid_of
 from dicom_compare import dataset_bytes, meta_keys, originals_by_sop_uid
 from orthanc_server import free_port
 
@@ -30,7 +29,7 @@ def _web(server, name: str = "WEB1", password: str = PASSWORD) -> WebNode:
 
 def test_qido_finds_case04_and_filters(orthanc, case04):
     node = _web(orthanc)
-    uid = str(pydicom.dcmread(case04[0], stop_before_pixels=True).StudyInstanceUID)
+    uid = study_uid_of(case04)
     hit = [s for s in find_studies(node, StudyQuery(patient_id="ISTHMUS-SAMPLE-04")) if s.study_uid == uid]
     assert len(hit) == 1 and hit[0].n_instances == len(case04) and set(hit[0].modalities) == {"CT", "MR", "DX"}
     assert not any(s.study_uid == uid for s in find_studies(node, StudyQuery(patient_id="NOBODY")))
@@ -45,7 +44,7 @@ def test_wado_retrieves_every_instance_byte_identical(orthanc, case04, tmp_path)
 
     Asked for as stored (transfer-syntax=*); dicomweb-client parses each part and Isthmus writes it
     again, and the data set still comes out byte for byte the same."""
-    uid = str(pydicom.dcmread(case04[0], stop_before_pixels=True).StudyInstanceUID)
+    uid = study_uid_of(case04)
     result = retrieve_study(_web(orthanc), uid, tmp_path)
     assert result.complete, result.message
     originals = originals_by_sop_uid(case04)

@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import date
-from pathlib import Path
 
 import pydicom
 import pytest
-from conftest import case04_files
+from conftest import case04_files, dimse_node, study_uid_of
 from dicom_compare import dataset_bytes, meta_keys, originals_by_sop_uid
-from orthanc_server import ISTHMUS_AET, ORTHANC_AET, OrthancServer
 
 from app.net.client import echo, find_series, find_studies, retrieve_study, send_files
 from app.net.models import RetrieveProgress, StudyQuery
-from app.net.nodes import DimseNode
 
-
-def _node(server: OrthancServer, **kw) -> DimseNode:
-    return DimseNode(name="PACS1", called_aet=ORTHANC_AET, host="127.0.0.1", port=server.dicom_port,
-                     calling_aet=ISTHMUS_AET, timeout_s=20, retrieve_port=server.move_scp_port, **kw)
-
-
-def _study_uid(files: list[Path]) -> str:
-    return str(pydicom.dcmread(files[0], stop_before_pixels=True).StudyInstanceUID)
+_node = dimse_node
+_study_uid = study_uid_of
 
 
 def test_echo_answers_with_a_round_trip_time(orthanc):
@@ -97,6 +89,7 @@ def test_c_find_series_level_lists_every_series_with_counts(orthanc, case04):
 def test_retrieve_brings_every_instance_back_byte_identical(orthanc, case04, tmp_path, via):
     """Compared: transfer syntax, SOP class and instance of the meta, and every data set byte after it."""
     uid = _study_uid(case04)
+    assert not _listening(orthanc.move_scp_port)  # nothing listens for C-MOVE before the retrieve
     seen: list[RetrieveProgress] = []
     result = retrieve_study(_node(orthanc), uid, tmp_path, via=via, progress=seen.append)
     assert result.complete, result.message
@@ -115,3 +108,10 @@ def test_retrieve_brings_every_instance_back_byte_identical(orthanc, case04, tmp
     assert last.series_done == last.series_total == len({p.parent for p in case04})
     assert last.bytes_done == sum(p.stat().st_size for p in result.files)
     assert not list(tmp_path.rglob("*.tmp")), "temporary files left behind"
+    assert not _listening(orthanc.move_scp_port), "the C-MOVE storage SCP must stop after the retrieve"
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(2)
+        return s.connect_ex(("127.0.0.1", port)) == 0

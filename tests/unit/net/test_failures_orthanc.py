@@ -8,8 +8,8 @@ from io import BytesIO
 import numpy as np
 import pydicom
 import pytest
-from conftest import case04_files
-from orthanc_server import ISTHMUS_AET, ORTHANC_AET, free_port
+from conftest import case04_files, dimse_node, study_uid_of
+from orthanc_server import ORTHANC_AET, free_port
 from pydicom.dataset import Dataset
 
 from app.core.progress import CancelToken
@@ -52,9 +52,7 @@ def test_a_server_that_never_answers_is_a_timeout():
 def test_server_stopped_mid_retrieve_keeps_the_partial_study_and_says_so(fresh_orthanc, tmp_path):
     files = case04_files()
     fresh_orthanc.upload(files)
-    uid = str(pydicom.dcmread(files[0], stop_before_pixels=True).StudyInstanceUID)
-    node = DimseNode(name="PACS1", called_aet=ORTHANC_AET, host="127.0.0.1", port=fresh_orthanc.dicom_port,
-                     calling_aet=ISTHMUS_AET, timeout_s=5)
+    uid, node = study_uid_of(files), dimse_node(fresh_orthanc, timeout_s=5.0)
 
     def crash_after_20(p: RetrieveProgress) -> None:
         if p.instances_done == 20:
@@ -73,9 +71,7 @@ def test_server_stopped_mid_retrieve_keeps_the_partial_study_and_says_so(fresh_o
 def test_cancel_stops_a_retrieve_and_keeps_what_arrived(fresh_orthanc, tmp_path):
     files = case04_files()
     fresh_orthanc.upload(files)
-    uid = str(pydicom.dcmread(files[0], stop_before_pixels=True).StudyInstanceUID)
-    node = DimseNode(name="PACS1", called_aet=ORTHANC_AET, host="127.0.0.1", port=fresh_orthanc.dicom_port,
-                     calling_aet=ISTHMUS_AET, timeout_s=10)
+    uid, node = study_uid_of(files), dimse_node(fresh_orthanc, timeout_s=10.0)
     token = CancelToken()
 
     def cancel_after_10(p: RetrieveProgress) -> None:
@@ -101,7 +97,7 @@ def test_c_move_to_a_destination_the_pacs_does_not_know_says_what_to_configure(m
     server = make_orthanc(DicomAlwaysAllowFind=True, DicomAlwaysAllowMove=True)
     files = case04_files()[:2]
     server.upload(files)
-    uid = str(pydicom.dcmread(files[0], stop_before_pixels=True).StudyInstanceUID)
+    uid = study_uid_of(files)
     node = DimseNode(name="PACS1", called_aet=ORTHANC_AET, host="127.0.0.1", port=server.dicom_port,
                      calling_aet="STRANGER", timeout_s=10)
     result = retrieve_study(node, uid, tmp_path, via="move")
@@ -112,7 +108,7 @@ def test_c_move_to_a_destination_the_pacs_does_not_know_says_what_to_configure(m
 
 
 def test_c_move_port_already_taken_is_a_plain_error(orthanc, case04, tmp_path):
-    uid = str(pydicom.dcmread(case04[0], stop_before_pixels=True).StudyInstanceUID)
+    uid = study_uid_of(case04)
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", 0))
         squatter.listen(1)

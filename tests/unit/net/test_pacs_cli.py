@@ -6,9 +6,8 @@ import getpass
 import json
 import socket
 
-import pydicom
 import pytest
-from conftest import USERS, case04_files
+from conftest import USERS, case04_files, study_uid_of
 from orthanc_server import ORTHANC_AET, free_port
 
 from app.cli import main
@@ -29,7 +28,7 @@ def test_echo_ok_and_errors(orthanc, capsys):
 
 
 def test_find_json_and_filters(orthanc, case04, capsys):
-    uid = str(pydicom.dcmread(case04[0], stop_before_pixels=True).StudyInstanceUID)
+    uid = study_uid_of(case04)
     assert main(["pacs", "find", _addr(orthanc), "--patient-id", "ISTHMUS-SAMPLE-04", "--modality", "CT",
                  "--date", "20240301-20240331", "--accession", "ISTH04", "--json"]) == 0
     studies = json.loads(capsys.readouterr().out)
@@ -63,7 +62,7 @@ def test_send_then_retrieve_by_get_move_and_wado(fresh_orthanc, tmp_path, capsys
     n = len(list(series_dir.glob("*.dcm")))
     assert main(["pacs", "send", _addr(fresh_orthanc), str(series_dir)]) == 0
     assert f"sent {n} file(s)" in capsys.readouterr().out
-    uid = str(pydicom.dcmread(files[0], stop_before_pixels=True).StudyInstanceUID)
+    uid = study_uid_of(files)
     move_node = f"{_addr(fresh_orthanc)}"
     assert main(["pacs", "retrieve", move_node, uid, "--via", "get", "--out", str(tmp_path / "get")]) == 0
     assert len(list((tmp_path / "get" / uid).rglob("*.dcm"))) == n

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pydicom
 import pytest
-from conftest import USERS
-from orthanc_server import ISTHMUS_AET, ORTHANC_AET
+from conftest import USERS, dimse_node
 
 from app.core.paths import sample_dicom_dir
 from app.findings.io import load_findings
@@ -17,7 +16,7 @@ from app.findings.sr_import import load_findings_from_sr
 from app.net import credentials
 from app.net.client import find_series, find_studies, retrieve_study, send_files
 from app.net.models import StudyQuery
-from app.net.nodes import DimseNode, Node, WebNode
+from app.net.nodes import Node, WebNode
 
 
 @pytest.fixture(scope="module")
@@ -27,11 +26,6 @@ def case04_sr(tmp_path_factory) -> tuple[Path, object]:
         pytest.skip("sample_dicom/case04_* not generated (isthmus samples)")
     findings = load_findings(read)
     return export_sr(findings, tmp_path_factory.mktemp("sr") / "case04-sr.dcm", study=read.parent), findings
-
-
-def _dimse(server) -> DimseNode:
-    return DimseNode(name="PACS1", called_aet=ORTHANC_AET, host="127.0.0.1", port=server.dicom_port,
-                     calling_aet=ISTHMUS_AET, retrieve_port=server.move_scp_port, timeout_s=20)
 
 
 def _web(server) -> WebNode:
@@ -45,11 +39,11 @@ def _web(server) -> WebNode:
 def test_findings_sent_as_sr_come_back_equal(fresh_orthanc, case04_sr, tmp_path, send_by, retrieve_by):
     sr_path, findings = case04_sr
     sr = pydicom.dcmread(sr_path, stop_before_pixels=True)
-    node: Node = _dimse(fresh_orthanc) if send_by == "dimse" else _web(fresh_orthanc)
+    node: Node = dimse_node(fresh_orthanc) if send_by == "dimse" else _web(fresh_orthanc)
     sent = send_files(node, [sr_path])
     assert (sent.sent, sent.failed) == (1, 0), sent.failures
 
-    reader: Node = _web(fresh_orthanc) if retrieve_by == "wado" else _dimse(fresh_orthanc)
+    reader: Node = _web(fresh_orthanc) if retrieve_by == "wado" else dimse_node(fresh_orthanc)
     studies = find_studies(reader, StudyQuery(patient_id=str(sr.PatientID)))
     assert [s.study_uid for s in studies] == [sr.StudyInstanceUID]
     assert studies[0].modalities == ("SR",)
