@@ -283,7 +283,8 @@ class StudySession:
             return False
         findings, annotations_doc = saved
         if annotations_doc is not None:
-            problems = self.annotation_store.load_doc(annotations_doc)
+            with self._no_derive():  # a derive here would autosave the empty pre-restore findings over the file
+                problems = self.annotation_store.load_doc(annotations_doc)
             if problems:
                 self.autosave_notice = "; ".join(problems)
         if self.study is not None:

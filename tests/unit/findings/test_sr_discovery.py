@@ -116,3 +116,15 @@ def test_open_sr_keeps_a_copy_of_the_autosave(study, tmp_path):
     assert len(kept) == 1 and kept[0].read_bytes() == before and str(kept[0]) in s.autosave_notice
     assert s.findings.impression == "first read"
     s.close()
+
+
+def test_restore_never_writes_the_empty_state_over_the_autosave(study, tmp_path):
+    first = _session(study, tmp_path)
+    first.set_impression("precious work")
+    first.close()
+    saved = fa.autosave_path(first.autosave_key, tmp_path)
+    second = _session(study, tmp_path)
+    assert second.restore()
+    # at once, not after the autosave interval: a crash right after opening keeps the work
+    assert "precious work" in saved.read_text()
+    second.close()
