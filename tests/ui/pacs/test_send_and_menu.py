@@ -74,6 +74,18 @@ def test_send_findings_stores_the_sr_and_the_report_in_orthanc(window, qtbot, sy
     assert by_modality["SR"].StudyInstanceUID == by_modality["DOC"].StudyInstanceUID == session.study_uid
 
 
+def test_a_retrieved_study_opens_in_the_window(window, qtbot, synthetic_study):
+    from app.net.models import RetrieveResult
+
+    files = sorted(synthetic_study.rglob("*.dcm"))
+    result = RetrieveResult("1.2.826.0.1.3680043.8.498.1", synthetic_study, files, True, 0, f"{len(files)} retrieved")
+    node = DimseNode("ORTHANC", ORTHANC_AET, "127.0.0.1", 104, ISTHMUS_AET)
+    with qtbot.waitSignal(window.pacs.retrieved_opened, timeout=5_000):
+        window.pacs.open_retrieved(node, result)
+    qtbot.waitUntil(lambda: study_loaded(window), timeout=30_000)
+    assert window.controller.paths == [str(synthetic_study)]
+
+
 @pytest.mark.slow
 def test_a_retrieved_study_opens_and_goes_into_the_study_database(window, qtbot, orthanc, case04, tmp_path):
     database = pytest.importorskip("app.studydb.database", reason="app.studydb is built in its own branch")
