@@ -17,7 +17,7 @@ from typing import Any
 from app.core.progress import CancelToken, ProgressFn, check, report
 from app.dicom.model import ScanResult
 from app.findings import model as m
-from app.findings.sr_import import SRImportError, findings_from_sr, is_isthmus_group, measurement_groups, parse_sr
+from app.findings.sr_import import SRImportError, findings_from_parsed, is_isthmus_group, measurement_groups, parse_sr
 
 MAX_SR_BYTES = 64 * 1024 * 1024  # a findings SR is a few hundred kB; larger files are not read
 
@@ -133,7 +133,7 @@ def classify_sr(path: str | os.PathLike, ds: Any) -> FoundSR:
                       problem=f"TID 1500 report written by {maker}: Isthmus cannot map its {len(groups)} measurement "
                               "group(s) to findings")
     try:
-        findings = findings_from_sr(sr, p)
+        findings = findings_from_parsed(sr, p)
     except SRImportError as exc:
         return _found(p, ds, author=author, problem=f"Isthmus SR that cannot be loaded: {exc.problem}")
     when = _iso_to_display(findings.modified or findings.created)

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
+from copy import deepcopy
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -317,18 +319,17 @@ _SR_CLASSES = {"1.2.840.10008.5.1.4.1.1.88.22": "EnhancedSR", "1.2.840.10008.5.1
 
 
 def parse_sr(ds: Any, copy: bool = True) -> Any:
-    """The highdicom SR document for a pydicom dataset (or the highdicom SR itself).
-    ``copy=False`` converts ``ds`` in place (faster; for a dataset nobody else holds).
+    """The highdicom SR document, every content item typed, for a pydicom dataset or a highdicom
+    SR. ``copy=False`` converts ``ds`` in place (faster; for a dataset nobody else holds).
     SRImportError when it is not an Enhanced, Comprehensive or Comprehensive 3D SR."""
     hsr = _hsr()
-    if isinstance(ds, (hsr.EnhancedSR, hsr.ComprehensiveSR, hsr.Comprehensive3DSR)):
-        return ds
     if str(ds.get("Modality", "")) != "SR" or "ContentSequence" not in ds:
         raise SRImportError(None, "not a DICOM Structured Report")
     name = _SR_CLASSES.get(str(ds.get("SOPClassUID", "")))
     if name is None:
         raise SRImportError(None, f"an SR of a kind Isthmus does not read (SOP class {ds.get('SOPClassUID', '?')})")
-    return getattr(hsr, name).from_dataset(ds, copy=copy)
+    # highdicom 0.28 types the content items only when converting in place (copy=False): copy first
+    return getattr(hsr, name).from_dataset(deepcopy(ds) if copy else ds, copy=False)
 
 
 def measurement_groups(sr: Any) -> list[Any]:
@@ -339,8 +340,17 @@ def measurement_groups(sr: Any) -> list[Any]:
         raise SRImportError(None, "not a TID 1500 Imaging Measurement Report")
     if not _find(sr, c.IMAGING_MEASUREMENTS):
         raise SRImportError(None, "the report has no Imaging Measurements")
-    report = hsr.MeasurementReport.from_sequence([sr], copy=False)
-    return list(report.get_image_measurement_groups())
+    groups = []
+    for container in _find(sr, c.IMAGING_MEASUREMENTS):
+        for item in _find(container, c.MEASUREMENT_GROUP):
+            if item.value_type != hsr.ValueTypeValues.CONTAINER:
+                raise SRImportError(None, "a measurement group that is not a container")
+            # what MeasurementsAndQualitativeEvaluations.from_sequence does, on the items parse_sr
+            # already typed (from_sequence would convert and copy the whole group again)
+            group = hsr.ContentSequence([item], is_root=False)
+            group.__class__ = hsr.MeasurementsAndQualitativeEvaluations
+            groups.append(group)
+    return groups
 
 
 def is_isthmus_group(group: Any) -> bool:
@@ -353,11 +363,10 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-def findings_from_sr(dataset: Any, path: str | os.PathLike | None = None) -> m.StudyFindings:
-    """Rebuild the StudyFindings from an Isthmus SR dataset (pydicom Dataset or highdicom SR).
-    SRImportError when it is not such a report or is damaged."""
+def _typed_errors(read: Callable[[], m.StudyFindings], path: str | os.PathLike | None) -> m.StudyFindings:
+    """``read()``, any failure turned into SRImportError naming ``path`` and the problem."""
     try:
-        return _findings_from_sr(dataset)
+        return read()
     except SRImportError as exc:
         if exc.path is None and path is not None:
             raise SRImportError(path, exc.problem) from exc
@@ -368,8 +377,19 @@ def findings_from_sr(dataset: Any, path: str | os.PathLike | None = None) -> m.S
         raise SRImportError(path, f"damaged Isthmus SR: {_one_line(exc)}") from exc
 
 
-def _findings_from_sr(ds: Any) -> m.StudyFindings:
-    groups = [_Group(g) for g in measurement_groups(parse_sr(ds))]
+def findings_from_sr(dataset: Any, path: str | os.PathLike | None = None) -> m.StudyFindings:
+    """Rebuild the StudyFindings from an Isthmus SR dataset (pydicom Dataset or highdicom SR; not
+    changed). SRImportError when it is not such a report or is damaged."""
+    return _typed_errors(lambda: _findings_from_parsed(parse_sr(dataset, copy=True)), path)
+
+
+def findings_from_parsed(sr: Any, path: str | os.PathLike | None = None) -> m.StudyFindings:
+    """``findings_from_sr`` for a document ``parse_sr`` already returned (no second conversion)."""
+    return _typed_errors(lambda: _findings_from_parsed(sr), path)
+
+
+def _findings_from_parsed(sr: Any) -> m.StudyFindings:
+    groups = [_Group(g) for g in measurement_groups(sr)]
     study_groups = [g for g in groups if g.finding_type == c.key(c.STUDY_INFO)]
     if not study_groups:
         raise SRImportError(None, "not written by Isthmus (no 'Isthmus study information' group)")
@@ -437,15 +457,8 @@ def _findings_from_sr(ds: Any) -> m.StudyFindings:
 def load_findings_from_sr(path: str | os.PathLike) -> m.StudyFindings:
     """Read an SR file and rebuild its findings (SRImportError names the file and the problem)."""
     p = Path(path)
-    try:
-        sr = parse_sr(read_sr_file(p), copy=False)  # the dataset was just read: converted in place
-    except SRImportError as exc:
-        raise SRImportError(p, exc.problem) from exc
-    except RecursionError as exc:
-        raise SRImportError(p, "damaged Isthmus SR: content items nested too deeply") from exc
-    except Exception as exc:
-        raise SRImportError(p, f"damaged Isthmus SR: {_one_line(exc)}") from exc
-    return findings_from_sr(sr, p)
+    ds = read_sr_file(p)
+    return _typed_errors(lambda: _findings_from_parsed(parse_sr(ds, copy=False)), p)  # read just now: in place
 
 
 def read_sr_file(path: str | os.PathLike) -> Any:
