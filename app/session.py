@@ -32,6 +32,7 @@ from app.findings.autosave import ItemsDocument
 from app.findings.derive import apply_finding_edit_to_annotations, derive_findings
 from app.findings.io import FindingsFileError, load_findings, save_findings
 from app.findings.model import ClinicalContext, Level, ParsFinding, Side, StudyFindings
+from app.findings.sr_discovery import FoundSR
 from app.pathway import PathwayResult, Ruleset, evaluate, load_ruleset
 from app.session_autosave import SessionAutosave
 from app.session_edits import SessionError as SessionError
@@ -79,7 +80,7 @@ class StudySession:
                  study_source: StudySource | None = None, study: StudyInfo | None = None) -> None:
         self.study_uid = study_uid
         self.study = study
-        self.study_source = study_source
+        self.study_source = study_source  # the study's images (ScanResult, folder, files or datasets): SR evidence
         self.findings_changed = Event("findings_changed")  # emits (StudyFindings)
         self.pathway_changed = Event("pathway_changed")  # emits (PathwayResult | None)
         findings = findings if findings is not None else StudyFindings(study_instance_uid=study_uid)
@@ -184,6 +185,29 @@ class StudySession:
         self.set_findings(found)
         return found
 
+    def open_sr(self, found: FoundSR) -> StudyFindings:
+        """Load the findings of an Isthmus SR found in this study (app.findings.sr_discovery) as one
+        undoable step. SessionError naming both patient IDs when the SR belongs to another
+        patient, or naming both studies when it is another study's. When an autosave exists it is
+        first copied aside (``autosave.notice`` says where): neither version is lost."""
+        if found.findings is None:
+            raise SessionError(f"{found.path}: {found.problem or 'not an Isthmus findings SR'}")
+        theirs = PatientIdentity(found.patient_id, found.patient_name)
+        if self.patient is not None and not theirs.same_patient(self.patient):
+            raise SessionError(f"{found.path}: refused, the SR belongs to patient ID {found.patient_id or '(none)'}, "
+                               f"the open study to patient ID {self.patient.patient_id or '(none)'}")
+        f = found.findings
+        other = sorted({u for u in (f.study_instance_uid, found.study_instance_uid) if u and u != self.study_uid})
+        if self.study_uid and other:
+            raise SessionError(f"{found.path}: refused, the SR is about study {other[0]}, not the open study {self.study_uid}")
+        kept = self.autosave.keep_copy("before-sr")  # the file holds the reader's latest work first
+        if kept is not None:
+            self.autosave.notice = f"The autosave before loading the SR was kept as {kept}."
+        if self.study is not None:
+            f = self.study.apply_to(f)
+        self.set_findings(f)
+        return self._findings
+
     def restore(self) -> bool:
         """Load this study's autosave. True when something was restored. A file that cannot be
         restored (unreadable, newer version, another patient) is set aside, never overwritten;
@@ -194,7 +218,8 @@ class StudySession:
         findings, annotations_doc = saved
         if annotations_doc is not None:
             try:
-                problems = self.annotation_store.load_doc(annotations_doc)
+                with self.derive_paused():  # a derive here would autosave the empty pre-restore findings over the file
+                    problems = self.annotation_store.load_doc(annotations_doc)
             except AnnotationDocError as exc:
                 self.autosave.set_aside(exc)
                 return False

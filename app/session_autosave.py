@@ -11,8 +11,10 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
 import os
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -114,6 +116,18 @@ class SessionAutosave:
     def flush(self) -> None:
         if self.writer is not None:
             self.writer.flush()
+
+    def keep_copy(self, why: str) -> Path | None:
+        """Flush, then copy the autosave file aside as ``<name>.<why>-<UTC time>.json`` (before the
+        session's findings are replaced wholesale); None when there is no file."""
+        self.flush()
+        saved = autosave_path(self.key, self.data_dir)
+        if not saved.exists():
+            return None
+        stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+        kept = saved.with_name(f"{saved.stem}.{why}-{stamp}{saved.suffix}")
+        shutil.copy2(saved, kept)
+        return kept
 
     def close(self) -> None:
         """Write what is pending and stop; later updates are dropped."""

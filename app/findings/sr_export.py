@@ -33,6 +33,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from app.dicom.model import PatientEntry, ScanResult, StudyEntry
 from app.findings import model as m, sr_codes as c
 
 SR_SERIES_NUMBER = 9901
@@ -51,15 +52,21 @@ def is_valid_uid(value: str) -> bool:
 
 # ------------------------------------------------------------------ evidence (source study)
 
-def read_study_headers(paths: str | os.PathLike | Iterable[str | os.PathLike],
-                       study_instance_uid: str = "") -> list[Any]:
+StudySource = str | os.PathLike | Iterable[str | os.PathLike] | ScanResult
+
+
+def read_study_headers(paths: StudySource, study_instance_uid: str = "") -> list[Any]:
     """Header-only pydicom datasets of the source study's instances under ``paths``.
 
-    Files that are not DICOM (or have no SOP/Study UIDs) are skipped. When the folder holds
+    ``paths`` may be the study's ScanResult (what the viewer already scanned): then the evidence
+    comes from the scan (``evidence_from_scan``) and the folder is not read again. Otherwise
+    files that are not DICOM (or have no SOP/Study UIDs) are skipped. When the folder holds
     several studies, ``study_instance_uid`` picks one (SRExportError when it is missing or
     ambiguous). Existing SR/non-image objects are kept out of the evidence."""
     import pydicom
 
+    if isinstance(paths, ScanResult):
+        return evidence_from_scan(paths, study_instance_uid)
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     files: list[Path] = []
@@ -95,6 +102,64 @@ def read_study_headers(paths: str | os.PathLike | Iterable[str | os.PathLike],
     if len(by_study) > 1:
         raise SRExportError(f"{where}: {len(by_study)} studies found; the findings name none, so the study is ambiguous")
     return next(iter(by_study.values()))
+
+
+def _pick_study(scan: ScanResult, study_instance_uid: str) -> tuple[PatientEntry, StudyEntry]:
+    found = [(p, st) for p in scan.patients for st in p.studies if any(s.instances for s in st.series)]
+    if not found:
+        raise SRExportError("the scanned study has no DICOM images for the SR evidence")
+    if study_instance_uid:
+        match = [(p, st) for p, st in found if st.study_instance_uid == study_instance_uid]
+        if not match:
+            listed = ", ".join(st.study_instance_uid for _, st in found[:3])
+            raise SRExportError(f"the scanned images hold no study {study_instance_uid} "
+                                f"({len(found)} other stud{'y' if len(found) == 1 else 'ies'} found: {listed})")
+        return match[0]
+    if len(found) > 1:
+        raise SRExportError(f"the scan holds {len(found)} studies; the findings name none, so the study is ambiguous")
+    return found[0]
+
+
+_FIRST_HEADER_KEEP = ("StudyTime", "StudyID", "ReferringPhysicianName", "InstitutionName", "PatientAge",
+                      "StudyDescription", "AccessionNumber", "SpecificCharacterSet")
+
+
+def evidence_from_scan(scan: ScanResult, study_instance_uid: str = "") -> list[Any]:
+    """Evidence datasets for the SR built from the viewer's scan (no folder walk): one small
+    dataset per scanned instance (UIDs, SOP class, frames, patient and study attributes from the
+    scan). Only the first instance's header is read again, for the study attributes the scan does
+    not keep (study time, study ID, referring physician); when it cannot be read they stay empty."""
+    import pydicom
+    from pydicom.dataset import Dataset
+
+    patient, study = _pick_study(scan, study_instance_uid)
+    out: list[Any] = []
+    for series in study.series:
+        for h in series.instances:
+            if not h.sop_instance_uid or not h.sop_class_uid:
+                continue
+            ds = Dataset()
+            ds.PatientName, ds.PatientID = patient.patient_name, patient.patient_id
+            ds.PatientBirthDate, ds.PatientSex = patient.birth_date, patient.sex
+            ds.StudyInstanceUID, ds.StudyDate = study.study_instance_uid, study.study_date
+            ds.StudyDescription, ds.AccessionNumber = study.description, study.accession_number
+            ds.SeriesInstanceUID, ds.Modality = series.series_instance_uid, series.modality_code
+            ds.SOPClassUID, ds.SOPInstanceUID = h.sop_class_uid, h.sop_instance_uid
+            if h.number_of_frames > 1:
+                ds.NumberOfFrames = h.number_of_frames
+            out.append(ds)
+    if not out:
+        raise SRExportError(f"study {study.study_instance_uid}: no scanned images with SOP UIDs for the SR evidence")
+    first_path = next(h.path for s in study.series for h in s.instances if h.sop_instance_uid and h.sop_class_uid)
+    try:
+        header = pydicom.dcmread(first_path, stop_before_pixels=True, specific_tags=list(_FIRST_HEADER_KEEP))
+    except Exception:
+        header = None  # the scan's values are enough; the type-2 attributes then stay empty
+    if header is not None:
+        for kw in _FIRST_HEADER_KEEP:
+            if kw in header:
+                setattr(out[0], kw, header[kw].value)
+    return out
 
 
 # ------------------------------------------------------------------ content items

@@ -1,18 +1,26 @@
-"""DICOM SR written by app.findings.sr_export -> StudyFindings (walks the ContentSequence with pydicom).
+"""DICOM SR written by app.findings.sr_export -> StudyFindings, read through highdicom's SR API.
+
+highdicom parses the document (``Comprehensive3DSR.from_dataset`` / ``srread``) into typed content
+items, ``MeasurementReport.from_sequence`` finds the TID 1501 measurement groups, and each group
+gives its finding type, finding sites (with laterality), measurements and qualitative evaluations;
+the Isthmus TEXT/UIDREF items are found with ``find_content_items``.
 
 Derived values in the SR (Hollenberg grade, CT stage, Meyerding grade, near-boundary flag) are
 not read back as data: the model recomputes them. Overrides are read from the grade "source"
-items; exact numbers from FloatingPointValue when present (else the decimal NumericValue).
+items; exact numbers come from FloatingPointValue when present (highdicom's ``NumContentItem.value``).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable
+from copy import deepcopy
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+from pydicom.sr.coding import Code
 
 from app.findings import model as m, sr_codes as c
 from app.findings.io import FindingsFileError
@@ -38,244 +46,316 @@ class SRImportError(FindingsFileError):
     """An SR that is not an Isthmus findings report or is damaged (names the file and the problem)."""
 
 
-# ------------------------------------------------------------------ low-level accessors
+# ------------------------------------------------------------------ highdicom access
 
-def _children(item: Any) -> list:
-    return list(item.get("ContentSequence", None) or [])
+def _hsr() -> Any:
+    import highdicom.sr as hsr
 
-
-def _concept(item: Any) -> Key | None:
-    seq = item.get("ConceptNameCodeSequence", None)
-    return c.key(seq[0]) if seq else None
+    return hsr
 
 
-def _code(item: Any) -> Key:
-    return c.key(item.ConceptCodeSequence[0])
+def _find(parent: Any, concept: Code) -> list[Any]:
+    """The typed content items named ``concept`` directly under ``parent`` (highdicom)."""
+    if "ContentSequence" not in parent:
+        return []
+    return list(_hsr().utils.find_content_items(parent, name=concept))
 
 
-def _text(item: Any) -> str:
-    if item.ValueType == "UIDREF":
-        return str(item.UID)
-    value = str(item.TextValue or "")
-    suffix = [ch for ch in _children(item) if _concept(ch) == c.key(c.TRAILING_TEXT)]
-    if suffix:
-        value = value.rstrip(" \x00") + str(json.loads(str(suffix[0].TextValue)))
-    return value
-
-
-def _num(item: Any) -> float:
-    mv = item.MeasuredValueSequence[0]
-    if "FloatingPointValue" in mv:
-        return float(mv.FloatingPointValue)
-    return float(mv.NumericValue)
-
-
-def _find(items: Iterable[Any], concept) -> list:
-    k = c.key(concept)
-    return [it for it in items if _concept(it) == k]
-
-
-def _one(items: list, concept) -> Any | None:
-    found = _find(items, concept)
+def _one(parent: Any, concept: Code) -> Any | None:
+    found = _find(parent, concept)
     if len(found) > 1:
         raise ValueError(f"more than one '{concept.meaning}' item in a group")
     return found[0] if found else None
 
 
-def _lookup(table: dict, item: Any, what: str):
-    k = _code(item)
+def _text(item: Any) -> str:
+    """A TEXT item's value (with the exact trailing spaces kept by the exporter) or a UIDREF's UID."""
+    if item.value_type == _hsr().ValueTypeValues.UIDREF:
+        return str(item.value)
+    value = str(item.value or "")
+    suffix = _find(item, c.TRAILING_TEXT)
+    if suffix:
+        value = value.rstrip(" \x00") + str(json.loads(str(suffix[0].value)))
+    return value
+
+
+def _num(item: Any) -> float:
+    return float(item.value)  # highdicom: FloatingPointValue when present, else NumericValue
+
+
+def _lookup(table: dict[Key, Any], code: Any, what: str) -> Any:
+    k = c.key(code)
     if k not in table:
         raise ValueError(f"unknown {what} code {k[1]} ({k[0]})")
     return table[k]
 
 
-def _opt_code(items: list, concept, table: dict, what: str):
-    it = _one(items, concept)
-    return None if it is None else _lookup(table, it, what)
-
-
-def _opt_text(items: list, concept) -> str:
-    it = _one(items, concept)
+def _opt_text(parent: Any, concept: Code) -> str:
+    it = _one(parent, concept)
     return "" if it is None else _text(it)
 
 
-def _opt_num(items: list, concept) -> float | None:
-    it = _one(items, concept)
+def _opt_num(parent: Any, concept: Code) -> float | None:
+    it = _one(parent, concept)
     return None if it is None else _num(it)
 
 
-def _points(text: str, n: int, what: str) -> tuple:
+def _opt_int(parent: Any, concept: Code) -> int | None:
+    value = _opt_num(parent, concept)
+    return None if value is None else int(round(value))
+
+
+def _points(text: str, what: str) -> tuple[Any, ...]:
     data = json.loads(text)
     if not isinstance(data, list):
         raise ValueError(f"{what} is not a list of points")
     return tuple(tuple(float(v) for v in p) for p in data)
 
 
+def _by_name(items: list[Any]) -> dict[Key, list[Any]]:
+    out: dict[Key, list[Any]] = {}
+    for item in items:
+        out.setdefault(c.key(item.name), []).append(item)
+    return out
+
+
+class _Group:
+    """One TID 1501 measurement group (highdicom) with the lookups the pieces below need."""
+
+    def __init__(self, group: Any) -> None:
+        self.group = group
+        self.root = group[0]
+        self._qualitative: dict[Key, list[Any]] | None = None  # by concept name, read once on first use
+        self._measurements: dict[Key, list[Any]] | None = None
+
+    def _evaluations(self, concept: Code) -> list[Any]:
+        if self._qualitative is None:
+            self._qualitative = _by_name(self.group.get_qualitative_evaluations())
+        return self._qualitative.get(c.key(concept), [])
+
+    def _numbers(self, concept: Code) -> list[Any]:
+        if self._measurements is None:
+            self._measurements = _by_name(self.group.get_measurements())
+        return self._measurements.get(c.key(concept), [])
+
+    @property
+    def finding_type(self) -> Key | None:
+        ft = self.group.finding_type
+        return None if ft is None else c.key(ft)
+
+    def all_codes(self, concept: Code, table: dict[Key, Any], what: str) -> list[Any]:
+        return [_lookup(table, q.value, what) for q in self._evaluations(concept)]
+
+    def code(self, concept: Code, table: dict[Key, Any], what: str) -> Any | None:
+        found = self._evaluations(concept)
+        if len(found) > 1:
+            raise ValueError(f"more than one '{concept.meaning}' item in a group")
+        return _lookup(table, found[0].value, what) if found else None
+
+    def measurement(self, concept: Code) -> Any | None:
+        found = self._numbers(concept)
+        if len(found) > 1:
+            raise ValueError(f"more than one '{concept.meaning}' item in a group")
+        return found[0] if found else None
+
+    def num(self, concept: Code) -> float | None:
+        found = self.measurement(concept)
+        return None if found is None else float(found.value)
+
+    def site(self) -> tuple[m.Level, m.Side | None]:
+        sites = self.group.finding_sites
+        if not sites:
+            raise ValueError("measurement group without a finding site")
+        if len(sites) > 1:
+            raise ValueError("more than one 'Finding Site' item in a group")
+        level = _lookup(_LEVELS_BY_SITE, sites[0].value, "vertebra")
+        lat = sites[0].laterality
+        return level, (None if lat is None else _lookup(_SIDES, lat, "laterality"))
+
+    def override(self, value_concept: Code, source_concept: Code, table: dict[Key, Any], what: str) -> Any | None:
+        value = self.code(value_concept, table, what)
+        sources = self._evaluations(source_concept)
+        if value is not None and sources and c.key(sources[0].value) == c.key(c.GRADE_SOURCE_OVERRIDE):
+            return value
+        return None
+
+    def annotations(self) -> tuple[m.AnnotationRef, ...]:
+        refs = []
+        for it in _find(self.root, c.ANNOTATION):
+            frame = _opt_num(it, c.FRAME_NUMBER)
+            px = _opt_text(it, c.POINTS_PX)
+            lps = _opt_text(it, c.POINTS_LPS)
+            refs.append(m.AnnotationRef(
+                annotation_id=_text(it),
+                kind=_opt_text(it, c.ANNOTATION_KIND),
+                series_instance_uid=_opt_text(it, c.SERIES_INSTANCE_UID),
+                sop_instance_uid=_opt_text(it, c.SOP_INSTANCE_UID),
+                frame=None if frame is None else int(round(frame)),
+                points_px=_points(px, "pixel points") if px else (),
+                points_lps=_points(lps, "patient points") if lps else (),
+            ))
+        return tuple(refs)
+
+
 # ------------------------------------------------------------------ pieces
 
-def _annotations(items: list) -> tuple[m.AnnotationRef, ...]:
-    refs = []
-    for it in _find(items, c.ANNOTATION):
-        props = _children(it)
-        frame = _opt_num(props, c.FRAME_NUMBER)
-        px = _opt_text(props, c.POINTS_PX)
-        lps = _opt_text(props, c.POINTS_LPS)
-        refs.append(m.AnnotationRef(
-            annotation_id=_text(it),
-            kind=_opt_text(props, c.ANNOTATION_KIND),
-            series_instance_uid=_opt_text(props, c.SERIES_INSTANCE_UID),
-            sop_instance_uid=_opt_text(props, c.SOP_INSTANCE_UID),
-            frame=None if frame is None else int(round(frame)),
-            points_px=_points(px, 2, "pixel points") if px else (),
-            points_lps=_points(lps, 3, "patient points") if lps else (),
-        ))
-    return tuple(refs)
-
-
-def _site(items: list) -> tuple[m.Level, m.Side | None]:
-    site = _one(items, c.FINDING_SITE)
-    if site is None:
-        raise ValueError("measurement group without a finding site")
-    level = _lookup(_LEVELS_BY_SITE, site, "vertebra")
-    lat = _one(_children(site), c.LATERALITY)
-    return level, (None if lat is None else _lookup(_SIDES, lat, "laterality"))
-
-
-def _override(items: list, value_concept, source_concept, table: dict, what: str):
-    value = _opt_code(items, value_concept, table, what)
-    src = _one(items, source_concept)
-    if value is not None and src is not None and _code(src) == c.key(c.GRADE_SOURCE_OVERRIDE):
-        return value
-    return None
-
-
-def _pars(items: list) -> m.ParsFinding:
-    level, side = _site(items)
+def _pars(g: _Group) -> m.ParsFinding:
+    level, side = g.site()
     if side is None:
         raise ValueError(f"pars finding at {level.value} without laterality")
-    status = _opt_code(items, c.PARS_STATUS, _PARS_STATUS, "pars status")
+    status = g.code(c.PARS_STATUS, _PARS_STATUS, "pars status")
     if status is None:
         raise ValueError(f"pars finding at {level.value} {side.value} without a status")
     edema = m.Edema(
-        present=_opt_code(items, c.EDEMA, _BOOL, "edema"),
-        sites=frozenset(_lookup(_EDEMA_SITES, it, "edema location") for it in _find(items, c.EDEMA_LOCATION)),
-        signal_ratio=_opt_num(items, c.EDEMA_SIR),
+        present=g.code(c.EDEMA, _BOOL, "edema"),
+        sites=frozenset(g.all_codes(c.EDEMA_LOCATION, _EDEMA_SITES, "edema location")),
+        signal_ratio=g.num(c.EDEMA_SIR),
     )
     return m.ParsFinding(
-        level, side, status, edema=edema, gap_mm=_opt_num(items, c.PARS_GAP),
-        mri_grade_override=_override(items, c.HOLLENBERG, c.HOLLENBERG_SOURCE, _HOLLENBERG, "Hollenberg grade"),
-        ct_stage_override=_override(items, c.CT_STAGE, c.CT_STAGE_SOURCE, _CT_STAGES, "CT stage"),
-        sclerotic_margins=_opt_code(items, c.SCLEROTIC_MARGINS, _BOOL, "sclerotic margins"),
-        provenance=_annotations(items), note=_opt_text(items, c.COMMENT),
-        read_on=frozenset(_lookup(_MODALITIES, it, "modality") for it in _find(items, c.MODALITY)),
+        level, side, status, edema=edema, gap_mm=g.num(c.PARS_GAP),
+        mri_grade_override=g.override(c.HOLLENBERG, c.HOLLENBERG_SOURCE, _HOLLENBERG, "Hollenberg grade"),
+        ct_stage_override=g.override(c.CT_STAGE, c.CT_STAGE_SOURCE, _CT_STAGES, "CT stage"),
+        sclerotic_margins=g.code(c.SCLEROTIC_MARGINS, _BOOL, "sclerotic margins"),
+        provenance=g.annotations(), note=_opt_text(g.root, c.COMMENT),
+        read_on=frozenset(g.all_codes(c.MODALITY, _MODALITIES, "modality")),
     )
 
 
-def _level(items: list) -> m.LevelFinding:
-    level, _ = _site(items)
+def _level(g: _Group) -> m.LevelFinding:
+    level, _ = g.site()
     return m.LevelFinding(
         level,
-        disc_pfirrmann=_opt_code(items, c.PFIRRMANN, _PFIRRMANN, "Pfirrmann grade"),
-        neural_arch_hypoplasia=_opt_code(items, c.NEURAL_ARCH_HYPOPLASIA, _BOOL, "neural arch hypoplasia"),
-        foraminal_stenosis=_opt_code(items, c.FORAMINAL_STENOSIS, _SEVERITY, "foraminal stenosis"),
-        instability=_opt_code(items, c.INSTABILITY, _BOOL, "instability"),
-        spina_bifida_occulta=_opt_code(items, c.SPINA_BIFIDA_OCCULTA, _BOOL, "spina bifida occulta"),
-        note=_opt_text(items, c.COMMENT),
-        provenance=_annotations(items),
+        disc_pfirrmann=g.code(c.PFIRRMANN, _PFIRRMANN, "Pfirrmann grade"),
+        neural_arch_hypoplasia=g.code(c.NEURAL_ARCH_HYPOPLASIA, _BOOL, "neural arch hypoplasia"),
+        foraminal_stenosis=g.code(c.FORAMINAL_STENOSIS, _SEVERITY, "foraminal stenosis"),
+        instability=g.code(c.INSTABILITY, _BOOL, "instability"),
+        spina_bifida_occulta=g.code(c.SPINA_BIFIDA_OCCULTA, _BOOL, "spina bifida occulta"),
+        note=_opt_text(g.root, c.COMMENT),
+        provenance=g.annotations(),
     )
 
 
-def _slip(items: list) -> tuple[m.Level, m.Slip]:
-    level, _ = _site(items)
-    percent_item = _one(items, c.PERCENT_SLIP)
-    if percent_item is None:
+def _slip(g: _Group) -> tuple[m.Level, m.Slip]:
+    level, _ = g.site()
+    percent = g.measurement(c.PERCENT_SLIP)
+    if percent is None:
         raise ValueError(f"slip at {level.value} without a percent slip")
-    method = _one(_children(percent_item), c.MEASUREMENT_METHOD)
+    method = percent.method
     technique = m.SlipTechnique.POSTERIOR_CORNER_PERPENDICULAR if method is None else \
         _lookup(_TECHNIQUES, method, "slip technique")
     landmarks = {}
-    for it in _find(items, c.SLIP_LANDMARK):
-        point = _opt_text(_children(it), c.POINT_LPS)
-        landmarks[_text(it)] = tuple(float(v) for v in json.loads(point))
-    direction = _opt_code(items, c.SLIP_DIRECTION, _DIRECTIONS, "slip direction") or m.SlipDirection.ANTERIOR
+    for it in _find(g.root, c.SLIP_LANDMARK):
+        landmarks[_text(it)] = tuple(float(v) for v in json.loads(_opt_text(it, c.POINT_LPS)))
+    direction = g.code(c.SLIP_DIRECTION, _DIRECTIONS, "slip direction") or m.SlipDirection.ANTERIOR
     return level, m.Slip(
-        percent=_num(percent_item), direction=direction, technique=technique, landmarks_lps=landmarks,
-        slip_angle_deg=_opt_num(items, c.SLIP_ANGLE),
-        slip_angle_endplate=_opt_code(items, c.SLIP_ANGLE_ENDPLATE, _ENDPLATES, "slip angle endplate"),
-        provenance=_annotations(items),
+        percent=float(percent.value), direction=direction, technique=technique, landmarks_lps=landmarks,
+        slip_angle_deg=g.num(c.SLIP_ANGLE),
+        slip_angle_endplate=g.code(c.SLIP_ANGLE_ENDPLATE, _ENDPLATES, "slip angle endplate"),
+        provenance=g.annotations(),
     )
 
 
-def _instability(items: list) -> tuple[m.Level, m.InstabilityMeasurement]:
-    level, _ = _site(items)
+def _instability(g: _Group) -> tuple[m.Level, m.InstabilityMeasurement]:
+    level, _ = g.site()
     return level, m.InstabilityMeasurement(
-        translation_mm=_opt_num(items, c.TRANSLATION_MM), translation_pct=_opt_num(items, c.TRANSLATION_PCT),
-        angulation_deg=_opt_num(items, c.ANGULATION), provenance=_annotations(items),
+        translation_mm=g.num(c.TRANSLATION_MM), translation_pct=g.num(c.TRANSLATION_PCT),
+        angulation_deg=g.num(c.ANGULATION), provenance=g.annotations(),
     )
 
 
-def _spinopelvic(items: list) -> m.SpinoPelvic:
-    values = {name: _opt_num(items, concept) for name, concept in c.SPINOPELVIC_ITEMS.items()}
-    return m.SpinoPelvic(**values, provenance=_annotations(items))
+def _spinopelvic(g: _Group) -> m.SpinoPelvic:
+    values = {name: g.num(concept) for name, concept in c.SPINOPELVIC_ITEMS.items()}
+    return m.SpinoPelvic(**values, provenance=g.annotations())
 
 
-def _imaging(items: list) -> m.ImagingPerformed:
-    return m.ImagingPerformed(**{name: _opt_code(items, concept, _BOOL, name)
-                                 for name, concept in c.IMAGING_ITEMS.items()})
+def _imaging(g: _Group) -> m.ImagingPerformed:
+    return m.ImagingPerformed(**{name: g.code(concept, _BOOL, name) for name, concept in c.IMAGING_ITEMS.items()})
 
 
-def _context(items: list) -> m.ClinicalContext:
+def _context(g: _Group) -> m.ClinicalContext:
     values: dict[str, Any] = {}
     for field_name, (concept, kind) in c.CONTEXT_ITEMS.items():
-        it = _one(items, concept)
-        if it is None:
-            continue
         if kind == "bool":
-            values[field_name] = _lookup(_BOOL, it, field_name)
+            value = g.code(concept, _BOOL, field_name)
         elif kind == "text":
-            values[field_name] = _text(it)
+            text = _one(g.root, concept)
+            value = None if text is None else _text(text)
         elif isinstance(kind, tuple):
-            values[field_name] = _num(it)
+            value = g.num(concept)
         else:
             assert isinstance(kind, type)  # the remaining kinds are the enum classes of c.ENUM_CODES
-            values[field_name] = _lookup(c.reverse(c.ENUM_CODES[kind]), it, field_name)
-    values["from_dicom"] = frozenset(_text(it) for it in _find(items, c.FROM_DICOM))
+            value = g.code(concept, c.reverse(c.ENUM_CODES[kind]), field_name)
+        if value is not None:
+            values[field_name] = value
+    values["from_dicom"] = frozenset(_text(it) for it in _find(g.root, c.FROM_DICOM))
     return m.ClinicalContext(**values)
 
 
-def _opt_int(items: list, concept) -> int | None:
-    value = _opt_num(items, concept)
-    return None if value is None else int(round(value))
-
-
-def _key_image(items: list) -> m.KeyImage:
-    item = _one(items, c.KEY_IMAGE_ID)
+def _key_image(g: _Group) -> m.KeyImage:
+    item = _one(g.root, c.KEY_IMAGE_ID)
     if item is None:
         raise ValueError("a key image group without its identifier")
-    props = _children(item)
     return m.KeyImage(
-        key_image_id=_text(item), series_instance_uid=_opt_text(props, c.SERIES_INSTANCE_UID),
-        sop_instance_uid=_opt_text(props, c.SOP_INSTANCE_UID), frame=_opt_int(props, c.FRAME_NUMBER),
-        slice_index=_opt_int(props, c.SLICE_INDEX), plane=_opt_text(props, c.VIEW_PLANE),
-        window_center=_opt_num(props, c.WINDOW_CENTER), window_width=_opt_num(props, c.WINDOW_WIDTH),
-        zoom=_opt_num(props, c.DISPLAY_ZOOM), caption=_opt_text(props, c.KEY_IMAGE_CAPTION),
-        annotation_ids=tuple(_text(it) for it in _find(props, c.KEY_IMAGE_ANNOTATION)))
+        key_image_id=_text(item), series_instance_uid=_opt_text(item, c.SERIES_INSTANCE_UID),
+        sop_instance_uid=_opt_text(item, c.SOP_INSTANCE_UID), frame=_opt_int(item, c.FRAME_NUMBER),
+        slice_index=_opt_int(item, c.SLICE_INDEX), plane=_opt_text(item, c.VIEW_PLANE),
+        window_center=_opt_num(item, c.WINDOW_CENTER), window_width=_opt_num(item, c.WINDOW_WIDTH),
+        zoom=_opt_num(item, c.DISPLAY_ZOOM), caption=_opt_text(item, c.KEY_IMAGE_CAPTION),
+        annotation_ids=tuple(_text(it) for it in _find(item, c.KEY_IMAGE_ANNOTATION)))
 
 
-def _amendment(items: list) -> m.Amendment:
-    item = _one(items, c.AMENDED_BY)
+def _amendment(g: _Group) -> m.Amendment:
+    item = _one(g.root, c.AMENDED_BY)
     if item is None:
         raise ValueError("an amendment group without its reader")
-    props = _children(item)
-    return m.Amendment(reader=_text(item), at=_opt_text(props, c.AMENDED_AT),
-                       changes=tuple(_text(it) for it in _find(props, c.AMENDED_ITEM)))
+    return m.Amendment(reader=_text(item), at=_opt_text(item, c.AMENDED_AT),
+                       changes=tuple(_text(it) for it in _find(item, c.AMENDED_ITEM)))
 
 
-# ------------------------------------------------------------------ entry points
+# ------------------------------------------------------------------ the document
 
-def _finding_type(items: list) -> Key | None:
-    it = _one(items, c.FINDING)
-    return None if it is None else _code(it)
+_SR_CLASSES = {"1.2.840.10008.5.1.4.1.1.88.22": "EnhancedSR", "1.2.840.10008.5.1.4.1.1.88.33": "ComprehensiveSR",
+               "1.2.840.10008.5.1.4.1.1.88.34": "Comprehensive3DSR"}
+
+
+def parse_sr(ds: Any, copy: bool = True) -> Any:
+    """The highdicom SR document, every content item typed, for a pydicom dataset or a highdicom
+    SR. ``copy=False`` converts ``ds`` in place (faster; for a dataset nobody else holds).
+    SRImportError when it is not an Enhanced, Comprehensive or Comprehensive 3D SR."""
+    hsr = _hsr()
+    if str(ds.get("Modality", "")) != "SR" or "ContentSequence" not in ds:
+        raise SRImportError(None, "not a DICOM Structured Report")
+    name = _SR_CLASSES.get(str(ds.get("SOPClassUID", "")))
+    if name is None:
+        raise SRImportError(None, f"an SR of a kind Isthmus does not read (SOP class {ds.get('SOPClassUID', '?')})")
+    # highdicom 0.28 types the content items only when converting in place (copy=False): copy first
+    return getattr(hsr, name).from_dataset(deepcopy(ds) if copy else ds, copy=False)
+
+
+def measurement_groups(sr: Any) -> list[Any]:
+    """The TID 1501 measurement groups of a TID 1500 report (SRImportError when it is none)."""
+    hsr = _hsr()
+    name = sr.get("ConceptNameCodeSequence", None)
+    if not name or c.key(name[0]) != c.key(c.IMAGING_MEASUREMENT_REPORT):
+        raise SRImportError(None, "not a TID 1500 Imaging Measurement Report")
+    if not _find(sr, c.IMAGING_MEASUREMENTS):
+        raise SRImportError(None, "the report has no Imaging Measurements")
+    groups = []
+    for container in _find(sr, c.IMAGING_MEASUREMENTS):
+        for item in _find(container, c.MEASUREMENT_GROUP):
+            if item.value_type != hsr.ValueTypeValues.CONTAINER:
+                raise SRImportError(None, "a measurement group that is not a container")
+            # what MeasurementsAndQualitativeEvaluations.from_sequence does, on the items parse_sr
+            # already typed (from_sequence would convert and copy the whole group again)
+            group = hsr.ContentSequence([item], is_root=False)
+            group.__class__ = hsr.MeasurementsAndQualitativeEvaluations
+            groups.append(group)
+    return groups
+
+
+def is_isthmus_group(group: Any) -> bool:
+    ft = group.finding_type
+    return ft is not None and c.key(ft) == c.key(c.STUDY_INFO)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -283,12 +363,13 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-def findings_from_sr(dataset: Any, path: str | os.PathLike | None = None) -> m.StudyFindings:
-    """Rebuild the StudyFindings from an Isthmus SR dataset (pydicom Dataset or highdicom SR).
-    SRImportError when it is not such a report or is damaged."""
+def _typed_errors(read: Callable[[], m.StudyFindings], path: str | os.PathLike | None) -> m.StudyFindings:
+    """``read()``, any failure turned into SRImportError naming ``path`` and the problem."""
     try:
-        return _findings_from_sr(dataset)
-    except SRImportError:
+        return read()
+    except SRImportError as exc:
+        if exc.path is None and path is not None:
+            raise SRImportError(path, exc.problem) from exc
         raise
     except RecursionError as exc:
         raise SRImportError(path, "damaged Isthmus SR: content items nested too deeply") from exc
@@ -296,20 +377,24 @@ def findings_from_sr(dataset: Any, path: str | os.PathLike | None = None) -> m.S
         raise SRImportError(path, f"damaged Isthmus SR: {_one_line(exc)}") from exc
 
 
-def _findings_from_sr(ds: Any) -> m.StudyFindings:
-    if str(ds.get("Modality", "")) != "SR" or "ContentSequence" not in ds:
-        raise SRImportError(None, "not a DICOM Structured Report")
-    if _concept(ds) != c.key(c.IMAGING_MEASUREMENT_REPORT):
-        raise SRImportError(None, "not a TID 1500 Imaging Measurement Report")
-    containers = _find(_children(ds), c.IMAGING_MEASUREMENTS)
-    if not containers:
-        raise SRImportError(None, "the report has no Imaging Measurements")
-    groups = [g for cont in containers for g in _find(_children(cont), c.MEASUREMENT_GROUP)]
-    study_groups = [g for g in groups if _finding_type(_children(g)) == c.key(c.STUDY_INFO)]
+def findings_from_sr(dataset: Any, path: str | os.PathLike | None = None) -> m.StudyFindings:
+    """Rebuild the StudyFindings from an Isthmus SR dataset (pydicom Dataset or highdicom SR; not
+    changed). SRImportError when it is not such a report or is damaged."""
+    return _typed_errors(lambda: _findings_from_parsed(parse_sr(dataset, copy=True)), path)
+
+
+def findings_from_parsed(sr: Any, path: str | os.PathLike | None = None) -> m.StudyFindings:
+    """``findings_from_sr`` for a document ``parse_sr`` already returned (no second conversion)."""
+    return _typed_errors(lambda: _findings_from_parsed(sr), path)
+
+
+def _findings_from_parsed(sr: Any) -> m.StudyFindings:
+    groups = [_Group(g) for g in measurement_groups(sr)]
+    study_groups = [g for g in groups if g.finding_type == c.key(c.STUDY_INFO)]
     if not study_groups:
         raise SRImportError(None, "not written by Isthmus (no 'Isthmus study information' group)")
-    study = _children(study_groups[0])
-    version = _opt_num(study, c.SCHEMA_VERSION)
+    study = study_groups[0]
+    version = study.num(c.SCHEMA_VERSION)
     if version is not None and int(version) > m.SCHEMA_VERSION:
         raise SRImportError(None, f"written by a newer Isthmus (findings schema version {int(version)}); update Isthmus")
     pars: list[m.ParsFinding] = []
@@ -322,42 +407,42 @@ def _findings_from_sr(ds: Any) -> m.StudyFindings:
     key_images: list[m.KeyImage] = []
     amendments: list[m.Amendment] = []
     for g in groups:
-        items = _children(g)
-        kind = _finding_type(items)
+        kind = g.finding_type
         if kind == c.key(c.FINDING_PARS):
-            pars.append(_pars(items))
+            pars.append(_pars(g))
         elif kind == c.key(c.FINDING_LEVEL):
-            lv = _level(items)
+            lv = _level(g)
             if lv.level in levels:
                 raise ValueError(f"two level groups for {lv.level.value}")
             levels[lv.level] = lv
         elif kind == c.key(c.FINDING_SLIP):
-            level, slip = _slip(items)
+            level, slip = _slip(g)
             slips[level] = slip
         elif kind == c.key(c.CLINICAL_CONTEXT):
-            context = _context(items)
+            context = _context(g)
         elif kind == c.key(c.FINDING_INSTABILITY):
-            level, measured = _instability(items)
+            level, measured = _instability(g)
             instability[level] = measured
         elif kind == c.key(c.FINDING_SPINOPELVIC):
-            spinopelvic = _spinopelvic(items)
+            spinopelvic = _spinopelvic(g)
         elif kind == c.key(c.FINDING_IMAGING):
-            imaging = _imaging(items)
+            imaging = _imaging(g)
         elif kind == c.key(c.FINDING_KEY_IMAGE):
-            key_images.append(_key_image(items))
+            key_images.append(_key_image(g))
         elif kind == c.key(c.FINDING_AMENDMENT):
-            amendments.append(_amendment(items))
+            amendments.append(_amendment(g))
         # other groups (the study group, foreign groups) carry nothing more
     for level, slip in slips.items():
         levels[level] = replace(levels.get(level, m.LevelFinding(level)), slip=slip)
     for level, measured in instability.items():
         levels[level] = replace(levels.get(level, m.LevelFinding(level)), instability_measured=measured)
+    root = study.root
     return m.StudyFindings(
-        study_instance_uid=_opt_text(study, c.STUDY_INSTANCE_UID),
-        reader=_opt_text(study, c.READER),
-        created=_opt_text(study, c.CREATED),
-        modified=_opt_text(study, c.MODIFIED),
-        impression=_opt_text(study, c.IMPRESSION),
+        study_instance_uid=_opt_text(root, c.STUDY_INSTANCE_UID),
+        reader=_opt_text(root, c.READER),
+        created=_opt_text(root, c.CREATED),
+        modified=_opt_text(root, c.MODIFIED),
+        impression=_opt_text(root, c.IMPRESSION),
         pars=tuple(pars),
         levels=tuple(levels.values()),
         context=context,
@@ -371,20 +456,21 @@ def _findings_from_sr(ds: Any) -> m.StudyFindings:
 
 def load_findings_from_sr(path: str | os.PathLike) -> m.StudyFindings:
     """Read an SR file and rebuild its findings (SRImportError names the file and the problem)."""
+    p = Path(path)
+    ds = read_sr_file(p)
+    return _typed_errors(lambda: _findings_from_parsed(parse_sr(ds, copy=False)), p)  # read just now: in place
+
+
+def read_sr_file(path: str | os.PathLike) -> Any:
+    """The pydicom dataset of an SR file (SRImportError naming the file when it cannot be read)."""
     import pydicom
 
     p = Path(path)
     try:
-        ds = pydicom.dcmread(p)
+        return pydicom.dcmread(p)
     except FileNotFoundError as exc:
         raise SRImportError(p, "file not found") from exc
     except IsADirectoryError as exc:
         raise SRImportError(p, "is a folder, not an SR file") from exc
     except Exception as exc:
         raise SRImportError(p, f"not a readable DICOM file ({_one_line(exc)})") from exc
-    try:
-        return findings_from_sr(ds, p)
-    except SRImportError as exc:
-        if exc.path is None:
-            raise SRImportError(p, exc.problem) from exc
-        raise

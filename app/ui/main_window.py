@@ -115,6 +115,8 @@ class MainWindow(QMainWindow):
         install_teaching(self)  # Teaching menu: case picker, attempt dock, feedback, progress
         from app.ui.report.actions import install_report
         install_report(self)  # Review menu (key images), File > Export report / Print report
+        from app.ui.pacs.menu import install_pacs
+        install_pacs(self)  # File > Query PACS / Send findings to PACS / PACS nodes
         self.start_page.sig_open_requested.connect(self.open_paths)
         self.controller.sig_scanned.connect(self._index_opened)
         self._import_old_recent_studies()
@@ -277,12 +279,15 @@ class MainWindow(QMainWindow):
         if self.annotations.session is not None and self.annotations.session.study == info:
             return
         paths = list(c.paths or [])
+        # the SR evidence comes from the scan the viewer already made (no second walk of the folder)
+        source = c.result if c.result is not None else (paths[0] if len(paths) == 1 else (paths or None))
         # a study without a StudyInstanceUID keeps "" (its autosave key is the identity hash)
         session = StudySession(info.identity.study_instance_uid, study=info, ruleset=self._rulesets.get(),
-                               study_source=paths[0] if len(paths) == 1 else (paths or None),
-                               data_dir=self.annotations.autosave_data_dir)
-        session.restore()
+                               study_source=source, data_dir=self.annotations.autosave_data_dir)
+        restored = session.restore()
         self.annotations.set_session(session)
+        if self.annotations.autosave_data_dir is None:  # not in a teaching attempt: a case's SR would show the answer
+            self.annotations.study_findings_offer.start(session, c.result, restored)  # the study's own SRs, if any
 
     def open_paths(self, paths) -> None:
         paths = [str(p) for p in paths]

@@ -81,6 +81,7 @@ class AnnotationWorkspace(QObject):
         self.state = window.state
         self.registry = registry or ToolRegistry.default()
         self.session: StudySession | None = None
+        self._study_findings_offer: Any = None
         self.store: AnnotationStore | None = None
         self.dock: QDockWidget | None = None
         # where new sessions autosave (None = the user data folder); a teaching attempt points it at
@@ -376,6 +377,15 @@ class AnnotationWorkspace(QObject):
             self.dock.widget().show_loading(loading_what)
         self._update_edit_actions()
         self.update_autosave_status()
+
+    @property
+    def study_findings_offer(self) -> Any:
+        """Offers the Isthmus SRs found in an opened study (app.ui.dialogs.study_findings)."""
+        if self._study_findings_offer is None:
+            from app.ui.dialogs.study_findings import StudyFindingsOffer
+
+            self._study_findings_offer = StudyFindingsOffer(self.window, lambda: self.session)
+        return self._study_findings_offer
 
     def set_session(self, session: StudySession) -> None:
         """Show ``session`` (created by the window, app.ui.main_window): its drawings on the views,
