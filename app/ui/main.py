@@ -19,16 +19,24 @@ def _t0() -> float:
 def run(paths: Sequence[str] = (), exit_after_first_image: bool = False, exit_after_show: bool = False) -> int:
     t0 = _t0()
     phases: dict[str, float] = {"interpreter": time.time()}  # end time of each start-up phase
+    early_import = None
     if paths:
-        # the scan needs pydicom and its decoders: import them while Qt and the window load
+        # the scan needs pydicom and its decoders: import them while Qt loads
         import threading
 
         from app.viewer.loading import prewarm
 
-        threading.Thread(target=prewarm, name="early-dicom-import", daemon=True).start()
+        early_import = threading.Thread(target=prewarm, name="early-dicom-import", daemon=True)
+        early_import.start()
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
+    if early_import is not None:
+        # The window's modules import pydicom too. Two threads importing one package's modules at
+        # once can meet in pydicom's circular imports, and Python then hands one of them a partially
+        # initialised module (ImportError at start-up). PySide6's import overlapped with it above;
+        # the window waits for the rest, which it would wait for on pydicom's import lock anyway.
+        early_import.join()
     from app.core.paths import resource
     from app.ui.main_window import MainWindow
 

@@ -12,6 +12,14 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from viewer_study import study_loaded, write_study
 
+from app.viewer.loading import prewarm
+
+# The window's background warm-up imports the DICOM stack in a worker thread; a test that imports
+# pydicom modules on the main thread at the same moment can meet it in pydicom's circular imports
+# and get a partially initialised module (a flaky ImportError seen in test_viewer_tools). Import it
+# all once here, before any window exists, so the warm-up finds everything imported.
+prewarm()
+
 
 @pytest.fixture(scope="session")
 def synthetic_study(tmp_path_factory) -> Path:

@@ -195,13 +195,7 @@ def test_hidden_panel_redraws_when_shown(session, panel, qtbot):
     assert panel.tier_badge.text().startswith("URGENT")
 
 
-def test_evaluation_is_fast(session):
-    times = []
-    for i in range(10):
-        session.edit_context(pain_vas=float(i))
-        times.append(session.last_evaluate_ms)
-    # target under 5 ms; the minimum is robust to other processes sharing the CPU
-    assert min(times) < 15, times
+# evaluation speed is measured in bench/pathway_bench.py, not asserted here (no timing asserts in unit tests)
 
 
 # ------------------------------------------------------------------ unknown is not normal (issue 9)
