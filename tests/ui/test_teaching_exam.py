@@ -93,6 +93,8 @@ def test_two_case_exam_reveals_nothing_until_the_set_is_finished(qtbot, win, two
     feedback = summary.open_feedback(1)
     assert any(r[4] == "wrong level" for r in feedback.row_texts())
     assert [feedback.points.item(i).text() for i in range(feedback.points.count())] == [POINT]
+    # the review dock is built once loading is idle (later on a loaded machine): then the pathway shows
+    qtbot.waitUntil(lambda: win.annotations.review_widget is not None, timeout=15_000)
     assert not ctl.pathway_hidden()
     attempts = ctl.history.attempts("Eve")
     assert [(a.case_id, a.state, a.exam_set) for a in attempts] == [
