@@ -21,7 +21,7 @@ import os
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app import session_edits as edits
 from app.annotations.model import Annotation
@@ -32,15 +32,16 @@ from app.findings.autosave import ItemsDocument
 from app.findings.derive import apply_finding_edit_to_annotations, derive_findings
 from app.findings.io import FindingsFileError, load_findings, save_findings
 from app.findings.model import ClinicalContext, Level, ParsFinding, Side, StudyFindings
-from app.findings.sr_discovery import FoundSR
 from app.pathway import PathwayResult, Ruleset, evaluate, load_ruleset
 from app.session_autosave import SessionAutosave
 from app.session_edits import SessionError as SessionError
 from app.viewer.identity import PatientIdentity
 from app.viewer.study_info import StudyInfo
 
+if TYPE_CHECKING:  # highdicom and pydicom load only when an SR is read, not with the window
+    from app.findings.sr_discovery import FoundSR
+
 log = logging.getLogger(__name__)
-_ANNOTATIONS_HEAD = {"format": DOC_FORMAT, "version": DOC_VERSION}
 _ANNOTATIONS_HEAD = {"format": DOC_FORMAT, "version": DOC_VERSION}
 
 # the study's images for SR evidence: its folder, or its files

@@ -433,7 +433,7 @@ class AnnotationWorkspace(QObject):
             self.window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
             self.dock.show()
             self.size_review_dock()
-            QTimer.singleShot(0, self.size_review_dock)  # again once the dock is laid out
+            QTimer.singleShot(0, self.dock, self.size_review_dock)  # again once laid out (not after the dock is gone)
             self.sig_dock_ready.emit(self.dock)
         elif self.dock.widget().session is not self.session:
             self.dock.widget().set_session(self.session)

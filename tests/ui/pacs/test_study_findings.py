@@ -112,7 +112,7 @@ def test_autosave_and_sr_the_reader_chooses_and_neither_is_lost(qtbot, study_wit
     with qtbot.waitSignal(offer.loaded, timeout=5_000):
         dialog.load_button.click()
     assert session.findings.impression == "second read"
-    saved = fa.autosave_path(session.autosave_key, tmp_path)
+    saved = fa.autosave_path(session.autosave.key, tmp_path)
     kept = list(saved.parent.glob(f"{saved.stem}.before-sr-*"))
     assert len(kept) == 1 and "my unsaved work" in kept[0].read_text(), kept[0].read_text()[:3000]
     assert offer.message is not None and str(kept[0]) in offer.message.text()
