@@ -508,6 +508,9 @@ def build_model(case: CaseSpec) -> Model:
     for up, lo in itertools.pairwise(ALL_LEVELS):
         _disc_ops(model, up, lo)
     _canal_ops(model)
+    from app.samples.anatomy_extra import add_extra_ops  # imports this module
+
+    add_extra_ops(model)
     zs = np.array([g.poses[lv].origin[2] for lv in ALL_LEVELS])[::-1]
     ys = np.array([g.arch_poses[lv].origin[1] for lv in ALL_LEVELS])[::-1]
     model.spine_y_at_z = (zs, ys)
@@ -564,46 +567,78 @@ class Grid:
 # --------------------------------------------------------------------------- soft tissue
 
 
-def _soft_2d(case: CaseSpec, x: np.ndarray, y: np.ndarray, ys: float, parts: bool = False) -> np.ndarray:
-    """Soft-tissue labels of an axial cross-section; ``ys`` is the body-centre y of the spine."""
-    adult = not case.adolescent
-    s = 1.0 if adult else 0.9
-    fat_t = (20.0 if adult else 9.0) + (6.0 if case.sex == "F" else 0.0)
+@dataclass(frozen=True)
+class _Ellipse:
+    cx: float
+    cy: float
+    ax: float
+    ay: float
+
+    def q(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return ((x - self.cx) / self.ax) ** 2 + ((y - self.cy) / self.ay) ** 2
+
+    def signed_mm(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Approximate signed distance (mm, negative inside) to the outline: (q - 1) / |grad q|."""
+        u, v = (x - self.cx) / self.ax, (y - self.cy) / self.ay
+        grad = 2.0 * np.sqrt((u / self.ax) ** 2 + (v / self.ay) ** 2)
+        return (u * u + v * v - 1.0) / np.maximum(grad, 1e-6)
+
+
+@dataclass(frozen=True)
+class _SoftLayout:
+    """The soft-tissue ellipses of an axial cross-section (painted in this order)."""
+
+    body: _Ellipse  # skin outline
+    fat: _Ellipse  # inside the 2 mm skin
+    inner: _Ellipse  # abdominal wall muscle (inside the subcutaneous fat)
+    viscera: _Ellipse
+    fat_pads: tuple[_Ellipse, ...]  # perirenal / retroperitoneal fat
+    psoas: tuple[_Ellipse, ...]
+    paraspinal: tuple[_Ellipse, ...]  # quadratus lumborum, erector spinae, multifidus
+
+
+def _soft_layout(case: CaseSpec, ys: float) -> _SoftLayout:
+    s = 1.0 if not case.adolescent else 0.9
+    fat_t = (20.0 if not case.adolescent else 9.0) + (6.0 if case.sex == "F" else 0.0)
     bx, by = 165.0 * s, 120.0 * s
     cy = ys - 40.0
-    lab = np.zeros(np.broadcast(x, y).shape, dtype=np.uint8)
-    r_out = (x / bx) ** 2 + ((y - cy) / by) ** 2
-
-    def ell(cx, cyy, ax, ay):
-        return ((x - cx) / ax) ** 2 + ((y - cyy) / ay) ** 2 <= 1.0
-
-    lab[r_out <= 1.0] = T.SKIN
-    lab[((x / (bx - 2)) ** 2 + ((y - cy) / (by - 2)) ** 2) <= 1.0] = T.FAT
-    inner = ((x / (bx - 2 - fat_t)) ** 2 + ((y - cy) / (by - 2 - fat_t)) ** 2) <= 1.0
-    lab[inner] = T.MUSCLE  # abdominal wall
     wall = 11.0
-    lab[((x / (bx - 2 - fat_t - wall)) ** 2 + ((y - cy) / (by - 2 - fat_t - wall)) ** 2) <= 1.0] = T.VISCERA
+    sides = (1.0, -1.0)
+    return _SoftLayout(
+        body=_Ellipse(0.0, cy, bx, by), fat=_Ellipse(0.0, cy, bx - 2, by - 2),
+        inner=_Ellipse(0.0, cy, bx - 2 - fat_t, by - 2 - fat_t),
+        viscera=_Ellipse(0.0, cy, bx - 2 - fat_t - wall, by - 2 - fat_t - wall),
+        fat_pads=tuple(_Ellipse(sx * 70 * s, ys + 5, 30 * s, 32 * s) for sx in sides),
+        psoas=tuple(_Ellipse(sx * 40 * s, ys - 2, 17 * s, 19 * s) for sx in sides),
+        paraspinal=tuple(e for sx in sides for e in (
+            _Ellipse(sx * 62 * s, ys + 28, 17 * s, 10 * s), _Ellipse(sx * 38 * s, ys + 58 * s, 27 * s, 24 * s),
+            _Ellipse(sx * 13 * s, ys + 55 * s, 11 * s, 19 * s))),
+    )
+
+
+def _soft_2d(case: CaseSpec, x: np.ndarray, y: np.ndarray, ys: float, parts: bool = False) -> np.ndarray:
+    """Soft-tissue labels of an axial cross-section; ``ys`` is the body-centre y of the spine."""
+    lay = _soft_layout(case, ys)
+    lab = np.zeros(np.broadcast(x, y).shape, dtype=np.uint8)
+    r_out = lay.body.q(x, y)
+    lab[r_out <= 1.0] = T.SKIN
+    lab[lay.fat.q(x, y) <= 1.0] = T.FAT
+    inner = lay.inner.q(x, y) <= 1.0
+    lab[inner] = T.MUSCLE  # abdominal wall
+    lab[lay.viscera.q(x, y) <= 1.0] = T.VISCERA
+    for e in lay.fat_pads:
+        lab[e.q(x, y) <= 1.0] = T.FAT
     psoas_part = np.zeros_like(lab, dtype=bool)
-    para_part = np.zeros_like(lab, dtype=bool)
-    for sx in (1.0, -1.0):
-        lab[ell(sx * 70 * s, ys + 5, 30 * s, 32 * s)] = T.FAT  # perirenal / retroperitoneal fat
-        m = ell(sx * 40 * s, ys - 2, 17 * s, 19 * s)
-        psoas_part |= m
-        lab[m] = T.MUSCLE  # psoas
-        m = ell(sx * 62 * s, ys + 28, 17 * s, 10 * s)
-        para_part |= m
-        lab[m] = T.MUSCLE  # quadratus lumborum
-        m = ell(sx * 38 * s, ys + 58 * s, 27 * s, 24 * s)
-        para_part |= m
-        lab[m] = T.MUSCLE  # erector spinae
-        m = ell(sx * 13 * s, ys + 55 * s, 11 * s, 19 * s)
-        para_part |= m
-        lab[m] = T.MUSCLE  # multifidus
+    for e in lay.psoas + lay.paraspinal:
+        m = e.q(x, y) <= 1.0
+        if e in lay.psoas:
+            psoas_part |= m
+        lab[m] = T.MUSCLE
     # keep the posterior subcutaneous fat and skin
     lab[(r_out > 1.0)] = T.AIR
     outer_fat = (r_out <= 1.0) & ~inner
     lab[outer_fat & (lab == T.MUSCLE)] = T.FAT
-    lab[((x / (bx - 2)) ** 2 + ((y - cy) / (by - 2)) ** 2 > 1.0) & (r_out <= 1.0)] = T.SKIN
+    lab[(lay.fat.q(x, y) > 1.0) & (r_out <= 1.0)] = T.SKIN
     if parts:
         out = np.zeros_like(lab)
         for k, v in _PART_OF_SOFT.items():
@@ -612,6 +647,33 @@ def _soft_2d(case: CaseSpec, x: np.ndarray, y: np.ndarray, ys: float, parts: boo
         out[psoas_part & (lab == T.MUSCLE)] = 14
         return out
     return lab
+
+
+def soft_mu_2d(case: CaseSpec, x: np.ndarray, y: np.ndarray, ys: float, mu: np.ndarray, edge_mm: float) -> np.ndarray:
+    """The soft tissue of ``_soft_2d`` as a per-point value of ``mu`` (a per-label table), with
+    every outline blended over ``edge_mm`` (anti-aliased): summed along a ray it gives chord
+    lengths that vary smoothly from ray to ray, not in steps of the sampling interval."""
+    lay = _soft_layout(case, ys)
+
+    def w(e: _Ellipse) -> np.ndarray:
+        return np.clip(0.5 - e.signed_mm(x, y) / edge_mm, 0.0, 1.0)
+
+    def lerp(a, b, t):
+        return a + (b - a) * t
+
+    m_fat, m_mus = float(mu[T.FAT]), float(mu[T.MUSCLE])
+    w_inner = w(lay.inner)
+    out = lerp(np.float64(mu[T.SKIN]), m_fat, w(lay.fat))
+    out = lerp(out, m_mus, w_inner)
+    out = lerp(out, float(mu[T.VISCERA]), w(lay.viscera))
+    for e in lay.fat_pads:
+        out = lerp(out, m_fat, w(e))
+    muscle_here = lerp(m_fat, m_mus, w_inner)  # muscle outside the wall is subcutaneous fat
+    for e in lay.psoas + lay.paraspinal:
+        out = lerp(out, muscle_here, w(e))
+    skin_ring = 1.0 - w(lay.fat)
+    out = lerp(out, float(mu[T.SKIN]), skin_ring)
+    return out * w(lay.body)
 
 
 # --------------------------------------------------------------------------- rasterisation

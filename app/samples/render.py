@@ -15,7 +15,8 @@ import numpy as np
 from app.findings.model import Level
 from app.samples import labels as T
 from app.samples.cases import CaseSpec
-from app.samples.phantom import Grid, _soft_2d, label_volume, model_for, pars_info
+from app.samples.phantom import Grid, _soft_2d, label_volume, model_for, pars_info, soft_mu_2d
+from app.samples.texture import trabecular_factor
 
 # --------------------------------------------------------------------------- helpers
 
@@ -206,12 +207,13 @@ def render_mr(case: CaseSpec, sequence: str, lab: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- radiographs
 
 MAGNIFICATION = 1.15
-DX_IMAGER_PIXEL_MM = 0.3
+DX_IMAGER_PIXEL_MM = 0.2
 DX_OBJECT_PIXEL_MM = DX_IMAGER_PIXEL_MM / MAGNIFICATION
-DX_ROWS = 896
-DX_COLS = 704
-DX_DEPTH_STEP_MM = 0.625
-DX_SUBSAMPLE = 2  # ray sums computed on every 2nd pixel, then interpolated
+DX_ROWS = 1840  # 368 x 294 mm at the detector: a 35 x 43 cm cassette, collimated
+DX_COLS = 1472
+DX_DEPTH_STEP_MM = 0.6  # ray step through the spine slab
+DX_SOFT_STEP_MM = 1.25  # ray step through the (anti-aliased) soft tissue
+DX_SUBSAMPLE = 2  # ray sums computed on every 2nd pixel, then interpolated (before the blur)
 
 
 @dataclass(frozen=True)
@@ -277,8 +279,37 @@ def projected_pars(case: CaseSpec, view_key: str) -> dict:
     return out
 
 
+def _soft_ray_sums(case: CaseSpec, proj: Projection, zs: np.ndarray) -> np.ndarray:
+    """Soft-tissue line integrals [row, col] over the whole body depth, anti-aliased.
+
+    The body outline moves with the spine's y (lordosis): moving it by dy along y is moving the
+    rays by -dy, i.e. by -dy * u_y along the detector columns (the shift along the beam does not
+    change a ray sum). So one profile, sampled finely, serves every row."""
+    view = proj.view
+    d, u = view.beam_lps, view.column_axis_lps
+    c = np.asarray(proj.centre_lps)
+    mu = T.xray_mu_table(case.adolescent)
+    px = proj.object_pixel_mm
+    step = DX_SOFT_STEP_MM
+    half = 230.0
+    depth = -half + (np.arange(int(round(2 * half / step))) + 0.5) * step
+    zsp, ysp = model_for(case).spine_y_at_z
+    yf = np.interp(zs, zsp, ysp)
+    y_ref = float(np.round(np.median(yf)))
+    margin = float(np.abs(yf - y_ref).max()) + 2 * px
+    cols_mm = (np.arange(proj.cols, dtype=np.float64) - (proj.cols - 1) / 2) * px
+    fine = np.arange(cols_mm[0] - margin, cols_mm[-1] + margin + px / 4, px / 4)
+    xd = c[0] + depth[:, None] * d[0] + fine[None, :] * u[0]
+    yd = c[1] + depth[:, None] * d[1] + fine[None, :] * u[1]
+    profile = soft_mu_2d(case, xd, yd, y_ref, mu, step).sum(axis=0) * step
+    shift = -(yf - y_ref) * u[1]  # mm along the columns
+    return np.stack([np.interp(cols_mm + sh, fine, profile) for sh in shift])
+
+
 def render_line_integrals(case: CaseSpec, view_key: str) -> np.ndarray:
-    """Attenuation line integral (unitless) per pixel [row, col] for one view."""
+    """Attenuation line integral (unitless) per pixel [row, col] for one view: the soft tissue
+    analytically (anti-aliased), plus, in a slab around the spine, what bone, disc, canal and
+    gas add to it, with the trabecular texture of cancellous bone."""
     full_proj = dx_projection(case, view_key)
     f = DX_SUBSAMPLE
     proj = Projection(full_proj.view, full_proj.centre_lps, (full_proj.rows + f - 1) // f,
@@ -290,46 +321,43 @@ def render_line_integrals(case: CaseSpec, view_key: str) -> np.ndarray:
     mu = T.xray_mu_table(case.adolescent)
     px = proj.object_pixel_mm
     step = DX_DEPTH_STEP_MM
-    fine_half = 70.0
+    fine_half = 125.0  # wide enough for the iliac wings on the obliques
     n_fine = int(round(2 * fine_half / step))
-    coarse = 2.5
-    full_half = 220.0
-    n_full = int(round(2 * full_half / coarse))
-    # first-pixel centre of the coarse image (it is centred on the full one)
     col0 = c[:2] - u[:2] * (proj.cols - 1) / 2 * px
     zs = c[2] + ((proj.rows - 1) / 2 - np.arange(proj.rows)) * px
-    out = np.zeros((proj.rows, proj.cols), dtype=np.float64)
-    # soft tissue outside the fine slab: 2-D cross-sections at a coarse depth step
+    out = _soft_ray_sums(case, proj, zs)
+    # the slab through the spine: labels minus the soft tissue already counted
+    origin = col0 - d[:2] * (fine_half - step / 2)
     zsp, ysp = model_for(case).spine_y_at_z
     yk = np.round(np.interp(zs, zsp, ysp)).astype(int)
-    depth_full = -full_half + (np.arange(n_full) + 0.5) * coarse
-    outside = np.abs(depth_full) > fine_half
-    bcols = np.arange(proj.cols, dtype=np.float64)
-    xd = col0[0] + depth_full[outside][:, None] * d[0] + bcols[None, :] * u[0] * px
-    yd = col0[1] + depth_full[outside][:, None] * d[1] + bcols[None, :] * u[1] * px
-    for yv in np.unique(yk):
-        lab2 = _soft_2d(case, xd, yd, float(yv))
-        out[yk == yv] += (mu[lab2].sum(axis=0) * coarse)[None, :]
-    # fine slab through the spine
-    origin = col0 - d[:2] * (fine_half - step / 2)
-    chunk = 64
+    a_idx = np.arange(n_fine, dtype=np.float64)
+    b_idx = np.arange(proj.cols, dtype=np.float64)
+    xg = origin[0] + a_idx[:, None] * d[0] * step + b_idx[None, :] * u[0] * px
+    yg = origin[1] + a_idx[:, None] * d[1] * step + b_idx[None, :] * u[1] * px
+    soft_mu = {int(v): mu[_soft_2d(case, xg, yg, float(v))] for v in np.unique(yk)}
+    mu_canc = float(mu[T.CANCELLOUS])
+    chunk = 48
     for r0 in range(0, proj.rows, chunk):
         r1 = min(proj.rows, r0 + chunk)
         grid = Grid((float(origin[0]), float(origin[1])), (float(d[0] * step), float(d[1] * step)),
                     (float(u[0] * px), float(u[1] * px)), n_fine, proj.cols, tuple(float(z) for z in zs[r0:r1]))
         lab = label_volume(case, grid)
-        out[r0:r1] += mu[lab].sum(axis=1, dtype=np.float64) * step
+        soft = np.stack([soft_mu[int(v)] for v in yk[r0:r1]])
+        out[r0:r1] += (mu[lab] - soft).sum(axis=1, dtype=np.float64) * step
+        k, a, b = np.nonzero(lab == T.CANCELLOUS)
+        if k.size:
+            fac = trabecular_factor(xg[a, b], yg[a, b], zs[r0 + k])
+            extra = np.bincount(k * proj.cols + b, weights=(fac - 1.0) * mu_canc * step,
+                                minlength=(r1 - r0) * proj.cols)
+            out[r0:r1] += extra.reshape(r1 - r0, proj.cols)
     return _upsample(out, f, full_proj.rows, full_proj.cols)
 
 
 def _upsample(a: np.ndarray, f: int, rows: int, cols: int) -> np.ndarray:
-    """Bilinear upsampling by ``f`` of an image sampled at the centres of f x f pixel blocks
-    of the full image... here: coarse pixel i sits at full pixel i * f + (f - 1) / 2 - offset."""
+    """Bilinear upsampling by ``f``: coarse pixel i is centred on the full grid's f x f block
+    (the coarse grid is centred on the full grid with f times the spacing)."""
     def coords(n_full: int, n_coarse: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        # the coarse grid is centred on the full grid with f times the spacing
-        full_c = (n_full - 1) / 2
-        coarse_c = (n_coarse - 1) / 2
-        pos = (np.arange(n_full) - full_c) / f + coarse_c
+        pos = (np.arange(n_full) - (n_full - 1) / 2) / f + (n_coarse - 1) / 2
         pos = np.clip(pos, 0, n_coarse - 1)
         i0 = np.floor(pos).astype(int)
         i1 = np.minimum(i0 + 1, n_coarse - 1)
@@ -341,18 +369,51 @@ def _upsample(a: np.ndarray, f: int, rows: int, cols: int) -> np.ndarray:
     return top * (1 - wr)[:, None] + bot * wr[:, None]
 
 
+def _smooth(a: np.ndarray, size: int) -> np.ndarray:
+    """Three passes of a ``size`` moving average: close to a Gaussian of sigma ~ size / 2."""
+    return _box_blur(_box_blur(_box_blur(a, size), size), size)
+
+
+def _low_pass(a: np.ndarray, sigma_px: float) -> np.ndarray:
+    """A wide Gaussian-like blur, computed on a 4x smaller image and interpolated back."""
+    r, c = a.shape
+    small = a[: r - r % 4, : c - c % 4].reshape(r // 4, 4, c // 4, 4).mean(axis=(1, 3))
+    size = max(3, int(round(sigma_px / 4 * 2)) | 1)
+    return _upsample(_smooth(small, size), 4, r, c)
+
+
+# detector / exposure model (see render_radiograph)
+DX_FOCAL_BLUR_MM = 0.3  # focal-spot penumbra + detector unsharpness (Gaussian sigma at the object)
+DX_PHOTONS_UNATTENUATED = 3.0e5  # quanta per pixel without the patient
+DX_SCATTER_TO_PRIMARY = 0.45  # behind a grid, lumbar spine
+DX_HEEL_PCT = 22.0  # intensity fall-off from the cathode (feet) to the anode (head) end
+
+
 def render_radiograph(case: CaseSpec, view_key: str) -> np.ndarray:
-    """A processed ("for presentation") radiograph: uint16, 12 bits, bone bright."""
+    """A processed ("for presentation") radiograph: uint16, 12 bits, bone bright.
+
+    Exposure model: primary = heel(row) * exp(-line integral), blurred by the focal spot;
+    scatter = a wide blur of the primary (low-frequency signal added); quanta counted with
+    Poisson-like noise (normal with variance = counts, correlated over ~1 pixel by the
+    detector); then log, a mild unsharp mask and a window, as a DR system's processing does."""
     li = render_line_integrals(case, view_key)
-    li = _gauss_blur(li, 0.8)  # focal spot and detector blur
+    rows, cols = li.shape
+    r = (np.arange(rows) / (rows - 1))[:, None]
+    heel = 1.0 - DX_HEEL_PCT / 100.0 * (1.0 - r)  # anode at the top of the image
+    primary = heel * np.exp(-li)
+    primary = _gauss_blur(primary, DX_FOCAL_BLUR_MM / DX_OBJECT_PIXEL_MM)
+    scatter = DX_SCATTER_TO_PRIMARY * _low_pass(primary, 40.0 / DX_OBJECT_PIXEL_MM)
+    counts = DX_PHOTONS_UNATTENUATED * (primary + scatter)
     rng = _rng(case, 100 + list(VIEWS).index(view_key))
-    # quantum noise grows where fewer photons arrive (behind more attenuation)
-    noise = rng.normal(0.0, 1.0, size=li.shape) * (0.006 * np.exp(np.clip(li - 6.0, -4, 4) / 2.0))
-    li = li + _gauss_blur(noise, 0.7)
-    # image processing: unsharp mask (edge enhancement) and a log-domain window
-    low = _box_blur(_box_blur(li, 41), 41)
-    enh = li + 0.9 * (li - low)
-    lo, hi = np.percentile(enh, 2.0), np.percentile(enh, 99.7)
-    img = (enh - lo) / (hi - lo)
-    img = np.clip(img, 0.0, 1.0) ** 1.1
+    noise = _gauss_blur(rng.standard_normal(size=counts.shape), 0.6) / 0.497  # unit variance again
+    counts = np.maximum(counts + noise * np.sqrt(counts), 1.0)
+    dens = -np.log(counts / DX_PHOTONS_UNATTENUATED)
+    # processing: compress the latitude (thick vs thin parts), sharpen the detail, then window
+    # on the body (not on the air beside it)
+    body = li > 1.0
+    wide = _low_pass(dens, 25.0 / DX_OBJECT_PIXEL_MM)
+    detail = dens - _smooth(dens, int(2.0 / DX_OBJECT_PIXEL_MM) | 1)
+    enh = dens - 0.6 * (wide - float(np.median(wide[body]))) + 0.8 * detail
+    lo, hi = np.percentile(enh[body], 0.5), np.percentile(enh[body], 99.9)
+    img = np.clip((enh - lo) / (hi - lo), 0.0, 1.0) ** 1.3
     return np.rint(img * 4000 + 40).astype(np.uint16)
