@@ -94,10 +94,12 @@ class VolumeGeometry:
     slice_spacing: float
 
 
-CT_MATRIX = 256
-CT_PIXEL_MM = 0.7
-CT_SLICE_MM = 1.5
-CT_ROWS = 224  # anterior-posterior; columns: CT_MATRIX
+CT_MATRIX = 320  # columns (patient x)
+CT_PIXEL_MM = 0.55  # targeted field of view: 176 x 158 mm
+CT_SLICE_MM = 1.0
+CT_ROWS = 288  # anterior-posterior
+CT_NOISE_HU = 30.0  # soft-tissue noise SD of a bone (sharp) kernel
+_CT_SUB = 2  # samples per pixel along each axis (partial volume at cortical edges)
 
 
 def ct_extent_z(case: CaseSpec) -> tuple[float, float]:
@@ -110,8 +112,21 @@ def ct_extent_z(case: CaseSpec) -> tuple[float, float]:
     return float(top), float(bottom)
 
 
+def _ct_noise(case: CaseSpec, shape: tuple[int, ...]) -> np.ndarray:
+    """Noise of a sharp (bone) reconstruction kernel: white noise with its low frequencies
+    taken down (high-pass), correlated over about a pixel, scaled to CT_NOISE_HU."""
+    n = _rng(case, 1).standard_normal(size=shape).astype(np.float32)
+    n = _blur3(_blur3(n, 1, 0.18), 2, 0.18)
+    n = n - 0.5 * _blur3(_blur3(_blur3(_blur3(n, 1, 0.25), 2, 0.25), 1, 0.25), 2, 0.25)
+    return n * np.float32(CT_NOISE_HU / float(n.std()))
+
+
 def render_ct(case: CaseSpec) -> tuple[np.ndarray, VolumeGeometry]:
-    """Axial CT over L3-S1: int16 HU array [k, j, i] (k = slice, superior first) and its geometry."""
+    """Axial CT over L3-S1: int16 HU array [k, j, i] (k = slice, superior first) and its geometry.
+
+    Each voxel averages 2 x 2 x 2 samples of the phantom (partial volume at cortical edges);
+    cancellous bone carries the trabecular texture; then a slight reconstruction blur and the
+    noise of a bone kernel."""
     g = model_for(case).geometry
     top, bottom = ct_extent_z(case)
     n_slices = int(math.floor((top - bottom) / CT_SLICE_MM)) + 1
@@ -119,24 +134,29 @@ def render_ct(case: CaseSpec) -> tuple[np.ndarray, VolumeGeometry]:
     cy = float(np.mean([g.poses[lv].origin[1] + g.poses[lv].half[1] for lv in (Level.L3, Level.L4, Level.L5, Level.S1)])) + 8.0
     x0 = -(CT_MATRIX - 1) / 2 * CT_PIXEL_MM
     y0 = cy - (CT_ROWS - 1) / 2 * CT_PIXEL_MM
-    sub = np.array([-0.375, 0.375])
-    zs = (zc[:, None] + sub[None, :]).ravel()
-    grid = Grid((x0, y0), (0.0, CT_PIXEL_MM), (CT_PIXEL_MM, 0.0), CT_ROWS, CT_MATRIX, tuple(float(z) for z in zs))
-    # grid index a -> y (rows j), b -> x (columns i)
+    f = _CT_SUB
+    sub = (np.arange(f) - (f - 1) / 2) / f
+    zs = (zc[:, None] + sub[None, :] * CT_SLICE_MM).ravel()
+    step = CT_PIXEL_MM / f
+    xs0, ys0 = x0 + sub[0] * CT_PIXEL_MM, y0 + sub[0] * CT_PIXEL_MM
+    n0, n1 = CT_ROWS * f, CT_MATRIX * f
     hu_table = T.ct_hu_table(case.adolescent)
     hu = np.empty((n_slices, CT_ROWS, CT_MATRIX), dtype=np.float32)
-    chunk = 16
+    yy = ys0 + step * np.arange(n0)
+    xx = xs0 + step * np.arange(n1)
+    chunk = 8
     for s0 in range(0, n_slices, chunk):
         s1_ = min(n_slices, s0 + chunk)
-        sub_grid = Grid(grid.origin_xy, grid.step0_xy, grid.step1_xy, grid.n0, grid.n1, grid.z[2 * s0:2 * s1_])
-        lab = label_volume(case, sub_grid)
-        h = hu_table[lab].reshape(s1_ - s0, 2, CT_ROWS, CT_MATRIX).mean(axis=1)
-        hu[s0:s1_] = h
-    hu = _blur3(_blur3(hu, 1, 0.22), 2, 0.22)  # partial volume / reconstruction blur
-    rng = _rng(case, 1)
-    noise = rng.normal(0.0, 20.0, size=hu.shape).astype(np.float32)
-    noise = _blur3(_blur3(noise, 1, 0.2), 2, 0.2)
-    hu = np.clip(np.rint(hu + noise), -1024, 3071).astype(np.int16)
+        zsub = zs[f * s0:f * s1_]
+        grid = Grid((xs0, ys0), (0.0, step), (step, 0.0), n0, n1, tuple(float(z) for z in zsub))
+        lab = label_volume(case, grid)
+        h = hu_table[lab]
+        k, a, b = np.nonzero(lab == T.CANCELLOUS)
+        if k.size:
+            h[k, a, b] *= trabecular_factor(xx[b], yy[a], zsub[k])
+        hu[s0:s1_] = h.reshape(s1_ - s0, f, CT_ROWS, f, CT_MATRIX, f).mean(axis=(1, 3, 5))
+    hu = _blur3(_blur3(hu, 1, 0.12), 2, 0.12)  # reconstruction point-spread
+    hu = np.clip(np.rint(hu + _ct_noise(case, hu.shape)), -1024, 3071).astype(np.int16)
     geo = VolumeGeometry(
         row_cosine=(1.0, 0.0, 0.0), col_cosine=(0.0, 1.0, 0.0),
         positions=tuple((float(x0), float(y0), float(z)) for z in zc),
