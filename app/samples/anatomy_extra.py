@@ -57,6 +57,14 @@ def _thoracic_ops(model: ph.Model) -> None:
                               pose.to_lps((0.0, hy + 22 * s, -2 * s)), 3.5 * s, 6.5 * s)
             ph._bone(ops, lam, 6, cortex=1.5)
             _rib_ops(ops, tp_b, sx, s, length_mm=(120.0 if k == 0 else 170.0) * s)
+        canal_c = pose.to_lps((0.0, hy + 8.0 * s, 0.0))
+        length = hz + 10.0
+        ops.append(ph.Op(ph.P_CANAL, ph.Shape("cyl", canal_c, R, (10.0 * s, 7.5 * s, length)), T.EPIDURAL_FAT, 12,
+                         only_on=frozenset(T.SOFT_LABELS | {T.ANNULUS})))
+        ops.append(ph.Op(ph.P_CANAL, ph.Shape("cyl", canal_c, R, (7.5 * s, 5.8 * s, length)), T.CSF, 12,
+                         only_on=frozenset({T.EPIDURAL_FAT})))
+        ops.append(ph.Op(ph.P_CANAL, ph.Shape("cyl", canal_c, R, (4.6 * s, 4.0 * s, length)), T.NERVE, 12,
+                         only_on=frozenset({T.CSF})))
         sp = ph.cylinder(pose.to_lps((0.0, hy + 20 * s, -2 * s)), pose.to_lps((0.0, hy + 40 * s, -14 * s)),
                          3.0 * s, 8.0 * s)
         ph._bone(ops, sp, 10, cortex=1.3)

@@ -494,10 +494,27 @@ def _canal_ops(model: Model) -> None:
         model.ops.append(Op(P_CANAL, Shape("cyl", pose.to_lps((0.0, hy + 8.5 * s, 0.0)), pose.axes,
                                            (8.0 * s, 6.0 * s, length)), T.CSF, 12,
                             only_on=frozenset({T.EPIDURAL_FAT})))
+        _nerve_ops(model, pose, lv)
     s1 = g.poses[Level.S1]
     hy = s1.half[1]
     model.ops.append(Op(P_CANAL, Shape("cyl", s1.to_lps((0.0, hy + 8.0 * s, 8.0)), s1.axes, (6.5 * s, 5.0 * s, 10.0)),
                         T.CSF, 12, only_on=frozenset({T.EPIDURAL_FAT})))
+
+
+def _nerve_ops(model: Model, pose: Pose, lv: Level) -> None:
+    """The conus medullaris (ending at L1) and the cauda equina roots, which lie in the dorsal,
+    dependent part of the thecal sac of a supine patient."""
+    s = model.geometry.scale
+    _hx, hy, hz = pose.half
+    if lv is Level.L1:
+        conus = Shape("sq", pose.to_lps((0.0, hy + 9.0 * s, 8.0)), pose.axes, (4.2 * s, 3.6 * s, hz + 10.0), exponent=2.0)
+        model.ops.append(Op(P_CANAL, conus, T.NERVE, 12, only_on=frozenset({T.CSF})))
+    n_roots = 4 + 2 * min(LUMBAR.index(lv), 3) if lv in LUMBAR else 4
+    for k in range(n_roots):
+        x = (k - (n_roots - 1) / 2) * 1.9 * s
+        y = hy + (10.5 + 2.0 * (1 - (2 * k / max(n_roots - 1, 1) - 1) ** 2)) * s
+        root = Shape("cyl", pose.to_lps((x, y, 0.0)), pose.axes, (0.8, 0.8, hz + 10.0))
+        model.ops.append(Op(P_CANAL, root, T.NERVE, 12, only_on=frozenset({T.CSF})))
 
 
 def build_model(case: CaseSpec) -> Model:
@@ -691,21 +708,22 @@ def model_for(case: CaseSpec) -> Model:
     return m
 
 
-def _rasterise(case: CaseSpec, grid: Grid, want_parts: bool) -> np.ndarray:
+def _rasterise(case: CaseSpec, grid: Grid, want_parts: bool, soft_quantum_mm: float = 1.0) -> np.ndarray:
     model = model_for(case)
     nz, n0, n1 = grid.shape
     lab = np.zeros((nz, n0, n1), dtype=np.uint8)
     parts = np.zeros((nz, n0, n1), dtype=np.uint8) if want_parts else None
     z = np.asarray(grid.z, dtype=np.float64)
-    # soft tissue: one 2-D map per distinct (1 mm quantised) spine offset
+    # soft tissue: one 2-D map per distinct (quantised) spine offset
     zs, ys = model.spine_y_at_z
-    yk = np.round(np.interp(z, zs, ys)).astype(int)
+    q = soft_quantum_mm
+    yk = np.round(np.interp(z, zs, ys) / q).astype(int)
     x_all, y_all = grid.xy(np.arange(n0, dtype=np.float64), np.arange(n1, dtype=np.float64))
     for yv in np.unique(yk):
         sel = yk == yv
-        lab[sel] = _soft_2d(case, x_all, y_all, float(yv))[None]
+        lab[sel] = _soft_2d(case, x_all, y_all, float(yv) * q)[None]
         if want_parts:
-            parts[sel] = _soft_2d(case, x_all, y_all, float(yv), parts=True)[None]
+            parts[sel] = _soft_2d(case, x_all, y_all, float(yv) * q, parts=True)[None]
     ops = sorted(enumerate(model.ops), key=lambda t: (t[1].pass_no, t[0]))
     for _, op in ops:
         sh = op.shape
@@ -736,9 +754,10 @@ def _rasterise(case: CaseSpec, grid: Grid, want_parts: bool) -> np.ndarray:
     return (lab, parts) if want_parts else lab
 
 
-def label_volume(case: CaseSpec, grid: Grid) -> np.ndarray:
-    """uint8 tissue labels (app.samples.labels) of ``case`` sampled on ``grid``, shape grid.shape."""
-    return _rasterise(case, grid, False)
+def label_volume(case: CaseSpec, grid: Grid, soft_quantum_mm: float = 1.0) -> np.ndarray:
+    """uint8 tissue labels (app.samples.labels) of ``case`` sampled on ``grid``, shape grid.shape.
+    The body outline follows the spine's y in steps of ``soft_quantum_mm``."""
+    return _rasterise(case, grid, False, soft_quantum_mm)
 
 
 def part_volume(case: CaseSpec, grid: Grid) -> np.ndarray:
