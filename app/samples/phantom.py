@@ -245,6 +245,8 @@ class Model:
     ops: list = field(default_factory=list)
     pars: dict = field(default_factory=dict)  # (Level, Side) -> ParsInfo
     spine_y_at_z: tuple[np.ndarray, np.ndarray] | None = None  # (z samples, body-centre y)
+    # (Level, Side, part name) -> Shape of the posterior-element parts that make the Scotty dog
+    dog_parts: dict = field(default_factory=dict)
 
 
 def _bone(ops: list, shape: Shape, part: int, cortex: float = 1.3, axial_cortex: float | None = None,
@@ -315,7 +317,8 @@ def _vertebra_ops(model: Model, lv: Level) -> None:
         m_back, b_back = arch.to_lps(m_loc), arch.to_lps(b_loc)
         axis = _unit(b_back - m_back)
         if np.allclose(a_front - arch.to_lps(a_loc), 0):
-            _bone(ops, cylinder(a_front, b_back, pr, pr * 0.85, extend=1.5), 5, cortex=2.0)
+            neck = cylinder(a_front, b_back, pr, pr * 0.85, extend=1.5)
+            _bone(ops, neck, 5, cortex=2.0)
         else:  # slipped: two fragments
             fr = cylinder(a_front, m_front, pr, pr * 0.85, extend=2.0)
             fr.clip = (m_front, _unit(m_front - a_front))
@@ -323,6 +326,7 @@ def _vertebra_ops(model: Model, lv: Level) -> None:
             bk = cylinder(m_back, b_back, pr, pr * 0.85, extend=2.0)
             bk.clip = (m_back, -axis)
             _bone(ops, bk, 5, cortex=2.0)
+            neck = bk
         model.pars[(lv, side)] = ParsInfo(lv, side, a_front, b_back, m_back, m_front, pr, spec.status)
         # inferior articular process (medial to the SAP below, points down)
         iap_c = arch.to_lps((sx * (canal_half_w - 0.2 * s), hy + 17.5 * s, -hz - 11.5 * s))
@@ -331,10 +335,16 @@ def _vertebra_ops(model: Model, lv: Level) -> None:
         # lamina: from the pars/IAP junction medially and back to the spinous process
         lam_a = arch.to_lps((sx * (canal_half_w + 0.5 * s), hy + 17.0 * s, -hz - 1.5 * s))
         lam_b = arch.to_lps((0.0, hy + 23.0 * s, -hz + 0.5 * s))
-        lam = cylinder(lam_a, lam_b, 3.0 * s * hyp, 8.5 * s, extend=1.0)
+        lam = cylinder(lam_a, lam_b, 4.5 * s * hyp, 8.5 * s, extend=1.0)
         lam.kind = "sq"
         lam.exponent = 3.0
         _bone(ops, lam, 6, cortex=1.8)
+        model.dog_parts.update({(lv, side, "pedicle"): ped, (lv, side, "transverse process"): tp,
+                                (lv, side, "superior articular process"): sap, (lv, side, "pars"): neck,
+                                (lv, side, "inferior articular process"): iap,
+                                # the dog's body: the lateral half of the lamina (the medial half
+                                # runs in behind the spinous process)
+                                (lv, side, "lamina"): cylinder(lam_a, (lam_a + lam_b) / 2, 4.5 * s * hyp, 8.5 * s)})
         # pars edema / fracture / sclerosis
         _pars_lesion_ops(model, lv, side, spec, pose, arch, a_front, m_front, m_back, b_back, pr)
         if spec.edema_pedicle:

@@ -480,8 +480,9 @@ def render_radiograph(case: CaseSpec, view_key: str) -> np.ndarray:
     # on the body (not on the air beside it)
     body = li > 1.0
     wide = _low_pass(dens, 25.0 / DX_OBJECT_PIXEL_MM)
-    detail = dens - _smooth(dens, int(2.0 / DX_OBJECT_PIXEL_MM) | 1)
-    enh = dens - 0.6 * (wide - float(np.median(wide[body]))) + 0.8 * detail
-    lo, hi = np.percentile(enh[body], 0.5), np.percentile(enh[body], 99.9)
-    img = np.clip((enh - lo) / (hi - lo), 0.0, 1.0) ** 1.3
+    mid = _smooth(dens, int(5.0 / DX_OBJECT_PIXEL_MM) | 1)
+    fine = _smooth(dens, int(1.5 / DX_OBJECT_PIXEL_MM) | 1)
+    enh = dens - 0.6 * (wide - float(np.median(wide[body]))) + 0.6 * (dens - mid) + 0.6 * (dens - fine)
+    lo, hi = np.percentile(enh[body], 1.0), np.percentile(enh[body], 99.7)
+    img = np.clip((enh - lo) / (hi - lo), 0.0, 1.0) ** 1.2
     return np.rint(img * 4000 + 40).astype(np.uint16)
