@@ -13,8 +13,7 @@ import math
 import numpy as np
 
 from app.findings.model import Level
-from app.samples import labels as T
-from app.samples import phantom as ph
+from app.samples import labels as T, phantom as ph
 
 PART_RIB = 18
 PART_ILIUM = 19

@@ -13,9 +13,9 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.encaps import generate_frames as generate_frames_encapsulated
 from pydicom.sequence import Sequence
 from pydicom.uid import (
+    JPEG2000,
     CTImageStorage,
     DigitalXRayImageStorageForPresentation,
-    JPEG2000,
     ExplicitVRLittleEndian,
     JPEG2000Lossless,
     MRImageStorage,

@@ -452,8 +452,10 @@ def _low_pass(a: np.ndarray, sigma_px: float) -> np.ndarray:
 
 # detector / exposure model (see render_radiograph)
 DX_FOCAL_BLUR_MM = 0.3  # focal-spot penumbra + detector unsharpness (Gaussian sigma at the object)
-DX_PHOTONS_UNATTENUATED = 3.0e5  # quanta per pixel without the patient
+DX_PHOTONS_UNATTENUATED = 1.0e6  # quanta per pixel without the patient
 DX_SCATTER_TO_PRIMARY = 0.45  # behind a grid, lumbar spine
+DX_DETAIL_GAIN = (0.6, 0.3)  # unsharp-mask gains at ~5 mm and ~1.5 mm
+DX_LATITUDE = 0.6  # how much of the large-scale (25 mm) density variation is taken out
 DX_HEEL_PCT = 22.0  # intensity fall-off from the cathode (feet) to the anode (head) end
 
 
@@ -465,7 +467,7 @@ def render_radiograph(case: CaseSpec, view_key: str) -> np.ndarray:
     Poisson-like noise (normal with variance = counts, correlated over ~1 pixel by the
     detector); then log, a mild unsharp mask and a window, as a DR system's processing does."""
     li = render_line_integrals(case, view_key)
-    rows, cols = li.shape
+    rows = li.shape[0]
     r = (np.arange(rows) / (rows - 1))[:, None]
     heel = 1.0 - DX_HEEL_PCT / 100.0 * (1.0 - r)  # anode at the top of the image
     primary = heel * np.exp(-li)
@@ -482,7 +484,8 @@ def render_radiograph(case: CaseSpec, view_key: str) -> np.ndarray:
     wide = _low_pass(dens, 25.0 / DX_OBJECT_PIXEL_MM)
     mid = _smooth(dens, int(5.0 / DX_OBJECT_PIXEL_MM) | 1)
     fine = _smooth(dens, int(1.5 / DX_OBJECT_PIXEL_MM) | 1)
-    enh = dens - 0.6 * (wide - float(np.median(wide[body]))) + 0.6 * (dens - mid) + 0.6 * (dens - fine)
+    g_mid, g_fine = DX_DETAIL_GAIN
+    enh = dens - DX_LATITUDE * (wide - float(np.median(wide[body]))) + g_mid * (dens - mid) + g_fine * (dens - fine)
     lo, hi = np.percentile(enh[body], 1.0), np.percentile(enh[body], 99.7)
     img = np.clip((enh - lo) / (hi - lo), 0.0, 1.0) ** 1.2
     return np.rint(img * 4000 + 40).astype(np.uint16)

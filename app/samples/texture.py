@@ -31,7 +31,7 @@ def _value_noise(lattice: np.ndarray, x: np.ndarray, y: np.ndarray, z: np.ndarra
     return out
 
 
-def trabecular_factor(x: np.ndarray, y: np.ndarray, z: np.ndarray, depth: float = 0.45) -> np.ndarray:
+def trabecular_factor(x: np.ndarray, y: np.ndarray, z: np.ndarray, depth: float = 0.25) -> np.ndarray:
     """Density multiplier (mean ~1, range about 1 - depth .. 1 + depth) of cancellous bone at
     LPS points (mm)."""
     total = np.zeros(np.shape(x), dtype=np.float32)
