@@ -455,7 +455,7 @@ DX_FOCAL_BLUR_MM = 0.3  # focal-spot penumbra + detector unsharpness (Gaussian s
 DX_PHOTONS_UNATTENUATED = 1.0e6  # quanta per pixel without the patient
 DX_SCATTER_TO_PRIMARY = 0.45  # behind a grid, lumbar spine
 DX_DETAIL_GAIN = (0.6, 0.3)  # unsharp-mask gains at ~5 mm and ~1.5 mm
-DX_LATITUDE = 0.6  # how much of the large-scale (25 mm) density variation is taken out
+DX_LATITUDE = 0.85  # how much of the large-scale (25 mm) density variation is taken out
 DX_HEEL_PCT = 22.0  # intensity fall-off from the cathode (feet) to the anode (head) end
 
 
