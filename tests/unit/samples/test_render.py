@@ -185,8 +185,8 @@ def test_stir_edema_is_graded_not_a_uniform_block():
     marrow = np.isin(lab[box], (T.CANCELLOUS, T.EDEMA))
     values = frac[marrow]
     assert values.max() > 0.8  # the core is oedema
-    partial = np.mean((values > 0.1) & (values < 0.7))
-    assert partial > 0.3, partial  # a wide transition zone, not an edge
+    affected = values[values > 0.05]
+    assert np.mean(affected < 0.7) > 0.5  # most affected marrow is in the transition, not at full signal
     # oedema reaches into marrow that the phantom labels normal (ill-defined margin)
     normal = lab[box] == T.CANCELLOUS
-    assert np.mean(frac[normal] > 0.1) > 0.05
+    assert np.count_nonzero(frac[normal] > 0.1) > 0.1 * np.count_nonzero(lab[box] == T.EDEMA)
