@@ -600,15 +600,20 @@ class _Ellipse:
     cy: float
     ax: float
     ay: float
+    exponent: float = 2.0  # > 2: a rounded rectangle (the trunk's outline)
 
     def q(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return ((x - self.cx) / self.ax) ** 2 + ((y - self.cy) / self.ay) ** 2
+        e = self.exponent
+        if e == 2.0:
+            return ((x - self.cx) / self.ax) ** 2 + ((y - self.cy) / self.ay) ** 2
+        return np.abs((x - self.cx) / self.ax) ** e + np.abs((y - self.cy) / self.ay) ** e
 
     def signed_mm(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Approximate signed distance (mm, negative inside) to the outline: (q - 1) / |grad q|."""
-        u, v = (x - self.cx) / self.ax, (y - self.cy) / self.ay
-        grad = 2.0 * np.sqrt((u / self.ax) ** 2 + (v / self.ay) ** 2)
-        return (u * u + v * v - 1.0) / np.maximum(grad, 1e-6)
+        e = self.exponent
+        u, v = np.abs(x - self.cx) / self.ax, np.abs(y - self.cy) / self.ay
+        grad = e * np.sqrt((u ** (e - 1) / self.ax) ** 2 + (v ** (e - 1) / self.ay) ** 2)
+        return (u ** e + v ** e - 1.0) / np.maximum(grad, 1e-6)
 
 
 @dataclass(frozen=True)
@@ -631,10 +636,11 @@ def _soft_layout(case: CaseSpec, ys: float) -> _SoftLayout:
     cy = ys - 40.0
     wall = 11.0
     sides = (1.0, -1.0)
+    e = 2.8  # the trunk is a rounded rectangle: about as wide at the spine as in front of it
     return _SoftLayout(
-        body=_Ellipse(0.0, cy, bx, by), fat=_Ellipse(0.0, cy, bx - 2, by - 2),
-        inner=_Ellipse(0.0, cy, bx - 2 - fat_t, by - 2 - fat_t),
-        viscera=_Ellipse(0.0, cy, bx - 2 - fat_t - wall, by - 2 - fat_t - wall),
+        body=_Ellipse(0.0, cy, bx, by, e), fat=_Ellipse(0.0, cy, bx - 2, by - 2, e),
+        inner=_Ellipse(0.0, cy, bx - 2 - fat_t, by - 2 - fat_t, e),
+        viscera=_Ellipse(0.0, cy, bx - 2 - fat_t - wall, by - 2 - fat_t - wall, e),
         fat_pads=tuple(_Ellipse(sx * 70 * s, ys + 5, 30 * s, 32 * s) for sx in sides),
         psoas=tuple(_Ellipse(sx * 40 * s, ys - 2, 17 * s, 19 * s) for sx in sides),
         paraspinal=tuple(e for sx in sides for e in (
