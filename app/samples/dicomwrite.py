@@ -202,7 +202,8 @@ def write_mr(case: CaseSpec, sequence: str, sig: np.ndarray, geo: VolumeGeometry
              frame_of_reference: str) -> list[Path]:
     number, desc, scanning, variant, options, tr, te, ti, etl, flip = MR_PARAMS[sequence]
     paths = []
-    window_hi = float(np.percentile(sig, 99.5))
+    # STIR: oedema and fluid are the brightest tissue and must not clip (graded oedema stays graded)
+    window_hi = float(np.percentile(sig, 99.9 if sequence == "STIR" else 99.5))
     for k in range(sig.shape[0]):
         ds = _base(case, "MR", MRImageStorage, f"mr-{sequence}", number, desc, k + 1, frame_of_reference)
         ds.ImageType = ["ORIGINAL", "PRIMARY", "OTHER"]
