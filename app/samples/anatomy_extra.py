@@ -124,7 +124,8 @@ def _bowel_gas_ops(model: ph.Model) -> None:
         x = float(rng.uniform(-95, 95))
         y = float(y_spine - rng.uniform(35, 75))
         z = float(rng.uniform(z_bot, z_top))
-        half = tuple(float(v) for v in rng.uniform(6, 16, size=3))
+        h = rng.uniform(6, 16, size=3)
+        half = (float(h[0]), float(h[1]), float(h[2]))
         shape = ph.Shape("sq", np.array([x, y, z]), ph._rot_z(float(rng.uniform(0, 180))), half, exponent=2.2)
         model.ops.append(ph.Op(ph.P_DISC, shape, T.AIR, PART_GAS, only_on=frozenset({T.VISCERA})))
 

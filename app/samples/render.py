@@ -115,7 +115,7 @@ def ct_extent_z(case: CaseSpec) -> tuple[float, float]:
 def _ct_noise(case: CaseSpec, shape: tuple[int, ...]) -> np.ndarray:
     """Noise of a sharp (bone) reconstruction kernel: white noise with its low frequencies
     taken down (high-pass), correlated over about a pixel, scaled to CT_NOISE_HU."""
-    n = _rng(case, 1).standard_normal(size=shape).astype(np.float32)
+    n: np.ndarray = _rng(case, 1).standard_normal(size=shape).astype(np.float32)
     n = _blur3(_blur3(n, 1, 0.18), 2, 0.18)
     n = n - 0.5 * _blur3(_blur3(_blur3(_blur3(n, 1, 0.25), 2, 0.25), 1, 0.25), 2, 0.25)
     return n * np.float32(CT_NOISE_HU / float(n.std()))
