@@ -63,8 +63,10 @@ def test_oblique_shows_a_gap_in_the_pars_where_there_is_a_defect_and_none_where_
     intact = {k: v for k, v in dips.items() if k[3] == ParsStatus.INTACT.value}
     defects = {k: v for k, v in dips.items() if k[3] in (ParsStatus.COMPLETE_FRACTURE.value, ParsStatus.CHRONIC_NONUNION.value)}
     assert len(intact) >= 4 and len(defects) >= 4
-    assert max(intact.values()) < 0.045, intact  # measured 2026-11: <= 0.036
-    assert min(defects.values()) > 0.05, defects  # measured 2026-11: >= 0.059
+    # thresholds re-set for the new radiographs (2026-11): the dip is relative to the local baseline,
+    # which the latitude compression lowers; measured intact <= 0.065, defects >= 0.113
+    assert max(intact.values()) < 0.085, intact
+    assert min(defects.values()) > 0.095, defects
 
 
 @pytest.mark.slow
