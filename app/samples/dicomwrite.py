@@ -1,6 +1,6 @@
 """Write the rendered sample images as DICOM (CT Image, MR Image, DX Image For Presentation)
 with pydicom, deterministically: UIDs derive from the case seed (2.25 scheme), dates are fixed,
-and pixel data is JPEG 2000 lossless compressed.
+and pixel data is JPEG 2000 compressed (lossless for MR, lossy and labelled so for DX and CT).
 """
 
 from __future__ import annotations
@@ -10,8 +10,10 @@ from pathlib import Path
 
 import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.encaps import generate_frames as generate_frames_encapsulated
 from pydicom.sequence import Sequence
 from pydicom.uid import (
+    JPEG2000,
     CTImageStorage,
     DigitalXRayImageStorageForPresentation,
     ExplicitVRLittleEndian,
@@ -22,9 +24,12 @@ from pydicom.uid import (
 from app.samples.cases import CaseSpec
 from app.samples.render import VolumeGeometry
 
-# JPEG 2000 lossless (pylibjpeg-openjpeg): about 35-55 % smaller than RLE on these noisy images,
-# which keeps sample_dicom/ inside its size budget; deterministic like RLE.
+# JPEG 2000 lossless (pylibjpeg-openjpeg) for MR; lossy JPEG 2000 (ISO 15444-1, irreversible
+# 9/7 wavelet) at a fixed target ratio for the large radiographs and the thin-slice CT, which
+# keeps sample_dicom/ inside its size budget. The lossy error (DX: SD ~16 of 4000 display units;
+# CT: SD ~8 HU under 30 HU of noise) does not change what the images show.
 TRANSFER_SYNTAX = JPEG2000Lossless
+LOSSY_RATIO = {"DX": 8.0, "CT": 8.0}  # target compression ratios (uncompressed 16-bit / coded)
 STUDY_TIME = "091500"
 INSTITUTION = "Isthmus synthetic phantom"
 MANUFACTURER = "Isthmus"
@@ -103,7 +108,8 @@ def _base(case: CaseSpec, modality: str, sop_class: str, series_key: str, series
     return ds
 
 
-def _pixels(ds: Dataset, arr: np.ndarray, bits_stored: int, signed: bool = False) -> None:
+def _pixels(ds: Dataset, arr: np.ndarray, bits_stored: int, signed: bool = False,
+            lossy_ratio: float | None = None) -> None:
     ds.SamplesPerPixel = 1
     ds.PhotometricInterpretation = "MONOCHROME2"
     ds.Rows, ds.Columns = int(arr.shape[0]), int(arr.shape[1])
@@ -113,8 +119,15 @@ def _pixels(ds: Dataset, arr: np.ndarray, bits_stored: int, signed: bool = False
     ds.PixelRepresentation = 1 if signed else 0
     data = np.ascontiguousarray(arr.astype(np.int16 if signed else np.uint16))
     ds.PixelData = data.tobytes()
-    ds.compress(TRANSFER_SYNTAX, generate_instance_uid=False)
-    ds.LossyImageCompression = "00"
+    if lossy_ratio is None:
+        ds.compress(TRANSFER_SYNTAX, generate_instance_uid=False)
+        ds.LossyImageCompression = "00"
+        return
+    ds.compress(JPEG2000, j2k_cr=[lossy_ratio], generate_instance_uid=False)
+    coded = sum(len(f) for f in generate_frames_encapsulated(ds.PixelData))
+    ds.LossyImageCompression = "01"
+    ds.LossyImageCompressionRatio = _ds(round(data.nbytes / coded, 2))
+    ds.LossyImageCompressionMethod = "ISO_15444_1"
 
 
 def _geometry(ds: Dataset, geo: VolumeGeometry, k: int) -> None:
@@ -168,7 +181,7 @@ def write_ct(case: CaseSpec, hu: np.ndarray, geo: VolumeGeometry, folder: Path, 
         ds.WindowCenter = ["500", "40"]
         ds.WindowWidth = ["2000", "400"]
         ds.WindowCenterWidthExplanation = ["BONE", "SOFT TISSUE"]
-        _pixels(ds, np.clip(hu[k].astype(np.int32) + 1024, 0, 4095), 12)
+        _pixels(ds, np.clip(hu[k].astype(np.int32) + 1024, 0, 4095), 12, lossy_ratio=LOSSY_RATIO["CT"])
         p = folder / f"CT{k + 1:04d}.dcm"
         _write(ds, p)
         paths.append(p)
@@ -189,7 +202,8 @@ def write_mr(case: CaseSpec, sequence: str, sig: np.ndarray, geo: VolumeGeometry
              frame_of_reference: str) -> list[Path]:
     number, desc, scanning, variant, options, tr, te, ti, etl, flip = MR_PARAMS[sequence]
     paths = []
-    window_hi = float(np.percentile(sig, 99.5))
+    # STIR: oedema and fluid are the brightest tissue and must not clip (graded oedema stays graded)
+    window_hi = float(np.percentile(sig, 99.9 if sequence == "STIR" else 99.5))
     for k in range(sig.shape[0]):
         ds = _base(case, "MR", MRImageStorage, f"mr-{sequence}", number, desc, k + 1, frame_of_reference)
         ds.ImageType = ["ORIGINAL", "PRIMARY", "OTHER"]
@@ -283,7 +297,7 @@ def write_dx(case: CaseSpec, view_key: str, img: np.ndarray, folder: Path, image
     ds.WindowWidth = "4096"
     ds.WindowCenterWidthExplanation = "FULL RANGE"
     ds.QualityControlImage = "NO"
-    _pixels(ds, img, 12)
+    _pixels(ds, img, 12, lossy_ratio=LOSSY_RATIO["DX"])
     p = folder / "DX0001.dcm"
     _write(ds, p)
     return p

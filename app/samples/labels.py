@@ -23,6 +23,7 @@ CT, the MR and the radiographs of a case show the same anatomy.
 | 14    | degenerated nucleus| 100                        | 290 | 190 | 160  |
 | 15    | CSF (thecal sac)   | 8                          | 140 | 1000| 960  |
 | 16    | epidural fat       | -100                       | 880 | 620 | 35   |
+| 17    | nerve (conus, cauda equina roots) | 35          | 360 | 260 | 230  |
 
 Values are plausible clinical ranges (cortical bone ~1000-1800 HU, cancellous ~150-350 HU,
 disc ~70-110 HU, muscle ~40-60 HU, fat ~-100 HU, CSF ~0-15 HU); MR values are arbitrary units of
@@ -51,15 +52,16 @@ NUCLEUS = 13
 NUCLEUS_DEGENERATED = 14
 CSF = 15
 EPIDURAL_FAT = 16
+NERVE = 17
 
-N_LABELS = 17
+N_LABELS = 18
 
 LABEL_NAMES = {
     AIR: "air", SKIN: "skin", FAT: "fat", MUSCLE: "muscle", VISCERA: "viscera",
     CORTICAL: "cortical bone", ENDPLATE: "endplate", CANCELLOUS: "cancellous bone",
     EDEMA: "edematous marrow", SCLEROTIC: "sclerotic bone", GAP_FLUID: "fracture gap (fluid)",
     GAP_FIBROUS: "fracture gap (fibrous)", ANNULUS: "disc annulus", NUCLEUS: "disc nucleus",
-    NUCLEUS_DEGENERATED: "degenerated nucleus", CSF: "CSF", EPIDURAL_FAT: "epidural fat",
+    NUCLEUS_DEGENERATED: "degenerated nucleus", CSF: "CSF", EPIDURAL_FAT: "epidural fat", NERVE: "nerve",
 }
 
 BONE_LABELS = frozenset({CORTICAL, ENDPLATE, CANCELLOUS, EDEMA, SCLEROTIC})
@@ -79,7 +81,7 @@ def ct_hu_table(adolescent: bool) -> np.ndarray:
         AIR: -1000, SKIN: 40, FAT: -100, MUSCLE: 50, VISCERA: 35, CORTICAL: 1500, ENDPLATE: 1100,
         CANCELLOUS: 320 if adolescent else 230, EDEMA: 340 if adolescent else 260, SCLEROTIC: 1150,
         GAP_FLUID: 30, GAP_FIBROUS: 60, ANNULUS: 95, NUCLEUS: 80, NUCLEUS_DEGENERATED: 100,
-        CSF: 8, EPIDURAL_FAT: -100,
+        CSF: 8, EPIDURAL_FAT: -100, NERVE: 35,
     })
 
 
@@ -96,7 +98,7 @@ def mr_signal_table(sequence: str, adolescent: bool) -> np.ndarray:
         CANCELLOUS: marrow, EDEMA: (230, 760, 880), SCLEROTIC: (60, 45, 40),
         GAP_FLUID: (190, 820, 900), GAP_FIBROUS: (260, 260, 240), ANNULUS: (300, 230, 190),
         NUCLEUS: (330, 900, 780), NUCLEUS_DEGENERATED: (290, 190, 160), CSF: (140, 1000, 960),
-        EPIDURAL_FAT: (880, 620, 35),
+        EPIDURAL_FAT: (880, 620, 35), NERVE: (360, 260, 230),
     }
     return _table({k: v[col] for k, v in rows.items()})
 

@@ -1,6 +1,7 @@
-"""One PNG per sample case for a quick look: both obliques, CT sagittal reformats (mid-line and
-through each pars), sagittal STIR (mid-line and through the left pars). No Qt: numpy + a small
-PNG writer.
+"""One PNG per sample case for a quick look at every series: AP and lateral radiographs, both
+obliques (lower lumbar crop), CT axial through the L5 pars and sagittal reformats (mid-line and
+through each pars), sagittal STIR (mid-line and through the left pars), T2 and T1 (mid-line).
+No Qt: numpy + a small PNG writer.
 
     python -m app.samples.montage sample_dicom/case03_l5_active_fractures --out case03.png
 """
@@ -85,6 +86,27 @@ def _ct_sagittal(series: list, x_mm: float) -> np.ndarray | None:
     return _tile(img, aspect=float(series[0].SliceThickness) / float(series[0].PixelSpacing[0]))
 
 
+def _l5_pars_z(ds) -> float | None:
+    """Patient z (mm) of the L5 pars of a sample case (None if not a sample case)."""
+    try:
+        from app.findings.model import Level, Side
+        from app.samples.cases import case_by_number
+        from app.samples.phantom import pars_info
+
+        number = int(str(ds.PatientID).rsplit("-", 1)[-1])
+        return float(pars_info(case_by_number(number))[(Level.L5, Side.LEFT)].mid_lps[2])
+    except (ValueError, KeyError, ImportError):
+        return None
+
+
+def _ct_axial(series: list, z_mm: float | None) -> np.ndarray:
+    zs = [float(s.ImagePositionPatient[2]) for s in series]
+    k = len(series) // 2 if z_mm is None else int(np.argmin([abs(z - z_mm) for z in zs]))
+    s = series[k]
+    hu = s.pixel_array.astype(np.float32) * float(s.RescaleSlope) + float(s.RescaleIntercept)
+    return _tile(_window(hu, 500, 2000))
+
+
 def _mr_slice(series: list, x_mm: float) -> np.ndarray:
     xs = [float(s.ImagePositionPatient[0]) for s in series]
     k = int(np.argmin([abs(x - x_mm) for x in xs]))
@@ -111,6 +133,9 @@ def _label(tile: np.ndarray, text: str) -> np.ndarray:
 def montage(case_dir: Path) -> np.ndarray:
     case_dir = Path(case_dir)
     tiles = []
+    for name in ("DX_AP", "DX_LAT"):
+        if (case_dir / name).is_dir():
+            tiles.append(_dx(_read_series(case_dir / name), crop=False))
     for name in ("DX_LT_OBL", "DX_RT_OBL"):
         if (case_dir / name).is_dir():
             tiles.append(_dx(_read_series(case_dir / name)))
@@ -119,6 +144,7 @@ def montage(case_dir: Path) -> np.ndarray:
         ct = _read_series(case_dir / "CT_AX_BONE")
         ct.sort(key=lambda d: -float(d.ImagePositionPatient[2]))
         ref = ct[0]
+        tiles.append(_ct_axial(ct, _l5_pars_z(ref)))
         xl, xr = _pars_x(ref)
         for x in (0.0, xl, xr):
             tiles.append(_ct_sagittal(ct, x))
@@ -127,8 +153,9 @@ def montage(case_dir: Path) -> np.ndarray:
         xl, xr = _pars_x(st[0])
         for x in (0.0, xl):
             tiles.append(_mr_slice(st, x))
-    if (case_dir / "MR_SAG_T2").is_dir():
-        tiles.append(_mr_slice(_read_series(case_dir / "MR_SAG_T2"), 0.0))
+    for name in ("MR_SAG_T2", "MR_SAG_T1"):
+        if (case_dir / name).is_dir():
+            tiles.append(_mr_slice(_read_series(case_dir / name), 0.0))
     if not tiles:
         raise FileNotFoundError(f"{case_dir}: no sample series found")
     gap = np.full((TILE_H, 6), 40, dtype=np.uint8)

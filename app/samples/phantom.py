@@ -245,6 +245,8 @@ class Model:
     ops: list = field(default_factory=list)
     pars: dict = field(default_factory=dict)  # (Level, Side) -> ParsInfo
     spine_y_at_z: tuple[np.ndarray, np.ndarray] | None = None  # (z samples, body-centre y)
+    # (Level, Side, part name) -> Shape of the posterior-element parts that make the Scotty dog
+    dog_parts: dict = field(default_factory=dict)
 
 
 def _bone(ops: list, shape: Shape, part: int, cortex: float = 1.3, axial_cortex: float | None = None,
@@ -315,7 +317,8 @@ def _vertebra_ops(model: Model, lv: Level) -> None:
         m_back, b_back = arch.to_lps(m_loc), arch.to_lps(b_loc)
         axis = _unit(b_back - m_back)
         if np.allclose(a_front - arch.to_lps(a_loc), 0):
-            _bone(ops, cylinder(a_front, b_back, pr, pr * 0.85, extend=1.5), 5, cortex=2.0)
+            neck = cylinder(a_front, b_back, pr, pr * 0.85, extend=1.5)
+            _bone(ops, neck, 5, cortex=2.0)
         else:  # slipped: two fragments
             fr = cylinder(a_front, m_front, pr, pr * 0.85, extend=2.0)
             fr.clip = (m_front, _unit(m_front - a_front))
@@ -323,6 +326,7 @@ def _vertebra_ops(model: Model, lv: Level) -> None:
             bk = cylinder(m_back, b_back, pr, pr * 0.85, extend=2.0)
             bk.clip = (m_back, -axis)
             _bone(ops, bk, 5, cortex=2.0)
+            neck = bk
         model.pars[(lv, side)] = ParsInfo(lv, side, a_front, b_back, m_back, m_front, pr, spec.status)
         # inferior articular process (medial to the SAP below, points down)
         iap_c = arch.to_lps((sx * (canal_half_w - 0.2 * s), hy + 17.5 * s, -hz - 11.5 * s))
@@ -331,10 +335,16 @@ def _vertebra_ops(model: Model, lv: Level) -> None:
         # lamina: from the pars/IAP junction medially and back to the spinous process
         lam_a = arch.to_lps((sx * (canal_half_w + 0.5 * s), hy + 17.0 * s, -hz - 1.5 * s))
         lam_b = arch.to_lps((0.0, hy + 23.0 * s, -hz + 0.5 * s))
-        lam = cylinder(lam_a, lam_b, 3.0 * s * hyp, 8.5 * s, extend=1.0)
+        lam = cylinder(lam_a, lam_b, 4.5 * s * hyp, 8.5 * s, extend=1.0)
         lam.kind = "sq"
         lam.exponent = 3.0
         _bone(ops, lam, 6, cortex=1.8)
+        model.dog_parts.update({(lv, side, "pedicle"): ped, (lv, side, "transverse process"): tp,
+                                (lv, side, "superior articular process"): sap, (lv, side, "pars"): neck,
+                                (lv, side, "inferior articular process"): iap,
+                                # the dog's body: the lateral half of the lamina (the medial half
+                                # runs in behind the spinous process)
+                                (lv, side, "lamina"): cylinder(lam_a, (lam_a + lam_b) / 2, 4.5 * s * hyp, 8.5 * s)})
         # pars edema / fracture / sclerosis
         _pars_lesion_ops(model, lv, side, spec, pose, arch, a_front, m_front, m_back, b_back, pr)
         if spec.edema_pedicle:
@@ -494,10 +504,27 @@ def _canal_ops(model: Model) -> None:
         model.ops.append(Op(P_CANAL, Shape("cyl", pose.to_lps((0.0, hy + 8.5 * s, 0.0)), pose.axes,
                                            (8.0 * s, 6.0 * s, length)), T.CSF, 12,
                             only_on=frozenset({T.EPIDURAL_FAT})))
+        _nerve_ops(model, pose, lv)
     s1 = g.poses[Level.S1]
     hy = s1.half[1]
     model.ops.append(Op(P_CANAL, Shape("cyl", s1.to_lps((0.0, hy + 8.0 * s, 8.0)), s1.axes, (6.5 * s, 5.0 * s, 10.0)),
                         T.CSF, 12, only_on=frozenset({T.EPIDURAL_FAT})))
+
+
+def _nerve_ops(model: Model, pose: Pose, lv: Level) -> None:
+    """The conus medullaris (ending at L1) and the cauda equina roots, which lie in the dorsal,
+    dependent part of the thecal sac of a supine patient."""
+    s = model.geometry.scale
+    _hx, hy, hz = pose.half
+    if lv is Level.L1:
+        conus = Shape("sq", pose.to_lps((0.0, hy + 9.0 * s, 8.0)), pose.axes, (4.2 * s, 3.6 * s, hz + 10.0), exponent=2.0)
+        model.ops.append(Op(P_CANAL, conus, T.NERVE, 12, only_on=frozenset({T.CSF})))
+    n_roots = 4 + 2 * min(LUMBAR.index(lv), 3) if lv in LUMBAR else 4
+    for k in range(n_roots):
+        x = (k - (n_roots - 1) / 2) * 1.9 * s
+        y = hy + (10.5 + 2.0 * (1 - (2 * k / max(n_roots - 1, 1) - 1) ** 2)) * s
+        root = Shape("cyl", pose.to_lps((x, y, 0.0)), pose.axes, (0.8, 0.8, hz + 10.0))
+        model.ops.append(Op(P_CANAL, root, T.NERVE, 12, only_on=frozenset({T.CSF})))
 
 
 def build_model(case: CaseSpec) -> Model:
@@ -508,6 +535,9 @@ def build_model(case: CaseSpec) -> Model:
     for up, lo in itertools.pairwise(ALL_LEVELS):
         _disc_ops(model, up, lo)
     _canal_ops(model)
+    from app.samples.anatomy_extra import add_extra_ops  # imports this module
+
+    add_extra_ops(model)
     zs = np.array([g.poses[lv].origin[2] for lv in ALL_LEVELS])[::-1]
     ys = np.array([g.arch_poses[lv].origin[1] for lv in ALL_LEVELS])[::-1]
     model.spine_y_at_z = (zs, ys)
@@ -564,46 +594,84 @@ class Grid:
 # --------------------------------------------------------------------------- soft tissue
 
 
-def _soft_2d(case: CaseSpec, x: np.ndarray, y: np.ndarray, ys: float, parts: bool = False) -> np.ndarray:
-    """Soft-tissue labels of an axial cross-section; ``ys`` is the body-centre y of the spine."""
-    adult = not case.adolescent
-    s = 1.0 if adult else 0.9
-    fat_t = (20.0 if adult else 9.0) + (6.0 if case.sex == "F" else 0.0)
+@dataclass(frozen=True)
+class _Ellipse:
+    cx: float
+    cy: float
+    ax: float
+    ay: float
+    exponent: float = 2.0  # > 2: a rounded rectangle (the trunk's outline)
+
+    def q(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        e = self.exponent
+        if e == 2.0:
+            return ((x - self.cx) / self.ax) ** 2 + ((y - self.cy) / self.ay) ** 2
+        return np.abs((x - self.cx) / self.ax) ** e + np.abs((y - self.cy) / self.ay) ** e
+
+    def signed_mm(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Approximate signed distance (mm, negative inside) to the outline: (q - 1) / |grad q|."""
+        e = self.exponent
+        u, v = np.abs(x - self.cx) / self.ax, np.abs(y - self.cy) / self.ay
+        grad = e * np.sqrt((u ** (e - 1) / self.ax) ** 2 + (v ** (e - 1) / self.ay) ** 2)
+        return (u ** e + v ** e - 1.0) / np.maximum(grad, 1e-6)
+
+
+@dataclass(frozen=True)
+class _SoftLayout:
+    """The soft-tissue ellipses of an axial cross-section (painted in this order)."""
+
+    body: _Ellipse  # skin outline
+    fat: _Ellipse  # inside the 2 mm skin
+    inner: _Ellipse  # abdominal wall muscle (inside the subcutaneous fat)
+    viscera: _Ellipse
+    fat_pads: tuple[_Ellipse, ...]  # perirenal / retroperitoneal fat
+    psoas: tuple[_Ellipse, ...]
+    paraspinal: tuple[_Ellipse, ...]  # quadratus lumborum, erector spinae, multifidus
+
+
+def _soft_layout(case: CaseSpec, ys: float) -> _SoftLayout:
+    s = 1.0 if not case.adolescent else 0.9
+    fat_t = (20.0 if not case.adolescent else 9.0) + (6.0 if case.sex == "F" else 0.0)
     bx, by = 165.0 * s, 120.0 * s
     cy = ys - 40.0
-    lab = np.zeros(np.broadcast(x, y).shape, dtype=np.uint8)
-    r_out = (x / bx) ** 2 + ((y - cy) / by) ** 2
-
-    def ell(cx, cyy, ax, ay):
-        return ((x - cx) / ax) ** 2 + ((y - cyy) / ay) ** 2 <= 1.0
-
-    lab[r_out <= 1.0] = T.SKIN
-    lab[((x / (bx - 2)) ** 2 + ((y - cy) / (by - 2)) ** 2) <= 1.0] = T.FAT
-    inner = ((x / (bx - 2 - fat_t)) ** 2 + ((y - cy) / (by - 2 - fat_t)) ** 2) <= 1.0
-    lab[inner] = T.MUSCLE  # abdominal wall
     wall = 11.0
-    lab[((x / (bx - 2 - fat_t - wall)) ** 2 + ((y - cy) / (by - 2 - fat_t - wall)) ** 2) <= 1.0] = T.VISCERA
+    sides = (1.0, -1.0)
+    e = 2.8  # the trunk is a rounded rectangle: about as wide at the spine as in front of it
+    return _SoftLayout(
+        body=_Ellipse(0.0, cy, bx, by, e), fat=_Ellipse(0.0, cy, bx - 2, by - 2, e),
+        inner=_Ellipse(0.0, cy, bx - 2 - fat_t, by - 2 - fat_t, e),
+        viscera=_Ellipse(0.0, cy, bx - 2 - fat_t - wall, by - 2 - fat_t - wall, e),
+        fat_pads=tuple(_Ellipse(sx * 70 * s, ys + 5, 30 * s, 32 * s) for sx in sides),
+        psoas=tuple(_Ellipse(sx * 40 * s, ys - 2, 17 * s, 19 * s) for sx in sides),
+        paraspinal=tuple(e for sx in sides for e in (
+            _Ellipse(sx * 62 * s, ys + 28, 17 * s, 10 * s), _Ellipse(sx * 38 * s, ys + 58 * s, 27 * s, 24 * s),
+            _Ellipse(sx * 13 * s, ys + 55 * s, 11 * s, 19 * s))),
+    )
+
+
+def _soft_2d(case: CaseSpec, x: np.ndarray, y: np.ndarray, ys: float, parts: bool = False) -> np.ndarray:
+    """Soft-tissue labels of an axial cross-section; ``ys`` is the body-centre y of the spine."""
+    lay = _soft_layout(case, ys)
+    lab = np.zeros(np.broadcast(x, y).shape, dtype=np.uint8)
+    r_out = lay.body.q(x, y)
+    lab[r_out <= 1.0] = T.SKIN
+    lab[lay.fat.q(x, y) <= 1.0] = T.FAT
+    inner = lay.inner.q(x, y) <= 1.0
+    lab[inner] = T.MUSCLE  # abdominal wall
+    lab[lay.viscera.q(x, y) <= 1.0] = T.VISCERA
+    for e in lay.fat_pads:
+        lab[e.q(x, y) <= 1.0] = T.FAT
     psoas_part = np.zeros_like(lab, dtype=bool)
-    para_part = np.zeros_like(lab, dtype=bool)
-    for sx in (1.0, -1.0):
-        lab[ell(sx * 70 * s, ys + 5, 30 * s, 32 * s)] = T.FAT  # perirenal / retroperitoneal fat
-        m = ell(sx * 40 * s, ys - 2, 17 * s, 19 * s)
-        psoas_part |= m
-        lab[m] = T.MUSCLE  # psoas
-        m = ell(sx * 62 * s, ys + 28, 17 * s, 10 * s)
-        para_part |= m
-        lab[m] = T.MUSCLE  # quadratus lumborum
-        m = ell(sx * 38 * s, ys + 58 * s, 27 * s, 24 * s)
-        para_part |= m
-        lab[m] = T.MUSCLE  # erector spinae
-        m = ell(sx * 13 * s, ys + 55 * s, 11 * s, 19 * s)
-        para_part |= m
-        lab[m] = T.MUSCLE  # multifidus
+    for e in lay.psoas + lay.paraspinal:
+        m = e.q(x, y) <= 1.0
+        if e in lay.psoas:
+            psoas_part |= m
+        lab[m] = T.MUSCLE
     # keep the posterior subcutaneous fat and skin
     lab[(r_out > 1.0)] = T.AIR
     outer_fat = (r_out <= 1.0) & ~inner
     lab[outer_fat & (lab == T.MUSCLE)] = T.FAT
-    lab[((x / (bx - 2)) ** 2 + ((y - cy) / (by - 2)) ** 2 > 1.0) & (r_out <= 1.0)] = T.SKIN
+    lab[(lay.fat.q(x, y) > 1.0) & (r_out <= 1.0)] = T.SKIN
     if parts:
         out = np.zeros_like(lab)
         for k, v in _PART_OF_SOFT.items():
@@ -612,6 +680,33 @@ def _soft_2d(case: CaseSpec, x: np.ndarray, y: np.ndarray, ys: float, parts: boo
         out[psoas_part & (lab == T.MUSCLE)] = 14
         return out
     return lab
+
+
+def soft_mu_2d(case: CaseSpec, x: np.ndarray, y: np.ndarray, ys: float, mu: np.ndarray, edge_mm: float) -> np.ndarray:
+    """The soft tissue of ``_soft_2d`` as a per-point value of ``mu`` (a per-label table), with
+    every outline blended over ``edge_mm`` (anti-aliased): summed along a ray it gives chord
+    lengths that vary smoothly from ray to ray, not in steps of the sampling interval."""
+    lay = _soft_layout(case, ys)
+
+    def w(e: _Ellipse) -> np.ndarray:
+        return np.clip(0.5 - e.signed_mm(x, y) / edge_mm, 0.0, 1.0)
+
+    def lerp(a, b, t):
+        return a + (b - a) * t
+
+    m_fat, m_mus = float(mu[T.FAT]), float(mu[T.MUSCLE])
+    w_inner = w(lay.inner)
+    out = lerp(np.float64(mu[T.SKIN]), m_fat, w(lay.fat))
+    out = lerp(out, m_mus, w_inner)
+    out = lerp(out, float(mu[T.VISCERA]), w(lay.viscera))
+    for e in lay.fat_pads:
+        out = lerp(out, m_fat, w(e))
+    muscle_here = lerp(m_fat, m_mus, w_inner)  # muscle outside the wall is subcutaneous fat
+    for e in lay.psoas + lay.paraspinal:
+        out = lerp(out, muscle_here, w(e))
+    skin_ring = 1.0 - w(lay.fat)
+    out = lerp(out, float(mu[T.SKIN]), skin_ring)
+    return out * w(lay.body)
 
 
 # --------------------------------------------------------------------------- rasterisation
@@ -629,21 +724,22 @@ def model_for(case: CaseSpec) -> Model:
     return m
 
 
-def _rasterise(case: CaseSpec, grid: Grid, want_parts: bool) -> np.ndarray:
+def _rasterise(case: CaseSpec, grid: Grid, want_parts: bool, soft_quantum_mm: float = 1.0) -> np.ndarray:
     model = model_for(case)
     nz, n0, n1 = grid.shape
     lab = np.zeros((nz, n0, n1), dtype=np.uint8)
     parts = np.zeros((nz, n0, n1), dtype=np.uint8) if want_parts else None
     z = np.asarray(grid.z, dtype=np.float64)
-    # soft tissue: one 2-D map per distinct (1 mm quantised) spine offset
+    # soft tissue: one 2-D map per distinct (quantised) spine offset
     zs, ys = model.spine_y_at_z
-    yk = np.round(np.interp(z, zs, ys)).astype(int)
+    q = soft_quantum_mm
+    yk = np.round(np.interp(z, zs, ys) / q).astype(int)
     x_all, y_all = grid.xy(np.arange(n0, dtype=np.float64), np.arange(n1, dtype=np.float64))
     for yv in np.unique(yk):
         sel = yk == yv
-        lab[sel] = _soft_2d(case, x_all, y_all, float(yv))[None]
+        lab[sel] = _soft_2d(case, x_all, y_all, float(yv) * q)[None]
         if want_parts:
-            parts[sel] = _soft_2d(case, x_all, y_all, float(yv), parts=True)[None]
+            parts[sel] = _soft_2d(case, x_all, y_all, float(yv) * q, parts=True)[None]
     ops = sorted(enumerate(model.ops), key=lambda t: (t[1].pass_no, t[0]))
     for _, op in ops:
         sh = op.shape
@@ -674,9 +770,10 @@ def _rasterise(case: CaseSpec, grid: Grid, want_parts: bool) -> np.ndarray:
     return (lab, parts) if want_parts else lab
 
 
-def label_volume(case: CaseSpec, grid: Grid) -> np.ndarray:
-    """uint8 tissue labels (app.samples.labels) of ``case`` sampled on ``grid``, shape grid.shape."""
-    return _rasterise(case, grid, False)
+def label_volume(case: CaseSpec, grid: Grid, soft_quantum_mm: float = 1.0) -> np.ndarray:
+    """uint8 tissue labels (app.samples.labels) of ``case`` sampled on ``grid``, shape grid.shape.
+    The body outline follows the spine's y in steps of ``soft_quantum_mm``."""
+    return _rasterise(case, grid, False, soft_quantum_mm)
 
 
 def part_volume(case: CaseSpec, grid: Grid) -> np.ndarray:

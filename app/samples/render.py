@@ -15,7 +15,8 @@ import numpy as np
 from app.findings.model import Level
 from app.samples import labels as T
 from app.samples.cases import CaseSpec
-from app.samples.phantom import Grid, _soft_2d, label_volume, model_for, pars_info
+from app.samples.phantom import Grid, _soft_2d, label_volume, model_for, pars_info, soft_mu_2d
+from app.samples.texture import trabecular_factor
 
 # --------------------------------------------------------------------------- helpers
 
@@ -93,10 +94,12 @@ class VolumeGeometry:
     slice_spacing: float
 
 
-CT_MATRIX = 256
-CT_PIXEL_MM = 0.7
-CT_SLICE_MM = 1.5
-CT_ROWS = 224  # anterior-posterior; columns: CT_MATRIX
+CT_MATRIX = 320  # columns (patient x)
+CT_PIXEL_MM = 0.55  # targeted field of view: 176 x 158 mm
+CT_SLICE_MM = 1.0
+CT_ROWS = 288  # anterior-posterior
+CT_NOISE_HU = 30.0  # soft-tissue noise SD of a bone (sharp) kernel
+_CT_SUB = 2  # samples per pixel along each axis (partial volume at cortical edges)
 
 
 def ct_extent_z(case: CaseSpec) -> tuple[float, float]:
@@ -109,8 +112,21 @@ def ct_extent_z(case: CaseSpec) -> tuple[float, float]:
     return float(top), float(bottom)
 
 
+def _ct_noise(case: CaseSpec, shape: tuple[int, ...]) -> np.ndarray:
+    """Noise of a sharp (bone) reconstruction kernel: white noise with its low frequencies
+    taken down (high-pass), correlated over about a pixel, scaled to CT_NOISE_HU."""
+    n: np.ndarray = _rng(case, 1).standard_normal(size=shape).astype(np.float32)
+    n = _blur3(_blur3(n, 1, 0.18), 2, 0.18)
+    n = n - 0.5 * _blur3(_blur3(_blur3(_blur3(n, 1, 0.25), 2, 0.25), 1, 0.25), 2, 0.25)
+    return n * np.float32(CT_NOISE_HU / float(n.std()))
+
+
 def render_ct(case: CaseSpec) -> tuple[np.ndarray, VolumeGeometry]:
-    """Axial CT over L3-S1: int16 HU array [k, j, i] (k = slice, superior first) and its geometry."""
+    """Axial CT over L3-S1: int16 HU array [k, j, i] (k = slice, superior first) and its geometry.
+
+    Each voxel averages 2 x 2 x 2 samples of the phantom (partial volume at cortical edges);
+    cancellous bone carries the trabecular texture; then a slight reconstruction blur and the
+    noise of a bone kernel."""
     g = model_for(case).geometry
     top, bottom = ct_extent_z(case)
     n_slices = int(math.floor((top - bottom) / CT_SLICE_MM)) + 1
@@ -118,24 +134,29 @@ def render_ct(case: CaseSpec) -> tuple[np.ndarray, VolumeGeometry]:
     cy = float(np.mean([g.poses[lv].origin[1] + g.poses[lv].half[1] for lv in (Level.L3, Level.L4, Level.L5, Level.S1)])) + 8.0
     x0 = -(CT_MATRIX - 1) / 2 * CT_PIXEL_MM
     y0 = cy - (CT_ROWS - 1) / 2 * CT_PIXEL_MM
-    sub = np.array([-0.375, 0.375])
-    zs = (zc[:, None] + sub[None, :]).ravel()
-    grid = Grid((x0, y0), (0.0, CT_PIXEL_MM), (CT_PIXEL_MM, 0.0), CT_ROWS, CT_MATRIX, tuple(float(z) for z in zs))
-    # grid index a -> y (rows j), b -> x (columns i)
+    f = _CT_SUB
+    sub = (np.arange(f) - (f - 1) / 2) / f
+    zs = (zc[:, None] + sub[None, :] * CT_SLICE_MM).ravel()
+    step = CT_PIXEL_MM / f
+    xs0, ys0 = x0 + sub[0] * CT_PIXEL_MM, y0 + sub[0] * CT_PIXEL_MM
+    n0, n1 = CT_ROWS * f, CT_MATRIX * f
     hu_table = T.ct_hu_table(case.adolescent)
     hu = np.empty((n_slices, CT_ROWS, CT_MATRIX), dtype=np.float32)
-    chunk = 16
+    yy = ys0 + step * np.arange(n0)
+    xx = xs0 + step * np.arange(n1)
+    chunk = 8
     for s0 in range(0, n_slices, chunk):
         s1_ = min(n_slices, s0 + chunk)
-        sub_grid = Grid(grid.origin_xy, grid.step0_xy, grid.step1_xy, grid.n0, grid.n1, grid.z[2 * s0:2 * s1_])
-        lab = label_volume(case, sub_grid)
-        h = hu_table[lab].reshape(s1_ - s0, 2, CT_ROWS, CT_MATRIX).mean(axis=1)
-        hu[s0:s1_] = h
-    hu = _blur3(_blur3(hu, 1, 0.22), 2, 0.22)  # partial volume / reconstruction blur
-    rng = _rng(case, 1)
-    noise = rng.normal(0.0, 20.0, size=hu.shape).astype(np.float32)
-    noise = _blur3(_blur3(noise, 1, 0.2), 2, 0.2)
-    hu = np.clip(np.rint(hu + noise), -1024, 3071).astype(np.int16)
+        zsub = zs[f * s0:f * s1_]
+        grid = Grid((xs0, ys0), (0.0, step), (step, 0.0), n0, n1, tuple(float(z) for z in zsub))
+        lab = label_volume(case, grid)
+        h = hu_table[lab]
+        k, a, b = np.nonzero(lab == T.CANCELLOUS)
+        if k.size:
+            h[k, a, b] *= trabecular_factor(xx[b], yy[a], zsub[k])
+        hu[s0:s1_] = h.reshape(s1_ - s0, f, CT_ROWS, f, CT_MATRIX, f).mean(axis=(1, 3, 5))
+    hu = _blur3(_blur3(hu, 1, 0.12), 2, 0.12)  # reconstruction point-spread
+    hu = np.clip(np.rint(hu + _ct_noise(case, hu.shape)), -1024, 3071).astype(np.int16)
     geo = VolumeGeometry(
         row_cosine=(1.0, 0.0, 0.0), col_cosine=(0.0, 1.0, 0.0),
         positions=tuple((float(x0), float(y0), float(z)) for z in zc),
@@ -172,7 +193,7 @@ def render_mr_labels(case: CaseSpec) -> tuple[np.ndarray, VolumeGeometry]:
     xs = (x_centres[:, None] + sub[None, :]).ravel()
     y0 = yc - (n - 1) / 2 * step
     grid = Grid((float(xs[0]), y0), (MR_SLICE_MM / 4, 0.0), (0.0, step), len(xs), n, zs)
-    lab = label_volume(case, grid)
+    lab = label_volume(case, grid, soft_quantum_mm=0.25)
     y_first = yc - (MR_MATRIX - 1) / 2 * MR_PIXEL_MM
     z_first = zc + (MR_MATRIX - 1) / 2 * MR_PIXEL_MM
     geo = VolumeGeometry(
@@ -186,6 +207,10 @@ def render_mr(case: CaseSpec, sequence: str, lab: np.ndarray) -> np.ndarray:
     """uint16 signal [k, j, i] for "T1", "T2" or "STIR" from ``render_mr_labels``."""
     table = T.mr_signal_table(sequence, case.adolescent)
     sig = table[lab]  # [z, x, y]
+    frac = edema_fraction(lab)
+    if frac is not None:
+        box, e = frac
+        sig[box] += (table[T.EDEMA] - sig[box]) * e
     nz, nx, ny = sig.shape
     sig = sig.reshape(nz // 2, 2, nx // 4, 4, ny // 2, 2).mean(axis=(1, 3, 5))  # [row, slice, col]
     sig = np.transpose(sig, (1, 0, 2))  # [slice, row, col]
@@ -203,15 +228,60 @@ def render_mr(case: CaseSpec, sequence: str, lab: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(mag), 0, 4095).astype(np.uint16)
 
 
+def _box1d(a: np.ndarray, size: int, axis: int) -> np.ndarray:
+    """Moving average of odd ``size`` along ``axis`` (cumulative sums, edge replication)."""
+    r = size // 2
+    pad = [(0, 0)] * a.ndim
+    pad[axis] = (r + 1, r)
+    c = np.cumsum(np.pad(a, pad, mode="edge"), axis=axis, dtype=np.float64)
+    n = a.shape[axis]
+    hi = tuple(slice(size, size + n) if d == axis else slice(None) for d in range(a.ndim))
+    lo = tuple(slice(0, n) if d == axis else slice(None) for d in range(a.ndim))
+    return ((c[hi] - c[lo]) / size).astype(np.float32)
+
+
+MR_EDEMA_FALLOFF_MM = 3.5  # about the Gaussian sigma of the edge of marrow oedema
+
+
+def edema_fraction(lab: np.ndarray) -> tuple[tuple[slice, ...], np.ndarray] | None:
+    """Oedema as it looks: graded and ill-defined. The oedema labels of the oversampled MR grid
+    ([z, x, y] at MR_PIXEL_MM / 2, MR_SLICE_MM / 4, MR_PIXEL_MM / 2) are smoothed (three box
+    passes, ~MR_EDEMA_FALLOFF_MM) and the result, restricted to marrow, is the fraction of
+    oedema signal mixed into each sample: full in the core, fading into normal marrow.
+    Returns (the box it covers, the fraction there), or None without oedema."""
+    e = lab == T.EDEMA
+    if not e.any():
+        return None
+    idx = np.nonzero(e)
+    steps = (MR_PIXEL_MM / 2, MR_SLICE_MM / 4, MR_PIXEL_MM / 2)
+    sizes = [max(3, int(round(MR_EDEMA_FALLOFF_MM * 1.2 / st)) | 1) for st in steps]
+    box = tuple(slice(max(int(i.min()) - 2 * sz, 0), min(int(i.max()) + 2 * sz + 1, n))
+                for i, sz, n in zip(idx, sizes, lab.shape, strict=True))
+    f = e[box].astype(np.float32)
+    for axis, sz in enumerate(sizes):
+        for _ in range(3):
+            f = _box1d(f, sz, axis)
+    # patchy: a smooth random field (seeded by the oedema's own shape) modulates the fraction
+    rng = np.random.default_rng(int(e.sum()))
+    mottle = rng.random(f.shape, dtype=np.float32)
+    for axis, sz in enumerate(sizes):
+        mottle = _box1d(_box1d(mottle, sz, axis), sz, axis)
+    mottle = (mottle - mottle.min()) / max(float(np.ptp(mottle)), 1e-6)
+    marrow = np.isin(lab[box], (T.CANCELLOUS, T.EDEMA))
+    frac = np.clip(1.5 * f, 0.0, 1.0) * (0.65 + 0.35 * mottle)
+    return box, np.where(marrow, frac, 0.0).astype(np.float32)
+
+
 # --------------------------------------------------------------------------- radiographs
 
 MAGNIFICATION = 1.15
-DX_IMAGER_PIXEL_MM = 0.3
+DX_IMAGER_PIXEL_MM = 0.2
 DX_OBJECT_PIXEL_MM = DX_IMAGER_PIXEL_MM / MAGNIFICATION
-DX_ROWS = 896
-DX_COLS = 704
-DX_DEPTH_STEP_MM = 0.625
-DX_SUBSAMPLE = 2  # ray sums computed on every 2nd pixel, then interpolated
+DX_ROWS = 1840  # 368 x 294 mm at the detector: a 35 x 43 cm cassette, collimated
+DX_COLS = 1472
+DX_DEPTH_STEP_MM = 0.6  # ray step through the spine slab
+DX_SOFT_STEP_MM = 1.25  # ray step through the (anti-aliased) soft tissue
+DX_SUBSAMPLE = 2  # ray sums computed on every 2nd pixel, then interpolated (before the blur)
 
 
 @dataclass(frozen=True)
@@ -277,8 +347,37 @@ def projected_pars(case: CaseSpec, view_key: str) -> dict:
     return out
 
 
+def _soft_ray_sums(case: CaseSpec, proj: Projection, zs: np.ndarray) -> np.ndarray:
+    """Soft-tissue line integrals [row, col] over the whole body depth, anti-aliased.
+
+    The body outline moves with the spine's y (lordosis): moving it by dy along y is moving the
+    rays by -dy, i.e. by -dy * u_y along the detector columns (the shift along the beam does not
+    change a ray sum). So one profile, sampled finely, serves every row."""
+    view = proj.view
+    d, u = view.beam_lps, view.column_axis_lps
+    c = np.asarray(proj.centre_lps)
+    mu = T.xray_mu_table(case.adolescent)
+    px = proj.object_pixel_mm
+    step = DX_SOFT_STEP_MM
+    half = 230.0
+    depth = -half + (np.arange(int(round(2 * half / step))) + 0.5) * step
+    zsp, ysp = model_for(case).spine_y_at_z
+    yf = np.interp(zs, zsp, ysp)
+    y_ref = float(np.round(np.median(yf)))
+    margin = float(np.abs(yf - y_ref).max()) + 2 * px
+    cols_mm = (np.arange(proj.cols, dtype=np.float64) - (proj.cols - 1) / 2) * px
+    fine = np.arange(cols_mm[0] - margin, cols_mm[-1] + margin + px / 4, px / 4)
+    xd = c[0] + depth[:, None] * d[0] + fine[None, :] * u[0]
+    yd = c[1] + depth[:, None] * d[1] + fine[None, :] * u[1]
+    profile = soft_mu_2d(case, xd, yd, y_ref, mu, step).sum(axis=0) * step
+    shift = -(yf - y_ref) * u[1]  # mm along the columns
+    return np.stack([np.interp(cols_mm + sh, fine, profile) for sh in shift])
+
+
 def render_line_integrals(case: CaseSpec, view_key: str) -> np.ndarray:
-    """Attenuation line integral (unitless) per pixel [row, col] for one view."""
+    """Attenuation line integral (unitless) per pixel [row, col] for one view: the soft tissue
+    analytically (anti-aliased), plus, in a slab around the spine, what bone, disc, canal and
+    gas add to it, with the trabecular texture of cancellous bone."""
     full_proj = dx_projection(case, view_key)
     f = DX_SUBSAMPLE
     proj = Projection(full_proj.view, full_proj.centre_lps, (full_proj.rows + f - 1) // f,
@@ -290,46 +389,43 @@ def render_line_integrals(case: CaseSpec, view_key: str) -> np.ndarray:
     mu = T.xray_mu_table(case.adolescent)
     px = proj.object_pixel_mm
     step = DX_DEPTH_STEP_MM
-    fine_half = 70.0
+    fine_half = 125.0  # wide enough for the iliac wings on the obliques
     n_fine = int(round(2 * fine_half / step))
-    coarse = 2.5
-    full_half = 220.0
-    n_full = int(round(2 * full_half / coarse))
-    # first-pixel centre of the coarse image (it is centred on the full one)
     col0 = c[:2] - u[:2] * (proj.cols - 1) / 2 * px
     zs = c[2] + ((proj.rows - 1) / 2 - np.arange(proj.rows)) * px
-    out = np.zeros((proj.rows, proj.cols), dtype=np.float64)
-    # soft tissue outside the fine slab: 2-D cross-sections at a coarse depth step
+    out = _soft_ray_sums(case, proj, zs)
+    # the slab through the spine: labels minus the soft tissue already counted
+    origin = col0 - d[:2] * (fine_half - step / 2)
     zsp, ysp = model_for(case).spine_y_at_z
     yk = np.round(np.interp(zs, zsp, ysp)).astype(int)
-    depth_full = -full_half + (np.arange(n_full) + 0.5) * coarse
-    outside = np.abs(depth_full) > fine_half
-    bcols = np.arange(proj.cols, dtype=np.float64)
-    xd = col0[0] + depth_full[outside][:, None] * d[0] + bcols[None, :] * u[0] * px
-    yd = col0[1] + depth_full[outside][:, None] * d[1] + bcols[None, :] * u[1] * px
-    for yv in np.unique(yk):
-        lab2 = _soft_2d(case, xd, yd, float(yv))
-        out[yk == yv] += (mu[lab2].sum(axis=0) * coarse)[None, :]
-    # fine slab through the spine
-    origin = col0 - d[:2] * (fine_half - step / 2)
-    chunk = 64
+    a_idx = np.arange(n_fine, dtype=np.float64)
+    b_idx = np.arange(proj.cols, dtype=np.float64)
+    xg = origin[0] + a_idx[:, None] * d[0] * step + b_idx[None, :] * u[0] * px
+    yg = origin[1] + a_idx[:, None] * d[1] * step + b_idx[None, :] * u[1] * px
+    soft_mu = {int(v): mu[_soft_2d(case, xg, yg, float(v))] for v in np.unique(yk)}
+    mu_canc = float(mu[T.CANCELLOUS])
+    chunk = 48
     for r0 in range(0, proj.rows, chunk):
         r1 = min(proj.rows, r0 + chunk)
         grid = Grid((float(origin[0]), float(origin[1])), (float(d[0] * step), float(d[1] * step)),
                     (float(u[0] * px), float(u[1] * px)), n_fine, proj.cols, tuple(float(z) for z in zs[r0:r1]))
         lab = label_volume(case, grid)
-        out[r0:r1] += mu[lab].sum(axis=1, dtype=np.float64) * step
+        soft = np.stack([soft_mu[int(v)] for v in yk[r0:r1]])
+        out[r0:r1] += (mu[lab] - soft).sum(axis=1, dtype=np.float64) * step
+        k, a, b = np.nonzero(lab == T.CANCELLOUS)
+        if k.size:
+            fac = trabecular_factor(xg[a, b], yg[a, b], zs[r0 + k])
+            extra = np.bincount(k * proj.cols + b, weights=(fac - 1.0) * mu_canc * step,
+                                minlength=(r1 - r0) * proj.cols)
+            out[r0:r1] += extra.reshape(r1 - r0, proj.cols)
     return _upsample(out, f, full_proj.rows, full_proj.cols)
 
 
 def _upsample(a: np.ndarray, f: int, rows: int, cols: int) -> np.ndarray:
-    """Bilinear upsampling by ``f`` of an image sampled at the centres of f x f pixel blocks
-    of the full image... here: coarse pixel i sits at full pixel i * f + (f - 1) / 2 - offset."""
+    """Bilinear upsampling by ``f``: coarse pixel i is centred on the full grid's f x f block
+    (the coarse grid is centred on the full grid with f times the spacing)."""
     def coords(n_full: int, n_coarse: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        # the coarse grid is centred on the full grid with f times the spacing
-        full_c = (n_full - 1) / 2
-        coarse_c = (n_coarse - 1) / 2
-        pos = (np.arange(n_full) - full_c) / f + coarse_c
+        pos = (np.arange(n_full) - (n_full - 1) / 2) / f + (n_coarse - 1) / 2
         pos = np.clip(pos, 0, n_coarse - 1)
         i0 = np.floor(pos).astype(int)
         i1 = np.minimum(i0 + 1, n_coarse - 1)
@@ -341,18 +437,55 @@ def _upsample(a: np.ndarray, f: int, rows: int, cols: int) -> np.ndarray:
     return top * (1 - wr)[:, None] + bot * wr[:, None]
 
 
+def _smooth(a: np.ndarray, size: int) -> np.ndarray:
+    """Three passes of a ``size`` moving average: close to a Gaussian of sigma ~ size / 2."""
+    return _box_blur(_box_blur(_box_blur(a, size), size), size)
+
+
+def _low_pass(a: np.ndarray, sigma_px: float) -> np.ndarray:
+    """A wide Gaussian-like blur, computed on a 4x smaller image and interpolated back."""
+    r, c = a.shape
+    small = a[: r - r % 4, : c - c % 4].reshape(r // 4, 4, c // 4, 4).mean(axis=(1, 3))
+    size = max(3, int(round(sigma_px / 4 * 2)) | 1)
+    return _upsample(_smooth(small, size), 4, r, c)
+
+
+# detector / exposure model (see render_radiograph)
+DX_FOCAL_BLUR_MM = 0.3  # focal-spot penumbra + detector unsharpness (Gaussian sigma at the object)
+DX_PHOTONS_UNATTENUATED = 1.0e6  # quanta per pixel without the patient
+DX_SCATTER_TO_PRIMARY = 0.45  # behind a grid, lumbar spine
+DX_DETAIL_GAIN = (0.6, 0.3)  # unsharp-mask gains at ~5 mm and ~1.5 mm
+DX_LATITUDE = 0.85  # how much of the large-scale (25 mm) density variation is taken out
+DX_HEEL_PCT = 22.0  # intensity fall-off from the cathode (feet) to the anode (head) end
+
+
 def render_radiograph(case: CaseSpec, view_key: str) -> np.ndarray:
-    """A processed ("for presentation") radiograph: uint16, 12 bits, bone bright."""
+    """A processed ("for presentation") radiograph: uint16, 12 bits, bone bright.
+
+    Exposure model: primary = heel(row) * exp(-line integral), blurred by the focal spot;
+    scatter = a wide blur of the primary (low-frequency signal added); quanta counted with
+    Poisson-like noise (normal with variance = counts, correlated over ~1 pixel by the
+    detector); then log, a mild unsharp mask and a window, as a DR system's processing does."""
     li = render_line_integrals(case, view_key)
-    li = _gauss_blur(li, 0.8)  # focal spot and detector blur
+    rows = li.shape[0]
+    r = (np.arange(rows) / (rows - 1))[:, None]
+    heel = 1.0 - DX_HEEL_PCT / 100.0 * (1.0 - r)  # anode at the top of the image
+    primary = heel * np.exp(-li)
+    primary = _gauss_blur(primary, DX_FOCAL_BLUR_MM / DX_OBJECT_PIXEL_MM)
+    scatter = DX_SCATTER_TO_PRIMARY * _low_pass(primary, 40.0 / DX_OBJECT_PIXEL_MM)
+    counts = DX_PHOTONS_UNATTENUATED * (primary + scatter)
     rng = _rng(case, 100 + list(VIEWS).index(view_key))
-    # quantum noise grows where fewer photons arrive (behind more attenuation)
-    noise = rng.normal(0.0, 1.0, size=li.shape) * (0.006 * np.exp(np.clip(li - 6.0, -4, 4) / 2.0))
-    li = li + _gauss_blur(noise, 0.7)
-    # image processing: unsharp mask (edge enhancement) and a log-domain window
-    low = _box_blur(_box_blur(li, 41), 41)
-    enh = li + 0.9 * (li - low)
-    lo, hi = np.percentile(enh, 2.0), np.percentile(enh, 99.7)
-    img = (enh - lo) / (hi - lo)
-    img = np.clip(img, 0.0, 1.0) ** 1.1
+    noise = _gauss_blur(rng.standard_normal(size=counts.shape), 0.6) / 0.497  # unit variance again
+    counts = np.maximum(counts + noise * np.sqrt(counts), 1.0)
+    dens = -np.log(counts / DX_PHOTONS_UNATTENUATED)
+    # processing: compress the latitude (thick vs thin parts), sharpen the detail, then window
+    # on the body (not on the air beside it)
+    body = li > 1.0
+    wide = _low_pass(dens, 25.0 / DX_OBJECT_PIXEL_MM)
+    mid = _smooth(dens, int(5.0 / DX_OBJECT_PIXEL_MM) | 1)
+    fine = _smooth(dens, int(1.5 / DX_OBJECT_PIXEL_MM) | 1)
+    g_mid, g_fine = DX_DETAIL_GAIN
+    enh = dens - DX_LATITUDE * (wide - float(np.median(wide[body]))) + g_mid * (dens - mid) + g_fine * (dens - fine)
+    lo, hi = np.percentile(enh[body], 1.0), np.percentile(enh[body], 99.7)
+    img = np.clip((enh - lo) / (hi - lo), 0.0, 1.0) ** 1.2
     return np.rint(img * 4000 + 40).astype(np.uint16)

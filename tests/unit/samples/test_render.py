@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from app.findings.model import Level, ParsStatus, Side
-from app.samples import render as rd
+from app.samples import labels as T, render as rd
 from app.samples.cases import case_by_number
 from app.samples.phantom import model_for
 
@@ -25,10 +25,19 @@ def _profile(img, a, b, n=80, half_width=2):
 
 
 def _dip(img, pars):
-    """Depth of the darkest spot around the defect point relative to the pars profile, as a fraction."""
-    prof = _profile(img, pars["a"], pars["b"])
-    mid = prof[int(len(prof) * 0.3):int(len(prof) * 0.8)]
-    return float((np.median(prof) - mid.min()) / np.median(prof))
+    """Depth of the darkest spot around the defect point below the pars profile's baseline, as a
+    fraction. The band is ~1.2 mm wide (as before at 0.26 mm pixels: now 7 pixels of 0.17 mm).
+    Since the radiographs have the anatomy under both ends of the pars (pedicle and body at one
+    end, the facet joint at the other), the profile slopes from end to end; the dip is measured
+    against a straight line fitted to the whole profile, after a 3-point (~1 mm) smoothing
+    against quantum noise, not against the profile's median."""
+    half_width = int(round(0.5 / rd.DX_OBJECT_PIXEL_MM))
+    prof = _profile(img, pars["a"], pars["b"], half_width=half_width)
+    x = np.arange(len(prof))
+    smooth = np.convolve(prof, np.ones(3) / 3, mode="same")
+    base = np.polyval(np.polyfit(x, prof, 1), x)
+    mid = slice(int(len(prof) * 0.3), int(len(prof) * 0.8))
+    return float(np.max((base[mid] - smooth[mid]) / base[mid]))
 
 
 _CACHE = {}
@@ -54,8 +63,10 @@ def test_oblique_shows_a_gap_in_the_pars_where_there_is_a_defect_and_none_where_
     intact = {k: v for k, v in dips.items() if k[3] == ParsStatus.INTACT.value}
     defects = {k: v for k, v in dips.items() if k[3] in (ParsStatus.COMPLETE_FRACTURE.value, ParsStatus.CHRONIC_NONUNION.value)}
     assert len(intact) >= 4 and len(defects) >= 4
-    assert max(intact.values()) < 0.03, intact
-    assert min(defects.values()) > 0.045, defects
+    # thresholds re-set for the new radiographs (2026-11): the dip is relative to the local baseline,
+    # which the latitude compression lowers; measured intact <= 0.065, defects >= 0.113
+    assert max(intact.values()) < 0.085, intact
+    assert min(defects.values()) > 0.095, defects
 
 
 @pytest.mark.slow
@@ -134,3 +145,50 @@ def test_ct_numbers_of_bone_marrow_and_disc_are_in_their_real_ranges():
         disc = hu[k, j - 3:j + 4, i - 3:i + 4].mean()
         assert 70 <= disc <= 110, disc
         assert hu.dtype == np.int16
+
+
+def _ct_index(geo, p):
+    x0, y0, ztop = geo.positions[0]
+    return (int(round((ztop - p[2]) / geo.slice_spacing)), int(round((p[1] - y0) / geo.pixel_spacing[0])),
+            int(round((p[0] - x0) / geo.pixel_spacing[1])))
+
+
+def test_ct_is_thin_slice_with_bone_kernel_noise_in_soft_tissue():
+    case = case_by_number(3)
+    hu, geo = rd.render_ct(case)
+    assert geo.slice_thickness <= 1.0 and geo.slice_spacing <= 1.0
+    g = model_for(case).geometry
+    # the psoas (homogeneous muscle, 40 mm lateral of the L4 body centre, phantom._soft_layout)
+    k, j, i = _ct_index(geo, g.poses[Level.L4].origin + np.array([40.0 * g.scale, -2.0, 0.0]))
+    roi = hu[k - 1:k + 2, j - 5:j + 6, i - 5:i + 6].astype(np.float64)
+    assert 20.0 <= roi.std() <= 40.0, roi.std()
+    assert 20.0 <= roi.mean() <= 80.0, roi.mean()  # and it is muscle
+
+
+def test_ct_cortical_edges_have_partial_volume_values():
+    """Across the anterior cortex of L4 the CT numbers climb through intermediate values (the
+    voxels that hold part cortex, part soft tissue), not in one step from ~50 to ~1500 HU."""
+    case = case_by_number(4)
+    hu, geo = rd.render_ct(case)
+    pose = model_for(case).geometry.poses[Level.L4]
+    k, j, i = _ct_index(geo, pose.origin)
+    column = hu[k - 1:k + 2, :j, i - 1:i + 2].astype(np.float64).mean(axis=(0, 2))  # anterior to the centre
+    j_edge = int(np.argmax(column > 700))  # the first voxel past half way up the cortex
+    assert 0 < j_edge < j
+    assert 250 < column[j_edge - 1] < 1200 or 250 < column[j_edge] < 1200, column[j_edge - 3:j_edge + 3]
+
+
+def test_stir_edema_is_graded_not_a_uniform_block():
+    """Marrow oedema fades into normal marrow over millimetres: the STIR signal between the
+    oedema core and normal marrow takes intermediate values."""
+    case = case_by_number(2)
+    lab, _geo = rd.render_mr_labels(case)
+    box, frac = rd.edema_fraction(lab)
+    marrow = np.isin(lab[box], (T.CANCELLOUS, T.EDEMA))
+    values = frac[marrow]
+    assert values.max() > 0.8  # the core is oedema
+    affected = values[values > 0.05]
+    assert np.mean(affected < 0.7) > 0.5  # most affected marrow is in the transition, not at full signal
+    # oedema reaches into marrow that the phantom labels normal (ill-defined margin)
+    normal = lab[box] == T.CANCELLOUS
+    assert np.count_nonzero(frac[normal] > 0.1) > 0.1 * np.count_nonzero(lab[box] == T.EDEMA)

@@ -5,17 +5,23 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pydicom
 import pytest
 
 from app.findings.io import load_findings
 from app.findings.model import Level, Side
+from app.samples import render as rd
 from app.samples.cases import SAMPLE_CASES
 from app.samples.generate import READ_NAME, generate
 
 ROOT = Path(__file__).resolve().parents[3]
 SAMPLES = ROOT / "sample_dicom"
-BUDGET_BYTES = 40 * 1024 * 1024
+BUDGET_BYTES = 60 * 1024 * 1024
+# Lossy JPEG 2000 (DX, CT) may code a few values differently with another OpenJPEG build (the
+# 9/7 wavelet is floating point); then the decoded pixels must agree within this many units
+# (of a 4000-unit radiograph, of CT numbers in HU) and everything else must be identical.
+LOSSY_TOLERANCE = 2
 
 pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="sample_dicom/ not generated")
 
@@ -23,6 +29,18 @@ pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="sample_dicom/ not 
 def _hashes(root: Path) -> dict[str, str]:
     return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _same_but_for_lossy_coding(a: Path, b: Path) -> bool:
+    """Both files lossy JPEG 2000, identical headers, decoded pixels within LOSSY_TOLERANCE."""
+    da, db = pydicom.dcmread(a), pydicom.dcmread(b)
+    if da.get("LossyImageCompression") != "01" or db.get("LossyImageCompression") != "01":
+        return False
+    pa, pb = da.pixel_array.astype(np.int32), db.pixel_array.astype(np.int32)
+    for ds in (da, db):
+        for keyword in ("PixelData", "LossyImageCompressionRatio"):
+            delattr(ds, keyword)
+    return da == db and pa.shape == pb.shape and int(np.abs(pa - pb).max()) <= LOSSY_TOLERANCE
 
 
 @pytest.mark.slow
@@ -33,6 +51,7 @@ def test_isthmus_samples_reproduces_sample_dicom_byte_for_byte(tmp_path):
     got = _hashes(out)
     assert sorted(got) == sorted(expected)
     different = [name for name in expected if expected[name] != got[name]]
+    different = [name for name in different if not _same_but_for_lossy_coding(SAMPLES / name, out / name)]
     assert not different, f"{len(different)} files differ, e.g. {different[:5]}"
 
 
@@ -84,8 +103,16 @@ def test_headers_are_synthetic_fixed_and_share_a_frame_of_reference():
             if ds.Modality == "DX":
                 assert ds.PresentationIntentType == "FOR PRESENTATION"
                 assert ds.PhotometricInterpretation == "MONOCHROME2"
+                assert float(ds.ImagerPixelSpacing[0]) <= 0.2
+                assert max(ds.Rows, ds.Columns) >= 1800
                 spacing = float(ds.ImagerPixelSpacing[0]) / float(ds.EstimatedRadiographicMagnificationFactor)
-                assert spacing == pytest.approx(0.3 / 1.15, rel=1e-3)
+                assert spacing == pytest.approx(rd.DX_OBJECT_PIXEL_MM, rel=1e-3)
+            if ds.Modality in ("DX", "CT"):  # lossy JPEG 2000, labelled as such
+                assert ds.LossyImageCompression == "01"
+                assert ds.LossyImageCompressionMethod == "ISO_15444_1"
+                assert 4.0 <= float(ds.LossyImageCompressionRatio) <= 20.0
+            if ds.Modality == "CT":
+                assert float(ds.SliceThickness) <= 1.0
         assert len(studies) == 1
         assert len(frames) <= 1
 
@@ -125,7 +152,7 @@ def test_loader_reads_a_sample_ct_as_a_volume_in_the_phantom_frame():
     files = sorted((SAMPLES / SAMPLE_CASES[2].slug / "CT_AX_BONE").glob("*.dcm"))
     ends = [tuple(float(v) for v in pydicom.dcmread(f, stop_before_pixels=True).ImagePositionPatient)
             for f in (files[0], files[-1])]
-    assert vol.array.shape == (len(files), 224, 256)
+    assert vol.array.shape == (len(files), rd.CT_ROWS, rd.CT_MATRIX)
     origin = tuple(float(v) for v in vol.geometry.origin_lps)
     assert any(all(abs(a - b) < 1e-3 for a, b in zip(origin, end, strict=True)) for end in ends)
     assert vol.frame_of_reference_uid
