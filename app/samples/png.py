@@ -16,7 +16,7 @@ def png_bytes(image: np.ndarray) -> bytes:
     if not (img.ndim == 2 or (img.ndim == 3 and img.shape[2] == 3)):
         raise ValueError(f"expected a (rows, cols) or (rows, cols, 3) image, got shape {img.shape}")
     out = io.BytesIO()
-    Image.fromarray(img)  # uint8: "L" for grey, "RGB" for 3 channels.save(out, format="PNG")
+    Image.fromarray(img).save(out, format="PNG")  # uint8 arrays: mode "L" (grey) or "RGB"
     return out.getvalue()
 
 
