@@ -92,37 +92,37 @@ def render_text(result: PathwayResult, show_trace: bool = False) -> str:
         add("")
     if result.missing:
         add("MISSING DATA THAT COULD CHANGE THE SUGGESTION")
-        for m in result.missing:
+        for miss in result.missing:
             eff = []
-            if m.could_change_tier_to:
-                eff.append(f"tier could become {m.could_change_tier_to}")
-            if m.could_add:
-                eff.append("could add " + ", ".join(m.could_add_titles or m.could_add))
-            add(f"  ? {m.question}" + (f" — {'; '.join(eff)}" if eff else "")
-                + _together(m.together_with))
+            if miss.could_change_tier_to:
+                eff.append(f"tier could become {miss.could_change_tier_to}")
+            if miss.could_add:
+                eff.append("could add " + ", ".join(miss.could_add_titles or miss.could_add))
+            add(f"  ? {miss.question}" + (f" — {'; '.join(eff)}" if eff else "")
+                + _together(miss.together_with))
         add("")
     if result.disagreements:
         add("WHERE SOURCES DISAGREE")
-        for d in result.disagreements:
-            add(f"  * {d.topic} [{d.status}] — used: {d.used}")
-            for p in d.positions:
-                add(f"      - {p.claim} [{p.evidence}: {', '.join(p.sources)}]")
-            for e in d.effects:
+        for dis in result.disagreements:
+            add(f"  * {dis.topic} [{dis.status}] — used: {dis.used}")
+            for pos in dis.positions:
+                add(f"      - {pos.claim} [{pos.evidence}: {', '.join(pos.sources)}]")
+            for e in dis.effects:
                 add(f"      > {e}")
         add("")
     add("SOURCES")
-    for c in result.sources:
-        ident = (c.pmid and f"PMID {c.pmid}") or (c.doi and f"doi:{c.doi}") or c.url
-        add(f"  [{c.evidence}] {c.id}: {c.text}" + (f" — {ident}" if ident else ""))
+    for src in result.sources:
+        ident = (src.pmid and f"PMID {src.pmid}") or (src.doi and f"doi:{src.doi}") or src.url
+        add(f"  [{src.evidence}] {src.id}: {src.text}" + (f" — {ident}" if ident else ""))
     if show_trace:
         add("")
         add("TRACE")
         for t in result.trace:
             add(f"  {t.rule_id}: {t.outcome}")
-            for p in t.predicates:
-                v = {True: "true", False: "false", None: "unknown"}[p.value]
-                params = ", ".join(f"{k}={v2}" for k, v2 in p.params.items())
-                add(f"      {p.name}({params}) = {v}")
+            for pred in t.predicates:
+                v = {True: "true", False: "false", None: "unknown"}[pred.value]
+                params = ", ".join(f"{k}={v2}" for k, v2 in pred.params.items())
+                add(f"      {pred.name}({params}) = {v}")
     add("")
     add(result.disclaimer)
     return "\n".join(out) + "\n"
