@@ -101,7 +101,7 @@ def serve() -> None:
             req = json.loads(line)
             arr = METHODS[req["method"]](req["path"])
             np.save(req["out"], np.asarray(arr), allow_pickle=False)
-            answer = {"ok": True}
+            answer: dict[str, object] = {"ok": True}
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):
                 raise

@@ -228,6 +228,7 @@ def _decode(vr: str, raw: bytes, encoding: str = "latin-1") -> Any:
         if vr in _SINGLE_TEXT:
             return text
         parts = [p.strip() for p in text.split("\\")] if "\\" in text else [text.strip()]
+        vals: list[Any]
         if vr == "DS":
             vals = [float(p) for p in parts if p]
         elif vr == "IS":
@@ -242,8 +243,8 @@ def _decode(vr: str, raw: bytes, encoding: str = "latin-1") -> Any:
         n = len(raw) // size
         if n == 0:
             return None
-        vals = struct.unpack(f"<{n}{code}", raw[: n * size])
-        return vals[0] if n == 1 else list(vals)
+        nums = struct.unpack(f"<{n}{code}", raw[: n * size])
+        return nums[0] if n == 1 else list(nums)
     return raw
 
 

@@ -133,7 +133,7 @@ def split_frames(members: list[Record]) -> list[Part]:
     if not _needs_split(positions, orientations):
         return [(members, "")]
     cue_values = {word: [fn(f) for f in range(n)] for word, fn in cues}
-    tries: list[tuple[str, Callable[[int], Any]]] = [(w, (lambda f, w=w: cue_values[w][f])) for w, _ in cues]
+    tries: list[tuple[str, Callable[[int], Any]]] = [(w, cue_values[w].__getitem__) for w, _ in cues]
     tries.append(("frames", lambda f: tuple(cue_values[w][f] for w, _ in cues)))
     dim = _dimension_key(ds)
     if dim is not None:
@@ -142,7 +142,7 @@ def split_frames(members: list[Record]) -> list[Part]:
         groups = _groups(n, key, positions)
         if groups is None:
             continue
-        parts = []
+        parts: list[Part] = []
         for value, frames in sorted(groups.items(), key=lambda kv: kv[1][0]):
             sub = dataclasses.replace(
                 header, frame_numbers=tuple(f + 1 for f in frames),

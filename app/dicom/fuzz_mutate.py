@@ -55,7 +55,8 @@ def seed_files(sample_root: Path | None = None, max_bytes: int = 400_000, per_fo
 
 def _elements(data: bytes, tag: tuple[int, int]) -> list[int]:
     pat = struct.pack("<HH", *tag)
-    out, at = [], data.find(pat, 128)
+    out: list[int] = []
+    at = data.find(pat, 128)
     while at >= 0 and len(out) < 8:
         out.append(at)
         at = data.find(pat, at + 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -116,11 +117,22 @@ def _split(recs: list[Record], kind: str) -> list[tuple[list[Record], list[str]]
     return parts
 
 
-def _sort_instances(headers: list[InstanceHeader]) -> list[InstanceHeader]:
+def sorted_along_normal(headers: Sequence[InstanceHeader]) -> list[InstanceHeader] | None:
+    """``headers`` in order along the normal of the first known orientation; None when no
+    orientation is known or any header has no position."""
     iop = next((h.image_orientation for h in headers if h.image_orientation is not None), None)
     n = classify.orientation_normal(iop) if iop is not None else None
-    if n is not None and all(h.image_position_lps is not None for h in headers):
-        return sorted(headers, key=lambda h: float(np.dot(n, h.image_position_lps)))
+    positions_lps = [h.image_position_lps for h in headers if h.image_position_lps is not None]
+    if n is None or len(positions_lps) != len(headers):
+        return None
+    order = sorted(range(len(headers)), key=lambda i: float(np.dot(n, positions_lps[i])))
+    return [headers[i] for i in order]
+
+
+def _sort_instances(headers: list[InstanceHeader]) -> list[InstanceHeader]:
+    along = sorted_along_normal(headers)
+    if along is not None:
+        return along
     return sorted(headers, key=lambda h: (h.instance_number is None, h.instance_number or 0, str(h.path)))
 
 

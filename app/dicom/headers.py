@@ -270,7 +270,6 @@ def safe_header(ds: Any, keywords: list[str]) -> FastHeader:
     header = FastHeader({}, meta, bool(getattr(ds, "_read_implicit", True)), pixel)
     header._read_little = bool(getattr(ds, "_read_little", True))
     header._values.update(values)
-    header.has_pixel_element = pixel is not None
     return header
 
 

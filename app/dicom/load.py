@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from app.core.progress import CancelToken, ProgressFn, check
-from app.dicom import classify
 from app.dicom.errors import DicomLoadError, InconsistentSeries, MosaicNotSupported
+from app.dicom.grouping import sorted_along_normal
 from app.dicom.model import InstanceHeader, Radiograph, SeriesEntry, Volume
 from app.dicom.mosaic import MOSAIC_MESSAGE, file_is_mosaic
 from app.dicom.pixels import (
@@ -53,11 +53,7 @@ def load_series(entry: SeriesEntry, progress: ProgressFn | None = None,
 
 
 def _middle_instance(entry: SeriesEntry):
-    hs = entry.instances
-    iop = next((h.image_orientation for h in hs if h.image_orientation is not None), None)
-    n = classify.orientation_normal(iop) if iop is not None else None
-    if n is not None and all(h.image_position_lps is not None for h in hs):
-        hs = sorted(hs, key=lambda h: float(np.dot(n, h.image_position_lps)))
+    hs = sorted_along_normal(entry.instances) or entry.instances
     return hs[len(hs) // 2]
 
 

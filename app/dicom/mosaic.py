@@ -50,7 +50,8 @@ def file_is_mosaic(path: Path, header: Any) -> bool:
     if str(header.get("Modality", "") or "").upper() != "MR":
         return False
     raw = getattr(header, "pixel_raw", None)  # the fast header knows where the pixel data starts
-    head = min(_HEAD_BYTES, int(raw.value_tell)) if getattr(raw, "value_tell", None) else _HEAD_BYTES
+    value_tell = getattr(raw, "value_tell", None)
+    head = min(_HEAD_BYTES, int(value_tell)) if value_tell else _HEAD_BYTES
     try:
         with open(path, "rb") as f:
             if _TAG_BYTES not in f.read(head):

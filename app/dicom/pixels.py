@@ -112,6 +112,15 @@ def stored_dtype(ds: Any) -> np.dtype | None:
     return np.dtype(table[bits][1 if signed else 0])
 
 
+def raw_dtype(path: Path, ds: Any) -> np.dtype:
+    """The stored dtype of a header that passed :func:`fast_path_ok`; DicomLoadError otherwise."""
+    dtype = stored_dtype(ds)
+    if dtype is None:
+        raise DicomLoadError(path, f"internal: no 8, 16 or 32 bit stored values (BitsAllocated "
+                                   f"{ds.get('BitsAllocated')!r}) for a raw pixel read")
+    return dtype
+
+
 def stored_bits_layout(ds: Any, dtype: np.dtype) -> tuple[int, int] | None:
     """(BitsStored, HighBit) when the stored values occupy fewer bits than allocated, else None.
     Raises ValueError for impossible values (more bits stored than allocated, HighBit outside)."""
@@ -215,7 +224,7 @@ def read_raw_into(path: Path, ds: Any, out: np.ndarray, frame: int | None = None
     """Fast path: read the stored values of all frames (or one ``frame``) into ``out``."""
     raw = _raw_element(ds)
     n_frames, rows, cols = frame_shape(ds)
-    dtype = stored_dtype(ds)
+    dtype = raw_dtype(path, ds)
     frame_bytes = rows * cols * dtype.itemsize
     needed = frame_bytes * (n_frames if frame is None else 1)
     offset = int(raw.value_tell) + (0 if frame is None else frame * frame_bytes)
@@ -235,7 +244,7 @@ def read_raw_into(path: Path, ds: Any, out: np.ndarray, frame: int | None = None
                                   f"{rows}x{cols} need {frame_bytes * n_frames}")
     with open(path, "rb", buffering=0) as f:
         f.seek(offset)
-        view = memoryview(out.reshape(-1).view(np.uint8))
+        view = out.reshape(-1).view(np.uint8).data  # a writable memoryview of out's bytes
         got = 0
         while got < needed:
             n = f.readinto(view[got:])
@@ -362,7 +371,8 @@ def _decode_native(path: Path, ds: Any, ts: str, shape: tuple[int, int, int, int
     from pydicom.pixels.decoders.base import get_decoder
 
     try:
-        arr, _ = get_decoder(ts).as_array(ds, correct_unused_bits=False)
+        # pydicom annotates **kwargs as DecodeOptions (the TypedDict) instead of Unpack[DecodeOptions]
+        arr, _ = get_decoder(ts).as_array(ds, correct_unused_bits=False)  # type: ignore[arg-type]
     except (KeyboardInterrupt, SystemExit, MemoryError):
         raise
     except Exception as exc:

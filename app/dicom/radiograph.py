@@ -12,7 +12,7 @@ from app.core.progress import Cancelled, CancelToken, ProgressFn, report
 from app.dicom import classify
 from app.dicom.calibration import radiograph_calibration
 from app.dicom.errors import DicomLoadError, InconsistentSeries
-from app.dicom.model import Radiograph, SeriesEntry, VoiLut
+from app.dicom.model import Radiograph, RadiographView, SeriesEntry, VoiLut
 from app.dicom.pixels import bit_layout_note, decode_pixels, read_full, to_gray
 
 
@@ -58,7 +58,7 @@ def voi_lut_of(ds: Any) -> VoiLut | None:
 def modality_lut(arr: np.ndarray, ds: Any) -> np.ndarray:
     """Stored values -> modality values, integer types kept when the values fit."""
     if "ModalityLUTSequence" in ds:
-        from pydicom.pixels import apply_modality_lut
+        from pydicom.pixels.processing import apply_modality_lut
 
         out = apply_modality_lut(arr, ds)
         return out.astype(np.int32) if np.all(out == np.rint(out)) else out.astype(np.float32)
@@ -112,7 +112,7 @@ def _radiographs_from_file(path: Path, entry: SeriesEntry) -> list[Radiograph]:
         warnings.append(f"colour image ({photometric}) shown as grey levels")
         photometric = "MONOCHROME2"
     cal = radiograph_calibration(ds)
-    view = classify.radiograph_view(ds) if entry.kind == "radiograph" else classify.RadiographView.UNKNOWN
+    view = classify.radiograph_view(ds) if entry.kind == "radiograph" else RadiographView.UNKNOWN
     out = []
     for i, img in enumerate(images):
         out.append(Radiograph(

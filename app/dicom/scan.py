@@ -95,9 +95,9 @@ def scan_paths(paths: Iterable[str | Path], progress: ProgressFn | None = None,
     file. Raises :class:`app.core.progress.Cancelled` when ``cancel`` is set."""
     if isinstance(paths, (str, Path)):  # a single path, not an iterable of characters
         paths = [paths]
-    paths = [Path(p) for p in paths]
-    roots = [os.path.abspath(p) if p.is_dir() else os.path.dirname(os.path.abspath(p)) for p in paths]
-    files, skipped, seen = enumerate_files(paths)
+    path_list = [Path(p) for p in paths]
+    roots = [os.path.abspath(p) if p.is_dir() else os.path.dirname(os.path.abspath(p)) for p in path_list]
+    files, skipped, seen = enumerate_files(path_list)
     result = ScanResult(skipped=skipped)
     records: list[tuple[Any, Any]] = []
     queue = list(files)

@@ -42,8 +42,9 @@ def sitk_to_array_geometry(image) -> tuple[np.ndarray, Geometry]:
         raise ValueError(f"expected a 3D image, got {image.GetDimension()}D")
     array = sitk.GetArrayFromImage(image)
     direction = np.array(image.GetDirection(), dtype=np.float64).reshape(3, 3)
+    size_ijk = image.GetSize()
     geometry = Geometry(np.array(image.GetOrigin()), np.array(image.GetSpacing()), direction,
-                        tuple(int(v) for v in image.GetSize()))
+                        (int(size_ijk[0]), int(size_ijk[1]), int(size_ijk[2])))
     return array, geometry
 
 

@@ -7,7 +7,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -29,6 +29,7 @@ from app.dicom.pixels import (
     is_encapsulated,
     load_header_of,
     pixel_shape,
+    raw_dtype,
     read_full,
     read_raw_into,
     stored_dtype,
@@ -69,6 +70,10 @@ def _floats(value: Any, n: int) -> np.ndarray | None:
     return arr if arr.shape == (n,) and np.all(np.isfinite(arr)) else None
 
 
+@overload
+def _float(value: Any, default: float) -> float: ...
+@overload
+def _float(value: Any, default: None = None) -> float | None: ...
 def _float(value: Any, default: float | None = None) -> float | None:
     if value is None or value == "":
         return default
@@ -134,7 +139,7 @@ def _check_size(path: Path, ds: Any) -> None:
         return
     raw = raw_element(ds)
     n_frames, rows, cols = frame_shape(ds)
-    pixel_bytes = n_frames * rows * cols * stored_dtype(ds).itemsize
+    pixel_bytes = n_frames * rows * cols * raw_dtype(path, ds).itemsize
     if raw.value is not None:
         if len(raw.value) < pixel_bytes:
             raise TruncatedFile(path, f"file is truncated: pixel data has {len(raw.value)} of {pixel_bytes} bytes")
@@ -194,9 +199,9 @@ def _majority(slices: list[_Slice], warnings: list[str]) -> list[_Slice]:
     if len(out) < len(slices):
         warnings.append(f"{len(slices) - len(out)} image(s) with a different matrix than {shape[0]}x{shape[1]} "
                         f"left out")
-    with_iop = [s for s in out if s.iop is not None]
-    if with_iop:
-        keys = Counter(tuple(np.round(s.iop, 2)) for s in with_iop)
+    iops = [s.iop for s in out if s.iop is not None]
+    if iops:
+        keys = Counter(tuple(np.round(iop, 2)) for iop in iops)
         ref = np.array(keys.most_common(1)[0][0])
         same = [s for s in out if s.iop is not None and np.max(np.abs(s.iop - ref)) <= 0.02]
         if len(same) < len(out):
@@ -239,7 +244,7 @@ def build_volume(entry: SeriesEntry, progress: ProgressFn | None = None,
     normal = classify.orientation_normal(iop) if iop is not None else None
     labels = [s.path.name + (f" frame {s.frame + 1}" if s.frame is not None else "") for s in slices]
     geometry_known = normal is not None and all(s.position is not None for s in slices)
-    if geometry_known:
+    if geometry_known and iop is not None and normal is not None:  # (geometry_known implies both)
         plan = plan_stack(np.array([s.position for s in slices]), normal, labels, ref.thickness)
         row_cos, col_cos = iop[:3], iop[3:]
     else:
@@ -271,11 +276,11 @@ def build_volume(entry: SeriesEntry, progress: ProgressFn | None = None,
     dtypes = {stored_dtype(s.ds) for s in kept}
     all_fast = all(fast_path_ok(s.ds) for s in kept) and len(dtypes) == 1
     n_k, rows, cols = plan.n_k, ref.rows, ref.cols
-    sdt = dtypes.pop() if all_fast else None
+    sdt = raw_dtype(ref.path, ref.ds) if all_fast else None  # the one dtype of all slices
     mask_real = np.zeros(n_k, dtype=bool)
     mask_real[plan.k_index] = True
 
-    ensure_allocatable(ref.path, n_k * rows * cols * (sdt.itemsize if all_fast else 4),
+    ensure_allocatable(ref.path, n_k * rows * cols * (sdt.itemsize if sdt is not None else 4),
                        f"a volume of {n_k} slices of {rows}x{cols}")
 
     def decode_file(path: Path) -> np.ndarray:
@@ -298,20 +303,20 @@ def build_volume(entry: SeriesEntry, progress: ProgressFn | None = None,
         stored = np.empty((n_k, rows, cols), dtype=sdt)
         tasks = list(zip(plan.k_index, kept))
 
-        def fast_job(item):
-            k, s = item
-            try:
-                read_raw_into(s.path, s.ds, stored[k], s.frame)
-                raw_min[k], rescaled[k] = rescale_slice_in_place(stored[k], s.slope, s.intercept)
-            except DicomLoadError:
-                raise
-            except Exception as exc:
-                raise DicomLoadError(s.path, f"pixel data cannot be read ({type(exc).__name__}: {exc})") from exc
-            return k
+        def fast_file(buffer: np.ndarray, items: list[tuple[int, _Slice]]) -> None:
+            """Read the slices of one file into ``buffer``; stops at the first that fails."""
+            for k, s in items:
+                try:
+                    read_raw_into(s.path, s.ds, buffer[k], s.frame)
+                    raw_min[k], rescaled[k] = rescale_slice_in_place(buffer[k], s.slope, s.intercept)
+                except DicomLoadError:
+                    raise
+                except Exception as exc:
+                    raise DicomLoadError(s.path, f"pixel data cannot be read ({type(exc).__name__}: {exc})") from exc
 
         by_file = _group_by_file(tasks)
         with ThreadPoolExecutor(max_workers=_THREADS) as pool:
-            futures = [pool.submit(lambda items: [fast_job(it) for it in items], items) for items in by_file]
+            futures = [pool.submit(fast_file, stored, items) for items in by_file]
             for fut in futures:
                 if cancel is not None and cancel.cancelled:
                     for f in futures:
@@ -326,17 +331,16 @@ def build_volume(entry: SeriesEntry, progress: ProgressFn | None = None,
                 report(progress, min(done[0], total_units), total_units)
     else:
         decoded: dict[Path, np.ndarray] = {}
-        stored = None
         files = list(dict.fromkeys(s.path for s in kept))
         with ThreadPoolExecutor(max_workers=_THREADS) as pool:
-            futures = {p: pool.submit(decode_file, p) for p in files}
-            for p, fut in futures.items():
+            futures_by_path = {p: pool.submit(decode_file, p) for p in files}
+            for p, fut_p in futures_by_path.items():
                 if cancel is not None and cancel.cancelled:
-                    for f in futures.values():
-                        f.cancel()
+                    for pending in futures_by_path.values():
+                        pending.cancel()
                     raise Cancelled("cancelled by the user")
                 try:
-                    decoded[p] = fut.result()
+                    decoded[p] = fut_p.result()
                 except DicomLoadError as exc:
                     pixel_errors.append(exc)
                     warnings.append(f"could not read the image of {p.name}: {exc.message}; its slice position is left blank")
@@ -373,11 +377,11 @@ def build_volume(entry: SeriesEntry, progress: ProgressFn | None = None,
     if blank.any():
         stored[blank] = raw_min[real].min()  # per-slice minima: no copy of the volume
         first = int(np.argmax(real))
-        for k in np.nonzero(blank)[0]:
-            slopes[k], intercepts[k] = slopes[first], intercepts[first]
-            rescaled[k] = False  # holds a stored value
+        for k_blank in np.nonzero(blank)[0]:
+            slopes[k_blank], intercepts[k_blank] = slopes[first], intercepts[first]
+            rescaled[k_blank] = False  # holds a stored value
     array = finish_rescale(stored, slopes, intercepts, rescaled)
-    stored = None  # free the raw frames now (the closures above still refer to the name)
+    del stored  # free the raw frames now
 
     sops = [""] * n_k
     frames = [0] * n_k
@@ -435,10 +439,14 @@ _SPACING_WARNINGS = ("non-uniform slice spacing", "missing slice(s)", "... and "
 
 def _distances_along_k(kept: list[_Slice], plan: Any) -> np.ndarray:
     """True distance (mm) of each kept slice from the first along the plan's k axis."""
-    normal = np.cross(kept[0].iop[:3], kept[0].iop[3:])
+    iop = kept[0].iop
+    positions_lps = [s.position for s in kept if s.position is not None]
+    if iop is None or len(positions_lps) != len(kept):
+        raise ValueError("internal: distances along k need every slice's position and orientation")
+    normal = np.cross(iop[:3], iop[3:])
     along = float(plan.k_axis_lps @ normal) or 1.0
-    p0 = kept[0].position
-    return np.array([float((s.position - p0) @ normal) / along for s in kept])
+    p0 = positions_lps[0]
+    return np.array([float((p - p0) @ normal) / along for p in positions_lps])
 
 
 def _resample_variable_spacing(grid: _KGrid, kept: list[_Slice], plan: Any, real: np.ndarray,
