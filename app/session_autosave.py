@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from app.annotations.store import AnnotationDocError, AnnotationStore
 from app.findings.autosave import (
     AutosaveError,
     Autosaver,
@@ -76,6 +77,17 @@ class SessionAutosave:
             self.set_aside(exc)
             return None
         return saved
+
+    def load_annotations(self, store: AnnotationStore, doc: Any) -> bool:
+        """Load the restored annotations ``doc`` into ``store``; ``notice`` lists the items that
+        could not be read. False when the document cannot be read at all: the file is set aside."""
+        try:
+            problems = store.load_doc(doc)
+        except AnnotationDocError as exc:
+            self.set_aside(exc)
+            return False
+        self.notice = "; ".join(problems)
+        return True
 
     def set_aside(self, why: Exception) -> None:
         """Keep the autosave file under a backup name (never overwritten) and say so in ``notice``."""
