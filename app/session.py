@@ -23,12 +23,12 @@ from app import session_edits as edits
 from app.annotations.model import Annotation
 from app.annotations.store import DOC_FORMAT, DOC_VERSION, AnnotationStore
 from app.core.events import Event
-from app.core.history import Command, History
+from app.core.history import History
 from app.findings.autosave import ItemsDocument
 from app.findings.derive import apply_finding_edit_to_annotations, derive_findings
 from app.findings.io import load_findings, save_findings
 from app.findings.model import ClinicalContext, Level, ParsFinding, Side, StudyFindings
-from app.pathway import PathwayResult, Ruleset, evaluate, load_ruleset
+from app.pathway import PathwayResult, Ruleset, evaluate
 from app.session_autosave import SessionAutosave
 from app.session_edits import SessionError as SessionError
 from app.viewer.identity import PatientIdentity
@@ -42,30 +42,6 @@ _ANNOTATIONS_HEAD = {"format": DOC_FORMAT, "version": DOC_VERSION}
 
 # the study's images for SR evidence: its folder, or its files
 StudySource = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
-
-
-class FindingsEdit:
-    """One undo step: findings ``before`` -> ``after`` plus the annotation steps made with it."""
-
-    def __init__(self, session: StudySession, before: StudyFindings, after: StudyFindings,
-                 text: str, annotation_steps: list[Command]) -> None:
-        self.session, self.before, self.after, self.text = session, before, after, text
-        self.annotation_steps = annotation_steps
-        self._first = True
-
-    def redo(self) -> None:
-        if not self._first:  # the first time the annotation steps have already run
-            with self.session.derive_paused():
-                for step in self.annotation_steps:
-                    step.redo()
-        self._first = False
-        self.session._apply(self.after)
-
-    def undo(self) -> None:
-        with self.session.derive_paused():
-            for step in reversed(self.annotation_steps):
-                step.undo()
-        self.session._apply(self.before)
 
 
 class StudySession:
@@ -90,14 +66,7 @@ class StudySession:
         self.history: History = self.annotation_store.history
         for event in self._store_events():
             event.connect(self._on_annotations_changed)
-        self._ruleset_error = ""
-        if ruleset is None:
-            try:
-                ruleset = load_ruleset()
-            except Exception as exc:  # a broken ruleset file must not stop the review
-                log.warning("default ruleset not loaded: %s", exc)
-                self._ruleset_error = str(exc)
-        self.ruleset = ruleset
+        self.ruleset, self._ruleset_error = (ruleset, "") if ruleset is not None else edits.load_default_ruleset()
         key = study.identity.autosave_key if study is not None else study_uid
         self.autosave = SessionAutosave(key, data_dir, self.patient, enabled=autosave)
         self._evaluate()
@@ -136,9 +105,8 @@ class StudySession:
         return self._findings
 
     def set_context(self, context: ClinicalContext) -> None:
-        context = edits.edit_context(self._findings.context, context)
-        if context != self._findings.context:
-            self._commit(self._findings.with_context(context), "edit clinical context")
+        self._commit(self._findings.with_context(edits.edit_context(self._findings.context, context)),
+                     "edit clinical context")
 
     def edit_context(self, **changes: Any) -> None:
         """Change some ClinicalContext fields (None = unknown)."""
@@ -146,12 +114,10 @@ class StudySession:
         self.set_context(dataclasses.replace(self._findings.context, **changes))
 
     def set_impression(self, text: str) -> None:
-        if text != self._findings.impression:
-            self._commit(dataclasses.replace(self._findings, impression=str(text)), "edit impression")
+        self._commit(dataclasses.replace(self._findings, impression=str(text)), "edit impression")
 
     def set_reader(self, name: str) -> None:
-        if name != self._findings.reader:
-            self._commit(dataclasses.replace(self._findings, reader=str(name)), "edit reader")
+        self._commit(dataclasses.replace(self._findings, reader=str(name)), "edit reader")
 
     def undo(self) -> bool:
         return self.history.undo()
@@ -252,7 +218,7 @@ class StudySession:
         with self.history.capture() as steps, self.derive_paused():
             if marker_edit is not None:
                 apply_finding_edit_to_annotations(self.annotation_store, marker_edit)
-        self.history.push(FindingsEdit(self, self._findings, new, text, steps))
+        self.history.push(edits.FindingsEdit(self._apply, self.derive_paused, self._findings, new, text, steps))
 
     def _apply(self, new: StudyFindings) -> None:
         self._findings = new

@@ -5,17 +5,21 @@
 keys TypeError) and change nothing. ``StudySession`` turns their results into undoable
 commands. ``check_same_patient`` is the SR-export rule: no findings leave with another
 patient's images. ``check_findings_study`` and ``check_sr_belongs`` refuse a findings file or an
-SR of another study or patient before it is loaded.
+SR of another study or patient before it is loaded. ``FindingsEdit`` is the undo step of an edit;
+``load_default_ruleset`` never lets a broken ruleset stop the review.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime
+import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
+from app.core.history import Command
 from app.findings.io import FindingsFileError
 from app.findings.model import (
     ClinicalContext,
@@ -29,6 +33,7 @@ from app.findings.model import (
     SlipTechnique,
     StudyFindings,
 )
+from app.pathway import Ruleset, load_ruleset
 from app.viewer.identity import PatientIdentity
 from app.viewer.study_info import StudyInfo
 
@@ -38,8 +43,37 @@ if TYPE_CHECKING:  # pydicom/highdicom are imported only when an SR is read or e
     from app.findings.sr_discovery import FoundSR
 
 
+log = logging.getLogger(__name__)
+
+
 class SessionError(Exception):
     """An intent the session could not carry out; the message says why in plain words."""
+
+
+class FindingsEdit:
+    """One undo step: findings ``before`` -> ``after`` (shown with ``apply``) plus the annotation
+    steps made with it, replayed while ``paused()`` keeps them from re-deriving the findings."""
+
+    def __init__(self, apply: Callable[[StudyFindings], None], paused: Callable[[], AbstractContextManager[None]],
+                 before: StudyFindings, after: StudyFindings, text: str, annotation_steps: list[Command]) -> None:
+        self.apply, self.paused, self.before, self.after, self.text = apply, paused, before, after, text
+        self.annotation_steps = annotation_steps
+        self._first = True
+
+    def redo(self) -> None:
+        if not self._first:  # the first time the annotation steps have already run
+            with self.paused():
+                for step in self.annotation_steps:
+                    step.redo()
+        self._first = False
+        self.apply(self.after)
+
+    def undo(self) -> None:
+        with self.paused():
+            for step in reversed(self.annotation_steps):
+                step.undo()
+        self.apply(self.before)
+
 
 # Short aliases accepted by edit_level besides the dataclass field names.
 SLIP_KEYS = {
@@ -49,6 +83,16 @@ SLIP_KEYS = {
     "slip_angle_deg": "slip_angle_deg",
     "slip_angle_endplate": "slip_angle_endplate",
 }
+
+
+def load_default_ruleset() -> tuple[Ruleset | None, str]:
+    """The bundled pathway ruleset and "", or None and why it could not be loaded: a broken
+    ruleset file must not stop the review (the pathway then says no ruleset is loaded)."""
+    try:
+        return load_ruleset(), ""
+    except Exception as exc:
+        log.warning("default ruleset not loaded: %s", exc)
+        return None, str(exc)
 
 
 def check_keys(cls: type, changes: dict[str, Any], what: str) -> None:

@@ -143,3 +143,50 @@ def test_annotations_document_with_a_bad_entry_loads_the_rest_and_says_which(tmp
     doc = {"format": DOC_FORMAT, "version": DOC_VERSION, "annotations": [{"kind": "no-such-kind"}]}
     assert autosave.load_annotations(store, doc) is True
     assert path.exists() and "annotation #1 skipped" in autosave.notice and len(store.saved_items()) == 0
+
+
+# ------------------------------------------------------------------ undo step, ruleset
+def test_findings_edit_replays_its_annotation_steps_paused_and_shows_before_or_after():
+    from contextlib import contextmanager
+
+    from app.annotations import model as am
+    from app.session_edits import FindingsEdit
+
+    store, shown, paused_during = AnnotationStore(), [], []
+    depth = [0]
+
+    @contextmanager
+    def paused():
+        depth[0] += 1
+        try:
+            yield
+        finally:
+            depth[0] -= 1
+
+    def apply(f: m.StudyFindings) -> None:
+        shown.append(f.impression)
+
+    store.events.added.connect(lambda *_: paused_during.append(depth[0]))
+    store.events.removed.connect(lambda *_: paused_during.append(depth[0]))
+    with store.history.capture() as steps:
+        marker = store.add(am.ParsMarker(points_px=((5.0, 5.0),), level="L5", side="left",
+                                         status="complete_fracture", series_instance_uid="1.2",
+                                         sop_instance_uid="1.2.1"))
+    paused_during.clear()
+    before, after = _findings(), dataclasses.replace(_findings(), impression="after")
+    step = FindingsEdit(apply, paused, before, after, "edit L5", steps)
+    step.redo()  # first time: the marker was already added, only the findings are shown
+    assert shown == ["after"] and marker.id in store and paused_during == []
+    step.undo()
+    assert shown[-1] == "L5 spondylolysis" and marker.id not in store
+    step.redo()
+    assert shown[-1] == "after" and marker.id in store
+    assert paused_during and all(d == 1 for d in paused_during) and step.text == "edit L5"
+
+
+def test_default_ruleset_loads_the_bundled_rules_without_an_error():
+    from app.pathway import Ruleset
+    from app.session_edits import load_default_ruleset
+
+    ruleset, error = load_default_ruleset()
+    assert isinstance(ruleset, Ruleset) and error == ""
