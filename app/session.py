@@ -20,16 +20,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app import session_edits as edits
-from app.annotations.model import Annotation
-from app.annotations.store import DOC_FORMAT, DOC_VERSION, AnnotationStore
+from app.annotations.store import AnnotationStore
 from app.core.events import Event
 from app.core.history import History
-from app.findings.autosave import ItemsDocument
 from app.findings.derive import apply_finding_edit_to_annotations, derive_findings
 from app.findings.io import load_findings, save_findings
 from app.findings.model import ClinicalContext, Level, ParsFinding, Side, StudyFindings
 from app.pathway import PathwayResult, Ruleset, evaluate
-from app.session_autosave import SessionAutosave
+from app.session_autosave import SessionAutosave, annotations_document
 from app.session_edits import SessionError as SessionError
 from app.viewer.identity import PatientIdentity
 from app.viewer.study_info import StudyInfo
@@ -38,7 +36,6 @@ if TYPE_CHECKING:  # highdicom and pydicom load only when an SR is read, not wit
     from app.findings.sr_discovery import FoundSR
 
 log = logging.getLogger(__name__)
-_ANNOTATIONS_HEAD = {"format": DOC_FORMAT, "version": DOC_VERSION}
 
 # the study's images for SR evidence: its folder, or its files
 StudySource = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
@@ -51,15 +48,13 @@ class StudySession:
                  annotation_store: AnnotationStore | None = None, ruleset: Ruleset | None = None,
                  autosave: bool = True, data_dir: str | os.PathLike[str] | None = None,
                  study_source: StudySource | None = None, study: StudyInfo | None = None) -> None:
-        self.study_uid = study_uid
-        self.study = study
+        self.study_uid, self.study = study_uid, study
         self.study_source = study_source  # the study's images (ScanResult, folder, files or datasets): SR evidence
         self.findings_changed = Event("findings_changed")  # emits (StudyFindings)
         self.pathway_changed = Event("pathway_changed")  # emits (PathwayResult | None)
         self._findings = self._with_study(edits.initial_findings(findings, study_uid))
         self.pathway_result: PathwayResult | None = None
-        self.pathway_error = ""
-        self.last_evaluate_ms = 0.0
+        self.pathway_error, self.last_evaluate_ms = "", 0.0
         self.path: Path | None = None  # findings file last saved/opened
         self._derive_paused = 0
         self.annotation_store = annotation_store if annotation_store is not None else AnnotationStore()
@@ -223,7 +218,7 @@ class StudySession:
     def _apply(self, new: StudyFindings) -> None:
         self._findings = new
         self._evaluate()
-        self.autosave.update(self._findings, self._annotations_doc())
+        self.autosave.update(self._findings, annotations_document(self.annotation_store))
         self.findings_changed.emit(self._findings)
         self.pathway_changed.emit(self.pathway_result)
 
@@ -240,10 +235,6 @@ class StudySession:
             self.pathway_error = f"pathway evaluation failed: {exc}"
         self.last_evaluate_ms = (time.perf_counter() - t0) * 1000.0
 
-    def _annotations_doc(self) -> ItemsDocument:
-        """The annotations as the autosave thread serialises them (each item's JSON cached)."""
-        return ItemsDocument(_ANNOTATIONS_HEAD, "annotations", self.annotation_store.saved_items(), Annotation.to_dict)
-
     def _on_annotations_changed(self, *_event_args: object) -> None:
         if self._derive_paused:
             return
@@ -257,6 +248,6 @@ class StudySession:
         for note in notes:
             log.info("derive: %s", note)
         if new == self._findings:
-            self.autosave.update(self._findings, self._annotations_doc())  # a length changes no finding
+            self.autosave.update(self._findings, annotations_document(self.annotation_store))  # a length changes no finding
         else:
             self._commit(new, "derive", record_undo=False)  # the drawing is the undo step

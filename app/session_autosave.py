@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from app.annotations.store import AnnotationDocError, AnnotationStore
+from app.annotations.model import Annotation
+from app.annotations.store import DOC_FORMAT, DOC_VERSION, AnnotationDocError, AnnotationStore
 from app.findings.autosave import (
     AutosaveError,
     Autosaver,
@@ -36,9 +37,15 @@ from app.viewer.identity import PatientIdentity
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Restored", "SessionAutosave"]
+__all__ = ["Restored", "SessionAutosave", "annotations_document"]
 
 Restored = tuple[StudyFindings, Any]  # findings, annotations document (JSON as read; None when absent)
+_ANNOTATIONS_HEAD = {"format": DOC_FORMAT, "version": DOC_VERSION}
+
+
+def annotations_document(store: AnnotationStore) -> ItemsDocument:
+    """The annotations as the autosave thread serialises them (each item's JSON cached)."""
+    return ItemsDocument(_ANNOTATIONS_HEAD, "annotations", store.saved_items(), Annotation.to_dict)
 
 
 class SessionAutosave:

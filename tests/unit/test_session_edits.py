@@ -190,3 +190,18 @@ def test_default_ruleset_loads_the_bundled_rules_without_an_error():
 
     ruleset, error = load_default_ruleset()
     assert isinstance(ruleset, Ruleset) and error == ""
+
+
+def test_annotations_document_loads_back_into_a_new_store(tmp_path):
+    from app.annotations import model as am
+    from app.session_autosave import annotations_document
+
+    store = AnnotationStore()
+    length = store.add(am.Length(points_px=((1.0, 1.0), (9.0, 1.0)), series_instance_uid="1.2",
+                                 sop_instance_uid="1.2.1"))
+    doc = annotations_document(store)
+    plain = {**doc.head, doc.key: [doc.item_to_dict(i) for i in doc.items]}
+    again = AnnotationStore()
+    autosave, _ = _autosave_with_file(tmp_path)
+    assert autosave.load_annotations(again, plain) is True and autosave.notice == ""
+    assert [a.id for a in again.saved_items()] == [length.id]
