@@ -1,14 +1,10 @@
 """One open study of one patient: findings, annotations, one undo history, autosave, pathway (no Qt).
 
-Widgets send *intents* (``edit_pars``, ``edit_level``, ``set_context``, ``set_impression`` ...)
-and listen to the events ``findings_changed(findings)`` and ``pathway_changed(result)``.
-One way: intent or drawing -> command on ``history`` (shared with the annotation store, so
-Edit > Undo walks drawings and table edits in order) -> findings (drawings re-derive them,
-app.findings.derive) -> pathway.evaluate -> autosave -> events. A table edit that corresponds
-to a pars marker is ONE command that edits both. Clinical edit rules: app.session_edits;
-autosave rules (another patient's or an unreadable file is set aside, never restored or
-overwritten): app.session_autosave. SR export refuses findings that refer to another
-patient's images.
+Widgets send intents (``edit_pars``, ``set_context`` ...) and listen to ``findings_changed(findings)``
+and ``pathway_changed(result)``. Intent or drawing -> command on ``history`` (shared with the
+annotation store: Undo walks drawings and table edits in order; a table edit of a pars marker is
+ONE command) -> findings -> pathway.evaluate -> autosave -> events. Clinical edit and
+patient/study rules: app.session_edits; autosave rules: app.session_autosave.
 """
 
 from __future__ import annotations
@@ -24,16 +20,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app import session_edits as edits
-from app.annotations.model import Annotation
-from app.annotations.store import DOC_FORMAT, DOC_VERSION, AnnotationDocError, AnnotationStore
+from app.annotations.store import AnnotationStore
 from app.core.events import Event
-from app.core.history import Command, History
-from app.findings.autosave import ItemsDocument
+from app.core.history import History
 from app.findings.derive import apply_finding_edit_to_annotations, derive_findings
-from app.findings.io import FindingsFileError, load_findings, save_findings
+from app.findings.io import load_findings, save_findings
 from app.findings.model import ClinicalContext, Level, ParsFinding, Side, StudyFindings
-from app.pathway import PathwayResult, Ruleset, evaluate, load_ruleset
-from app.session_autosave import SessionAutosave
+from app.pathway import PathwayResult, Ruleset, evaluate
+from app.session_autosave import SessionAutosave, annotations_document
 from app.session_edits import SessionError as SessionError
 from app.viewer.identity import PatientIdentity
 from app.viewer.study_info import StudyInfo
@@ -42,34 +36,9 @@ if TYPE_CHECKING:  # highdicom and pydicom load only when an SR is read, not wit
     from app.findings.sr_discovery import FoundSR
 
 log = logging.getLogger(__name__)
-_ANNOTATIONS_HEAD = {"format": DOC_FORMAT, "version": DOC_VERSION}
 
 # the study's images for SR evidence: its folder, or its files
 StudySource = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
-
-
-class FindingsEdit:
-    """One undo step: findings ``before`` -> ``after`` plus the annotation steps made with it."""
-
-    def __init__(self, session: StudySession, before: StudyFindings, after: StudyFindings,
-                 text: str, annotation_steps: list[Command]) -> None:
-        self.session, self.before, self.after, self.text = session, before, after, text
-        self.annotation_steps = annotation_steps
-        self._first = True
-
-    def redo(self) -> None:
-        if not self._first:  # the first time the annotation steps have already run
-            with self.session.derive_paused():
-                for step in self.annotation_steps:
-                    step.redo()
-        self._first = False
-        self.session._apply(self.after)
-
-    def undo(self) -> None:
-        with self.session.derive_paused():
-            for step in reversed(self.annotation_steps):
-                step.undo()
-        self.session._apply(self.before)
 
 
 class StudySession:
@@ -79,32 +48,20 @@ class StudySession:
                  annotation_store: AnnotationStore | None = None, ruleset: Ruleset | None = None,
                  autosave: bool = True, data_dir: str | os.PathLike[str] | None = None,
                  study_source: StudySource | None = None, study: StudyInfo | None = None) -> None:
-        self.study_uid = study_uid
-        self.study = study
+        self.study_uid, self.study = study_uid, study
         self.study_source = study_source  # the study's images (ScanResult, folder, files or datasets): SR evidence
         self.findings_changed = Event("findings_changed")  # emits (StudyFindings)
         self.pathway_changed = Event("pathway_changed")  # emits (PathwayResult | None)
-        findings = findings if findings is not None else StudyFindings(study_instance_uid=study_uid)
-        if not findings.study_instance_uid:
-            findings = dataclasses.replace(findings, study_instance_uid=study_uid)
-        self._findings = study.apply_to(findings) if study is not None else findings
+        self._findings = self._with_study(edits.initial_findings(findings, study_uid))
         self.pathway_result: PathwayResult | None = None
-        self.pathway_error = ""
-        self.last_evaluate_ms = 0.0
+        self.pathway_error, self.last_evaluate_ms = "", 0.0
         self.path: Path | None = None  # findings file last saved/opened
         self._derive_paused = 0
         self.annotation_store = annotation_store if annotation_store is not None else AnnotationStore()
         self.history: History = self.annotation_store.history
         for event in self._store_events():
             event.connect(self._on_annotations_changed)
-        self._ruleset_error = ""
-        if ruleset is None:
-            try:
-                ruleset = load_ruleset()
-            except Exception as exc:  # a broken ruleset file must not stop the review
-                log.warning("default ruleset not loaded: %s", exc)
-                self._ruleset_error = str(exc)
-        self.ruleset = ruleset
+        self.ruleset, self._ruleset_error = (ruleset, "") if ruleset is not None else edits.load_default_ruleset()
         key = study.identity.autosave_key if study is not None else study_uid
         self.autosave = SessionAutosave(key, data_dir, self.patient, enabled=autosave)
         self._evaluate()
@@ -143,9 +100,8 @@ class StudySession:
         return self._findings
 
     def set_context(self, context: ClinicalContext) -> None:
-        context = edits.edit_context(self._findings.context, context)
-        if context != self._findings.context:
-            self._commit(self._findings.with_context(context), "edit clinical context")
+        self._commit(self._findings.with_context(edits.edit_context(self._findings.context, context)),
+                     "edit clinical context")
 
     def edit_context(self, **changes: Any) -> None:
         """Change some ClinicalContext fields (None = unknown)."""
@@ -153,12 +109,10 @@ class StudySession:
         self.set_context(dataclasses.replace(self._findings.context, **changes))
 
     def set_impression(self, text: str) -> None:
-        if text != self._findings.impression:
-            self._commit(dataclasses.replace(self._findings, impression=str(text)), "edit impression")
+        self._commit(dataclasses.replace(self._findings, impression=str(text)), "edit impression")
 
     def set_reader(self, name: str) -> None:
-        if name != self._findings.reader:
-            self._commit(dataclasses.replace(self._findings, reader=str(name)), "edit reader")
+        self._commit(dataclasses.replace(self._findings, reader=str(name)), "edit reader")
 
     def undo(self) -> bool:
         return self.history.undo()
@@ -177,36 +131,21 @@ class StudySession:
         """Load a findings file (undoable). FindingsFileError on a bad file or another study's.
         ``loaded``: the file's findings already read (by a worker thread) from ``path``."""
         found = loaded if loaded is not None else load_findings(path)
-        if found.study_instance_uid and self.study_uid and found.study_instance_uid != self.study_uid:
-            raise FindingsFileError(
-                path, f"the findings belong to study {found.study_instance_uid}, not the open study {self.study_uid}")
-        if self.study is not None:
-            found = self.study.apply_to(found)  # imaging performed, age/sex from DICOM where not entered
+        edits.check_findings_study(found, self.study_uid, path)
+        found = self._with_study(found)  # imaging performed, age/sex from DICOM where not entered
         self.path = Path(path)
         self.set_findings(found)
         return found
 
     def open_sr(self, found: FoundSR) -> StudyFindings:
-        """Load the findings of an Isthmus SR found in this study (app.findings.sr_discovery) as one
-        undoable step. SessionError naming both patient IDs when the SR belongs to another
-        patient, or naming both studies when it is another study's. When an autosave exists it is
-        first copied aside (``autosave.notice`` says where): neither version is lost."""
-        if found.findings is None:
-            raise SessionError(f"{found.path}: {found.problem or 'not an Isthmus findings SR'}")
-        theirs = PatientIdentity(found.patient_id, found.patient_name)
-        if self.patient is not None and not theirs.same_patient(self.patient):
-            raise SessionError(f"{found.path}: refused, the SR belongs to patient ID {found.patient_id or '(none)'}, "
-                               f"the open study to patient ID {self.patient.patient_id or '(none)'}")
-        f = found.findings
-        other = sorted({u for u in (f.study_instance_uid, found.study_instance_uid) if u and u != self.study_uid})
-        if self.study_uid and other:
-            raise SessionError(f"{found.path}: refused, the SR is about study {other[0]}, not the open study {self.study_uid}")
+        """Load an Isthmus SR of this study (app.findings.sr_discovery) as one undoable step;
+        SessionError when it is another patient's or study's (edits.check_sr_belongs). An existing
+        autosave is first copied aside (``autosave.notice`` says where): neither version is lost."""
+        f = edits.check_sr_belongs(found, self.patient, self.study_uid)
         kept = self.autosave.keep_copy("before-sr")  # the file holds the reader's latest work first
         if kept is not None:
             self.autosave.notice = f"The autosave before loading the SR was kept as {kept}."
-        if self.study is not None:
-            f = self.study.apply_to(f)
-        self.set_findings(f)
+        self.set_findings(self._with_study(f))
         return self._findings
 
     def restore(self) -> bool:
@@ -218,15 +157,10 @@ class StudySession:
             return False
         findings, annotations_doc = saved
         if annotations_doc is not None:
-            try:
-                with self.derive_paused():  # a derive here would autosave the empty pre-restore findings over the file
-                    problems = self.annotation_store.load_doc(annotations_doc)
-            except AnnotationDocError as exc:
-                self.autosave.set_aside(exc)
-                return False
-            self.autosave.notice = "; ".join(problems)
-        self._commit(self.study.apply_to(findings) if self.study is not None else findings, "restore",
-                     record_undo=False, touch=False)
+            with self.derive_paused():  # a derive here would autosave the empty pre-restore findings over the file
+                if not self.autosave.load_annotations(self.annotation_store, annotations_doc):
+                    return False
+        self._commit(self._with_study(findings), "restore", record_undo=False, touch=False)
         return True
 
     def close(self) -> None:
@@ -246,11 +180,13 @@ class StudySession:
         evidence = read_study_headers(self.study_source, self._findings.study_instance_uid)
         edits.check_same_patient(self.patient, self.study, self._findings, evidence)
         if anonymised:
-            for ds in evidence:
-                ds.PatientName, ds.PatientID, ds.PatientBirthDate = "ANONYMISED^", "ANONYMISED", ""
+            edits.anonymise_headers(evidence)
         return export_sr(self._findings, path, study=evidence)
 
     # ------------------------------------------------------------------ internals
+    def _with_study(self, findings: StudyFindings) -> StudyFindings:
+        return self.study.apply_to(findings) if self.study is not None else findings
+
     def _store_events(self) -> tuple[Event, ...]:
         events = self.annotation_store.events
         return (events.added, events.changed, events.removed, events.reset)
@@ -270,20 +206,19 @@ class StudySession:
         if new == self._findings:
             return
         if touch:
-            now = datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat()
-            new = dataclasses.replace(new, modified=now, created=new.created or now)
+            new = edits.stamped(new, datetime.datetime.now(datetime.UTC))
         if not record_undo or self.history.running:
             self._apply(new)
             return
         with self.history.capture() as steps, self.derive_paused():
             if marker_edit is not None:
                 apply_finding_edit_to_annotations(self.annotation_store, marker_edit)
-        self.history.push(FindingsEdit(self, self._findings, new, text, steps))
+        self.history.push(edits.FindingsEdit(self._apply, self.derive_paused, self._findings, new, text, steps))
 
     def _apply(self, new: StudyFindings) -> None:
         self._findings = new
         self._evaluate()
-        self.autosave.update(self._findings, self._annotations_doc())
+        self.autosave.update(self._findings, annotations_document(self.annotation_store))
         self.findings_changed.emit(self._findings)
         self.pathway_changed.emit(self.pathway_result)
 
@@ -300,10 +235,6 @@ class StudySession:
             self.pathway_error = f"pathway evaluation failed: {exc}"
         self.last_evaluate_ms = (time.perf_counter() - t0) * 1000.0
 
-    def _annotations_doc(self) -> ItemsDocument:
-        """The annotations as the autosave thread serialises them (each item's JSON cached)."""
-        return ItemsDocument(_ANNOTATIONS_HEAD, "annotations", self.annotation_store.saved_items(), Annotation.to_dict)
-
     def _on_annotations_changed(self, *_event_args: object) -> None:
         if self._derive_paused:
             return
@@ -317,6 +248,6 @@ class StudySession:
         for note in notes:
             log.info("derive: %s", note)
         if new == self._findings:
-            self.autosave.update(self._findings, self._annotations_doc())  # a length changes no finding
+            self.autosave.update(self._findings, annotations_document(self.annotation_store))  # a length changes no finding
         else:
             self._commit(new, "derive", record_undo=False)  # the drawing is the undo step

@@ -19,6 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from app.annotations.model import Annotation
+from app.annotations.store import DOC_FORMAT, DOC_VERSION, AnnotationDocError, AnnotationStore
 from app.findings.autosave import (
     AutosaveError,
     Autosaver,
@@ -35,9 +37,15 @@ from app.viewer.identity import PatientIdentity
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Restored", "SessionAutosave"]
+__all__ = ["Restored", "SessionAutosave", "annotations_document"]
 
 Restored = tuple[StudyFindings, Any]  # findings, annotations document (JSON as read; None when absent)
+_ANNOTATIONS_HEAD = {"format": DOC_FORMAT, "version": DOC_VERSION}
+
+
+def annotations_document(store: AnnotationStore) -> ItemsDocument:
+    """The annotations as the autosave thread serialises them (each item's JSON cached)."""
+    return ItemsDocument(_ANNOTATIONS_HEAD, "annotations", store.saved_items(), Annotation.to_dict)
 
 
 class SessionAutosave:
@@ -76,6 +84,17 @@ class SessionAutosave:
             self.set_aside(exc)
             return None
         return saved
+
+    def load_annotations(self, store: AnnotationStore, doc: Any) -> bool:
+        """Load the restored annotations ``doc`` into ``store``; ``notice`` lists the items that
+        could not be read. False when the document cannot be read at all: the file is set aside."""
+        try:
+            problems = store.load_doc(doc)
+        except AnnotationDocError as exc:
+            self.set_aside(exc)
+            return False
+        self.notice = "; ".join(problems)
+        return True
 
     def set_aside(self, why: Exception) -> None:
         """Keep the autosave file under a backup name (never overwritten) and say so in ``notice``."""
