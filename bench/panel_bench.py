@@ -163,10 +163,10 @@ def bench_annotations(repeats: int) -> list[str]:
             t0 = time.perf_counter()
             json.dumps(store.to_doc(), allow_nan=False)  # what the autosave did on the GUI thread before
             old_way.append(_ms(t0))
-        saver = s._autosaver
+        saver = s.autosave.writer
         s.set_reader(f"reader {n}")  # one more change pending, then its write timed here
         t0 = time.perf_counter()
-        s.flush()  # one write of the current state (normally in the autosave thread)
+        s.autosave.flush()  # one write of the current state (normally in the autosave thread)
         write_ms = _ms(t0)
         s.close()
         med = statistics.median(edit)
