@@ -46,7 +46,7 @@ def radiograph_calibration(ds: Any) -> Calibration:
         note = "calibrated at the patient plane"
         if cal_type:
             note += f" ({cal_type.lower()})"
-        if imager is not None and all(abs(a - b) < 1e-6 for a, b in zip(pixel, imager)) and not cal_type:
+        if imager is not None and all(abs(a - b) < 1e-6 for a, b in zip(pixel, imager, strict=True)) and not cal_type:
             note = "PixelSpacing equals ImagerPixelSpacing: may be the detector plane, not the patient"
         return Calibration(CalibrationBasis.PIXEL_SPACING, pixel, ermf, note)
     if imager is not None and ermf is not None:

@@ -46,8 +46,8 @@ def _orientation_clusters(recs: list[Record]) -> list[list[Record]]:
         if idx is None:
             for i, ref in enumerate(refs):
                 if (ref is None and key is None) or (
-                        ref is not None and key is not None
-                        and max(abs(a - b) for a, b in zip(ref, key)) <= ORIENTATION_TOLERANCE):
+                        ref is not None and key is not None and len(ref) == len(key)  # a malformed one stays apart
+                        and max(abs(a - b) for a, b in zip(ref, key, strict=True)) <= ORIENTATION_TOLERANCE):
                     idx = i
                     break
             else:

@@ -136,7 +136,7 @@ def load_radiographs(entry: SeriesEntry, progress: ProgressFn | None = None,
     report(progress, 0, len(paths))
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = [pool.submit(radiographs_from_file, p, entry) for p in paths]
-        for n, (p, fut) in enumerate(zip(paths, futures), start=1):
+        for n, (p, fut) in enumerate(zip(paths, futures, strict=True), start=1):
             if cancel is not None and cancel.cancelled:
                 for f in futures:
                     f.cancel()

@@ -301,7 +301,7 @@ def build_volume(entry: SeriesEntry, progress: ProgressFn | None = None,
     rescaled = np.zeros(n_k, dtype=bool)  # slices already rewritten as int16 while reading
     if all_fast:
         stored = np.empty((n_k, rows, cols), dtype=sdt)
-        tasks = list(zip(plan.k_index, kept))
+        tasks = list(zip(plan.k_index, kept, strict=True))
 
         def fast_file(buffer: np.ndarray, items: list[tuple[int, _Slice]]) -> None:
             """Read the slices of one file into ``buffer``; stops at the first that fails."""
@@ -352,7 +352,7 @@ def build_volume(entry: SeriesEntry, progress: ProgressFn | None = None,
         if frames_dtype == np.float64:
             frames_dtype = np.dtype(np.float32)
         stored = np.zeros((n_k, rows, cols), dtype=frames_dtype)
-        for k, s in zip(plan.k_index, kept):
+        for k, s in zip(plan.k_index, kept, strict=True):
             arr = decoded.get(s.path)
             if arr is None:
                 failed[k] = True
@@ -372,7 +372,7 @@ def build_volume(entry: SeriesEntry, progress: ProgressFn | None = None,
     blank = ~real
     slopes = np.ones(n_k)
     intercepts = np.zeros(n_k)
-    for k, s in zip(plan.k_index, kept):
+    for k, s in zip(plan.k_index, kept, strict=True):
         slopes[k], intercepts[k] = s.slope, s.intercept
     if blank.any():
         stored[blank] = raw_min[real].min()  # per-slice minima: no copy of the volume
@@ -385,7 +385,7 @@ def build_volume(entry: SeriesEntry, progress: ProgressFn | None = None,
 
     sops = [""] * n_k
     frames = [0] * n_k
-    for k, s in zip(plan.k_index, kept):
+    for k, s in zip(plan.k_index, kept, strict=True):
         sops[k] = s.sop
         frames[k] = (s.frame + 1) if s.frame is not None else 0
     grid = _KGrid(array, plan.origin_lps, plan.spacing_k_mm, sops, frames)
@@ -455,7 +455,7 @@ def _resample_variable_spacing(grid: _KGrid, kept: list[_Slice], plan: Any, real
     positions are too irregular for any grid: the slices stay in order, 1 mm apart, unknown."""
     t_mm = _distances_along_k(kept, plan)
     real_k = [k for k in plan.k_index if real[k]]
-    t_real = np.array([t for k, t in zip(plan.k_index, t_mm) if real[k]])
+    t_real = np.array([t for k, t in zip(plan.k_index, t_mm, strict=True) if real[k]])
     res = resample_slices(grid.array[real_k], t_real) if len(real_k) > 1 else None
     warnings[:] = [w for w in warnings if not w.startswith(_SPACING_WARNINGS)]
     if res is None:

@@ -114,7 +114,9 @@ def _build(tp: Any, value: Any) -> Any:
     if origin in (tuple,):
         if len(args) == 2 and args[1] is Ellipsis:
             return tuple(_build(args[0], v) for v in value)
-        return tuple(_build(a, v) for a, v in zip(args, value))
+        if len(value) != len(args):
+            raise ValueError(f"expected {len(args)} values, got {len(value)}")
+        return tuple(_build(a, v) for a, v in zip(args, value, strict=True))
     if origin in (frozenset, set):
         return frozenset(_build(args[0], v) for v in value)
     if origin is dict or tp is dict:

@@ -61,7 +61,7 @@ def test_gantry_tilt_with_variable_spacing_keeps_true_positions(tmp_path):
     tilt = np.tan(np.radians(10.0))
     vol = _write(tmp_path, [[0, z * tilt, z] for z in z_mm])  # each slice shifted along y by tilt
     _assert_voxels_at_true_positions(vol)
-    for z, t in zip(z_mm, vol.acquired_k_mm):  # acquired planes stay where the headers put them
+    for z, t in zip(z_mm, vol.acquired_k_mm, strict=True):  # acquired planes stay where the headers put them
         k = t / vol.geometry.spacing_mm[2]
         np.testing.assert_allclose(vol.geometry.ijk_to_lps([0, 0, k]), [0, z * tilt, z], atol=1e-6)
 
