@@ -44,7 +44,7 @@ from typing import Any
 
 from app.core.atomic import write_text_atomic
 from app.core.paths import user_data_dir
-from app.findings import io as fio, model as m
+from app.findings import io as findings_io, model as findings_model
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ DEFAULT_INTERVAL_S = 1.0
 _live: weakref.WeakSet[Autosaver] = weakref.WeakSet()
 
 
-class AutosaveError(fio.FindingsFileError):
+class AutosaveError(findings_io.FindingsFileError):
     """An autosave file that cannot be restored (names the file and the problem)."""
 
 
@@ -118,18 +118,18 @@ def _items_json(doc: ItemsDocument, cache: _JsonCache) -> str:
 _LIST_FIELDS = ("pars", "levels", "key_images", "amendments")  # StudyFindings tuples: one JSON per entry
 
 
-def _findings_json(findings: m.StudyFindings, cache: _JsonCache) -> str:
+def _findings_json(findings: findings_model.StudyFindings, cache: _JsonCache) -> str:
     """``json.dumps(findings_to_dict(findings))``, with each pars / level / key image /
     amendment entry's JSON reused while the entry object is unchanged (an edit replaces one
     entry; a 10 MB findings file is one big entry list, never re-serialised whole)."""
     light = dataclasses.replace(findings, pars=(), levels=(), key_images=(), amendments=())  # = _LIST_FIELDS
     parts = []
-    for key, value in fio.findings_to_dict(light).items():
+    for key, value in findings_io.findings_to_dict(light).items():
         parts.append(f"{json.dumps(key)}: {json.dumps(value)}")
     for name in _LIST_FIELDS:
         entries = getattr(findings, name)
         if entries:
-            parts.append(f"{json.dumps(name)}: [" + ", ".join(cache.text(e, fio.to_plain, allow_nan=True)
+            parts.append(f"{json.dumps(name)}: [" + ", ".join(cache.text(e, findings_io.to_plain, allow_nan=True)
                                                              for e in entries) + "]")
     return "{" + ", ".join(parts) + "}"
 
@@ -152,7 +152,7 @@ class Autosaver:
         self.last_saved_unix: float | None = None  # time of the last successful write
         self._cond = threading.Condition()
         self._write_lock = threading.Lock()  # one writer at a time (thread or flush)
-        self._pending: tuple[m.StudyFindings, str | ItemsDocument] | None = None  # (findings, annotations)
+        self._pending: tuple[findings_model.StudyFindings, str | ItemsDocument] | None = None  # (findings, annotations)
         self._cache = _JsonCache()  # JSON of the findings and annotations last written (write thread)
         self._last_write = 0.0
         self._closed = False
@@ -163,11 +163,11 @@ class Autosaver:
         _live.add(self)
 
     # ------------------------------------------------------------------ public API
-    def update(self, findings: m.StudyFindings, annotations_doc: Any = None) -> None:
+    def update(self, findings: findings_model.StudyFindings, annotations_doc: Any = None) -> None:
         """Record the latest state; it is written within about ``interval_s``. A plain
         ``annotations_doc`` is snapshotted as JSON now (TypeError/ValueError when it is not
         JSON-able; nothing recorded); an ``ItemsDocument`` is serialised by the write thread."""
-        if not isinstance(findings, m.StudyFindings):
+        if not isinstance(findings, findings_model.StudyFindings):
             raise TypeError(f"expected StudyFindings, got {type(findings).__name__}")
         annotations_json: str | ItemsDocument = (annotations_doc if isinstance(annotations_doc, ItemsDocument)
                                                  else json.dumps(annotations_doc, allow_nan=False))
@@ -304,7 +304,7 @@ def read_autosave_document(path: str | os.PathLike) -> dict:
 
 
 def load_autosave(study_uid: str, data_dir: str | os.PathLike | None = None
-                  ) -> tuple[m.StudyFindings, Any] | None:
+                  ) -> tuple[findings_model.StudyFindings, Any] | None:
     """(findings, annotations_doc) from the study's autosave, None when there is none.
     AutosaveError (a FindingsFileError) when the file exists but cannot be restored."""
     path = autosave_path(study_uid, data_dir)
@@ -312,8 +312,8 @@ def load_autosave(study_uid: str, data_dir: str | os.PathLike | None = None
         return None
     doc = read_autosave_document(path)
     try:
-        findings = fio.findings_from_dict(doc["findings"], path)
-    except fio.FindingsFileError as exc:
+        findings = findings_io.findings_from_dict(doc["findings"], path)
+    except findings_io.FindingsFileError as exc:
         raise AutosaveError(path, f"autosaved findings: {exc.problem}") from exc
     return findings, doc.get("annotations")
 

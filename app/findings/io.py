@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Union
 
 from app.core.atomic import write_text_atomic
-from app.findings import model as m
+from app.findings import model as findings_model
 from app.findings.migrate import migrate_document
 
 FORMAT_NAME = "isthmus-findings"
@@ -59,17 +59,17 @@ def to_plain(value: Any) -> Any:
     return _plain(value)
 
 
-def findings_to_dict(findings: m.StudyFindings) -> dict:
+def findings_to_dict(findings: findings_model.StudyFindings) -> dict:
     body = _plain(findings)
     body.pop("schema_version", None)
     return {"format": FORMAT_NAME, "schema_version": findings.schema_version, **body}
 
 
-def dumps_findings(findings: m.StudyFindings) -> str:
+def dumps_findings(findings: findings_model.StudyFindings) -> str:
     return json.dumps(findings_to_dict(findings), indent=2, sort_keys=False) + "\n"
 
 
-def save_findings(findings: m.StudyFindings, path: str | os.PathLike) -> None:
+def save_findings(findings: findings_model.StudyFindings, path: str | os.PathLike) -> None:
     write_text_atomic(path, dumps_findings(findings))
 
 
@@ -126,7 +126,7 @@ def _build(tp: Any, value: Any) -> Any:
     return value
 
 
-def findings_from_dict(doc: dict, path: str | os.PathLike | None = None) -> m.StudyFindings:
+def findings_from_dict(doc: dict, path: str | os.PathLike | None = None) -> findings_model.StudyFindings:
     if not isinstance(doc, dict):
         raise FindingsFileError(path, "not a findings document (expected a JSON object)")
     fmt = doc.get("format")
@@ -135,19 +135,19 @@ def findings_from_dict(doc: dict, path: str | os.PathLike | None = None) -> m.St
     version = doc.get("schema_version")
     if not isinstance(version, int) or isinstance(version, bool):
         raise FindingsFileError(path, "schema_version is missing or not an integer")
-    if version > m.SCHEMA_VERSION:
+    if version > findings_model.SCHEMA_VERSION:
         raise FindingsFileError(
             path,
             f"written by a newer Isthmus (findings schema version {version}; this version reads up to "
-            f"{m.SCHEMA_VERSION}). Update Isthmus to open it.",
+            f"{findings_model.SCHEMA_VERSION}). Update Isthmus to open it.",
         )
     if version < 1:
         raise FindingsFileError(path, f"schema_version must be 1 or more, got {version}")
     try:
-        doc, _ = migrate_document(doc, m.SCHEMA_VERSION)  # older files: new keys stay unknown
+        doc, _ = migrate_document(doc, findings_model.SCHEMA_VERSION)  # older files: new keys stay unknown
     except ValueError as exc:
         raise FindingsFileError(path, f"invalid findings file: {exc}") from exc
-    version = m.SCHEMA_VERSION
+    version = findings_model.SCHEMA_VERSION
     from app.findings.schema import validate_document  # local: jsonschema is only needed here
 
     problems = validate_document(doc)
@@ -155,7 +155,7 @@ def findings_from_dict(doc: dict, path: str | os.PathLike | None = None) -> m.St
         raise FindingsFileError(path, "invalid findings file: " + "; ".join(problems[:5]))
     body = {k: v for k, v in doc.items() if k not in ("format", "schema_version")}
     try:
-        return _build(m.StudyFindings, {**body, "schema_version": version})
+        return _build(findings_model.StudyFindings, {**body, "schema_version": version})
     except (TypeError, ValueError, KeyError) as exc:
         raise FindingsFileError(path, f"invalid findings: {exc}") from exc
 
@@ -184,7 +184,7 @@ def _parse_json(text: str) -> Any:
         return json.loads(text)
 
 
-def loads_findings(text: str, path: str | os.PathLike | None = None) -> m.StudyFindings:
+def loads_findings(text: str, path: str | os.PathLike | None = None) -> findings_model.StudyFindings:
     """Findings from JSON text. Raises only FindingsFileError, whatever the text holds (crafted
     nesting thousands deep included)."""
     try:
@@ -203,7 +203,7 @@ def loads_findings(text: str, path: str | os.PathLike | None = None) -> m.StudyF
         raise FindingsFileError(path, f"invalid findings file ({type(exc).__name__}: {exc})") from exc
 
 
-def load_findings(path: str | os.PathLike) -> m.StudyFindings:
+def load_findings(path: str | os.PathLike) -> findings_model.StudyFindings:
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -220,7 +220,7 @@ def migrate_findings_file(path: str | os.PathLike) -> int | None:
     p = Path(path)
     findings = load_findings(p)
     old = json.loads(p.read_text(encoding="utf-8"))["schema_version"]
-    if old == m.SCHEMA_VERSION:
+    if old == findings_model.SCHEMA_VERSION:
         return None
     save_findings(findings, p)
     return old

@@ -16,7 +16,7 @@ from typing import Any
 
 from app.core.progress import CancelToken, ProgressFn, check, report
 from app.dicom.model import ScanResult
-from app.findings import model as m
+from app.findings import model as findings_model
 from app.findings.sr_import import SRImportError, findings_from_parsed, is_isthmus_group, measurement_groups, parse_sr
 
 MAX_SR_BYTES = 64 * 1024 * 1024  # a findings SR is a few hundred kB; larger files are not read
@@ -36,7 +36,7 @@ class FoundSR:
     patient_name: str
     study_instance_uid: str
     sop_instance_uid: str
-    findings: m.StudyFindings | None = None
+    findings: findings_model.StudyFindings | None = None
     problem: str = ""
 
     @property
@@ -182,7 +182,7 @@ def discover_in_scan(scan: ScanResult, study_instance_uid: str = "", progress: P
     return discover_srs(sr_candidates(scan), study_instance_uid, progress, cancel)
 
 
-def summary(findings: m.StudyFindings) -> str:
+def summary(findings: findings_model.StudyFindings) -> str:
     """'2 pars finding(s), 1 level(s), impression' for the version picker."""
     parts = [f"{len(findings.pars)} pars finding(s)", f"{len(findings.levels)} level(s)"]
     if findings.key_images:

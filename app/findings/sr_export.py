@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from app.dicom.model import PatientEntry, ScanResult, StudyEntry
-from app.findings import model as m, sr_codes as c
+from app.findings import model as findings_model, sr_codes
 
 SR_SERIES_NUMBER = 9901
 SR_SERIES_DESCRIPTION = "Isthmus findings (SR)"
@@ -185,7 +185,7 @@ def _text(name, value: str, rel=None):
     item = hsr.TextContentItem(name, value, relationship_type=rel or _contains())
     suffix = value[len(value.rstrip(" \x00")):]
     if suffix:
-        item.ContentSequence = [hsr.TextContentItem(c.TRAILING_TEXT, json.dumps(suffix),
+        item.ContentSequence = [hsr.TextContentItem(sr_codes.TRAILING_TEXT, json.dumps(suffix),
                                                     relationship_type=hsr.RelationshipTypeValues.HAS_PROPERTIES)]
     return item
 
@@ -206,39 +206,40 @@ def _points_json(points: Sequence[Sequence[float]]) -> str:
 
 
 def _present(flag: bool):
-    return c.PRESENT if flag else c.ABSENT
+    return sr_codes.PRESENT if flag else sr_codes.ABSENT
 
 
 def _yes_no(flag: bool):
-    return c.YES if flag else c.NO
+    return sr_codes.YES if flag else sr_codes.NO
 
 
 def _qe(name, value):
     return _hd().QualitativeEvaluation(name, value)
 
 
-def _annotation_items(refs: Sequence[m.AnnotationRef], evidence_index: dict[str, tuple[str, int]]) -> list:
+def _annotation_items(refs: Sequence[findings_model.AnnotationRef], evidence_index: dict[str, tuple[str, int]]) -> list:
     hsr = _hd()
     items = []
     for ref in refs:
-        item = _text(c.ANNOTATION, ref.annotation_id)
-        children = [_text(c.ANNOTATION_KIND, ref.kind, _props())]
+        item = _text(sr_codes.ANNOTATION, ref.annotation_id)
+        children = [_text(sr_codes.ANNOTATION_KIND, ref.kind, _props())]
         if ref.series_instance_uid:
-            children.append(_uid_or_text(c.SERIES_INSTANCE_UID, ref.series_instance_uid, _props()))
+            children.append(_uid_or_text(sr_codes.SERIES_INSTANCE_UID, ref.series_instance_uid, _props()))
         if ref.sop_instance_uid:
-            children.append(_uid_or_text(c.SOP_INSTANCE_UID, ref.sop_instance_uid, _props()))
+            children.append(_uid_or_text(sr_codes.SOP_INSTANCE_UID, ref.sop_instance_uid, _props()))
         if ref.frame is not None:
-            children.append(hsr.NumContentItem(c.FRAME_NUMBER, int(ref.frame), c.UNIT_NONE, relationship_type=_props()))
+            children.append(hsr.NumContentItem(sr_codes.FRAME_NUMBER, int(ref.frame), sr_codes.UNIT_NONE,
+                                               relationship_type=_props()))
         if ref.points_px:
-            children.append(_text(c.POINTS_PX, _points_json(ref.points_px), _props()))
+            children.append(_text(sr_codes.POINTS_PX, _points_json(ref.points_px), _props()))
         if ref.points_lps:
-            children.append(_text(c.POINTS_LPS, _points_json(ref.points_lps), _props()))
+            children.append(_text(sr_codes.POINTS_LPS, _points_json(ref.points_lps), _props()))
         sop_class, n_frames = evidence_index.get(ref.sop_instance_uid, ("", 1))
         if sop_class:
             # a frame number is only allowed for a multi-frame object
             frames = ref.frame if (ref.frame is not None and n_frames > 1 and ref.frame <= n_frames) else None
             children.append(hsr.ImageContentItem(
-                c.SOURCE_IMAGE, sop_class, ref.sop_instance_uid,
+                sr_codes.SOURCE_IMAGE, sop_class, ref.sop_instance_uid,
                 referenced_frame_numbers=frames, relationship_type=hsr.RelationshipTypeValues.INFERRED_FROM,
             ))
         _add_children(item, children)
@@ -262,22 +263,22 @@ def _group(identifier: str, finding_type, sites=None, measurements=None, qualita
     return group
 
 
-def _study_group(f: m.StudyFindings):
+def _study_group(f: findings_model.StudyFindings):
     items = []
     if f.study_instance_uid:
-        items.append(_uid_or_text(c.STUDY_INSTANCE_UID, f.study_instance_uid, _contains()))
-    for concept, value in ((c.READER, f.reader), (c.CREATED, f.created), (c.MODIFIED, f.modified),
-                           (c.IMPRESSION, f.impression)):
+        items.append(_uid_or_text(sr_codes.STUDY_INSTANCE_UID, f.study_instance_uid, _contains()))
+    for concept, value in ((sr_codes.READER, f.reader), (sr_codes.CREATED, f.created), (sr_codes.MODIFIED, f.modified),
+                           (sr_codes.IMPRESSION, f.impression)):
         if value:
             items.append(_text(concept, value))
-    measurements = [_hd().Measurement(c.SCHEMA_VERSION, int(f.schema_version), c.UNIT_NONE)]
-    return _group("Study", c.STUDY_INFO, measurements=measurements, extra=items)
+    measurements = [_hd().Measurement(sr_codes.SCHEMA_VERSION, int(f.schema_version), sr_codes.UNIT_NONE)]
+    return _group("Study", sr_codes.STUDY_INFO, measurements=measurements, extra=items)
 
 
-def _context_group(ctx: m.ClinicalContext):
+def _context_group(ctx: findings_model.ClinicalContext):
     hsr = _hd()
     measurements, qualitative, extra = [], [], []
-    for field_name, (concept, kind) in c.CONTEXT_ITEMS.items():
+    for field_name, (concept, kind) in sr_codes.CONTEXT_ITEMS.items():
         value = getattr(ctx, field_name)
         if value is None or value == "":
             continue
@@ -289,121 +290,124 @@ def _context_group(ctx: m.ClinicalContext):
             measurements.append(hsr.Measurement(concept, float(value), kind[1]))
         else:
             assert isinstance(kind, type)  # the remaining kinds are the enum classes of c.ENUM_CODES
-            qualitative.append(_qe(concept, c.ENUM_CODES[kind][value]))
-    extra += [_text(c.FROM_DICOM, name) for name in sorted(ctx.from_dicom)]
+            qualitative.append(_qe(concept, sr_codes.ENUM_CODES[kind][value]))
+    extra += [_text(sr_codes.FROM_DICOM, name) for name in sorted(ctx.from_dicom)]
     if not (measurements or qualitative or extra):
         return None
-    return _group("Clinical context", c.CLINICAL_CONTEXT, measurements=measurements, qualitative=qualitative, extra=extra)
+    return _group("Clinical context", sr_codes.CLINICAL_CONTEXT, measurements=measurements, qualitative=qualitative, extra=extra)
 
 
-_STAGE_SOURCES: dict[m.CTStageBasis | None, object] = {m.CTStageBasis.READER: c.GRADE_SOURCE_OVERRIDE,
-                  m.CTStageBasis.MRI_CROSSWALK: c.GRADE_SOURCE_MRI_CROSSWALK}
+_STAGE_SOURCES: dict[findings_model.CTStageBasis | None, object] = {
+    findings_model.CTStageBasis.READER: sr_codes.GRADE_SOURCE_OVERRIDE,
+    findings_model.CTStageBasis.MRI_CROSSWALK: sr_codes.GRADE_SOURCE_MRI_CROSSWALK,
+}
 
 
-def _pars_group(p: m.ParsFinding, evidence_index: dict[str, tuple[str, int]]):
+def _pars_group(p: findings_model.ParsFinding, evidence_index: dict[str, tuple[str, int]]):
     hsr = _hd()
-    site = hsr.FindingSite(c.LEVEL_CODES[p.level], laterality=c.SIDE_CODES[p.side],
-                           topographical_modifier=c.PARS_INTERARTICULARIS)
-    qualitative = [_qe(c.PARS_STATUS, c.PARS_STATUS_CODES[p.status])]
+    site = hsr.FindingSite(sr_codes.LEVEL_CODES[p.level], laterality=sr_codes.SIDE_CODES[p.side],
+                           topographical_modifier=sr_codes.PARS_INTERARTICULARIS)
+    qualitative = [_qe(sr_codes.PARS_STATUS, sr_codes.PARS_STATUS_CODES[p.status])]
     if p.edema.present is not None:
-        qualitative.append(_qe(c.EDEMA, _present(p.edema.present)))
-    for s in sorted(p.edema.sites, key=list(m.EdemaSite).index):
-        qualitative.append(_qe(c.EDEMA_LOCATION, c.EDEMA_SITE_CODES[s]))
+        qualitative.append(_qe(sr_codes.EDEMA, _present(p.edema.present)))
+    for s in sorted(p.edema.sites, key=list(findings_model.EdemaSite).index):
+        qualitative.append(_qe(sr_codes.EDEMA_LOCATION, sr_codes.EDEMA_SITE_CODES[s]))
     if p.sclerotic_margins is not None:
-        qualitative.append(_qe(c.SCLEROTIC_MARGINS, _present(p.sclerotic_margins)))
+        qualitative.append(_qe(sr_codes.SCLEROTIC_MARGINS, _present(p.sclerotic_margins)))
     if p.mri_grade is not None:
-        qualitative.append(_qe(c.HOLLENBERG, c.HOLLENBERG_CODES[p.mri_grade]))
-        source = c.GRADE_SOURCE_OVERRIDE if p.mri_grade_override is not None else c.GRADE_SOURCE_DERIVED
-        qualitative.append(_qe(c.HOLLENBERG_SOURCE, source))
+        qualitative.append(_qe(sr_codes.HOLLENBERG, sr_codes.HOLLENBERG_CODES[p.mri_grade]))
+        source = sr_codes.GRADE_SOURCE_OVERRIDE if p.mri_grade_override is not None else sr_codes.GRADE_SOURCE_DERIVED
+        qualitative.append(_qe(sr_codes.HOLLENBERG_SOURCE, source))
     if p.ct_stage is not None:
-        qualitative.append(_qe(c.CT_STAGE, c.CT_STAGE_CODES[p.ct_stage]))
-        qualitative.append(_qe(c.CT_STAGE_SOURCE, _STAGE_SOURCES.get(p.ct_stage_basis, c.GRADE_SOURCE_DERIVED)))
-    for modality in sorted(p.read_on, key=list(m.ImagingModality).index):
-        qualitative.append(_qe(c.MODALITY, c.MODALITY_CODES[modality]))
+        qualitative.append(_qe(sr_codes.CT_STAGE, sr_codes.CT_STAGE_CODES[p.ct_stage]))
+        qualitative.append(_qe(sr_codes.CT_STAGE_SOURCE, _STAGE_SOURCES.get(p.ct_stage_basis, sr_codes.GRADE_SOURCE_DERIVED)))
+    for modality in sorted(p.read_on, key=list(findings_model.ImagingModality).index):
+        qualitative.append(_qe(sr_codes.MODALITY, sr_codes.MODALITY_CODES[modality]))
     if p.cross_sectional_confirmation is not None:  # derived, for readers of the SR
-        qualitative.append(_qe(c.PARS_CONFIRMATION, c.CONFIRMED_CROSS_SECTIONAL if p.cross_sectional_confirmation
-                               else c.SUSPECTED))
+        qualitative.append(_qe(sr_codes.PARS_CONFIRMATION, sr_codes.CONFIRMED_CROSS_SECTIONAL if p.cross_sectional_confirmation
+                               else sr_codes.SUSPECTED))
     measurements = []
     if p.gap_mm is not None:
-        measurements.append(hsr.Measurement(c.PARS_GAP, float(p.gap_mm), c.UNIT_MM))
+        measurements.append(hsr.Measurement(sr_codes.PARS_GAP, float(p.gap_mm), sr_codes.UNIT_MM))
     if p.edema.signal_ratio is not None:
-        measurements.append(hsr.Measurement(c.EDEMA_SIR, float(p.edema.signal_ratio), c.UNIT_RATIO,
-                                            finding_sites=[hsr.FindingSite(c.BONE_MARROW)]))
-    extra = [_text(c.COMMENT, p.note)] if p.note else []
+        measurements.append(hsr.Measurement(sr_codes.EDEMA_SIR, float(p.edema.signal_ratio), sr_codes.UNIT_RATIO,
+                                            finding_sites=[hsr.FindingSite(sr_codes.BONE_MARROW)]))
+    extra = [_text(sr_codes.COMMENT, p.note)] if p.note else []
     extra += _annotation_items(p.provenance, evidence_index)
-    return _group(f"Pars {p.level.value} {p.side.value}", c.FINDING_PARS, [site], measurements, qualitative, extra)
+    return _group(f"Pars {p.level.value} {p.side.value}", sr_codes.FINDING_PARS, [site], measurements, qualitative, extra)
 
 
-def _level_site(level: m.Level):
-    return _hd().FindingSite(c.LEVEL_CODES[level],
-                             topographical_modifier=c.FIRST_SACRAL_SEGMENT if level is m.Level.S1 else None)
+def _level_site(level: findings_model.Level):
+    return _hd().FindingSite(sr_codes.LEVEL_CODES[level],
+                             topographical_modifier=sr_codes.FIRST_SACRAL_SEGMENT if level is findings_model.Level.S1 else None)
 
 
-def _level_group(lv: m.LevelFinding, evidence_index: dict[str, tuple[str, int]]):
+def _level_group(lv: findings_model.LevelFinding, evidence_index: dict[str, tuple[str, int]]):
     qualitative = []
     if lv.disc_pfirrmann is not None:
-        qualitative.append(_qe(c.PFIRRMANN, c.PFIRRMANN_CODES[int(lv.disc_pfirrmann)]))
+        qualitative.append(_qe(sr_codes.PFIRRMANN, sr_codes.PFIRRMANN_CODES[int(lv.disc_pfirrmann)]))
     if lv.neural_arch_hypoplasia is not None:
-        qualitative.append(_qe(c.NEURAL_ARCH_HYPOPLASIA, _present(lv.neural_arch_hypoplasia)))
+        qualitative.append(_qe(sr_codes.NEURAL_ARCH_HYPOPLASIA, _present(lv.neural_arch_hypoplasia)))
     if lv.foraminal_stenosis is not None:
-        qualitative.append(_qe(c.FORAMINAL_STENOSIS, c.SEVERITY_CODES[lv.foraminal_stenosis]))
+        qualitative.append(_qe(sr_codes.FORAMINAL_STENOSIS, sr_codes.SEVERITY_CODES[lv.foraminal_stenosis]))
     if lv.instability is not None:
-        qualitative.append(_qe(c.INSTABILITY, _present(lv.instability)))
+        qualitative.append(_qe(sr_codes.INSTABILITY, _present(lv.instability)))
     if lv.spina_bifida_occulta is not None:
-        qualitative.append(_qe(c.SPINA_BIFIDA_OCCULTA, _present(lv.spina_bifida_occulta)))
-    extra = [_text(c.COMMENT, lv.note)] if lv.note else []
+        qualitative.append(_qe(sr_codes.SPINA_BIFIDA_OCCULTA, _present(lv.spina_bifida_occulta)))
+    extra = [_text(sr_codes.COMMENT, lv.note)] if lv.note else []
     extra += _annotation_items(lv.provenance, evidence_index)
-    return _group(f"Level {lv.level.value}", c.FINDING_LEVEL, [_level_site(lv.level)], None, qualitative, extra)
+    return _group(f"Level {lv.level.value}", sr_codes.FINDING_LEVEL, [_level_site(lv.level)], None, qualitative, extra)
 
 
-def _slip_group(level: m.Level, s: m.Slip, evidence_index: dict[str, tuple[str, int]]):
+def _slip_group(level: findings_model.Level, s: findings_model.Slip, evidence_index: dict[str, tuple[str, int]]):
     hsr = _hd()
-    measurements = [hsr.Measurement(c.PERCENT_SLIP, float(s.percent), c.UNIT_PERCENT,
-                                    method=c.SLIP_TECHNIQUE_CODES[s.technique])]
+    measurements = [hsr.Measurement(sr_codes.PERCENT_SLIP, float(s.percent), sr_codes.UNIT_PERCENT,
+                                    method=sr_codes.SLIP_TECHNIQUE_CODES[s.technique])]
     if s.slip_angle_deg is not None:
-        method = c.SLIP_ANGLE_ENDPLATE_CODES[s.slip_angle_endplate] if s.slip_angle_endplate else None
-        measurements.append(hsr.Measurement(c.SLIP_ANGLE, float(s.slip_angle_deg), c.UNIT_DEGREE, method=method))
-    qualitative = [_qe(c.SLIP_DIRECTION, c.SLIP_DIRECTION_CODES[s.direction]),
-                   _qe(c.MEYERDING, c.MEYERDING_CODES[s.grade] if s.grade else c.NO_LISTHESIS),
-                   _qe(c.NEAR_BOUNDARY, _yes_no(s.near_boundary))]
+        method = sr_codes.SLIP_ANGLE_ENDPLATE_CODES[s.slip_angle_endplate] if s.slip_angle_endplate else None
+        measurements.append(hsr.Measurement(sr_codes.SLIP_ANGLE, float(s.slip_angle_deg), sr_codes.UNIT_DEGREE, method=method))
+    qualitative = [_qe(sr_codes.SLIP_DIRECTION, sr_codes.SLIP_DIRECTION_CODES[s.direction]),
+                   _qe(sr_codes.MEYERDING, sr_codes.MEYERDING_CODES[s.grade] if s.grade else sr_codes.NO_LISTHESIS),
+                   _qe(sr_codes.NEAR_BOUNDARY, _yes_no(s.near_boundary))]
     if s.slip_angle_endplate is not None:
-        qualitative.append(_qe(c.SLIP_ANGLE_ENDPLATE, c.SLIP_ANGLE_ENDPLATE_CODES[s.slip_angle_endplate]))
+        qualitative.append(_qe(sr_codes.SLIP_ANGLE_ENDPLATE, sr_codes.SLIP_ANGLE_ENDPLATE_CODES[s.slip_angle_endplate]))
     extra = []
     for name, point in s.landmarks_lps.items():
-        item = _text(c.SLIP_LANDMARK, name)
-        _add_children(item, [_text(c.POINT_LPS, json.dumps(list(point)), _props())])
+        item = _text(sr_codes.SLIP_LANDMARK, name)
+        _add_children(item, [_text(sr_codes.POINT_LPS, json.dumps(list(point)), _props())])
         extra.append(item)
     extra += _annotation_items(s.provenance, evidence_index)
-    return _group(f"Slip {level.value}", c.FINDING_SLIP, [_level_site(level)], measurements, qualitative, extra)
+    return _group(f"Slip {level.value}", sr_codes.FINDING_SLIP, [_level_site(level)], measurements, qualitative, extra)
 
 
 def _degrees(concepts: dict, values: object) -> list:
     """Measurements in degrees for the known fields of ``values`` named in ``concepts``."""
-    return [_hd().Measurement(concept, float(getattr(values, name)), c.UNIT_DEGREE)
+    return [_hd().Measurement(concept, float(getattr(values, name)), sr_codes.UNIT_DEGREE)
             for name, concept in concepts.items() if getattr(values, name) is not None]
 
 
-def _instability_group(level: m.Level, im: m.InstabilityMeasurement, evidence_index: dict[str, tuple[str, int]]):
+def _instability_group(level: findings_model.Level, im: findings_model.InstabilityMeasurement,
+                       evidence_index: dict[str, tuple[str, int]]):
     hsr = _hd()
     measurements = []
-    for concept, value, unit in ((c.TRANSLATION_MM, im.translation_mm, c.UNIT_MM),
-                                 (c.TRANSLATION_PCT, im.translation_pct, c.UNIT_PERCENT),
-                                 (c.ANGULATION, im.angulation_deg, c.UNIT_DEGREE)):
+    for concept, value, unit in ((sr_codes.TRANSLATION_MM, im.translation_mm, sr_codes.UNIT_MM),
+                                 (sr_codes.TRANSLATION_PCT, im.translation_pct, sr_codes.UNIT_PERCENT),
+                                 (sr_codes.ANGULATION, im.angulation_deg, sr_codes.UNIT_DEGREE)):
         if value is not None:
             measurements.append(hsr.Measurement(concept, float(value), unit))
-    return _group(f"Instability {level.value}", c.FINDING_INSTABILITY, [_level_site(level)], measurements, None,
+    return _group(f"Instability {level.value}", sr_codes.FINDING_INSTABILITY, [_level_site(level)], measurements, None,
                   _annotation_items(im.provenance, evidence_index))
 
 
-def _spinopelvic_group(sp: m.SpinoPelvic, evidence_index: dict[str, tuple[str, int]]):
-    return _group("Spino-pelvic", c.FINDING_SPINOPELVIC, [_hd().FindingSite(c.LUMBOSACRAL_SPINE)],
-                  _degrees(c.SPINOPELVIC_ITEMS, sp), None, _annotation_items(sp.provenance, evidence_index))
+def _spinopelvic_group(sp: findings_model.SpinoPelvic, evidence_index: dict[str, tuple[str, int]]):
+    return _group("Spino-pelvic", sr_codes.FINDING_SPINOPELVIC, [_hd().FindingSite(sr_codes.LUMBOSACRAL_SPINE)],
+                  _degrees(sr_codes.SPINOPELVIC_ITEMS, sp), None, _annotation_items(sp.provenance, evidence_index))
 
 
-def _imaging_group(im: m.ImagingPerformed):
-    qualitative = [_qe(concept, _yes_no(getattr(im, name))) for name, concept in c.IMAGING_ITEMS.items()
+def _imaging_group(im: findings_model.ImagingPerformed):
+    qualitative = [_qe(concept, _yes_no(getattr(im, name))) for name, concept in sr_codes.IMAGING_ITEMS.items()
                    if getattr(im, name) is not None]
-    return _group("Imaging performed", c.FINDING_IMAGING, qualitative=qualitative) if qualitative else None
+    return _group("Imaging performed", sr_codes.FINDING_IMAGING, qualitative=qualitative) if qualitative else None
 
 
 _TYPE2_PATIENT_STUDY = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "AccessionNumber",
@@ -446,36 +450,38 @@ def _is_ascii(ds: Any) -> bool:
     return ok
 
 
-def _key_image_group(k: m.KeyImage, evidence_index: dict[str, tuple[str, int]]):
+def _key_image_group(k: findings_model.KeyImage, evidence_index: dict[str, tuple[str, int]]):
     """One group per key image: its id (TEXT) with the image's UIDs, display state, caption and
     annotation ids as properties, and an IMAGE reference when the image is in the evidence."""
     hsr = _hd()
-    item = _text(c.KEY_IMAGE_ID, k.key_image_id)
-    children = [_uid_or_text(c.SERIES_INSTANCE_UID, k.series_instance_uid, _props()),
-                _uid_or_text(c.SOP_INSTANCE_UID, k.sop_instance_uid, _props())]
-    for concept, value in ((c.FRAME_NUMBER, k.frame), (c.SLICE_INDEX, k.slice_index), (c.WINDOW_CENTER, k.window_center),
-                           (c.WINDOW_WIDTH, k.window_width), (c.DISPLAY_ZOOM, k.zoom)):
+    item = _text(sr_codes.KEY_IMAGE_ID, k.key_image_id)
+    children = [_uid_or_text(sr_codes.SERIES_INSTANCE_UID, k.series_instance_uid, _props()),
+                _uid_or_text(sr_codes.SOP_INSTANCE_UID, k.sop_instance_uid, _props())]
+    for concept, value in ((sr_codes.FRAME_NUMBER, k.frame), (sr_codes.SLICE_INDEX, k.slice_index),
+                           (sr_codes.WINDOW_CENTER, k.window_center),
+                           (sr_codes.WINDOW_WIDTH, k.window_width), (sr_codes.DISPLAY_ZOOM, k.zoom)):
         if value is not None:
-            children.append(hsr.NumContentItem(concept, value, c.UNIT_NONE, relationship_type=_props()))
-    for concept, text in ((c.VIEW_PLANE, k.plane), (c.KEY_IMAGE_CAPTION, k.caption)):
+            children.append(hsr.NumContentItem(concept, value, sr_codes.UNIT_NONE, relationship_type=_props()))
+    for concept, text in ((sr_codes.VIEW_PLANE, k.plane), (sr_codes.KEY_IMAGE_CAPTION, k.caption)):
         if text:
             children.append(_text(concept, text, _props()))
-    children += [_text(c.KEY_IMAGE_ANNOTATION, a, _props()) for a in k.annotation_ids]
+    children += [_text(sr_codes.KEY_IMAGE_ANNOTATION, a, _props()) for a in k.annotation_ids]
     sop_class, n_frames = evidence_index.get(k.sop_instance_uid, ("", 1))
     if sop_class:
         frames = k.frame if (k.frame is not None and n_frames > 1 and k.frame <= n_frames) else None
-        children.append(hsr.ImageContentItem(c.SOURCE_IMAGE, sop_class, k.sop_instance_uid,
+        children.append(hsr.ImageContentItem(sr_codes.SOURCE_IMAGE, sop_class, k.sop_instance_uid,
                                              referenced_frame_numbers=frames,
                                              relationship_type=hsr.RelationshipTypeValues.INFERRED_FROM))
     _add_children(item, children)
-    return _group("Key image", c.FINDING_KEY_IMAGE, extra=[item])
+    return _group("Key image", sr_codes.FINDING_KEY_IMAGE, extra=[item])
 
 
-def _amendment_group(a: m.Amendment):
+def _amendment_group(a: findings_model.Amendment):
     """One group per amendment: who (TEXT) with when and each changed item as properties."""
-    item = _text(c.AMENDED_BY, a.reader)
-    _add_children(item, [_text(c.AMENDED_AT, a.at, _props()), *(_text(c.AMENDED_ITEM, ch, _props()) for ch in a.changes)])
-    return _group("Amendment", c.FINDING_AMENDMENT, extra=[item])
+    item = _text(sr_codes.AMENDED_BY, a.reader)
+    _add_children(item, [_text(sr_codes.AMENDED_AT, a.at, _props()),
+                         *(_text(sr_codes.AMENDED_ITEM, ch, _props()) for ch in a.changes)])
+    return _group("Amendment", sr_codes.FINDING_AMENDMENT, extra=[item])
 
 
 def _pn(reader: str) -> str:
@@ -484,7 +490,7 @@ def _pn(reader: str) -> str:
     return cleaned + "^" if cleaned else ""  # one component (family name) only
 
 
-def build_report(findings: m.StudyFindings, evidence_index: dict[str, tuple[str, int]] | None = None):
+def build_report(findings: findings_model.StudyFindings, evidence_index: dict[str, tuple[str, int]] | None = None):
     """The TID 1500 content tree (a highdicom MeasurementReport)."""
     from pydicom.sr.codedict import codes
     from pydicom.uid import generate_uid
@@ -523,13 +529,13 @@ def build_report(findings: m.StudyFindings, evidence_index: dict[str, tuple[str,
     groups += [_amendment_group(a) for a in findings.amendments]
     return hsr.MeasurementReport(
         observation_context=hsr.ObservationContext(observer_person_context=person, observer_device_context=device),
-        procedure_reported=c.PROCEDURE_REVIEW,
+        procedure_reported=sr_codes.PROCEDURE_REVIEW,
         imaging_measurements=groups,
-        title=c.IMAGING_MEASUREMENT_REPORT,
+        title=sr_codes.IMAGING_MEASUREMENT_REPORT,
     )
 
 
-def findings_to_sr(findings: m.StudyFindings, evidence: Sequence[Any], *, series_number: int = SR_SERIES_NUMBER,
+def findings_to_sr(findings: findings_model.StudyFindings, evidence: Sequence[Any], *, series_number: int = SR_SERIES_NUMBER,
                    instance_number: int = 1, manufacturer: str = "Isthmus project") -> Any:
     """A highdicom Comprehensive3DSR dataset for ``findings`` with ``evidence`` (header datasets
     of the source study) as the referenced instances."""
@@ -551,8 +557,8 @@ def findings_to_sr(findings: m.StudyFindings, evidence: Sequence[Any], *, series
     from highdicom.coding_schemes import CodingSchemeIdentificationItem
 
     scheme = CodingSchemeIdentificationItem(
-        designator=c.PRIVATE_SCHEME, name=c.PRIVATE_SCHEME_NAME, version=c.PRIVATE_SCHEME_VERSION,
-        responsible_organization=c.PRIVATE_SCHEME_ORGANIZATION,
+        designator=sr_codes.PRIVATE_SCHEME, name=sr_codes.PRIVATE_SCHEME_NAME, version=sr_codes.PRIVATE_SCHEME_VERSION,
+        responsible_organization=sr_codes.PRIVATE_SCHEME_ORGANIZATION,
     )
     sr = hd.sr.Comprehensive3DSR(
         evidence=evidence,
@@ -573,7 +579,7 @@ def findings_to_sr(findings: m.StudyFindings, evidence: Sequence[Any], *, series
     return sr
 
 
-def export_sr(findings: m.StudyFindings, path: str | os.PathLike, study: Any = None) -> Path:
+def export_sr(findings: findings_model.StudyFindings, path: str | os.PathLike, study: Any = None) -> Path:
     """Write the SR for ``findings`` to ``path`` (atomically). ``study`` is the source study: a
     folder, a list of files/folders, or a list of pydicom datasets. Returns the path."""
     from pydicom.filewriter import dcmwrite

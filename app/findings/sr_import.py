@@ -22,24 +22,25 @@ from typing import Any
 
 from pydicom.sr.coding import Code
 
-from app.findings import model as m, sr_codes as c
+from app.findings import model as findings_model, sr_codes
 from app.findings.io import FindingsFileError
 
 Key = tuple[str, str]
 
-_LEVELS_BY_SITE = c.reverse(c.LEVEL_CODES)
-_SIDES = c.reverse(c.SIDE_CODES)
-_PARS_STATUS = c.reverse(c.PARS_STATUS_CODES)
-_EDEMA_SITES = c.reverse(c.EDEMA_SITE_CODES)
-_HOLLENBERG = c.reverse(c.HOLLENBERG_CODES)
-_CT_STAGES = c.reverse(c.CT_STAGE_CODES)
-_DIRECTIONS = c.reverse(c.SLIP_DIRECTION_CODES)
-_TECHNIQUES = c.reverse(c.SLIP_TECHNIQUE_CODES)
-_ENDPLATES = c.reverse(c.SLIP_ANGLE_ENDPLATE_CODES)
-_PFIRRMANN = c.reverse(c.PFIRRMANN_CODES)
-_SEVERITY = c.reverse(c.SEVERITY_CODES)
-_MODALITIES = c.reverse(c.MODALITY_CODES)
-_BOOL = {c.key(c.PRESENT): True, c.key(c.ABSENT): False, c.key(c.YES): True, c.key(c.NO): False}
+_LEVELS_BY_SITE = sr_codes.reverse(sr_codes.LEVEL_CODES)
+_SIDES = sr_codes.reverse(sr_codes.SIDE_CODES)
+_PARS_STATUS = sr_codes.reverse(sr_codes.PARS_STATUS_CODES)
+_EDEMA_SITES = sr_codes.reverse(sr_codes.EDEMA_SITE_CODES)
+_HOLLENBERG = sr_codes.reverse(sr_codes.HOLLENBERG_CODES)
+_CT_STAGES = sr_codes.reverse(sr_codes.CT_STAGE_CODES)
+_DIRECTIONS = sr_codes.reverse(sr_codes.SLIP_DIRECTION_CODES)
+_TECHNIQUES = sr_codes.reverse(sr_codes.SLIP_TECHNIQUE_CODES)
+_ENDPLATES = sr_codes.reverse(sr_codes.SLIP_ANGLE_ENDPLATE_CODES)
+_PFIRRMANN = sr_codes.reverse(sr_codes.PFIRRMANN_CODES)
+_SEVERITY = sr_codes.reverse(sr_codes.SEVERITY_CODES)
+_MODALITIES = sr_codes.reverse(sr_codes.MODALITY_CODES)
+_BOOL = {sr_codes.key(sr_codes.PRESENT): True, sr_codes.key(sr_codes.ABSENT): False,
+         sr_codes.key(sr_codes.YES): True, sr_codes.key(sr_codes.NO): False}
 
 
 class SRImportError(FindingsFileError):
@@ -73,7 +74,7 @@ def _text(item: Any) -> str:
     if item.value_type == _hsr().ValueTypeValues.UIDREF:
         return str(item.value)
     value = str(item.value or "")
-    suffix = _find(item, c.TRAILING_TEXT)
+    suffix = _find(item, sr_codes.TRAILING_TEXT)
     if suffix:
         value = value.rstrip(" \x00") + str(json.loads(str(suffix[0].value)))
     return value
@@ -84,7 +85,7 @@ def _num(item: Any) -> float:
 
 
 def _lookup(table: dict[Key, Any], code: Any, what: str) -> Any:
-    k = c.key(code)
+    k = sr_codes.key(code)
     if k not in table:
         raise ValueError(f"unknown {what} code {k[1]} ({k[0]})")
     return table[k]
@@ -115,7 +116,7 @@ def _points(text: str, what: str) -> tuple[Any, ...]:
 def _by_name(items: list[Any]) -> dict[Key, list[Any]]:
     out: dict[Key, list[Any]] = {}
     for item in items:
-        out.setdefault(c.key(item.name), []).append(item)
+        out.setdefault(sr_codes.key(item.name), []).append(item)
     return out
 
 
@@ -131,17 +132,17 @@ class _Group:
     def _evaluations(self, concept: Code) -> list[Any]:
         if self._qualitative is None:
             self._qualitative = _by_name(self.group.get_qualitative_evaluations())
-        return self._qualitative.get(c.key(concept), [])
+        return self._qualitative.get(sr_codes.key(concept), [])
 
     def _numbers(self, concept: Code) -> list[Any]:
         if self._measurements is None:
             self._measurements = _by_name(self.group.get_measurements())
-        return self._measurements.get(c.key(concept), [])
+        return self._measurements.get(sr_codes.key(concept), [])
 
     @property
     def finding_type(self) -> Key | None:
         ft = self.group.finding_type
-        return None if ft is None else c.key(ft)
+        return None if ft is None else sr_codes.key(ft)
 
     def all_codes(self, concept: Code, table: dict[Key, Any], what: str) -> list[Any]:
         return [_lookup(table, q.value, what) for q in self._evaluations(concept)]
@@ -162,7 +163,7 @@ class _Group:
         found = self.measurement(concept)
         return None if found is None else float(found.value)
 
-    def site(self) -> tuple[m.Level, m.Side | None]:
+    def site(self) -> tuple[findings_model.Level, findings_model.Side | None]:
         sites = self.group.finding_sites
         if not sites:
             raise ValueError("measurement group without a finding site")
@@ -175,21 +176,21 @@ class _Group:
     def override(self, value_concept: Code, source_concept: Code, table: dict[Key, Any], what: str) -> Any | None:
         value = self.code(value_concept, table, what)
         sources = self._evaluations(source_concept)
-        if value is not None and sources and c.key(sources[0].value) == c.key(c.GRADE_SOURCE_OVERRIDE):
+        if value is not None and sources and sr_codes.key(sources[0].value) == sr_codes.key(sr_codes.GRADE_SOURCE_OVERRIDE):
             return value
         return None
 
-    def annotations(self) -> tuple[m.AnnotationRef, ...]:
+    def annotations(self) -> tuple[findings_model.AnnotationRef, ...]:
         refs = []
-        for it in _find(self.root, c.ANNOTATION):
-            frame = _opt_num(it, c.FRAME_NUMBER)
-            px = _opt_text(it, c.POINTS_PX)
-            lps = _opt_text(it, c.POINTS_LPS)
-            refs.append(m.AnnotationRef(
+        for it in _find(self.root, sr_codes.ANNOTATION):
+            frame = _opt_num(it, sr_codes.FRAME_NUMBER)
+            px = _opt_text(it, sr_codes.POINTS_PX)
+            lps = _opt_text(it, sr_codes.POINTS_LPS)
+            refs.append(findings_model.AnnotationRef(
                 annotation_id=_text(it),
-                kind=_opt_text(it, c.ANNOTATION_KIND),
-                series_instance_uid=_opt_text(it, c.SERIES_INSTANCE_UID),
-                sop_instance_uid=_opt_text(it, c.SOP_INSTANCE_UID),
+                kind=_opt_text(it, sr_codes.ANNOTATION_KIND),
+                series_instance_uid=_opt_text(it, sr_codes.SERIES_INSTANCE_UID),
+                sop_instance_uid=_opt_text(it, sr_codes.SOP_INSTANCE_UID),
                 frame=None if frame is None else int(round(frame)),
                 points_px=_points(px, "pixel points") if px else (),
                 points_lps=_points(lps, "patient points") if lps else (),
@@ -199,82 +200,83 @@ class _Group:
 
 # ------------------------------------------------------------------ pieces
 
-def _pars(g: _Group) -> m.ParsFinding:
+def _pars(g: _Group) -> findings_model.ParsFinding:
     level, side = g.site()
     if side is None:
         raise ValueError(f"pars finding at {level.value} without laterality")
-    status = g.code(c.PARS_STATUS, _PARS_STATUS, "pars status")
+    status = g.code(sr_codes.PARS_STATUS, _PARS_STATUS, "pars status")
     if status is None:
         raise ValueError(f"pars finding at {level.value} {side.value} without a status")
-    edema = m.Edema(
-        present=g.code(c.EDEMA, _BOOL, "edema"),
-        sites=frozenset(g.all_codes(c.EDEMA_LOCATION, _EDEMA_SITES, "edema location")),
-        signal_ratio=g.num(c.EDEMA_SIR),
+    edema = findings_model.Edema(
+        present=g.code(sr_codes.EDEMA, _BOOL, "edema"),
+        sites=frozenset(g.all_codes(sr_codes.EDEMA_LOCATION, _EDEMA_SITES, "edema location")),
+        signal_ratio=g.num(sr_codes.EDEMA_SIR),
     )
-    return m.ParsFinding(
-        level, side, status, edema=edema, gap_mm=g.num(c.PARS_GAP),
-        mri_grade_override=g.override(c.HOLLENBERG, c.HOLLENBERG_SOURCE, _HOLLENBERG, "Hollenberg grade"),
-        ct_stage_override=g.override(c.CT_STAGE, c.CT_STAGE_SOURCE, _CT_STAGES, "CT stage"),
-        sclerotic_margins=g.code(c.SCLEROTIC_MARGINS, _BOOL, "sclerotic margins"),
-        provenance=g.annotations(), note=_opt_text(g.root, c.COMMENT),
-        read_on=frozenset(g.all_codes(c.MODALITY, _MODALITIES, "modality")),
+    return findings_model.ParsFinding(
+        level, side, status, edema=edema, gap_mm=g.num(sr_codes.PARS_GAP),
+        mri_grade_override=g.override(sr_codes.HOLLENBERG, sr_codes.HOLLENBERG_SOURCE, _HOLLENBERG, "Hollenberg grade"),
+        ct_stage_override=g.override(sr_codes.CT_STAGE, sr_codes.CT_STAGE_SOURCE, _CT_STAGES, "CT stage"),
+        sclerotic_margins=g.code(sr_codes.SCLEROTIC_MARGINS, _BOOL, "sclerotic margins"),
+        provenance=g.annotations(), note=_opt_text(g.root, sr_codes.COMMENT),
+        read_on=frozenset(g.all_codes(sr_codes.MODALITY, _MODALITIES, "modality")),
     )
 
 
-def _level(g: _Group) -> m.LevelFinding:
+def _level(g: _Group) -> findings_model.LevelFinding:
     level, _ = g.site()
-    return m.LevelFinding(
+    return findings_model.LevelFinding(
         level,
-        disc_pfirrmann=g.code(c.PFIRRMANN, _PFIRRMANN, "Pfirrmann grade"),
-        neural_arch_hypoplasia=g.code(c.NEURAL_ARCH_HYPOPLASIA, _BOOL, "neural arch hypoplasia"),
-        foraminal_stenosis=g.code(c.FORAMINAL_STENOSIS, _SEVERITY, "foraminal stenosis"),
-        instability=g.code(c.INSTABILITY, _BOOL, "instability"),
-        spina_bifida_occulta=g.code(c.SPINA_BIFIDA_OCCULTA, _BOOL, "spina bifida occulta"),
-        note=_opt_text(g.root, c.COMMENT),
+        disc_pfirrmann=g.code(sr_codes.PFIRRMANN, _PFIRRMANN, "Pfirrmann grade"),
+        neural_arch_hypoplasia=g.code(sr_codes.NEURAL_ARCH_HYPOPLASIA, _BOOL, "neural arch hypoplasia"),
+        foraminal_stenosis=g.code(sr_codes.FORAMINAL_STENOSIS, _SEVERITY, "foraminal stenosis"),
+        instability=g.code(sr_codes.INSTABILITY, _BOOL, "instability"),
+        spina_bifida_occulta=g.code(sr_codes.SPINA_BIFIDA_OCCULTA, _BOOL, "spina bifida occulta"),
+        note=_opt_text(g.root, sr_codes.COMMENT),
         provenance=g.annotations(),
     )
 
 
-def _slip(g: _Group) -> tuple[m.Level, m.Slip]:
+def _slip(g: _Group) -> tuple[findings_model.Level, findings_model.Slip]:
     level, _ = g.site()
-    percent = g.measurement(c.PERCENT_SLIP)
+    percent = g.measurement(sr_codes.PERCENT_SLIP)
     if percent is None:
         raise ValueError(f"slip at {level.value} without a percent slip")
     method = percent.method
-    technique = m.SlipTechnique.POSTERIOR_CORNER_PERPENDICULAR if method is None else \
+    technique = findings_model.SlipTechnique.POSTERIOR_CORNER_PERPENDICULAR if method is None else \
         _lookup(_TECHNIQUES, method, "slip technique")
     landmarks = {}
-    for it in _find(g.root, c.SLIP_LANDMARK):
-        landmarks[_text(it)] = tuple(float(v) for v in json.loads(_opt_text(it, c.POINT_LPS)))
-    direction = g.code(c.SLIP_DIRECTION, _DIRECTIONS, "slip direction") or m.SlipDirection.ANTERIOR
-    return level, m.Slip(
+    for it in _find(g.root, sr_codes.SLIP_LANDMARK):
+        landmarks[_text(it)] = tuple(float(v) for v in json.loads(_opt_text(it, sr_codes.POINT_LPS)))
+    direction = g.code(sr_codes.SLIP_DIRECTION, _DIRECTIONS, "slip direction") or findings_model.SlipDirection.ANTERIOR
+    return level, findings_model.Slip(
         percent=float(percent.value), direction=direction, technique=technique, landmarks_lps=landmarks,
-        slip_angle_deg=g.num(c.SLIP_ANGLE),
-        slip_angle_endplate=g.code(c.SLIP_ANGLE_ENDPLATE, _ENDPLATES, "slip angle endplate"),
+        slip_angle_deg=g.num(sr_codes.SLIP_ANGLE),
+        slip_angle_endplate=g.code(sr_codes.SLIP_ANGLE_ENDPLATE, _ENDPLATES, "slip angle endplate"),
         provenance=g.annotations(),
     )
 
 
-def _instability(g: _Group) -> tuple[m.Level, m.InstabilityMeasurement]:
+def _instability(g: _Group) -> tuple[findings_model.Level, findings_model.InstabilityMeasurement]:
     level, _ = g.site()
-    return level, m.InstabilityMeasurement(
-        translation_mm=g.num(c.TRANSLATION_MM), translation_pct=g.num(c.TRANSLATION_PCT),
-        angulation_deg=g.num(c.ANGULATION), provenance=g.annotations(),
+    return level, findings_model.InstabilityMeasurement(
+        translation_mm=g.num(sr_codes.TRANSLATION_MM), translation_pct=g.num(sr_codes.TRANSLATION_PCT),
+        angulation_deg=g.num(sr_codes.ANGULATION), provenance=g.annotations(),
     )
 
 
-def _spinopelvic(g: _Group) -> m.SpinoPelvic:
-    values = {name: g.num(concept) for name, concept in c.SPINOPELVIC_ITEMS.items()}
-    return m.SpinoPelvic(**values, provenance=g.annotations())
+def _spinopelvic(g: _Group) -> findings_model.SpinoPelvic:
+    values = {name: g.num(concept) for name, concept in sr_codes.SPINOPELVIC_ITEMS.items()}
+    return findings_model.SpinoPelvic(**values, provenance=g.annotations())
 
 
-def _imaging(g: _Group) -> m.ImagingPerformed:
-    return m.ImagingPerformed(**{name: g.code(concept, _BOOL, name) for name, concept in c.IMAGING_ITEMS.items()})
+def _imaging(g: _Group) -> findings_model.ImagingPerformed:
+    return findings_model.ImagingPerformed(**{name: g.code(concept, _BOOL, name)
+                                              for name, concept in sr_codes.IMAGING_ITEMS.items()})
 
 
-def _context(g: _Group) -> m.ClinicalContext:
+def _context(g: _Group) -> findings_model.ClinicalContext:
     values: dict[str, Any] = {}
-    for field_name, (concept, kind) in c.CONTEXT_ITEMS.items():
+    for field_name, (concept, kind) in sr_codes.CONTEXT_ITEMS.items():
         if kind == "bool":
             value = g.code(concept, _BOOL, field_name)
         elif kind == "text":
@@ -284,32 +286,32 @@ def _context(g: _Group) -> m.ClinicalContext:
             value = g.num(concept)
         else:
             assert isinstance(kind, type)  # the remaining kinds are the enum classes of c.ENUM_CODES
-            value = g.code(concept, c.reverse(c.ENUM_CODES[kind]), field_name)
+            value = g.code(concept, sr_codes.reverse(sr_codes.ENUM_CODES[kind]), field_name)
         if value is not None:
             values[field_name] = value
-    values["from_dicom"] = frozenset(_text(it) for it in _find(g.root, c.FROM_DICOM))
-    return m.ClinicalContext(**values)
+    values["from_dicom"] = frozenset(_text(it) for it in _find(g.root, sr_codes.FROM_DICOM))
+    return findings_model.ClinicalContext(**values)
 
 
-def _key_image(g: _Group) -> m.KeyImage:
-    item = _one(g.root, c.KEY_IMAGE_ID)
+def _key_image(g: _Group) -> findings_model.KeyImage:
+    item = _one(g.root, sr_codes.KEY_IMAGE_ID)
     if item is None:
         raise ValueError("a key image group without its identifier")
-    return m.KeyImage(
-        key_image_id=_text(item), series_instance_uid=_opt_text(item, c.SERIES_INSTANCE_UID),
-        sop_instance_uid=_opt_text(item, c.SOP_INSTANCE_UID), frame=_opt_int(item, c.FRAME_NUMBER),
-        slice_index=_opt_int(item, c.SLICE_INDEX), plane=_opt_text(item, c.VIEW_PLANE),
-        window_center=_opt_num(item, c.WINDOW_CENTER), window_width=_opt_num(item, c.WINDOW_WIDTH),
-        zoom=_opt_num(item, c.DISPLAY_ZOOM), caption=_opt_text(item, c.KEY_IMAGE_CAPTION),
-        annotation_ids=tuple(_text(it) for it in _find(item, c.KEY_IMAGE_ANNOTATION)))
+    return findings_model.KeyImage(
+        key_image_id=_text(item), series_instance_uid=_opt_text(item, sr_codes.SERIES_INSTANCE_UID),
+        sop_instance_uid=_opt_text(item, sr_codes.SOP_INSTANCE_UID), frame=_opt_int(item, sr_codes.FRAME_NUMBER),
+        slice_index=_opt_int(item, sr_codes.SLICE_INDEX), plane=_opt_text(item, sr_codes.VIEW_PLANE),
+        window_center=_opt_num(item, sr_codes.WINDOW_CENTER), window_width=_opt_num(item, sr_codes.WINDOW_WIDTH),
+        zoom=_opt_num(item, sr_codes.DISPLAY_ZOOM), caption=_opt_text(item, sr_codes.KEY_IMAGE_CAPTION),
+        annotation_ids=tuple(_text(it) for it in _find(item, sr_codes.KEY_IMAGE_ANNOTATION)))
 
 
-def _amendment(g: _Group) -> m.Amendment:
-    item = _one(g.root, c.AMENDED_BY)
+def _amendment(g: _Group) -> findings_model.Amendment:
+    item = _one(g.root, sr_codes.AMENDED_BY)
     if item is None:
         raise ValueError("an amendment group without its reader")
-    return m.Amendment(reader=_text(item), at=_opt_text(item, c.AMENDED_AT),
-                       changes=tuple(_text(it) for it in _find(item, c.AMENDED_ITEM)))
+    return findings_model.Amendment(reader=_text(item), at=_opt_text(item, sr_codes.AMENDED_AT),
+                       changes=tuple(_text(it) for it in _find(item, sr_codes.AMENDED_ITEM)))
 
 
 # ------------------------------------------------------------------ the document
@@ -336,13 +338,13 @@ def measurement_groups(sr: Any) -> list[Any]:
     """The TID 1501 measurement groups of a TID 1500 report (SRImportError when it is none)."""
     hsr = _hsr()
     name = sr.get("ConceptNameCodeSequence", None)
-    if not name or c.key(name[0]) != c.key(c.IMAGING_MEASUREMENT_REPORT):
+    if not name or sr_codes.key(name[0]) != sr_codes.key(sr_codes.IMAGING_MEASUREMENT_REPORT):
         raise SRImportError(None, "not a TID 1500 Imaging Measurement Report")
-    if not _find(sr, c.IMAGING_MEASUREMENTS):
+    if not _find(sr, sr_codes.IMAGING_MEASUREMENTS):
         raise SRImportError(None, "the report has no Imaging Measurements")
     groups = []
-    for container in _find(sr, c.IMAGING_MEASUREMENTS):
-        for item in _find(container, c.MEASUREMENT_GROUP):
+    for container in _find(sr, sr_codes.IMAGING_MEASUREMENTS):
+        for item in _find(container, sr_codes.MEASUREMENT_GROUP):
             if item.value_type != hsr.ValueTypeValues.CONTAINER:
                 raise SRImportError(None, "a measurement group that is not a container")
             # what MeasurementsAndQualitativeEvaluations.from_sequence does, on the items parse_sr
@@ -355,7 +357,7 @@ def measurement_groups(sr: Any) -> list[Any]:
 
 def is_isthmus_group(group: Any) -> bool:
     ft = group.finding_type
-    return ft is not None and c.key(ft) == c.key(c.STUDY_INFO)
+    return ft is not None and sr_codes.key(ft) == sr_codes.key(sr_codes.STUDY_INFO)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -363,7 +365,8 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-def _typed_errors(read: Callable[[], m.StudyFindings], path: str | os.PathLike | None) -> m.StudyFindings:
+def _typed_errors(read: Callable[[], findings_model.StudyFindings],
+                  path: str | os.PathLike | None) -> findings_model.StudyFindings:
     """``read()``, any failure turned into SRImportError naming ``path`` and the problem."""
     try:
         return read()
@@ -377,72 +380,72 @@ def _typed_errors(read: Callable[[], m.StudyFindings], path: str | os.PathLike |
         raise SRImportError(path, f"damaged Isthmus SR: {_one_line(exc)}") from exc
 
 
-def findings_from_sr(dataset: Any, path: str | os.PathLike | None = None) -> m.StudyFindings:
+def findings_from_sr(dataset: Any, path: str | os.PathLike | None = None) -> findings_model.StudyFindings:
     """Rebuild the StudyFindings from an Isthmus SR dataset (pydicom Dataset or highdicom SR; not
     changed). SRImportError when it is not such a report or is damaged."""
     return _typed_errors(lambda: _findings_from_parsed(parse_sr(dataset, copy=True)), path)
 
 
-def findings_from_parsed(sr: Any, path: str | os.PathLike | None = None) -> m.StudyFindings:
+def findings_from_parsed(sr: Any, path: str | os.PathLike | None = None) -> findings_model.StudyFindings:
     """``findings_from_sr`` for a document ``parse_sr`` already returned (no second conversion)."""
     return _typed_errors(lambda: _findings_from_parsed(sr), path)
 
 
-def _findings_from_parsed(sr: Any) -> m.StudyFindings:
+def _findings_from_parsed(sr: Any) -> findings_model.StudyFindings:
     groups = [_Group(g) for g in measurement_groups(sr)]
-    study_groups = [g for g in groups if g.finding_type == c.key(c.STUDY_INFO)]
+    study_groups = [g for g in groups if g.finding_type == sr_codes.key(sr_codes.STUDY_INFO)]
     if not study_groups:
         raise SRImportError(None, "not written by Isthmus (no 'Isthmus study information' group)")
     study = study_groups[0]
-    version = study.num(c.SCHEMA_VERSION)
-    if version is not None and int(version) > m.SCHEMA_VERSION:
+    version = study.num(sr_codes.SCHEMA_VERSION)
+    if version is not None and int(version) > findings_model.SCHEMA_VERSION:
         raise SRImportError(None, f"written by a newer Isthmus (findings schema version {int(version)}); update Isthmus")
-    pars: list[m.ParsFinding] = []
-    levels: dict[m.Level, m.LevelFinding] = {}
-    slips: dict[m.Level, m.Slip] = {}
-    instability: dict[m.Level, m.InstabilityMeasurement] = {}
-    context = m.ClinicalContext()
-    imaging = m.ImagingPerformed()
-    spinopelvic: m.SpinoPelvic | None = None
-    key_images: list[m.KeyImage] = []
-    amendments: list[m.Amendment] = []
+    pars: list[findings_model.ParsFinding] = []
+    levels: dict[findings_model.Level, findings_model.LevelFinding] = {}
+    slips: dict[findings_model.Level, findings_model.Slip] = {}
+    instability: dict[findings_model.Level, findings_model.InstabilityMeasurement] = {}
+    context = findings_model.ClinicalContext()
+    imaging = findings_model.ImagingPerformed()
+    spinopelvic: findings_model.SpinoPelvic | None = None
+    key_images: list[findings_model.KeyImage] = []
+    amendments: list[findings_model.Amendment] = []
     for g in groups:
         kind = g.finding_type
-        if kind == c.key(c.FINDING_PARS):
+        if kind == sr_codes.key(sr_codes.FINDING_PARS):
             pars.append(_pars(g))
-        elif kind == c.key(c.FINDING_LEVEL):
+        elif kind == sr_codes.key(sr_codes.FINDING_LEVEL):
             lv = _level(g)
             if lv.level in levels:
                 raise ValueError(f"two level groups for {lv.level.value}")
             levels[lv.level] = lv
-        elif kind == c.key(c.FINDING_SLIP):
+        elif kind == sr_codes.key(sr_codes.FINDING_SLIP):
             level, slip = _slip(g)
             slips[level] = slip
-        elif kind == c.key(c.CLINICAL_CONTEXT):
+        elif kind == sr_codes.key(sr_codes.CLINICAL_CONTEXT):
             context = _context(g)
-        elif kind == c.key(c.FINDING_INSTABILITY):
+        elif kind == sr_codes.key(sr_codes.FINDING_INSTABILITY):
             level, measured = _instability(g)
             instability[level] = measured
-        elif kind == c.key(c.FINDING_SPINOPELVIC):
+        elif kind == sr_codes.key(sr_codes.FINDING_SPINOPELVIC):
             spinopelvic = _spinopelvic(g)
-        elif kind == c.key(c.FINDING_IMAGING):
+        elif kind == sr_codes.key(sr_codes.FINDING_IMAGING):
             imaging = _imaging(g)
-        elif kind == c.key(c.FINDING_KEY_IMAGE):
+        elif kind == sr_codes.key(sr_codes.FINDING_KEY_IMAGE):
             key_images.append(_key_image(g))
-        elif kind == c.key(c.FINDING_AMENDMENT):
+        elif kind == sr_codes.key(sr_codes.FINDING_AMENDMENT):
             amendments.append(_amendment(g))
         # other groups (the study group, foreign groups) carry nothing more
     for level, slip in slips.items():
-        levels[level] = replace(levels.get(level, m.LevelFinding(level)), slip=slip)
+        levels[level] = replace(levels.get(level, findings_model.LevelFinding(level)), slip=slip)
     for level, measured in instability.items():
-        levels[level] = replace(levels.get(level, m.LevelFinding(level)), instability_measured=measured)
+        levels[level] = replace(levels.get(level, findings_model.LevelFinding(level)), instability_measured=measured)
     root = study.root
-    return m.StudyFindings(
-        study_instance_uid=_opt_text(root, c.STUDY_INSTANCE_UID),
-        reader=_opt_text(root, c.READER),
-        created=_opt_text(root, c.CREATED),
-        modified=_opt_text(root, c.MODIFIED),
-        impression=_opt_text(root, c.IMPRESSION),
+    return findings_model.StudyFindings(
+        study_instance_uid=_opt_text(root, sr_codes.STUDY_INSTANCE_UID),
+        reader=_opt_text(root, sr_codes.READER),
+        created=_opt_text(root, sr_codes.CREATED),
+        modified=_opt_text(root, sr_codes.MODIFIED),
+        impression=_opt_text(root, sr_codes.IMPRESSION),
         pars=tuple(pars),
         levels=tuple(levels.values()),
         context=context,
@@ -450,11 +453,11 @@ def _findings_from_parsed(sr: Any) -> m.StudyFindings:
         spinopelvic=spinopelvic,
         key_images=tuple(key_images),
         amendments=tuple(amendments),
-        schema_version=m.SCHEMA_VERSION,  # an older report is migrated: its new fields stay unknown
+        schema_version=findings_model.SCHEMA_VERSION,  # an older report is migrated: its new fields stay unknown
     )
 
 
-def load_findings_from_sr(path: str | os.PathLike) -> m.StudyFindings:
+def load_findings_from_sr(path: str | os.PathLike) -> findings_model.StudyFindings:
     """Read an SR file and rebuild its findings (SRImportError names the file and the problem)."""
     p = Path(path)
     ds = read_sr_file(p)

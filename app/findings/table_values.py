@@ -7,17 +7,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from app.findings import model as m
+from app.findings import model as findings_model
 
 UNKNOWN = "?"
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV", 5: "V"}
 
 STATUS_LABELS = {
-    m.ParsStatus.INTACT: "intact",
-    m.ParsStatus.STRESS_REACTION: "stress reaction",
-    m.ParsStatus.INCOMPLETE_FRACTURE: "incomplete fracture",
-    m.ParsStatus.COMPLETE_FRACTURE: "complete fracture",
-    m.ParsStatus.CHRONIC_NONUNION: "chronic non-union",
+    findings_model.ParsStatus.INTACT: "intact",
+    findings_model.ParsStatus.STRESS_REACTION: "stress reaction",
+    findings_model.ParsStatus.INCOMPLETE_FRACTURE: "incomplete fracture",
+    findings_model.ParsStatus.COMPLETE_FRACTURE: "complete fracture",
+    findings_model.ParsStatus.CHRONIC_NONUNION: "chronic non-union",
 }
 HOLLENBERG_LABELS = {
     0: "0 normal",
@@ -52,11 +52,11 @@ def parse_edema(v: Any) -> tuple[bool | None, list]:
     """"", "no", "yes", "yes:pars,pedicle" or just "pars,pedicle" -> (present, sites)."""
     text = "" if v is None else str(v).strip().lower()
     head, _, tail = text.partition(":")
-    site_names = {x.value for x in m.EdemaSite}
+    site_names = {x.value for x in findings_model.EdemaSite}
     if head and all(x.strip() in site_names for x in head.split(",")) and not tail:
         head, tail = "yes", head  # sites alone mean edema is present
     present = parse_tri(head)
-    sites = [m.EdemaSite(x.strip()) for x in tail.replace(";", ",").split(",") if x.strip()]
+    sites = [findings_model.EdemaSite(x.strip()) for x in tail.replace(";", ",").split(",") if x.strip()]
     if sites and present is not True:
         raise ValueError("edema sites need edema marked present")
     return present, sites

@@ -13,7 +13,7 @@ from PySide6.QtCore import QLocale, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QDoubleValidator
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLineEdit, QStyledItemDelegate, QWidget
 
-from app.findings import model as m
+from app.findings import model as findings_model
 from app.ui.findings.table_model import CHOICES_ROLE, KIND_ROLE
 
 
@@ -31,7 +31,7 @@ class _EdemaEditor(QWidget):
             self.combo.addItem(label, value)
         lay.addWidget(self.combo)
         self.boxes = {}
-        for site in m.EdemaSite:
+        for site in findings_model.EdemaSite:
             cb = QCheckBox(site.value, self)
             cb.toggled.connect(self._site_toggled)
             lay.addWidget(cb)

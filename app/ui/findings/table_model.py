@@ -22,7 +22,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from app.findings import model as m
+from app.findings import model as findings_model
 from app.findings.table_values import (
     HOLLENBERG_LABELS,
     ROMAN,
@@ -43,9 +43,10 @@ CHOICES_ROLE = Qt.ItemDataRole.UserRole + 1
 KIND_ROLE = Qt.ItemDataRole.UserRole + 2
 FLAG_ROLE = Qt.ItemDataRole.UserRole + 3  # truthy when the cell carries a warning flag
 
-ALL_LEVELS = (m.Level.L1, m.Level.L2, m.Level.L3, m.Level.L4, m.Level.L5)
+ALL_LEVELS = (findings_model.Level.L1, findings_model.Level.L2, findings_model.Level.L3,
+              findings_model.Level.L4, findings_model.Level.L5)
 # pars defects are almost always at L5, then L4: the short list keeps the table compact
-DEFAULT_LEVELS = (m.Level.L3, m.Level.L4, m.Level.L5)
+DEFAULT_LEVELS = (findings_model.Level.L3, findings_model.Level.L4, findings_model.Level.L5)
 WARN_BG = QColor("#5a4a12")
 OVERRIDE_FG = QColor("#f0c674")
 DERIVED_FG = QColor("#9fb7d0")
@@ -71,7 +72,7 @@ PARS_COLUMNS = (
            "choice", (("auto (derived)", ""), *tuple((lbl, str(g)) for g, lbl in HOLLENBERG_LABELS.items()))),
     Column("ct", "CT stage", "CT stage (pre-lysis / early / progressive / terminal), derived approximately from the "
            "pars entry (no validated crosswalk exists); pick a value to override",
-           "choice", (("auto (derived)", ""), *tuple((s.value, s.value) for s in m.CTStage))),
+           "choice", (("auto (derived)", ""), *tuple((s.value, s.value) for s in findings_model.CTStage))),
 )
 
 # ------------------------------------------------------------------ level section
@@ -85,7 +86,7 @@ LEVEL_COLUMNS = (
            "choice", (("?", ""), *tuple((r, str(i)) for i, r in enumerate(("I", "II", "III", "IV", "V"), 1)))),
     Column("hypoplasia", "Hypoplasia", "Neural-arch hypoplasia / dysplasia", "choice", TRI_CHOICES),
     Column("stenosis", "Foramina", "Foraminal stenosis severity", "choice",
-           (("?", ""), *tuple((s.value, s.value) for s in m.Severity))),
+           (("?", ""), *tuple((s.value, s.value) for s in findings_model.Severity))),
     Column("instability", "Instability", "Dynamic instability on flexion-extension views", "choice", TRI_CHOICES),
 )
 
@@ -101,7 +102,7 @@ class FindingsTableModel(QAbstractTableModel):
             raise ValueError(f"section must be 'pars' or 'levels', got {section!r}")
         self.session = session
         self.section = section
-        self._levels = tuple(m.Level(lv) for lv in levels)
+        self._levels = tuple(findings_model.Level(lv) for lv in levels)
         self.columns = PARS_COLUMNS if section == "pars" else LEVEL_COLUMNS
         self._rows = self._row_keys()
         self._shown = session.findings  # the findings the rows show (compared on each change)
@@ -116,7 +117,7 @@ class FindingsTableModel(QAbstractTableModel):
 
     def set_levels(self, levels: tuple) -> None:
         """Levels always listed (levels with an entry are listed anyway)."""
-        self._levels = tuple(m.Level(lv) for lv in levels)
+        self._levels = tuple(findings_model.Level(lv) for lv in levels)
         keys = self._row_keys()
         if keys != self._rows:
             self.beginResetModel()
@@ -131,9 +132,9 @@ class FindingsTableModel(QAbstractTableModel):
         f = self.session.findings
         if self.section == "pars":
             levels = set(self._levels) | {p.level for p in f.pars}
-            return [(lv, sd) for lv in m.Level if lv in levels for sd in m.Side]
+            return [(lv, sd) for lv in findings_model.Level if lv in levels for sd in findings_model.Side]
         levels = set(self._levels) | {lv.level for lv in f.levels}
-        return [lv for lv in m.Level if lv in levels]
+        return [lv for lv in findings_model.Level if lv in levels]
 
     def _on_findings_changed(self, *_: Any) -> None:
         """Rows added or removed: reset; otherwise dataChanged for the rows whose finding changed
@@ -149,7 +150,7 @@ class FindingsTableModel(QAbstractTableModel):
         for first, last in _runs(changed):
             self.dataChanged.emit(self.index(first, 0), self.index(last, len(self.columns) - 1))
 
-    def _entry(self, findings: m.StudyFindings, key: Any) -> Any:
+    def _entry(self, findings: findings_model.StudyFindings, key: Any) -> Any:
         return findings.pars_at(*key) if self.section == "pars" else findings.level(key)
 
     # ---------------------------------------------------------------- Qt API
@@ -246,7 +247,7 @@ class FindingsTableModel(QAbstractTableModel):
             )
         if col.key == "level":
             if role in (Role.DisplayRole, Role.EditRole):
-                return f"{level.value} {'L' if side is m.Side.LEFT else 'R'}"
+                return f"{level.value} {'L' if side is findings_model.Side.LEFT else 'R'}"
             if role == Role.ToolTipRole:
                 return f"{level.value} {side.value} pars"
             if role == Role.FontRole:
@@ -271,7 +272,7 @@ class FindingsTableModel(QAbstractTableModel):
                 return QBrush(QColor("#ff9e80"))
             return None
         if col.key == "edema":
-            sites = [x.value for x in m.EdemaSite if x in p.edema.sites]
+            sites = [x.value for x in findings_model.EdemaSite if x in p.edema.sites]
             if role == Role.DisplayRole:
                 text = tri_label(p.edema_present)
                 return f"{text}: {', '.join(sites)}" if sites else text
@@ -303,7 +304,7 @@ class FindingsTableModel(QAbstractTableModel):
             if role == Role.ForegroundRole:
                 return QBrush(OVERRIDE_FG if override is not None else DERIVED_FG)
             if role == Role.ToolTipRole:
-                ang = m.ang_grade(p.status, p.edema_present)
+                ang = findings_model.ang_grade(p.status, p.edema_present)
                 t = "Hollenberg grade derived from status x edema" + (f" (Ang {ang})" if ang else "")
                 if derived is None and p.status.fracture_extent == "incomplete":
                     t += "; an incomplete fracture without edema has no Hollenberg grade"
@@ -329,7 +330,7 @@ class FindingsTableModel(QAbstractTableModel):
         level, side = key
         s = self.session
         if ck == "status":
-            v = None if value in (None, "") else m.ParsStatus(value)
+            v = None if value in (None, "") else findings_model.ParsStatus(value)
             s.edit_pars(level, side, status=v)
         elif ck == "edema":
             present, sites = parse_edema(value)
@@ -340,12 +341,12 @@ class FindingsTableModel(QAbstractTableModel):
             v = None if value in (None, "") else int(value)
             s.edit_pars(level, side, mri_grade_override=v)
         elif ck == "ct":
-            s.edit_pars(level, side, ct_stage_override=enum_or_none(m.CTStage)(value))
+            s.edit_pars(level, side, ct_stage_override=enum_or_none(findings_model.CTStage)(value))
         else:
             raise ValueError(f"column {ck} is read-only")
 
     # levels -------------------------------------------------------------
-    def _level_data(self, level: m.Level, col: Column, role: int) -> Any:
+    def _level_data(self, level: findings_model.Level, col: Column, role: int) -> Any:
         lv = self.session.findings.level(level)
         slip = lv.slip if lv else None
         Role = Qt.ItemDataRole
@@ -360,7 +361,7 @@ class FindingsTableModel(QAbstractTableModel):
             if role == Role.DisplayRole:
                 if slip is None:
                     return ""
-                retro = " retro" if slip.direction is m.SlipDirection.POSTERIOR else ""
+                retro = " retro" if slip.direction is findings_model.SlipDirection.POSTERIOR else ""
                 return f"{slip.percent:.1f}{retro}"
             if role == Role.EditRole:
                 return "" if slip is None else slip.percent
@@ -376,7 +377,7 @@ class FindingsTableModel(QAbstractTableModel):
                 if grade is None:
                     return "none"
                 if near:
-                    bound = min(m.MEYERDING_UPPER_BOUNDS_PCT, key=lambda b: abs(slip.percent - b))
+                    bound = min(findings_model.MEYERDING_UPPER_BOUNDS_PCT, key=lambda b: abs(slip.percent - b))
                     return f"{grade.value} ⚠ near {bound:g} %"
                 return grade.value
             if role == Role.EditRole:
@@ -432,7 +433,7 @@ class FindingsTableModel(QAbstractTableModel):
             return None
         return None
 
-    def _set_level(self, level: m.Level, ck: str, value: Any) -> None:
+    def _set_level(self, level: findings_model.Level, ck: str, value: Any) -> None:
         s = self.session
         if ck == "slip":
             s.edit_level(level, slip_percent=parse_float(value))
@@ -445,7 +446,7 @@ class FindingsTableModel(QAbstractTableModel):
         elif ck == "instability":
             s.edit_level(level, instability=parse_tri(value))
         elif ck == "stenosis":
-            s.edit_level(level, foraminal_stenosis=enum_or_none(m.Severity)(value))
+            s.edit_level(level, foraminal_stenosis=enum_or_none(findings_model.Severity)(value))
         else:
             raise ValueError(f"column {ck} is read-only")
 
