@@ -91,6 +91,11 @@ class StudyListPanel(QWidget):
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._show_menu)
         lay.addWidget(self.table, 1)
+        self.empty_hint = QLabel("")  # what to do when the list is empty (shown instead of a blank table)
+        self.empty_hint.setObjectName("StudyListEmpty")
+        self.empty_hint.setWordWrap(True)
+        self.empty_hint.setVisible(False)
+        lay.addWidget(self.empty_hint)
         self.message = QLabel("")
         self.message.setObjectName("StudyListMessage")
         self.message.setWordWrap(True)
@@ -148,6 +153,16 @@ class StudyListPanel(QWidget):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 self.table.setItem(r, c, item)
         self.remove_button.setEnabled(self.db is not None and bool(self.rows))
+        self.empty_hint.setText(self._empty_text())
+        self.empty_hint.setVisible(not self.rows and self.db is not None)
+
+    def _empty_text(self) -> str:
+        if self.rows:
+            return ""
+        if self.search_box.text().strip() or self.modality.currentText() != "All":
+            return "No study matches this search."
+        return ("No studies yet. Add a folder with Import folder... (or open one with Open folder...), retrieve "
+                "one with File > Query PACS..., or double-click a sample case on the left.")
 
     def set_anonymised(self, on: bool) -> None:
         self.anonymised = bool(on)

@@ -61,6 +61,18 @@ def test_columns_and_search(qtbot, db, tmp_path):
     assert [r[0] for r in _cells(page)] == ["Alpha Ann"]
 
 
+def test_an_empty_list_says_how_to_add_studies_and_an_empty_search_says_so(qtbot, db, tmp_path):
+    page = _page(qtbot, db)
+    hint = page.studies.empty_hint
+    assert not hint.isHidden() and "Import folder" in hint.text() and "Query PACS" in hint.text()
+    write_study(tmp_path / "a", n=1, PatientName="Alpha^Ann", PatientID="A-1")
+    db.import_paths([tmp_path / "a"])
+    page.studies.refresh()
+    assert hint.isHidden() and _cells(page)[0][0] == "Alpha Ann"
+    page.studies.search_box.setText("nobody")
+    assert not hint.isHidden() and hint.text() == "No study matches this search."
+
+
 def test_anonymised_display_hides_names_and_ids(qtbot, db, tmp_path):
     write_study(tmp_path / "a", n=1, PatientName="Secret^Sam", PatientID="SSN-123")
     db.import_paths([tmp_path / "a"])
