@@ -112,16 +112,30 @@ class PacsActions(QObject):
 
     # ---- a retrieved study -----------------------------------------------------------------------
     def open_retrieved(self, node: Node, result: RetrieveResult) -> None:
-        self.window.open_paths([str(result.folder)])
-        self.retrieved_opened.emit(result)
+        """Import the retrieved study into the study database (source "pacs:NODE"), then open it.
+        In that order: opening a folder also indexes it, as "folder", and a study keeps its first source."""
         if not studydb_available():
+            self._open(result)
             return
         task = NetTask(import_retrieved, node.name, result.folder, with_progress=True, parent=self)
-        task.finished.connect(self.db_imported.emit)
-        task.failed.connect(lambda message: self.window.statusBar().showMessage(
-            f"The retrieved study was opened but not added to the study database: {message}", 10000))
+
+        def imported(report: object) -> None:
+            self._open(result)
+            self.db_imported.emit(report)
+
+        def not_imported(message: str) -> None:
+            self._open(result)
+            self.window.statusBar().showMessage(
+                f"The retrieved study was opened but not added to the study database: {message}", 10000)
+
+        task.finished.connect(imported)
+        task.failed.connect(not_imported)
         self.tasks.append(task)
         task.start()
+
+    def _open(self, result: RetrieveResult) -> None:
+        self.window.open_paths([str(result.folder)])
+        self.retrieved_opened.emit(result)
 
 
 def install_pacs(window: Any, store: NodeStore | None = None) -> PacsActions:

@@ -80,7 +80,7 @@ def test_a_retrieved_study_opens_in_the_window(window, qtbot, synthetic_study):
     files = sorted(synthetic_study.rglob("*.dcm"))
     result = RetrieveResult("1.2.826.0.1.3680043.8.498.1", synthetic_study, files, True, 0, f"{len(files)} retrieved")
     node = DimseNode("ORTHANC", ORTHANC_AET, "127.0.0.1", 104, ISTHMUS_AET)
-    with qtbot.waitSignal(window.pacs.retrieved_opened, timeout=5_000):
+    with qtbot.waitSignal(window.pacs.retrieved_opened, timeout=30_000):
         window.pacs.open_retrieved(node, result)
     qtbot.waitUntil(lambda: study_loaded(window), timeout=30_000)
     assert window.controller.paths == [str(synthetic_study)]
