@@ -315,15 +315,7 @@ class ToolDriver(QObject):
             popup.accepted.connect(edit_marker)
         elif isinstance(ann, LevelLabel):
             popup = LevelLabelPopup(self._popup_parent(), ann.level)
-
-            def rename(level, aid=ann.id):
-                if store.get(aid) is not None:
-                    try:
-                        set_level_label(store, aid, level)
-                    except ValueError as exc:
-                        self.sig_prompt.emit(f"Level label: {exc}")
-
-            popup.accepted.connect(rename)
+            popup.accepted.connect(self._level_setter(store, ann.id))
         else:
             popup = TextPopup(self._popup_parent(), text=ann.label)
             def edit_text(text, aid=ann.id) -> None:
@@ -336,6 +328,18 @@ class ToolDriver(QObject):
         return True
 
     # ---- popups after creation -------------------------------------------------------------
+    def _level_setter(self, store: Any, aid: str) -> Callable[[Any], None]:
+        """What a level-label popup's choice does: name the label (if it still exists); a level
+        the rules refuse is told on the prompt line."""
+        def set_level(level: Any) -> None:
+            if store.get(aid) is not None:
+                try:
+                    set_level_label(store, aid, level)
+                except ValueError as exc:
+                    self.sig_prompt.emit(f"Level label: {exc}")
+
+        return set_level
+
     def _popup_parent(self):
         return self.view.window() if self.view is not None else None
 
@@ -418,14 +422,6 @@ class ToolDriver(QObject):
             self._open(popup)
         elif isinstance(ann, LevelLabel) and ann.level is None:
             popup = LevelLabelPopup(self._popup_parent())
-
-            def name(level, aid=ann.id, store=store):
-                if store.get(aid) is not None:
-                    try:
-                        set_level_label(store, aid, level)
-                    except ValueError as exc:
-                        self.sig_prompt.emit(f"Level label: {exc}")
-
-            popup.accepted.connect(name)
+            popup.accepted.connect(self._level_setter(store, ann.id))
             # cancelled: the unnamed label stays; naming another label names it
             self._open(popup)
