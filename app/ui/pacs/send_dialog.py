@@ -37,6 +37,15 @@ from app.ui.pacs.widgets import NodeCombo, StatusLabel
 ReportExporter = Callable[[Path], Path]  # writes the report as DICOM Encapsulated PDF to the path given
 
 
+def identity_text(session: Any) -> str:
+    """"Patient DOE John · ID 123 · Born … · Study 2024-03-15 LUMBAR SPINE" of the session's study;
+    unknown values say so."""
+    study = getattr(session, "study", None)
+    if study is None:
+        return "Patient: unknown (the findings are not tied to an opened study)"
+    return " · ".join(f"{label} {value or 'unknown'}" for label, value in study.identity.header_fields())
+
+
 def describe_send(node_name: str, result: SendResult, names: dict[Path, str]) -> tuple[str, bool]:
     """(plain-words outcome, True when something failed)."""
     if result.failed == 0:
@@ -83,6 +92,11 @@ class SendFindingsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("The findings of the open study are sent as a DICOM Structured Report (TID 1500) "
                                 "in the study, with the patient's real identity."))
+        # whose findings these are, from the study's own headers (the SR carries the real identity)
+        self.identity = QLabel(identity_text(session))
+        self.identity.setObjectName("SendIdentity")
+        self.identity.setWordWrap(True)
+        layout.addWidget(self.identity)
         layout.addLayout(form)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)

@@ -59,6 +59,9 @@ def test_send_findings_stores_the_sr_and_the_report_in_orthanc(window, qtbot, sy
     store.save([DimseNode("ORTHANC", ORTHANC_AET, "127.0.0.1", fresh_orthanc.dicom_port, ISTHMUS_AET, 20.0)])
     window.pacs.store = store
     dialog = window.pacs.show_send()
+    ident = session.study.identity
+    assert f"Patient {ident.patient.display_name}" in dialog.identity.text()  # whose findings are sent, from the headers
+    assert f"ID {ident.patient.patient_id}" in dialog.identity.text()
     assert dialog.with_report.isChecked()  # the report module is installed in the window
     dialog.send_button.click()
     qtbot.waitUntil(lambda: not dialog.busy and dialog.last_result is not None, timeout=60_000)
