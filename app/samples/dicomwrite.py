@@ -22,7 +22,7 @@ from pydicom.uid import (
 )
 
 from app.samples.cases import CaseSpec
-from app.samples.render import VolumeGeometry
+from app.samples.render_common import VolumeGeometry
 
 # JPEG 2000 lossless (pylibjpeg-openjpeg) for MR; lossy JPEG 2000 (ISO 15444-1, irreversible
 # 9/7 wavelet) at a fixed target ratio for the large radiographs and the thin-slice CT, which

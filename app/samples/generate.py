@@ -31,26 +31,26 @@ def generate_case(case: CaseSpec, out_dir: Path, log: Log | None = _stderr) -> P
     """Render one case into ``out_dir / case.slug``; returns that folder."""
     import numpy as np  # noqa: F401  (heavy imports stay inside the command)
 
-    from app.samples import dicomwrite, render
+    from app.samples import dicomwrite, render_ct, render_dx, render_mr
 
     log = log or (lambda m: None)
     folder = Path(out_dir) / case.slug
     folder.mkdir(parents=True, exist_ok=True)
     for_uid = dicomwrite.uid(case, "frame-of-reference")
-    for view in render.VIEWS:
+    for view in render_dx.VIEWS:
         log(f"case {case.number:02d}: radiograph {view}")
-        img = render.render_radiograph(case, view)
-        dicomwrite.write_dx(case, view, img, folder / SERIES_FOLDERS[view], render.DX_IMAGER_PIXEL_MM, render.MAGNIFICATION)
+        img = render_dx.render_radiograph(case, view)
+        dicomwrite.write_dx(case, view, img, folder / SERIES_FOLDERS[view], render_dx.DX_IMAGER_PIXEL_MM, render_dx.MAGNIFICATION)
     if "CT" in case.modalities:
         log(f"case {case.number:02d}: CT")
-        hu, geo = render.render_ct(case)
+        hu, geo = render_ct.render_ct(case)
         dicomwrite.write_ct(case, hu, geo, folder / SERIES_FOLDERS["CT"], for_uid)
     if "MR" in case.modalities:
         log(f"case {case.number:02d}: MR labels")
-        lab, geo = render.render_mr_labels(case)
+        lab, geo = render_mr.render_mr_labels(case)
         for seq in ("T1", "T2", "STIR"):
             log(f"case {case.number:02d}: MR {seq}")
-            sig = render.render_mr(case, seq, lab)
+            sig = render_mr.render_mr(case, seq, lab)
             dicomwrite.write_mr(case, seq, sig, geo, folder / SERIES_FOLDERS[seq], for_uid)
     save_findings(reference_read(case), folder / READ_NAME)
     (folder / "README.md").write_text(case_readme(case), encoding="utf-8")
@@ -127,24 +127,25 @@ def reference_read(case: CaseSpec) -> StudyFindings:
 
 
 def _series_lines(case: CaseSpec) -> list[str]:
-    from app.samples import render
+    from app.samples import render_ct, render_dx, render_mr
 
     lines = [
         f"- `DX_AP/`, `DX_LAT/`, `DX_LT_OBL/`, `DX_RT_OBL/`: radiographs \"L-SPINE AP\", \"L-SPINE LAT\", "
-        f"\"L-SPINE LT OBL\", \"L-SPINE RT OBL\" (DX For Presentation, {render.DX_COLS}x{render.DX_ROWS}, imager pixel "
-        f"{render.DX_IMAGER_PIXEL_MM} mm, magnification {render.MAGNIFICATION}; digitally reconstructed, parallel beam, with "
-        "focal-spot blur, scatter, quantum noise and the heel effect; lossy JPEG 2000)",
+        f"\"L-SPINE LT OBL\", \"L-SPINE RT OBL\" (DX For Presentation, {render_dx.DX_COLS}x{render_dx.DX_ROWS}, imager pixel "
+        f"{render_dx.DX_IMAGER_PIXEL_MM} mm, magnification {render_dx.MAGNIFICATION}; digitally reconstructed, "
+        "parallel beam, with focal-spot blur, scatter, quantum noise and the heel effect; lossy JPEG 2000)",
     ]
     if "CT" in case.modalities:
-        lines.append(f"- `CT_AX_BONE/`: axial CT \"AX BONE {render.CT_SLICE_MM:g}\", "
-                     f"{render.CT_MATRIX}x{render.CT_ROWS} at {render.CT_PIXEL_MM} mm, "
-                     f"{render.CT_SLICE_MM:g} mm slices from L3 to the upper sacrum, "
-                     f"bone kernel (noise ~{render.CT_NOISE_HU:g} HU), "
+        lines.append(f"- `CT_AX_BONE/`: axial CT \"AX BONE {render_ct.CT_SLICE_MM:g}\", "
+                     f"{render_ct.CT_MATRIX}x{render_ct.CT_ROWS} at {render_ct.CT_PIXEL_MM} mm, "
+                     f"{render_ct.CT_SLICE_MM:g} mm slices from L3 to the upper sacrum, "
+                     f"bone kernel (noise ~{render_ct.CT_NOISE_HU:g} HU), "
                      "bone window 500/2000; lossy JPEG 2000")
     if "MR" in case.modalities:
         lines.append(f"- `MR_SAG_T1/`, `MR_SAG_T2/`, `MR_SAG_STIR/`: sagittal 1.5 T MR \"SAG T1\", \"SAG T2\", "
-                     f"\"SAG STIR\", {render.MR_SLICES} slices of {render.MR_SLICE_MM} mm, {render.MR_MATRIX}x{render.MR_MATRIX} "
-                     f"at {render.MR_PIXEL_MM} mm; CT and MR share one frame of reference")
+                     f"\"SAG STIR\", {render_mr.MR_SLICES} slices of {render_mr.MR_SLICE_MM} mm, "
+                     f"{render_mr.MR_MATRIX}x{render_mr.MR_MATRIX} "
+                     f"at {render_mr.MR_PIXEL_MM} mm; CT and MR share one frame of reference")
     lines.append(f"- `{READ_NAME}`: the reference read (Isthmus findings format) with the clinical context")
     return lines
 

@@ -259,7 +259,7 @@ def reference_with_markers(spec: CaseSpec, folder: Path):
 
     from app.findings.model import AnnotationRef
     from app.samples.generate import SERIES_FOLDERS, reference_read
-    from app.samples.render import projected_pars
+    from app.samples.render_dx import projected_pars
 
     read = reference_read(spec)
     pars = []

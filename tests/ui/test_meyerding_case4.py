@@ -70,7 +70,7 @@ def lateral_landmarks_px(view) -> dict[str, tuple[float, float]]:
     """Phantom truth: slip landmarks projected on the lateral radiograph, as (column, row)."""
     from app.samples.cases import case_by_number
     from app.samples.phantom import model_for
-    from app.samples.render import dx_projection
+    from app.samples.render_dx import dx_projection
 
     case = case_by_number(4)
     proj = dx_projection(case, "LAT")

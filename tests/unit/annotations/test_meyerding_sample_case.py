@@ -12,7 +12,7 @@ from app.findings.derive import derive_findings
 from app.findings.model import Level, MeyerdingGrade, StudyFindings
 from app.samples.cases import case_by_number
 from app.samples.phantom import model_for
-from app.samples.render import dx_projection
+from app.samples.render_dx import dx_projection
 
 
 def _landmark_pixels(case):

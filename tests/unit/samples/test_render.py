@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from app.findings.model import Level, ParsStatus, Side
-from app.samples import labels as T, render as rd
+from app.samples import labels as T, render_ct, render_dx, render_mr
 from app.samples.cases import case_by_number
 from app.samples.phantom import model_for
 
@@ -31,7 +31,7 @@ def _dip(img, pars):
     end, the facet joint at the other), the profile slopes from end to end; the dip is measured
     against a straight line fitted to the whole profile, after a 3-point (~1 mm) smoothing
     against quantum noise, not against the profile's median."""
-    half_width = int(round(0.5 / rd.DX_OBJECT_PIXEL_MM))
+    half_width = int(round(0.5 / render_dx.DX_OBJECT_PIXEL_MM))
     prof = _profile(img, pars["a"], pars["b"], half_width=half_width)
     x = np.arange(len(prof))
     smooth = np.convolve(prof, np.ones(3) / 3, mode="same")
@@ -48,7 +48,7 @@ def _oblique(number, side):
     if key not in _CACHE:
         case = case_by_number(number)
         view = OBLIQUE_OF[side]
-        _CACHE[key] = (rd.render_radiograph(case, view).astype(np.float64), rd.projected_pars(case, view))
+        _CACHE[key] = (render_dx.render_radiograph(case, view).astype(np.float64), render_dx.projected_pars(case, view))
     return _CACHE[key]
 
 
@@ -72,21 +72,21 @@ def test_oblique_shows_a_gap_in_the_pars_where_there_is_a_defect_and_none_where_
 @pytest.mark.slow
 def test_projected_pars_points_lie_on_the_image_and_follow_the_view():
     case = case_by_number(3)
-    lt = rd.projected_pars(case, "LT OBL")
-    rt = rd.projected_pars(case, "RT OBL")
+    lt = render_dx.projected_pars(case, "LT OBL")
+    rt = render_dx.projected_pars(case, "RT OBL")
     for proj in (lt, rt):
         for pts in proj.values():
             for key in ("a", "b", "mid"):
                 r, c = pts[key]
-                assert 0 <= r < rd.DX_ROWS and 0 <= c < rd.DX_COLS
+                assert 0 <= r < render_dx.DX_ROWS and 0 <= c < render_dx.DX_COLS
     # the left pars lies lower on the image than L4's and the pars runs downwards from a to b
     assert lt[(Level.L5, Side.LEFT)]["mid"][0] > lt[(Level.L4, Side.LEFT)]["mid"][0]
     assert lt[(Level.L5, Side.LEFT)]["b"][0] > lt[(Level.L5, Side.LEFT)]["a"][0]
 
 
 def _mr_roi(case, seq, p_lps, half=2):
-    lab, geo = rd.render_mr_labels(case)
-    sig = rd.render_mr(case, seq, lab).astype(np.float64)
+    lab, geo = render_mr.render_mr_labels(case)
+    sig = render_mr.render_mr(case, seq, lab).astype(np.float64)
     xs = np.array([p[0] for p in geo.positions])
     k = int(np.argmin(np.abs(xs - p_lps[0])))
     y0, z0 = geo.positions[0][1], geo.positions[0][2]
@@ -126,7 +126,7 @@ def test_no_stir_edema_in_the_normal_case():
 def test_ct_numbers_of_bone_marrow_and_disc_are_in_their_real_ranges():
     for number, lo, hi in ((3, 250, 380), (4, 150, 300)):  # adolescent marrow is denser
         case = case_by_number(number)
-        hu, geo = rd.render_ct(case)
+        hu, geo = render_ct.render_ct(case)
         g = model_for(case).geometry
         x0, y0, ztop = geo.positions[0]
 
@@ -155,7 +155,7 @@ def _ct_index(geo, p):
 
 def test_ct_is_thin_slice_with_bone_kernel_noise_in_soft_tissue():
     case = case_by_number(3)
-    hu, geo = rd.render_ct(case)
+    hu, geo = render_ct.render_ct(case)
     assert geo.slice_thickness <= 1.0 and geo.slice_spacing <= 1.0
     g = model_for(case).geometry
     # the psoas (homogeneous muscle, 40 mm lateral of the L4 body centre, phantom._soft_layout)
@@ -169,7 +169,7 @@ def test_ct_cortical_edges_have_partial_volume_values():
     """Across the anterior cortex of L4 the CT numbers climb through intermediate values (the
     voxels that hold part cortex, part soft tissue), not in one step from ~50 to ~1500 HU."""
     case = case_by_number(4)
-    hu, geo = rd.render_ct(case)
+    hu, geo = render_ct.render_ct(case)
     pose = model_for(case).geometry.poses[Level.L4]
     k, j, i = _ct_index(geo, pose.origin)
     column = hu[k - 1:k + 2, :j, i - 1:i + 2].astype(np.float64).mean(axis=(0, 2))  # anterior to the centre
@@ -182,8 +182,8 @@ def test_stir_edema_is_graded_not_a_uniform_block():
     """Marrow oedema fades into normal marrow over millimetres: the STIR signal between the
     oedema core and normal marrow takes intermediate values."""
     case = case_by_number(2)
-    lab, _geo = rd.render_mr_labels(case)
-    box, frac = rd.edema_fraction(lab)
+    lab, _geo = render_mr.render_mr_labels(case)
+    box, frac = render_mr.edema_fraction(lab)
     marrow = np.isin(lab[box], (T.CANCELLOUS, T.EDEMA))
     values = frac[marrow]
     assert values.max() > 0.8  # the core is oedema

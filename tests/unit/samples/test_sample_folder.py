@@ -11,7 +11,7 @@ import pytest
 
 from app.findings.io import load_findings
 from app.findings.model import Level, Side
-from app.samples import render as rd
+from app.samples import render_ct, render_dx
 from app.samples.cases import SAMPLE_CASES
 from app.samples.generate import READ_NAME, generate
 
@@ -106,7 +106,7 @@ def test_headers_are_synthetic_fixed_and_share_a_frame_of_reference():
                 assert float(ds.ImagerPixelSpacing[0]) <= 0.2
                 assert max(ds.Rows, ds.Columns) >= 1800
                 spacing = float(ds.ImagerPixelSpacing[0]) / float(ds.EstimatedRadiographicMagnificationFactor)
-                assert spacing == pytest.approx(rd.DX_OBJECT_PIXEL_MM, rel=1e-3)
+                assert spacing == pytest.approx(render_dx.DX_OBJECT_PIXEL_MM, rel=1e-3)
             if ds.Modality in ("DX", "CT"):  # lossy JPEG 2000, labelled as such
                 assert ds.LossyImageCompression == "01"
                 assert ds.LossyImageCompressionMethod == "ISO_15444_1"
@@ -152,7 +152,7 @@ def test_loader_reads_a_sample_ct_as_a_volume_in_the_phantom_frame():
     files = sorted((SAMPLES / SAMPLE_CASES[2].slug / "CT_AX_BONE").glob("*.dcm"))
     ends = [tuple(float(v) for v in pydicom.dcmread(f, stop_before_pixels=True).ImagePositionPatient)
             for f in (files[0], files[-1])]
-    assert vol.array.shape == (len(files), rd.CT_ROWS, rd.CT_MATRIX)
+    assert vol.array.shape == (len(files), render_ct.CT_ROWS, render_ct.CT_MATRIX)
     origin = tuple(float(v) for v in vol.geometry.origin_lps)
     assert any(all(abs(a - b) < 1e-3 for a, b in zip(origin, end, strict=True)) for end in ends)
     assert vol.frame_of_reference_uid

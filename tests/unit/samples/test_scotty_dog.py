@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from app.findings.model import Level, Side
-from app.samples import render as rd
+from app.samples import render_dx as rd
 from app.samples.cases import case_by_number
 from app.samples.phantom import model_for
 

@@ -1,0 +1,78 @@
+"""Shared pieces of the sample renderers (CT, MR, radiographs): separable blurs, the seeded
+random streams and the DICOM geometry of a rendered slice stack. No Qt."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.samples.cases import CaseSpec
+
+
+def blur3(a: np.ndarray, axis: int, w: float = 0.25) -> np.ndarray:
+    """[w, 1-2w, w] smoothing along ``axis`` with edge replication."""
+    pad = [(0, 0)] * a.ndim
+    pad[axis] = (1, 1)
+    p = np.pad(a, pad, mode="edge")
+    n = a.shape[axis]
+    sl = lambda s: tuple(slice(s, s + n) if i == axis else slice(None) for i in range(a.ndim))  # noqa: E731
+    return w * p[sl(0)] + (1 - 2 * w) * p[sl(1)] + w * p[sl(2)]
+
+
+def gauss_kernel(sigma: float) -> np.ndarray:
+    r = max(1, int(math.ceil(3 * sigma)))
+    x = np.arange(-r, r + 1, dtype=np.float64)
+    k = np.exp(-0.5 * (x / sigma) ** 2)
+    return k / k.sum()
+
+
+def gauss_blur(a: np.ndarray, sigma: float, axes=(0, 1)) -> np.ndarray:
+    out = a.astype(np.float64)
+    k = gauss_kernel(sigma)
+    r = (len(k) - 1) // 2
+    for ax in axes:
+        pad = [(0, 0)] * out.ndim
+        pad[ax] = (r, r)
+        p = np.pad(out, pad, mode="edge")
+        acc = np.zeros_like(out)
+        n = out.shape[ax]
+        for i, w in enumerate(k):
+            sl = tuple(slice(i, i + n) if d == ax else slice(None) for d in range(out.ndim))
+            acc += w * p[sl]
+        out = acc
+    return out
+
+
+def box_blur(a: np.ndarray, size: int) -> np.ndarray:
+    """Moving average of odd ``size`` along both axes (cumulative sums, edge replication)."""
+    r = size // 2
+    out = a.astype(np.float64)
+    for ax in (0, 1):
+        pad = [(0, 0), (0, 0)]
+        pad[ax] = (r + 1, r)
+        c = np.cumsum(np.pad(out, pad, mode="edge"), axis=ax)
+        n = out.shape[ax]
+        hi = tuple(slice(size, size + n) if d == ax else slice(None) for d in range(2))
+        lo = tuple(slice(0, n) if d == ax else slice(None) for d in range(2))
+        out = (c[hi] - c[lo]) / size
+    return out
+
+
+def case_rng(case: CaseSpec, stream: int) -> np.random.Generator:
+    return np.random.default_rng([case.seed, stream])
+
+
+@dataclass(frozen=True)
+class VolumeGeometry:
+    """DICOM geometry of a rendered slice stack (all LPS mm)."""
+
+    row_cosine: tuple[float, float, float]  # direction of increasing column index
+    col_cosine: tuple[float, float, float]  # direction of increasing row index
+    positions: tuple[tuple[float, float, float], ...]  # ImagePositionPatient per slice
+    pixel_spacing: tuple[float, float]  # (row spacing, column spacing)
+    slice_thickness: float
+    slice_spacing: float
+
+

@@ -1,0 +1,84 @@
+"""Render a case's phantom as an axial CT over L3-S1 (int16 HU, bone kernel noise), no Qt."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from app.findings.model import Level
+from app.samples import labels as T
+from app.samples.cases import CaseSpec
+from app.samples.phantom import Grid, label_volume, model_for
+from app.samples.render_common import VolumeGeometry, blur3, case_rng
+from app.samples.texture import trabecular_factor
+
+CT_MATRIX = 320  # columns (patient x)
+CT_PIXEL_MM = 0.55  # targeted field of view: 176 x 158 mm
+CT_SLICE_MM = 1.0
+CT_ROWS = 288  # anterior-posterior
+CT_NOISE_HU = 30.0  # soft-tissue noise SD of a bone (sharp) kernel
+_CT_SUB = 2  # samples per pixel along each axis (partial volume at cortical edges)
+
+
+def ct_extent_z(case: CaseSpec) -> tuple[float, float]:
+    """Top and bottom z (mm) of the CT: L3 superior endplate to the S2 segment."""
+    g = model_for(case).geometry
+    l3 = g.poses[Level.L3]
+    top = l3.origin[2] + l3.half[2] + 4.0
+    s1 = g.poses[Level.S1]
+    bottom = s1.origin[2] - s1.half[2] - 6.0
+    return float(top), float(bottom)
+
+
+def _ct_noise(case: CaseSpec, shape: tuple[int, ...]) -> np.ndarray:
+    """Noise of a sharp (bone) reconstruction kernel: white noise with its low frequencies
+    taken down (high-pass), correlated over about a pixel, scaled to CT_NOISE_HU."""
+    n: np.ndarray = case_rng(case, 1).standard_normal(size=shape).astype(np.float32)
+    n = blur3(blur3(n, 1, 0.18), 2, 0.18)
+    n = n - 0.5 * blur3(blur3(blur3(blur3(n, 1, 0.25), 2, 0.25), 1, 0.25), 2, 0.25)
+    return n * np.float32(CT_NOISE_HU / float(n.std()))
+
+
+def render_ct(case: CaseSpec) -> tuple[np.ndarray, VolumeGeometry]:
+    """Axial CT over L3-S1: int16 HU array [k, j, i] (k = slice, superior first) and its geometry.
+
+    Each voxel averages 2 x 2 x 2 samples of the phantom (partial volume at cortical edges);
+    cancellous bone carries the trabecular texture; then a slight reconstruction blur and the
+    noise of a bone kernel."""
+    g = model_for(case).geometry
+    top, bottom = ct_extent_z(case)
+    n_slices = int(math.floor((top - bottom) / CT_SLICE_MM)) + 1
+    zc = top - CT_SLICE_MM * np.arange(n_slices)
+    cy = float(np.mean([g.poses[lv].origin[1] + g.poses[lv].half[1] for lv in (Level.L3, Level.L4, Level.L5, Level.S1)])) + 8.0
+    x0 = -(CT_MATRIX - 1) / 2 * CT_PIXEL_MM
+    y0 = cy - (CT_ROWS - 1) / 2 * CT_PIXEL_MM
+    f = _CT_SUB
+    sub = (np.arange(f) - (f - 1) / 2) / f
+    zs = (zc[:, None] + sub[None, :] * CT_SLICE_MM).ravel()
+    step = CT_PIXEL_MM / f
+    xs0, ys0 = x0 + sub[0] * CT_PIXEL_MM, y0 + sub[0] * CT_PIXEL_MM
+    n0, n1 = CT_ROWS * f, CT_MATRIX * f
+    hu_table = T.ct_hu_table(case.adolescent)
+    hu = np.empty((n_slices, CT_ROWS, CT_MATRIX), dtype=np.float32)
+    yy = ys0 + step * np.arange(n0)
+    xx = xs0 + step * np.arange(n1)
+    chunk = 8
+    for s0 in range(0, n_slices, chunk):
+        s1_ = min(n_slices, s0 + chunk)
+        zsub = zs[f * s0:f * s1_]
+        grid = Grid((xs0, ys0), (0.0, step), (step, 0.0), n0, n1, tuple(float(z) for z in zsub))
+        lab = label_volume(case, grid)
+        h = hu_table[lab]
+        k, a, b = np.nonzero(lab == T.CANCELLOUS)
+        if k.size:
+            h[k, a, b] *= trabecular_factor(xx[b], yy[a], zsub[k])
+        hu[s0:s1_] = h.reshape(s1_ - s0, f, CT_ROWS, f, CT_MATRIX, f).mean(axis=(1, 3, 5))
+    hu = blur3(blur3(hu, 1, 0.12), 2, 0.12)  # reconstruction point-spread
+    hu = np.clip(np.rint(hu + _ct_noise(case, hu.shape)), -1024, 3071).astype(np.int16)
+    geo = VolumeGeometry(
+        row_cosine=(1.0, 0.0, 0.0), col_cosine=(0.0, 1.0, 0.0),
+        positions=tuple((float(x0), float(y0), float(z)) for z in zc),
+        pixel_spacing=(CT_PIXEL_MM, CT_PIXEL_MM), slice_thickness=CT_SLICE_MM, slice_spacing=CT_SLICE_MM)
+    return hu, geo
+
