@@ -77,6 +77,21 @@ EDIT_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("edit.delete", "Delete selected annotations", "Delete", "Edit", more_shortcuts=("Backspace",)),
 )
 
+# Menu actions that their own modules build (app/ui/report, app/ui/pacs): listed here so the
+# shortcuts dialog shows them and one check keeps every key unique. The PACS query is not on
+# Ctrl+Shift+Q: one slip from Ctrl+Q (Quit).
+OTHER_ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec("report.print", "Print report...", "Ctrl+P", "File"),
+    ActionSpec("pacs.query", "Query PACS...", "Ctrl+Shift+F", "File"),
+)
+
+
+def shortcut_of(action_id: str) -> str:
+    """The key of a registered action (ACTIONS, EDIT_ACTIONS or OTHER_ACTIONS); "" if none."""
+    spec = next((a for a in ACTIONS + EDIT_ACTIONS + OTHER_ACTIONS if a.id == action_id), None)
+    return spec.shortcut if spec else ""
+
+
 # Annotate menu: one checkable action per tool (in the viewer's exclusive "mode" group), then the ROI role
 TOOL_SHORT = {"select": "Select", "pars": "Marker", "meyerding": "Slip", "ellipse": "Ellipse", "freehand": "Freehand",
               "length": "Length", "angle": "Angle", "cobb": "Cobb", "arrow-text": "Arrow", "level-label": "Level"}
@@ -122,5 +137,6 @@ def menus() -> list[str]:
 
 def shortcut_table() -> list[tuple[str, str]]:
     """(keys, what) rows for the Help > Keyboard shortcuts dialog."""
-    rows = [(", ".join((a.shortcut, *a.more_shortcuts)), a.title) for a in ACTIONS + EDIT_ACTIONS if a.shortcut]
+    rows = [(", ".join((a.shortcut, *a.more_shortcuts)), a.title) for a in ACTIONS + EDIT_ACTIONS + OTHER_ACTIONS
+            if a.shortcut]
     return rows + list(VIEW_KEYS)

@@ -1,4 +1,4 @@
-"""File menu wiring of the PACS dialogs: Query PACS... (Ctrl+Shift+Q), Send findings to PACS...,
+"""File menu wiring of the PACS dialogs: Query PACS... (Ctrl+Shift+F), Send findings to PACS...,
 PACS nodes.... Installed by ``install_pacs(window)``; kept as ``window.pacs``.
 
 A retrieved study is opened in the window like a folder (its SRs are then offered by the study
@@ -19,9 +19,9 @@ from PySide6.QtGui import QAction, QKeySequence
 from app.net.models import RetrieveResult
 from app.net.nodes import Node, NodeStore
 from app.ui.pacs.tasks import NetTask
+from app.viewer.actions import shortcut_of
 
 log = logging.getLogger(__name__)
-QUERY_SHORTCUT = "Ctrl+Shift+Q"  # free in app/viewer/actions.py and app/ui (Ctrl+Q is Quit)
 
 
 def studydb_available() -> bool:
@@ -47,7 +47,7 @@ class PacsActions(QObject):
         self.send_dialog: Any = None
         self.nodes_dialog: Any = None
         self.tasks: list[NetTask] = []
-        self.query_action = self._action("pacs.query", "Query PACS...", self.show_query, QUERY_SHORTCUT)
+        self.query_action = self._action("pacs.query", "Query PACS...", self.show_query, shortcut_of("pacs.query"))
         self.send_action = self._action("pacs.send_findings", "Send findings to PACS...", self.show_send)
         self.nodes_action = self._action("pacs.nodes", "PACS nodes...", self.show_nodes)
         bar = window.menuBar()

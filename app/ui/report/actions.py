@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 from app.report.identity import ReportError, read_study
 from app.report.model import ClinicReport, KeyImageFigure, build_report
 from app.ui.report.key_images import capture_key_image, key_image_where, render_key_image, source_display_for
+from app.viewer.actions import shortcut_of
 
 log = logging.getLogger(__name__)
 KEY_IMAGE_SHORTCUT = "K"  # as in Weasis; cine play/pause moved to Shift+C (app/viewer/actions.py)
@@ -35,7 +36,7 @@ class ReportActions(QObject):
         self.export_action.triggered.connect(lambda *_: self.export_dialog())
         self.print_action = QAction("Print report...", window)
         self.print_action.setObjectName("report.print")
-        self.print_action.setShortcut(QKeySequence("Ctrl+P"))
+        self.print_action.setShortcut(QKeySequence(shortcut_of("report.print")))
         self.print_action.triggered.connect(lambda *_: self.print_dialog())
         if file_menu is not None:
             quit_action = next((a for a in file_menu.actions() if a.text().startswith("Quit")), None)

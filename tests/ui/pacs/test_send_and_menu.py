@@ -27,7 +27,7 @@ def test_file_menu_has_the_pacs_actions_and_no_shortcut_clashes(window):
     for text in ("Query PACS...", "Send findings to PACS...", "PACS nodes..."):
         assert text in texts
     assert texts.index("Query PACS...") < texts.index("Quit")
-    assert window.pacs.query_action.shortcut().toString() == "Ctrl+Shift+Q"
+    assert window.pacs.query_action.shortcut().toString() == "Ctrl+Shift+F"
     shortcuts = [s.toString() for a in window.findChildren(QAction) for s in a.shortcuts() if not s.isEmpty()]
     assert sorted({s for s in shortcuts if shortcuts.count(s) > 1}) == []
 

@@ -21,3 +21,10 @@ def test_edit_keys_are_listed_in_the_shortcuts_dialog():
     assert table["Undo"] == "Ctrl+Z"
     assert table["Redo"] == "Ctrl+Shift+Z, Ctrl+Y"
     assert table["Delete selected annotations"] == "Delete, Backspace"
+
+
+def test_menu_actions_built_elsewhere_are_listed_with_their_keys():
+    table = dict((what, keys) for keys, what in actions.shortcut_table())
+    assert table["Query PACS..."] == actions.shortcut_of("pacs.query") == "Ctrl+Shift+F"
+    assert table["Print report..."] == "Ctrl+P"
+    assert actions.shortcut_of("no.such.action") == ""

@@ -119,7 +119,8 @@ def test_scale_bar_lengths():
 def test_actions_registry_is_consistent():
     ids = [a.id for a in actions.ACTIONS]
     assert len(ids) == len(set(ids))
-    keys = [a.shortcut for a in actions.ACTIONS if a.shortcut]
+    every = actions.ACTIONS + actions.EDIT_ACTIONS + actions.OTHER_ACTIONS
+    keys = [k for a in every for k in (a.shortcut, *a.more_shortcuts) if k]
     assert len(keys) == len(set(keys)), "duplicate shortcut"
     assert "help.shortcuts" in actions.by_id()
     assert ("F1", "Keyboard shortcuts") in actions.shortcut_table()
