@@ -18,6 +18,8 @@ from app.viewer.orientation import EdgeLabels, edge_labels, radiograph_edge_labe
 from app.viewer.render import LutCache, ReducedImageCache, VoiTable, render_slice
 from app.viewer.window_level import WindowLevel, auto_window, default_window, preset
 
+UNKNOWN_SIDE = "?"  # edge label of a view whose patient directions are unknown
+
 
 @dataclass
 class Frame:
@@ -182,6 +184,8 @@ class VolumeDisplay:
         return float(self.volume.array[ijk[2], ijk[1], ijk[0]])
 
     def edge_labels(self) -> EdgeLabels:
+        if not self.calibrated():  # the plain-grid fallback has no patient directions: sides unknown
+            return EdgeLabels(UNKNOWN_SIDE, UNKNOWN_SIDE, UNKNOWN_SIDE, UNKNOWN_SIDE)
         p = self.plane
         right, down = screen_directions(p.right_lps, p.down_lps, self.options.rotation_deg,
                                         self.options.flip_h, self.options.flip_v)
@@ -196,7 +200,18 @@ class VolumeDisplay:
 
     @property
     def frame_of_reference_uid(self) -> str | None:
-        return self.volume.frame_of_reference_uid
+        """None when the geometry is unreliable: its plain 1 mm grid is not in patient space, so
+        no crosshair, synchronised scroll, reference line or other series' annotation may link
+        through it, even though the files name a frame of reference."""
+        return self.volume.frame_of_reference_uid if self.volume.geometry_reliable else None
+
+    def geometry_warning(self) -> str:
+        """What the reader must know about the shape and sides of this view ("" when reliable)."""
+        if self.calibrated():
+            return ""
+        if self.orientation != self.volume.plane.value:
+            return "MPR of unreliable geometry: shape and sides unknown"
+        return "Geometry unreliable: sides unknown"
 
     def scale_label(self) -> str:
         # a volume is in patient mm unless its geometry failed the load-time check (plain 1 mm grid)

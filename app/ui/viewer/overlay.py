@@ -206,10 +206,15 @@ def corner_lines(view: SliceView) -> dict[str, list[tuple[str, QColor]]]:
             tilt = d.tilt_deg
             tilt_txt = f"   Tilt {tilt:.0f}°" if tilt >= 0.5 else ""
             tr.append((f"{orient}   Im {d.index + 1}/{d.n_slices}{tilt_txt}", ACCENT if tilt_txt else TEXT))
+            if d.geometry_warning():
+                tr.append((d.geometry_warning(), ACCENT))
             pos = d.slice_position_mm()
             thk = d.thickness_mm()
             slab = f"  {d.slab_mode.upper()} slab" if d.slab_mm > 0 else ""
-            bl.append((f"Pos {pos:.1f}  Thk {thk:.1f} mm{slab}", TEXT))
+            if d.calibrated():
+                bl.append((f"Pos {pos:.1f}  Thk {thk:.1f} mm{slab}", TEXT))
+            else:  # a plain 1 mm grid: neither position nor step is in mm
+                bl.append((f"Pos ?  Thk ?{slab}", TEXT))
         elif isinstance(d, PreviewDisplay):
             tr.append(("first image - loading series...", ACCENT))
         wl = d.options.wl
@@ -224,7 +229,7 @@ def corner_lines(view: SliceView) -> dict[str, list[tuple[str, QColor]]]:
             if val is not None:
                 units = "HU " if isinstance(d, VolumeDisplay) and d.volume.units == "HU" else "Val "
                 br.append((f"{units}{_fmt(val)}   ({col:.0f}, {row:.0f})", TEXT))
-                p = d.pixel_to_lps(col, row)
+                p = d.pixel_to_lps(col, row) if d.calibrated() else None  # no patient position on a plain grid
                 if p is not None:
                     br.append((f"LPS {p[0]:.1f}, {p[1]:.1f}, {p[2]:.1f} mm", DIM))
     if view.note:
