@@ -65,7 +65,8 @@ FACT_QUESTIONS: dict[str, str] = {
     "slip_pct_lesion_levels": "Percent slip at the lesion level(s) on a standing lateral radiograph",
     "slip_angle_max_deg": "Slip angle (degrees)",
     "disc_degenerated_lesion": "Disc degeneration (Pfirrmann grade) at and above the lesion level",
-    "instability_lesion": "Instability on flexion-extension views at the lesion level",
+    "instability_lesion": ("Instability on flexion-extension views at the lesion level (a 'no' needs the "
+                           "flexion-extension views)"),
     "hypoplasia_lesion": "Neural-arch hypoplasia at the lesion level",
     "foraminal_stenosis_max": "Foraminal stenosis (grade)",
     "pars_assessed": "Pars assessment on imaging",
@@ -323,7 +324,12 @@ def compute_facts(findings: StudyFindings) -> Facts:
             vals.append(None if lf is None else getattr(lf, attr))
         return _tri_any(vals)
 
-    v["instability_lesion"] = per_lesion_level("instability")
+    # "No dynamic instability" needs dynamic views: a reader's "no" while the imaging record says
+    # flexion-extension views were not done stays unknown (a "yes" stands: it may come from
+    # another comparison, e.g. standing against supine). Not recorded (None) keeps the reader's word.
+    instability = per_lesion_level("instability")
+    no_dynamic_views = findings.imaging.flexion_extension is False
+    v["instability_lesion"] = None if instability is False and no_dynamic_views else instability
     v["hypoplasia_lesion"] = per_lesion_level("neural_arch_hypoplasia")
     measured = []
     for lvl in lesion_levels:
