@@ -123,21 +123,6 @@ def summarise(entry: ClinicEntry) -> ClinicRow:
     return ClinicRow(patient, study_date, tier, headline, entry.report_path.is_file(), "; ".join(problems))
 
 
-def report_for_entry(entry: ClinicEntry, anonymise: bool = False):
-    """The clinic report of one entry (as `isthmus report`; no key-image pictures offscreen)."""
-    from app.findings.io import FindingsFileError
-    from app.pathway import evaluate, load_ruleset
-    from app.report.identity import read_study
-    from app.report.model import build_report
-
-    try:
-        findings = load_entry_findings(entry.findings)
-    except FindingsFileError as exc:
-        raise ReportError(str(exc)) from exc
-    identity, _ = read_study(entry.study, findings.study_instance_uid)
-    return build_report(findings, evaluate(findings, load_ruleset()), identity, anonymise=anonymise)
-
-
 def _rel(path: Path, base: Path) -> str:
     try:
         return str(path.resolve().relative_to(base.resolve()))

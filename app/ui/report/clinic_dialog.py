@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from app.report.clinic_list import ClinicList, ClinicRow, load_clinic_list, report_for_entry, save_clinic_list, summarise
+from app.report.clinic_list import ClinicList, ClinicRow, load_clinic_list, save_clinic_list, summarise
 from app.report.identity import ReportError
 
 COLUMNS = ("Patient", "Study date", "Tier", "Headline", "Report")
@@ -159,14 +159,22 @@ class ClinicListDialog(QDialog):
 
     # ---- print / save all -----------------------------------------------------------------------
     def _all_reports(self) -> list:
-        reports, problems = [], []
+        """Every entry's report with its key images drawn (as the single export draws them)."""
+        from app.ui.report.study_key_images import clinic_entry_report
+
+        reports, problems, notes = [], [], []
         for e in self.clinic.entries:
             try:
-                reports.append(report_for_entry(e))
+                report, drawn = clinic_entry_report(e)
             except ReportError as exc:
                 problems.append(str(exc))
+                continue
+            reports.append(report)
+            notes += [f"{e.findings.name}: {p}" for p in drawn]
         if problems:
             QMessageBox.warning(self, "Clinic list", "Not included:\n" + "\n".join(problems))
+        if notes:
+            self.status.setText("Key images: " + "; ".join(notes))
         return reports
 
     def save_all_pdf(self, path: Any) -> Path:

@@ -69,3 +69,34 @@ def figures_from_study(findings: StudyFindings, study_paths: str | os.PathLike |
                 problems.append(f"key image {n}: cannot be drawn ({exc})")
         figures.append(KeyImageFigure(caption=key.caption, png=png, where=key_image_where(key, desc)))
     return tuple(figures), problems
+
+
+def clinic_entry_report(entry: Any, data_dir: str | os.PathLike | None = None) -> tuple[Any, list[str]]:
+    """The report of one clinic-list entry with its key images drawn, as the single-study export
+    draws them: the annotations they show come from the study's autosave (the reader's latest
+    work) when there is one. Returns (report, problems in plain words); ReportError when the
+    findings or the study cannot be read."""
+    from app.findings.autosave import autosave_path
+    from app.findings.io import FindingsFileError
+    from app.pathway import evaluate, load_ruleset
+    from app.report.annotation_source import load_annotations_file
+    from app.report.clinic_list import load_entry_findings
+    from app.report.identity import ReportError, read_study
+    from app.report.model import build_report
+
+    try:
+        findings = load_entry_findings(entry.findings)
+    except FindingsFileError as exc:
+        raise ReportError(str(exc)) from exc
+    identity, _ = read_study(entry.study, findings.study_instance_uid)
+    annotations: list[Annotation] = []
+    problems: list[str] = []
+    if findings.key_images and findings.study_instance_uid:
+        autosave = autosave_path(findings.study_instance_uid, data_dir)
+        if autosave.exists():
+            try:
+                annotations, problems = load_annotations_file(autosave)
+            except ReportError as exc:
+                problems.append(str(exc))
+    figures, drawn = figures_from_study(findings, entry.study, annotations)
+    return build_report(findings, evaluate(findings, load_ruleset()), identity, figures), problems + drawn
