@@ -2,8 +2,9 @@
 
 Import by link-in-place (the files stay where they are; their folder is recorded as an import
 root) or by copy into the managed storage folder beside the database. A database file that is
-corrupt, locked beyond the busy timeout or written by a newer version is moved aside and rebuilt
-from the import roots and the managed storage; ``recovery_message`` then tells the user once.
+corrupt or written by a newer version is moved aside and rebuilt from the import roots and the
+managed storage; ``recovery_message`` then tells the user once. One locked by another program
+beyond the busy timeout raises StudyDbBusy and is left as it is (it is sound, and busy).
 Every method may be called from a worker thread (one connection, serialised by a lock)."""
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from app.core.paths import user_data_dir
 from app.core.progress import Cancelled, CancelToken, ProgressFn, check, report
 from app.dicom.model import ScanResult
 from app.dicom.scan import enumerate_files, scan_paths
-from app.studydb.health import Unusable, move_aside, open_checked
+from app.studydb.health import Unusable, busy_error, move_aside, open_checked
 from app.studydb.indexer import InstanceRecord, image_records, is_directory_skip, object_records
 from app.studydb.rows import ImportReport, StudyDbError, StudyRow
 from app.studydb.schema import user_version
@@ -91,12 +92,18 @@ class StudyDatabase:
             self.storage_dir.is_dir() and any(self.storage_dir.iterdir()))
 
     def _guarded(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``fn`` under the lock; a database that turns out damaged or locked on the way is
-        recovered (moved aside, rebuilt) and ``fn`` runs once more on the new one."""
+        """Run ``fn`` under the lock; a database that turns out damaged on the way is recovered
+        (moved aside, rebuilt) and ``fn`` runs once more on the new one. Locked by another
+        program beyond the busy timeout: StudyDbBusy, the file untouched."""
         with self._lock:
             try:
                 return fn(self._conn)
             except sqlite3.DatabaseError as exc:
+                if _locked(exc):
+                    with contextlib.suppress(sqlite3.Error):
+                        if self._conn.in_transaction:
+                            self._conn.execute("ROLLBACK")
+                    raise busy_error(self.path, self.busy_timeout_s) from exc
                 if not _unusable(exc):
                     raise StudyDbError(f"study database {self.path}: {exc}") from exc
                 if self._recovering:
@@ -106,9 +113,7 @@ class StudyDatabase:
                     if self._conn.in_transaction:
                         self._conn.execute("ROLLBACK")
                     self._conn.close()
-                locked = "locked" in str(exc) or "busy" in str(exc)
-                self._conn = self._recover(f"another program held it locked for more than {self.busy_timeout_s:g} s"
-                                           if locked else f"it is damaged ({exc})")
+                self._conn = self._recover(f"it is damaged ({exc})")
                 self._recovering = True
                 try:
                     self.rebuild()
@@ -383,11 +388,17 @@ class StudyDatabase:
         return out
 
 
+def _locked(exc: sqlite3.DatabaseError) -> bool:
+    """True when ``exc`` says another connection holds the lock (the file itself is sound)."""
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
+
+
 def _unusable(exc: sqlite3.DatabaseError) -> bool:
-    """True when ``exc`` says the file is damaged or locked (not a fault of one statement)."""
+    """True when ``exc`` says the file is damaged (not a fault of one statement)."""
     text = str(exc).lower()
     return type(exc) is sqlite3.DatabaseError or any(
-        word in text for word in ("malformed", "not a database", "locked", "busy", "no such table", "disk i/o"))
+        word in text for word in ("malformed", "not a database", "no such table", "disk i/o"))
 
 
 def open_default(busy_timeout_s: float = 5.0, rebuild_now: bool = True) -> StudyDatabase:

@@ -1,9 +1,11 @@
 """Open the database file and decide whether it can be used; move an unusable one aside.
 
 Unusable means: not a database (garbage, a truncated header), damaged pages (``PRAGMA
-quick_check`` of the tables the study list reads), an existing file without our tables (truncated to nothing), a schema newer than
-this version reads, or locked for writing by another program beyond the busy timeout. Such a
-file is renamed ``<name>.unreadable-<UTC time>`` (with its -wal/-shm files), never deleted."""
+quick_check`` of the tables the study list reads), an existing file without our tables
+(truncated to nothing), or a schema newer than this version reads. Such a file is renamed
+``<name>.unreadable-<UTC time>`` (with its -wal/-shm files), never deleted. A file locked by
+another program beyond the busy timeout is sound: that is :class:`StudyDbBusy`, and the file is
+left alone (moving it aside would pull it from under the other program's writes and lose them)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+from app.studydb.rows import StudyDbBusy
 from app.studydb.schema import SCHEMA_VERSION, migrate, user_version
 
 # Checked page by page at every open: what the study list shows (milliseconds even at 50,000
@@ -60,13 +63,19 @@ def open_checked(path: Path, busy_timeout_s: float) -> sqlite3.Connection:
     except sqlite3.OperationalError as exc:
         conn.close()
         if "locked" in str(exc) or "busy" in str(exc):
-            raise Unusable(f"another program holds it locked for more than {busy_timeout_s:g} s") from exc
+            raise busy_error(path, busy_timeout_s) from exc
         raise Unusable(f"it cannot be read ({exc})") from exc
     except sqlite3.DatabaseError as exc:
         conn.close()
         what = "it is damaged" if "malformed" in str(exc) else "it is not a readable database"
         raise Unusable(f"{what} ({exc})") from exc
     return conn
+
+
+def busy_error(path: Path, busy_timeout_s: float) -> StudyDbBusy:
+    return StudyDbBusy(f"The study database {path} is busy: another program (another Isthmus window or "
+                       f"'isthmus db import') held it locked for more than {busy_timeout_s:g} s. Nothing was "
+                       f"changed; try again in a moment.")
 
 
 def move_aside(path: Path) -> Path:

@@ -12,6 +12,11 @@ class StudyDbError(Exception):
     """A study-database operation cannot be done; str() names the file or study and the problem."""
 
 
+class StudyDbBusy(StudyDbError):
+    """Another program (another Isthmus, `isthmus db import`) held the database locked for longer
+    than the busy timeout. Transient: the file is sound and is left as it is; try again."""
+
+
 def display_date(value: str) -> str:
     """A header date YYYYMMDD as YYYY-MM-DD; other text as it is; empty as "(no date)"."""
     return f"{value[:4]}-{value[4:6]}-{value[6:8]}" if len(value) == 8 and value.isdigit() else (value or "(no date)")

@@ -1,5 +1,6 @@
-"""A corrupt, truncated, locked or newer-schema database file is moved aside and rebuilt from the
-import roots and the managed storage; the user gets one message; nothing raises."""
+"""A corrupt, truncated or newer-schema database file is moved aside and rebuilt from the import
+roots and the managed storage; the user gets one message; nothing raises. A file locked by
+another program is sound and busy: a clear StudyDbBusy, and the file is left alone."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import sqlite3
 import pytest
 
 from app.studydb.database import StudyDatabase
+from app.studydb.rows import StudyDbBusy
 from app.studydb.schema import SCHEMA_VERSION
 
 from .studydb_factory import write_study
@@ -82,14 +84,34 @@ def test_newer_schema(filled):
     conn.close()
 
 
-def test_write_lock_held_by_another_connection(filled):
+def test_write_lock_held_by_another_program_is_busy_not_damage(filled):
     path, uids = filled
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN EXCLUSIVE")
     try:
-        _assert_rebuilt(path, uids, "locked for more than 0.2 s")
+        with pytest.raises(StudyDbBusy, match=r"busy: another program .* more than 0\.2 s\. Nothing was changed"):
+            StudyDatabase(path, busy_timeout_s=0.2)
     finally:
         other.close()
+    assert not list(path.parent.glob("studies.sqlite.unreadable-*"))  # never moved from under the other's writes
+    with StudyDatabase(path, busy_timeout_s=0.2) as db:  # once released: all there, no rebuild
+        assert {r.study_uid for r in db.search()} == uids and db.recovery_message is None
+
+
+def test_a_lock_taken_while_in_use_is_busy_and_the_work_is_kept(filled, tmp_path):
+    path, uids = filled
+    db = StudyDatabase(path, busy_timeout_s=0.2)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        assert {r.study_uid for r in db.search()} == uids  # write-ahead log: reading goes on
+        with pytest.raises(StudyDbBusy):
+            db.import_paths([tmp_path / "linked"])
+    finally:
+        other.close()
+    assert not list(path.parent.glob("studies.sqlite.unreadable-*"))
+    assert {r.study_uid for r in db.search()} == uids and db.recovery_message is None
+    db.close()
 
 
 def test_database_deleted_is_rebuilt_from_the_sidecar(filled):
