@@ -67,8 +67,11 @@ def test_enter_finishes_the_spinopelvic_tool_without_lordosis(opened, qtbot):
 
 
 def test_segment_tools_on_two_views_give_measured_instability(opened, qtbot):
+    from PySide6.QtWidgets import QLabel
+
     from app.annotations.spine import SegmentMotionLines
     from app.findings.model import Level
+    from app.ui.annotations.popups import LevelLabelPopup
 
     win = opened
     ws = win.annotations
@@ -78,9 +81,67 @@ def test_segment_tools_on_two_views_give_measured_instability(opened, qtbot):
         ws.tool_actions[f"motion-{view}"].trigger()
         for p in (*upper, (40.0, 60.0), (80.0, 60.0)):
             click(views[role], *p)
+        popup = ws.tool_driver.popup  # the reader confirms the segment (no level labels here: L4 offered)
+        assert isinstance(popup, LevelLabelPopup) and popup.level == "L4" and view in popup.findChild(QLabel).text()
+        QTest.keyClick(popup, Qt.Key.Key_Return)
     flexion, extension = ws.store.of_kind(SegmentMotionLines)
     assert (flexion.view, extension.view) == ("flexion", "extension")
     measured = ws.session.findings.level(Level.L4).instability_measured
     assert measured.translation_pct == pytest.approx(25.0, abs=0.2)  # 8 px forward vs 2 px back on a 40 px endplate
     assert measured.angulation_deg == pytest.approx(0.0, abs=0.2)
     assert {r.annotation_id for r in measured.provenance} == {flexion.id, extension.id}
+
+
+def test_a_segment_is_recorded_at_the_level_the_reader_picks_and_esc_drops_it(opened, qtbot):
+    from app.annotations.spine import SegmentMotionLines
+    from app.findings.model import Level
+
+    win = opened
+    ws = win.annotations
+    xr = views_by_role(win)["xr_left_oblique"]
+    ws.tool_actions["motion-flexion"].trigger()
+    for p in ((48.0, 40.0), (88.0, 40.0), (40.0, 60.0), (80.0, 60.0)):
+        click(xr, *p)
+    QTest.keyClick(ws.tool_driver.popup, Qt.Key.Key_5)  # L1 L2 L3 L4 [L5]: the L5-S1 segment
+    QTest.keyClick(ws.tool_driver.popup, Qt.Key.Key_Return)
+    (segment,) = ws.store.of_kind(SegmentMotionLines)
+    assert segment.level is Level.L5 and segment.segment_name == "L5-S1"
+    ws.undo_action.trigger()  # the segment and its level are one step
+    assert ws.store.of_kind(SegmentMotionLines) == []
+    for p in ((48.0, 40.0), (88.0, 40.0), (40.0, 60.0), (80.0, 60.0)):
+        click(xr, *p)
+    QTest.keyClick(ws.tool_driver.popup, Qt.Key.Key_Escape)  # no level confirmed: no segment
+    assert ws.store.of_kind(SegmentMotionLines) == []
+    assert ws.session.findings.level(Level.L4) is None or ws.session.findings.level(Level.L4).instability_measured is None
+
+
+def test_double_click_on_a_segment_changes_its_level(opened, qtbot):
+    from PySide6.QtCore import QEvent, QPointF
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    from app.annotations.spine import SegmentMotionLines
+    from app.findings.model import Level
+    from app.ui.annotations.popups import LevelLabelPopup
+
+    win = opened
+    ws = win.annotations
+    xr = views_by_role(win)["xr_left_oblique"]
+    ws.tool_actions["motion-flexion"].trigger()
+    for p in ((48.0, 40.0), (88.0, 40.0), (40.0, 60.0), (80.0, 60.0)):
+        click(xr, *p)
+    QTest.keyClick(ws.tool_driver.popup, Qt.Key.Key_Return)  # L4 offered, kept
+    ws.tool_actions["select"].trigger()
+    p = at(xr, 48.0, 40.0)
+    mouse(xr, "press", p)
+    mouse(xr, "release", p)
+    ev = QMouseEvent(QEvent.Type.MouseButtonDblClick, QPointF(p), xr.viewport().mapToGlobal(QPointF(p)),
+                     Qt.MouseButton.LeftButton, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(xr.viewport(), ev)
+    mouse(xr, "release", p)
+    popup = ws.tool_driver.popup
+    assert isinstance(popup, LevelLabelPopup) and popup.level == "L4"
+    QTest.keyClick(popup, Qt.Key.Key_Left)  # L3
+    QTest.keyClick(popup, Qt.Key.Key_Return)
+    (segment,) = ws.store.of_kind(SegmentMotionLines)
+    assert segment.level is Level.L3

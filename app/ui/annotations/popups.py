@@ -358,20 +358,26 @@ class TextPopup(_Popup):
             super().keyPressEvent(event)
 
 
-class LevelLabelPopup(_Popup):
-    """Name a vertebra. ``accepted(str)`` e.g. "L5"."""
+SEGMENT_UPPER_CHOICES = ("L1", "L2", "L3", "L4", "L5")  # the upper vertebra of a motion segment
 
-    def __init__(self, parent: QWidget | None = None, level: str | None = None) -> None:
+
+class LevelLabelPopup(_Popup):
+    """Name a vertebra. ``accepted(str)`` e.g. "L5". ``choices`` and ``title`` serve other
+    level questions too (the upper vertebra of a flexion/extension segment)."""
+
+    def __init__(self, parent: QWidget | None = None, level: str | None = None,
+                 choices: tuple[str, ...] = LEVEL_LABEL_CHOICES,
+                 title: str = "<b>Vertebra</b> (the other labels follow)") -> None:
         super().__init__(parent)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 6, 8, 6)
         lay.setSpacing(4)
-        lay.addWidget(QLabel("<b>Vertebra</b> (the other labels follow)"))
+        lay.addWidget(QLabel(title))
         grid = QGridLayout()
         lay.addLayout(grid)
-        self.row = _ChoiceRow("", LEVEL_LABEL_CHOICES, LEVEL_LABEL_CHOICES, grid, 0, lambda: None)
-        self.row.set_value(level if level in LEVEL_LABEL_CHOICES else "L5")
-        self.hint = QLabel("←→ or 1-8 choose · Enter OK · Esc cancel")
+        self.row = _ChoiceRow("", choices, choices, grid, 0, lambda: None)
+        self.row.set_value(level if level in choices else ("L5" if "L5" in choices else choices[-1]))
+        self.hint = QLabel(f"←→ or 1-{len(choices)} choose · Enter OK · Esc cancel")
         self.hint.setObjectName("hint")
         lay.addWidget(self.hint)
         self.add_buttons(lay)

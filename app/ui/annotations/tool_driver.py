@@ -22,6 +22,7 @@ from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
 
 from app.annotations.events import KeyEvent, PointerEvent
 from app.annotations.model import Annotation, ArrowText, EllipseROI, FreehandROI, LevelLabel, ParsMarker
+from app.annotations.spine import SegmentMotionLines
 from app.annotations.tools import (
     ToolContext,
     ToolRegistry,
@@ -31,7 +32,7 @@ from app.annotations.tools import (
     set_level_label,
 )
 from app.ui.annotations.items import AnnotationItem, make_item
-from app.ui.annotations.popups import LevelLabelPopup, ParsMarkerPopup, TextPopup
+from app.ui.annotations.popups import SEGMENT_UPPER_CHOICES, LevelLabelPopup, ParsMarkerPopup, TextPopup
 from app.viewer.annotation_view import ViewMapper, pixel_space_for, view_image_key
 from app.viewer.display import RadiographDisplay, VolumeDisplay
 
@@ -88,6 +89,12 @@ def build_context(view: Any, creator: str = "", frame_of_reference: Callable[[st
                            space=pixel_space_for(d), image=image, creator=creator,
                            hit_tolerance_px=HIT_TOLERANCE_SCREEN_PX / screen_px_per_image_px(view),
                            mapper=ViewMapper(view, frame_of_reference))
+
+
+def segment_level_popup(parent: Any, ann: SegmentMotionLines) -> LevelLabelPopup:
+    """Which segment a flexion/extension measurement is of: its upper vertebra, L1-L5."""
+    return LevelLabelPopup(parent, ann.level.value, choices=SEGMENT_UPPER_CHOICES,
+                           title=f"<b>Segment ({ann.view})</b>: upper vertebra (L4 = L4-L5)")
 
 
 def default_pars_side(view: Any):
@@ -301,7 +308,7 @@ class ToolDriver(QObject):
         if store is None or ctx is None:
             return False
         tol = ctx.hit_tolerance_px
-        hits = [a for a in store if isinstance(a, (ParsMarker, LevelLabel, ArrowText))
+        hits = [a for a in store if isinstance(a, (ParsMarker, LevelLabel, ArrowText, SegmentMotionLines))
                 and ctx.is_on_this_image(a) and hit_body(a, point_px, tol * 1.5)]
         if not hits:
             return False
@@ -316,6 +323,9 @@ class ToolDriver(QObject):
         elif isinstance(ann, LevelLabel):
             popup = LevelLabelPopup(self._popup_parent(), ann.level)
             popup.accepted.connect(self._level_setter(store, ann.id))
+        elif isinstance(ann, SegmentMotionLines):
+            popup = segment_level_popup(self._popup_parent(), ann)
+            popup.accepted.connect(self._segment_level_setter(store, ann.id))
         else:
             popup = TextPopup(self._popup_parent(), text=ann.label)
             def edit_text(text, aid=ann.id) -> None:
@@ -337,6 +347,18 @@ class ToolDriver(QObject):
                     set_level_label(store, aid, level)
                 except ValueError as exc:
                     self.sig_prompt.emit(f"Level label: {exc}")
+
+        return set_level
+
+    def _segment_level_setter(self, store: Any, aid: str) -> Callable[[Any], None]:
+        """A segment popup's choice: the segment's upper vertebra (one undo step with the segment
+        when it was just drawn)."""
+        def set_level(level: Any) -> None:
+            cur = store.get(aid)
+            if cur is not None and cur.level.value != level:
+                new = cur.touched(level=level)
+                if not store.replace_last_add(new):
+                    store.update(new)
 
         return set_level
 
@@ -424,4 +446,16 @@ class ToolDriver(QObject):
             popup = LevelLabelPopup(self._popup_parent())
             popup.accepted.connect(self._level_setter(store, ann.id))
             # cancelled: the unnamed label stays; naming another label names it
+            self._open(popup)
+        elif isinstance(ann, SegmentMotionLines):
+            # the segment's level decides which LevelFinding gets the measured instability: the
+            # reader confirms it (preselected from the nearest level label, else the tool's default)
+            popup = segment_level_popup(self._popup_parent(), ann)
+            popup.accepted.connect(self._segment_level_setter(store, ann.id))
+
+            def drop_segment(aid=ann.id, store=store) -> None:
+                if store.get(aid) is not None and not store.discard_last_add(aid):
+                    store.remove(aid)
+
+            popup.cancelled.connect(drop_segment)  # no segment without a confirmed level
             self._open(popup)
