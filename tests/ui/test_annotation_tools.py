@@ -55,6 +55,17 @@ def click(view, col, row):
     mouse(view, "release", p)
 
 
+def double_click(view, col, row):
+    """Press, release, double click, release: what a reader's double click sends."""
+    p = at(view, col, row)
+    mouse(view, "press", p)
+    mouse(view, "release", p)
+    ev = QMouseEvent(QEvent.Type.MouseButtonDblClick, QPointF(p), view.viewport().mapToGlobal(QPointF(p)),
+                     Qt.MouseButton.LeftButton, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(view.viewport(), ev)
+    mouse(view, "release", p)
+
+
 def drag(view, a, b, steps=6):
     pa, pb = at(view, *a), at(view, *b)
     mouse(view, "press", pa)
@@ -265,13 +276,7 @@ def test_every_tool_draws_its_item_with_mouse_events(opened, qtbot):
     assert item_of(ws, xr, labels[0].id).last_points is not None
     # select tool: double click the anchor to rename it; the inferred one follows (one undo step)
     ws.tool_actions["select"].trigger()
-    p = at(xr, 100, 120)
-    mouse(xr, "press", p)
-    mouse(xr, "release", p)
-    ev = QMouseEvent(QEvent.Type.MouseButtonDblClick, QPointF(p), xr.viewport().mapToGlobal(QPointF(p)),
-                     Qt.MouseButton.LeftButton, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(xr.viewport(), ev)
-    mouse(xr, "release", p)
+    double_click(xr, 100, 120)
     popup = ws.tool_driver.popup
     assert isinstance(popup, LevelLabelPopup) and popup.level == "L5"
     QTest.keyClick(popup, Qt.Key.Key_Left)  # L4

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from test_annotation_tools import at, click, item_of, mouse, opened, views_by_role  # noqa: F401 - fixture
+from test_annotation_tools import at, click, double_click, item_of, mouse, opened, views_by_role  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.gui
 
@@ -92,53 +92,45 @@ def test_segment_tools_on_two_views_give_measured_instability(opened, qtbot):
     assert {r.annotation_id for r in measured.provenance} == {flexion.id, extension.id}
 
 
+SEGMENT_CLICKS = ((48.0, 40.0), (88.0, 40.0), (40.0, 60.0), (80.0, 60.0))
+
+
+def _draw_flexion_segment(ws, view) -> None:
+    ws.tool_actions["motion-flexion"].trigger()
+    for p in SEGMENT_CLICKS:
+        click(view, *p)
+
+
 def test_a_segment_is_recorded_at_the_level_the_reader_picks_and_esc_drops_it(opened, qtbot):
     from app.annotations.spine import SegmentMotionLines
     from app.findings.model import Level
 
-    win = opened
-    ws = win.annotations
-    xr = views_by_role(win)["xr_left_oblique"]
-    ws.tool_actions["motion-flexion"].trigger()
-    for p in ((48.0, 40.0), (88.0, 40.0), (40.0, 60.0), (80.0, 60.0)):
-        click(xr, *p)
+    ws = opened.annotations
+    xr = views_by_role(opened)["xr_left_oblique"]
+    _draw_flexion_segment(ws, xr)
     QTest.keyClick(ws.tool_driver.popup, Qt.Key.Key_5)  # L1 L2 L3 L4 [L5]: the L5-S1 segment
     QTest.keyClick(ws.tool_driver.popup, Qt.Key.Key_Return)
     (segment,) = ws.store.of_kind(SegmentMotionLines)
     assert segment.level is Level.L5 and segment.segment_name == "L5-S1"
     ws.undo_action.trigger()  # the segment and its level are one step
     assert ws.store.of_kind(SegmentMotionLines) == []
-    for p in ((48.0, 40.0), (88.0, 40.0), (40.0, 60.0), (80.0, 60.0)):
-        click(xr, *p)
+    _draw_flexion_segment(ws, xr)
     QTest.keyClick(ws.tool_driver.popup, Qt.Key.Key_Escape)  # no level confirmed: no segment
     assert ws.store.of_kind(SegmentMotionLines) == []
     assert ws.session.findings.level(Level.L4) is None or ws.session.findings.level(Level.L4).instability_measured is None
 
 
 def test_double_click_on_a_segment_changes_its_level(opened, qtbot):
-    from PySide6.QtCore import QEvent, QPointF
-    from PySide6.QtGui import QMouseEvent
-    from PySide6.QtWidgets import QApplication
-
     from app.annotations.spine import SegmentMotionLines
     from app.findings.model import Level
     from app.ui.annotations.popups import LevelLabelPopup
 
-    win = opened
-    ws = win.annotations
-    xr = views_by_role(win)["xr_left_oblique"]
-    ws.tool_actions["motion-flexion"].trigger()
-    for p in ((48.0, 40.0), (88.0, 40.0), (40.0, 60.0), (80.0, 60.0)):
-        click(xr, *p)
+    ws = opened.annotations
+    xr = views_by_role(opened)["xr_left_oblique"]
+    _draw_flexion_segment(ws, xr)
     QTest.keyClick(ws.tool_driver.popup, Qt.Key.Key_Return)  # L4 offered, kept
     ws.tool_actions["select"].trigger()
-    p = at(xr, 48.0, 40.0)
-    mouse(xr, "press", p)
-    mouse(xr, "release", p)
-    ev = QMouseEvent(QEvent.Type.MouseButtonDblClick, QPointF(p), xr.viewport().mapToGlobal(QPointF(p)),
-                     Qt.MouseButton.LeftButton, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(xr.viewport(), ev)
-    mouse(xr, "release", p)
+    double_click(xr, *SEGMENT_CLICKS[0])
     popup = ws.tool_driver.popup
     assert isinstance(popup, LevelLabelPopup) and popup.level == "L4"
     QTest.keyClick(popup, Qt.Key.Key_Left)  # L3
