@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QHBoxLayout,
     QLabel,
+    QListView,
     QListWidget,
     QListWidgetItem,
     QVBoxLayout,
@@ -70,7 +71,9 @@ class StartPage(QWidget):
         left.addWidget(QLabel("Sample cases (synthetic)"))
         self.samples = QListWidget()
         self.samples.setObjectName("SampleList")
-        self.samples.setWordWrap(True)
+        self.samples.setWordWrap(True)  # long case titles wrap in the narrow column, no sideways scrolling
+        self.samples.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.samples.setResizeMode(QListView.ResizeMode.Adjust)
         for path, line in sample_cases(samples_root):
             it = QListWidgetItem(f"{path.name}\n    {line}" if line else path.name)
             it.setData(PATHS_ROLE, [str(path)])
