@@ -201,3 +201,21 @@ def test_a_volume_simpleitk_cannot_copy_is_resliced_by_numpy():
     np.testing.assert_array_equal(mpr.reslice(a, g, plane, backend="auto"), mpr.reslice(a, g, plane, backend="numpy"))
     with pytest.raises(RuntimeError, match="could not be made"):
         mpr.reslice(a, g, plane, backend="sitk")
+
+
+def test_simpleitk_plane_is_the_filter_output_kept_alive_by_the_array():
+    """The render path hands out the resampler's output buffer without a copy: the array keeps
+    the SimpleITK image alive, stays valid after later frames and is the caller's to write."""
+    g = _geometry()
+    a = _volume(g)
+    plane = _oblique(g)
+    first = mpr.reslice(a, g, plane, 1, fill=-2000.0, backend="sitk")
+    expected = first.copy()
+    for m in range(1, 4):  # the same cached filter makes new frames (other origins)
+        mpr.reslice(a, g, plane.shifted(m * 0.5), 1, fill=-2000.0, backend="sitk")
+    gc.collect()
+    np.testing.assert_array_equal(first, expected)
+    assert first.flags.writeable
+    first[0, 0] = 7.0
+    again = mpr.reslice(a, g, plane, 1, fill=-2000.0, backend="sitk")
+    np.testing.assert_array_equal(again, expected)  # the cached filter's next output is not the old buffer
