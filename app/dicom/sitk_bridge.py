@@ -107,13 +107,17 @@ def _geometry_key(array: np.ndarray, geometry: Geometry) -> tuple:
             geometry.spacing_mm.tobytes(), geometry.direction.tobytes())
 
 
-def _build_image(array: np.ndarray, geometry: Geometry) -> Any:
-    sitk = _import_sitk()
-    if sitk is None:
-        return None
-    image = sitk.GetImageFromArray(np.ascontiguousarray(array))
+def image_from_array(array: np.ndarray, geometry: Geometry) -> Any:
+    """A SimpleITK copy of ``array`` ([k, j, i]) with ``geometry`` (SimpleITK must be available)."""
+    image = _import_sitk().GetImageFromArray(np.ascontiguousarray(array))
     geometry_to_sitk(image, geometry)
     return image
+
+
+def _build_image(array: np.ndarray, geometry: Geometry) -> Any:
+    if _import_sitk() is None:
+        return None
+    return image_from_array(array, geometry)
 
 
 def _forget(key: tuple) -> None:

@@ -1,0 +1,77 @@
+"""The max-reduced volume copies behind oblique MIP slabs (app.viewer.slab_reduce): each voxel
+is the maximum of its block, sits at its block's centre, and the copies are bounded and go with
+the volume."""
+
+import gc
+
+import numpy as np
+import pytest
+
+from app.dicom.model import Geometry
+from app.viewer import mpr, slab_reduce
+
+
+def _geometry(shape=(11, 10, 8)):
+    direction = mpr.rotation_matrix((0.2, 1.0, 0.4), 20)
+    return Geometry(np.array([-4.0, 2.0, 7.0]), np.array([0.7, 0.8, 1.25]), direction, shape)
+
+
+def _volume(g, seed=0):
+    return np.random.default_rng(seed).integers(-1000, 3000, g.shape_ijk[::-1]).astype(np.int16)
+
+
+@pytest.mark.parametrize("axis", [0, 1, 2])
+@pytest.mark.parametrize("factor", [2, 3])
+def test_each_reduced_voxel_is_the_maximum_of_its_block(axis, factor):
+    g = _geometry()  # 11, 10 and 8 voxels: the last block of most axes is short
+    a = _volume(g)
+    reduced = slab_reduce.max_reduce(a, axis, factor)
+    n = g.shape_ijk[axis]
+    moved = np.moveaxis(a, 2 - axis, 0)
+    expected = np.stack([moved[r:r + factor].max(axis=0) for r in range(0, n, factor)])
+    np.testing.assert_array_equal(np.moveaxis(reduced, 2 - axis, 0), expected)
+    assert reduced.dtype == a.dtype
+
+
+@pytest.mark.parametrize("axis", [0, 1, 2])
+def test_reduced_voxels_sit_at_the_centre_of_their_blocks(axis):
+    g = _geometry()
+    rg = slab_reduce.reduced_geometry(g, axis, 3)
+    assert rg.shape_ijk[axis] == -(-g.shape_ijk[axis] // 3)
+    for r in range(g.shape_ijk[axis] // 3):  # full blocks
+        ijk = np.array([1.0, 2.0, 3.0])
+        ijk[axis] = r
+        block = np.repeat(ijk[None], 3, axis=0)
+        block[:, axis] = 3 * r + np.arange(3)
+        np.testing.assert_allclose(rg.ijk_to_lps(ijk), g.ijk_to_lps(block).mean(axis=0), atol=1e-9)
+
+
+def test_copies_are_made_once_bounded_per_volume_and_go_with_it():
+    g = _geometry((30, 27, 24))
+    a = _volume(g, seed=4)
+    before = slab_reduce.cached_bytes()
+    first = slab_reduce.reduced_for(a, g, 0, wait=True)
+    assert first is not None
+    assert slab_reduce.reduced_for(a, g, 0, wait=True) is first
+    np.testing.assert_array_equal(first.array, slab_reduce.max_reduce(a, 0, slab_reduce.FACTOR))
+    assert not first.array.flags.writeable
+    assert slab_reduce.cached_bytes() - before == a.nbytes // 3
+    slab_reduce.reduced_for(a, g, 1, wait=True)
+    slab_reduce.reduced_for(a, g, 2, wait=True)  # a third axis drops the least recently used (i)
+    assert slab_reduce.cached_bytes() - before == 2 * a.nbytes // 3
+    assert slab_reduce.reduced_for(a, g, 0, wait=True) is not first
+    slab_reduce.drop(a)
+    assert slab_reduce.cached_bytes() == before
+    slab_reduce.reduced_for(a, g, 1, wait=True)
+    del a, first
+    gc.collect()
+    assert slab_reduce.cached_bytes() == before
+
+
+def test_a_volume_above_the_budget_gets_no_copy(monkeypatch):
+    from app.dicom import sitk_bridge
+
+    g = _geometry()
+    a = _volume(g)
+    monkeypatch.setattr(sitk_bridge, "MAX_CACHED_BYTES", a.nbytes - 1)
+    assert slab_reduce.reduced_for(a, g, 0, wait=True) is None
