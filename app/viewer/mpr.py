@@ -209,10 +209,16 @@ def _grid_axes(plane: PlaneSpec) -> np.ndarray:
     return np.array([[rx, dx, nx / norm], [ry, dy, ny / norm], [rz, dz, nz / norm]])
 
 
+def _same_array(array) -> np.ndarray:
+    """``array`` itself when it is an ndarray of any kind (an np.memmap too): the per-volume copies
+    are keyed by the array's identity, and np.asarray of a subclass is a new object each frame."""
+    return array if isinstance(array, np.ndarray) else np.asarray(array)
+
+
 def _sitk_image(array: np.ndarray, geometry: Geometry, backend: str):
     if backend == "numpy":
         return None
-    image = sitk_bridge.image_for(np.asarray(array), geometry, wait=backend == "sitk")
+    image = sitk_bridge.image_for(_same_array(array), geometry, wait=backend == "sitk")
     if image is None and backend == "sitk":
         raise RuntimeError("SimpleITK resampling requested but SimpleITK is not installed, "
                            f"the volume is above {sitk_bridge.MAX_CACHED_BYTES // 2**20} MiB "
@@ -239,7 +245,7 @@ def _reslice_slab(array: np.ndarray, geometry: Geometry, plane: PlaneSpec, order
     p0, du, dv = _plane_ijk(geometry, first)
     al = _aligned_axes(p0, du, dv)
     if al is None and mode == "mip" and n > 4:
-        mip = _reduced_mip(np.asarray(array), geometry, plane, fill, slab_mm, n, backend)
+        mip = _reduced_mip(_same_array(array), geometry, plane, fill, slab_mm, n, backend)
         if mip is not None:
             return mip
     if al is not None:

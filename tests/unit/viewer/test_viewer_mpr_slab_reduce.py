@@ -75,3 +75,19 @@ def test_a_volume_above_the_budget_gets_no_copy(monkeypatch):
     a = _volume(g)
     monkeypatch.setattr(sitk_bridge, "MAX_CACHED_BYTES", a.nbytes - 1)
     assert slab_reduce.reduced_for(a, g, 0, wait=True) is None
+
+
+def test_a_memory_mapped_volume_keeps_one_copy_across_frames(tmp_path):
+    """np.asarray of an np.memmap is a new object each call: the render path must key the copies
+    by the volume's own array, or every frame would start a new one."""
+    g = _geometry((30, 27, 24))
+    a = np.memmap(tmp_path / "v.raw", dtype=np.int16, mode="w+", shape=g.shape_ijk[::-1])
+    a[:] = _volume(g, seed=6)
+    rot = mpr.rotation_matrix((0, 0, 1), 25)
+    plane = mpr.PlaneSpec(mpr.volume_center_lps(g), rot @ np.array([0, 1.0, 0]), rot @ np.array([0, 0, -1.0]),
+                          (0.7, 0.7), (20, 20))
+    before = slab_reduce.cached_bytes()
+    for _ in range(3):
+        mpr.reslice(a, g, plane, slab_mm=10.0, backend="sitk")
+    assert slab_reduce.cached_bytes() - before == a.nbytes // 3
+    slab_reduce.drop(a)
