@@ -114,6 +114,23 @@ def image_from_array(array: np.ndarray, geometry: Geometry) -> Any:
     return image
 
 
+_PIXEL_TYPES = {"int8": "sitkInt8", "uint8": "sitkUInt8", "int16": "sitkInt16", "uint16": "sitkUInt16",
+                "int32": "sitkInt32", "uint32": "sitkUInt32", "float32": "sitkFloat32", "float64": "sitkFloat64"}
+
+
+def empty_image(geometry: Geometry, dtype: np.dtype) -> Any:
+    """A new SimpleITK image of ``geometry`` and pixel type ``dtype`` to fill in place (through
+    ``array_of``); None when SimpleITK is missing or has no such pixel type."""
+    sitk = _import_sitk()
+    name = _PIXEL_TYPES.get(np.dtype(dtype).name)
+    if sitk is None or name is None:
+        return None
+    ni, nj, nk = geometry.shape_ijk
+    image = sitk.Image(int(ni), int(nj), int(nk), getattr(sitk, name))
+    geometry_to_sitk(image, geometry)
+    return image
+
+
 def _build_image(array: np.ndarray, geometry: Geometry) -> Any:
     if _import_sitk() is None:
         return None
