@@ -169,10 +169,16 @@ def slab_rows(table: Table, vol: np.ndarray, g: Geometry, plane: mpr.PlaneSpec, 
     """The 10 mm oblique MIP: steady frames against one plane, the first frame (building the
     max-reduced copy) apart, and the voxel-step slab it replaces."""
     notes = []
+    cos = np.abs(plane.normal_lps @ g.direction)
+    axis = int(np.argmax(cos))
+    layout = mpr._copy_layout(g, plane)
+    step = mpr._plane_step_mm(g.spacing_mm, cos, axis, slab_reduce.FACTOR)
+    planes = 2 * int(np.floor(5.0 / step + 0.5)) + 1
     plane_t, slab_t = timeit_pair(one_plane, slab, n)
     table.row("OBL'", "the same oblique plane, timed alternately with the slab", plane_t)
-    table.row("SLAB", f"10 mm MIP slab, oblique, steady frame: 5 planes from the max-reduced copy (1/{slab_reduce.FACTOR} "
-              "along the axis nearest the normal) + max (render path)", slab_t, "OBL'", (3.0, "x"))
+    table.row("SLAB", f"10 mm MIP slab, oblique, steady frame: {planes} planes {step:.2f} mm apart from the max-reduced "
+              f"copy (1/{slab_reduce.FACTOR} along the axis nearest the normal) + max (render path)", slab_t, "OBL'",
+              (3.0, "x"))
     table.row("SLAB-AVG", "10 mm average slab, oblique (voxel-step planes from the volume: a mean needs every plane)",
               timeit(lambda: mpr.reslice(vol, g, plane, 1, -1024, 10.0, "mean", backend="sitk"), n), "OBL'")
     plane_cpu, slab_cpu = cpu_pair(one_plane, slab, n)
@@ -187,16 +193,15 @@ def slab_rows(table: Table, vol: np.ndarray, g: Geometry, plane: mpr.PlaneSpec, 
         slab()  # "sitk" waits for the copy: build + one frame
         firsts.append((time.perf_counter() - t) * 1000)
         rss_copy = _rss_mb() - rss0
-        axis = int(np.argmax(np.abs(plane.normal_lps @ g.direction)))
         slab_reduce.drop(vol)
         t = time.perf_counter()
-        slab_reduce.reduced_for(vol, g, axis, wait=True)
+        slab_reduce.reduced_for(vol, g, axis, layout, wait=True)
         builds.append((time.perf_counter() - t) * 1000)
         slab_reduce.drop(vol)
         t = time.perf_counter()
         mpr.reslice(vol, g, plane, 1, -1024, 10.0, "mip", backend="auto")  # starts the copy, shows the voxel-step slab
         autos.append((time.perf_counter() - t) * 1000)
-        slab_reduce.reduced_for(vol, g, axis, wait=True)
+        slab_reduce.reduced_for(vol, g, axis, layout, wait=True)
     table.row("SLAB-1st", "10 mm MIP slab, oblique, first frame on a volume: build the max-reduced copy, then the frame",
               (statistics.median(firsts), min(firsts)), "OBL'")
     table.row("SLAB-copy", "  of which: building the max-reduced copy (background thread in the viewer)",
@@ -206,7 +211,7 @@ def slab_rows(table: Table, vol: np.ndarray, g: Geometry, plane: mpr.PlaneSpec, 
     reduced_mb = slab_reduce.cached_bytes() / 2**20
     notes.append(f"- Max-reduced copy for the slab: {reduced_mb:.0f} MB held (1/{slab_reduce.FACTOR} of the "
                  f"{vol.nbytes / 2**20:.0f} MB volume; RSS +{rss_copy:.0f} MB at the last first frame); at most "
-                 f"{slab_reduce.MAX_AXES_PER_VOLUME} axes per volume, dropped when the volume's array is freed")
+                 f"{slab_reduce.MAX_COPIES_PER_VOLUME} axes per volume, dropped when the volume's array is freed")
     factor = slab_reduce.FACTOR
     try:
         slab_reduce.FACTOR = 1  # no copy: the voxel-step slab this replaces
@@ -308,7 +313,7 @@ def mpr_rows(table: Table, repeats: int, rng: np.random.Generator) -> list[str]:
               timeit(lambda: mpr.reslice(vol, g, plane, 1, -1024, backend="numpy"), n), peer_key)
     table.row("OBL-np0", "Oblique MPR nearest, numpy fallback",
               timeit(lambda: mpr.reslice(vol, g, plane, 0, -1024, backend="numpy"), n), peer_key)
-    table.row("SLAB-np", "10 mm MIP slab, oblique, numpy fallback (5 planes from the reduced copy, nearest)",
+    table.row("SLAB-np", "10 mm MIP slab, oblique, numpy fallback (planes from the reduced copy, nearest)",
               timeit(lambda: mpr.reslice(vol, g, plane, 1, -1024, 10.0, "mip", backend="numpy"), 3), "OBL-np")
     sag = mpr.plane_stack(g, *mpr.screen_axes("sagittal"))
     table.row("SAG", "Sagittal reformat 300x512 (grid-aligned: array slicing, no resampler)",

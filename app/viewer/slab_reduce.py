@@ -7,7 +7,7 @@ of a 0.7 mm CT: 15 planes). Sampled from a copy whose every voxel is the maximum
 it skips and the planes can be ``FACTOR`` times further apart (5 planes): the slab keeps every
 voxel, at the cost of up to (FACTOR - 1) / 2 voxels of position along that axis.
 
-Memory: one copy is a 1 / FACTOR of the voxel bytes. At most ``MAX_AXES_PER_VOLUME`` copies per
+Memory: one copy is a 1 / FACTOR of the voxel bytes. At most ``MAX_COPIES_PER_VOLUME`` copies per
 volume are kept (the most recently used axes), built on a background thread and dropped when the
 volume's array is freed (``weakref.finalize`` on the array), or by ``drop``. Volumes above
 ``sitk_bridge.MAX_CACHED_BYTES`` get none (their slabs sample the volume itself). When SimpleITK is
@@ -29,7 +29,8 @@ from app.dicom import sitk_bridge
 from app.dicom.model import Geometry
 
 FACTOR = 3
-MAX_AXES_PER_VOLUME = 2
+_CHUNK_SLICES = 8
+MAX_COPIES_PER_VOLUME = 2
 
 
 @dataclass(frozen=True)
@@ -69,23 +70,47 @@ def reduced_geometry(geometry: Geometry, axis_ijk: int, factor: int) -> Geometry
     return Geometry(origin, spacing, geometry.direction, (shape[0], shape[1], shape[2]))
 
 
-def _build(array: np.ndarray, geometry: Geometry, axis_ijk: int, factor: int) -> ReducedVolume:
-    g = reduced_geometry(geometry, axis_ijk, factor)
+def permuted(geometry: Geometry, order_ijk: tuple[int, int, int]) -> Geometry:
+    """The same voxels described with the source axes ``order_ijk`` as the new i, j, k: an array
+    in that layout keeps the source's ``order_ijk[0]`` axis contiguous in memory."""
+    order = list(order_ijk)
+    return Geometry(geometry.origin_lps, geometry.spacing_mm[order], geometry.direction[:, order],
+                    (geometry.shape_ijk[order[0]], geometry.shape_ijk[order[1]], geometry.shape_ijk[order[2]]))
+
+
+def _build(array: np.ndarray, geometry: Geometry, axis_ijk: int, factor: int,
+           order_ijk: tuple[int, int, int]) -> ReducedVolume:
+    g = permuted(reduced_geometry(geometry, axis_ijk, factor), order_ijk)
     image = sitk_bridge.empty_image(g, array.dtype) if sitk_bridge.simpleitk_available(wait=True) else None
-    if image is None:
-        reduced = max_reduce(array, axis_ijk, factor)
-        reduced.flags.writeable = False
-        return ReducedVolume(reduced, g, None)
     # written straight into the SimpleITK image: the build holds one reduced copy, not a numpy
-    # result plus its GetImageFromArray copy (time about the same: best of 5 for the 150 MB bench
-    # volume, 2026-11-29, loaded machine: 182 vs 175 ms along i, 76 vs 110 ms along k)
-    max_reduce(array, axis_ijk, factor, out=sitk_bridge.array_of(image, writable=True))
+    # result plus its GetImageFromArray copy
+    buffer = np.empty(g.shape_ijk[::-1], array.dtype) if image is None else sitk_bridge.array_of(image, writable=True)
+    # the buffer's axes are (order[2], order[1], order[0]); view them in the source's (k, j, i)
+    order = list(order_ijk)
+    view = buffer.transpose([2 - order.index(b) for b in (2, 1, 0)])
+    # a few of the buffer's slowest slices at a time, reduced in the source's order and then
+    # copied across (bench volume, 150 MB, layout j-i-k, loaded machine, 2026-11-29: 150-200 ms
+    # like the source's own layout; straight through one transposed view 1.5-1.8 s)
+    slow = order[2]
+    step = _CHUNK_SLICES * (factor if slow == axis_ijk else 1)
+    src_ax, out_ax = 2 - slow, 2 - slow
+    for start in range(0, array.shape[src_ax], step):
+        src = array[(slice(None),) * src_ax + (slice(start, start + step),)]
+        out_start = start // factor if slow == axis_ijk else start
+        out = view[(slice(None),) * out_ax + (slice(out_start, out_start + _CHUNK_SLICES),)]
+        if out.flags.c_contiguous:
+            max_reduce(src, axis_ijk, factor, out=out)
+        else:  # reduce in source order, then one transposing copy of the chunk
+            out[...] = max_reduce(src, axis_ijk, factor)
+    if image is None:
+        buffer.flags.writeable = False
+        return ReducedVolume(buffer, g, None)
     return ReducedVolume(sitk_bridge.array_of(image, writable=False), g, image)
 
 
 _lock = threading.Lock()
 _pool_holder: list[ThreadPoolExecutor] = []
-_entries: dict[tuple, OrderedDict[int, Future]] = {}  # volume key -> axis -> future
+_entries: dict[tuple, OrderedDict[tuple, Future]] = {}  # volume key -> (axis, order) -> future
 
 
 def _pool() -> ThreadPoolExecutor:
@@ -104,25 +129,30 @@ def _forget(key: tuple) -> None:
         _entries.pop(key, None)
 
 
-def reduced_for(array: np.ndarray, geometry: Geometry, axis_ijk: int, wait: bool = False) -> ReducedVolume | None:
-    """The max-reduced copy of ``array`` along ``axis_ijk``: started on a background thread at
-    the first call; None while it is being made (unless ``wait``), when the volume is above the
-    budget or when the copy failed."""
+def reduced_for(array: np.ndarray, geometry: Geometry, axis_ijk: int, order_ijk: tuple[int, int, int] = (0, 1, 2),
+                wait: bool = False) -> ReducedVolume | None:
+    """The max-reduced copy of ``array`` along ``axis_ijk``, laid out with the source axes
+    ``order_ijk`` as its i, j, k (``permuted``; its array and geometry describe it as a volume of
+    its own): started on a background thread at the first call; None while it is being made
+    (unless ``wait``), when the volume is above the budget or when the copy failed."""
     if array.ndim != 3 or array.nbytes > sitk_bridge.MAX_CACHED_BYTES or array.shape[2 - axis_ijk] < FACTOR:
         return None
+    if sorted(order_ijk) != [0, 1, 2]:
+        raise ValueError(f"order_ijk must be a permutation of (0, 1, 2), got {order_ijk}")
+    layout = (axis_ijk, tuple(order_ijk))
     key = _volume_key(array, geometry)
     with _lock:
         axes = _entries.get(key)
         if axes is None:
             axes = _entries[key] = OrderedDict()
             weakref.finalize(array, _forget, key)
-        future = axes.get(axis_ijk)
+        future = axes.get(layout)
         if future is None:
-            future = axes[axis_ijk] = _pool().submit(_build, array, geometry, axis_ijk, FACTOR)
-            while len(axes) > MAX_AXES_PER_VOLUME:
+            future = axes[layout] = _pool().submit(_build, array, geometry, axis_ijk, FACTOR, layout[1])
+            while len(axes) > MAX_COPIES_PER_VOLUME:
                 axes.popitem(last=False)
         else:
-            axes.move_to_end(axis_ijk)
+            axes.move_to_end(layout)
     if not (wait or future.done()):
         return None
     if future.exception() is not None:  # e.g. MemoryError: the slab samples the volume itself

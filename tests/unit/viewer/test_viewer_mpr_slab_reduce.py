@@ -46,6 +46,22 @@ def test_reduced_voxels_sit_at_the_centre_of_their_blocks(axis):
         np.testing.assert_allclose(rg.ijk_to_lps(ijk), g.ijk_to_lps(block).mean(axis=0), atol=1e-9)
 
 
+def test_a_copy_laid_out_along_other_axes_holds_the_same_voxels_at_the_same_places():
+    g = _geometry((12, 10, 9))
+    a = _volume(g, seed=8)
+    natural = slab_reduce.reduced_for(a, g, 0, wait=True)
+    swapped = slab_reduce.reduced_for(a, g, 0, (1, 2, 0), wait=True)  # j contiguous, reduced i slowest
+    assert natural is not None and swapped is not None
+    assert swapped.array.flags.c_contiguous
+    assert swapped.geometry.shape_ijk == (10, 9, 4)
+    np.testing.assert_array_equal(swapped.array, natural.array.transpose(2, 0, 1))  # [i', k, j]
+    xyz = np.array([3.0, 5.0, 2.0])  # (j, k, i') in the swapped copy
+    np.testing.assert_allclose(swapped.geometry.ijk_to_lps(xyz), natural.geometry.ijk_to_lps(xyz[[2, 0, 1]]))
+    with pytest.raises(ValueError, match="permutation"):
+        slab_reduce.reduced_for(a, g, 0, (0, 0, 1))
+    slab_reduce.drop(a)
+
+
 def test_copies_are_made_once_bounded_per_volume_and_go_with_it():
     g = _geometry((30, 27, 24))
     a = _volume(g, seed=4)
@@ -90,4 +106,17 @@ def test_a_memory_mapped_volume_keeps_one_copy_across_frames(tmp_path):
     for _ in range(3):
         mpr.reslice(a, g, plane, slab_mm=10.0, backend="sitk")
     assert slab_reduce.cached_bytes() - before == a.nbytes // 3
+    slab_reduce.drop(a)
+
+
+@pytest.mark.parametrize("axis", [0, 2])
+@pytest.mark.parametrize("order", [(0, 1, 2), (1, 0, 2), (1, 2, 0), (2, 0, 1)])
+def test_every_layout_is_built_slice_block_by_block_to_the_same_voxels(axis, order):
+    """The copy is built a few slices at a time (several blocks here, the last one short)."""
+    g = _geometry((31, 20, 26))
+    a = _volume(g, seed=9)
+    copy = slab_reduce.reduced_for(a, g, axis, order, wait=True)
+    assert copy is not None
+    natural = slab_reduce.max_reduce(a, axis, slab_reduce.FACTOR)  # [k, j, i]
+    np.testing.assert_array_equal(copy.array, natural.transpose([2 - b for b in order[::-1]]))
     slab_reduce.drop(a)
