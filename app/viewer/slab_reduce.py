@@ -2,16 +2,21 @@
 
 A thick MIP slab samples planes across the slab and keeps the maximum. Sampled from the volume
 itself the planes must be about one voxel apart, or voxels between them are missed (a 10 mm slab
-of a 0.7 mm CT: 15 planes). Sampled from a copy whose every voxel is the maximum of
-``FACTOR`` voxels along the volume axis nearest the slab normal, each plane carries the voxels
-it skips and the planes can be ``FACTOR`` times further apart (5 planes): the slab keeps every
-voxel, at the cost of up to (FACTOR - 1) / 2 voxels of position along that axis.
+of a 0.7 mm CT: 15 planes). Sampled from a copy whose every voxel is the maximum of ``FACTOR``
+voxels along the volume axis nearest the slab normal, each plane carries the voxels it skips and
+the planes can be further apart (7 planes; the spacing rule and its measurements are in
+``mpr._plane_step_mm``), at the cost of up to about one voxel of position along that axis.
 
-Memory: one copy is a 1 / FACTOR of the voxel bytes. At most ``MAX_COPIES_PER_VOLUME`` copies per
-volume are kept (the most recently used axes), built on a background thread and dropped when the
-volume's array is freed (``weakref.finalize`` on the array), or by ``drop``. Volumes above
-``sitk_bridge.MAX_CACHED_BYTES`` get none (their slabs sample the volume itself). When SimpleITK is
-installed the copy lives once, as a SimpleITK image, and the numpy array is a view of it.
+Layout: the copy may keep its axes in another order than the source (``order_ijk``), so that the
+axis a plane's rows cross fastest is contiguous; ``ReducedVolume.array`` and ``.geometry`` then
+describe it as a volume of its own.
+
+Memory: one copy is 1 / FACTOR of the voxel bytes. At most ``MAX_COPIES_PER_VOLUME`` copies per
+volume are kept (the most recently used axis and layout), built on a background thread and
+dropped when the volume's array is freed (``weakref.finalize`` on the array), or by ``drop``.
+Volumes above ``sitk_bridge.MAX_CACHED_BYTES`` get none (their slabs sample the volume itself).
+When SimpleITK is installed the copy lives once, as a SimpleITK image, and the numpy array is a
+view of it.
 """
 
 from __future__ import annotations
