@@ -169,11 +169,10 @@ def slab_rows(table: Table, vol: np.ndarray, g: Geometry, plane: mpr.PlaneSpec, 
     """The 10 mm oblique MIP: steady frames against one plane, the first frame (building the
     max-reduced copy) apart, and the voxel-step slab it replaces."""
     notes = []
-    cos = np.abs(plane.normal_lps @ g.direction)
-    axis = int(np.argmax(cos))
     layout = mpr._copy_layout(g, plane)
-    step = mpr._plane_step_mm(g.spacing_mm, cos, axis, slab_reduce.FACTOR)
-    planes = 2 * int(np.floor(5.0 / step + 0.5)) + 1
+    found = mpr.reduced_slab_planes(g, plane, 10.0)
+    assert found is not None
+    planes, step, _reach, axis = found
     plane_t, slab_t = timeit_pair(one_plane, slab, n)
     table.row("OBL'", "the same oblique plane, timed alternately with the slab", plane_t)
     table.row("SLAB", f"10 mm MIP slab, oblique, steady frame: {planes} planes {step:.2f} mm apart from the max-reduced "

@@ -277,25 +277,29 @@ def _reslice_slab(array: np.ndarray, geometry: Geometry, plane: PlaneSpec, order
 
 
 def _plane_step_mm(spacing_mm: np.ndarray, cos: np.ndarray, axis: int, factor: int) -> float:
-    """Spacing of the planes sampled from the max-reduced copy: its voxel's long side (``factor``
-    voxels along ``axis``) projected on the normal, less half the projection of its two other
-    sides (``cos``: |cos(normal, voxel axis)|). Chosen by measurement, not derived: single bright
-    voxels at 200 random places inside a 10 mm oblique slab, 4 volumes (0.7 x 0.7 x 1 mm and
-    0.5 x 0.5 x 3 mm, planes tilted 25/15 and 40/30 degrees; 0.8 x 0.9 x 1.5 mm rotated 25
-    degrees), 2026-11-29. Shown by the 10 mm MIP:
-
-    - planes at the voxel step from the volume itself (before): 181, 199, 186, 199 of 200
-    - the copy, step = whole projected reduced voxel (5-7 planes): 173, 169, 175, 184
-    - the copy, step = long side only (5-9 planes): 200, 194, 200, 200
-    - the copy, this step (7, 7, 9, 11 planes): 200, 200, 200, 200; farthest from where the
-      voxel projects 1.09, 0.89, 1.15, 1.26 pixels (voxel step: 0.74, 1.01, 0.74, 1.98)
-
-    A plane that only grazes a reduced voxel's corner can pass between its nearest-neighbour
-    sample points; planes closer than the long side cut every reduced voxel well inside."""
+    """Largest spacing of the planes sampled from the max-reduced copy: its voxel's long side
+    (``factor`` voxels along ``axis``) projected on the normal, less half the projection of its
+    two other sides (``cos``: |cos(normal, voxel axis)|). A plane that only grazes a reduced
+    voxel's corner can pass between its nearest-neighbour sample points; planes closer than the
+    long side cut every reduced voxel well inside. Chosen by measurement, not derived: single
+    bright voxels at random places, 10 mm oblique slab, volumes 0.7 x 0.7 x 1 mm and
+    0.5 x 0.5 x 3 mm with planes tilted 25/15 and 40/30 degrees, 0.8 x 0.9 x 1.5 mm rotated 25
+    degrees (2026-11-29). Voxels inside the slab shown, of 200 (planes then reaching +-(5 mm + half
+    a step)): voxel-step planes from the volume (before) 181, 199, 186, 199; the copy with the whole
+    projected reduced voxel as step 173, 169, 175, 184; the long side only 200, 194, 200, 200; this
+    step 200 each. With the end margin of ``_reduced_mip`` (the figures of the code as it is),
+    of 201-205 voxels inside the slab: voxel-step 195, 200, 185, 203 of 205, 201, 201, 203;
+    the copy 200, 201, 201, 203, the farthest from where a voxel projects 1.11, 0.73, 1.24, 1.08
+    pixels (voxel-step 0.76, 0.88, 0.73, 1.80); voxels 5-6 mm from the centre shown 58, 50, 48, 33 %
+    (voxel-step 27, 36, 32, 31 %), beyond 6 mm 3, 5, 0, 0 % (voxel-step 0): the slab reaches a
+    little further than its nominal thickness."""
     size_mm = spacing_mm.astype(np.float64)
     size_mm[axis] *= factor
     long_mm = float(size_mm[axis] * cos[axis])
     return long_mm - 0.5 * (float(size_mm @ cos) - long_mm)
+
+
+_END_MARGIN = 0.25
 
 
 def _copy_layout(geometry: Geometry, plane: PlaneSpec) -> tuple[int, int, int]:
@@ -310,6 +314,24 @@ def _copy_layout(geometry: Geometry, plane: PlaneSpec) -> tuple[int, int, int]:
     return fast, y, z
 
 
+def reduced_slab_planes(geometry: Geometry, plane: PlaneSpec, slab_mm: float) -> tuple[int, float, float, int] | None:
+    """(count, spacing mm, distance of the outermost planes from the centre mm, reduced voxel
+    axis) of the planes an oblique MIP slab samples from the max-reduced copy; None when the
+    copy is off (``slab_reduce.FACTOR`` below 2, as the bench and tests set it for the voxel-step
+    slab) or the plane step would not be positive."""
+    if slab_reduce.FACTOR < 2:
+        return None
+    cos = np.abs(plane.normal_lps @ geometry.direction)
+    axis = int(np.argmax(cos))
+    step = _plane_step_mm(geometry.spacing_mm, cos, axis, slab_reduce.FACTOR)
+    if step <= 0:
+        return None
+    long_mm = slab_reduce.FACTOR * float(geometry.spacing_mm[axis] * cos[axis])
+    reach = max(slab_mm / 2.0 - _END_MARGIN * long_mm, 0.0)
+    n = int(np.ceil(2.0 * reach / step - 1e-9)) + 1
+    return n, (2.0 * reach / (n - 1) if n > 1 else step), reach, axis
+
+
 def _reduced_mip(array: np.ndarray, geometry: Geometry, plane: PlaneSpec, fill: float, slab_mm: float,
                  n_full: int, backend: str) -> np.ndarray | None:
     """An oblique MIP slab sampled from the max-reduced copy of the volume (app.viewer.slab_reduce)
@@ -317,25 +339,19 @@ def _reduced_mip(array: np.ndarray, geometry: Geometry, plane: PlaneSpec, fill: 
     ("auto": it is being made on a background thread; the caller samples the volume itself) or
     would not save planes.
 
-    Plane step: the reduced voxel's long side projected on the normal, less half the projection
-    of its two other sides (``_plane_step_mm``). Planes go out to the half-thickness plus half a
-    step, as the full slab's do."""
-    if slab_reduce.FACTOR < 2:  # no reduction (set so by the bench and tests for the voxel-step slab)
+    Planes: evenly spaced, at most ``_plane_step_mm`` apart, the outermost ``_END_MARGIN`` of the
+    reduced voxel's projected long side inside the slab's faces (the copy's voxels reach past
+    their planes; with the planes on the faces, voxels up to 7 mm from a 10 mm slab's centre
+    showed; measurements in ``_plane_step_mm``)."""
+    planes = reduced_slab_planes(geometry, plane, slab_mm)
+    if planes is None or planes[0] >= n_full:
         return None
-    cos = np.abs(plane.normal_lps @ geometry.direction)
-    axis = int(np.argmax(cos))
-    step = _plane_step_mm(geometry.spacing_mm, cos, axis, slab_reduce.FACTOR)
-    if step <= 0:
-        return None
-    half = int(np.floor(slab_mm / 2.0 / step + 0.5))
-    n = 2 * half + 1
-    if n >= n_full:
-        return None
+    n, step, reach, axis = planes
     reduced = slab_reduce.reduced_for(array, geometry, axis, _copy_layout(geometry, plane),
                                       wait=backend != "auto")
     if reduced is None:
         return None
-    first = plane.shifted(-half * step)
+    first = plane.shifted(-reach)
     if reduced.image is not None and backend != "numpy":
         return sitk_bridge.resample_grid(reduced.image, first.origin_lps, _grid_axes(plane),
                                          (plane.spacing_mm[1], plane.spacing_mm[0], step),

@@ -299,3 +299,23 @@ def test_oblique_mean_slab_stays_the_mean_of_its_planes(backend):
     assert abs(c - col) <= 1 and abs(r - row) <= 1
     mip = mpr.reslice(a, g, plane, 1, slab_mm=8.0, slab_mode="mip", backend=backend)
     assert mip.max() == 1000
+
+
+@pytest.mark.parametrize("backend", ["numpy", "sitk"])
+def test_reduced_oblique_mip_leaves_out_voxels_well_beyond_its_faces(backend):
+    """The reduced copy's voxels reach past their planes; the outermost planes sit inside the
+    faces so that a voxel 1.5-3 mm beyond the face of an 8 mm slab does not show."""
+    g = _geometry()
+    plane = _oblique(g)
+    rng = np.random.default_rng(4)
+    tried = 0
+    while tried < 40:
+        d = rng.choice([-1.0, 1.0]) * rng.uniform(5.5, 7.0)
+        point = plane.pixel_to_lps(rng.uniform(4, 33), rng.uniform(4, 39)) + d * plane.normal_lps
+        ijk = np.rint(g.lps_to_ijk(point)).astype(int)
+        if abs(plane.lps_to_pixel(g.ijk_to_lps(ijk.astype(float)))[2]) < 5.5:
+            continue
+        tried += 1
+        a = np.zeros((30, 36, 40), np.int16)
+        a[ijk[2], ijk[1], ijk[0]] = 1000
+        assert mpr.reslice(a, g, plane, 1, slab_mm=8.0, backend=backend).max() == 0
