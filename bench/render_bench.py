@@ -215,7 +215,7 @@ def slab_rows(table: Table, vol: np.ndarray, g: Geometry, plane: mpr.PlaneSpec, 
     reduced_mb = slab_reduce.cached_bytes() / 2**20
     notes.append(f"- Max-reduced copy for the slab: {reduced_mb:.0f} MB held (1/{slab_reduce.FACTOR} of the "
                  f"{vol.nbytes / 2**20:.0f} MB volume; RSS +{rss_copy:.0f} MB at the last first frame); at most "
-                 f"{slab_reduce.MAX_COPIES_PER_VOLUME} axes per volume, dropped when the volume's array is freed")
+                 f"{slab_reduce.MAX_COPIES_PER_VOLUME} copies (axis and layout) per volume, dropped when the volume's array is freed")
     factor = slab_reduce.FACTOR
     try:
         slab_reduce.FACTOR = 1  # no copy: the voxel-step slab this replaces
