@@ -9,7 +9,8 @@ product) and gathers from the flattened volume: trilinear (8 gathers) or nearest
 Planes that run along the voxel axes take a fast gather with no interpolation in-plane.
 
 Oblique planes and slabs go to SimpleITK's resampler when it is ready (see ``reslice``'s
-``backend``): a thick slab is one resample of an [n, rows, cols] grid reduced along n. The numpy
+``backend``): a thick slab is one resample of an [n, rows, cols] grid reduced along n (an oblique
+MIP from a max-reduced copy of the volume, app.viewer.slab_reduce, with fewer planes). The numpy
 gather stays as the fallback (the packaged bundle leaves SimpleITK out) and both are tested to
 agree within interpolation tolerance.
 """
@@ -174,7 +175,9 @@ def reslice(array: np.ndarray, geometry: Geometry, plane: PlaneSpec, order: int 
 
     Returns float32 for interpolated planes and the input dtype for exact grid planes. Pixels
     outside the volume get ``fill``. With ``slab_mm`` > 0, planes spaced by the voxel step along
-    the normal across the slab are combined by maximum ("mip") or mean ("mean").
+    the normal across the slab are combined by maximum ("mip") or mean ("mean"); an oblique MIP
+    of more than 4 such planes samples fewer planes from a max-reduced copy of the volume
+    (app.viewer.slab_reduce; made on a background thread under "auto", waited for otherwise).
 
     ``backend``: planes along the voxel axes are always cut by array slicing. Other planes go to
     SimpleITK's resampler (one copy of the volume per volume, made on a background thread) when
