@@ -177,11 +177,11 @@ def slab_rows(table: Table, vol: np.ndarray, g: Geometry, plane: mpr.PlaneSpec, 
     layout = mpr._copy_layout(g, plane)
     found = mpr.reduced_slab_planes(g, plane, 10.0)
     assert found is not None
-    planes, step, _reach, axis = found
+    planes, step, _reach, axis, factor = found
     plane_t, slab_t = timeit_pair(one_plane, slab, pairs)
     table.row("OBL'", "the same oblique plane, timed alternately with the slab", plane_t)
     table.row("SLAB", f"10 mm MIP slab, oblique, steady frame: {planes} planes {step:.2f} mm apart from the max-reduced "
-              f"copy (1/{slab_reduce.FACTOR} along the axis nearest the normal) + max (render path)", slab_t, "OBL'",
+              f"copy (1/{factor} along the axis nearest the normal) + max (render path)", slab_t, "OBL'",
               (3.0, "x"))
     table.row("SLAB-AVG", "10 mm average slab, oblique (voxel-step planes from the volume: a mean needs every plane)",
               timeit(lambda: mpr.reslice(vol, g, plane, 1, -1024, 10.0, "mean", backend="sitk"), n), "OBL'")
@@ -199,13 +199,13 @@ def slab_rows(table: Table, vol: np.ndarray, g: Geometry, plane: mpr.PlaneSpec, 
         rss_copy = _rss_mb() - rss0
         slab_reduce.drop(vol)
         t = time.perf_counter()
-        slab_reduce.reduced_for(vol, g, axis, layout, wait=True)
+        slab_reduce.reduced_for(vol, g, axis, layout, factor, wait=True)
         builds.append((time.perf_counter() - t) * 1000)
         slab_reduce.drop(vol)
         t = time.perf_counter()
         mpr.reslice(vol, g, plane, 1, -1024, 10.0, "mip", backend="auto")  # starts the copy, shows the voxel-step slab
         autos.append((time.perf_counter() - t) * 1000)
-        slab_reduce.reduced_for(vol, g, axis, layout, wait=True)
+        slab_reduce.reduced_for(vol, g, axis, layout, factor, wait=True)
     table.row("SLAB-1st", "10 mm MIP slab, oblique, first frame on a volume: build the max-reduced copy, then the frame",
               (statistics.median(firsts), min(firsts)), "OBL'")
     table.row("SLAB-copy", "  of which: building the max-reduced copy (background thread in the viewer)",
@@ -213,9 +213,10 @@ def slab_rows(table: Table, vol: np.ndarray, g: Geometry, plane: mpr.PlaneSpec, 
     table.row("SLAB-auto", "  first frame in the viewer (\"auto\"): copy started in the background, this frame samples "
               "15 planes of the volume", (statistics.median(autos), min(autos)), "OBL'")
     reduced_mb = slab_reduce.cached_bytes() / 2**20
-    notes.append(f"- Max-reduced copy for the slab: {reduced_mb:.0f} MB held (1/{slab_reduce.FACTOR} of the "
+    notes.append(f"- Max-reduced copy for the slab: {reduced_mb:.0f} MB held (1/{factor} of the "
                  f"{vol.nbytes / 2**20:.0f} MB volume; RSS +{rss_copy:.0f} MB at the last first frame); at most "
-                 f"{slab_reduce.MAX_COPIES_PER_VOLUME} copies (axis and layout) per volume, dropped when the volume's array is freed")
+                 f"{slab_reduce.MAX_COPIES_PER_VOLUME} copies (axis, layout, factor) per volume, dropped when the volume's "
+                 "array is freed")
     factor = slab_reduce.FACTOR
     try:
         slab_reduce.FACTOR = 1  # no copy: the voxel-step slab this replaces

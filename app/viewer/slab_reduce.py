@@ -11,9 +11,11 @@ Layout: the copy may keep its axes in another order than the source (``order_ijk
 axis a plane's rows cross fastest is contiguous; ``ReducedVolume.array`` and ``.geometry`` then
 describe it as a volume of its own.
 
-Memory: one copy is 1 / FACTOR of the voxel bytes. At most ``MAX_COPIES_PER_VOLUME`` copies per
-volume are kept (the most recently used axis and layout), built on a background thread and
-dropped when the volume's array is freed (``weakref.finalize`` on the array), or by ``drop``.
+Memory: one copy is 1 / factor of the voxel bytes (factor 3, or 2 where 3 would move voxels too
+far: ``mpr.MAX_SPREAD_PX``). At most ``MAX_COPIES_PER_VOLUME`` copies per volume are kept (the
+most recently used axis, layout and factor): at most two thirds of the voxel bytes again with
+factor 3, the whole with factor 2. Built on a background thread; dropped when the volume's array
+is freed (``weakref.finalize`` on the array), or by ``drop``.
 Volumes above ``sitk_bridge.MAX_CACHED_BYTES`` get none (their slabs sample the volume itself).
 When SimpleITK is installed the copy lives once, as a SimpleITK image, and the numpy array is a
 view of it.
@@ -135,16 +137,19 @@ def _forget(key: tuple) -> None:
 
 
 def reduced_for(array: np.ndarray, geometry: Geometry, axis_ijk: int, order_ijk: tuple[int, int, int] = (0, 1, 2),
-                wait: bool = False) -> ReducedVolume | None:
+                factor: int = FACTOR, wait: bool = False) -> ReducedVolume | None:
     """The max-reduced copy of ``array`` along ``axis_ijk``, laid out with the source axes
     ``order_ijk`` as its i, j, k (``permuted``; its array and geometry describe it as a volume of
     its own): started on a background thread at the first call; None while it is being made
-    (unless ``wait``), when the volume is above the budget or when the copy failed."""
-    if array.ndim != 3 or array.nbytes > sitk_bridge.MAX_CACHED_BYTES or array.shape[2 - axis_ijk] < FACTOR:
+    (unless ``wait``), when the volume is above the budget or when the copy failed. ``factor``:
+    voxels per block, 2 to ``FACTOR``."""
+    if not 2 <= factor <= max(FACTOR, 2):
+        raise ValueError(f"factor must be 2 to {max(FACTOR, 2)}, got {factor}")
+    if array.ndim != 3 or array.nbytes > sitk_bridge.MAX_CACHED_BYTES or array.shape[2 - axis_ijk] < factor:
         return None
     if sorted(order_ijk) != [0, 1, 2]:
         raise ValueError(f"order_ijk must be a permutation of (0, 1, 2), got {order_ijk}")
-    layout = (axis_ijk, tuple(order_ijk))
+    layout = (axis_ijk, tuple(order_ijk), factor)
     key = _volume_key(array, geometry)
     with _lock:
         axes = _entries.get(key)
@@ -153,7 +158,7 @@ def reduced_for(array: np.ndarray, geometry: Geometry, axis_ijk: int, order_ijk:
             weakref.finalize(array, _forget, key)
         future = axes.get(layout)
         if future is None:
-            future = axes[layout] = _pool().submit(_build, array, geometry, axis_ijk, FACTOR, layout[1])
+            future = axes[layout] = _pool().submit(_build, array, geometry, axis_ijk, factor, layout[1])
             while len(axes) > MAX_COPIES_PER_VOLUME:
                 axes.popitem(last=False)
         else:
@@ -170,6 +175,12 @@ def drop(array: np.ndarray) -> None:
     with _lock:
         for key in [k for k in _entries if k[0] == id(array)]:
             del _entries[key]
+
+
+def copy_count(array: np.ndarray) -> int:
+    """How many reduced copies of ``array`` are held or being made."""
+    with _lock:
+        return sum(len(axes) for key, axes in _entries.items() if key[0] == id(array))
 
 
 def cached_bytes() -> int:

@@ -120,3 +120,40 @@ def test_every_layout_is_built_slice_block_by_block_to_the_same_voxels(axis, ord
     natural = slab_reduce.max_reduce(a, axis, slab_reduce.FACTOR)  # [k, j, i]
     np.testing.assert_array_equal(copy.array, natural.transpose([2 - b for b in order[::-1]]))
     slab_reduce.drop(a)
+
+
+def _tilted_plane(g, normal_axis_lps, angle_a, angle_b):
+    """A 0.7 mm plane whose normal is tilted from ``normal_axis_lps`` by two rotations."""
+    rot = mpr.rotation_matrix((0, 0, 1), angle_a) @ mpr.rotation_matrix((1, 0, 0), angle_b)
+    if normal_axis_lps == "x":  # sagittal-like: right = +y, down = -z, normal -x
+        right, down = rot @ np.array([0, 1.0, 0]), rot @ np.array([0, 0, -1.0])
+    else:  # axial-like: right = +x, down = +y, normal +z
+        rot = mpr.rotation_matrix((1, 0, 0), angle_a) @ mpr.rotation_matrix((0, 1, 0), angle_b)
+        right, down = rot @ np.array([1.0, 0, 0]), rot @ np.array([0, 1.0, 0])
+    return mpr.PlaneSpec(mpr.volume_center_lps(g), right, down, (0.7, 0.7), (40, 40))
+
+
+def test_the_reduction_factor_keeps_a_reduced_voxel_within_one_and_a_half_pixels():
+    """Factor 3 for the bench's tilt, 2 for a steep one, none (the voxel-step slab) across thick
+    slices: one reduced voxel's long side, projected on the plane, stays within 1.5 pixels."""
+    thin = Geometry(np.zeros(3), np.array([0.7, 0.7, 1.0]), np.eye(3), (64, 64, 48))
+    thick = Geometry(np.zeros(3), np.array([0.7, 0.7, 3.0]), np.eye(3), (64, 64, 20))
+    cases = [(thin, _tilted_plane(thin, "x", 25, 15), 3), (thin, _tilted_plane(thin, "x", 40, 30), 2),
+             (thick, _tilted_plane(thick, "z", 20, 0), None)]
+    for g, plane, factor in cases:
+        planes = mpr.reduced_slab_planes(g, plane, 10.0)
+        if factor is None:
+            assert planes is None
+            continue
+        assert planes is not None and planes[4] == factor
+        axis = planes[3]
+        cos = abs(float(plane.normal_lps @ g.direction[:, axis]))
+        spread_mm = factor * g.spacing_mm[axis] * np.sqrt(1 - cos * cos)
+        assert spread_mm <= mpr.MAX_SPREAD_PX * 0.7 < (factor + 1) * g.spacing_mm[axis] * np.sqrt(1 - cos * cos)
+    # the thick-slice slab samples the volume itself: no copy is made
+    a = _volume(thick, seed=2)
+    mpr.reslice(a, thick, _tilted_plane(thick, "z", 20, 0), slab_mm=10.0, backend="numpy")
+    assert slab_reduce.copy_count(a) == 0
+    mpr.reslice(a, thick, _tilted_plane(thick, "x", 25, 15), slab_mm=10.0, backend="numpy")
+    assert slab_reduce.copy_count(a) == 1
+    slab_reduce.drop(a)
