@@ -1,7 +1,12 @@
 """Render benchmark: window/level to a display buffer, radiographs at display resolution and MPR
 reslicing, each next to its peer measured in the same run (ratio = ours / peer).
 
-    .venv/bin/python bench/render_bench.py [--repeats 30]
+    .venv/bin/python bench/render_bench.py [--repeats 30] [--mpr-only]
+
+Prints one markdown table to paste (each row with its peer and ratio), then notes: CPU-time
+ratios of the two MPR targets, the slab's first-frame cost apart from its steady frame, the
+memory of the slab's reduced copy, a bright-voxel count of the slab, and the load average at the
+start (head line) and the end.
 
 Targets (issue 16): oblique 512x512 trilinear plane from 512x512x300 <= 1.0x SimpleITK Resample
 in the same run; 10 mm MIP slab, oblique <= 3x one plane; radiograph 2500x2000 fitted in a cell
@@ -11,6 +16,7 @@ in the same run; 10 mm MIP slab, oblique <= 3x one plane; radiograph 2500x2000 f
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import platform
 import statistics
@@ -25,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.dicom import sitk_bridge
 from app.dicom.model import Geometry
-from app.viewer import mpr
+from app.viewer import mpr, slab_reduce
 from app.viewer.render import (
     LutCache,
     ReducedImageCache,
@@ -151,6 +157,113 @@ def radiograph_rows(table: Table, repeats: int, rng: np.random.Generator) -> lis
     return notes
 
 
+def cpu_pair(fn_a: Callable[[], object], fn_b: Callable[[], object], repeats: int) -> tuple[float, float]:
+    """Median process CPU time (ms, all threads) of each, timed alternately."""
+    fn_a(), fn_b()
+    ta, tb = [], []
+    for _ in range(repeats):
+        for fn, ts in ((fn_a, ta), (fn_b, tb)):
+            t = time.process_time()
+            fn()
+            ts.append(time.process_time() - t)
+    return statistics.median(ta) * 1000, statistics.median(tb) * 1000
+
+
+def slab_rows(table: Table, vol: np.ndarray, g: Geometry, plane: mpr.PlaneSpec, n: int, pairs: int,
+              one_plane: Callable[[], np.ndarray], slab: Callable[[], np.ndarray]) -> list[str]:
+    """The 10 mm oblique MIP: steady frames against one plane, the first frame (building the
+    max-reduced copy) apart, and the voxel-step slab it replaces."""
+    notes = []
+    layout = mpr._copy_layout(g, plane)
+    found = mpr.reduced_slab_planes(g, plane, 10.0)
+    assert found is not None
+    planes, step, _reach, axis, factor = found
+    plane_t, slab_t = timeit_pair(one_plane, slab, pairs)
+    table.row("OBL'", "the same oblique plane, timed alternately with the slab", plane_t)
+    table.row("SLAB", f"10 mm MIP slab, oblique, steady frame: {planes} planes {step:.2f} mm apart from the max-reduced "
+              f"copy (1/{factor} along the axis nearest the normal) + max (render path)", slab_t, "OBL'",
+              (3.0, "x"))
+    table.row("SLAB-AVG", "10 mm average slab, oblique (voxel-step planes from the volume: a mean needs every plane)",
+              timeit(lambda: mpr.reslice(vol, g, plane, 1, -1024, 10.0, "mean", backend="sitk"), n), "OBL'")
+    plane_cpu, slab_cpu = cpu_pair(one_plane, slab, pairs)
+    notes.append(f"- CPU time per frame (all threads, median of {pairs}): MIP slab {slab_cpu:.2f} ms, one plane "
+                 f"{plane_cpu:.2f} ms = {slab_cpu / plane_cpu:.2f}x")
+    firsts, builds, autos = [], [], []
+    for _ in range(3):
+        slab_reduce.drop(vol)
+        gc.collect()
+        rss0 = _rss_mb()
+        t = time.perf_counter()
+        slab()  # "sitk" waits for the copy: build + one frame
+        firsts.append((time.perf_counter() - t) * 1000)
+        rss_copy = _rss_mb() - rss0
+        slab_reduce.drop(vol)
+        t = time.perf_counter()
+        slab_reduce.reduced_for(vol, g, axis, layout, factor, wait=True)
+        builds.append((time.perf_counter() - t) * 1000)
+        slab_reduce.drop(vol)
+        t = time.perf_counter()
+        mpr.reslice(vol, g, plane, 1, -1024, 10.0, "mip", backend="auto")  # starts the copy, shows the voxel-step slab
+        autos.append((time.perf_counter() - t) * 1000)
+        slab_reduce.reduced_for(vol, g, axis, layout, factor, wait=True)
+    table.row("SLAB-1st", "10 mm MIP slab, oblique, first frame on a volume: build the max-reduced copy, then the frame",
+              (statistics.median(firsts), min(firsts)), "OBL'")
+    table.row("SLAB-copy", "  of which: building the max-reduced copy (background thread in the viewer)",
+              (statistics.median(builds), min(builds)), "OBL'")
+    table.row("SLAB-auto", "  first frame in the viewer (\"auto\"): copy started in the background, this frame samples "
+              "15 planes of the volume", (statistics.median(autos), min(autos)), "OBL'")
+    reduced_mb = slab_reduce.cached_bytes() / 2**20
+    notes.append(f"- Max-reduced copy for the slab: {reduced_mb:.0f} MB held (1/{factor} of the "
+                 f"{vol.nbytes / 2**20:.0f} MB volume; RSS +{rss_copy:.0f} MB at the last first frame); at most "
+                 f"{slab_reduce.MAX_COPIES_PER_VOLUME} copies (axis, layout, factor) per volume, dropped when the volume's "
+                 "array is freed")
+    factor = slab_reduce.FACTOR
+    try:
+        slab_reduce.FACTOR = 1  # no copy: the voxel-step slab this replaces
+        full_t = timeit(slab, n)
+        table.row("SLAB-15", "10 mm MIP slab, oblique, voxel-step planes (15 planes from the volume; before)", full_t, "OBL'")
+        shown_full = _bright_voxels_shown(plane)
+    finally:
+        slab_reduce.FACTOR = factor
+    shown = _bright_voxels_shown(plane)
+    notes.append(f"- Single bright voxels at random places within 7 mm of the 10 mm oblique slab's centre (same spacing and "
+                 f"plane orientation, 96x96x64 volume): inside the slab the MIP shows {shown[0]}/{shown[1]} from the reduced "
+                 f"copy vs {shown_full[0]}/{shown_full[1]} from the voxel-step planes; farthest from where it projects "
+                 f"{shown[2]:.2f} vs {shown_full[2]:.2f} pixels; voxels 5-6 mm from the centre shown {100 * shown[3]:.0f} % vs "
+                 f"{100 * shown_full[3]:.0f} %")
+    return notes
+
+
+def _bright_voxels_shown(big_plane: mpr.PlaneSpec, count: int = 300) -> tuple[int, int, float, float]:
+    """Single bright voxels at random places within 7 mm of a 10 mm oblique MIP slab's centre:
+    (shown at full value inside the slab, voxels inside, largest distance in pixels from a shown
+    voxel's projection to the nearest pixel showing it, share shown of those 5-6 mm from the centre)."""
+    g = Geometry(np.zeros(3), np.array([0.7, 0.7, 1.0]), np.eye(3), (96, 96, 64))
+    right, down = big_plane.right_lps, big_plane.down_lps
+    plane = mpr.PlaneSpec(mpr.volume_center_lps(g) - 39.5 * 0.7 * (right + down), right, down, (0.7, 0.7), (80, 80))
+    rng = np.random.default_rng(7)
+    shown = inside = near = near_shown = 0
+    worst = 0.0
+    for _ in range(count):
+        point = plane.pixel_to_lps(*rng.uniform(8, 72, 2)) + rng.uniform(-7, 7) * plane.normal_lps
+        ijk = np.rint(g.lps_to_ijk(point)).astype(int)
+        col, row, dist = plane.lps_to_pixel(g.ijk_to_lps(ijk.astype(float)))
+        a = np.zeros((64, 96, 96), np.int16)
+        a[ijk[2], ijk[1], ijk[0]] = 1000
+        mip = mpr.reslice(a, g, plane, 1, slab_mm=10.0, backend="sitk")
+        slab_reduce.drop(a)
+        if abs(dist) <= 5:
+            inside += 1
+            if mip.max() == 1000:
+                shown += 1
+                r, c = np.nonzero(mip == 1000)
+                worst = max(worst, float(np.min(np.hypot(r - row, c - col))))
+        elif abs(dist) <= 6:
+            near += 1
+            near_shown += int(mip.max() == 1000)
+    return shown, inside, worst, near_shown / max(near, 1)
+
+
 def mpr_rows(table: Table, repeats: int, rng: np.random.Generator) -> list[str]:
     notes = []
     g = Geometry(np.array([-179.0, -179.0, 0.0]), np.array([0.7, 0.7, 1.0]), np.eye(3), (512, 512, 300))
@@ -173,8 +286,10 @@ def mpr_rows(table: Table, repeats: int, rng: np.random.Generator) -> list[str]:
                      f"RSS +{_rss_mb() - rss0:.0f} MB (SimpleITK {sitk.Version.VersionString()} has no zero-copy "
                      "GetImageViewFromArray; volumes above "
                      f"{sitk_bridge.MAX_CACHED_BYTES // 2**20} MiB stay on the numpy path)")
-        img = sitk.GetImageFromArray(vol)
-        sitk_bridge.geometry_to_sitk(img, g)
+        # the peer resamples the same SimpleITK image as the render path: a second copy of the
+        # volume lands elsewhere in memory, which alone moved a resample by +-15 % CPU time between
+        # copies in one run (2026-11-29), more than the difference being measured
+        img = sitk_bridge.image_for(vol, g, wait=True)
         ref = sitk.Image(512, 512, 1, sitk.sitkInt16)
         ref.SetOrigin(tuple(plane.origin_lps))
         ref.SetSpacing((0.7, 0.7, 1.0))
@@ -183,22 +298,26 @@ def mpr_rows(table: Table, repeats: int, rng: np.random.Generator) -> list[str]:
         def peer() -> np.ndarray:
             return sitk.GetArrayFromImage(sitk.Resample(img, ref, sitk.Transform(), sitk.sitkLinear, -1024.0, sitk.sitkFloat32))
 
+        def ours() -> np.ndarray:
+            return mpr.reslice(vol, g, plane, 1, -1024, backend="sitk")
+
+        def slab() -> np.ndarray:
+            return mpr.reslice(vol, g, plane, 1, -1024, 10.0, "mip", backend="sitk")
+
         threads = sitk.ProcessObject.GetGlobalDefaultNumberOfThreads()
-        peer_t, ours_t = timeit_pair(peer, lambda: mpr.reslice(vol, g, plane, 1, -1024, backend="sitk"), n)
-        table.row("SITK", f"peer: bare SimpleITK Resample, linear, {threads} threads", peer_t)
+        pairs = max(10, repeats)  # the two targets: more samples (alternating pairs)
+        peer_t, ours_t = timeit_pair(peer, ours, pairs)
+        table.row("SITK", f"peer: bare SimpleITK Resample, linear, prebuilt reference image, {threads} threads", peer_t)
         table.row("OBL", "Oblique MPR 512x512 from 512x512x300, trilinear (render path: SimpleITK)",
                   ours_t, "SITK", (1.0, "x"))
+        peer_cpu, ours_cpu = cpu_pair(peer, ours, pairs)
+        notes.append(f"- CPU time per frame (all threads, median of {pairs}): oblique plane {ours_cpu:.2f} ms, bare SimpleITK "
+                     f"Resample {peer_cpu:.2f} ms = {ours_cpu / peer_cpu:.2f}x")
         table.row("OBL-W", "Oblique MPR trilinear + window to uint8",
-                  timeit(lambda: render_slice(mpr.reslice(vol, g, plane, 1, -1024, backend="sitk"), wl), n), "SITK")
+                  timeit(lambda: render_slice(ours(), wl), n), "SITK")
         table.row("OBL-0", "Oblique MPR nearest (render path)",
                   timeit(lambda: mpr.reslice(vol, g, plane, 0, -1024, backend="sitk"), n), "SITK")
-        plane_t, slab_t = timeit_pair(lambda: mpr.reslice(vol, g, plane, 1, -1024, backend="sitk"),
-                                      lambda: mpr.reslice(vol, g, plane, 1, -1024, 10.0, "mip", backend="sitk"), n)
-        table.row("OBL'", "the same oblique plane, timed alternately with the slab", plane_t)
-        table.row("SLAB", "10 mm MIP slab, oblique: one resample of a 15-plane grid + max (render path)",
-                  slab_t, "OBL'", (3.0, "x"))
-        table.row("SLAB-AVG", "10 mm average slab, oblique (render path)",
-                  timeit(lambda: mpr.reslice(vol, g, plane, 1, -1024, 10.0, "mean", backend="sitk"), n), "OBL")
+        notes += slab_rows(table, vol, g, plane, n, pairs, ours, slab)
     else:
         notes.append("- SimpleITK not installed: the render path is the numpy fallback; no peer")
     peer_key = "SITK" if have_sitk else None
@@ -206,7 +325,7 @@ def mpr_rows(table: Table, repeats: int, rng: np.random.Generator) -> list[str]:
               timeit(lambda: mpr.reslice(vol, g, plane, 1, -1024, backend="numpy"), n), peer_key)
     table.row("OBL-np0", "Oblique MPR nearest, numpy fallback",
               timeit(lambda: mpr.reslice(vol, g, plane, 0, -1024, backend="numpy"), n), peer_key)
-    table.row("SLAB-np", "10 mm MIP slab, oblique, numpy fallback (plane by plane, nearest)",
+    table.row("SLAB-np", "10 mm MIP slab, oblique, numpy fallback (planes from the reduced copy, nearest)",
               timeit(lambda: mpr.reslice(vol, g, plane, 1, -1024, 10.0, "mip", backend="numpy"), 3), "OBL-np")
     sag = mpr.plane_stack(g, *mpr.screen_axes("sagittal"))
     table.row("SAG", "Sagittal reformat 300x512 (grid-aligned: array slicing, no resampler)",
@@ -219,6 +338,7 @@ def mpr_rows(table: Table, repeats: int, rng: np.random.Generator) -> list[str]:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=30)
+    ap.add_argument("--mpr-only", action="store_true", help="only the MPR rows (issue 16's oblique plane and slab)")
     args = ap.parse_args()
     rng = np.random.default_rng(0)
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
@@ -234,13 +354,17 @@ def main() -> int:
         state["i"] = (state["i"] + 1) % len(wls)
         return render_slice(ct, wls[state["i"]], lut_cache=cache)
 
-    table.row("CT-np", "CT 512x512 peer: float64 np.clip", timeit(lambda: render_slice_naive(ct, wls[0]), args.repeats))
-    table.row("CT", "CT 512x512 int16, fixed window (scrolling): LUT",
-              timeit(lambda: render_slice(ct, wls[0], lut_cache=cache), args.repeats), "CT-np", (5.0, "ms"))
-    table.row("CT-drag", "CT 512x512, new window every frame (W/L drag): LUT rebuilt", timeit(ct_drag, args.repeats),
-              "CT-np", (5.0, "ms"))
-    notes = radiograph_rows(table, args.repeats, rng)
+    notes = []
+    if not args.mpr_only:
+        table.row("CT-np", "CT 512x512 peer: float64 np.clip", timeit(lambda: render_slice_naive(ct, wls[0]), args.repeats))
+        table.row("CT", "CT 512x512 int16, fixed window (scrolling): LUT",
+                  timeit(lambda: render_slice(ct, wls[0], lut_cache=cache), args.repeats), "CT-np", (5.0, "ms"))
+        table.row("CT-drag", "CT 512x512, new window every frame (W/L drag): LUT rebuilt", timeit(ct_drag, args.repeats),
+                  "CT-np", (5.0, "ms"))
+        notes += radiograph_rows(table, args.repeats, rng)
     notes += mpr_rows(table, args.repeats, rng)
+    end_load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
+    notes.append(f"- Load average at the end: {end_load[0]:.2f} {end_load[1]:.2f} {end_load[2]:.2f}")
     head = (f"Run of {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.processor() or platform.machine()}, "
             f"{os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the start, "
             f"Python {platform.python_version()}, numpy {np.__version__}; "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -106,13 +107,34 @@ def _geometry_key(array: np.ndarray, geometry: Geometry) -> tuple:
             geometry.spacing_mm.tobytes(), geometry.direction.tobytes())
 
 
-def _build_image(array: np.ndarray, geometry: Geometry) -> Any:
-    sitk = _import_sitk()
-    if sitk is None:
-        return None
-    image = sitk.GetImageFromArray(np.ascontiguousarray(array))
+def image_from_array(array: np.ndarray, geometry: Geometry) -> Any:
+    """A SimpleITK copy of ``array`` ([k, j, i]) with ``geometry`` (SimpleITK must be available)."""
+    image = _import_sitk().GetImageFromArray(np.ascontiguousarray(array))
     geometry_to_sitk(image, geometry)
     return image
+
+
+_PIXEL_TYPES = {"int8": "sitkInt8", "uint8": "sitkUInt8", "int16": "sitkInt16", "uint16": "sitkUInt16",
+                "int32": "sitkInt32", "uint32": "sitkUInt32", "float32": "sitkFloat32", "float64": "sitkFloat64"}
+
+
+def empty_image(geometry: Geometry, dtype: np.dtype) -> Any:
+    """A new SimpleITK image of ``geometry`` and pixel type ``dtype`` to fill in place (through
+    ``array_of``); None when SimpleITK is missing or has no such pixel type."""
+    sitk = _import_sitk()
+    name = _PIXEL_TYPES.get(np.dtype(dtype).name)
+    if sitk is None or name is None:
+        return None
+    ni, nj, nk = geometry.shape_ijk
+    image = sitk.Image(int(ni), int(nj), int(nk), getattr(sitk, name))
+    geometry_to_sitk(image, geometry)
+    return image
+
+
+def _build_image(array: np.ndarray, geometry: Geometry) -> Any:
+    if _import_sitk() is None:
+        return None
+    return image_from_array(array, geometry)
 
 
 def _forget(key: tuple) -> None:
@@ -156,6 +178,60 @@ def _integer_dtype(sitk: Any, pixel_id: int) -> np.dtype | None:
     return None
 
 
+class _ImageBuffer:
+    """A SimpleITK image's pixel buffer as a numpy array interface that keeps the image alive:
+    ``np.asarray`` of it is an array whose ``base`` holds the image, so the array may outlive
+    the caller's reference (``GetArrayViewFromImage`` alone does not keep the image)."""
+
+    def __init__(self, view: np.ndarray, image: Any, writable: bool) -> None:
+        interface = dict(view.__array_interface__)
+        if writable:  # the image is ours alone (a filter's fresh output): no one else sees writes
+            interface["data"] = (interface["data"][0], False)
+        self.__array_interface__ = interface
+        self.image = image
+
+
+def array_of(image: Any, writable: bool = True) -> np.ndarray:
+    """The pixels of ``image`` ([z, y, x]) without a copy; the array keeps the image alive.
+    ``writable`` only for an image nobody else holds (a filter's output)."""
+    sitk = _import_sitk()
+    return np.asarray(_ImageBuffer(sitk.GetArrayViewFromImage(image), image, writable))
+
+
+MAX_CACHED_FILTERS = 8
+"""Configured resamplers kept per thread (one per output grid shape, orientation, spacing,
+interpolator and fill): each is a few hundred bytes of settings, no pixels."""
+
+_filters = threading.local()
+
+
+def _resampler(sitk: Any, size: tuple[int, int, int], spacing: tuple[float, float, float],
+               direction: tuple[float, ...], order: int, fill: float, out_type: int) -> Any:
+    """A ResampleImageFilter with everything but the origin set, kept per thread (a filter is
+    not safe to share). Measured 2026-11-29 on a loaded machine: a new filter cost 0.27 ms a call
+    under cProfile; with one ITK thread an 8x8 plane took 249 us a frame through this cache and
+    ``array_of`` vs 285 us for a bare Resample with a prebuilt reference image and a copy out."""
+    cache: OrderedDict | None = getattr(_filters, "cache", None)
+    if cache is None:
+        cache = _filters.cache = OrderedDict()
+    key = (size, spacing, direction, order, fill, out_type)
+    resampler = cache.get(key)
+    if resampler is not None:
+        cache.move_to_end(key)
+        return resampler
+    resampler = sitk.ResampleImageFilter()  # output grid given directly: no reference image to allocate
+    resampler.SetSize(size)
+    resampler.SetOutputSpacing(spacing)
+    resampler.SetOutputDirection(direction)
+    resampler.SetInterpolator(sitk.sitkLinear if order else sitk.sitkNearestNeighbor)
+    resampler.SetDefaultPixelValue(fill)
+    resampler.SetOutputPixelType(out_type)
+    cache[key] = resampler
+    if len(cache) > MAX_CACHED_FILTERS:
+        cache.popitem(last=False)
+    return resampler
+
+
 def resample_grid(image: Any, origin_lps: np.ndarray, axes_lps: np.ndarray, spacing_mm: tuple[float, float, float],
                   size: tuple[int, int, int], order: int, fill: float,
                   reduce: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
@@ -163,24 +239,22 @@ def resample_grid(image: Any, origin_lps: np.ndarray, axes_lps: np.ndarray, spac
     ``origin_lps + axes_lps @ (x * spacing_mm[0], y * spacing_mm[1], z * spacing_mm[2])``
     (``axes_lps`` columns: the x, y, z unit directions). Returns [z, y, x]: float32 for linear
     (order 1), the image's pixel type for nearest (order 0) when ``fill`` fits it, else float32.
-    ``reduce`` is applied to a no-copy view of the result (e.g. the maximum over z of a slab)."""
+    The result is the filter's output buffer itself (no copy), writable, owned by the array.
+    ``reduce`` is applied to that buffer (e.g. the maximum over z of a slab)."""
     sitk = _import_sitk()
-    resampler = sitk.ResampleImageFilter()  # output grid given directly: no reference image to allocate
-    resampler.SetSize((int(size[0]), int(size[1]), int(size[2])))
-    resampler.SetOutputOrigin((float(origin_lps[0]), float(origin_lps[1]), float(origin_lps[2])))
-    resampler.SetOutputSpacing((float(spacing_mm[0]), float(spacing_mm[1]), float(spacing_mm[2])))
-    resampler.SetOutputDirection(tuple(np.asarray(axes_lps, dtype=np.float64).reshape(-1).tolist()))
-    resampler.SetInterpolator(sitk.sitkLinear if order else sitk.sitkNearestNeighbor)
-    resampler.SetDefaultPixelValue(float(fill))
+    fill = float(fill)
     out_type = sitk.sitkFloat32
     if order == 0:
-        dtype = _integer_dtype(sitk, image.GetPixelID())
-        if dtype is not None and np.iinfo(dtype).min <= fill <= np.iinfo(dtype).max and float(fill).is_integer():
-            out_type = image.GetPixelID()
-    resampler.SetOutputPixelType(out_type)
-    out = resampler.Execute(image)
+        pixel_id = image.GetPixelID()
+        dtype = _integer_dtype(sitk, pixel_id)
+        if dtype is not None and np.iinfo(dtype).min <= fill <= np.iinfo(dtype).max and fill.is_integer():
+            out_type = pixel_id
+    direction = tuple(np.asarray(axes_lps, dtype=np.float64).reshape(-1).tolist())
+    resampler = _resampler(sitk, (int(size[0]), int(size[1]), int(size[2])),
+                           (float(spacing_mm[0]), float(spacing_mm[1]), float(spacing_mm[2])),
+                           direction, int(order != 0), fill, out_type)
+    resampler.SetOutputOrigin((float(origin_lps[0]), float(origin_lps[1]), float(origin_lps[2])))
+    out = array_of(resampler.Execute(image))
     if reduce is None:
-        return sitk.GetArrayFromImage(out)
-    result = np.asarray(reduce(sitk.GetArrayViewFromImage(out)))
-    # the view does not keep ``out`` alive: own the result before ``out`` goes
-    return result if result.base is None else result.copy()
+        return out
+    return np.asarray(reduce(out))
