@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import math
 from pathlib import Path
 from typing import Any
 
@@ -137,17 +136,21 @@ def _to_float_tuple(value: Any, n: int, limit: float = MAX_COORDINATE_MM, positi
     if value is None or isinstance(value, (str, bytes)):
         return None
     try:
-        vals = tuple(float(v) for v in value)
+        vals = tuple(map(float, value))
     except (TypeError, ValueError):
         return None
-    if len(vals) != n or not all(math.isfinite(v) and abs(v) <= limit for v in vals):
+    if len(vals) != n:
         return None
-    if positive and not all(v > 0 for v in vals):
-        return None
+    low = 0.0 if positive else -limit
+    for v in vals:
+        if not low <= v <= limit or (positive and v == 0.0):  # NaN and infinities fail the comparison
+            return None
     return vals
 
 
 def _to_int(value: Any) -> int | None:
+    if type(value) is int:  # the common case
+        return value
     if value is None or value == "":
         return None
     try:

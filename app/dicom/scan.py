@@ -9,6 +9,7 @@ from typing import Any
 
 from app.core.progress import CancelToken, ProgressFn, check, report
 from app.dicom.fileset import resolve_references
+from app.dicom.gc_pause import gc_paused
 from app.dicom.grouping import build_patients
 from app.dicom.headers import MEDIA_STORAGE_DIRECTORY, describe_read_error, instance_header, read_header
 from app.dicom.model import ScanResult, SkippedFile
@@ -98,6 +99,12 @@ def scan_paths(paths: Iterable[str | Path], progress: ProgressFn | None = None,
     path_list = [Path(p) for p in paths]
     roots = [os.path.abspath(p) if p.is_dir() else os.path.dirname(os.path.abspath(p)) for p in path_list]
     files, skipped, seen = enumerate_files(path_list)
+    with gc_paused():  # a fifth of the scan's time went to collections (measured: app/dicom/gc_pause.py)
+        return _scan_files(files, skipped, seen, roots, progress, cancel)
+
+
+def _scan_files(files: list[Path], skipped: list[SkippedFile], seen: set[str], roots: list[str],
+                progress: ProgressFn | None, cancel: CancelToken | None) -> ScanResult:
     result = ScanResult(skipped=skipped)
     records: list[tuple[Any, Any]] = []
     queue = list(files)
