@@ -189,8 +189,10 @@ def transfer_syntax_of(ds: Any) -> str:
     return "1.2.840.10008.1.2.1" if little else "1.2.840.10008.1.2.2"
 
 
-def instance_header(path: Path, ds: Any) -> InstanceHeader:
-    """The InstanceHeader of a header dataset (multi-frame: geometry of the first frame)."""
+def instance_header(path: Path, ds: Any, shared: dict | None = None) -> InstanceHeader:
+    """The InstanceHeader of a header dataset (multi-frame: geometry of the first frame).
+    ``shared``: a dict the caller keeps for one scan, so equal orientations, spacings and class
+    UIDs of the files of a series are one object each (fewer small objects kept per file)."""
     ipp = _to_float_tuple(ds.get("ImagePositionPatient"), 3)
     iop = _to_float_tuple(ds.get("ImageOrientationPatient"), 6, limit=1.01)
     spacing = _to_float_tuple(ds.get("PixelSpacing"), 2, positive=True)
@@ -201,11 +203,16 @@ def instance_header(path: Path, ds: Any) -> InstanceHeader:
     if spacing is None:
         spacing = _to_float_tuple(functional(ds, "PixelMeasuresSequence", "PixelSpacing"), 2, positive=True)
     frames = _to_int(ds.get("NumberOfFrames")) or 1
+    sop_class = str(ds.get("SOPClassUID", "") or "")
+    syntax = transfer_syntax_of(ds)
+    if shared is not None:
+        iop, spacing = shared.setdefault(iop, iop), shared.setdefault(spacing, spacing)
+        sop_class, syntax = shared.setdefault(sop_class, sop_class), shared.setdefault(syntax, syntax)
     return InstanceHeader(
         path=path if isinstance(path, Path) else Path(path),
         sop_instance_uid=str(ds.get("SOPInstanceUID", "") or ""),
-        sop_class_uid=str(ds.get("SOPClassUID", "") or ""),
-        transfer_syntax_uid=transfer_syntax_of(ds),
+        sop_class_uid=sop_class,
+        transfer_syntax_uid=syntax,
         instance_number=_to_int(ds.get("InstanceNumber")),
         rows=_to_int(ds.get("Rows")) or 0,
         columns=_to_int(ds.get("Columns")) or 0,

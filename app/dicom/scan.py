@@ -72,8 +72,10 @@ def _directory_file(path: Path, ds: Any, skip: SkippedFile, root: Path) -> tuple
     return extra, refs.found
 
 
-def _scan_one(path: Path, roots: list[str]) -> tuple[tuple[Any, Any] | None, list[SkippedFile], list[Path]]:
-    """(record or None, skips, files a directory index refers to) for one file."""
+def _scan_one(path: Path, roots: list[str],
+              shared: dict | None = None) -> tuple[tuple[Any, Any] | None, list[SkippedFile], list[Path]]:
+    """(record or None, skips, files a directory index refers to) for one file (``shared``: see
+    :func:`instance_header`)."""
     ds, skip = read_header(path)
     if skip is not None:
         if ds is not None and (str(ds.get("SOPClassUID", "") or "") == MEDIA_STORAGE_DIRECTORY
@@ -82,7 +84,7 @@ def _scan_one(path: Path, roots: list[str]) -> tuple[tuple[Any, Any] | None, lis
             return None, [skip, *extra], refs
         return None, [skip], []
     try:
-        header = instance_header(path, ds)
+        header = instance_header(path, ds, shared)
     except Exception as exc:
         return None, [SkippedFile(path, f"header values cannot be read ({exc})", "error")], []
     return (header, ds), [], []
@@ -107,6 +109,7 @@ def _scan_files(files: list[Path], skipped: list[SkippedFile], seen: set[str], r
                 progress: ProgressFn | None, cancel: CancelToken | None) -> ScanResult:
     result = ScanResult(skipped=skipped)
     records: list[tuple[Any, Any]] = []
+    shared: dict = {}  # equal values of the files' records, one object each (this scan only)
     queue = list(files)
     done = 0
     total = len(queue)
@@ -122,7 +125,7 @@ def _scan_files(files: list[Path], skipped: list[SkippedFile], seen: set[str], r
             done += 1
             result.files_seen += 1
             try:
-                record, skips, refs = _scan_one(path, roots)
+                record, skips, refs = _scan_one(path, roots, shared)
             except Exception as exc:
                 record, skips, refs = None, [SkippedFile(path, describe_read_error(exc), "error")], []
             result.skipped.extend(skips)

@@ -121,3 +121,43 @@ def test_scan_leaves_the_collector_on_even_when_cancelled(tmp_path):
     with pytest.raises(Cancelled):
         scan_paths([tmp_path], cancel=token)
     assert gc.isenabled()
+
+
+def test_packed_header_reads_like_the_dict_it_was_built_from():
+    raw = {"Rows": ("US", b"\x10\x00"), "PixelSpacing": ("DS", b"0.7\\0.6 "), "PatientName": ("PN", b"Doe^J"),
+           "ImageType": ("CS", b"ORIGINAL\\PRIMARY")}
+    header = fastheader.FastHeader(raw, {"TransferSyntaxUID": "1.2.840.10008.1.2.1"}, False, None)
+    assert header.get("Rows") == 16 and header.Rows == 16
+    assert header.get("PixelSpacing") == [0.7, 0.6]
+    assert header.get("PatientName") == "Doe^J"
+    assert header.get("ImageType") == ["ORIGINAL", "PRIMARY"]
+    assert header.get("Columns", "none") == "none" and "Columns" not in header
+    assert "Rows" in header and len(header) == 4
+    assert header.file_meta["TransferSyntaxUID"] == "1.2.840.10008.1.2.1"
+    empty = fastheader.FastHeader({}, {}, True, None)
+    assert empty.get("Rows") is None and len(empty) == 0
+
+
+def test_slim_header_keeps_only_the_load_attributes_and_shares_the_values():
+    raw = {"Rows": ("US", b"\x10\x00"), "PatientName": ("PN", b"Doe^J"), "RescaleSlope": ("DS", b"2 ")}
+    header = fastheader.FastHeader(raw, {}, False, fastheader.RawPixel(300, 512))
+    header.file_stat = (1, 2, 3, 4)
+    slim = header.slim(frozenset({"Rows", "RescaleSlope"}))
+    assert slim.get("Rows") == 16 and slim.get("RescaleSlope") == 2.0
+    assert "PatientName" not in slim and slim.get("PatientName") is None
+    assert slim.pixel_raw is header.pixel_raw and slim.file_stat == (1, 2, 3, 4)
+    assert slim._blob is header._blob  # no copy of the values
+    assert slim.get("RescaleSlope") == 2.0 and not slim._values  # decoded on each get, nothing kept
+
+
+def test_files_of_one_scan_share_equal_values(writer, tmp_path):
+    from app.dicom import scan_paths
+
+    writer.stack(5)
+    entry = scan_paths([tmp_path]).all_series()[0]
+    first, *rest = entry.instances
+    assert all(h.image_orientation is first.image_orientation for h in rest)
+    assert all(h.pixel_spacing_mm is first.pixel_spacing_mm for h in rest)
+    assert all(h.sop_class_uid is first.sop_class_uid for h in rest)
+    assert all(h.load_header._layout is first.load_header._layout for h in rest)  # one layout per series
+    assert len({h.image_position_lps for h in entry.instances}) == 5  # per-file values stay per file
