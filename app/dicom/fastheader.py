@@ -157,11 +157,12 @@ class _Meta(dict):
 # objects per file, 8 MB of small blocks after the scan, and the allocator kept ~14 MB of its
 # arenas after the study was closed (a few long-lived objects made meanwhile pin them). Packed,
 # a file's values are two objects.
-_Layout = tuple[dict[str, int], tuple[str, ...]]
+_Layout = tuple[dict[str, int], tuple[str, ...], tuple[Any, ...]]  # positions, VRs, decoders
 _LAYOUTS: dict[tuple[tuple[str, ...], tuple[str, ...]], _Layout] = {}
 _MAX_LAYOUTS = 512  # distinct attribute lists remembered (a handful per study in practice)
 _FILTERED: dict[tuple[int, frozenset[str]], tuple[dict[str, int], dict[str, int]]] = {}
-_EMPTY_LAYOUT: _Layout = ({}, ())
+_EMPTY_LAYOUT: _Layout = ({}, (), ())
+_MISSING = object()
 _NO_OFFSETS = array("I", [0])
 _META: dict[str, _Meta] = {}  # one shared (read-only) file meta per transfer syntax for parsed headers
 
@@ -185,7 +186,8 @@ def _layout(kws: list[str], vrs: list[str]) -> _Layout:
         if len(_LAYOUTS) >= _MAX_LAYOUTS:
             _LAYOUTS.clear()
             _FILTERED.clear()
-        found = _LAYOUTS[key] = ({kw: i for i, kw in enumerate(kws)}, key[1])  # a repeated keyword: the last
+        decoders = tuple(_DECODERS.get(vr, _as_bytes) for vr in vrs)
+        found = _LAYOUTS[key] = ({kw: i for i, kw in enumerate(kws)}, key[1], decoders)  # repeated keyword: last
     return found
 
 
@@ -229,9 +231,9 @@ class FastHeader:
 
     def _pack(self, kws: list[str], vrs: list[str], parts: list[bytes]) -> None:
         if not kws:
-            (self._layout, self._vrs), self._blob, self._offsets = _EMPTY_LAYOUT, b"", _NO_OFFSETS
+            (self._layout, self._vrs, self._decoders), self._blob, self._offsets = _EMPTY_LAYOUT, b"", _NO_OFFSETS
             return
-        self._layout, self._vrs = _layout(kws, vrs)
+        self._layout, self._vrs, self._decoders = _layout(kws, vrs)
         self._blob = b"".join(parts)
         self._offsets = array("I", accumulate(map(len, parts), initial=0))
 
@@ -244,8 +246,9 @@ class FastHeader:
 
     def get(self, keyword: str, default: Any = None) -> Any:
         values = self._values
-        if keyword in values:
-            return values[keyword]
+        value = values.get(keyword, _MISSING)
+        if value is not _MISSING:
+            return value
         i = self._layout.get(keyword)
         if i is None:
             return default
@@ -253,7 +256,7 @@ class FastHeader:
         # decode on first use, then keep; the raw bytes stay, so two threads reading the same
         # header (preview and load) both find the value
         try:
-            value = _decode(self._vrs[i], self._blob[offsets[i]:offsets[i + 1]], self._encoding)
+            value = self._decoders[i](self._blob[offsets[i]:offsets[i + 1]], self._encoding)
         except (ValueError, UnicodeDecodeError, struct.error, OverflowError):  # IS "inf": OverflowError
             value = None  # an invalid value counts as absent
         values[keyword] = value
@@ -263,7 +266,7 @@ class FastHeader:
         """A header with only the ``keep`` attributes (undecoded), the file meta, the pixel data
         position and the file's stat: what a later load needs. It shares the packed values."""
         out = FastHeader.__new__(FastHeader)
-        out._layout, out._vrs = _filtered(self._layout, keep), self._vrs
+        out._layout, out._vrs, out._decoders = _filtered(self._layout, keep), self._vrs, self._decoders
         out._blob, out._offsets = self._blob, self._offsets
         out._values = _NO_CACHE  # decoded on each get (see _NoCache)
         out.file_meta, out._read_implicit, out._read_little = self.file_meta, self._read_implicit, self._read_little
@@ -383,6 +386,10 @@ _DECODERS.update({"DS": _decode_ds, "IS": _decode_is})
 _DECODERS.update({vr: _decode_number(code, size) for vr, (code, size) in _NUM.items()})
 
 
+def _as_bytes(raw: bytes, encoding: str) -> bytes:
+    return raw
+
+
 def _decode(vr: str, raw: bytes, encoding: str = "latin-1") -> Any:
     decoder = _DECODERS.get(vr)
     return raw if decoder is None else decoder(raw, encoding)
@@ -481,12 +488,21 @@ def _parse(f, buf: bytes, wanted: Wanted) -> FastHeader | None:
     meta: dict = {}
     if len(buf) >= 132 and buf[128:132] == b"DICM":
         pos = 132
-        while pos + 8 <= len(buf) and struct.unpack_from("<H", buf, pos)[0] == 2:
-            tag = (2 << 16) | struct.unpack_from("<H", buf, pos + 2)[0]
-            pos, vr, length, undefined = _element_head(buf, pos, False)
-            if undefined:
-                raise _Unsupported("undefined length in file meta")
-            if tag == 0x00020010:
+        expl_meta, u32_meta = _EXPL.unpack_from, _U32.unpack_from
+        while pos + 8 <= len(buf):
+            group, elem, vr, length = expl_meta(buf, pos)
+            if group != 2:
+                break
+            if vr in _LONG_VRS:
+                length = u32_meta(buf, pos + 8)[0]  # struct.error past the buffer: pydicom decides
+                if length == 0xFFFFFFFF:
+                    raise _Unsupported("undefined length in file meta")
+                pos += 12
+            elif 65 <= vr[0] <= 90 and 65 <= vr[1] <= 90:
+                pos += 8
+            else:
+                raise _Unsupported("bad VR")
+            if elem == 0x0010:
                 meta["TransferSyntaxUID"] = buf[pos:pos + length].decode("ascii").rstrip("\x00 ")
             pos += length
         if pos != len(buf) and pos + 8 > len(buf) and _file_size(f) == len(buf):

@@ -161,3 +161,20 @@ def test_files_of_one_scan_share_equal_values(writer, tmp_path):
     assert all(h.sop_class_uid is first.sop_class_uid for h in rest)
     assert all(h.load_header._layout is first.load_header._layout for h in rest)  # one layout per series
     assert len({h.image_position_lps for h in entry.instances}) == 5  # per-file values stay per file
+
+
+@pytest.mark.parametrize("n", range(0, 9))
+def test_median_matches_numpy(n):
+    import math
+
+    import numpy as np
+
+    from app.dicom.median import median
+
+    rng = np.random.default_rng(n)
+    for values in (rng.normal(size=n), np.round(rng.normal(size=n), 1), np.full(n, 2.5)):
+        expected = float(np.median(values)) if n else math.nan
+        got = median(values)
+        assert (math.isnan(got) and math.isnan(expected)) or got == expected
+    if n:
+        assert math.isnan(median(np.append(rng.normal(size=n), np.nan)))
