@@ -484,6 +484,14 @@ def _check_clean_end(f, stopped_at: int, found_any: bool) -> None:
         raise _EndsInside(f"file ends inside its header (the last element is cut off at byte {size})")
 
 
+def _vr_string(vr: bytes | None, vr_s: str | None, dict_vr: str) -> str:
+    """The VR of a kept value when the file's VR is missing (implicit), unknown or UN: the
+    dictionary's for implicit and UN (when it has one), else the file's own letters."""
+    if vr_s == "UN" and not dict_vr:
+        return vr_s
+    return sys.intern(dict_vr.split(" or ")[0] if vr is None or vr_s == "UN" else vr.decode("ascii"))
+
+
 def _parse(f, buf: bytes, wanted: Wanted) -> FastHeader | None:
     meta: dict = {}
     if len(buf) >= 132 and buf[128:132] == b"DICM":
@@ -532,6 +540,7 @@ def _parse(f, buf: bytes, wanted: Wanted) -> FastHeader | None:
     u32 = _U32.unpack_from
     long_vrs = _LONG_VRS
     short_vrs = _SHORT_VRS
+    vr_names = _VR_NAMES
     while True:
         if pos + 12 > blen:
             more = f.read(max(65536, blen))
@@ -558,11 +567,13 @@ def _parse(f, buf: bytes, wanted: Wanted) -> FastHeader | None:
                 pos += 8
         else:
             group, elem, vr, length = expl(buf, pos)
-            if vr in long_vrs:
+            if vr in short_vrs:  # the common case first: one set lookup
+                pos += 8
+            elif vr in long_vrs:
                 length = u32(buf, pos + 8)[0]
                 pos += 12
             else:
-                if vr not in short_vrs and not (65 <= vr[0] <= 90 and 65 <= vr[1] <= 90):
+                if not (65 <= vr[0] <= 90 and 65 <= vr[1] <= 90):
                     raise _Unsupported("bad VR")
                 pos += 8
         tag = (group << 16) | elem
@@ -611,7 +622,17 @@ def _parse(f, buf: bytes, wanted: Wanted) -> FastHeader | None:
             if length:
                 raise _Unsupported("needed sequence")
             continue
-        if pos + length > blen and base + pos + length > _file_size(f):  # never read (allocate) past the end
+        end = pos + length
+        if end <= blen:  # the common case: the value is in the buffer
+            kws.append(kw)
+            parts.append(buf[pos:end])
+            vr_s = vr_names.get(vr) if vr is not None else None  # one string per VR for all headers
+            if vr_s is None or vr_s == "UN":
+                vr_s = _vr_string(vr, vr_s, dict_vr)
+            vrs.append(vr_s)
+            pos = end
+            continue
+        if base + pos + length > _file_size(f):  # never read (allocate) past the end
             raise _EndsInside(f"file ends inside its header (inside the value of {kw}, {length} bytes declared, "
                               f"{_file_size(f) - base - pos} present)")
         while pos + length > blen:
@@ -621,9 +642,9 @@ def _parse(f, buf: bytes, wanted: Wanted) -> FastHeader | None:
                                   f"{length} bytes declared, {blen - pos} present)")
             buf = buf + more
             blen = len(buf)
-        vr_s = _VR_NAMES.get(vr) if vr is not None else None  # one string per VR for all headers
-        if vr_s is None or (vr_s == "UN" and dict_vr):
-            vr_s = sys.intern(dict_vr.split(" or ")[0] if vr is None or vr_s == "UN" else vr.decode("ascii"))
+        vr_s = _VR_NAMES.get(vr) if vr is not None else None
+        if vr_s is None or vr_s == "UN":
+            vr_s = _vr_string(vr, vr_s, dict_vr)
         kws.append(kw)
         vrs.append(vr_s)
         parts.append(buf[pos:pos + length])
