@@ -186,8 +186,19 @@ def _layout(kws: list[str], vrs: list[str]) -> _Layout:
         if len(_LAYOUTS) >= _MAX_LAYOUTS:
             _LAYOUTS.clear()
             _FILTERED.clear()
-        decoders = tuple(_DECODERS.get(vr, _as_bytes) for vr in vrs)
-        found = _LAYOUTS[key] = ({kw: i for i, kw in enumerate(kws)}, key[1], decoders)  # repeated keyword: last
+        found = _LAYOUTS[key] = ({kw: i for i, kw in enumerate(kws)}, key[1], _decoders_for(key[1]))  # repeats: last
+    return found
+
+
+_DECODER_TUPLES: dict[tuple[str, ...], tuple[Any, ...]] = {}
+
+
+def _decoders_for(vrs: tuple[str, ...]) -> tuple[Any, ...]:
+    found = _DECODER_TUPLES.get(vrs)
+    if found is None:
+        if len(_DECODER_TUPLES) >= _MAX_LAYOUTS:
+            _DECODER_TUPLES.clear()
+        found = _DECODER_TUPLES[vrs] = tuple(_DECODERS.get(vr, _as_bytes) for vr in vrs)
     return found
 
 
@@ -272,6 +283,18 @@ class FastHeader:
         out.file_meta, out._read_implicit, out._read_little = self.file_meta, self._read_implicit, self._read_little
         out.pixel_raw, out._encoding, out.file_stat = self.pixel_raw, self._encoding, self.file_stat
         return out
+
+    def __getstate__(self) -> dict:
+        """Pickled (a scan's worker process sends its headers) without the decoder functions and
+        the loader's memo; they are derived again from the VRs."""
+        state = dict(self.__dict__)
+        state.pop("_decoders", None)
+        state.pop("_memo", None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self._layout, self._vrs, self._decoders = state["_layout"], state["_vrs"], _decoders_for(state["_vrs"])
+        self.__dict__.update(state)
 
     def __contains__(self, keyword: object) -> bool:
         if keyword == "PixelData":
