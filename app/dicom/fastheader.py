@@ -186,6 +186,7 @@ def _layout(kws: list[str], vrs: list[str]) -> _Layout:
         if len(_LAYOUTS) >= _MAX_LAYOUTS:
             _LAYOUTS.clear()
             _FILTERED.clear()
+            _LAST_FILTERED[:] = None, None, None
         found = _LAYOUTS[key] = ({kw: i for i, kw in enumerate(kws)}, key[1], _decoders_for(key[1]))  # repeats: last
     return found
 
@@ -202,13 +203,21 @@ def _decoders_for(vrs: tuple[str, ...]) -> tuple[Any, ...]:
     return found
 
 
+_LAST_FILTERED: list[Any] = [None, None, None]  # (layout, keep, filtered) of the last call: a scan's usual case
+
+
 def _filtered(layout: dict[str, int], keep: frozenset[str]) -> dict[str, int]:
+    last = _LAST_FILTERED
+    if last[0] is layout and last[1] is keep:
+        return last[2]
     key = (id(layout), keep)
     found = _FILTERED.get(key)
     if found is None or found[0] is not layout:
         if len(_FILTERED) >= _MAX_LAYOUTS:
             _FILTERED.clear()
+            _LAST_FILTERED[:] = None, None, None
         found = _FILTERED[key] = (layout, {kw: i for kw, i in layout.items() if kw in keep})
+    last[:] = layout, keep, found[1]
     return found[1]
 
 
@@ -564,6 +573,7 @@ def _parse(f, buf: bytes, wanted: Wanted) -> FastHeader | None:
     long_vrs = _LONG_VRS
     short_vrs = _SHORT_VRS
     vr_names = _VR_NAMES
+    fallback_sequences = _FALLBACK_SEQUENCES
     while True:
         if pos + 12 > blen:
             more = f.read(max(65536, blen))
@@ -641,7 +651,7 @@ def _parse(f, buf: bytes, wanted: Wanted) -> FastHeader | None:
                 blen = len(buf)
             continue
         kw, dict_vr = hit
-        if kw in _FALLBACK_SEQUENCES:
+        if kw in fallback_sequences:
             if length:
                 raise _Unsupported("needed sequence")
             continue
