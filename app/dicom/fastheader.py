@@ -186,7 +186,7 @@ def _layout(kws: list[str], vrs: list[str]) -> _Layout:
         if len(_LAYOUTS) >= _MAX_LAYOUTS:
             _LAYOUTS.clear()
             _FILTERED.clear()
-            _LAST_FILTERED[:] = None, None, None
+            _LAST_FILTERED[0] = (None, None, None)
         found = _LAYOUTS[key] = ({kw: i for i, kw in enumerate(kws)}, key[1], _decoders_for(key[1]))  # repeats: last
     return found
 
@@ -203,11 +203,13 @@ def _decoders_for(vrs: tuple[str, ...]) -> tuple[Any, ...]:
     return found
 
 
-_LAST_FILTERED: list[Any] = [None, None, None]  # (layout, keep, filtered) of the last call: a scan's usual case
+# (layout, keep, filtered) of the last call, a scan's usual case; one tuple replaced whole, so a
+# thread never sees one call's layout with another's result
+_LAST_FILTERED: list[tuple[Any, Any, Any]] = [(None, None, None)]
 
 
 def _filtered(layout: dict[str, int], keep: frozenset[str]) -> dict[str, int]:
-    last = _LAST_FILTERED
+    last = _LAST_FILTERED[0]
     if last[0] is layout and last[1] is keep:
         return last[2]
     key = (id(layout), keep)
@@ -215,9 +217,9 @@ def _filtered(layout: dict[str, int], keep: frozenset[str]) -> dict[str, int]:
     if found is None or found[0] is not layout:
         if len(_FILTERED) >= _MAX_LAYOUTS:
             _FILTERED.clear()
-            _LAST_FILTERED[:] = None, None, None
+            _LAST_FILTERED[0] = (None, None, None)
         found = _FILTERED[key] = (layout, {kw: i for kw, i in layout.items() if kw in keep})
-    last[:] = layout, keep, found[1]
+    _LAST_FILTERED[0] = (layout, keep, found[1])
     return found[1]
 
 
