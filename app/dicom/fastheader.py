@@ -256,8 +256,9 @@ class FastHeader:
             (self._layout, self._vrs, self._decoders), self._blob, self._offsets = _EMPTY_LAYOUT, b"", _NO_OFFSETS
             return
         self._layout, self._vrs, self._decoders = _layout(kws, vrs)
-        self._blob = b"".join(parts)
-        self._offsets = array("I", accumulate(map(len, parts), initial=0))
+        self._blob = blob = b"".join(parts)
+        # 4-byte offsets; 8 for values beyond 4 GB together (never seen, but a length field is not to be trusted)
+        self._offsets = array("I" if len(blob) <= 0xFFFFFFFF else "Q", accumulate(map(len, parts), initial=0))
 
     def _raw_value(self, keyword: str) -> tuple[str, bytes] | None:
         i = self._layout.get(keyword)
