@@ -4,8 +4,10 @@
    git-ignored) loaded by Isthmus (scan + load_series), a naive pydicom loop (dcmread +
    pixel_array per file, then sort by position), SimpleITK's ImageSeriesReader, and the raw floor
    (plain file reads of the same bytes into one array).
-2. Header scan: 3,000 small files in 10 series, by Isthmus scan_paths, a plain
-   dcmread(stop_before_pixels=True) loop, and GDCM's gdcm.Scanner.
+2. Header scan: 3,000 small files in 10 series, by Isthmus scan_paths (one process, the default,
+   and with the opt-in forked helper, ISTHMUS_SCAN_PROCESSES=2), a plain
+   dcmread(stop_before_pixels=True) loop, and GDCM's gdcm.Scanner (the peer).
+   `--only scan` runs this part alone. CPU time includes a forked helper's.
 
 Each measurement runs in its own subprocess (clean peak RSS); the methods take turns, best of
 --repeats kept. Module imports are timed apart from the work (a running Isthmus has imported the
@@ -208,7 +210,10 @@ def h_gdcm(folder: Path, _imp) -> dict:
 
 METHODS = {"isthmus": (i_isthmus, m_isthmus), "naive-pydicom": (i_pydicom, m_naive), "simpleitk": (i_sitk, m_sitk),
            "raw-floor": (lambda: None, m_raw), "scan-isthmus": (i_scan, h_isthmus),
-           "scan-pydicom": (i_pydicom, h_pydicom), "scan-gdcm": (i_gdcm, h_gdcm)}
+           "scan-isthmus-2proc": (i_scan, h_isthmus), "scan-pydicom": (i_pydicom, h_pydicom),
+           "scan-gdcm": (i_gdcm, h_gdcm)}
+# environment of a method's subprocess: the opt-in two-process scan (app/dicom/scan_pool.py)
+METHOD_ENV = {"scan-isthmus-2proc": {"ISTHMUS_SCAN_PROCESSES": "2"}}
 
 
 def run_one(name: str, folder: Path) -> None:
@@ -217,19 +222,22 @@ def run_one(name: str, folder: Path) -> None:
     imp = imports()
     import_s = time.perf_counter() - t
     r0 = resource.getrusage(resource.RUSAGE_SELF)
+    c0 = resource.getrusage(resource.RUSAGE_CHILDREN)  # a forked scan helper's CPU counts too
     t = time.perf_counter()
     extra = work(folder, imp)
     seconds = time.perf_counter() - t
     r1 = resource.getrusage(resource.RUSAGE_SELF)
-    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = sum(b.ru_utime - a.ru_utime + b.ru_stime - a.ru_stime for a, b in ((r0, r1), (c0, c1)))
     rss_mb = r1.ru_maxrss / 1024.0
     print(json.dumps({"name": name, "seconds": seconds, "import_s": import_s, "cpu_s": cpu, "peak_rss_mb": rss_mb,
                       **extra}))
 
 
 def _once(name: str, folder: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "ISTHMUS_SCAN_PROCESSES"} | METHOD_ENV.get(name, {})
     out = subprocess.run([sys.executable, __file__, "--run", name, "--folder", str(folder)],
-                         capture_output=True, text=True, cwd=ROOT.parent)
+                         capture_output=True, text=True, cwd=ROOT.parent, env=env)
     if out.returncode != 0:
         return {"name": name, "error": out.stderr.strip().splitlines()[-1] if out.stderr else "failed"}
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -251,9 +259,9 @@ def measure_all(names: list[str], folder: Path, repeats: int) -> dict[str, dict]
 
 def _row(n: str, r: dict, size_mb: float | None, n_files: int | None) -> str:
     if "error" in r:
-        return f"{n:16s} ERROR {r['error']}"
+        return f"{n:18s} ERROR {r['error']}"
     rate = f"{size_mb / r['seconds']:8.1f}" if size_mb else f"{n_files / r['seconds']:8.0f}"
-    return (f"{n:16s} {r['seconds']:8.3f} {r['cpu_s']:7.3f} {r['import_s']:8.3f} {rate} "
+    return (f"{n:18s} {r['seconds']:8.3f} {r['cpu_s']:7.3f} {r['import_s']:8.3f} {rate} "
             f"{r['peak_rss_mb']:12.1f}")
 
 
@@ -262,6 +270,7 @@ def main() -> int:
     ap.add_argument("--run", choices=sorted(METHODS), help=argparse.SUPPRESS)
     ap.add_argument("--folder", help=argparse.SUPPRESS)
     ap.add_argument("--repeats", type=int, default=5, help="runs per method, best kept (default 5)")
+    ap.add_argument("--only", choices=("volume", "scan"), help="run one part only")
     args = ap.parse_args()
     if args.run:
         run_one(args.run, Path(args.folder))
@@ -274,37 +283,54 @@ def main() -> int:
     print(f"date {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} cores, Python {platform.python_version()}; load average before: "
           f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}; command: {' '.join(sys.argv)}")
-    print(f"\nVolume load: {N_SLICES} x {SIZE}x{SIZE} int16 CT, {file_mb:.1f} MB of files, volume {volume_mb:.1f} MB "
-          f"(best of {args.repeats}; seconds = work after imports)")
-    res = measure_all(["raw-floor", "isthmus", "naive-pydicom", "simpleitk"], CT_DIR, args.repeats)
-    print(f"{'method':16s} {'seconds':>8s} {'CPU s':>7s} {'import s':>8s} {'MB/s':>8s} {'peak RSS MB':>12s}  notes")
-    for n, r in res.items():
-        notes = (f"scan {r['scan_s']:.3f} s + load {r['load_s']:.3f} s; headers parsed: scan {r['parsed_scan']}, "
-                 f"load {r['parsed_load']} (fast reader; pydicom imported: {r['pydicom_imported']})") if "scan_s" in r else ""
-        print(_row(n, r, file_mb, None) + "  " + notes)
-    if all("error" not in r for r in res.values()):
-        iso, raw = res["isthmus"], res["raw-floor"]["seconds"]
-        print(f"isthmus scan + load {iso['seconds']:.3f} s vs raw floor {raw:.3f} s: {iso['seconds'] / raw:.2f}x "
-              f"(target <= 3x); load alone {iso['load_s'] / raw:.2f}x; with its imports "
-              f"{(iso['seconds'] + iso['import_s']) / raw:.2f}x")
-        print(f"naive pydicom / isthmus {res['naive-pydicom']['seconds'] / iso['seconds']:.2f}x, "
-              f"SimpleITK / isthmus {res['simpleitk']['seconds'] / iso['seconds']:.2f}x; isthmus peak RSS "
-              f"{iso['peak_rss_mb']:.0f} MB for a {volume_mb:.0f} MB volume")
-        if iso["checksum"] != res["naive-pydicom"]["checksum"]:
-            print("WARNING: isthmus and naive pydicom volumes differ!")
-    n_hdr = len(_files(HDR_DIR))
-    print(f"\nHeader scan: {n_hdr} files in {N_HDR_SERIES} series (best of {args.repeats})")
-    hres = measure_all(["scan-isthmus", "scan-pydicom", "scan-gdcm"], HDR_DIR, args.repeats)
-    print(f"{'method':16s} {'seconds':>8s} {'CPU s':>7s} {'import s':>8s} {'files/s':>8s} {'peak RSS MB':>12s}")
-    for n, r in hres.items():
-        print(_row(n, r, None, n_hdr))
-    if all("error" not in r for r in hres.values()):
-        iso, gd, pyd = hres["scan-isthmus"], hres["scan-gdcm"], hres["scan-pydicom"]
-        print(f"isthmus scan {iso['seconds']:.3f} s vs GDCM scanner {gd['seconds']:.3f} s: "
-              f"{iso['seconds'] / gd['seconds']:.2f}x (target <= 1.2x; CPU {iso['cpu_s'] / gd['cpu_s']:.2f}x); "
-              f"pydicom loop {pyd['seconds']:.3f} s = {pyd['seconds'] / iso['seconds']:.2f}x isthmus; with imports "
-              f"{(iso['seconds'] + iso['import_s']) / (gd['seconds'] + gd['import_s']):.2f}x GDCM; found "
-              f"{iso.get('series')} series / {iso.get('files')} files (GDCM reads 5 tags and groups nothing)")
+    if args.only != "scan":
+        print(f"\nVolume load: {N_SLICES} x {SIZE}x{SIZE} int16 CT, {file_mb:.1f} MB of files, volume {volume_mb:.1f} MB "
+              f"(best of {args.repeats}; seconds = work after imports)")
+        res = measure_all(["raw-floor", "isthmus", "naive-pydicom", "simpleitk"], CT_DIR, args.repeats)
+        print(f"{'method':16s} {'seconds':>8s} {'CPU s':>7s} {'import s':>8s} {'MB/s':>8s} {'peak RSS MB':>12s}  notes")
+        for n, r in res.items():
+            notes = (f"scan {r['scan_s']:.3f} s + load {r['load_s']:.3f} s; headers parsed: scan {r['parsed_scan']}, "
+                     f"load {r['parsed_load']} (fast reader; pydicom imported: {r['pydicom_imported']})") if "scan_s" in r else ""
+            print(_row(n, r, file_mb, None) + "  " + notes)
+        if all("error" not in r for r in res.values()):
+            iso, raw = res["isthmus"], res["raw-floor"]["seconds"]
+            print(f"isthmus scan + load {iso['seconds']:.3f} s vs raw floor {raw:.3f} s: {iso['seconds'] / raw:.2f}x "
+                  f"(target <= 3x); load alone {iso['load_s'] / raw:.2f}x; with its imports "
+                  f"{(iso['seconds'] + iso['import_s']) / raw:.2f}x")
+            print(f"naive pydicom / isthmus {res['naive-pydicom']['seconds'] / iso['seconds']:.2f}x, "
+                  f"SimpleITK / isthmus {res['simpleitk']['seconds'] / iso['seconds']:.2f}x; isthmus peak RSS "
+                  f"{iso['peak_rss_mb']:.0f} MB for a {volume_mb:.0f} MB volume")
+            if iso["checksum"] != res["naive-pydicom"]["checksum"]:
+                print("WARNING: isthmus and naive pydicom volumes differ!")
+            print("\n| 300-slice CT | Isthmus scan + load | raw-read floor | ratio | CPU s (Isthmus / floor) | target |")
+            print("|---|---:|---:|---:|---:|---|")
+            ratio = iso["seconds"] / raw
+            print(f"| seconds | {iso['seconds']:.3f} | {raw:.3f} | {ratio:.2f}x | {iso['cpu_s']:.3f} / "
+                  f"{res['raw-floor']['cpu_s']:.3f} | <= 3x: {'met' if ratio <= 3 else '**not met**'} |")
+    if args.only != "volume":
+        n_hdr = len(_files(HDR_DIR))
+        print(f"\nHeader scan: {n_hdr} files in {N_HDR_SERIES} series (best of {args.repeats}, methods taking turns; "
+              f"load average now {', '.join(f'{x:.2f}' for x in os.getloadavg())})")
+        hres = measure_all(["scan-isthmus", "scan-isthmus-2proc", "scan-pydicom", "scan-gdcm"], HDR_DIR, args.repeats)
+        print(f"{'method':18s} {'seconds':>8s} {'CPU s':>7s} {'import s':>8s} {'files/s':>8s} {'peak RSS MB':>12s}")
+        for n, r in hres.items():
+            print(_row(n, r, None, n_hdr))
+        if all("error" not in r for r in hres.values()):
+            iso, two, gd, pyd = hres["scan-isthmus"], hres["scan-isthmus-2proc"], hres["scan-gdcm"], hres["scan-pydicom"]
+            print(f"isthmus scan {iso['seconds']:.3f} s vs GDCM scanner {gd['seconds']:.3f} s: "
+                  f"{iso['seconds'] / gd['seconds']:.2f}x (target <= 1.2x; CPU {iso['cpu_s'] / gd['cpu_s']:.2f}x); "
+                  f"pydicom loop {pyd['seconds']:.3f} s = {pyd['seconds'] / iso['seconds']:.2f}x isthmus; with imports "
+                  f"{(iso['seconds'] + iso['import_s']) / (gd['seconds'] + gd['import_s']):.2f}x GDCM; found "
+                  f"{iso.get('series')} series / {iso.get('files')} files (GDCM reads 5 tags and groups nothing)")
+            print("\nTable (paste into bench/RESULTS.md):\n")
+            print("| header scan, 3,000 files | seconds | CPU s (with helper) | / GDCM scanner, seconds | / GDCM, CPU | target |")
+            print("|---|---:|---:|---:|---:|---|")
+            for label, r in (("Isthmus, one process (default)", iso),
+                             ("Isthmus, ISTHMUS_SCAN_PROCESSES=2 (opt-in)", two),
+                             ("pydicom dcmread loop", pyd), ("GDCM scanner (peer)", gd)):
+                verdict = ("met" if r["seconds"] / gd["seconds"] <= 1.2 else "**not met**") if r is iso or r is two else ""
+                print(f"| {label} | {r['seconds']:.3f} | {r['cpu_s']:.3f} | {r['seconds'] / gd['seconds']:.2f}x | "
+                      f"{r['cpu_s'] / gd['cpu_s']:.2f}x | {'<= 1.2x: ' + verdict if verdict else ''} |")
     print(f"load average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 

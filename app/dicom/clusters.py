@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from app.dicom import classify
+from app.dicom.median import median
 
 Record = tuple[Any, Any]  # (InstanceHeader, header dataset)
 Part = tuple[list[Record], str]
@@ -62,7 +63,7 @@ def split_clusters(members: list[Record]) -> list[Part]:
     steps = diffs[diffs > _SAME_MM]
     if steps.size < 2:
         return [(members, "")]
-    usual = float(np.median(steps))
+    usual = median(steps)
     cuts = [i + 1 for i, gap in enumerate(diffs) if _far(diffs, i, usual)]
     if not cuts:
         return [(members, "")]

@@ -12,8 +12,10 @@ from app.dicom import classify
 from app.dicom.calibration import radiograph_calibration
 from app.dicom.clusters import split_clusters, split_unknown_positions
 from app.dicom.frames import split_frames
+from app.dicom.median import median
 from app.dicom.model import InstanceHeader, Modality, PatientEntry, SeriesEntry, SkippedFile, StudyEntry
 from app.dicom.repeats import GUESS_WARNING, GUESSED_LABELS, split_repeats
+from app.dicom.stacking import plan_stack
 from app.dicom.syntax_support import syntax_label, syntax_problem
 
 Record = tuple[InstanceHeader, Any]  # (header, pydicom header dataset)
@@ -145,7 +147,7 @@ def _slice_spacing(headers: list[InstanceHeader]) -> float | None:
     d = np.sort(np.asarray(pos) @ n)
     diffs = np.diff(d)
     diffs = diffs[diffs > 1e-3]
-    return float(np.median(diffs)) if diffs.size else None
+    return median(diffs) if diffs.size else None
 
 
 def _stack_warnings(headers: list[InstanceHeader]) -> list[str]:
@@ -156,8 +158,6 @@ def _stack_warnings(headers: list[InstanceHeader]) -> list[str]:
     n = classify.orientation_normal(iop) if iop is not None else None
     if n is None or any(h.image_position_lps is None for h in headers):
         return []
-    from app.dicom.stacking import plan_stack
-
     try:
         return plan_stack(np.array([h.image_position_lps for h in headers]), n,
                           [h.path.name for h in headers]).warnings

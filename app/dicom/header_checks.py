@@ -19,6 +19,9 @@ _LAYOUT: dict[str, tuple[bool, frozenset | None, int, int]] = {
 }
 
 
+_ABSENT = object()
+
+
 def _single_int(value: Any) -> tuple[int | None, str]:
     """(the integer, "") or (None, what is wrong with the value)."""
     if isinstance(value, (list, tuple)):
@@ -46,11 +49,11 @@ def _single_int(value: Any) -> tuple[int | None, str]:
 def layout_problem(ds: Any) -> str | None:
     """None when the pixel-layout attributes of an image header are usable, else a plain reason."""
     for kw, (required, allowed, low, high) in _LAYOUT.items():
-        if kw not in ds:
+        value = ds.get(kw, _ABSENT)  # one lookup where "in" and get() took two
+        if value is _ABSENT:
             if required:
                 return f"damaged header: {kw} is missing"
             continue
-        value = ds.get(kw)
         if type(value) is int and (value in allowed if allowed is not None else low <= value <= high):
             continue  # the common case
         if value is None or value == "" or value == []:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import math
 from pathlib import Path
 from typing import Any
 
@@ -93,17 +92,27 @@ def sop_class_name(uid: str) -> str:
         return uid
 
 
-def non_image_reason(sop_class_uid: str, ds: Any) -> str | None:
-    """Plain reason when the object has no image to review, else None."""
+@functools.lru_cache(maxsize=256)
+def _class_reason(sop_class_uid: str) -> tuple[str, str | None]:
+    """(the class's name or "", the non-image reason of the class or None): the same for every
+    file of a class, so worked out once per class (the name and word tests were ~1 us per file)."""
     if sop_class_uid == MEDIA_STORAGE_DIRECTORY:
-        return "DICOMDIR (directory index)"
+        return "", "DICOMDIR (directory index)"
     name = sop_class_name(sop_class_uid) if sop_class_uid else ""
     if name and name != sop_class_uid:
         lowered = name.lower()
         if "image" not in lowered or "presentation state" in lowered:
             for word in _NON_IMAGE_WORDS:
                 if word.lower() in lowered:
-                    return f"{name} (non-image)"
+                    return name, f"{name} (non-image)"
+    return name, None
+
+
+def non_image_reason(sop_class_uid: str, ds: Any) -> str | None:
+    """Plain reason when the object has no image to review, else None."""
+    name, reason = _class_reason(sop_class_uid)
+    if reason is not None:
+        return reason
     if "Rows" not in ds or "Columns" not in ds:
         label = name or "object"
         return f"{label} (no image: no Rows/Columns)"
@@ -137,17 +146,21 @@ def _to_float_tuple(value: Any, n: int, limit: float = MAX_COORDINATE_MM, positi
     if value is None or isinstance(value, (str, bytes)):
         return None
     try:
-        vals = tuple(float(v) for v in value)
+        vals = tuple(map(float, value))
     except (TypeError, ValueError):
         return None
-    if len(vals) != n or not all(math.isfinite(v) and abs(v) <= limit for v in vals):
+    if len(vals) != n:
         return None
-    if positive and not all(v > 0 for v in vals):
-        return None
+    low = 0.0 if positive else -limit
+    for v in vals:
+        if not low <= v <= limit or (positive and v == 0.0):  # NaN and infinities fail the comparison
+            return None
     return vals
 
 
 def _to_int(value: Any) -> int | None:
+    if type(value) is int:  # the common case
+        return value
     if value is None or value == "":
         return None
     try:
@@ -186,8 +199,10 @@ def transfer_syntax_of(ds: Any) -> str:
     return "1.2.840.10008.1.2.1" if little else "1.2.840.10008.1.2.2"
 
 
-def instance_header(path: Path, ds: Any) -> InstanceHeader:
-    """The InstanceHeader of a header dataset (multi-frame: geometry of the first frame)."""
+def instance_header(path: Path, ds: Any, shared: dict | None = None) -> InstanceHeader:
+    """The InstanceHeader of a header dataset (multi-frame: geometry of the first frame).
+    ``shared``: a dict the caller keeps for one scan, so equal orientations, spacings and class
+    UIDs of the files of a series are one object each (fewer small objects kept per file)."""
     ipp = _to_float_tuple(ds.get("ImagePositionPatient"), 3)
     iop = _to_float_tuple(ds.get("ImageOrientationPatient"), 6, limit=1.01)
     spacing = _to_float_tuple(ds.get("PixelSpacing"), 2, positive=True)
@@ -198,11 +213,16 @@ def instance_header(path: Path, ds: Any) -> InstanceHeader:
     if spacing is None:
         spacing = _to_float_tuple(functional(ds, "PixelMeasuresSequence", "PixelSpacing"), 2, positive=True)
     frames = _to_int(ds.get("NumberOfFrames")) or 1
+    sop_class = str(ds.get("SOPClassUID", "") or "")
+    syntax = transfer_syntax_of(ds)
+    if shared is not None:
+        iop, spacing = shared.setdefault(iop, iop), shared.setdefault(spacing, spacing)
+        sop_class, syntax = shared.setdefault(sop_class, sop_class), shared.setdefault(syntax, syntax)
     return InstanceHeader(
         path=path if isinstance(path, Path) else Path(path),
         sop_instance_uid=str(ds.get("SOPInstanceUID", "") or ""),
-        sop_class_uid=str(ds.get("SOPClassUID", "") or ""),
-        transfer_syntax_uid=transfer_syntax_of(ds),
+        sop_class_uid=sop_class,
+        transfer_syntax_uid=syntax,
         instance_number=_to_int(ds.get("InstanceNumber")),
         rows=_to_int(ds.get("Rows")) or 0,
         columns=_to_int(ds.get("Columns")) or 0,

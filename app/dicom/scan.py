@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from app.core.progress import CancelToken, ProgressFn, check, report
+from app.dicom import scan_pool
 from app.dicom.fileset import resolve_references
+from app.dicom.gc_pause import gc_paused
 from app.dicom.grouping import build_patients
 from app.dicom.headers import MEDIA_STORAGE_DIRECTORY, describe_read_error, instance_header, read_header
 from app.dicom.model import ScanResult, SkippedFile
@@ -71,8 +73,10 @@ def _directory_file(path: Path, ds: Any, skip: SkippedFile, root: Path) -> tuple
     return extra, refs.found
 
 
-def _scan_one(path: Path, roots: list[str]) -> tuple[tuple[Any, Any] | None, list[SkippedFile], list[Path]]:
-    """(record or None, skips, files a directory index refers to) for one file."""
+def _scan_one(path: Path, roots: list[str],
+              shared: dict | None = None) -> tuple[tuple[Any, Any] | None, list[SkippedFile], list[Path]]:
+    """(record or None, skips, files a directory index refers to) for one file (``shared``: see
+    :func:`instance_header`)."""
     ds, skip = read_header(path)
     if skip is not None:
         if ds is not None and (str(ds.get("SOPClassUID", "") or "") == MEDIA_STORAGE_DIRECTORY
@@ -81,7 +85,7 @@ def _scan_one(path: Path, roots: list[str]) -> tuple[tuple[Any, Any] | None, lis
             return None, [skip, *extra], refs
         return None, [skip], []
     try:
-        header = instance_header(path, ds)
+        header = instance_header(path, ds, shared)
     except Exception as exc:
         return None, [SkippedFile(path, f"header values cannot be read ({exc})", "error")], []
     return (header, ds), [], []
@@ -98,26 +102,50 @@ def scan_paths(paths: Iterable[str | Path], progress: ProgressFn | None = None,
     path_list = [Path(p) for p in paths]
     roots = [os.path.abspath(p) if p.is_dir() else os.path.dirname(os.path.abspath(p)) for p in path_list]
     files, skipped, seen = enumerate_files(path_list)
+    with gc_paused():  # a fifth of the scan's time went to collections (measured: app/dicom/gc_pause.py)
+        return _scan_files(files, skipped, seen, roots, progress, cancel)
+
+
+def _scan_files(files: list[Path], skipped: list[SkippedFile], seen: set[str], roots: list[str],
+                progress: ProgressFn | None, cancel: CancelToken | None) -> ScanResult:
     result = ScanResult(skipped=skipped)
     records: list[tuple[Any, Any]] = []
-    queue = list(files)
-    done = 0
-    total = len(queue)
-    report(progress, 0, total)
-    # Sequential on purpose: header parsing is CPU-bound Python, threads only add GIL contention
-    # (measured in bench/load_bench.py); the OS page cache does the I/O side well enough.
-    while queue:
-        batch, queue = queue, []
+    shared: dict = {}  # equal values of the files' records, one object each (this scan only)
+    count = {"done": 0, "total": len(files)}
+    report(progress, 0, count["total"])
+
+    def one(path: Path) -> tuple[tuple[Any, Any] | None, list[SkippedFile], list[Path]]:
+        try:
+            return _scan_one(path, roots, shared)
+        except Exception as exc:
+            return None, [SkippedFile(path, describe_read_error(exc), "error")], []
+
+    def here(batch: Sequence[Path]) -> list[tuple[tuple[Any, Any] | None, list[SkippedFile], list[Path]]]:
+        out = []
         for n_in_batch, path in enumerate(batch):
             if n_in_batch % 64 == 0:
                 check(cancel)
-                report(progress, done, total)
-            done += 1
+                report(progress, count["done"], count["total"])
+            count["done"] += 1
+            out.append(one(path))
+        return out
+
+    queue = list(files)
+    first = True
+    while queue:
+        batch, queue = queue, []
+        done_before = count["done"]
+        # Many files: a forked helper scans half of them (header parsing is CPU-bound Python; see
+        # app/dicom/scan_pool.py for the measured costs and the fallbacks). DICOMDIR references
+        # found meanwhile are scanned here afterwards.
+        if first and len(batch) >= scan_pool.MIN_FILES and scan_pool.available():
+            outcomes = scan_pool.scan_split(batch, one, here)
+        else:
+            outcomes = here(batch)
+        first = False
+        count["done"] = done_before + len(batch)
+        for record, skips, refs in outcomes:
             result.files_seen += 1
-            try:
-                record, skips, refs = _scan_one(path, roots)
-            except Exception as exc:
-                record, skips, refs = None, [SkippedFile(path, describe_read_error(exc), "error")], []
             result.skipped.extend(skips)
             if record is not None:
                 records.append(record)
@@ -128,8 +156,8 @@ def scan_paths(paths: Iterable[str | Path], progress: ProgressFn | None = None,
                     seen.add(key)
                     new.append(r)
             queue.extend(new)
-            total += len(new)
-    report(progress, done, total)
+            count["total"] += len(new)
+    report(progress, count["done"], count["total"])
     check(cancel)
     result.patients = build_patients(records, result.skipped)
     return result

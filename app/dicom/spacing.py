@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.dicom.median import median
 from app.dicom.memory_guard import ensure_allocatable
 
 MAX_INTERPOLATED_GAP = 3.0
@@ -28,7 +29,7 @@ class Resampled:
 
 def regular_step_mm(t_mm: np.ndarray) -> float:
     """Grid step: the median distance between neighbouring acquired slices."""
-    return float(np.median(np.diff(t_mm)))
+    return median(np.diff(t_mm))
 
 
 def is_irregular(t_mm: np.ndarray, k_index: list[int], step_mm: float) -> bool:
@@ -44,7 +45,7 @@ def has_spacing_runs(t_mm: np.ndarray) -> bool:
     diffs = np.diff(t_mm)
     if len(diffs) < 3:
         return False
-    med = float(np.median(diffs))
+    med = median(diffs)
     wide = diffs > 1.5 * med
     same = np.abs(diffs[1:] - diffs[:-1]) <= 0.05 * diffs[1:]
     return bool(np.any(wide[1:] & wide[:-1] & same))

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from app.dicom.median import median
+
 DUPLICATE_TOLERANCE_MM = 0.01
 GAP_FACTOR = 1.5
 TILT_MIN_DEG = 0.05
@@ -68,7 +70,7 @@ def plan_stack(positions_lps: np.ndarray, normal: np.ndarray, labels: Sequence[s
         return StackPlan(kept, [0], 1, pos[kept[0]].copy(), normal.copy(), spacing, 0.0, dropped, warnings)
 
     diffs = np.diff(dk)
-    med = float(np.median(diffs))
+    med = median(diffs)
     ratio = (dk - dk[0]) / med
     ks = np.rint(ratio).astype(int)
     # blank slices fill gaps only when that costs at most as many slices as there are real ones
