@@ -118,6 +118,8 @@ class MainWindow(QMainWindow):
         from app.ui.pacs.menu import install_pacs
         install_pacs(self)  # File > Query PACS / Send findings to PACS / PACS nodes
         self.start_page.sig_open_requested.connect(self.open_paths)
+        from app.ui.study_index import OpenedStudyIndexer
+        self._indexer = OpenedStudyIndexer(self.study_db, self.start_page.studies.refresh, self._index_failed, self)
         self.controller.sig_scanned.connect(self._index_opened)
         self._import_old_recent_studies()
         self.grid.sig_files_dropped.connect(self.open_paths)
@@ -310,17 +312,13 @@ class MainWindow(QMainWindow):
             self.start_page.studies.import_paths(paths)
 
     def _index_opened(self, result) -> None:
-        """What was opened goes into the study list (link in place), from the viewer's own scan."""
-        if self.study_db is None or not self.controller.paths:
-            return
-        from app.studydb.rows import StudyDbError
+        """What was opened goes into the study list (link in place), from the viewer's own scan,
+        written in a worker (app.ui.study_index)."""
+        if self.controller.paths:
+            self._indexer.index(result, list(self.controller.paths))
 
-        try:
-            self.study_db.index_scan(result, self.controller.paths)
-        except StudyDbError as exc:
-            self.statusBar().showMessage(f"Not added to the study list: {exc}", 8000)
-            return
-        self.start_page.studies.refresh()
+    def _index_failed(self, message: str) -> None:
+        self.statusBar().showMessage(f"Not added to the study list: {message}", 8000)
 
     def open_folder_dialog(self) -> None:
         d = QFileDialog.getExistingDirectory(self, "Open DICOM folder")
@@ -360,6 +358,7 @@ class MainWindow(QMainWindow):
             s.set(f"viewer/{key}", bool(getattr(self.state, key)))
         s.sync()
         self.controller.shutdown()
+        self._indexer.shutdown()
         self.start_page.studies.shutdown()
         self.state.changed.disconnect(self._sync_checks)
         self.state.changed.disconnect(self._on_state_title)
