@@ -186,7 +186,17 @@ def _parse_json(text: str) -> Any:
 
 def loads_findings(text: str, path: str | os.PathLike | None = None) -> findings_model.StudyFindings:
     """Findings from JSON text. Raises only FindingsFileError, whatever the text holds (crafted
-    nesting thousands deep included)."""
+    nesting thousands deep included). A big text is read with the cyclic garbage collector
+    paused (app.findings.gc_pause: its full collections held the GIL up to half a second)."""
+    if len(text) < PIECES_FROM_CHARS:
+        return _loads_findings(text, path)
+    from app.findings.gc_pause import cyclic_gc_paused
+
+    with cyclic_gc_paused():
+        return _loads_findings(text, path)
+
+
+def _loads_findings(text: str, path: str | os.PathLike | None) -> findings_model.StudyFindings:
     try:
         doc = _parse_json(text)
     except json.JSONDecodeError as exc:
