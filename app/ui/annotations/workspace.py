@@ -24,7 +24,7 @@ import contextlib
 import gc
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
@@ -34,13 +34,15 @@ from app.annotations.model import Annotation, EllipseROI, FreehandROI
 from app.annotations.store import AnnotationStore
 from app.annotations.tools import ToolRegistry
 from app.findings.derive import edema_signal_ratio
-from app.session import StudySession
 from app.ui.actions import make_action
 from app.ui.annotations.items import AnnotationItem, make_item
 from app.ui.annotations.review_host import ReviewDockHost
 from app.ui.annotations.tool_driver import ToolDriver
 from app.viewer.actions import EDIT_ACTIONS, ROI_ROLE_TITLES, TOOLBAR_ORDER, annotate_actions
 from app.viewer.annotation_view import ViewMapper
+
+if TYPE_CHECKING:  # the session module (and the pathway engine under it) is imported after the first image
+    from app.session import StudySession
 
 log = logging.getLogger(__name__)
 
