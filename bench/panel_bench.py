@@ -108,8 +108,8 @@ def bench_panels(repeats: int) -> list[str]:
             app.processEvents()
             wall.append(_ms(t0))
             cpu.append((time.thread_time() - c0) * 1000.0)
-        update = [a - b for a, b in zip(wall, core_wall)]
-        update_cpu = [a - b for a, b in zip(cpu, core_cpu)]
+        update = [a - b for a, b in zip(wall, core_wall, strict=True)]
+        update_cpu = [a - b for a, b in zip(cpu, core_cpu, strict=True)]
         rebuild = []
         for _ in range(max(3, repeats // 3)):
             t0 = time.perf_counter()

@@ -89,3 +89,16 @@ def test_a_big_text_is_read_with_the_collector_paused(monkeypatch):
     with pytest.raises(fio.FindingsFileError):
         fio.loads_findings(text[:-1])
     assert gc.isenabled()
+
+
+def test_to_plain_keeps_point_tuples_and_dumps_the_same_json():
+    from findings_factories import rich_findings
+
+    f = rich_findings()
+    ref = next(r for p in f.pars for r in p.provenance if r.points_px)
+    assert fio.to_plain(ref)["points_px"] is ref.points_px  # the model's tuples, not a list per point
+    doc = fio.findings_to_dict(f)
+    for name in ("pars", "levels"):
+        assert json.dumps(fio.to_plain(getattr(f, name))) == json.dumps(doc[name])  # the same text
+    refs = [r for p in doc["pars"] for r in p.get("provenance", []) if r.get("points_px")]
+    assert refs and all(type(pt) is list for r in refs for pt in r["points_px"])  # the dict stays schema-valid
