@@ -4,7 +4,10 @@
     QT_QPA_PLATFORM=offscreen .venv/bin/python -m pytest bench/gui_stall_bench.py -s
 
 The peer measured in the same run is the same 10 ms timer with nothing loading (scheduling
-noise of the machine); the printed line gives both. Timing assertions do not belong in the unit
+noise of the machine); the printed line gives both, each longest gap with the GUI thread's CPU
+time in it (a loaded machine stretches a gap, not its CPU share), and the longest gap while the
+first study's review dock is built and goes into the window (measured before the idle second:
+it used to fall into it, which was the 134 ms "idle" figure of issue 16). Timing assertions do not belong in the unit
 suite on a shared 2-core CI machine, so this lives here."""
 
 from __future__ import annotations
@@ -48,13 +51,19 @@ def test_gui_thread_stays_responsive_while_loading_a_300_slice_ct(qtbot, tmp_pat
     # pydicom & co. are imported in the background once the window is up (imports hold the GIL)
     qtbot.waitUntil(lambda: win.controller.warm, timeout=60_000)
     # a workstation in use: one study already open (the review panels are built), then the CT
+    meter = EventGaps()
     win.open_paths([str(synthetic_study)])
     qtbot.waitUntil(lambda: _loaded(win), timeout=30_000)
-    qtbot.wait(500)
-    meter = EventGaps()
+    # the review dock is built once loading is idle, one tab per event-loop turn; it then goes into
+    # the window, which lays the viewer out again (once per window): measured on its own
+    meter.start()
+    qtbot.waitUntil(lambda: win.annotations.dock is not None, timeout=15_000)
+    qtbot.wait(300)
+    first_dock = meter.longest_text(skip_first=True)
     meter.start()
     qtbot.wait(1000)
     idle_max = max(meter.gaps_s[1:])
+    idle_text = meter.longest_text(skip_first=True)
     meter.start()
     win.state.set_layout("pars")
     t_open = time.perf_counter()
@@ -72,6 +81,8 @@ def test_gui_thread_stays_responsive_while_loading_a_300_slice_ct(qtbot, tmp_pat
     gaps = meter.gaps_s
     longest = max(gaps[1:])
     print(f"load {load_s:.2f} s, {len(gaps)} ticks, longest gap {longest * 1000:.0f} ms (idle {idle_max * 1000:.0f} ms)")
+    print(f"  CT load: {meter.longest_text(skip_first=True)}; idle second: {idle_text}; "
+          f"first review dock build (before, not in the bound): {first_dock}; load average {os.getloadavg()[0]:.1f}")
     assert len(gaps) > 20
     bound = 0.100 + max(0.0, idle_max - 0.020)
     assert longest < bound, f"longest event-loop gap {longest * 1000:.0f} ms (idle noise {idle_max * 1000:.0f} ms)"

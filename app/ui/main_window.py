@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -20,22 +21,23 @@ from PySide6.QtWidgets import (
     QToolBar,
 )
 
-from app.pathway import Ruleset, load_ruleset
-from app.session import StudySession
 from app.ui.actions import build_actions
 from app.ui.browser import StudyBrowser
 from app.ui.deferred import after_first_image
-from app.ui.dialogs.about import AboutDialog
 from app.ui.dialogs.shortcuts import ShortcutsDialog
 from app.ui.presenter import StudyPresenter
 from app.ui.settings import Settings
 from app.ui.start_page import StartDialog, StartPage
+from app.ui.steps import Steps
 from app.ui.study_controller import StudyController
 from app.ui.view_actions import ViewActionHandlers
 from app.ui.viewer.grid import ViewerGrid
 from app.viewer.actions import by_id
 from app.viewer.state import LAYOUTS, ViewerState
 from app.viewer.study_info import StudyInfo
+
+if TYPE_CHECKING:
+    from app.pathway import Ruleset
 
 log = logging.getLogger(__name__)
 
@@ -58,26 +60,42 @@ def _open_study_db():
 
 
 class RulesetPreload:
-    """The default pathway ruleset, parsed once in the background so opening a study does not."""
+    """The default pathway ruleset, parsed once in a thread so opening a study does not. Started
+    after the first image (``start``; the pathway engine's import and the parse are ~65 ms of
+    GIL time that competed with the first image when started with the window); ``get`` starts it
+    if needed and waits for it."""
 
     def __init__(self) -> None:
         self._ruleset: Ruleset | None = None
-        threading.Thread(target=self._load, daemon=True, name="isthmus-ruleset").start()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._load, daemon=True, name="isthmus-ruleset")
+            self._thread.start()
 
     def _load(self) -> None:
         try:
+            from app.pathway import load_ruleset
+
             self._ruleset = load_ruleset()
         except Exception as exc:  # the session loads it again and says why it failed
             log.warning("default ruleset not preloaded: %s", exc)
 
     def get(self) -> Ruleset | None:
+        self.start()
+        assert self._thread is not None
+        self._thread.join(timeout=10)
         return self._ruleset
 
 
 class MainWindow(QMainWindow):
     sig_closed = Signal()
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, defer_extras: bool = False) -> None:
+        """``defer_extras``: the Teaching, Review and PACS menus are installed once the first image
+        of the study being opened is on screen (their modules and the pathway engine under them
+        are ~0.2 s of imports at load average 5), not before it."""
         super().__init__()
         self.setWindowTitle("Isthmus - lumbar spine review")
         self.setAcceptDrops(True)
@@ -111,13 +129,16 @@ class MainWindow(QMainWindow):
         self._rulesets = RulesetPreload()  # the study sessions made below evaluate with it
         self.controller.sig_scan_started.connect(self._on_scan_started)
         self.presenter.sig_patient_changed.connect(self._on_patient_changed)
-        from app.ui.teaching import install_teaching
-        install_teaching(self)  # Teaching menu: case picker, attempt dock, feedback, progress
-        from app.ui.report.actions import install_report
-        install_report(self)  # Review menu (key images), File > Export report / Print report
-        from app.ui.pacs.menu import install_pacs
-        install_pacs(self)  # File > Query PACS / Send findings to PACS / PACS nodes
+        self._extras_left = ["teaching", "report", "pacs"]
+        self._extra_steps = Steps(self)
+        if defer_extras:  # `isthmus open CASE`: the first image first (issue 16), then one menu per turn
+            after_first_image(self.presenter, lambda: self._extra_steps.start(
+                [lambda n=name: self._install_extra(n) for name in self._extras_left]))
+        else:
+            self.install_extras()
         self.start_page.sig_open_requested.connect(self.open_paths)
+        from app.ui.study_index import OpenedStudyIndexer
+        self._indexer = OpenedStudyIndexer(self.study_db, self.start_page.studies.refresh, self._index_failed, self)
         self.controller.sig_scanned.connect(self._index_opened)
         self._import_old_recent_studies()
         self.grid.sig_files_dropped.connect(self.open_paths)
@@ -159,7 +180,7 @@ class MainWindow(QMainWindow):
             "file.start_page": self.show_start_dialog,
             "file.quit": self.close,
             "help.shortcuts": lambda: ShortcutsDialog.show_for(self),
-            "help.about": lambda: AboutDialog.show_for(self),
+            "help.about": self._show_about,
             "view.browser": lambda on: self.browser_dock.setVisible(on),
         })
         for name in LAYOUTS:
@@ -233,6 +254,38 @@ class MainWindow(QMainWindow):
             self._progress_timer.stop()
             self._pending_progress = None
 
+    def install_extras(self) -> None:
+        """Teaching menu (case picker, attempt dock, feedback, progress), Review menu (key images),
+        File > Export / Print report, File > Query PACS / Send findings / PACS nodes: whatever is
+        not installed yet, now."""
+        self._extra_steps.cancel()
+        for name in list(self._extras_left):
+            self._install_extra(name)
+
+    def _install_extra(self, name: str) -> None:
+        """One of the extra menus (its modules' import is 20-130 ms at load average 5: one per
+        event-loop turn when deferred). Once each."""
+        if name not in self._extras_left:
+            return
+        self._extras_left.remove(name)
+        if name == "teaching":
+            from app.ui.teaching import install_teaching
+
+            install_teaching(self)
+        elif name == "report":
+            from app.ui.report.actions import install_report
+
+            install_report(self)
+        else:
+            from app.ui.pacs.menu import install_pacs
+
+            install_pacs(self)
+
+    def _show_about(self, *_args) -> None:
+        from app.ui.dialogs.about import AboutDialog
+
+        AboutDialog.show_for(self)
+
     # ---- identity in the title --------------------------------------------------------------
     def _update_title(self, *_args) -> None:
         """The active patient and study (or "anonymised"): never the name while anonymised."""
@@ -268,6 +321,7 @@ class MainWindow(QMainWindow):
         ws.park_session(identity.patient.describe(self.state.anonymise))
         # the session (restore, first pathway evaluation) once the first image is on screen (issue 16);
         # open_study_session is idempotent: it may run twice (first image, then the deadline)
+        after_first_image(self.presenter, self._rulesets.start)
         after_first_image(self.presenter, self.open_study_session)
 
     def open_study_session(self) -> None:
@@ -282,6 +336,8 @@ class MainWindow(QMainWindow):
         # the SR evidence comes from the scan the viewer already made (no second walk of the folder)
         source = c.result if c.result is not None else (paths[0] if len(paths) == 1 else (paths or None))
         # a study without a StudyInstanceUID keeps "" (its autosave key is the identity hash)
+        from app.session import StudySession
+
         session = StudySession(info.identity.study_instance_uid, study=info, ruleset=self._rulesets.get(),
                                study_source=source, data_dir=self.annotations.autosave_data_dir)
         restored = session.restore()
@@ -310,17 +366,13 @@ class MainWindow(QMainWindow):
             self.start_page.studies.import_paths(paths)
 
     def _index_opened(self, result) -> None:
-        """What was opened goes into the study list (link in place), from the viewer's own scan."""
-        if self.study_db is None or not self.controller.paths:
-            return
-        from app.studydb.rows import StudyDbError
+        """What was opened goes into the study list (link in place), from the viewer's own scan,
+        written in a worker (app.ui.study_index)."""
+        if self.controller.paths:
+            self._indexer.index(result, list(self.controller.paths))
 
-        try:
-            self.study_db.index_scan(result, self.controller.paths)
-        except StudyDbError as exc:
-            self.statusBar().showMessage(f"Not added to the study list: {exc}", 8000)
-            return
-        self.start_page.studies.refresh()
+    def _index_failed(self, message: str) -> None:
+        self.statusBar().showMessage(f"Not added to the study list: {message}", 8000)
 
     def open_folder_dialog(self) -> None:
         d = QFileDialog.getExistingDirectory(self, "Open DICOM folder")
@@ -360,6 +412,7 @@ class MainWindow(QMainWindow):
             s.set(f"viewer/{key}", bool(getattr(self.state, key)))
         s.sync()
         self.controller.shutdown()
+        self._indexer.shutdown()
         self.start_page.studies.shutdown()
         self.state.changed.disconnect(self._sync_checks)
         self.state.changed.disconnect(self._on_state_title)

@@ -350,3 +350,44 @@ def test_one_finding_change_updates_its_row_in_place(panel, session, qtbot):
     assert changes == []
     row = _level_row(panel.level_model, "L5")
     assert panel.level_model.data(panel.level_model.index(row, panel.level_model.column_of("slip")), DISPLAY) == "12.0"
+
+
+def test_another_study_is_built_in_steps_and_the_old_one_is_gone_at_once(qtbot, session):
+    from app.ui.findings import ReviewWidget
+
+    rw = ReviewWidget(session)
+    qtbot.addWidget(rw)
+    rw.show()
+    assert rw.tabs.count() == 4 and not rw.building
+    other = StudySession("9.8.7", autosave=False)
+    rw.set_session(other, in_steps=True)
+    # the same turn: nothing of the old study is left, the new tabs are not there yet
+    assert rw.session is other and rw.building and rw.tabs.isHidden() and rw.tabs.count() == 0
+    assert rw.findings_panel is None and rw.pathway_panel is None and "Preparing" in rw.loading_label.text()
+    assert len(session.findings_changed) == 0 and len(session.pathway_changed) == 0
+    with qtbot.waitSignal(rw.sig_panels_ready, timeout=10_000):
+        pass
+    assert not rw.building and not rw.tabs.isHidden() and rw.loading_label.isHidden()
+    assert [rw.tabs.tabText(i).split()[0] for i in range(rw.tabs.count())] == ["Findings", "Clinical", "Pathway", "Key"]
+    assert all(p.session is other for p in (rw.findings_panel, rw.context_form, rw.pathway_panel, rw.key_images_panel))
+    rw.cleanup()
+
+
+def test_a_study_parked_while_its_tabs_are_built_gets_none_of_them(qtbot, session):
+    from app.ui.findings import ReviewWidget
+
+    rw = ReviewWidget(None)
+    qtbot.addWidget(rw)
+    rw.show()
+    rw.set_session(session, in_steps=True)
+    qtbot.waitUntil(lambda: rw.findings_panel is not None, timeout=10_000)
+    assert rw.building
+    rw.show_loading("the next study")  # another study starts loading half way
+    assert not rw.building and rw.session is None and rw.findings_panel is None
+    qtbot.wait(300)
+    assert rw.tabs.count() == 0 and rw.tabs.isHidden() and rw.findings_panel is None and rw.context_form is None
+    assert len(session.findings_changed) == 0 and len(session.pathway_changed) == 0  # nothing still listens
+    rw.set_session(session, in_steps=True)
+    rw.finish_building()  # a caller that needs the panels now
+    assert not rw.building and rw.tabs.count() == 4 and rw.findings_panel.session is session
+    rw.cleanup()

@@ -8,7 +8,8 @@
   (``StudyInfo`` of its images: identity, modalities, age/sex; its autosave restored or set
   aside with a notice) and shown in the review dock (``make_review_dock``). When another
   folder starts loading, or another patient is chosen, the current session is flushed and
-  closed and the dock is emptied *in the same event-loop turn* ("Loading ...");
+  closed and the dock is emptied *in the same event-loop turn* ("Loading ..."); the dock
+  itself (built in steps, once loading is idle) is app.ui.annotations.review_host;
 * an "Annotate" menu and toolbar built from ``ToolRegistry`` (checkable, in the viewer's
   exclusive mode group: picking W/L or Pan leaves the annotation tool);
 * Edit > Undo (Ctrl+Z), Redo (Ctrl+Shift+Z, Ctrl+Y) over the session's one ``history``
@@ -23,7 +24,7 @@ import contextlib
 import gc
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
@@ -33,18 +34,17 @@ from app.annotations.model import Annotation, EllipseROI, FreehandROI
 from app.annotations.store import AnnotationStore
 from app.annotations.tools import ToolRegistry
 from app.findings.derive import edema_signal_ratio
-from app.session import StudySession
 from app.ui.actions import make_action
 from app.ui.annotations.items import AnnotationItem, make_item
+from app.ui.annotations.review_host import ReviewDockHost
 from app.ui.annotations.tool_driver import ToolDriver
 from app.viewer.actions import EDIT_ACTIONS, ROI_ROLE_TITLES, TOOLBAR_ORDER, annotate_actions
 from app.viewer.annotation_view import ViewMapper
 
+if TYPE_CHECKING:  # the session module (and the pathway engine under it) is imported after the first image
+    from app.session import StudySession
+
 log = logging.getLogger(__name__)
-
-DOCK_MAX_WAIT_MS = 8000  # build the review dock at the latest this long after the study opened
-DOCK_IDLE_MS = 750  # ... or once loading has been idle this long
-
 
 def resolve_shortcuts(registry: ToolRegistry, taken: set[str]) -> dict[str, str]:
     """Each tool's default key when the window does not use it already, else Shift+key,
@@ -83,7 +83,8 @@ class AnnotationWorkspace(QObject):
         self.session: StudySession | None = None
         self._study_findings_offer: Any = None
         self.store: AnnotationStore | None = None
-        self.dock: QDockWidget | None = None
+        self.review = ReviewDockHost(window, lambda: self.session, lambda: bool(self.state.anonymise))
+        self.review.sig_dock_ready.connect(self._on_dock_ready)
         # where new sessions autosave (None = the user data folder); a teaching attempt points it at
         # its own folder so a trainee's read never replaces a reader's autosaved read of the study
         self.autosave_data_dir: Path | None = None
@@ -111,10 +112,6 @@ class AnnotationWorkspace(QObject):
         self._autosave_timer.setInterval(1000)
         self._autosave_timer.timeout.connect(self.update_autosave_status)
         self._autosave_timer.start()
-        self._dock_timer = QTimer(self)
-        self._dock_timer.setInterval(250)
-        self._dock_timer.timeout.connect(self._dock_tick)
-        self._dock_waited = self._dock_idle = 0
         self._closed = False
         if hasattr(window, "sig_closed"):
             window.sig_closed.connect(self.close)
@@ -322,9 +319,8 @@ class AnnotationWorkspace(QObject):
     def _on_state(self, name: str) -> None:
         if name == "mode" and self.state.mode != "tool" and self.tool_driver.tool is not None:
             self.tool_driver.deactivate()
-        elif name == "anonymise" and self.dock is not None:
-            self.dock.widget().set_anonymised(self.state.anonymise)
-            self.dock.visibilityChanged.connect(self.review_action.setChecked)
+        elif name == "anonymise":
+            self.review.set_anonymised(bool(self.state.anonymise))
 
     # ---- undo / delete ---------------------------------------------------------------------
     def undo(self) -> bool:
@@ -373,8 +369,7 @@ class AnnotationWorkspace(QObject):
             self.store = None
             old.close()
             self.sync_items()
-        if self.dock is not None:
-            self.dock.widget().show_loading(loading_what)
+        self.review.park(loading_what)
         self._update_edit_actions()
         self.update_autosave_status()
 
@@ -398,56 +393,35 @@ class AnnotationWorkspace(QObject):
         self._connect_store()
         session.history.changed.connect(self._update_edit_actions)
         self.tool_driver.store_replaced()
-        if self.dock is not None:
-            self.dock.widget().set_session(session)
-        elif not self._dock_timer.isActive():
-            # building the review panels takes ~1 s of GUI time: not while the study loads
-            self._dock_waited = self._dock_idle = 0
-            self._dock_timer.start()
+        self.review.show_session(session)
         self.sync_items()
         self._update_edit_actions()
         self.update_autosave_status()
         if session.autosave.notice:
             self._notify("Autosave not restored", session.autosave.notice)
 
-    def _dock_tick(self) -> None:
-        step = self._dock_timer.interval()
-        self._dock_waited += step
-        self._dock_idle = 0 if getattr(self.window.controller, "busy", False) else self._dock_idle + step
-        if self._dock_idle < DOCK_IDLE_MS and self._dock_waited < DOCK_MAX_WAIT_MS:
-            return
-        self._dock_timer.stop()
-        self.ensure_dock()
+    # ---- the review dock (app.ui.annotations.review_host) -----------------------------------
+    @property
+    def dock(self) -> QDockWidget | None:
+        return self.review.dock
 
     def ensure_dock(self) -> QDockWidget | None:
         """Build the review dock for the current session now (normally done once loading is idle)."""
-        if self.session is None:
-            return None
-        self._dock_timer.stop()
-        if self.dock is None:
-            from app.ui.findings import make_review_dock
-
-            self.dock = make_review_dock(self.session, self.window)
-            self.dock.widget().set_anonymised(self.state.anonymise)
-            self.dock.visibilityChanged.connect(self.review_action.setChecked)
-            self.window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
-            self.dock.show()
-            self.size_review_dock()
-            QTimer.singleShot(0, self.dock, self.size_review_dock)  # again once laid out (not after the dock is gone)
-            self.sig_dock_ready.emit(self.dock)
-        elif self.dock.widget().session is not self.session:
-            self.dock.widget().set_session(self.session)
-        return self.dock
+        return self.review.ensure_dock()
 
     def size_review_dock(self) -> None:
-        """The reader's last width, else about a quarter of the window: images keep priority."""
-        from app.ui.findings.review_dock import default_dock_width
+        self.review.size_review_dock()
 
-        if self.dock is None:
-            return
-        remembered = self.window.settings.get("window/review_width", 0)
-        width = default_dock_width(self.window.width(), remembered)
-        self.window.resizeDocks([self.dock], [width], Qt.Orientation.Horizontal)
+    def _on_dock_ready(self, dock: QDockWidget) -> None:
+        if not dock.property("review_action_linked"):  # once: the dock goes into the window once
+            dock.setProperty("review_action_linked", True)
+            dock.visibilityChanged.connect(self.review_action.setChecked)
+        self.review_action.setChecked(dock.isVisible())
+        # Review > Review mode locks the panels: the ones just built too, before they are shown
+        review_mode = getattr(getattr(self.window, "report", None), "review_mode", None)
+        if review_mode is not None:
+            review_mode.apply()
+        self.sig_dock_ready.emit(dock)
 
     @property
     def review_widget(self) -> Any:
@@ -534,11 +508,7 @@ class AnnotationWorkspace(QObject):
         if self._closed:
             return
         self._closed = True
-        self._dock_timer.stop()
         self._autosave_timer.stop()
-        if self.dock is not None and self.dock.isVisible():  # the reader's splitter position
-            self.window.settings.set("window/review_width", int(self.dock.width()))
-            self.window.settings.sync()
         self.tool_driver.detach(self.grid.all_views)
         self._disconnect_store()
         for item in self.items.values():  # items hold bound methods of this object: break the cycles
@@ -547,8 +517,7 @@ class AnnotationWorkspace(QObject):
         self.items.clear()
         with contextlib.suppress(Exception):
             self.state.changed.disconnect(self._on_state)
-        if self.dock is not None:
-            self.dock.widget().cleanup()
+        self.review.close()
         if self.session is not None:
             self.session.history.changed.disconnect(self._update_edit_actions)
             self.session.close()

@@ -5,7 +5,8 @@ Main-window wiring, one line::
 
     self.addDockWidget(Qt.RightDockWidgetArea, make_review_dock(session, self))
 
-``ReviewWidget.set_session(new)`` swaps the study without rebuilding the dock;
+``ReviewWidget.set_session(new)`` swaps the study without rebuilding the dock (``in_steps=True``:
+one tab per event-loop turn, the identity header at once);
 ``show_loading("CT of X")`` empties it at once (no findings, pathway or export of the previous
 study stay visible) and says what is loading. The header shows the patient and study of the
 session's images (name, ID, birth date and age, sex, study date and description);
@@ -18,12 +19,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDockWidget, QLabel, QScrollArea, QTabWidget, QVBoxLayout, QWidget
 
 from app.ui.context import ClinicalContextForm
 from app.ui.findings.panel import FindingsPanel
 from app.ui.pathway import PathwayPanel
+from app.ui.steps import Steps
 
 DARK_QSS = """
 #ReviewWidget, #ReviewWidget QWidget { background: #262829; color: #dcdcdc; font-size: 9.5pt; }
@@ -78,7 +80,15 @@ def default_dock_width(window_width: int, remembered: int = 0) -> int:
 
 
 class ReviewWidget(QWidget):
-    """Identity header + the three review tabs for one session (or a loading notice)."""
+    """Identity header + the review tabs for one session (or a loading notice).
+
+    ``set_session(s)`` builds the tabs now; ``set_session(s, in_steps=True)`` shows the new
+    study's identity and a "Preparing" notice now and builds one tab per event-loop turn (each
+    tab costs 20-90 ms of GUI time: all four at once stalled the event loop 130-330 ms, issue 16).
+    ``sig_panels_ready`` is emitted once every tab is built; ``finish_building()`` builds what is
+    left at once (a caller that needs a panel now)."""
+
+    sig_panels_ready = Signal()
 
     def __init__(self, session: Any = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -105,39 +115,79 @@ class ReviewWidget(QWidget):
         self.context_form: ClinicalContextForm | None = None
         self.pathway_panel: PathwayPanel | None = None
         self.key_images_panel: Any = None
+        self._tab_index = 0  # the tab the reader was on when set_session swaps the study directly
+        self._pathway_connected = False
+        self._steps = Steps(self)
         if session is not None:
             self.set_session(session)
         else:
             self.show_loading("")
 
-    def set_session(self, session: Any) -> None:
-        """Show another study's session (the old panels unsubscribe and are deleted)."""
-        current = self.tabs.currentIndex()
+    def set_session(self, session: Any, in_steps: bool = False) -> None:
+        """Show another study's session (the old panels unsubscribe and are deleted now)."""
         self._drop_panels()
         self.session = session
-        self.findings_panel = FindingsPanel(session)
+        self._update_header()  # the new study's identity at once, the panels follow
+        self.loading_label.setText("Preparing the review panels…")
+        self.loading_label.show()
+        # a panel is made in one turn and goes into its tab (the style sheet applied to it) in the next
+        self._steps.start([self._make_findings, self._place_findings, self._make_context, self._place_context,
+                           self._make_pathway, self._place_pathway, self._add_key_images, self._show_panels])
+        if not in_steps:
+            self._steps.finish()
+
+    @property
+    def building(self) -> bool:
+        """A session is set but not all of its tabs are built yet (they are hidden meanwhile)."""
+        return self._steps.pending
+
+    def finish_building(self) -> None:
+        self._steps.finish()
+
+    # ---- the build steps (one event-loop turn each when in steps) ---------------------------
+    def _add_tab(self, page: QWidget, title: str) -> None:
+        self.tabs.addTab(page, title)
+        page.ensurePolished()  # the style sheet is applied now, not all at once when the tabs show
+
+    def _make_findings(self) -> None:
+        self.findings_panel = FindingsPanel(self.session)
         self.findings_panel.anonymised = self.anonymised
-        self.context_form = ClinicalContextForm(session)
-        self.pathway_panel = PathwayPanel(session)
-        self.tabs.addTab(_scrolled(self.findings_panel), "Findings")
-        self.tabs.addTab(_scrolled(self.context_form), "Clinical context")
-        self.tabs.addTab(self.pathway_panel, "Pathway")
-        from app.ui.report.key_image_panel import KeyImagesPanel
-        self.key_images_panel = KeyImagesPanel(session)
-        self.tabs.addTab(self.key_images_panel, "Key images")
-        session.pathway_changed.connect(self._update_pathway_tab)
+
+    def _place_findings(self) -> None:
+        self._add_tab(_scrolled(self.findings_panel), "Findings")
+
+    def _make_context(self) -> None:
+        self.context_form = ClinicalContextForm(self.session)
+
+    def _place_context(self) -> None:
+        self._add_tab(_scrolled(self.context_form), "Clinical context")
+
+    def _make_pathway(self) -> None:
+        self.pathway_panel = PathwayPanel(self.session)
+
+    def _place_pathway(self) -> None:
+        self._add_tab(self.pathway_panel, "Pathway")
+        self.session.pathway_changed.connect(self._update_pathway_tab)
+        self._pathway_connected = True
         self._update_pathway_tab()
-        if current >= 0:
-            self.tabs.setCurrentIndex(current)
+
+    def _add_key_images(self) -> None:
+        from app.ui.report.key_image_panel import KeyImagesPanel
+
+        self.key_images_panel = KeyImagesPanel(self.session)
+        self._add_tab(self.key_images_panel, "Key images")
+
+    def _show_panels(self) -> None:
+        self.tabs.setCurrentIndex(min(self._tab_index, self.tabs.count() - 1))
         self.loading_label.hide()
         self.tabs.show()
-        self._update_header()
+        self.sig_panels_ready.emit()
 
     def show_loading(self, what: str) -> None:
         """Empty the dock now (same event-loop turn) and say what is loading."""
         self._drop_panels()
         self.session = None
-        self.tabs.hide()
+        self._tab_index = 0  # the next study opens on its findings
         self.loading_label.setText(f"Loading {what}…" if what else "No study open")
         self.loading_label.show()
         self.header.setText(f"<b>Loading {_esc(what)}…</b>" if what else "<b>No study open</b>")
@@ -170,19 +220,31 @@ class ReviewWidget(QWidget):
         title = "Pathway"
         if r is not None and getattr(r, "red_flags", ()):
             title = "Pathway ⚠"
-        self.tabs.setTabText(2, title)
+        i = self.tabs.indexOf(self.pathway_panel) if self.pathway_panel is not None else -1
+        if i >= 0:
+            self.tabs.setTabText(i, title)
 
     def _drop_panels(self) -> None:
         self.cleanup()
+        if self.tabs.count():
+            self._tab_index = max(0, self.tabs.currentIndex())
+        # hidden first: removing the current tab would otherwise show and lay out the next one
+        self.tabs.hide()
         while self.tabs.count():
             w = self.tabs.widget(0)
             self.tabs.removeTab(0)
             w.deleteLater()
+        for p in (self.findings_panel, self.context_form, self.pathway_panel, self.key_images_panel):
+            if p is not None and p.parent() is None:  # made, not placed yet: deleted here, on the GUI thread
+                p.deleteLater()
         self.findings_panel = self.context_form = self.pathway_panel = self.key_images_panel = None
 
     def cleanup(self) -> None:
-        if self.session is not None:
+        """Unsubscribe every panel from the session (and build nothing more)."""
+        self._steps.cancel()
+        if self.session is not None and self._pathway_connected:
             self.session.pathway_changed.disconnect(self._update_pathway_tab)
+        self._pathway_connected = False
         for p in (self.findings_panel, self.context_form, self.pathway_panel, self.key_images_panel):
             if p is not None:
                 p.cleanup()
