@@ -45,6 +45,7 @@ from typing import Any
 from app.core.atomic import write_text_atomic
 from app.core.paths import user_data_dir
 from app.findings import io as findings_io, model as findings_model
+from app.findings.json_pieces_out import dumps_in_pieces
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ class _JsonCache:
     def text(self, obj: Any, to_plain: Callable[[Any], Any], allow_nan: bool = False) -> str:
         hit = self._texts.get(id(obj))
         if hit is None or hit[0] is not obj:
-            hit = (obj, json.dumps(to_plain(obj), allow_nan=allow_nan))
+            hit = (obj, dumps_in_pieces(to_plain(obj), allow_nan=allow_nan))  # a 2.5 MB entry: not one GIL-long call
         self._used[id(obj)] = hit
         return hit[1]
 
