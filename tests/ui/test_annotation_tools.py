@@ -315,3 +315,40 @@ def test_annotations_come_back_from_the_autosave(qtbot, synthetic_study):
         assert item_of(win2.annotations, xr2, drawn.id).last_points is not None
     finally:
         win2.close()
+
+
+def test_a_marker_left_undescribed_by_a_crash_comes_back_with_a_notice(qtbot, synthetic_study):
+    """The reader placed a pars marker and Isthmus stopped before its popup was answered: the
+    autosave holds it undescribed ("pars ?"); reopening says so instead of showing it silently."""
+    from app.annotations.model import ParsMarker
+    from app.ui.main_window import MainWindow
+
+    def open_window():
+        win = MainWindow()
+        qtbot.addWidget(win)
+        win.resize(1400, 900)
+        win.show()
+        win.open_paths([str(synthetic_study)])
+        qtbot.waitUntil(lambda: _loaded(win) and win.annotations.session is not None, timeout=30_000)
+        return win
+
+    win = open_window()
+    win.annotations.tool_actions["pars"].trigger()
+    click(views_by_role(win)["xr_left_oblique"], 60.0, 60.0)
+    (marker,) = win.annotations.store.of_kind(ParsMarker)
+    assert marker.pending
+    autosave = win.annotations.session.autosave
+    autosave.flush()
+    path = autosave.path
+    crashed = path.read_bytes()  # what was on disk when it stopped
+    win.close()  # a normal close answers the popup (the marker is dropped) ...
+    path.write_bytes(crashed)  # ... a crash does not
+    win2 = open_window()
+    try:
+        (restored,) = win2.annotations.store.of_kind(ParsMarker)
+        assert restored.pending and restored.id == marker.id
+        box = win2.annotations.notice_box
+        assert box is not None and box.windowTitle() == "Unfinished pars markers restored"
+        assert "1 pars marker was placed" in box.text() and "double-click it" in box.text()
+    finally:
+        win2.close()

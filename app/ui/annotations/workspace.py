@@ -30,7 +30,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QComboBox, QDockWidget, QLabel, QMessageBox, QToolBar
 
-from app.annotations.model import Annotation, EllipseROI, FreehandROI
+from app.annotations.model import Annotation, EllipseROI, FreehandROI, ParsMarker
 from app.annotations.store import AnnotationStore
 from app.annotations.tools import ToolRegistry
 from app.findings.derive import edema_signal_ratio
@@ -70,6 +70,12 @@ def roi_ratio_text(store: AnnotationStore | None, ann: Annotation) -> str:
         return ""
     ratio, problem = edema_signal_ratio(ann, store)
     return f"ratio {ratio:.2f} to reference" if ratio is not None else problem
+
+
+def unfinished_markers_text(n: int) -> str:
+    return (f"{n} pars marker{'s were' if n > 1 else ' was'} placed before Isthmus last closed but not "
+            "described (level, side, status). Shown as \"pars ?\", not in the findings: double-click "
+            f"{'each' if n > 1 else 'it'} with Select to describe it, or delete it.")
 
 
 class AnnotationWorkspace(QObject):
@@ -399,6 +405,9 @@ class AnnotationWorkspace(QObject):
         self.update_autosave_status()
         if session.autosave.notice:
             self._notify("Autosave not restored", session.autosave.notice)
+        unfinished = [a for a in session.annotation_store.of_kind(ParsMarker) if a.pending]
+        if unfinished:  # placed, then Isthmus closed before its popup was answered
+            self._notify("Unfinished pars markers restored", unfinished_markers_text(len(unfinished)))
 
     # ---- the review dock (app.ui.annotations.review_host) -----------------------------------
     @property
