@@ -76,3 +76,28 @@ class VolumeGeometry:
     slice_spacing: float
 
 
+
+
+def box1d(a: np.ndarray, size: int, axis: int) -> np.ndarray:
+    """Moving average of odd ``size`` along ``axis`` (cumulative sums, edge replication), float32."""
+    r = size // 2
+    pad = [(0, 0)] * a.ndim
+    pad[axis] = (r + 1, r)
+    c = np.cumsum(np.pad(a, pad, mode="edge"), axis=axis, dtype=np.float64)
+    n = a.shape[axis]
+    hi = tuple(slice(size, size + n) if d == axis else slice(None) for d in range(a.ndim))
+    lo = tuple(slice(0, n) if d == axis else slice(None) for d in range(a.ndim))
+    return ((c[hi] - c[lo]) / size).astype(np.float32)
+
+
+def smooth_noise(rng: np.random.Generator, shape: tuple[int, ...], sizes: tuple[int, ...], passes: int = 2) -> np.ndarray:
+    """A smooth random field in 0..1 (min-max scaled): white noise smoothed by ``passes`` box
+    filters of ``sizes`` samples per axis (a size of 1 leaves that axis unsmoothed). Anisotropic
+    sizes give streaks (long along the axis with the big size)."""
+    f = rng.random(shape, dtype=np.float32)
+    for axis, sz in enumerate(sizes):
+        if sz > 1:
+            for _ in range(passes):
+                f = box1d(f, sz | 1, axis)
+    lo, hi = float(f.min()), float(f.max())
+    return ((f - lo) / max(hi - lo, 1e-6)).astype(np.float32)
