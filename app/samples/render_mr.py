@@ -49,6 +49,7 @@ def render_mr_labels(case: CaseSpec) -> tuple[np.ndarray, VolumeGeometry]:
     grid = _mr_grid(case)
     lab = label_volume(case, grid, soft_quantum_mm=0.25)
     refine_soft_labels(case, lab, grid, soft_quantum_mm=0.25)
+    _cauda_equina_layers(case, lab, grid)
     y_first = yc - (MR_MATRIX - 1) / 2 * MR_PIXEL_MM
     z_first = zc + (MR_MATRIX - 1) / 2 * MR_PIXEL_MM
     geo = VolumeGeometry(
@@ -56,6 +57,37 @@ def render_mr_labels(case: CaseSpec) -> tuple[np.ndarray, VolumeGeometry]:
         positions=tuple((float(x), float(y_first), float(z_first)) for x in _slice_centres()),
         pixel_spacing=(MR_PIXEL_MM, MR_PIXEL_MM), slice_thickness=MR_SLICE_MM, slice_spacing=MR_SLICE_MM)
     return lab, geo
+
+
+_ROOT_DEPTHS_MM = (1.0, 2.6)  # layers of roots in front of the dorsal dura (supine patient)
+_ROOT_HALF_MM = 0.35
+
+
+def _cauda_equina_layers(case: CaseSpec, lab: np.ndarray, grid: Grid) -> None:
+    """The cauda equina as a sagittal slice shows it: below the conus, thin roots layered in
+    the dorsal (dependent) part of the thecal sac, parallel to the dorsal dura, gently wavy.
+    Painted as nerve into CSF at set depths in front of the dorsal dura (the phantom's own few
+    roots give one line per slice); the depths shift a little from slice to slice."""
+    g = model_for(case).geometry
+    l1 = g.poses[Level.L1]
+    z_tip = float(l1.origin[2] - l1.half[2])  # conus tip at the L1 inferior endplate
+    csf = lab == T.CSF
+    n = csf.shape[2]
+    yi = np.arange(n)
+    nxt = np.where(csf, n, yi[None, None, :])
+    nxt = np.minimum.accumulate(nxt[..., ::-1], axis=2)[..., ::-1]  # first non-CSF at or behind y
+    depth_mm = (nxt - yi[None, None, :]).astype(np.float32) * np.float32(grid.step1_xy[1])
+    z = np.asarray(grid.z, dtype=np.float32)[:, None, None]
+    x = grid.origin_xy[0] + grid.step0_xy[0] * np.arange(grid.n0)
+    rng = np.random.default_rng([case.seed, 30])
+    roots = np.zeros_like(csf)
+    for j, d0 in enumerate(_ROOT_DEPTHS_MM):
+        jitter = rng.uniform(-0.35, 0.35, size=grid.n0).astype(np.float32)[None, :, None]
+        phase = rng.uniform(0, 2 * np.pi, size=grid.n0).astype(np.float32)[None, :, None]
+        centre = d0 + jitter + 0.3 * np.sin(0.08 * z + phase + j)
+        roots |= np.abs(depth_mm - centre) < _ROOT_HALF_MM
+    lateral_ok = (np.abs(x) < 8.0)[None, :, None]
+    lab[csf & roots & lateral_ok & (z < z_tip)] = T.NERVE
 
 
 MR_NOISE_SD = 6.0  # Gaussian SD of each quadrature channel (stored units): marrow SNR ~30-40 on T1
@@ -208,7 +240,7 @@ def edema_fraction(lab: np.ndarray) -> tuple[tuple[slice, ...], np.ndarray] | No
     fingers = np.clip(0.5 + 0.5 * streak, 0.0, 1.0)  # streaks along z, about half of the fringe
     patch = np.clip(0.5 + 0.3 * _standard(smooth_noise(rng, eb.shape, tuple(max(3, int(round(3.0 / st)) | 1)
                                                                          for st in steps))), 0.0, 1.0)
-    fringe = halo * fingers
+    fringe = halo ** 0.7 * fingers
     frac = np.maximum(core, fringe) * (0.7 + 0.3 * patch)
     marrow = np.isin(lab[box], (T.CANCELLOUS, T.EDEMA))
     return box, np.where(marrow, frac, 0.0).astype(np.float32)
