@@ -231,16 +231,16 @@ def edema_fraction(lab: np.ndarray) -> tuple[tuple[slice, ...], np.ndarray] | No
                 for i, m, n in zip(idx, margins, lab.shape, strict=True))
     eb = e[box]
     core = _smooth3(eb, MR_EDEMA_FALLOFF_MM, steps)
-    core = np.clip(core / max(float(core.max()), 1e-6), 0.0, 1.0) ** 2.5  # peaked: brightest in the middle
+    core = np.clip(core / max(float(core.max()), 1e-6), 0.0, 1.0) ** 3.5  # peaked: brightest in the middle
     halo = _smooth3(eb, MR_EDEMA_HALO_MM, steps)
-    halo = np.clip(1.3 * halo / max(float(halo.max()), 1e-6), 0.0, 1.0)
+    halo = np.clip(halo / max(float(halo.max()), 1e-6), 0.0, 1.0)
     rng = np.random.default_rng(int(e.sum()))  # seeded by the oedema's own shape
     streak = _standard(smooth_noise(rng, eb.shape, tuple(max(3, int(round(mm / st)) | 1)
                                                          for mm, st in zip((4.0, 1.8, 0.9), steps, strict=True))))
     fingers = np.clip(0.5 + 0.5 * streak, 0.0, 1.0)  # streaks along z, about half of the fringe
     patch = np.clip(0.5 + 0.3 * _standard(smooth_noise(rng, eb.shape, tuple(max(3, int(round(3.0 / st)) | 1)
                                                                          for st in steps))), 0.0, 1.0)
-    fringe = halo ** 0.7 * fingers
+    fringe = 0.75 * halo ** 0.8 * fingers
     frac = np.maximum(core, fringe) * (0.7 + 0.3 * patch)
     marrow = np.isin(lab[box], (T.CANCELLOUS, T.EDEMA))
     return box, np.where(marrow, frac, 0.0).astype(np.float32)

@@ -23,6 +23,7 @@ from app.samples.cases import CaseSpec
 from app.samples.phantom import Grid, _Ellipse, _soft_layout, model_for
 
 _BODY_HALF_DEPTH_MM = 16.0  # antero-posterior half depth of a lumbar body (phantom: 15-17.5 mm)
+_RETRO_FAT_MM = 25.0  # depth over which the bowel gives way to retroperitoneal fat in front of the spine
 FAT_PLANE_MM = 1.2  # width of the fat plane between two muscles
 _STREAK_HALF = 0.055  # half-width of an intramuscular fat streak in pattern units (~0.8 mm)
 
@@ -122,12 +123,13 @@ def refine_soft_labels(case: CaseSpec, lab: np.ndarray, grid: Grid, soft_quantum
         # is paravertebral fat (beside the body) and muscle (among the posterior elements)
         visc = plane == T.VISCERA
         front = ys - _BODY_HALF_DEPTH_MM
-        plane[visc & (y > front) & (y <= ys + 8.0)] = T.FAT
         plane[visc & (y > ys + 8.0)] = T.MUSCLE
-        # bowel loops (solid) in mesenteric fat: fat along the contours between the loops
+        # bowel loops (solid) in mesenteric fat: fat along the contours between the loops, more
+        # of it towards the spine (retroperitoneal fat), all fat beside and in front of the body
         visc = plane == T.VISCERA
         b = bowel.at(float(z))
-        plane[visc & (np.abs(b) < 0.12)] = T.FAT
+        toward_spine = np.clip((y - (front - _RETRO_FAT_MM)) / _RETRO_FAT_MM, 0.0, 1.0)
+        plane[visc & (np.abs(b) < 0.12 + 1.5 * toward_spine ** 2)] = T.FAT
         # intramuscular fat streaks (paraspinal muscles only: the psoas is lean)
         st = streak.at(float(z))
         plane[(plane == T.MUSCLE) & para & (np.abs(st) < _STREAK_HALF) & (b > 0.2)] = T.FAT  # broken lines

@@ -104,14 +104,22 @@ def test_basivertebral_vein_is_bright_on_t2_behind_the_body_centre():
 def test_stir_oedema_feathers_into_neighbouring_marrow_unevenly():
     """Beyond the labelled oedema the fraction does not fall off as one smooth shell: within the
     normal marrow it reaches, it is streaky and patchy (a wide spread of values at a given
-    distance), and some of it is strong (> 0.3)."""
+    distance), and some of it is strong (> 0.2: a fifth of the way to full oedema signal, ~2x
+    normal marrow on STIR). Measured 2026-11 (cases 2, 3, 5): 11-14 % of the reached marrow
+    above 0.2, coefficient of variation 0.58-0.61."""
     _case, lab, _geo, _sig = _mr(2)
     box, frac = render_mr.edema_fraction(lab)
     normal = lab[box] == T.CANCELLOUS
     reached = frac[normal & (frac > 0.05)]
     assert reached.size > 500
-    assert np.count_nonzero(reached > 0.3) > 0.05 * reached.size, np.percentile(reached, [50, 90, 99])
+    assert np.count_nonzero(reached > 0.2) > 0.07 * reached.size, np.percentile(reached, [50, 90, 99])
     assert reached.std() / reached.mean() > 0.4, (reached.mean(), reached.std())
+    # streaks along the vertical trabeculae: the fraction changes faster across (y) than along
+    # (z) them, at the same 0.45 mm sample spacing (measured ratio 2.2-2.3; a smooth shell ~1)
+    m = normal & (frac > 0.05)
+    along = np.abs(np.diff(frac, axis=0))[m[1:] & m[:-1]].mean()
+    across = np.abs(np.diff(frac, axis=2))[m[:, :, 1:] & m[:, :, :-1]].mean()
+    assert across > 1.6 * along, (across, along)
 
 
 _CT: dict = {}
