@@ -27,6 +27,9 @@ CT_NOISE_HU = 30.0  # soft-tissue noise SD of a bone (sharp) kernel
 CT_TRABECULAR_DEPTH = 0.8
 _TRAB_MEAN = float(trabecular_factor(*np.random.default_rng(0).uniform(-128.0, 128.0, (3, 100_000)),
                                      depth=CT_TRABECULAR_DEPTH).mean())
+# the body outline follows the spine in steps of this (phantom default 1 mm: a visible staircase
+# on sagittal reformats of the skin and muscle outlines)
+CT_SOFT_QUANTUM_MM = 0.5
 _CT_SUB = 2  # samples per pixel along each axis (partial volume at cortical edges)
 
 
@@ -78,8 +81,8 @@ def render_ct(case: CaseSpec) -> tuple[np.ndarray, VolumeGeometry]:
         s1_ = min(n_slices, s0 + chunk)
         zsub = zs[f * s0:f * s1_]
         grid = Grid((xs0, ys0), (0.0, step), (step, 0.0), n0, n1, tuple(float(z) for z in zsub))
-        lab = label_volume(case, grid)
-        refine_soft_labels(case, lab, grid)
+        lab = label_volume(case, grid, soft_quantum_mm=CT_SOFT_QUANTUM_MM)
+        refine_soft_labels(case, lab, grid, soft_quantum_mm=CT_SOFT_QUANTUM_MM)
         h = hu_table[lab]
         k, a, b = np.nonzero(lab == T.CANCELLOUS)
         if k.size:
