@@ -10,7 +10,7 @@ from app.findings.model import Level
 from app.samples import labels as T
 from app.samples.cases import CaseSpec
 from app.samples.phantom import Grid, label_volume, model_for
-from app.samples.render_common import VolumeGeometry, blur3, case_rng
+from app.samples.render_common import VolumeGeometry, blur3, case_rng, open_internal_cortex
 from app.samples.soft_detail import refine_soft_labels
 from app.samples.texture import trabecular_factor
 
@@ -83,6 +83,7 @@ def render_ct(case: CaseSpec) -> tuple[np.ndarray, VolumeGeometry]:
         grid = Grid((xs0, ys0), (0.0, step), (step, 0.0), n0, n1, tuple(float(z) for z in zsub))
         lab = label_volume(case, grid, soft_quantum_mm=CT_SOFT_QUANTUM_MM)
         refine_soft_labels(case, lab, grid, soft_quantum_mm=CT_SOFT_QUANTUM_MM)
+        open_internal_cortex(lab, axis=1, step_mm=step)
         h = hu_table[lab]
         k, a, b = np.nonzero(lab == T.CANCELLOUS)
         if k.size:

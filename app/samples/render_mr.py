@@ -8,7 +8,7 @@ from app.findings.model import Level
 from app.samples import labels as T
 from app.samples.cases import CaseSpec
 from app.samples.phantom import Grid, label_volume, model_for
-from app.samples.render_common import VolumeGeometry, blur3, box1d, case_rng, smooth_noise
+from app.samples.render_common import VolumeGeometry, blur3, box1d, case_rng, open_internal_cortex, smooth_noise
 from app.samples.soft_detail import refine_soft_labels
 
 MR_MATRIX = 256
@@ -49,7 +49,7 @@ def render_mr_labels(case: CaseSpec) -> tuple[np.ndarray, VolumeGeometry]:
     grid = _mr_grid(case)
     lab = label_volume(case, grid, soft_quantum_mm=0.25)
     refine_soft_labels(case, lab, grid, soft_quantum_mm=0.25)
-    _open_internal_cortex(lab)
+    open_internal_cortex(lab, axis=2, step_mm=MR_PIXEL_MM / 2)
     _cauda_equina_layers(case, lab, grid)
     y_first = yc - (MR_MATRIX - 1) / 2 * MR_PIXEL_MM
     z_first = zc + (MR_MATRIX - 1) / 2 * MR_PIXEL_MM
@@ -58,30 +58,6 @@ def render_mr_labels(case: CaseSpec) -> tuple[np.ndarray, VolumeGeometry]:
         positions=tuple((float(x), float(y_first), float(z_first)) for x in _slice_centres()),
         pixel_spacing=(MR_PIXEL_MM, MR_PIXEL_MM), slice_thickness=MR_SLICE_MM, slice_spacing=MR_SLICE_MM)
     return lab, geo
-
-
-_INTERNAL_CORTEX_MAX_MM = 3.2  # two abutting cortical shells (body 1.2 mm + pedicle 1.7 mm)
-
-
-def _open_internal_cortex(lab: np.ndarray) -> None:
-    """Cortex with marrow directly in front of and behind it (along y, antero-posterior) is where
-    two of the phantom's shapes abut, e.g. the body's posterior wall across the base of a
-    pedicle. In a real vertebra the marrow is continuous there (so is pedicle oedema with the
-    body's), so such runs of cortex up to _INTERNAL_CORTEX_MAX_MM long become marrow."""
-    n = lab.shape[2]
-    cort = lab == T.CORTICAL
-    yi = np.arange(n)[None, None, :]
-    nxt = np.minimum.accumulate(np.where(cort, n - 1, yi)[..., ::-1], axis=2)[..., ::-1]  # first non-cortex at/behind
-    prv = np.maximum.accumulate(np.where(cort, 0, yi), axis=2)  # last non-cortex at/in front
-    run = (nxt - prv - 1).astype(np.float32) * np.float32(MR_PIXEL_MM / 2)
-    marrow = np.isin(lab, (T.CANCELLOUS, T.EDEMA))
-    ahead = np.take_along_axis(marrow, nxt, axis=2)
-    behind = np.take_along_axis(marrow, prv, axis=2)
-    internal = cort & ahead & behind & (run <= _INTERNAL_CORTEX_MAX_MM)
-    # the marrow of the nearer side (oedema spreads from an oedematous neighbour)
-    edema_side = np.take_along_axis(lab == T.EDEMA, nxt, axis=2) | np.take_along_axis(lab == T.EDEMA, prv, axis=2)
-    lab[internal] = T.CANCELLOUS
-    lab[internal & edema_side] = T.EDEMA
 
 
 _ROOT_DEPTHS_MM = (1.0, 2.6)  # layers of roots in front of the dorsal dura (supine patient)
