@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.samples import labels as T
 from app.samples.cases import CaseSpec
 
 
@@ -76,3 +77,53 @@ class VolumeGeometry:
     slice_spacing: float
 
 
+
+
+def box1d(a: np.ndarray, size: int, axis: int) -> np.ndarray:
+    """Moving average of odd ``size`` along ``axis`` (cumulative sums, edge replication), float32."""
+    r = size // 2
+    pad = [(0, 0)] * a.ndim
+    pad[axis] = (r + 1, r)
+    c = np.cumsum(np.pad(a, pad, mode="edge"), axis=axis, dtype=np.float64)
+    n = a.shape[axis]
+    hi = tuple(slice(size, size + n) if d == axis else slice(None) for d in range(a.ndim))
+    lo = tuple(slice(0, n) if d == axis else slice(None) for d in range(a.ndim))
+    return ((c[hi] - c[lo]) / size).astype(np.float32)
+
+
+def smooth_noise(rng: np.random.Generator, shape: tuple[int, ...], sizes: tuple[int, ...], passes: int = 2) -> np.ndarray:
+    """A smooth random field in 0..1 (min-max scaled): white noise smoothed by ``passes`` box
+    filters of ``sizes`` samples per axis (a size of 1 leaves that axis unsmoothed). Anisotropic
+    sizes give streaks (long along the axis with the big size)."""
+    f = rng.random(shape, dtype=np.float32)
+    for axis, sz in enumerate(sizes):
+        if sz > 1:
+            for _ in range(passes):
+                f = box1d(f, sz | 1, axis)
+    lo, hi = float(f.min()), float(f.max())
+    return ((f - lo) / max(hi - lo, 1e-6)).astype(np.float32)
+
+
+INTERNAL_CORTEX_MAX_MM = 3.2  # two abutting cortical shells (body 1.2 mm + pedicle 1.7 mm)
+
+
+def open_internal_cortex(lab: np.ndarray, axis: int, step_mm: float) -> None:
+    """Cortex with marrow directly in front of and behind it (along ``axis``, the patient's
+    antero-posterior y; samples ``step_mm`` apart) is where two of the phantom's shapes abut,
+    e.g. the body's posterior wall across the base of a pedicle. In a real vertebra the marrow
+    is continuous there (and so is pedicle oedema with the body's), so such runs of cortex up
+    to INTERNAL_CORTEX_MAX_MM long become marrow (oedema if either side is oedema). In place."""
+    lab_y = np.moveaxis(lab, axis, -1)  # a view: writes go to ``lab``
+    n = lab_y.shape[-1]
+    cort = lab_y == T.CORTICAL
+    yi = np.arange(n)
+    nxt = np.minimum.accumulate(np.where(cort, n - 1, yi)[..., ::-1], axis=-1)[..., ::-1]  # first non-cortex at/after
+    prv = np.maximum.accumulate(np.where(cort, 0, yi), axis=-1)  # last non-cortex at/before
+    run_mm = (nxt - prv - 1).astype(np.float32) * np.float32(step_mm)
+    marrow = np.isin(lab_y, (T.CANCELLOUS, T.EDEMA))
+    internal = (cort & np.take_along_axis(marrow, nxt, axis=-1) & np.take_along_axis(marrow, prv, axis=-1)
+                & (run_mm <= INTERNAL_CORTEX_MAX_MM))
+    edema = lab_y == T.EDEMA
+    edema_side = np.take_along_axis(edema, nxt, axis=-1) | np.take_along_axis(edema, prv, axis=-1)
+    lab_y[internal] = T.CANCELLOUS
+    lab_y[internal & edema_side] = T.EDEMA

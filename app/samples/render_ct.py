@@ -10,7 +10,8 @@ from app.findings.model import Level
 from app.samples import labels as T
 from app.samples.cases import CaseSpec
 from app.samples.phantom import Grid, label_volume, model_for
-from app.samples.render_common import VolumeGeometry, blur3, case_rng
+from app.samples.render_common import VolumeGeometry, blur3, case_rng, open_internal_cortex
+from app.samples.soft_detail import refine_soft_labels
 from app.samples.texture import trabecular_factor
 
 CT_MATRIX = 320  # columns (patient x)
@@ -18,6 +19,17 @@ CT_PIXEL_MM = 0.55  # targeted field of view: 176 x 158 mm
 CT_SLICE_MM = 1.0
 CT_ROWS = 288  # anterior-posterior
 CT_NOISE_HU = 30.0  # soft-tissue noise SD of a bone (sharp) kernel
+# relative density swing of cancellous bone between trabeculae and marrow spaces: at 0.25 (the
+# radiographs' value) the texture was ~+/-60 HU, invisible under 30 HU noise in a 2000 HU bone
+# window; at 0.8 the struts reach ~400 HU and the marrow spaces ~70 HU (adult). The factor's
+# mean is not 1 (measured 1.30 at depth 0.8), so it is divided by its mean over the lattice: the
+# mean CT number of cancellous bone stays the table's value.
+CT_TRABECULAR_DEPTH = 0.8
+_TRAB_MEAN = float(trabecular_factor(*np.random.default_rng(0).uniform(-128.0, 128.0, (3, 100_000)),
+                                     depth=CT_TRABECULAR_DEPTH).mean())
+# the body outline follows the spine in steps of this (phantom default 1 mm: a visible staircase
+# on sagittal reformats of the skin and muscle outlines)
+CT_SOFT_QUANTUM_MM = 0.5
 _CT_SUB = 2  # samples per pixel along each axis (partial volume at cortical edges)
 
 
@@ -43,9 +55,10 @@ def _ct_noise(case: CaseSpec, shape: tuple[int, ...]) -> np.ndarray:
 def render_ct(case: CaseSpec) -> tuple[np.ndarray, VolumeGeometry]:
     """Axial CT over L3-S1: int16 HU array [k, j, i] (k = slice, superior first) and its geometry.
 
-    Each voxel averages 2 x 2 x 2 samples of the phantom (partial volume at cortical edges);
-    cancellous bone carries the trabecular texture; then a slight reconstruction blur and the
-    noise of a bone kernel."""
+    Each voxel averages 2 x 2 x 2 samples of the phantom (partial volume at cortical edges)
+    with the soft-tissue detail of app.samples.soft_detail (fat planes between the muscles,
+    bowel loops in mesenteric fat, aorta and IVC); cancellous bone carries the trabecular
+    texture; then a slight reconstruction blur and the noise of a bone kernel."""
     g = model_for(case).geometry
     top, bottom = ct_extent_z(case)
     n_slices = int(math.floor((top - bottom) / CT_SLICE_MM)) + 1
@@ -68,11 +81,13 @@ def render_ct(case: CaseSpec) -> tuple[np.ndarray, VolumeGeometry]:
         s1_ = min(n_slices, s0 + chunk)
         zsub = zs[f * s0:f * s1_]
         grid = Grid((xs0, ys0), (0.0, step), (step, 0.0), n0, n1, tuple(float(z) for z in zsub))
-        lab = label_volume(case, grid)
+        lab = label_volume(case, grid, soft_quantum_mm=CT_SOFT_QUANTUM_MM)
+        refine_soft_labels(case, lab, grid, soft_quantum_mm=CT_SOFT_QUANTUM_MM)
+        open_internal_cortex(lab, axis=1, step_mm=step)
         h = hu_table[lab]
         k, a, b = np.nonzero(lab == T.CANCELLOUS)
         if k.size:
-            h[k, a, b] *= trabecular_factor(xx[b], yy[a], zsub[k])
+            h[k, a, b] *= trabecular_factor(xx[b], yy[a], zsub[k], depth=CT_TRABECULAR_DEPTH) / _TRAB_MEAN
         hu[s0:s1_] = h.reshape(s1_ - s0, f, CT_ROWS, f, CT_MATRIX, f).mean(axis=(1, 3, 5))
     hu = blur3(blur3(hu, 1, 0.12), 2, 0.12)  # reconstruction point-spread
     hu = np.clip(np.rint(hu + _ct_noise(case, hu.shape)), -1024, 3071).astype(np.int16)

@@ -8,7 +8,8 @@ from app.findings.model import Level
 from app.samples import labels as T
 from app.samples.cases import CaseSpec
 from app.samples.phantom import Grid, label_volume, model_for
-from app.samples.render_common import VolumeGeometry, blur3, case_rng
+from app.samples.render_common import VolumeGeometry, blur3, box1d, case_rng, open_internal_cortex, smooth_noise
+from app.samples.soft_detail import refine_soft_labels
 
 MR_MATRIX = 256
 MR_PIXEL_MM = 0.9
@@ -25,32 +26,84 @@ def mr_field(case: CaseSpec) -> tuple[float, float]:
     return float(zc), yc
 
 
-def render_mr_labels(case: CaseSpec) -> tuple[np.ndarray, VolumeGeometry]:
-    """Oversampled labels for the sagittal MR: [z (2x rows), x (4 per slice), y (2x columns)]."""
+def _mr_grid(case: CaseSpec) -> Grid:
+    """The oversampled sagittal grid: [z (2 per row), x (4 per slice), y (2 per column)]."""
     zc, yc = mr_field(case)
     n = MR_MATRIX * 2
     step = MR_PIXEL_MM / 2
     top = zc + (n - 1) / 2 * step
     zs = tuple(float(top - step * r) for r in range(n))
-    x_centres = (np.arange(MR_SLICES) - (MR_SLICES - 1) / 2) * MR_SLICE_MM
-    sub = (np.arange(4) - 1.5) * (MR_SLICE_MM / 4)
-    xs = (x_centres[:, None] + sub[None, :]).ravel()
+    xs = _slice_centres()[:, None] + (np.arange(4) - 1.5)[None, :] * (MR_SLICE_MM / 4)
     y0 = yc - (n - 1) / 2 * step
-    grid = Grid((float(xs[0]), y0), (MR_SLICE_MM / 4, 0.0), (0.0, step), len(xs), n, zs)
+    return Grid((float(xs.ravel()[0]), y0), (MR_SLICE_MM / 4, 0.0), (0.0, step), xs.size, n, zs)
+
+
+def _slice_centres() -> np.ndarray:
+    return (np.arange(MR_SLICES) - (MR_SLICES - 1) / 2) * MR_SLICE_MM
+
+
+def render_mr_labels(case: CaseSpec) -> tuple[np.ndarray, VolumeGeometry]:
+    """Oversampled labels for the sagittal MR: [z (2x rows), x (4 per slice), y (2x columns)],
+    with the soft-tissue detail of app.samples.soft_detail (fat planes, bowel, vessels)."""
+    zc, yc = mr_field(case)
+    grid = _mr_grid(case)
     lab = label_volume(case, grid, soft_quantum_mm=0.25)
+    refine_soft_labels(case, lab, grid, soft_quantum_mm=0.25)
+    open_internal_cortex(lab, axis=2, step_mm=MR_PIXEL_MM / 2)
+    _cauda_equina_layers(case, lab, grid)
     y_first = yc - (MR_MATRIX - 1) / 2 * MR_PIXEL_MM
     z_first = zc + (MR_MATRIX - 1) / 2 * MR_PIXEL_MM
     geo = VolumeGeometry(
         row_cosine=(0.0, 1.0, 0.0), col_cosine=(0.0, 0.0, -1.0),
-        positions=tuple((float(x), float(y_first), float(z_first)) for x in x_centres),
+        positions=tuple((float(x), float(y_first), float(z_first)) for x in _slice_centres()),
         pixel_spacing=(MR_PIXEL_MM, MR_PIXEL_MM), slice_thickness=MR_SLICE_MM, slice_spacing=MR_SLICE_MM)
     return lab, geo
+
+
+_ROOT_DEPTHS_MM = (1.0, 2.6)  # layers of roots in front of the dorsal dura (supine patient)
+_ROOT_HALF_MM = 0.35
+
+
+def _cauda_equina_layers(case: CaseSpec, lab: np.ndarray, grid: Grid) -> None:
+    """The cauda equina as a sagittal slice shows it: below the conus, thin roots layered in
+    the dorsal (dependent) part of the thecal sac, parallel to the dorsal dura, gently wavy.
+    Painted as nerve into CSF at set depths in front of the dorsal dura (the phantom's own few
+    roots give one line per slice); the depths shift a little from slice to slice."""
+    g = model_for(case).geometry
+    l1 = g.poses[Level.L1]
+    z_tip = float(l1.origin[2] - l1.half[2])  # conus tip at the L1 inferior endplate
+    csf = lab == T.CSF
+    n = csf.shape[2]
+    yi = np.arange(n)
+    nxt = np.where(csf, n, yi[None, None, :])
+    nxt = np.minimum.accumulate(nxt[..., ::-1], axis=2)[..., ::-1]  # first non-CSF at or behind y
+    depth_mm = (nxt - yi[None, None, :]).astype(np.float32) * np.float32(grid.step1_xy[1])
+    z = np.asarray(grid.z, dtype=np.float32)[:, None, None]
+    x = grid.origin_xy[0] + grid.step0_xy[0] * np.arange(grid.n0)
+    rng = np.random.default_rng([case.seed, 30])
+    roots = np.zeros_like(csf)
+    for j, d0 in enumerate(_ROOT_DEPTHS_MM):
+        jitter = rng.uniform(-0.35, 0.35, size=grid.n0).astype(np.float32)[None, :, None]
+        phase = rng.uniform(0, 2 * np.pi, size=grid.n0).astype(np.float32)[None, :, None]
+        centre = d0 + jitter + 0.3 * np.sin(0.08 * z + phase + j)
+        roots |= np.abs(depth_mm - centre) < _ROOT_HALF_MM
+    lateral_ok = (np.abs(x) < 8.0)[None, :, None]
+    lab[csf & roots & lateral_ok & (z < z_tip)] = T.NERVE
+
+
+MR_NOISE_SD = 6.0  # Gaussian SD of each quadrature channel (stored units): marrow SNR ~30-40 on T1
+MR_MARROW_MOTTLE = 0.07  # SD of the relative variation of normal marrow signal (red / yellow marrow)
+# signal (table units) of the basivertebral vein channel: slow flow, bright on T2 / STIR
+_BASIVERTEBRAL = {"T1": 300.0, "T2": 720.0, "STIR": 600.0}
 
 
 def render_mr(case: CaseSpec, sequence: str, lab: np.ndarray) -> np.ndarray:
     """uint16 signal [k, j, i] for "T1", "T2" or "STIR" from ``render_mr_labels``."""
     table = T.mr_signal_table(sequence, case.adolescent)
     sig = table[lab]  # [z, x, y]
+    _marrow_texture(case, sequence, lab, sig)
+    _basivertebral_veins(case, sequence, lab, sig)
+    _disc_gradient(lab, sig)
     frac = edema_fraction(lab)
     if frac is not None:
         box, e = frac
@@ -65,53 +118,130 @@ def render_mr(case: CaseSpec, sequence: str, lab: np.ndarray) -> np.ndarray:
     sig = sig * shade[None, None, :]
     rng = case_rng(case, 10 + ("T1", "T2", "STIR").index(sequence))
     sig = sig * MR_SCALE
-    sigma = 5.0
-    n1 = rng.normal(0.0, sigma, size=sig.shape)
-    n2 = rng.normal(0.0, sigma, size=sig.shape)
+    n1 = rng.normal(0.0, MR_NOISE_SD, size=sig.shape)
+    n2 = rng.normal(0.0, MR_NOISE_SD, size=sig.shape)
     mag = np.sqrt((sig + n1) ** 2 + n2 ** 2)  # Rician magnitude noise
     return np.clip(np.rint(mag), 0, 4095).astype(np.uint16)
 
 
-def _box1d(a: np.ndarray, size: int, axis: int) -> np.ndarray:
-    """Moving average of odd ``size`` along ``axis`` (cumulative sums, edge replication)."""
-    r = size // 2
-    pad = [(0, 0)] * a.ndim
-    pad[axis] = (r + 1, r)
-    c = np.cumsum(np.pad(a, pad, mode="edge"), axis=axis, dtype=np.float64)
-    n = a.shape[axis]
-    hi = tuple(slice(size, size + n) if d == axis else slice(None) for d in range(a.ndim))
-    lo = tuple(slice(0, n) if d == axis else slice(None) for d in range(a.ndim))
-    return ((c[hi] - c[lo]) / size).astype(np.float32)
+def _marrow_texture(case: CaseSpec, sequence: str, lab: np.ndarray, sig: np.ndarray) -> None:
+    """Mild heterogeneity of normal marrow (islands of red and yellow marrow, ~4 mm): fattier
+    marrow is brighter on T1 and T2 and darker on STIR. One field per case, shared by the three
+    sequences (the same marrow); made at the output resolution and repeated onto the grid."""
+    nz, nx, ny = lab.shape
+    field = _standard(smooth_noise(case_rng(case, 20), (nz // 2, nx // 4, ny // 2), (5, 1, 5), passes=2))
+    field = np.repeat(np.repeat(np.repeat(field, 2, 0), 4, 1), 2, 2)
+    marrow = lab == T.CANCELLOUS
+    sign = -1.5 if sequence == "STIR" else 1.0
+    sig[marrow] *= np.clip(1.0 + sign * MR_MARROW_MOTTLE * field[marrow], 0.5, 1.5)
 
 
-MR_EDEMA_FALLOFF_MM = 3.5  # about the Gaussian sigma of the edge of marrow oedema
+def _standard(f: np.ndarray) -> np.ndarray:
+    """Zero mean, unit SD."""
+    return ((f - f.mean()) / max(float(f.std()), 1e-6)).astype(np.float32)
+
+
+def _basivertebral_veins(case: CaseSpec, sequence: str, lab: np.ndarray, sig: np.ndarray) -> None:
+    """The basivertebral vein: a midline channel entering each body from the back at mid-height,
+    funnel-shaped (wider at the posterior cortex), within cancellous bone."""
+    g = model_for(case).geometry
+    grid = _mr_grid(case)
+    z = np.asarray(grid.z)
+    x = grid.origin_xy[0] + grid.step0_xy[0] * np.arange(grid.n0)
+    y = grid.origin_xy[1] + grid.step1_xy[1] * np.arange(grid.n1)
+    xs = np.nonzero(np.abs(x) < 4.0)[0]
+    for lv in (Level.L1, Level.L2, Level.L3, Level.L4, Level.L5, Level.S1):
+        pose = g.poses[lv]
+        _hx, hy, hz = pose.half
+        o = pose.origin
+        ks = np.nonzero(np.abs(z - o[2]) < hy + hz)[0]
+        js = np.nonzero(np.abs(y - o[1]) < hy + hz)[0]
+        if ks.size == 0 or js.size == 0:
+            continue
+        Z = z[ks][:, None, None] - o[2]
+        X = x[xs][None, :, None] - o[0]
+        Y = y[js][None, None, :] - o[1]
+        A = pose.axes
+        q1 = X * A[0, 1] + Y * A[1, 1] + Z * A[2, 1]
+        q2 = X * A[0, 2] + Y * A[1, 2] + Z * A[2, 2]
+        depth = np.clip((q1 - 0.3 * hy) / (0.7 * hy), 0.0, 1.0)  # 0 inside .. 1 at the back
+        vein = (q1 > 0.3 * hy) & (q1 < hy + 0.5) & (np.abs(q2) < 0.6 + 1.8 * depth ** 2)
+        sub = np.ix_(ks, xs, js)
+        here = lab[sub]
+        # through the marrow and, where it leaves the body, a notch in the posterior cortex
+        vein &= (here == T.CANCELLOUS) | ((here == T.CORTICAL) & (q1 > hy - 3.0) & (np.abs(q2) < 1.2))
+        block = sig[sub]
+        block[vein] = _BASIVERTEBRAL[sequence]
+        sig[sub] = block
+
+
+def _disc_gradient(lab: np.ndarray, sig: np.ndarray) -> None:
+    """Nucleus and annulus blend over ~2-3 mm (normalised smoothing inside the disc), so the
+    nucleus is brightest at its centre and fades into the dark outer annulus on T2."""
+    disc = np.isin(lab, (T.ANNULUS, T.NUCLEUS, T.NUCLEUS_DEGENERATED))
+    idx = np.nonzero(disc.any(axis=(1, 2)))[0]
+    if idx.size == 0:
+        return
+    zs = slice(max(int(idx.min()) - 4, 0), int(idx.max()) + 5)
+    m = disc[zs].astype(np.float32)
+    v = sig[zs] * m
+    for axis, size in ((0, 5), (2, 7)):
+        for _ in range(2):
+            m = box1d(m, size, axis)
+            v = box1d(v, size, axis)
+    smooth = v / np.maximum(m, 1e-3)
+    d = disc[zs]
+    block = sig[zs]
+    block[d] = smooth[d]
+    sig[zs] = block
+
+
+MR_EDEMA_FALLOFF_MM = 6.0  # about the Gaussian sigma of the core of marrow oedema
+MR_EDEMA_HALO_MM = 9.0  # reach of the feathery fringe beyond the core
+
+
+def _smooth3(a: np.ndarray, mm: float, steps: tuple[float, ...]) -> np.ndarray:
+    """Three box passes of about ``mm`` along every axis (close to a Gaussian)."""
+    f = a.astype(np.float32)
+    for axis, st in enumerate(steps):
+        sz = max(3, int(round(mm * 1.2 / st)) | 1)
+        for _ in range(3):
+            f = box1d(f, sz, axis)
+    return f
 
 
 def edema_fraction(lab: np.ndarray) -> tuple[tuple[slice, ...], np.ndarray] | None:
-    """Oedema as it looks: graded and ill-defined. The oedema labels of the oversampled MR grid
-    ([z, x, y] at MR_PIXEL_MM / 2, MR_SLICE_MM / 4, MR_PIXEL_MM / 2) are smoothed (three box
-    passes, ~MR_EDEMA_FALLOFF_MM) and the result, restricted to marrow, is the fraction of
-    oedema signal mixed into each sample: full in the core, fading into normal marrow.
+    """Oedema as it looks: ill-defined, graded and feathery. On the oversampled MR grid
+    ([z, x, y] at MR_PIXEL_MM / 2, MR_SLICE_MM / 4, MR_PIXEL_MM / 2):
+
+    - core: the oedema labels smoothed over ~MR_EDEMA_FALLOFF_MM, brightest in the middle;
+    - fringe: a wider smoothing (~MR_EDEMA_HALO_MM) broken into streaks along the vertical
+      trabeculae (a random field long along z, thin across), so the margin feathers into the
+      neighbouring marrow of the pedicle, pars and posterior body;
+    - patchy: a ~3 mm random field takes up to 30 % off.
+
+    The fraction (0..1, only in marrow) is how much oedema signal is mixed into each sample.
     Returns (the box it covers, the fraction there), or None without oedema."""
     e = lab == T.EDEMA
     if not e.any():
         return None
     idx = np.nonzero(e)
     steps = (MR_PIXEL_MM / 2, MR_SLICE_MM / 4, MR_PIXEL_MM / 2)
-    sizes = [max(3, int(round(MR_EDEMA_FALLOFF_MM * 1.2 / st)) | 1) for st in steps]
-    box = tuple(slice(max(int(i.min()) - 2 * sz, 0), min(int(i.max()) + 2 * sz + 1, n))
-                for i, sz, n in zip(idx, sizes, lab.shape, strict=True))
-    f = e[box].astype(np.float32)
-    for axis, sz in enumerate(sizes):
-        for _ in range(3):
-            f = _box1d(f, sz, axis)
-    # patchy: a smooth random field (seeded by the oedema's own shape) modulates the fraction
-    rng = np.random.default_rng(int(e.sum()))
-    mottle = rng.random(f.shape, dtype=np.float32)
-    for axis, sz in enumerate(sizes):
-        mottle = _box1d(_box1d(mottle, sz, axis), sz, axis)
-    mottle = (mottle - mottle.min()) / max(float(np.ptp(mottle)), 1e-6)
+    margins = [int(round(2.0 * MR_EDEMA_HALO_MM / st)) for st in steps]
+    box = tuple(slice(max(int(i.min()) - m, 0), min(int(i.max()) + m + 1, n))
+                for i, m, n in zip(idx, margins, lab.shape, strict=True))
+    eb = e[box]
+    core = _smooth3(eb, MR_EDEMA_FALLOFF_MM, steps)
+    core = np.clip(core / max(float(core.max()), 1e-6), 0.0, 1.0) ** 3.5  # peaked: brightest in the middle
+    halo = _smooth3(eb, MR_EDEMA_HALO_MM, steps)
+    halo = np.clip(halo / max(float(halo.max()), 1e-6), 0.0, 1.0)
+    rng = np.random.default_rng(int(e.sum()))  # seeded by the oedema's own shape
+    streak = _standard(smooth_noise(rng, eb.shape, tuple(max(3, int(round(mm / st)) | 1)
+                                                         for mm, st in zip((4.0, 1.8, 0.9), steps, strict=True))))
+    fingers = np.clip(0.5 + 0.5 * streak, 0.0, 1.0)  # streaks along z, about half of the fringe
+    patch = np.clip(0.5 + 0.3 * _standard(smooth_noise(rng, eb.shape, tuple(max(3, int(round(3.0 / st)) | 1)
+                                                                         for st in steps))), 0.0, 1.0)
+    fringe = 0.75 * halo ** 0.8 * fingers
+    frac = np.maximum(core, fringe) * (0.7 + 0.3 * patch)
     marrow = np.isin(lab[box], (T.CANCELLOUS, T.EDEMA))
-    frac = np.clip(1.5 * f, 0.0, 1.0) * (0.65 + 0.35 * mottle)
     return box, np.where(marrow, frac, 0.0).astype(np.float32)
-
