@@ -28,7 +28,7 @@ test: $(STAMP)
 ## Static checks: ruff (style, bugs), mypy (types of the domain core), import-linter (layers).
 lint: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[lint]"
-	$(BIN)/ruff check app tests
+	$(BIN)/ruff check app tests bench packaging
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

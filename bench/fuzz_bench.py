@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import multiprocessing
 import os
 import resource
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import ProcessPoolExecutor, TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
@@ -60,10 +60,8 @@ def _pool(workers: int) -> ProcessPoolExecutor:
 
 def _kill(pool: ProcessPoolExecutor) -> None:
     for proc in list(getattr(pool, "_processes", {}).values()):
-        try:
+        with contextlib.suppress(Exception):
             proc.kill()
-        except Exception:  # noqa: BLE001 - already gone
-            pass
     pool.shutdown(wait=False, cancel_futures=True)
 
 

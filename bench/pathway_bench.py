@@ -56,8 +56,8 @@ def run(repeat: int) -> list[tuple[str, float, float, float, float]]:
     for name, make in {**STORIES, **EXTRA}.items():
         findings = make()
         evaluate(findings, ruleset)  # warm caches (imports, enum lookups)
-        base_med, _, _ = _time_ms(lambda: (make(), findings.context.age_years), repeat)
-        med, worst, cpu = _time_ms(lambda: evaluate(findings, ruleset), repeat)
+        base_med, _, _ = _time_ms(lambda make=make, f=findings: (make(), f.context.age_years), repeat)
+        med, worst, cpu = _time_ms(lambda f=findings: evaluate(f, ruleset), repeat)
         rows.append((name, med, worst, cpu, base_med))
     rows.append(("(load_ruleset, once)", load_ms, load_ms, float("nan"), 0.0))
     return rows
@@ -69,7 +69,8 @@ def main() -> int:
     ap.add_argument("--append-results", action="store_true")
     args = ap.parse_args()
     rows = run(args.repeat)
-    lines = ["| study | evaluate median wall ms | evaluate max wall ms | evaluate median CPU ms | baseline median ms (build findings) |",
+    lines = ["| study | evaluate median wall ms | evaluate max wall ms | evaluate median CPU ms "
+             "| baseline median ms (build findings) |",
              "|---|---:|---:|---:|---:|"]
     for name, med, worst, cpu, base in rows:
         cpu_s = "" if cpu != cpu else f"{cpu:.2f}"
@@ -81,7 +82,7 @@ def main() -> int:
     summary = (f"Slowest study median {worst_median:.2f} ms wall, {worst_cpu:.2f} ms CPU per evaluation "
                f"(target < {TARGET_MS:g} ms wall): {verdict}. "
                f"{args.repeat} repeats, Python {platform.python_version()}, {platform.machine()}, "
-               f"{dt.datetime.now(dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}.")
+               f"{dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}.")
     print("\n".join(lines))
     print(summary)
     if args.append_results:
