@@ -332,19 +332,15 @@ def _vertebra_ops(model: Model, lv: Level) -> None:
         iap_c = arch.to_lps((sx * (canal_half_w - 0.2 * s), hy + 17.5 * s, -hz - 11.5 * s))
         iap = Shape("sq", iap_c, R @ _rot_z(sx * 18), (2.7 * s * hyp ** 0.5, 4.2 * s, 9.0 * s), exponent=3.0)
         _bone(ops, iap, 8, cortex=1.8)
-        # lamina: from the pars/IAP junction medially and back to the spinous process
-        lam_a = arch.to_lps((sx * (canal_half_w + 0.5 * s), hy + 17.0 * s, -hz - 1.5 * s))
-        lam_b = arch.to_lps((0.0, hy + 23.0 * s, -hz + 0.5 * s))
-        lam = cylinder(lam_a, lam_b, 4.5 * s * hyp, 8.5 * s, extend=1.0)
-        lam.kind = "sq"
-        lam.exponent = 3.0
-        _bone(ops, lam, 6, cortex=1.8)
+        # lamina: a plate from the pars/IAP junction medially and back to the spinous process,
+        # as tall as the arch between the pedicle and the disc below (the dog's body)
+        lam, lam_lateral = _lamina(arch, sx, canal_half_w, s, hyp)
+        _bone(ops, lam, 6, cortex=1.6)
         model.dog_parts.update({(lv, side, "pedicle"): ped, (lv, side, "transverse process"): tp,
                                 (lv, side, "superior articular process"): sap, (lv, side, "pars"): neck,
                                 (lv, side, "inferior articular process"): iap,
-                                # the dog's body: the lateral half of the lamina (the medial half
-                                # runs in behind the spinous process)
-                                (lv, side, "lamina"): cylinder(lam_a, (lam_a + lam_b) / 2, 4.5 * s * hyp, 8.5 * s)})
+                                # the dog's body: the lamina lateral to the spinous process
+                                (lv, side, "lamina"): lam_lateral})
         # pars edema / fracture / sclerosis
         _pars_lesion_ops(model, lv, side, spec, pose, arch, a_front, m_front, m_back, b_back, pr)
         if spec.edema_pedicle:
@@ -357,6 +353,25 @@ def _vertebra_ops(model: Model, lv: Level) -> None:
     sp = Shape("sq", (sp_a + sp_b) / 2, _frame_from_axis(sp_b - sp_a),
                (3.2 * s, 9.5 * s, float(np.linalg.norm(sp_b - sp_a)) / 2 + 3), exponent=3.5)
     _bone(ops, sp, 10, cortex=1.3)
+
+
+def _lamina(arch: Pose, sx: float, canal_half_w: float, s: float, hyp: float) -> tuple[Shape, Shape]:
+    """One lamina as a plate (a boxy superquadric): its long axis runs from the pars/IAP junction
+    medially and back to the spinous process, its height is along the vertebra's axis; and the
+    part of it lateral to the spinous process (the dog's body on the oblique)."""
+    _hx, hy, hz = arch.half
+    lat = arch.to_lps((sx * (canal_half_w + 0.5 * s), hy + 17.0 * s, 0.0))
+    med = arch.to_lps((0.0, hy + 23.5 * s, 0.0))
+    along = _unit(med - lat)
+    up = arch.axes[:, 2]
+    normal = np.cross(up, along)
+    axes = np.stack([normal, up, along], axis=1)
+    z_c = (-hz - 4.0 * s + -1.0 * s) / 2  # from above the inferior endplate level to below it
+    half_h = 4.8 * s
+    length = float(np.linalg.norm(med - lat))
+    centre = (lat + med) / 2 + up * z_c
+    plate = Shape("sq", centre, axes, (3.4 * s * hyp, half_h, length / 2 + 1.5 * s), exponent=4.0)
+    return plate, Shape("sq", centre, axes, (3.4 * s * hyp, half_h, length / 2), exponent=4.0)
 
 
 def _pars_lesion_ops(model: Model, lv, side, spec, pose, arch, a_front, m_front, m_back, b_back, pr) -> None:
