@@ -8,11 +8,18 @@ the darker of its two flanks (1-3 mm beyond its projected edge, across its narro
 direction), as a fraction of the 4000-unit display range.
 
 Thresholds (a fraction of the display range) sit a little under the weakest level measured
-when they were set (2026-11, cases 1 and 4, every level L1-L5, both obliques), so a change that
-flattens a part of the dog fails; the weakest, the lamina (0.008 = 32 display units), is seen
-obliquely and partly over the other side's arch. The lamina is a plate from the pars/IAP junction
-to the spinous process (the dog's body, a horizontal band behind the neck); it is measured across
-its height, against the interlaminar spaces above and below.
+when they were set (cases 1 and 4, every level L1-L5, both obliques), so a change that flattens a
+part of the dog fails. The lamina is a plate from the pars/IAP junction to the spinous process
+(the dog's body, a horizontal band behind the neck); it is measured across its height, against
+the interlaminar spaces above and below.
+
+Re-set 2026-11 (issue 18) when the scatter came to be a blur of the primary behind the patient
+only (before, the unattenuated air beside the body was blurred in too: it flooded every film with
+a near-constant scatter and the lateral's spine came out darker than its anterior abdomen), the
+pelvis and a caudally growing psoas were added and the lamina became a plate. Measured minima:
+pedicle 0.101, TP 0.073, SAP 0.024 (case 4, left L5), pars 0.055 (case 1, L5, beside the
+pelvis), IAP 0.142, lamina 0.063. The SAP threshold went from 0.025 to 0.02 and the pars from
+0.07 to 0.05; the lamina's from 0.008 to 0.05.
 """
 
 import numpy as np
@@ -28,10 +35,10 @@ DISPLAY_RANGE = 4000.0
 MIN_CONTRAST = {
     "pedicle": 0.04,  # the eye
     "transverse process": 0.02,  # the nose
-    "superior articular process": 0.025,  # the ear
-    "pars": 0.07,  # the neck
+    "superior articular process": 0.02,  # the ear
+    "pars": 0.05,  # the neck
     "inferior articular process": 0.06,  # the front leg
-    "lamina": 0.008,  # the body
+    "lamina": 0.05,  # the body
 }
 
 _CACHE: dict = {}
