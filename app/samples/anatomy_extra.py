@@ -9,6 +9,7 @@ sacrum) show what a reader expects in the field of view. ``add_extra_ops`` appen
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -88,46 +89,178 @@ def _rib_ops(ops: list, start_lps: np.ndarray, sx: float, s: float, length_mm: f
         phantom._bone(ops, seg, PART_RIB, cortex=1.1)
 
 
+@dataclass(frozen=True)
+class _IliacWing:
+    """The wing of an ilium as a curved plate (a ``phantom.Shape`` of kind "fn").
+
+    Its mid-surface is an arc of a vertical cylinder (concave forwards and inwards: the iliac
+    fossa), from the sacroiliac joint (u = 0) laterally round to the anterior superior iliac
+    spine (u = 1), whose radius grows with height (the wing flares outwards towards the crest).
+    The crest rises from the posterior end to its top near the middle of the arc and falls to
+    the anterior spine. The plate is thin in the fossa and thick at the crest, near the
+    sacroiliac joint and towards the body of the ilium below. Local coordinates: (lateral,
+    posterior, superior) mm from ``origin`` (the box centre); the arc centre is ``arc_c``."""
+
+    arc_c: tuple[float, float]
+    r0: float  # mid-surface radius at height 0 (the S1 body centre's height)
+    flare: float  # radius change per mm of height
+    th0: float  # arc angle (rad) of the sacroiliac end
+    th1: float  # arc angle of the anterior superior iliac spine
+    z_crest: tuple[float, float, float]  # crest height at the joint end, its rise at mid-arc, at the spine
+    z_low: tuple[float, float]  # lower edge of the wing at the joint end and at the spine (the body continues below)
+    box_c: tuple[float, float, float]  # box centre in the S1-anchored frame
+    s: float
+
+    def top(self, u: np.ndarray) -> np.ndarray:
+        a, rise, b = self.z_crest
+        return (1 - u) * a + u * b + rise * np.sin(np.pi * np.clip(u, 0.0, 1.0))
+
+    def half_thickness_mm(self, u: np.ndarray, z: np.ndarray, top: np.ndarray) -> np.ndarray:
+        crest = 3.0 * np.exp(-(((top - z) / 6.0) ** 2))
+        joint = 5.0 * np.exp(-((u / 0.22) ** 2))
+        low = 2.5 * np.clip(-z / 35.0, 0.0, 1.0)  # towards the body; the lower edge is rounded by the crest term
+        return self.s * (1.5 + crest + joint + low)
+
+    def __call__(self, q0: np.ndarray, q1: np.ndarray, q2: np.ndarray, shrink: float) -> np.ndarray:
+        x = q0 + np.float32(self.box_c[0] - self.arc_c[0])
+        y = q1 + np.float32(self.box_c[1] - self.arc_c[1])
+        z = q2 + np.float32(self.box_c[2])
+        r = np.sqrt(x * x + y * y)
+        u = (np.arctan2(y, x) - self.th0) / (self.th1 - self.th0)
+        length = self.r0 * abs(self.th1 - self.th0)
+        top = self.top(u)
+        low = (1 - u) * self.z_low[0] + u * self.z_low[1]
+        # the lower edge fades: the plate thins to nothing over its lowest 15 mm (the body of the
+        # ilium, a separate shape, continues below), so no horizontal edge shows
+        fade = np.clip((z - low) / (15.0 * self.s), 0.0, 1.0)
+        fade *= 0.35 + 0.65 * np.clip((1 - u) * length / (14.0 * self.s), 0.0, 1.0)  # the anterior spine tapers
+        m = (u * length >= shrink) & ((1 - u) * length >= shrink) & (z <= top - shrink)
+        return m & (np.abs(r - (self.r0 + self.flare * z)) <= self.half_thickness_mm(u, z, top) * fade - shrink)
+
+
+def _circle(p1, p2, p3) -> tuple[np.ndarray, float]:
+    """Centre and radius of the circle through three points of the plane."""
+    a = np.array([[p2[0] - p1[0], p2[1] - p1[1]], [p3[0] - p1[0], p3[1] - p1[1]]], dtype=np.float64) * 2
+    b = np.array([p2[0] ** 2 - p1[0] ** 2 + p2[1] ** 2 - p1[1] ** 2, p3[0] ** 2 - p1[0] ** 2 + p3[1] ** 2 - p1[1] ** 2])
+    c = np.linalg.solve(a, b)
+    return c, float(np.hypot(p1[0] - c[0], p1[1] - c[1]))
+
+
+def _wing_shape(anchor: np.ndarray, sx: float, s: float) -> phantom.Shape:
+    """The wing of one ilium; ``anchor`` is the S1 body centre, ``sx`` +1 left, -1 right."""
+    # mid-surface in the axial plane (lateral, posterior mm from the anchor): beside the
+    # sacroiliac joint, the most lateral point of the wing, the anterior superior iliac spine
+    si, lateral, asis = (62 * s, 8 * s), (128 * s, -18 * s), (110 * s, -72 * s)
+    c, r0 = _circle(si, lateral, asis)
+    th0 = math.atan2(si[1] - c[1], si[0] - c[0])
+    th1 = math.atan2(asis[1] - c[1], asis[0] - c[0])
+    z_crest = (12 * s, 36 * s, -6 * s)
+    z_low = (-62 * s, -45 * s)
+    flare = 0.12
+    # bounding box of the plate
+    u = np.linspace(0, 1, 41)
+    th = th0 + (th1 - th0) * u
+    pts = []
+    for z in (min(z_low), z_crest[1] + max(z_crest[0], z_crest[2])):
+        rr = r0 + flare * z
+        pts.append(np.stack([c[0] + rr * np.cos(th), c[1] + rr * np.sin(th), np.full_like(th, z)], axis=1))
+    allp = np.concatenate(pts)
+    h_max = 13.0 * s
+    lo, hi = allp.min(axis=0) - h_max, allp.max(axis=0) + h_max
+    box_c = (lo + hi) / 2
+    wing = _IliacWing((float(c[0]), float(c[1])), r0, flare, th0, th1, z_crest, z_low,
+                      (float(box_c[0]), float(box_c[1]), float(box_c[2])), s)
+    axes = np.diag([sx, 1.0, 1.0])
+    half = tuple(float(v) for v in (hi - lo) / 2)
+    centre = anchor + axes @ box_c
+    return phantom.Shape("fn", centre, axes, half, extra={"inside": wing, "half0": half[0]})
+
+
 def _ilium_ops(model: phantom.Model) -> None:
-    """Each iliac bone: the auricular part beside the sacral ala (a 2-3 mm sacroiliac joint
-    between them), the wing fanning forwards and outwards to the crest, and the body running
-    down towards the acetabulum."""
+    """Each iliac bone: the auricular part against the sacral ala across a 2.5 mm sacroiliac
+    joint (an oblique cleft, converging backwards), the wing as a curved plate to the crest,
+    and the body running down towards the acetabulum."""
     g = model.geometry
     s = g.scale
     s1 = g.poses[Level.S1]
     ops = model.ops
     hx = s1.half[0]
     ala_edge = hx + 29 * s  # lateral edge of the sacral ala (phantom._sacrum_ops)
+    c = s1.to_lps((0.0, 0.0, 0.0))
     for sx in (1.0, -1.0):
-        auricular = phantom.Shape("sq", s1.to_lps((sx * (ala_edge + 2.5 + 10 * s), 6 * s, -10 * s)), s1.axes,
-                             (10 * s, 19 * s, 24 * s), exponent=2.6)
-        phantom._bone(ops, auricular, PART_ILIUM, cortex=1.6)
-        # the wing: a thin plate from above the joint to the crest, opening forwards-outwards
-        c = s1.to_lps((0.0, 0.0, 0.0))
-        wing_c = np.array([sx * (ala_edge + 32 * s), c[1] - 4 * s, c[2] + 18 * s])
-        R = phantom._rot_z(sx * 40.0) @ phantom._rot_x(-10.0)
-        wing = phantom.Shape("sq", wing_c, R, (5.0 * s, 60 * s, 50 * s), exponent=2.3)
-        phantom._bone(ops, wing, PART_ILIUM, cortex=1.4)
-        body = phantom.Shape("sq", np.array([sx * (ala_edge + 18 * s), c[1] - 6 * s, c[2] - 40 * s]),
-                        phantom._rot_z(sx * 30.0) @ phantom._rot_x(25.0), (12 * s, 26 * s, 46 * s), exponent=2.4)
+        wing = _wing_shape(c, sx, s)
+        phantom._bone(ops, wing, PART_ILIUM, cortex=1.2)
+        # the joint: a plane through J, its normal pointing laterally and 25 deg backwards
+        a = math.radians(25.0)
+        n = np.array([sx * math.cos(a), math.sin(a), 0.0])
+        t = np.array([-sx * math.sin(a), math.cos(a), 0.0])
+        j = c + np.array([sx * (ala_edge - 1.5 * s), 6 * s, -12 * s])
+        gap = 2.5
+        _clip_sacral_ala(model, j, n)
+        aur_c = j + n * (gap + 9 * s)
+        auricular = phantom.Shape("sq", aur_c, np.stack([n, t, np.array([0.0, 0.0, 1.0])], axis=1),
+                                  (9 * s, 21 * s, 26 * s), exponent=3.0, clip=(j + n * gap, -n))
+        inner = auricular.shrunk(1.6)
+        inner.clip = (j + n * (gap + 1.6), -n)
+        ops.append(phantom.Op(phantom.P_OUTER, auricular, labels.CORTICAL, PART_ILIUM))
+        ops.append(phantom.Op(phantom.P_INNER, inner, labels.CANCELLOUS, PART_ILIUM))
+        # the body: below the wing, lateral, down to the acetabulum
+        body = phantom.Shape("sq", np.array([sx * (ala_edge + 30 * s), c[1] - 14 * s, c[2] - 68 * s]),
+                             phantom._rot_z(sx * 35.0) @ phantom._rot_x(15.0), (13 * s, 24 * s, 36 * s), exponent=2.4)
         phantom._bone(ops, body, PART_ILIUM, cortex=1.8)
 
 
+def _clip_sacral_ala(model: phantom.Model, j: np.ndarray, n: np.ndarray) -> None:
+    """Cut the sacral ala (and the S2-S3 lateral masses) of one side at the joint plane through
+    ``j`` (normal ``n``, lateral): the sacrum's auricular surface, with its subchondral cortex."""
+    for op in model.ops:
+        if op.part != 11 or op.shape.kind != "sq" or op.shape.clip is not None:
+            continue
+        if float((op.shape.centre - j) @ n) < -40.0 or op.shape.centre[0] * n[0] <= 0:
+            continue
+        op.shape.clip = (j - n * (1.4 if op.pass_no == phantom.P_INNER else 0.0), n)
+
+
 def _bowel_gas_ops(model: phantom.Model) -> None:
-    """A few gas pockets in the bowel (seeded by the case), painted over viscera only."""
+    """Bowel gas (seeded by the case), painted over viscera only: a few loops, each a curved chain
+    of overlapping pockets of different sizes (gas between the folds and the stool of the colon
+    reads as mottled, lobulated lucencies, not as clean ellipses), and some scattered small bubbles."""
     g = model.geometry
     rng = np.random.default_rng([model.case.seed, 77])
-    z_top = g.poses[Level.L1].origin[2]
-    z_bot = g.poses[Level.S1].origin[2]
+    z_top = g.poses[Level.L1].origin[2] + 20.0
+    z_bot = g.poses[Level.S1].origin[2] - 10.0
     y_spine = g.poses[Level.L3].origin[1]
-    for _ in range(9):
-        x = float(rng.uniform(-95, 95))
-        y = float(y_spine - rng.uniform(35, 75))
-        z = float(rng.uniform(z_bot, z_top))
-        h = rng.uniform(6, 16, size=3)
-        half = (float(h[0]), float(h[1]), float(h[2]))
-        shape = phantom.Shape("sq", np.array([x, y, z]), phantom._rot_z(float(rng.uniform(0, 180))), half, exponent=2.2)
-        model.ops.append(phantom.Op(phantom.P_DISC, shape, labels.AIR, PART_GAS, only_on=frozenset({labels.VISCERA})))
+    viscera = frozenset({labels.VISCERA})
+    # the posterior arches as the obliques see them: a teaching film keeps gas off the Scotty
+    # dogs (a bubble over a pars can hide or mimic its defect), so a pocket whose projection on
+    # either oblique falls within 12 mm of a dog's part is left out
+    dogs = np.array([shape.centre for shape in model.dog_parts.values()])
+    columns = [np.array([math.cos(a), -math.sin(a), 0.0]) for a in (math.radians(45.0), math.radians(-45.0))]
+    dog_cols = [dogs @ u for u in columns]
+
+    def clear_of_dogs(c: np.ndarray, size: float) -> bool:
+        return all(float(np.min(np.abs(cols - c @ u))) > size + 12.0 for u, cols in zip(columns, dog_cols, strict=True))
+
+    def pocket(c: np.ndarray, size: float, flat: float) -> None:
+        if not clear_of_dogs(c, size):
+            return
+        h = size * rng.uniform(0.6, 1.0, size=3)
+        half = (float(h[0]), float(h[1] * flat), float(h[2]))
+        shape = phantom.Shape("sq", c, phantom._rot_z(float(rng.uniform(0, 180))) @ phantom._rot_x(float(rng.uniform(-30, 30))),
+                              half, exponent=float(rng.uniform(1.8, 2.4)))
+        model.ops.append(phantom.Op(phantom.P_DISC, shape, labels.AIR, PART_GAS, only_on=viscera))
+
+    for _ in range(6):  # loops
+        c = np.array([rng.uniform(-100, 100), y_spine - rng.uniform(40, 85), rng.uniform(z_bot, z_top)])
+        heading = rng.uniform(0, 2 * math.pi)
+        for _k in range(int(rng.integers(4, 9))):
+            pocket(c, float(rng.uniform(3.0, 9.0)), float(rng.uniform(0.6, 1.0)))
+            heading += rng.normal(0.0, 0.7)
+            step = rng.uniform(5.0, 10.0)
+            c = c + np.array([step * math.cos(heading), rng.normal(0.0, 2.0), step * math.sin(heading)])
+    for _ in range(25):  # scattered bubbles
+        c = np.array([rng.uniform(-110, 110), y_spine - rng.uniform(30, 95), rng.uniform(z_bot, z_top)])
+        pocket(c, float(rng.uniform(1.5, 4.0)), 1.0)
 
 
 def add_extra_ops(model: phantom.Model) -> None:

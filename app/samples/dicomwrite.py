@@ -253,6 +253,25 @@ DX_VIEWS = {
 _SCT_VIEW = {"R-10206": "399348003", "R-10232": "399198007", "R-10242": "399006002", "R-10248": "399038007"}
 
 
+# VOI of a radiograph: the anatomy is every pixel brighter than the air beside the body (the
+# darkest 0.5 % of the image plus 4 % of the stored range); the window spans its 1st to 99.7th
+# percentile, so the viewer opens on the anatomy's own contrast, not on the full 12-bit range.
+DX_AIR_MARGIN = 0.04
+DX_VOI_PERCENTILES = (1.0, 99.7)
+
+
+def dx_voi_window(img: np.ndarray, bits_stored: int = 12) -> tuple[float, float]:
+    """(WindowCenter, WindowWidth) of a radiograph from its own histogram of the anatomy."""
+    a = np.asarray(img, dtype=np.float64)
+    air = float(np.percentile(a, 0.5)) + DX_AIR_MARGIN * (2 ** bits_stored)
+    anatomy = a[a > air]
+    if anatomy.size < a.size // 20:  # (almost) no anatomy: the full range
+        return float(2 ** (bits_stored - 1)), float(2 ** bits_stored)
+    lo, hi = (float(v) for v in np.percentile(anatomy, DX_VOI_PERCENTILES))
+    width = max(round(hi - lo), 2)
+    return float(round(lo + width / 2)), float(width)
+
+
 def write_dx(case: CaseSpec, view_key: str, img: np.ndarray, folder: Path, imager_pixel_mm: float,
              magnification: float) -> Path:
     number, desc, position, srt, meaning, orient, laterality = DX_VIEWS[view_key]
@@ -293,9 +312,10 @@ def write_dx(case: CaseSpec, view_key: str, img: np.ndarray, folder: Path, image
     ds.RescaleSlope = "1"
     ds.RescaleType = "US"
     ds.PresentationLUTShape = "IDENTITY"
-    ds.WindowCenter = "2048"
-    ds.WindowWidth = "4096"
-    ds.WindowCenterWidthExplanation = "FULL RANGE"
+    centre, width = dx_voi_window(img)
+    ds.WindowCenter = [_ds(centre), "2048"]
+    ds.WindowWidth = [_ds(width), "4096"]
+    ds.WindowCenterWidthExplanation = ["ANATOMY", "FULL RANGE"]
     ds.QualityControlImage = "NO"
     _pixels(ds, img, 12, lossy_ratio=LOSSY_RATIO["DX"])
     p = folder / "DX0001.dcm"

@@ -160,7 +160,7 @@ def spine_geometry(case: CaseSpec) -> SpineGeometry:
 
 @dataclass
 class Shape:
-    kind: str  # "prism" | "cyl" | "sq"
+    kind: str  # "prism" | "cyl" | "sq" | "fn" (extra["inside"](q0, q1, q2, shrink_mm) -> mask)
     centre: np.ndarray  # LPS
     axes: np.ndarray  # 3x3, columns = shape axes in LPS
     half: tuple[float, float, float]
@@ -194,6 +194,9 @@ class Shape:
         elif self.kind == "sq":
             e = self.exponent
             m = (np.abs(q0) / a0) ** e + (np.abs(q1) / a1) ** e + (np.abs(q2) / a2) ** e <= 1.0
+        elif self.kind == "fn":  # a shape given by a function of the local coordinates
+            assert self.extra is not None
+            m = self.extra["inside"](q0, q1, q2, self.extra["half0"] - a0)  # (.., how much it is shrunk)
         else:
             raise ValueError(self.kind)
         if self.clip is not None:
@@ -332,19 +335,15 @@ def _vertebra_ops(model: Model, lv: Level) -> None:
         iap_c = arch.to_lps((sx * (canal_half_w - 0.2 * s), hy + 17.5 * s, -hz - 11.5 * s))
         iap = Shape("sq", iap_c, R @ _rot_z(sx * 18), (2.7 * s * hyp ** 0.5, 4.2 * s, 9.0 * s), exponent=3.0)
         _bone(ops, iap, 8, cortex=1.8)
-        # lamina: from the pars/IAP junction medially and back to the spinous process
-        lam_a = arch.to_lps((sx * (canal_half_w + 0.5 * s), hy + 17.0 * s, -hz - 1.5 * s))
-        lam_b = arch.to_lps((0.0, hy + 23.0 * s, -hz + 0.5 * s))
-        lam = cylinder(lam_a, lam_b, 4.5 * s * hyp, 8.5 * s, extend=1.0)
-        lam.kind = "sq"
-        lam.exponent = 3.0
-        _bone(ops, lam, 6, cortex=1.8)
+        # lamina: a plate from the pars/IAP junction medially and back to the spinous process,
+        # as tall as the arch between the pedicle and the disc below (the dog's body)
+        lam, lam_lateral = _lamina(arch, sx, canal_half_w, s, hyp)
+        _bone(ops, lam, 6, cortex=1.6)
         model.dog_parts.update({(lv, side, "pedicle"): ped, (lv, side, "transverse process"): tp,
                                 (lv, side, "superior articular process"): sap, (lv, side, "pars"): neck,
                                 (lv, side, "inferior articular process"): iap,
-                                # the dog's body: the lateral half of the lamina (the medial half
-                                # runs in behind the spinous process)
-                                (lv, side, "lamina"): cylinder(lam_a, (lam_a + lam_b) / 2, 4.5 * s * hyp, 8.5 * s)})
+                                # the dog's body: the lamina lateral to the spinous process
+                                (lv, side, "lamina"): lam_lateral})
         # pars edema / fracture / sclerosis
         _pars_lesion_ops(model, lv, side, spec, pose, arch, a_front, m_front, m_back, b_back, pr)
         if spec.edema_pedicle:
@@ -357,6 +356,25 @@ def _vertebra_ops(model: Model, lv: Level) -> None:
     sp = Shape("sq", (sp_a + sp_b) / 2, _frame_from_axis(sp_b - sp_a),
                (3.2 * s, 9.5 * s, float(np.linalg.norm(sp_b - sp_a)) / 2 + 3), exponent=3.5)
     _bone(ops, sp, 10, cortex=1.3)
+
+
+def _lamina(arch: Pose, sx: float, canal_half_w: float, s: float, hyp: float) -> tuple[Shape, Shape]:
+    """One lamina as a plate (a boxy superquadric): its long axis runs from the pars/IAP junction
+    medially and back to the spinous process, its height is along the vertebra's axis; and the
+    part of it lateral to the spinous process (the dog's body on the oblique)."""
+    _hx, hy, hz = arch.half
+    lat = arch.to_lps((sx * (canal_half_w + 0.5 * s), hy + 17.0 * s, 0.0))
+    med = arch.to_lps((0.0, hy + 23.5 * s, 0.0))
+    along = _unit(med - lat)
+    up = arch.axes[:, 2]
+    normal = np.cross(up, along)
+    axes = np.stack([normal, up, along], axis=1)
+    z_c = (-hz - 4.0 * s + -1.0 * s) / 2  # from above the inferior endplate level to below it
+    half_h = 4.8 * s
+    length = float(np.linalg.norm(med - lat))
+    centre = (lat + med) / 2 + up * z_c
+    plate = Shape("sq", centre, axes, (3.4 * s * hyp, half_h, length / 2 + 1.5 * s), exponent=4.0)
+    return plate, Shape("sq", centre, axes, (3.4 * s * hyp, half_h, length / 2), exponent=4.0)
 
 
 def _pars_lesion_ops(model: Model, lv, side, spec, pose, arch, a_front, m_front, m_back, b_back, pr) -> None:
@@ -422,7 +440,8 @@ def _sacrum_ops(model: Model, pose: Pose) -> None:
         cn = Shape("cyl", c + R_k[:, 1] * (hyy + 5.5) * s, R_k, (max(10.0 - 1.5 * k, 4.0) * s, 4.5 * s, hzz * s + 1.5))
         ops.append(Op(P_CANAL, cn, T.EPIDURAL_FAT, 12))
         prev_bottom = c - R_k[:, 2] * (hzz * s - 0.5)
-    dorsal1 = Shape("sq", pose.to_lps((0.0, (hy + 17) * s, -3 * s)), R, (18 * s, 3.0 * s, 11 * s), exponent=3.0)
+    # the S1 laminae: below the L5-S1 interlaminar space (the L5 inferior articular processes sit above them)
+    dorsal1 = Shape("sq", pose.to_lps((0.0, (hy + 17) * s, -10 * s)), R, (18 * s, 3.0 * s, 9 * s), exponent=3.0)
     _bone(ops, dorsal1, 11, cortex=1.2)
     crest = Shape("sq", pose.to_lps((0.0, (hy + 22) * s, -6 * s)), R, (3 * s, 5 * s, 9 * s), exponent=3.0)
     _bone(ops, crest, 10, cortex=1.2)
@@ -538,9 +557,14 @@ def build_model(case: CaseSpec) -> Model:
     from app.samples.anatomy_extra import add_extra_ops  # imports this module
 
     add_extra_ops(model)
-    zs = np.array([g.poses[lv].origin[2] for lv in ALL_LEVELS])[::-1]
-    ys = np.array([g.arch_poses[lv].origin[1] for lv in ALL_LEVELS])[::-1]
-    model.spine_y_at_z = (zs, ys)
+    # the soft tissue follows the spine loosely: half the slope of a straight line fitted to the
+    # body centres (the trunk's outline is straight on the lateral, with no step where the
+    # lordosis turns into the sacrum)
+    zs = np.array([g.poses[lv].origin[2] for lv in ALL_LEVELS])
+    ys = np.array([g.arch_poses[lv].origin[1] for lv in ALL_LEVELS])
+    slope, _icpt = np.polyfit(zs, ys, 1)
+    z_ends = np.array([zs.min() - 400.0, zs.max() + 400.0])
+    model.spine_y_at_z = (z_ends, float(ys.mean()) + 0.5 * slope * (z_ends - float(zs.mean())))
     return model
 
 
@@ -629,7 +653,35 @@ class _SoftLayout:
     paraspinal: tuple[_Ellipse, ...]  # quadratus lumborum, erector spinae, multifidus
 
 
-def _soft_layout(case: CaseSpec, ys: float) -> _SoftLayout:
+# the psoas grows and moves laterally from L1 (fraction 0) to the pelvic brim (fraction ~1.2): on
+# the AP its lateral edge is an oblique line diverging caudally from the L1 transverse processes
+PSOAS_T_MAX = 1.25
+PSOAS_T_STEPS = 60  # label maps quantise the fraction in steps of PSOAS_T_MAX / PSOAS_T_STEPS (~3 mm of height)
+
+
+def psoas_fraction(case: CaseSpec, z: np.ndarray) -> np.ndarray:
+    """Where a height ``z`` (mm) lies between the L1 body centre (0) and the S1 body centre (1)."""
+    g = model_for(case).geometry
+    z1, zs1 = g.poses[Level.L1].origin[2], g.poses[Level.S1].origin[2]
+    return np.clip((z1 - np.asarray(z, dtype=np.float64)) / (z1 - zs1), 0.0, PSOAS_T_MAX)
+
+
+def psoas_key(case: CaseSpec, z: np.ndarray) -> np.ndarray:
+    """The quantised psoas fraction (int) of heights ``z`` for the label maps."""
+    return np.round(psoas_fraction(case, z) / PSOAS_T_MAX * PSOAS_T_STEPS).astype(int)
+
+
+def psoas_of_key(k: int) -> float:
+    return float(k) * PSOAS_T_MAX / PSOAS_T_STEPS
+
+
+def _psoas(s: float, ys: float, t: float) -> tuple[_Ellipse, ...]:
+    """Both psoas muscles at psoas fraction ``t``: small beside L1, large and lateral at S1."""
+    return tuple(_Ellipse(sx * (25.0 + 24.0 * t) * s, ys - 2 - 4.0 * t, (8.5 + 11.0 * t) * s, (10.0 + 9.0 * t) * s)
+                 for sx in (1.0, -1.0))
+
+
+def _soft_layout(case: CaseSpec, ys: float, psoas_t: float = 0.6) -> _SoftLayout:
     s = 1.0 if not case.adolescent else 0.9
     fat_t = (20.0 if not case.adolescent else 9.0) + (6.0 if case.sex == "F" else 0.0)
     bx, by = 165.0 * s, 120.0 * s
@@ -642,16 +694,18 @@ def _soft_layout(case: CaseSpec, ys: float) -> _SoftLayout:
         inner=_Ellipse(0.0, cy, bx - 2 - fat_t, by - 2 - fat_t, e),
         viscera=_Ellipse(0.0, cy, bx - 2 - fat_t - wall, by - 2 - fat_t - wall, e),
         fat_pads=tuple(_Ellipse(sx * 70 * s, ys + 5, 30 * s, 32 * s) for sx in sides),
-        psoas=tuple(_Ellipse(sx * 40 * s, ys - 2, 17 * s, 19 * s) for sx in sides),
+        psoas=_psoas(s, ys, psoas_t),
         paraspinal=tuple(e for sx in sides for e in (
             _Ellipse(sx * 62 * s, ys + 28, 17 * s, 10 * s), _Ellipse(sx * 38 * s, ys + 58 * s, 27 * s, 24 * s),
             _Ellipse(sx * 13 * s, ys + 55 * s, 11 * s, 19 * s))),
     )
 
 
-def _soft_2d(case: CaseSpec, x: np.ndarray, y: np.ndarray, ys: float, parts: bool = False) -> np.ndarray:
-    """Soft-tissue labels of an axial cross-section; ``ys`` is the body-centre y of the spine."""
-    lay = _soft_layout(case, ys)
+def _soft_2d(case: CaseSpec, x: np.ndarray, y: np.ndarray, ys: float, parts: bool = False,
+             psoas_t: float = 0.6) -> np.ndarray:
+    """Soft-tissue labels of an axial cross-section; ``ys`` is the body-centre y of the spine,
+    ``psoas_t`` the psoas fraction (``psoas_fraction``) of its height."""
+    lay = _soft_layout(case, ys, psoas_t)
     lab = np.zeros(np.broadcast(x, y).shape, dtype=np.uint8)
     r_out = lay.body.q(x, y)
     lab[r_out <= 1.0] = T.SKIN
@@ -682,11 +736,36 @@ def _soft_2d(case: CaseSpec, x: np.ndarray, y: np.ndarray, ys: float, parts: boo
     return lab
 
 
-def soft_mu_2d(case: CaseSpec, x: np.ndarray, y: np.ndarray, ys: float, mu: np.ndarray, edge_mm: float) -> np.ndarray:
+def soft_mu_2d(case: CaseSpec, x: np.ndarray, y: np.ndarray, ys: float, mu: np.ndarray, edge_mm: float,
+               psoas_t: float = 0.6) -> np.ndarray:
     """The soft tissue of ``_soft_2d`` as a per-point value of ``mu`` (a per-label table), with
     every outline blended over ``edge_mm`` (anti-aliased): summed along a ray it gives chord
     lengths that vary smoothly from ray to ray, not in steps of the sampling interval."""
-    lay = _soft_layout(case, ys)
+    return _soft_mu_parts(case, x, y, ys, mu, edge_mm, psoas_t)[0]
+
+
+def soft_mu_ray_profiles(case: CaseSpec, x: np.ndarray, y: np.ndarray, ys: float, mu: np.ndarray, edge_mm: float,
+                         psoas_ts: np.ndarray) -> np.ndarray:
+    """``soft_mu_2d`` summed over axis 0 (along the rays), for each psoas fraction in ``psoas_ts``:
+    [len(psoas_ts), n]. Only the psoas changes from one fraction to the next, so the rest is
+    computed once: the psoas replaces what lies under it (``below``) by muscle, and what is
+    painted after it scales that change by ``gain``."""
+    base, below, gain = _soft_mu_parts(case, x, y, ys, mu, edge_mm, None)
+    s = 1.0 if not case.adolescent else 0.9
+    out = []
+    for t in psoas_ts:
+        keep = np.ones_like(base)
+        for e in _psoas(s, ys, float(t)):
+            keep *= np.clip(0.5 + e.signed_mm(x, y) / edge_mm, 0.0, 1.0)
+        out.append((base + gain * (1.0 - keep) * below).sum(axis=0))
+    return np.stack(out)
+
+
+def _soft_mu_parts(case: CaseSpec, x: np.ndarray, y: np.ndarray, ys: float, mu: np.ndarray, edge_mm: float,
+                   psoas_t: float | None):
+    """(values, change where the psoas is painted, gain of that change); without the psoas when
+    ``psoas_t`` is None."""
+    lay = _soft_layout(case, ys, 0.6 if psoas_t is None else psoas_t)
 
     def w(e: _Ellipse) -> np.ndarray:
         return np.clip(0.5 - e.signed_mm(x, y) / edge_mm, 0.0, 1.0)
@@ -702,11 +781,19 @@ def soft_mu_2d(case: CaseSpec, x: np.ndarray, y: np.ndarray, ys: float, mu: np.n
     for e in lay.fat_pads:
         out = lerp(out, m_fat, w(e))
     muscle_here = lerp(m_fat, m_mus, w_inner)  # muscle outside the wall is subcutaneous fat
-    for e in lay.psoas + lay.paraspinal:
-        out = lerp(out, muscle_here, w(e))
+    below = muscle_here - out  # what a psoas adds where it is painted
+    if psoas_t is not None:
+        for e in lay.psoas:
+            out = lerp(out, muscle_here, w(e))
+    gain = w(lay.body)
+    for e in lay.paraspinal:
+        wp = w(e)
+        out = lerp(out, muscle_here, wp)
+        gain = gain * (1.0 - wp)
     skin_ring = 1.0 - w(lay.fat)
     out = lerp(out, float(mu[T.SKIN]), skin_ring)
-    return out * w(lay.body)
+    gain = gain * (1.0 - skin_ring)
+    return out * w(lay.body), below, gain
 
 
 # --------------------------------------------------------------------------- rasterisation
@@ -734,12 +821,13 @@ def _rasterise(case: CaseSpec, grid: Grid, want_parts: bool, soft_quantum_mm: fl
     zs, ys = model.spine_y_at_z
     q = soft_quantum_mm
     yk = np.round(np.interp(z, zs, ys) / q).astype(int)
+    pk = psoas_key(case, z)
     x_all, y_all = grid.xy(np.arange(n0, dtype=np.float64), np.arange(n1, dtype=np.float64))
-    for yv in np.unique(yk):
-        sel = yk == yv
-        lab[sel] = _soft_2d(case, x_all, y_all, float(yv) * q)[None]
+    for yv, pv in sorted(set(zip(yk.tolist(), pk.tolist(), strict=True))):
+        sel = (yk == yv) & (pk == pv)
+        lab[sel] = _soft_2d(case, x_all, y_all, float(yv) * q, psoas_t=psoas_of_key(pv))[None]
         if want_parts:
-            parts[sel] = _soft_2d(case, x_all, y_all, float(yv) * q, parts=True)[None]
+            parts[sel] = _soft_2d(case, x_all, y_all, float(yv) * q, parts=True, psoas_t=psoas_of_key(pv))[None]
     ops = sorted(enumerate(model.ops), key=lambda t: (t[1].pass_no, t[0]))
     for _, op in ops:
         sh = op.shape

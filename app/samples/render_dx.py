@@ -11,7 +11,18 @@ import numpy as np
 from app.findings.model import Level
 from app.samples import labels as T
 from app.samples.cases import CaseSpec
-from app.samples.phantom import Grid, _soft_2d, label_volume, model_for, pars_info, soft_mu_2d
+from app.samples.phantom import (
+    PSOAS_T_MAX,
+    Grid,
+    _soft_2d,
+    label_volume,
+    model_for,
+    pars_info,
+    psoas_fraction,
+    psoas_key,
+    psoas_of_key,
+    soft_mu_ray_profiles,
+)
 from app.samples.render_common import box_blur, case_rng, gauss_blur
 from app.samples.texture import trabecular_factor
 
@@ -23,6 +34,7 @@ DX_COLS = 1472
 DX_DEPTH_STEP_MM = 0.6  # ray step through the spine slab
 DX_SOFT_STEP_MM = 1.25  # ray step through the (anti-aliased) soft tissue
 DX_SUBSAMPLE = 2  # ray sums computed on every 2nd pixel, then interpolated (before the blur)
+DX_PSOAS_PROFILES = 26  # soft-tissue ray-sum profiles along the psoas' growth (~7 mm of height apart)
 
 
 @dataclass(frozen=True)
@@ -93,7 +105,8 @@ def _soft_ray_sums(case: CaseSpec, proj: Projection, zs: np.ndarray) -> np.ndarr
 
     The body outline moves with the spine's y (lordosis): moving it by dy along y is moving the
     rays by -dy, i.e. by -dy * u_y along the detector columns (the shift along the beam does not
-    change a ray sum). So one profile, sampled finely, serves every row."""
+    change a ray sum). So one profile, sampled finely, serves every row, but for the psoas, which
+    grows caudally: profiles at ``DX_PSOAS_PROFILES`` psoas fractions, interpolated per row."""
     view = proj.view
     d, u = view.beam_lps, view.column_axis_lps
     c = np.asarray(proj.centre_lps)
@@ -110,9 +123,14 @@ def _soft_ray_sums(case: CaseSpec, proj: Projection, zs: np.ndarray) -> np.ndarr
     fine = np.arange(cols_mm[0] - margin, cols_mm[-1] + margin + px / 4, px / 4)
     xd = c[0] + depth[:, None] * d[0] + fine[None, :] * u[0]
     yd = c[1] + depth[:, None] * d[1] + fine[None, :] * u[1]
-    profile = soft_mu_2d(case, xd, yd, y_ref, mu, step).sum(axis=0) * step
+    ts = np.linspace(0.0, PSOAS_T_MAX, DX_PSOAS_PROFILES)
+    profiles = soft_mu_ray_profiles(case, xd, yd, y_ref, mu, step, ts) * step
     shift = -(yf - y_ref) * u[1]  # mm along the columns
-    return np.stack([np.interp(cols_mm + sh, fine, profile) for sh in shift])
+    pos = np.interp(psoas_fraction(case, zs), ts, np.arange(ts.size))
+    i0 = np.minimum(np.floor(pos).astype(int), ts.size - 2)
+    wt = pos - i0
+    return np.stack([np.interp(cols_mm + sh, fine, profiles[i] * (1 - w) + profiles[i + 1] * w)
+                     for sh, i, w in zip(shift, i0, wt, strict=True)])
 
 
 def render_line_integrals(case: CaseSpec, view_key: str) -> np.ndarray:
@@ -143,7 +161,9 @@ def render_line_integrals(case: CaseSpec, view_key: str) -> np.ndarray:
     b_idx = np.arange(proj.cols, dtype=np.float64)
     xg = origin[0] + a_idx[:, None] * d[0] * step + b_idx[None, :] * u[0] * px
     yg = origin[1] + a_idx[:, None] * d[1] * step + b_idx[None, :] * u[1] * px
-    soft_mu = {int(v): mu[_soft_2d(case, xg, yg, float(v))] for v in np.unique(yk)}
+    pk = psoas_key(case, zs)
+    soft_mu = {(yv, pv): mu[_soft_2d(case, xg, yg, float(yv), psoas_t=psoas_of_key(pv))]
+               for yv, pv in set(zip(yk.tolist(), pk.tolist(), strict=True))}
     mu_canc = float(mu[T.CANCELLOUS])
     chunk = 48
     for r0 in range(0, proj.rows, chunk):
@@ -151,7 +171,7 @@ def render_line_integrals(case: CaseSpec, view_key: str) -> np.ndarray:
         grid = Grid((float(origin[0]), float(origin[1])), (float(d[0] * step), float(d[1] * step)),
                     (float(u[0] * px), float(u[1] * px)), n_fine, proj.cols, tuple(float(z) for z in zs[r0:r1]))
         lab = label_volume(case, grid)
-        soft = np.stack([soft_mu[int(v)] for v in yk[r0:r1]])
+        soft = np.stack([soft_mu[(int(yv), int(pv))] for yv, pv in zip(yk[r0:r1], pk[r0:r1], strict=True)])
         out[r0:r1] += (mu[lab] - soft).sum(axis=1, dtype=np.float64) * step
         k, a, b = np.nonzero(lab == T.CANCELLOUS)
         if k.size:
@@ -213,7 +233,10 @@ def render_radiograph(case: CaseSpec, view_key: str) -> np.ndarray:
     heel = 1.0 - DX_HEEL_PCT / 100.0 * (1.0 - r)  # anode at the top of the image
     primary = heel * np.exp(-li)
     primary = gauss_blur(primary, DX_FOCAL_BLUR_MM / DX_OBJECT_PIXEL_MM)
-    scatter = DX_SCATTER_TO_PRIMARY * _low_pass(primary, 40.0 / DX_OBJECT_PIXEL_MM)
+    # scatter comes from the patient, not from the air beside it: a wide blur of the primary
+    # behind the body only (blurring the unattenuated air too flooded the back and the spine
+    # of the lateral with scatter, and its anterior abdomen came out brighter than the spine)
+    scatter = DX_SCATTER_TO_PRIMARY * _low_pass(np.where(li > 1.0, primary, 0.0), 40.0 / DX_OBJECT_PIXEL_MM)
     counts = DX_PHOTONS_UNATTENUATED * (primary + scatter)
     rng = case_rng(case, 100 + list(VIEWS).index(view_key))
     noise = gauss_blur(rng.standard_normal(size=counts.shape), 0.6) / 0.497  # unit variance again

@@ -3,8 +3,14 @@ cancellous bone (CT numbers, X-ray attenuation, marrow signal), no Qt.
 
 Periodic value noise (a random lattice, trilinearly interpolated), stretched
 along patient z so that the pattern reads as the vertical trabeculae of a vertebral body, then
-"ridged" (thin bright struts between darker marrow spaces). The lattice is fixed (seed 0), so a
-point of the phantom has the same texture in the CT, the MR and every radiograph.
+"ridged" (thin bright struts between darker marrow spaces). The
+lattice is fixed (seed 0), so a point of the phantom has the same texture in the CT, the MR and
+every radiograph.
+
+The lattice is turned 22.5 degrees about the body axis: with its axes along patient x and y, the
+ray sums of the AP and lateral radiographs (rays along y or x) collapsed the noise onto its
+lattice and showed a fine checkerboard, and the obliques (rays at 45 degrees) a moire; at 22.5
+degrees no view's rays run along a lattice axis or diagonal.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ import numpy as np
 
 _N = 64  # lattice points per axis (periodic)
 _OCTAVES = ((1.1, 3.0, 1.0),)  # (xy spacing mm, z spacing mm, weight) per octave
+_TURN = np.radians(22.5)
+_COS, _SIN = float(np.cos(_TURN)), float(np.sin(_TURN))
 _LATTICE = np.random.default_rng(0).standard_normal((len(_OCTAVES), _N, _N, _N)).astype(np.float32)
 
 
@@ -31,14 +39,27 @@ def _value_noise(lattice: np.ndarray, x: np.ndarray, y: np.ndarray, z: np.ndarra
     return out
 
 
-def trabecular_factor(x: np.ndarray, y: np.ndarray, z: np.ndarray, depth: float = 0.25) -> np.ndarray:
-    """Density multiplier (mean ~1, range about 1 - depth .. 1 + depth) of cancellous bone at
-    LPS points (mm)."""
+def _ridged(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """The octaves' ridged noise (about -1 .. 1) at LPS points (mm)."""
+    x = np.asarray(x, dtype=np.float32)
+    y = np.asarray(y, dtype=np.float32)
+    xr, yr = x * _COS - y * _SIN, x * _SIN + y * _COS
     total = np.zeros(np.shape(x), dtype=np.float32)
     weight = 0.0
     for k, (sxy, sz, wgt) in enumerate(_OCTAVES):
-        n = _value_noise(_LATTICE[k], np.asarray(x) / sxy, np.asarray(y) / sxy, np.asarray(z) / sz)
+        n = _value_noise(_LATTICE[k], xr / sxy, yr / sxy, np.asarray(z, dtype=np.float32) / sz)
         total += wgt * (1.0 - 2.0 * np.abs(np.tanh(n)))  # ridged: struts where the noise crosses 0
         weight += wgt
-    ridged = total / weight  # about -1 .. 1, mean ~ -0.1
-    return (1.0 + depth * (ridged + 0.1)).astype(np.float32)
+    return total / weight
+
+
+# the mean of the ridged noise, from a fixed sample of points: the factor averages 1, so a
+# tissue's mean density is its table value
+_RIDGED_MEAN = float(np.mean(_ridged(*np.random.default_rng(1).uniform(0.0, 200.0, size=(3, 200_000))),
+                             dtype=np.float64))
+
+
+def trabecular_factor(x: np.ndarray, y: np.ndarray, z: np.ndarray, depth: float = 0.25) -> np.ndarray:
+    """Density multiplier (mean 1, range about 1 - depth .. 1 + depth) of cancellous bone at
+    LPS points (mm)."""
+    return (1.0 + depth * (_ridged(x, y, z) - _RIDGED_MEAN)).astype(np.float32)

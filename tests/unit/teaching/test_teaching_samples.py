@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 
 import pydicom
+import pytest
 
 from app.cli import main
 from app.findings.io import load_findings
@@ -48,6 +49,7 @@ def _hashes(folder):
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+@pytest.mark.slow  # renders a whole teaching case (four radiographs)
 def test_one_rendered_case_is_a_deterministic_teaching_case(tmp_path, capsys):
     assert main(["samples", "--teaching", "--only", "t16"]) == 0  # default: the user data folder
     assert main(["samples", "--teaching", "--out", str(tmp_path / "again"), "--only", "t16_one_oblique_only"]) == 0
