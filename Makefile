@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export QT_API := pyside6
 
-.PHONY: run test lint venv samples bench package clean
+.PHONY: run test lint venv samples samples-check bench package clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ samples: $(STAMP)
 package: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[package]"
 	packaging/build.sh $(BIN)/python
+
+## Regenerate every sample case into a temporary folder and compare with sample_dicom/ (byte for byte).
+samples-check: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -m all_samples tests/unit/samples/test_sample_folder.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/load_bench.py

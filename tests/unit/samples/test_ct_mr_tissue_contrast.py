@@ -9,7 +9,7 @@ import pytest
 from app.findings.model import Level
 from app.samples import labels as T, render_ct, render_mr
 from app.samples.cases import case_by_number
-from app.samples.phantom import model_for
+from app.samples.phantom import _psoas, model_for, psoas_key, psoas_of_key
 
 _MR: dict = {}
 
@@ -146,8 +146,12 @@ def test_ct_fat_and_muscle_numbers_and_the_fat_plane_around_the_psoas():
     s = g.scale
     k, j, i = _ct_index(geo, pose.origin)
     ys = int(j)
-    # psoas centre (phantom._soft_layout: 40 mm lateral, radius 17 x 19 mm): muscle
-    _k, jp, ip = _ct_index(geo, pose.origin + np.array([40.0 * s, -2.0, 0.0]))
+    # the left psoas as the phantom lays it out at this height (it grows and moves laterally
+    # caudally: phantom._psoas); its centre is muscle
+    z = float(pose.origin[2])
+    spine_y = float(np.interp(z, *model_for(case).spine_y_at_z))
+    psoas_ellipse = _psoas(s, spine_y, psoas_of_key(int(psoas_key(case, np.array([z]))[0])))[0]
+    _k, jp, ip = _ct_index(geo, np.array([psoas_ellipse.cx, psoas_ellipse.cy, z]))
     psoas = hu[k - 2:k + 3, jp - 5:jp + 6, ip - 5:ip + 6].astype(np.float64)
     assert 35 <= psoas.mean() <= 65, psoas.mean()
     # posterior subcutaneous fat (adult: ~20 mm thick, behind the paraspinal muscles) at the midline
@@ -158,7 +162,7 @@ def test_ct_fat_and_muscle_numbers_and_the_fat_plane_around_the_psoas():
     # fat plane: the CT numbers along the psoas' anterior margin (retroperitoneal fat against
     # the bowel; averaged over slices, against noise) dip well below the muscle just inside it
     prof = hu[k - 5:k + 6, :, ip - 2:ip + 3].astype(np.float64).mean(axis=(0, 2))
-    edge = jp - int(round(19.0 * s / geo.pixel_spacing[0]))
+    edge = jp - int(round(psoas_ellipse.ay / geo.pixel_spacing[0]))
     inside = prof[edge + 4:edge + 9].mean()
     rim = prof[edge - 3:edge + 4].min()
     assert rim < inside - 40, (inside, prof[edge - 8:edge + 9])
