@@ -51,8 +51,8 @@ def run(paths: Sequence[str] = (), exit_after_first_image: bool = False, exit_af
     phases["window"] = time.time()
     timings: dict[str, float] = {}
 
-    def report_and_quit(name: str) -> None:
-        timings[name] = time.time() - t0
+    def report_and_quit(name: str, at: float | None = None) -> None:
+        timings[name] = (time.time() if at is None else at) - t0
         heavy = ",".join(m for m in ("SimpleITK", "pydicom") if m in sys.modules) or "none"
         print(" ".join(f"{k}={v:.3f}s" for k, v in timings.items()) + f" heavy_modules={heavy} "
               + _phase_text(t0, phases), flush=True)
@@ -73,16 +73,43 @@ def run(paths: Sequence[str] = (), exit_after_first_image: bool = False, exit_af
     else:
         QTimer.singleShot(0, lambda: timings.setdefault("window_shown", time.time() - t0))
 
-    def painted() -> None:
+    def painted() -> None:  # called as the paint ends; the window closes in the next turn, not mid-paint
         mark("first_paint")
-        report_and_quit("first_image")
+        at = phases["first_paint"]
+        QTimer.singleShot(0, lambda: report_and_quit("first_image", at))
 
-    if exit_after_first_image:  # reported once the image is painted (the next event-loop turn)
-        win.presenter.sig_first_image.connect(lambda _t: QTimer.singleShot(0, painted))
+    if exit_after_first_image:  # reported once a view has painted the image (its paint event)
+        watcher = _first_paint_watcher(win, painted)
+        win.presenter.sig_first_image.connect(lambda _t: app.installEventFilter(watcher))
         QTimer.singleShot(30_000, lambda: report_and_quit("timeout"))
     if not paths:
         win.show_start_page()
     return int(app.exec())
+
+
+def _first_paint_watcher(win, painted):
+    """An event filter that, once installed (at the first image), lets the first paint of a
+    view showing an image happen, then calls ``painted``: what "first image" means to a reader,
+    rather than the next event-loop turn (which other queued work may come before or after)."""
+    from PySide6.QtCore import QEvent, QObject
+
+    from app.ui.viewer.slice_view import SliceView
+
+    class Watcher(QObject):
+        done = False
+
+        def eventFilter(self, obj, event) -> bool:
+            if self.done or event.type() != QEvent.Type.Paint:
+                return False
+            view = obj.parent()
+            if not isinstance(view, SliceView) or view.viewport() is not obj or view.display is None:
+                return False
+            self.done = True
+            view.viewportEvent(event)  # the paint itself, then the mark
+            painted()
+            return True
+
+    return Watcher(win)
 
 
 def _prewarm_dicom() -> None:
