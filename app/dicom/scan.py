@@ -7,10 +7,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from app.core.gc_pause import gc_paused
 from app.core.progress import CancelToken, ProgressFn, check, report
 from app.dicom import scan_pool
 from app.dicom.fileset import resolve_references
-from app.dicom.gc_pause import gc_paused
 from app.dicom.grouping import build_patients
 from app.dicom.headers import MEDIA_STORAGE_DIRECTORY, describe_read_error, instance_header, read_header
 from app.dicom.model import ScanResult, SkippedFile

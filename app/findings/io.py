@@ -204,9 +204,9 @@ def loads_findings(text: str, path: str | os.PathLike | None = None) -> findings
     paused (app.findings.gc_pause: its full collections held the GIL up to half a second)."""
     if len(text) < PIECES_FROM_CHARS:
         return _loads_findings(text, path)
-    from app.findings.gc_pause import cyclic_gc_paused
+    from app.core.gc_pause import gc_paused
 
-    with cyclic_gc_paused():
+    with gc_paused():
         return _loads_findings(text, path)
 
 

@@ -288,26 +288,28 @@ def test_every_tool_draws_its_item_with_mouse_events(opened, qtbot):
     assert [a.level for a in labels] == ["L4", "L5"]
 
 
-def test_annotations_come_back_from_the_autosave(qtbot, synthetic_study):
-    from app.annotations.model import Length
+def _open_window(qtbot, study):
     from app.ui.main_window import MainWindow
 
-    def open_window():
-        win = MainWindow()
-        qtbot.addWidget(win)
-        win.resize(1400, 900)
-        win.show()
-        win.open_paths([str(synthetic_study)])
-        qtbot.waitUntil(lambda: _loaded(win) and win.annotations.session is not None, timeout=30_000)
-        return win
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1400, 900)
+    win.show()
+    win.open_paths([str(study)])
+    qtbot.waitUntil(lambda: _loaded(win) and win.annotations.session is not None, timeout=30_000)
+    return win
 
-    win = open_window()
+
+def test_annotations_come_back_from_the_autosave(qtbot, synthetic_study):
+    from app.annotations.model import Length
+
+    win = _open_window(qtbot, synthetic_study)
     xr = views_by_role(win)["xr_left_oblique"]
     win.annotations.tool_actions["length"].trigger()
     drag(xr, (30.0, 50.0), (90.0, 50.0))
     (drawn,) = win.annotations.store.of_kind(Length)
     win.close()
-    win2 = open_window()
+    win2 = _open_window(qtbot, synthetic_study)
     try:
         restored = win2.annotations.store.of_kind(Length)
         assert [a.id for a in restored] == [drawn.id] and restored[0].points_px == drawn.points_px
@@ -321,18 +323,8 @@ def test_a_marker_left_undescribed_by_a_crash_comes_back_with_a_notice(qtbot, sy
     """The reader placed a pars marker and Isthmus stopped before its popup was answered: the
     autosave holds it undescribed ("pars ?"); reopening says so instead of showing it silently."""
     from app.annotations.model import ParsMarker
-    from app.ui.main_window import MainWindow
 
-    def open_window():
-        win = MainWindow()
-        qtbot.addWidget(win)
-        win.resize(1400, 900)
-        win.show()
-        win.open_paths([str(synthetic_study)])
-        qtbot.waitUntil(lambda: _loaded(win) and win.annotations.session is not None, timeout=30_000)
-        return win
-
-    win = open_window()
+    win = _open_window(qtbot, synthetic_study)
     win.annotations.tool_actions["pars"].trigger()
     click(views_by_role(win)["xr_left_oblique"], 60.0, 60.0)
     (marker,) = win.annotations.store.of_kind(ParsMarker)
@@ -343,7 +335,7 @@ def test_a_marker_left_undescribed_by_a_crash_comes_back_with_a_notice(qtbot, sy
     crashed = path.read_bytes()  # what was on disk when it stopped
     win.close()  # a normal close answers the popup (the marker is dropped) ...
     path.write_bytes(crashed)  # ... a crash does not
-    win2 = open_window()
+    win2 = _open_window(qtbot, synthetic_study)
     try:
         (restored,) = win2.annotations.store.of_kind(ParsMarker)
         assert restored.pending and restored.id == marker.id

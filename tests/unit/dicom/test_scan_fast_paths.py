@@ -12,9 +12,9 @@ import threading
 
 import pytest
 
+from app.core.gc_pause import gc_paused
 from app.dicom import fastheader
 from app.dicom.bounded_io import BoundedFile
-from app.dicom.gc_pause import gc_paused
 
 _ERRORS = (ValueError, UnicodeDecodeError, struct.error, OverflowError)  # FastHeader.get: "absent"
 

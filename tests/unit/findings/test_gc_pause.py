@@ -9,8 +9,8 @@ import threading
 
 import pytest
 
+from app.core.gc_pause import gc_paused
 from app.findings import io as fio
-from app.findings.gc_pause import cyclic_gc_paused
 
 
 @pytest.fixture(autouse=True)
@@ -22,23 +22,23 @@ def _collector_on():
 
 
 def test_paused_inside_and_back_after_nested_pauses():
-    with cyclic_gc_paused():
+    with gc_paused():
         assert not gc.isenabled()
-        with cyclic_gc_paused():
+        with gc_paused():
             assert not gc.isenabled()
         assert not gc.isenabled()  # the outer read is still going on
     assert gc.isenabled()
 
 
 def test_back_after_an_error():
-    with pytest.raises(ValueError), cyclic_gc_paused():
+    with pytest.raises(ValueError), gc_paused():
         raise ValueError("bad file")
     assert gc.isenabled()
 
 
 def test_a_collector_switched_off_by_the_caller_stays_off():
     gc.disable()
-    with cyclic_gc_paused():
+    with gc_paused():
         pass
     assert not gc.isenabled()
 
@@ -48,14 +48,14 @@ def test_overlapping_reads_in_two_threads():
     seen: list[bool] = []
 
     def first() -> None:
-        with cyclic_gc_paused():
+        with gc_paused():
             first_in.set()
             second_done.wait(5)
             seen.append(gc.isenabled())  # the second read ended first: still paused for this one
 
     def second() -> None:
         first_in.wait(5)
-        with cyclic_gc_paused():
+        with gc_paused():
             pass
         second_done.set()
 
