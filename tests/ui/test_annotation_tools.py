@@ -19,16 +19,22 @@ pytestmark = pytest.mark.gui
 _loaded = study_loaded
 
 
-@pytest.fixture
-def opened(qtbot, synthetic_study):
+def _open_window(qtbot, study, width: int = 1400):
+    """A main window on ``study``, its series loaded and its findings session open."""
     from app.ui.main_window import MainWindow
 
     win = MainWindow()
     qtbot.addWidget(win)
-    win.resize(1500, 900)
+    win.resize(width, 900)
     win.show()
-    win.open_paths([str(synthetic_study)])
-    qtbot.waitUntil(lambda: _loaded(win), timeout=30_000)
+    win.open_paths([str(study)])
+    qtbot.waitUntil(lambda: _loaded(win) and win.annotations.session is not None, timeout=30_000)
+    return win
+
+
+@pytest.fixture
+def opened(qtbot, synthetic_study):
+    win = _open_window(qtbot, synthetic_study, width=1500)
     qtbot.waitUntil(lambda: win.annotations.dock is not None, timeout=15_000)
     QApplication.processEvents()
     yield win
@@ -286,18 +292,6 @@ def test_every_tool_draws_its_item_with_mouse_events(opened, qtbot):
     ws.undo_action.trigger()
     labels = sorted(ws.store.of_kind(LevelLabel), key=lambda a: a.points_px[0][1])
     assert [a.level for a in labels] == ["L4", "L5"]
-
-
-def _open_window(qtbot, study):
-    from app.ui.main_window import MainWindow
-
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.resize(1400, 900)
-    win.show()
-    win.open_paths([str(study)])
-    qtbot.waitUntil(lambda: _loaded(win) and win.annotations.session is not None, timeout=30_000)
-    return win
 
 
 def test_annotations_come_back_from_the_autosave(qtbot, synthetic_study):
