@@ -79,10 +79,13 @@ def _reduced(path: Path, max_side_px: int) -> np.ndarray | None:
     bits_stored = int(ds.get("BitsStored", 0) or 0)
     if info is None or info[1] or info[2] != 1 or info[0] != bits_stored or not 1 <= info[0] <= 16:
         return None
-    from PIL import Image
+    # The JPEG 2000 plugin's image class directly, not Image.open: open() first imports every
+    # Pillow format plugin (Image.init: 53 ms of the first preview's 142 ms, cProfile, issue 16
+    # first image); the class checks the codestream's SOC marker itself.
+    from PIL.Jpeg2KImagePlugin import Jpeg2KImageFile
 
-    with Image.open(io.BytesIO(codestream)) as im:
-        im.reduce = n  # type: ignore[method-assign,assignment]  # Jpeg2KImageFile: resolution levels to drop
+    with Jpeg2KImageFile(io.BytesIO(codestream)) as im:
+        im.reduce = n  # Jpeg2KImageFile: resolution levels to drop
         im.load()
         arr = np.asarray(im)
     if arr.ndim != 2 or arr.dtype.kind != "u":

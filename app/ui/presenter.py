@@ -134,8 +134,7 @@ class StudyPresenter(QObject):
                 v.modality = e.modality_code if e is not None else ""
                 v.loading_text = f"Loading {v.series_description}..."
         self.grid.update_patient_banner(self.state.anonymise)
-        for key in dict.fromkeys(v.cell.series_key for v in self.grid.views() if v.cell and v.cell.series_key):
-            self.controller.request(key)
+        self.controller.request_all([v.cell.series_key for v in self.grid.views() if v.cell and v.cell.series_key])
 
     def _views_for(self, key: str):
         return [v for v in self.grid.views() if v.cell is not None and v.cell.series_key == key]
@@ -145,7 +144,7 @@ class StudyPresenter(QObject):
             if v.display is None:
                 e = self.controller.entry(key)
                 v.set_display(PreviewDisplay(pixels, e.modality_code if e is not None else ""))
-                self._shown()
+                self._shown(v)
 
     def _on_loaded(self, key: str, obj, prep) -> None:
         # one viewport per event-loop turn: the GUI thread never does several renders in a row
@@ -163,13 +162,16 @@ class StudyPresenter(QObject):
             return
         v.note = note
         v.set_display(display)
-        self._shown()
+        self._shown(v)
         self.grid.update_references()
 
-    def _shown(self) -> None:
+    def _shown(self, view) -> None:
         if not self._first_shown:
             self._first_shown = True
             self.sig_first_image.emit(time.perf_counter())
+            # the full loads start once this image has been painted (study_controller)
+            view.after_paint_hooks.append(self.controller.release_loads)
+            QTimer.singleShot(1000, self.controller.release_loads)  # if that view is never painted
 
     def _on_failed(self, key: str, message: str) -> None:
         if not key:

@@ -9,14 +9,15 @@ import time
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QObject, QThreadPool, Signal
+from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 
-from app.ui.workers import Worker
+from app.ui.workers import Worker, WorkerSignals
 from app.viewer import loading
 
 log = logging.getLogger(__name__)
 
 GUI_SWITCH_INTERVAL_S = 0.001
+RELEASE_FALLBACK_MS = 200  # held loads start this long after the last preview if no image was painted
 _USER_WORK = ("scan", "preview", "load")  # what the progress bar and Cancel stand for
 
 
@@ -73,6 +74,14 @@ class StudyController(QObject):
             sys.setswitchinterval(GUI_SWITCH_INTERVAL_S)
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(max_threads)
+        # One signals object for every worker, connected once: opening a study starts ~15 jobs,
+        # and each Qt call from the GUI thread waits to re-take the GIL from the workers already
+        # running (issue 16: ~100 ms of the request loop on the way to the first image).
+        self._signals = WorkerSignals(self)
+        self._signals.finished.connect(self._on_finished)
+        self._signals.failed.connect(self._on_failed)
+        self._signals.progress.connect(self._on_progress)
+        self._signals.cancelled.connect(self._on_cancelled)
         self.result = None
         self.study_extras: dict[str, dict[str, str]] = {}  # study UID -> {"PatientAge": ...}
         self.paths: list[str] = []
@@ -86,6 +95,13 @@ class StudyController(QObject):
         self._warming = False
         self._retired: list = []
         self._last_progress = 0.0
+        # A newly opened study's full loads and thumbnails wait until its first image is on
+        # screen (release_loads) or no preview is left: a full-resolution JPEG 2000 decode holds
+        # the GIL ~100 ms (pylibjpeg, Pillow and GDCM alike, measured), and started beside the
+        # previews it delayed the first paint by that much (issue 16, first image).
+        self._hold_loads = False
+        self._held: list[tuple[str, Any]] = []
+        self._thumbs_held = False
 
     def prewarm(self) -> None:
         """Import pydicom & co. in the background while the window is idle."""
@@ -104,14 +120,11 @@ class StudyController(QObject):
 
     # ---- workers ---------------------------------------------------------------------------
     def _start(self, kind: str, key: str, fn, *args, priority: int = 0, pass_progress: bool = True) -> Worker:
-        w = Worker(fn, *args, pass_progress=pass_progress)
-        w.signals.finished.connect(self._on_finished)
-        w.signals.failed.connect(self._on_failed)
-        w.signals.progress.connect(self._on_progress)
-        w.signals.cancelled.connect(self._on_cancelled)
+        was_busy = self.busy
+        w = Worker(fn, *args, pass_progress=pass_progress, signals=self._signals)
         self._workers[id(w)] = w
         w.tag = (kind, key, self._generation, id(w))
-        if kind in _USER_WORK:
+        if kind in _USER_WORK and not was_busy:
             self.sig_busy.emit(True)
         self.pool.start(w, priority)
         return w
@@ -139,6 +152,12 @@ class StudyController(QObject):
     def _on_finished(self, tag, result) -> None:
         if not self._done(tag):
             return
+        try:
+            self._deliver(tag, result)
+        finally:
+            self._release_if_no_preview_left()
+
+    def _deliver(self, tag, result) -> None:
         kind, key = tag[0], tag[1]
         if kind == "warm":
             self.warm = True
@@ -162,6 +181,7 @@ class StudyController(QObject):
             self.sig_failed.emit(tag[1], message)
         else:
             log.info("%s of %s failed: %s", tag[0], tag[1], message)
+        self._release_if_no_preview_left()
 
     def _on_progress(self, tag, done: int, total: int) -> None:
         now = time.monotonic()
@@ -173,6 +193,7 @@ class StudyController(QObject):
 
     def _on_cancelled(self, tag) -> None:
         self._done(tag)
+        self._release_if_no_preview_left()
         if tag[0] == "warm":
             self._warming = False
         if tag[0] in ("scan", "load"):
@@ -181,7 +202,7 @@ class StudyController(QObject):
     @property
     def busy(self) -> bool:
         """Scanning or loading for the reader (background warm-up and thumbnails do not count)."""
-        return any(w.tag[0] in _USER_WORK for w in self._workers.values())
+        return bool(self._held) or any(w.tag[0] in _USER_WORK for w in self._workers.values())
 
     def cancel(self) -> None:
         for w in list(self._workers.values()):
@@ -198,6 +219,8 @@ class StudyController(QObject):
         self.loaded.clear()
         self._entries.clear()
         self._pending.clear()
+        self._held.clear()
+        self._hold_loads, self._thumbs_held = True, False
         self.result = None
         self.study_extras = {}
         self.sig_scan_started.emit(self.paths)
@@ -210,26 +233,62 @@ class StudyController(QObject):
         self.sig_scanned.emit(result)
 
     def request_thumbnails(self) -> None:
+        if self._hold_loads:
+            self._thumbs_held = True
+            return
         for s in self._entries.values():
             self._start("thumb", s.key, _thumb_job, s, priority=-1, pass_progress=False)
 
     # ---- loading ---------------------------------------------------------------------------
     def request(self, key: str) -> None:
         """Make ``key`` available: sig_preview early, sig_loaded when done (at once if cached)."""
-        if key in self.loaded:
-            obj, prep = self.loaded[key]
-            self.sig_loaded.emit(key, obj, prep)
+        self.request_all([key])
+
+    def request_all(self, keys: list[str]) -> None:
+        """``request`` for several series: every preview is started before any full load, so the
+        first images are not decoded alongside a full-resolution load (a JPEG 2000 radiograph's
+        decoders hold the GIL ~100 ms, and the GUI thread waits behind them)."""
+        todo = []
+        for key in dict.fromkeys(keys):
+            if key in self.loaded:
+                obj, prep = self.loaded[key]
+                self.sig_loaded.emit(key, obj, prep)
+                continue
+            if key in self._pending:
+                continue
+            entry = self._entries.get(key)
+            if entry is None:
+                self.sig_failed.emit(key, f"series {key} is not in the scanned study")
+                continue
+            self._labels[key] = f"Loading {entry.description or entry.modality_code}"
+            self._pending.add(key)
+            todo.append((key, entry))
+        for key, entry in todo:
+            self._start("preview", key, loading.preview, entry, priority=10)
+        if self._hold_loads:
+            self._held.extend(todo)
             return
-        if key in self._pending:
-            return
-        entry = self._entries.get(key)
-        if entry is None:
-            self.sig_failed.emit(key, f"series {key} is not in the scanned study")
-            return
-        self._labels[key] = f"Loading {entry.description or entry.modality_code}"
-        self._pending.add(key)
-        self._start("preview", key, loading.preview, entry, priority=10)
-        self._start("load", key, loading.load, entry, priority=5)
+        for key, entry in todo:
+            self._start("load", key, loading.load, entry, priority=5)
+
+    def release_loads(self) -> None:
+        """Start the loads (and thumbnails) held back for the new study's first image."""
+        self._hold_loads = False
+        held, self._held = self._held, []
+        for key, entry in held:
+            if key in self._pending and key not in self.loaded:
+                self._start("load", key, loading.load, entry, priority=5)
+        if self._thumbs_held:
+            self._thumbs_held = False
+            self.request_thumbnails()
+
+    def _release_if_no_preview_left(self) -> None:
+        """The fallback when no image is painted (every preview failed, a hidden window): the
+        held loads start shortly after the last preview; normally the presenter has released
+        them already, at the first image's paint."""
+        if self._hold_loads and self._held and not any(
+                w.tag[0] == "preview" and w.tag[2] == self._generation for w in self._workers.values()):
+            QTimer.singleShot(RELEASE_FALLBACK_MS, self.release_loads)
 
     def shutdown(self) -> None:
         self.cancel()

@@ -33,14 +33,16 @@ class WorkerSignals(QObject):
 
 class Worker(QRunnable):
     def __init__(self, fn: Callable[..., Any], *args: Any, pass_progress: bool = True, tag: Any = None,
-                 **kwargs: Any) -> None:
+                 signals: WorkerSignals | None = None, **kwargs: Any) -> None:
+        """``signals``: one WorkerSignals shared by many workers (their ``tag`` tells them apart),
+        connected once by their owner; by default each worker has its own."""
         super().__init__()
         self.tag = tag
         self.setAutoDelete(False)  # Python owns the runnable (the controller keeps it until it reports)
         self.fn, self.args, self.kwargs = fn, args, kwargs
         self.pass_progress = pass_progress
         self.cancel_token = CancelToken()
-        self.signals = WorkerSignals()
+        self.signals = signals if signals is not None else WorkerSignals()
 
     def cancel(self) -> None:
         self.cancel_token.cancel()

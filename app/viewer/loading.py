@@ -55,6 +55,8 @@ def scan_with_extras(paths: Sequence[str], progress: ProgressFn | None = None,
 def preview(entry: Any, progress: ProgressFn | None = None, cancel: CancelToken | None = None):
     """The first look at a series: a large JPEG 2000 radiograph at reduced resolution (several
     times faster; the loaded series replaces it), anything else as load_preview reads it."""
+    import numpy.ma  # noqa: F401  # np.percentile (the display's auto window) imports it lazily: 18 ms, here not on the GUI thread
+
     from app.dicom import load_preview
 
     check(cancel)

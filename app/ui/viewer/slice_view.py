@@ -55,6 +55,7 @@ class SliceView(QGraphicsView):
         self.context: dict[str, str] = {}  # corner identity text of the series shown (presenter)
         self.identity: Any = None  # StudyIdentity of the series shown (app.viewer.identity)
         self.pre_paint_hooks: list = []  # called before the scene's items paint (label layout reset)
+        self.after_paint_hooks: list = []  # called once, in the turn after the next paint of an image
         self.series_description = ""
         self.modality = ""
         self.loading_text = ""
@@ -413,6 +414,10 @@ class SliceView(QGraphicsView):
         painter.resetTransform()
         overlay.paint(painter, self)
         painter.restore()
+        if self.after_paint_hooks and self.display is not None:
+            hooks, self.after_paint_hooks = self.after_paint_hooks, []
+            for hook in hooks:
+                QTimer.singleShot(0, hook)
 
     def close_view(self) -> None:
         """Disconnect from the shared state (called when the view is discarded)."""
