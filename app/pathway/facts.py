@@ -89,6 +89,7 @@ FACT_QUESTIONS: dict[str, str] = {
     "imaging_ct": "Is a CT of the lumbar spine available?",
     "imaging_mri": "Is an MRI of the lumbar spine available?",
     "imaging_radiographs": "Are standing radiographs available?",
+    "imaging_flexion_extension": "Were flexion-extension radiographs done?",
 }
 
 # What to assess first when the read is (nearly) empty, most important first: the fact that must
@@ -345,6 +346,7 @@ def compute_facts(findings: StudyFindings) -> Facts:
     v["imaging_ct"] = im.ct
     v["imaging_mri"] = im.mri
     v["imaging_radiographs"] = im.radiographs
+    v["imaging_flexion_extension"] = im.flexion_extension
 
     sev = [lv.foraminal_stenosis for lv in findings.levels if lv.foraminal_stenosis is not None]
     v["foraminal_stenosis_max"] = max(sev, key=SEVERITY_ORDER.index).value if sev else None

@@ -293,13 +293,15 @@ def _defect_radiograph_only(f: Facts):
     return bool(f["defect_radiograph_only"])
 
 
-_IMAGING_FACTS = {"ct": "imaging_ct", "mri": "imaging_mri", "radiographs": "imaging_radiographs"}
+_IMAGING_FACTS = {"ct": "imaging_ct", "mri": "imaging_mri", "radiographs": "imaging_radiographs",
+                  "flexion_extension": "imaging_flexion_extension"}
 
 
-@predicate("imaging_available", facts=("imaging_ct", "imaging_mri", "imaging_radiographs"))
+@predicate("imaging_available", facts=("imaging_ct", "imaging_mri", "imaging_radiographs",
+                                        "imaging_flexion_extension"))
 def _imaging_available(f: Facts, modality):
-    """Imaging of ``modality`` (ct / mri / radiographs) is known to exist. Not recorded = False:
-    a suggestion to obtain it is then still made."""
+    """Imaging of ``modality`` (ct / mri / radiographs / flexion_extension views) is known to
+    exist. Not recorded = False: a suggestion to obtain it is then still made."""
     if modality not in _IMAGING_FACTS:
         raise ValueError(f"modality must be one of {', '.join(_IMAGING_FACTS)}, got {modality!r}")
     return f[_IMAGING_FACTS[modality]] is True
@@ -451,6 +453,15 @@ def _instability(f: Facts, translation_mm, translation_pct, angulation_deg):
     if True in known:
         return True
     return False if known else None
+
+
+@predicate("instability_unknown", facts=("any_lesion", "instability_lesion", "instability_measured_lesion"))
+def _instability_unknown(f: Facts):
+    """A lesion level has neither a flexion-extension measurement nor the reader's answer on
+    dynamic instability (a "no" without flexion-extension views counts as unknown: facts.py)."""
+    if not f["any_lesion"] or f["instability_measured_lesion"]:
+        return False
+    return f["instability_lesion"] is None
 
 
 @predicate("pelvic_incidence_above", facts=("pelvic_incidence_deg",))
