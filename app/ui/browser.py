@@ -39,6 +39,23 @@ def badge_icon(modality: str, pixels=None) -> QIcon:
     return QIcon(pm)
 
 
+_SKIPPED_WORDS = (("error", "unreadable"), ("duplicate", "duplicate"), ("non-image", "without an image"),
+                  ("not-dicom", "not DICOM"))
+
+
+def skipped_summary(skipped) -> tuple[str, bool]:
+    """("Not shown: 1 unreadable, 2 not DICOM", True): the skipped files by kind, and whether
+    any is a problem (an unreadable or ungroupable DICOM file) rather than a companion file such
+    as a README, a DICOMDIR or a duplicate copy."""
+    counts: dict[str, int] = {}
+    for f in skipped:
+        cat = f.category if f.category in dict(_SKIPPED_WORDS) else "error"
+        counts[cat] = counts.get(cat, 0) + 1
+    parts = [f"{counts[c]} {w}" for c, w in _SKIPPED_WORDS if counts.get(c)]
+    problem = bool(counts.get("error"))
+    return ("\u26a0 " if problem else "") + "Not shown: " + ", ".join(parts), problem
+
+
 class StudyBrowser(QTreeWidget):
     sig_series_activated = Signal(str)
     sig_add_to_clinic = Signal(list, str)  # (the study's folder as a one-path list, study instance UID)
@@ -100,8 +117,10 @@ class StudyBrowser(QTreeWidget):
             pi.setExpanded(True)
         self._relabel()
         if result.skipped:
-            sk = QTreeWidgetItem(self, [f"{len(result.skipped)} file(s) skipped", ""])
-            sk.setForeground(0, QBrush(QColor(160, 160, 160)))
+            text, problem = skipped_summary(result.skipped)
+            sk = QTreeWidgetItem(self, [text, ""])
+            sk.setForeground(0, QBrush(QColor(240, 180, 60) if problem else QColor(160, 160, 160)))
+            sk.setToolTip(0, "Files in the folder that are not shown; expand for each file and why")
             for f in result.skipped[:200]:
                 c = QTreeWidgetItem(sk, [f"{f.path.name}: {f.reason}", ""])
                 c.setToolTip(0, str(f.path))
