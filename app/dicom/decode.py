@@ -9,6 +9,8 @@ failed; the install advice appears only when no decoder for the syntax is instal
 from __future__ import annotations
 
 import importlib.util
+import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,15 @@ from app.dicom.isolated import IsolatedFailure, decode_isolated
 from app.dicom.transfer import decoder_hint, transfer_syntax_name
 
 ISOLATED_ONLY = {"gdcm"}  # pydicom plugins that may abort the process: never run in-process
+# Measured reason (issue 16): pylibjpeg, Pillow and GDCM all hold the GIL for a whole JPEG 2000
+# decode: 90-120 ms for one 1840 x 1472 radiograph on the 2-core machine, during which the GUI
+# thread cannot run (gaps of 100-350 ms while sample case 4 loaded). Single-frame JPEG 2000
+# images of at least this many pixels are therefore decoded in the persistent decoder process
+# (app.dicom.isolated) first, by the same plugins; any failure there falls back to the order
+# above, whose messages are unchanged.
+ISOLATED_FIRST_MIN_PIXELS = 1_000_000
+ISOLATED_FIRST_SYNTAXES = J2K_UIDS
+log = logging.getLogger(__name__)
 GDCM_SYNTAXES = JPEG_UIDS | (J2K_UIDS - {"1.2.840.10008.1.2.4.201", "1.2.840.10008.1.2.4.202",
                                           "1.2.840.10008.1.2.4.203"}) | {RLE_UID}
 
@@ -87,6 +98,18 @@ def _isolated(path: Path, ts: str, gdcm: bool, cancel: CancelToken | None, tried
     return None
 
 
+def _isolated_first(path: Path, cancel: CancelToken | None) -> np.ndarray | None:
+    """The in-process plugins, run in the decoder process (ISOLATED_FIRST_MIN_PIXELS); None on any
+    failure there (the caller then decodes as usual and names the problems)."""
+    if os.environ.get("ISTHMUS_DECODE_IN_PROCESS") == "1":
+        return None
+    try:
+        return decode_isolated(path, "plugins", cancel)
+    except IsolatedFailure as exc:
+        log.info("decoding %s in the decoder process failed (%s); decoding here", path, exc)
+        return None
+
+
 def decode_compressed(path: Path, ds: Any, ts: str, shape: tuple[int, int, int, int, int],
                       cancel: CancelToken | None = None) -> np.ndarray:
     """Stored values of encapsulated pixel data. ``shape`` = (frames, rows, cols, samples,
@@ -106,6 +129,10 @@ def decode_compressed(path: Path, ds: Any, ts: str, shape: tuple[int, int, int, 
     check_compressed(path, ds, ts, frames, rows, cols, samples, nbytes)
     plugins = list(decoder.available_plugins)
     in_process = [p for p in plugins if p not in ISOLATED_ONLY]
+    if frames == 1 and ts in ISOLATED_FIRST_SYNTAXES and rows * cols >= ISOLATED_FIRST_MIN_PIXELS and in_process:
+        arr_first = _isolated_first(path, cancel)
+        if arr_first is not None and arr_first.shape[:2] == (rows, cols):
+            return arr_first
     tried: list[str] = []
     arr = _in_process(decoder, ds, in_process, frames, cancel, tried)
     if arr is None:

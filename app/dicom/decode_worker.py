@@ -1,4 +1,5 @@
-"""Isolated decoder process: decoders that can abort (python-gdcm, GDCM's reader, SimpleITK) run here.
+"""Isolated decoder process: decoders that can abort (python-gdcm, GDCM's reader, SimpleITK) run here,
+and large single-frame JPEG 2000 images are decoded here first (``plugins``: the GIL stays with the GUI).
 
 Protocol (one JSON object per line): the parent writes ``{"path", "method", "out"}`` on stdin;
 the worker decodes, saves the array with ``numpy.save`` to ``out`` and answers ``{"ok": true}``
@@ -88,7 +89,30 @@ def _decode_simpleitk(path: str) -> Any:
     return np.ascontiguousarray(arr)
 
 
-METHODS = {"gdcm": _decode_gdcm, "gdcm-reader": _decode_gdcm_reader, "simpleitk": _decode_simpleitk}
+def _decode_in_process_plugins(path: str) -> Any:
+    """pydicom's non-aborting plugins (pylibjpeg, pyjpegls, pillow, RLE), as the parent would run
+    them, here only so that the parent's GUI thread keeps the GIL (see decode.ISOLATED_FIRST_MIN_PIXELS)."""
+    import numpy as np
+    from pydicom.pixels.decoders.base import get_decoder
+
+    from app.dicom.bounded_io import dcmread_bounded
+
+    ds = dcmread_bounded(path, force=True)
+    decoder = get_decoder(ds.file_meta.TransferSyntaxUID)
+    problems = []
+    for name in decoder.available_plugins:
+        if name == "gdcm":
+            continue
+        try:
+            arr, _ = decoder.as_array(ds, decoding_plugin=name)
+            return np.asarray(arr)
+        except Exception as exc:
+            problems.append(f"{name}: {exc}")
+    raise ValueError("; ".join(problems) or "no decoder")
+
+
+METHODS = {"gdcm": _decode_gdcm, "gdcm-reader": _decode_gdcm_reader, "simpleitk": _decode_simpleitk,
+           "plugins": _decode_in_process_plugins}
 
 
 def serve() -> None:
