@@ -14,6 +14,8 @@ import sys
 
 from app import __version__
 
+DECODE_WORKER_FLAG = "--decode-worker"  # hidden: a frozen build has no `python -m app.dicom.decode_worker`
+
 # command name -> (module under app.subcommands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "open": ("open_cmd", "open the workstation on folders or files (default: the sample cases)"),
@@ -57,6 +59,11 @@ def _load(module_name: str):
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == [DECODE_WORKER_FLAG]:  # the isolated decoder process of a frozen build (app.dicom.isolated)
+        from app.dicom.decode_worker import serve
+
+        serve()
+        return 0
     if not argv:
         argv = ["open"]
     elif argv[0] == "--self-test":  # the installer's and the bundle's spelling

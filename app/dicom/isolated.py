@@ -28,12 +28,20 @@ class IsolatedFailure(Exception):
     """The isolated decoder failed, crashed or timed out; the text says which."""
 
 
+def worker_command() -> list[str]:
+    """How to start the decoder process: a frozen build (PyInstaller) runs its own executable with
+    the hidden ``--decode-worker`` flag (app.cli), since it cannot run ``python -m``."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, "--decode-worker"]
+    return [sys.executable, "-m", "app.dicom.decode_worker"]
+
+
 class _Worker:
     def __init__(self) -> None:
         root = str(Path(__file__).resolve().parents[2])
         env = dict(os.environ)
         env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-        self.proc = subprocess.Popen([sys.executable, "-m", "app.dicom.decode_worker"], cwd=root, env=env,
+        self.proc = subprocess.Popen(worker_command(), cwd=root, env=env,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      text=True, bufsize=1)
         self.lines: queue.Queue[str | None] = queue.Queue()

@@ -48,3 +48,20 @@ def test_a_failure_in_the_decoder_process_falls_back_to_decoding_here(monkeypatc
     monkeypatch.setattr("app.dicom.decode.decode_isolated", broken)
     arr = decode_pixels(path, read_full(path))
     assert arr.shape == (int(read_full(path).Rows), int(read_full(path).Columns)) and arr.any()
+
+
+@pytest.mark.skipif(not SAMPLE_DX, reason="sample_dicom not present")
+def test_the_cli_flag_a_frozen_build_uses_serves_the_decoder_protocol(tmp_path):
+    """A frozen build starts its own executable with --decode-worker (isolated.worker_command);
+    here the same entry point (app.cli) is run from source and must answer a request."""
+    import json
+    import subprocess
+    import sys
+
+    out = tmp_path / "a.npy"
+    request = json.dumps({"path": str(SAMPLE_DX[0]), "method": "plugins", "out": str(out)}) + "\n"
+    done = subprocess.run([sys.executable, "-m", "app", "--decode-worker"], input=request, capture_output=True,
+                          text=True, cwd=str(ROOT), timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.splitlines()[-1]) == {"ok": True}
+    assert np.array_equal(np.load(out), decode_pixels(SAMPLE_DX[0], read_full(SAMPLE_DX[0])))
