@@ -296,6 +296,11 @@ def safe_header(ds: Any, keywords: list[str]) -> FastHeader:
 _WANTED = None
 
 
+def wanted_tags() -> Wanted:
+    """The attributes the scan reads of each file (the scan keywords and the vendor image-type tags)."""
+    return _wanted()
+
+
 def _wanted():
     global _WANTED
     if _WANTED is None:
@@ -334,6 +339,19 @@ def _read_header(path: Path) -> tuple[Any | None, SkippedFile | None]:
                                  HEADER_KEYWORDS)
         except Exception as exc:
             return None, SkippedFile(path, describe_read_error(exc), "error")
+    return _judge(path, ds)
+
+
+def judge_parsed(path: Path, ds: Any) -> tuple[Any | None, SkippedFile | None]:
+    """What :func:`read_header` returns for a file whose header ``ds`` was parsed elsewhere (the
+    batch walk of :mod:`app.dicom.batch_walk`): the same checks, never raising."""
+    try:
+        return _judge(path, ds)
+    except Exception as exc:
+        return None, SkippedFile(path, describe_read_error(exc), "error")
+
+
+def _judge(path: Path, ds: Any) -> tuple[Any | None, SkippedFile | None]:
     sop_class = str(ds.get("SOPClassUID", "") or "")
     if sop_class == MEDIA_STORAGE_DIRECTORY or "DirectoryRecordSequence" in ds:
         return ds, SkippedFile(path, "DICOMDIR (directory index)", "non-image")

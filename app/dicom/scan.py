@@ -9,10 +9,17 @@ from typing import Any
 
 from app.core.gc_pause import gc_paused
 from app.core.progress import CancelToken, ProgressFn, check, report
-from app.dicom import scan_pool
+from app.dicom import batch_walk, scan_pool
 from app.dicom.fileset import resolve_references
 from app.dicom.grouping import build_patients
-from app.dicom.headers import MEDIA_STORAGE_DIRECTORY, describe_read_error, instance_header, read_header
+from app.dicom.headers import (
+    MEDIA_STORAGE_DIRECTORY,
+    describe_read_error,
+    instance_header,
+    judge_parsed,
+    read_header,
+    wanted_tags,
+)
 from app.dicom.model import ScanResult, SkippedFile
 
 _IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
@@ -73,11 +80,18 @@ def _directory_file(path: Path, ds: Any, skip: SkippedFile, root: Path) -> tuple
     return extra, refs.found
 
 
-def _scan_one(path: Path, roots: list[str],
-              shared: dict | None = None) -> tuple[tuple[Any, Any] | None, list[SkippedFile], list[Path]]:
+# Files walked together by app/dicom/batch_walk.py (numpy steps over a whole chunk). Below
+# BATCH_MIN files the per-file reader is used: the walk's fixed cost per step (a few array
+# operations) is not shared by enough files.
+BATCH_MIN = 16
+BATCH_FILES = 512  # files per chunk: the progress and cancel checks fall between chunks
+
+
+def _scan_one(path: Path, roots: list[str], shared: dict | None = None,
+              parsed: Any = None) -> tuple[tuple[Any, Any] | None, list[SkippedFile], list[Path]]:
     """(record or None, skips, files a directory index refers to) for one file (``shared``: see
-    :func:`instance_header`)."""
-    ds, skip = read_header(path)
+    :func:`instance_header`; ``parsed``: its header when the batch walk parsed it)."""
+    ds, skip = read_header(path) if parsed is None else judge_parsed(path, parsed)
     if skip is not None:
         if ds is not None and (str(ds.get("SOPClassUID", "") or "") == MEDIA_STORAGE_DIRECTORY
                                or "DirectoryRecordSequence" in ds):
@@ -120,14 +134,32 @@ def _scan_files(files: list[Path], skipped: list[SkippedFile], seen: set[str], r
         except Exception as exc:
             return None, [SkippedFile(path, describe_read_error(exc), "error")], []
 
+    def one_parsed(path: Path, parsed: Any) -> tuple[tuple[Any, Any] | None, list[SkippedFile], list[Path]]:
+        try:
+            return _scan_one(path, roots, shared, parsed)
+        except Exception as exc:
+            return None, [SkippedFile(path, describe_read_error(exc), "error")], []
+
     def here(batch: Sequence[Path]) -> list[tuple[tuple[Any, Any] | None, list[SkippedFile], list[Path]]]:
+        if len(batch) < BATCH_MIN:
+            out = []
+            for n_in_batch, path in enumerate(batch):
+                if n_in_batch % 64 == 0:
+                    check(cancel)
+                    report(progress, count["done"], count["total"])
+                count["done"] += 1
+                out.append(one(path))
+            return out
         out = []
-        for n_in_batch, path in enumerate(batch):
-            if n_in_batch % 64 == 0:
-                check(cancel)
-                report(progress, count["done"], count["total"])
-            count["done"] += 1
-            out.append(one(path))
+        wanted = wanted_tags()
+        for at in range(0, len(batch), BATCH_FILES):
+            check(cancel)
+            report(progress, count["done"], count["total"])
+            chunk = batch[at:at + BATCH_FILES]
+            parsed = batch_walk.walk(batch_walk.read_heads(chunk), wanted)
+            for path, ds in zip(chunk, parsed, strict=True):
+                out.append(one(path) if ds is None else one_parsed(path, ds))
+            count["done"] += len(chunk)
         return out
 
     queue = list(files)

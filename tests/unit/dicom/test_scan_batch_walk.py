@@ -1,0 +1,95 @@
+"""Issue 16: the batch walk (numpy, many files in lockstep) gives exactly what the per-file reader
+gives, or hands the file to it: same headers, same values, same scan result, same skips, on good
+files and on damaged ones (the header-scan fuzz mutants)."""
+
+import importlib.util
+import math
+import os
+import shutil
+import warnings
+from pathlib import Path
+
+import pydicom.data
+import pytest
+
+from app.dicom import batch_walk, fastheader, scan, scan_paths
+from app.dicom.headers import wanted_tags
+from app.dicom.pixels import LOAD_KEYWORDS
+
+_BENCH = Path(__file__).resolve().parents[3] / "bench" / "scan_fuzz_bench.py"
+_spec = importlib.util.spec_from_file_location("scan_fuzz_bench", _BENCH)
+fuzz = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(fuzz)
+
+TEST_FILES = [f for f in sorted(pydicom.data.get_testdata_files()) if os.path.isfile(f)]
+N_MUTANTS = 300
+
+
+def _header_key(h):
+    if h is None:
+        return None
+    return (dict(h._layout), h._vrs, h._blob, bytes(h._offsets), dict(h.file_meta), h._read_implicit, h._read_little,
+            (h.pixel_raw.value_tell, h.pixel_raw.length) if h.pixel_raw is not None else None, h._encoding, h.file_stat)
+
+
+def _same_value(a, b) -> bool:
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    return type(a) is type(b) and a == b
+
+
+def _mutant_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    for i, src in enumerate(TEST_FILES):
+        shutil.copyfile(src, folder / f"t{i:04d}")
+    for i, (_name, _kind, data) in enumerate(fuzz.mutants(20261129, N_MUTANTS, fuzz.source_files())):
+        (folder / f"m{i:04d}").write_bytes(data)
+    return folder
+
+
+@pytest.mark.parametrize("keywords", ["scan", "load"])
+def test_walked_headers_equal_the_per_file_readers(tmp_path, keywords):
+    wanted = wanted_tags() if keywords == "scan" else fastheader.Wanted(LOAD_KEYWORDS)
+    folder = _mutant_folder(tmp_path)
+    paths = sorted(str(p) for p in folder.iterdir())
+    walked = batch_walk.walk(batch_walk.read_heads(paths), wanted)
+    n_walked = 0
+    for path, got in zip(paths, walked, strict=True):
+        if got is None:
+            continue  # handed to the per-file reader
+        n_walked += 1
+        ref = fastheader.read_fast_header(Path(path), wanted)
+        assert _header_key(got) == _header_key(ref), path
+        for kw in batch_walk.PREFILL:  # the values decoded ahead are the ones get() decodes
+            assert (kw in got) == (kw in ref), (path, kw)
+            assert _same_value(got.get(kw), ref.get(kw)), (path, kw, got.get(kw), ref.get(kw))
+    assert n_walked > len(TEST_FILES) // 2  # the walk is not a no-op
+
+
+def test_prefilled_lists_are_not_shared(tmp_path):
+    folder = tmp_path / "same"
+    folder.mkdir()
+    src = next(f for f in TEST_FILES if os.path.basename(f) == "CT_small.dcm")
+    for i in range(3):
+        shutil.copyfile(src, folder / f"c{i}")
+    a, b, _c = batch_walk.walk(batch_walk.read_heads(sorted(str(p) for p in folder.iterdir())), wanted_tags())
+    assert a.get("ImageOrientationPatient") == b.get("ImageOrientationPatient")
+    a.get("ImageOrientationPatient").append(9.0)
+    assert len(b.get("ImageOrientationPatient")) == 6
+
+
+def test_scan_result_is_the_same_with_and_without_the_walk(tmp_path, monkeypatch):
+    folder = _mutant_folder(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        batched = scan_paths([folder])
+        monkeypatch.setattr(scan, "BATCH_MIN", 10**9)  # every file through the per-file reader
+        per_file = scan_paths([folder])
+    assert batched.files_seen == per_file.files_seen
+    assert batched.skipped == per_file.skipped
+    assert batched.patients == per_file.patients
+    batched_loads = [_header_key(h.load_header) for s in batched.all_series() for h in s.instances]
+    per_file_loads = [_header_key(h.load_header) for s in per_file.all_series() for h in s.instances]
+    assert batched_loads == per_file_loads
+    assert any(k is not None for k in batched_loads)
