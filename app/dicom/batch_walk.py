@@ -36,6 +36,8 @@ _MAX_NEST = 60  # nesting levels tracked (one bit each in a 64-bit word); deeper
 
 _UNDEFINED = 0xFFFFFFFF
 _ITEM, _ITEM_END, _SEQ_END = 0xE000, 0xE00D, 0xE0DD  # element numbers of group FFFE
+_PIXEL_GTAG = 0x00107FE0  # (7FE0,0010) as its four bytes read little endian: group | element << 16
+_TS_GTAG = 0x00100002  # (0002,0010)
 _NATIVE_EXPLICIT = "1.2.840.10008.1.2.1"
 _O_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
 
@@ -56,14 +58,21 @@ _AR12 = np.arange(12, dtype=np.int64)
 
 
 class _Kind:
-    """What the walk does with a top-level tag: keep the value, or refuse the file when the value is not empty."""
+    """What the walk does with a top-level tag: 1 keep the value, 2 refuse the file when the value
+    is not empty (a sequence the per-file reader hands to pydicom), 0 skip it."""
 
     def __init__(self, wanted: fh.Wanted) -> None:
-        keep = [t for t, (kw, _vr) in wanted.tags.items() if kw not in fh._FALLBACK_SEQUENCES]
-        refuse = [t for t, (kw, _vr) in wanted.tags.items() if kw in fh._FALLBACK_SEQUENCES]
-        self.keep = np.array(sorted(keep), dtype=np.uint32)
-        self.refuse = np.array(sorted(refuse), dtype=np.uint32)
+        codes = {t: (2 if kw in fh._FALLBACK_SEQUENCES else 1) for t, (kw, _vr) in wanted.tags.items()}
+        # looked up by the tag's bytes read little endian (group | element << 16), sorted for searchsorted
+        by_gtag = sorted(((t >> 16) | ((t & 0xFFFF) << 16), c) for t, c in codes.items())
+        self.gtags = np.array([g for g, _c in by_gtag] or [0], dtype=np.uint32)
+        self.codes = np.array([c for _g, c in by_gtag] or [0], dtype=np.uint8)
         self.tags = wanted.tags
+
+    def code_of(self, gtags: np.ndarray) -> np.ndarray:
+        i = np.searchsorted(self.gtags, gtags)
+        i[i >= len(self.gtags)] = 0
+        return np.where(self.gtags[i] == gtags, self.codes[i], 0)
 
 
 _KINDS: dict[int, tuple[fh.Wanted, _Kind]] = {}
@@ -95,14 +104,6 @@ def read_heads(paths: Sequence[str | os.PathLike[str]]) -> list[tuple[bytes, os.
         finally:
             os.close(fd)
     return out
-
-
-def _isin(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
-    if not len(sorted_set):
-        return np.zeros(len(values), dtype=bool)
-    i = np.searchsorted(sorted_set, values)
-    i[i >= len(sorted_set)] = 0
-    return sorted_set[i] == values
 
 
 def walk(heads: Sequence[tuple[bytes, os.stat_result] | None], wanted: fh.Wanted) -> list[fh.FastHeader | None]:
@@ -166,76 +167,121 @@ def _walk_lockstep(big: np.ndarray, starts: np.ndarray, ends: np.ndarray, cand: 
         blk = big[pos[:, None] + _AR12]
         w16 = blk.view("<u2")
         w32 = blk.view("<u4")
-        group = w16[:, 0].astype(np.uint32)
-        elem = w16[:, 1].astype(np.uint32)
-        tag = (group << 16) | elem
+        group = w16[:, 0]
+        gtag = w32[:, 0]  # group | element << 16 (the bytes as they lie)
         l32 = w32[:, 2].astype(np.int64)
-        l8 = w32[:, 1].astype(np.int64)  # an item or delimiter's length (no VR)
         vr_code = w16[:, 2]
         vr_class = _VR_CLASS[vr_code]
-        top = depth == 0
-        in_item = (nest & np.uint64(1)).astype(bool) & ~top
-        in_seq = ~top & ~in_item
-        # ---- inside a sequence: items and the sequence delimiter only
-        is_ffe = group == 0xFFFE
-        item_end_here = in_item & is_ffe & (elem == _ITEM_END)
-        seq_item = in_seq & is_ffe & (elem == _ITEM)
-        seq_end = in_seq & is_ffe & (elem == _SEQ_END)
-        bad = in_seq & ~(seq_item | seq_end)
-        element = ~in_seq & ~item_end_here  # an element with a VR (top level or inside an item)
-        bad |= element & (vr_class == 0)
         long_vr = vr_class == 2
+        length = np.where(long_vr, l32, w16[:, 3])
         hdr = np.where(long_vr, 12, 8)
-        length = np.where(long_vr, l32, w16[:, 3].astype(np.int64))
-        undefined = element & long_vr & (l32 == _UNDEFINED)
-        in_meta &= ~(top & (group != 2))
-        bad |= in_meta & undefined
-        # ---- the top level: pixel data, the end of the dataset, kept values
-        high = element & top & (group >= 0x7FE0)
-        pixel = high & (tag == fh._PIXEL)
-        past = high & ~pixel & (group > 0x7FE0)  # a dataset without pixel data: the per-file reader decides
-        bad |= past
-        plain_top = element & top & ~pixel & ~past  # (7FE0,0008) and (7FE0,0009) are kept when wanted
-        keep = plain_top & _isin(tag, kind.keep) & ~undefined
-        refuse = plain_top & _isin(tag, kind.refuse) & (length != 0)
-        bad |= refuse
-        meta_ts = top & in_meta & element & (tag == 0x00020010) & ~undefined
-        # ---- where each file goes next
-        new_pos = pos + np.where(element, hdr + np.where(undefined, 0, length), 8)
-        new_pos = np.where(seq_item & (l8 != _UNDEFINED), pos + 8 + l8, new_pos)
-        value_end = pos + hdr + length
-        bad |= element & ~undefined & ~pixel & (value_end > end)  # a value (kept or skipped) beyond the bytes read
-        # nesting: an undefined-length element opens a sequence, an undefined item opens an item
-        opens_seq = undefined & ~pixel
-        opens_item = seq_item & (l8 == _UNDEFINED)
-        closes = item_end_here | seq_end
-        depth_new = depth + opens_seq + opens_item - closes
-        bad |= depth_new > _MAX_NEST
-        nest = np.where(opens_seq, nest << np.uint64(1), nest)
-        nest = np.where(opens_item, (nest << np.uint64(1)) | np.uint64(1), nest)
-        nest = np.where(closes, nest >> np.uint64(1), nest)
+        if not depth.any():
+            # the usual step: every file at the top level (no sequence open)
+            bad = vr_class == 0
+            undefined = long_vr & (l32 == _UNDEFINED)
+            if in_meta.any():
+                in_meta &= group == 2
+                bad |= in_meta & undefined
+                meta_ts = in_meta & (gtag == _TS_GTAG) & ~undefined
+            else:
+                meta_ts = None
+            high = group >= 0x7FE0
+            if high.any():
+                pixel = high & (gtag == _PIXEL_GTAG)
+                past = high & ~pixel & (group > 0x7FE0)  # a dataset without pixel data: the per-file reader decides
+                bad |= past
+                plain_top = ~(pixel | past)  # (7FE0,0008) and (7FE0,0009) are kept when wanted
+            else:
+                pixel = None
+                plain_top = None
+            code = kind.code_of(gtag)
+            keep = (code == 1) & ~undefined
+            refuse = (code == 2) & (length != 0)
+            if plain_top is not None:
+                keep &= plain_top
+                refuse &= plain_top
+            bad |= refuse
+            value_start = pos + hdr
+            new_pos = value_start + np.where(undefined, 0, length)
+            over = new_pos > end  # a value (kept or skipped) beyond the bytes read
+            over &= ~undefined
+            if pixel is not None:
+                over &= ~pixel
+            bad |= over
+            opens_seq = undefined if pixel is None else undefined & ~pixel
+            depth_new = opens_seq.astype(np.int64)
+            # nest stays 0: a sequence just opened is a 0 bit
+        else:
+            l8 = w32[:, 1].astype(np.int64)  # an item or delimiter's length (no VR)
+            elem = w16[:, 1]
+            top = depth == 0
+            in_item = (nest & np.uint64(1)).astype(bool) & ~top
+            in_seq = ~top & ~in_item
+            # ---- inside a sequence: items and the sequence delimiter only
+            is_ffe = group == 0xFFFE
+            item_end_here = in_item & is_ffe & (elem == _ITEM_END)
+            seq_item = in_seq & is_ffe & (elem == _ITEM)
+            seq_end = in_seq & is_ffe & (elem == _SEQ_END)
+            bad = in_seq & ~(seq_item | seq_end)
+            element = ~in_seq & ~item_end_here  # an element with a VR (top level or inside an item)
+            bad |= element & (vr_class == 0)
+            undefined = element & long_vr & (l32 == _UNDEFINED)
+            in_meta &= ~(top & (group != 2))
+            bad |= in_meta & undefined
+            # ---- the top level: pixel data, the end of the dataset, kept values
+            high = element & top & (group >= 0x7FE0)
+            pixel = high & (gtag == _PIXEL_GTAG)
+            past = high & ~pixel & (group > 0x7FE0)
+            bad |= past
+            plain_top = element & top & ~pixel & ~past
+            code = kind.code_of(gtag)
+            keep = plain_top & (code == 1) & ~undefined
+            refuse = plain_top & (code == 2) & (length != 0)
+            bad |= refuse
+            meta_ts = top & in_meta & element & (gtag == _TS_GTAG) & ~undefined
+            # ---- where each file goes next
+            value_start = pos + hdr
+            new_pos = np.where(element, value_start + np.where(undefined, 0, length), pos + 8)
+            new_pos = np.where(seq_item & (l8 != _UNDEFINED), pos + 8 + l8, new_pos)
+            bad |= element & ~undefined & ~pixel & (value_start + length > end)
+            # nesting: an undefined-length element opens a sequence, an undefined item opens an item
+            opens_seq = undefined & ~pixel
+            opens_item = seq_item & (l8 == _UNDEFINED)
+            closes = item_end_here | seq_end
+            depth_new = depth + opens_seq + opens_item - closes
+            bad |= depth_new > _MAX_NEST
+            nest = np.where(opens_seq, nest << np.uint64(1), nest)
+            nest = np.where(opens_item, (nest << np.uint64(1)) | np.uint64(1), nest)
+            nest = np.where(closes, nest >> np.uint64(1), nest)
         good = ~bad
-        if meta_ts.any():
+        if meta_ts is not None and meta_ts.any():
             sel = meta_ts & good
             f = files[sel]
             np.add.at(ts_count, f, 1)
-            ts_pos[f] = pos[sel] + hdr[sel]
+            ts_pos[f] = value_start[sel]
             ts_len[f] = length[sel]
         keep &= good
         if keep.any():
-            kept.append((files[keep], tag[keep], vr_code[keep], pos[keep] + hdr[keep], length[keep]))
-        done = pixel & good
-        if done.any():
-            f = files[done]
-            pix_pos[f] = pos[done] + hdr[done]
-            pix_len[f] = length[done]
-        stay = good & ~pixel
-        pos, files, end, nest, depth, in_meta = (
-            new_pos[stay], files[stay], end[stay], nest[stay], depth_new[stay], in_meta[stay])
+            kept.append((files[keep], gtag[keep], vr_code[keep], value_start[keep], length[keep]))
+        if pixel is not None:
+            done = pixel & good
+            if done.any():
+                f = files[done]
+                pix_pos[f] = value_start[done]
+                pix_len[f] = length[done]
+            stay = good & ~pixel
+        else:
+            stay = good
+        if stay.all():
+            pos, depth = new_pos, depth_new
+        else:
+            pos, files, end, nest, depth, in_meta = (
+                new_pos[stay], files[stay], end[stay], nest[stay], depth_new[stay], in_meta[stay])
     ok = (pix_pos >= 0) & (ts_count == 1)
     ok_files = np.flatnonzero(ok)
     if kept:
-        k_file, k_tag, k_vr, k_pos, k_len = (np.concatenate(c) for c in zip(*kept, strict=True))
+        k_file, k_gtag, k_vr, k_pos, k_len = (np.concatenate(c) for c in zip(*kept, strict=True))
+        k_tag = (k_gtag << np.uint32(16)) | (k_gtag >> np.uint32(16))  # (group << 16) | element
         order = np.argsort(k_file, kind="stable")  # per file, in file order
         k_file, k_tag, k_vr, k_pos, k_len = (a[order] for a in (k_file, k_tag, k_vr, k_pos, k_len))
     else:
@@ -346,7 +392,7 @@ def _assemble(out: list, heads: Sequence[Any], joined: bytes, big: np.ndarray, s
     RawPixel = fh.RawPixel
     meta_of = fh._meta_of
     metas: dict[str, Any] = {}
-    encodings: set[str] = set()
+    groups: dict[tuple[int, str], tuple[Any, list[int], list[Any]]] = {}  # (layout, encoding) -> firsts, headers
     for f in ok_files.tolist():
         a, b = b_list[f], b_list[f + 1]
         if a == b:
@@ -381,11 +427,15 @@ def _assemble(out: list, heads: Sequence[Any], joined: bytes, big: np.ndarray, s
         header._read_implicit, header._read_little = False, True
         header.pixel_raw = RawPixel(pix_pos_l[f] - starts_l[f], pix_len_l[f])
         header._encoding = encoding
-        encodings.add(encoding)
         header.file_stat = file_identity(heads[f][1])
         out[f] = header
-    if len(encodings) == 1:
-        _prefill(out, values, k_file, k_tag, k_vr, value_start, k_len, encodings.pop())
+        group = groups.get((id(layout), encoding))
+        if group is None:
+            group = groups[(id(layout), encoding)] = (layout, [], [])
+        group[1].append(a)
+        group[2].append(header)
+    for (_id, encoding), (layout, firsts, headers) in groups.items():
+        _prefill(layout, encoding, firsts, headers, values, value_start, k_len)
 
 
 # Values the scan reads of every file (the checks of headers.read_header, instance_header, and
@@ -396,39 +446,54 @@ PREFILL = ("SOPClassUID", "SOPInstanceUID", "Modality", "PatientID", "PatientNam
            "SeriesInstanceUID", "Rows", "Columns", "BitsAllocated", "SamplesPerPixel", "PixelRepresentation",
            "NumberOfFrames", "ImagePositionPatient", "ImageOrientationPatient", "PixelSpacing", "InstanceNumber",
            "AcquisitionNumber", "EchoNumbers", "TemporalPositionIdentifier")
-_PREFILL_TAGS: dict[str, int] = {kw: tag for tag, (kw, _vr) in fh._KNOWN.items() if kw in PREFILL}
 _MISSING = object()
 
 
-def _prefill(out: list, values: bytes, k_file: np.ndarray, k_tag: np.ndarray, k_vr: np.ndarray,
-             value_start: np.ndarray, k_len: np.ndarray, encoding: str) -> None:
-    """Fill the decoded-value cache of the built headers with the PREFILL values: exactly what
-    ``FastHeader.get`` decodes (same decoder, bytes and encoding; an invalid value is None), each
-    distinct value decoded once; a list is copied per header (no header shares a mutable value)."""
-    for kw, tag in _PREFILL_TAGS.items():
-        idx = np.flatnonzero(k_tag == tag)
-        if not len(idx):
-            continue
-        codes = k_vr[idx]
-        code = int(codes[0])
-        if (codes != code).any():
-            continue  # VRs differ between files: left to FastHeader.get
-        vr_s = fh._VR_NAMES.get(bytes((code & 0xFF, code >> 8)))
-        if vr_s is None or vr_s == "UN":
-            continue
-        decoder = fh._DECODERS.get(vr_s, fh._as_bytes)
-        seen: dict[bytes, Any] = {}
-        starts = value_start[idx]
-        for f, a, b in zip(k_file[idx].tolist(), starts.tolist(), (starts + k_len[idx]).tolist(), strict=True):
-            header = out[f]
-            if header is None:
-                continue
-            raw = values[a:b]
-            value = seen.get(raw, _MISSING)
-            if value is _MISSING:
+def _prefill(layout: tuple[Any, ...], encoding: str, firsts: list[int], headers: list[Any], values: bytes,
+             value_start: np.ndarray, k_len: np.ndarray) -> None:
+    """Fill the decoded-value cache of headers sharing one layout and encoding with their PREFILL
+    values: exactly what ``FastHeader.get`` decodes (the layout's decoder, the same bytes and
+    encoding; an invalid value is None), each distinct value decoded once; a list decoded once
+    for several headers is copied for each (no two headers share a mutable value)."""
+    positions, _vrs, decoders = layout
+    kws = [kw for kw in PREFILL if kw in positions]
+    if not kws:
+        return
+    first = np.array(firsts, dtype=np.int64)
+    columns = []
+    n = len(headers)
+    value_bytes = np.frombuffer(values, dtype=np.uint8)
+    for kw in kws:
+        i = positions[kw]
+        j = first + i
+        starts = value_start[j]
+        lengths = k_len[j]
+        size = int(lengths[0])
+        if n > 1 and (lengths == size).all() and size <= 256:
+            # the usual column of a series: one value for every file (compared as bytes in one step)
+            rows = value_bytes[starts[:, None] + np.arange(size)]
+            if (rows == rows[0]).all():
+                a = int(starts[0])
                 try:
-                    value = decoder(raw, encoding)
+                    value = decoders[i](values[a:a + size], encoding)
                 except (ValueError, UnicodeDecodeError, struct.error, OverflowError):
                     value = None
-                seen[raw] = value
-            header._values[kw] = value.copy() if type(value) is list else value
+                columns.append([value.copy() for _ in range(n)] if type(value) is list else [value] * n)
+                continue
+        raws = [values[a:b] for a, b in zip(starts.tolist(), (starts + lengths).tolist(), strict=True)]
+        decoded = dict.fromkeys(raws)
+        decoder = decoders[i]
+        shared_list = False
+        for raw in decoded:
+            try:
+                value = decoder(raw, encoding)
+            except (ValueError, UnicodeDecodeError, struct.error, OverflowError):
+                value = None
+            decoded[raw] = value
+            shared_list = shared_list or type(value) is list
+        if shared_list and len(decoded) < len(raws):
+            columns.append([v.copy() if type(v) is list else v for v in map(decoded.__getitem__, raws)])
+        else:
+            columns.append(list(map(decoded.__getitem__, raws)))
+    for header, row in zip(headers, zip(*columns, strict=True), strict=True):
+        header._values = dict(zip(kws, row, strict=True))

@@ -56,7 +56,7 @@ def split_clusters(members: list[Record]) -> list[Part]:
     normal = classify.orientation_normal(iop) if iop is not None else None
     if normal is None:
         return [(members, "")]
-    d = np.array([float(np.dot(normal, h.image_position_lps)) for h in headers])
+    d = np.asarray([h.image_position_lps for h in headers], dtype=np.float64) @ normal
     order = np.argsort(d, kind="stable")
     ds = d[order]
     diffs = np.diff(ds)
