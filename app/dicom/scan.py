@@ -87,7 +87,11 @@ def _directory_file(path: Path, ds: Any, skip: SkippedFile, root: Path) -> tuple
 # BATCH_MIN files the per-file reader is used: the walk's fixed cost per step (a few array
 # operations) is not shared by enough files.
 BATCH_MIN = 16
-BATCH_FILES = 1024  # files per chunk (the progress and cancel checks fall between chunks; ~50 ms each)
+# Files per chunk: up to BATCH_FILES, or fewer once their first bytes reach BATCH_BYTES (memory
+# bound: 1,024 files of 16 KB). The progress and cancel checks fall between chunks. Measured on
+# the 3,000-file bench: 512 files per chunk cost 8 ms more CPU than one chunk (more walk steps).
+BATCH_FILES = 4096
+BATCH_BYTES = 16 << 20
 
 
 def _scan_one(path: Path, roots: list[str], shared: dict | None = None,
@@ -155,14 +159,18 @@ def _scan_files(files: list[Path], skipped: list[SkippedFile], seen: set[str], r
             return out
         out = []
         wanted = wanted_tags()
-        for at in range(0, len(batch), BATCH_FILES):
+        at = 0
+        while at < len(batch):
             check(cancel)
             report(progress, count["done"], count["total"])
-            chunk = batch[at:at + BATCH_FILES]
-            parsed = batch_walk.walk(batch_walk.read_heads(chunk), wanted)
+            heads = batch_walk.read_heads(batch[at:at + BATCH_FILES], BATCH_BYTES)
+            chunk = batch[at:at + len(heads)]
+            parsed = batch_walk.walk(heads, wanted)
+            del heads
             for path, ds in zip(chunk, parsed, strict=True):
                 out.append(one(path) if ds is None else one_parsed(path, ds))
             count["done"] += len(chunk)
+            at += len(chunk)
         return out
 
     queue = list(files)

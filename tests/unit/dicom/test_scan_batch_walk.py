@@ -93,3 +93,27 @@ def test_scan_result_is_the_same_with_and_without_the_walk(tmp_path, monkeypatch
     per_file_loads = [_header_key(h.load_header) for s in per_file.all_series() for h in s.instances]
     assert batched_loads == per_file_loads
     assert any(k is not None for k in batched_loads)
+
+
+def test_chunks_bounded_by_bytes_give_the_same_scan(tmp_path, monkeypatch):
+    folder = tmp_path / "ct"
+    folder.mkdir()
+    for i, src in enumerate(f for f in TEST_FILES if os.path.getsize(f) < 20000):
+        shutil.copyfile(src, folder / f"t{i:04d}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        whole = scan_paths([folder])
+        monkeypatch.setattr(scan, "BATCH_BYTES", 20000)  # a few files per chunk
+        chunked = scan_paths([folder])
+    assert (chunked.patients, chunked.skipped, chunked.files_seen) == (whole.patients, whole.skipped, whole.files_seen)
+
+
+def test_read_heads_stops_after_the_byte_budget(tmp_path):
+    paths = []
+    for i in range(5):
+        (tmp_path / f"f{i}").write_bytes(bytes(100))
+        paths.append(str(tmp_path / f"f{i}"))
+    assert len(batch_walk.read_heads(paths)) == 5
+    assert len(batch_walk.read_heads(paths, 150)) == 2  # the file that reaches the budget is the last
+    assert len(batch_walk.read_heads(paths, 1)) == 1
+    assert batch_walk.read_heads([str(tmp_path / "missing"), paths[0]])[0] is None
