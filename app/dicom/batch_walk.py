@@ -117,8 +117,17 @@ def read_heads(paths: Sequence[str | os.PathLike[str]],
 def walk(heads: Sequence[tuple[bytes, os.stat_result] | None], wanted: fh.Wanted) -> list[fh.FastHeader | None]:
     """The header of each file read by :func:`read_heads`, or None where the per-file reader must
     parse the file (see the module text)."""
+    return walk_groups(heads, wanted)[0]
+
+
+def walk_groups(heads: Sequence[tuple[bytes, os.stat_result] | None],
+                wanted: fh.Wanted) -> tuple[list[fh.FastHeader | None], list[int], list[dict[str, Any]]]:
+    """:func:`walk`, plus the group of each header (-1 for None) and, per group (headers with one
+    layout and text encoding, usually one series), the PREFILL values equal in all its headers."""
     n = len(heads)
     out: list[fh.FastHeader | None] = [None] * n
+    group_of = [-1] * n
+    uniform: list[dict[str, Any]] = []
     lens = np.array([len(h[0]) if h is not None else 0 for h in heads], dtype=np.int64)
     starts = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(lens + 12, out=starts[1:])  # 12 zero bytes after each file: a gather never reads the next file
@@ -133,17 +142,17 @@ def walk(heads: Sequence[tuple[bytes, os.stat_result] | None], wanted: fh.Wanted
         magic = big[starts[cand, None] + 128 + np.arange(4)]
         cand = cand[(magic == np.frombuffer(b"DICM", dtype=np.uint8)).all(axis=1)]
     if not len(cand):
-        return out
+        return out, group_of, uniform
     kind = _kind(wanted)
     walked = _walk_lockstep(big, starts, ends, cand, kind)
     if walked is None:
-        return out
+        return out, group_of, uniform
     ok_files, pix_pos, pix_len, ts_pos, ts_len, k_file, k_tag, k_vr, k_pos, k_len = walked
     if not len(ok_files):
-        return out
-    _assemble(out, heads, joined, big, starts, ok_files, pix_pos, pix_len, ts_pos, ts_len,
+        return out, group_of, uniform
+    _assemble(out, group_of, uniform, heads, joined, big, starts, ok_files, pix_pos, pix_len, ts_pos, ts_len,
               k_file, k_tag, k_vr, k_pos, k_len, kind)
-    return out
+    return out, group_of, uniform
 
 
 def _walk_lockstep(big: np.ndarray, starts: np.ndarray, ends: np.ndarray, cand: np.ndarray,
@@ -381,7 +390,8 @@ def _gather(big: np.ndarray, k_pos: np.ndarray, k_len: np.ndarray, value_start: 
     return big[idx].tobytes()
 
 
-def _assemble(out: list, heads: Sequence[Any], joined: bytes, big: np.ndarray, starts: np.ndarray,
+def _assemble(out: list, group_of: list[int], uniform: list[dict[str, Any]], heads: Sequence[Any], joined: bytes,
+              big: np.ndarray, starts: np.ndarray,
               ok_files: np.ndarray, pix_pos: np.ndarray, pix_len: np.ndarray, ts_pos: np.ndarray,
               ts_len: np.ndarray, k_file: np.ndarray, k_tag: np.ndarray, k_vr: np.ndarray, k_pos: np.ndarray,
               k_len: np.ndarray, kind: _Kind) -> None:
@@ -414,6 +424,7 @@ def _assemble(out: list, heads: Sequence[Any], joined: bytes, big: np.ndarray, s
     meta_of = fh._meta_of
     metas: dict[str, Any] = {}
     groups: dict[tuple[int, str], tuple[Any, list[int], list[Any]]] = {}  # (layout, encoding) -> firsts, headers
+    members: dict[tuple[int, str], list[int]] = {}
     for f in ok_files.tolist():
         a, b = b_list[f], b_list[f + 1]
         if a == b:
@@ -455,8 +466,13 @@ def _assemble(out: list, heads: Sequence[Any], joined: bytes, big: np.ndarray, s
             group = groups[(id(layout), encoding)] = (layout, [], [])
         group[1].append(a)
         group[2].append(header)
+        members.setdefault((id(layout), encoding), []).append(f)
     for (_id, encoding), (layout, firsts, headers) in groups.items():
-        _prefill(layout, encoding, firsts, headers, values, value_start, k_len)
+        same = _prefill(layout, encoding, firsts, headers, values, value_start, k_len)
+        index = len(uniform)
+        uniform.append(same)
+        for f in members[(_id, encoding)]:
+            group_of[f] = index
 
 
 # Values the scan reads of every file (the checks of headers.read_header, instance_header, and
@@ -467,19 +483,26 @@ PREFILL = ("SOPClassUID", "SOPInstanceUID", "Modality", "PatientID", "PatientNam
            "SeriesInstanceUID", "Rows", "Columns", "BitsAllocated", "SamplesPerPixel", "PixelRepresentation",
            "NumberOfFrames", "ImagePositionPatient", "ImageOrientationPatient", "PixelSpacing", "InstanceNumber",
            "AcquisitionNumber", "EchoNumbers", "TemporalPositionIdentifier")
-_MISSING = object()
+class _Absent:
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+
+ABSENT: Any = _Absent()  # in a group's same values: the attribute is in none of the group's headers
 
 
 def _prefill(layout: tuple[Any, ...], encoding: str, firsts: list[int], headers: list[Any], values: bytes,
-             value_start: np.ndarray, k_len: np.ndarray) -> None:
+             value_start: np.ndarray, k_len: np.ndarray) -> dict[str, Any]:
     """Fill the decoded-value cache of headers sharing one layout and encoding with their PREFILL
     values: exactly what ``FastHeader.get`` decodes (the layout's decoder, the same bytes and
     encoding; an invalid value is None), each distinct value decoded once; a list decoded once
-    for several headers is copied for each (no two headers share a mutable value)."""
+    for several headers is copied for each (no two headers share a mutable value). Returns the
+    values that are the same in every one of these headers (ABSENT: in none of them); read only."""
     positions, _vrs, decoders = layout
     kws = [kw for kw in PREFILL if kw in positions]
+    same: dict[str, Any] = {kw: ABSENT for kw in PREFILL if kw not in positions}
     if not kws:
-        return
+        return same
     first = np.array(firsts, dtype=np.int64)
     columns = []
     n = len(headers)
@@ -500,6 +523,7 @@ def _prefill(layout: tuple[Any, ...], encoding: str, firsts: list[int], headers:
                 except (ValueError, UnicodeDecodeError, struct.error, OverflowError):
                     value = None
                 columns.append([value.copy() for _ in range(n)] if type(value) is list else [value] * n)
+                same[kw] = value
                 continue
         raws = [values[a:b] for a, b in zip(starts.tolist(), (starts + lengths).tolist(), strict=True)]
         decoded = dict.fromkeys(raws)
@@ -512,9 +536,13 @@ def _prefill(layout: tuple[Any, ...], encoding: str, firsts: list[int], headers:
                 value = None
             decoded[raw] = value
             shared_list = shared_list or type(value) is list
+        if len(decoded) == 1:
+            value = next(iter(decoded.values()))
+            same[kw] = value.copy() if type(value) is list else value
         if shared_list and len(decoded) < len(raws):
             columns.append([v.copy() if type(v) is list else v for v in map(decoded.__getitem__, raws)])
         else:
             columns.append(list(map(decoded.__getitem__, raws)))
     for header, row in zip(headers, zip(*columns, strict=True), strict=True):
         header._values = dict(zip(kws, row, strict=True))
+    return same

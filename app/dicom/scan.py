@@ -14,6 +14,7 @@ from app.dicom.fileset import resolve_references
 from app.dicom.grouping import build_patients
 from app.dicom.headers import (
     MEDIA_STORAGE_DIRECTORY,
+    alike_fields,
     describe_read_error,
     instance_header,
     judge_parsed,
@@ -23,6 +24,7 @@ from app.dicom.headers import (
 from app.dicom.model import ScanResult, SkippedFile
 
 _IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
+_UNSEEN: Any = object()
 
 
 def _walk(root: Path) -> list[tuple[str, Path]]:
@@ -94,11 +96,18 @@ BATCH_FILES = 4096
 BATCH_BYTES = 16 << 20
 
 
-def _scan_one(path: Path, roots: list[str], shared: dict | None = None,
-              parsed: Any = None) -> tuple[tuple[Any, Any] | None, list[SkippedFile], list[Path]]:
+def _scan_one(path: Path, roots: list[str], shared: dict | None = None, parsed: Any = None,
+              alike: dict | None = None) -> tuple[tuple[Any, Any] | None, list[SkippedFile], list[Path]]:
     """(record or None, skips, files a directory index refers to) for one file (``shared``: see
-    :func:`instance_header`; ``parsed``: its header when the batch walk parsed it)."""
-    ds, skip = read_header(path) if parsed is None else judge_parsed(path, parsed)
+    :func:`instance_header`; ``parsed``: its header when the batch walk parsed it; ``alike``: the
+    fields of its walk group, whose first header passed the checks that every header of the
+    group would pass alike, see :func:`alike_fields`)."""
+    if parsed is None:
+        ds, skip = read_header(path)
+    elif alike is not None:
+        ds, skip = parsed, None
+    else:
+        ds, skip = judge_parsed(path, parsed)
     if skip is not None:
         if ds is not None and (str(ds.get("SOPClassUID", "") or "") == MEDIA_STORAGE_DIRECTORY
                                or "DirectoryRecordSequence" in ds):
@@ -106,7 +115,7 @@ def _scan_one(path: Path, roots: list[str], shared: dict | None = None,
             return None, [skip, *extra], refs
         return None, [skip], []
     try:
-        header = instance_header(path, ds, shared)
+        header = instance_header(path, ds, shared, alike)
     except Exception as exc:
         return None, [SkippedFile(path, f"header values cannot be read ({exc})", "error")], []
     return (header, ds), [], []
@@ -141,9 +150,10 @@ def _scan_files(files: list[Path], skipped: list[SkippedFile], seen: set[str], r
         except Exception as exc:
             return None, [SkippedFile(path, describe_read_error(exc), "error")], []
 
-    def one_parsed(path: Path, parsed: Any) -> tuple[tuple[Any, Any] | None, list[SkippedFile], list[Path]]:
+    def one_parsed(path: Path, parsed: Any,
+                   alike: dict | None = None) -> tuple[tuple[Any, Any] | None, list[SkippedFile], list[Path]]:
         try:
-            return _scan_one(path, roots, shared, parsed)
+            return _scan_one(path, roots, shared, parsed, alike)
         except Exception as exc:
             return None, [SkippedFile(path, describe_read_error(exc), "error")], []
 
@@ -165,10 +175,21 @@ def _scan_files(files: list[Path], skipped: list[SkippedFile], seen: set[str], r
             report(progress, count["done"], count["total"])
             heads = batch_walk.read_heads(batch[at:at + BATCH_FILES], BATCH_BYTES)
             chunk = batch[at:at + len(heads)]
-            parsed = batch_walk.walk(heads, wanted)
+            parsed, group_of, same = batch_walk.walk_groups(heads, wanted)
             del heads
-            for path, ds in zip(chunk, parsed, strict=True):
-                out.append(one(path) if ds is None else one_parsed(path, ds))
+            alike_of: dict[int, dict | None] = {}  # walk group -> its fields once its first header passed
+            for path, ds, group in zip(chunk, parsed, group_of, strict=True):
+                if ds is None:
+                    out.append(one(path))
+                    continue
+                alike = alike_of.get(group, _UNSEEN)
+                if alike is _UNSEEN:
+                    outcome = one_parsed(path, ds)
+                    passed = outcome[0] is not None and outcome[0][1] is ds and not outcome[1] and not outcome[2]
+                    alike_of[group] = alike_fields(same[group], batch_walk.ABSENT) if passed else None
+                    out.append(outcome)
+                    continue
+                out.append(one_parsed(path, ds, alike))
             count["done"] += len(chunk)
             at += len(chunk)
         return out

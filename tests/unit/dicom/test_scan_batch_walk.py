@@ -117,3 +117,39 @@ def test_read_heads_stops_after_the_byte_budget(tmp_path):
     assert len(batch_walk.read_heads(paths, 150)) == 2  # the file that reaches the budget is the last
     assert len(batch_walk.read_heads(paths, 1)) == 1
     assert batch_walk.read_heads([str(tmp_path / "missing"), paths[0]])[0] is None
+
+
+@pytest.mark.parametrize("odd", [0, 7, 19])  # the first, a middle and the last file of the series
+@pytest.mark.parametrize("damage", ["bits", "rows", "class", "orientation"])
+def test_one_odd_file_in_a_series_of_alike_files(tmp_path, monkeypatch, odd, damage):
+    """Files with one layout share the checks and derived fields only when the values behind them
+    are equal: one file that differs is judged on its own, as the per-file reader judges it."""
+    import numpy as np
+
+    from .conftest import CT_STORAGE, base_dataset, save, set_pixels
+
+    for k in range(20):
+        ds = base_dataset(CT_STORAGE, "CT", SeriesInstanceUID="1.2.826.0.1.3680043.8.498.78")
+        ds.InstanceNumber = k + 1
+        ds.ImagePositionPatient = [0.0, 0.0, 2.0 * k]
+        ds.ImageOrientationPatient = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+        ds.PixelSpacing = [0.5, 0.5]
+        set_pixels(ds, np.zeros((4, 4), dtype=np.int16))
+        if k == odd:
+            if damage == "bits":
+                ds.BitsAllocated = 12  # same length, another value: a damaged header
+            elif damage == "rows":
+                ds.Rows = 0
+            elif damage == "class":
+                ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.88.11"  # Basic Text SR: not an image
+            else:
+                ds.ImageOrientationPatient = [0.0, 1.0, 0.0, 0.0, 0.0, -1.0]
+        save(ds, tmp_path / f"f{k:02d}.dcm")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        batched = scan_paths([tmp_path])
+        monkeypatch.setattr(scan, "BATCH_MIN", 10**9)
+        per_file = scan_paths([tmp_path])
+    assert (batched.patients, batched.skipped) == (per_file.patients, per_file.skipped)
+    n_kept = sum(len(s.instances) for s in batched.all_series())
+    assert n_kept == (20 if damage == "orientation" else 19)
