@@ -88,7 +88,7 @@ def _kind(wanted: fh.Wanted) -> _Kind:
 def read_heads(paths: Sequence[str | os.PathLike[str]],
                max_bytes: int | None = None) -> list[tuple[bytes, os.stat_result] | None]:
     """(the first HEAD_BYTES bytes, the stat) of each file; None when it cannot be read (the
-    per-file reader then says why). With ``max_bytes``, reading stops after the file that
+    per-file reader then says why). A short read only makes the walk hand the file over. With ``max_bytes``, reading stops after the file that
     brings the bytes read to it (the list is then shorter than ``paths``)."""
     out: list[tuple[bytes, os.stat_result] | None] = []
     append = out.append
@@ -103,7 +103,7 @@ def read_heads(paths: Sequence[str | os.PathLike[str]],
             continue
         try:
             st = os.fstat(fd)
-            head = os.pread(fd, min(HEAD_BYTES, st.st_size), 0)
+            head = os.read(fd, min(HEAD_BYTES, st.st_size))  # from offset 0 (just opened); any OS
             append((head, st))
             if max_bytes is not None:
                 left -= len(head) + 1  # one byte per file: empty files count too
