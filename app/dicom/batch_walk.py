@@ -2,7 +2,7 @@
 
 The per-file reader (:mod:`app.dicom.fastheader`) walks the elements of one file in Python, about
 40 steps of bytecode per element. Here the first bytes of every file of a batch are read (one
-``pread`` each) into one array, and all files are walked together: each step gathers the 12 bytes
+``os.read`` each) into one array, and all files are walked together: each step gathers the 12 bytes
 at every file's current offset, classifies them (tag, VR, length, sequence nesting) with array
 operations and advances all offsets at once. A batch of files shaped alike (a series) takes as
 many steps as one file has elements, each step a few array operations over the whole batch.
@@ -88,8 +88,9 @@ def _kind(wanted: fh.Wanted) -> _Kind:
 def read_heads(paths: Sequence[str | os.PathLike[str]],
                max_bytes: int | None = None) -> list[tuple[bytes, os.stat_result] | None]:
     """(the first HEAD_BYTES bytes, the stat) of each file; None when it cannot be read (the
-    per-file reader then says why). A short read only makes the walk hand the file over. With ``max_bytes``, reading stops after the file that
-    brings the bytes read to it (the list is then shorter than ``paths``)."""
+    per-file reader then says why; a short read only makes the walk hand the file over). With
+    ``max_bytes``, reading stops after the file that brings the bytes read to it (the list is
+    then shorter than ``paths``)."""
     out: list[tuple[bytes, os.stat_result] | None] = []
     append = out.append
     left = max_bytes if max_bytes is not None else 0
