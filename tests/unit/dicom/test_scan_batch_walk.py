@@ -153,3 +153,41 @@ def test_one_odd_file_in_a_series_of_alike_files(tmp_path, monkeypatch, odd, dam
     assert (batched.patients, batched.skipped) == (per_file.patients, per_file.skipped)
     n_kept = sum(len(s.instances) for s in batched.all_series())
     assert n_kept == (20 if damage == "orientation" else 19)
+
+
+def _ct_with(tmp_path, name, **extra):
+    import numpy as np
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+
+    from .conftest import CT_STORAGE, base_dataset, save, set_pixels
+
+    ds = base_dataset(CT_STORAGE, "CT")
+    set_pixels(ds, np.zeros((4, 4), dtype=np.int16))
+    if extra.get("nested"):
+        inner = Dataset()
+        inner.CodeValue = "T-D0300"
+        inner.ReferencedSOPInstanceUID = "1.2.3.4"
+        middle = Dataset()
+        middle.ConceptNameCodeSequence = Sequence([inner, inner])
+        last = Dataset()
+        ds.ContentSequence = Sequence([middle, last])  # nested two deep, undefined lengths
+        middle["ConceptNameCodeSequence"].is_undefined_length = True
+        ds["ContentSequence"].is_undefined_length = True
+        for item in (inner, middle, last):
+            item.is_undefined_length_sequence_item = True
+    if extra.get("view_code"):
+        item = Dataset()
+        item.CodeValue = "R-10206"
+        ds.ViewCodeSequence = Sequence([item])
+    return save(ds, tmp_path / name)
+
+
+def test_nested_sequences_are_walked_and_a_needed_sequence_is_handed_over(tmp_path):
+    nested = _ct_with(tmp_path, "nested.dcm", nested=True)
+    needed = _ct_with(tmp_path, "view.dcm", view_code=True)
+    got_nested, got_needed = batch_walk.walk(batch_walk.read_heads([str(nested), str(needed)]), wanted_tags())
+    assert nested.read_bytes().count(b"\xff\xff\xff\xff") == 6  # two sequences, four items: undefined lengths
+    assert got_nested is not None  # sequences it does not keep are stepped over, items and all
+    assert _header_key(got_nested) == _header_key(fastheader.read_fast_header(Path(nested), wanted_tags()))
+    assert got_needed is None  # the per-file reader hands it to pydicom
