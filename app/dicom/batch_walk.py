@@ -39,6 +39,7 @@ _ITEM, _ITEM_END, _SEQ_END = 0xE000, 0xE00D, 0xE0DD  # element numbers of group 
 _PIXEL_GTAG = 0x00107FE0  # (7FE0,0010) as its four bytes read little endian: group | element << 16
 _TS_GTAG = 0x00100002  # (0002,0010)
 _NATIVE_EXPLICIT = "1.2.840.10008.1.2.1"
+_UNSEEN: Any = object()
 _O_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
 
 
@@ -422,8 +423,9 @@ def _assemble(out: list, group_of: list[int], uniform: list[dict[str, Any]], hea
     RawPixel = fh.RawPixel
     meta_of = fh._meta_of
     metas: dict[str, Any] = {}
-    groups: dict[tuple[int, str], tuple[Any, list[int], list[Any]]] = {}  # (layout, encoding) -> firsts, headers
-    members: dict[tuple[int, str], list[int]] = {}
+    # (layout, encoding) -> the layout, and the first kept element, the header and the file of each member
+    groups: dict[tuple[int, str], tuple[Any, list[int], list[Any], list[int]]] = {}
+    ts_seen: dict[bytes, str | None] = {}
     for f in ok_files.tolist():
         a, b = b_list[f], b_list[f + 1]
         if a == b:
@@ -434,7 +436,10 @@ def _assemble(out: list, group_of: list[int], uniform: list[dict[str, Any]], hea
         if layout is None:
             continue
         ts_at = ts_pos_l[f]
-        ts = _syntax(joined[ts_at:ts_at + ts_len_l[f]])
+        ts_raw = joined[ts_at:ts_at + ts_len_l[f]]
+        ts = ts_seen.get(ts_raw, _UNSEEN)
+        if ts is _UNSEEN:
+            ts = ts_seen[ts_raw] = _syntax(ts_raw)
         if ts is None:
             continue
         encoding = "latin-1"
@@ -460,17 +465,17 @@ def _assemble(out: list, group_of: list[int], uniform: list[dict[str, Any]], hea
         header._encoding = encoding
         header.file_stat = file_identity(heads[f][1])
         out[f] = header
-        group = groups.get((id(layout), encoding))
+        key = (id(layout), encoding)
+        group = groups.get(key)
         if group is None:
-            group = groups[(id(layout), encoding)] = (layout, [], [])
+            group = groups[key] = (layout, [], [], [])
         group[1].append(a)
         group[2].append(header)
-        members.setdefault((id(layout), encoding), []).append(f)
-    for (_id, encoding), (layout, firsts, headers) in groups.items():
-        same = _prefill(layout, encoding, firsts, headers, values, value_start, k_len)
+        group[3].append(f)
+    for (_id, encoding), (layout, firsts, headers, files) in groups.items():
         index = len(uniform)
-        uniform.append(same)
-        for f in members[(_id, encoding)]:
+        uniform.append(_prefill(layout, encoding, firsts, headers, values, value_start, k_len))
+        for f in files:
             group_of[f] = index
 
 
