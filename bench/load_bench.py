@@ -4,7 +4,8 @@
    git-ignored) loaded by Isthmus (scan + load_series), a naive pydicom loop (dcmread +
    pixel_array per file, then sort by position), SimpleITK's ImageSeriesReader, and the raw floor
    (plain file reads of the same bytes into one array).
-2. Header scan: 3,000 small files in 10 series, by Isthmus scan_paths (one process, the default,
+2. Header scan: 3,000 small files in 10 series, by Isthmus scan_paths (one process, the default:
+   the batch walk of app/dicom/batch_walk.py,
    and with the opt-in forked helper, ISTHMUS_SCAN_PROCESSES=2), a plain
    dcmread(stop_before_pixels=True) loop, and GDCM's gdcm.Scanner (the peer).
    `--only scan` runs this part alone. CPU time includes a forked helper's.
@@ -88,18 +89,24 @@ def warm(folder: Path) -> None:
 
 
 def _count_parses():
-    """Counter of header parses by the fast reader (a counter, not a timing). pydicom is not
-    imported for it: if the work imports pydicom at all, that is reported instead."""
-    from app.dicom import fastheader
+    """Counter of header parses by the fast reader and the batch walk (a counter, not a timing).
+    pydicom is not imported for it: if the work imports pydicom at all, that is reported instead."""
+    from app.dicom import batch_walk, fastheader
 
     counts = {"fast": 0, "pydicom": 0}
-    real_parse = fastheader._parse
+    real_parse, real_walk = fastheader._parse, batch_walk.walk_groups
 
     def parse(*a, **k):
         counts["fast"] += 1
         return real_parse(*a, **k)
 
+    def walk(*a, **k):
+        out = real_walk(*a, **k)
+        counts["fast"] += sum(h is not None for h in out[0])
+        return out
+
     fastheader._parse = parse
+    batch_walk.walk_groups = walk
     return counts
 
 
@@ -183,6 +190,35 @@ def h_isthmus(folder: Path, _imp) -> dict:
     return {"series": len(res.all_series()), "files": sum(len(e.instances) for e in res.all_series())}
 
 
+def h_stages(folder: Path, _imp) -> dict:
+    """scan_paths with the CPU time of its stages: enumerate (list the files), read (the first
+    bytes of each), walk (the batch walk with its column decode), group (build_patients); record
+    (the read_header checks and instance_header per file, and the per-file reader for files the
+    walk hands over) is the rest."""
+    from app.dicom import batch_walk, scan, scan_paths
+
+    stages = {"enumerate": 0.0, "read": 0.0, "walk": 0.0, "group": 0.0}
+
+    def timed(name, fn):
+        def wrapper(*a, **k):
+            t = time.process_time()
+            try:
+                return fn(*a, **k)
+            finally:
+                stages[name] += time.process_time() - t
+        return wrapper
+
+    scan.enumerate_files = timed("enumerate", scan.enumerate_files)
+    batch_walk.read_heads = timed("read", batch_walk.read_heads)
+    batch_walk.walk_groups = timed("walk", batch_walk.walk_groups)
+    scan.build_patients = timed("group", scan.build_patients)
+    t = time.process_time()
+    res = scan_paths([folder])
+    total = time.process_time() - t
+    stages["record"] = total - sum(stages.values())
+    return {"series": len(res.all_series()), "stages": stages, "stage_total": total}
+
+
 def h_pydicom(folder: Path, _imp) -> dict:
     import pydicom
 
@@ -211,7 +247,7 @@ def h_gdcm(folder: Path, _imp) -> dict:
 METHODS = {"isthmus": (i_isthmus, m_isthmus), "naive-pydicom": (i_pydicom, m_naive), "simpleitk": (i_sitk, m_sitk),
            "raw-floor": (lambda: None, m_raw), "scan-isthmus": (i_scan, h_isthmus),
            "scan-isthmus-2proc": (i_scan, h_isthmus), "scan-pydicom": (i_pydicom, h_pydicom),
-           "scan-gdcm": (i_gdcm, h_gdcm)}
+           "scan-gdcm": (i_gdcm, h_gdcm), "scan-isthmus-stages": (i_scan, h_stages)}
 # environment of a method's subprocess: the opt-in two-process scan (app/dicom/scan_pool.py)
 METHOD_ENV = {"scan-isthmus-2proc": {"ISTHMUS_SCAN_PROCESSES": "2"}}
 
@@ -271,6 +307,7 @@ def main() -> int:
     ap.add_argument("--folder", help=argparse.SUPPRESS)
     ap.add_argument("--repeats", type=int, default=5, help="runs per method, best kept (default 5)")
     ap.add_argument("--only", choices=("volume", "scan"), help="run one part only")
+    ap.add_argument("--stages", action="store_true", help="print the scan's CPU per stage (on with --only scan)")
     args = ap.parse_args()
     if args.run:
         run_one(args.run, Path(args.folder))
@@ -331,6 +368,13 @@ def main() -> int:
                 verdict = ("met" if r["seconds"] / gd["seconds"] <= 1.2 else "**not met**") if r is iso or r is two else ""
                 print(f"| {label} | {r['seconds']:.3f} | {r['cpu_s']:.3f} | {r['seconds'] / gd['seconds']:.2f}x | "
                       f"{r['cpu_s'] / gd['cpu_s']:.2f}x | {'<= 1.2x: ' + verdict if verdict else ''} |")
+    if args.only == "scan" or args.stages:
+        st = measure_all(["scan-isthmus-stages"], HDR_DIR, args.repeats)["scan-isthmus-stages"]
+        if "error" not in st:
+            n_hdr = len(_files(HDR_DIR))
+            print(f"\nIsthmus scan by stage (CPU us per file in the fastest of {args.repeats} runs; "
+                  f"total {st['stage_total'] * 1e6 / n_hdr:.1f} us per file):")
+            print("  " + ", ".join(f"{k} {v * 1e6 / n_hdr:.1f}" for k, v in st["stages"].items()))
     print(f"load average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 

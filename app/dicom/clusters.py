@@ -27,13 +27,14 @@ def _fmt(x: float) -> str:
     return f"{x:.1f}".rstrip("0").rstrip(".")
 
 
-def _far(diffs: np.ndarray, i: int, usual: float) -> bool:
-    """Gap ``i`` separates slabs: far beyond the usual spacing and the spacing on both sides of it
-    (a helical series that changes from 1 mm to 7 mm spacing is one stack, not one per slice)."""
-    left = diffs[i - 1] if i > 0 else usual
-    right = diffs[i + 1] if i + 1 < len(diffs) else usual
-    local = max(usual, float(left), float(right))
-    return bool(diffs[i] > CLUSTER_GAP_FACTOR * local)
+def _far_gaps(diffs: np.ndarray, usual: float) -> np.ndarray:
+    """Per gap: it separates slabs, being far beyond the usual spacing and the spacing on both
+    sides of it (a helical series that changes from 1 mm to 7 mm spacing is one stack, not one
+    per slice). All gaps in one array step (one at a time it was ~1 us of numpy scalars each)."""
+    left = np.concatenate(([usual], diffs[:-1]))
+    right = np.concatenate((diffs[1:], [usual]))
+    local = np.maximum(np.maximum(left, right), usual)
+    return diffs > CLUSTER_GAP_FACTOR * local
 
 
 def split_unknown_positions(members: list[Record]) -> list[Part]:
@@ -56,7 +57,7 @@ def split_clusters(members: list[Record]) -> list[Part]:
     normal = classify.orientation_normal(iop) if iop is not None else None
     if normal is None:
         return [(members, "")]
-    d = np.array([float(np.dot(normal, h.image_position_lps)) for h in headers])
+    d = np.asarray([h.image_position_lps for h in headers], dtype=np.float64) @ normal
     order = np.argsort(d, kind="stable")
     ds = d[order]
     diffs = np.diff(ds)
@@ -64,7 +65,7 @@ def split_clusters(members: list[Record]) -> list[Part]:
     if steps.size < 2:
         return [(members, "")]
     usual = median(steps)
-    cuts = [i + 1 for i, gap in enumerate(diffs) if _far(diffs, i, usual)]
+    cuts = (np.flatnonzero(_far_gaps(diffs, usual)) + 1).tolist()
     if not cuts:
         return [(members, "")]
     bounds = [0, *cuts, len(order)]

@@ -127,7 +127,9 @@ def sorted_along_normal(headers: Sequence[InstanceHeader]) -> list[InstanceHeade
     positions_lps = [h.image_position_lps for h in headers if h.image_position_lps is not None]
     if n is None or len(positions_lps) != len(headers):
         return None
-    order = sorted(range(len(headers)), key=lambda i: float(np.dot(n, positions_lps[i])))
+    # one matrix product for all (a np.dot per header was ~1 us each: 3 ms of the 3,000-file scan)
+    along_mm = (np.asarray(positions_lps, dtype=np.float64) @ n).tolist()
+    order = sorted(range(len(headers)), key=along_mm.__getitem__)
     return [headers[i] for i in order]
 
 

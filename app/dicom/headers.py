@@ -199,21 +199,32 @@ def transfer_syntax_of(ds: Any) -> str:
     return "1.2.840.10008.1.2.1" if little else "1.2.840.10008.1.2.2"
 
 
-def instance_header(path: Path, ds: Any, shared: dict | None = None) -> InstanceHeader:
+def instance_header(path: Path, ds: Any, shared: dict | None = None, alike: dict | None = None) -> InstanceHeader:
     """The InstanceHeader of a header dataset (multi-frame: geometry of the first frame).
     ``shared``: a dict the caller keeps for one scan, so equal orientations, spacings and class
-    UIDs of the files of a series are one object each (fewer small objects kept per file)."""
+    UIDs of the files of a series are one object each (fewer small objects kept per file).
+    ``alike``: :func:`alike_fields` of values ``ds`` shares with other headers (worked out once)."""
     ipp = _to_float_tuple(ds.get("ImagePositionPatient"), 3)
-    iop = _to_float_tuple(ds.get("ImageOrientationPatient"), 6, limit=1.01)
-    spacing = _to_float_tuple(ds.get("PixelSpacing"), 2, positive=True)
+    if alike is not None and "iop" in alike:
+        iop = alike["iop"]
+    else:
+        iop = _to_float_tuple(ds.get("ImageOrientationPatient"), 6, limit=1.01)
+    if alike is not None and "spacing" in alike:
+        spacing = alike["spacing"]
+    else:
+        spacing = _to_float_tuple(ds.get("PixelSpacing"), 2, positive=True)
     if ipp is None:
         ipp = _to_float_tuple(functional(ds, "PlanePositionSequence", "ImagePositionPatient"), 3)
     if iop is None:
         iop = _to_float_tuple(functional(ds, "PlaneOrientationSequence", "ImageOrientationPatient"), 6, limit=1.01)
     if spacing is None:
         spacing = _to_float_tuple(functional(ds, "PixelMeasuresSequence", "PixelSpacing"), 2, positive=True)
-    frames = _to_int(ds.get("NumberOfFrames")) or 1
-    sop_class = str(ds.get("SOPClassUID", "") or "")
+    if alike is not None and "frames" in alike:
+        frames, sop_class, rows, columns = alike["frames"], alike["sop_class"], alike["rows"], alike["columns"]
+    else:
+        frames = _to_int(ds.get("NumberOfFrames")) or 1
+        sop_class = str(ds.get("SOPClassUID", "") or "")
+        rows, columns = _to_int(ds.get("Rows")) or 0, _to_int(ds.get("Columns")) or 0
     syntax = transfer_syntax_of(ds)
     if shared is not None:
         iop, spacing = shared.setdefault(iop, iop), shared.setdefault(spacing, spacing)
@@ -224,8 +235,8 @@ def instance_header(path: Path, ds: Any, shared: dict | None = None) -> Instance
         sop_class_uid=sop_class,
         transfer_syntax_uid=syntax,
         instance_number=_to_int(ds.get("InstanceNumber")),
-        rows=_to_int(ds.get("Rows")) or 0,
-        columns=_to_int(ds.get("Columns")) or 0,
+        rows=rows,
+        columns=columns,
         number_of_frames=max(1, frames),
         image_position_lps=ipp,
         image_orientation=iop,
@@ -235,6 +246,41 @@ def instance_header(path: Path, ds: Any, shared: dict | None = None) -> Instance
         temporal_position=_to_int(ds.get("TemporalPositionIdentifier")),
         load_header=ds.slim(_LOAD_RECORD) if is_load_ready(ds) else None,
     )
+
+
+# What the checks of read_header read of an image's values (besides which attributes are present).
+_JUDGED = ("SOPClassUID", "Rows", "Columns", "BitsAllocated", "SamplesPerPixel", "PixelRepresentation", "NumberOfFrames")
+
+
+def alike_fields(same: dict[str, Any], absent: Any) -> dict[str, Any] | None:
+    """For headers with one layout (the same attributes in the same order: the batch walk's
+    groups) whose values ``same`` are equal in all of them (``absent``: in none of them): the
+    fields of instance_header that follow from those values alone, worked out once for all, as
+    instance_header works them out. None when the checks of read_header read a value that
+    differs between the headers. Measured on the 3,000-file bench: judging and converting these
+    per file took ~4 us of the ~45 us of CPU per file."""
+    if any(kw not in same for kw in _JUDGED):
+        return None
+
+    def get(kw: str, default: Any = None) -> Any:
+        value = same[kw]
+        return default if value is absent else value
+
+    out: dict[str, Any] = {
+        "frames": _to_int(get("NumberOfFrames")) or 1,
+        "sop_class": str(get("SOPClassUID", "") or ""),
+        "rows": _to_int(get("Rows")) or 0,
+        "columns": _to_int(get("Columns")) or 0,
+    }
+    if "ImageOrientationPatient" in same:
+        iop = _to_float_tuple(get("ImageOrientationPatient"), 6, limit=1.01)
+        if iop is not None:  # else each header looks in its functional groups
+            out["iop"] = iop
+    if "PixelSpacing" in same:
+        spacing = _to_float_tuple(get("PixelSpacing"), 2, positive=True)
+        if spacing is not None:
+            out["spacing"] = spacing
+    return out
 
 
 def is_load_ready(ds: Any) -> bool:
@@ -296,6 +342,11 @@ def safe_header(ds: Any, keywords: list[str]) -> FastHeader:
 _WANTED = None
 
 
+def wanted_tags() -> Wanted:
+    """The attributes the scan reads of each file (the scan keywords and the vendor image-type tags)."""
+    return _wanted()
+
+
 def _wanted():
     global _WANTED
     if _WANTED is None:
@@ -334,6 +385,19 @@ def _read_header(path: Path) -> tuple[Any | None, SkippedFile | None]:
                                  HEADER_KEYWORDS)
         except Exception as exc:
             return None, SkippedFile(path, describe_read_error(exc), "error")
+    return _judge(path, ds)
+
+
+def judge_parsed(path: Path, ds: Any) -> tuple[Any | None, SkippedFile | None]:
+    """What :func:`read_header` returns for a file whose header ``ds`` was parsed elsewhere (the
+    batch walk of :mod:`app.dicom.batch_walk`): the same checks, never raising."""
+    try:
+        return _judge(path, ds)
+    except Exception as exc:
+        return None, SkippedFile(path, describe_read_error(exc), "error")
+
+
+def _judge(path: Path, ds: Any) -> tuple[Any | None, SkippedFile | None]:
     sop_class = str(ds.get("SOPClassUID", "") or "")
     if sop_class == MEDIA_STORAGE_DIRECTORY or "DirectoryRecordSequence" in ds:
         return ds, SkippedFile(path, "DICOMDIR (directory index)", "non-image")
