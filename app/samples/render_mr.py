@@ -101,6 +101,8 @@ def render_mr(case: CaseSpec, sequence: str, lab: np.ndarray) -> np.ndarray:
     """uint16 signal [k, j, i] for "T1", "T2" or "STIR" from ``render_mr_labels``."""
     table = T.mr_signal_table(sequence, case.adolescent)
     sig = table[lab]  # [z, x, y]
+    # the labelled oedema starts as normal marrow: edema_fraction grades it (a block otherwise)
+    sig[lab == T.EDEMA] = table[T.CANCELLOUS]
     _marrow_texture(case, sequence, lab, sig)
     _basivertebral_veins(case, sequence, lab, sig)
     _disc_gradient(lab, sig)
@@ -131,7 +133,7 @@ def _marrow_texture(case: CaseSpec, sequence: str, lab: np.ndarray, sig: np.ndar
     nz, nx, ny = lab.shape
     field = _standard(smooth_noise(case_rng(case, 20), (nz // 2, nx // 4, ny // 2), (5, 1, 5), passes=2))
     field = np.repeat(np.repeat(np.repeat(field, 2, 0), 4, 1), 2, 2)
-    marrow = lab == T.CANCELLOUS
+    marrow = np.isin(lab, (T.CANCELLOUS, T.EDEMA))
     sign = -1.5 if sequence == "STIR" else 1.0
     sig[marrow] *= np.clip(1.0 + sign * MR_MARROW_MOTTLE * field[marrow], 0.5, 1.5)
 
@@ -210,14 +212,29 @@ def _smooth3(a: np.ndarray, mm: float, steps: tuple[float, ...]) -> np.ndarray:
     return f
 
 
-def edema_fraction(lab: np.ndarray) -> tuple[tuple[slice, ...], np.ndarray] | None:
-    """Oedema as it looks: ill-defined, graded and feathery. On the oversampled MR grid
-    ([z, x, y] at MR_PIXEL_MM / 2, MR_SLICE_MM / 4, MR_PIXEL_MM / 2):
+def _in_marrow(a: np.ndarray, marrow: np.ndarray, mm: float, steps: tuple[float, ...]) -> np.ndarray:
+    """``a`` smoothed over ~``mm`` within the marrow only (normalised convolution: the average
+    over the marrow in reach, so the result follows the marrow of the pedicle, pars and body and
+    is not diluted where the marrow narrows between cortices)."""
+    m = marrow.astype(np.float32)
+    return np.where(marrow, _smooth3(a * m, mm, steps) / np.maximum(_smooth3(m, mm, steps), 1e-3), 0.0).astype(np.float32)
 
-    - core: the oedema labels smoothed over ~MR_EDEMA_FALLOFF_MM, brightest in the middle;
-    - fringe: a wider smoothing (~MR_EDEMA_HALO_MM) broken into streaks along the vertical
-      trabeculae (a random field long along z, thin across), so the margin feathers into the
-      neighbouring marrow of the pedicle, pars and posterior body;
+
+MR_EDEMA_EDGE_MM = 3.5  # the labelled oedema's own margin is blurred over this (ill-defined)
+MR_EDEMA_REACH_MM = 14.0  # the faint tail along the marrow, towards the body and the lamina
+
+
+def edema_fraction(lab: np.ndarray) -> tuple[tuple[slice, ...], np.ndarray] | None:
+    """Oedema as it looks: ill-defined, graded, following the marrow, brightest at the fracture.
+    On the oversampled MR grid ([z, x, y] at MR_PIXEL_MM / 2, MR_SLICE_MM / 4, MR_PIXEL_MM / 2):
+
+    - core: the oedema labels with their margin blurred over ~MR_EDEMA_EDGE_MM within the
+      marrow, graded by a wider smoothing (~MR_EDEMA_FALLOFF_MM) so it peaks in the middle of
+      the oedema and, where there is a fracture gap, next to the gap;
+    - fringe: the oedema smoothed within the marrow over ~MR_EDEMA_HALO_MM and
+      ~MR_EDEMA_REACH_MM (a faint tail that follows the pedicle into the posterior body and the
+      pars into the lamina), broken into streaks along the vertical trabeculae (a random field
+      long along z, thin across), so the margin feathers into the neighbouring marrow;
     - patchy: a ~3 mm random field takes up to 30 % off.
 
     The fraction (0..1, only in marrow) is how much oedema signal is mixed into each sample.
@@ -227,21 +244,26 @@ def edema_fraction(lab: np.ndarray) -> tuple[tuple[slice, ...], np.ndarray] | No
         return None
     idx = np.nonzero(e)
     steps = (MR_PIXEL_MM / 2, MR_SLICE_MM / 4, MR_PIXEL_MM / 2)
-    margins = [int(round(2.0 * MR_EDEMA_HALO_MM / st)) for st in steps]
+    margins = [int(round(1.5 * MR_EDEMA_REACH_MM / st)) for st in steps]
     box = tuple(slice(max(int(i.min()) - m, 0), min(int(i.max()) + m + 1, n))
                 for i, m, n in zip(idx, margins, lab.shape, strict=True))
     eb = e[box]
-    core = _smooth3(eb, MR_EDEMA_FALLOFF_MM, steps)
-    core = np.clip(core / max(float(core.max()), 1e-6), 0.0, 1.0) ** 3.5  # peaked: brightest in the middle
-    halo = _smooth3(eb, MR_EDEMA_HALO_MM, steps)
-    halo = np.clip(halo / max(float(halo.max()), 1e-6), 0.0, 1.0)
+    marrow = np.isin(lab[box], (T.CANCELLOUS, T.EDEMA))
+    peak = _smooth3(eb, MR_EDEMA_FALLOFF_MM, steps)
+    peak /= max(float(peak.max()), 1e-6)
+    gap = np.isin(lab[box], (T.GAP_FLUID, T.GAP_FIBROUS))
+    if gap.any():  # brightest at the fracture
+        near_gap = _smooth3(gap, MR_EDEMA_FALLOFF_MM, steps)
+        peak = 0.4 * peak + 0.6 * near_gap / max(float(near_gap.max()), 1e-6)
+    core = _in_marrow(eb, marrow, MR_EDEMA_EDGE_MM, steps) * (0.15 + 0.85 * peak ** 2)
+    reach = 0.6 * _in_marrow(eb, marrow, MR_EDEMA_HALO_MM, steps) + 0.4 * _in_marrow(eb, marrow, MR_EDEMA_REACH_MM, steps)
     rng = np.random.default_rng(int(e.sum()))  # seeded by the oedema's own shape
     streak = _standard(smooth_noise(rng, eb.shape, tuple(max(3, int(round(mm / st)) | 1)
                                                          for mm, st in zip((4.0, 1.8, 0.9), steps, strict=True))))
     fingers = np.clip(0.5 + 0.5 * streak, 0.0, 1.0)  # streaks along z, about half of the fringe
     patch = np.clip(0.5 + 0.3 * _standard(smooth_noise(rng, eb.shape, tuple(max(3, int(round(3.0 / st)) | 1)
                                                                          for st in steps))), 0.0, 1.0)
-    fringe = 0.75 * halo ** 0.8 * fingers
+    fringe = 0.9 * reach ** 0.6 * fingers
     frac = np.maximum(core, fringe) * (0.7 + 0.3 * patch)
-    marrow = np.isin(lab[box], (T.CANCELLOUS, T.EDEMA))
+    frac /= max(float(frac.max()), 1e-6)
     return box, np.where(marrow, frac, 0.0).astype(np.float32)
