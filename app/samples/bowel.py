@@ -15,6 +15,7 @@ so the gas a radiograph shows lies in a loop on the CT. ``paint_bowel`` paints o
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -148,11 +149,11 @@ def build_bowel(case: CaseSpec) -> BowelModel:
     # mesenteric vessels: from the root (in front of L3, left of the midline) fanning out to the loops
     root = np.array([5.0, front - 30.0, z_l3 + 5.0])
     vessels = []
-    for _ in range(_N_MESENTERIC_VESSELS):
+    for _ in range(_N_MESENTERIC_VESSELS):  # each a gently curved branch, tapering
         tip = lo + (hi - lo) * rng.random(3)
-        mid = root + (tip - root) * rng.uniform(0.3, 0.7) + rng.normal(0.0, 8.0, 3)
+        pts = [root + (tip - root) * t + rng.normal(0.0, 6.0, 3) * math.sin(math.pi * t) for t in (0.0, 0.3, 0.6, 1.0)]
         r = float(rng.uniform(0.8, 1.6))
-        vessels += [(*root, *mid, r), (*mid, *tip, r * 0.7)]
+        vessels += [(*a, *b, r * (1.0 - 0.15 * i)) for i, (a, b) in enumerate(itertools.pairwise(pts))]
     return BowelModel(tuple(loops), np.array(vessels))
 
 

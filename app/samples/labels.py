@@ -14,7 +14,7 @@ CT, the MR and the radiographs of a case show the same anatomy.
 | 5     | cortical bone      | 1500                       | 25  | 20  | 20   |
 | 6     | endplate           | 1100                       | 40  | 35  | 30   |
 | 7     | cancellous bone    | 230 / 320                  | 660 / 500 | 430 / 360 | 110 / 170 |
-| 8     | edematous marrow   | 260 / 340                  | 230 | 640 | 620  |
+| 8     | edematous marrow   | 260 / 340                  | 230 | 700 | 760  |
 | 9     | sclerotic bone     | 1150                       | 60  | 45  | 40   |
 | 10    | fracture gap (active, fluid)    | 30            | 190 | 820 | 900  |
 | 11    | fracture gap (chronic, fibrous) | 60            | 260 | 260 | 240  |
@@ -26,7 +26,7 @@ CT, the MR and the radiographs of a case show the same anatomy.
 | 17    | nerve (conus, cauda equina roots) | 35          | 360 | 260 | 230  |
 | 18    | great vessel (flowing blood)      | 40          | 60  | 40  | 40   |
 | 19    | bowel gas                         | -1000       | 0   | 0   | 0    |
-| 20    | bowel fluid                       | 12          | 110 | 800 | 700  |
+| 20    | bowel fluid                       | 12          | 110 | 750 | 600  |
 | 21    | faeces (colon content)            | 40          | 400 | 260 | 190  |
 | 22    | fascia (superficial, in subcutaneous fat) | 50  | 150 | 110 | 80   |
 
@@ -113,11 +113,11 @@ def mr_signal_table(sequence: str, adolescent: bool) -> np.ndarray:
     rows = {
         AIR: (0, 0, 0), SKIN: (420, 300, 260), FAT: (900, 640, 35), MUSCLE: (290, 210, 170),
         VISCERA: (380, 300, 150), CORTICAL: (25, 20, 20), ENDPLATE: (40, 35, 30),
-        CANCELLOUS: marrow, EDEMA: (230, 640, 620), SCLEROTIC: (60, 45, 40),
+        CANCELLOUS: marrow, EDEMA: (230, 700, 760), SCLEROTIC: (60, 45, 40),
         GAP_FLUID: (190, 820, 900), GAP_FIBROUS: (260, 260, 240), ANNULUS: (280, 230, 190),
         NUCLEUS: (330, 900, 780), NUCLEUS_DEGENERATED: (290, 190, 160), CSF: (100, 1000, 960),
         EPIDURAL_FAT: (880, 620, 35), NERVE: (360, 260, 230), VESSEL: (60, 40, 40),
-        BOWEL_GAS: (0, 0, 0), BOWEL_FLUID: (110, 800, 700), FAECES: (400, 260, 190),
+        BOWEL_GAS: (0, 0, 0), BOWEL_FLUID: (110, 750, 600), FAECES: (400, 260, 190),
         FASCIA: (150, 110, 80),
     }
     return _table({k: v[col] for k, v in rows.items()})

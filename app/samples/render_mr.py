@@ -255,7 +255,7 @@ def edema_fraction(lab: np.ndarray) -> tuple[tuple[slice, ...], np.ndarray] | No
     if gap.any():  # brightest at the fracture
         near_gap = _smooth3(gap, MR_EDEMA_FALLOFF_MM, steps)
         peak = 0.4 * peak + 0.6 * near_gap / max(float(near_gap.max()), 1e-6)
-    core = _in_marrow(eb, marrow, MR_EDEMA_EDGE_MM, steps) * (0.15 + 0.85 * peak ** 2)
+    core = _in_marrow(eb, marrow, MR_EDEMA_EDGE_MM, steps) * (0.3 + 0.7 * peak ** 1.5)
     reach = 0.6 * _in_marrow(eb, marrow, MR_EDEMA_HALO_MM, steps) + 0.4 * _in_marrow(eb, marrow, MR_EDEMA_REACH_MM, steps)
     rng = np.random.default_rng(int(e.sum()))  # seeded by the oedema's own shape
     streak = _standard(smooth_noise(rng, eb.shape, tuple(max(3, int(round(mm / st)) | 1)
