@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from app.findings.model import Level
 from app.samples import labels as T
 from app.samples.cases import CaseSpec
-from app.samples.phantom import Grid, label_volume, model_for
+from app.samples.phantom import ALL_LEVELS, Grid, label_volume, model_for
 from app.samples.render_common import VolumeGeometry, blur3, box1d, case_rng, open_internal_cortex, smooth_noise
 from app.samples.soft_detail import refine_soft_labels
 
@@ -106,6 +108,7 @@ def render_mr(case: CaseSpec, sequence: str, lab: np.ndarray) -> np.ndarray:
     _marrow_texture(case, sequence, lab, sig)
     _basivertebral_veins(case, sequence, lab, sig)
     _disc_gradient(lab, sig)
+    _intranuclear_cleft(case, sequence, lab, sig)
     frac = edema_fraction(lab)
     if frac is not None:
         box, e = frac
@@ -196,6 +199,38 @@ def _disc_gradient(lab: np.ndarray, sig: np.ndarray) -> None:
     block = sig[zs]
     block[d] = smooth[d]
     sig[zs] = block
+
+
+CLEFT_MIN_AGE_YEARS = 30.0  # the intranuclear cleft is a normal finding in adult discs
+CLEFT_HALF_MM = 0.6
+CLEFT_SIGNAL = 0.45  # fraction of the nucleus' T2 / STIR signal left in the cleft
+
+
+def _intranuclear_cleft(case: CaseSpec, sequence: str, lab: np.ndarray, sig: np.ndarray) -> None:
+    """The intranuclear cleft of an adult disc: a thin dark band across the bright nucleus on
+    T2 and STIR at the disc's mid-plane (fibrous tissue; absent in adolescents and in a
+    degenerated nucleus, which is dark anyway)."""
+    if case.age_years < CLEFT_MIN_AGE_YEARS or sequence == "T1":
+        return
+    g = model_for(case).geometry
+    grid = _mr_grid(case)
+    z = np.asarray(grid.z)
+    x = (grid.origin_xy[0] + grid.step0_xy[0] * np.arange(grid.n0))[None, :, None]
+    y = (grid.origin_xy[1] + grid.step1_xy[1] * np.arange(grid.n1))[None, None, :]
+    for up, lo in itertools.pairwise(ALL_LEVELS):
+        pu, pl = g.poses[up], g.poses[lo]
+        c = (pu.origin - pu.axes[:, 2] * pu.half[2] + pl.origin + pl.axes[:, 2] * pl.half[2]) / 2
+        n = pu.axes[:, 2] + pl.axes[:, 2]
+        n = n / np.linalg.norm(n)
+        ks = np.nonzero(np.abs(z - c[2]) < 15.0)[0]
+        if ks.size == 0:
+            continue
+        sl = slice(int(ks[0]), int(ks[-1]) + 1)
+        d = (x - c[0]) * n[0] + (y - c[1]) * n[1] + (z[sl][:, None, None] - c[2]) * n[2]
+        cleft = (lab[sl] == T.NUCLEUS) & (np.abs(d) < CLEFT_HALF_MM)
+        block = sig[sl]
+        block[cleft] *= np.float32(CLEFT_SIGNAL)
+        sig[sl] = block
 
 
 MR_EDEMA_FALLOFF_MM = 6.0  # about the Gaussian sigma of the core of marrow oedema

@@ -158,3 +158,26 @@ def test_stir_oedema_is_brightest_next_to_the_fracture():
     far = frac[oedema & (near == 0)]
     assert near_gap.size > 50 and far.size > 50
     assert near_gap.mean() > 1.2 * far.mean(), (near_gap.mean(), far.mean())
+
+
+def _t2_profile_across_disc(number: int) -> np.ndarray:
+    """T2 signal along z (rows) through the centre of the L2-L3 nucleus on the midline slice,
+    from 4 rows above to 4 rows below the disc's mid-plane (0.9 mm rows)."""
+    case = case_by_number(number)
+    g = model_for(case).geometry
+    pu, pl = g.poses[Level.L2], g.poses[Level.L3]
+    c = (pu.origin - pu.axes[:, 2] * pu.half[2] + pl.origin + pl.axes[:, 2] * pl.half[2]) / 2
+    lab, geo = render_mr.render_mr_labels(case)
+    t2 = render_mr.render_mr(case, "T2", lab).astype(np.float64)
+    k = int(np.argmin([abs(p[0]) for p in geo.positions]))
+    _x, y_first, z_first = geo.positions[k]
+    r = int(round((z_first - c[2]) / geo.pixel_spacing[0]))
+    col = int(round((c[1] - y_first) / geo.pixel_spacing[1]))
+    return t2[k, r - 4:r + 5, col - 1:col + 2].mean(axis=1)
+
+
+def test_adult_nucleus_has_an_intranuclear_cleft_on_t2_and_the_adolescent_one_not():
+    adult = _t2_profile_across_disc(4)  # 38 years
+    assert adult[3:6].min() < 0.85 * min(adult[:3].max(), adult[6:].max()), adult
+    young = _t2_profile_across_disc(3)  # 15 years
+    assert young[3:6].min() > 0.9 * min(young[:3].max(), young[6:].max()), young
