@@ -9,29 +9,36 @@ CT, the MR and the radiographs of a case show the same anatomy.
 | 0     | air                | -1000                      | 0   | 0   | 0    |
 | 1     | skin               | 40                         | 420 | 300 | 260  |
 | 2     | fat                | -100                       | 900 | 640 | 35   |
-| 3     | muscle             | 50                         | 330 | 210 | 170  |
+| 3     | muscle             | 50                         | 290 | 210 | 170  |
 | 4     | viscera            | 35                         | 380 | 300 | 150  |
 | 5     | cortical bone      | 1500                       | 25  | 20  | 20   |
 | 6     | endplate           | 1100                       | 40  | 35  | 30   |
-| 7     | cancellous bone    | 230 / 320                  | 620 / 480 | 430 / 360 | 110 / 170 |
-| 8     | edematous marrow   | 260 / 340                  | 230 | 640 | 620  |
+| 7     | cancellous bone    | 230 / 320                  | 660 / 500 | 430 / 360 | 110 / 170 |
+| 8     | edematous marrow   | 260 / 340                  | 230 | 700 | 760  |
 | 9     | sclerotic bone     | 1150                       | 60  | 45  | 40   |
 | 10    | fracture gap (active, fluid)    | 30            | 190 | 820 | 900  |
 | 11    | fracture gap (chronic, fibrous) | 60            | 260 | 260 | 240  |
-| 12    | disc annulus       | 95                         | 300 | 230 | 190  |
+| 12    | disc annulus       | 95                         | 280 | 230 | 190  |
 | 13    | disc nucleus       | 80                         | 330 | 900 | 780  |
 | 14    | degenerated nucleus| 100                        | 290 | 190 | 160  |
-| 15    | CSF (thecal sac)   | 8                          | 140 | 1000| 960  |
+| 15    | CSF (thecal sac)   | 8                          | 100 | 1000| 960  |
 | 16    | epidural fat       | -100                       | 880 | 620 | 35   |
 | 17    | nerve (conus, cauda equina roots) | 35          | 360 | 260 | 230  |
 | 18    | great vessel (flowing blood)      | 40          | 60  | 40  | 40   |
+| 19    | bowel gas                         | -1000       | 0   | 0   | 0    |
+| 20    | bowel fluid                       | 12          | 110 | 750 | 600  |
+| 21    | faeces (colon content)            | 40          | 400 | 260 | 190  |
+| 22    | fascia (superficial, in subcutaneous fat) | 50  | 150 | 110 | 80   |
 
 Values are plausible clinical ranges (cortical bone ~1000-1800 HU, cancellous ~150-350 HU,
 disc ~70-110 HU, muscle ~40-60 HU, fat ~-100 HU, CSF ~0-15 HU); MR values are arbitrary units of
-a 1.5 T spin-echo look (fat bright on T1 and FSE T2, fluid and edema bright on T2 and STIR, edema
-dark on T1, fat nulled on STIR; flowing blood is a flow void on spin echo). The viscera (bowel
-loops, painted between mesenteric fat by app.samples.soft_detail) are intermediate on T1 and T2
-and darker than muscle on STIR (solid bowel wall and contents, not fluid).
+a 1.5 T spin-echo look (T1: fat brightest, adult marrow moderately bright, adolescent marrow
+less so (more red marrow), disc and muscle intermediate, CSF dark; fat bright on T1 and FSE
+T2, fluid and edema bright on T2 and STIR, edema dark on T1, fat nulled on STIR; flowing
+blood is a flow void on spin echo). The viscera label is the bowel wall and the content of
+collapsed loops (app.samples.bowel): intermediate on T1 and T2, darker than muscle on STIR;
+bowel fluid is water (dark T1, bright T2 / STIR), faeces intermediate and mottled with gas,
+bowel gas black on every sequence; the superficial fascia is fibrous (dark on MR).
 """
 
 from __future__ import annotations
@@ -57,8 +64,12 @@ CSF = 15
 EPIDURAL_FAT = 16
 NERVE = 17
 VESSEL = 18
+BOWEL_GAS = 19
+BOWEL_FLUID = 20
+FAECES = 21
+FASCIA = 22
 
-N_LABELS = 19
+N_LABELS = 23
 
 LABEL_NAMES = {
     AIR: "air", SKIN: "skin", FAT: "fat", MUSCLE: "muscle", VISCERA: "viscera",
@@ -66,7 +77,8 @@ LABEL_NAMES = {
     EDEMA: "edematous marrow", SCLEROTIC: "sclerotic bone", GAP_FLUID: "fracture gap (fluid)",
     GAP_FIBROUS: "fracture gap (fibrous)", ANNULUS: "disc annulus", NUCLEUS: "disc nucleus",
     NUCLEUS_DEGENERATED: "degenerated nucleus", CSF: "CSF", EPIDURAL_FAT: "epidural fat", NERVE: "nerve",
-    VESSEL: "great vessel",
+    VESSEL: "great vessel", BOWEL_GAS: "bowel gas", BOWEL_FLUID: "bowel fluid", FAECES: "faeces",
+    FASCIA: "fascia",
 }
 
 BONE_LABELS = frozenset({CORTICAL, ENDPLATE, CANCELLOUS, EDEMA, SCLEROTIC})
@@ -86,7 +98,8 @@ def ct_hu_table(adolescent: bool) -> np.ndarray:
         AIR: -1000, SKIN: 40, FAT: -100, MUSCLE: 50, VISCERA: 35, CORTICAL: 1500, ENDPLATE: 1100,
         CANCELLOUS: 320 if adolescent else 230, EDEMA: 340 if adolescent else 260, SCLEROTIC: 1150,
         GAP_FLUID: 30, GAP_FIBROUS: 60, ANNULUS: 95, NUCLEUS: 80, NUCLEUS_DEGENERATED: 100,
-        CSF: 8, EPIDURAL_FAT: -100, NERVE: 35, VESSEL: 40,
+        CSF: 8, EPIDURAL_FAT: -100, NERVE: 35, VESSEL: 40, BOWEL_GAS: -1000, BOWEL_FLUID: 12, FAECES: 40,
+        FASCIA: 50,
     })
 
 
@@ -96,14 +109,16 @@ MR_SEQUENCES = ("T1", "T2", "STIR")
 def mr_signal_table(sequence: str, adolescent: bool) -> np.ndarray:
     """MR signal (arbitrary units, 0..~1000) per label for "T1", "T2" (FSE) or "STIR"."""
     col = MR_SEQUENCES.index(sequence)
-    marrow = (480, 360, 170) if adolescent else (620, 430, 110)
+    marrow = (500, 360, 170) if adolescent else (660, 430, 110)
     rows = {
-        AIR: (0, 0, 0), SKIN: (420, 300, 260), FAT: (900, 640, 35), MUSCLE: (330, 210, 170),
+        AIR: (0, 0, 0), SKIN: (420, 300, 260), FAT: (900, 640, 35), MUSCLE: (290, 210, 170),
         VISCERA: (380, 300, 150), CORTICAL: (25, 20, 20), ENDPLATE: (40, 35, 30),
-        CANCELLOUS: marrow, EDEMA: (230, 640, 620), SCLEROTIC: (60, 45, 40),
-        GAP_FLUID: (190, 820, 900), GAP_FIBROUS: (260, 260, 240), ANNULUS: (300, 230, 190),
-        NUCLEUS: (330, 900, 780), NUCLEUS_DEGENERATED: (290, 190, 160), CSF: (140, 1000, 960),
+        CANCELLOUS: marrow, EDEMA: (230, 700, 760), SCLEROTIC: (60, 45, 40),
+        GAP_FLUID: (190, 820, 900), GAP_FIBROUS: (260, 260, 240), ANNULUS: (280, 230, 190),
+        NUCLEUS: (330, 900, 780), NUCLEUS_DEGENERATED: (290, 190, 160), CSF: (100, 1000, 960),
         EPIDURAL_FAT: (880, 620, 35), NERVE: (360, 260, 230), VESSEL: (60, 40, 40),
+        BOWEL_GAS: (0, 0, 0), BOWEL_FLUID: (110, 750, 600), FAECES: (400, 260, 190),
+        FASCIA: (150, 110, 80),
     }
     return _table({k: v[col] for k, v in rows.items()})
 

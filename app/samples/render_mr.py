@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from app.findings.model import Level
 from app.samples import labels as T
 from app.samples.cases import CaseSpec
-from app.samples.phantom import Grid, label_volume, model_for
+from app.samples.phantom import ALL_LEVELS, Grid, label_volume, model_for
 from app.samples.render_common import VolumeGeometry, blur3, box1d, case_rng, open_internal_cortex, smooth_noise
 from app.samples.soft_detail import refine_soft_labels
 
@@ -101,9 +103,12 @@ def render_mr(case: CaseSpec, sequence: str, lab: np.ndarray) -> np.ndarray:
     """uint16 signal [k, j, i] for "T1", "T2" or "STIR" from ``render_mr_labels``."""
     table = T.mr_signal_table(sequence, case.adolescent)
     sig = table[lab]  # [z, x, y]
+    # the labelled oedema starts as normal marrow: edema_fraction grades it (a block otherwise)
+    sig[lab == T.EDEMA] = table[T.CANCELLOUS]
     _marrow_texture(case, sequence, lab, sig)
     _basivertebral_veins(case, sequence, lab, sig)
     _disc_gradient(lab, sig)
+    _intranuclear_cleft(case, sequence, lab, sig)
     frac = edema_fraction(lab)
     if frac is not None:
         box, e = frac
@@ -131,7 +136,7 @@ def _marrow_texture(case: CaseSpec, sequence: str, lab: np.ndarray, sig: np.ndar
     nz, nx, ny = lab.shape
     field = _standard(smooth_noise(case_rng(case, 20), (nz // 2, nx // 4, ny // 2), (5, 1, 5), passes=2))
     field = np.repeat(np.repeat(np.repeat(field, 2, 0), 4, 1), 2, 2)
-    marrow = lab == T.CANCELLOUS
+    marrow = np.isin(lab, (T.CANCELLOUS, T.EDEMA))
     sign = -1.5 if sequence == "STIR" else 1.0
     sig[marrow] *= np.clip(1.0 + sign * MR_MARROW_MOTTLE * field[marrow], 0.5, 1.5)
 
@@ -196,6 +201,38 @@ def _disc_gradient(lab: np.ndarray, sig: np.ndarray) -> None:
     sig[zs] = block
 
 
+CLEFT_MIN_AGE_YEARS = 30.0  # the intranuclear cleft is a normal finding in adult discs
+CLEFT_HALF_MM = 0.6
+CLEFT_SIGNAL = 0.45  # fraction of the nucleus' T2 / STIR signal left in the cleft
+
+
+def _intranuclear_cleft(case: CaseSpec, sequence: str, lab: np.ndarray, sig: np.ndarray) -> None:
+    """The intranuclear cleft of an adult disc: a thin dark band across the bright nucleus on
+    T2 and STIR at the disc's mid-plane (fibrous tissue; absent in adolescents and in a
+    degenerated nucleus, which is dark anyway)."""
+    if case.age_years < CLEFT_MIN_AGE_YEARS or sequence == "T1":
+        return
+    g = model_for(case).geometry
+    grid = _mr_grid(case)
+    z = np.asarray(grid.z)
+    x = (grid.origin_xy[0] + grid.step0_xy[0] * np.arange(grid.n0))[None, :, None]
+    y = (grid.origin_xy[1] + grid.step1_xy[1] * np.arange(grid.n1))[None, None, :]
+    for up, lo in itertools.pairwise(ALL_LEVELS):
+        pu, pl = g.poses[up], g.poses[lo]
+        c = (pu.origin - pu.axes[:, 2] * pu.half[2] + pl.origin + pl.axes[:, 2] * pl.half[2]) / 2
+        n = pu.axes[:, 2] + pl.axes[:, 2]
+        n = n / np.linalg.norm(n)
+        ks = np.nonzero(np.abs(z - c[2]) < 15.0)[0]
+        if ks.size == 0:
+            continue
+        sl = slice(int(ks[0]), int(ks[-1]) + 1)
+        d = (x - c[0]) * n[0] + (y - c[1]) * n[1] + (z[sl][:, None, None] - c[2]) * n[2]
+        cleft = (lab[sl] == T.NUCLEUS) & (np.abs(d) < CLEFT_HALF_MM)
+        block = sig[sl]
+        block[cleft] *= np.float32(CLEFT_SIGNAL)
+        sig[sl] = block
+
+
 MR_EDEMA_FALLOFF_MM = 6.0  # about the Gaussian sigma of the core of marrow oedema
 MR_EDEMA_HALO_MM = 9.0  # reach of the feathery fringe beyond the core
 
@@ -210,14 +247,29 @@ def _smooth3(a: np.ndarray, mm: float, steps: tuple[float, ...]) -> np.ndarray:
     return f
 
 
-def edema_fraction(lab: np.ndarray) -> tuple[tuple[slice, ...], np.ndarray] | None:
-    """Oedema as it looks: ill-defined, graded and feathery. On the oversampled MR grid
-    ([z, x, y] at MR_PIXEL_MM / 2, MR_SLICE_MM / 4, MR_PIXEL_MM / 2):
+def _in_marrow(a: np.ndarray, marrow: np.ndarray, mm: float, steps: tuple[float, ...]) -> np.ndarray:
+    """``a`` smoothed over ~``mm`` within the marrow only (normalised convolution: the average
+    over the marrow in reach, so the result follows the marrow of the pedicle, pars and body and
+    is not diluted where the marrow narrows between cortices)."""
+    m = marrow.astype(np.float32)
+    return np.where(marrow, _smooth3(a * m, mm, steps) / np.maximum(_smooth3(m, mm, steps), 1e-3), 0.0).astype(np.float32)
 
-    - core: the oedema labels smoothed over ~MR_EDEMA_FALLOFF_MM, brightest in the middle;
-    - fringe: a wider smoothing (~MR_EDEMA_HALO_MM) broken into streaks along the vertical
-      trabeculae (a random field long along z, thin across), so the margin feathers into the
-      neighbouring marrow of the pedicle, pars and posterior body;
+
+MR_EDEMA_EDGE_MM = 3.5  # the labelled oedema's own margin is blurred over this (ill-defined)
+MR_EDEMA_REACH_MM = 14.0  # the faint tail along the marrow, towards the body and the lamina
+
+
+def edema_fraction(lab: np.ndarray) -> tuple[tuple[slice, ...], np.ndarray] | None:
+    """Oedema as it looks: ill-defined, graded, following the marrow, brightest at the fracture.
+    On the oversampled MR grid ([z, x, y] at MR_PIXEL_MM / 2, MR_SLICE_MM / 4, MR_PIXEL_MM / 2):
+
+    - core: the oedema labels with their margin blurred over ~MR_EDEMA_EDGE_MM within the
+      marrow, graded by a wider smoothing (~MR_EDEMA_FALLOFF_MM) so it peaks in the middle of
+      the oedema and, where there is a fracture gap, next to the gap;
+    - fringe: the oedema smoothed within the marrow over ~MR_EDEMA_HALO_MM and
+      ~MR_EDEMA_REACH_MM (a faint tail that follows the pedicle into the posterior body and the
+      pars into the lamina), broken into streaks along the vertical trabeculae (a random field
+      long along z, thin across), so the margin feathers into the neighbouring marrow;
     - patchy: a ~3 mm random field takes up to 30 % off.
 
     The fraction (0..1, only in marrow) is how much oedema signal is mixed into each sample.
@@ -227,21 +279,26 @@ def edema_fraction(lab: np.ndarray) -> tuple[tuple[slice, ...], np.ndarray] | No
         return None
     idx = np.nonzero(e)
     steps = (MR_PIXEL_MM / 2, MR_SLICE_MM / 4, MR_PIXEL_MM / 2)
-    margins = [int(round(2.0 * MR_EDEMA_HALO_MM / st)) for st in steps]
+    margins = [int(round(1.5 * MR_EDEMA_REACH_MM / st)) for st in steps]
     box = tuple(slice(max(int(i.min()) - m, 0), min(int(i.max()) + m + 1, n))
                 for i, m, n in zip(idx, margins, lab.shape, strict=True))
     eb = e[box]
-    core = _smooth3(eb, MR_EDEMA_FALLOFF_MM, steps)
-    core = np.clip(core / max(float(core.max()), 1e-6), 0.0, 1.0) ** 3.5  # peaked: brightest in the middle
-    halo = _smooth3(eb, MR_EDEMA_HALO_MM, steps)
-    halo = np.clip(halo / max(float(halo.max()), 1e-6), 0.0, 1.0)
+    marrow = np.isin(lab[box], (T.CANCELLOUS, T.EDEMA))
+    peak = _smooth3(eb, MR_EDEMA_FALLOFF_MM, steps)
+    peak /= max(float(peak.max()), 1e-6)
+    gap = np.isin(lab[box], (T.GAP_FLUID, T.GAP_FIBROUS))
+    if gap.any():  # brightest at the fracture
+        near_gap = _smooth3(gap, MR_EDEMA_FALLOFF_MM, steps)
+        peak = 0.4 * peak + 0.6 * near_gap / max(float(near_gap.max()), 1e-6)
+    core = _in_marrow(eb, marrow, MR_EDEMA_EDGE_MM, steps) * (0.3 + 0.7 * peak ** 1.5)
+    reach = 0.6 * _in_marrow(eb, marrow, MR_EDEMA_HALO_MM, steps) + 0.4 * _in_marrow(eb, marrow, MR_EDEMA_REACH_MM, steps)
     rng = np.random.default_rng(int(e.sum()))  # seeded by the oedema's own shape
     streak = _standard(smooth_noise(rng, eb.shape, tuple(max(3, int(round(mm / st)) | 1)
                                                          for mm, st in zip((4.0, 1.8, 0.9), steps, strict=True))))
     fingers = np.clip(0.5 + 0.5 * streak, 0.0, 1.0)  # streaks along z, about half of the fringe
     patch = np.clip(0.5 + 0.3 * _standard(smooth_noise(rng, eb.shape, tuple(max(3, int(round(3.0 / st)) | 1)
                                                                          for st in steps))), 0.0, 1.0)
-    fringe = 0.75 * halo ** 0.8 * fingers
+    fringe = 0.9 * reach ** 0.6 * fingers
     frac = np.maximum(core, fringe) * (0.7 + 0.3 * patch)
-    marrow = np.isin(lab[box], (T.CANCELLOUS, T.EDEMA))
+    frac /= max(float(frac.max()), 1e-6)
     return box, np.where(marrow, frac, 0.0).astype(np.float32)

@@ -5,12 +5,15 @@ a label volume after ``phantom.label_volume``, no Qt.
   erector spinae, multifidus) where it borders another tissue, and thin intramuscular fat
   streaks in the paraspinal muscles (fibres run craniocaudally, so the streaks change slowly
   along z);
-- the abdominal contents as bowel loops in mesenteric fat instead of one uniform "viscera";
+- the superficial fascia, a thin interrupted line in the subcutaneous fat parallel to the skin;
+- the abdominal contents as discrete bowel loops with mesenteric vessels in mesenteric fat
+  (app.samples.bowel) instead of one uniform "viscera";
 - the aorta (left of the midline, bifurcating at L4 into the common iliac arteries) and the
   inferior vena cava (right), each in a rim of retroperitoneal fat, as ``labels.VESSEL``.
 
-The patterns are functions of the LPS position (sums of a few sinusoids with fixed phases), so
-the CT and the MR of a case show the same loops, planes and vessels.
+The patterns are functions of the LPS position (sums of a few sinusoids with fixed phases, and
+the bowel's seeded capsules), so the CT and the MR of a case show the same loops, planes and
+vessels.
 """
 
 from __future__ import annotations
@@ -19,11 +22,10 @@ import numpy as np
 
 from app.findings.model import Level
 from app.samples import labels as T
+from app.samples.bowel import paint_bowel
 from app.samples.cases import CaseSpec
-from app.samples.phantom import Grid, _Ellipse, _soft_layout, model_for
+from app.samples.phantom import Grid, _Ellipse, _soft_layout, model_for, psoas_key, psoas_of_key
 
-_BODY_HALF_DEPTH_MM = 16.0  # antero-posterior half depth of a lumbar body (phantom: 15-17.5 mm)
-_RETRO_FAT_MM = 25.0  # depth over which the bowel gives way to retroperitoneal fat in front of the spine
 FAT_PLANE_MM = 1.2  # width of the fat plane between two muscles
 _STREAK_HALF = 0.055  # half-width of an intramuscular fat streak in pattern units (~0.8 mm)
 
@@ -42,7 +44,8 @@ def _random_waves(seed: int, n: int, wavelength_mm: tuple[float, float]) -> tupl
     return tuple((float(a * kk), float(b * kk), float(c * kk), float(p)) for (a, b, c), kk, p in zip(d, k, ph, strict=True))
 
 
-_WAVES_BOWEL = _random_waves(18, 12, (16.0, 45.0))
+_WAVES_BOWEL = _random_waves(18, 12, (16.0, 45.0))  # breaks the intramuscular fat streaks
+_WAVES_MOTTLE = _random_waves(19, 8, (5.0, 11.0))  # gas bubbles in faeces
 
 
 class _Waves:
@@ -54,12 +57,14 @@ class _Waves:
         self.sin_xy = [np.sin(kx * x + ky * y).astype(np.float32) for kx, ky, _kz, _ph in waves]
         self.cos_xy = [np.cos(kx * x + ky * y).astype(np.float32) for kx, ky, _kz, _ph in waves]
 
-    def at(self, z: float) -> np.ndarray:
-        out = np.zeros_like(self.sin_xy[0])
+    def at_box(self, z: float, box: tuple[int, int, int, int]) -> np.ndarray:
+        """The pattern at height ``z`` on the index box (a0, a1, b0, b1) of the plane."""
+        a0, a1, b0, b1 = box
+        out = np.zeros((a1 - a0, b1 - b0), dtype=np.float32)
         for (_kx, _ky, kz, ph), sn, cs in zip(self.waves, self.sin_xy, self.cos_xy, strict=True):
             c = kz * z + ph
-            out += sn * np.float32(np.cos(c)) + cs * np.float32(np.sin(c))
-        return out / np.float32(np.sqrt(len(self.waves) / 2))  # SD ~1
+            out += sn[a0:a1, b0:b1] * np.float32(np.cos(c)) + cs[a0:a1, b0:b1] * np.float32(np.sin(c))
+        return out / np.float32(np.sqrt(len(self.waves) / 2))
 
 
 def _vessels(case: CaseSpec, ys: float, z: float) -> list[_Ellipse]:
@@ -85,9 +90,11 @@ def _vessels(case: CaseSpec, ys: float, z: float) -> list[_Ellipse]:
     return out
 
 
-def _muscle_masks(case: CaseSpec, x: np.ndarray, y: np.ndarray, ys: float) -> tuple[np.ndarray, np.ndarray]:
-    """(inside a paraspinal muscle, on the visible outline of a muscle) for spine offset ``ys``."""
-    lay = _soft_layout(case, ys)
+def _muscle_masks(case: CaseSpec, x: np.ndarray, y: np.ndarray, ys: float,
+                  psoas_t: float) -> tuple[np.ndarray, np.ndarray]:
+    """(inside a paraspinal muscle, on the visible outline of a muscle) for spine offset ``ys``
+    and psoas fraction ``psoas_t`` (the psoas the phantom painted at that height)."""
+    lay = _soft_layout(case, ys, psoas_t)
     muscles = lay.psoas + lay.paraspinal
     para = np.zeros(x.shape, dtype=bool)
     for e in lay.paraspinal:
@@ -102,39 +109,103 @@ def _muscle_masks(case: CaseSpec, x: np.ndarray, y: np.ndarray, ys: float) -> tu
     return para, band
 
 
+FASCIA_DEPTH_FRACTION = 0.4  # superficial fascia: this far into the subcutaneous fat from the skin
+FASCIA_MM = 0.7
+
+
+def _fascia_mask(case: CaseSpec, x: np.ndarray, y: np.ndarray, ys: float) -> np.ndarray:
+    """The superficial fascia: a thin, gently wavy, here and there interrupted line in the
+    subcutaneous fat, parallel to the skin (the membranous layer that splits the fat into a
+    superficial and a deep layer on CT and on T1)."""
+    lay = _soft_layout(case, ys)
+    depth = -lay.fat.signed_mm(x, y)  # mm inside the skin's inner surface
+    fat_t = lay.fat.ay - lay.inner.ay
+    target = FASCIA_DEPTH_FRACTION * fat_t + 1.2 * np.sin(0.045 * x + 0.03 * y) + 0.6 * np.sin(0.13 * x - 0.09 * y)
+    broken = np.sin(0.07 * x - 0.05 * y + 1.3) > -0.6
+    subcutaneous = lay.inner.q(x, y) > 1.0
+    return (np.abs(depth - target) < FASCIA_MM / 2) & broken & subcutaneous & (depth > 0)
+
+
+class _PlaneCache:
+    """What does not change from one plane of a grid to the next: the x, y of its points, the
+    wave patterns' x-y parts and the per-(spine offset, psoas) masks. Kept for the last grid
+    geometry, so the CT's chunks (same plane, other heights) share it (measured: the masks and
+    patterns were ~40 % of the CT's soft-tissue time when made per chunk)."""
+
+    def __init__(self, case: CaseSpec, grid: Grid) -> None:
+        x, y = grid.xy(np.arange(grid.n0, dtype=np.float64), np.arange(grid.n1, dtype=np.float64))
+        self.case = case
+        self.x = x.astype(np.float32)
+        self.y = y.astype(np.float32)
+        self.bowel = _Waves(_WAVES_BOWEL, self.x, self.y)
+        self.streak = _Waves(_WAVES_STREAK, self.x, self.y)
+        self.mottle = _Waves(_WAVES_MOTTLE, self.x, self.y)
+        self.masks: dict[tuple[float, int], tuple[np.ndarray, np.ndarray, tuple[int, int, int, int]]] = {}
+        self.in_viscera: dict[float, np.ndarray] = {}
+        self.fascia: dict[float, np.ndarray] = {}
+
+    def muscle(self, ys: float, pk: int) -> tuple[np.ndarray, np.ndarray, tuple[int, int, int, int]]:
+        """(paraspinal mask, muscle outline band, index box of the paraspinal mask)."""
+        if (ys, pk) not in self.masks:
+            para, band = _muscle_masks(self.case, self.x, self.y, ys, psoas_of_key(pk))
+            rows, cols = np.nonzero(para.any(axis=1))[0], np.nonzero(para.any(axis=0))[0]
+            box = (int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1) if rows.size else (0, 0, 0, 0)
+            self.masks[(ys, pk)] = (para, band, box)
+        return self.masks[(ys, pk)]
+
+    def soft(self, ys: float) -> tuple[np.ndarray, np.ndarray]:
+        """(inside the phantom's viscera outline, superficial fascia)."""
+        if ys not in self.in_viscera:
+            self.in_viscera[ys] = _soft_layout(self.case, ys).viscera.q(self.x, self.y) < 1.0
+            self.fascia[ys] = _fascia_mask(self.case, self.x, self.y, ys)
+        return self.in_viscera[ys], self.fascia[ys]
+
+
+_PLANES: dict = {}
+
+
+def _plane_cache(case: CaseSpec, grid: Grid) -> _PlaneCache:
+    key = (case, grid.origin_xy, grid.step0_xy, grid.step1_xy, grid.n0, grid.n1)
+    c = _PLANES.get(key)
+    if c is None:
+        _PLANES.clear()
+        c = _PLANES[key] = _PlaneCache(case, grid)
+    return c
+
+
 def refine_soft_labels(case: CaseSpec, lab: np.ndarray, grid: Grid, soft_quantum_mm: float = 1.0) -> None:
-    """Paint fat planes, intramuscular fat, bowel loops and the great vessels into ``lab``
-    (labels of ``grid``, [k, a, b], in place; ``soft_quantum_mm`` as given to
-    ``label_volume``). Only soft-tissue labels change."""
+    """Paint fat planes, intramuscular fat, the superficial fascia, bowel loops (app.samples.bowel)
+    and the great vessels into ``lab`` (labels of ``grid``, [k, a, b], in place;
+    ``soft_quantum_mm`` as given to ``label_volume``). Only soft-tissue labels change."""
     zs, ys_at = model_for(case).spine_y_at_z
-    x, y = grid.xy(np.arange(grid.n0, dtype=np.float64), np.arange(grid.n1, dtype=np.float64))
-    x = x.astype(np.float32)
-    y = y.astype(np.float32)
-    bowel, streak = _Waves(_WAVES_BOWEL, x, y), _Waves(_WAVES_STREAK, x, y)
-    masks: dict[float, tuple[np.ndarray, np.ndarray]] = {}
+    pc = _plane_cache(case, grid)
+    x, y = pc.x, pc.y
     for k, z in enumerate(grid.z):
         ys = float(np.round(np.interp(z, zs, ys_at) / soft_quantum_mm)) * soft_quantum_mm
-        if ys not in masks:
-            masks[ys] = _muscle_masks(case, x, y, ys)
-        para, band = masks[ys]
+        pk = int(psoas_key(case, np.array([z]))[0])
+        para, band, pbox = pc.muscle(ys, pk)
+        in_viscera, fascia = pc.soft(ys)
         plane = lab[k]
         soft = np.isin(plane, (T.MUSCLE, T.VISCERA, T.FAT))
         # the phantom's "viscera" also fills the gaps beside and behind the vertebra: there it
         # is paravertebral fat (beside the body) and muscle (among the posterior elements)
         visc = plane == T.VISCERA
-        front = ys - _BODY_HALF_DEPTH_MM
         plane[visc & (y > ys + 8.0)] = T.MUSCLE
-        # bowel loops (solid) in mesenteric fat: fat along the contours between the loops, more
-        # of it towards the spine (retroperitoneal fat), all fat beside and in front of the body
+        # the abdominal cavity (with the radiographs' gas pockets) becomes mesenteric and
+        # retroperitoneal fat with discrete bowel loops and mesenteric vessels in it
         visc = plane == T.VISCERA
-        b = bowel.at(float(z))
-        toward_spine = np.clip((y - (front - _RETRO_FAT_MM)) / _RETRO_FAT_MM, 0.0, 1.0)
-        plane[visc & (np.abs(b) < 0.12 + 1.5 * toward_spine ** 2)] = T.FAT
-        # intramuscular fat streaks (paraspinal muscles only: the psoas is lean)
-        st = streak.at(float(z))
-        plane[(plane == T.MUSCLE) & para & (np.abs(st) < _STREAK_HALF) & (b > 0.2)] = T.FAT  # broken lines
+        cavity = visc | ((plane == T.AIR) & in_viscera)
+        plane[cavity] = T.FAT
+        paint_bowel(case, plane, cavity, grid, float(z), x, y, lambda box, zz=float(z): pc.mottle.at_box(zz, box))
+        # intramuscular fat streaks (paraspinal muscles only: the psoas is lean), broken lines
+        a0, a1, b0, b1 = pbox
+        b = pc.bowel.at_box(float(z), pbox)
+        st = pc.streak.at_box(float(z), pbox)
+        sub = plane[a0:a1, b0:b1]
+        sub[(sub == T.MUSCLE) & para[a0:a1, b0:b1] & (np.abs(st) < _STREAK_HALF) & (b > 0.2)] = T.FAT
         # fat planes on the visible outline of each muscle
         plane[band & soft] = T.FAT
+        plane[fascia & (plane == T.FAT)] = T.FASCIA
         # great vessels in a rim of fat
         for e in _vessels(case, ys, float(z)):
             near = (np.abs(x - e.cx) < e.ax + 3.0) & (np.abs(y - e.cy) < e.ay + 3.0)

@@ -1,0 +1,235 @@
+"""Bowel loops of the abdomen as discrete tubes, for the CT and the MR (no Qt).
+
+A radiologist reads the abdomen in front of the lumbar spine as separate loops, each with a
+wall and its own content, in mesenteric fat with small vessels between them: small bowel
+(2-3 cm calibre) centrally, the colon (4-6 cm, haustrated, mottled faeces with gas) at the
+flanks (ascending right, descending left), the transverse colon hanging in front at L2-L3 and
+the sigmoid crossing in front of the sacrum. Gas rises: a loop with gas and fluid shows an
+air-fluid level, the gas on the anterior (non-dependent, smaller y) side of a supine patient.
+
+Each loop is a chain of capsules (segments with a radius) from a seeded random walk, so the
+CT and the MR of a case show the same loops; the radiographs' gas pockets
+(app.samples.anatomy_extra, label AIR inside the viscera) become short gas-filled loops here,
+so the gas a radiograph shows lies in a loop on the CT. ``paint_bowel`` paints one axial plane.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.findings.model import Level
+from app.samples import labels as T
+from app.samples.cases import CaseSpec
+from app.samples.phantom import Grid, model_for
+
+# content of a loop
+FLUID, CHYME, FAECES, GAS = "fluid", "chyme", "faeces", "gas"
+MESENTERIC_FAT_MM = 1.5  # fat rim painted round each loop before it (loops touch across thin fat)
+_N_SMALL_BOWEL = 135
+_N_MESENTERIC_VESSELS = 40
+
+
+@dataclass(frozen=True)
+class Loop:
+    """A bowel loop: capsules [n, 7] = (x0, y0, z0, x1, y1, z1, radius) in LPS mm."""
+
+    capsules: np.ndarray
+    content: str
+    wall_mm: float
+    gas_fraction: float  # of the diameter, on the anterior side (air-fluid level)
+
+    @property
+    def fluid_level_y(self) -> float:
+        """y (mm) of the air-fluid level: ``gas_fraction`` of the mean diameter behind the most
+        anterior point of the lumen (gas collects in the non-dependent part of the loop)."""
+        c = self.capsules
+        front = float(np.minimum(c[:, 1], c[:, 4]).min() - c[:, 6].max())
+        return front + 2.0 * self.gas_fraction * float(c[:, 6].mean())
+
+    @property
+    def z_range(self) -> tuple[float, float]:
+        c = self.capsules
+        r = float(c[:, 6].max())
+        return float(np.minimum(c[:, 2], c[:, 5]).min()) - r, float(np.maximum(c[:, 2], c[:, 5]).max()) + r
+
+
+@dataclass(frozen=True)
+class BowelModel:
+    loops: tuple[Loop, ...]
+    vessels: np.ndarray  # capsules [n, 7] of mesenteric vessels
+
+
+def _walk(rng: np.random.Generator, start: np.ndarray, n: int, step: tuple[float, float], radius: tuple[float, float],
+          lo: np.ndarray, hi: np.ndarray, turn: float = 0.9) -> np.ndarray:
+    """A random walk of ``n`` capsules reflected into the box [lo, hi]."""
+    p = start.astype(np.float64)
+    d = rng.standard_normal(3)
+    d[2] *= 0.6  # loops run more across than up and down
+    d /= np.linalg.norm(d)
+    out = []
+    for _ in range(n):
+        d = d + turn * rng.standard_normal(3) * np.array([1.0, 1.0, 0.6])
+        d /= np.linalg.norm(d)
+        q = p + d * rng.uniform(*step)
+        for i in range(3):  # reflect at the box
+            if q[i] < lo[i] or q[i] > hi[i]:
+                d[i] = -d[i]
+                q[i] = min(max(q[i], lo[i]), hi[i])
+        out.append((*p, *q, rng.uniform(*radius)))
+        p = q
+    return np.array(out)
+
+
+def _chain(points: list[tuple[float, float, float]], radii: list[float]) -> np.ndarray:
+    return np.array([(*a, *b, r) for a, b, r in zip(points[:-1], points[1:], radii, strict=False)])
+
+
+def _haustra(rng: np.random.Generator, a: np.ndarray, b: np.ndarray, r: float, n: int) -> np.ndarray:
+    """The colon from ``a`` to ``b`` as ``n`` short capsules whose radius swells and narrows
+    (haustra, ~15 mm apart)."""
+    t = np.linspace(0.0, 1.0, n + 1)
+    pts = a[None, :] + (b - a)[None, :] * t[:, None]
+    pts[1:-1] += rng.normal(0.0, 2.5, size=(n - 1, 3))
+    radii = [r * (0.82 + 0.18 * abs(math.sin(2.2 * k))) for k in range(n)]
+    return _chain([tuple(p) for p in pts], radii)
+
+
+def build_bowel(case: CaseSpec) -> BowelModel:
+    """The case's bowel loops (seeded by the case)."""
+    g = model_for(case).geometry
+    rng = np.random.default_rng([case.seed, 18])
+    zs, ys_at = model_for(case).spine_y_at_z
+    s = 1.0 if not case.adolescent else 0.9
+    z_l1 = float(g.poses[Level.L1].origin[2])
+    z_l3 = float(g.poses[Level.L3].origin[2])
+    z_s1 = float(g.poses[Level.S1].origin[2])
+    ys = float(np.interp(z_l3, zs, ys_at))
+    front = ys - 16.0  # anterior surface of the vertebral bodies
+    loops: list[Loop] = []
+    # colon: ascending (patient right = -x), descending (left = +x), transverse, sigmoid
+    xc = 92.0 * s
+    yc = front - 28.0
+    top, bottom = z_l1 + 10.0, z_s1 + 10.0
+    loops.append(Loop(_haustra(rng, np.array([-xc, yc, bottom - 25.0]), np.array([-xc, yc - 5, top]), 24.0 * s, 12),
+                      FAECES, 1.5, 0.25))  # caecum and ascending colon
+    loops.append(Loop(_haustra(rng, np.array([xc, yc, bottom]), np.array([xc + 3, yc, top + 10.0]), 17.0 * s, 11),
+                      FAECES, 1.5, 0.2))  # descending colon
+    zt = float(g.poses[Level.L2].origin[2]) + 5.0
+    yt = front - 85.0
+    loops.append(Loop(_chain([(-xc, yc - 5, top), (-50.0, yt, zt), (0.0, yt - 10.0, zt - 25.0), (50.0, yt, zt),
+                              (xc + 3, yc, top + 10.0)], [22.0 * s, 21.0 * s, 21.0 * s, 20.0 * s]), FAECES, 1.5, 0.45))
+    zsig = z_s1 - 30.0
+    loops.append(Loop(_chain([(xc, yc, bottom), (60.0, front - 55.0, zsig + 10.0), (10.0, front - 60.0, zsig - 5.0),
+                              (-25.0, front - 35.0, zsig - 25.0), (0.0, front - 10.0, zsig - 55.0)],
+                             [15.0, 14.0, 14.0, 15.0]), FAECES, 1.5, 0.3))  # sigmoid to the rectum
+    # small bowel: central, below the transverse colon, in front of the retroperitoneum
+    lo = np.array([-70.0 * s, front - 110.0, z_s1 - 60.0])
+    hi = np.array([70.0 * s, front - 22.0, z_l1 + 5.0])  # jejunum up to L1 behind the transverse colon
+    kinds = (FLUID, CHYME, FLUID, CHYME, GAS, FLUID, CHYME)
+    for _ in range(_N_SMALL_BOWEL):
+        kind = kinds[int(rng.integers(len(kinds)))]
+        r = (9.0, 13.0) if kind != CHYME else (6.0, 9.0)  # collapsed loops are thin
+        start = lo + (hi - lo) * rng.random(3)
+        caps = _walk(rng, start, int(rng.integers(3, 7)), (12.0, 22.0), (r[0] * s, r[1] * s), lo, hi)
+        gas = {FLUID: float(rng.choice((0.0, 0.0, 0.25, 0.4))), CHYME: 0.0, GAS: 0.8}[kind]
+        loops.append(Loop(caps, kind, float(rng.uniform(1.3, 2.2)), gas))
+    # the radiographs' gas pockets, each in a short gas-filled loop
+    from app.samples.anatomy_extra import PART_GAS  # imports phantom
+
+    for op in model_for(case).ops:
+        if op.part == PART_GAS:
+            c, hmax = op.shape.centre, float(max(op.shape.half))
+            ax = op.shape.axes[:, 0] * hmax * 0.5
+            loops.append(Loop(np.array([(*(c - ax), *(c + ax), hmax + 3.0)]), GAS, 1.5, 0.75))
+    # mesenteric vessels: from the root (in front of L3, left of the midline) fanning out to the loops
+    root = np.array([5.0, front - 30.0, z_l3 + 5.0])
+    vessels = []
+    for _ in range(_N_MESENTERIC_VESSELS):  # each a gently curved branch, tapering
+        tip = lo + (hi - lo) * rng.random(3)
+        pts = [root + (tip - root) * t + rng.normal(0.0, 6.0, 3) * math.sin(math.pi * t) for t in (0.0, 0.3, 0.6, 1.0)]
+        r = float(rng.uniform(0.8, 1.6))
+        vessels += [(*a, *b, r * (1.0 - 0.15 * i)) for i, (a, b) in enumerate(itertools.pairwise(pts))]
+    return BowelModel(tuple(loops), np.array(vessels))
+
+
+_CACHE: dict = {}
+
+
+def bowel_for(case: CaseSpec) -> BowelModel:
+    m = _CACHE.get(case)
+    if m is None:
+        _CACHE.clear()
+        m = _CACHE[case] = build_bowel(case)
+    return m
+
+
+def _xy_box(grid: Grid, lo: tuple[float, float], hi: tuple[float, float]) -> tuple[int, int, int, int] | None:
+    """Index box (a0, a1, b0, b1) of the plane points inside the x-y rectangle [lo, hi]."""
+    m = np.array([[grid.step0_xy[0], grid.step1_xy[0]], [grid.step0_xy[1], grid.step1_xy[1]]])
+    corners = np.array([[lo[0], lo[1]], [hi[0], hi[1]], [lo[0], hi[1]], [hi[0], lo[1]]]) - np.array(grid.origin_xy)
+    ab = corners @ np.linalg.inv(m).T
+    a0, a1 = max(int(math.floor(ab[:, 0].min())), 0), min(int(math.ceil(ab[:, 0].max())) + 1, grid.n0)
+    b0, b1 = max(int(math.floor(ab[:, 1].min())), 0), min(int(math.ceil(ab[:, 1].max())) + 1, grid.n1)
+    return (a0, a1, b0, b1) if a0 < a1 and b0 < b1 else None
+
+
+def _capsule_fields(caps: np.ndarray, grid: Grid, z: float, x: np.ndarray, y: np.ndarray):
+    """Per capsule crossing the plane at ``z``: (index box (a0, a1, b0, b1), signed distance mm
+    (negative inside))."""
+    zlo = np.minimum(caps[:, 2], caps[:, 5]) - caps[:, 6]
+    zhi = np.maximum(caps[:, 2], caps[:, 5]) + caps[:, 6]
+    for x0, y0, z0, x1, y1, z1, r in caps[(z >= zlo) & (z <= zhi)].tolist():  # floats: float32 arithmetic below
+        box = _xy_box(grid, (min(x0, x1) - r - 1, min(y0, y1) - r - 1), (max(x0, x1) + r + 1, max(y0, y1) + r + 1))
+        if box is None:
+            continue
+        a0, a1, b0, b1 = box
+        px, py = x[a0:a1, b0:b1], y[a0:a1, b0:b1]
+        dx, dy, dz = x1 - x0, y1 - y0, z1 - z0
+        ll = dx * dx + dy * dy + dz * dz
+        t = np.clip(((px - x0) * dx + (py - y0) * dy + (z - z0) * dz) / max(ll, 1e-9), 0.0, 1.0)
+        d = np.sqrt((px - x0 - t * dx) ** 2 + (py - y0 - t * dy) ** 2 + (z - z0 - t * dz) ** 2) - r
+        yield (a0, a1, b0, b1), d.astype(np.float32)
+
+
+def paint_bowel(case: CaseSpec, plane: np.ndarray, cavity: np.ndarray, grid: Grid, z: float, x: np.ndarray,
+                y: np.ndarray, mottle: Callable[[tuple[int, int, int, int]], np.ndarray]) -> None:
+    """Paint the bowel into one axial ``plane`` of labels (in place) where ``cavity`` (the
+    abdominal cavity, already mesenteric fat) allows: vessels in the fat, then each loop over
+    a rim of fat: wall (viscera label), content (fluid, chyme = viscera, faeces with gas
+    bubbles where ``mottle(box)`` (a field of SD 1 on an index box) > 1.1, gas) with the gas anterior above an air-fluid level."""
+    model = bowel_for(case)
+    for box, d in _capsule_fields(model.vessels, grid, z, x, y):
+        a0, a1, b0, b1 = box
+        sub, cav = plane[a0:a1, b0:b1], cavity[a0:a1, b0:b1]
+        sub[(d < 0) & cav & (sub == T.FAT)] = T.VESSEL
+    for loop in model.loops:
+        zlo, zhi = loop.z_range
+        if z < zlo or z > zhi:
+            continue
+        fields = list(_capsule_fields(loop.capsules, grid, z, x, y))
+        if not fields:
+            continue
+        a0 = min(f[0][0] for f in fields)
+        a1 = max(f[0][1] for f in fields)
+        b0 = min(f[0][2] for f in fields)
+        b1 = max(f[0][3] for f in fields)
+        d = np.full((a1 - a0, b1 - b0), np.inf, dtype=np.float32)
+        for (c0, c1, e0, e1), dc in fields:
+            sl = (slice(c0 - a0, c1 - a0), slice(e0 - b0, e1 - b0))
+            np.minimum(d[sl], dc, out=d[sl])
+        sub, cav = plane[a0:a1, b0:b1], cavity[a0:a1, b0:b1]
+        py = y[a0:a1, b0:b1]
+        sub[cav & (d < MESENTERIC_FAT_MM)] = T.FAT
+        sub[cav & (d < 0)] = T.VISCERA  # wall
+        inside = cav & (d < -loop.wall_mm)
+        content = {FLUID: T.BOWEL_FLUID, CHYME: T.VISCERA, FAECES: T.FAECES, GAS: T.BOWEL_FLUID}[loop.content]
+        sub[inside] = content
+        if loop.content == FAECES:
+            sub[inside & (mottle((a0, a1, b0, b1)) > 1.1)] = T.BOWEL_GAS
+        if loop.gas_fraction > 0:  # gas rises to the front: one flat air-fluid level per loop
+            sub[inside & (py < loop.fluid_level_y)] = T.BOWEL_GAS
