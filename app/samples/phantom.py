@@ -233,16 +233,21 @@ def vertebral_body_inside(q0: np.ndarray, q1: np.ndarray, q2: np.ndarray, half: 
     return rho ** n + (np.abs(q2) / a2_eff) ** n <= 1.0
 
 
+BODY_SIDE_CORTEX_MM = 0.8
+BODY_KIDNEY_MM = 3.0  # how far the posterior wall of a lumbar body is pushed in at the mid-line
+
+
 def body_ops(ops: list, origin: np.ndarray, axes: np.ndarray, half: tuple[float, float, float],
-             kidney_mm: float = 3.0) -> None:
+             kidney_mm: float = BODY_KIDNEY_MM) -> None:
     """A vertebral body (``vertebral_body_inside``) as bone: a thin cortex on the sides (0.8 mm),
     denser endplates (0.4 mm of cortex over 0.9 mm of endplate bone, following the cupping), and
     cancellous bone inside."""
     extra = {"kidney_mm": kidney_mm, "cupping_mm": 1.3, "rim_exponent": 8.0}
     body = Shape("vb", origin, axes, half, exponent=2.3, waist=0.09, extra=extra)
     ops.append(Op(P_OUTER, body, T.CORTICAL, 1))
-    ops.append(Op(P_INNER, body.shrunk(0.8, 0.4), T.ENDPLATE, 2, only_on=frozenset({T.CORTICAL})))
-    ops.append(Op(P_INNER, body.shrunk(0.8, 1.3), T.CANCELLOUS, 1))
+    side = BODY_SIDE_CORTEX_MM
+    ops.append(Op(P_INNER, body.shrunk(side, 0.4), T.ENDPLATE, 2, only_on=frozenset({T.CORTICAL})))
+    ops.append(Op(P_INNER, body.shrunk(side, 1.3), T.CANCELLOUS, 1))
 
 
 def cylinder(a, b, r0: float, r1: float, extend: float = 0.0) -> Shape:
@@ -309,7 +314,7 @@ def _vertebra_ops(model: Model, lv: Level) -> None:
     R = pose.axes
 
     # vertebral body: rounded rims, concave waist and endplates, kidney-shaped cross-section
-    body_ops(ops, pose.origin, R, (hx, hy, hz), kidney_mm=(1.5 if lv is Level.S1 else 3.0) * s)
+    body_ops(ops, pose.origin, R, (hx, hy, hz), kidney_mm=(0.5 if lv is Level.S1 else 1.0) * BODY_KIDNEY_MM * s)
 
     if lv is Level.S1:
         _sacrum_ops(model, pose)
@@ -396,7 +401,10 @@ def _vertebra_ops(model: Model, lv: Level) -> None:
     _bone(ops, tip, 10, cortex=1.2)
 
 
-LAMINA_SLOPE_DEG = 20.0
+# how far the lamina's upper edge leans forwards. 0: sloping it 10-20 deg brought it next to the
+# pars on the obliques and the neck of the Scotty dog fell under its contrast threshold at L3-L4
+# (test_scotty_dog, case 4: 0.048 at 10 deg, 0.06 at 0)
+LAMINA_SLOPE_DEG = 0.0
 
 
 def _lamina(arch: Pose, sx: float, canal_half_w: float, s: float, hyp: float) -> tuple[Shape, Shape]:
@@ -472,8 +480,7 @@ def _sacrum_ops(model: Model, pose: Pose) -> None:
 
     sacrum_ops(model, pose)
     # the S1 laminae: below the L5-S1 interlaminar space (the L5 inferior articular processes sit above them)
-    dorsal1 = Shape("sq", pose.to_lps((0.0, (hy + 17) * s, -10 * s)), R @ _rot_x(-20.0), (18 * s, 3.0 * s, 10 * s),
-                    exponent=2.4)
+    dorsal1 = Shape("sq", pose.to_lps((0.0, (hy + 17) * s, -10 * s)), R, (18 * s, 3.0 * s, 9 * s), exponent=3.0)
     _bone(ops, dorsal1, 11, cortex=1.2)
     crest = Shape("sq", pose.to_lps((0.0, (hy + 22) * s, -6 * s)), R, (3 * s, 5 * s, 9 * s), exponent=3.0)
     _bone(ops, crest, 10, cortex=1.2)

@@ -106,9 +106,14 @@ class _SacrumHalf:
         m = (x / np.maximum(w, 0.1)) ** 4 + (np.abs(d - dc) / np.maximum(th, 0.1)) ** 3 <= 1.0
         m &= (w > 0) & (th > 0)
         # above the S1 body centre: the top of the alae, below the S1 endplate, sloping down
-        # laterally and rounded into the lateral border
-        hx, _hy, hz = self.s1_half
+        # laterally and rounded into the lateral border; behind the body (canal, lateral masses)
+        # the top is lower, at the S1 laminae: the S1 pedicles and superior articular processes
+        # (separate shapes) stand on it, and the L5 pars and inferior articular processes above
+        # it stay clear of the sacrum on the obliques
+        hx, hy, hz = self.s1_half
         top = 0.85 * hz - 0.12 * np.maximum(x - (hx - 4.0 * s), 0.0) - 4.0 * (x / np.maximum(w + shrink, 1.0)) ** 8
+        behind = np.clip((d - (hy - 4.0 * s)) / (6.0 * s), 0.0, 1.0)
+        top = top - behind * (top + 2.0 * s)
         m &= (ell >= 0) | (z <= top - shrink)
         return m
 
