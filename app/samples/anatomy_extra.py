@@ -221,16 +221,13 @@ def _ilium_ops(model: phantom.Model) -> None:
         j = c + np.array([sx * (ala_edge - 1.5 * s), 6 * s, -12 * s])
         gap = 2.5
         _clip_sacral_ala(model, j, n)
-        aur_c = j + n * (gap + 9 * s)
+        aur_c = j + n * (gap + 6 * s)
         auricular = phantom.Shape("sq", aur_c, np.stack([n, t, np.array([0.0, 0.0, 1.0])], axis=1),
-                                  (9 * s, 21 * s, 26 * s), exponent=2.4, clip=(j + n * gap, -n))
-        # merging into the wing, with a thin cortex (0.7 mm) but a dense joint face (the
-        # subchondral plate, a dense line along the joint on the AP); a 1.6 mm cortical shell all
-        # round showed it as a ring ("a balloon") beside the joint
-        ops.append(phantom.Op(phantom.P_OUTER, auricular, labels.CORTICAL, PART_ILIUM))
-        inner = auricular.shrunk(0.7)
-        inner.clip = (j + n * (gap + 0.7), -n)
-        ops.append(phantom.Op(phantom.P_INNER, inner, labels.CANCELLOUS, PART_ILIUM))
+                                  (6 * s, 19 * s, 25 * s), exponent=2.2, clip=(j + n * gap, -n))
+        # marrow merging into the thick joint end of the wing, with no cortex of its own but the
+        # dense joint face (the subchondral plate, a line along the joint on the AP): a cortical
+        # shell all round showed it as an oval ring ("a balloon") beside the joint on every view
+        ops.append(phantom.Op(phantom.P_OUTER, auricular, labels.CANCELLOUS, PART_ILIUM))
         plate = phantom.Shape("sq", j + n * (gap + 0.8), auricular.axes, (0.8, 19 * s, 24 * s), exponent=2.5)
         ops.append(phantom.Op(phantom.P_INNER, plate, labels.CORTICAL, PART_ILIUM,
                               only_on=frozenset({labels.CANCELLOUS, labels.CORTICAL})))
