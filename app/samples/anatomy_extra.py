@@ -136,10 +136,21 @@ class _IliacWing:
         return s * (1.5 + crest + joint + low + arcuate)
 
     def __call__(self, q0: np.ndarray, q1: np.ndarray, q2: np.ndarray, shrink: float) -> np.ndarray:
+        # the plate fills a small part of its box: the full test runs only on the points within
+        # the thickest half-thickness of the mid-surface (measured: the wing was a third of an
+        # oblique's render time when every point of its box took the full test)
         x = q0 + np.float32(self.box_c[0] - self.arc_c[0])
         y = q1 + np.float32(self.box_c[1] - self.arc_c[1])
         z = q2 + np.float32(self.box_c[2])
         r = np.sqrt(x * x + y * y)
+        near = np.abs(r - (self.r0 + self.flare * z)) <= 16.0 * self.s
+        out = np.zeros(np.shape(r), dtype=bool)
+        idx = np.nonzero(near)
+        if idx[0].size:
+            out[idx] = self._full(x[idx], y[idx], z[idx], r[idx], shrink)
+        return out
+
+    def _full(self, x: np.ndarray, y: np.ndarray, z: np.ndarray, r: np.ndarray, shrink: float) -> np.ndarray:
         u = (np.arctan2(y, x) - self.th0) / (self.th1 - self.th0)
         length = self.r0 * abs(self.th1 - self.th0)
         top = self.top(u)
