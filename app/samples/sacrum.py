@@ -6,7 +6,7 @@ bent along a circular arc in the mid-sagittal plane (the sacral kyphosis), whose
 narrows from the alae at S1 to the apex (a triangle with convex sides: wide over the auricular
 S1-S2, narrowing fast below S3), and whose depth shrinks caudally. The alae rise from the S1
 body laterally and slope down to the joints. Over it: the fused S1-S5 segments' vestigial discs as
-faint transverse ridges, four pairs of sacral foramina (round holes through the bone, converging
+faint transverse ridges, four pairs of sacral foramina (round lucencies through the front of the bone, converging
 caudally), the sacral canal, the median crest's tubercles, and a small coccyx of three segments.
 
 Sacral frame: the S1 pose (x = patient left, y' = posterior, z' = along the S1 endplate normal),
@@ -183,7 +183,7 @@ def sacrum_ops(model: P.Model, pose: P.Pose) -> None:
         cn = P.Shape("cyl", at(e, front + (4.5 - 1.5 * t) * s), frame(e),
                      ((11.0 - 6.0 * t) * s, (4.5 - 2.0 * t) * s, 3.6 * s))
         ops.append(P.Op(P.P_CANAL, cn, T.EPIDURAL_FAT, 12))
-    # the sacral foramina: four pairs of round holes through the bone, converging caudally
+    # the sacral foramina: four pairs of round holes, converging caudally
     for k, ell in enumerate(JUNCTIONS_MM):
         e = ell * s
         t = e / arc.length
@@ -191,8 +191,11 @@ def sacrum_ops(model: P.Model, pose: P.Pose) -> None:
         x = (27.0 - 4.0 * k) * s
         r = (5.0 - 0.8 * k) * s
         for sx in (1.0, -1.0):  # along the AP beam (patient y), so that the AP shows them round
+            # through the front of the bone only (the anterior foramina; the canal and lateral
+            # masses stay behind them): holes through the whole depth read as punched-out black
+            # discs on the AP, not as the faint round lucencies of a film
             c = at(e, 0.0, sx * x)
-            a, b = c - np.array([0.0, 1.2 * front, 0.0]), c + np.array([0.0, 1.2 * front + 10.0 * s, 0.0])
+            a, b = c - np.array([0.0, 1.2 * front, 0.0]), c + np.array([0.0, 0.3 * front, 0.0])
             ops.append(P.Op(P.P_CANAL, P.cylinder(a, b, r, r), T.EPIDURAL_FAT, 12,
                             only_on=frozenset(T.BONE_LABELS)))
     # the median crest: a tubercle behind each of S2-S4 (S1's is the spinous process kept by the caller)
