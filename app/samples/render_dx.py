@@ -33,6 +33,7 @@ DX_ROWS = 1840  # 368 x 294 mm at the detector: a 35 x 43 cm cassette, collimate
 DX_COLS = 1472
 DX_DEPTH_STEP_MM = 0.6  # ray step through the spine slab
 DX_SOFT_STEP_MM = 1.25  # ray step through the (anti-aliased) soft tissue
+DX_DEPTH_PHASES = (0.0, 0.5, 0.25, 0.75)  # per-column sample offsets along the ray (x step), interleaved
 DX_SUBSAMPLE = 2  # ray sums computed on every 2nd pixel, then interpolated (before the blur)
 DX_PSOAS_PROFILES = 26  # soft-tissue ray-sum profiles along the psoas' growth (~7 mm of height apart)
 
@@ -153,32 +154,39 @@ def render_line_integrals(case: CaseSpec, view_key: str) -> np.ndarray:
     col0 = c[:2] - u[:2] * (proj.cols - 1) / 2 * px
     zs = c[2] + ((proj.rows - 1) / 2 - np.arange(proj.rows)) * px
     out = _soft_ray_sums(case, proj, zs)
-    # the slab through the spine: labels minus the soft tissue already counted
-    origin = col0 - d[:2] * (fine_half - step / 2)
+    # the slab through the spine: labels minus the soft tissue already counted. The columns are
+    # sampled in DX_DEPTH_PHASES interleaved groups, each with its sample points along the rays
+    # shifted by a fraction of the step (a dither): with one phase for every ray, a surface
+    # nearly parallel to the rays gave chord lengths that jumped in whole steps from column to
+    # column, seen as contour bands. Same number of samples.
     zsp, ysp = model_for(case).spine_y_at_z
     yk = np.round(np.interp(zs, zsp, ysp)).astype(int)
-    a_idx = np.arange(n_fine, dtype=np.float64)
-    b_idx = np.arange(proj.cols, dtype=np.float64)
-    xg = origin[0] + a_idx[:, None] * d[0] * step + b_idx[None, :] * u[0] * px
-    yg = origin[1] + a_idx[:, None] * d[1] * step + b_idx[None, :] * u[1] * px
     pk = psoas_key(case, zs)
-    soft_mu = {(yv, pv): mu[_soft_2d(case, xg, yg, float(yv), psoas_t=psoas_of_key(pv))]
-               for yv, pv in set(zip(yk.tolist(), pk.tolist(), strict=True))}
+    keys = set(zip(yk.tolist(), pk.tolist(), strict=True))
     mu_canc = float(mu[T.CANCELLOUS])
-    chunk = 48
-    for r0 in range(0, proj.rows, chunk):
-        r1 = min(proj.rows, r0 + chunk)
-        grid = Grid((float(origin[0]), float(origin[1])), (float(d[0] * step), float(d[1] * step)),
-                    (float(u[0] * px), float(u[1] * px)), n_fine, proj.cols, tuple(float(z) for z in zs[r0:r1]))
-        lab = label_volume(case, grid)
-        soft = np.stack([soft_mu[(int(yv), int(pv))] for yv, pv in zip(yk[r0:r1], pk[r0:r1], strict=True)])
-        out[r0:r1] += (mu[lab] - soft).sum(axis=1, dtype=np.float64) * step
-        k, a, b = np.nonzero(lab == T.CANCELLOUS)
-        if k.size:
-            fac = trabecular_factor(xg[a, b], yg[a, b], zs[r0 + k])
-            extra = np.bincount(k * proj.cols + b, weights=(fac - 1.0) * mu_canc * step,
-                                minlength=(r1 - r0) * proj.cols)
-            out[r0:r1] += extra.reshape(r1 - r0, proj.cols)
+    a_idx = np.arange(n_fine, dtype=np.float64)
+    G = len(DX_DEPTH_PHASES)
+    for g, phase in enumerate(DX_DEPTH_PHASES):
+        n1 = len(range(g, proj.cols, G))
+        origin = col0 + u[:2] * px * g - d[:2] * (fine_half - step * phase)
+        b_idx = np.arange(n1, dtype=np.float64)
+        xg = origin[0] + a_idx[:, None] * d[0] * step + b_idx[None, :] * u[0] * px * G
+        yg = origin[1] + a_idx[:, None] * d[1] * step + b_idx[None, :] * u[1] * px * G
+        soft_mu = {(yv, pv): mu[_soft_2d(case, xg, yg, float(yv), psoas_t=psoas_of_key(pv))] for yv, pv in keys}
+        chunk = 48
+        for r0 in range(0, proj.rows, chunk):
+            r1 = min(proj.rows, r0 + chunk)
+            grid = Grid((float(origin[0]), float(origin[1])), (float(d[0] * step), float(d[1] * step)),
+                        (float(u[0] * px * G), float(u[1] * px * G)), n_fine, n1, tuple(float(z) for z in zs[r0:r1]))
+            lab = label_volume(case, grid)
+            soft = np.stack([soft_mu[(int(yv), int(pv))] for yv, pv in zip(yk[r0:r1], pk[r0:r1], strict=True)])
+            acc = (mu[lab] - soft).sum(axis=1, dtype=np.float64) * step
+            k, a, b = np.nonzero(lab == T.CANCELLOUS)
+            if k.size:
+                fac = trabecular_factor(xg[a, b], yg[a, b], zs[r0 + k])
+                extra = np.bincount(k * n1 + b, weights=(fac - 1.0) * mu_canc * step, minlength=(r1 - r0) * n1)
+                acc += extra.reshape(r1 - r0, n1)
+            out[r0:r1, g::G] += acc
     return _upsample(out, f, full_proj.rows, full_proj.cols)
 
 
