@@ -44,7 +44,8 @@ _SKIPPED_WORDS = (("error", "unreadable"), ("duplicate", "duplicate"), ("non-ima
 
 
 def skipped_summary(skipped) -> tuple[str, bool]:
-    """("Not shown: 1 unreadable, 2 not DICOM", True): the skipped files by kind, and whether
+    """("1 unreadable, 2 not DICOM — not shown", True): the skipped files by kind (first, so a
+    narrow browser column still shows them), and whether
     any is a problem (an unreadable or ungroupable DICOM file) rather than a companion file such
     as a README, a DICOMDIR or a duplicate copy."""
     counts: dict[str, int] = {}
@@ -53,7 +54,7 @@ def skipped_summary(skipped) -> tuple[str, bool]:
         counts[cat] = counts.get(cat, 0) + 1
     parts = [f"{counts[c]} {w}" for c, w in _SKIPPED_WORDS if counts.get(c)]
     problem = bool(counts.get("error"))
-    return ("\u26a0 " if problem else "") + "Not shown: " + ", ".join(parts), problem
+    return ("\u26a0 " if problem else "") + ", ".join(parts) + " \u2014 not shown", problem
 
 
 class StudyBrowser(QTreeWidget):

@@ -24,7 +24,7 @@ def test_companion_files_are_listed_quietly(qtbot, tmp_path):
     b, top = _browser_rows(scan_paths([str(tmp_path)]))
     qtbot.addWidget(b)
     row = top[-1]
-    assert row.text(0) == "Not shown: 2 not DICOM"
+    assert row.text(0) == "2 not DICOM \u2014 not shown"
     assert sorted(row.child(i).text(0) for i in range(row.childCount())) == [
         "README.md: not DICOM", "reference_read.json: not DICOM"]
 
@@ -39,6 +39,6 @@ def test_an_unreadable_dicom_file_is_a_warning_named_with_its_problem(qtbot, tmp
     b, top = _browser_rows(scan_paths([str(tmp_path)]))
     qtbot.addWidget(b)
     row = top[-1]
-    assert row.text(0).startswith("\u26a0 Not shown: 1 unreadable")
-    assert row.text(0).endswith("1 not DICOM")
+    assert row.text(0).startswith("\u26a0 1 unreadable")
+    assert row.text(0).endswith("1 not DICOM \u2014 not shown")
     assert any(row.child(i).text(0).startswith("cut.dcm: ") for i in range(row.childCount()))
