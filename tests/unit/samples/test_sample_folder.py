@@ -43,10 +43,11 @@ def _same_but_for_lossy_coding(a: Path, b: Path) -> bool:
     return da == db and pa.shape == pb.shape and int(np.abs(pa - pb).max()) <= LOSSY_TOLERANCE
 
 
-# Regenerating all six cases takes about 6 minutes of 2 cores (9 CPU minutes): the suite checks
-# two that use every renderer (case 01: radiographs + MR of an adolescent; case 04: radiographs,
-# CT and MR of an adult slip); `make samples-check` (run by .ci/run) checks all six.
-SUITE_CASES = (1, 4)
+# Regenerating all six cases takes about 7 minutes of 2 cores (13 CPU minutes, 2026-11-29): the
+# suite checks case 04, which uses every renderer (radiographs, CT and MR of an adult slip; case 01
+# was dropped from the suite when the renderers grew: `make test` reached 14 min in CI);
+# `make samples-check` (run by .ci/run) checks all six.
+SUITE_CASES = (4,)
 
 
 def _check_regenerated(out: Path, numbers: list[int] | None) -> None:
@@ -61,7 +62,7 @@ def _check_regenerated(out: Path, numbers: list[int] | None) -> None:
 
 
 @pytest.mark.slow
-def test_isthmus_samples_reproduces_two_sample_cases_byte_for_byte(tmp_path):
+def test_isthmus_samples_reproduces_a_sample_case_byte_for_byte(tmp_path):
     _check_regenerated(tmp_path / "regen", list(SUITE_CASES))
 
 
