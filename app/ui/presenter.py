@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 
+import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.ui.browser import StudyBrowser
@@ -149,11 +150,13 @@ class StudyPresenter(QObject):
     def _on_loaded(self, key: str, obj, prep) -> None:
         # one viewport per event-loop turn: the GUI thread never does several renders in a row
         for i, v in enumerate(self._views_for(key)):
-            QTimer.singleShot(i * 25, lambda v=v, cell=v.cell: self._show(v, cell, key, obj, prep))
+            # the view is the timer's context: a view deleted meanwhile (study closed, layout
+            # changed) cancels its timer instead of being drawn into after its C++ side is gone
+            QTimer.singleShot(i * 25, v, lambda v=v, cell=v.cell: self._show(v, cell, key, obj, prep))
 
     def _show(self, v, cell, key, obj, prep) -> None:
-        if v.cell is not cell:  # the layout changed meanwhile
-            return
+        if v.cell is not cell or not shiboken6.isValid(v) or not shiboken6.isValid(v.image_item):
+            return  # the layout changed meanwhile, or the view is being deleted
         try:
             display, note = display_for_cell(v.cell, obj, prep)
         except (TypeError, ValueError) as exc:
@@ -171,7 +174,7 @@ class StudyPresenter(QObject):
             self.sig_first_image.emit(time.perf_counter())
             # the full loads start once this image has been painted (study_controller)
             view.after_paint_hooks.append(self.controller.release_loads)
-            QTimer.singleShot(1000, self.controller.release_loads)  # if that view is never painted
+            QTimer.singleShot(1000, self.controller, self.controller.release_loads)  # if that view is never painted
 
     def _on_failed(self, key: str, message: str) -> None:
         if not key:

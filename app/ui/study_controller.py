@@ -288,7 +288,7 @@ class StudyController(QObject):
         them already, at the first image's paint."""
         if self._hold_loads and self._held and not any(
                 w.tag[0] == "preview" and w.tag[2] == self._generation for w in self._workers.values()):
-            QTimer.singleShot(RELEASE_FALLBACK_MS, self.release_loads)
+            QTimer.singleShot(RELEASE_FALLBACK_MS, self, self.release_loads)
 
     def shutdown(self) -> None:
         self.cancel()

@@ -77,3 +77,29 @@ def test_window_loads_every_series_after_the_first_image(qtbot, tmp_path):
     assert first, "no first image"
     assert "load" not in starts[:first[0]]  # no full load had started when the first image came
     assert "load" in starts
+
+
+def test_closing_the_window_while_loaded_series_wait_to_be_drawn_raises_nothing(qtbot, tmp_path):
+    """A loaded series is drawn one view per event-loop turn (timers); a window deleted before
+    those timers fire cancels them instead of drawing into deleted views (a CI failure: 'Internal
+    C++ object (ImageItem) already deleted' in the next test's event loop)."""
+    import shiboken6
+
+    from app.ui.main_window import MainWindow
+
+    root = write_study(tmp_path / "study")
+    win = MainWindow()
+    win.resize(1200, 800)
+    win.show()
+    win.open_paths([str(root)])
+    qtbot.waitUntil(lambda: study_loaded(win), timeout=60_000)
+    keys = [v.cell.series_key for v in win.grid.views() if v.cell is not None and v.cell.series_key]
+    key = max(set(keys), key=keys.count)  # the CT: in several cells, drawn 25 ms apart
+    assert keys.count(key) >= 2
+    obj, prep = win.controller.loaded[key]
+    views = list(win.grid.views())
+    win.presenter._on_loaded(key, obj, prep)  # as when its load arrives: one timer per view
+    win.controller.shutdown()
+    shiboken6.delete(win)  # before those timers fire
+    assert not any(shiboken6.isValid(v) for v in views)
+    qtbot.wait(300)  # pytest-qt fails the test on any exception raised in the event loop meanwhile

@@ -417,7 +417,7 @@ class SliceView(QGraphicsView):
         if self.after_paint_hooks and self.display is not None:
             hooks, self.after_paint_hooks = self.after_paint_hooks, []
             for hook in hooks:
-                QTimer.singleShot(0, hook)
+                QTimer.singleShot(0, self, hook)  # not run if this view is deleted first
 
     def close_view(self) -> None:
         """Disconnect from the shared state (called when the view is discarded)."""
