@@ -144,11 +144,7 @@ class _IliacWing:
         z = q2 + np.float32(self.box_c[2])
         r = np.sqrt(x * x + y * y)
         near = np.abs(r - (self.r0 + self.flare * z)) <= 16.0 * self.s
-        out = np.zeros(np.shape(r), dtype=bool)
-        idx = np.nonzero(near)
-        if idx[0].size:
-            out[idx] = self._full(x[idx], y[idx], z[idx], r[idx], shrink)
-        return out
+        return phantom.inside_where(near, self._full, x, y, z, r, shrink=shrink)
 
     def _full(self, x: np.ndarray, y: np.ndarray, z: np.ndarray, r: np.ndarray, shrink: float) -> np.ndarray:
         u = (np.arctan2(y, x) - self.th0) / (self.th1 - self.th0)

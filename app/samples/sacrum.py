@@ -98,11 +98,7 @@ class _SacrumHalf:
         ell, d = self.arc.local(y, z)
         hy = self.s1_half[1]
         near = (d >= -hy - 1.0) & (d <= hy + 13.0 * self.s) & (ell <= self.arc.length + 1.0) & (x <= 56.0 * self.s)
-        out = np.zeros(np.shape(d), dtype=bool)
-        idx = np.nonzero(near)
-        if idx[0].size:
-            out[idx] = self._full(x[idx], z[idx], ell[idx], d[idx], shrink)
-        return out
+        return P.inside_where(near, self._full, x, z, ell, d, shrink=shrink)
 
     def _full(self, x: np.ndarray, z: np.ndarray, ell: np.ndarray, d: np.ndarray, shrink: float) -> np.ndarray:
         s = self.s
