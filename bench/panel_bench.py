@@ -231,6 +231,9 @@ def bench_findings_file(target_mb: float, repeats: int) -> list[str]:
     old_s = _ms(t0) / 1000.0 * n_refs / max(1, n_part)
 
     app = QApplication.instance() or QApplication([])
+    from app.ui.gil_switch import use_gui_switch_interval
+
+    use_gui_switch_interval()  # as the workstation does when its window opens (StudyController)
     s = StudySession(f.study_instance_uid or "1.2.3", data_dir=tempfile.mkdtemp())
     panel = FindingsPanel(s)
     panel.show()

@@ -39,7 +39,11 @@ from app.dicom.rescale import finish_rescale, rescale_slice_in_place
 from app.dicom.spacing import has_spacing_runs, is_irregular, resample_slices
 from app.dicom.stacking import plan_stack
 
-_THREADS = 4
+# Readers per volume load. Each slice's read and rescale release the GIL briefly, and every reader
+# then competes with the GUI thread to take it back: with 4 readers on the 2-core machine the
+# GUI's longest event-loop gap while a 300-slice CT loads was 74-113 ms, with 2 readers 37-52 ms,
+# at the same load time (bench/gui_stall_bench.py and bench/load_bench.py, issue 16).
+_THREADS = 2
 
 
 @dataclass

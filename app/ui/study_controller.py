@@ -4,19 +4,18 @@ thread. It owns the loaded-series cache for the open study; widgets never load a
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 
+from app.ui.gil_switch import use_gui_switch_interval
 from app.ui.workers import Worker, WorkerSignals
 from app.viewer import loading
 
 log = logging.getLogger(__name__)
 
-GUI_SWITCH_INTERVAL_S = 0.001
 RELEASE_FALLBACK_MS = 200  # held loads start this long after the last preview if no image was painted
 _USER_WORK = ("scan", "preview", "load")  # what the progress bar and Cancel stand for
 
@@ -68,10 +67,7 @@ class StudyController(QObject):
 
     def __init__(self, parent=None, max_threads: int = 2) -> None:
         super().__init__(parent)
-        # Workers hold the GIL in short bursts; the GUI thread re-takes it after every Qt call.
-        # A 1 ms switch interval (CPython default 5 ms) lets it back in sooner while loading.
-        if sys.getswitchinterval() > GUI_SWITCH_INTERVAL_S:
-            sys.setswitchinterval(GUI_SWITCH_INTERVAL_S)
+        use_gui_switch_interval()  # workers hand the GIL back to the GUI thread sooner
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(max_threads)
         # One signals object for every worker, connected once: opening a study starts ~15 jobs,
