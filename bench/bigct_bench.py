@@ -40,7 +40,7 @@ REPO = ROOT.parent
 DEFAULT_DATA = ROOT / "_data" / "bigct1500"
 SIZE = 512
 STEP_MM = 0.6
-GUI_ROUNDS = 3  # round 1 includes first-use costs (fonts, panels, caches); a leak grows every round
+GUI_ROUNDS = 3  # default of --rounds; round 1 includes first-use costs (fonts, panels, caches); a leak grows every round
 CASES = sorted(p for p in (REPO / "sample_dicom").glob("case0*") if p.is_dir())
 
 sys.path.insert(0, str(REPO))
@@ -163,6 +163,7 @@ def _load_scroll_close(folder: Path, progress) -> dict:
     t_scroll = time.perf_counter() - t
     scroll_peak = peak_mb()
     after_scroll = settled_rss_mb()
+    oblique = _oblique_vs_simpleitk(vol)
 
     del display, vol, prep, entry, result
     after_close = settled_rss_mb()
@@ -172,8 +173,47 @@ def _load_scroll_close(folder: Path, progress) -> dict:
         "scan_s": t_scan, "load_s": t_load, "scroll_s": t_scroll, "shape": shape, "dtype": dtype,
         "volume_mb": volume_mb, "base_mb": base, "load_peak_mb": load_peak, "after_load_mb": after_load,
         "scroll_peak_mb": scroll_peak, "after_scroll_mb": after_scroll, "after_close_mb": after_close,
-        "after_next_open_mb": after_next,
+        "after_next_open_mb": after_next, **oblique,
     }
+
+
+def _oblique_vs_simpleitk(vol) -> dict:
+    """A 512x512 oblique trilinear plane through the volume by the viewer's render path
+    (app.viewer.mpr.reslice, backend "auto") against a bare SimpleITK Resample of the same
+    SimpleITK image, timed alternately (median of 30). The render path may use SimpleITK only
+    when the voxels were read into a SimpleITK image (no room for a copy of 750 MB)."""
+    from render_bench import timeit_pair
+
+    from app.dicom import sitk_bridge
+    from app.viewer import mpr
+
+    g = vol.geometry
+    rot = mpr.rotation_matrix((0, 0, 1), 25) @ mpr.rotation_matrix((1, 0, 0), 15)
+    right, down = rot @ np.array([0, 1.0, 0]), rot @ np.array([0, 0, -1.0])
+    c = mpr.volume_center_lps(g)
+    plane = mpr.PlaneSpec(c - 255.5 * 0.7 * right - 255.5 * 0.7 * down, right, down, (0.7, 0.7), (512, 512))
+
+    def ours() -> object:
+        return mpr.reslice(vol.array, g, plane, 1, -1024)
+
+    ours()
+    img = sitk_bridge.image_for(vol.array, g)
+    if img is None:  # the render path is numpy: the peer needs its own copy (measured after)
+        img = sitk_bridge.image_from_array(vol.array, g)
+    import SimpleITK as sitk
+
+    ref = sitk.Image(512, 512, 1, sitk.sitkInt16)
+    ref.SetOrigin(tuple(plane.origin_lps))
+    ref.SetSpacing((0.7, 0.7, 1.0))
+    ref.SetDirection(tuple(np.stack([plane.right_lps, plane.down_lps, plane.normal_lps], axis=1).ravel()))
+
+    def peer() -> object:
+        return sitk.GetArrayFromImage(sitk.Resample(img, ref, sitk.Transform(), sitk.sitkLinear, -1024.0, sitk.sitkFloat32))
+
+    (peer_ms, _), (ours_ms, _) = timeit_pair(peer, ours, 30)
+    return {"oblique_ms": ours_ms, "oblique_peer_ms": peer_ms,
+            "oblique_backend": "SimpleITK (voxels read into its image)"
+            if sitk_bridge.image_for(vol.array, g) is not None else "numpy"}
 
 
 def run_load(folder: Path) -> dict:
@@ -240,7 +280,7 @@ def run_gui(folder: Path) -> dict:
     wait(lambda: False, 0.5)
     base = settled_rss_mb()
     rounds = []
-    for _ in range(GUI_ROUNDS):
+    for _ in range(_gui_rounds[0]):
         rounds.append([open_and_wait(case)[1] for case in CASES])
     before_big = rounds[-1][-1]
     reset_peak()
@@ -255,11 +295,14 @@ def run_gui(folder: Path) -> dict:
             "after_big_replaced_mb": after_big_closed, "after_big_replaced_last_case_mb": after_big_closed_2}
 
 
+_gui_rounds = [GUI_ROUNDS]
+
 RUNS = {"raw": run_raw, "load": run_load, "gui": run_gui}
 
 
 def child(mode: str, folder: Path, timeout_s: float = 600.0) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--run", mode, "--data", str(folder)],
+    out = subprocess.run([sys.executable, __file__, "--run", mode, "--data", str(folder),
+                          "--rounds", str(_gui_rounds[0])],
                          capture_output=True, text=True, cwd=REPO, timeout=timeout_s)
     if out.returncode != 0:
         tail = (out.stderr or out.stdout).strip().splitlines()[-3:]
@@ -300,6 +343,9 @@ def report(n: int, raws: list[dict], loads: list[dict], gui: dict | None) -> Non
         print(f"{'  raw floor peak RSS over its baseline, MB':46s} {raw['peak_mb'] - raw['base_mb']:10.0f} "
               f"{vol_mb:10.0f} {_ratio(raw['peak_mb'] - raw['base_mb'], vol_mb):>7s}  -")
         print(f"{'scroll 200 axial + 20 sagittal, s / peak MB':46s} {r['scroll_s']:10.2f} {r['scroll_peak_mb']:10.0f}")
+        print(f"{'oblique 512x512 plane, ms (peer: bare SimpleITK)':46s} {r['oblique_ms']:10.2f} "
+              f"{r['oblique_peer_ms']:10.2f} {_ratio(r['oblique_ms'], r['oblique_peer_ms']):>7s}  <= 1.0x "
+              f"(render path: {r['oblique_backend']})")
         for label, key in (("RSS after close (refs dropped, gc), MB", "after_close_mb"),
                            ("RSS after the next study opens, MB", "after_next_open_mb")):
             print(f"{label + ' (peer: before)':46s} {r[key]:10.0f} {r['base_mb']:10.0f} "
@@ -335,7 +381,10 @@ def main() -> int:
     ap.add_argument("--slices", type=int, default=1500, help="slices of the synthetic CT (default 1500)")
     ap.add_argument("--repeats", type=int, default=2, help="load runs (default 2)")
     ap.add_argument("--no-gui", action="store_true", help="skip the offscreen GUI part")
+    ap.add_argument("--rounds", type=int, default=GUI_ROUNDS,
+                    help=f"rounds of the six cases in the GUI part (default {GUI_ROUNDS}; more shows a plateau)")
     args = ap.parse_args()
+    _gui_rounds[0] = max(2, args.rounds)
     folder = args.data or (DEFAULT_DATA if args.slices == 1500 else DEFAULT_DATA.with_name(f"bigct{args.slices}"))
     if args.run:
         print(json.dumps(RUNS[args.run](folder)))

@@ -56,7 +56,9 @@ def sitk_to_array_geometry(image) -> tuple[np.ndarray, Geometry]:
 
 MAX_CACHED_BYTES = 512 * 2**20
 """Volumes larger than this get no SimpleITK copy (SimpleITK 2.5 has no zero-copy import, so the
-copy doubles the voxel memory); their planes are resampled by the numpy path."""
+copy doubles the voxel memory). Instead their voxels are read straight into a SimpleITK image's
+buffer (``volume_buffer``) when SimpleITK is ready at load time, and resampled from it; otherwise
+their planes are resampled by the numpy path (2.5x slower on a 1,500-slice CT: 6.2 vs 2.5 ms)."""
 
 _executor: ThreadPoolExecutor | None = None
 _lock = threading.RLock()
@@ -145,10 +147,13 @@ def _forget(key: tuple) -> None:
 def image_for(array: np.ndarray, geometry: Geometry, wait: bool = False) -> Any:
     """The SimpleITK copy of ``array`` ([k, j, i]) with ``geometry``, made once per volume on the
     warm-up thread and dropped when the array is freed; None while it is being made (unless
-    ``wait``), when SimpleITK is not installed, when the volume is above MAX_CACHED_BYTES or when
+    ``wait``), when SimpleITK is not installed, when the volume is above MAX_CACHED_BYTES (unless
+    its voxels are a SimpleITK image's buffer: ``volume_buffer``; that image is returned) or when
     the copy failed (out of memory)."""
-    if _sitk_missing or array.ndim != 3 or array.nbytes > MAX_CACHED_BYTES:
+    if _sitk_missing or array.ndim != 3:
         return None
+    if array.nbytes > MAX_CACHED_BYTES:
+        return _adopted(array, geometry) if _sitk_module is not None else None
     key = _geometry_key(array, geometry)
     with _lock:
         future = _images.get(key)
@@ -159,6 +164,61 @@ def image_for(array: np.ndarray, geometry: Geometry, wait: bool = False) -> Any:
         return None
     if future.exception() is not None:  # e.g. MemoryError for the copy: the caller falls back to numpy
         return None
+    return future.result()
+
+
+def volume_buffer(shape_kji: tuple[int, int, int], dtype: np.dtype) -> np.ndarray | None:
+    """A new writable [k, j, i] array that is a SimpleITK image's own pixel buffer, for a volume
+    above MAX_CACHED_BYTES (a smaller one gets its copy on the warm-up thread instead): read the
+    voxels into it, and ``image_for`` of it (or of an int16 view of a uint16 buffer, rescaled in
+    place) resamples that image without a copy. None when SimpleITK is missing, the dtype is not
+    16-bit or the image cannot be allocated."""
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape_kji)) * dtype.itemsize
+    if nbytes <= MAX_CACHED_BYTES or dtype not in (np.dtype(np.int16), np.dtype(np.uint16)):
+        return None
+    # imported here, on the loading thread, only for such a volume: the import takes ~0.07 s and
+    # adds ~95 MB of RSS, which a workstation that never loads one should not pay
+    if not simpleitk_available(wait=True):
+        return None
+    nk, nj, ni = (int(n) for n in shape_kji)
+    try:
+        image = _sitk_module.Image(ni, nj, nk, _sitk_module.sitkInt16)
+    except (RuntimeError, MemoryError):
+        return None
+    return array_of(image, writable=True).view(dtype)
+
+
+def _own_image(array: np.ndarray) -> Any:
+    """The SimpleITK image whose whole pixel buffer ``array`` is as int16 (``volume_buffer``),
+    else None."""
+    if array.dtype != np.dtype(np.int16) or not array.flags.c_contiguous:
+        return None
+    base: Any = array
+    while isinstance(base, np.ndarray):
+        base = base.base
+    if not isinstance(base, _ImageBuffer):
+        return None
+    image = base.image
+    if tuple(image.GetSize())[::-1] != array.shape or image.GetPixelID() != _sitk_module.sitkInt16:
+        return None
+    if array.__array_interface__["data"][0] != base.__array_interface__["data"][0]:
+        return None
+    return image
+
+
+def _adopted(array: np.ndarray, geometry: Geometry) -> Any:
+    image = _own_image(array)
+    if image is None:
+        return None
+    key = _geometry_key(array, geometry)
+    with _lock:
+        future = _images.get(key)
+        if future is None:
+            geometry_to_sitk(image, geometry)
+            future = _images[key] = Future()
+            future.set_result(image)
+            weakref.finalize(array, _forget, key)
     return future.result()
 
 

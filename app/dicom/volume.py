@@ -12,7 +12,7 @@ from typing import Any, overload
 import numpy as np
 
 from app.core.progress import Cancelled, CancelToken, ProgressFn, check, report
-from app.dicom import classify
+from app.dicom import classify, sitk_bridge
 from app.dicom.errors import DicomLoadError, InconsistentSeries, MosaicNotSupported, TruncatedFile
 from app.dicom.geometry_check import clean_orientation, clean_position, clean_spacing, geometry_problem, plain_geometry
 from app.dicom.headers import functional
@@ -303,8 +303,12 @@ def build_volume(entry: SeriesEntry, progress: ProgressFn | None = None,
     check(cancel)
     raw_min = np.zeros(n_k)  # per slice, before the rescale (fast path: recorded while reading)
     rescaled = np.zeros(n_k, dtype=bool)  # slices already rewritten as int16 while reading
-    if all_fast:
-        stored = np.empty((n_k, rows, cols), dtype=sdt)
+    if all_fast and sdt is not None:
+        # a volume above sitk_bridge.MAX_CACHED_BYTES is read into a SimpleITK image's buffer, so
+        # oblique planes are resampled from it without a second copy of its voxels
+        stored = sitk_bridge.volume_buffer((n_k, rows, cols), sdt)
+        if stored is None:
+            stored = np.empty((n_k, rows, cols), dtype=sdt)
         tasks = list(zip(plan.k_index, kept, strict=True))
 
         def fast_file(buffer: np.ndarray, items: list[tuple[int, _Slice]]) -> None:

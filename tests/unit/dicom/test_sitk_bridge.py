@@ -1,9 +1,12 @@
 """Geometry bridge to SimpleITK: round trip, and agreement with SimpleITK's own series reader."""
 
+import gc
+
 import numpy as np
+import pytest
 import SimpleITK as sitk
 
-from app.dicom import load_series, scan_paths
+from app.dicom import load_series, scan_paths, sitk_bridge
 from app.dicom.model import Geometry, Modality, Volume
 from app.dicom.sitk_bridge import sitk_to_array_geometry, volume_to_sitk
 
@@ -59,3 +62,34 @@ def test_tilted_volume_keeps_sheared_geometry_through_simpleitk(writer, tmp_path
     plane_normal = np.cross(geo.direction[:, 0], geo.direction[:, 1])
     cos_tilt = float(geo.direction[:, 2] @ plane_normal)
     assert np.degrees(np.arccos(cos_tilt)) == __import__("pytest").approx(15.0, abs=0.01)  # really sheared
+
+
+@pytest.mark.parametrize("dtype, intercept", [(np.int16, 0.0), (np.uint16, -1024.0)])
+def test_a_volume_above_the_copy_budget_is_read_into_a_simpleitk_image(writer, tmp_path, monkeypatch, dtype,
+                                                                        intercept):
+    """A volume too big for a second copy (a whole-spine CT) is read straight into a SimpleITK
+    image's buffer, which the oblique MPR then resamples: same voxels, same geometry, no copy,
+    freed with the volume (uint16 stored values rescaled to int16 in place included)."""
+    writer.stack(7, rows=12, cols=10, iop=OBLIQUE, intercept=intercept, dtype=dtype, origin=(12.0, -40.5, 88.0))
+    monkeypatch.setattr(sitk_bridge, "MAX_CACHED_BYTES", 7 * 12 * 10 * 2 - 1)
+    before = sitk_bridge.cached_image_count()
+    vol = load_series(scan_paths([tmp_path]).all_series()[0])
+    assert vol.array.dtype == np.int16
+    image = sitk_bridge.image_for(vol.array, vol.geometry)
+    assert image is not None
+    assert np.shares_memory(sitk_bridge.array_of(image, writable=False), vol.array)
+    copy = volume_to_sitk(vol)
+    np.testing.assert_array_equal(sitk.GetArrayFromImage(image), sitk.GetArrayFromImage(copy))
+    np.testing.assert_allclose(image.GetOrigin(), copy.GetOrigin())
+    np.testing.assert_allclose(image.GetSpacing(), copy.GetSpacing())
+    np.testing.assert_allclose(image.GetDirection(), copy.GetDirection())
+    assert sitk_bridge.image_for(vol.array, vol.geometry) is image
+    del vol, image, copy
+    gc.collect()
+    assert sitk_bridge.cached_image_count() == before
+
+
+def test_a_volume_under_the_copy_budget_is_read_into_plain_memory(writer, tmp_path):
+    writer.stack(4, rows=12, cols=10)
+    vol = load_series(scan_paths([tmp_path]).all_series()[0])
+    assert sitk_bridge._own_image(vol.array) is None
