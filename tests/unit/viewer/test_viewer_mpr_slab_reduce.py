@@ -84,13 +84,28 @@ def test_copies_are_made_once_bounded_per_volume_and_go_with_it():
     assert slab_reduce.cached_bytes() == before
 
 
-def test_a_volume_above_the_budget_gets_no_copy(monkeypatch):
+def test_a_volume_whose_copy_is_above_the_budget_gets_none(monkeypatch):
+    from app.dicom import sitk_bridge
+
+    g = _geometry()
+    a = _volume(g)
+    monkeypatch.setattr(sitk_bridge, "MAX_CACHED_BYTES", a.nbytes // 3 - 1)
+    assert slab_reduce.reduced_for(a, g, 0, factor=3, wait=True) is None
+
+
+def test_a_volume_above_the_budget_keeps_one_copy_at_most(monkeypatch):
+    """A whole-spine CT (above the SimpleITK copy budget) gets the slab's copy when the copy fits
+    in the budget, but only one: a second axis replaces it."""
     from app.dicom import sitk_bridge
 
     g = _geometry()
     a = _volume(g)
     monkeypatch.setattr(sitk_bridge, "MAX_CACHED_BYTES", a.nbytes - 1)
-    assert slab_reduce.reduced_for(a, g, 0, wait=True) is None
+    first = slab_reduce.reduced_for(a, g, 0, factor=3, wait=True)
+    assert first is not None
+    np.testing.assert_array_equal(first.array, slab_reduce.max_reduce(a, 0, 3))
+    assert slab_reduce.reduced_for(a, g, 1, factor=3, wait=True) is not None
+    assert slab_reduce.copy_count(a) == 1
 
 
 def test_a_memory_mapped_volume_keeps_one_copy_across_frames(tmp_path):
