@@ -29,7 +29,7 @@ CT, the MR and the radiographs of a case show the same anatomy.
 | 20    | bowel fluid                       | 12          | 110 | 750 | 600  |
 | 21    | faeces (colon content)            | 40          | 400 | 260 | 190  |
 | 22    | fascia (superficial, in subcutaneous fat) | 50  | 150 | 110 | 80   |
-| 23    | chyme (small-bowel content, semi-fluid)   | 25  | 260 | 480 | 380  |
+| 23    | chyme (small-bowel content, semi-fluid)   | 25  | 260 | 420 | 260  |
 | 24    | kidney (parenchyma, unenhanced)           | 32  | 330 | 480 | 420  |
 | 25    | muscle with fatty infiltration            | 10  | 450 | 330 | 120  |
 
@@ -124,7 +124,7 @@ def mr_signal_table(sequence: str, adolescent: bool) -> np.ndarray:
         NUCLEUS: (330, 900, 780), NUCLEUS_DEGENERATED: (290, 190, 160), CSF: (100, 1000, 960),
         EPIDURAL_FAT: (880, 620, 35), NERVE: (360, 260, 230), VESSEL: (60, 40, 40),
         BOWEL_GAS: (0, 0, 0), BOWEL_FLUID: (110, 750, 600), FAECES: (400, 260, 190),
-        FASCIA: (150, 110, 80), CHYME: (260, 480, 380), KIDNEY: (330, 480, 420), MUSCLE_FATTY: (450, 330, 120),
+        FASCIA: (150, 110, 80), CHYME: (260, 420, 260), KIDNEY: (330, 480, 420), MUSCLE_FATTY: (450, 330, 120),
     }
     return _table({k: v[col] for k, v in rows.items()})
 
