@@ -155,7 +155,7 @@ def build_bowel(case: CaseSpec) -> BowelModel:
         if op.part == PART_GAS:
             c, hmax = op.shape.centre, float(max(op.shape.half))
             ax = op.shape.axes[:, 0] * hmax * 0.5
-            loops.append(Loop(np.array([(*(c - ax), *(c + ax), hmax + 3.0)]), GAS, 1.5, 0.75))
+            loops.append(Loop(np.array([(*(c - ax), *(c + ax), hmax + 1.5)]), GAS, 1.0, 0.75))
     # mesenteric vessels: from the root (in front of L3, left of the midline) fanning out to the loops
     root = np.array([5.0, front - 30.0, z_l3 + 5.0])
     vessels = []
