@@ -105,7 +105,8 @@ def test_stir_window_from_the_spine_makes_oedema_bright_and_fluid_white():
     core = f.reshape(nz // 2, 2, nx // 4, 4, ny // 2, 2).mean(axis=(1, 3, 5)).transpose(1, 0, 2) > 0.7
     assert np.count_nonzero(core) > 30
     assert np.median(shown[pure == T.CSF]) >= 0.97  # fluid white, as a reader windows STIR
-    assert np.median(shown[core]) >= 0.6, np.median(shown[core])  # oedema in the upper grey values
+    # oedema in the upper grey values (0.90 measured; 0.64 in the whole-image window it replaced)
+    assert np.median(shown[core]) >= 0.8, np.median(shown[core])
     assert np.median(shown[pure == T.CANCELLOUS]) <= 0.35  # normal marrow dark
     assert hi < np.percentile(stir, 99.9)  # not the whole image's bright end (bowel fluid, CSF)
     # T1: fat is the brightest tissue and stays below the top of its window
