@@ -41,7 +41,10 @@ T2, fluid and edema bright on T2 and STIR, edema dark on T1, fat nulled on STIR;
 blood is a flow void on spin echo). The viscera label is the bowel wall and the content of
 collapsed loops (app.samples.bowel): intermediate on T1 and T2, darker than muscle on STIR;
 bowel fluid is water (dark T1, bright T2 / STIR), faeces intermediate and mottled with gas,
-bowel gas black on every sequence; the superficial fascia is fibrous (dark on MR).
+bowel gas black on every sequence; the superficial fascia is fibrous (dark on MR). Chyme is the
+semi-fluid content of small-bowel loops (T2 a little above muscle, not as bright as water);
+the kidney is unenhanced parenchyma; fatty muscle is the paraspinal muscles' fatty
+infiltration (between muscle and fat).
 """
 
 from __future__ import annotations

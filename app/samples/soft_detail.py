@@ -8,8 +8,11 @@ a label volume after ``phantom.label_volume``, no Qt.
 - the superficial fascia, a thin interrupted line in the subcutaneous fat parallel to the skin;
 - the abdominal contents as discrete bowel loops with mesenteric vessels in mesenteric fat
   (app.samples.bowel) instead of one uniform "viscera";
-- the aorta (left of the midline, bifurcating at L4 into the common iliac arteries) and the
-  inferior vena cava (right), each in a rim of retroperitoneal fat, as ``labels.VESSEL``.
+- the aorta (just left of the midline, bifurcating at L4 into the common iliac arteries) and the
+  inferior vena cava (right), each in a rim of retroperitoneal fat, as ``labels.VESSEL``;
+- the psoas' medial part against the vertebral body, the kidneys' lower poles at L3, the
+  iliacus in the iliac fossa, and bands of fatty muscle in the paraspinal muscles (wider in
+  an adult).
 
 The patterns are functions of the LPS position (sums of a few sinusoids with fixed phases, and
 the bowel's seeded capsules), so the CT and the MR of a case show the same loops, planes and
