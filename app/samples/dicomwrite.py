@@ -198,12 +198,48 @@ MR_PARAMS = {
 }
 
 
+# The stored MR window is set as a reader sets it, from the spine, not from the whole image:
+# bowel fluid and the flanks' fat are bright on T2 / STIR and a whole-image percentile let them
+# set the top, so marrow oedema sat low in a wide window (issue 18 review). The region: the
+# vertebral bodies and the canal (anterior body surface - 5 mm to 22 mm behind the posterior
+# body surface) over L1-S1, on the middle slices (|x| < 12 mm). Its bright end (CSF and the
+# nucleus on T2 / STIR) is put at MR_WINDOW_TOP of the window's top, so fluid is white and
+# oedema, at about half the CSF signal on STIR, lands in the upper grey values; T1 keeps the
+# whole region's range (fat is its brightest tissue and must not clip). The bottom is the
+# region's dark end (cortex, fat on STIR), so normal marrow is dark on STIR.
+MR_WINDOW_PERCENTILES = (1.0, 99.5)
+MR_WINDOW_TOP = {"T1": 1.0, "T2": 0.85, "STIR": 0.7}
+
+
+def mr_window(case: CaseSpec, sequence: str, sig: np.ndarray, geo: VolumeGeometry) -> tuple[float, float]:
+    """(lowest, highest) stored value of the MR window: from the spine region (above)."""
+    from app.findings.model import Level
+    from app.samples.phantom import model_for
+
+    g = model_for(case).geometry
+    poses = [g.poses[lv] for lv in (Level.L1, Level.L2, Level.L3, Level.L4, Level.L5, Level.S1)]
+    y_front = min(float(p.origin[1] - p.half[1]) for p in poses) - 5.0
+    y_back = max(float(p.origin[1] + p.half[1]) for p in poses) + 22.0
+    z_top = float(poses[0].origin[2] + poses[0].half[2])
+    z_bottom = float(poses[-1].origin[2] - poses[-1].half[2])
+    _x0, y0, zfirst = geo.positions[0]
+    row_mm, col_mm = geo.pixel_spacing
+    y = y0 + col_mm * np.arange(sig.shape[2])  # columns run along +y (anterior to posterior)
+    z = zfirst - row_mm * np.arange(sig.shape[1])  # rows run along -z
+    x = np.array([p[0] for p in geo.positions])
+    region = sig[np.abs(x) < 12.0][:, (z <= z_top) & (z >= z_bottom)][:, :, (y >= y_front) & (y <= y_back)]
+    if region.size == 0:
+        region = sig
+    lo, hi = (float(v) for v in np.percentile(region, MR_WINDOW_PERCENTILES))
+    hi = lo + (hi - lo) * MR_WINDOW_TOP[sequence]
+    return lo, max(hi, lo + 1.0)
+
+
 def write_mr(case: CaseSpec, sequence: str, sig: np.ndarray, geo: VolumeGeometry, folder: Path,
              frame_of_reference: str) -> list[Path]:
     number, desc, scanning, variant, options, tr, te, ti, etl, flip = MR_PARAMS[sequence]
     paths = []
-    # STIR: oedema and fluid are the brightest tissue and must not clip (graded oedema stays graded)
-    window_hi = float(np.percentile(sig, 99.9 if sequence == "STIR" else 99.5))
+    window_lo, window_hi = mr_window(case, sequence, sig, geo)
     for k in range(sig.shape[0]):
         ds = _base(case, "MR", MRImageStorage, f"mr-{sequence}", number, desc, k + 1, frame_of_reference)
         ds.ImageType = ["ORIGINAL", "PRIMARY", "OTHER"]
@@ -232,8 +268,8 @@ def write_mr(case: CaseSpec, sequence: str, sig: np.ndarray, geo: VolumeGeometry
         ds.AcquisitionNumber = 1
         ds.PatientPosition = "FFS"
         _geometry(ds, geo, k)
-        ds.WindowCenter = _ds(round(window_hi / 2))
-        ds.WindowWidth = _ds(round(window_hi))
+        ds.WindowCenter = _ds(round((window_lo + window_hi) / 2))
+        ds.WindowWidth = _ds(round(window_hi - window_lo))
         _pixels(ds, sig[k], 12)
         p = folder / f"MR{k + 1:04d}.dcm"
         _write(ds, p)

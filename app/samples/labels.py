@@ -29,6 +29,9 @@ CT, the MR and the radiographs of a case show the same anatomy.
 | 20    | bowel fluid                       | 12          | 110 | 750 | 600  |
 | 21    | faeces (colon content)            | 40          | 400 | 260 | 190  |
 | 22    | fascia (superficial, in subcutaneous fat) | 50  | 150 | 110 | 80   |
+| 23    | chyme (small-bowel content, semi-fluid)   | 25  | 260 | 420 | 260  |
+| 24    | kidney (parenchyma, unenhanced)           | 32  | 330 | 480 | 420  |
+| 25    | muscle with fatty infiltration            | 10  | 450 | 330 | 120  |
 
 Values are plausible clinical ranges (cortical bone ~1000-1800 HU, cancellous ~150-350 HU,
 disc ~70-110 HU, muscle ~40-60 HU, fat ~-100 HU, CSF ~0-15 HU); MR values are arbitrary units of
@@ -38,7 +41,10 @@ T2, fluid and edema bright on T2 and STIR, edema dark on T1, fat nulled on STIR;
 blood is a flow void on spin echo). The viscera label is the bowel wall and the content of
 collapsed loops (app.samples.bowel): intermediate on T1 and T2, darker than muscle on STIR;
 bowel fluid is water (dark T1, bright T2 / STIR), faeces intermediate and mottled with gas,
-bowel gas black on every sequence; the superficial fascia is fibrous (dark on MR).
+bowel gas black on every sequence; the superficial fascia is fibrous (dark on MR). Chyme is the
+semi-fluid content of small-bowel loops (T2 a little above muscle, not as bright as water);
+the kidney is unenhanced parenchyma; fatty muscle is the paraspinal muscles' fatty
+infiltration (between muscle and fat).
 """
 
 from __future__ import annotations
@@ -68,8 +74,11 @@ BOWEL_GAS = 19
 BOWEL_FLUID = 20
 FAECES = 21
 FASCIA = 22
+CHYME = 23
+KIDNEY = 24
+MUSCLE_FATTY = 25
 
-N_LABELS = 23
+N_LABELS = 26
 
 LABEL_NAMES = {
     AIR: "air", SKIN: "skin", FAT: "fat", MUSCLE: "muscle", VISCERA: "viscera",
@@ -78,7 +87,7 @@ LABEL_NAMES = {
     GAP_FIBROUS: "fracture gap (fibrous)", ANNULUS: "disc annulus", NUCLEUS: "disc nucleus",
     NUCLEUS_DEGENERATED: "degenerated nucleus", CSF: "CSF", EPIDURAL_FAT: "epidural fat", NERVE: "nerve",
     VESSEL: "great vessel", BOWEL_GAS: "bowel gas", BOWEL_FLUID: "bowel fluid", FAECES: "faeces",
-    FASCIA: "fascia",
+    FASCIA: "fascia", CHYME: "chyme", KIDNEY: "kidney", MUSCLE_FATTY: "fatty muscle",
 }
 
 BONE_LABELS = frozenset({CORTICAL, ENDPLATE, CANCELLOUS, EDEMA, SCLEROTIC})
@@ -99,7 +108,7 @@ def ct_hu_table(adolescent: bool) -> np.ndarray:
         CANCELLOUS: 320 if adolescent else 230, EDEMA: 340 if adolescent else 260, SCLEROTIC: 1150,
         GAP_FLUID: 30, GAP_FIBROUS: 60, ANNULUS: 95, NUCLEUS: 80, NUCLEUS_DEGENERATED: 100,
         CSF: 8, EPIDURAL_FAT: -100, NERVE: 35, VESSEL: 40, BOWEL_GAS: -1000, BOWEL_FLUID: 12, FAECES: 40,
-        FASCIA: 50,
+        FASCIA: 50, CHYME: 25, KIDNEY: 32, MUSCLE_FATTY: 10,
     })
 
 
@@ -118,7 +127,7 @@ def mr_signal_table(sequence: str, adolescent: bool) -> np.ndarray:
         NUCLEUS: (330, 900, 780), NUCLEUS_DEGENERATED: (290, 190, 160), CSF: (100, 1000, 960),
         EPIDURAL_FAT: (880, 620, 35), NERVE: (360, 260, 230), VESSEL: (60, 40, 40),
         BOWEL_GAS: (0, 0, 0), BOWEL_FLUID: (110, 750, 600), FAECES: (400, 260, 190),
-        FASCIA: (150, 110, 80),
+        FASCIA: (150, 110, 80), CHYME: (260, 420, 260), KIDNEY: (330, 480, 420), MUSCLE_FATTY: (450, 330, 120),
     }
     return _table({k: v[col] for k, v in rows.items()})
 

@@ -756,6 +756,17 @@ def _soft_layout(case: CaseSpec, ys: float, psoas_t: float = 0.6) -> _SoftLayout
     )
 
 
+def _inside_small(e: _Ellipse, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``e.q(x, y) <= 1`` with q (a power per point) evaluated only within the ellipse's bounding
+    box (the same mask: outside the box q > 1); the muscles and fat pads cover a few % of a
+    plane, and q over whole planes was the largest single cost of the CT's soft tissue."""
+    x, y = np.broadcast_arrays(x, y)
+    near = (np.abs(x - e.cx) <= e.ax) & (np.abs(y - e.cy) <= e.ay)
+    out = np.zeros(near.shape, dtype=bool)
+    out[near] = e.q(x[near], y[near]) <= 1.0
+    return out
+
+
 def _soft_2d(case: CaseSpec, x: np.ndarray, y: np.ndarray, ys: float, parts: bool = False,
              psoas_t: float = 0.6) -> np.ndarray:
     """Soft-tissue labels of an axial cross-section; ``ys`` is the body-centre y of the spine,
@@ -764,15 +775,16 @@ def _soft_2d(case: CaseSpec, x: np.ndarray, y: np.ndarray, ys: float, parts: boo
     lab = np.zeros(np.broadcast(x, y).shape, dtype=np.uint8)
     r_out = lay.body.q(x, y)
     lab[r_out <= 1.0] = T.SKIN
-    lab[lay.fat.q(x, y) <= 1.0] = T.FAT
+    in_fat = lay.fat.q(x, y) <= 1.0
+    lab[in_fat] = T.FAT
     inner = lay.inner.q(x, y) <= 1.0
     lab[inner] = T.MUSCLE  # abdominal wall
     lab[lay.viscera.q(x, y) <= 1.0] = T.VISCERA
     for e in lay.fat_pads:
-        lab[e.q(x, y) <= 1.0] = T.FAT
+        lab[_inside_small(e, x, y)] = T.FAT
     psoas_part = np.zeros_like(lab, dtype=bool)
     for e in lay.psoas + lay.paraspinal:
-        m = e.q(x, y) <= 1.0
+        m = _inside_small(e, x, y)
         if e in lay.psoas:
             psoas_part |= m
         lab[m] = T.MUSCLE
@@ -780,7 +792,7 @@ def _soft_2d(case: CaseSpec, x: np.ndarray, y: np.ndarray, ys: float, parts: boo
     lab[(r_out > 1.0)] = T.AIR
     outer_fat = (r_out <= 1.0) & ~inner
     lab[outer_fat & (lab == T.MUSCLE)] = T.FAT
-    lab[(lay.fat.q(x, y) > 1.0) & (r_out <= 1.0)] = T.SKIN
+    lab[~in_fat & (r_out <= 1.0)] = T.SKIN
     if parts:
         out = np.zeros_like(lab)
         for k, v in _PART_OF_SOFT.items():

@@ -113,7 +113,18 @@ def open_internal_cortex(lab: np.ndarray, axis: int, step_mm: float) -> None:
     e.g. the body's posterior wall across the base of a pedicle. In a real vertebra the marrow
     is continuous there (and so is pedicle oedema with the body's), so such runs of cortex up
     to INTERNAL_CORTEX_MAX_MM long become marrow (oedema if either side is oedema). In place."""
-    lab_y = np.moveaxis(lab, axis, -1)  # a view: writes go to ``lab``
+    cort_any = lab == T.CORTICAL
+    if not cort_any.any():
+        return
+    # only the box round the cortex (the bone is ~1/3 of a CT plane and of the MR's y range)
+    box = []
+    for ax in range(lab.ndim):
+        idx = np.nonzero(cort_any.any(axis=tuple(i for i in range(lab.ndim) if i != ax)))[0]
+        lo, hi = int(idx[0]), int(idx[-1]) + 1
+        if ax == axis:  # the marrow on either side along y must be in the box
+            lo, hi = max(lo - 1, 0), min(hi + 1, lab.shape[ax])
+        box.append(slice(lo, hi))
+    lab_y = np.moveaxis(lab[tuple(box)], axis, -1)  # a view: writes go to ``lab``
     n = lab_y.shape[-1]
     cort = lab_y == T.CORTICAL
     yi = np.arange(n)

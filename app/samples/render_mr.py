@@ -184,10 +184,15 @@ def _disc_gradient(lab: np.ndarray, sig: np.ndarray) -> None:
     """Nucleus and annulus blend over ~2-3 mm (normalised smoothing inside the disc), so the
     nucleus is brightest at its centre and fades into the dark outer annulus on T2."""
     disc = np.isin(lab, (T.ANNULUS, T.NUCLEUS, T.NUCLEUS_DEGENERATED))
-    idx = np.nonzero(disc.any(axis=(1, 2)))[0]
-    if idx.size == 0:
+    if not disc.any():
         return
-    zs = slice(max(int(idx.min()) - 4, 0), int(idx.max()) + 5)
+    # only the box round the discs (with the smoothing's reach; ~1/4 of the y range: the whole
+    # volume was ~15 % of the MR's render time)
+    box = []
+    for ax, pad in ((0, 4), (1, 0), (2, 7)):
+        idx = np.nonzero(disc.any(axis=tuple(i for i in range(3) if i != ax)))[0]
+        box.append(slice(max(int(idx[0]) - pad, 0), min(int(idx[-1]) + 1 + pad, lab.shape[ax])))
+    zs = tuple(box)
     m = disc[zs].astype(np.float32)
     v = sig[zs] * m
     for axis, size in ((0, 5), (2, 7)):

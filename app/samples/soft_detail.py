@@ -8,8 +8,11 @@ a label volume after ``phantom.label_volume``, no Qt.
 - the superficial fascia, a thin interrupted line in the subcutaneous fat parallel to the skin;
 - the abdominal contents as discrete bowel loops with mesenteric vessels in mesenteric fat
   (app.samples.bowel) instead of one uniform "viscera";
-- the aorta (left of the midline, bifurcating at L4 into the common iliac arteries) and the
-  inferior vena cava (right), each in a rim of retroperitoneal fat, as ``labels.VESSEL``.
+- the aorta (just left of the midline, bifurcating at L4 into the common iliac arteries) and the
+  inferior vena cava (right), each in a rim of retroperitoneal fat, as ``labels.VESSEL``;
+- the psoas' medial part against the vertebral body, the kidneys' lower poles at L3, the
+  iliacus in the iliac fossa, and bands of fatty muscle in the paraspinal muscles (wider in
+  an adult).
 
 The patterns are functions of the LPS position (sums of a few sinusoids with fixed phases, and
 the bowel's seeded capsules), so the CT and the MR of a case show the same loops, planes and
@@ -18,16 +21,21 @@ vessels.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from app.findings.model import Level
 from app.samples import labels as T
 from app.samples.bowel import paint_bowel
 from app.samples.cases import CaseSpec
-from app.samples.phantom import Grid, _Ellipse, _soft_layout, model_for, psoas_key, psoas_of_key
+from app.samples.phantom import Grid, _Ellipse, _psoas, _soft_layout, model_for, psoas_key, psoas_of_key
 
 FAT_PLANE_MM = 1.2  # width of the fat plane between two muscles
 _STREAK_HALF = 0.055  # half-width of an intramuscular fat streak in pattern units (~0.8 mm)
+FATTY_MIN_AGE_YEARS = 30.0
+FATTY_BAND_HALF_ADULT = 0.32  # bands of fatty muscle around the streaks, pattern units
+FATTY_BAND_HALF_YOUNG = 0.1
 
 # (kx, ky, kz) in rad/mm and phase of the pattern components (fixed: same anatomy every run)
 _WAVES_STREAK = ((0.21, 0.33, 0.012, 0.4), (-0.29, 0.17, -0.010, 2.1), (0.11, -0.25, 0.015, 4.0))
@@ -76,7 +84,7 @@ def _vessels(case: CaseSpec, ys: float, z: float) -> list[_Ellipse]:
     z_cav = float(g.poses[Level.L5].origin[2])  # IVC confluence at L5
     out = []
     if z >= z_bif:
-        out.append(_Ellipse(12.0 * s, front - 10.0 * s, 9.0 * s, 9.0 * s))
+        out.append(_Ellipse(8.0 * s, front - 10.0 * s, 9.5 * s, 9.5 * s))  # in front of the body, just left
     else:
         d = min(z_bif - z, 60.0)
         for sx in (1.0, -1.0):
@@ -88,6 +96,84 @@ def _vessels(case: CaseSpec, ys: float, z: float) -> list[_Ellipse]:
         for sx in (1.0, -1.0):
             out.append(_Ellipse(sx * (9.0 + 0.5 * d) * s - 4.0, front - 5.0 * s + 0.1 * d, 7.0 * s, 5.5 * s))
     return out
+
+
+KIDNEY_HALF_MM = (24.0, 17.0, 55.0)  # semi-axes (x, y, z) of a kidney (adult)
+_KIDNEY_RIGHT_LOWER_MM = 12.0  # the right kidney lies lower (the liver above it)
+
+
+def _kidneys(case: CaseSpec, ys: float, z: float) -> list[_Ellipse]:
+    """Cross-sections of the kidneys at height ``z``: ellipsoids whose lower poles lie at the L3
+    body (the right one lower), the long axis tilted so the lower pole is more lateral and
+    anterior, each in the perirenal fat lateral to the psoas and in front of the quadratus."""
+    g = model_for(case).geometry
+    s = 1.0 if not case.adolescent else 0.9
+    hx, hy, hz = (v * s for v in KIDNEY_HALF_MM)
+    out = []
+    for sx in (1.0, -1.0):
+        pole = float(g.poses[Level.L3].origin[2]) - 2.0 - (_KIDNEY_RIGHT_LOWER_MM if sx < 0 else 0.0)
+        zc = pole + hz
+        u = (z - zc) / hz
+        if abs(u) >= 1.0:
+            continue
+        f = math.sqrt(1.0 - u * u)
+        below = zc - z  # > 0 towards the lower pole
+        out.append(_Ellipse(sx * (62.0 + 0.2 * below) * s, ys - 2.0 - 0.12 * below, hx * f, hy * f))
+    return out
+
+
+def _psoas_medial(case: CaseSpec, ys: float, psoas_t: float) -> list[_Ellipse]:
+    """The psoas is not a round cord beside the spine: its medial part lies against the side of
+    the vertebral body and the disc (a tear-drop section). An ellipse on the medial side of
+    each psoas, painted into fat only (CT and MR; the radiographs keep the phantom's psoas)."""
+    s = 1.0 if not case.adolescent else 0.9
+    return [_Ellipse(e.cx - math.copysign(0.55 * e.ax, e.cx), e.cy + 0.2 * e.ay, 0.7 * e.ax, 0.62 * e.ay)
+            for e in _psoas(s, ys, psoas_t)]
+
+
+ILIACUS_MEDIAL_MM = 16.0  # how far the iliacus reaches in from the iliac wing
+ILIACUS_ANTERIOR_MM = 10.0
+_ILIAC_MIN_X_MM = 58.0  # bone lateral to this (on a plane below the iliac crest) is the ilium
+
+
+def _iliacus(plane: np.ndarray, x: np.ndarray, grid: Grid) -> None:
+    """The iliacus lines the iliac fossa: soft tissue (fat) just medial and anterior to the
+    iliac wing becomes muscle (painted by shifting the wing's mask on the plane's index grid,
+    separably: medially up to ILIACUS_MEDIAL_MM, anteriorly up to ILIACUS_ANTERIOR_MM)."""
+    bone = np.isin(plane, (T.CORTICAL, T.CANCELLOUS, T.SCLEROTIC)) & (np.abs(x) > _ILIAC_MIN_X_MM)
+    if not bone.any():
+        return
+    # index axes of x and y on this grid, and their steps (mm)
+    ax_x = 0 if abs(grid.step0_xy[0]) > abs(grid.step0_xy[1]) else 1
+    sx_mm = grid.step0_xy[0] if ax_x == 0 else grid.step1_xy[0]
+    sy_mm = grid.step1_xy[1] if ax_x == 0 else grid.step0_xy[1]
+    soft = plane == T.FAT
+    for side in (1.0, -1.0):
+        m = bone & (x * side > 0)
+        if not m.any():
+            continue
+        grown = m.copy()
+        medial = int(round(-side * np.sign(sx_mm)))  # index step towards the midline
+        for _ in range(int(ILIACUS_MEDIAL_MM / abs(sx_mm))):
+            m = np.roll(m, medial, axis=ax_x)
+            grown |= m
+        m = grown.copy()
+        ant = -int(np.sign(sy_mm))  # index step anteriorly (smaller y)
+        for _ in range(int(ILIACUS_ANTERIOR_MM / abs(sy_mm))):
+            m = np.roll(m, ant, axis=1 - ax_x)
+            grown |= m
+        plane[grown & soft & (x * side > 20.0)] = T.MUSCLE
+
+
+def _paint_ellipses(plane: np.ndarray, x: np.ndarray, y: np.ndarray, shapes: list[_Ellipse], label: int,
+                    onto: tuple[int, ...]) -> None:
+    for e in shapes:
+        near = (np.abs(x - e.cx) < e.ax + 1.0) & (np.abs(y - e.cy) < e.ay + 1.0)
+        if not near.any():
+            continue
+        sub = plane[near]
+        sub[(e.q(x[near], y[near]) <= 1.0) & np.isin(sub, onto)] = label
+        plane[near] = sub
 
 
 def _muscle_masks(case: CaseSpec, x: np.ndarray, y: np.ndarray, ys: float,
@@ -197,12 +283,22 @@ def refine_soft_labels(case: CaseSpec, lab: np.ndarray, grid: Grid, soft_quantum
         cavity = visc | ((plane == T.AIR) & in_viscera)
         plane[cavity] = T.FAT
         paint_bowel(case, plane, cavity, grid, float(z), x, y, lambda box, zz=float(z): pc.mottle.at_box(zz, box))
-        # intramuscular fat streaks (paraspinal muscles only: the psoas is lean), broken lines
+        # the psoas against the vertebral body (tear-drop), the kidneys' lower poles in the
+        # perirenal fat, the iliacus in the iliac fossa
+        _paint_ellipses(plane, x, y, _psoas_medial(case, ys, psoas_of_key(pk)), T.MUSCLE, (T.FAT,))
+        _paint_ellipses(plane, x, y, _kidneys(case, ys, float(z)), T.KIDNEY, (T.FAT, T.VISCERA))
+        _iliacus(plane, x, grid)
+        # intramuscular fat (paraspinal muscles only: the psoas is lean): bands of fatty muscle
+        # (wider in an adult: fatty infiltration of multifidus and erector spinae) with thin
+        # fat streaks in them, broken lines along the fibres
         a0, a1, b0, b1 = pbox
         b = pc.bowel.at_box(float(z), pbox)
-        st = pc.streak.at_box(float(z), pbox)
+        st = np.abs(pc.streak.at_box(float(z), pbox))
         sub = plane[a0:a1, b0:b1]
-        sub[(sub == T.MUSCLE) & para[a0:a1, b0:b1] & (np.abs(st) < _STREAK_HALF) & (b > 0.2)] = T.FAT
+        in_para = (sub == T.MUSCLE) & para[a0:a1, b0:b1]
+        fatty_half = FATTY_BAND_HALF_ADULT if case.age_years >= FATTY_MIN_AGE_YEARS else FATTY_BAND_HALF_YOUNG
+        sub[in_para & (st < fatty_half) & (b > -0.4)] = T.MUSCLE_FATTY
+        sub[np.isin(sub, (T.MUSCLE, T.MUSCLE_FATTY)) & para[a0:a1, b0:b1] & (st < _STREAK_HALF) & (b > 0.2)] = T.FAT
         # fat planes on the visible outline of each muscle
         plane[band & soft] = T.FAT
         plane[fascia & (plane == T.FAT)] = T.FASCIA

@@ -13,7 +13,7 @@ from app.samples.cases import case_by_number
 from app.samples.phantom import Grid, label_volume, model_for
 from app.samples.soft_detail import refine_soft_labels
 
-_BOWEL = (T.VISCERA, T.BOWEL_FLUID, T.FAECES, T.BOWEL_GAS)
+_BOWEL = (T.VISCERA, T.BOWEL_FLUID, T.CHYME, T.FAECES, T.BOWEL_GAS)
 _STEP_MM = 0.5
 
 
@@ -65,12 +65,14 @@ def test_loops_have_their_own_content_and_gas_lies_anterior_above_the_fluid():
     assert np.count_nonzero(lab == T.BOWEL_FLUID) > 0
     assert np.count_nonzero(lab == T.BOWEL_GAS) > 0
     assert np.count_nonzero(lab == T.FAECES) > 0
+    assert np.count_nonzero(lab == T.CHYME) > 0
     # an air-fluid level: in a loop lumen with both, the gas is in front (smaller y) of the fluid
-    lumen = _components(np.isin(lab, (T.BOWEL_FLUID, T.BOWEL_GAS)))
+    # (water or semi-fluid chyme)
+    lumen = _components(np.isin(lab, (T.BOWEL_FLUID, T.CHYME, T.BOWEL_GAS)))
     checked = 0
     for k in range(1, int(lumen.max()) + 1):
         m = lumen == k
-        gas, fluid = m & (lab == T.BOWEL_GAS), m & (lab == T.BOWEL_FLUID)
+        gas, fluid = m & (lab == T.BOWEL_GAS), m & np.isin(lab, (T.BOWEL_FLUID, T.CHYME))
         if np.count_nonzero(gas) >= 20 and np.count_nonzero(fluid) >= 20:
             assert y[gas].max() <= y[fluid].min() + _STEP_MM, k
             checked += 1
