@@ -641,6 +641,11 @@ class Grid:
     n0: int
     n1: int
     z: tuple[float, ...]
+    # optional per-(k, b) shift of the points along step0, in steps, in [0, 1) (float32 [nz, n1]):
+    # the anatomy (``Op`` shapes) is sampled at the shifted points, the soft-tissue background at
+    # the lattice points. A radiograph's rays run along step0: a random shift per ray turns the
+    # chord lengths' whole-step quantisation into noise instead of moire (see render_dx)
+    shift0: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -665,6 +670,8 @@ class Grid:
         a1 = min(int(math.ceil(ab[:, 0].max())) + 1, self.n0)
         b0 = max(int(math.floor(ab[:, 1].min())), 0)
         b1 = min(int(math.ceil(ab[:, 1].max())) + 1, self.n1)
+        if self.shift0 is not None:  # a shifted point (a, b) lies up to one step past a
+            a0 = max(a0 - 1, 0)
         if a0 >= a1 or b0 >= b1:
             return None
         return int(ks.min()), int(ks.max()) + 1, a0, a1, b0, b1
@@ -893,6 +900,10 @@ def _rasterise(case: CaseSpec, grid: Grid, want_parts: bool, soft_quantum_mm: fl
         X, Y = grid.xy(np.arange(a0, a1, dtype=np.float64), np.arange(b0, b1, dtype=np.float64))
         X = X[None].astype(np.float32)
         Y = Y[None].astype(np.float32)
+        if grid.shift0 is not None:
+            sh0 = grid.shift0[k0:k1, None, b0:b1]
+            X = X + sh0 * np.float32(grid.step0_xy[0])
+            Y = Y + sh0 * np.float32(grid.step0_xy[1])
         Z = z[k0:k1, None, None].astype(np.float32)
         p = (X, Y, Z)
         if op.disc is not None:
