@@ -19,6 +19,11 @@ from app.samples import labels, phantom
 PART_RIB = 18
 PART_ILIUM = 19
 PART_GAS = 20
+# the sacroiliac joint: its tilt from the vertical (on the AP it runs down and medially) and the
+# undulation of its surfaces (amplitude and period along its height, mm)
+SI_TILT_DEG = 0.0
+SI_WAVE_MM = 0.6
+SI_WAVE_PERIOD_MM = 30.0
 phantom.PART_NAMES.update({PART_RIB: "rib", PART_ILIUM: "ilium", PART_GAS: "bowel gas"})
 
 
@@ -221,35 +226,45 @@ def _ilium_ops(model: phantom.Model) -> None:
     for sx in (1.0, -1.0):
         wing = _wing_shape(c, sx, s)
         phantom._bone(ops, wing, PART_ILIUM, cortex=1.2)
-        # the joint: a plane through J, its normal pointing laterally and 25 deg backwards
-        a = math.radians(25.0)
-        n = np.array([sx * math.cos(a), math.sin(a), 0.0])
+        # the joint: a surface through J, its normal pointing laterally, 25 deg backwards and
+        # SI_TILT_DEG down (so that on the AP the joint runs down and in, like the auricular
+        # surfaces of a real pelvis, not as a vertical cut), undulating by SI_WAVE_MM over
+        # SI_WAVE_PERIOD_MM along its height (an irregular joint line)
+        a, b = math.radians(25.0), math.radians(SI_TILT_DEG)
+        n = np.array([sx * math.cos(a) * math.cos(b), math.sin(a) * math.cos(b), -math.sin(b)])
         t = np.array([-sx * math.sin(a), math.cos(a), 0.0])
+        v = np.cross(n, t)
+        v = v * np.sign(v[2])
         j = c + np.array([sx * (ala_edge - 1.5 * s), 6 * s, -12 * s])
         gap = 2.5
-        _clip_sacral_ala(model, j, n)
+        wave = (SI_WAVE_MM * s, SI_WAVE_PERIOD_MM * s, v)
+        _clip_sacral_ala(model, j, n, wave)
         aur_c = j + n * (gap + 6 * s)
-        auricular = phantom.Shape("sq", aur_c, np.stack([n, t, np.array([0.0, 0.0, 1.0])], axis=1),
-                                  (6 * s, 19 * s, 25 * s), exponent=2.2, clip=(j + n * gap, -n))
+        neg = (-wave[0], wave[1], wave[2])
+        auricular = phantom.Shape("sq", aur_c, np.stack([n, t, v], axis=1),
+                                  (6 * s, 19 * s, 25 * s), exponent=2.2, clip=(j + n * gap, -n, neg))
         # marrow merging into the thick joint end of the wing, with no cortex of its own but the
-        # dense joint face (the subchondral plate, a line along the joint on the AP): a cortical
-        # shell all round showed it as an oval ring ("a balloon") beside the joint on every view
-        ops.append(phantom.Op(phantom.P_OUTER, auricular, labels.CANCELLOUS, PART_ILIUM))
-        plate = phantom.Shape("sq", j + n * (gap + 0.8), auricular.axes, (0.8, 19 * s, 24 * s), exponent=2.5)
-        ops.append(phantom.Op(phantom.P_INNER, plate, labels.CORTICAL, PART_ILIUM,
+        # dense joint face (the subchondral plate, a line along the joint on the AP, following
+        # its undulation): a cortical shell all round showed it as an oval ring ("a balloon")
+        # beside the joint on every view
+        ops.append(phantom.Op(phantom.P_OUTER, auricular, labels.CORTICAL, PART_ILIUM))
+        marrow = phantom.Shape("sq", aur_c, auricular.axes, auricular.half, exponent=2.2,
+                               clip=(j + n * (gap + 1.6), -n, neg))
+        ops.append(phantom.Op(phantom.P_INNER, marrow, labels.CANCELLOUS, PART_ILIUM,
                               only_on=frozenset({labels.CANCELLOUS, labels.CORTICAL})))
 
 
-def _clip_sacral_ala(model: phantom.Model, j: np.ndarray, n: np.ndarray) -> None:
-    """Cut the sacrum's half of one side (app.samples.sacrum) at the joint plane through
-    ``j`` (normal ``n``, lateral): the sacrum's auricular surface, with its subchondral cortex."""
+def _clip_sacral_ala(model: phantom.Model, j: np.ndarray, n: np.ndarray, wave: tuple) -> None:
+    """Cut the sacrum's half of one side (app.samples.sacrum) at the joint surface through
+    ``j`` (normal ``n``, lateral; undulating by ``wave``, see ``phantom.clip_wave``): the
+    sacrum's auricular surface, with its subchondral cortex."""
     for op in model.ops:
         extra = op.shape.extra or {}
         if op.part != 11 or "sacrum_side" not in extra or op.shape.clip is not None:
             continue
         if extra["sacrum_side"] * n[0] <= 0:
             continue
-        op.shape.clip = (j - n * (1.4 if op.pass_no == phantom.P_INNER else 0.0), n)
+        op.shape.clip = (j - n * (1.4 if op.pass_no == phantom.P_INNER else 0.0), n, wave)
 
 
 def _bowel_gas_ops(model: phantom.Model) -> None:

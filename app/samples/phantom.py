@@ -166,7 +166,9 @@ class Shape:
     half: tuple[float, float, float]
     exponent: float = 2.0
     waist: float = 0.0
-    clip: tuple[np.ndarray, np.ndarray] | None = None  # keep (p - point) . normal <= 0
+    # keep (p - point) . normal <= 0; with a third element (amplitude mm, period mm, axis), the
+    # cut undulates: keep (p - point) . normal <= wave(p . axis) (a joint's irregular surface)
+    clip: tuple | None = None
     extra: dict | None = None
 
     def corners(self, margin: float = 1.0) -> np.ndarray:
@@ -201,10 +203,23 @@ class Shape:
             m = self.extra["inside"](q0, q1, q2, self.extra["half0"] - a0)  # (.., how much it is shrunk)
         else:
             raise ValueError(self.kind)
-        if self.clip is not None:
-            point, normal = self.clip
-            m &= ((p[0] - point[0]) * normal[0] + (p[1] - point[1]) * normal[1] + (p[2] - point[2]) * normal[2]) <= 0
+        if self.clip is not None:  # tested only where inside: most of a box is outside the shape
+            idx = np.nonzero(m)
+            if idx[0].size:
+                pp = tuple(np.broadcast_to(c, m.shape)[idx] for c in p)
+                point, normal = self.clip[0], self.clip[1]
+                side = (pp[0] - point[0]) * normal[0] + (pp[1] - point[1]) * normal[1] + (pp[2] - point[2]) * normal[2]
+                if len(self.clip) > 2:
+                    side = side - clip_wave(self.clip[2], pp)
+                m[idx] = side <= 0
         return m
+
+
+def clip_wave(wave: tuple, p: tuple) -> np.ndarray:
+    """The offset (mm) of an undulating cut at points ``p``: two harmonics along ``axis``."""
+    amp, period, axis = wave
+    t = (p[0] * axis[0] + p[1] * axis[1] + p[2] * axis[2]) * np.float32(2 * math.pi / period)
+    return np.float32(amp) * (np.sin(t) + np.float32(0.45) * np.sin(np.float32(2.3) * t + np.float32(1.0)))
 
 
 def vertebral_body_inside(q0: np.ndarray, q1: np.ndarray, q2: np.ndarray, half: tuple[float, float, float],
@@ -347,22 +362,28 @@ def _vertebra_ops(model: Model, lv: Level) -> None:
         ped_b = pose.to_lps((ped_x + sx * 2.5 * s, hy + 9 * s, 3.0 * s))
         ax3 = _unit(ped_b - ped_a)
         ax2 = R[:, 2]
-        ped = Shape("cyl", (ped_a + ped_b) / 2, np.stack([np.cross(ax2, ax3), ax2, ax3], axis=1),
-                    (ped_rx, 7.0 * s, float(np.linalg.norm(ped_b - ped_a)) / 2))
+        # a short thick strut: its upper and lower borders concave (the vertebral notches above
+        # and below the foramen), so on the lateral it reads as a bar joining the body to the
+        # articular pillar, not as a square bead
+        ped = Shape("prism", (ped_a + ped_b) / 2, np.stack([np.cross(ax2, ax3), ax2, ax3], axis=1),
+                    (ped_rx, 7.5 * s, float(np.linalg.norm(ped_b - ped_a)) / 2), exponent=2.0, waist=0.22)
         _bone(ops, ped, 4, cortex=1.7)
         # transverse process
         tp_len = {Level.L1: 14, Level.L2: 18, Level.L3: 22, Level.L4: 19, Level.L5: 15}[lv] * s
-        tp_r = (6.5 if L5 else 4.5) * s
-        tp_a = pose.to_lps((sx * (canal_half_w + 2 * ped_rx - 1), hy + 4 * s, 3.0 * s))
-        tp_b = pose.to_lps((sx * (canal_half_w + 2 * ped_rx + tp_len), hy + (2 if L5 else 5) * s, 3.0 * s))
-        tp = cylinder(tp_a, tp_b, tp_r, tp_r * 0.8)
+        # flattened front to back (a plate, twice as tall as thick): as a round rod, seen end
+        # on, it drew a ring like a bead behind every body on the lateral
+        tp_r = (6.5 if L5 else 4.8) * s
+        # L5's is stout and stays as it was: flattened and moved back, its nose on the left oblique
+        # of case 4 fell to 0.016-0.020 (test_scotty_dog's threshold 0.02; 0.07 before)
+        tp_a = pose.to_lps((sx * (canal_half_w + 2 * ped_rx - 1), hy + (4 if L5 else 6) * s, 3.0 * s))
+        tp_b = pose.to_lps((sx * (canal_half_w + 2 * ped_rx + tp_len), hy + (2 if L5 else 7) * s, 3.0 * s))
+        tp = cylinder(tp_a, tp_b, tp_r, tp_r * (0.8 if L5 else 0.5))
         tp.kind = "sq"
         tp.exponent = 2.6
         _bone(ops, tp, 9, cortex=1.2)
-        # superior articular process (facet lateral, points up)
-        sap_c = pose.to_lps((sx * (canal_half_w + 2 * ped_rx - 2.2 * s), hy + 12 * s, hz + 1.0 * s))
-        sap = Shape("sq", sap_c, R @ _rot_z(sx * 18), (3.0 * s, 5.0 * s, 9.5 * s), exponent=3.0)
-        _bone(ops, sap, 7, cortex=1.8)
+        # superior articular process (facet lateral, points up): a column whose back face is the
+        # front half of the facet joint with the inferior articular process of the level above
+        sap = _articular_ops(ops, g, lv, sx, superior=True)
         # pars interarticularis: from the pedicle/SAP junction down and back to the IAP / lamina
         a_loc = np.array([sx * (canal_half_w + ped_rx + 0.5 * s), hy + 9.5 * s, 0.5 * s])
         b_loc = np.array([sx * (canal_half_w + 0.8 * s), hy + 16.5 * s, -hz - 3.5 * s])
@@ -384,10 +405,8 @@ def _vertebra_ops(model: Model, lv: Level) -> None:
             _bone(ops, bk, 5, cortex=2.0)
             neck = bk
         model.pars[(lv, side)] = ParsInfo(lv, side, a_front, b_back, m_back, m_front, pr, spec.status)
-        # inferior articular process (medial to the SAP below, points down)
-        iap_c = arch.to_lps((sx * (canal_half_w - 0.2 * s), hy + 17.5 * s, -hz - 11.5 * s))
-        iap = Shape("sq", iap_c, R @ _rot_z(sx * 18), (2.7 * s * hyp ** 0.5, 4.2 * s, 9.0 * s), exponent=3.0)
-        _bone(ops, iap, 8, cortex=1.8)
+        # inferior articular process (medial to the SAP below, points down), facing it across the joint
+        iap = _articular_ops(ops, g, lv, sx, superior=False, thin=hyp ** 0.5)
         # lamina: a plate from the pars/IAP junction medially and back to the spinous process,
         # as tall as the arch between the pedicle and the disc below (the dog's body)
         lam, lam_lateral = _lamina(arch, sx, canal_half_w, s, hyp)
@@ -403,16 +422,100 @@ def _vertebra_ops(model: Model, lv: Level) -> None:
             ed = Shape("sq", pose.to_lps((ped_x * 0.95, hy + 1.0 * s, 2.5 * s)), R, (ped_rx + 2, 10.0 * s, 8.0 * s))
             ops.append(Op(P_EDEMA, ed, T.EDEMA, 4, only_on=frozenset({T.CANCELLOUS})))
 
-    # spinous process
-    sp_a = arch.to_lps((0.0, hy + 20 * s, -hz + 1.0 * s))
-    sp_b = arch.to_lps((0.0, hy + (38 if not L5 else 33) * s, -hz - 4.0 * s))
-    # a tall thin blade from the laminae back to a bulbous tip
-    sp = Shape("sq", (sp_a + sp_b) / 2, _frame_from_axis(sp_b - sp_a),
-               (2.3 * s, 11.5 * s, float(np.linalg.norm(sp_b - sp_a)) / 2 + 2), exponent=3.0)
-    _bone(ops, sp, 10, cortex=1.0)
-    tip = Shape("sq", sp_b + _unit(sp_b - sp_a) * 1.5 * s, _frame_from_axis(sp_b - sp_a), (3.7 * s, 7.5 * s, 4.5 * s),
-                exponent=2.2)
-    _bone(ops, tip, 10, cortex=1.2)
+    # spinous process: a tall thin blade (a flat plate, straight upper and lower borders) from the
+    # laminae back and a little down, to a thickened, bulbous tip. As a rounded superquadric block
+    # (23 mm tall, as long) it read as an oval on the mid-line sagittal CT and MR
+    sp_a = arch.to_lps((0.0, hy + 19 * s, -hz + 0.5 * s))
+    sp_b = arch.to_lps((0.0, hy + (41 if not L5 else 35) * s, -hz - 5.0 * s))
+    frame = _frame_from_axis(sp_b - sp_a)
+    sp_len = float(np.linalg.norm(sp_b - sp_a))
+    sp = Shape("prism", (sp_a + sp_b) / 2, frame, (2.4 * s, (7.5 if not L5 else 7.0) * s, sp_len / 2), exponent=3.0)
+    _bone(ops, sp, 10, cortex=1.0, axial_cortex=0.1)
+    tip = Shape("sq", sp_b - _unit(sp_b - sp_a) * 1.0 * s, frame, (3.6 * s, (9.0 if not L5 else 8.0) * s, 3.5 * s),
+                exponent=2.4)
+    _bone(ops, tip, 10, cortex=1.3)
+
+
+# facet joints: the angle of each joint's plane to the mid-sagittal plane (the two joints of a
+# level open backwards like a V), by the level above the joint: sagittal in the upper lumbar spine,
+# turning coronal towards L5-S1 (about 50 deg), so the lower joints are seen in tangent (as lines)
+# on the obliques
+FACET_ANGLE_DEG = {Level.L1: 30.0, Level.L2: 34.0, Level.L3: 38.0, Level.L4: 44.0, Level.L5: 50.0}
+FACET_GAP_MM = 1.3  # joint space (cartilage and fluid) between the articular faces
+_FACET_OVERLAP_MM = 1.5  # how far each process reaches past its face before it is cut there
+_FACET_FACE_CORTEX_MM = 1.1  # subchondral bone of the articular face
+
+
+def _sap_centre_lps(g: SpineGeometry, lv: Level, sx: float) -> np.ndarray:
+    """Centre of the superior articular process of ``lv`` (L1-L5 or S1) on side ``sx``."""
+    s = g.scale
+    pose = g.poses[lv]
+    _hx, hy, hz = pose.half
+    if lv is Level.S1:
+        return pose.to_lps((sx * 15.5 * s, hy + 12 * s, hz + 2 * s))
+    ped_rx = (5.5 if lv is Level.L5 else 4.3) * s
+    return pose.to_lps((sx * (11.5 * s + 2 * ped_rx - 2.2 * s), hy + 12 * s, hz + 1.0 * s))
+
+
+def _iap_centre_lps(g: SpineGeometry, lv: Level, sx: float) -> np.ndarray:
+    """Centre of the inferior articular process of ``lv`` (L1-L5), on its posterior arch."""
+    s = g.scale
+    arch = g.arch_poses[lv]
+    _hx, hy, hz = arch.half
+    return arch.to_lps((sx * (11.5 * s - 0.2 * s), hy + 17.5 * s, -hz - 11.5 * s))
+
+
+def facet_plane(g: SpineGeometry, upper: Level, sx: float) -> tuple[np.ndarray, np.ndarray]:
+    """The facet joint between ``upper``'s inferior articular process and the superior one of the
+    level below: (a point mid-way in the joint space, unit normal from the IAP towards the SAP),
+    LPS. The plane contains the lower vertebra's axis and makes ``FACET_ANGLE_DEG`` with the
+    mid-sagittal plane: its normal points laterally and forwards."""
+    lower = ALL_LEVELS[ALL_LEVELS.index(upper) + 1]
+    pose = g.poses[lower]
+    th = math.radians(FACET_ANGLE_DEG[upper])
+    n = pose.axes @ np.array([sx * math.cos(th), -math.sin(th), 0.0])
+    point = (_sap_centre_lps(g, lower, sx) + _iap_centre_lps(g, upper, sx)) / 2
+    return point, n
+
+
+def _articular_ops(ops: list, g: SpineGeometry, lv: Level, sx: float, superior: bool, thin: float = 1.0) -> Shape:
+    """A superior (``lv``'s, L1-S1) or inferior (``lv``'s, L1-L5) articular process as a column
+    cut flat at its facet joint (a ``FACET_GAP_MM`` joint space, a thin subchondral plate on the
+    face); returns the column as seen (for the Scotty dog's ear and front leg)."""
+    s = g.scale
+    if superior:
+        centre = _sap_centre_lps(g, lv, sx)
+        pose = g.poses[lv]
+        a_old, half_t, half_up = 3.0 * s, (5.5 if lv is Level.S1 else 5.0) * s, 9.5 * s
+        upper = ALL_LEVELS[ALL_LEVELS.index(lv) - 1] if lv is not Level.L1 else None
+    else:
+        centre = _iap_centre_lps(g, lv, sx)
+        pose = g.arch_poses[lv]
+        a_old, half_t, half_up = 2.7 * s * thin, 4.2 * s, 9.0 * s
+        upper = lv
+    up = pose.axes[:, 2]
+    if upper is None:  # L1's SAP: the joint with T12 is out of the model; the old orientation
+        n = pose.axes @ np.array([sx * math.cos(math.radians(FACET_ANGLE_DEG[Level.L1])),
+                                  -math.sin(math.radians(FACET_ANGLE_DEG[Level.L1])), 0.0])
+        point = centre - n * (a_old + FACET_GAP_MM / 2)
+    else:
+        point, n = facet_plane(g, upper, sx)
+    m = -n if superior else n  # from the process towards its joint
+    m = _unit(m - (m @ up) * up)
+    axes = np.stack([m, np.cross(up, m), up], axis=1)
+    face = point - m * FACET_GAP_MM / 2
+    d = float((face - centre) @ m)  # centre to the articular face
+    reach = max(d + _FACET_OVERLAP_MM, 0.5)
+    half_m = (reach + a_old) / 2
+    col = Shape("sq", centre + m * (reach - a_old) / 2, axes, (half_m, half_t, half_up), exponent=4.0,
+                clip=(face, m))
+    part = 7 if superior else 8
+    ops.append(Op(P_OUTER, col, T.CORTICAL, part))
+    inner = col.shrunk(1.6)
+    inner.clip = (face - m * _FACET_FACE_CORTEX_MM, m)
+    ops.append(Op(P_INNER, inner, T.CANCELLOUS, part))
+    seen = max(d, 0.5)
+    return Shape("sq", centre + m * (seen - a_old) / 2, axes, ((seen + a_old) / 2, half_t, half_up), exponent=4.0)
 
 
 # how far the lamina's upper edge leans forwards. 0: sloping it 10-20 deg brought it next to the
@@ -487,9 +590,7 @@ def _sacrum_ops(model: Model, pose: Pose) -> None:
         # S1 pedicle mass and superior articular process
         ped = Shape("sq", pose.to_lps((sx * (canal_half_w + 5 * s), hy + 5 * s, 0.0)), R, (5.5 * s, 8 * s, 9 * s), exponent=3.0)
         _bone(ops, ped, 4, cortex=1.2)
-        sap_c = pose.to_lps((sx * (canal_half_w + 4.5 * s), hy + 12 * s, hz + 2 * s))
-        sap = Shape("sq", sap_c, R @ _rot_z(sx * 25), (3.0 * s, 5.5 * s, 9.5 * s), exponent=3.0)
-        _bone(ops, sap, 7, cortex=1.2)
+        _articular_ops(ops, model.geometry, Level.S1, sx, superior=True)
     from app.samples.sacrum import sacrum_ops  # imports this module
 
     sacrum_ops(model, pose)
@@ -641,6 +742,11 @@ class Grid:
     n0: int
     n1: int
     z: tuple[float, ...]
+    # optional per-(k, b) shift of the points along step0, in steps, in [0, 1) (float32 [nz, n1]):
+    # the anatomy (``Op`` shapes) is sampled at the shifted points, the soft-tissue background at
+    # the lattice points. A radiograph's rays run along step0: a random shift per ray turns the
+    # chord lengths' whole-step quantisation into noise instead of moire (see render_dx)
+    shift0: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -665,6 +771,8 @@ class Grid:
         a1 = min(int(math.ceil(ab[:, 0].max())) + 1, self.n0)
         b0 = max(int(math.floor(ab[:, 1].min())), 0)
         b1 = min(int(math.ceil(ab[:, 1].max())) + 1, self.n1)
+        if self.shift0 is not None:  # a shifted point (a, b) lies up to one step past a
+            a0 = max(a0 - 1, 0)
         if a0 >= a1 or b0 >= b1:
             return None
         return int(ks.min()), int(ks.max()) + 1, a0, a1, b0, b1
@@ -906,14 +1014,18 @@ def _rasterise(case: CaseSpec, grid: Grid, want_parts: bool, soft_quantum_mm: fl
         X = X[None].astype(np.float32)
         Y = Y[None].astype(np.float32)
         Z = z[k0:k1, None, None].astype(np.float32)
-        p = (X, Y, Z)
+        sh0 = None if grid.shift0 is None else grid.shift0[k0:k1, None, b0:b1]
+        s0x, s0y = np.float32(grid.step0_xy[0]), np.float32(grid.step0_xy[1])
         if op.disc is not None:
-            m = _disc_inside(op.disc, p)
+            m = _disc_inside(op.disc, _shifted(X, Y, Z, sh0, s0x, s0y))
         else:
             d0, d1, d2 = X - np.float32(sh.centre[0]), Y - np.float32(sh.centre[1]), Z - np.float32(sh.centre[2])
             A = sh.axes.astype(np.float32)
-            q = tuple(d0 * A[0, i] + d1 * A[1, i] + d2 * A[2, i] for i in range(3))
-            m = sh.inside(q, p)
+            # the shift enters each local coordinate as one more (k, 1, b) term: adding it to X and
+            # Y first made two more full-size arrays per shape (+12 % of an oblique's render time)
+            q = tuple(d0 * A[0, i] + d1 * A[1, i] + d2 * A[2, i]
+                      + (0 if sh0 is None else sh0 * (s0x * A[0, i] + s0y * A[1, i])) for i in range(3))
+            m = sh.inside(q, _shifted(X, Y, Z, sh0, s0x, s0y) if sh.clip is not None else (X, Y, Z))
         if not m.any():
             continue
         sub = lab[k0:k1, a0:a1, b0:b1]
@@ -923,6 +1035,12 @@ def _rasterise(case: CaseSpec, grid: Grid, want_parts: bool, soft_quantum_mm: fl
         if want_parts and op.pass_no not in (P_EDEMA, P_SCLER, P_GAP):
             parts[k0:k1, a0:a1, b0:b1][m] = op.part
     return (lab, parts) if want_parts else lab
+
+
+def _shifted(X: np.ndarray, Y: np.ndarray, Z: np.ndarray, sh0: np.ndarray | None, s0x: np.float32,
+             s0y: np.float32) -> tuple:
+    """The points as sampled, with a grid's per-ray shifts (``Grid.shift0``): full-size arrays."""
+    return (X, Y, Z) if sh0 is None else (X + sh0 * s0x, Y + sh0 * s0y, Z)
 
 
 def label_volume(case: CaseSpec, grid: Grid, soft_quantum_mm: float = 1.0) -> np.ndarray:

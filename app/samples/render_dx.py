@@ -165,6 +165,12 @@ def render_line_integrals(case: CaseSpec, view_key: str) -> np.ndarray:
     keys = set(zip(yk.tolist(), pk.tolist(), strict=True))
     mu_canc = float(mu[T.CANCELLOUS])
     a_idx = np.arange(n_fine, dtype=np.float64)
+    # and on top of the phases, every ray's samples shifted by its own random fraction of the
+    # step: the phases alone left a moire where a thin plate crosses the rays at a grazing
+    # angle (the iliac wings on the AP, the alae on the obliques), whose chord lengths still
+    # jumped in whole steps along the rows. Random shifts make that error noise (see
+    # docs/samples.md for the measure)
+    jitter = case_rng(case, 200 + list(VIEWS).index(view_key)).random((proj.rows, proj.cols), dtype=np.float32)
     G = len(DX_DEPTH_PHASES)
     for g, phase in enumerate(DX_DEPTH_PHASES):
         n1 = len(range(g, proj.cols, G))
@@ -177,13 +183,15 @@ def render_line_integrals(case: CaseSpec, view_key: str) -> np.ndarray:
         for r0 in range(0, proj.rows, chunk):
             r1 = min(proj.rows, r0 + chunk)
             grid = Grid((float(origin[0]), float(origin[1])), (float(d[0] * step), float(d[1] * step)),
-                        (float(u[0] * px * G), float(u[1] * px * G)), n_fine, n1, tuple(float(z) for z in zs[r0:r1]))
+                        (float(u[0] * px * G), float(u[1] * px * G)), n_fine, n1, tuple(float(z) for z in zs[r0:r1]),
+                        shift0=jitter[r0:r1, g::G])
             lab = label_volume(case, grid)
             soft = np.stack([soft_mu[(int(yv), int(pv))] for yv, pv in zip(yk[r0:r1], pk[r0:r1], strict=True)])
             acc = (mu[lab] - soft).sum(axis=1, dtype=np.float64) * step
             k, a, b = np.nonzero(lab == T.CANCELLOUS)
             if k.size:
-                fac = trabecular_factor(xg[a, b], yg[a, b], zs[r0 + k])
+                sh = jitter[r0 + k, g + G * b] * step
+                fac = trabecular_factor(xg[a, b] + sh * d[0], yg[a, b] + sh * d[1], zs[r0 + k])
                 extra = np.bincount(k * n1 + b, weights=(fac - 1.0) * mu_canc * step, minlength=(r1 - r0) * n1)
                 acc += extra.reshape(r1 - r0, n1)
             out[r0:r1, g::G] += acc

@@ -64,8 +64,11 @@ def test_oblique_shows_a_gap_in_the_pars_where_there_is_a_defect_and_none_where_
     defects = {k: v for k, v in dips.items() if k[3] in (ParsStatus.COMPLETE_FRACTURE.value, ParsStatus.CHRONIC_NONUNION.value)}
     assert len(intact) >= 4 and len(defects) >= 4
     # thresholds re-set for the new radiographs (2026-11): the dip is relative to the local baseline,
-    # which the latitude compression lowers; measured intact <= 0.065, defects >= 0.113
-    assert max(intact.values()) < 0.085, intact
+    # which the latitude compression lowers; measured intact <= 0.065, defects >= 0.113. Re-set
+    # again (issue 18) when the articular processes became columns cut at a facet joint (a 1.3 mm
+    # lucent joint space) and the ray sums got per-ray sample shifts: measured intact <= 0.086
+    # (case 5, right L5; L4s 0.054-0.080), defects >= 0.138
+    assert max(intact.values()) < 0.10, intact
     assert min(defects.values()) > 0.095, defects
 
 
