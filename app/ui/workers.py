@@ -20,6 +20,10 @@ from app.core.progress import Cancelled, CancelToken
 log = logging.getLogger(__name__)
 
 
+def _spent(*_args: Any, **_kwargs: Any) -> None:
+    raise RuntimeError("this worker has already run")
+
+
 class WorkerSignals(QObject):
     """Each signal carries the worker's ``tag`` first, so one GUI-thread QObject slot can serve
     many workers (connect to bound methods of GUI-thread QObjects: Qt then queues the call to
@@ -51,6 +55,18 @@ class Worker(QRunnable):
         self.signals.progress.emit(self.tag, int(done), int(total))
 
     def run(self) -> None:  # worker thread
+        try:
+            self._run()
+        finally:
+            # QThreadPool.start hands the runnable to C++ and PySide then keeps this Python object
+            # alive as long as the pool (auto-delete is off): what it worked on must not live that
+            # long: whole scans stayed alive through their workers' arguments, one study's worth
+            # per study opened (bench/bigct_bench.py's six cases: RSS +6-10 MB a round, every
+            # round). The tag stays (owners read it until the result is delivered): keep it small,
+            # or hold big things in it weakly.
+            self.fn, self.args, self.kwargs = _spent, (), {}
+
+    def _run(self) -> None:
         try:
             if self.pass_progress:
                 result = self.fn(*self.args, progress=self._progress, cancel=self.cancel_token, **self.kwargs)

@@ -10,6 +10,7 @@ another patient's SR).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -146,14 +147,17 @@ class StudyFindingsOffer(QObject):
         self.workers = self.workers[-4:]
         if scan is None or not scan.skipped:
             return
-        worker = Worker(discover_in_scan, scan, session.study_uid, tag=(session, autosave_restored))
+        # the session weakly: the pool keeps every runnable it ran (app.ui.workers), and a closed
+        # study's session must not live on through it
+        worker = Worker(discover_in_scan, scan, session.study_uid, tag=(weakref.ref(session), autosave_restored))
         worker.signals.finished.connect(self._found)
         self.workers.append(worker)
         QThreadPool.globalInstance().start(worker)
 
     def _found(self, tag: Any, discovery: SRDiscovery) -> None:
-        session, autosave_restored = tag
-        if session is not self.current_session() or not discovery.anything:
+        session_ref, autosave_restored = tag
+        session = session_ref()
+        if session is None or session is not self.current_session() or not discovery.anything:
             return  # another study was opened meanwhile, or there is nothing to offer
         if any(f.findings == session.findings for f in discovery.isthmus):
             discovery = SRDiscovery((), discovery.foreign, discovery.other_studies)  # already what is shown
