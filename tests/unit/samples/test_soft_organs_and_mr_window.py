@@ -103,7 +103,7 @@ def test_stir_window_from_the_spine_makes_oedema_bright_and_fluid_white():
     f = np.zeros(lab.shape, dtype=np.float32)
     f[box] = frac
     core = f.reshape(nz // 2, 2, nx // 4, 4, ny // 2, 2).mean(axis=(1, 3, 5)).transpose(1, 0, 2) > 0.7
-    assert np.count_nonzero(core) > 30
+    assert np.count_nonzero(core) > 15  # enough core to take a median of (23 since the waisted pedicles)
     assert np.median(shown[pure == T.CSF]) >= 0.97  # fluid white, as a reader windows STIR
     # oedema in the upper grey values (0.90 measured; 0.64 in the whole-image window it replaced)
     assert np.median(shown[core]) >= 0.8, np.median(shown[core])
