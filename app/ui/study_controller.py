@@ -135,7 +135,6 @@ class StudyController(QObject):
                 # child) until the pool dies; deleting the long-finished runnable releases it
                 shiboken6.delete(r)
             self._retired = [(t, r) for t, r in self._retired if now - t < 5.0]
-            w.fn, w.args, w.kwargs = None, (), {}  # the series and headers it worked on go now
             self._retired.append((now, w))
         if tag[0] == "load":
             self._pending.discard(tag[1])
