@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPixmap
+from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPixmap, QPixmapCache
 from PySide6.QtWidgets import QHeaderView, QMenu, QTreeWidget, QTreeWidgetItem
 
 from app.ui.viewer.image_item import to_qimage
@@ -83,6 +83,11 @@ class StudyBrowser(QTreeWidget):
 
     def populate(self, result, anonymised: bool = False) -> None:
         self.clear()
+        # Qt keeps every icon pixmap it has painted in QPixmapCache (QPixmapIconEngine::pixmap)
+        # after its item is gone, up to the cache's 10 MB: the studies shown before, about 1.2 MB
+        # more per round of the six sample cases (heaptrack; bench/bigct_bench.py, issue 16).
+        # What else the cache holds (style pixmaps) is drawn again on demand.
+        QPixmapCache.clear()
         self._series_items.clear()
         self._patient_items.clear()
         self._study_items.clear()

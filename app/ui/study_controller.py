@@ -7,11 +7,10 @@ import logging
 import time
 from typing import Any
 
-import shiboken6
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 
 from app.ui.gil_switch import use_gui_switch_interval
-from app.ui.workers import Worker, WorkerSignals
+from app.ui.workers import Worker, WorkerSignals, start_worker
 from app.viewer import loading
 
 log = logging.getLogger(__name__)
@@ -89,7 +88,6 @@ class StudyController(QObject):
         self._generation = 0
         self.warm = False
         self._warming = False
-        self._retired: list = []
         self._last_progress = 0.0
         # A newly opened study's full loads and thumbnails wait until its first image is on
         # screen (release_loads) or no preview is left: a full-resolution JPEG 2000 decode holds
@@ -122,20 +120,12 @@ class StudyController(QObject):
         w.tag = (kind, key, self._generation, id(w))
         if kind in _USER_WORK and not was_busy:
             self.sig_busy.emit(True)
-        self.pool.start(w, priority)
+        start_worker(self.pool, w, priority)
         return w
 
     def _done(self, tag) -> bool:
         """Forget the worker; False when its result belongs to a study no longer open."""
-        w = self._workers.pop(tag[-1], None)
-        if w is not None:  # keep the runnable alive a little: its thread is still returning from run()
-            now = time.monotonic()
-            for _t, r in (x for x in self._retired if now - x[0] >= 5.0):
-                # QThreadPool.start keeps a Python reference to every runnable it ran (as its
-                # child) until the pool dies; deleting the long-finished runnable releases it
-                shiboken6.delete(r)
-            self._retired = [(t, r) for t, r in self._retired if now - t < 5.0]
-            self._retired.append((now, w))
+        self._workers.pop(tag[-1], None)  # app.ui.workers.start_worker deletes it later
         if tag[0] == "load":
             self._pending.discard(tag[1])
         if tag[0] in _USER_WORK and not self.busy:

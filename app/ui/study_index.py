@@ -14,7 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThreadPool
 
-from app.ui.workers import Worker
+from app.ui.workers import Worker, start_worker
 
 
 class OpenedStudyIndexer(QObject):
@@ -41,7 +41,7 @@ class OpenedStudyIndexer(QObject):
         worker.signals.finished.connect(self._finished)
         worker.signals.failed.connect(self._failed)
         self._running[self._count] = worker
-        self.pool.start(worker)
+        start_worker(self.pool, worker)
 
     def _finished(self, tag: object, _report: Any) -> None:
         self._running.pop(tag, None)  # type: ignore[call-overload]

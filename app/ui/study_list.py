@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from app.studydb.database import StudyDatabase
 from app.studydb.rows import StudyDbError, StudyRow, display_date
-from app.ui.workers import Worker
+from app.ui.workers import Worker, start_worker
 from app.viewer.identity import ANONYMISED, PatientIdentity
 
 COLUMNS = ("Patient", "ID", "Date", "Modalities", "Description", "Series", "Source", "Findings SR")
@@ -269,7 +269,7 @@ class StudyListPanel(QWidget):
             w.setVisible(True)
         for b in (self.import_button, self.reindex_button, self.remove_button):
             b.setEnabled(False)
-        self.pool.start(worker)
+        start_worker(self.pool, worker)
 
     def cancel(self) -> None:
         if self._worker is not None:

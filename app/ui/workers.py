@@ -9,11 +9,14 @@ widget is ever touched off the GUI thread.
 from __future__ import annotations
 
 import logging
+import time
 import traceback
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, Signal
+import shiboken6
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from app.core.progress import Cancelled, CancelToken
 
@@ -65,6 +68,7 @@ class Worker(QRunnable):
             # round). The tag stays (owners read it until the result is delivered): keep it small,
             # or hold big things in it weakly.
             self.fn, self.args, self.kwargs = _spent, (), {}
+            _ran.append((time.monotonic(), self))
 
     def _run(self) -> None:
         try:
@@ -83,3 +87,26 @@ class Worker(QRunnable):
             self.signals.cancelled.emit(self.tag)
         else:
             self.signals.finished.emit(self.tag, result)
+
+
+# Runnables that have run, oldest first (appended on worker threads: deque.append is atomic).
+# PySide's QThreadPool.start keeps a Python reference to every runnable it starts until the pool
+# dies, so each one, with its WorkerSignals QObject and cancel token, stayed for good: about two a
+# study opened in the window's global pool (study index, SR search), one more round of the six
+# sample cases = 12 more (issue 16). ``start_worker`` deletes those that finished a while ago;
+# the delay lets the thread return from run() and their queued signals reach the GUI thread.
+_ran: deque[tuple[float, Worker]] = deque()
+RETIRE_AFTER_S = 5.0
+
+
+def start_worker(pool: QThreadPool, worker: Worker, priority: int = 0) -> Worker:
+    """``pool.start(worker, priority)`` on the GUI thread, after deleting the runnables that
+    finished at least RETIRE_AFTER_S ago (only their C++ side: a Python reference to one stays
+    usable for its tag, cancel token and signals)."""
+    now = time.monotonic()
+    while _ran and now - _ran[0][0] >= RETIRE_AFTER_S:
+        old = _ran.popleft()[1]
+        if shiboken6.isValid(old):
+            shiboken6.delete(old)
+    pool.start(worker, priority)
+    return worker

@@ -67,3 +67,27 @@ def test_replaced_study_in_the_window_leaves_no_session_or_scan_behind(qtbot):
     gc.collect()
     assert first_scan() is None, "a finished worker still holds the first study's scan"
     assert first_session() is None, "a finished worker still holds the first study's session"
+
+
+def test_finished_workers_are_deleted_by_the_next_start(qtbot, monkeypatch):
+    """QThreadPool (PySide) keeps every runnable it ran, with its signals QObject and cancel
+    token, for as long as the pool lives; start_worker deletes those that finished a while ago, so
+    one more study opened does not leave one more worker behind for good."""
+    from app.ui import workers
+
+    monkeypatch.setattr(workers, "RETIRE_AFTER_S", 0.0)
+    pool = QThreadPool()
+    done: list[object] = []
+    refs = []
+    for i in range(6):
+        w = workers.Worker(lambda i=i: i * 2, pass_progress=False, tag=i)
+        w.signals.finished.connect(lambda tag, result: done.append((tag, result)))
+        refs.append(weakref.ref(w))
+        workers.start_worker(pool, w)
+        del w
+        qtbot.waitUntil(lambda n=i + 1: len(done) == n, timeout=10_000)
+    pool.waitForDone()
+    gc.collect()
+    assert done == [(i, i * 2) for i in range(6)]
+    alive = [r() is not None for r in refs]
+    assert alive[:5] == [False] * 5, f"finished workers still alive: {alive}"

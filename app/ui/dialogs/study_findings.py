@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from app.dicom.model import ScanResult
 from app.findings.sr_discovery import FoundSR, SRDiscovery, discover_in_scan, summary
-from app.ui.workers import Worker
+from app.ui.workers import Worker, start_worker
 
 
 def _table(name: str, headers: list[str], rows: Sequence[Sequence[str]]) -> QTableWidget:
@@ -152,7 +152,7 @@ class StudyFindingsOffer(QObject):
         worker = Worker(discover_in_scan, scan, session.study_uid, tag=(weakref.ref(session), autosave_restored))
         worker.signals.finished.connect(self._found)
         self.workers.append(worker)
-        QThreadPool.globalInstance().start(worker)
+        start_worker(QThreadPool.globalInstance(), worker)
 
     def _found(self, tag: Any, discovery: SRDiscovery) -> None:
         session_ref, autosave_restored = tag

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 from app.findings import io as findings_io
 from app.ui.findings.delegates import FindingsDelegate
 from app.ui.findings.table_model import ALL_LEVELS, DEFAULT_LEVELS, FindingsTableModel
-from app.ui.workers import Worker
+from app.ui.workers import Worker, start_worker
 
 log = logging.getLogger(__name__)
 
@@ -228,7 +228,7 @@ class FindingsPanel(QWidget):
         worker.signals.failed.connect(self._open_failed)
         _RUNNING.add(worker)
         self._open_worker = worker
-        QThreadPool.globalInstance().start(worker)
+        start_worker(QThreadPool.globalInstance(), worker)
 
     @property
     def opening(self) -> bool:

@@ -14,7 +14,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QThreadPool, Signal
 
 from app.core.progress import CancelToken
-from app.ui.workers import Worker
+from app.ui.workers import Worker, start_worker
 
 
 class NetTask(QObject):
@@ -51,7 +51,7 @@ class NetTask(QObject):
 
     def start(self, pool: QThreadPool | None = None) -> NetTask:
         self.running = True
-        (pool or QThreadPool.globalInstance()).start(self._worker)
+        start_worker(pool or QThreadPool.globalInstance(), self._worker)
         return self
 
     def cancel(self) -> None:
