@@ -106,6 +106,32 @@ def _haustra(rng: np.random.Generator, a: np.ndarray, b: np.ndarray, r: float, n
     return _chain([tuple(p) for p in pts], radii)
 
 
+def anterior_spine_y(case: CaseSpec, z: float | np.ndarray) -> np.ndarray:
+    """y (LPS mm) of the anterior surface of the lumbar bodies at height ``z``: the mid-sagittal
+    anterior points of L1-S1 interpolated, so it follows the lordosis (and a slipped L5)."""
+    g = model_for(case).geometry
+    pts = sorted((float(p[2]), float(p[1])) for p in (g.poses[lv].to_lps((0.0, -g.poses[lv].half[1], 0.0))
+                                                      for lv in (Level.L1, Level.L2, Level.L3, Level.L4, Level.L5, Level.S1)))
+    return np.interp(z, [p[0] for p in pts], [p[1] for p in pts])
+
+
+SMALL_BOWEL_FOLLOW = 0.8  # the back of the small-bowel mass follows this much of the lordosis
+_FOLLOW_DEPTH_MM = 45.0  # loops this far in front of the mass' back follow it less, down to 0
+
+
+def _follow_lordosis(case: CaseSpec, caps: np.ndarray, back_y: float, z_ref: float) -> np.ndarray:
+    """The small-bowel mass lies on the retroperitoneum, whose front follows the lordosis: shift
+    the capsules' ends posteriorly / anteriorly with the anterior surface of the spine relative
+    to its value at ``z_ref`` (fully at ``back_y``, fading out over _FOLLOW_DEPTH_MM in front),
+    so the back of the mass is not one straight vertical plane on the sagittal MR."""
+    out = caps.copy()
+    ref = float(anterior_spine_y(case, z_ref))
+    for c in (0, 3):
+        w = np.clip(1.0 - (back_y - caps[:, c + 1]) / _FOLLOW_DEPTH_MM, 0.0, 1.0)
+        out[:, c + 1] += SMALL_BOWEL_FOLLOW * w * (anterior_spine_y(case, caps[:, c + 2]) - ref)
+    return out
+
+
 def build_bowel(case: CaseSpec) -> BowelModel:
     """The case's bowel loops (seeded by the case)."""
     g = model_for(case).geometry
@@ -145,7 +171,8 @@ def build_bowel(case: CaseSpec) -> BowelModel:
         kind = kinds[int(rng.integers(len(kinds)))]
         r = {COLLAPSED: (5.5, 8.0), CHYME: (7.0, 10.0), FLUID: (7.0, 10.0), GAS: (6.0, 8.5)}[kind]
         start = lo + (hi - lo) * rng.random(3)
-        caps = _walk(rng, start, int(rng.integers(3, 7)), (10.0, 18.0), (r[0] * s, r[1] * s), lo, hi)
+        caps = _follow_lordosis(case, _walk(rng, start, int(rng.integers(3, 7)), (10.0, 18.0), (r[0] * s, r[1] * s),
+                                            lo, hi), float(hi[1]), z_l3)
         gas = {FLUID: float(rng.choice((0.0, 0.0, 0.0, 0.25))), CHYME: 0.0, COLLAPSED: 0.0, GAS: 0.7}[kind]
         loops.append(Loop(caps, kind, float(rng.uniform(1.0, 1.5)), gas))
     # the radiographs' gas pockets, each in a short gas-filled loop
