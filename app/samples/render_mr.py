@@ -11,7 +11,7 @@ from app.samples import labels as T
 from app.samples.cases import CaseSpec
 from app.samples.phantom import ALL_LEVELS, Grid, label_volume, model_for
 from app.samples.render_common import VolumeGeometry, blur3, box1d, case_rng, open_internal_cortex, smooth_noise
-from app.samples.soft_detail import refine_soft_labels
+from app.samples.soft_detail import paint_posterior_canal, refine_soft_labels
 
 MR_MATRIX = 256
 MR_PIXEL_MM = 0.9
@@ -51,6 +51,7 @@ def render_mr_labels(case: CaseSpec) -> tuple[np.ndarray, VolumeGeometry]:
     grid = _mr_grid(case)
     lab = label_volume(case, grid, soft_quantum_mm=0.25)
     refine_soft_labels(case, lab, grid, soft_quantum_mm=0.25)
+    paint_posterior_canal(case, lab, grid)
     open_internal_cortex(lab, axis=2, step_mm=MR_PIXEL_MM / 2)
     _cauda_equina_layers(case, lab, grid)
     y_first = yc - (MR_MATRIX - 1) / 2 * MR_PIXEL_MM
@@ -139,8 +140,11 @@ MR_BOWEL_MOTTLE = 0.14  # SD of the relative signal variation of the smeared bow
 def _bowel_fraction(lab: np.ndarray) -> np.ndarray:
     """Fraction of each output voxel [slice, row, col] that is bowel (wall or content)."""
     nz, nx, ny = lab.shape
-    b = np.isin(lab, BOWEL_LABELS).reshape(nz // 2, 2, nx // 4, 4, ny // 2, 2).mean(axis=(1, 3, 5), dtype=np.float32)
-    return np.transpose(b, (1, 0, 2))
+    lut = np.zeros(256, dtype=np.uint8)
+    lut[list(BOWEL_LABELS)] = 1
+    # a table look-up and an integer sum: np.isin and a float mean were 0.19 s a sequence
+    b = lut[lab].reshape(nz // 2, 2, nx // 4, 4, ny // 2, 2).sum(axis=(1, 3, 5), dtype=np.uint8)
+    return np.transpose(b.astype(np.float32) / np.float32(16.0), (1, 0, 2))
 
 
 def _bowel_motion(case: CaseSpec, sig: np.ndarray, bowel: np.ndarray) -> np.ndarray:

@@ -281,15 +281,28 @@ def back_curve_mm(case: CaseSpec, z: float) -> float:
     centres' offsets from their straight-line fit) scaled by BACK_CURVE_GAIN, zero where the back
     is most posterior (the sacrum and the thoracolumbar junction lie on the table), deepest over
     L3-L4. The phantom's trunk follows a straight line (the radiographs keep it)."""
-    g = model_for(case).geometry
-    zs = np.array([g.poses[lv].origin[2] for lv in (Level.L1, Level.L2, Level.L3, Level.L4, Level.L5, Level.S1)])
-    ys = np.array([g.arch_poses[lv].origin[1] for lv in (Level.L1, Level.L2, Level.L3, Level.L4, Level.L5, Level.S1)])
-    res = ys - np.polyval(np.polyfit(zs, ys, 1), zs)
-    cubic = np.polyfit(zs, res, 3)
-    zz = np.clip(z, zs.min(), zs.max())
-    top = float(np.polyval(cubic, np.linspace(zs.min(), zs.max(), 64)).max())
-    fat_t = (20.0 if not case.adolescent else 9.0) + (6.0 if case.sex == "F" else 0.0)
-    return float(np.clip(BACK_CURVE_GAIN * (np.polyval(cubic, zz) - top), -BACK_CURVE_MAX_FAT_FRACTION * fat_t, 0.0))
+    cubic, top, lo, hi, limit = _back_curve_fit(case)
+    zz = min(max(z, lo), hi)
+    return float(np.clip(BACK_CURVE_GAIN * (np.polyval(cubic, zz) - top), -limit, 0.0))
+
+
+_BACK_FITS: dict = {}
+
+
+def _back_curve_fit(case: CaseSpec) -> tuple[np.ndarray, float, float, float, float]:
+    """(cubic, its top over L1-S1, lowest and highest body-centre z, deepest offset) of a case."""
+    if case not in _BACK_FITS:
+        g = model_for(case).geometry
+        lvs = (Level.L1, Level.L2, Level.L3, Level.L4, Level.L5, Level.S1)
+        zs = np.array([g.poses[lv].origin[2] for lv in lvs])
+        ys = np.array([g.arch_poses[lv].origin[1] for lv in lvs])
+        res = ys - np.polyval(np.polyfit(zs, ys, 1), zs)
+        cubic = np.polyfit(zs, res, 3)
+        top = float(np.polyval(cubic, np.linspace(zs.min(), zs.max(), 64)).max())
+        fat_t = (20.0 if not case.adolescent else 9.0) + (6.0 if case.sex == "F" else 0.0)
+        _BACK_FITS.clear()
+        _BACK_FITS[case] = (cubic, top, float(zs.min()), float(zs.max()), BACK_CURVE_MAX_FAT_FRACTION * fat_t)
+    return _BACK_FITS[case]
 
 
 def _curve_back(plane: np.ndarray, y: np.ndarray, grid: Grid, ys: float, shift_mm: float) -> None:
@@ -315,6 +328,62 @@ def _curve_back(plane: np.ndarray, y: np.ndarray, grid: Grid, ys: float, shift_m
         plane[js, :] = out
     else:
         plane[:, js] = out
+
+
+FLAVUM_HALF_HEIGHT_MM = 6.0  # half the height of the interlaminar space behind the canal (measured on the
+# phantom's mid-line: 11 mm between the spinous processes, centred FLAVUM_LEVEL_MM below the upper body)
+FLAVUM_LEVEL_MM = 14.0
+FLAVUM_THICK_MM = 3.5
+EPIDURAL_PAD_MM = 3.5  # the posterior epidural fat pad's depth at its middle (triangular on a sagittal)
+_CANAL_Y_MM = (2.5, 14.5, 16.0)  # the phantom's sac front, sac back and canal back behind the body's centre-half
+INTERSPINOUS_HALF_MM = 2.0
+
+
+def paint_posterior_canal(case: CaseSpec, lab: np.ndarray, grid: Grid) -> None:
+    """The back of the spinal canal at each interlaminar level (L1-L2 ... L5-S1), in place on
+    ``lab`` ([k, a, b] of ``grid``; soft tissue, CSF and epidural fat only):
+
+    - the ligamentum flavum: a dark fibrous band FLAVUM_THICK_MM thick behind the canal,
+      ~2 x FLAVUM_HALF_HEIGHT_MM high, between the laminae;
+    - the posterior epidural fat pad in front of it: a triangle on a sagittal (EPIDURAL_PAD_MM
+      deep at the middle of the level, thinning up and down) indenting the back of the sac;
+    - the interspinous ligament: a thin mid-line band from the flavum back between the
+      spinous processes.
+
+    In the phantom the canal is a smooth tube (a straight bright line of epidural fat behind the
+    sac on T1, nothing at the interlaminar levels). Local coordinates of the upper level's arch
+    (the phantom's canal frame), each level only in its box."""
+    g = model_for(case).geometry
+    s = g.scale
+    levels = (Level.L1, Level.L2, Level.L3, Level.L4, Level.L5)
+    soft = np.array(sorted(T.SOFT_LABELS | {T.MUSCLE_FATTY, T.FASCIA}), dtype=np.uint8)
+    for lv in levels:
+        pose = g.arch_poses[lv] if lv is not Level.L5 else g.poses[lv]
+        _hx, hy, hz = pose.half
+        zc = -hz - FLAVUM_LEVEL_MM * s  # the interlaminar level, in the upper arch's frame
+        y_sac, y_canal = hy + _CANAL_Y_MM[1] * s, hy + _CANAL_Y_MM[2] * s
+        y_far = y_canal + 26.0 * s  # the interspinous ligament's reach
+        h = FLAVUM_HALF_HEIGHT_MM * s + 1.0
+        local = np.array([(x, yy, zz) for x in (-12.0 * s, 12.0 * s) for yy in (y_sac - EPIDURAL_PAD_MM * s - 1.0, y_far)
+                          for zz in (zc - h, zc + h)])
+        box = grid.index_box(np.array([pose.to_lps(c) for c in local]))
+        if box is None:
+            continue
+        k0, k1, a0, a1, b0, b1 = box
+        x, y = grid.xy(np.arange(a0, a1, dtype=np.float64), np.arange(b0, b1, dtype=np.float64))
+        z = np.asarray(grid.z[k0:k1], dtype=np.float64)[:, None, None]
+        d = np.stack(np.broadcast_arrays(x[None] - pose.origin[0], y[None] - pose.origin[1], z - pose.origin[2]))
+        q = np.einsum("i...,ij->j...", d, pose.axes)  # local (x, y', z')
+        qx, qy, qz = (np.abs(q[0]), q[1], q[2] - zc)
+        t = np.clip(1.0 - np.abs(qz) / (FLAVUM_HALF_HEIGHT_MM * s), 0.0, 1.0)  # 1 mid-level .. 0 at the laminae
+        block = lab[k0:k1, a0:a1, b0:b1]
+        pad = (block == T.CSF) & (qy > y_sac - EPIDURAL_PAD_MM * s * t) & (qx < 5.0 * s * np.sqrt(t)) & (t > 0)
+        block[pad] = T.EPIDURAL_FAT
+        soft_here = np.isin(block, soft) | (block == T.EPIDURAL_FAT)
+        flavum = (qy > y_canal - 0.5) & (qy < y_canal + FLAVUM_THICK_MM * s) & (qx < 11.0 * s) & (t > 0.05)
+        block[flavum & soft_here] = T.LIGAMENT
+        inter = (qy >= y_canal + FLAVUM_THICK_MM * s) & (qy < y_far) & (qx < INTERSPINOUS_HALF_MM) & (t > 0.2)
+        block[inter & np.isin(block, (T.MUSCLE, T.MUSCLE_FATTY))] = T.LIGAMENT
 
 
 class _PlaneCache:
@@ -430,8 +499,8 @@ def refine_soft_labels(case: CaseSpec, lab: np.ndarray, grid: Grid, soft_quantum
             p0, p1, q0, q1 = box
             sub = plane[p0:p1, q0:q1]
             st = np.abs(pc.streak.at_box(float(z) + 40.0, box))
-            b = pc.bowel.at_box(float(z) - 25.0, box)
-            sub[(sub == T.MUSCLE) & (st < PSOAS_STREAK_HALF) & (b > 0.45)] = T.FAT
+            gate = pc.streak.at_box(float(z) - 60.0, box)  # the cheap 3-wave pattern, not the 12-wave one
+            sub[(sub == T.MUSCLE) & (st < PSOAS_STREAK_HALF) & (gate > 0.5)] = T.FAT
         # fat planes on the visible outline of each muscle
         plane[band & soft] = T.FAT
         plane[fascia & (plane == T.FAT)] = T.FASCIA
