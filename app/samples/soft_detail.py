@@ -21,6 +21,7 @@ vessels.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -384,6 +385,41 @@ def paint_posterior_canal(case: CaseSpec, lab: np.ndarray, grid: Grid) -> None:
         block[flavum & soft_here] = T.LIGAMENT
         inter = (qy >= y_canal + FLAVUM_THICK_MM * s) & (qy < y_far) & (qx < INTERSPINOUS_HALF_MM) & (t > 0.2)
         block[inter & np.isin(block, (T.MUSCLE, T.MUSCLE_FATTY))] = T.LIGAMENT
+    for lv in levels:
+        _exiting_roots(g.poses[lv], s, lab, grid, soft)
+
+
+ROOT_PATH_MM = ((13.0, 5.0, -5.0), (30.0, -4.0, -20.0))  # (|x|, y' - hy, z') of the root's ends
+ROOT_RADIUS_MM = 2.3  # the root with its ganglion
+ROOT_FAT_MM = 5.0  # the foraminal fat round it
+
+
+def _exiting_roots(pose, s: float, lab: np.ndarray, grid: Grid, soft: np.ndarray) -> None:
+    """The exiting nerve root of a level: from the lateral recess under the pedicle, through the
+    foramen and out laterally, down and forwards, in a sleeve of foraminal fat (painted into soft
+    tissue only: bone, disc and canal keep their labels)."""
+    _hx, hy, _hz = pose.half
+    for sx in (1.0, -1.0):
+        a = np.array([sx * ROOT_PATH_MM[0][0] * s, hy + ROOT_PATH_MM[0][1] * s, ROOT_PATH_MM[0][2] * s])
+        b = np.array([sx * ROOT_PATH_MM[1][0] * s, hy + ROOT_PATH_MM[1][1] * s, ROOT_PATH_MM[1][2] * s])
+        r = ROOT_FAT_MM + 1.0
+        corners = np.array([pose.to_lps(p + np.array(o)) for p in (a, b)
+                            for o in itertools.product((-r, r), repeat=3)])
+        box = grid.index_box(corners)
+        if box is None:
+            continue
+        k0, k1, a0, a1, b0, b1 = box
+        x, y = grid.xy(np.arange(a0, a1, dtype=np.float64), np.arange(b0, b1, dtype=np.float64))
+        z = np.asarray(grid.z[k0:k1], dtype=np.float64)[:, None, None]
+        d = np.stack(np.broadcast_arrays(x[None] - pose.origin[0], y[None] - pose.origin[1], z - pose.origin[2]))
+        q = np.einsum("i...,ij->j...", d, pose.axes)
+        ab = b - a
+        t = np.clip(np.einsum("i...,i->...", q - a[:, None, None, None], ab) / float(ab @ ab), 0.0, 1.0)
+        dist = np.linalg.norm(q - (a[:, None, None, None] + ab[:, None, None, None] * t), axis=0)
+        block = lab[k0:k1, a0:a1, b0:b1]
+        here = np.isin(block, soft)
+        block[here & (dist < ROOT_FAT_MM * s)] = T.FAT
+        block[here & (dist < ROOT_RADIUS_MM * s)] = T.NERVE
 
 
 class _PlaneCache:

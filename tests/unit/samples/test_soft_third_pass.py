@@ -129,3 +129,23 @@ def test_back_of_the_canal_has_flavum_epidural_pad_and_interspinous_ligament():
     csf_y = y[1][np.any(lab[:, 1] == T.CSF, axis=0)]
     lig_y = y[1][np.any(lig[:, 1], axis=0)]
     assert np.median(lig_y) > np.median(csf_y)
+
+
+def test_exiting_roots_lie_in_foraminal_fat_beside_the_canal():
+    case = case_by_number(4)
+    g = model_for(case).geometry
+    pose = g.poses[Level.L4]
+    z = float(pose.origin[2]) - 12.0
+    ys = float(pose.origin[1])
+    grid = Grid((-50.0, ys - 10.0), (0.0, 0.5), (0.5, 0.0), 100, 200, (z,))
+    lab = label_volume(case, grid, soft_quantum_mm=0.5)
+    nerve_before = lab == T.NERVE
+    paint_posterior_canal(case, lab, grid)
+    x, _y = grid.xy(np.arange(100, dtype=np.float64), np.arange(200, dtype=np.float64))
+    new = (lab[0] == T.NERVE) & ~nerve_before[0]
+    for side in (1.0, -1.0):  # a root on each side, lateral to the canal, in fat
+        root = new & (x * side > 12.0)
+        assert np.count_nonzero(root) * 0.25 > 5.0
+        rows, cols = np.nonzero(root)
+        ring = lab[0, max(rows.min() - 6, 0):rows.max() + 7, max(cols.min() - 6, 0):cols.max() + 7]
+        assert np.count_nonzero(ring == T.FAT) > np.count_nonzero(root)
