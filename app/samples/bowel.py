@@ -106,6 +106,67 @@ def _haustra(rng: np.random.Generator, a: np.ndarray, b: np.ndarray, r: float, n
     return _chain([tuple(p) for p in pts], radii)
 
 
+def anterior_spine_y(case: CaseSpec, z: float | np.ndarray) -> np.ndarray:
+    """y (LPS mm) of the anterior surface of the lumbar bodies at height ``z``: the mid-sagittal
+    anterior points of L1-S1 interpolated, so it follows the lordosis (and a slipped L5)."""
+    g = model_for(case).geometry
+    pts = sorted((float(p[2]), float(p[1])) for p in (g.poses[lv].to_lps((0.0, -g.poses[lv].half[1], 0.0))
+                                                      for lv in (Level.L1, Level.L2, Level.L3, Level.L4, Level.L5, Level.S1)))
+    return np.interp(z, [p[0] for p in pts], [p[1] for p in pts])
+
+
+SMALL_BOWEL_BACK_JITTER_MM = 14.0
+SMALL_BOWEL_FOLLOW = 0.8  # the back of the small-bowel mass follows this much of the lordosis
+_FOLLOW_DEPTH_MM = 45.0  # loops this far in front of the mass' back follow it less, down to 0
+
+
+def _follow_lordosis(case: CaseSpec, caps: np.ndarray, back_y: float, z_ref: float) -> np.ndarray:
+    """The small-bowel mass lies on the retroperitoneum, whose front follows the lordosis: shift
+    the capsules' ends posteriorly / anteriorly with the anterior surface of the spine relative
+    to its value at ``z_ref`` (fully at ``back_y``, fading out over _FOLLOW_DEPTH_MM in front),
+    so the back of the mass is not one straight vertical plane on the sagittal MR."""
+    out = caps.copy()
+    ref = float(anterior_spine_y(case, z_ref))
+    for c in (0, 3):
+        w = np.clip(1.0 - (back_y - caps[:, c + 1]) / _FOLLOW_DEPTH_MM, 0.0, 1.0)
+        out[:, c + 1] += SMALL_BOWEL_FOLLOW * w * (anterior_spine_y(case, caps[:, c + 2]) - ref)
+    return out
+
+
+RECTUM_GAP_MM = 5.0  # mesorectal / presacral fat between the sacrum and the rectum
+RECTUM_RADIUS_MM = 13.0
+
+
+def _anterior_sacrum_y(case: CaseSpec, zs: np.ndarray) -> np.ndarray:
+    """y (mm) of the front of the sacrum (or coccyx) on the mid-line at heights ``zs``: the
+    first bone along a mid-line row of the phantom's labels, from in front; NaN where none."""
+    from app.samples.phantom import label_volume
+
+    g = model_for(case).geometry
+    y0 = float(g.poses[Level.S1].origin[1]) - 40.0
+    step = 0.5
+    grid = Grid((-0.5, y0), (1.0, 0.0), (0.0, step), 2, 260, tuple(float(z) for z in zs))
+    bone = np.isin(label_volume(case, grid), tuple(T.BONE_LABELS)).any(axis=1)
+    first = np.argmax(bone, axis=1)
+    return np.where(bone.any(axis=1), y0 + step * first, np.nan)
+
+
+def _rectum(case: CaseSpec, s: float) -> Loop:
+    """The rectum: from the end of the sigmoid down the front of the sacrum, following its curve
+    (RECTUM_GAP_MM of fat behind it), faeces mottled with some gas. Without it the hollow of the
+    sacrum was a large empty pad of fat on the sagittal MR."""
+    g = model_for(case).geometry
+    z_s1 = float(g.poses[Level.S1].origin[2])
+    zs = z_s1 - np.array([20.0, 35.0, 50.0, 65.0, 80.0, 95.0, 110.0])
+    ya = _anterior_sacrum_y(case, zs)
+    ok = ~np.isnan(ya)
+    zs, ya = zs[ok], ya[ok]
+    r = RECTUM_RADIUS_MM * s
+    pts = [(2.0 * math.sin(0.05 * z), float(y) - RECTUM_GAP_MM - r, float(z)) for z, y in zip(zs, ya, strict=True)]
+    radii = [r * (0.85 + 0.15 * abs(math.sin(1.3 * k))) for k in range(len(pts) - 1)]
+    return Loop(_chain(pts, radii), FAECES, 1.5, 0.15)
+
+
 def build_bowel(case: CaseSpec) -> BowelModel:
     """The case's bowel loops (seeded by the case)."""
     g = model_for(case).geometry
@@ -141,13 +202,26 @@ def build_bowel(case: CaseSpec) -> BowelModel:
     # (bright on T2 / STIR), a few with gas; 7-10 mm radius (big round fluid loops of 9-13 mm,
     # one loop in three, read as a cartoon on the sagittal MR: issue 18 review)
     kinds = (COLLAPSED, CHYME, COLLAPSED, FLUID, CHYME, GAS, COLLAPSED, FLUID, CHYME)
+    # each loop's own posterior limit, up to SMALL_BOWEL_BACK_JITTER_MM in front of the box's (all
+    # at one limit, the loops reflected there made the back of the bowel mass a straight vertical
+    # edge on the sagittal MR); its own stream, so the loops' random walks are unchanged
+    back_rng = np.random.default_rng([case.seed, 181])
     for _ in range(_N_SMALL_BOWEL):
         kind = kinds[int(rng.integers(len(kinds)))]
         r = {COLLAPSED: (5.5, 8.0), CHYME: (7.0, 10.0), FLUID: (7.0, 10.0), GAS: (6.0, 8.5)}[kind]
-        start = lo + (hi - lo) * rng.random(3)
-        caps = _walk(rng, start, int(rng.integers(3, 7)), (10.0, 18.0), (r[0] * s, r[1] * s), lo, hi)
+        hi_loop = hi.copy()
+        hi_loop[1] -= back_rng.uniform(0.0, SMALL_BOWEL_BACK_JITTER_MM)
+        start = lo + (hi_loop - lo) * rng.random(3)
+        caps = _follow_lordosis(case, _walk(rng, start, int(rng.integers(3, 7)), (10.0, 18.0), (r[0] * s, r[1] * s),
+                                            lo, hi_loop), float(hi[1]), z_l3)
         gas = {FLUID: float(rng.choice((0.0, 0.0, 0.0, 0.25))), CHYME: 0.0, COLLAPSED: 0.0, GAS: 0.7}[kind]
         loops.append(Loop(caps, kind, float(rng.uniform(1.0, 1.5)), gas))
+    # the third part of the duodenum: across the front of the aorta and IVC at L3 (right to left,
+    # rising a little), collapsed, in the retroperitoneal fat between the spine and the loops
+    y_d3 = float(anterior_spine_y(case, z_l3)) - 35.0 * s
+    loops.append(Loop(_chain([(-48.0 * s, y_d3 + 4.0, z_l3 - 6.0), (-15.0 * s, y_d3, z_l3 - 3.0), (12.0 * s, y_d3, z_l3),
+                              (32.0 * s, y_d3 + 3.0, z_l3 + 8.0)], [8.0 * s, 8.5 * s, 8.0 * s]), COLLAPSED, 1.5, 0.0))
+    loops.append(_rectum(case, s))
     # the radiographs' gas pockets, each in a short gas-filled loop
     from app.samples.anatomy_extra import PART_GAS  # imports phantom
 

@@ -32,6 +32,7 @@ CT, the MR and the radiographs of a case show the same anatomy.
 | 23    | chyme (small-bowel content, semi-fluid)   | 25  | 260 | 420 | 260  |
 | 24    | kidney (parenchyma, unenhanced)           | 32  | 330 | 480 | 420  |
 | 25    | muscle with fatty infiltration            | 10  | 450 | 330 | 120  |
+| 26    | ligament (ligamentum flavum, interspinous) | 65 | 190 | 150 | 120  |
 
 Values are plausible clinical ranges (cortical bone ~1000-1800 HU, cancellous ~150-350 HU,
 disc ~70-110 HU, muscle ~40-60 HU, fat ~-100 HU, CSF ~0-15 HU); MR values are arbitrary units of
@@ -44,7 +45,9 @@ bowel fluid is water (dark T1, bright T2 / STIR), faeces intermediate and mottle
 bowel gas black on every sequence; the superficial fascia is fibrous (dark on MR). Chyme is the
 semi-fluid content of small-bowel loops (T2 a little above muscle, not as bright as water);
 the kidney is unenhanced parenchyma; fatty muscle is the paraspinal muscles' fatty
-infiltration (between muscle and fat).
+infiltration (between muscle and fat). Ligament (the ligamentum flavum behind the thecal sac
+at each interlaminar level, the interspinous ligament) is dense fibrous tissue: dark on every
+MR sequence, a little denser than muscle on CT (painted for the CT and MR only).
 """
 
 from __future__ import annotations
@@ -77,8 +80,9 @@ FASCIA = 22
 CHYME = 23
 KIDNEY = 24
 MUSCLE_FATTY = 25
+LIGAMENT = 26
 
-N_LABELS = 26
+N_LABELS = 27
 
 LABEL_NAMES = {
     AIR: "air", SKIN: "skin", FAT: "fat", MUSCLE: "muscle", VISCERA: "viscera",
@@ -88,6 +92,7 @@ LABEL_NAMES = {
     NUCLEUS_DEGENERATED: "degenerated nucleus", CSF: "CSF", EPIDURAL_FAT: "epidural fat", NERVE: "nerve",
     VESSEL: "great vessel", BOWEL_GAS: "bowel gas", BOWEL_FLUID: "bowel fluid", FAECES: "faeces",
     FASCIA: "fascia", CHYME: "chyme", KIDNEY: "kidney", MUSCLE_FATTY: "fatty muscle",
+    LIGAMENT: "ligament",
 }
 
 BONE_LABELS = frozenset({CORTICAL, ENDPLATE, CANCELLOUS, EDEMA, SCLEROTIC})
@@ -108,7 +113,7 @@ def ct_hu_table(adolescent: bool) -> np.ndarray:
         CANCELLOUS: 320 if adolescent else 230, EDEMA: 340 if adolescent else 260, SCLEROTIC: 1150,
         GAP_FLUID: 30, GAP_FIBROUS: 60, ANNULUS: 95, NUCLEUS: 80, NUCLEUS_DEGENERATED: 100,
         CSF: 8, EPIDURAL_FAT: -100, NERVE: 35, VESSEL: 40, BOWEL_GAS: -1000, BOWEL_FLUID: 12, FAECES: 40,
-        FASCIA: 50, CHYME: 25, KIDNEY: 32, MUSCLE_FATTY: 10,
+        FASCIA: 50, CHYME: 25, KIDNEY: 32, MUSCLE_FATTY: 10, LIGAMENT: 65,
     })
 
 
@@ -128,6 +133,7 @@ def mr_signal_table(sequence: str, adolescent: bool) -> np.ndarray:
         EPIDURAL_FAT: (880, 620, 35), NERVE: (360, 260, 230), VESSEL: (60, 40, 40),
         BOWEL_GAS: (0, 0, 0), BOWEL_FLUID: (110, 750, 600), FAECES: (400, 260, 190),
         FASCIA: (150, 110, 80), CHYME: (260, 420, 260), KIDNEY: (330, 480, 420), MUSCLE_FATTY: (450, 330, 120),
+        LIGAMENT: (190, 150, 120),
     }
     return _table({k: v[col] for k, v in rows.items()})
 

@@ -11,7 +11,7 @@ from app.samples import labels as T
 from app.samples.cases import CaseSpec
 from app.samples.phantom import Grid, _soft_layout, label_volume, model_for
 from app.samples.render_common import VolumeGeometry, blur3, box1d, case_rng, open_internal_cortex, smooth_noise
-from app.samples.soft_detail import refine_soft_labels
+from app.samples.soft_detail import paint_posterior_canal, refine_soft_labels
 from app.samples.texture import trabecular_factor
 
 CT_MATRIX = 320  # columns (patient x)
@@ -131,6 +131,7 @@ def render_ct(case: CaseSpec) -> tuple[np.ndarray, VolumeGeometry]:
         grid = Grid((xs0, ys0), (0.0, step), (step, 0.0), n0, n1, tuple(float(z) for z in zsub))
         lab = label_volume(case, grid, soft_quantum_mm=CT_SOFT_QUANTUM_MM)
         refine_soft_labels(case, lab, grid, soft_quantum_mm=CT_SOFT_QUANTUM_MM)
+        paint_posterior_canal(case, lab, grid)
         open_internal_cortex(lab, axis=1, step_mm=step)
         h = hu_table[lab]
         h = np.where(lab == T.AIR, table[None], h)

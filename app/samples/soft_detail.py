@@ -21,18 +21,21 @@ vessels.
 
 from __future__ import annotations
 
+import itertools
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from app.findings.model import Level
 from app.samples import labels as T
-from app.samples.bowel import paint_bowel
+from app.samples.bowel import anterior_spine_y, paint_bowel
 from app.samples.cases import CaseSpec
-from app.samples.phantom import Grid, _Ellipse, _psoas, _soft_layout, model_for, psoas_key, psoas_of_key
+from app.samples.phantom import Grid, _Ellipse, _inside_small, _psoas, _soft_layout, model_for, psoas_key, psoas_of_key
 
 FAT_PLANE_MM = 1.2  # width of the fat plane between two muscles
 _STREAK_HALF = 0.055  # half-width of an intramuscular fat streak in pattern units (~0.8 mm)
+PSOAS_STREAK_HALF = 0.035  # thinner and (with the gate) fewer in the lean psoas
 FATTY_MIN_AGE_YEARS = 30.0
 FATTY_BAND_HALF_ADULT = 0.32  # bands of fatty muscle around the streaks, pattern units
 FATTY_BAND_HALF_YOUNG = 0.1
@@ -75,26 +78,49 @@ class _Waves:
         return out / np.float32(np.sqrt(len(self.waves) / 2))
 
 
+@dataclass(frozen=True)
+class _Vessel(_Ellipse):
+    """A vessel's cross-section: an ellipse whose outline is not a perfect circle (a 2- and
+    3-lobed undulation of ``amp_mm`` that turns slowly with height: a tortuous, slightly
+    flattened vessel, not a straight cylinder)."""
+
+    z: float = 0.0
+    amp_mm: float = 0.0
+    phase: float = 0.0
+
+    def signed_mm(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        th = np.arctan2(y - self.cy, x - self.cx)
+        a, ph = self.amp_mm, self.phase
+        wobble = a * np.cos(2 * th + 0.021 * self.z + ph) + 0.6 * a * np.cos(3 * th - 0.033 * self.z + 2 * ph)
+        return super().signed_mm(x, y) + wobble
+
+
 def _vessels(case: CaseSpec, ys: float, z: float) -> list[_Ellipse]:
-    """Cross-sections of the aorta / iliac arteries and the IVC / iliac veins at height z."""
+    """Cross-sections of the aorta / iliac arteries and the IVC / iliac veins at height z: in
+    front of the vertebral bodies, following the lordosis (``anterior_spine_y``), the aorta
+    bifurcating at L4 and the IVC forming at L5; below L5 the iliac vessels diverge over the
+    psoas and stay at the depth of the L5 body (they do not follow the sacrum back)."""
     g = model_for(case).geometry
     s = g.scale
-    front = ys - g.poses[Level.L4].half[1] - 3.0  # just anterior to the vertebral bodies
     z_bif = float(g.poses[Level.L4].origin[2])  # aortic bifurcation at L4
     z_cav = float(g.poses[Level.L5].origin[2])  # IVC confluence at L5
-    out = []
+    front = float(anterior_spine_y(case, max(z, z_cav))) - 3.0  # just anterior to the vertebral bodies
+    out: list[_Ellipse] = []
     if z >= z_bif:
-        out.append(_Ellipse(8.0 * s, front - 10.0 * s, 9.5 * s, 9.5 * s))  # in front of the body, just left
+        # the aorta: in front of the body, just left
+        out.append(_Vessel(8.0 * s, front - 10.0 * s, 9.5 * s, 9.0 * s, z=z, amp_mm=0.5 * s, phase=0.3))
     else:
         d = min(z_bif - z, 60.0)
         for sx in (1.0, -1.0):
-            out.append(_Ellipse(sx * (6.0 + 0.45 * d) * s + 3.0, front - 8.0 * s + 0.1 * d, 5.5 * s, 5.5 * s))
+            out.append(_Vessel(sx * (6.0 + 0.45 * d) * s + 3.0, front - 8.0 * s + 0.1 * d, 5.5 * s, 5.0 * s, z=z,
+                               amp_mm=0.35 * s, phase=1.0 + sx))
     if z >= z_cav:
-        out.append(_Ellipse(-17.0 * s, front - 9.0 * s, 11.0 * s, 7.5 * s))
+        out.append(_Vessel(-17.0 * s, front - 9.0 * s, 11.0 * s, 7.5 * s, z=z, amp_mm=0.9 * s, phase=2.2))
     else:
         d = min(z_cav - z, 60.0)
         for sx in (1.0, -1.0):
-            out.append(_Ellipse(sx * (9.0 + 0.5 * d) * s - 4.0, front - 5.0 * s + 0.1 * d, 7.0 * s, 5.5 * s))
+            out.append(_Vessel(sx * (9.0 + 0.5 * d) * s - 4.0, front - 5.0 * s + 0.1 * d, 7.0 * s, 5.5 * s, z=z,
+                               amp_mm=0.6 * s, phase=4.0 - sx))
     return out
 
 
@@ -176,23 +202,56 @@ def _paint_ellipses(plane: np.ndarray, x: np.ndarray, y: np.ndarray, shapes: lis
         plane[near] = sub
 
 
+MUSCLE_LOBE_MM = 2.6  # amplitude of the lobulation of a muscle's outline (adult)
+_LOBE_ORDERS = (3, 5, 9)  # lobes round the outline (with relative weights below)
+_LOBE_WEIGHTS = (1.0, 0.6, 0.35)
+
+
+def _lobulation(e: _Ellipse, i: int, x: np.ndarray, y: np.ndarray, ys: float, amp_mm: float) -> np.ndarray:
+    """Offset (mm) of muscle ``i``'s outline at points x, y: a few lobes round its centre whose
+    phases turn slowly with the spine offset ``ys`` (so with height), not a smooth ellipse."""
+    th = np.arctan2((y - e.cy) / e.ay, (x - e.cx) / e.ax)
+    out = np.zeros(np.shape(th), dtype=np.float32)
+    for k, wk in zip(_LOBE_ORDERS, _LOBE_WEIGHTS, strict=True):
+        out += np.float32(wk) * np.cos(k * th + 1.7 * i * k + 0.09 * k * ys).astype(np.float32)
+    return out * np.float32(amp_mm / sum(_LOBE_WEIGHTS))
+
+
 def _muscle_masks(case: CaseSpec, x: np.ndarray, y: np.ndarray, ys: float,
-                  psoas_t: float) -> tuple[np.ndarray, np.ndarray]:
-    """(inside a paraspinal muscle, on the visible outline of a muscle) for spine offset ``ys``
-    and psoas fraction ``psoas_t`` (the psoas the phantom painted at that height)."""
+                  psoas_t: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(inside a paraspinal muscle, on the visible outline of a muscle, muscle to grow into fat,
+    muscle to give up to fat) for spine offset ``ys`` and psoas fraction ``psoas_t`` (the psoas
+    the phantom painted at that height). The outlines are lobulated (``_lobulation``): the
+    phantom paints ellipses, and the difference is the grow / shrink masks. Signed distances
+    only in each muscle's bounding box (+ the lobes' reach)."""
     lay = _soft_layout(case, ys, psoas_t)
     muscles = lay.psoas + lay.paraspinal
+    n_psoas = len(lay.psoas)
+    amp = MUSCLE_LOBE_MM * (1.0 if not case.adolescent else 0.7)
+    reach = amp + FAT_PLANE_MM
     para = np.zeros(x.shape, dtype=bool)
-    for e in lay.paraspinal:
-        para |= e.q(x, y) <= 1.0
+    inside_p = np.zeros(x.shape, dtype=bool)  # inside a lobulated outline
+    inside_e = np.zeros(x.shape, dtype=bool)  # inside an ellipse (what the phantom painted)
+    d = []
+    for i, e in enumerate(muscles):
+        near = (np.abs(x - e.cx) < e.ax + reach) & (np.abs(y - e.cy) < e.ay + reach)
+        di = np.full(x.shape, np.inf, dtype=np.float32)
+        de = e.signed_mm(x[near], y[near]).astype(np.float32)
+        dp = de + _lobulation(e, i, x[near], y[near], ys, amp)
+        di[near] = dp
+        d.append(di)
+        inside_e[near] |= de <= 0
+        inside_p[near] |= dp <= 0
+        if i >= n_psoas:
+            para[near] |= dp <= 0
     band = np.zeros(x.shape, dtype=bool)
-    d = [e.signed_mm(x, y) for e in muscles]
     for i in range(len(muscles)):
         b = np.abs(d[i]) < FAT_PLANE_MM / 2
         for later in d[i + 1:]:
             b &= later > -FAT_PLANE_MM / 2
         band |= b
-    return para, band
+    in_wall = lay.inner.q(x, y) < 1.0
+    return para, band, inside_p & ~inside_e & in_wall, inside_e & ~inside_p
 
 
 FASCIA_DEPTH_FRACTION = 0.4  # superficial fascia: this far into the subcutaneous fat from the skin
@@ -212,6 +271,157 @@ def _fascia_mask(case: CaseSpec, x: np.ndarray, y: np.ndarray, ys: float) -> np.
     return (np.abs(depth - target) < FASCIA_MM / 2) & broken & subcutaneous & (depth > 0)
 
 
+BACK_CURVE_GAIN = 0.5  # the back's outline follows this fraction of the lordosis' curvature
+BACK_CURVE_MAX_FAT_FRACTION = 0.45  # at most this fraction of the subcutaneous fat's thickness
+_BACK_RAMP_MM = (30.0, 28.0)  # the warp starts this far behind the spine and is full this much further back
+
+
+def back_curve_mm(case: CaseSpec, z: float) -> float:
+    """How far (mm, <= 0: anteriorly) the posterior outline of the trunk lies in front of the
+    phantom's straight one at height ``z``: the lordosis' own curve (a cubic fitted to the body
+    centres' offsets from their straight-line fit) scaled by BACK_CURVE_GAIN, zero where the back
+    is most posterior (the sacrum and the thoracolumbar junction lie on the table), deepest over
+    L3-L4. The phantom's trunk follows a straight line (the radiographs keep it)."""
+    cubic, top, lo, hi, limit = _back_curve_fit(case)
+    zz = min(max(z, lo), hi)
+    return float(np.clip(BACK_CURVE_GAIN * (np.polyval(cubic, zz) - top), -limit, 0.0))
+
+
+_BACK_FITS: dict = {}
+
+
+def _back_curve_fit(case: CaseSpec) -> tuple[np.ndarray, float, float, float, float]:
+    """(cubic, its top over L1-S1, lowest and highest body-centre z, deepest offset) of a case."""
+    if case not in _BACK_FITS:
+        g = model_for(case).geometry
+        lvs = (Level.L1, Level.L2, Level.L3, Level.L4, Level.L5, Level.S1)
+        zs = np.array([g.poses[lv].origin[2] for lv in lvs])
+        ys = np.array([g.arch_poses[lv].origin[1] for lv in lvs])
+        res = ys - np.polyval(np.polyfit(zs, ys, 1), zs)
+        cubic = np.polyfit(zs, res, 3)
+        top = float(np.polyval(cubic, np.linspace(zs.min(), zs.max(), 64)).max())
+        fat_t = (20.0 if not case.adolescent else 9.0) + (6.0 if case.sex == "F" else 0.0)
+        _BACK_FITS.clear()
+        _BACK_FITS[case] = (cubic, top, float(zs.min()), float(zs.max()), BACK_CURVE_MAX_FAT_FRACTION * fat_t)
+    return _BACK_FITS[case]
+
+
+def _curve_back(plane: np.ndarray, y: np.ndarray, grid: Grid, ys: float, shift_mm: float) -> None:
+    """Move the back's soft tissue (skin, subcutaneous fat, fascia, the posterior muscle border)
+    ``shift_mm`` along y, ramping in from nothing at _BACK_RAMP_MM[0] behind the spine: a gather
+    along the grid's y axis (the grids are axis-aligned, so y depends on that index only); bone
+    keeps its place and is not copied into soft tissue."""
+    if shift_mm == 0.0:
+        return
+    ax_y = 0 if abs(grid.step0_xy[1]) > abs(grid.step1_xy[1]) else 1
+    step = grid.step0_xy[1] if ax_y == 0 else grid.step1_xy[1]
+    y1 = y[:, 0] if ax_y == 0 else y[0, :]
+    ramp = np.clip((y1 - (ys + _BACK_RAMP_MM[0])) / _BACK_RAMP_MM[1], 0.0, 1.0)
+    js = np.nonzero(ramp > 0)[0]
+    if js.size == 0:
+        return
+    src = np.clip(np.rint(js - shift_mm * ramp[js] / step).astype(np.intp), 0, plane.shape[ax_y] - 1)
+    here = np.take(plane, js, axis=ax_y)
+    moved = np.take(plane, src, axis=ax_y)
+    bone = np.isin(here, tuple(T.BONE_LABELS)) | np.isin(moved, tuple(T.BONE_LABELS))
+    out = np.where(bone, here, moved)
+    if ax_y == 0:
+        plane[js, :] = out
+    else:
+        plane[:, js] = out
+
+
+FLAVUM_HALF_HEIGHT_MM = 6.0  # half the height of the interlaminar space behind the canal (measured on the
+# phantom's mid-line: 11 mm between the spinous processes, centred FLAVUM_LEVEL_MM below the upper body)
+FLAVUM_LEVEL_MM = 14.0
+FLAVUM_THICK_MM = 3.5
+EPIDURAL_PAD_MM = 3.5  # the posterior epidural fat pad's depth at its middle (triangular on a sagittal)
+_CANAL_Y_MM = (2.5, 14.5, 16.0)  # the phantom's sac front, sac back and canal back behind the body's centre-half
+INTERSPINOUS_HALF_MM = 2.0
+
+
+def paint_posterior_canal(case: CaseSpec, lab: np.ndarray, grid: Grid) -> None:
+    """The back of the spinal canal at each interlaminar level (L1-L2 ... L5-S1), in place on
+    ``lab`` ([k, a, b] of ``grid``; soft tissue, CSF and epidural fat only):
+
+    - the ligamentum flavum: a dark fibrous band FLAVUM_THICK_MM thick behind the canal,
+      ~2 x FLAVUM_HALF_HEIGHT_MM high, between the laminae;
+    - the posterior epidural fat pad in front of it: a triangle on a sagittal (EPIDURAL_PAD_MM
+      deep at the middle of the level, thinning up and down) indenting the back of the sac;
+    - the interspinous ligament: a thin mid-line band from the flavum back between the
+      spinous processes.
+
+    In the phantom the canal is a smooth tube (a straight bright line of epidural fat behind the
+    sac on T1, nothing at the interlaminar levels). Local coordinates of the upper level's arch
+    (the phantom's canal frame), each level only in its box."""
+    g = model_for(case).geometry
+    s = g.scale
+    levels = (Level.L1, Level.L2, Level.L3, Level.L4, Level.L5)
+    soft = np.array(sorted(T.SOFT_LABELS | {T.MUSCLE_FATTY, T.FASCIA}), dtype=np.uint8)
+    for lv in levels:
+        pose = g.arch_poses[lv] if lv is not Level.L5 else g.poses[lv]
+        _hx, hy, hz = pose.half
+        zc = -hz - FLAVUM_LEVEL_MM * s  # the interlaminar level, in the upper arch's frame
+        y_sac, y_canal = hy + _CANAL_Y_MM[1] * s, hy + _CANAL_Y_MM[2] * s
+        y_far = y_canal + 26.0 * s  # the interspinous ligament's reach
+        h = FLAVUM_HALF_HEIGHT_MM * s + 1.0
+        local = np.array([(x, yy, zz) for x in (-12.0 * s, 12.0 * s) for yy in (y_sac - EPIDURAL_PAD_MM * s - 1.0, y_far)
+                          for zz in (zc - h, zc + h)])
+        box = grid.index_box(np.array([pose.to_lps(c) for c in local]))
+        if box is None:
+            continue
+        k0, k1, a0, a1, b0, b1 = box
+        x, y = grid.xy(np.arange(a0, a1, dtype=np.float64), np.arange(b0, b1, dtype=np.float64))
+        z = np.asarray(grid.z[k0:k1], dtype=np.float64)[:, None, None]
+        d = np.stack(np.broadcast_arrays(x[None] - pose.origin[0], y[None] - pose.origin[1], z - pose.origin[2]))
+        q = np.einsum("i...,ij->j...", d, pose.axes)  # local (x, y', z')
+        qx, qy, qz = (np.abs(q[0]), q[1], q[2] - zc)
+        t = np.clip(1.0 - np.abs(qz) / (FLAVUM_HALF_HEIGHT_MM * s), 0.0, 1.0)  # 1 mid-level .. 0 at the laminae
+        block = lab[k0:k1, a0:a1, b0:b1]
+        pad = (block == T.CSF) & (qy > y_sac - EPIDURAL_PAD_MM * s * t) & (qx < 5.0 * s * np.sqrt(t)) & (t > 0)
+        block[pad] = T.EPIDURAL_FAT
+        soft_here = np.isin(block, soft) | (block == T.EPIDURAL_FAT)
+        flavum = (qy > y_canal - 0.5) & (qy < y_canal + FLAVUM_THICK_MM * s) & (qx < 11.0 * s) & (t > 0.05)
+        block[flavum & soft_here] = T.LIGAMENT
+        inter = (qy >= y_canal + FLAVUM_THICK_MM * s) & (qy < y_far) & (qx < INTERSPINOUS_HALF_MM) & (t > 0.2)
+        block[inter & np.isin(block, (T.MUSCLE, T.MUSCLE_FATTY))] = T.LIGAMENT
+    for lv in levels:
+        _exiting_roots(g.poses[lv], s, lab, grid, soft)
+
+
+ROOT_PATH_MM = ((13.0, 5.0, -5.0), (30.0, -4.0, -20.0))  # (|x|, y' - hy, z') of the root's ends
+ROOT_RADIUS_MM = 2.3  # the root with its ganglion
+ROOT_FAT_MM = 5.0  # the foraminal fat round it
+
+
+def _exiting_roots(pose, s: float, lab: np.ndarray, grid: Grid, soft: np.ndarray) -> None:
+    """The exiting nerve root of a level: from the lateral recess under the pedicle, through the
+    foramen and out laterally, down and forwards, in a sleeve of foraminal fat (painted into soft
+    tissue only: bone, disc and canal keep their labels)."""
+    _hx, hy, _hz = pose.half
+    for sx in (1.0, -1.0):
+        a = np.array([sx * ROOT_PATH_MM[0][0] * s, hy + ROOT_PATH_MM[0][1] * s, ROOT_PATH_MM[0][2] * s])
+        b = np.array([sx * ROOT_PATH_MM[1][0] * s, hy + ROOT_PATH_MM[1][1] * s, ROOT_PATH_MM[1][2] * s])
+        r = ROOT_FAT_MM + 1.0
+        corners = np.array([pose.to_lps(p + np.array(o)) for p in (a, b)
+                            for o in itertools.product((-r, r), repeat=3)])
+        box = grid.index_box(corners)
+        if box is None:
+            continue
+        k0, k1, a0, a1, b0, b1 = box
+        x, y = grid.xy(np.arange(a0, a1, dtype=np.float64), np.arange(b0, b1, dtype=np.float64))
+        z = np.asarray(grid.z[k0:k1], dtype=np.float64)[:, None, None]
+        d = np.stack(np.broadcast_arrays(x[None] - pose.origin[0], y[None] - pose.origin[1], z - pose.origin[2]))
+        q = np.einsum("i...,ij->j...", d, pose.axes)
+        ab = b - a
+        t = np.clip(np.einsum("i...,i->...", q - a[:, None, None, None], ab) / float(ab @ ab), 0.0, 1.0)
+        dist = np.linalg.norm(q - (a[:, None, None, None] + ab[:, None, None, None] * t), axis=0)
+        block = lab[k0:k1, a0:a1, b0:b1]
+        here = np.isin(block, soft)
+        block[here & (dist < ROOT_FAT_MM * s)] = T.FAT
+        block[here & (dist < ROOT_RADIUS_MM * s)] = T.NERVE
+
+
 class _PlaneCache:
     """What does not change from one plane of a grid to the next: the x, y of its points, the
     wave patterns' x-y parts and the per-(spine offset, psoas) masks. Kept for the last grid
@@ -226,18 +436,36 @@ class _PlaneCache:
         self.bowel = _Waves(_WAVES_BOWEL, self.x, self.y)
         self.streak = _Waves(_WAVES_STREAK, self.x, self.y)
         self.mottle = _Waves(_WAVES_MOTTLE, self.x, self.y)
-        self.masks: dict[tuple[float, int], tuple[np.ndarray, np.ndarray, tuple[int, int, int, int]]] = {}
+        self.masks: dict[tuple[float, int], tuple[np.ndarray, np.ndarray, tuple[int, int, int, int], np.ndarray,
+                                                  np.ndarray]] = {}
         self.in_viscera: dict[float, np.ndarray] = {}
+        self.psoas_box: dict[tuple[float, int], list[tuple[int, int, int, int]]] = {}
         self.fascia: dict[float, np.ndarray] = {}
 
-    def muscle(self, ys: float, pk: int) -> tuple[np.ndarray, np.ndarray, tuple[int, int, int, int]]:
-        """(paraspinal mask, muscle outline band, index box of the paraspinal mask)."""
+    def muscle(self, ys: float, pk: int) -> tuple[np.ndarray, np.ndarray, tuple[int, int, int, int], np.ndarray,
+                                                  np.ndarray]:
+        """(paraspinal mask, muscle outline band, index box of the paraspinal mask, muscle to
+        grow into fat, muscle to give up to fat)."""
         if (ys, pk) not in self.masks:
-            para, band = _muscle_masks(self.case, self.x, self.y, ys, psoas_of_key(pk))
+            para, band, grow, shrink = _muscle_masks(self.case, self.x, self.y, ys, psoas_of_key(pk))
             rows, cols = np.nonzero(para.any(axis=1))[0], np.nonzero(para.any(axis=0))[0]
             box = (int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1) if rows.size else (0, 0, 0, 0)
-            self.masks[(ys, pk)] = (para, band, box)
+            self.masks[(ys, pk)] = (para, band, box, grow, shrink)
         return self.masks[(ys, pk)]
+
+    def psoas_boxes(self, ys: float, pk: int) -> list[tuple[int, int, int, int]]:
+        """Index boxes of the psoas muscles (shrunk by 2 mm: no streak at the outline)."""
+        key = (ys, pk)
+        if key not in self.psoas_box:
+            s = 1.0 if not self.case.adolescent else 0.9
+            out = []
+            for e in _psoas(s, ys, psoas_of_key(pk)):
+                m = _inside_small(_Ellipse(e.cx, e.cy, e.ax - 2.0, e.ay - 2.0), self.x, self.y)
+                rows, cols = np.nonzero(m.any(axis=1))[0], np.nonzero(m.any(axis=0))[0]
+                if rows.size:
+                    out.append((int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1))
+            self.psoas_box[key] = out
+        return self.psoas_box[key]
 
     def soft(self, ys: float) -> tuple[np.ndarray, np.ndarray]:
         """(inside the phantom's viscera outline, superficial fascia)."""
@@ -269,7 +497,7 @@ def refine_soft_labels(case: CaseSpec, lab: np.ndarray, grid: Grid, soft_quantum
     for k, z in enumerate(grid.z):
         ys = float(np.round(np.interp(z, zs, ys_at) / soft_quantum_mm)) * soft_quantum_mm
         pk = int(psoas_key(case, np.array([z]))[0])
-        para, band, pbox = pc.muscle(ys, pk)
+        para, band, pbox, grow, shrink = pc.muscle(ys, pk)
         in_viscera, fascia = pc.soft(ys)
         plane = lab[k]
         soft = np.isin(plane, (T.MUSCLE, T.VISCERA, T.FAT))
@@ -288,6 +516,9 @@ def refine_soft_labels(case: CaseSpec, lab: np.ndarray, grid: Grid, soft_quantum
         _paint_ellipses(plane, x, y, _psoas_medial(case, ys, psoas_of_key(pk)), T.MUSCLE, (T.FAT,))
         _paint_ellipses(plane, x, y, _kidneys(case, ys, float(z)), T.KIDNEY, (T.FAT, T.VISCERA))
         _iliacus(plane, x, grid)
+        # lobulated muscle outlines: the phantom's ellipses give up or take fat along them
+        plane[shrink & (plane == T.MUSCLE)] = T.FAT
+        plane[grow & (plane == T.FAT)] = T.MUSCLE
         # intramuscular fat (paraspinal muscles only: the psoas is lean): bands of fatty muscle
         # (wider in an adult: fatty infiltration of multifidus and erector spinae) with thin
         # fat streaks in them, broken lines along the fibres
@@ -299,6 +530,13 @@ def refine_soft_labels(case: CaseSpec, lab: np.ndarray, grid: Grid, soft_quantum
         fatty_half = FATTY_BAND_HALF_ADULT if case.age_years >= FATTY_MIN_AGE_YEARS else FATTY_BAND_HALF_YOUNG
         sub[in_para & (st < fatty_half) & (b > -0.4)] = T.MUSCLE_FATTY
         sub[np.isin(sub, (T.MUSCLE, T.MUSCLE_FATTY)) & para[a0:a1, b0:b1] & (st < _STREAK_HALF) & (b > 0.2)] = T.FAT
+        # the psoas is lean: a few short, thinner fat streaks between its fascicles
+        for box in pc.psoas_boxes(ys, pk):
+            p0, p1, q0, q1 = box
+            sub = plane[p0:p1, q0:q1]
+            st = np.abs(pc.streak.at_box(float(z) + 40.0, box))
+            gate = pc.streak.at_box(float(z) - 60.0, box)  # the cheap 3-wave pattern, not the 12-wave one
+            sub[(sub == T.MUSCLE) & (st < PSOAS_STREAK_HALF) & (gate > 0.5)] = T.FAT
         # fat planes on the visible outline of each muscle
         plane[band & soft] = T.FAT
         plane[fascia & (plane == T.FAT)] = T.FASCIA
@@ -313,3 +551,4 @@ def refine_soft_labels(case: CaseSpec, lab: np.ndarray, grid: Grid, soft_quantum
             lab_near[(d < 2.0) & s] = T.FAT
             lab_near[(d < 0.0) & s] = T.VESSEL
             plane[near] = lab_near
+        _curve_back(plane, y, grid, ys, back_curve_mm(case, float(z)))
