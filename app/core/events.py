@@ -49,6 +49,9 @@ class Event:
         if not callable(callback):
             raise TypeError(f"signal {self.name!r}: cannot connect a non-callable {callback!r}")
         if not self.is_connected(callback):
+            # forget the methods of objects gone since (a long-lived event would otherwise keep
+            # one dead reference per study's panel connected to it: issue 16, memory)
+            self._slots = [s for s in self._slots if self._resolve(s) is not None]
             self._slots.append(self._ref(callback))
         return callback
 

@@ -46,6 +46,31 @@ def ensure_allocatable(path: Path | None, n_bytes: int, what: str) -> None:
 _LIBC: list = []
 
 
+# glibc serves a block of at least this many bytes with its own mmap, handed back when freed.
+# glibc's default starts at 128 KiB and raises itself (up to 32 MiB) each time such a block is
+# freed, after which decoded slices, radiographs and display buffers of a few MiB came from the
+# per-thread arenas and their freed space stayed in the RSS, fragmented (malloc_trim handed back
+# none of it). The window's RSS after each round of the six sample cases (bench/bigct_bench.py,
+# issue 16; five rounds): 335 / 358 / 360 / 359 / 379 MB with the default; 260-265 MB, flat, at a
+# fixed 16 MiB (4 MiB: the same; 1 MiB: the same, but blocks of 1-16 MiB then each pay fresh page
+# faults: the radiograph fitted in a maximised cell 3.5 -> 6.8 ms, bench/render_bench.py).
+LARGE_BLOCK_MMAP_BYTES = 16 << 20
+_M_MMAP_THRESHOLD = -3  # mallopt parameter (malloc.h)
+
+
+def use_mmap_for_large_blocks(threshold_bytes: int = LARGE_BLOCK_MMAP_BYTES) -> bool:
+    """Fix glibc's mmap threshold at ``threshold_bytes`` (no longer raised on its own), so large
+    blocks go back to the system when freed. True when set; False where glibc is not there."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        if not _LIBC:
+            _LIBC.append(ctypes.CDLL("libc.so.6"))
+        return bool(_LIBC[0].mallopt(_M_MMAP_THRESHOLD, int(threshold_bytes)))
+    except (OSError, AttributeError):
+        return False
+
+
 def release_free_heap() -> bool:
     """Hand heap memory that was freed back to the operating system (glibc keeps freed chunks
     of its per-thread arenas for reuse, so a closed study's leftovers would stay in the RSS).

@@ -9,6 +9,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 
+from app.dicom.memory_guard import use_mmap_for_large_blocks
 from app.ui.gil_switch import use_gui_switch_interval
 from app.ui.workers import Worker, WorkerSignals, start_worker
 from app.viewer import loading
@@ -67,6 +68,7 @@ class StudyController(QObject):
     def __init__(self, parent=None, max_threads: int = 2) -> None:
         super().__init__(parent)
         use_gui_switch_interval()  # workers hand the GIL back to the GUI thread sooner
+        use_mmap_for_large_blocks()  # a closed study's buffers leave the RSS (issue 16)
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(max_threads)
         # One signals object for every worker, connected once: opening a study starts ~15 jobs,

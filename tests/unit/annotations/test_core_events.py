@@ -63,3 +63,24 @@ def test_signal_group_blocks_all():
     g.b.emit()
     assert got == ["b"]
     assert g.names == ("a", "b")
+
+
+def test_connecting_forgets_methods_of_objects_that_are_gone():
+    """A long-lived event connected to by one short-lived object per study must not keep one
+    dead reference per study for good."""
+    import gc
+
+    from app.core.events import Event
+
+    class Panel:
+        def on_change(self, *_args):
+            pass
+
+    ev = Event("changed")
+    for _ in range(50):
+        p = Panel()
+        ev.connect(p.on_change)
+        del p
+        gc.collect()
+    assert len(ev._slots) == 1
+    assert len(ev) == 0
