@@ -164,7 +164,9 @@ class _IliacWing:
         # middle of the arc, a thick column running down towards the acetabulum
         drop = -z / self.s
         u_back = 0.42 * _smoothstep((drop - 38.0) / 45.0)
-        u_front = 1.0 - 0.3 * _smoothstep((drop - 8.0) / 40.0)
+        # (curving on back below: as a straight vertical border it drew a long dense line down
+        # the lateral in front of the sacrum)
+        u_front = 1.0 - 0.3 * _smoothstep((drop - 8.0) / 40.0) - 0.22 * _smoothstep((drop - 40.0) / 60.0)
         m = ((u - u_back) * length >= shrink) & ((u_front - u) * length >= shrink) & (z <= top - shrink)
         return m & (np.abs(r - (self.r0 + self.flare * z)) <= self.half_thickness_mm(u, z, top) * fade - shrink)
 
