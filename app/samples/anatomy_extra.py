@@ -15,6 +15,7 @@ import numpy as np
 
 from app.findings.model import Level
 from app.samples import labels, phantom
+from app.samples.spinous import SpinousBlade
 
 PART_RIB = 18
 PART_ILIUM = 19
@@ -66,9 +67,15 @@ def _thoracic_ops(model: phantom.Model) -> None:
                          only_on=frozenset({labels.EPIDURAL_FAT})))
         ops.append(phantom.Op(phantom.P_CANAL, phantom.Shape("cyl", canal_c, R, (4.6 * s, 4.0 * s, length)), labels.NERVE, 12,
                          only_on=frozenset({labels.CSF})))
-        sp = phantom.cylinder(pose.to_lps((0.0, hy + 20 * s, -2 * s)), pose.to_lps((0.0, hy + 40 * s, -14 * s)),
-                         3.0 * s, 8.0 * s)
-        phantom._bone(ops, sp, 10, cortex=1.3)
+        # the spinous process: a blade pointing more steeply down than the lumbar ones (as an
+        # elliptic cylinder with flat ends it read as a square box on the mid-line sagittal)
+        sp_a, sp_b = pose.to_lps((0.0, hy + 20 * s, -2 * s)), pose.to_lps((0.0, hy + 40 * s, -14 * s))
+        sp_len = float(np.linalg.norm(sp_b - sp_a))
+        blade = SpinousBlade(sp_len, 3.5 * s, 7.0 * s, 2.2 * s, 3.2 * s, 5.0 * s)
+        half = (3.2 * s + 0.5, 1.25 * 7.0 * s + 0.5, sp_len / 2)
+        sp = phantom.Shape("fn", (sp_a + sp_b) / 2, phantom._frame_from_axis(sp_b - sp_a), half,
+                           extra={"inside": blade, "half0": half[0]})
+        phantom._bone(ops, sp, 10, cortex=1.0)
         below = pose
 
 

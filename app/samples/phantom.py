@@ -639,10 +639,12 @@ def _sacrum_ops(model: Model, pose: Pose) -> None:
 
     sacrum_ops(model, pose)
     # the S1 laminae: below the L5-S1 interlaminar space (the L5 inferior articular processes sit above them)
-    dorsal1 = Shape("sq", pose.to_lps((0.0, (hy + 17) * s, -10 * s)), R, (18 * s, 3.0 * s, 9 * s), exponent=3.0)
-    # nearly solid: with a 1.2 mm cortex round a cancellous core, seen end on (36 mm of bone along
-    # the beam) it drew an oval ring behind the top of the sacrum on the lateral
-    _bone(ops, dorsal1, 11, cortex=2.7 * s)
+    # rounded (an ellipsoid-like superquadric, 28 mm wide) and cancellous through (no shell of
+    # cortex): as a 36 mm wide box with a 1.2 mm cortex, seen end on, it drew an oval ring behind
+    # the top of the sacrum on the lateral; made solid, a white blob; rounded with a 0.8 mm
+    # cortex, still a ring
+    dorsal1 = Shape("sq", pose.to_lps((0.0, (hy + 17) * s, -10 * s)), R, (14 * s, 3.0 * s, 9 * s), exponent=2.2)
+    _bone(ops, dorsal1, 11, cortex=0.8 * s, outer_label=T.CANCELLOUS)
     crest = Shape("sq", pose.to_lps((0.0, (hy + 22) * s, -6 * s)), R, (3 * s, 5 * s, 9 * s), exponent=3.0)
     _bone(ops, crest, 10, cortex=1.2)
     cn = Shape("cyl", pose.to_lps((0.0, hy + 8 * s, 0.0)), R, (canal_half_w, 6.5 * s, hz + 2))
