@@ -199,7 +199,9 @@ def _wing_shape(anchor: np.ndarray, sx: float, s: float) -> phantom.Shape:
     c, r0 = _circle(si, lateral, asis)
     th0 = math.atan2(si[1] - c[1], si[0] - c[0])
     th1 = math.atan2(asis[1] - c[1], asis[0] - c[0])
-    z_crest = (12 * s, 36 * s, -6 * s)
+    # the crest peaks level with the L4-L5 disc (the intercristal line): at 36 mm of rise it was at
+    # L5, below the superimposed posterior elements on the lateral
+    z_crest = (14 * s, 50 * s, -4 * s)
     z_low = (-105 * s, -100 * s)  # the lower end fades below the radiographs' field
     flare = 0.12
     # bounding box of the plate
