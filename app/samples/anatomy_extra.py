@@ -15,6 +15,7 @@ import numpy as np
 
 from app.findings.model import Level
 from app.samples import labels, phantom
+from app.samples.spinous import SpinousBlade
 
 PART_RIB = 18
 PART_ILIUM = 19
@@ -66,9 +67,15 @@ def _thoracic_ops(model: phantom.Model) -> None:
                          only_on=frozenset({labels.EPIDURAL_FAT})))
         ops.append(phantom.Op(phantom.P_CANAL, phantom.Shape("cyl", canal_c, R, (4.6 * s, 4.0 * s, length)), labels.NERVE, 12,
                          only_on=frozenset({labels.CSF})))
-        sp = phantom.cylinder(pose.to_lps((0.0, hy + 20 * s, -2 * s)), pose.to_lps((0.0, hy + 40 * s, -14 * s)),
-                         3.0 * s, 8.0 * s)
-        phantom._bone(ops, sp, 10, cortex=1.3)
+        # the spinous process: a blade pointing more steeply down than the lumbar ones (as an
+        # elliptic cylinder with flat ends it read as a square box on the mid-line sagittal)
+        sp_a, sp_b = pose.to_lps((0.0, hy + 20 * s, -2 * s)), pose.to_lps((0.0, hy + 40 * s, -14 * s))
+        sp_len = float(np.linalg.norm(sp_b - sp_a))
+        blade = SpinousBlade(sp_len, 3.5 * s, 7.0 * s, 2.2 * s, 3.2 * s, 5.0 * s)
+        half = (3.2 * s + 0.5, 1.25 * 7.0 * s + 0.5, sp_len / 2)
+        sp = phantom.Shape("fn", (sp_a + sp_b) / 2, phantom._frame_from_axis(sp_b - sp_a), half,
+                           extra={"inside": blade, "half0": half[0]})
+        phantom._bone(ops, sp, 10, cortex=1.0)
         below = pose
 
 
@@ -164,7 +171,9 @@ class _IliacWing:
         # middle of the arc, a thick column running down towards the acetabulum
         drop = -z / self.s
         u_back = 0.42 * _smoothstep((drop - 38.0) / 45.0)
-        u_front = 1.0 - 0.3 * _smoothstep((drop - 8.0) / 40.0)
+        # (curving on back below: as a straight vertical border it drew a long dense line down
+        # the lateral in front of the sacrum)
+        u_front = 1.0 - 0.3 * _smoothstep((drop - 8.0) / 40.0) - 0.22 * _smoothstep((drop - 40.0) / 60.0)
         m = ((u - u_back) * length >= shrink) & ((u_front - u) * length >= shrink) & (z <= top - shrink)
         return m & (np.abs(r - (self.r0 + self.flare * z)) <= self.half_thickness_mm(u, z, top) * fade - shrink)
 
@@ -190,7 +199,9 @@ def _wing_shape(anchor: np.ndarray, sx: float, s: float) -> phantom.Shape:
     c, r0 = _circle(si, lateral, asis)
     th0 = math.atan2(si[1] - c[1], si[0] - c[0])
     th1 = math.atan2(asis[1] - c[1], asis[0] - c[0])
-    z_crest = (12 * s, 36 * s, -6 * s)
+    # the crest peaks level with the L4-L5 disc (the intercristal line): at 36 mm of rise it was at
+    # L5, below the superimposed posterior elements on the lateral
+    z_crest = (14 * s, 50 * s, -4 * s)
     z_low = (-105 * s, -100 * s)  # the lower end fades below the radiographs' field
     flare = 0.12
     # bounding box of the plate

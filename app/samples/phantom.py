@@ -28,6 +28,7 @@ import numpy as np
 from app.findings.model import Level, ParsStatus, Side
 from app.samples import labels as T
 from app.samples.cases import CaseSpec
+from app.samples.spinous import SpinousBlade
 
 LUMBAR = (Level.L1, Level.L2, Level.L3, Level.L4, Level.L5)
 ALL_LEVELS = (*LUMBAR, Level.S1)
@@ -229,22 +230,27 @@ def vertebral_body_inside(q0: np.ndarray, q1: np.ndarray, q2: np.ndarray, half: 
     The axial cross-section is a superellipse whose posterior wall is pushed in near the mid-line
     by ``extra["kidney_mm"]`` (kidney-shaped, flat-to-concave towards the canal); the anterior and
     lateral surfaces have a concave waist (``waist``, a fraction of the half-size at mid-height;
-    the posterior wall has none); each endplate is concave by ``extra["cupping_mm"]`` at its centre;
+    the posterior wall has none; ``extra["waist_front"]``, if given, for the anterior surface);
+    each endplate is concave by ``extra["cupping_mm"]`` at its centre;
     and the rim where endplate meets side is rounded (the ring apophysis): the radial and axial
     terms combine as a superellipse of exponent ``extra["rim_exponent"]`` instead of a hard
-    intersection."""
+    intersection; with ``extra["wedge_mm"]`` the body is that much taller in front than behind."""
     a0, a1, a2 = half
     kidney = float(extra.get("kidney_mm", 0.0))
     cup = float(extra.get("cupping_mm", 0.0))
     n = float(extra.get("rim_exponent", 8.0))
     t2 = np.minimum((q2 / a2) ** 2, 1.0)
     w = 1.0 - waist * (1.0 - t2)
-    wy = np.where(q1 < 0, w, np.float32(1.0))
+    front = float(extra.get("waist_front", waist))  # the anterior surface's own waist
+    wy = np.where(q1 < 0, 1.0 - front * (1.0 - t2), np.float32(1.0))
     q1k = q1 + kidney * np.exp(-((q0 / (0.42 * a0)) ** 2)) * np.clip(q1 / (0.5 * a1), 0.0, 1.0)
     e = exponent
     rho_e = (np.abs(q0) / (a0 * w)) ** e + (np.abs(q1k) / (a1 * wy)) ** e
     rho = rho_e ** (1.0 / e)
     a2_eff = a2 - cup * (1.0 - np.minimum(rho, 1.0) ** 2)
+    wedge = float(extra.get("wedge_mm", 0.0))
+    if wedge:  # taller in front than behind by ``wedge`` mm (both endplates tilt)
+        a2_eff = a2_eff - np.float32(wedge / 4) * np.clip(q1 / a1, -1.0, 1.0)
     return rho ** n + (np.abs(q2) / a2_eff) ** n <= 1.0
 
 
@@ -253,15 +259,21 @@ def vertebral_body_inside(q0: np.ndarray, q1: np.ndarray, q2: np.ndarray, half: 
 # contrast fell to 0.043 at L5 and 0.060 at L4 (case 4, left; test_scotty_dog's threshold 0.05,
 # 0.085 and 0.111 with the old 2.4 mm shell); 1.2 and 1.5 give 0.058 and 0.069
 BODY_SIDE_CORTEX_MM = 1.2
+# how much taller in front than behind (mm): L5 is wedged (trapezoidal; posterior / anterior
+# height about 0.85), part of the lordosis; L4 a little
+BODY_WEDGE_MM = {Level.L4: 1.5, Level.L5: 4.0}
 BODY_KIDNEY_MM = 1.5
 
 
 def body_ops(ops: list, origin: np.ndarray, axes: np.ndarray, half: tuple[float, float, float],
-             kidney_mm: float = BODY_KIDNEY_MM) -> None:
+             kidney_mm: float = BODY_KIDNEY_MM, wedge_mm: float = 0.0) -> None:
     """A vertebral body (``vertebral_body_inside``) as bone: a thin cortex on the sides (0.8 mm),
     denser endplates (0.4 mm of cortex over 0.9 mm of endplate bone, following the cupping), and
     cancellous bone inside."""
-    extra = {"kidney_mm": kidney_mm, "cupping_mm": 1.3, "rim_exponent": 8.0}
+    # the anterior surface is more concave than the sides (seen on the lateral; the sides' waist
+    # is kept: the pars lies over the posterolateral body on the obliques)
+    extra = {"kidney_mm": kidney_mm, "cupping_mm": 1.3, "rim_exponent": 8.0, "wedge_mm": wedge_mm,
+             "waist_front": 0.15}
     body = Shape("vb", origin, axes, half, exponent=2.3, waist=0.09, extra=extra)
     ops.append(Op(P_OUTER, body, T.CORTICAL, 1))
     side = BODY_SIDE_CORTEX_MM
@@ -324,6 +336,8 @@ class Model:
     spine_y_at_z: tuple[np.ndarray, np.ndarray] | None = None  # (z samples, body-centre y)
     # (Level, Side, part name) -> Shape of the posterior-element parts that make the Scotty dog
     dog_parts: dict = field(default_factory=dict)
+    # Level -> (upper, lower) edge (LPS) of its laminae near the mid-line (the ligamenta flava)
+    lamina_edges: dict = field(default_factory=dict)
 
 
 def _bone(ops: list, shape: Shape, part: int, cortex: float = 1.3, axial_cortex: float | None = None,
@@ -343,7 +357,8 @@ def _vertebra_ops(model: Model, lv: Level) -> None:
     R = pose.axes
 
     # vertebral body: rounded rims, concave waist and endplates, kidney-shaped cross-section
-    body_ops(ops, pose.origin, R, (hx, hy, hz), kidney_mm=(0.5 if lv is Level.S1 else 1.0) * BODY_KIDNEY_MM * s)
+    body_ops(ops, pose.origin, R, (hx, hy, hz), kidney_mm=(0.5 if lv is Level.S1 else 1.0) * BODY_KIDNEY_MM * s,
+             wedge_mm=BODY_WEDGE_MM.get(lv, 0.0) * s)
 
     if lv is Level.S1:
         _sacrum_ops(model, pose)
@@ -380,7 +395,9 @@ def _vertebra_ops(model: Model, lv: Level) -> None:
         tp = cylinder(tp_a, tp_b, tp_r, tp_r * (0.8 if L5 else 0.5))
         tp.kind = "sq"
         tp.exponent = 2.6
-        _bone(ops, tp, 9, cortex=1.2)
+        # solid (a vanishing cancellous core): with a 1.2 mm cortex round a cancellous core, seen
+        # end on, each drew an oval ring behind its body on the lateral (still there with a 0.6 mm core)
+        _bone(ops, tp, 9, cortex=0.48 * tp_r)
         # superior articular process (facet lateral, points up): a column whose back face is the
         # front half of the facet joint with the inferior articular process of the level above
         sap = _articular_ops(ops, g, lv, sx, superior=True)
@@ -409,8 +426,9 @@ def _vertebra_ops(model: Model, lv: Level) -> None:
         iap = _articular_ops(ops, g, lv, sx, superior=False, thin=hyp ** 0.5)
         # lamina: a plate from the pars/IAP junction medially and back to the spinous process,
         # as tall as the arch between the pedicle and the disc below (the dog's body)
-        lam, lam_lateral = _lamina(arch, sx, canal_half_w, s, hyp)
+        lam, lam_lateral, lam_medial, edges = _lamina(arch, sx, canal_half_w, s, hyp)
         _bone(ops, lam, 6, cortex=1.6)
+        _bone(ops, lam_medial, 6, cortex=1.4)
         model.dog_parts.update({(lv, side, "pedicle"): ped, (lv, side, "transverse process"): tp,
                                 (lv, side, "superior articular process"): sap, (lv, side, "pars"): neck,
                                 (lv, side, "inferior articular process"): iap,
@@ -422,18 +440,20 @@ def _vertebra_ops(model: Model, lv: Level) -> None:
             ed = Shape("sq", pose.to_lps((ped_x * 0.95, hy + 1.0 * s, 2.5 * s)), R, (ped_rx + 2, 10.0 * s, 8.0 * s))
             ops.append(Op(P_EDEMA, ed, T.EDEMA, 4, only_on=frozenset({T.CANCELLOUS})))
 
-    # spinous process: a tall thin blade (a flat plate, straight upper and lower borders) from the
-    # laminae back and a little down, to a thickened, bulbous tip. As a rounded superquadric block
-    # (23 mm tall, as long) it read as an oval on the mid-line sagittal CT and MR
-    sp_a = arch.to_lps((0.0, hy + 19 * s, -hz + 0.5 * s))
-    sp_b = arch.to_lps((0.0, hy + (41 if not L5 else 35) * s, -hz - 5.0 * s))
+    # spinous process: a blade (``spinous.SpinousBlade``) from the laminae back and a little down,
+    # growing taller towards a thickened tip with a rounded end. As an elliptic prism with flat
+    # ends plus a superquadric tip it read as a rectangle on the mid-line sagittal CT and MR and as
+    # a chain of boxes on the lateral
+    sp_a = arch.to_lps((0.0, hy + 20 * s, -hz - 1.0 * s))
+    sp_b = arch.to_lps((0.0, hy + (44 if not L5 else 38) * s, -hz - 6.0 * s))
     frame = _frame_from_axis(sp_b - sp_a)
     sp_len = float(np.linalg.norm(sp_b - sp_a))
-    sp = Shape("prism", (sp_a + sp_b) / 2, frame, (2.4 * s, (7.5 if not L5 else 7.0) * s, sp_len / 2), exponent=3.0)
-    _bone(ops, sp, 10, cortex=1.0, axial_cortex=0.1)
-    tip = Shape("sq", sp_b - _unit(sp_b - sp_a) * 1.0 * s, frame, (3.6 * s, (9.0 if not L5 else 8.0) * s, 3.5 * s),
-                exponent=2.4)
-    _bone(ops, tip, 10, cortex=1.3)
+    h_tip = (9.0 if not L5 else 8.0) * s
+    blade = SpinousBlade(sp_len, 3.5 * s, h_tip, 2.2 * s, 3.6 * s, 6.0 * s)
+    half = (3.6 * s + 0.5, 1.25 * h_tip + 0.5, sp_len / 2)
+    sp = Shape("fn", (sp_a + sp_b) / 2, frame, half, extra={"inside": blade, "half0": half[0]})
+    _bone(ops, sp, 10, cortex=1.0)
+    model.lamina_edges[lv] = edges
 
 
 # facet joints: the angle of each joint's plane to the mid-sagittal plane (the two joints of a
@@ -518,33 +538,57 @@ def _articular_ops(ops: list, g: SpineGeometry, lv: Level, sx: float, superior: 
     return Shape("sq", centre + m * (seen - a_old) / 2, axes, ((seen + a_old) / 2, half_t, half_up), exponent=4.0)
 
 
-# how far the lamina's upper edge leans forwards. 0: sloping it 10-20 deg brought it next to the
-# pars on the obliques and the neck of the Scotty dog fell under its contrast threshold at L3-L4
-# (test_scotty_dog, case 4: 0.048 at 10 deg, 0.06 at 0)
-LAMINA_SLOPE_DEG = 0.0
+# The lamina is two plates. Its lateral part (from the pars / IAP junction half-way to the mid-line:
+# the Scotty dog's body on the obliques) stays upright: sloping it 10-20 deg brought it next to the
+# pars on the obliques and the dog's neck fell under its contrast threshold at L3-L4
+# (test_scotty_dog, case 4: 0.048 at 10 deg, 0.06 at 0). Its medial part, which the mid-line and
+# para-sagittal CT and MR cut, is taller and slopes down and back (upper edge forwards, against
+# the canal, lower edge back) like a roof tile, as laminae do.
+LAMINA_SLOPE_DEG = 0.0  # the lateral plate
+LAMINA_MEDIAL_SLOPE_DEG = 35.0
+LAMINA_MEDIAL_HALF_H_MM = 8.5
+LAMINA_LATERAL_FRACTION = 1.0  # how far towards the mid-line the upright lateral plate reaches
+LAMINA_MEDIAL_START = 0.35  # where the sloping medial plate starts (a fraction of the way to the mid-line)
 
 
-def _lamina(arch: Pose, sx: float, canal_half_w: float, s: float, hyp: float) -> tuple[Shape, Shape]:
-    """One lamina as a plate (a boxy superquadric): its long axis runs from the pars/IAP junction
-    medially and back to the spinous process, its height is along the vertebra's axis; and the
-    part of it lateral to the spinous process (the dog's body on the oblique)."""
+def _lamina(arch: Pose, sx: float, canal_half_w: float, s: float, hyp: float) -> tuple[Shape, Shape, Shape, tuple]:
+    """One lamina: the lateral plate (a boxy superquadric: its long axis runs from the pars/IAP
+    junction medially and back towards the spinous process, its height along the vertebra's
+    axis), the part of it lateral to the spinous process (the dog's body on the oblique), the
+    sloping medial plate, and the medial plate's (upper, lower) edge on the mid-line (LPS)."""
     _hx, hy, hz = arch.half
     lat = arch.to_lps((sx * (canal_half_w + 0.5 * s), hy + 17.0 * s, 0.0))
     med = arch.to_lps((0.0, hy + 23.5 * s, 0.0))
     along = _unit(med - lat)
-    # the plate slopes: its upper edge lies forwards (against the canal), its lower edge back
-    post = arch.axes[:, 1] - (arch.axes[:, 1] @ along) * along
-    post = post / np.linalg.norm(post)
-    slope = math.radians(LAMINA_SLOPE_DEG)
-    up = math.cos(slope) * arch.axes[:, 2] - math.sin(slope) * post
-    normal = np.cross(up, along)
-    axes = np.stack([normal, up, along], axis=1)
+
+    def plate_axes(slope_deg: float) -> tuple[np.ndarray, np.ndarray]:
+        # the plate slopes: its upper edge lies forwards (against the canal), its lower edge back
+        post = arch.axes[:, 1] - (arch.axes[:, 1] @ along) * along
+        post = post / np.linalg.norm(post)
+        slope = math.radians(slope_deg)
+        up = math.cos(slope) * arch.axes[:, 2] - math.sin(slope) * post
+        return np.stack([np.cross(up, along), up, along], axis=1), up
+
+    axes, _up = plate_axes(LAMINA_SLOPE_DEG)
     z_c = (-hz - 4.0 * s + -1.0 * s) / 2  # from above the inferior endplate level to below it
     half_h = 4.8 * s
-    length = float(np.linalg.norm(med - lat))
-    centre = (lat + med) / 2 + up * z_c
+    lat_end = lat + (med - lat) * LAMINA_LATERAL_FRACTION
+    length = float(np.linalg.norm(lat_end - lat))
+    centre = (lat + lat_end) / 2 + arch.axes[:, 2] * z_c
     plate = Shape("sq", centre, axes, (3.4 * s * hyp, half_h, length / 2 + 1.5 * s), exponent=4.0)
-    return plate, Shape("sq", centre, axes, (3.4 * s * hyp, half_h, length / 2), exponent=4.0)
+    seen = Shape("sq", centre, axes, (3.4 * s * hyp, half_h, length / 2), exponent=4.0)
+    # the medial plate: from where the lateral one ends to past the mid-line (the two laminae
+    # join there and the spinous process leaves their junction), taller and sloping
+    m_axes, m_up = plate_axes(LAMINA_MEDIAL_SLOPE_DEG)
+    m_a = lat + (med - lat) * LAMINA_MEDIAL_START
+    m_b = med + along * 6.0 * s
+    m_centre = (m_a + m_b) / 2 + arch.axes[:, 2] * (z_c - 1.0 * s) + arch.axes[:, 1] * 1.0 * s
+    m_half_h = LAMINA_MEDIAL_HALF_H_MM * s
+    m_len = float(np.linalg.norm(m_b - m_a))
+    medial = Shape("sq", m_centre, m_axes, (2.8 * s * hyp, m_half_h, m_len / 2), exponent=4.0)
+    mid = m_centre + along * (float((med - m_centre) @ along))  # on the mid-line
+    edges = (mid + m_up * (m_half_h - 1.0), mid - m_up * (m_half_h - 1.0))
+    return plate, seen, medial, edges
 
 
 def _pars_lesion_ops(model: Model, lv, side, spec, pose, arch, a_front, m_front, m_back, b_back, pr) -> None:
@@ -595,12 +639,34 @@ def _sacrum_ops(model: Model, pose: Pose) -> None:
 
     sacrum_ops(model, pose)
     # the S1 laminae: below the L5-S1 interlaminar space (the L5 inferior articular processes sit above them)
-    dorsal1 = Shape("sq", pose.to_lps((0.0, (hy + 17) * s, -10 * s)), R, (18 * s, 3.0 * s, 9 * s), exponent=3.0)
-    _bone(ops, dorsal1, 11, cortex=1.2)
+    # rounded (an ellipsoid-like superquadric, 28 mm wide) and cancellous through (no shell of
+    # cortex): as a 36 mm wide box with a 1.2 mm cortex, seen end on, it drew an oval ring behind
+    # the top of the sacrum on the lateral; made solid, a white blob; rounded with a 0.8 mm
+    # cortex, still a ring
+    dorsal1 = Shape("sq", pose.to_lps((0.0, (hy + 17) * s, -10 * s)), R, (14 * s, 3.0 * s, 9 * s), exponent=2.2)
+    _bone(ops, dorsal1, 11, cortex=0.8 * s, outer_label=T.CANCELLOUS)
     crest = Shape("sq", pose.to_lps((0.0, (hy + 22) * s, -6 * s)), R, (3 * s, 5 * s, 9 * s), exponent=3.0)
     _bone(ops, crest, 10, cortex=1.2)
     cn = Shape("cyl", pose.to_lps((0.0, hy + 8 * s, 0.0)), R, (canal_half_w, 6.5 * s, hz + 2))
     ops.append(Op(P_CANAL, cn, T.EPIDURAL_FAT, 12))
+
+
+def _flavum_ops(model: Model) -> None:
+    """The ligamenta flava: a band of fibrous tissue (the fascia label: intermediate to low MR
+    signal, soft-tissue CT numbers) from the lower edge of each level's laminae to the upper edge
+    of the laminae below, closing the interlaminar space behind the canal; soft tissue only, so
+    the bone keeps its own outline."""
+    g = model.geometry
+    s = g.scale
+    s1 = g.poses[Level.S1]
+    s1_top = s1.to_lps((0.0, (s1.half[1] + 17) * s - 3.0 * s, -1.0 * s))
+    soft = frozenset({T.FAT, T.MUSCLE, T.SKIN, T.VISCERA})
+    for lv in LUMBAR:
+        below = ALL_LEVELS[ALL_LEVELS.index(lv) + 1]
+        a = model.lamina_edges[lv][1]
+        b = s1_top if below is Level.S1 else model.lamina_edges[below][0]
+        band = cylinder(a, b, 8.0 * s, 1.6 * s, extend=1.0)
+        model.ops.append(Op(P_OUTER, band, T.FASCIA, 0, only_on=soft))
 
 
 def _disc_ops(model: Model, upper: Level, lower: Level) -> None:
@@ -709,6 +775,7 @@ def build_model(case: CaseSpec) -> Model:
         _vertebra_ops(model, lv)
     for up, lo in itertools.pairwise(ALL_LEVELS):
         _disc_ops(model, up, lo)
+    _flavum_ops(model)
     _canal_ops(model)
     from app.samples.anatomy_extra import add_extra_ops  # imports this module
 

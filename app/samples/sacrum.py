@@ -25,6 +25,7 @@ from app.samples import labels as T, phantom as P
 ARC_LENGTH_MM = 84.0  # S1 body centre to the apex (S5), adult
 ARC_TURN_DEG = 55.0  # how far the sacrum's axis turns forwards over that length
 JUNCTIONS_MM = (12.0, 33.0, 52.0, 68.0)  # S1/S2 .. S4/S5 along the arc (fused, vestigial discs)
+ARCUATE_RIM_MM = 1.0  # the dense upper rim of each anterior foramen (the arcuate lines on the AP)
 
 
 @dataclass(frozen=True)
@@ -197,6 +198,13 @@ def sacrum_ops(model: P.Model, pose: P.Pose) -> None:
             a, b = c - np.array([0.0, 1.2 * front, 0.0]), c - np.array([0.0, (1.2 - depth) * front, 0.0])
             ops.append(P.Op(P.P_CANAL, P.cylinder(a, b, r, 1.3 * r), T.EPIDURAL_FAT, 12,
                             only_on=frozenset(T.BONE_LABELS)))
+            # the arcuate line: the foramen's upper rim, a dense arc over it (the foramen's hole,
+            # painted later, leaves a rim ARCUATE_RIM_MM wide) through the front half of the
+            # hole's depth, fading caudally with the foramen (1.4 mm through the whole depth drew
+            # white semicircles, not faint lines)
+            rim = P.cylinder(a, (a + b) / 2, r + ARCUATE_RIM_MM * s, 1.3 * r + ARCUATE_RIM_MM * s)
+            rim.clip = (c, np.array([0.0, 0.0, -1.0]))  # the upper half only (the hole runs along y)
+            ops.append(P.Op(P.P_INNER, rim, T.ENDPLATE, 11, only_on=frozenset({T.CANCELLOUS})))
     # the median crest: a tubercle behind each of S2-S4 (S1's is the spinous process kept by the caller)
     for k, ell in enumerate((24.0, 43.0, 60.0)):
         e = ell * s
