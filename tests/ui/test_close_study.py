@@ -128,3 +128,41 @@ def test_closing_while_loading_drops_the_late_results(qtbot):
     assert win.browser.topLevelItemCount() == 0
     assert all(v.display is None and v.cell is None for v in win.grid.all_views)
     win.close()
+
+
+def test_a_study_whose_autosave_is_off_closes_only_once_the_reader_chose(qtbot, monkeypatch, tmp_path):
+    """The autosave stopped (here: closed, as when its folder cannot be written): Cancel keeps
+    the study open; Save writes the findings file the reader picked, then the study closes."""
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    from app.ui.main_window import MainWindow
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    _open_case(win, qtbot)
+    session = win.annotations.session
+    session.set_impression("Written by hand: autosave off.")
+    session.autosave.close()
+    assert session.autosave.status()[0] == "off"
+    asked: list[str] = []
+
+    def answer(button):
+        def warning(parent, title, text, *args):
+            asked.append(text)
+            return button
+        return warning
+
+    monkeypatch.setattr(QMessageBox, "warning", answer(QMessageBox.StandardButton.Cancel))
+    assert win.close_study() is False
+    assert win.annotations.session is session and win.stack.currentWidget() is win.grid
+    assert win.actions["file.close_study"].isEnabled()
+
+    target = tmp_path / "findings.json"
+    monkeypatch.setattr(QMessageBox, "warning", answer(QMessageBox.StandardButton.Save))
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args, **kw: (str(target), ""))
+    assert win.close_study() is True
+    assert len(asked) == 2 and "not saved" in asked[0]
+    assert "Written by hand: autosave off." in target.read_text(encoding="utf-8")
+    assert win.annotations.session is None and win.stack.currentWidget() is win.start_page
+    win.close()
