@@ -181,7 +181,7 @@ class StudyController(QObject):
         self._release_if_no_preview_left()
         if tag[0] == "warm":
             self._warming = False
-        if tag[0] in ("scan", "load"):
+        if tag[0] in ("scan", "load") and tag[2] == self._generation:  # not the loads of a study closed or replaced
             self.sig_cancelled.emit()
 
     @property

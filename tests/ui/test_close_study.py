@@ -130,6 +130,7 @@ def test_closing_while_loading_drops_the_late_results(qtbot):
     qtbot.wait(50)
     assert late == [], f"results of the closed study were delivered: {late}"
     assert not c.busy and not win.progress.isVisible()
+    assert win.statusBar().currentMessage() == "", "the closed study's loads are not reported as cancelled"
     assert win.stack.currentWidget() is win.start_page
     assert c.result is None and not c.loaded and win.presenter.study is None
     assert win.browser.topLevelItemCount() == 0
