@@ -131,6 +131,15 @@ class StudyBrowser(QTreeWidget):
                 c = QTreeWidgetItem(sk, [f"{f.path.name}: {f.reason}", ""])
                 c.setToolTip(0, str(f.path))
 
+    def clear_study(self) -> None:
+        """No study: no rows (no patient name stays in the dock) and no thumbnail kept."""
+        self.clear()
+        QPixmapCache.clear()
+        self._series_items.clear()
+        self._patient_items.clear()
+        self._study_items.clear()
+        self._active_patient_id = ""
+
     def _label_patient(self, item: QTreeWidgetItem, pat, n: int) -> None:
         active = bool(self._active_patient_id) and pat.patient_id == self._active_patient_id
         mark = "\u25b6 " if active else ""

@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -178,6 +179,7 @@ class MainWindow(QMainWindow):
             "file.open_folder": self.open_folder_dialog,
             "file.open_files": self.open_files_dialog,
             "file.start_page": self.show_start_dialog,
+            "file.close_study": self.close_study,
             "file.quit": self.close,
             "help.shortcuts": lambda: ShortcutsDialog.show_for(self),
             "help.about": self._show_about,
@@ -200,6 +202,7 @@ class MainWindow(QMainWindow):
             tb.addAction(a)
         self.addToolBar(tb)
         self.browser_dock.visibilityChanged.connect(self.actions["view.browser"].setChecked)
+        self.actions["file.close_study"].setEnabled(False)  # until a study is opened
         self._sync_checks()
 
     def _sync_checks(self, *_args) -> None:
@@ -354,6 +357,69 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Isthmus - loading" if self.state.anonymise
                             else f"Isthmus - loading {', '.join(Path(p).name for p in paths)}")
         self.controller.open_paths(paths)
+        self.actions["file.close_study"].setEnabled(True)
+
+    def close_study(self) -> bool:
+        """File > Close study: the reader's work is written (the autosave flushed, a half-typed
+        edit committed first; when the autosave is not working the reader chooses Save / Discard
+        / Cancel), then nothing of the study stays: viewer cells, browser rows, review panels,
+        loads in flight (their late results are dropped), title and status texts; the start page
+        shows, as at launch. False when the reader cancelled."""
+        if not self.controller.has_study and self.presenter.study is None:
+            return True
+        if not self._keep_unsaved_work():
+            return False
+        review = self.annotations.review_widget
+        if review is not None:
+            review.commit_pending()  # before the session (and its autosave) is closed
+        offer = getattr(self.annotations, "_study_findings_offer", None)  # made only when a study had SRs
+        for box in (self.annotations.notice_box, getattr(offer, "dialog", None), getattr(offer, "message", None)):
+            if box is not None and shiboken6.isValid(box):
+                box.close()  # notices and the SR offer of the closed study
+        self.controller.close()
+        self.presenter.clear()  # -> sig_patient_changed(None): the session is flushed and closed, the dock emptied
+        self._update_title()
+        self.statusBar().clearMessage()
+        self.actions["file.close_study"].setEnabled(False)
+        self.start_page.studies.refresh()
+        self.show_start_page()
+        return True
+
+    def _keep_unsaved_work(self) -> bool:
+        """True when the study may close: its autosave works (it is flushed on closing), or the
+        reader saved the findings to a file or chose Discard. False: Cancel (or the save failed)."""
+        session = self.annotations.session
+        if session is None:
+            return True
+        state, detail = session.autosave.status()
+        if state not in ("failed", "off"):
+            return True
+        from PySide6.QtWidgets import QMessageBox
+
+        from app.ui.findings.panel import FINDINGS_FILTER
+
+        buttons = (QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                   | QMessageBox.StandardButton.Cancel)
+        answer = QMessageBox.warning(self, "Close study", "The autosave of this study is not working "
+                                     f"({detail}): your findings are not saved.\n\nSave them to a file "
+                                     "before closing?", buttons, QMessageBox.StandardButton.Save)
+        if answer == QMessageBox.StandardButton.Discard:
+            return True
+        if answer != QMessageBox.StandardButton.Save:
+            return False
+        review = self.annotations.review_widget
+        if review is not None:
+            review.commit_pending()
+        default = f"findings-{session.study_uid[-12:] or 'study'}.json"
+        path, _ = QFileDialog.getSaveFileName(self, "Save findings", default, FINDINGS_FILTER)
+        if not path:
+            return False
+        try:
+            session.save(path)
+        except OSError as exc:
+            QMessageBox.critical(self, "Close study", f"The findings could not be saved: {exc}")
+            return False
+        return True
 
     def _import_old_recent_studies(self) -> None:
         """Once: the folders of the former "recent studies" list go into the (empty) study list."""

@@ -215,5 +215,16 @@ class StudyPresenter(QObject):
             self._refresh_identity()
             self.browser.set_anonymised(self.state.anonymise)
 
+    def clear(self) -> None:
+        """The study was closed (File > Close study): no active patient, study or series; the
+        grid and the browser are emptied, ``sig_patient_changed(None)`` tells the window."""
+        self.study = self.patient = None
+        self.series = []
+        self.identities = {}
+        self._first_shown = False
+        self.grid.clear_study()
+        self.browser.clear_study()
+        self.sig_patient_changed.emit(None)
+
     def close(self) -> None:
         self.state.changed.disconnect(self._on_state)

@@ -183,7 +183,7 @@ class StudyController(QObject):
         self._release_if_no_preview_left()
         if tag[0] == "warm":
             self._warming = False
-        if tag[0] in ("scan", "load"):
+        if tag[0] in ("scan", "load") and tag[2] == self._generation:  # not the loads of a study closed or replaced
             self.sig_cancelled.emit()
 
     @property
@@ -276,6 +276,33 @@ class StudyController(QObject):
         if self._hold_loads and self._held and not any(
                 w.tag[0] == "preview" and w.tag[2] == self._generation for w in self._workers.values()):
             QTimer.singleShot(RELEASE_FALLBACK_MS, self, self.release_loads)
+
+    def close(self) -> None:
+        """Close the open study (File > Close study): its workers are cancelled and forgotten (a
+        late result or progress of theirs carries an old generation and is dropped), and the scan,
+        loaded series and held loads are let go. The background warm-up goes on."""
+        was_busy = self.busy
+        self._generation += 1
+        for key, w in list(self._workers.items()):
+            if w.tag[0] != "warm":
+                w.cancel()
+                del self._workers[key]
+        self.paths = []
+        self.loaded.clear()
+        self._entries.clear()
+        self._pending.clear()
+        self._held.clear()
+        self._labels.clear()
+        self._hold_loads = self._thumbs_held = False
+        self.result = None
+        self.study_extras = {}
+        if was_busy:
+            self.sig_busy.emit(False)
+
+    @property
+    def has_study(self) -> bool:
+        """A study is open or being opened (from ``open_paths`` until ``close``)."""
+        return bool(self.paths)
 
     def shutdown(self) -> None:
         self.cancel()

@@ -29,6 +29,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("file.open_folder", "Open folder...", "Ctrl+O", "File", short="Open"),
     ActionSpec("file.open_files", "Open files...", "Ctrl+Shift+O", "File"),
     ActionSpec("file.start_page", "Sample cases and recent studies...", "Ctrl+Shift+S", "File"),
+    ActionSpec("file.close_study", "Close study", "Ctrl+W", "File"),
     ActionSpec("file.quit", "Quit", "Ctrl+Q", "File"),
     ActionSpec("layout.1x1", "Layout 1x1", "Alt+1", "Layout", True, "layout", short="1x1"),
     ActionSpec("layout.1x2", "Layout 1x2", "Alt+2", "Layout", True, "layout", short="1x2"),

@@ -136,6 +136,13 @@ class ReviewWidget(QWidget):
         if not in_steps:
             self._steps.finish()
 
+    def commit_pending(self) -> None:
+        """Push what is still waiting for its typing pause (impression, reader, a context number)
+        into the session, before the session is closed."""
+        for p in (self.findings_panel, self.context_form):
+            if p is not None:
+                p.commit_pending()
+
     @property
     def building(self) -> bool:
         """A session is set but not all of its tabs are built yet (they are hidden meanwhile)."""

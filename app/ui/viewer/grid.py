@@ -167,6 +167,21 @@ class ViewerGrid(QWidget):
             for v in self.views():
                 v.viewport().update()
 
+    def clear_study(self) -> None:
+        """No study: every view empty (no cell, display, identity or corner text; its last frame
+        let go), one empty view, no banner."""
+        self.hanging = None
+        for v in self.all_views:
+            v.clear()
+            v.set_cell(None)
+            v.identity, v.context, v.loading_text = None, {}, ""
+            v.reference_planes = []
+            v.after_paint_hooks.clear()
+            v.image_item.set_pixels(np.zeros((1, 1), np.uint8))
+        self.patient_banner.clear()
+        self.patient_banner.hide()
+        self.set_grid(1, 1)
+
     def close_grid(self) -> None:
         self.state.changed.disconnect(self._on_state)
         for v in self.all_views:
