@@ -367,17 +367,13 @@ def paint_posterior_canal(case: CaseSpec, lab: np.ndarray, grid: Grid) -> None:
         h = FLAVUM_HALF_HEIGHT_MM * s + 1.0
         local = np.array([(x, yy, zz) for x in (-12.0 * s, 12.0 * s) for yy in (y_sac - EPIDURAL_PAD_MM * s - 1.0, y_far)
                           for zz in (zc - h, zc + h)])
-        box = grid.index_box(np.array([pose.to_lps(c) for c in local]))
-        if box is None:
+        boxed = _pose_box(pose, grid, np.array([pose.to_lps(c) for c in local]))
+        if boxed is None:
             continue
-        k0, k1, a0, a1, b0, b1 = box
-        x, y = grid.xy(np.arange(a0, a1, dtype=np.float64), np.arange(b0, b1, dtype=np.float64))
-        z = np.asarray(grid.z[k0:k1], dtype=np.float64)[:, None, None]
-        d = np.stack(np.broadcast_arrays(x[None] - pose.origin[0], y[None] - pose.origin[1], z - pose.origin[2]))
-        q = np.einsum("i...,ij->j...", d, pose.axes)  # local (x, y', z')
+        box, q = boxed  # q: local (x, y', z')
         qx, qy, qz = (np.abs(q[0]), q[1], q[2] - zc)
         t = np.clip(1.0 - np.abs(qz) / (FLAVUM_HALF_HEIGHT_MM * s), 0.0, 1.0)  # 1 mid-level .. 0 at the laminae
-        block = lab[k0:k1, a0:a1, b0:b1]
+        block = lab[box]
         pad = (block == T.CSF) & (qy > y_sac - EPIDURAL_PAD_MM * s * t) & (qx < 5.0 * s * np.sqrt(t)) & (t > 0)
         block[pad] = T.EPIDURAL_FAT
         soft_here = np.isin(block, soft) | (block == T.EPIDURAL_FAT)
@@ -387,6 +383,19 @@ def paint_posterior_canal(case: CaseSpec, lab: np.ndarray, grid: Grid) -> None:
         block[inter & np.isin(block, (T.MUSCLE, T.MUSCLE_FATTY))] = T.LIGAMENT
     for lv in levels:
         _exiting_roots(g.poses[lv], s, lab, grid, soft)
+
+
+def _pose_box(pose, grid: Grid, corners_lps: np.ndarray) -> tuple[tuple[slice, slice, slice], np.ndarray] | None:
+    """The grid's index box round ``corners_lps`` (None: outside the grid) and the pose's local
+    coordinates (3, k, a, b) of its voxels."""
+    box = grid.index_box(corners_lps)
+    if box is None:
+        return None
+    k0, k1, a0, a1, b0, b1 = box
+    x, y = grid.xy(np.arange(a0, a1, dtype=np.float64), np.arange(b0, b1, dtype=np.float64))
+    z = np.asarray(grid.z[k0:k1], dtype=np.float64)[:, None, None]
+    d = np.stack(np.broadcast_arrays(x[None] - pose.origin[0], y[None] - pose.origin[1], z - pose.origin[2]))
+    return (slice(k0, k1), slice(a0, a1), slice(b0, b1)), np.einsum("i...,ij->j...", d, pose.axes)
 
 
 ROOT_PATH_MM = ((13.0, 5.0, -5.0), (30.0, -4.0, -20.0))  # (|x|, y' - hy, z') of the root's ends
@@ -405,18 +414,14 @@ def _exiting_roots(pose, s: float, lab: np.ndarray, grid: Grid, soft: np.ndarray
         r = ROOT_FAT_MM + 1.0
         corners = np.array([pose.to_lps(p + np.array(o)) for p in (a, b)
                             for o in itertools.product((-r, r), repeat=3)])
-        box = grid.index_box(corners)
-        if box is None:
+        boxed = _pose_box(pose, grid, corners)
+        if boxed is None:
             continue
-        k0, k1, a0, a1, b0, b1 = box
-        x, y = grid.xy(np.arange(a0, a1, dtype=np.float64), np.arange(b0, b1, dtype=np.float64))
-        z = np.asarray(grid.z[k0:k1], dtype=np.float64)[:, None, None]
-        d = np.stack(np.broadcast_arrays(x[None] - pose.origin[0], y[None] - pose.origin[1], z - pose.origin[2]))
-        q = np.einsum("i...,ij->j...", d, pose.axes)
+        box, q = boxed
         ab = b - a
         t = np.clip(np.einsum("i...,i->...", q - a[:, None, None, None], ab) / float(ab @ ab), 0.0, 1.0)
         dist = np.linalg.norm(q - (a[:, None, None, None] + ab[:, None, None, None] * t), axis=0)
-        block = lab[k0:k1, a0:a1, b0:b1]
+        block = lab[box]
         here = np.isin(block, soft)
         block[here & (dist < ROOT_FAT_MM * s)] = T.FAT
         block[here & (dist < ROOT_RADIUS_MM * s)] = T.NERVE
