@@ -12,8 +12,9 @@
    within 10 % of before). The peer in the same run is the raw read floor: the same pixel bytes
    read into one preallocated array.
 2. The GUI (offscreen MainWindow driven by a real event loop; --no-gui skips it): the six sample
-   cases opened one after another, three rounds, with RSS after each (round 1 pays first-use
-   costs; a leak grows every round); then the big CT opened in the window and replaced by case 01
+   cases each opened and closed (File > Close study) one after another, three rounds, with RSS
+   after each open and each close (round 1 pays first-use costs; a leak grows every round); then
+   the big CT opened in the window, closed (RSS against the case closed before it), and replaced by case 01
    and case 06 (RSS against before the big CT: does closing a study return its memory?).
 
 RSS is read from /proc/self/status (VmRSS, and VmHWM reset through /proc/self/clear_refs before
@@ -301,18 +302,32 @@ def run_gui(folder: Path) -> dict:
     sitk_bridge.simpleitk_available(wait=True)
     wait(lambda: False, 0.5)
     base = settled_rss_mb()
-    rounds = []
+    def close_and_settle() -> float:
+        """File > Close study, then the RSS once the deferred deletes have run."""
+        win.close_study()
+        wait(lambda: False, 0.3)
+        return settled_rss_mb()
+
+    rounds, closed = [], []
     for _ in range(_gui_rounds[0]):
-        rounds.append([open_and_wait(case)[1] for case in CASES])
-    before_big = rounds[-1][-1]
+        opened, shut = [], []
+        for case in CASES:
+            opened.append(open_and_wait(case)[1])
+            shut.append(close_and_settle())
+        rounds.append(opened)
+        closed.append(shut)
+    before_big = open_and_wait(CASES[-1])[1]
+    before_big_closed = close_and_settle()
     reset_peak()
     big_s, big_rss = open_and_wait(folder, 300.0)
     big_peak = peak_mb()
+    big_closed = close_and_settle()
     _s, after_big_closed = open_and_wait(CASES[0])
     _s, after_big_closed_2 = open_and_wait(CASES[-1])
     win.close()
     app.processEvents()
-    return {"base_mb": base, "cases": [c.name for c in CASES], "rounds_mb": rounds,
+    return {"base_mb": base, "cases": [c.name for c in CASES], "rounds_mb": rounds, "closed_mb": closed,
+            "before_big_closed_mb": before_big_closed, "big_closed_mb": big_closed,
             "before_big_mb": before_big, "big_open_s": big_s, "big_rss_mb": big_rss, "big_peak_mb": big_peak,
             "after_big_replaced_mb": after_big_closed, "after_big_replaced_last_case_mb": after_big_closed_2}
 
@@ -384,14 +399,21 @@ def report(n: int, raws: list[dict], loads: list[dict], gui: dict | None) -> Non
         return
     print(f"\nGUI (offscreen MainWindow), RSS MB after each case is open and loaded; window alone "
           f"{gui['base_mb']:.0f} MB (SimpleITK imported)")
-    rounds = gui["rounds_mb"]
-    print(f"{'case':40s} " + " ".join(f"{'round ' + str(i + 1):>8s}" for i in range(len(rounds))))
+    rounds, closed = gui["rounds_mb"], gui["closed_mb"]
+    print(f"{'case (open / after File > Close study)':40s} "
+          + " ".join(f"{'round ' + str(i + 1):>13s}" for i in range(len(rounds))))
     for c, name in enumerate(gui["cases"]):
-        print(f"{name:40s} " + " ".join(f"{r[c]:8.0f}" for r in rounds))
+        print(f"{name:40s} " + " ".join(f"{r[c]:6.0f} /{k[c]:5.0f}" for r, k in zip(rounds, closed, strict=True)))
     for i in range(1, len(rounds)):
-        growth = rounds[i][-1] - rounds[i - 1][-1]
-        print(f"growth round {i} -> {i + 1} (last case): {growth:+.0f} MB ({growth / rounds[i - 1][-1] * 100:+.1f} %)"
+        growth = closed[i][-1] - closed[i - 1][-1]
+        print(f"growth round {i} -> {i + 1} (after closing the last case): {growth:+.0f} MB "
+              f"({growth / closed[i - 1][-1] * 100:+.1f} %)"
               + ("; target no growth after the first round" if i == len(rounds) - 1 else ""))
+    later = [k[-1] for k in closed[1:]]
+    print(f"after closing the last case, rounds 2-{len(rounds)}: {min(later):.0f}-{max(later):.0f} MB "
+          f"(spread {max(later) - min(later):.0f} MB)")
+    print(f"big CT closed: {gui['big_closed_mb']:.0f} MB vs {gui['before_big_closed_mb']:.0f} MB with the case before it "
+          f"closed ({_ratio(gui['big_closed_mb'], gui['before_big_closed_mb'])}; target: back within 10 %)")
     print(f"big CT in the window: opened in {gui['big_open_s']:.1f} s, RSS {gui['big_rss_mb']:.0f} MB "
           f"(peak {gui['big_peak_mb']:.0f}); replaced by {gui['cases'][0]}: {gui['after_big_replaced_mb']:.0f} MB, "
           f"then by {gui['cases'][-1]}: {gui['after_big_replaced_last_case_mb']:.0f} MB vs "
