@@ -82,15 +82,7 @@ class StudyBrowser(QTreeWidget):
         self.customContextMenuRequested.connect(self._show_context_menu)
 
     def populate(self, result, anonymised: bool = False) -> None:
-        self.clear()
-        # Qt keeps every icon pixmap it has painted in QPixmapCache (QPixmapIconEngine::pixmap)
-        # after its item is gone, up to the cache's 10 MB: the studies shown before, about 1.2 MB
-        # more per round of the six sample cases (heaptrack; bench/bigct_bench.py, issue 16).
-        # What else the cache holds (style pixmaps) is drawn again on demand.
-        QPixmapCache.clear()
-        self._series_items.clear()
-        self._patient_items.clear()
-        self._study_items.clear()
+        self.clear_study()
         self.anonymised = anonymised
         for n, pat in enumerate(result.patients, 1):
             pi = QTreeWidgetItem(self, ["", ""])
@@ -134,6 +126,10 @@ class StudyBrowser(QTreeWidget):
     def clear_study(self) -> None:
         """No study: no rows (no patient name stays in the dock) and no thumbnail kept."""
         self.clear()
+        # Qt keeps every icon pixmap it has painted in QPixmapCache (QPixmapIconEngine::pixmap)
+        # after its item is gone, up to the cache's 10 MB: the studies shown before, about 1.2 MB
+        # more per round of the six sample cases (heaptrack; bench/bigct_bench.py, issue 16).
+        # What else the cache holds (style pixmaps) is drawn again on demand.
         QPixmapCache.clear()
         self._series_items.clear()
         self._patient_items.clear()
