@@ -9,7 +9,6 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -372,10 +371,7 @@ class MainWindow(QMainWindow):
         review = self.annotations.review_widget
         if review is not None:
             review.commit_pending()  # before the session (and its autosave) is closed
-        offer = getattr(self.annotations, "_study_findings_offer", None)  # made only when a study had SRs
-        for box in (self.annotations.notice_box, getattr(offer, "dialog", None), getattr(offer, "message", None)):
-            if box is not None and shiboken6.isValid(box):
-                box.close()  # notices and the SR offer of the closed study
+        self.annotations.close_study_notices()
         self.controller.close()
         self.presenter.clear()  # -> sig_patient_changed(None): the session is flushed and closed, the dock emptied
         self._update_title()

@@ -388,6 +388,16 @@ class AnnotationWorkspace(QObject):
             self._study_findings_offer = StudyFindingsOffer(self.window, lambda: self.session)
         return self._study_findings_offer
 
+    def close_study_notices(self) -> None:
+        """Close the open study's message boxes: its notice and the SR offer's dialog or message
+        (File > Close study: nothing of a closed study stays on screen)."""
+        import shiboken6
+
+        offer = self._study_findings_offer
+        for box in (self.notice_box, getattr(offer, "dialog", None), getattr(offer, "message", None)):
+            if box is not None and shiboken6.isValid(box):
+                box.close()
+
     def set_session(self, session: StudySession) -> None:
         """Show ``session`` (created by the window, app.ui.main_window): its drawings on the views,
         its history under Edit, its findings in the review dock; a set-aside autosave is told."""
