@@ -366,11 +366,11 @@ class MainWindow(QMainWindow):
         shows, as at launch. False when the reader cancelled."""
         if not self.controller.has_study and self.presenter.study is None:
             return True
-        if not self._keep_unsaved_work():
-            return False
         review = self.annotations.review_widget
         if review is not None:
-            review.commit_pending()  # before the session (and its autosave) is closed
+            review.commit_pending()  # into the session first: what is saved or autosaved includes it
+        if not self._keep_unsaved_work():
+            return False
         self.annotations.close_study_notices()
         self.controller.close()
         self.presenter.clear()  # -> sig_patient_changed(None): the session is flushed and closed, the dock emptied
@@ -403,9 +403,6 @@ class MainWindow(QMainWindow):
             return True
         if answer != QMessageBox.StandardButton.Save:
             return False
-        review = self.annotations.review_widget
-        if review is not None:
-            review.commit_pending()
         default = f"findings-{session.study_uid[-12:] or 'study'}.json"
         path, _ = QFileDialog.getSaveFileName(self, "Save findings", default, FINDINGS_FILTER)
         if not path:

@@ -201,15 +201,8 @@ class StudyController(QObject):
     # ---- scanning --------------------------------------------------------------------------
     def open_paths(self, paths: list[str]) -> None:
         self.cancel()
-        self._generation += 1
-        self.paths = [str(p) for p in paths]
-        self.loaded.clear()
-        self._entries.clear()
-        self._pending.clear()
-        self._held.clear()
+        self._forget_study([str(p) for p in paths])
         self._hold_loads, self._thumbs_held = True, False
-        self.result = None
-        self.study_extras = {}
         self.sig_scan_started.emit(self.paths)
         self._start("scan", "", loading.scan_with_extras, self.paths, priority=10)
 
@@ -282,22 +275,28 @@ class StudyController(QObject):
         late result or progress of theirs carries an old generation and is dropped), and the scan,
         loaded series and held loads are let go. The background warm-up goes on."""
         was_busy = self.busy
-        self._generation += 1
         for key, w in list(self._workers.items()):
             if w.tag[0] != "warm":
                 w.cancel()
                 del self._workers[key]
-        self.paths = []
+        self._forget_study([])
+        self._labels.clear()
+        self._hold_loads = self._thumbs_held = False
+        if was_busy:
+            self.sig_busy.emit(False)
+
+    def _forget_study(self, paths: list[str]) -> None:
+        """A new generation for ``paths`` (none: closed): the scan, loaded series and held loads of
+        the study before are let go; results still on their way carry the old generation and are
+        dropped."""
+        self._generation += 1
+        self.paths = paths
         self.loaded.clear()
         self._entries.clear()
         self._pending.clear()
         self._held.clear()
-        self._labels.clear()
-        self._hold_loads = self._thumbs_held = False
         self.result = None
         self.study_extras = {}
-        if was_busy:
-            self.sig_busy.emit(False)
 
     @property
     def has_study(self) -> bool:
