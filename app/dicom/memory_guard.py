@@ -46,6 +46,18 @@ def ensure_allocatable(path: Path | None, n_bytes: int, what: str) -> None:
 _LIBC: list = []
 
 
+def _glibc():
+    """glibc, loaded once; None off Linux or where it cannot be loaded."""
+    if not sys.platform.startswith("linux"):
+        return None
+    if not _LIBC:
+        try:
+            _LIBC.append(ctypes.CDLL("libc.so.6"))
+        except OSError:
+            return None
+    return _LIBC[0]
+
+
 # glibc serves a block of at least this many bytes with its own mmap, handed back when freed.
 # glibc's default starts at 128 KiB and raises itself (up to 32 MiB) each time such a block is
 # freed, after which decoded slices, radiographs and display buffers of a few MiB came from the
@@ -61,13 +73,10 @@ _M_MMAP_THRESHOLD = -3  # mallopt parameter (malloc.h)
 def use_mmap_for_large_blocks(threshold_bytes: int = LARGE_BLOCK_MMAP_BYTES) -> bool:
     """Fix glibc's mmap threshold at ``threshold_bytes`` (no longer raised on its own), so large
     blocks go back to the system when freed. True when set; False where glibc is not there."""
-    if not sys.platform.startswith("linux"):
-        return False
+    libc = _glibc()
     try:
-        if not _LIBC:
-            _LIBC.append(ctypes.CDLL("libc.so.6"))
-        return bool(_LIBC[0].mallopt(_M_MMAP_THRESHOLD, int(threshold_bytes)))
-    except (OSError, AttributeError):
+        return libc is not None and bool(libc.mallopt(_M_MMAP_THRESHOLD, int(threshold_bytes)))
+    except AttributeError:
         return False
 
 
@@ -75,12 +84,11 @@ def release_free_heap() -> bool:
     """Hand heap memory that was freed back to the operating system (glibc keeps freed chunks
     of its per-thread arenas for reuse, so a closed study's leftovers would stay in the RSS).
     True when it ran; a no-op returning False where glibc's malloc_trim is not available."""
-    if not sys.platform.startswith("linux"):
-        return False
+    libc = _glibc()
     try:
-        if not _LIBC:
-            _LIBC.append(ctypes.CDLL("libc.so.6"))
-        _LIBC[0].malloc_trim(0)
-    except (OSError, AttributeError):
+        if libc is None:
+            return False
+        libc.malloc_trim(0)
+    except AttributeError:
         return False
     return True

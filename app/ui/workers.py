@@ -62,11 +62,11 @@ class Worker(QRunnable):
             self._run()
         finally:
             # QThreadPool.start hands the runnable to C++ and PySide then keeps this Python object
-            # alive as long as the pool (auto-delete is off): what it worked on must not live that
-            # long: whole scans stayed alive through their workers' arguments, one study's worth
-            # per study opened (bench/bigct_bench.py's six cases: RSS +6-10 MB a round, every
-            # round). The tag stays (owners read it until the result is delivered): keep it small,
-            # or hold big things in it weakly.
+            # alive as long as the pool (auto-delete is off; start_worker deletes it later): what
+            # it worked on must not live that long: whole scans stayed alive through their
+            # workers' arguments, one study's worth per study opened (bench/bigct_bench.py's six
+            # cases: RSS +6-10 MB a round, every round). The tag stays (owners read it until the
+            # result is delivered): keep it small, or hold big things in it weakly.
             self.fn, self.args, self.kwargs = _spent, (), {}
             _ran.append((time.monotonic(), self))
 
