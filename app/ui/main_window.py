@@ -91,6 +91,7 @@ class RulesetPreload:
 
 class MainWindow(QMainWindow):
     sig_closed = Signal()
+    sig_study_closed = Signal()  # File > Close study, or another study opened in the open one's place
 
     def __init__(self, settings: Settings | None = None, defer_extras: bool = False) -> None:
         """``defer_extras``: the Teaching, Review and PACS menus are installed once the first image
@@ -351,6 +352,8 @@ class MainWindow(QMainWindow):
         paths = [str(p) for p in paths]
         if not paths:
             return
+        if self.controller.has_study or self.presenter.study is not None:
+            self.sig_study_closed.emit()  # the open study is replaced
         self.stack.setCurrentWidget(self.grid)
         # folder names often carry the patient's name: not shown while anonymised
         self.setWindowTitle("Isthmus - loading" if self.state.anonymise
@@ -366,10 +369,7 @@ class MainWindow(QMainWindow):
         shows, as at launch. False when the reader cancelled."""
         if not self.controller.has_study and self.presenter.study is None:
             return True
-        review = self.annotations.review_widget
-        if review is not None:
-            review.commit_pending()  # into the session first: what is saved or autosaved includes it
-        if not self._keep_unsaved_work():
+        if not self._keep_unsaved_work("Close study"):
             return False
         self.annotations.close_study_notices()
         self.controller.close()
@@ -379,14 +379,20 @@ class MainWindow(QMainWindow):
         self.actions["file.close_study"].setEnabled(False)
         self.start_page.studies.refresh()
         self.show_start_page()
+        self.sig_study_closed.emit()
         return True
 
-    def _keep_unsaved_work(self) -> bool:
-        """True when the study may close: its autosave works (it is flushed on closing), or the
-        reader saved the findings to a file or chose Discard. False: Cancel (or the save failed)."""
+    def _keep_unsaved_work(self, title: str) -> bool:
+        """True when the study may close (Close study, or quitting the window): a half-typed edit
+        is committed into the session first, then either its autosave works (it is flushed on
+        closing), or the reader saved the findings to a file or chose Discard. False: Cancel (or
+        the save failed)."""
         session = self.annotations.session
         if session is None:
             return True
+        review = self.annotations.review_widget
+        if review is not None:
+            review.commit_pending()  # into the session first: what is saved or autosaved includes it
         state, detail = session.autosave.status()
         if state not in ("failed", "off"):
             return True
@@ -396,7 +402,7 @@ class MainWindow(QMainWindow):
 
         buttons = (QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
                    | QMessageBox.StandardButton.Cancel)
-        answer = QMessageBox.warning(self, "Close study", "The autosave of this study is not working "
+        answer = QMessageBox.warning(self, title, "The autosave of this study is not working "
                                      f"({detail}): your findings are not saved.\n\nSave them to a file "
                                      "before closing?", buttons, QMessageBox.StandardButton.Save)
         if answer == QMessageBox.StandardButton.Discard:
@@ -410,7 +416,7 @@ class MainWindow(QMainWindow):
         try:
             session.save(path)
         except OSError as exc:
-            QMessageBox.critical(self, "Close study", f"The findings could not be saved: {exc}")
+            QMessageBox.critical(self, title, f"The findings could not be saved: {exc}")
             return False
         return True
 
@@ -463,6 +469,11 @@ class MainWindow(QMainWindow):
 
     # ---- closing ---------------------------------------------------------------------------
     def closeEvent(self, event) -> None:
+        # quitting with the autosave failed or off would lose the reader's work silently: the same
+        # Save / Discard / Cancel choice as Close study
+        if not self._keep_unsaved_work("Quit Isthmus"):
+            event.ignore()
+            return
         s = self.settings
         s.set("window/geometry", self.saveGeometry())
         s.set("window/state", self.saveState())

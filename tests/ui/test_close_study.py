@@ -174,3 +174,56 @@ def test_a_study_whose_autosave_is_off_closes_only_once_the_reader_chose(qtbot, 
     assert "Written by hand: autosave off." in target.read_text(encoding="utf-8")
     assert win.annotations.session is None and win.stack.currentWidget() is win.start_page
     win.close()
+
+
+def test_quitting_with_the_autosave_off_asks_and_cancel_keeps_the_window_and_the_work(qtbot, monkeypatch):
+    """Quitting the window is closing the study too: with the autosave off the reader is asked
+    (Save / Discard / Cancel) instead of the work going silently; with it working, nobody is asked."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from app.ui.main_window import MainWindow
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    _open_case(win, qtbot)
+    session = win.annotations.session
+    session.set_impression("Typed after the autosave stopped.")
+    session.autosave.close()
+    asked: list[tuple[str, str]] = []
+
+    def answer(button):
+        def warning(parent, title, text, *args):
+            asked.append((title, text))
+            return button
+        return warning
+
+    monkeypatch.setattr(QMessageBox, "warning", answer(QMessageBox.StandardButton.Cancel))
+    assert win.close() is False, "Cancel keeps the window open"
+    assert win.isVisible() and win.annotations.session is session
+    assert asked and asked[0][0] == "Quit Isthmus" and "not saved" in asked[0][1]
+    assert session.findings.impression == "Typed after the autosave stopped."
+
+    monkeypatch.setattr(QMessageBox, "warning", answer(QMessageBox.StandardButton.Discard))
+    assert win.close() is True and not win.isVisible()
+    assert len(asked) == 2 and win.annotations.session is None
+    assert win.close() is True and len(asked) == 2, "a closed window is not asked about again"
+
+
+def test_quitting_with_a_working_autosave_asks_nothing_and_writes_the_work(qtbot, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    from app.ui.main_window import MainWindow
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    _open_case(win, qtbot)
+    session = win.annotations.session
+    session.set_impression("Written with the autosave on.")
+    saved_at = Path(session.autosave.path)
+    asked: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args: asked.append(args[1]) or QMessageBox.StandardButton.Cancel)
+    assert win.close() is True
+    assert asked == []
+    assert "Written with the autosave on." in saved_at.read_text(encoding="utf-8")

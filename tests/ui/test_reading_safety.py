@@ -184,6 +184,7 @@ def test_autosave_status_in_the_status_bar(two_patients, window, qtbot):
     assert ws.autosave_label.text().startswith("Autosave: saved ")
     blocker = Path(ws.session.autosave.path).parent / "blocker"
     blocker.write_text("not a folder")
+    writes_to = ws.session.autosave.writer.path
     ws.session.autosave.writer.path = blocker / "x.json"  # the disk/folder stops accepting writes
     ws.session.edit_context(age_years=18.0)
     ws.session.autosave.flush()
@@ -191,6 +192,13 @@ def test_autosave_status_in_the_status_bar(two_patients, window, qtbot):
     assert "AUTOSAVE FAILED" in ws.autosave_label.text() and "blocker" in ws.autosave_label.toolTip()
     assert ws.notice_box is not None and ws.notice_box.isVisible()
     ws.notice_box.close()
+    # the disk comes back: the next write succeeds and the status says so (and the window closes
+    # without asking: quitting with a failed autosave asks, tests/ui/test_close_study.py)
+    ws.session.autosave.writer.path = writes_to
+    ws.session.edit_context(age_years=19.0)
+    ws.session.autosave.flush()
+    ws.update_autosave_status()
+    assert ws.autosave_label.text().startswith("Autosave: saved ")
 
 
 # ------------------------------------------------------------------ never lose the reader's work
