@@ -291,3 +291,47 @@ def test_attempt_never_touches_the_readers_autosaved_read_of_the_same_study(qtbo
     ctl.feedback.close()
     assert path.read_bytes() == before
     assert win.annotations.autosave_data_dir is None  # the next study opened autosaves as usual
+
+
+def test_closing_the_attempts_study_puts_the_attempt_aside_and_the_next_study_is_the_readers(
+        qtbot, win, teaching_case, synthetic_study):
+    """File > Close study in the middle of an attempt: the attempt stops (its draft is kept, and
+    picking the case again carries on from it); a study opened next is a reader's study again:
+    its autosaved read is shown as it is (no empty read put over it), the pathway is not hidden
+    and it autosaves in the user's folder, not the teaching one."""
+    from app.findings import model as fm
+    from app.findings.io import findings_from_dict
+
+    readers_study = synthetic_study
+    win.open_paths([str(readers_study)])  # a radiologist's read of a study, autosaved
+    qtbot.waitUntil(lambda: study_loaded(win) and win.annotations.session is not None, timeout=30_000)
+    win.annotations.session.edit_pars("L3", "left", status="incomplete_fracture")
+    win.annotations.session.autosave.flush()
+    assert win.close_study()
+
+    ctl = win.teaching
+    ctl.start_case(teaching_case, "Cy")
+    qtbot.waitUntil(lambda: ctl._session is not None, timeout=30_000)
+    aid = ctl.attempt_id
+    ctl._session.edit_pars("L5", "left", status="complete_fracture")
+    assert win.close_study()
+    assert not ctl.active and not ctl.dock.isVisible() and not ctl._tick.isActive()
+    assert "put aside" in win.statusBar().currentMessage()
+    assert win.annotations.autosave_data_dir is None
+    open_ = ctl.history.open_attempts("Cy")
+    assert [a.id for a in open_] == [aid], "the attempt stays open in the history, not scored"
+    draft = findings_from_dict(ctl.history.draft_of(aid))
+    assert draft.pars_at(fm.Level.L5, fm.Side.LEFT).status is fm.ParsStatus.COMPLETE_FRACTURE
+
+    win.open_paths([str(readers_study)])
+    qtbot.waitUntil(lambda: study_loaded(win) and win.annotations.session is not None, timeout=30_000)
+    session = win.annotations.session
+    qtbot.wait(1200)  # the attempt's 500 ms tick would have adopted (and emptied) this session
+    assert session.findings.pars_at(fm.Level.L3, fm.Side.LEFT).status is fm.ParsStatus.INCOMPLETE_FRACTURE
+    assert not ctl.pathway_hidden()
+    assert win.annotations.session is session and session is not ctl._session
+
+    ctl.start_case(teaching_case, "Cy")  # the case again: the same attempt, from its draft
+    assert ctl.attempt_id == aid
+    qtbot.waitUntil(lambda: ctl._session is not None, timeout=30_000)
+    assert ctl._session.findings.pars_at(fm.Level.L5, fm.Side.LEFT).status is fm.ParsStatus.COMPLETE_FRACTURE

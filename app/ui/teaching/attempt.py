@@ -116,6 +116,9 @@ class TeachingController(QObject):
         self._tick = QTimer(self)
         self._tick.setInterval(500)
         self._tick.timeout.connect(self._on_tick)
+        self._opening_case = False  # start_case is opening the case's images (replacing any study)
+        if hasattr(window, "sig_study_closed"):
+            window.sig_study_closed.connect(self._on_study_closed)
 
     @property
     def history(self) -> History:
@@ -209,7 +212,36 @@ class TeachingController(QObject):
         # the attempt's session autosaves in the teaching folder: clearing it for the trainee never
         # touches a reader's own autosaved read of the same study
         self.window.annotations.autosave_data_dir = attempt_autosave_dir()
-        self.window.open_paths([str(case.images_dir)])
+        self._opening_case = True
+        try:
+            self.window.open_paths([str(case.images_dir)])
+        finally:
+            self._opening_case = False
+
+    def _on_study_closed(self) -> None:
+        """The attempt's study was closed (File > Close study) or another study opened in its
+        place: the attempt is put aside. Its draft stays in the history (picking the case again
+        carries on from it; an exam submits it when the set ends), and nothing of the attempt
+        reaches the next study: no empty read put over its findings, no hidden pathway, no
+        autosave into the teaching folder, no reference overlay."""
+        if self._opening_case or self.attempt_id is None:
+            return
+        was_active = self.active
+        self._tick.stop()
+        if self._session is not None:
+            self._session.findings_changed.disconnect(self._save_draft)
+        self._session = self._stale_session = None
+        self.attempt_id, self.result, self.reference = None, None, None
+        self.window.annotations.autosave_data_dir = None
+        self.overlay.clear()
+        for box in (self.panel.show_mine, self.panel.show_reference):
+            box.setVisible(False)
+        self.panel.submit_button.setEnabled(False)
+        if self.exam_set is None:
+            self.dock.hide()
+        if was_active:
+            self.window.statusBar().showMessage(
+                "Teaching attempt put aside: your draft is kept; pick the case again to carry on", 15000)
 
     @property
     def active(self) -> bool:
