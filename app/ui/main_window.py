@@ -437,6 +437,11 @@ class MainWindow(QMainWindow):
             self._indexer.index(result, list(self.controller.paths))
 
     def _index_failed(self, message: str) -> None:
+        if not self.controller.has_study:
+            # the study was closed meanwhile: its folder name (often the patient's name) is not
+            # shown over the start page; the log keeps it
+            log.warning("Not added to the study list (the study is closed): %s", message)
+            return
         self.statusBar().showMessage(f"Not added to the study list: {message}", 8000)
 
     def open_folder_dialog(self) -> None:
