@@ -189,3 +189,26 @@ def test_exam_setup_draws_or_takes_the_selected_cases_and_progress_lists_the_exa
         h.finish_exam(chosen.exam_id)
         progress._show("Ann")
         assert f"{chosen.exam_id}: 0 % over 2 case(s)" in progress.exams.text()
+
+
+def test_closing_the_study_mid_exam_keeps_the_exam_and_scores_the_case_from_its_draft(qtbot, win, two_cases):
+    """File > Close study during an exam case: the case is put aside (draft kept), the exam panel
+    stays with "Next case", and the set's end scores the case from its draft."""
+    from app.teaching.exam import exam_of_cases
+
+    ctl = win.teaching
+    exam = exam_of_cases("Ann", ["ex1", "ex2"], 600, time.time())
+    ctl.exam.start(exam, two_cases)
+    qtbot.waitUntil(lambda: study_loaded(win), timeout=30_000)
+    _wait_for_case(qtbot, ctl, "ex1")
+    ctl._session.edit_pars("L5", "left", status="complete_fracture")
+    assert win.close_study()
+    assert not ctl.active and ctl.dock.isVisible() and ctl.panel.next_button.isEnabled()
+    assert _nothing_revealed(win)
+
+    QTest.mouseClick(ctl.panel.next_button, Qt.MouseButton.LeftButton)
+    _wait_for_case(qtbot, ctl, "ex2")
+    QTest.mouseClick(ctl.panel.next_button, Qt.MouseButton.LeftButton)  # "Finish exam", nothing read
+    assert ctl.exam.report.scores["ex1"] == 100.0, "the put-aside case is scored from its draft"
+    assert ctl.history.open_attempts("Ann") == []
+    ctl.exam.summary.close()
