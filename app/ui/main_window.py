@@ -348,11 +348,15 @@ class MainWindow(QMainWindow):
         if self.annotations.autosave_data_dir is None:  # not in a teaching attempt: a case's SR would show the answer
             self.annotations.study_findings_offer.start(session, c.result, restored)  # the study's own SRs, if any
 
-    def open_paths(self, paths) -> None:
+    def open_paths(self, paths) -> bool:
+        """Open ``paths`` in place of the open study. False when nothing was opened (no paths,
+        or the reader cancelled: the open study's autosave is not working, see Close study)."""
         paths = [str(p) for p in paths]
         if not paths:
-            return
+            return False
         if self.controller.has_study or self.presenter.study is not None:
+            if not self._keep_unsaved_work("Open study"):
+                return False
             self.sig_study_closed.emit()  # the open study is replaced
         self.stack.setCurrentWidget(self.grid)
         # folder names often carry the patient's name: not shown while anonymised
@@ -360,6 +364,7 @@ class MainWindow(QMainWindow):
                             else f"Isthmus - loading {', '.join(Path(p).name for p in paths)}")
         self.controller.open_paths(paths)
         self.actions["file.close_study"].setEnabled(True)
+        return True
 
     def close_study(self) -> bool:
         """File > Close study: the reader's work is written (the autosave flushed, a half-typed

@@ -231,3 +231,29 @@ def test_quitting_with_a_working_autosave_asks_nothing_and_writes_the_work(qtbot
     assert win.close() is True
     assert asked == []
     assert "Written with the autosave on." in saved_at.read_text(encoding="utf-8")
+
+
+def test_opening_another_study_over_one_whose_autosave_is_off_asks_first(qtbot, monkeypatch, synthetic_study):
+    from PySide6.QtWidgets import QMessageBox
+
+    from app.ui.main_window import MainWindow
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    _open_case(win, qtbot)
+    session = win.annotations.session
+    session.set_impression("Not autosaved.")
+    session.autosave.close()
+    asked: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning",
+                        lambda parent, title, *a: asked.append(title) or QMessageBox.StandardButton.Cancel)
+    win.open_paths([str(synthetic_study)])
+    assert asked == ["Open study"]
+    assert win.annotations.session is session and win.controller.paths == [str(CASE)], "Cancel keeps the study"
+    monkeypatch.setattr(QMessageBox, "warning",
+                        lambda parent, title, *a: asked.append(title) or QMessageBox.StandardButton.Discard)
+    win.open_paths([str(synthetic_study)])
+    qtbot.waitUntil(lambda: study_loaded(win) and win.annotations.session not in (None, session), timeout=30_000)
+    assert asked == ["Open study", "Open study"]
+    win.close()

@@ -335,3 +335,19 @@ def test_closing_the_attempts_study_puts_the_attempt_aside_and_the_next_study_is
     assert ctl.attempt_id == aid
     qtbot.waitUntil(lambda: ctl._session is not None, timeout=30_000)
     assert ctl._session.findings.pars_at(fm.Level.L5, fm.Side.LEFT).status is fm.ParsStatus.COMPLETE_FRACTURE
+
+
+def test_a_case_not_opened_because_the_reader_kept_the_open_study_leaves_no_attempt_running(
+        qtbot, win, teaching_case, synthetic_study, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    win.open_paths([str(synthetic_study)])
+    qtbot.waitUntil(lambda: study_loaded(win) and win.annotations.session is not None, timeout=30_000)
+    readers = win.annotations.session
+    readers.autosave.close()  # its autosave stopped: opening the case asks first
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: QMessageBox.StandardButton.Cancel)
+    ctl = win.teaching
+    ctl.start_case(teaching_case, "Cy")
+    assert not ctl.active and not ctl._tick.isActive() and not ctl.dock.isVisible()
+    assert win.annotations.session is readers and win.annotations.autosave_data_dir is None
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: QMessageBox.StandardButton.Discard)  # the window closes

@@ -214,9 +214,11 @@ class TeachingController(QObject):
         self.window.annotations.autosave_data_dir = attempt_autosave_dir()
         self._opening_case = True
         try:
-            self.window.open_paths([str(case.images_dir)])
+            opened = self.window.open_paths([str(case.images_dir)])
         finally:
             self._opening_case = False
+        if opened is False:  # the reader kept the open study (its autosave is not working)
+            self._on_study_closed()
 
     def _on_study_closed(self) -> None:
         """The attempt's study was closed (File > Close study) or another study opened in its
@@ -275,7 +277,8 @@ class TeachingController(QObject):
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if obj is self._guarded_tabs and event.type() == QEvent.Type.ChildAdded and self.active:
-            QTimer.singleShot(0, lambda: self.active and self._hide_pathway(True))
+            # with self as the context: dropped if the window (and this controller) goes first
+            QTimer.singleShot(0, self, lambda: self.active and self._hide_pathway(True))
         return False
 
     def _adopt(self, session: Any) -> None:
