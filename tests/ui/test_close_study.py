@@ -52,6 +52,30 @@ def _open_case(win, qtbot) -> None:
     qtbot.waitUntil(lambda: study_loaded(win) and win.annotations.session is not None, timeout=30_000)
 
 
+def _window_with_autosave_off(qtbot, impression: str):
+    """A window with case 1 open, ``impression`` typed and the session's autosave stopped (as when
+    its folder cannot be written)."""
+    from app.ui.main_window import MainWindow
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    _open_case(win, qtbot)
+    session = win.annotations.session
+    session.set_impression(impression)
+    session.autosave.close()
+    assert session.autosave.status()[0] == "off"
+    return win, session
+
+
+def _answering(asked: list, button):
+    """A stand-in for QMessageBox.warning: records (title, text) and answers ``button``."""
+    def warning(parent, title, text, *args):
+        asked.append((title, text))
+        return button
+    return warning
+
+
 def test_close_study_writes_the_work_shows_no_identity_and_lets_the_study_go(qtbot):
     from app.ui.main_window import MainWindow
 
@@ -143,38 +167,22 @@ def test_closing_while_loading_drops_the_late_results(qtbot):
 
 
 def test_a_study_whose_autosave_is_off_closes_only_once_the_reader_chose(qtbot, monkeypatch, tmp_path):
-    """The autosave stopped (here: closed, as when its folder cannot be written): Cancel keeps
-    the study open; Save writes the findings file the reader picked, then the study closes."""
+    """The autosave stopped: Cancel keeps the study open; Save writes the findings file the
+    reader picked, then the study closes."""
     from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-    from app.ui.main_window import MainWindow
-
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    _open_case(win, qtbot)
-    session = win.annotations.session
-    session.set_impression("Written by hand: autosave off.")
-    session.autosave.close()
-    assert session.autosave.status()[0] == "off"
-    asked: list[str] = []
-
-    def answer(button):
-        def warning(parent, title, text, *args):
-            asked.append(text)
-            return button
-        return warning
-
-    monkeypatch.setattr(QMessageBox, "warning", answer(QMessageBox.StandardButton.Cancel))
+    win, session = _window_with_autosave_off(qtbot, "Written by hand: autosave off.")
+    asked: list[tuple[str, str]] = []
+    monkeypatch.setattr(QMessageBox, "warning", _answering(asked, QMessageBox.StandardButton.Cancel))
     assert win.close_study() is False
     assert win.annotations.session is session and win.stack.currentWidget() is win.grid
     assert win.actions["file.close_study"].isEnabled()
 
     target = tmp_path / "findings.json"
-    monkeypatch.setattr(QMessageBox, "warning", answer(QMessageBox.StandardButton.Save))
+    monkeypatch.setattr(QMessageBox, "warning", _answering(asked, QMessageBox.StandardButton.Save))
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args, **kw: (str(target), ""))
     assert win.close_study() is True
-    assert len(asked) == 2 and "not saved" in asked[0]
+    assert len(asked) == 2 and asked[0][0] == "Close study" and "not saved" in asked[0][1]
     assert "Written by hand: autosave off." in target.read_text(encoding="utf-8")
     assert win.annotations.session is None and win.stack.currentWidget() is win.start_page
     win.close()
@@ -182,33 +190,18 @@ def test_a_study_whose_autosave_is_off_closes_only_once_the_reader_chose(qtbot, 
 
 def test_quitting_with_the_autosave_off_asks_and_cancel_keeps_the_window_and_the_work(qtbot, monkeypatch):
     """Quitting the window is closing the study too: with the autosave off the reader is asked
-    (Save / Discard / Cancel) instead of the work going silently; with it working, nobody is asked."""
+    (Save / Discard / Cancel) instead of the work going silently."""
     from PySide6.QtWidgets import QMessageBox
 
-    from app.ui.main_window import MainWindow
-
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    _open_case(win, qtbot)
-    session = win.annotations.session
-    session.set_impression("Typed after the autosave stopped.")
-    session.autosave.close()
+    win, session = _window_with_autosave_off(qtbot, "Typed after the autosave stopped.")
     asked: list[tuple[str, str]] = []
-
-    def answer(button):
-        def warning(parent, title, text, *args):
-            asked.append((title, text))
-            return button
-        return warning
-
-    monkeypatch.setattr(QMessageBox, "warning", answer(QMessageBox.StandardButton.Cancel))
+    monkeypatch.setattr(QMessageBox, "warning", _answering(asked, QMessageBox.StandardButton.Cancel))
     assert win.close() is False, "Cancel keeps the window open"
     assert win.isVisible() and win.annotations.session is session
     assert asked and asked[0][0] == "Quit Isthmus" and "not saved" in asked[0][1]
     assert session.findings.impression == "Typed after the autosave stopped."
 
-    monkeypatch.setattr(QMessageBox, "warning", answer(QMessageBox.StandardButton.Discard))
+    monkeypatch.setattr(QMessageBox, "warning", _answering(asked, QMessageBox.StandardButton.Discard))
     assert win.close() is True and not win.isVisible()
     assert len(asked) == 2 and win.annotations.session is None
     assert win.close() is True and len(asked) == 2, "a closed window is not asked about again"
@@ -236,24 +229,14 @@ def test_quitting_with_a_working_autosave_asks_nothing_and_writes_the_work(qtbot
 def test_opening_another_study_over_one_whose_autosave_is_off_asks_first(qtbot, monkeypatch, synthetic_study):
     from PySide6.QtWidgets import QMessageBox
 
-    from app.ui.main_window import MainWindow
-
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    _open_case(win, qtbot)
-    session = win.annotations.session
-    session.set_impression("Not autosaved.")
-    session.autosave.close()
-    asked: list[str] = []
-    monkeypatch.setattr(QMessageBox, "warning",
-                        lambda parent, title, *a: asked.append(title) or QMessageBox.StandardButton.Cancel)
-    win.open_paths([str(synthetic_study)])
-    assert asked == ["Open study"]
+    win, session = _window_with_autosave_off(qtbot, "Not autosaved.")
+    asked: list[tuple[str, str]] = []
+    monkeypatch.setattr(QMessageBox, "warning", _answering(asked, QMessageBox.StandardButton.Cancel))
+    assert win.open_paths([str(synthetic_study)]) is False
+    assert [t for t, _ in asked] == ["Open study"]
     assert win.annotations.session is session and win.controller.paths == [str(CASE)], "Cancel keeps the study"
-    monkeypatch.setattr(QMessageBox, "warning",
-                        lambda parent, title, *a: asked.append(title) or QMessageBox.StandardButton.Discard)
-    win.open_paths([str(synthetic_study)])
+    monkeypatch.setattr(QMessageBox, "warning", _answering(asked, QMessageBox.StandardButton.Discard))
+    assert win.open_paths([str(synthetic_study)]) is True
     qtbot.waitUntil(lambda: study_loaded(win) and win.annotations.session not in (None, session), timeout=30_000)
-    assert asked == ["Open study", "Open study"]
+    assert len(asked) == 2
     win.close()
