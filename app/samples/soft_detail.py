@@ -113,7 +113,8 @@ def _vessels(case: CaseSpec, ys: float, z: float) -> list[_Ellipse]:
         # of one calibre read as a drawn pipe on the sagittal MR) with a slow ectatic swell
         r = (AORTA_RADIUS_MM[1] + (AORTA_RADIUS_MM[0] - AORTA_RADIUS_MM[1]) * min((z - z_bif) / 110.0, 1.0)
              + 0.3 * math.sin(0.05 * z + 1.1)) * s
-        out.append(_Vessel(8.0 * s, front - 10.0 * s, r, 0.95 * r, z=z, amp_mm=0.5 * s, phase=0.3))
+        # its back at a fixed distance from the bodies: the calibre change shows on its front
+        out.append(_Vessel(8.0 * s, front - 1.0 * s - 0.95 * r, r, 0.95 * r, z=z, amp_mm=0.5 * s, phase=0.3))
     else:
         d = min(z_bif - z, 60.0)
         for sx in (1.0, -1.0):
