@@ -10,7 +10,7 @@ CT, the MR and the radiographs of a case show the same anatomy.
 | 1     | skin               | 40                         | 420 | 300 | 260  |
 | 2     | fat                | -100                       | 900 | 640 | 35   |
 | 3     | muscle             | 50                         | 290 | 210 | 170  |
-| 4     | viscera            | 35                         | 380 | 300 | 150  |
+| 4     | viscera            | 35                         | 310 | 300 | 150  |
 | 5     | cortical bone      | 1500                       | 25  | 20  | 20   |
 | 6     | endplate           | 1100                       | 40  | 35  | 30   |
 | 7     | cancellous bone    | 230 / 320                  | 660 / 500 | 430 / 360 | 110 / 170 |
@@ -29,10 +29,11 @@ CT, the MR and the radiographs of a case show the same anatomy.
 | 20    | bowel fluid                       | 12          | 110 | 750 | 600  |
 | 21    | faeces (colon content)            | 40          | 400 | 260 | 190  |
 | 22    | fascia (superficial, in subcutaneous fat) | 50  | 150 | 110 | 80   |
-| 23    | chyme (small-bowel content, semi-fluid)   | 25  | 260 | 420 | 260  |
+| 23    | chyme (small-bowel content, semi-fluid)   | 25  | 290 | 420 | 260  |
 | 24    | kidney (parenchyma, unenhanced)           | 32  | 330 | 480 | 420  |
 | 25    | muscle with fatty infiltration            | 10  | 450 | 330 | 120  |
 | 26    | ligament (ligamentum flavum, interspinous) | 65 | 190 | 150 | 120  |
+| 27    | vein (IVC, iliac veins: slow flow)         | 38 | 230 | 330 | 300  |
 
 Values are plausible clinical ranges (cortical bone ~1000-1800 HU, cancellous ~150-350 HU,
 disc ~70-110 HU, muscle ~40-60 HU, fat ~-100 HU, CSF ~0-15 HU); MR values are arbitrary units of
@@ -44,10 +45,16 @@ collapsed loops (app.samples.bowel): intermediate on T1 and T2, darker than musc
 bowel fluid is water (dark T1, bright T2 / STIR), faeces intermediate and mottled with gas,
 bowel gas black on every sequence; the superficial fascia is fibrous (dark on MR). Chyme is the
 semi-fluid content of small-bowel loops (T2 a little above muscle, not as bright as water);
-the kidney is unenhanced parenchyma; fatty muscle is the paraspinal muscles' fatty
+on T1 the wall and the
+contents of collapsed and chyme-filled loops are close (310 / 290: with the wall at 380 every
+loop read as a ring on T1, where real bowel is a featureless intermediate); the kidney is
+unenhanced parenchyma; fatty muscle is the paraspinal muscles' fatty
 infiltration (between muscle and fat). Ligament (the ligamentum flavum behind the thecal sac
 at each interlaminar level, the interspinous ligament) is dense fibrous tissue: dark on every
-MR sequence, a little denser than muscle on CT (painted for the CT and MR only).
+MR sequence, a little denser than muscle on CT (painted for the CT and MR only). The vein label
+(the inferior vena cava and the common iliac veins) is blood in slow flow: on spin echo it is
+not a flow void like the aorta but intermediate on T1 and bright on T2 / STIR (slow-flow
+signal), the same density as the aorta's blood on unenhanced CT.
 """
 
 from __future__ import annotations
@@ -81,8 +88,9 @@ CHYME = 23
 KIDNEY = 24
 MUSCLE_FATTY = 25
 LIGAMENT = 26
+VEIN = 27
 
-N_LABELS = 27
+N_LABELS = 28
 
 LABEL_NAMES = {
     AIR: "air", SKIN: "skin", FAT: "fat", MUSCLE: "muscle", VISCERA: "viscera",
@@ -92,7 +100,7 @@ LABEL_NAMES = {
     NUCLEUS_DEGENERATED: "degenerated nucleus", CSF: "CSF", EPIDURAL_FAT: "epidural fat", NERVE: "nerve",
     VESSEL: "great vessel", BOWEL_GAS: "bowel gas", BOWEL_FLUID: "bowel fluid", FAECES: "faeces",
     FASCIA: "fascia", CHYME: "chyme", KIDNEY: "kidney", MUSCLE_FATTY: "fatty muscle",
-    LIGAMENT: "ligament",
+    LIGAMENT: "ligament", VEIN: "vein",
 }
 
 BONE_LABELS = frozenset({CORTICAL, ENDPLATE, CANCELLOUS, EDEMA, SCLEROTIC})
@@ -113,7 +121,7 @@ def ct_hu_table(adolescent: bool) -> np.ndarray:
         CANCELLOUS: 320 if adolescent else 230, EDEMA: 340 if adolescent else 260, SCLEROTIC: 1150,
         GAP_FLUID: 30, GAP_FIBROUS: 60, ANNULUS: 95, NUCLEUS: 80, NUCLEUS_DEGENERATED: 100,
         CSF: 8, EPIDURAL_FAT: -100, NERVE: 35, VESSEL: 40, BOWEL_GAS: -1000, BOWEL_FLUID: 12, FAECES: 40,
-        FASCIA: 50, CHYME: 25, KIDNEY: 32, MUSCLE_FATTY: 10, LIGAMENT: 65,
+        FASCIA: 50, CHYME: 25, KIDNEY: 32, MUSCLE_FATTY: 10, LIGAMENT: 65, VEIN: 38,
     })
 
 
@@ -126,14 +134,14 @@ def mr_signal_table(sequence: str, adolescent: bool) -> np.ndarray:
     marrow = (500, 360, 170) if adolescent else (660, 430, 110)
     rows = {
         AIR: (0, 0, 0), SKIN: (420, 300, 260), FAT: (900, 640, 35), MUSCLE: (290, 210, 170),
-        VISCERA: (380, 300, 150), CORTICAL: (25, 20, 20), ENDPLATE: (40, 35, 30),
+        VISCERA: (310, 300, 150), CORTICAL: (25, 20, 20), ENDPLATE: (40, 35, 30),
         CANCELLOUS: marrow, EDEMA: (230, 700, 760), SCLEROTIC: (60, 45, 40),
         GAP_FLUID: (190, 820, 900), GAP_FIBROUS: (260, 260, 240), ANNULUS: (280, 230, 190),
         NUCLEUS: (330, 900, 780), NUCLEUS_DEGENERATED: (290, 190, 160), CSF: (100, 1000, 960),
         EPIDURAL_FAT: (880, 620, 35), NERVE: (360, 260, 230), VESSEL: (60, 40, 40),
         BOWEL_GAS: (0, 0, 0), BOWEL_FLUID: (110, 750, 600), FAECES: (400, 260, 190),
-        FASCIA: (150, 110, 80), CHYME: (260, 420, 260), KIDNEY: (330, 480, 420), MUSCLE_FATTY: (450, 330, 120),
-        LIGAMENT: (190, 150, 120),
+        FASCIA: (150, 110, 80), CHYME: (290, 420, 260), KIDNEY: (330, 480, 420), MUSCLE_FATTY: (450, 330, 120),
+        LIGAMENT: (190, 150, 120), VEIN: (230, 330, 300),
     }
     return _table({k: v[col] for k, v in rows.items()})
 

@@ -108,6 +108,7 @@ def render_mr(case: CaseSpec, sequence: str, lab: np.ndarray) -> np.ndarray:
     sig[lab == T.EDEMA] = table[T.CANCELLOUS]
     _marrow_texture(case, sequence, lab, sig)
     _basivertebral_veins(case, sequence, lab, sig)
+    _flow_signal(case, lab, sig)
     _disc_gradient(lab, sig)
     _intranuclear_cleft(case, sequence, lab, sig)
     frac = edema_fraction(lab)
@@ -134,6 +135,10 @@ def render_mr(case: CaseSpec, sequence: str, lab: np.ndarray) -> np.ndarray:
 BOWEL_LABELS = (T.VISCERA, T.BOWEL_GAS, T.BOWEL_FLUID, T.FAECES, T.CHYME)
 MR_BOWEL_BLUR_MM = 2.5  # peristalsis over a ~4 min acquisition smears the loops over a few mm
 MR_BOWEL_MIX = 0.85  # how much of the smeared signal replaces the sharp one among the loops
+# the smear's weight follows the bowel fraction smoothed over this: at ~7 mm (and 3x the
+# fraction) the mesenteric fat between the loops was smeared too and the whole abdomen read as
+# one mottle; at ~3 mm the fat between loops keeps its own signal (bright on T1 / T2, dark on STIR)
+MR_BOWEL_REACH_MM = 3.0
 MR_BOWEL_MOTTLE = 0.14  # SD of the relative signal variation of the smeared bowel
 
 
@@ -150,17 +155,17 @@ def _bowel_fraction(lab: np.ndarray) -> np.ndarray:
 def _bowel_motion(case: CaseSpec, sig: np.ndarray, bowel: np.ndarray) -> np.ndarray:
     """Bowel on a spine MR is not a set of sharp blobs: peristalsis during the acquisition blurs
     the loops, their walls and the mesenteric fat between them into a mottled intermediate
-    texture (fluid-filled loops stay brighter on T2 / STIR, gas darker). Among the loops (the
-    bowel fraction smoothed over ~7 mm) the signal is replaced by most of its blurred self,
+    texture (fluid-filled loops stay brighter on T2 / STIR, gas darker). On the loops (the
+    bowel fraction smoothed over ~MR_BOWEL_REACH_MM) the signal is replaced by most of its blurred self,
     times a ~2 mm random mottle (one field per case: the same bowel on each sequence).
     Applied at the output resolution ([slice, row, col]), where it costs ~1/16 of the grid."""
     px = MR_PIXEL_MM
-    reach = max(3, int(round(7.0 / px)) | 1)
+    reach = max(3, int(round(MR_BOWEL_REACH_MM / px)) | 1)
     w = bowel
     for axis in (1, 2):
         for _ in range(2):
             w = box1d(w, reach, axis)
-    w = np.clip(3.0 * w, 0.0, 1.0) * np.float32(MR_BOWEL_MIX)
+    w = np.clip(2.0 * w, 0.0, 1.0) * np.float32(MR_BOWEL_MIX)
     size = max(3, int(round(MR_BOWEL_BLUR_MM / px)) | 1)
     smeared = sig
     for axis in (1, 2):
@@ -181,6 +186,36 @@ def _marrow_texture(case: CaseSpec, sequence: str, lab: np.ndarray, sig: np.ndar
     marrow = np.isin(lab, (T.CANCELLOUS, T.EDEMA))
     sign = -1.5 if sequence == "STIR" else 1.0
     sig[marrow] *= np.clip(1.0 + sign * MR_MARROW_MOTTLE * field[marrow], 0.5, 1.5)
+
+
+MR_AORTA_FLOW_GAIN = 2.2  # in-plane / diastolic slow flow: patches of the aorta up to ~3x the void's signal
+MR_VEIN_FLOW_SD = 0.2  # relative variation of the veins' slow-flow signal
+
+
+def _flow_signal(case: CaseSpec, lab: np.ndarray, sig: np.ndarray) -> None:
+    """Flowing blood is not one uniform value. The aorta is a flow void with patches of signal
+    (in-plane flow and slow diastolic flow near the wall, a few cm long along the vessel: a
+    field long along z); the IVC and iliac veins (labels.VEIN) carry brighter, more
+    heterogeneous slow-flow signal. One field per case (the three sequences see the same
+    flow), made at the output resolution over the vessels' box only."""
+    art, vein = lab == T.VESSEL, lab == T.VEIN
+    either = art | vein
+    if not either.any():
+        return
+    box = []
+    for ax in range(3):
+        idx = np.nonzero(either.any(axis=tuple(i for i in range(3) if i != ax)))[0]
+        unit = (2, 4, 2)[ax]
+        box.append(slice(int(idx[0]) // unit * unit, min(-(-(int(idx[-1]) + 1) // unit) * unit, lab.shape[ax])))
+    zs = tuple(box)
+    shape = tuple((b.stop - b.start) // u for b, u in zip(box, (2, 4, 2), strict=True))
+    field = _standard(smooth_noise(case_rng(case, 26), shape, (9, 1, 3), passes=2))
+    field = np.repeat(np.repeat(np.repeat(field, 2, 0), 4, 1), 2, 2)
+    block = sig[zs]
+    a, v = art[zs], vein[zs]
+    block[a] *= 1.0 + np.float32(MR_AORTA_FLOW_GAIN) * np.clip(field[a] - 0.5, 0.0, 1.5)
+    block[v] *= np.clip(1.0 + np.float32(MR_VEIN_FLOW_SD) * field[v], 0.4, 1.6)
+    sig[zs] = block
 
 
 def _standard(f: np.ndarray) -> np.ndarray:

@@ -8,8 +8,9 @@ a label volume after ``phantom.label_volume``, no Qt.
 - the superficial fascia, a thin interrupted line in the subcutaneous fat parallel to the skin;
 - the abdominal contents as discrete bowel loops with mesenteric vessels in mesenteric fat
   (app.samples.bowel) instead of one uniform "viscera";
-- the aorta (just left of the midline, bifurcating at L4 into the common iliac arteries) and the
-  inferior vena cava (right), each in a rim of retroperitoneal fat, as ``labels.VESSEL``;
+- the aorta (just left of the midline, tapering, bifurcating at L4 into the common iliac
+  arteries; ``labels.VESSEL`` inside a fibrous wall) and the inferior vena cava (right) with the
+  iliac veins (``labels.VEIN``: slow flow), each in a rim of retroperitoneal fat;
 - the psoas' medial part against the vertebral body, the kidneys' lower poles at L3, the
   iliacus in the iliac fossa, and bands of fatty muscle in the paraspinal muscles (wider in
   an adult).
@@ -87,6 +88,7 @@ class _Vessel(_Ellipse):
     z: float = 0.0
     amp_mm: float = 0.0
     phase: float = 0.0
+    vein: bool = False  # slow flow (labels.VEIN), no visible wall
 
     def signed_mm(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         th = np.arctan2(y - self.cy, x - self.cx)
@@ -107,21 +109,30 @@ def _vessels(case: CaseSpec, ys: float, z: float) -> list[_Ellipse]:
     front = float(anterior_spine_y(case, max(z, z_cav))) - 3.0  # just anterior to the vertebral bodies
     out: list[_Ellipse] = []
     if z >= z_bif:
-        # the aorta: in front of the body, just left
-        out.append(_Vessel(8.0 * s, front - 10.0 * s, 9.5 * s, 9.0 * s, z=z, amp_mm=0.5 * s, phase=0.3))
+        # the aorta: in front of the body, just left, tapering towards the bifurcation (a tube
+        # of one calibre read as a drawn pipe on the sagittal MR) with a slow ectatic swell
+        r = (AORTA_RADIUS_MM[1] + (AORTA_RADIUS_MM[0] - AORTA_RADIUS_MM[1]) * min((z - z_bif) / 110.0, 1.0)
+             + 0.3 * math.sin(0.05 * z + 1.1)) * s
+        # its back at a fixed distance from the bodies: the calibre change shows on its front
+        out.append(_Vessel(8.0 * s, front - 1.0 * s - 0.95 * r, r, 0.95 * r, z=z, amp_mm=0.5 * s, phase=0.3))
     else:
         d = min(z_bif - z, 60.0)
         for sx in (1.0, -1.0):
             out.append(_Vessel(sx * (6.0 + 0.45 * d) * s + 3.0, front - 8.0 * s + 0.1 * d, 5.5 * s, 5.0 * s, z=z,
                                amp_mm=0.35 * s, phase=1.0 + sx))
     if z >= z_cav:
-        out.append(_Vessel(-17.0 * s, front - 9.0 * s, 11.0 * s, 7.5 * s, z=z, amp_mm=0.9 * s, phase=2.2))
+        out.append(_Vessel(-17.0 * s, front - 9.0 * s, 11.0 * s, 7.5 * s, z=z, amp_mm=0.9 * s, phase=2.2,
+                           vein=True))
     else:
         d = min(z_cav - z, 60.0)
         for sx in (1.0, -1.0):
             out.append(_Vessel(sx * (9.0 + 0.5 * d) * s - 4.0, front - 5.0 * s + 0.1 * d, 7.0 * s, 5.5 * s, z=z,
-                               amp_mm=0.6 * s, phase=4.0 - sx))
+                               amp_mm=0.6 * s, phase=4.0 - sx, vein=True))
     return out
+
+
+AORTA_RADIUS_MM = (10.5, 8.0)  # the aorta's radius 110 mm above its bifurcation and at it (adult)
+AORTA_WALL_MM = 1.2  # the arterial wall (fibrous label: a grey rim between the flow void and the fat)
 
 
 KIDNEY_HALF_MM = (24.0, 17.0, 55.0)  # semi-axes (x, y, z) of a kidney (adult)
@@ -203,18 +214,27 @@ def _paint_ellipses(plane: np.ndarray, x: np.ndarray, y: np.ndarray, shapes: lis
 
 
 MUSCLE_LOBE_MM = 2.6  # amplitude of the lobulation of a muscle's outline (adult)
-_LOBE_ORDERS = (3, 5, 9)  # lobes round the outline (with relative weights below)
-_LOBE_WEIGHTS = (1.0, 0.6, 0.35)
+_LOBE_ORDERS = (2, 3, 5, 7, 11)  # lobes round the outline (with relative weights below, each
+_LOBE_WEIGHTS = (0.5, 1.0, 0.6, 0.4, 0.25)  # muscle's scaled by its own random factors)
+_LOBE_SEED = 27
 
 
 def _lobulation(e: _Ellipse, i: int, x: np.ndarray, y: np.ndarray, ys: float, amp_mm: float) -> np.ndarray:
-    """Offset (mm) of muscle ``i``'s outline at points x, y: a few lobes round its centre whose
-    phases turn slowly with the spine offset ``ys`` (so with height), not a smooth ellipse."""
+    """Offset (mm) of muscle ``i``'s outline at points x, y: lobes round its centre whose
+    phases turn slowly with the spine offset ``ys`` (so with height), not a smooth ellipse. Each
+    muscle has its own weights per order (seeded by ``i``) and an envelope that makes one side
+    of it bumpier than the other: with the same orders and weights for all, every muscle had the
+    same regular bumps all round on axial CT."""
     th = np.arctan2((y - e.cy) / e.ay, (x - e.cx) / e.ax)
+    rng = np.random.default_rng([_LOBE_SEED, i])
+    weights = np.asarray(_LOBE_WEIGHTS) * rng.uniform(0.3, 1.6, size=len(_LOBE_ORDERS))
+    rates = rng.uniform(0.05, 0.13, size=len(_LOBE_ORDERS))
+    phases = rng.uniform(0.0, 2 * np.pi, size=len(_LOBE_ORDERS) + 1)
     out = np.zeros(np.shape(th), dtype=np.float32)
-    for k, wk in zip(_LOBE_ORDERS, _LOBE_WEIGHTS, strict=True):
-        out += np.float32(wk) * np.cos(k * th + 1.7 * i * k + 0.09 * k * ys).astype(np.float32)
-    return out * np.float32(amp_mm / sum(_LOBE_WEIGHTS))
+    for k, wk, rk, pk in zip(_LOBE_ORDERS, weights, rates, phases, strict=False):
+        out += np.float32(wk) * np.cos(k * th + pk + rk * k * ys).astype(np.float32)
+    envelope = 1.0 + 0.6 * np.cos(th + phases[-1] + 0.04 * ys).astype(np.float32)
+    return out * envelope * np.float32(amp_mm / sum(_LOBE_WEIGHTS))
 
 
 def _muscle_masks(case: CaseSpec, x: np.ndarray, y: np.ndarray, ys: float,
@@ -337,7 +357,17 @@ FLAVUM_LEVEL_MM = 14.0
 FLAVUM_THICK_MM = 3.5
 EPIDURAL_PAD_MM = 3.5  # the posterior epidural fat pad's depth at its middle (triangular on a sagittal)
 _CANAL_Y_MM = (2.5, 14.5, 16.0)  # the phantom's sac front, sac back and canal back behind the body's centre-half
-INTERSPINOUS_HALF_MM = 2.0
+INTERSPINOUS_HALF_MM = 0.8  # half-width of the interspinous ligament (its strands)
+INTERSPINOUS_FAT_HALF_MM = 3.2  # the interspinous fat round it, between the spinous processes
+INTERSPINOUS_HALF_HEIGHT_MM = 13.0  # reach above / below the interlaminar level (bone keeps its label)
+INTERSPINOUS_STRAND_MM = 4.5  # period of the ligament's oblique strands (3 mm read as a hatch)
+INTERSPINOUS_STRAND_DUTY = 0.45
+SPINOUS_TIP_MM = 29.5  # the spinous tips' back behind the canal's back at the interlaminar level, in
+# the upper arch's frame; SPINOUS_TIP_SLOPE mm further back per mm below it. Measured on case 4's
+# mid-line (|x| < 1 mm, / scale): the upper tip 28 mm behind the canal 0-13 mm above the level, the
+# lower one's top 31-33 mm 0-13 mm below it (L5: its own tip at 23 mm, S1 has none)
+SPINOUS_TIP_SLOPE = 0.17
+SUPRASPINOUS_MM = 1.5
 
 
 def paint_posterior_canal(case: CaseSpec, lab: np.ndarray, grid: Grid) -> None:
@@ -348,8 +378,11 @@ def paint_posterior_canal(case: CaseSpec, lab: np.ndarray, grid: Grid) -> None:
       ~2 x FLAVUM_HALF_HEIGHT_MM high, between the laminae;
     - the posterior epidural fat pad in front of it: a triangle on a sagittal (EPIDURAL_PAD_MM
       deep at the middle of the level, thinning up and down) indenting the back of the sac;
-    - the interspinous ligament: a thin mid-line band from the flavum back between the
-      spinous processes.
+    - between the spinous processes: interspinous fat (INTERSPINOUS_FAT_HALF_MM either side of
+      the mid-line) with the interspinous ligament as broken oblique strands in it, and the
+      supraspinous ligament as a thin band along the tips' back (SPINOUS_TIP_MM); as a solid
+      4 mm mid-line band the ligament read as a dark block between the spinous processes on
+      the sagittal MR.
 
     In the phantom the canal is a smooth tube (a straight bright line of epidural fat behind the
     sac on T1, nothing at the interlaminar levels). Local coordinates of the upper level's arch
@@ -363,9 +396,12 @@ def paint_posterior_canal(case: CaseSpec, lab: np.ndarray, grid: Grid) -> None:
         _hx, hy, hz = pose.half
         zc = -hz - FLAVUM_LEVEL_MM * s  # the interlaminar level, in the upper arch's frame
         y_sac, y_canal = hy + _CANAL_Y_MM[1] * s, hy + _CANAL_Y_MM[2] * s
-        y_far = y_canal + 26.0 * s  # the interspinous ligament's reach
-        h = FLAVUM_HALF_HEIGHT_MM * s + 1.0
-        local = np.array([(x, yy, zz) for x in (-12.0 * s, 12.0 * s) for yy in (y_sac - EPIDURAL_PAD_MM * s - 1.0, y_far)
+        y_tip = y_canal + SPINOUS_TIP_MM * s  # the spinous tips' back at the level (supraspinous ligament)
+        if lv is Level.L5:
+            y_tip -= 5.0 * s
+        h = INTERSPINOUS_HALF_HEIGHT_MM * s + 1.0
+        local = np.array([(x, yy, zz) for x in (-12.0 * s, 12.0 * s)
+                          for yy in (y_sac - EPIDURAL_PAD_MM * s - 1.0, y_tip + SUPRASPINOUS_MM + 4.0 * s)
                           for zz in (zc - h, zc + h)])
         boxed = _pose_box(pose, grid, np.array([pose.to_lps(c) for c in local]))
         if boxed is None:
@@ -379,8 +415,24 @@ def paint_posterior_canal(case: CaseSpec, lab: np.ndarray, grid: Grid) -> None:
         soft_here = np.isin(block, soft) | (block == T.EPIDURAL_FAT)
         flavum = (qy > y_canal - 0.5) & (qy < y_canal + FLAVUM_THICK_MM * s) & (qx < 11.0 * s) & (t > 0.05)
         block[flavum & soft_here] = T.LIGAMENT
-        inter = (qy >= y_canal + FLAVUM_THICK_MM * s) & (qy < y_far) & (qx < INTERSPINOUS_HALF_MM) & (t > 0.2)
-        block[inter & np.isin(block, (T.MUSCLE, T.MUSCLE_FATTY))] = T.LIGAMENT
+        # between the spinous processes: fat with the interspinous ligament as oblique strands
+        # (fibres running back and up) near the mid-line, and the supraspinous ligament as a
+        # thin dark band over the tips (a solid 4 mm ligament read as a dark block between them)
+        between = (qy >= y_canal + FLAVUM_THICK_MM * s) & (np.abs(qz) < INTERSPINOUS_HALF_HEIGHT_MM * s)
+        back_soft = np.isin(block, (T.MUSCLE, T.MUSCLE_FATTY, T.FAT))
+        block[between & (qy < y_tip) & (qx < INTERSPINOUS_FAT_HALF_MM) & back_soft] = T.FAT
+        # the strands wander (two slow sines of the position; faster ones drew a lattice)
+        u = (qy - qz) / np.sqrt(2.0) + 0.8 * np.sin(0.3 * qy + 1.9 * levels.index(lv)) + 0.5 * np.sin(0.45 * qz + 0.2 * qy)
+        broken = np.sin(0.5 * qy + 0.8 * qz + levels.index(lv)) + np.sin(0.9 * qy - 0.3 * qz) > -0.3
+        strand = (np.mod(u / INTERSPINOUS_STRAND_MM, 1.0) < INTERSPINOUS_STRAND_DUTY) & broken
+        inter = between & (qy < y_tip) & (qx < INTERSPINOUS_HALF_MM) & strand & (np.abs(qz) < 10.0 * s)
+        block[inter & back_soft] = T.LIGAMENT
+        # the tips' back: further back below the level (the lower tip, in this arch's frame)
+        tip_line = y_tip - SPINOUS_TIP_SLOPE * qz
+        supra = between & (qy >= tip_line) & (qy < tip_line + SUPRASPINOUS_MM) & (qx < 3.0 * s)
+        if lv is Level.L5:  # no spinous process on S1: the ligament ends at L5's tip
+            supra &= qz > -3.0
+        block[supra & back_soft] = T.LIGAMENT
     for lv in levels:
         _exiting_roots(g.poses[lv], s, lab, grid, soft)
 
@@ -420,11 +472,21 @@ def _exiting_roots(pose, s: float, lab: np.ndarray, grid: Grid, soft: np.ndarray
         box, q = boxed
         ab = b - a
         t = np.clip(np.einsum("i...,i->...", q - a[:, None, None, None], ab) / float(ab @ ab), 0.0, 1.0)
-        dist = np.linalg.norm(q - (a[:, None, None, None] + ab[:, None, None, None] * t), axis=0)
+        axis_pt = a[:, None, None, None] + ab[:, None, None, None] * t
+        dist = np.linalg.norm(q - axis_pt, axis=0)
+        # the fat: centred below and behind the root (the root runs in the upper foramen, under
+        # the pedicle), widest in the foramen and thinning laterally, its outline irregular; a
+        # concentric sleeve drew a uniform ring (a "donut") round every root on axial CT
+        off = q - (axis_pt + np.array([0.0, 1.2, -1.8])[:, None, None, None] * s)
+        dfat = np.linalg.norm(off, axis=0)
+        ang = np.arctan2(off[2], off[1])
+        r_fat = ROOT_FAT_MM * s * (1.1 - 0.55 * t) * (1.0 + 0.18 * np.sin(3 * ang + 2.0 * sx + 5.0 * t)
+                                                       + 0.12 * np.sin(5 * ang - 7.0 * t))
+        r_root = ROOT_RADIUS_MM * s * (1.0 - 0.35 * t)  # the ganglion in the foramen, the nerve beyond
         block = lab[box]
         here = np.isin(block, soft)
-        block[here & (dist < ROOT_FAT_MM * s)] = T.FAT
-        block[here & (dist < ROOT_RADIUS_MM * s)] = T.NERVE
+        block[here & (dfat < r_fat)] = T.FAT
+        block[here & (dist < r_root)] = T.NERVE
 
 
 class _PlaneCache:
@@ -534,7 +596,10 @@ def refine_soft_labels(case: CaseSpec, lab: np.ndarray, grid: Grid, soft_quantum
         in_para = (sub == T.MUSCLE) & para[a0:a1, b0:b1]
         fatty_half = FATTY_BAND_HALF_ADULT if case.age_years >= FATTY_MIN_AGE_YEARS else FATTY_BAND_HALF_YOUNG
         sub[in_para & (st < fatty_half) & (b > -0.4)] = T.MUSCLE_FATTY
-        sub[np.isin(sub, (T.MUSCLE, T.MUSCLE_FATTY)) & para[a0:a1, b0:b1] & (st < _STREAK_HALF) & (b > 0.2)] = T.FAT
+        # the streaks' width varies along them (with the 12-wave pattern: 0.4-2.2 x _STREAK_HALF,
+        # ~0.3-1.8 mm): of one width they read as a drawn hatch
+        width = _STREAK_HALF * np.clip(0.4 + 1.1 * (b - 0.2), 0.4, 2.2)
+        sub[np.isin(sub, (T.MUSCLE, T.MUSCLE_FATTY)) & para[a0:a1, b0:b1] & (st < width) & (b > 0.2)] = T.FAT
         # the psoas is lean: a few short, thinner fat streaks between its fascicles
         for box in pc.psoas_boxes(ys, pk):
             p0, p1, q0, q1 = box
@@ -554,6 +619,9 @@ def refine_soft_labels(case: CaseSpec, lab: np.ndarray, grid: Grid, soft_quantum
             s = soft[near]
             lab_near = plane[near]
             lab_near[(d < 2.0) & s] = T.FAT
-            lab_near[(d < 0.0) & s] = T.VESSEL
+            vein = isinstance(e, _Vessel) and e.vein
+            lab_near[(d < 0.0) & s] = T.VEIN if vein else T.VESSEL
+            if not vein:
+                lab_near[(d < 0.0) & (d > -AORTA_WALL_MM) & s] = T.FASCIA
             plane[near] = lab_near
         _curve_back(plane, y, grid, ys, back_curve_mm(case, float(z)))
