@@ -87,8 +87,11 @@ class _SacrumHalf:
         front = self.s1_half[1] - 11.0 * t * s
         back = front + (12.0 - 6.0 * t) * s
         # the lateral masses and alae are less deep than the midline (canal and crest behind)
-        lat = np.clip(x / np.maximum(w, 1.0), 0.0, 1.0) ** 2
-        return front * (1.0 - 0.25 * lat), back * (1.0 - 0.35 * lat)
+        # and their back slopes forwards laterally (the dorsal surface convex): with the back only
+        # 35 % less deep at the edge it was flat over most of the width, and its cortex, seen
+        # along that width on the lateral, drew a sharp bright posterior outline (a lens)
+        lat = np.clip(x / np.maximum(w, 1.0), 0.0, 1.0)
+        return front * (1.0 - 0.25 * lat * lat), back * (1.0 - 0.55 * lat ** 1.5)
 
     def __call__(self, q0: np.ndarray, q1: np.ndarray, q2: np.ndarray, shrink: float) -> np.ndarray:
         # the full test only on the points near the arc (a cheap first pass: the sacrum fills
