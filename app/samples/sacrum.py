@@ -87,8 +87,11 @@ class _SacrumHalf:
         front = self.s1_half[1] - 11.0 * t * s
         back = front + (12.0 - 6.0 * t) * s
         # the lateral masses and alae are less deep than the midline (canal and crest behind)
-        lat = np.clip(x / np.maximum(w, 1.0), 0.0, 1.0) ** 2
-        return front * (1.0 - 0.25 * lat), back * (1.0 - 0.35 * lat)
+        # and their back slopes forwards laterally (the dorsal surface convex): with the back only
+        # 35 % less deep at the edge it was flat over most of the width, and its cortex, seen
+        # along that width on the lateral, drew a sharp bright posterior outline (a lens)
+        lat = np.clip(x / np.maximum(w, 1.0), 0.0, 1.0)
+        return front * (1.0 - 0.25 * lat * lat), back * (1.0 - 0.55 * lat ** 1.5)
 
     def __call__(self, q0: np.ndarray, q1: np.ndarray, q2: np.ndarray, shrink: float) -> np.ndarray:
         # the full test only on the points near the arc (a cheap first pass: the sacrum fills
@@ -111,7 +114,9 @@ class _SacrumHalf:
         w = w * tip - shrink
         dc = (back - front) / 2
         th = (back + front) / 2 * np.maximum(tip, 0.3) - shrink
-        m = (x / np.maximum(w, 0.1)) ** 4 + (np.abs(d - dc) / np.maximum(th, 0.1)) ** 3 <= 1.0
+        # (x to the 4th: the lateral masses as deep as the mid-line almost to the edge, their flat
+        # back seen along its width drew a sharp bright outline, a lens, on the lateral)
+        m = (x / np.maximum(w, 0.1)) ** 2.5 + (np.abs(d - dc) / np.maximum(th, 0.1)) ** 3 <= 1.0
         m &= (w > 0) & (th > 0)
         # above the S1 body centre: the top of the alae, below the S1 endplate, sloping down
         # laterally and rounded into the lateral border; behind the body (canal, lateral masses)
@@ -119,10 +124,16 @@ class _SacrumHalf:
         # (separate shapes) stand on it, and the L5 pars and inferior articular processes above
         # it stay clear of the sacrum on the obliques
         hx, hy, hz = self.s1_half
-        top = 0.85 * hz - 0.12 * np.maximum(x - (hx - 4.0 * s), 0.0) - 4.0 * (x / np.maximum(w + shrink, 1.0)) ** 8
+        # (the ala's upper border curving down laterally: sloping 0.12 mm a mm it drew a flat
+        # straight top across the sacrum on the AP, a shield)
+        top = (0.85 * hz - 12.0 * s * (np.maximum(x - (hx - 4.0 * s), 0.0) / (32.0 * s)) ** 1.4
+               - 4.0 * (x / np.maximum(w + shrink, 1.0)) ** 8)
         behind = np.clip((d - (hy - 4.0 * s)) / (6.0 * s), 0.0, 1.0)
         top = top - behind * (top + 2.0 * s)
-        m &= (ell >= 0) | (z <= top - shrink)
+        # (the lateral alae are cut by it below the S1 body centre too: bounding only the part
+        # above it, the alae's top was the flat plane through the centre, a straight line across
+        # the sacrum on the AP)
+        m &= (z <= top - shrink) | ((ell >= 0) & (x < hx - 4.0 * s))
         return m
 
 
@@ -166,11 +177,13 @@ def sacrum_ops(model: P.Model, pose: P.Pose) -> None:
         ty, tz = arc.tangent(ell)
         return np.stack([R[:, 0], R @ np.array([0.0, ny, nz]), R @ np.array([0.0, -ty, -tz])], axis=1)
 
-    # the fused segments' vestigial discs: faint transverse ridges across the bodies
+    # the fused segments' vestigial discs: faint short ridges at the anterior margin only (a
+    # residual disc line on the lateral, a faint short line on the AP). Across 90 % of the
+    # bodies' depth and 30 mm wide they drew ruler-like white lines on the AP and the lateral
     for k, ell in enumerate(JUNCTIONS_MM):
         e = ell * s
         front = hy - 11.0 * s * e / arc.length
-        ridge = P.Shape("sq", at(e, 0.0), frame(e), ((15.0 - 2.5 * k) * s, 0.9 * front, 0.5), exponent=2.0)
+        ridge = P.Shape("sq", at(e, -0.72 * front), frame(e), ((9.0 - 1.5 * k) * s, 0.24 * front, 0.45), exponent=2.0)
         ops.append(P.Op(P.P_INNER, ridge, T.ENDPLATE, 11, only_on=frozenset({T.CANCELLOUS})))
     # the sacral canal along the arc, behind the bodies
     for ell in np.arange(0.0, arc.length - 6.0 * s, 6.0 * s):
@@ -180,29 +193,29 @@ def sacrum_ops(model: P.Model, pose: P.Pose) -> None:
         cn = P.Shape("cyl", at(e, front + (4.5 - 1.5 * t) * s), frame(e),
                      ((11.0 - 6.0 * t) * s, (4.5 - 2.0 * t) * s, 3.6 * s))
         ops.append(P.Op(P.P_CANAL, cn, T.EPIDURAL_FAT, 12))
-    # the sacral foramina: four pairs of small oval holes (taller than wide), in two columns
-    # converging caudally, shallower (fainter) caudally. At 5.0-2.6 mm radius, 27-15 mm from the
-    # mid-line and as deep at every level they were regular round black holes (a bowling ball)
+    # the sacral foramina: four pairs of small round holes in two columns converging caudally,
+    # through the front of the bone only and shallower (fainter) caudally, holding the nerve
+    # roots (soft tissue, not fat). At 5.0-2.6 mm radius, 27-15 mm from the mid-line and as deep
+    # at every level they were regular round black holes (a bowling ball); through 100-46 % of
+    # the front's depth, 1.3 times taller than wide and filled with fat, still dark oval holes;
+    # through 60-30 %, dark round holes
     for k, ell in enumerate(JUNCTIONS_MM):
         e = ell * s
         t = e / arc.length
         front = hy - 11.0 * t * s
         x = (20.0 - 2.0 * k) * s
-        r = (3.6 - 0.45 * k) * s
-        depth = 1.0 - 0.18 * k
+        r = (3.8 - 0.45 * k) * s
+        depth = 0.45 - 0.07 * k
         for sx in (1.0, -1.0):  # along the AP beam (patient y), so that the AP shows them round
-            # through the front of the bone only (the anterior foramina; the canal and lateral
-            # masses stay behind them): holes through the whole depth read as punched-out black
-            # discs on the AP, not as the faint round lucencies of a film
             c = at(e, 0.0, sx * x)
             a, b = c - np.array([0.0, 1.2 * front, 0.0]), c - np.array([0.0, (1.2 - depth) * front, 0.0])
-            ops.append(P.Op(P.P_CANAL, P.cylinder(a, b, r, 1.3 * r), T.EPIDURAL_FAT, 12,
+            ops.append(P.Op(P.P_CANAL, P.cylinder(a, b, r, 1.1 * r), T.NERVE, 12,
                             only_on=frozenset(T.BONE_LABELS)))
             # the arcuate line: the foramen's upper rim, a dense arc over it (the foramen's hole,
             # painted later, leaves a rim ARCUATE_RIM_MM wide) through the front half of the
             # hole's depth, fading caudally with the foramen (1.4 mm through the whole depth drew
             # white semicircles, not faint lines)
-            rim = P.cylinder(a, (a + b) / 2, r + ARCUATE_RIM_MM * s, 1.3 * r + ARCUATE_RIM_MM * s)
+            rim = P.cylinder(a, (a + b) / 2, r + ARCUATE_RIM_MM * s, 1.1 * r + ARCUATE_RIM_MM * s)
             rim.clip = (c, np.array([0.0, 0.0, -1.0]))  # the upper half only (the hole runs along y)
             ops.append(P.Op(P.P_INNER, rim, T.ENDPLATE, 11, only_on=frozenset({T.CANCELLOUS})))
     # the median crest: a tubercle behind each of S2-S4 (S1's is the spinous process kept by the caller)
@@ -211,7 +224,9 @@ def sacrum_ops(model: P.Model, pose: P.Pose) -> None:
         t = e / arc.length
         back = hy - 11.0 * t * s + (12.0 - 6.0 * t) * s
         tub = P.Shape("sq", at(e, back + 1.5 * s), frame(e), (2.6 * s, (4.0 - 0.8 * k) * s, (6.0 - k) * s), exponent=2.5)
-        P._bone(ops, tub, 10, cortex=1.0)
+        # cancellous through: with a 1 mm cortex, seen end on, each drew a bright oval ring in the
+        # mid-line of the AP (a row of ruler marks down the sacrum)
+        P._bone(ops, tub, 10, cortex=0.6, outer_label=T.CANCELLOUS)
     # the coccyx: three small segments beyond the apex, curving on forwards, with small gaps
     ell = arc.length + 3.0 * s
     for hw, hd, hh in ((9.0, 5.5, 5.0), (6.0, 4.5, 4.0), (4.0, 3.5, 3.0)):
