@@ -476,7 +476,7 @@ def _vertebra_ops(model: Model, lv: Level) -> None:
 
 # the transverse process tapers to this fraction of its root's section at its tip (L5's is stout)
 TP_TIP_FRACTION = {False: 0.45, True: 0.65}
-TP_CORTEX_FRACTION = 0.36  # of the root's half-height
+TP_CORTEX_FRACTION = 0.36  # of the root's half-height (0.3: a faint ring again, end on, on the lateral)
 
 
 def _transverse_process(a: np.ndarray, b: np.ndarray, half_h: float, half_t: float, l5: bool) -> tuple[Shape, Shape]:
@@ -506,8 +506,8 @@ _FACET_FACE_CORTEX_MM = 1.1  # subchondral bone of the articular face
 # the joints read as straight cuts on the axial CT
 FACET_CURVATURE_PER_MM = 0.07
 # cortex of the articular processes (mm): small processes with thick cortices are mostly dense
-# on CT; with 1.6 mm each read as a hollow ring round dark marrow on the axial CT
-ARTICULAR_CORTEX_MM = 2.1
+# on CT; with 1.6 mm (2.1 mm) each read as a hollow ring (diamond) round dark marrow on the axial CT
+ARTICULAR_CORTEX_MM = 2.6
 
 
 def _sap_centre_lps(g: SpineGeometry, lv: Level, sx: float) -> np.ndarray:
