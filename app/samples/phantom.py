@@ -415,7 +415,7 @@ def _vertebra_ops(model: Model, lv: Level) -> None:
         # a thick cortex round a thin cancellous core that runs out towards the tip: with a
         # 1.2 mm cortex round a core of constant section, seen end on, each drew an oval ring
         # behind its body on the lateral; solid, a bright bead (tapered, see transverse.py)
-        _bone(ops, tp, 9, cortex=TP_CORTEX_FRACTION * tp_r)
+        _bone(ops, tp, 9, cortex=max(TP_CORTEX_FRACTION * tp_r, tp_r * (0.8 if L5 else 0.5) - TP_CORE_HALF_MM * s))
         # superior articular process (facet lateral, points up): a column whose back face is the
         # front half of the facet joint with the inferior articular process of the level above
         sap = _articular_ops(ops, g, lv, sx, superior=True)
@@ -476,6 +476,9 @@ def _vertebra_ops(model: Model, lv: Level) -> None:
 
 # the transverse process tapers to this fraction of its root's section at its tip (L5's is stout)
 TP_TIP_FRACTION = {False: 0.45, True: 0.65}
+# the marrow core is at most this half-thick (mm) at the root: L5's stout process, with the
+# cortex fraction alone, kept a 5.7 mm core and read as a hollow wing on the axial CT
+TP_CORE_HALF_MM = 1.0
 TP_CORTEX_FRACTION = 0.36  # of the root's half-height (0.3: a faint ring again, end on, on the lateral)
 
 
