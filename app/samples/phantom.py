@@ -505,9 +505,11 @@ FACET_ANGLE_DEG = {Level.L1: 30.0, Level.L2: 34.0, Level.L3: 38.0, Level.L4: 44.
 FACET_GAP_MM = 1.3  # joint space (cartilage and fluid) between the articular faces
 _FACET_OVERLAP_MM = 1.5  # how far each process reaches past its face before it is cut there
 _FACET_FACE_CORTEX_MM = 1.1  # subchondral bone of the articular face
-# curvature of the joint surface (1/mm): ~1.8 mm of sag over the face's 5 mm half-width. Flat,
-# the joints read as straight cuts on the axial CT
-FACET_CURVATURE_PER_MM = 0.07
+# curvature of the joint surface (1/mm): ~0.9 mm of sag over the face's 5 mm half-width. Flat,
+# the joints read as straight cuts on the axial CT; at 0.07 (1.8 mm) an intact pars on the
+# obliques dipped like a defect (test_render's pars gap: 0.102 at case 3, left L4, against its
+# 0.10 limit; 0.082 flat, 0.087 at 0.035)
+FACET_CURVATURE_PER_MM = 0.035
 # cortex of the articular processes (mm): small processes with thick cortices are mostly dense
 # on CT; with 1.6 mm each read as a hollow ring (diamond) round dark marrow on the axial CT. 2.6 mm
 # was a little more solid still, but the Scotty dog's eye (the pedicle, which they flank on the
