@@ -29,6 +29,7 @@ from app.findings.model import Level, ParsStatus, Side
 from app.samples import labels as T
 from app.samples.cases import CaseSpec
 from app.samples.spinous import SpinousBlade
+from app.samples.transverse import TaperedPlate
 
 LUMBAR = (Level.L1, Level.L2, Level.L3, Level.L4, Level.L5)
 ALL_LEVELS = (*LUMBAR, Level.S1)
@@ -168,7 +169,9 @@ class Shape:
     exponent: float = 2.0
     waist: float = 0.0
     # keep (p - point) . normal <= 0; with a third element (amplitude mm, period mm, axis), the
-    # cut undulates: keep (p - point) . normal <= wave(p . axis) (a joint's irregular surface)
+    # cut undulates: keep (p - point) . normal <= wave(p . axis) (a joint's irregular surface);
+    # with a fourth (k 1/mm, across), it is curved: keep (p - point) . normal <= k u^2, where
+    # u = (p - point) . across
     clip: tuple | None = None
     extra: dict | None = None
 
@@ -210,8 +213,12 @@ class Shape:
                 pp = tuple(np.broadcast_to(c, m.shape)[idx] for c in p)
                 point, normal = self.clip[0], self.clip[1]
                 side = (pp[0] - point[0]) * normal[0] + (pp[1] - point[1]) * normal[1] + (pp[2] - point[2]) * normal[2]
-                if len(self.clip) > 2:
+                if len(self.clip) > 2 and self.clip[2] is not None:
                     side = side - clip_wave(self.clip[2], pp)
+                if len(self.clip) > 3:  # a curved cut: keep side <= k u^2, u along ``across``
+                    k, across = self.clip[3]
+                    u = (pp[0] - point[0]) * across[0] + (pp[1] - point[1]) * across[1] + (pp[2] - point[2]) * across[2]
+                    side = side - np.float32(k) * u * u
                 m[idx] = side <= 0
         return m
 
@@ -263,6 +270,12 @@ BODY_SIDE_CORTEX_MM = 1.2
 # height about 0.85), part of the lordosis; L4 a little
 BODY_WEDGE_MM = {Level.L4: 1.5, Level.L5: 4.0}
 BODY_KIDNEY_MM = 1.5
+# the anterior cortex (mm): thinner than the sides' (on the lateral radiograph and the sagittal CT
+# every body had a uniform bright rim; the endplates, seen in tangent, should be its densest part)
+BODY_FRONT_CORTEX_MM = 0.6
+# how deep each endplate is cupped at its centre (mm): the disc bulges into it (1.3 read as flat
+# endplates on the sagittal CT and MR)
+BODY_CUPPING_MM = 2.2
 
 
 def body_ops(ops: list, origin: np.ndarray, axes: np.ndarray, half: tuple[float, float, float],
@@ -272,13 +285,19 @@ def body_ops(ops: list, origin: np.ndarray, axes: np.ndarray, half: tuple[float,
     cancellous bone inside."""
     # the anterior surface is more concave than the sides (seen on the lateral; the sides' waist
     # is kept: the pars lies over the posterolateral body on the obliques)
-    extra = {"kidney_mm": kidney_mm, "cupping_mm": 1.3, "rim_exponent": 8.0, "wedge_mm": wedge_mm,
+    extra = {"kidney_mm": kidney_mm, "cupping_mm": BODY_CUPPING_MM, "rim_exponent": 8.0, "wedge_mm": wedge_mm,
              "waist_front": 0.15}
     body = Shape("vb", origin, axes, half, exponent=2.3, waist=0.09, extra=extra)
     ops.append(Op(P_OUTER, body, T.CORTICAL, 1))
     side = BODY_SIDE_CORTEX_MM
     ops.append(Op(P_INNER, body.shrunk(side, 0.4), T.ENDPLATE, 2, only_on=frozenset({T.CORTICAL})))
-    ops.append(Op(P_INNER, body.shrunk(side, 1.3), T.CANCELLOUS, 1))
+    # the marrow reaches further forwards than the sides' cortex allows: the anterior cortex is
+    # thinner (BODY_FRONT_CORTEX_MM; the posterior wall keeps the sides' cortex)
+    core = body.shrunk(side, 1.3)
+    d = (side - BODY_FRONT_CORTEX_MM) / 2
+    core = Shape("vb", core.centre - axes[:, 1] * d, axes, (core.half[0], core.half[1] + d, core.half[2]),
+                 core.exponent, core.waist, extra=extra)
+    ops.append(Op(P_INNER, core, T.CANCELLOUS, 1))
 
 
 def inside_where(near: np.ndarray, full, *coords: np.ndarray, shrink: float) -> np.ndarray:
@@ -392,12 +411,11 @@ def _vertebra_ops(model: Model, lv: Level) -> None:
         # of case 4 fell to 0.016-0.020 (test_scotty_dog's threshold 0.02; 0.07 before)
         tp_a = pose.to_lps((sx * (canal_half_w + 2 * ped_rx - 1), hy + (4 if L5 else 6) * s, 3.0 * s))
         tp_b = pose.to_lps((sx * (canal_half_w + 2 * ped_rx + tp_len), hy + (2 if L5 else 7) * s, 3.0 * s))
-        tp = cylinder(tp_a, tp_b, tp_r, tp_r * (0.8 if L5 else 0.5))
-        tp.kind = "sq"
-        tp.exponent = 2.6
-        # solid (a vanishing cancellous core): with a 1.2 mm cortex round a cancellous core, seen
-        # end on, each drew an oval ring behind its body on the lateral (still there with a 0.6 mm core)
-        _bone(ops, tp, 9, cortex=0.48 * tp_r)
+        tp, tp_seen = _transverse_process(tp_a, tp_b, tp_r, tp_r * (0.8 if L5 else 0.5), L5)
+        # a thick cortex round a thin cancellous core that runs out towards the tip: with a
+        # 1.2 mm cortex round a core of constant section, seen end on, each drew an oval ring
+        # behind its body on the lateral; solid, a bright bead (tapered, see transverse.py)
+        _bone(ops, tp, 9, cortex=max(TP_CORTEX_FRACTION * tp_r, tp_r * (0.8 if L5 else 0.5) - TP_CORE_HALF_MM * s))
         # superior articular process (facet lateral, points up): a column whose back face is the
         # front half of the facet joint with the inferior articular process of the level above
         sap = _articular_ops(ops, g, lv, sx, superior=True)
@@ -429,7 +447,7 @@ def _vertebra_ops(model: Model, lv: Level) -> None:
         lam, lam_lateral, lam_medial, edges = _lamina(arch, sx, canal_half_w, s, hyp)
         _bone(ops, lam, 6, cortex=1.6)
         _bone(ops, lam_medial, 6, cortex=1.4)
-        model.dog_parts.update({(lv, side, "pedicle"): ped, (lv, side, "transverse process"): tp,
+        model.dog_parts.update({(lv, side, "pedicle"): ped, (lv, side, "transverse process"): tp_seen,
                                 (lv, side, "superior articular process"): sap, (lv, side, "pars"): neck,
                                 (lv, side, "inferior articular process"): iap,
                                 # the dog's body: the lamina lateral to the spinous process
@@ -456,6 +474,29 @@ def _vertebra_ops(model: Model, lv: Level) -> None:
     model.lamina_edges[lv] = edges
 
 
+# the transverse process tapers to this fraction of its root's section at its tip (L5's is stout)
+TP_TIP_FRACTION = {False: 0.45, True: 0.65}
+# the marrow core is at most this half-thick (mm) at the root: L5's stout process, with the
+# cortex fraction alone, kept a 5.7 mm core and read as a hollow wing on the axial CT
+TP_CORE_HALF_MM = 1.0
+TP_CORTEX_FRACTION = 0.36  # of the root's half-height (0.3: a faint ring again, end on, on the lateral)
+
+
+def _transverse_process(a: np.ndarray, b: np.ndarray, half_h: float, half_t: float, l5: bool) -> tuple[Shape, Shape]:
+    """A transverse process from ``a`` (its root, at the pedicle) to ``b`` (its tip): a plate
+    ``half_h`` tall and ``half_t`` thick at the root, tapering laterally (``TaperedPlate``), and
+    the superellipsoid its middle third fills (as seen, for the Scotty dog's nose)."""
+    frame = cylinder(a, b, half_h, half_t)
+    length = 2 * frame.half[2]
+    tip = TP_TIP_FRACTION[l5]
+    plate = TaperedPlate(length, half_h, half_t, tip, min(0.3 * length, 2.5 * half_t))
+    shape = Shape("fn", frame.centre, frame.axes, (half_h + 0.5, half_t + 0.5, length / 2 + 0.5),
+                  extra={"inside": plate, "half0": half_h + 0.5})
+    mid = 1.0 - (1.0 - tip) / 2
+    seen = Shape("sq", frame.centre, frame.axes, (half_h * mid, half_t * mid, length / 2), exponent=2.6)
+    return shape, seen
+
+
 # facet joints: the angle of each joint's plane to the mid-sagittal plane (the two joints of a
 # level open backwards like a V), by the level above the joint: sagittal in the upper lumbar spine,
 # turning coronal towards L5-S1 (about 50 deg), so the lower joints are seen in tangent (as lines)
@@ -464,6 +505,16 @@ FACET_ANGLE_DEG = {Level.L1: 30.0, Level.L2: 34.0, Level.L3: 38.0, Level.L4: 44.
 FACET_GAP_MM = 1.3  # joint space (cartilage and fluid) between the articular faces
 _FACET_OVERLAP_MM = 1.5  # how far each process reaches past its face before it is cut there
 _FACET_FACE_CORTEX_MM = 1.1  # subchondral bone of the articular face
+# curvature of the joint surface (1/mm): ~0.9 mm of sag over the face's 5 mm half-width. Flat,
+# the joints read as straight cuts on the axial CT; at 0.07 (1.8 mm) an intact pars on the
+# obliques dipped like a defect (test_render's pars gap: 0.102 at case 3, left L4, against its
+# 0.10 limit; 0.082 flat, 0.087 at 0.035)
+FACET_CURVATURE_PER_MM = 0.035
+# cortex of the articular processes (mm): small processes with thick cortices are mostly dense
+# on CT; with 1.6 mm each read as a hollow ring (diamond) round dark marrow on the axial CT. 2.6 mm
+# was a little more solid still, but the Scotty dog's eye (the pedicle, which they flank on the
+# obliques) fell to 0.048 (case 4, right L5; threshold 0.04), against 0.073 with 2.1
+ARTICULAR_CORTEX_MM = 2.1
 
 
 def _sap_centre_lps(g: SpineGeometry, lv: Level, sx: float) -> np.ndarray:
@@ -523,16 +574,22 @@ def _articular_ops(ops: list, g: SpineGeometry, lv: Level, sx: float, superior: 
     m = -n if superior else n  # from the process towards its joint
     m = _unit(m - (m @ up) * up)
     axes = np.stack([m, np.cross(up, m), up], axis=1)
+    # the joint is curved about the vertical (a C on the axial CT: the superior process' face
+    # concave, wrapping round the convex face of the inferior one); the same surface for both
+    # faces, so the joint space keeps its width: keep (p - face) . m <= k u^2 with k of opposite
+    # signs for the two processes (m = +-n)
+    k = FACET_CURVATURE_PER_MM if superior else -FACET_CURVATURE_PER_MM
+    curve = (k, _unit(np.cross(up, n)))
     face = point - m * FACET_GAP_MM / 2
     d = float((face - centre) @ m)  # centre to the articular face
-    reach = max(d + _FACET_OVERLAP_MM, 0.5)
+    reach = max(d + _FACET_OVERLAP_MM + max(k, 0.0) * half_t ** 2, 0.5)  # the concave face's rims reach further
     half_m = (reach + a_old) / 2
     col = Shape("sq", centre + m * (reach - a_old) / 2, axes, (half_m, half_t, half_up), exponent=4.0,
-                clip=(face, m))
+                clip=(face, m, None, curve))
     part = 7 if superior else 8
     ops.append(Op(P_OUTER, col, T.CORTICAL, part))
-    inner = col.shrunk(1.6)
-    inner.clip = (face - m * _FACET_FACE_CORTEX_MM, m)
+    inner = col.shrunk(ARTICULAR_CORTEX_MM)
+    inner.clip = (face - m * _FACET_FACE_CORTEX_MM, m, None, curve)
     ops.append(Op(P_INNER, inner, T.CANCELLOUS, part))
     seen = max(d, 0.5)
     return Shape("sq", centre + m * (seen - a_old) / 2, axes, ((seen + a_old) / 2, half_t, half_up), exponent=4.0)
@@ -697,8 +754,8 @@ def _disc_inside(d: dict, p) -> np.ndarray:
     n_lo, n_up = lo.axes[:, 2], up.axes[:, 2]
     h_lo = (p[0] - lo_top[0]) * n_lo[0] + (p[1] - lo_top[1]) * n_lo[1] + (p[2] - lo_top[2]) * n_lo[2]
     h_up = -((p[0] - up_bot[0]) * n_up[0] + (p[1] - up_bot[1]) * n_up[1] + (p[2] - up_bot[2]) * n_up[2])
-    # the disc fills the cupped centre of each endplate too (body_ops: 1.3 mm), inside the rims
-    inside = (h_lo >= -1.8) & (h_up >= -1.8)
+    # the disc fills the cupped centre of each endplate too (body_ops: BODY_CUPPING_MM), inside the rims
+    inside = (h_lo >= -BODY_CUPPING_MM - 0.5) & (h_up >= -BODY_CUPPING_MM - 0.5)
     idx = np.nonzero(inside)
     if idx[0].size == 0:
         return inside
