@@ -195,3 +195,21 @@ def test_stir_edema_is_graded_not_a_uniform_block():
     # oedema reaches into marrow that the phantom labels normal (ill-defined margin)
     normal = lab[box] == T.CANCELLOUS
     assert np.count_nonzero(frac[normal] > 0.1) > 0.1 * np.count_nonzero(lab[box] == T.EDEMA)
+
+
+def test_an_active_fracture_cleft_is_fluid_bright_only_where_it_crosses_the_oedema():
+    """A cleft crossing a band of pars oedema: bright (fluid) inside the oedema, intermediate
+    (fibrous) where it runs on through the cortex; uniformly fluid-bright it drew a sharp "X"."""
+    table = T.mr_signal_table("STIR", False)
+    lab = np.full((40, 8, 40), T.CORTICAL, dtype=np.uint8)
+    lab[15:25, :, :] = T.EDEMA  # a band of oedema across the pars (along y)
+    lab[:, :, 18:22] = T.GAP_FLUID  # the cleft crossing it (along z)
+    sig = table[lab].astype(np.float32)
+    box = (slice(0, 40), slice(0, 8), slice(0, 40))
+    e = np.zeros(lab.shape, np.float32)
+    e[15:25] = 1.0
+    render_mr._cleft_fluid_within_edema(lab, sig, table, box, e)
+    inside, outside = sig[20, 4, 20], sig[2, 4, 20]
+    assert inside == pytest.approx(table[T.GAP_FLUID], rel=0.05)
+    assert outside == pytest.approx(table[T.GAP_FIBROUS], rel=0.05)
+    assert table[T.GAP_FIBROUS] < 0.5 * table[T.GAP_FLUID]
