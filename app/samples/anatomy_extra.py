@@ -44,6 +44,7 @@ AUR_CENTRE_MM = 3.0
 AUR_BACK_MM = 6.0
 AUR_DOWN_MM = 2.0
 AUR_HALF_H_MM = 26.0
+AUR_CORTEX_MM = 0.8
 # where the wing's mid-surface starts (lateral, posterior mm from the S1 body centre): inside the
 # iliac side of the joint, so that the two merge (from 62 mm lateral, a dark band lay between
 # them on the AP)
@@ -363,12 +364,14 @@ def _ilium_ops(model: phantom.Model) -> None:
         neg = (-wave[0], wave[1], wave[2])
         auricular = phantom.Shape("sq", aur_c, np.stack([n, t, v], axis=1),
                                   (AUR_HALF_MM * s, 16 * s, AUR_HALF_H_MM * s), exponent=2.2, clip=(j + n * gap, -n, neg))
-        # marrow merging into the thick joint end of the wing, with no cortex of its own but the
-        # dense joint face (the subchondral plate, a line along the joint on the AP, following
-        # its undulation): a cortical shell all round showed it as an oval ring ("a balloon")
-        # beside the joint on every view
+        # marrow merging into the thick joint end of the wing, inside the dense joint face (the
+        # subchondral plate, a line along the joint on the AP, following its undulation) and a
+        # thin cortex (AUR_CORTEX_MM: without one the iliac side was a shapeless patch of
+        # cancellous bone on the axial CT; with the full cortex of the old oval block, an oval
+        # ring, "a balloon", beside the joint on every view; at 0.8 mm a faint outline of its
+        # lower end on the AP)
         ops.append(phantom.Op(phantom.P_OUTER, auricular, labels.CORTICAL, PART_ILIUM))
-        marrow = phantom.Shape("sq", aur_c, auricular.axes, auricular.half, exponent=2.2,
+        marrow = phantom.Shape("sq", aur_c, auricular.axes, tuple(h - AUR_CORTEX_MM * s for h in auricular.half), exponent=2.2,
                                clip=(j + n * (gap + 1.6), -n, neg))
         ops.append(phantom.Op(phantom.P_INNER, marrow, labels.CANCELLOUS, PART_ILIUM,
                               only_on=frozenset({labels.CANCELLOUS, labels.CORTICAL})))
