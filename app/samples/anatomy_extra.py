@@ -21,10 +21,34 @@ from app.samples.spinous import SpinousBlade
 PART_RIB = 18
 PART_ILIUM = 19
 PART_GAS = 20
-# the sacroiliac joint: its tilt from the vertical (on the AP it runs down and medially) and the
-# undulation of its surfaces (amplitude and period along its height, mm)
-SI_TILT_DEG = 0.0
+# the sacroiliac joint: its tilt from the vertical (on the AP it runs down and medially; 0 drew
+# it as a vertical cut) and the undulation of its surfaces (amplitude and period along its
+# height, mm)
+SI_TILT_DEG = 12.0
 SI_WAVE_MM = 0.6
+# its obliquity in the axial plane (the normal's turn backwards from the lateral: the joint runs
+# from anterolateral to posteromedial; 25 before) and how far inside the ala's lateral edge it
+# passes at S1 (mm; 1.5 before: it cut only the thin tip of the ala's lens-shaped section, a sharp
+# corner against a sliver of ilium, so the two faced each other over a few mm only)
+SI_OBLIQUE_DEG = 35.0
+SI_INSET_MM = 8.0
+# the iliac side of the joint (the auricular part and the tuberosity behind it): a superellipsoid
+# whose centre lies AUR_CENTRE_MM beyond the iliac joint face, well inside its half-thickness
+# AUR_HALF_MM, so the cut leaves a long flat face along the joint (centred one half-thickness
+# beyond it, as before, it touched the joint along a line: an oval sliver on the axial CT);
+# shifted back along the joint and down by AUR_BACK_MM and AUR_DOWN_MM; half-height AUR_HALF_H_MM.
+# (At 12-13 mm half-thickness and 22-24 mm half-length it drew a large oval lump beside the joint
+# on the AP)
+AUR_HALF_MM = 9.0
+AUR_CENTRE_MM = 3.0
+AUR_BACK_MM = 6.0
+AUR_DOWN_MM = 2.0
+AUR_HALF_H_MM = 26.0
+AUR_CORTEX_MM = 0.8
+# where the wing's mid-surface starts (lateral, posterior mm from the S1 body centre): inside the
+# iliac side of the joint, so that the two merge (from 62 mm lateral, a dark band lay between
+# them on the AP)
+WING_START_MM = (54.0, 12.0)
 SI_WAVE_PERIOD_MM = 30.0
 phantom.PART_NAMES.update({PART_RIB: "rib", PART_ILIUM: "ilium", PART_GAS: "bowel gas"})
 
@@ -272,7 +296,7 @@ def _wing_shape(anchor: np.ndarray, sx: float, s: float) -> phantom.Shape:
     # front of the spine on the lateral, a bright half-disc: the wings now overlap the sacrum and
     # L5 there.)
     pc = np.array([40.0, -60.0]) * s
-    ctrl = np.array([(62.0, 8.0), (88.0, 0.0), (112.0, -10.0), (127.0, -19.0), (133.0, -30.0),
+    ctrl = np.array([(WING_START_MM[0], WING_START_MM[1]), (88.0, 0.0), (112.0, -10.0), (127.0, -19.0), (133.0, -30.0),
                      (131.0, -40.0), (120.0, -49.0)]) * s
     curve = _catmull_rom(ctrl, 24)
     th = np.arctan2(curve[:, 1] - pc[1], curve[:, 0] - pc[0])
@@ -306,7 +330,8 @@ def _wing_shape(anchor: np.ndarray, sx: float, s: float) -> phantom.Shape:
 
 def _ilium_ops(model: phantom.Model) -> None:
     """Each iliac bone: the auricular part against the sacral ala across a 2.5 mm sacroiliac
-    joint (an oblique cleft, converging backwards), the wing as a curved plate to the crest,
+    joint (an oblique cleft, running backwards and medially in the axial plane and down and
+    medially on the AP), the wing as a curved plate to the crest,
     and the body running down towards the acetabulum."""
     g = model.geometry
     s = g.scale
@@ -322,25 +347,31 @@ def _ilium_ops(model: phantom.Model) -> None:
         # SI_TILT_DEG down (so that on the AP the joint runs down and in, like the auricular
         # surfaces of a real pelvis, not as a vertical cut), undulating by SI_WAVE_MM over
         # SI_WAVE_PERIOD_MM along its height (an irregular joint line)
-        a, b = math.radians(25.0), math.radians(SI_TILT_DEG)
+        a, b = math.radians(SI_OBLIQUE_DEG), math.radians(SI_TILT_DEG)
         n = np.array([sx * math.cos(a) * math.cos(b), math.sin(a) * math.cos(b), -math.sin(b)])
         t = np.array([-sx * math.sin(a), math.cos(a), 0.0])
         v = np.cross(n, t)
         v = v * np.sign(v[2])
-        j = c + np.array([sx * (ala_edge - 1.5 * s), 6 * s, -12 * s])
+        # the joint through the deep part of the ala (at its thin lateral tip, 1.5 mm inside
+        # the edge, the sacrum's section ended in a sharp corner against a sliver of ilium)
+        j = c + np.array([sx * (ala_edge - SI_INSET_MM * s), 6 * s, -12 * s])
         gap = 2.5
         wave = (SI_WAVE_MM * s, SI_WAVE_PERIOD_MM * s, v)
         _clip_sacral_ala(model, j, n, wave)
-        aur_c = j + n * (gap + 6 * s)
+        # the iliac side: lateral to and behind the joint, its medial face the joint surface
+        # offset by the gap (the two sides of the cleft are the same smooth undulating plane)
+        aur_c = j + n * (gap + AUR_CENTRE_MM * s) + t * (AUR_BACK_MM * s) - v * (AUR_DOWN_MM * s)
         neg = (-wave[0], wave[1], wave[2])
         auricular = phantom.Shape("sq", aur_c, np.stack([n, t, v], axis=1),
-                                  (6 * s, 19 * s, 25 * s), exponent=2.2, clip=(j + n * gap, -n, neg))
-        # marrow merging into the thick joint end of the wing, with no cortex of its own but the
-        # dense joint face (the subchondral plate, a line along the joint on the AP, following
-        # its undulation): a cortical shell all round showed it as an oval ring ("a balloon")
-        # beside the joint on every view
+                                  (AUR_HALF_MM * s, 16 * s, AUR_HALF_H_MM * s), exponent=2.2, clip=(j + n * gap, -n, neg))
+        # marrow merging into the thick joint end of the wing, inside the dense joint face (the
+        # subchondral plate, a line along the joint on the AP, following its undulation) and a
+        # thin cortex (AUR_CORTEX_MM: without one the iliac side was a shapeless patch of
+        # cancellous bone on the axial CT; with the full cortex of the old oval block, an oval
+        # ring, "a balloon", beside the joint on every view; at 0.8 mm a faint outline of its
+        # lower end on the AP)
         ops.append(phantom.Op(phantom.P_OUTER, auricular, labels.CORTICAL, PART_ILIUM))
-        marrow = phantom.Shape("sq", aur_c, auricular.axes, auricular.half, exponent=2.2,
+        marrow = phantom.Shape("sq", aur_c, auricular.axes, tuple(h - AUR_CORTEX_MM * s for h in auricular.half), exponent=2.2,
                                clip=(j + n * (gap + 1.6), -n, neg))
         ops.append(phantom.Op(phantom.P_INNER, marrow, labels.CANCELLOUS, PART_ILIUM,
                               only_on=frozenset({labels.CANCELLOUS, labels.CORTICAL})))

@@ -5,10 +5,11 @@ thin in its fossa, curved (not an arc of a circle); the sacral alae slope down l
 
 import numpy as np
 
+from app.findings.model import Level
 from app.samples import anatomy_extra as ax
 from app.samples.cases import case_by_number
 from app.samples.labels import CANCELLOUS, CORTICAL
-from app.samples.phantom import model_for
+from app.samples.phantom import Grid, model_for, part_volume
 
 
 def _wing():
@@ -88,3 +89,39 @@ def test_the_eleventh_and_twelfth_ribs_taper_to_a_point_and_the_twelfth_is_short
         lengths.append(sum(2 * (seg.half[2] - seg.half[1] * 0.5) for seg in rib))
     twelfth, eleventh = lengths[:2], lengths[2:]  # T12's ribs are built first
     assert max(twelfth) < 0.7 * min(eleventh)
+
+
+def _si_joint_rows(case_no: int, dz_mm: float) -> list[tuple[float, float, float]]:
+    """(y mm, lateral edge of the sacrum mm, medial edge of the ilium beyond it mm) along the
+    rows of an axial grid through the left sacroiliac joint, ``dz_mm`` from the S1 body centre."""
+    case = case_by_number(case_no)
+    c = model_for(case).geometry.poses[Level.S1].origin
+    step = 0.5
+    grid = Grid((float(c[0]), float(c[1]) - 40.0), (0.0, step), (step, 0.0), 160, 200, (float(c[2]) + dz_mm,))
+    parts = part_volume(case, grid)[0]
+    rows = []
+    for a in range(grid.n0):
+        sac = np.nonzero(parts[a] == 11)[0]
+        if sac.size == 0:
+            continue
+        edge = int(sac.max())
+        il = np.nonzero(parts[a, edge:] == ax.PART_ILIUM)[0]
+        if il.size:
+            rows.append((a * step - 40.0, edge * step, (edge + int(il.min())) * step))
+    return rows
+
+
+def test_the_sacroiliac_joint_is_a_thin_oblique_cleft_at_s1():
+    # at S1-S2 the ilium lies across a thin gap of soft tissue from the ala (not a sliver far
+    # lateral of a lens-shaped sacrum), and the cleft runs obliquely in the axial plane, from
+    # anterolateral to posteromedial
+    for dz in (-12.0, -17.0):
+        rows = [(y, e, i) for y, e, i in _si_joint_rows(4, dz) if 0.0 < i - e <= 4.0]
+        assert rows, dz
+        ys = np.array([r[0] for r in rows])
+        edges = np.array([r[1] for r in rows])
+        # 20 mm or more of the cleft's AP extent, within which the sacrum's edge moves medially
+        # backwards by 5 mm or more
+        assert ys.max() - ys.min() >= 20.0, (dz, ys.min(), ys.max())
+        back, front = edges[ys > ys.max() - 5.0].mean(), edges[ys < ys.min() + 5.0].mean()
+        assert front - back >= 5.0, (dz, front, back)
