@@ -12,10 +12,7 @@ from app.samples.cases import case_by_number
 from app.samples.phantom import Grid, _Ellipse, label_volume, model_for
 from app.samples.render_mr import _bowel_motion, _flow_signal
 from app.samples.soft_detail import _lobulation, _vessels, paint_posterior_canal, refine_soft_labels
-
-
-def _z(number: int, level: Level, dz: float = 0.0) -> float:
-    return float(model_for(case_by_number(number)).geometry.poses[level].origin[2]) + dz
+from tests.unit.samples.midline import level_z, midline_l3_l4
 
 
 def _ys(number: int, z: float) -> float:
@@ -24,7 +21,7 @@ def _ys(number: int, z: float) -> float:
 
 def test_aorta_tapers_and_the_ivc_is_a_vein():
     case = case_by_number(4)
-    z1, z3 = _z(4, Level.L1), _z(4, Level.L3, -10.0)
+    z1, z3 = level_z(4, Level.L1), level_z(4, Level.L3, -10.0)
     a1 = _vessels(case, _ys(4, z1), z1)[0]
     a3 = _vessels(case, _ys(4, z3), z3)[0]
     assert a1.ax - a3.ax > 0.7  # wider high up than near the bifurcation
@@ -35,7 +32,7 @@ def test_aorta_tapers_and_the_ivc_is_a_vein():
 
 def test_axial_plane_has_aortic_wall_and_ivc_labels():
     case = case_by_number(4)
-    z = _z(4, Level.L3, 4.0)
+    z = level_z(4, Level.L3, 4.0)
     ys = _ys(4, z)
     grid = Grid((-60.0, ys - 90.0), (0.0, 0.5), (0.5, 0.0), 180, 240, (z,))
     lab = label_volume(case, grid, soft_quantum_mm=0.5)
@@ -70,12 +67,7 @@ def test_mr_flow_signal_varies_in_the_aorta_and_the_veins_are_brighter():
 
 def test_interspinous_space_is_fat_with_ligament_strands_and_a_supraspinous_ligament():
     case = case_by_number(4)
-    g = model_for(case).geometry
-    zc = (_z(4, Level.L3) + _z(4, Level.L4)) / 2
-    yc = float(g.poses[Level.L3].origin[1])
-    zs = tuple(float(v) for v in np.arange(zc + 25.0, zc - 25.0, -0.5))
-    grid = Grid((-1.0, yc - 5.0), (1.0, 0.0), (0.0, 0.5), 3, 240, zs)
-    lab = label_volume(case, grid, soft_quantum_mm=0.5)
+    grid, lab = midline_l3_l4(4, 240)
     refine_soft_labels(case, lab, grid, soft_quantum_mm=0.5)
     paint_posterior_canal(case, lab, grid)
     y = grid.xy(np.arange(3, dtype=np.float64), np.arange(240, dtype=np.float64))[1][1]

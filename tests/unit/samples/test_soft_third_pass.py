@@ -12,17 +12,14 @@ from app.samples.cases import case_by_number
 from app.samples.phantom import Grid, _soft_layout, label_volume, model_for, psoas_key, psoas_of_key
 from app.samples.render_mr import _bowel_motion
 from app.samples.soft_detail import _muscle_masks, _vessels, back_curve_mm, paint_posterior_canal, refine_soft_labels
-
-
-def _z(number: int, level: Level, dz: float = 0.0) -> float:
-    return float(model_for(case_by_number(number)).geometry.poses[level].origin[2]) + dz
+from tests.unit.samples.midline import level_z, midline_l3_l4
 
 
 def test_aorta_follows_the_front_of_the_lordotic_spine():
     case = case_by_number(4)
     gaps, ys_aorta = [], []
     for lv in (Level.L1, Level.L2, Level.L3):
-        z = _z(4, lv)
+        z = level_z(4, lv)
         ys = float(np.interp(z, *model_for(case).spine_y_at_z))
         aorta = _vessels(case, ys, z)[0]
         front = float(anterior_spine_y(case, z))
@@ -35,7 +32,7 @@ def test_aorta_follows_the_front_of_the_lordotic_spine():
 
 def test_vessel_outline_is_not_a_circle():
     case = case_by_number(4)
-    z = _z(4, Level.L2)
+    z = level_z(4, Level.L2)
     aorta = _vessels(case, float(np.interp(z, *model_for(case).spine_y_at_z)), z)[0]
     th = np.linspace(0, 2 * np.pi, 360, endpoint=False)
     r = np.linspace(0.0, 15.0, 601)
@@ -48,17 +45,17 @@ def test_vessel_outline_is_not_a_circle():
 def test_back_outline_curves_with_the_lordosis():
     for number in (1, 4):
         case = case_by_number(number)
-        zs = np.linspace(_z(number, Level.S1), _z(number, Level.L1), 40)
+        zs = np.linspace(level_z(number, Level.S1), level_z(number, Level.L1), 40)
         c = np.array([back_curve_mm(case, float(z)) for z in zs])
         assert c.max() <= 0.0 and c.max() > -0.5  # on the table at one end
-        at = {lv: back_curve_mm(case, _z(number, lv)) for lv in (Level.L1, Level.L3, Level.L4, Level.S1)}
+        at = {lv: back_curve_mm(case, level_z(number, lv)) for lv in (Level.L1, Level.L3, Level.L4, Level.S1)}
         for mid in (Level.L3, Level.L4):  # in over L3-L4, out at L1 and the sacrum
             assert at[mid] < at[Level.L1] - 2.0 and at[mid] < at[Level.S1] - 2.0
 
 
 def test_back_of_the_ct_plane_moves_forwards_over_the_lordosis():
     case = case_by_number(4)
-    z = _z(4, Level.L4)
+    z = level_z(4, Level.L4)
     ys = float(np.interp(z, *model_for(case).spine_y_at_z))
     grid = Grid((-5.0, ys + 40.0), (0.0, 0.5), (0.5, 0.0), 160, 20, (z,))
     lab = label_volume(case, grid, soft_quantum_mm=0.5)
@@ -72,7 +69,7 @@ def test_back_of_the_ct_plane_moves_forwards_over_the_lordosis():
 
 def test_muscle_outlines_are_lobulated():
     case = case_by_number(4)
-    z = _z(4, Level.L4)
+    z = level_z(4, Level.L4)
     ys = float(np.interp(z, *model_for(case).spine_y_at_z))
     pk = int(psoas_key(case, np.array([z]))[0])
     x, y = np.meshgrid(np.arange(-110.0, 110.0, 0.5), np.arange(ys - 60.0, ys + 100.0, 0.5))
@@ -112,13 +109,7 @@ def test_mr_bowel_is_smeared_and_the_rest_untouched():
 
 def test_back_of_the_canal_has_flavum_epidural_pad_and_interspinous_ligament():
     case = case_by_number(4)
-    g = model_for(case).geometry
-    zc = (_z(4, Level.L3) + _z(4, Level.L4)) / 2
-    yc = float(g.poses[Level.L3].origin[1])
-    # a small sagittal grid at the mid-line round the L3-L4 interlaminar level: [z, x, y]
-    zs = tuple(float(v) for v in np.arange(zc + 25.0, zc - 25.0, -0.5))
-    grid = Grid((-1.0, yc - 5.0), (1.0, 0.0), (0.0, 0.5), 3, 140, zs)
-    lab = label_volume(case, grid, soft_quantum_mm=0.5)
+    grid, lab = midline_l3_l4(4, 140)
     fat_before = int(np.count_nonzero(lab == T.EPIDURAL_FAT))
     paint_posterior_canal(case, lab, grid)
     lig = lab == T.LIGAMENT
